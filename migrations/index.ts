@@ -1,0 +1,21 @@
+import type { Migration } from 'kysely';
+import * as clinicAndStaff from './2026-11-26-0001-clinic-and-staff.js';
+import * as patientsAndGuardians from './2026-11-26-0002-patients-and-guardians.js';
+import * as scheduling from './2026-11-26-0003-scheduling.js';
+import * as billing from './2026-11-26-0004-billing.js';
+import * as clinicalRecords from './2026-11-26-0005-clinical-records.js';
+import * as messaging from './2026-11-26-0006-messaging.js';
+import * as operations from './2026-11-26-0007-operations.js';
+
+// Listed statically (not read from the folder at run time) so the compiled CLI, the
+// tests and the benchmark all apply exactly the same set. tests/db/migrations.test.ts
+// fails when a file in this folder is missing here.
+export const migrations: Record<string, Migration> = {
+  '2026-11-26-0001-clinic-and-staff': clinicAndStaff,
+  '2026-11-26-0002-patients-and-guardians': patientsAndGuardians,
+  '2026-11-26-0003-scheduling': scheduling,
+  '2026-11-26-0004-billing': billing,
+  '2026-11-26-0005-clinical-records': clinicalRecords,
+  '2026-11-26-0006-messaging': messaging,
+  '2026-11-26-0007-operations': operations,
+};

@@ -1,0 +1,43 @@
+import { Migrator, type Kysely, type MigrationInfo, type MigrationResultSet } from 'kysely';
+import { migrations } from '../../../migrations/index.js';
+
+function migrator(db: Kysely<any>): Migrator {
+  return new Migrator({ db, provider: { getMigrations: async () => migrations } });
+}
+
+export interface MigrationRun {
+  applied: string[];
+}
+
+export class MigrationError extends Error {
+  constructor(readonly migration: string | undefined, cause: unknown) {
+    super(`Migration ${migration ?? '(unknown)'} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
+    this.name = 'MigrationError';
+  }
+}
+
+/** Applies every pending migration; safe to run again and from two processes at once (Kysely's lock table). */
+export async function migrateToLatest(db: Kysely<any>): Promise<MigrationRun> {
+  const { error, results }: MigrationResultSet = await migrator(db).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new MigrationError(failed?.migrationName, error);
+  }
+  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}
+
+export interface MigrationStatus {
+  name: string;
+  executedAt: Date | null;
+}
+
+export async function migrationStatus(db: Kysely<any>): Promise<MigrationStatus[]> {
+  const list: readonly MigrationInfo[] = await migrator(db).getMigrations();
+  return list.map((m) => ({ name: m.name, executedAt: m.executedAt ?? null }));
+}
+
+export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
+  return (await migrationStatus(db)).filter((m) => m.executedAt === null).map((m) => m.name);
+}
