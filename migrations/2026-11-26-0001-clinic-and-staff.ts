@@ -18,7 +18,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       email text,
       address text,
       timezone text NOT NULL DEFAULT 'Asia/Kolkata',
-      upi_vpa text CHECK (upi_vpa ~ '^[A-Za-z0-9._-]{2,256}@[A-Za-z][A-Za-z0-9.-]{1,63}$'),
+      upi_vpa text CHECK (upi_vpa ~ '^[A-Za-z0-9._-]{2,255}@[A-Za-z][A-Za-z0-9.-]{1,63}$'),
       upi_payee_name text,
       gstin text CHECK (gstin ~ '^[0-9]{2}[A-Z0-9]{10}[0-9A-Z]Z[0-9A-Z]$'),
       receipt_prefix text NOT NULL DEFAULT 'RCPT' CHECK (receipt_prefix ~ '^[A-Z0-9-]{1,12}$'),

@@ -3,15 +3,8 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { timeZoneName } from '../domain/time.js';
 
-const isTimeZone = (value: string) => {
-  try {
-    new Intl.DateTimeFormat('en-IN', { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -25,7 +18,7 @@ const httpUrl = z.url({ protocol: /^https?$/ });
 const envSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional(),
   ROSHNI_HOME: z.string().min(1).optional(),
-  ROSHNI_TIMEZONE: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Kolkata').default('Asia/Kolkata'),
+  ROSHNI_TIMEZONE: timeZoneName.default('Asia/Kolkata'),
   ROSHNI_USER: z.string().regex(/^[a-z][a-z0-9._-]{1,31}$/, 'must be a staff username').optional(),
   ROSHNI_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 

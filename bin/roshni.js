@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// Runs the compiled CLI (built by `npm install` through the prepare script).
+let main;
+try {
+  ({ main } = await import('../dist/src/cli/main.js'));
+} catch (error) {
+  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('dist/src/cli/main.js')) throw error;
+  process.stderr.write('roshni: the CLI is not built yet. Run `npm install` (or `npm run build`) in the Roshni folder.\n');
+  process.exit(1);
+}
+process.exitCode = await main(process.argv.slice(2));

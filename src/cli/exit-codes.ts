@@ -1,0 +1,17 @@
+/** Exit codes of every `roshni` command (also listed in the README). */
+export const ExitCode = {
+  ok: 0,
+  /** Something unexpected went wrong (a bug, or an outside failure); rerun with --debug for the stack. */
+  unexpected: 1,
+  /** The command line or an input value is wrong. */
+  invalidInput: 2,
+  notFound: 3,
+  /** The clinic's rules or the database refused the change (slot taken, already used, overlapping leave…). */
+  conflict: 4,
+  forbidden: 5,
+  configuration: 6,
+  /** The database cannot be reached, is in use by another process, or needs `roshni db migrate`. */
+  database: 7,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

@@ -1,0 +1,26 @@
+export interface CliIO {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  env: Record<string, string | undefined>;
+}
+
+export const processIO = (): CliIO => ({
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stdin: process.stdin,
+  env: process.env,
+});
+
+/** What every command handler knows about how it was called. */
+export interface CommandEnv {
+  io: CliIO;
+  json: boolean;
+  debug: boolean;
+  /** Prompts are allowed: stdin is a terminal and --json was not asked for. */
+  interactive: boolean;
+}
+
+export function writeLine(stream: NodeJS.WritableStream, text = ''): void {
+  stream.write(`${text}\n`);
+}

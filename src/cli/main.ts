@@ -1,0 +1,58 @@
+import { Command, CommanderError } from 'commander';
+import { commandGroups, findGroup, type RunCommand } from './command-groups.js';
+import { ExitCode } from './exit-codes.js';
+import { processIO, type CliIO, type CommandEnv } from './io.js';
+import { reportError } from './report-error.js';
+import { version } from './version.js';
+
+/** Runs one `roshni` invocation and resolves to its exit code. Never calls process.exit. */
+export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const debug = argv.includes('--debug');
+
+  const program = new Command('roshni')
+    .description('Roshni: the operations toolkit of a therapy clinic')
+    .version(version, '-V, --version')
+    .option('--json', 'print machine-readable JSON on stdout')
+    .option('--debug', 'show stack traces of unexpected errors')
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
+    .addHelpText('after', '\nExit codes: 0 ok, 1 unexpected, 2 invalid input, 3 not found, 4 conflict, 5 forbidden, 6 configuration, 7 database.');
+
+  const run: RunCommand =
+    (handler) =>
+    async (...args) => {
+      const command = args.at(-1) as Command;
+      const options = command.optsWithGlobals() as { json?: boolean; debug?: boolean };
+      const env: CommandEnv = {
+        io,
+        json: Boolean(options.json),
+        debug: Boolean(options.debug),
+        interactive: Boolean(io.stdin.isTTY) && !options.json,
+      };
+      exitCode = await handler(env, ...args);
+    };
+
+  const group = findGroup(argv.find((a) => !a.startsWith('-')));
+  if (group) {
+    (await group.load()).register(program, run);
+  } else {
+    for (const entry of commandGroups) {
+      for (const [name, description] of Object.entries(entry.commands)) {
+        program.command(name).description(description).helpOption(false).allowUnknownOption();
+      }
+    }
+  }
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError && error.exitCode === 0) return ExitCode.ok;
+    return reportError(io, error, debug);
+  }
+}

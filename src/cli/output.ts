@@ -1,0 +1,43 @@
+import Table from 'cli-table3';
+import { writeLine, type CommandEnv } from './io.js';
+
+function color(env: CommandEnv, code: number, text: string): string {
+  const stream = env.io.stdout as NodeJS.WritableStream & { isTTY?: boolean };
+  if (env.io.env.NO_COLOR !== undefined || !stream.isTTY) return text;
+  return `\u001b[${code}m${text}\u001b[0m`;
+}
+
+export const bold = (env: CommandEnv, text: string) => color(env, 1, text);
+export const dim = (env: CommandEnv, text: string) => color(env, 2, text);
+export const green = (env: CommandEnv, text: string) => color(env, 32, text);
+export const yellow = (env: CommandEnv, text: string) => color(env, 33, text);
+export const red = (env: CommandEnv, text: string) => color(env, 31, text);
+
+/** With --json, stdout carries only `data`; otherwise the human rendering. */
+export function emit(env: CommandEnv, data: unknown, human: () => string | string[]): void {
+  if (env.json) {
+    writeLine(env.io.stdout, JSON.stringify(data, null, 2));
+    return;
+  }
+  const text = human();
+  writeLine(env.io.stdout, Array.isArray(text) ? text.join('\n') : text);
+}
+
+/** Progress and notes go to stderr so that stdout stays clean for data. */
+export function note(env: CommandEnv, text: string): void {
+  if (!env.json) writeLine(env.io.stderr, text);
+}
+
+export function table(head: string[], rows: Array<Array<string | number>>): string {
+  const t = new Table({
+    head,
+    style: { head: [], border: [], compact: true, 'padding-left': 0, 'padding-right': 2 },
+    chars: {
+      top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
+      bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
+      left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '',
+    },
+  });
+  t.push(...rows.map((r) => r.map(String)));
+  return t.toString();
+}

@@ -1,0 +1,41 @@
+import type { z } from 'zod';
+
+export class PromptCancelledError extends Error {
+  constructor() {
+    super('Cancelled; nothing was changed.');
+    this.name = 'PromptCancelledError';
+  }
+}
+
+/** Asks for one value on the terminal, validated by the same zod schema the flag would be. */
+export async function askText(options: {
+  message: string;
+  placeholder?: string;
+  initialValue?: string;
+  optional?: boolean;
+  schema?: z.ZodType;
+}): Promise<string | undefined> {
+  const prompts = await import('@clack/prompts');
+  const answer = await prompts.text({
+    message: options.message,
+    ...(options.placeholder ? { placeholder: options.placeholder } : {}),
+    ...(options.initialValue ? { initialValue: options.initialValue } : {}),
+    validate: (value) => {
+      const text = (value ?? '').trim();
+      if (!text) return options.optional ? undefined : 'Required';
+      const parsed = options.schema?.safeParse(text);
+      return parsed && !parsed.success ? parsed.error.issues[0]?.message : undefined;
+    },
+  });
+  if (prompts.isCancel(answer)) throw new PromptCancelledError();
+  const text = (answer ?? '').trim();
+  return text || undefined;
+}
+
+export async function introOutro<T>(title: string, work: () => Promise<T>, done: string): Promise<T> {
+  const prompts = await import('@clack/prompts');
+  prompts.intro(title);
+  const result = await work();
+  prompts.outro(done);
+  return result;
+}

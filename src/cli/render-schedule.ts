@@ -1,0 +1,57 @@
+import type { daySchedule } from '../domain/scheduling/day-schedule.js';
+import { formatRupees } from '../domain/money.js';
+import { clinicTime } from '../domain/time.js';
+import { table } from './output.js';
+
+type ScheduleRows = Awaited<ReturnType<typeof daySchedule>>;
+
+const PAID_MARK: Record<string, string> = {
+  paid: 'paid',
+  partially_paid: 'part-paid',
+  pending: 'unpaid',
+  refunded: 'refunded',
+  waived: 'waived',
+};
+
+/** A day's appointments as one table per therapist. */
+export function renderSchedule(rows: ScheduleRows, timezone: string): string[] {
+  if (!rows.length) return ['No appointments.'];
+  const byTherapist = new Map<string, ScheduleRows>();
+  for (const row of rows) byTherapist.set(row.therapist_name, [...(byTherapist.get(row.therapist_name) ?? []), row]);
+  const out: string[] = [];
+  for (const [therapist, appointments] of byTherapist) {
+    out.push(`${therapist}`);
+    out.push(
+      table(
+        ['Time', 'Appointment', 'Patient', 'Service', 'Status', 'Payment'],
+        appointments.map((a) => [
+          `${clinicTime(a.starts_at, timezone)}–${clinicTime(a.ends_at, timezone)}`,
+          a.appointment_number,
+          a.patient_name,
+          a.service_name,
+          a.status.replace('_', ' '),
+          `${PAID_MARK[a.payment_status] ?? a.payment_status} ${formatRupees(a.price_paise)}`,
+        ]),
+      ),
+    );
+    out.push('');
+  }
+  return out;
+}
+
+/** The JSON shape of a schedule: instants as ISO strings plus the clinic's local times. */
+export function scheduleJson(rows: ScheduleRows, timezone: string) {
+  return rows.map((a) => ({
+    id: a.id,
+    appointmentNumber: a.appointment_number,
+    startsAt: a.starts_at.toISOString(),
+    endsAt: a.ends_at.toISOString(),
+    localStart: clinicTime(a.starts_at, timezone),
+    therapist: { id: a.therapist_id, name: a.therapist_name },
+    patient: { id: a.patient_id, name: a.patient_name },
+    service: a.service_name,
+    status: a.status,
+    paymentStatus: a.payment_status,
+    pricePaise: a.price_paise,
+  }));
+}

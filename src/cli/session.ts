@@ -1,0 +1,79 @@
+import type { Actor } from '../domain/actor.js';
+import type { DomainContext } from '../domain/context.js';
+import { systemClock, type Clock } from '../infra/clock.js';
+import { ConfigError, loadConfig, type Config } from '../infra/config.js';
+import { openDatabase, type Database } from '../infra/db/database.js';
+import { migrateToLatest, pendingMigrations } from '../infra/db/migrate.js';
+import type { CommandEnv } from './io.js';
+import { SchemaBehindError } from './report-error.js';
+
+export interface Session {
+  config: Config;
+  database: Database;
+  ctx: DomainContext;
+}
+
+export interface SessionOptions {
+  /** Skip the schema check (for `roshni db …` itself). */
+  skipSchemaCheck?: boolean;
+  clock?: Clock;
+}
+
+async function resolveActor(database: Database, config: Config): Promise<Actor> {
+  const username = config.env.ROSHNI_USER;
+  if (!username) return { kind: 'system' };
+  const user = await database.db
+    .selectFrom('staff_users as u')
+    .leftJoin('therapists as t', 't.staff_user_id', 'u.id')
+    .select(['u.id', 'u.role', 'u.active', 't.id as therapist_id'])
+    .where('u.username', '=', username)
+    .executeTakeFirst();
+  if (!user || !user.active) throw new ConfigError('ROSHNI_USER', `names no active staff user (${username})`);
+  return { kind: 'staff', staffUserId: user.id, role: user.role, therapistId: user.therapist_id };
+}
+
+/**
+ * Opens the configured database and builds the domain context. The embedded database brings its
+ * schema up to date by itself (a newcomer's first command just works); a PostgreSQL server is
+ * migrated only on purpose, with `roshni db migrate`.
+ */
+export async function openSession(env: CommandEnv, options: SessionOptions = {}): Promise<Session> {
+  const config = loadConfig(env.io.env);
+  const database = await openDatabase(config);
+  try {
+    if (!options.skipSchemaCheck) {
+      if (database.kind === 'embedded') {
+        await migrateToLatest(database.db);
+      } else {
+        const pending = await pendingMigrations(database.db);
+        if (pending.length) throw new SchemaBehindError(pending);
+      }
+    }
+    const settings = options.skipSchemaCheck
+      ? undefined
+      : await database.db.selectFrom('clinic_settings').select('timezone').executeTakeFirst();
+    const ctx: DomainContext = {
+      db: database.db,
+      clock: options.clock ?? systemClock,
+      timezone: settings?.timezone ?? config.timezone,
+      actor: options.skipSchemaCheck ? { kind: 'system' } : await resolveActor(database, config),
+    };
+    return { config, database, ctx };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+export async function withSession<T>(
+  env: CommandEnv,
+  work: (session: Session) => Promise<T>,
+  options: SessionOptions = {},
+): Promise<T> {
+  const session = await openSession(env, options);
+  try {
+    return await work(session);
+  } finally {
+    await session.database.close();
+  }
+}

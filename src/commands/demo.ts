@@ -1,0 +1,53 @@
+import type { Command } from 'commander';
+import type { RunCommand } from '../cli/command-groups.js';
+import { bold, emit, note } from '../cli/output.js';
+import { renderSchedule, scheduleJson } from '../cli/render-schedule.js';
+import { withSession } from '../cli/session.js';
+import { DEMO_ADMIN } from '../domain/demo/demo-clinic.js';
+import { loadDemoClinic, DEMO_DAYS } from '../domain/demo/load-demo-clinic.js';
+import { daySchedule } from '../domain/scheduling/day-schedule.js';
+import { migrateToLatest } from '../infra/db/migrate.js';
+
+const NEXT_STEPS = [
+  'roshni today                      today’s appointments',
+  'roshni today --json               the same, for scripts',
+  `ROSHNI_USER=${DEMO_ADMIN} roshni today   act as the demo admin (staff usernames: demo.desk, priya.slp…)`,
+  'roshni db status                  where the data lives and which migrations ran',
+  'roshni config show                the configuration, secrets masked',
+];
+
+export function register(program: Command, run: RunCommand): void {
+  program
+    .command('demo')
+    .description('Load a demo clinic (therapists, slots, patients, bookings) and show what to try next')
+    .option('--force', 'load the demo even though the database holds another clinic')
+    .action(
+      run(async (env, flags: { force?: boolean }) =>
+        withSession(
+          env,
+          async ({ ctx, database }) => {
+            note(env, `Preparing the ${database.kind === 'embedded' ? 'embedded' : 'PostgreSQL'} database at ${database.location}…`);
+            await migrateToLatest(database.db);
+            const settings = await database.db.selectFrom('clinic_settings').select('timezone').executeTakeFirst();
+            const demoCtx = { ...ctx, timezone: settings?.timezone ?? ctx.timezone };
+            note(env, 'Loading the demo clinic…');
+            const result = await loadDemoClinic(demoCtx, { force: Boolean(flags.force) });
+            const rows = await daySchedule(demoCtx, { date: result.firstClinicDay });
+            emit(env, { ...result, appointments: scheduleJson(rows, demoCtx.timezone) }, () => [
+              result.peopleCreated
+                ? `Demo clinic loaded: 3 therapists, 5 patients, ${result.bookingsCreated} bookings, ${result.slotsCreated} slots over ${DEMO_DAYS} days.`
+                : `Demo clinic already loaded; added ${result.slotsCreated} new slot(s) for the next ${DEMO_DAYS} days.`,
+              '',
+              bold(env, `Schedule for ${result.firstClinicDay}`),
+              '',
+              ...renderSchedule(rows, demoCtx.timezone),
+              bold(env, 'Try next:'),
+              ...NEXT_STEPS.map((s) => `  ${s}`),
+            ]);
+            return 0;
+          },
+          { skipSchemaCheck: true },
+        ),
+      ),
+    );
+}

@@ -1,0 +1,46 @@
+import type { DomainContext } from '../context.js';
+
+export interface AuditEntry {
+  action: string;
+  entity: string;
+  entityId?: string | number | null;
+  patientId?: number | null;
+  /** Only ids, states and amounts: never names, phone numbers or note text. */
+  before?: Record<string, unknown> | null;
+  after?: Record<string, unknown> | null;
+  meta?: Record<string, unknown> | null;
+  outcome?: 'ok' | 'denied';
+}
+
+function actorColumns(ctx: DomainContext) {
+  const { actor } = ctx;
+  switch (actor.kind) {
+    case 'staff':
+      return { actor_kind: 'staff', actor_id: actor.staffUserId, actor_role: actor.role };
+    case 'patient':
+      return { actor_kind: 'patient', actor_id: actor.patientId, actor_role: 'patient' };
+    case 'guardian':
+      return { actor_kind: 'guardian', actor_id: actor.guardianId, actor_role: 'guardian' };
+    case 'system':
+      return { actor_kind: 'system', actor_id: null, actor_role: 'system' };
+  }
+}
+
+/** Appends to the audit log, inside the caller's transaction so the entry and the change land together. */
+export async function recordAudit(ctx: DomainContext, entry: AuditEntry): Promise<void> {
+  await ctx.db
+    .insertInto('audit_log')
+    .values({
+      ...actorColumns(ctx),
+      at: ctx.clock.now(),
+      action: entry.action,
+      entity: entry.entity,
+      entity_id: entry.entityId == null ? null : String(entry.entityId),
+      patient_id: entry.patientId ?? null,
+      outcome: entry.outcome ?? 'ok',
+      before: entry.before ? JSON.stringify(entry.before) : null,
+      after: entry.after ? JSON.stringify(entry.after) : null,
+      meta: entry.meta ? JSON.stringify(entry.meta) : null,
+    })
+    .execute();
+}

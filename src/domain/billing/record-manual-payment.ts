@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { recordAudit } from '../audit/record-audit.js';
+import { staffUserIdOf } from '../actor.js';
+import { inTransaction, type DomainContext } from '../context.js';
+import { ConflictError, InvalidInputError, NotFoundError, parseInput, translateConstraintError } from '../errors.js';
+import { formatRupees } from '../money.js';
+import { authorize } from '../policy.js';
+import { appointmentBalance, refreshPaymentStatus } from './payment-status.js';
+
+const manualPaymentInput = z
+  .object({
+    appointmentId: z.number().int().positive(),
+    amountPaise: z.number().int().positive('must be more than zero'),
+    method: z.enum(['cash', 'card', 'bank_transfer', 'upi'], { error: 'must be cash, card, bank_transfer or upi' }),
+    utr: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9]{6,35}$/, 'must be the 6–35 character UTR / transaction id')
+      .optional(),
+    note: z.string().trim().max(500).optional(),
+  })
+  .refine((p) => p.method !== 'upi' || p.utr, { message: 'is required for UPI payments', path: ['utr'] });
+
+export type ManualPaymentInput = z.input<typeof manualPaymentInput>;
+
+/** Cash, card (POS), bank transfer or UPI taken at the desk, recorded with who took it. */
+export async function recordManualPayment(ctx: DomainContext, raw: ManualPaymentInput) {
+  authorize(ctx.actor, 'payment.record');
+  const input = parseInput(manualPaymentInput, raw);
+  return inTransaction(ctx, async (tx) => {
+    const appointment = await tx.db
+      .selectFrom('appointments')
+      .select(['id', 'patient_id', 'status', 'appointment_number', 'payment_status'])
+      .where('id', '=', input.appointmentId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!appointment) throw new NotFoundError(`No appointment with id ${input.appointmentId}.`);
+    if (appointment.status === 'cancelled') {
+      throw new InvalidInputError(`Appointment ${appointment.appointment_number} is cancelled; it takes no payment.`);
+    }
+    if (appointment.payment_status === 'waived') {
+      throw new InvalidInputError(`Appointment ${appointment.appointment_number} was waived; it takes no payment.`);
+    }
+    const balance = await appointmentBalance(tx, appointment.id);
+    if (input.amountPaise > balance.duePaise) {
+      throw new InvalidInputError(
+        `Appointment ${appointment.appointment_number} has ${formatRupees(balance.duePaise)} due; ${formatRupees(input.amountPaise)} is more than that.`,
+      );
+    }
+    const now = tx.clock.now();
+    const payment = await tx.db
+      .insertInto('payments')
+      .values({
+        patient_id: appointment.patient_id,
+        appointment_id: appointment.id,
+        amount_paise: input.amountPaise,
+        method: input.method,
+        state: 'completed',
+        utr: input.utr ?? null,
+        note: input.note ?? null,
+        processed_by_staff_id: staffUserIdOf(tx.actor),
+        paid_at: now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow()
+      .catch((error) =>
+        translateConstraintError(error, {
+          payments_utr_key: () => new ConflictError(`The UTR ${input.utr} has already been used for another payment.`),
+        }),
+      );
+    const paymentStatus = await refreshPaymentStatus(tx, appointment.id);
+    await recordAudit(tx, {
+      action: 'payment.record',
+      entity: 'payment',
+      entityId: payment.id,
+      patientId: appointment.patient_id,
+      after: { method: input.method, amountPaise: input.amountPaise, appointmentId: appointment.id, paymentStatus },
+    });
+    return { ...payment, paymentStatus };
+  });
+}

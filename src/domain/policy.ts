@@ -1,0 +1,34 @@
+import type { Actor } from './actor.js';
+import { ForbiddenError } from './errors.js';
+
+export type StaffRoleName = 'admin' | 'receptionist' | 'therapist';
+
+// Who may do what. The system actor (jobs, `roshni init` before any staff exist) may do everything.
+const RULES = {
+  'clinic.configure': ['admin'],
+  'staff.manage': ['admin'],
+  'therapist.manage': ['admin'],
+  'service.manage': ['admin'],
+  'schedule.manage': ['admin', 'receptionist'],
+  'schedule.read': ['admin', 'receptionist', 'therapist'],
+  'patient.manage': ['admin', 'receptionist'],
+  'patient.read': ['admin', 'receptionist', 'therapist'],
+  'appointment.book': ['admin', 'receptionist'],
+  'payment.record': ['admin', 'receptionist'],
+  'demo.load': ['admin'],
+} as const satisfies Record<string, readonly StaffRoleName[]>;
+
+export type Action = keyof typeof RULES;
+
+export function isAllowed(actor: Actor, action: Action): boolean {
+  if (actor.kind === 'system') return true;
+  if (actor.kind !== 'staff') return false;
+  return (RULES[action] as readonly string[]).includes(actor.role);
+}
+
+export function authorize(actor: Actor, action: Action): void {
+  if (!isAllowed(actor, action)) {
+    const who = actor.kind === 'staff' ? `A ${actor.role}` : 'This account';
+    throw new ForbiddenError(`${who} may not ${action.replace('.', ': ')}.`, { action });
+  }
+}
