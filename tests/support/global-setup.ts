@@ -1,0 +1,31 @@
+import type { TestProject } from 'vitest/node';
+import { startThrowawayPostgres } from '../../src/infra/db/throwaway-postgres.js';
+import { createTemplateDatabase, dropDatabase, TEMPLATE_DATABASE } from './server.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Superuser URL of the PostgreSQL server the tests create their databases on. */
+    databaseServerUrl: string;
+  }
+}
+
+// Runs once per `vitest run`: a real PostgreSQL (TEST_DATABASE_URL, or a throwaway server)
+// holding a migrated template database that each test file copies.
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const external = process.env.TEST_DATABASE_URL;
+  const server = external
+    ? undefined
+    : await startThrowawayPostgres({ log: (line) => console.log(`[throwaway-postgres] ${line}`) });
+  const serverUrl = external ?? server!.url;
+  try {
+    await createTemplateDatabase(serverUrl);
+  } catch (error) {
+    await server?.stop();
+    throw error;
+  }
+  project.provide('databaseServerUrl', serverUrl);
+  return async () => {
+    if (external) await dropDatabase(serverUrl, TEMPLATE_DATABASE);
+    await server?.stop();
+  };
+}
