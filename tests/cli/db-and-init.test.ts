@@ -1,0 +1,62 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+describe('roshni db and roshni init', () => {
+  let database: TestDatabase | undefined;
+  afterEach(async () => {
+    await database?.close();
+    database = undefined;
+  });
+
+  it('reports pending migrations, refuses to work on an old schema, then migrates once', async () => {
+    database = await createTestDatabase({ empty: true });
+    const env = { DATABASE_URL: database.url };
+
+    const before = JSON.parse((await runCli(['db', 'status', '--json'], env)).stdout);
+    expect(before.database).toBe('postgres');
+    expect(before.pending).toBe(before.migrations.length);
+    expect(before.location).not.toMatch(/:[^@/]+@/);
+
+    const today = await runCli(['today'], env);
+    expect(today.code).toBe(7);
+    expect(today.stderr).toContain('Run `roshni db migrate` first');
+
+    const first = JSON.parse((await runCli(['db', 'migrate', '--json'], env)).stdout);
+    expect(first.applied).toEqual(before.migrations.map((m: { name: string }) => m.name));
+    const second = JSON.parse((await runCli(['db', 'migrate', '--json'], env)).stdout);
+    expect(second.applied).toEqual([]);
+    expect(JSON.parse((await runCli(['db', 'status', '--json'], env)).stdout).pending).toBe(0);
+  });
+
+  it('sets up the clinic from flags, normalising the phone number', async () => {
+    database = await createTestDatabase();
+    const { code, stdout } = await runCli(
+      ['init', '--name', 'Sunrise Child Therapy', '--phone', '098765 43210', '--upi-vpa', 'sunrise@okaxis', '--gstin', '29abcde1234f1z5', '--json'],
+      { DATABASE_URL: database.url },
+    );
+    expect(code).toBe(0);
+    const { settings } = JSON.parse(stdout);
+    expect(settings).toMatchObject({ name: 'Sunrise Child Therapy', phone: '+919876543210', upi_vpa: 'sunrise@okaxis', gstin: '29ABCDE1234F1Z5', timezone: 'Asia/Kolkata' });
+  });
+
+  it.each([
+    [['--name', 'Sunrise', '--upi-vpa', 'not a vpa'], 'upiVpa: must be a UPI id'],
+    [['--name', 'Sunrise', '--phone', '12345'], 'phone: must be a valid phone number'],
+    [['--name', 'Sunrise', '--timezone', 'Mars/Base'], 'timezone: must be an IANA time zone'],
+    [['--name', 'S'], 'name: must be at least 2 characters'],
+    [[], '--name is required'],
+  ])('init %j is refused with a clear message and changes nothing', async (flags, message) => {
+    database = await createTestDatabase();
+    const { code, stderr } = await runCli(['init', ...flags], { DATABASE_URL: database.url });
+    expect(code).toBe(2);
+    expect(stderr).toContain(message);
+    expect(await database.db.selectFrom('clinic_settings').selectAll().execute()).toEqual([]);
+  });
+
+  it('says what to do when the database server cannot be reached', async () => {
+    const { code, stderr } = await runCli(['today'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
+    expect(code).toBe(7);
+    expect(stderr).toContain('Cannot reach the database');
+  });
+});

@@ -1,0 +1,60 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runCli, spawnCli } from '../support/cli.js';
+
+const recorder = fileURLToPath(new URL('../support/record-imports.mjs', import.meta.url));
+const packageVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+async function modulesLoadedBy(argv: string[]): Promise<string[]> {
+  const file = join(mkdtempSync(join(tmpdir(), 'roshni-imports-')), 'loaded.txt');
+  const result = await spawnCli(argv, { ROSHNI_RECORD_IMPORTS: file, ROSHNI_HOME: '/nonexistent' }, ['--import', recorder]);
+  expect(result.code).toBe(0);
+  return readFileSync(file, 'utf8').trim().split('\n');
+}
+
+describe('roshni --help', () => {
+  it('lists the command groups and the exit codes', async () => {
+    const { code, stdout } = await runCli(['--help'], {});
+    expect(code).toBe(0);
+    for (const command of ['init', 'db', 'demo', 'today', 'config']) expect(stdout).toMatch(new RegExp(`^\\s+${command}\\s`, 'm'));
+    expect(stdout).toContain('Exit codes: 0 ok');
+  });
+
+  it('loads no command group, database driver, bot or payment SDK', async () => {
+    const loaded = await modulesLoadedBy(['--help']);
+    expect(loaded.some((url) => url.includes('/dist/src/cli/main.js'))).toBe(true);
+    const heavy = ['grammy', 'whatsapp-web.js', 'razorpay', 'resend', 'puppeteer', '@electric-sql/pglite', '/pg/', 'kysely', 'zod', '/src/commands/'];
+    for (const name of heavy) expect(loaded.filter((url) => url.includes(name)), name).toEqual([]);
+    // The error reporter knows the domain's error classes, and nothing else of the domain.
+    expect(loaded.filter((url) => url.includes('/src/domain/')).map((u) => u.replace(/.*\/src\//, ''))).toEqual(['domain/errors.js']);
+  });
+
+  it('loads only the group that is run', async () => {
+    const loaded = await modulesLoadedBy(['config', 'show']);
+    expect(loaded.filter((url) => url.includes('/src/commands/')).map((u) => u.replace(/.*\/src\//, ''))).toEqual(['commands/config.js']);
+    expect(loaded.filter((url) => /grammy|whatsapp-web|razorpay|resend/.test(url))).toEqual([]);
+  });
+});
+
+describe('roshni basics', () => {
+  it('prints the package version', async () => {
+    const { code, stdout } = await runCli(['--version'], {});
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe(packageVersion);
+  });
+
+  it('rejects an unknown command with exit code 2', async () => {
+    const { code, stderr } = await runCli(['bogus'], {});
+    expect(code).toBe(2);
+    expect(stderr).toContain("unknown command 'bogus'");
+  });
+
+  it('rejects an unknown option with exit code 2', async () => {
+    const { code, stderr } = await runCli(['today', '--colour'], {});
+    expect(code).toBe(2);
+    expect(stderr).toContain("unknown option '--colour'");
+  });
+});
