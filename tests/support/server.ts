@@ -27,12 +27,30 @@ export async function createDatabase(serverUrl: string, name: string, template: 
   );
 }
 
+const OBJECT_IN_USE = '55006';
+
+/**
+ * pg's Pool.end() resolves before its connections have finished closing, so a dropped
+ * database may still have sessions for a moment: wait for them, and only then force.
+ */
 export async function dropDatabase(serverUrl: string, name: string): Promise<void> {
+  const database = pg.escapeIdentifier(name);
   await withServerClient(serverUrl, async (client) => {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (!rowCount) return;
-    await client.query(`ALTER DATABASE ${pg.escapeIdentifier(name)} WITH IS_TEMPLATE false`);
-    await client.query(`DROP DATABASE ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+    await client.query(`ALTER DATABASE ${database} WITH IS_TEMPLATE false`);
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      try {
+        await client.query(`DROP DATABASE ${database}`);
+        return;
+      } catch (error) {
+        if ((error as pg.DatabaseError).code !== OBJECT_IN_USE) throw error;
+        if (Date.now() > deadline) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    await client.query(`DROP DATABASE ${database} WITH (FORCE)`);
   });
 }
 
