@@ -1,0 +1,85 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openEmbedded, type Database } from '../../src/infra/db/database.js';
+import { migrateToLatest } from '../../src/infra/db/migrate.js';
+import { migrations } from '../../migrations/index.js';
+import { runTypeScript } from '../support/run-typescript.js';
+
+// The embedded path (no DATABASE_URL): PGlite in-process, guarded by a pid lock file.
+// The scenarios share one home and run in order, to start PGlite as few times as possible.
+
+const contender = new URL('../support/embedded-contender.ts', import.meta.url);
+
+async function secondProcessOpens(home: string): Promise<{ opened: boolean; error?: string; message?: string }> {
+  return JSON.parse(await runTypeScript(contender, [home]));
+}
+
+// Each PGlite start costs seconds, more on a busy machine: allow a minute per step.
+describe('embedded database (PGlite)', { timeout: 60_000 }, () => {
+  let home: string;
+  let database: Database;
+  const lockFile = () => join(home, 'data.lock');
+
+  beforeAll(async () => {
+    home = mkdtempSync(join(tmpdir(), 'roshni-embedded-'));
+    database = await openEmbedded(home);
+  });
+  afterAll(async () => {
+    await database?.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('applies every migration', async () => {
+    expect((await migrateToLatest(database.db)).applied).toEqual(Object.keys(migrations));
+  });
+
+  it('enforces the btree_gist exclusion constraint: no double-booked therapist', async () => {
+    const { db } = database;
+    const therapist = await db.insertInto('therapists').values({ full_name: 'Meera Iyer' }).returning('id').executeTakeFirstOrThrow();
+    const [first, second] = await db
+      .insertInto('patients')
+      .values([{ full_name: 'Aarav' }, { full_name: 'Diya' }])
+      .returning('id')
+      .execute();
+    const service = await db.selectFrom('services').select(['id', 'price_paise']).where('code', '=', 'speech-therapy').executeTakeFirstOrThrow();
+    const appointment = (patient: number, startsAt: string, endsAt: string) => ({
+      patient_id: patient,
+      therapist_id: therapist.id,
+      service_id: service.id,
+      starts_at: startsAt,
+      ends_at: endsAt,
+      price_paise: service.price_paise,
+    });
+
+    await db.insertInto('appointments').values(appointment(first!.id, '2026-12-07T10:00:00+05:30', '2026-12-07T10:45:00+05:30')).execute();
+    await expect(
+      db.insertInto('appointments').values(appointment(second!.id, '2026-12-07T10:30:00+05:30', '2026-12-07T11:15:00+05:30')).execute(),
+    ).rejects.toMatchObject({ code: '23P01', constraint: 'appointments_therapist_no_overlap' });
+  });
+
+  it('refuses a second process while open, naming the process that holds it', async () => {
+    expect(readFileSync(lockFile(), 'utf8')).toBe(String(process.pid));
+    const second = await secondProcessOpens(home);
+    expect(second).toMatchObject({ opened: false, error: 'EmbeddedDatabaseBusyError' });
+    expect(second.message).toContain(`pid ${process.pid}`);
+  });
+
+  it('releases the lock on close, so another process can open it', async () => {
+    await database.close();
+    expect(existsSync(lockFile())).toBe(false);
+    expect(await secondProcessOpens(home)).toEqual({ opened: true });
+  });
+
+  it('clears a lock left behind by a process that no longer exists', async () => {
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    writeFileSync(lockFile(), String(dead));
+
+    database = await openEmbedded(home);
+    expect(readFileSync(lockFile(), 'utf8')).toBe(String(process.pid));
+    const { count } = await database.db.selectFrom('appointments').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+    expect(count).toBe(1);
+  });
+});
