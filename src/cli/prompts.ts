@@ -39,3 +39,23 @@ export async function introOutro<T>(title: string, work: () => Promise<T>, done:
   prompts.outro(done);
   return result;
 }
+
+export async function askSelect<T extends string>(options: {
+  message: string;
+  choices: Array<{ value: T; label: string; hint?: string }>;
+}): Promise<T> {
+  const prompts = await import('@clack/prompts');
+  const answer = await prompts.select({
+    message: options.message,
+    options: options.choices.map((c) => ({ value: c.value, label: c.label, ...(c.hint ? { hint: c.hint } : {}) })) as never,
+  });
+  if (prompts.isCancel(answer)) throw new PromptCancelledError();
+  return answer as T;
+}
+
+export async function askConfirm(message: string, initialValue = false): Promise<boolean> {
+  const prompts = await import('@clack/prompts');
+  const answer = await prompts.confirm({ message, initialValue });
+  if (prompts.isCancel(answer)) throw new PromptCancelledError();
+  return answer;
+}

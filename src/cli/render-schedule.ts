@@ -1,9 +1,9 @@
-import type { daySchedule } from '../domain/scheduling/day-schedule.js';
+import type { AppointmentRow } from '../domain/scheduling/appointment-queries.js';
 import { formatRupees } from '../domain/money.js';
 import { clinicTime } from '../domain/time.js';
 import { table } from './output.js';
 
-type ScheduleRows = Awaited<ReturnType<typeof daySchedule>>;
+type ScheduleRows = AppointmentRow[];
 
 const PAID_MARK: Record<string, string> = {
   paid: 'paid',

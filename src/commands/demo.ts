@@ -5,7 +5,7 @@ import { renderSchedule, scheduleJson } from '../cli/render-schedule.js';
 import { withSession } from '../cli/session.js';
 import { DEMO_ADMIN } from '../domain/demo/demo-clinic.js';
 import { loadDemoClinic, DEMO_DAYS } from '../domain/demo/load-demo-clinic.js';
-import { daySchedule } from '../domain/scheduling/day-schedule.js';
+import { listAppointments } from '../domain/scheduling/appointment-queries.js';
 import { migrateToLatest } from '../infra/db/migrate.js';
 
 const NEXT_STEPS = [
@@ -32,7 +32,7 @@ export function register(program: Command, run: RunCommand): void {
             const demoCtx = { ...ctx, timezone: settings?.timezone ?? ctx.timezone };
             note(env, 'Loading the demo clinic…');
             const result = await loadDemoClinic(demoCtx, { force: Boolean(flags.force) });
-            const rows = await daySchedule(demoCtx, { date: result.firstClinicDay });
+            const rows = await listAppointments(demoCtx, { from: result.firstClinicDay, to: result.firstClinicDay });
             emit(env, { ...result, appointments: scheduleJson(rows, demoCtx.timezone) }, () => [
               result.peopleCreated
                 ? `Demo clinic loaded: 3 therapists, 5 patients, ${result.bookingsCreated} bookings, ${result.slotsCreated} slots over ${DEMO_DAYS} days.`

@@ -1,28 +1,38 @@
 import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
+import type { CommandEnv } from '../cli/io.js';
 import { bold, emit } from '../cli/output.js';
 import { renderSchedule, scheduleJson } from '../cli/render-schedule.js';
 import { withSession } from '../cli/session.js';
-import { daySchedule } from '../domain/scheduling/day-schedule.js';
+import { resolveTherapist } from '../domain/people/resolve.js';
+import { listAppointments } from '../domain/scheduling/appointment-queries.js';
 import { clinicDate } from '../domain/time.js';
+
+async function showDay(env: CommandEnv, flags: { date?: string; therapist?: string }, title: (date: string) => string) {
+  return withSession(env, async ({ ctx }) => {
+    const date = flags.date ?? clinicDate(ctx.clock.now(), ctx.timezone);
+    const therapist = flags.therapist ? await resolveTherapist(ctx, flags.therapist) : undefined;
+    const rows = await listAppointments(ctx, { from: date, to: date, ...(therapist ? { therapistId: therapist.id } : {}) });
+    emit(env, { date, timezone: ctx.timezone, appointments: scheduleJson(rows, ctx.timezone) }, () => [
+      bold(env, `${title(date)} (${ctx.timezone})`),
+      '',
+      ...renderSchedule(rows, ctx.timezone),
+    ]);
+    return 0;
+  });
+}
 
 export function register(program: Command, run: RunCommand): void {
   program
     .command('today')
-    .description("Today's appointments, per therapist, with status and payment")
-    .option('--therapist <id>', 'only this therapist', (v) => Number(v))
-    .action(
-      run(async (env, flags: { therapist?: number }) =>
-        withSession(env, async ({ ctx }) => {
-          const date = clinicDate(ctx.clock.now(), ctx.timezone);
-          const rows = await daySchedule(ctx, { date, ...(flags.therapist !== undefined ? { therapistId: flags.therapist } : {}) });
-          emit(env, { date, timezone: ctx.timezone, appointments: scheduleJson(rows, ctx.timezone) }, () => [
-            bold(env, `Today, ${date} (${ctx.timezone})`),
-            '',
-            ...renderSchedule(rows, ctx.timezone),
-          ]);
-          return 0;
-        }),
-      ),
-    );
+    .description("Today's appointments per therapist, with status and payment")
+    .option('--therapist <therapist>', 'only this therapist')
+    .action(run((env, flags: { therapist?: string }) => showDay(env, { ...flags, date: undefined }, (d) => `Today, ${d}`)));
+
+  program
+    .command('schedule')
+    .description("A day's appointments per therapist (default today)")
+    .option('--date <date>', 'clinic date, YYYY-MM-DD')
+    .option('--therapist <therapist>', 'only this therapist')
+    .action(run((env, flags: { date?: string; therapist?: string }) => showDay(env, flags, (d) => `Schedule for ${d}`)));
 }

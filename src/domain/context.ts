@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../infra/clock.js';
 import type { DB } from '../infra/db/schema.js';
 import type { Actor } from './actor.js';
@@ -19,4 +19,23 @@ export async function inTransaction<T>(ctx: DomainContext, work: (tx: DomainCont
 
 export function withActor(ctx: DomainContext, actor: Actor): DomainContext {
   return { ...ctx, actor };
+}
+
+export type Attempt<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/**
+ * Tries `work` inside the caller's transaction behind a savepoint: when it fails, only its own
+ * writes are undone and the transaction goes on (a series of bookings where some dates are taken).
+ */
+export async function attempt<T>(ctx: DomainContext, work: () => Promise<T>): Promise<Attempt<T>> {
+  if (!ctx.db.isTransaction) throw new Error('attempt() needs a transaction');
+  await sql`SAVEPOINT roshni_attempt`.execute(ctx.db);
+  try {
+    const value = await work();
+    await sql`RELEASE SAVEPOINT roshni_attempt`.execute(ctx.db);
+    return { ok: true, value };
+  } catch (error) {
+    await sql`ROLLBACK TO SAVEPOINT roshni_attempt`.execute(ctx.db);
+    return { ok: false, error };
+  }
 }

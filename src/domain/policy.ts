@@ -7,6 +7,7 @@ export type StaffRoleName = 'admin' | 'receptionist' | 'therapist';
 const RULES = {
   'clinic.configure': ['admin'],
   'staff.manage': ['admin'],
+  'staff.read': ['admin', 'receptionist'],
   'therapist.manage': ['admin'],
   'service.manage': ['admin'],
   'schedule.manage': ['admin', 'receptionist'],
@@ -14,6 +15,9 @@ const RULES = {
   'patient.manage': ['admin', 'receptionist'],
   'patient.read': ['admin', 'receptionist', 'therapist'],
   'appointment.book': ['admin', 'receptionist'],
+  'appointment.change': ['admin', 'receptionist'],
+  'appointment.attend': ['admin', 'receptionist', 'therapist'],
+  'waitlist.manage': ['admin', 'receptionist'],
   'payment.record': ['admin', 'receptionist'],
   'demo.load': ['admin'],
 } as const satisfies Record<string, readonly StaffRoleName[]>;

@@ -120,3 +120,11 @@ export function formatFriendly(instant: Date, timeZone: string, locale = 'en-IN'
   }
   return formatter.format(instant);
 }
+
+/** "2026-11-27 16:00" (or with a T) in the clinic's zone. */
+export const localDateTime = z
+  .string()
+  .trim()
+  .regex(/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}$/, 'must be a date and time as "YYYY-MM-DD HH:MM"')
+  .transform((value) => ({ date: value.slice(0, 10), time: value.slice(11, 16) }))
+  .refine((v) => isoDate.safeParse(v.date).success && clockTime.safeParse(v.time).success, 'is not a real date and time');

@@ -1,0 +1,200 @@
+import type { Command } from 'commander';
+import type { RunCommand } from '../cli/command-groups.js';
+import { patientFrom, serviceFrom, therapistFrom } from '../cli/booking-prompts.js';
+import type { CommandEnv } from '../cli/io.js';
+import { positiveInt } from '../cli/options.js';
+import { emit, table } from '../cli/output.js';
+import { withSession } from '../cli/session.js';
+import { chooseSlot, withFreeTimes } from '../cli/slot-choice.js';
+import { InvalidInputError } from '../domain/errors.js';
+import { formatRupees } from '../domain/money.js';
+import { resolveAppointmentId, resolvePatient, resolveTherapist } from '../domain/people/resolve.js';
+import { getAppointment, listAppointments, type ListAppointmentsInput } from '../domain/scheduling/appointment-queries.js';
+import { checkInAppointment, completeAppointment, confirmAppointment, markNoShow } from '../domain/scheduling/attendance.js';
+import { bookAppointment } from '../domain/scheduling/book-appointment.js';
+import { bookSeries, parseWeekdays } from '../domain/scheduling/book-series.js';
+import { cancelAppointment } from '../domain/scheduling/cancel-appointment.js';
+import { rescheduleAppointment } from '../domain/scheduling/reschedule-appointment.js';
+import type { WaitlistOffer } from '../domain/scheduling/waitlist-offers.js';
+import { clinicDate, formatFriendly } from '../domain/time.js';
+
+interface BookFlags {
+  patient?: string;
+  service?: string;
+  therapist?: string;
+  slot?: number;
+  at?: string;
+  repeat?: string;
+  weeks?: number;
+  from?: string;
+}
+
+function offerLine(offer: WaitlistOffer | null, timezone: string): string[] {
+  return offer ? [`The freed time is offered to waitlist entry ${offer.entryId} until ${formatFriendly(offer.expiresAt, timezone)}.`] : [];
+}
+
+async function book(env: CommandEnv, flags: BookFlags): Promise<number> {
+  return withSession(env, async ({ ctx }) => {
+    const patient = await patientFrom(env, ctx, flags.patient);
+    const service = await serviceFrom(env, ctx, flags.service);
+    const therapist = await therapistFrom(env, ctx, flags.therapist, service.specialization_code);
+    if (flags.repeat) {
+      if (!therapist) throw new InvalidInputError('--therapist is required for a recurring series.');
+      if (!flags.at || !/^\d{2}:\d{2}$/.test(flags.at)) throw new InvalidInputError('--at HH:MM is required for a recurring series.');
+      const result = await bookSeries(ctx, {
+        patientId: patient.id,
+        serviceId: service.id,
+        therapistId: therapist.id,
+        weekdays: parseWeekdays(flags.repeat),
+        time: flags.at,
+        from: flags.from ?? clinicDate(ctx.clock.now(), ctx.timezone),
+        weeks: flags.weeks ?? 8,
+      });
+      emit(env, result, () => [
+        `Booked ${result.booked.length} session(s) of ${service.name} for ${patient.full_name} with ${therapist.full_name}:`,
+        ...result.booked.map((b) => `  ${b.appointmentNumber}  ${formatFriendly(b.startsAt, ctx.timezone)}`),
+        ...(result.notBooked.length
+          ? [`Could not book ${result.notBooked.length} date(s):`, ...result.notBooked.map((n) => `  ${n.date}  ${n.reason}`)]
+          : []),
+      ]);
+      return 0;
+    }
+    const wanted = { serviceId: service.id, patientId: patient.id, ...(therapist ? { therapistId: therapist.id } : {}), ...(flags.slot ? { slot: flags.slot } : {}), ...(flags.at ? { at: flags.at } : {}) };
+    const slotId = await chooseSlot(env, ctx, wanted);
+    const booked = await bookAppointment(ctx, { patientId: patient.id, serviceId: service.id, slotId }).catch((e) => withFreeTimes(ctx, e, wanted));
+    emit(env, booked, () =>
+      `Booked ${booked.appointmentNumber} for ${patient.full_name}: ${booked.serviceName} with ${booked.therapistName}, ` +
+      `${formatFriendly(booked.startsAt, ctx.timezone)} (${ctx.timezone}). ${formatRupees(booked.pricePaise)} due.`,
+    );
+    return 0;
+  });
+}
+
+async function reschedule(env: CommandEnv, ref: string, flags: { slot?: number; at?: string; therapist?: string }): Promise<number> {
+  return withSession(env, async ({ ctx }) => {
+    const current = await getAppointment(ctx, await resolveAppointmentId(ctx, ref));
+    const therapist = flags.therapist && flags.therapist !== 'any' ? await resolveTherapist(ctx, flags.therapist) : undefined;
+    const service = await ctx.db.selectFrom('appointments').select('service_id').where('id', '=', current.id).executeTakeFirstOrThrow();
+    const wanted = { serviceId: service.service_id, ...(therapist ? { therapistId: therapist.id } : {}), ...(flags.slot ? { slot: flags.slot } : {}), ...(flags.at ? { at: flags.at } : {}) };
+    const slotId = await chooseSlot(env, ctx, wanted);
+    const moved = await rescheduleAppointment(ctx, { appointmentId: current.id, slotId }).catch((e) => withFreeTimes(ctx, e, wanted));
+    emit(env, moved, () => [
+      `Moved ${moved.appointmentNumber} from ${formatFriendly(current.starts_at, ctx.timezone)} to ${formatFriendly(moved.startsAt, ctx.timezone)} with ${moved.therapistName}.`,
+      ...offerLine(moved.waitlistOffer, ctx.timezone),
+    ]);
+    return 0;
+  });
+}
+
+async function cancel(env: CommandEnv, ref: string, flags: { reason?: string }): Promise<number> {
+  return withSession(env, async ({ ctx }) => {
+    const result = await cancelAppointment(ctx, { appointmentId: await resolveAppointmentId(ctx, ref), ...(flags.reason ? { reason: flags.reason } : {}) });
+    emit(env, result, () => [
+      `Cancelled ${result.appointmentNumber}${result.lateCancellation ? ' (late cancellation)' : ''}.`,
+      ...offerLine(result.waitlistOffer, ctx.timezone),
+    ]);
+    return 0;
+  });
+}
+
+const STATUS_CHANGES = [
+  { name: 'confirm', description: 'Record that the patient confirmed they will come', change: confirmAppointment, done: 'Confirmed' },
+  { name: 'checkin', description: 'Check the patient in (on the day)', change: checkInAppointment, done: 'Checked in' },
+  { name: 'complete', description: 'Mark the session as completed', change: completeAppointment, done: 'Completed' },
+  { name: 'no-show', description: 'Mark that the patient did not come', change: markNoShow, done: 'Marked as no-show:' },
+] as const;
+
+async function list(env: CommandEnv, flags: { from?: string; to?: string; therapist?: string; patient?: string; status?: string; payment?: string }) {
+  return withSession(env, async ({ ctx }) => {
+    const rows = await listAppointments(ctx, {
+      ...(flags.from ? { from: flags.from } : {}),
+      ...(flags.to ? { to: flags.to } : {}),
+      ...(flags.therapist ? { therapistId: (await resolveTherapist(ctx, flags.therapist)).id } : {}),
+      ...(flags.patient ? { patientId: (await resolvePatient(ctx, flags.patient)).id } : {}),
+      ...(flags.status ? { status: flags.status as ListAppointmentsInput['status'] } : {}),
+      ...(flags.payment ? { paymentStatus: flags.payment as ListAppointmentsInput['paymentStatus'] } : {}),
+    });
+    emit(env, rows, () =>
+      rows.length
+        ? table(
+            ['When', 'Appointment', 'Patient', 'Therapist', 'Service', 'Status', 'Payment'],
+            rows.map((a) => [formatFriendly(a.starts_at, ctx.timezone), a.appointment_number, a.patient_name, a.therapist_name, a.service_name, a.status, a.payment_status]),
+          )
+        : 'No appointments match.',
+    );
+    return 0;
+  });
+}
+
+export function register(program: Command, run: RunCommand): void {
+  program
+    .command('book')
+    .description('Book an appointment (or a weekly series); asks for what is missing on a terminal')
+    .option('--patient <patient>', 'patient: name, phone, P-number or id')
+    .option('--service <code>', 'service code, e.g. speech-therapy (see roshni service list)')
+    .option('--therapist <therapist>', 'therapist (id, username or name), or "any"')
+    .option('--slot <id>', 'slot id from roshni availability', positiveInt)
+    .option('--at <when>', 'start time "YYYY-MM-DD HH:MM" (with --repeat: just HH:MM)')
+    .option('--repeat <days>', 'book a weekly series on these days, e.g. tue,thu')
+    .option('--weeks <n>', 'number of weeks of the series (default 8)', positiveInt)
+    .option('--from <date>', 'first date of the series (default today)')
+    .action(run(book));
+
+  program
+    .command('reschedule <appointment>')
+    .description('Move an appointment to another slot (the old one frees only if the new one is taken)')
+    .option('--slot <id>', 'new slot id', positiveInt)
+    .option('--at <when>', 'new start "YYYY-MM-DD HH:MM"')
+    .option('--therapist <therapist>', 'with this therapist, or "any"')
+    .action(run(reschedule));
+
+  program
+    .command('cancel <appointment>')
+    .description('Cancel an appointment and free its slot (flagged late inside the late-cancellation window)')
+    .option('--reason <reason>', 'why (required for staff)')
+    .action(run(cancel));
+
+  for (const { name, description, change, done } of STATUS_CHANGES) {
+    program
+      .command(`${name} <appointment>`)
+      .description(description)
+      .action(
+        run(async (env, ref: string) =>
+          withSession(env, async ({ ctx }) => {
+            const updated = await change(ctx, { appointmentId: await resolveAppointmentId(ctx, ref) });
+            emit(env, updated, () => `${done} ${updated.appointment_number}.`);
+            return 0;
+          }),
+        ),
+      );
+  }
+
+  const appointments = program.command('appointments').description('List and show appointments');
+  appointments
+    .command('list')
+    .description('Appointments, filtered')
+    .option('--from <date>', 'from this clinic date (YYYY-MM-DD)')
+    .option('--to <date>', 'to this clinic date, inclusive')
+    .option('--therapist <therapist>', 'one therapist')
+    .option('--patient <patient>', 'one patient')
+    .option('--status <status>', 'scheduled, confirmed, in_progress, completed, cancelled or no_show')
+    .option('--payment <status>', 'pending, partially_paid, paid, refunded or waived')
+    .action(run(list));
+  appointments
+    .command('show <appointment>')
+    .description('One appointment')
+    .action(
+      run(async (env, ref: string) =>
+        withSession(env, async ({ ctx }) => {
+          const a = await getAppointment(ctx, await resolveAppointmentId(ctx, ref));
+          emit(env, a, () => [
+            `${a.appointment_number}  ${a.service_name}`,
+            `  ${formatFriendly(a.starts_at, ctx.timezone)} with ${a.therapist_name}`,
+            `  Patient: ${a.patient_name} (${a.patient_number})`,
+            `  Status: ${a.status}${a.late_cancellation ? ' (late)' : ''}; payment: ${a.payment_status}, price ${formatRupees(a.price_paise)}`,
+          ]);
+          return 0;
+        }),
+      ),
+    );
+}

@@ -1,0 +1,121 @@
+import type { Command } from 'commander';
+import type { RunCommand } from '../cli/command-groups.js';
+import type { CommandEnv } from '../cli/io.js';
+import { positiveInt } from '../cli/options.js';
+import { emit, table } from '../cli/output.js';
+import { withSession } from '../cli/session.js';
+import { InvalidInputError } from '../domain/errors.js';
+import { resolvePatient, resolveTherapist } from '../domain/people/resolve.js';
+import { requireServiceByCode } from '../domain/scheduling/services.js';
+import { addToWaitlist, listWaitlist, removeFromWaitlist } from '../domain/scheduling/waitlist.js';
+import { acceptWaitlistOffer, declineWaitlistOffer } from '../domain/scheduling/waitlist-offers.js';
+import { addDays, clinicDate, formatFriendly } from '../domain/time.js';
+
+interface AddFlags {
+  patient?: string;
+  service?: string;
+  therapist?: string;
+  from?: string;
+  to?: string;
+  urgent?: boolean;
+  note?: string;
+}
+
+async function add(env: CommandEnv, flags: AddFlags): Promise<number> {
+  if (!flags.patient || !flags.service) throw new InvalidInputError('--patient and --service are required.');
+  return withSession(env, async ({ ctx }) => {
+    const patient = await resolvePatient(ctx, flags.patient!);
+    const service = await requireServiceByCode(ctx, flags.service!);
+    const therapist = flags.therapist && flags.therapist !== 'any' ? await resolveTherapist(ctx, flags.therapist) : undefined;
+    const from = flags.from ?? clinicDate(ctx.clock.now(), ctx.timezone);
+    const entry = await addToWaitlist(ctx, {
+      patientId: patient.id,
+      serviceId: service.id,
+      from,
+      to: flags.to ?? addDays(from, 13),
+      urgent: Boolean(flags.urgent),
+      ...(therapist ? { therapistId: therapist.id } : {}),
+      ...(flags.note ? { note: flags.note } : {}),
+    });
+    emit(env, entry, () => `${patient.full_name} is on the waitlist (entry ${entry.id}) for ${service.name}, ${entry.earliest_on} to ${entry.latest_on}.`);
+    return 0;
+  });
+}
+
+export function register(program: Command, run: RunCommand): void {
+  const waitlist = program.command('waitlist').description('Patients waiting for a freed place, and the offers made to them');
+  waitlist
+    .command('add')
+    .description('Put a patient on the waitlist')
+    .option('--patient <patient>', 'patient')
+    .option('--service <code>', 'service code')
+    .option('--therapist <therapist>', 'one therapist, or "any" (default)')
+    .option('--from <date>', 'earliest clinic date (default today)')
+    .option('--to <date>', 'latest clinic date (default two weeks on)')
+    .option('--urgent', 'offer freed places to this entry first')
+    .option('--note <text>', 'a note for the desk')
+    .action(run(add));
+  waitlist
+    .command('list')
+    .description('Entries waiting or holding an offer, urgent first, then oldest')
+    .option('--all', 'include booked, lapsed and removed entries')
+    .action(
+      run(async (env, flags: { all?: boolean }) =>
+        withSession(env, async ({ ctx }) => {
+          const rows = await listWaitlist(ctx, { includeClosed: Boolean(flags.all) });
+          emit(env, rows, () =>
+            rows.length
+              ? table(
+                  ['Entry', 'Patient', 'Service', 'Therapist', 'Dates', 'Status', 'Offer'],
+                  rows.map((r) => [
+                    `${r.id}${r.urgent ? ' (urgent)' : ''}`,
+                    r.patient_name,
+                    r.service_name,
+                    r.therapist_name ?? 'any',
+                    `${r.earliest_on} – ${r.latest_on}`,
+                    r.status,
+                    r.offer_id ? `${r.offer_id} until ${formatFriendly(r.offer_expires_at!, ctx.timezone)}` : '',
+                  ]),
+                )
+              : 'Nobody is waiting.',
+          );
+          return 0;
+        }),
+      ),
+    );
+  waitlist
+    .command('remove')
+    .argument('<entry>', 'waitlist entry id', positiveInt)
+    .description('Take an entry off the waitlist')
+    .action(
+      run(async (env, entry: number) =>
+        withSession(env, async ({ ctx }) => {
+          const removed = await removeFromWaitlist(ctx, { entryId: entry });
+          emit(env, removed, () => `Removed waitlist entry ${removed.id}.`);
+          return 0;
+        }),
+      ),
+    );
+  for (const [name, answer] of [['accept', acceptWaitlistOffer], ['decline', declineWaitlistOffer]] as const) {
+    waitlist
+      .command(name)
+      .argument('<offer>', 'waitlist offer id', positiveInt)
+      .description(name === 'accept' ? 'Book an offered place for the patient (if still free)' : 'Turn an offer down; the place goes to the next entry')
+      .action(
+        run(async (env, offer: number) =>
+          withSession(env, async ({ ctx }) => {
+            const result = await answer(ctx, { offerId: offer });
+            emit(env, result, () => {
+              if ('outcome' in result) {
+                return result.outcome === 'booked'
+                  ? `Booked ${result.appointmentNumber} from the waitlist.`
+                  : `The offer could not be used: the place was ${result.outcome}.`;
+              }
+              return result.nextOffer ? `Declined; offered to waitlist entry ${result.nextOffer.entryId} next.` : 'Declined; nobody else is waiting for it.';
+            });
+            return 0;
+          }),
+        ),
+      );
+  }
+}

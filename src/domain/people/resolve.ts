@@ -1,0 +1,78 @@
+import type { DomainContext } from '../context.js';
+import { InvalidInputError, NotFoundError } from '../errors.js';
+import { normalizePhone } from './phone.js';
+
+// Staff refer to people the way they know them: an id, a number on a card, a username, part of a name.
+
+function ambiguous(kind: string, ref: string, names: string[]): never {
+  throw new InvalidInputError(`"${ref}" matches several ${kind}s (${names.slice(0, 5).join(', ')}); use the id.`);
+}
+
+/** A therapist by id, staff username, or a unique part of the name. */
+export async function resolveTherapist(ctx: DomainContext, ref: string | number) {
+  const text = String(ref).trim();
+  const query = ctx.db
+    .selectFrom('therapists as t')
+    .leftJoin('staff_users as u', 'u.id', 't.staff_user_id')
+    .select(['t.id', 't.full_name', 't.active', 't.staff_user_id']);
+  const rows = /^\d+$/.test(text)
+    ? await query.where('t.id', '=', Number(text)).execute()
+    : await query
+        .where((eb) => eb.or([eb('u.username', '=', text.toLowerCase()), eb('t.full_name', 'ilike', `%${text.replace(/[%_\\]/g, '\\$&')}%`)]))
+        .execute();
+  if (rows.length === 0) throw new NotFoundError(`No therapist matches "${text}".`);
+  if (rows.length > 1) ambiguous('therapist', text, rows.map((r) => `${r.id} ${r.full_name}`));
+  return rows[0]!;
+}
+
+/** A patient by id, patient number (P-00012), appointment number (APT-000123), phone, or a unique part of the name. */
+export async function resolvePatient(ctx: DomainContext, ref: string | number) {
+  const text = String(ref).trim();
+  const base = ctx.db
+    .selectFrom('patients as p')
+    .select(['p.id', 'p.patient_number', 'p.full_name', 'p.date_of_birth', 'p.phone'])
+    .where('p.erased_at', 'is', null);
+  let rows;
+  if (/^\d+$/.test(text) && text.length < 8) {
+    rows = await base.where('p.id', '=', Number(text)).execute();
+  } else if (/^P-\d+$/i.test(text)) {
+    rows = await base.where('p.patient_number', '=', text.toUpperCase()).execute();
+  } else if (/^APT-\d+$/i.test(text)) {
+    rows = await base
+      .innerJoin('appointments as a', 'a.patient_id', 'p.id')
+      .where('a.appointment_number', '=', text.toUpperCase())
+      .execute();
+  } else if (normalizePhone(text) && /\d{6}/.test(text.replace(/\D/g, ''))) {
+    const phone = normalizePhone(text)!;
+    rows = await base
+      .where((eb) =>
+        eb.or([
+          eb('p.phone', '=', phone),
+          eb.exists(
+            eb
+              .selectFrom('patient_guardians as pg')
+              .innerJoin('guardians as g', 'g.id', 'pg.guardian_id')
+              .select('pg.patient_id')
+              .whereRef('pg.patient_id', '=', 'p.id')
+              .where('g.phone', '=', phone),
+          ),
+        ]),
+      )
+      .execute();
+  } else {
+    rows = await base.where('p.full_name', 'ilike', `%${text.replace(/[%_\\]/g, '\\$&')}%`).execute();
+  }
+  if (rows.length === 0) throw new NotFoundError(`No patient matches "${text}".`);
+  if (rows.length > 1) ambiguous('patient', text, rows.map((r) => `${r.patient_number} ${r.full_name}`));
+  return rows[0]!;
+}
+
+/** An appointment by id or appointment number. */
+export async function resolveAppointmentId(ctx: DomainContext, ref: string | number): Promise<number> {
+  const text = String(ref).trim().toUpperCase();
+  const row = /^\d+$/.test(text)
+    ? await ctx.db.selectFrom('appointments').select('id').where('id', '=', Number(text)).executeTakeFirst()
+    : await ctx.db.selectFrom('appointments').select('id').where('appointment_number', '=', text).executeTakeFirst();
+  if (!row) throw new NotFoundError(`No appointment ${text}.`);
+  return row.id;
+}

@@ -1,0 +1,106 @@
+import { recordAudit } from '../audit/record-audit.js';
+import type { DomainContext } from '../context.js';
+import { InvalidInputError, NotFoundError } from '../errors.js';
+import { authorize } from '../policy.js';
+import type { AppointmentStatus } from '../../infra/db/schema.js';
+
+// scheduled → confirmed → in_progress → completed; scheduled/confirmed → cancelled | no_show.
+const ALLOWED: Record<AppointmentStatus, readonly AppointmentStatus[]> = {
+  scheduled: ['confirmed', 'in_progress', 'completed', 'cancelled', 'no_show'],
+  confirmed: ['in_progress', 'completed', 'cancelled', 'no_show'],
+  in_progress: ['completed'],
+  completed: [],
+  cancelled: [],
+  no_show: [],
+};
+
+export const LIVE_STATUSES: readonly AppointmentStatus[] = ['scheduled', 'confirmed', 'in_progress'];
+
+const VERBS: Record<AppointmentStatus, string> = {
+  scheduled: 'schedule',
+  confirmed: 'confirm',
+  in_progress: 'check in',
+  completed: 'complete',
+  cancelled: 'cancel',
+  no_show: 'mark as no-show',
+};
+
+/**
+ * Locks an appointment for a change. A patient or guardian may only touch their own (or their
+ * children's): anyone else's is "not found", so ids typed into a chat reveal nothing.
+ */
+export async function lockAppointment(ctx: DomainContext, appointmentId: number) {
+  const appointment = await ctx.db
+    .selectFrom('appointments')
+    .selectAll()
+    .where('id', '=', appointmentId)
+    .where((eb) => {
+      const { actor } = ctx;
+      if (actor.kind === 'patient') return eb('patient_id', '=', actor.patientId);
+      if (actor.kind === 'guardian') {
+        return eb.exists(
+          eb
+            .selectFrom('patient_guardians as pg')
+            .select('pg.patient_id')
+            .whereRef('pg.patient_id', '=', 'appointments.patient_id')
+            .where('pg.guardian_id', '=', actor.guardianId),
+        );
+      }
+      return eb.val(true);
+    })
+    .forUpdate()
+    .executeTakeFirst();
+  if (!appointment) throw new NotFoundError(`No appointment with id ${appointmentId}.`);
+  return appointment;
+}
+
+/** Staff need the permission; patients and guardians act on their own appointments (checked by lockAppointment). */
+export function authorizeAppointmentChange(ctx: DomainContext): void {
+  if (ctx.actor.kind === 'staff' || ctx.actor.kind === 'system') authorize(ctx.actor, 'appointment.change');
+}
+
+export type LockedAppointment = Awaited<ReturnType<typeof lockAppointment>>;
+
+export function assertTransition(appointment: LockedAppointment, to: AppointmentStatus): void {
+  if (!ALLOWED[appointment.status].includes(to)) {
+    throw new InvalidInputError(
+      `Cannot ${VERBS[to]} appointment ${appointment.appointment_number}: it is ${appointment.status.replace('_', ' ')}.`,
+      { from: appointment.status, to },
+    );
+  }
+}
+
+/** Moves a locked appointment to a new status, with the audit's before/after. */
+export async function applyTransition(
+  ctx: DomainContext,
+  appointment: LockedAppointment,
+  to: AppointmentStatus,
+  changes: Partial<{
+    confirmed_at: Date;
+    checked_in_at: Date;
+    completed_at: Date;
+    no_show_at: Date;
+    cancelled_at: Date;
+    cancelled_by: 'staff' | 'patient' | 'system';
+    cancelled_by_staff_id: number | null;
+    cancellation_reason: string;
+    late_cancellation: boolean;
+  }> = {},
+) {
+  assertTransition(appointment, to);
+  const updated = await ctx.db
+    .updateTable('appointments')
+    .set({ status: to, ...changes })
+    .where('id', '=', appointment.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await recordAudit(ctx, {
+    action: `appointment.${to}`,
+    entity: 'appointment',
+    entityId: appointment.id,
+    patientId: appointment.patient_id,
+    before: { status: appointment.status },
+    after: { status: to, ...(changes.late_cancellation ? { lateCancellation: true } : {}) },
+  });
+  return updated;
+}

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { inTransaction, type DomainContext } from '../context.js';
+import { InvalidInputError, parseInput } from '../errors.js';
+import { authorize } from '../policy.js';
+import { clinicDate, formatFriendly } from '../time.js';
+import { applyTransition, authorizeAppointmentChange, lockAppointment } from './appointment-lifecycle.js';
+
+const appointmentRef = z.object({ appointmentId: z.number().int().positive() });
+type AppointmentRef = z.input<typeof appointmentRef>;
+
+/** The patient (or guardian) has said they will come. */
+export async function confirmAppointment(ctx: DomainContext, raw: AppointmentRef) {
+  authorizeAppointmentChange(ctx);
+  const { appointmentId } = parseInput(appointmentRef, raw);
+  return inTransaction(ctx, async (tx) => {
+    const appointment = await lockAppointment(tx, appointmentId);
+    return applyTransition(tx, appointment, 'confirmed', { confirmed_at: tx.clock.now() });
+  });
+}
+
+/** The patient has arrived: on the appointment's own clinic day only. */
+export async function checkInAppointment(ctx: DomainContext, raw: AppointmentRef) {
+  authorize(ctx.actor, 'appointment.attend');
+  const { appointmentId } = parseInput(appointmentRef, raw);
+  return inTransaction(ctx, async (tx) => {
+    const appointment = await lockAppointment(tx, appointmentId);
+    const now = tx.clock.now();
+    if (clinicDate(appointment.starts_at, tx.timezone) !== clinicDate(now, tx.timezone)) {
+      throw new InvalidInputError(
+        `Appointment ${appointment.appointment_number} is on ${formatFriendly(appointment.starts_at, tx.timezone)}; check-in is on the day.`,
+      );
+    }
+    return applyTransition(tx, appointment, 'in_progress', { checked_in_at: now });
+  });
+}
+
+/** The session took place. A session never checked in may be completed once its time has begun. */
+export async function completeAppointment(ctx: DomainContext, raw: AppointmentRef) {
+  authorize(ctx.actor, 'appointment.attend');
+  const { appointmentId } = parseInput(appointmentRef, raw);
+  return inTransaction(ctx, async (tx) => {
+    const appointment = await lockAppointment(tx, appointmentId);
+    const now = tx.clock.now();
+    if (appointment.status !== 'in_progress' && appointment.starts_at > now) {
+      throw new InvalidInputError(`Appointment ${appointment.appointment_number} has not started yet.`);
+    }
+    return applyTransition(tx, appointment, 'completed', { completed_at: now });
+  });
+}
+
+/** The patient did not come: only once the appointment's time has begun. */
+export async function markNoShow(ctx: DomainContext, raw: AppointmentRef) {
+  authorize(ctx.actor, 'appointment.attend');
+  const { appointmentId } = parseInput(appointmentRef, raw);
+  return inTransaction(ctx, async (tx) => {
+    const appointment = await lockAppointment(tx, appointmentId);
+    const now = tx.clock.now();
+    if (appointment.starts_at > now) {
+      throw new InvalidInputError(`Appointment ${appointment.appointment_number} has not started yet; it cannot be a no-show.`);
+    }
+    return applyTransition(tx, appointment, 'no_show', { no_show_at: now });
+  });
+}

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { staffUserIdOf } from '../actor.js';
+import { requireClinicSettings } from '../clinic/settings.js';
+import { inTransaction, type DomainContext } from '../context.js';
+import { InvalidInputError, parseInput } from '../errors.js';
+import { applyTransition, authorizeAppointmentChange, lockAppointment } from './appointment-lifecycle.js';
+import { offerFreedSlot, type WaitlistOffer } from './waitlist-offers.js';
+
+const cancelInput = z.object({
+  appointmentId: z.number().int().positive(),
+  reason: z.string().trim().min(3, 'must say why, in a few words').max(500).optional(),
+});
+
+export interface CancelledAppointment {
+  appointmentNumber: string;
+  lateCancellation: boolean;
+  /** The freed time, offered to the first fitting waitlist entry, if any. */
+  waitlistOffer: WaitlistOffer | null;
+}
+
+/**
+ * Cancels a future appointment and frees its place. Inside the clinic's late-cancellation window
+ * (default 24 h) the cancellation is flagged late, for the clinic's fee policy.
+ */
+export async function cancelAppointment(ctx: DomainContext, raw: z.input<typeof cancelInput>): Promise<CancelledAppointment> {
+  authorizeAppointmentChange(ctx);
+  const input = parseInput(cancelInput, raw);
+  const byStaff = ctx.actor.kind === 'staff' || ctx.actor.kind === 'system';
+  if (byStaff && !input.reason) throw new InvalidInputError('reason: is required when staff cancel an appointment.');
+  return inTransaction(ctx, async (tx) => {
+    const appointment = await lockAppointment(tx, input.appointmentId);
+    const now = tx.clock.now();
+    if (appointment.starts_at <= now && appointment.status !== 'cancelled') {
+      throw new InvalidInputError(
+        `Appointment ${appointment.appointment_number} has already begun; mark it as completed or no-show instead.`,
+      );
+    }
+    const { late_cancel_hours } = await requireClinicSettings(tx);
+    const late = appointment.starts_at.getTime() - now.getTime() < late_cancel_hours * 3_600_000;
+    await applyTransition(tx, appointment, 'cancelled', {
+      cancelled_at: now,
+      cancelled_by: ctx.actor.kind === 'staff' ? 'staff' : ctx.actor.kind === 'system' ? 'system' : 'patient',
+      cancelled_by_staff_id: staffUserIdOf(tx.actor),
+      cancellation_reason: input.reason ?? 'Cancelled by the patient',
+      late_cancellation: late,
+    });
+    const waitlistOffer = appointment.slot_id ? await offerFreedSlot(tx, appointment.slot_id) : null;
+    return { appointmentNumber: appointment.appointment_number, lateCancellation: late, waitlistOffer };
+  });
+}

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { recordAudit } from '../audit/record-audit.js';
+import { inTransaction, type DomainContext } from '../context.js';
+import { InvalidInputError, parseInput } from '../errors.js';
+import { authorizeAppointmentChange, lockAppointment } from './appointment-lifecycle.js';
+import { requireActiveService, requireBookableSlot, translateBookingConflict } from './bookable-slot.js';
+import { offerFreedSlot, type WaitlistOffer } from './waitlist-offers.js';
+
+const rescheduleInput = z.object({
+  appointmentId: z.number().int().positive(),
+  slotId: z.number().int().positive(),
+});
+
+export interface RescheduledAppointment {
+  appointmentNumber: string;
+  therapistName: string;
+  startsAt: Date;
+  endsAt: Date;
+  waitlistOffer: WaitlistOffer | null;
+}
+
+/**
+ * Moves an appointment to another slot in place (same number, same payments). One statement moves
+ * it, so the old place frees only if the new one is taken; if the database refuses, nothing changes.
+ * A confirmation was for the old time, so the appointment goes back to scheduled.
+ */
+export async function rescheduleAppointment(
+  ctx: DomainContext,
+  raw: z.input<typeof rescheduleInput>,
+): Promise<RescheduledAppointment> {
+  authorizeAppointmentChange(ctx);
+  const input = parseInput(rescheduleInput, raw);
+  return inTransaction(ctx, async (tx) => {
+    const appointment = await lockAppointment(tx, input.appointmentId);
+    if (appointment.status !== 'scheduled' && appointment.status !== 'confirmed') {
+      throw new InvalidInputError(
+        `Cannot reschedule appointment ${appointment.appointment_number}: it is ${appointment.status.replace('_', ' ')}.`,
+      );
+    }
+    if (appointment.starts_at <= tx.clock.now()) {
+      throw new InvalidInputError(`Appointment ${appointment.appointment_number} has already begun.`);
+    }
+    if (appointment.slot_id === input.slotId) {
+      throw new InvalidInputError(`Appointment ${appointment.appointment_number} is already in that slot.`);
+    }
+    const service = await requireActiveService(tx, appointment.service_id);
+    const slot = await requireBookableSlot(tx, input.slotId, service);
+    await tx.db
+      .updateTable('appointments')
+      .set({
+        slot_id: slot.id,
+        therapist_id: slot.therapistId,
+        starts_at: slot.startsAt,
+        ends_at: new Date(slot.startsAt.getTime() + service.duration_minutes * 60_000),
+        status: 'scheduled',
+        confirmed_at: null,
+      })
+      .where('id', '=', appointment.id)
+      .execute()
+      .catch((error) => translateBookingConflict(error, slot));
+    await recordAudit(tx, {
+      action: 'appointment.reschedule',
+      entity: 'appointment',
+      entityId: appointment.id,
+      patientId: appointment.patient_id,
+      before: { slotId: appointment.slot_id, startsAt: appointment.starts_at.toISOString(), status: appointment.status },
+      after: { slotId: slot.id, startsAt: slot.startsAt.toISOString(), status: 'scheduled' },
+    });
+    const waitlistOffer = appointment.slot_id ? await offerFreedSlot(tx, appointment.slot_id) : null;
+    return {
+      appointmentNumber: appointment.appointment_number,
+      therapistName: slot.therapistName,
+      startsAt: slot.startsAt,
+      endsAt: new Date(slot.startsAt.getTime() + service.duration_minutes * 60_000),
+      waitlistOffer,
+    };
+  });
+}
