@@ -3,7 +3,7 @@ import { inTransaction, type DomainContext } from '../context.js';
 import { InvalidInputError, parseInput } from '../errors.js';
 import { authorize } from '../policy.js';
 import { clinicDate, formatFriendly } from '../time.js';
-import { applyTransition, authorizeAppointmentChange, lockAppointment } from './appointment-lifecycle.js';
+import { applyTransition, assertTransition, authorizeAppointmentChange, lockAppointment } from './appointment-lifecycle.js';
 
 const appointmentRef = z.object({ appointmentId: z.number().int().positive() });
 type AppointmentRef = z.input<typeof appointmentRef>;
@@ -24,6 +24,7 @@ export async function checkInAppointment(ctx: DomainContext, raw: AppointmentRef
   const { appointmentId } = parseInput(appointmentRef, raw);
   return inTransaction(ctx, async (tx) => {
     const appointment = await lockAppointment(tx, appointmentId);
+    assertTransition(appointment, 'in_progress');
     const now = tx.clock.now();
     if (clinicDate(appointment.starts_at, tx.timezone) !== clinicDate(now, tx.timezone)) {
       throw new InvalidInputError(
@@ -40,6 +41,7 @@ export async function completeAppointment(ctx: DomainContext, raw: AppointmentRe
   const { appointmentId } = parseInput(appointmentRef, raw);
   return inTransaction(ctx, async (tx) => {
     const appointment = await lockAppointment(tx, appointmentId);
+    assertTransition(appointment, 'completed');
     const now = tx.clock.now();
     if (appointment.status !== 'in_progress' && appointment.starts_at > now) {
       throw new InvalidInputError(`Appointment ${appointment.appointment_number} has not started yet.`);
@@ -54,6 +56,7 @@ export async function markNoShow(ctx: DomainContext, raw: AppointmentRef) {
   const { appointmentId } = parseInput(appointmentRef, raw);
   return inTransaction(ctx, async (tx) => {
     const appointment = await lockAppointment(tx, appointmentId);
+    assertTransition(appointment, 'no_show');
     const now = tx.clock.now();
     if (appointment.starts_at > now) {
       throw new InvalidInputError(`Appointment ${appointment.appointment_number} has not started yet; it cannot be a no-show.`);
