@@ -1,0 +1,57 @@
+import { spawnSync } from 'node:child_process';
+import type { Benchmark } from '../support/benchmark.js';
+import { repoRoot } from '../support/paths.js';
+import { median } from '../support/stats.js';
+import { msSince, now } from '../support/timing.js';
+
+// How long `roshni --help` takes to start, against a bare Node start-up on the same machine.
+
+const RUNS = 15;
+const WARMUPS = 2;
+
+const COMMANDS = {
+  roshni: ['bin/roshni.js', '--help'],
+  bare: ['-e', ''],
+} as const;
+
+function spawnOnce(args: readonly string[]): number {
+  const start = now();
+  const child = spawnSync(process.execPath, args, { cwd: repoRoot, encoding: 'utf8' });
+  const ms = msSince(start);
+  if (child.status !== 0) {
+    throw new Error(`node ${args.join(' ')} exited with ${child.status ?? child.signal}: ${child.stderr.trim()}`);
+  }
+  return ms;
+}
+
+export const cliStartup: Benchmark = {
+  name: 'cli-startup',
+  description: '`node bin/roshni.js --help` against `node -e ""`',
+  needsDatabase: false,
+  async run(env) {
+    env.log(`cli start-up: ${WARMUPS} warm-ups, then ${RUNS} runs of each, alternating`);
+    const times = { roshni: [] as number[], bare: [] as number[] };
+    for (let i = 0; i < WARMUPS + RUNS; i++) {
+      // Alternating spreads any drift in machine load over both commands alike.
+      for (const which of ['bare', 'roshni'] as const) {
+        const ms = spawnOnce(COMMANDS[which]);
+        if (i >= WARMUPS) times[which].push(ms);
+      }
+    }
+    const roshni = median(times.roshni);
+    const bare = median(times.bare);
+    return [
+      {
+        name: 'cli-startup/help',
+        unit: 'ms',
+        measured: roshni,
+        baseline: bare,
+        baselineLabel: 'node -e ""',
+        better: 'lower',
+        notes: `median of ${RUNS}; roshni adds ${(roshni - bare).toFixed(1)} ms; ` +
+          `range roshni ${Math.min(...times.roshni).toFixed(1)}–${Math.max(...times.roshni).toFixed(1)} ms, ` +
+          `bare ${Math.min(...times.bare).toFixed(1)}–${Math.max(...times.bare).toFixed(1)} ms`,
+      },
+    ];
+  },
+};

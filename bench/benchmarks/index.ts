@@ -1,0 +1,6 @@
+import type { Benchmark } from '../support/benchmark.js';
+import { bookingInserts } from './booking-inserts.js';
+import { cliStartup } from './cli-startup.js';
+
+/** Every benchmark, in the order they run. A new benchmark is one file here plus one line below. */
+export const benchmarks: readonly Benchmark[] = [bookingInserts, cliStartup];

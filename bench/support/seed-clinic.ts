@@ -1,0 +1,68 @@
+import type { Kysely } from 'kysely';
+import { saveClinicSettings } from '../../src/domain/clinic/settings.js';
+import type { DomainContext } from '../../src/domain/context.js';
+import { addPatient } from '../../src/domain/people/patients.js';
+import { addTherapist } from '../../src/domain/people/therapists.js';
+import { requireServiceByCode } from '../../src/domain/scheduling/services.js';
+import { generateSlots } from '../../src/domain/scheduling/slots.js';
+import { parseWeeklyHours, setWorkingHours } from '../../src/domain/scheduling/working-hours.js';
+import { addDays } from '../../src/domain/time.js';
+import { fixedClock } from '../../src/infra/clock.js';
+import type { DB } from '../../src/infra/db/schema.js';
+
+// A clinic built through the domain, as the front desk would: therapists with working hours,
+// generated slots, and patients. All dates are fixed so every run books the same rows.
+
+export const TIMEZONE = 'Asia/Kolkata';
+/** The clinic's "now": the evening before the first slot, so every slot is in the future. */
+export const SEED_NOW = '2030-01-06T18:00:00+05:30';
+const FIRST_DAY = '2030-01-07';
+const HOURS = 'mon-sun 08:00-20:00';
+/** 45-minute slots with the default 15-minute buffer: one an hour from 08:00 to 19:00. */
+const SLOTS_PER_DAY = 12;
+const SERVICE_CODE = 'speech-therapy';
+
+export interface SeedSlot {
+  id: number;
+  therapistId: number;
+  /** The patient paired with this slot's therapist: patients never overlap because slots of one therapist don't. */
+  patientId: number;
+  startsAt: Date;
+}
+
+export interface SeededClinic {
+  ctx: DomainContext;
+  service: { id: number; pricePaise: number; durationMinutes: number };
+  /** Every open slot, earliest first. */
+  slots: SeedSlot[];
+}
+
+export async function seedClinic(db: Kysely<DB>, options: { therapists: number; slotsNeeded: number }): Promise<SeededClinic> {
+  const ctx: DomainContext = { db, clock: fixedClock(SEED_NOW), timezone: TIMEZONE, actor: { kind: 'system' } };
+  await saveClinicSettings(ctx, { name: 'Benchmark Clinic', timezone: TIMEZONE });
+
+  const patientOf = new Map<number, number>();
+  for (let i = 1; i <= options.therapists; i++) {
+    const therapist = await addTherapist(ctx, { fullName: `Therapist ${i}`, specializations: ['slp'] });
+    await setWorkingHours(ctx, { therapistId: therapist.id, blocks: parseWeeklyHours(HOURS) });
+    const patient = await addPatient(ctx, { fullName: `Patient ${i}` });
+    patientOf.set(therapist.id, patient.id);
+  }
+
+  const days = Math.ceil(options.slotsNeeded / (options.therapists * SLOTS_PER_DAY));
+  await generateSlots(ctx, { from: FIRST_DAY, to: addDays(FIRST_DAY, days) });
+
+  const rows = await db
+    .selectFrom('appointment_slots')
+    .select(['id', 'therapist_id', 'starts_at'])
+    .orderBy('starts_at')
+    .orderBy('therapist_id')
+    .execute();
+  if (rows.length < options.slotsNeeded) throw new Error(`Seeded ${rows.length} slots, needed ${options.slotsNeeded}.`);
+  const service = await requireServiceByCode(ctx, SERVICE_CODE);
+  return {
+    ctx,
+    service: { id: service.id, pricePaise: service.price_paise, durationMinutes: service.duration_minutes },
+    slots: rows.map((r) => ({ id: r.id, therapistId: r.therapist_id, patientId: patientOf.get(r.therapist_id)!, startsAt: r.starts_at })),
+  };
+}
