@@ -1,0 +1,56 @@
+import { sql } from 'kysely';
+import { expect } from 'vitest';
+import { runCli, type CliResult } from '../support/cli.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+export const ADMIN = 'anita.admin';
+
+export interface TestClinic {
+  database: TestDatabase;
+  /** `roshni <argv>` acting as a staff user (the clinic's admin unless told). */
+  run(argv: string[], as?: string): Promise<CliResult>;
+  /** `roshni <argv> --json` that must succeed: its parsed stdout. */
+  json<T = any>(argv: string[], as?: string): Promise<T>;
+  /** How many rows each people table holds, to prove a refusal changed nothing. */
+  counts(): Promise<Record<string, number>>;
+  close(): Promise<void>;
+}
+
+/** A migrated clinic database of this test file's own, with one admin added the way `roshni init` leaves it. */
+export async function openTestClinic(): Promise<TestClinic> {
+  const database = await createTestDatabase();
+  const env = (as?: string) => ({ DATABASE_URL: database.url, ...(as ? { ROSHNI_USER: as } : {}) });
+  const first = await runCli(['staff', 'add', '--username', ADMIN, '--name', 'Anita Rao', '--role', 'admin'], env());
+  if (first.code !== 0) throw new Error(`could not add the first admin: ${first.stderr}`);
+  const run = (argv: string[], as: string = ADMIN) => runCli(argv, env(as));
+  return {
+    database,
+    run,
+    json: async (argv, as) => {
+      const result = await run([...argv, '--json'], as);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      return JSON.parse(result.stdout);
+    },
+    counts: async () => {
+      const { rows } = await sql<Record<string, number>>`
+        SELECT (SELECT count(*) FROM patients)::int AS patients,
+               (SELECT count(*) FROM guardians)::int AS guardians,
+               (SELECT count(*) FROM patient_guardians)::int AS links,
+               (SELECT count(*) FROM therapists)::int AS therapists,
+               (SELECT count(*) FROM staff_users)::int AS staff,
+               (SELECT count(*) FROM services)::int AS services,
+               (SELECT count(*) FROM audit_log)::int AS audit`.execute(database.db);
+      return rows[0]!;
+    },
+    close: () => database.close(),
+  };
+}
+
+/** A refusal: one line on stderr saying `message`, the exit code of its kind, and no data on stdout. */
+export function expectRefused(result: CliResult, code: number, message: string | RegExp): void {
+  expect(result.stdout).toBe('');
+  expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  expect(result.stderr).toMatch(message);
+  expect(result.code).toBe(code);
+}

@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN, expectRefused, openTestClinic, type TestClinic } from './clinic.js';
+
+describe('staff users', () => {
+  let clinic: TestClinic;
+  beforeAll(async () => {
+    clinic = await openTestClinic();
+  });
+  afterAll(() => clinic?.close());
+
+  it('adds a receptionist with a normalised phone and lists the staff', async () => {
+    const added = await clinic.json(['staff', 'add', '--username', 'Farhan.Desk', '--name', 'Farhan  Sheikh', '--role', 'receptionist', '--phone', '098765 43210']);
+    expect(added).toMatchObject({ username: 'farhan.desk', fullName: 'Farhan Sheikh', role: 'receptionist', phone: '+919876543210', active: true });
+    expect(added).not.toHaveProperty('password_hash');
+
+    const list = await clinic.json(['staff', 'list']);
+    expect(list.map((u: { username: string }) => u.username)).toEqual([ADMIN, 'farhan.desk']);
+    const human = await clinic.run(['staff', 'list']);
+    expect(human.stdout).toContain('Farhan Sheikh');
+  });
+
+  it.each([
+    [['--username', 'x', '--name', 'Xavier', '--role', 'admin'], 2, 'username: must be 2–32 lowercase letters'],
+    [['--username', 'ravi', '--name', 'Ravi', '--role', 'owner'], 2, 'role: must be one of admin, receptionist, therapist'],
+    [['--username', 'ravi', '--name', 'Ravi', '--role', 'admin', '--phone', '12345'], 2, 'phone: must be a valid phone number'],
+    [['--name', 'Ravi', '--role', 'admin'], 2, '--username is required'],
+    [['--username', 'farhan.desk', '--name', 'Another Farhan', '--role', 'admin'], 4, 'The username farhan.desk is already taken'],
+  ])('refuses staff add %j with a clear message and changes nothing', async (flags, code, message) => {
+    const before = await clinic.counts();
+    expectRefused(await clinic.run(['staff', 'add', ...flags]), code, message);
+    expect(await clinic.counts()).toEqual(before);
+  });
+
+  it('lets only an admin manage staff', async () => {
+    const before = await clinic.counts();
+    const result = await clinic.run(['staff', 'add', '--username', 'sneaky', '--name', 'Sneaky Sam', '--role', 'admin'], 'farhan.desk');
+    expectRefused(result, 5, 'A receptionist may not staff: manage');
+    expect(await clinic.counts()).toEqual(before);
+  });
+
+  it('never deactivates the last active admin, but does once there is another', async () => {
+    expectRefused(await clinic.run(['staff', 'deactivate', ADMIN]), 4, `${ADMIN} is the last active admin`);
+    await clinic.json(['staff', 'add', '--username', 'ravi.admin', '--name', 'Ravi Kumar', '--role', 'admin']);
+    const done = await clinic.json(['staff', 'deactivate', ADMIN], 'ravi.admin');
+    expect(done).toMatchObject({ username: ADMIN, active: false, deactivated: true });
+    expectRefused(await clinic.run(['staff', 'deactivate', 'ravi.admin'], 'ravi.admin'), 4, 'ravi.admin is the last active admin');
+  });
+
+  it('keeps deactivated staff out of the list unless --all, and out of ROSHNI_USER', async () => {
+    expect((await clinic.json(['staff', 'list'], 'ravi.admin')).map((u: { username: string }) => u.username)).not.toContain(ADMIN);
+    const all = await clinic.json(['staff', 'list', '--all'], 'ravi.admin');
+    expect(all.find((u: { username: string }) => u.username === ADMIN)).toMatchObject({ active: false });
+    const again = await clinic.json(['staff', 'deactivate', ADMIN], 'ravi.admin');
+    expect(again.deactivated).toBe(false);
+    expect((await clinic.run(['staff', 'list'], ADMIN)).code).toBe(6);
+  });
+
+  it('says so when the username is unknown', async () => {
+    expectRefused(await clinic.run(['staff', 'deactivate', 'nobody'], 'ravi.admin'), 3, 'No staff user with username nobody');
+  });
+
+  it('audits who changed what, with the state before and after', async () => {
+    const rows = await clinic.database.db.selectFrom('audit_log').selectAll().where('entity', '=', 'staff_user').orderBy('id').execute();
+    expect(rows.map((r) => r.action)).toEqual(['staff.add', 'staff.add', 'staff.add', 'staff.deactivate']);
+    const deactivation = rows.at(-1)!;
+    expect(deactivation).toMatchObject({ actor_kind: 'staff', actor_role: 'admin', before: { active: true }, after: { active: false } });
+    expect(JSON.stringify(rows.map((r) => [r.before, r.after, r.meta]))).not.toMatch(/Anita|Farhan|Ravi|\+91/);
+  });
+});
