@@ -1,0 +1,110 @@
+import { sql } from 'kysely';
+import type { DomainContext } from '../context.js';
+import { formatFriendly } from '../time.js';
+import { clinicDaysSpan, zoneLabel, type ClinicDays } from './clinic-days.js';
+
+// What leave and clinic holidays share: days off that strand appointments and close slots.
+
+/** Appointments that are still to happen (or happening): the ones a day off would strand. */
+export const LIVE_APPOINTMENT_STATUSES = ['scheduled', 'confirmed', 'in_progress'] as const;
+
+/** `blocked_reason` of slots closed by a day off; leave and holidays reopen only these. */
+export const DAY_OFF_REASONS = ['leave', 'holiday'] as const;
+
+/**
+ * Slot generation takes this lock shared (two generations may run side by side); adding or removing
+ * a day off takes it exclusively. So a generation never creates slots on a day being taken off,
+ * and a day off never misses the slots of a generation that was running.
+ */
+export async function lockCalendar(ctx: DomainContext, mode: 'generate' | 'change_days_off'): Promise<void> {
+  if (mode === 'generate') await sql`SELECT pg_advisory_xact_lock_shared(hashtext('roshni:calendar'))`.execute(ctx.db);
+  else await sql`SELECT pg_advisory_xact_lock(hashtext('roshni:calendar'))`.execute(ctx.db);
+}
+
+export type StrandedAppointment = Awaited<ReturnType<typeof liveAppointmentsDuring>>[number];
+
+/**
+ * Live appointments on the given days (of one therapist, or everyone's). The days' slots are locked
+ * first: a booking in flight finishes before we look, and a later one waits and then finds its slot blocked.
+ */
+export async function liveAppointmentsDuring(ctx: DomainContext, days: ClinicDays & { therapistId?: number }) {
+  const { start, end } = clinicDaysSpan(days, ctx.timezone);
+  await ctx.db
+    .selectFrom('appointment_slots')
+    .select('id')
+    .where('starts_at', '<', end)
+    .where('ends_at', '>', start)
+    .$if(days.therapistId !== undefined, (qb) => qb.where('therapist_id', '=', days.therapistId!))
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+  return ctx.db
+    .selectFrom('appointments as a')
+    .innerJoin('patients as p', 'p.id', 'a.patient_id')
+    .innerJoin('therapists as t', 't.id', 'a.therapist_id')
+    .innerJoin('services as s', 's.id', 'a.service_id')
+    .select([
+      'a.id',
+      'a.appointment_number',
+      'a.starts_at',
+      'a.ends_at',
+      'a.status',
+      'a.patient_id',
+      'p.full_name as patient_name',
+      'a.therapist_id',
+      't.full_name as therapist_name',
+      's.name as service_name',
+    ])
+    .where('a.status', 'in', LIVE_APPOINTMENT_STATUSES)
+    .where('a.starts_at', '<', end)
+    .where('a.ends_at', '>', start)
+    .$if(days.therapistId !== undefined, (qb) => qb.where('a.therapist_id', '=', days.therapistId!))
+    .orderBy('a.starts_at')
+    .orderBy('a.appointment_number')
+    .execute();
+}
+
+/** "APT-000012 Mon, 7 Dec, 09:00, APT-000013 … (times in IST)", at most ten listed. */
+export function listStranded(appointments: StrandedAppointment[], timeZone: string): string {
+  const shown = appointments.slice(0, 10).map((a) => `${a.appointment_number} ${formatFriendly(a.starts_at, timeZone)}`);
+  const more = appointments.length > shown.length ? `; and ${appointments.length - shown.length} more` : '';
+  return `${shown.join('; ')}${more} (times in ${zoneLabel(timeZone, appointments[0]?.starts_at ?? new Date(0))})`;
+}
+
+/**
+ * Brings the day-off blocks of the given days up to date: open slots on a holiday or a therapist's
+ * leave become blocked (a holiday wins over leave as the reason), and slots blocked for a day off
+ * that no longer applies reopen. Slots blocked by hand, for any other reason, are left alone.
+ */
+export async function settleDayOffBlocks(
+  ctx: DomainContext,
+  days: ClinicDays & { therapistId?: number },
+): Promise<{ blocked: number; reopened: number }> {
+  const { start, end } = clinicDaysSpan(days, ctx.timezone);
+  const therapistId = days.therapistId ?? null;
+  const { rows } = await sql<{ status: 'open' | 'blocked'; previous: 'open' | 'blocked' }>`
+    WITH due AS (
+      SELECT s.id, s.status AS previous,
+        CASE
+          WHEN EXISTS (SELECT 1 FROM clinic_holidays h
+                       WHERE h.holiday_on = (s.starts_at AT TIME ZONE ${ctx.timezone})::date) THEN 'holiday'
+          WHEN EXISTS (SELECT 1 FROM therapist_leave l
+                       WHERE l.therapist_id = s.therapist_id
+                         AND (s.starts_at AT TIME ZONE ${ctx.timezone})::date BETWEEN l.starts_on AND l.ends_on) THEN 'leave'
+        END AS reason
+      FROM appointment_slots s
+      WHERE s.starts_at >= ${start} AND s.starts_at < ${end}
+        AND (${therapistId}::integer IS NULL OR s.therapist_id = ${therapistId}::integer)
+        AND (s.status = 'open' OR s.blocked_reason = ANY(${[...DAY_OFF_REASONS]}::text[]))
+    )
+    UPDATE appointment_slots s
+    SET status = (CASE WHEN due.reason IS NULL THEN 'open' ELSE 'blocked' END)::slot_status,
+        blocked_reason = due.reason
+    FROM due
+    WHERE s.id = due.id AND s.blocked_reason IS DISTINCT FROM due.reason
+    RETURNING s.status, due.previous`.execute(ctx.db);
+  return {
+    blocked: rows.filter((r) => r.status === 'blocked' && r.previous === 'open').length,
+    reopened: rows.filter((r) => r.status === 'open' && r.previous === 'blocked').length,
+  };
+}

@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import { recordAudit } from '../audit/record-audit.js';
+import { staffUserIdOf } from '../actor.js';
+import { inTransaction, type DomainContext } from '../context.js';
+import { ConflictError, NotFoundError, parseInput } from '../errors.js';
+import { resolveTherapist } from '../people/resolve.js';
+import { authorize } from '../policy.js';
+import { clinicDate, isoDate } from '../time.js';
+import { orderedDays } from './clinic-days.js';
+import { listStranded, liveAppointmentsDuring, lockCalendar, settleDayOffBlocks } from './days-off.js';
+
+const leaveInput = z
+  .object({
+    therapistId: z.number().int().positive(),
+    from: isoDate,
+    to: isoDate,
+    reason: z.string().trim().max(200).optional(),
+    /** Record the leave even though appointments fall in it; they are returned for rescheduling. */
+    force: z.boolean().default(false),
+  })
+  .superRefine(orderedDays());
+export type AddLeaveInput = z.input<typeof leaveInput>;
+
+/**
+ * Records a therapist's leave (whole clinic days, inclusive) and blocks their open slots in it.
+ * Refused while live appointments fall in the leave, unless forced: then they are returned, still
+ * booked, for the desk to reschedule.
+ */
+export async function addLeave(ctx: DomainContext, raw: AddLeaveInput) {
+  authorize(ctx.actor, 'schedule.manage');
+  const input = parseInput(leaveInput, raw);
+  return inTransaction(ctx, async (tx) => {
+    await lockCalendar(tx, 'change_days_off');
+    const therapist = await resolveTherapist(tx, input.therapistId);
+    const overlapping = await tx.db
+      .selectFrom('therapist_leave')
+      .select(['id', 'starts_on', 'ends_on'])
+      .where('therapist_id', '=', therapist.id)
+      .where('starts_on', '<=', input.to)
+      .where('ends_on', '>=', input.from)
+      .executeTakeFirst();
+    if (overlapping) {
+      throw new ConflictError(
+        `${therapist.full_name} is already on leave from ${overlapping.starts_on} to ${overlapping.ends_on} (leave ${overlapping.id}).`,
+      );
+    }
+    const days = { therapistId: therapist.id, from: input.from, to: input.to };
+    const stranded = await liveAppointmentsDuring(tx, days);
+    if (stranded.length && !input.force) {
+      throw new ConflictError(
+        `${therapist.full_name} has ${stranded.length} appointment(s) during that leave: ${listStranded(stranded, tx.timezone)}. ` +
+          'Reschedule them first, or add --force to record the leave and list them for rescheduling.',
+        { reason: 'appointments_during_day_off', appointments: stranded.map((a) => a.appointment_number) },
+      );
+    }
+    const leave = await tx.db
+      .insertInto('therapist_leave')
+      .values({
+        therapist_id: therapist.id,
+        starts_on: input.from,
+        ends_on: input.to,
+        reason: input.reason || null,
+        created_by_staff_id: staffUserIdOf(tx.actor),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const { blocked } = await settleDayOffBlocks(tx, days);
+    await recordAudit(tx, {
+      action: 'leave.add',
+      entity: 'therapist_leave',
+      entityId: leave.id,
+      after: { therapistId: therapist.id, from: input.from, to: input.to, slotsBlocked: blocked },
+      meta: { forced: stranded.length > 0, toReschedule: stranded.map((a) => a.id) },
+    });
+    return { leave: { ...leave, therapist_name: therapist.full_name }, slotsBlocked: blocked, toReschedule: stranded };
+  });
+}
+
+const listInput = z.object({
+  therapistId: z.number().int().positive().optional(),
+  /** Also leave that is over; by default only current and coming leave. */
+  includePast: z.boolean().default(false),
+});
+
+export async function listLeave(ctx: DomainContext, raw: z.input<typeof listInput> = {}) {
+  authorize(ctx.actor, 'schedule.read');
+  const input = parseInput(listInput, raw);
+  const today = clinicDate(ctx.clock.now(), ctx.timezone);
+  return ctx.db
+    .selectFrom('therapist_leave as l')
+    .innerJoin('therapists as t', 't.id', 'l.therapist_id')
+    .select(['l.id', 'l.therapist_id', 't.full_name as therapist_name', 'l.starts_on', 'l.ends_on', 'l.reason', 'l.created_at'])
+    .$if(input.therapistId !== undefined, (qb) => qb.where('l.therapist_id', '=', input.therapistId!))
+    .$if(!input.includePast, (qb) => qb.where('l.ends_on', '>=', today))
+    .orderBy('l.starts_on')
+    .orderBy('t.full_name')
+    .execute();
+}
+
+/** Removes leave and reopens the slots it blocked, unless another day off still covers them. */
+export async function removeLeave(ctx: DomainContext, raw: { leaveId: number }) {
+  authorize(ctx.actor, 'schedule.manage');
+  const input = parseInput(z.object({ leaveId: z.number().int().positive() }), raw);
+  return inTransaction(ctx, async (tx) => {
+    await lockCalendar(tx, 'change_days_off');
+    const leave = await tx.db.deleteFrom('therapist_leave').where('id', '=', input.leaveId).returningAll().executeTakeFirst();
+    if (!leave) throw new NotFoundError(`No leave with id ${input.leaveId}.`);
+    const { reopened } = await settleDayOffBlocks(tx, { therapistId: leave.therapist_id, from: leave.starts_on, to: leave.ends_on });
+    await recordAudit(tx, {
+      action: 'leave.remove',
+      entity: 'therapist_leave',
+      entityId: leave.id,
+      before: { therapistId: leave.therapist_id, from: leave.starts_on, to: leave.ends_on },
+      after: { slotsReopened: reopened },
+    });
+    const therapist = await resolveTherapist(tx, leave.therapist_id);
+    return { leave: { ...leave, therapist_name: therapist.full_name }, slotsReopened: reopened };
+  });
+}
