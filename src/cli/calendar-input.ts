@@ -1,0 +1,93 @@
+import type { z } from 'zod';
+import type { DomainContext } from '../domain/context.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../domain/errors.js';
+import { resolveTherapist } from '../domain/people/resolve.js';
+import { listTherapists } from '../domain/people/therapists.js';
+import type { StrandedAppointment } from '../domain/scheduling/days-off.js';
+import { clinicDate, clinicTime } from '../domain/time.js';
+import { writeLine, type CommandEnv } from './io.js';
+import { table } from './output.js';
+import { askConfirm, askSelect, askText, PromptCancelledError } from './prompts.js';
+
+// Input and output shared by the calendar commands: hours, leave, holiday and slots.
+
+/** A value the command needs: the flag's, else asked for on a terminal, else an error naming the flag. */
+export async function requireFlag(
+  env: CommandEnv,
+  value: string | undefined,
+  flag: string,
+  question: { message: string; placeholder?: string; initialValue?: string; schema?: z.ZodType },
+): Promise<string> {
+  if (value !== undefined) return value;
+  if (!env.interactive) throw new InvalidInputError(`${flag} is required (or run the command in a terminal to be asked).`);
+  return (await askText(question))!;
+}
+
+/** The <therapist> argument (an id, a username or part of the name); on a terminal, picked from a list when left out. */
+export async function requireTherapist(env: CommandEnv, ctx: DomainContext, ref: string | undefined) {
+  if (ref !== undefined) return resolveTherapist(ctx, ref);
+  if (!env.interactive) throw new InvalidInputError('<therapist> is required: an id, a username or part of the name.');
+  const therapists = await listTherapists(ctx);
+  if (!therapists.length) throw new NotFoundError('There are no therapists yet; add one with `roshni therapist add`.');
+  const chosen = await askSelect({
+    message: 'Therapist',
+    choices: therapists.map((t) => ({ value: String(t.id), label: t.full_name, hint: t.specializations.join(', ') })),
+  });
+  return resolveTherapist(ctx, chosen);
+}
+
+/** The id behind a `--therapist` filter, when one was given. */
+export async function therapistFilter(ctx: DomainContext, ref: string | undefined): Promise<number | undefined> {
+  return ref === undefined ? undefined : (await resolveTherapist(ctx, ref)).id;
+}
+
+/**
+ * Runs `attempt`. When a day off is refused because appointments fall in it, a terminal user is shown
+ * them and may go ahead anyway (as with --force); a script gets the refusal.
+ */
+export async function forceIfConfirmed<T>(env: CommandEnv, force: boolean, question: string, attempt: (force: boolean) => Promise<T>) {
+  try {
+    return await attempt(force);
+  } catch (error) {
+    const dayOffRefused = error instanceof ConflictError && error.details?.reason === 'appointments_during_day_off';
+    if (force || !env.interactive || !dayOffRefused) throw error;
+    writeLine(env.io.stderr, error.message);
+    if (!(await askConfirm(question))) throw new PromptCancelledError();
+    return attempt(true);
+  }
+}
+
+/** The appointments a day off leaves to reschedule, as the desk works through them. */
+export function toRescheduleLines(appointments: StrandedAppointment[], timeZone: string): string[] {
+  if (!appointments.length) return [];
+  return [
+    '',
+    `To reschedule (${appointments.length}), still booked:`,
+    table(
+      ['Appointment', 'Day', 'Time', 'Patient', 'Therapist', 'Service'],
+      appointments.map((a) => [
+        a.appointment_number,
+        clinicDate(a.starts_at, timeZone),
+        `${clinicTime(a.starts_at, timeZone)}–${clinicTime(a.ends_at, timeZone)}`,
+        a.patient_name,
+        a.therapist_name,
+        a.service_name,
+      ]),
+    ),
+  ];
+}
+
+export function toRescheduleJson(appointments: StrandedAppointment[], timeZone: string) {
+  return appointments.map((a) => ({
+    id: a.id,
+    appointmentNumber: a.appointment_number,
+    startsAt: a.starts_at.toISOString(),
+    endsAt: a.ends_at.toISOString(),
+    localDate: clinicDate(a.starts_at, timeZone),
+    localStart: clinicTime(a.starts_at, timeZone),
+    status: a.status,
+    patient: { id: a.patient_id, name: a.patient_name },
+    therapist: { id: a.therapist_id, name: a.therapist_name },
+    service: a.service_name,
+  }));
+}
