@@ -1,0 +1,77 @@
+import type { Command } from 'commander';
+import { forceIfConfirmed, requireFlag, toRescheduleJson, toRescheduleLines } from '../cli/calendar-input.js';
+import type { RunCommand } from '../cli/command-groups.js';
+import { bold, emit, table } from '../cli/output.js';
+import { positiveInt } from '../cli/options.js';
+import { withSession } from '../cli/session.js';
+import { addHoliday, listHolidays, removeHoliday } from '../domain/scheduling/holidays.js';
+import { weekdayName } from '../domain/scheduling/working-hours.js';
+import { isoDate, isoWeekdayOf } from '../domain/time.js';
+
+const dayLabel = (date: string) => `${weekdayName(isoWeekdayOf(date))} ${date}`;
+
+export function register(program: Command, run: RunCommand): void {
+  const holiday = program.command('holiday').description('Clinic holidays: days the whole clinic is closed');
+
+  holiday
+    .command('add')
+    .description('Close the clinic for a day and block its open slots (refused while appointments fall on it, unless --force)')
+    .option('--date <date>', 'the day, YYYY-MM-DD')
+    .option('--name <name>', 'e.g. "Diwali"')
+    .option('--force', 'declare it even though appointments fall on it, and list them for rescheduling')
+    .action(
+      run(async (env, flags: { date?: string; name?: string; force?: boolean }) =>
+        withSession(env, async ({ ctx }) => {
+          const date = await requireFlag(env, flags.date, '--date', { message: 'Holiday date', placeholder: 'YYYY-MM-DD', schema: isoDate });
+          const name = await requireFlag(env, flags.name, '--name', { message: 'Name of the holiday', placeholder: 'Diwali' });
+          const result = await forceIfConfirmed(env, Boolean(flags.force), 'Declare the holiday anyway and list them for rescheduling?', (force) =>
+            addHoliday(ctx, { date, name, force }),
+          );
+          const { holiday_on: day } = result.holiday;
+          emit(
+            env,
+            { date: day, name: result.holiday.name, slotsBlocked: result.slotsBlocked, toReschedule: toRescheduleJson(result.toReschedule, ctx.timezone) },
+            () => [
+              bold(env, `Holiday added: ${dayLabel(day)}, ${result.holiday.name}.`),
+              `${result.slotsBlocked} open slot(s) blocked.`,
+              ...toRescheduleLines(result.toReschedule, ctx.timezone),
+            ],
+          );
+          return 0;
+        }),
+      ),
+    );
+
+  holiday
+    .command('list')
+    .description('Holidays from today on, or of one year')
+    .option('--year <year>', 'a calendar year, e.g. 2026', positiveInt)
+    .action(
+      run(async (env, flags: { year?: number }) =>
+        withSession(env, async ({ ctx }) => {
+          const rows = await listHolidays(ctx, flags.year === undefined ? {} : { year: flags.year });
+          emit(env, rows.map((r) => ({ date: r.holiday_on, name: r.name })), () =>
+            rows.length ? table(['Date', 'Holiday'], rows.map((r) => [dayLabel(r.holiday_on), r.name])) : 'No holidays.',
+          );
+          return 0;
+        }),
+      ),
+    );
+
+  holiday
+    .command('remove')
+    .description('Open the clinic again on a day, and the slots the holiday blocked')
+    .argument('<date>', 'the holiday, YYYY-MM-DD')
+    .action(
+      run(async (env, date: string) =>
+        withSession(env, async ({ ctx }) => {
+          const result = await removeHoliday(ctx, { date });
+          emit(env, { date: result.holiday.holiday_on, name: result.holiday.name, slotsReopened: result.slotsReopened }, () => [
+            `Holiday removed: ${dayLabel(result.holiday.holiday_on)}, ${result.holiday.name}.`,
+            `${result.slotsReopened} slot(s) reopened.`,
+          ]);
+          return 0;
+        }),
+      ),
+    );
+}
