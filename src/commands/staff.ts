@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
+import { requireFlag } from '../cli/calendar-input.js';
 import type { RunCommand } from '../cli/command-groups.js';
 import { dim, emit, table } from '../cli/output.js';
-import { askSelect, askText } from '../cli/prompts.js';
+import { askText } from '../cli/prompts.js';
 import { withSession } from '../cli/session.js';
-import { InvalidInputError } from '../domain/errors.js';
 import { addStaffUser, deactivateStaffUser, listStaffUsers, staffUserInput, type StaffUserInput } from '../domain/people/staff.js';
 
 interface StaffRow {
@@ -28,16 +28,6 @@ const staffJson = (u: StaffRow) => ({
   ...(u.therapist_id !== undefined ? { therapistId: u.therapist_id } : {}),
 });
 
-function missing(flag: string): never {
-  throw new InvalidInputError(`${flag} is required (or run the command in a terminal to be asked).`);
-}
-
-const ROLE_CHOICES: Array<{ value: StaffUserInput['role']; label: string; hint: string }> = [
-  { value: 'receptionist', label: 'Receptionist', hint: 'patients, bookings, payments' },
-  { value: 'therapist', label: 'Therapist', hint: 'their own schedule and sessions' },
-  { value: 'admin', label: 'Admin', hint: 'everything, including staff and services' },
-];
-
 interface AddFlags {
   username?: string;
   name?: string;
@@ -61,15 +51,14 @@ export function register(program: Command, run: RunCommand): void {
       run(async (env, flags: AddFlags) =>
         withSession(env, async ({ ctx }) => {
           const shape = staffUserInput.shape;
-          const ask = env.interactive;
-          const username =
-            flags.username ?? (ask ? await askText({ message: 'Username', placeholder: 'priya.slp', schema: shape.username }) : missing('--username'));
-          const fullName = flags.name ?? (ask ? await askText({ message: 'Full name', schema: shape.fullName }) : missing('--name'));
-          const role = flags.role ?? (ask ? await askSelect({ message: 'Role', choices: ROLE_CHOICES }) : missing('--role'));
-          const asked = ask && !flags.username;
+          const username = await requireFlag(env, flags.username, '--username', { message: 'Username', placeholder: 'priya.slp', schema: shape.username });
+          const fullName = await requireFlag(env, flags.name, '--name', { message: 'Full name', schema: shape.fullName });
+          const role = await requireFlag(env, flags.role, '--role', { message: 'Role', placeholder: 'admin, receptionist or therapist', schema: shape.role });
+          // Asked for everything, so the optional details are asked for too.
+          const asked = env.interactive && !flags.username;
           const phone = flags.phone ?? (asked ? await askText({ message: 'Phone', optional: true, schema: shape.phone }) : undefined);
           const email = flags.email ?? (asked ? await askText({ message: 'Email', optional: true, schema: shape.email }) : undefined);
-          const user = await addStaffUser(ctx, { username: username!, fullName: fullName!, role: role as StaffUserInput['role'], phone, email });
+          const user = await addStaffUser(ctx, { username, fullName, role: role as StaffUserInput['role'], phone, email });
           emit(env, staffJson(user), () => `Added ${user.role} ${user.username} (${user.full_name}).`);
           return 0;
         }),
