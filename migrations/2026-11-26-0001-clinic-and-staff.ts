@@ -4,6 +4,10 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     CREATE EXTENSION IF NOT EXISTS btree_gist;
 
+    -- "APT-000123": zero-padded to a width, and never cut short once the number outgrows it.
+    CREATE FUNCTION padded_number(prefix text, n bigint, width integer) RETURNS text
+      LANGUAGE sql IMMUTABLE AS $$ SELECT prefix || lpad(n::text, greatest(width, length(n::text)), '0') $$;
+
     CREATE FUNCTION set_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       NEW.updated_at := now();
@@ -96,5 +100,6 @@ export async function down(db: Kysely<any>): Promise<void> {
     DROP TABLE therapist_specializations, therapists, specializations, staff_users, clinic_settings;
     DROP TYPE staff_role;
     DROP FUNCTION set_updated_at();
+    DROP FUNCTION padded_number(text, bigint, integer);
   `.execute(db);
 }

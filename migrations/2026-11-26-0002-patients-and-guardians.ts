@@ -12,7 +12,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     CREATE TABLE patients (
       id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
       patient_number text NOT NULL UNIQUE
-        DEFAULT ('P-' || lpad(nextval('patient_number_seq')::text, 5, '0')),
+        DEFAULT padded_number('P-', nextval('patient_number_seq'), 5),
       full_name text NOT NULL CHECK (length(trim(full_name)) > 0),
       date_of_birth date,
       gender text CHECK (gender IN ('female', 'male', 'other')),

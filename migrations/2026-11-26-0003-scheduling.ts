@@ -101,7 +101,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     CREATE TABLE appointments (
       id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
       appointment_number text NOT NULL UNIQUE
-        DEFAULT ('APT-' || lpad(nextval('appointment_number_seq')::text, 6, '0')),
+        DEFAULT padded_number('APT-', nextval('appointment_number_seq'), 6),
       patient_id integer NOT NULL REFERENCES patients (id),
       therapist_id integer NOT NULL REFERENCES therapists (id),
       service_id integer NOT NULL REFERENCES services (id),
@@ -162,11 +162,19 @@ export async function up(db: Kysely<any>): Promise<void> {
       IF NEW.slot_id IS NULL OR NEW.status = 'cancelled' THEN
         RETURN NEW;
       END IF;
-      IF TG_OP = 'UPDATE' AND OLD.slot_id IS NOT DISTINCT FROM NEW.slot_id AND OLD.status <> 'cancelled' THEN
+      IF TG_OP = 'UPDATE' AND OLD.slot_id IS NOT DISTINCT FROM NEW.slot_id AND OLD.status <> 'cancelled'
+         AND OLD.therapist_id = NEW.therapist_id AND OLD.starts_at = NEW.starts_at AND OLD.service_id = NEW.service_id THEN
         RETURN NEW;
       END IF;
       UPDATE appointment_slots SET last_booked_at = now() WHERE id = NEW.slot_id
-        RETURNING max_bookings, status INTO slot;
+        RETURNING therapist_id, service_id, starts_at, max_bookings, status INTO slot;
+      -- Appointments sharing a slot are exempt from the therapist-overlap constraint, so each must
+      -- really sit in it: its therapist, its start, and its service when the slot has one.
+      IF NEW.therapist_id <> slot.therapist_id OR NEW.starts_at <> slot.starts_at
+         OR (slot.service_id IS NOT NULL AND slot.service_id <> NEW.service_id) THEN
+        RAISE EXCEPTION 'appointment does not match slot %', NEW.slot_id
+          USING ERRCODE = 'check_violation', CONSTRAINT = 'appointment_slot_match';
+      END IF;
       IF slot.status = 'blocked' THEN
         RAISE EXCEPTION 'slot % is blocked', NEW.slot_id
           USING ERRCODE = 'check_violation', CONSTRAINT = 'appointment_slot_open';
@@ -179,7 +187,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       END IF;
       RETURN NEW;
     END $$;
-    CREATE TRIGGER appointments_slot_capacity BEFORE INSERT OR UPDATE OF slot_id, status ON appointments
+    CREATE TRIGGER appointments_slot_capacity BEFORE INSERT OR UPDATE OF slot_id, status, therapist_id, starts_at, service_id ON appointments
       FOR EACH ROW EXECUTE FUNCTION enforce_slot_capacity();
 
     CREATE TYPE waitlist_status AS ENUM ('waiting', 'offered', 'booked', 'lapsed', 'removed');

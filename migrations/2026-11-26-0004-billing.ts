@@ -70,7 +70,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     CREATE TABLE payments (
       id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
       reference text NOT NULL UNIQUE
-        DEFAULT ('PAY-' || lpad(nextval('payment_reference_seq')::text, 6, '0')),
+        DEFAULT padded_number('PAY-', nextval('payment_reference_seq'), 6),
       patient_id integer NOT NULL REFERENCES patients (id),
       appointment_id integer REFERENCES appointments (id),
       package_id integer REFERENCES patient_packages (id),
@@ -101,7 +101,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     CREATE TABLE refunds (
       id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
       reference text NOT NULL UNIQUE
-        DEFAULT ('RFD-' || lpad(nextval('credit_note_seq')::text, 6, '0')),
+        DEFAULT padded_number('RFD-', nextval('credit_note_seq'), 6),
       payment_id integer NOT NULL REFERENCES payments (id),
       amount_paise integer NOT NULL CHECK (amount_paise > 0),
       reason text NOT NULL CHECK (length(trim(reason)) > 0),

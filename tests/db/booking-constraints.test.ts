@@ -174,6 +174,21 @@ describe('the booking and billing rules, raced on real connections', () => {
     expect(await liveAppointments('slot_id = $1', [slot])).toBe(0);
   });
 
+  it('an appointment must sit in its slot: the same therapist, start and (for a service slot) service', async () => {
+    const startsAt = at('2026-12-14', '11:00');
+    const slot = await openSlot(rohan, startsAt);
+    for (const wrong of [
+      { therapist: arjun, startsAt },
+      { therapist: rohan, startsAt: at('2026-12-14', '11:15') },
+    ]) {
+      await expect(book(pool, { patient: patient(1), service: physio, slot, ...wrong })).rejects.toMatchObject({
+        code: '23514',
+        constraint: 'appointment_slot_match',
+      });
+    }
+    expect(await liveAppointments('slot_id = $1', [slot])).toBe(0);
+  });
+
   describe('numbers handed out at the same moment are all distinct', () => {
     it('200 appointments booked at once get 200 APT- numbers', async () => {
       const { succeeded, refused } = await settle(
@@ -219,6 +234,12 @@ describe('the booking and billing rules, raced on real connections', () => {
       const numbers = succeeded.map((r) => r.rows[0].patient_number as string);
       expect(new Set(numbers).size).toBe(200);
       for (const number of numbers) expect(number).toMatch(/^P-\d{5}$/);
+    });
+
+    it('numbers outgrow their padding instead of being cut short', async () => {
+      await pool.query(`SELECT setval('patient_number_seq', 99999)`);
+      const { rows } = await pool.query(`INSERT INTO patients (full_name) VALUES ('Walk-in A'), ('Walk-in B') RETURNING patient_number`);
+      expect(rows.map((r) => r.patient_number)).toEqual(['P-100000', 'P-100001']);
     });
   });
 

@@ -26,21 +26,23 @@ function actorColumns(ctx: DomainContext) {
   }
 }
 
+/** The audit row for an entry, for callers that write it in the same statement as the change. */
+export function auditRow(ctx: DomainContext, entry: AuditEntry) {
+  return {
+    ...actorColumns(ctx),
+    at: ctx.clock.now(),
+    action: entry.action,
+    entity: entry.entity,
+    entity_id: entry.entityId == null ? null : String(entry.entityId),
+    patient_id: entry.patientId ?? null,
+    outcome: entry.outcome ?? 'ok',
+    before: entry.before ? JSON.stringify(entry.before) : null,
+    after: entry.after ? JSON.stringify(entry.after) : null,
+    meta: entry.meta ? JSON.stringify(entry.meta) : null,
+  };
+}
+
 /** Appends to the audit log, inside the caller's transaction so the entry and the change land together. */
 export async function recordAudit(ctx: DomainContext, entry: AuditEntry): Promise<void> {
-  await ctx.db
-    .insertInto('audit_log')
-    .values({
-      ...actorColumns(ctx),
-      at: ctx.clock.now(),
-      action: entry.action,
-      entity: entry.entity,
-      entity_id: entry.entityId == null ? null : String(entry.entityId),
-      patient_id: entry.patientId ?? null,
-      outcome: entry.outcome ?? 'ok',
-      before: entry.before ? JSON.stringify(entry.before) : null,
-      after: entry.after ? JSON.stringify(entry.after) : null,
-      meta: entry.meta ? JSON.stringify(entry.meta) : null,
-    })
-    .execute();
+  await ctx.db.insertInto('audit_log').values(auditRow(ctx, entry)).execute();
 }

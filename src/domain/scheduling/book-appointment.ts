@@ -1,11 +1,12 @@
+import { sql } from 'kysely';
 import { z } from 'zod';
-import { recordAudit } from '../audit/record-audit.js';
+import { auditRow } from '../audit/record-audit.js';
 import { staffUserIdOf } from '../actor.js';
-import { inTransaction, type DomainContext } from '../context.js';
-import { InvalidInputError, NotFoundError, parseInput } from '../errors.js';
+import { attempt, type Attempt, type DomainContext } from '../context.js';
+import { ConflictError, InvalidInputError, parseInput } from '../errors.js';
 import { authorize } from '../policy.js';
 import { requireClinicSettings } from '../clinic/settings.js';
-import { requireActiveService, requireBookableSlot, translateBookingConflict } from './bookable-slot.js';
+import { checkBookable, describeSlot, translateBookingConflict } from './bookable-slot.js';
 
 export const bookingChannel = z.enum(['cli', 'telegram', 'whatsapp', 'terminal_chat', 'waitlist', 'system']);
 
@@ -32,64 +33,90 @@ export interface BookedAppointment {
   pricePaise: number;
 }
 
+interface InsertedRow {
+  id: number;
+  appointment_number: string;
+  therapist_id: number;
+  therapist_name: string;
+  service_id: number;
+  service_name: string;
+  starts_at: Date;
+  ends_at: Date;
+  price_paise: number;
+}
+
 /**
- * Books a patient into a slot. The database decides the race: the capacity trigger and the exclusion
- * constraints reject a second booking of a full slot or an overlapping time, whatever the code saw before.
- * Patients booking for themselves must respect the clinic's minimum notice; the front desk may book any future slot.
+ * Books a patient into a slot in one statement: the checks (slot open, in the future, long enough, for
+ * this service, a therapist who offers it, an existing patient, the notice a patient must give), the
+ * appointment and its audit entry. The database decides the race: the capacity trigger and the exclusion
+ * constraints reject a second booking of a full slot or an overlapping time. Only when nothing was
+ * booked are the checks run one by one, to say exactly why.
  */
 export async function bookAppointment(ctx: DomainContext, raw: BookAppointmentInput): Promise<BookedAppointment> {
   authorize(ctx.actor, 'appointment.book');
   const input = parseInput(bookInput, raw);
-  return inTransaction(ctx, async (tx) => {
-    const [service, patient] = await Promise.all([
-      requireActiveService(tx, input.serviceId),
-      tx.db.selectFrom('patients').select(['id', 'erased_at']).where('id', '=', input.patientId).executeTakeFirst(),
-    ]);
-    if (!patient || patient.erased_at) throw new NotFoundError(`No patient with id ${input.patientId}.`);
-    const slot = await requireBookableSlot(tx, input.slotId, service);
-    if (tx.actor.kind === 'patient' || tx.actor.kind === 'guardian') {
-      const { min_notice_minutes } = await requireClinicSettings(tx);
-      if (slot.startsAt.getTime() - tx.clock.now().getTime() < min_notice_minutes * 60_000) {
-        throw new InvalidInputError(`Appointments need at least ${min_notice_minutes / 60} hours' notice.`);
-      }
-    }
-    const appointment = await tx.db
-      .insertInto('appointments')
-      .values({
-        patient_id: patient.id,
-        therapist_id: slot.therapistId,
-        service_id: service.id,
-        slot_id: slot.id,
-        series_id: input.seriesId ?? null,
-        starts_at: slot.startsAt,
-        ends_at: new Date(slot.startsAt.getTime() + service.duration_minutes * 60_000),
-        price_paise: service.price_paise,
-        booked_via: input.via,
-        booked_by_staff_id: staffUserIdOf(tx.actor),
-        booked_by_guardian_id: tx.actor.kind === 'guardian' ? tx.actor.guardianId : null,
-      })
-      .returning(['id', 'appointment_number', 'starts_at', 'ends_at'])
-      .executeTakeFirstOrThrow()
-      .catch((error) => translateBookingConflict(error, slot));
-    await recordAudit(tx, {
-      action: 'appointment.book',
-      entity: 'appointment',
-      entityId: appointment.id,
-      patientId: patient.id,
-      after: { status: 'scheduled', slotId: slot.id, serviceId: service.id, via: input.via },
-    });
-    return {
-      id: appointment.id,
-      appointmentNumber: appointment.appointment_number,
-      patientId: patient.id,
-      therapistId: slot.therapistId,
-      therapistName: slot.therapistName,
-      serviceId: service.id,
-      serviceName: service.name,
-      slotId: slot.id,
-      startsAt: appointment.starts_at,
-      endsAt: appointment.ends_at,
-      pricePaise: service.price_paise,
-    };
-  });
+  const audit = auditRow(ctx, { action: 'appointment.book', entity: 'appointment', patientId: input.patientId });
+  const bookingForSelf = ctx.actor.kind === 'patient' || ctx.actor.kind === 'guardian';
+  const now = ctx.clock.now();
+  const insert = () => sql<InsertedRow>`
+    WITH booked AS (
+      INSERT INTO appointments (patient_id, therapist_id, service_id, slot_id, series_id, starts_at, ends_at,
+                                price_paise, booked_via, booked_by_staff_id, booked_by_guardian_id)
+      SELECT p.id, s.therapist_id, sv.id, s.id, ${input.seriesId ?? null}::integer, s.starts_at,
+             s.starts_at + make_interval(mins => sv.duration_minutes), sv.price_paise, ${input.via}::booking_channel,
+             ${staffUserIdOf(ctx.actor)}::integer, ${ctx.actor.kind === 'guardian' ? ctx.actor.guardianId : null}::integer
+      FROM appointment_slots s
+      JOIN therapists t ON t.id = s.therapist_id AND t.active
+      JOIN services sv ON sv.id = ${input.serviceId} AND sv.active
+      JOIN patients p ON p.id = ${input.patientId} AND p.erased_at IS NULL
+      WHERE s.id = ${input.slotId} AND s.status = 'open' AND s.starts_at > ${now}::timestamptz
+        AND (s.service_id IS NULL OR s.service_id = sv.id)
+        AND s.ends_at - s.starts_at >= make_interval(mins => sv.duration_minutes)
+        AND (sv.specialization_code IS NULL OR EXISTS (
+          SELECT 1 FROM therapist_specializations ts
+          WHERE ts.therapist_id = s.therapist_id AND ts.specialization_code = sv.specialization_code))
+        AND (NOT ${bookingForSelf}::boolean OR s.starts_at >= ${now}::timestamptz
+             + make_interval(mins => (SELECT min_notice_minutes FROM clinic_settings)))
+      RETURNING id, appointment_number, therapist_id, service_id, starts_at, ends_at, price_paise
+    ), audited AS (
+      INSERT INTO audit_log (actor_kind, actor_id, actor_role, at, action, entity, entity_id, patient_id, after)
+      SELECT ${audit.actor_kind}, ${audit.actor_id}::integer, ${audit.actor_role}, ${now}::timestamptz,
+             ${audit.action}, ${audit.entity}, b.id::text, ${input.patientId}::integer,
+             jsonb_build_object('status', 'scheduled', 'slotId', ${input.slotId}::integer, 'serviceId', b.service_id,
+                                'via', ${input.via}::text)
+      FROM booked b
+    )
+    SELECT b.*, t.full_name AS therapist_name, sv.name AS service_name
+    FROM booked b JOIN therapists t ON t.id = b.therapist_id JOIN services sv ON sv.id = b.service_id`.execute(ctx.db);
+  // Inside a caller's transaction, a refused insert must not abort it: a savepoint keeps it usable.
+  const result: Attempt<Awaited<ReturnType<typeof insert>>> = ctx.db.isTransaction
+    ? await attempt(ctx, insert)
+    : await insert().then((value) => ({ ok: true, value }) as const, (error: unknown) => ({ ok: false, error }) as const);
+  if (!result.ok) translateBookingConflict(result.error, await describeSlot(ctx, input.slotId));
+  const row = result.value.rows[0];
+  if (!row) return explainRefusal(ctx, input, bookingForSelf);
+  return {
+    id: row.id,
+    appointmentNumber: row.appointment_number,
+    patientId: input.patientId,
+    therapistId: row.therapist_id,
+    therapistName: row.therapist_name,
+    serviceId: row.service_id,
+    serviceName: row.service_name,
+    slotId: input.slotId,
+    startsAt: row.starts_at,
+    endsAt: row.ends_at,
+    pricePaise: row.price_paise,
+  };
+}
+
+/** Nothing was booked: say which check failed. */
+async function explainRefusal(ctx: DomainContext, input: z.infer<typeof bookInput>, bookingForSelf: boolean): Promise<never> {
+  const { slot } = await checkBookable(ctx, input);
+  if (bookingForSelf) {
+    const { min_notice_minutes } = await requireClinicSettings(ctx);
+    throw new InvalidInputError(`Appointments need at least ${min_notice_minutes / 60} hours' notice.`);
+  }
+  // The slot changed between the booking and the checks (blocked, or its therapist deactivated).
+  throw new ConflictError(`The slot ${slot.label()} is no longer available.`, { reason: 'slot_taken', slotId: slot.id });
 }

@@ -3,7 +3,7 @@ import { recordAudit } from '../audit/record-audit.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { InvalidInputError, parseInput } from '../errors.js';
 import { authorizeAppointmentChange, lockAppointment } from './appointment-lifecycle.js';
-import { requireActiveService, requireBookableSlot, translateBookingConflict } from './bookable-slot.js';
+import { checkBookable, translateBookingConflict } from './bookable-slot.js';
 import { offerFreedSlot, type WaitlistOffer } from './waitlist-offers.js';
 
 const rescheduleInput = z.object({
@@ -43,15 +43,14 @@ export async function rescheduleAppointment(
     if (appointment.slot_id === input.slotId) {
       throw new InvalidInputError(`Appointment ${appointment.appointment_number} is already in that slot.`);
     }
-    const service = await requireActiveService(tx, appointment.service_id);
-    const slot = await requireBookableSlot(tx, input.slotId, service);
+    const { slot, service } = await checkBookable(tx, { slotId: input.slotId, serviceId: appointment.service_id, patientId: null });
     await tx.db
       .updateTable('appointments')
       .set({
         slot_id: slot.id,
         therapist_id: slot.therapistId,
         starts_at: slot.startsAt,
-        ends_at: new Date(slot.startsAt.getTime() + service.duration_minutes * 60_000),
+        ends_at: new Date(slot.startsAt.getTime() + service.durationMinutes * 60_000),
         status: 'scheduled',
         confirmed_at: null,
       })
@@ -71,7 +70,7 @@ export async function rescheduleAppointment(
       appointmentNumber: appointment.appointment_number,
       therapistName: slot.therapistName,
       startsAt: slot.startsAt,
-      endsAt: new Date(slot.startsAt.getTime() + service.duration_minutes * 60_000),
+      endsAt: new Date(slot.startsAt.getTime() + service.durationMinutes * 60_000),
       waitlistOffer,
     };
   });
