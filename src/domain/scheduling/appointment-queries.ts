@@ -16,7 +16,8 @@ const listInput = z.object({
   limit: z.number().int().min(1).max(5000).default(200),
 });
 
-function appointmentsWithNames(ctx: DomainContext) {
+/** Appointments with the names the desk reads: patient, therapist, service. */
+export function appointmentsWithNames(ctx: DomainContext) {
   return ctx.db
     .selectFrom('appointments as a')
     .innerJoin('patients as p', 'p.id', 'a.patient_id')

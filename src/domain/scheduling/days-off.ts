@@ -1,12 +1,11 @@
 import { sql } from 'kysely';
 import type { DomainContext } from '../context.js';
 import { formatFriendly } from '../time.js';
+import { LIVE_STATUSES } from './appointment-lifecycle.js';
+import { appointmentsWithNames } from './appointment-queries.js';
 import { clinicDaysSpan, zoneLabel, type ClinicDays } from './clinic-days.js';
 
 // What leave and clinic holidays share: days off that strand appointments and close slots.
-
-/** Appointments that are still to happen (or happening): the ones a day off would strand. */
-export const LIVE_APPOINTMENT_STATUSES = ['scheduled', 'confirmed', 'in_progress'] as const;
 
 /** `blocked_reason` of slots closed by a day off; leave and holidays reopen only these. */
 export const DAY_OFF_REASONS = ['leave', 'holiday'] as const;
@@ -38,24 +37,8 @@ export async function liveAppointmentsDuring(ctx: DomainContext, days: ClinicDay
     .orderBy('id')
     .forUpdate()
     .execute();
-  return ctx.db
-    .selectFrom('appointments as a')
-    .innerJoin('patients as p', 'p.id', 'a.patient_id')
-    .innerJoin('therapists as t', 't.id', 'a.therapist_id')
-    .innerJoin('services as s', 's.id', 'a.service_id')
-    .select([
-      'a.id',
-      'a.appointment_number',
-      'a.starts_at',
-      'a.ends_at',
-      'a.status',
-      'a.patient_id',
-      'p.full_name as patient_name',
-      'a.therapist_id',
-      't.full_name as therapist_name',
-      's.name as service_name',
-    ])
-    .where('a.status', 'in', LIVE_APPOINTMENT_STATUSES)
+  return appointmentsWithNames(ctx)
+    .where('a.status', 'in', LIVE_STATUSES)
     .where('a.starts_at', '<', end)
     .where('a.ends_at', '>', start)
     .$if(days.therapistId !== undefined, (qb) => qb.where('a.therapist_id', '=', days.therapistId!))

@@ -4,7 +4,8 @@ import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, NotFoundError, parseInput } from '../errors.js';
 import { authorize } from '../policy.js';
 import { clinicDate, formatFriendly } from '../time.js';
-import { DAY_OFF_REASONS, LIVE_APPOINTMENT_STATUSES } from './days-off.js';
+import { LIVE_STATUSES } from './appointment-lifecycle.js';
+import { DAY_OFF_REASONS } from './days-off.js';
 
 const dayOffReasons: readonly string[] = DAY_OFF_REASONS;
 
@@ -42,7 +43,7 @@ export async function blockSlot(ctx: DomainContext, raw: z.input<typeof blockInp
       .selectFrom('appointments')
       .select('appointment_number')
       .where('slot_id', '=', slot.id)
-      .where('status', 'in', LIVE_APPOINTMENT_STATUSES)
+      .where('status', 'in', LIVE_STATUSES)
       .orderBy('appointment_number')
       .execute();
     if (booked.length) {

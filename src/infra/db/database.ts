@@ -24,17 +24,30 @@ export const typeParsers: Record<number, (value: string) => unknown> = {
   [DATE]: (value) => value,
 };
 
-export async function openPostgres(url: string, options: { max?: number } = {}): Promise<Database> {
-  const [{ default: pg }, { PostgresDialect }] = await Promise.all([import('pg'), import('kysely')]);
-  const { maskUrlPassword } = await import('../config.js');
+/** A pg pool whose values come back as the domain wants them (see typeParsers). */
+export function createPool(pg: typeof import('pg').default, url: string, options: { max?: number; keepIdle?: boolean } = {}) {
   const types = {
     getTypeParser: (oid: number, format?: 'text' | 'binary') =>
       typeParsers[oid] ?? pg.types.getTypeParser(oid, format as 'text'),
   };
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, types: types as never });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    ...(options.keepIdle ? { idleTimeoutMillis: 0 } : {}),
+    types: types as never,
+  });
   // An idle client that loses its server (a restart) must not crash the process.
   pool.on('error', () => {});
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return pool;
+}
+
+export async function openPostgres(url: string, options: { max?: number } = {}): Promise<Database> {
+  const [{ default: pg }, { PostgresDialect }, { maskUrlPassword }] = await Promise.all([
+    import('pg'),
+    import('kysely'),
+    import('../config.js'),
+  ]);
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: createPool(pg, url, options) }) });
   return { db, kind: 'postgres', location: maskUrlPassword(url), close: () => db.destroy() };
 }
 
