@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../infra/clock.js';
 import type { DB } from '../infra/db/schema.js';
 import type { Actor } from './actor.js';
+import type { PaymentGateway } from './billing/payment-gateway.js';
 
 /** Everything a domain function needs: the database, the time, the clinic's time zone and who is acting. */
 export interface DomainContext {
@@ -9,6 +10,8 @@ export interface DomainContext {
   clock: Clock;
   timezone: string;
   actor: Actor;
+  /** The online payment provider, when one is configured (Razorpay). */
+  paymentGateway?: PaymentGateway;
 }
 
 /** Runs `work` in one transaction (or inside the caller's): nothing is ever half-written. */

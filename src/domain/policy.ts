@@ -19,6 +19,11 @@ const RULES = {
   'appointment.attend': ['admin', 'receptionist', 'therapist'],
   'waitlist.manage': ['admin', 'receptionist'],
   'payment.record': ['admin', 'receptionist'],
+  'payment.refund': ['admin'],
+  'payment.waive': ['admin'],
+  'billing.read': ['admin', 'receptionist'],
+  'package.manage': ['admin'],
+  'package.sell': ['admin', 'receptionist'],
   'demo.load': ['admin'],
 } as const satisfies Record<string, readonly StaffRoleName[]>;
 

@@ -3,6 +3,7 @@ import type { DomainContext } from '../context.js';
 import type { PaymentStatus } from '../../infra/db/schema.js';
 
 export interface AppointmentBalance {
+  /** What the appointment costs the patient: nothing when a package session covers it. */
   pricePaise: number;
   paidPaise: number;
   refundedPaise: number;
@@ -12,7 +13,8 @@ export interface AppointmentBalance {
 
 export async function appointmentBalance(ctx: DomainContext, appointmentId: number): Promise<AppointmentBalance> {
   const row = await sql<{ price_paise: number; paid: number; refunded: number }>`
-    SELECT a.price_paise,
+    SELECT CASE WHEN EXISTS (SELECT 1 FROM package_draws d WHERE d.appointment_id = a.id) THEN 0 ELSE a.price_paise END
+             AS price_paise,
       coalesce((SELECT sum(p.amount_paise) FROM payments p
                 WHERE p.appointment_id = a.id AND p.state = 'completed'), 0)::integer AS paid,
       coalesce((SELECT sum(r.amount_paise) FROM refunds r JOIN payments p ON p.id = r.payment_id

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { recordAudit } from '../audit/record-audit.js';
 import { staffUserIdOf } from '../actor.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, InvalidInputError, NotFoundError, parseInput, translateConstraintError } from '../errors.js';
 import { formatRupees } from '../money.js';
 import { authorize } from '../policy.js';
-import { appointmentBalance, refreshPaymentStatus } from './payment-status.js';
+import { completePayment } from './complete-payment.js';
+import { appointmentBalance } from './payment-status.js';
 
 const manualPaymentInput = z
   .object({
@@ -47,7 +47,6 @@ export async function recordManualPayment(ctx: DomainContext, raw: ManualPayment
         `Appointment ${appointment.appointment_number} has ${formatRupees(balance.duePaise)} due; ${formatRupees(input.amountPaise)} is more than that.`,
       );
     }
-    const now = tx.clock.now();
     const payment = await tx.db
       .insertInto('payments')
       .values({
@@ -55,27 +54,18 @@ export async function recordManualPayment(ctx: DomainContext, raw: ManualPayment
         appointment_id: appointment.id,
         amount_paise: input.amountPaise,
         method: input.method,
-        state: 'completed',
         utr: input.utr ?? null,
         note: input.note ?? null,
         processed_by_staff_id: staffUserIdOf(tx.actor),
-        paid_at: now,
       })
-      .returningAll()
+      .returning(['id', 'reference'])
       .executeTakeFirstOrThrow()
       .catch((error) =>
         translateConstraintError(error, {
           payments_utr_key: () => new ConflictError(`The UTR ${input.utr} has already been used for another payment.`),
         }),
       );
-    const paymentStatus = await refreshPaymentStatus(tx, appointment.id);
-    await recordAudit(tx, {
-      action: 'payment.record',
-      entity: 'payment',
-      entityId: payment.id,
-      patientId: appointment.patient_id,
-      after: { method: input.method, amountPaise: input.amountPaise, appointmentId: appointment.id, paymentStatus },
-    });
-    return { ...payment, paymentStatus };
+    const completed = await completePayment(tx, payment.id, { paidAt: tx.clock.now() });
+    return { ...completed, reference: payment.reference, amountPaise: input.amountPaise, method: input.method };
   });
 }

@@ -1,0 +1,36 @@
+// The online payment provider (Razorpay), as the domain needs it. src/infra/gateways/razorpay.ts
+// implements it with the official SDK; the CLI and the server create it from the configuration.
+
+export interface GatewayOrder {
+  orderId: string;
+  amountPaise: number;
+  receipt: string;
+}
+
+export interface GatewayPaymentLink {
+  paymentLinkId: string;
+  shortUrl: string;
+  amountPaise: number;
+  referenceId: string;
+}
+
+export interface GatewayRefund {
+  refundId: string;
+  status: 'pending' | 'processed' | 'failed';
+}
+
+export interface PaymentGateway {
+  /** An order for checkout; `receipt` is our payment reference (idempotent on the provider's side). */
+  createOrder(input: { amountPaise: number; receipt: string; notes: Record<string, string> }): Promise<GatewayOrder>;
+  /** A payment link (UPI enabled) the patient can open from a message. */
+  createPaymentLink(input: {
+    amountPaise: number;
+    referenceId: string;
+    description: string;
+    customer: { name?: string; contact?: string; email?: string };
+    expiresAt?: Date;
+    notes: Record<string, string>;
+  }): Promise<GatewayPaymentLink>;
+  /** Refunds a captured payment, at most once per idempotency key. */
+  refund(input: { paymentId: string; amountPaise: number; idempotencyKey: string; notes: Record<string, string> }): Promise<GatewayRefund>;
+}
