@@ -11,14 +11,22 @@ export interface AppointmentBalance {
   duePaise: number;
 }
 
+/** An appointment's money, as SQL over an appointment aliased `a`, shared by every question about dues. */
+export const appointmentMoney = {
+  /** What it costs the patient: nothing when a package session covers it. */
+  price: sql<number>`(CASE WHEN EXISTS (SELECT 1 FROM package_draws d WHERE d.appointment_id = a.id) THEN 0 ELSE a.price_paise END)`,
+  paid: sql<number>`coalesce((SELECT sum(p.amount_paise) FROM payments p WHERE p.appointment_id = a.id AND p.state = 'completed'), 0)`,
+  refunded: sql<number>`coalesce((SELECT sum(r.amount_paise) FROM refunds r JOIN payments p ON p.id = r.payment_id
+                                  WHERE p.appointment_id = a.id AND r.state = 'processed'), 0)`,
+};
+
+/** Still owed on an appointment aliased `a`: never negative. */
+export const appointmentDue = sql<number>`greatest(${appointmentMoney.price} - ${appointmentMoney.paid} + ${appointmentMoney.refunded}, 0)`;
+
 export async function appointmentBalance(ctx: DomainContext, appointmentId: number): Promise<AppointmentBalance> {
   const row = await sql<{ price_paise: number; paid: number; refunded: number }>`
-    SELECT CASE WHEN EXISTS (SELECT 1 FROM package_draws d WHERE d.appointment_id = a.id) THEN 0 ELSE a.price_paise END
-             AS price_paise,
-      coalesce((SELECT sum(p.amount_paise) FROM payments p
-                WHERE p.appointment_id = a.id AND p.state = 'completed'), 0)::integer AS paid,
-      coalesce((SELECT sum(r.amount_paise) FROM refunds r JOIN payments p ON p.id = r.payment_id
-                WHERE p.appointment_id = a.id AND r.state = 'processed'), 0)::integer AS refunded
+    SELECT ${appointmentMoney.price}::integer AS price_paise, ${appointmentMoney.paid}::integer AS paid,
+           ${appointmentMoney.refunded}::integer AS refunded
     FROM appointments a WHERE a.id = ${appointmentId}`.execute(ctx.db);
   const { price_paise, paid, refunded } = row.rows[0]!;
   const net = paid - refunded;

@@ -3,6 +3,8 @@ import { inTransaction, type DomainContext } from '../context.js';
 import { InvalidInputError, parseInput } from '../errors.js';
 import { authorize } from '../policy.js';
 import { clinicDate, formatFriendly } from '../time.js';
+import { drawFromPackage } from '../billing/packages.js';
+import { refreshPaymentStatus } from '../billing/payment-status.js';
 import { applyTransition, assertTransition, authorizeAppointmentChange, lockAppointment } from './appointment-lifecycle.js';
 
 const appointmentRef = z.object({ appointmentId: z.number().int().positive() });
@@ -46,7 +48,10 @@ export async function completeAppointment(ctx: DomainContext, raw: AppointmentRe
     if (appointment.status !== 'in_progress' && appointment.starts_at > now) {
       throw new InvalidInputError(`Appointment ${appointment.appointment_number} has not started yet.`);
     }
-    return applyTransition(tx, appointment, 'completed', { completed_at: now });
+    const completed = await applyTransition(tx, appointment, 'completed', { completed_at: now });
+    const draw = await drawFromPackage(tx, appointment);
+    if (draw) await refreshPaymentStatus(tx, appointment.id);
+    return draw ? { ...completed, payment_status: 'paid' as const, packageDraw: draw } : completed;
   });
 }
 

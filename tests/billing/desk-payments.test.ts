@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPostgres, type Database } from '../../src/infra/db/database.js';
+import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
+import { addDays, clinicDate } from '../../src/domain/time.js';
+import { runCli } from '../support/cli.js';
+import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { refundPayment } from '../../src/domain/billing/refund-payment.js';
+import { ConflictError } from '../../src/domain/errors.js';
+
+describe('payments at the desk, refunds, waivers and dues', () => {
+  let database: TestDatabase;
+  let env: Record<string, string>;
+  const appointments: string[] = [];
+  const tomorrow = addDays(clinicDate(new Date(), 'Asia/Kolkata'), 1);
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    env = { DATABASE_URL: database.url };
+    const ctx = systemContext(database.db);
+    const clinic = await seedClinic(ctx, { patients: 4 });
+    const slots = await slotsOn(ctx, clinic.speech.id, tomorrow);
+    for (let i = 0; i < 4; i++) {
+      const booked = await bookAppointment(ctx, { patientId: clinic.patients[i]!.id, serviceId: clinic.speechService.id, slotId: slots[i]!.id });
+      appointments.push(booked.appointmentNumber);
+    }
+  });
+  afterAll(() => database?.close());
+
+  const appointment = (number: string) =>
+    database.db.selectFrom('appointments').selectAll().where('appointment_number', '=', number).executeTakeFirstOrThrow();
+
+  it('takes part of the price in cash, then the rest by card, with a receipt for each', async () => {
+    const first = await runCli(['pay', 'cash', appointments[0]!, '--amount', '400', '--json'], env);
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ paymentStatus: 'partially_paid', amountPaise: 40000, method: 'cash' });
+    expect(JSON.parse(first.stdout).receiptNumber).toMatch(/^RCPT-\d{6}$/);
+    const second = await runCli(['pay', 'card', appointments[0]!, '--amount', '600.00'], env);
+    expect(second.stdout).toContain('Appointment is now paid.');
+    expect((await appointment(appointments[0]!)).payment_status).toBe('paid');
+    const receipts = await database.db.selectFrom('receipts').select('receipt_number').execute();
+    expect(receipts).toHaveLength(2);
+  });
+
+  it.each([
+    [['--amount', '0'], 2, 'must be more than zero'],
+    [['--amount', '-5'], 2, 'rupees'],
+    [['--amount', '10.005'], 2, 'at most two decimals'],
+    [['--amount', '5000'], 2, 'is more than that'],
+    [[], 2, '--amount is required'],
+  ])('refuses %j and writes nothing', async (flags, code, message) => {
+    const before = await database.db.selectFrom('payments').select('id').execute();
+    const result = await runCli(['pay', 'cash', appointments[1]!, ...flags], env);
+    expect(result.code).toBe(code);
+    expect(result.stderr).toContain(message);
+    expect(await database.db.selectFrom('payments').select('id').execute()).toHaveLength(before.length);
+  });
+
+  it('refuses payment for an unknown or a cancelled appointment', async () => {
+    expect((await runCli(['pay', 'cash', 'APT-999999', '--amount', '100'], env)).code).toBe(3);
+    await runCli(['cancel', appointments[3]!, '--reason', 'Moved away'], env);
+    const cancelled = await runCli(['pay', 'cash', appointments[3]!, '--amount', '100'], env);
+    expect(cancelled.code).toBe(2);
+    expect(cancelled.stderr).toContain('is cancelled; it takes no payment');
+  });
+
+  it('refunds part of a cash payment with a credit note, never more than was paid', async () => {
+    const [payment] = await database.db.selectFrom('payments').select(['reference']).where('method', '=', 'card').execute();
+    const refund = await runCli(['refund', payment!.reference, '--amount', '200', '--reason', 'Session cut short', '--json'], env);
+    expect(refund.code).toBe(0);
+    expect(JSON.parse(refund.stdout)).toMatchObject({ state: 'processed', amountPaise: 20000 });
+    expect(JSON.parse(refund.stdout).creditNoteNumber).toMatch(/^RCPT-CN-\d{6}$/);
+    expect((await appointment(appointments[0]!)).payment_status).toBe('partially_paid');
+
+    const tooMuch = await runCli(['refund', payment!.reference, '--amount', '500', '--reason', 'Oops'], env);
+    expect(tooMuch.code).toBe(4);
+    expect(tooMuch.stderr).toContain('has ₹400.00 left to refund');
+    expect((await runCli(['refund', payment!.reference, '--amount', '100'], env)).stderr).toContain('--reason is required');
+  });
+
+  it('two admins refunding the rest at the same moment: one refund goes through', async () => {
+    const [payment] = await database.db.selectFrom('payments').select(['reference']).where('method', '=', 'card').execute();
+    const pools: Database[] = await Promise.all([openPostgres(database.url), openPostgres(database.url)]);
+    try {
+      const results = await Promise.allSettled(
+        pools.map((pool) => refundPayment(systemContext(pool.db), { paymentReference: payment!.reference, amountPaise: 40000, reason: 'Duplicate charge' })),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(refused!.reason).toBeInstanceOf(ConflictError);
+    } finally {
+      await Promise.all(pools.map((p) => p.close()));
+    }
+    const refunds = await database.db.selectFrom('refunds').select('amount_paise').execute();
+    expect(refunds.reduce((s, r) => s + r.amount_paise, 0)).toBe(60000);
+  });
+
+  it('waives a charge only for an admin, with a reason', async () => {
+    await database.db.insertInto('staff_users').values({ username: 'desk', full_name: 'Front Desk', role: 'receptionist' }).execute();
+    const denied = await runCli(['waive', appointments[1]!, '--reason', 'Hardship'], { ...env, ROSHNI_USER: 'desk' });
+    expect(denied.code).toBe(5);
+    expect((await runCli(['waive', appointments[1]!], env)).code).toBe(2);
+    const waived = await runCli(['waive', appointments[1]!, '--reason', 'Staff family'], env);
+    expect(waived.code).toBe(0);
+    expect(await appointment(appointments[1]!)).toMatchObject({ payment_status: 'waived', waived_reason: 'Staff family' });
+  });
+
+  it('lists who owes what for attended sessions and reconciles the day', async () => {
+    await database.db.updateTable('appointments').set({ status: 'completed', completed_at: new Date() }).where('appointment_number', 'in', appointments.slice(0, 3)).execute();
+    const dues = JSON.parse((await runCli(['dues', '--json'], env)).stdout);
+    // Appointment 1 owes ₹600 after its refund; appointment 2 is waived; appointment 3 owes ₹1,000.
+    expect(dues.map((d: { due_paise: number }) => d.due_paise).sort()).toEqual([100000, 60000].sort());
+    const day = JSON.parse((await runCli(['reconcile', '--date', clinicDate(new Date(), 'Asia/Kolkata'), '--json'], env)).stdout);
+    const byMethod = Object.fromEntries(day.receivedByMethod.map((m: { method: string; receivedPaise: number; refundedPaise: number }) => [m.method, m]));
+    expect(byMethod.cash.receivedPaise).toBe(40000);
+    expect(byMethod.card).toMatchObject({ receivedPaise: 60000, refundedPaise: 60000 });
+    expect(day.receivedPaise).toBe(40000);
+    const list = JSON.parse((await runCli(['payments', '--method', 'cash', '--json'], env)).stdout);
+    expect(list).toHaveLength(1);
+  });
+});

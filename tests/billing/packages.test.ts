@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
+import { completeAppointment } from '../../src/domain/scheduling/attendance.js';
+import { addDays, clinicDate, zonedInstant } from '../../src/domain/time.js';
+import { fixedClock } from '../../src/infra/clock.js';
+import { runCli } from '../support/cli.js';
+import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+describe('session packages', () => {
+  let database: TestDatabase;
+  let env: Record<string, string>;
+  // The CLI sells on the real clock, so the sessions are in the coming days.
+  const today = clinicDate(new Date(), 'Asia/Kolkata');
+  const clock = fixedClock(new Date());
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    env = { DATABASE_URL: database.url };
+  });
+  afterAll(() => database?.close());
+
+  it('sells three sessions paid once; each completed session draws one, and the fourth is charged', async () => {
+    const ctx = systemContext(database.db, clock);
+    const clinic = await seedClinic(ctx, { patients: 1, days: 6 });
+    const plan = await runCli(['package', 'add-plan', '--code', 'speech-3', '--name', 'Three speech sessions', '--service', 'speech-therapy', '--sessions', '3', '--price', '2700', '--json'], env);
+    expect(plan.code).toBe(0);
+    const sale = await runCli(['package', 'sell', '--patient', 'Patient 001', '--plan', 'speech-3', '--method', 'upi', '--utr', 'UTR998877665', '--json'], env);
+    expect(sale.code).toBe(0);
+    expect(JSON.parse(sale.stdout)).toMatchObject({ sessions: 3, receiptNumber: expect.stringMatching(/^RCPT-/) });
+
+    const patient = clinic.patients[0]!;
+    for (const [i, date] of [1, 2, 3, 4].map((d) => addDays(today, d)).entries()) {
+      const [slot] = await slotsOn(ctx, clinic.speech.id, date);
+      clock.set(zonedInstant(today, '00:00', 'Asia/Kolkata'));
+      const booked = await bookAppointment(ctx, { patientId: patient.id, serviceId: clinic.speechService.id, slotId: slot!.id });
+      clock.set(zonedInstant(date, '10:00', 'Asia/Kolkata'));
+      const done = await completeAppointment(ctx, { appointmentId: booked.id });
+      expect(done.payment_status, `session ${i + 1}`).toBe(i < 3 ? 'paid' : 'pending');
+    }
+    const balances = JSON.parse((await runCli(['package', 'list', '--patient', 'Patient 001', '--json'], env)).stdout);
+    expect(balances).toEqual([expect.objectContaining({ sessions_left: 0, sessions_total: 3, status: 'exhausted' })]);
+    const dues = JSON.parse((await runCli(['dues', '--json'], env)).stdout);
+    expect(dues).toEqual([expect.objectContaining({ due_paise: 100000, sessions: 1 })]);
+  });
+
+  it('refuses a receptionist adding a plan, and a sale of an unknown plan', async () => {
+    await database.db.insertInto('staff_users').values({ username: 'desk', full_name: 'Front Desk', role: 'receptionist' }).execute();
+    const denied = await runCli(['package', 'add-plan', '--code', 'ot-5', '--name', 'Five OT sessions', '--service', 'occupational-therapy', '--sessions', '5', '--price', '4500'], { ...env, ROSHNI_USER: 'desk' });
+    expect(denied.code).toBe(5);
+    const unknown = await runCli(['package', 'sell', '--patient', 'Patient 001', '--plan', 'nope', '--method', 'cash'], env);
+    expect(unknown.code).toBe(3);
+  });
+});
