@@ -4,8 +4,17 @@ import type { RunCommand } from '../cli/command-groups.js';
 import { bold, emit, table } from '../cli/output.js';
 import { askText } from '../cli/prompts.js';
 import { withSession } from '../cli/session.js';
-import { addGuardian, guardianInput, guardianProfile, linkGuardian, resolveGuardian, type GuardianInput, type LinkGuardianInput } from '../domain/people/guardians.js';
+import {
+  addGuardian,
+  guardianInput,
+  guardianProfile,
+  linkGuardian,
+  resolveGuardian,
+  type GuardianInput,
+  type LinkGuardianInput,
+} from '../domain/people/guardians.js';
 import { resolvePatient } from '../domain/people/resolve.js';
+import { authorize } from '../domain/policy.js';
 
 interface GuardianRow {
   id: number;
@@ -43,10 +52,12 @@ export function register(program: Command, run: RunCommand): void {
     .action(
       run(async (env, flags: AddFlags) =>
         withSession(env, async ({ ctx }) => {
+          authorize(ctx.actor, 'patient.manage'); // before any question is asked
           const shape = guardianInput.shape;
           const fullName = await requireFlag(env, flags.name, '--name', { message: 'Full name', schema: shape.fullName });
           const phone = await requireFlag(env, flags.phone, '--phone', { message: 'Phone', placeholder: '98765 43210', schema: shape.phone });
-          const email = flags.email ?? (env.interactive && !flags.name ? await askText({ message: 'Email', optional: true, schema: shape.email }) : undefined);
+          const asked = env.interactive && !flags.name;
+          const email = flags.email ?? (asked ? await askText({ message: 'Email', optional: true, schema: shape.email }) : undefined);
           const added = await addGuardian(ctx, { fullName, phone, email, language: flags.language as GuardianInput['language'] });
           emit(env, guardianJson(added), () => [
             `Added guardian ${added.full_name} (id ${added.id}, ${added.phone}).`,

@@ -13,6 +13,7 @@ import { guardiansOfPatients, resolveGuardian, type LinkGuardianInput } from '..
 import { patientProfile } from '../domain/people/patient-profile.js';
 import { addPatient, patientInput, updatePatient, type AddPatientInput, type PatientInput } from '../domain/people/patients.js';
 import { resolvePatient } from '../domain/people/resolve.js';
+import { authorize } from '../domain/policy.js';
 import { clinicDate, formatFriendly } from '../domain/time.js';
 
 interface PatientRow {
@@ -113,6 +114,7 @@ function registerAdd(patient: Command, run: RunCommand): void {
     .action(
       run(async (env, flags: AddFlags) =>
         withSession(env, async ({ ctx }) => {
+          authorize(ctx.actor, 'patient.manage'); // before any question is asked
           const shape = patientInput.shape;
           const fullName = await requireFlag(env, flags.name, '--name', { message: 'Full name', schema: shape.fullName });
           const asked = env.interactive && !flags.name;
@@ -153,7 +155,13 @@ function registerFind(patient: Command, run: RunCommand): void {
             patients.length
               ? table(
                   ['Patient', 'Name', 'Born', 'Phone', 'Guardians'],
-                  patients.map((p) => [p.patient_number, p.full_name, p.date_of_birth ?? '', p.phone ?? '', p.guardians.map(guardianLine).join('; ')]),
+                  patients.map((p) => [
+                    p.patient_number,
+                    p.full_name,
+                    p.date_of_birth ?? '',
+                    p.phone ?? '',
+                    p.guardians.map(guardianLine).join('; '),
+                  ]),
                 )
               : `No patient matches "${text.trim()}".`,
           );
@@ -196,7 +204,14 @@ function registerShow(patient: Command, run: RunCommand): void {
             upcoming.length
               ? table(
                   ['Appointment', 'When', 'Therapist', 'Service', 'Status', 'Payment'],
-                  upcoming.map((a) => [a.appointment_number, formatFriendly(a.starts_at, tz), a.therapist_name, a.service_name, a.status, a.payment_status]),
+                  upcoming.map((a) => [
+                    a.appointment_number,
+                    formatFriendly(a.starts_at, tz),
+                    a.therapist_name,
+                    a.service_name,
+                    a.status,
+                    a.payment_status,
+                  ]),
                 )
               : 'No upcoming appointments.',
           ]);
@@ -222,8 +237,9 @@ function registerUpdate(patient: Command, run: RunCommand): void {
         withSession(env, async ({ ctx }) => {
           const found = await resolvePatient(ctx, ref);
           const { patient: p, changed } = await updatePatient(ctx, { patientId: found.id, ...details(flags) });
+          const fields = changed.map((f) => FIELD_WORDS[f] ?? f).join(', ');
           emit(env, { ...patientJson(p), changed }, () =>
-            changed.length ? `Updated ${changed.map((f) => FIELD_WORDS[f] ?? f).join(', ')} of ${p.patient_number} ${p.full_name}.` : `Nothing changed for ${p.patient_number}.`,
+            changed.length ? `Updated ${fields} of ${p.patient_number} ${p.full_name}.` : `Nothing changed for ${p.patient_number}.`,
           );
           return 0;
         }),

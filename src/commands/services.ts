@@ -6,6 +6,7 @@ import { dim, emit, table } from '../cli/output.js';
 import { positiveInt } from '../cli/options.js';
 import { withSession } from '../cli/session.js';
 import { parseInput } from '../domain/errors.js';
+import { authorize } from '../domain/policy.js';
 import { formatRupees, rupees } from '../domain/money.js';
 import { addService, deactivateService, listServices, updateService } from '../domain/scheduling/services.js';
 
@@ -93,9 +94,11 @@ export function register(program: Command, run: RunCommand): void {
     .action(
       run(async (env, flags: ServiceFlags) =>
         withSession(env, async ({ ctx }) => {
+          authorize(ctx.actor, 'service.manage'); // before any question is asked
           const code = await requireFlag(env, flags.code, '--code', { message: 'Code', placeholder: 'speech-therapy' });
           const name = await requireFlag(env, flags.name, '--name', { message: 'Name' });
-          const minutes = flags.minutes ?? Number(await requireFlag(env, undefined, '--minutes', { message: 'Minutes', placeholder: '45', schema: wholeNumber }));
+          const minutes =
+            flags.minutes ?? Number(await requireFlag(env, undefined, '--minutes', { message: 'Minutes', placeholder: '45', schema: wholeNumber }));
           const price = await requireFlag(env, flags.price, '--price', { message: 'Price in rupees', placeholder: '1000', schema: rupees });
           const added = await addService(ctx, {
             code,
@@ -135,8 +138,9 @@ export function register(program: Command, run: RunCommand): void {
             specialization: specFrom(flags.spec),
             capacity: flags.capacity,
           });
+          const fields = changed.map((f) => FIELD_WORDS[f] ?? f).join(', ');
           emit(env, { ...serviceJson(updated), changed }, () =>
-            changed.length ? `Updated ${changed.map((f) => FIELD_WORDS[f] ?? f).join(', ')}: ${summary(updated)}.` : `Nothing changed: ${summary(updated)}.`,
+            changed.length ? `Updated ${fields}: ${summary(updated)}.` : `Nothing changed: ${summary(updated)}.`,
           );
           return 0;
         }),
@@ -151,7 +155,9 @@ export function register(program: Command, run: RunCommand): void {
       run(async (env, code: string) =>
         withSession(env, async ({ ctx }) => {
           const { service: s, deactivated } = await deactivateService(ctx, { code });
-          emit(env, { ...serviceJson(s), deactivated }, () => (deactivated ? `Deactivated ${s.code}: no new bookings.` : `${s.code} was already deactivated.`));
+          emit(env, { ...serviceJson(s), deactivated }, () =>
+            deactivated ? `Deactivated ${s.code}: no new bookings.` : `${s.code} was already deactivated.`,
+          );
           return 0;
         }),
       ),

@@ -5,6 +5,7 @@ import { dim, emit, table } from '../cli/output.js';
 import { askText } from '../cli/prompts.js';
 import { withSession } from '../cli/session.js';
 import { addStaffUser, deactivateStaffUser, listStaffUsers, staffUserInput, type StaffUserInput } from '../domain/people/staff.js';
+import { authorize } from '../domain/policy.js';
 
 interface StaffRow {
   id: number;
@@ -50,11 +51,20 @@ export function register(program: Command, run: RunCommand): void {
     .action(
       run(async (env, flags: AddFlags) =>
         withSession(env, async ({ ctx }) => {
+          authorize(ctx.actor, 'staff.manage'); // before any question is asked
           const shape = staffUserInput.shape;
-          const username = await requireFlag(env, flags.username, '--username', { message: 'Username', placeholder: 'priya.slp', schema: shape.username });
+          const username = await requireFlag(env, flags.username, '--username', {
+            message: 'Username',
+            placeholder: 'priya.slp',
+            schema: shape.username,
+          });
           const fullName = await requireFlag(env, flags.name, '--name', { message: 'Full name', schema: shape.fullName });
-          const role = await requireFlag(env, flags.role, '--role', { message: 'Role', placeholder: 'admin, receptionist or therapist', schema: shape.role });
-          // Asked for everything, so the optional details are asked for too.
+          const role = await requireFlag(env, flags.role, '--role', {
+            message: 'Role',
+            placeholder: 'admin, receptionist or therapist',
+            schema: shape.role,
+          });
+          // Asked for the username, so asked for the optional details too.
           const asked = env.interactive && !flags.username;
           const phone = flags.phone ?? (asked ? await askText({ message: 'Phone', optional: true, schema: shape.phone }) : undefined);
           const email = flags.email ?? (asked ? await askText({ message: 'Email', optional: true, schema: shape.email }) : undefined);

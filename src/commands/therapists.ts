@@ -6,6 +6,7 @@ import { collect } from '../cli/options.js';
 import { withSession } from '../cli/session.js';
 import { resolveTherapist } from '../domain/people/resolve.js';
 import { addTherapist, deactivateTherapist, listTherapists, therapistInput, therapistProfile } from '../domain/people/therapists.js';
+import { authorize } from '../domain/policy.js';
 import { formatFriendly } from '../domain/time.js';
 
 type TherapistRow = Awaited<ReturnType<typeof listTherapists>>[number];
@@ -45,6 +46,7 @@ export function register(program: Command, run: RunCommand): void {
     .action(
       run(async (env, flags: AddFlags) =>
         withSession(env, async ({ ctx }) => {
+          authorize(ctx.actor, 'therapist.manage'); // before any question is asked
           const fullName = await requireFlag(env, flags.name, '--name', { message: 'Full name', schema: therapistInput.shape.fullName });
           const specs = flags.spec ?? [await requireFlag(env, undefined, '--spec', { message: 'Specializations', placeholder: 'slp, ot' })];
           const added = await addTherapist(ctx, {
@@ -75,7 +77,14 @@ export function register(program: Command, run: RunCommand): void {
             therapists.length
               ? table(
                   ['Id', 'Name', 'Specializations', 'Phone', 'Staff user', ''],
-                  therapists.map((t) => [t.id, t.full_name, t.specializations.join(', '), t.phone ?? '', t.username ?? '', t.active ? '' : dim(env, 'deactivated')]),
+                  therapists.map((t) => [
+                    t.id,
+                    t.full_name,
+                    t.specializations.join(', '),
+                    t.phone ?? '',
+                    t.username ?? '',
+                    t.active ? '' : dim(env, 'deactivated'),
+                  ]),
                 )
               : 'No therapists yet; add one with `roshni therapist add`.',
           );

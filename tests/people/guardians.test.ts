@@ -26,7 +26,9 @@ describe('guardians and their children', () => {
   });
 
   it('links one mother to two children, the first link making her the primary contact', async () => {
-    const aarav = await clinic.json(['patient', 'add', '--name', 'Aarav Gupta', '--dob', '2019-05-14', '--guardian', '9820012345', '--relationship', 'mother']);
+    const aarav = await clinic.json(
+      ['patient', 'add', '--name', 'Aarav Gupta', '--dob', '2019-05-14', '--guardian', '9820012345', '--relationship', 'mother'],
+    );
     expect(aarav.guardians).toEqual([{ id: 1, fullName: 'Neha Gupta', phone: '+919820012345', relationship: 'mother', isPrimary: true }]);
     const diya = await clinic.json(['patient', 'add', '--name', 'Diya Gupta', '--dob', '2021-02-03']);
     expect(diya.guardians).toEqual([]);

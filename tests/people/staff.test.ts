@@ -9,7 +9,9 @@ describe('staff users', () => {
   afterAll(() => clinic?.close());
 
   it('adds a receptionist with a normalised phone and lists the staff', async () => {
-    const added = await clinic.json(['staff', 'add', '--username', 'Farhan.Desk', '--name', 'Farhan  Sheikh', '--role', 'receptionist', '--phone', '098765 43210']);
+    const added = await clinic.json(
+      ['staff', 'add', '--username', 'Farhan.Desk', '--name', 'Farhan  Sheikh', '--role', 'receptionist', '--phone', '098765 43210'],
+    );
     expect(added).toMatchObject({ username: 'farhan.desk', fullName: 'Farhan Sheikh', role: 'receptionist', phone: '+919876543210', active: true });
     expect(added).not.toHaveProperty('password_hash');
 

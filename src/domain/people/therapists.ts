@@ -166,7 +166,8 @@ export async function deactivateTherapist(ctx: DomainContext, raw: z.input<typeo
     const appointments = await upcomingAppointments(tx, therapist.id)
       .innerJoin('patients as p', 'p.id', 'a.patient_id')
       .innerJoin('services as s', 's.id', 'a.service_id')
-      .select(['a.id', 'a.appointment_number', 'a.starts_at', 'a.status', 'p.id as patient_id', 'p.full_name as patient_name', 's.name as service_name'])
+      .select(['a.id', 'a.appointment_number', 'a.starts_at', 'a.status', 'a.patient_id'])
+      .select(['p.full_name as patient_name', 's.name as service_name'])
       .orderBy('a.starts_at')
       .execute();
     if (!therapist.active) return { therapist, deactivated: false, appointments };
