@@ -10,7 +10,7 @@ import { ConflictError } from '../domain/errors.js';
 import { formatRupees } from '../domain/money.js';
 import { findPatients } from '../domain/people/find-patients.js';
 import { guardiansOfPatients, resolveGuardian, type LinkGuardianInput } from '../domain/people/guardians.js';
-import { patientProfile } from '../domain/people/patient-profile.js';
+import { patientProfile, type PatientDues } from '../domain/people/patient-profile.js';
 import { addPatient, patientInput, updatePatient, type AddPatientInput, type PatientInput } from '../domain/people/patients.js';
 import { resolvePatient } from '../domain/people/resolve.js';
 import { authorize } from '../domain/policy.js';
@@ -49,6 +49,10 @@ const guardianJson = (g: GuardianOfPatient) => ({
 });
 
 const guardianLine = (g: GuardianOfPatient) => `${g.full_name} (${g.relationship}${g.is_primary ? ', primary' : ''}) ${g.phone ?? ''}`.trim();
+
+const duesLine = (d: PatientDues) =>
+  `${formatRupees(d.duePaise)} for ${d.sessionsDue} attended session(s), ${formatRupees(d.upcomingPaise)} for booked ones` +
+  ` (charged ${formatRupees(d.chargedPaise)}, paid ${formatRupees(d.paidPaise)})`;
 
 /** Whole years between a date of birth and a clinic date, both YYYY-MM-DD. */
 function ageOn(dateOfBirth: string, today: string): number {
@@ -198,8 +202,7 @@ function registerShow(patient: Command, run: RunCommand): void {
             `Phone / email:  ${p.phone ?? '—'} / ${p.email ?? '—'}`,
             `Language:       ${p.preferred_language}`,
             `Guardians:      ${guardians.map(guardianLine).join('; ') || '—'}`,
-            `Dues:           ${formatRupees(dues.duePaise)} on ${dues.appointmentsWithDues} of ${dues.appointments} appointment(s)` +
-              ` (charged ${formatRupees(dues.chargedPaise)}, paid ${formatRupees(dues.paidPaise)})`,
+            ...(dues ? [`Dues:           ${duesLine(dues)}`] : []),
             '',
             upcoming.length
               ? table(

@@ -149,14 +149,22 @@ describe('patients at the front desk', () => {
     const shown = await clinic.json(['patient', 'show', 'P-00001'], desk);
     expect(shown).toMatchObject({ fullName: 'Rohan Verma', guardians: [] });
     expect(shown.upcomingAppointments.map((a: { appointmentNumber: string }) => a.appointmentNumber)).toEqual([next.appointment_number]);
-    // Charged: three appointments of ₹1,000 (the waived and cancelled ones are not); paid ₹400 + ₹1,000 − ₹300 refunded.
-    expect(shown.dues).toEqual({ appointments: 3, chargedPaise: 300000, paidPaise: 110000, duePaise: 190000, appointmentsWithDues: 3 });
+    // Charged: three appointments of ₹1,000 (not the waived or cancelled ones); paid ₹400 + ₹1,000 − ₹300 refunded.
+    expect(shown.dues).toEqual({
+      appointments: 3,
+      chargedPaise: 300000,
+      paidPaise: 110000,
+      duePaise: 90000,
+      sessionsDue: 2,
+      upcomingPaise: 100000,
+      totalDuePaise: 190000,
+    });
 
     const ambiguous = await clinic.run(['patient', 'show', '9876543210'], desk);
     expect(ambiguous.code).toBe(2);
     expect(ambiguous.stderr).toContain('matches several patients');
     const byName = await clinic.run(['patient', 'show', 'Rohan'], desk);
-    expect(byName.stdout).toContain('₹1,900.00 on 3 of 3 appointment(s)');
+    expect(byName.stdout).toContain('₹900.00 for 2 attended session(s), ₹1,000.00 for booked ones');
     expect(byName.stdout).toContain(next.appointment_number);
   });
 
@@ -189,6 +197,8 @@ describe('patients at the front desk', () => {
   it('lets a therapist look patients up but not register them', async () => {
     await clinic.json(['staff', 'add', '--username', 'priya.slp', '--name', 'Priya Sharma', '--role', 'therapist']);
     expect((await clinic.json(['patient', 'find', 'Kavya'], 'priya.slp')).patients).toHaveLength(2);
+    // Money is the desk's business: a therapist sees the patient, not the dues.
+    expect(await clinic.json(['patient', 'show', 'P-00001'], 'priya.slp')).toMatchObject({ patientNumber: 'P-00001', dues: null });
     expectRefused(await clinic.run(['patient', 'add', '--name', 'Ishaan Rao'], 'priya.slp'), 5, 'A therapist may not patient: manage');
   });
 
