@@ -1,0 +1,206 @@
+import { z } from 'zod';
+import { recordAudit } from '../audit/record-audit.js';
+import { staffUserIdOf } from '../actor.js';
+import { requireClinicSettings } from '../clinic/settings.js';
+import { inTransaction, type DomainContext } from '../context.js';
+import { ConflictError, InvalidInputError, NotFoundError, parseInput, translateConstraintError } from '../errors.js';
+import { formatRupees } from '../money.js';
+import { authorize } from '../policy.js';
+import { completePayment, type CompletedPayment } from './complete-payment.js';
+import { appointmentBalance } from './payment-status.js';
+import { buildUpiLink, clinicUpiPayee } from './upi-link.js';
+
+// A UPI payment to the clinic's own UPI id (a static QR): the request is a pending payment whose
+// reference travels in the link as `tr`; it completes when staff confirm it with the UTR.
+
+/** The UTR / UPI transaction id the patient's app shows (12 digits for UPI), as people read it out. */
+export const upiTransactionId = z
+  .string()
+  .transform((value) => value.replace(/\s+/g, ''))
+  .pipe(z.string().regex(/^[A-Za-z0-9]{6,35}$/, 'must be the 6–35 character UTR / transaction id (letters and digits)'));
+
+const startInput = z.object({
+  appointmentId: z.number().int().positive(),
+  amountPaise: z.number().int('must be whole paise').positive('must be more than zero').optional(),
+});
+
+const confirmInput = z.object({
+  reference: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .regex(/^PAY-\d+$/, 'must be a payment reference such as PAY-000123'),
+  utr: upiTransactionId,
+});
+
+export type StartUpiPaymentInput = z.input<typeof startInput>;
+export type ConfirmUpiPaymentInput = z.input<typeof confirmInput>;
+
+export interface UpiPaymentRequest {
+  paymentId: number;
+  /** PAY-…: the link's `tr`, and what staff confirm. */
+  reference: string;
+  appointmentNumber: string;
+  amountPaise: number;
+  link: string;
+  payee: { vpa: string; payeeName: string };
+  /** An earlier request of the same amount, still unpaid, was handed out again. */
+  reused: boolean;
+}
+
+export interface ConfirmedUpiPayment extends CompletedPayment {
+  reference: string;
+  amountPaise: number;
+  utr: string;
+}
+
+async function lockPayableAppointment(ctx: DomainContext, appointmentId: number) {
+  const appointment = await ctx.db
+    .selectFrom('appointments as a')
+    .innerJoin('services as s', 's.id', 'a.service_id')
+    .select(['a.id', 'a.patient_id', 'a.status', 'a.appointment_number', 'a.payment_status', 's.name as service_name'])
+    .where('a.id', '=', appointmentId)
+    .forUpdate('a')
+    .executeTakeFirst();
+  if (!appointment) throw new NotFoundError(`No appointment with id ${appointmentId}.`);
+  if (appointment.status === 'cancelled') {
+    throw new InvalidInputError(`Appointment ${appointment.appointment_number} is cancelled; it takes no payment.`);
+  }
+  if (appointment.payment_status === 'waived') {
+    throw new InvalidInputError(`Appointment ${appointment.appointment_number} was waived; it takes no payment.`);
+  }
+  return appointment;
+}
+
+async function amountToAsk(ctx: DomainContext, appointment: { id: number; appointment_number: string }, asked?: number) {
+  const { duePaise } = await appointmentBalance(ctx, appointment.id);
+  if (asked === undefined) {
+    if (duePaise === 0) throw new InvalidInputError(`Appointment ${appointment.appointment_number} has nothing due.`);
+    return duePaise;
+  }
+  if (asked > duePaise) {
+    throw new InvalidInputError(
+      `Appointment ${appointment.appointment_number} has ${formatRupees(duePaise)} due; ${formatRupees(asked)} is more than that.`,
+    );
+  }
+  return asked;
+}
+
+/**
+ * A UPI payment request for an appointment (what is due unless an amount is given): a pending
+ * payment and its `upi://pay` link. Asking again for the same amount hands out the same request.
+ */
+export async function startUpiPayment(ctx: DomainContext, raw: StartUpiPaymentInput): Promise<UpiPaymentRequest> {
+  authorize(ctx.actor, 'payment.record');
+  const input = parseInput(startInput, raw);
+  return inTransaction(ctx, async (tx) => {
+    const payee = clinicUpiPayee(await requireClinicSettings(tx));
+    const appointment = await lockPayableAppointment(tx, input.appointmentId);
+    const amountPaise = await amountToAsk(tx, appointment, input.amountPaise);
+    const pending = await tx.db
+      .selectFrom('payments')
+      .select(['id', 'reference'])
+      .where('appointment_id', '=', appointment.id)
+      .where('method', '=', 'upi')
+      .where('state', '=', 'pending')
+      .where('amount_paise', '=', amountPaise)
+      .orderBy('id')
+      .executeTakeFirst();
+    const payment =
+      pending ??
+      (await tx.db
+        .insertInto('payments')
+        .values({
+          patient_id: appointment.patient_id,
+          appointment_id: appointment.id,
+          amount_paise: amountPaise,
+          method: 'upi',
+          state: 'pending',
+          processed_by_staff_id: staffUserIdOf(tx.actor),
+        })
+        .returning(['id', 'reference'])
+        .executeTakeFirstOrThrow());
+    if (!pending) {
+      await recordAudit(tx, {
+        action: 'payment.upi_request',
+        entity: 'payment',
+        entityId: payment.id,
+        patientId: appointment.patient_id,
+        after: { method: 'upi', state: 'pending', amountPaise, appointmentId: appointment.id },
+      });
+    }
+    const link = buildUpiLink({
+      ...payee,
+      amountPaise,
+      note: `${appointment.appointment_number} ${appointment.service_name}`,
+      reference: payment.reference,
+    });
+    return {
+      paymentId: payment.id,
+      reference: payment.reference,
+      appointmentNumber: appointment.appointment_number,
+      amountPaise,
+      link,
+      payee,
+      reused: Boolean(pending),
+    };
+  });
+}
+
+/**
+ * Staff saw the money arrive: the pending UPI payment gets its UTR and completes (status roll-up,
+ * receipt). A UTR is used once: when two confirmations race, the unique constraint picks one.
+ */
+export async function confirmUpiPayment(ctx: DomainContext, raw: ConfirmUpiPaymentInput): Promise<ConfirmedUpiPayment> {
+  authorize(ctx.actor, 'payment.record');
+  const input = parseInput(confirmInput, raw);
+  return inTransaction(ctx, async (tx) => {
+    const found = await tx.db
+      .selectFrom('payments')
+      .select(['id', 'appointment_id'])
+      .where('reference', '=', input.reference)
+      .executeTakeFirst();
+    if (!found) throw new NotFoundError(`No payment ${input.reference}.`);
+    // Appointment before payment, the order in which taking a payment locks them.
+    if (found.appointment_id) {
+      await tx.db.selectFrom('appointments').select('id').where('id', '=', found.appointment_id).forUpdate().execute();
+    }
+    const payment = await tx.db
+      .selectFrom('payments')
+      .select(['id', 'method', 'state', 'amount_paise', 'utr'])
+      .where('id', '=', found.id)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    if (payment.method !== 'upi') {
+      throw new InvalidInputError(`${input.reference} is a ${payment.method.replace('_', ' ')} payment, not a UPI request.`);
+    }
+    if (payment.state === 'completed') {
+      throw new ConflictError(`${input.reference} was already confirmed${payment.utr ? ` with UTR ${payment.utr}` : ''}; nothing was changed.`);
+    }
+    if (payment.state !== 'pending') throw new ConflictError(`${input.reference} is ${payment.state}; it cannot be confirmed.`);
+    // The appointment is not checked again: the UTR proves the money arrived, and received money
+    // is recorded even if the visit was cancelled or paid otherwise since (a refund settles that).
+    await tx.db
+      .updateTable('payments')
+      .set({ utr: input.utr, processed_by_staff_id: staffUserIdOf(tx.actor) })
+      .where('id', '=', payment.id)
+      .execute()
+      .catch((error) =>
+        translateConstraintError(error, {
+          payments_utr_key: () => new ConflictError(`The UTR ${input.utr} has already been used for another payment.`),
+        }),
+      );
+    const completed = await completePayment(tx, payment.id);
+    return { ...completed, reference: input.reference, amountPaise: payment.amount_paise, utr: input.utr };
+  });
+}
+
+/** The patient paid to the clinic's UPI id and read out the UTR: request and confirmation in one go. */
+export async function recordUpiPayment(ctx: DomainContext, raw: StartUpiPaymentInput & { utr: string }): Promise<ConfirmedUpiPayment> {
+  authorize(ctx.actor, 'payment.record');
+  const { utr } = parseInput(z.object({ utr: upiTransactionId }), { utr: raw.utr });
+  return inTransaction(ctx, async (tx) => {
+    const request = await startUpiPayment(tx, raw);
+    return confirmUpiPayment(tx, { reference: request.reference, utr });
+  });
+}
