@@ -1,6 +1,7 @@
 import type { Benchmark } from '../support/benchmark.js';
+import { availability } from './availability.js';
 import { bookingInserts } from './booking-inserts.js';
 import { cliStartup } from './cli-startup.js';
 
 /** Every benchmark, in the order they run. A new benchmark is one file here plus one line below. */
-export const benchmarks: readonly Benchmark[] = [bookingInserts, cliStartup];
+export const benchmarks: readonly Benchmark[] = [bookingInserts, availability, cliStartup];
