@@ -6,6 +6,7 @@ import { authorize } from '../policy.js';
 import { requireClinicSettings } from '../clinic/settings.js';
 import { addDays, isoDate, zonedInstant } from '../time.js';
 import { requireActiveService } from './bookable-slot.js';
+import { requireInCare } from '../people/in-care.js';
 
 const availabilityInput = z
   .object({
@@ -39,8 +40,10 @@ export interface AvailableSlot {
  * within the notice and advance-booking windows, and not clashing with the patient's own appointments.
  */
 export async function findAvailability(ctx: DomainContext, raw: AvailabilityInput): Promise<AvailableSlot[]> {
-  authorize(ctx.actor, 'schedule.read');
   const input = parseInput(availabilityInput, raw);
+  // Patients and guardians (the bots) see free times for themselves or their children only.
+  if (ctx.actor.kind === 'patient' || ctx.actor.kind === 'guardian') await requireInCare(ctx, input.patientId);
+  else authorize(ctx.actor, 'schedule.read');
   const [service, settings] = await Promise.all([requireActiveService(ctx, input.serviceId), requireClinicSettings(ctx)]);
   if (addDays(input.from, 120) < input.to) throw new InvalidInputError('to: may be at most 120 days after from.');
 
@@ -58,7 +61,17 @@ export async function findAvailability(ctx: DomainContext, raw: AvailabilityInpu
   const duration = sql`make_interval(mins => ${service.duration_minutes}::integer)`;
   const therapistId = input.therapistId ?? null;
   const patientId = input.patientId ?? null;
+  // Days off inside the window, turned into instants once: slots are compared with a few ranges,
+  // not each slot's date with every leave a therapist ever took.
   const { rows } = await sql<AvailableSlot>`
+    WITH days_off AS MATERIALIZED (
+      SELECT l.therapist_id, (l.starts_on::timestamp AT TIME ZONE ${ctx.timezone}) AS from_at,
+             ((l.ends_on + 1)::timestamp AT TIME ZONE ${ctx.timezone}) AS to_at
+      FROM therapist_leave l WHERE l.ends_on >= ${input.from}::date AND l.starts_on <= ${input.to}::date
+      UNION ALL
+      SELECT NULL, (h.holiday_on::timestamp AT TIME ZONE ${ctx.timezone}), ((h.holiday_on + 1)::timestamp AT TIME ZONE ${ctx.timezone})
+      FROM clinic_holidays h WHERE h.holiday_on BETWEEN ${input.from}::date AND ${input.to}::date
+    )
     SELECT s.id AS "slotId", s.therapist_id AS "therapistId", t.full_name AS "therapistName",
            s.starts_at AS "startsAt", s.starts_at + ${duration} AS "endsAt",
            s.max_bookings - taken.n AS "freePlaces"
@@ -77,11 +90,8 @@ export async function findAvailability(ctx: DomainContext, raw: AvailabilityInpu
         WHERE ts.therapist_id = s.therapist_id AND ts.specialization_code = ${service.specialization_code}::text))
       AND taken.n < s.max_bookings
       AND NOT EXISTS (
-        SELECT 1 FROM clinic_holidays h WHERE h.holiday_on = (s.starts_at AT TIME ZONE ${ctx.timezone})::date)
-      AND NOT EXISTS (
-        SELECT 1 FROM therapist_leave l
-        WHERE l.therapist_id = s.therapist_id
-          AND (s.starts_at AT TIME ZONE ${ctx.timezone})::date BETWEEN l.starts_on AND l.ends_on)
+        SELECT 1 FROM days_off o
+        WHERE (o.therapist_id IS NULL OR o.therapist_id = s.therapist_id) AND s.starts_at >= o.from_at AND s.starts_at < o.to_at)
       AND (${patientId}::integer IS NULL OR NOT EXISTS (
         SELECT 1 FROM appointments pa
         WHERE pa.patient_id = ${patientId}::integer AND pa.status <> 'cancelled'
