@@ -9,11 +9,14 @@ import { listAppointments } from '../domain/scheduling/appointment-queries.js';
 import { migrateToLatest } from '../infra/db/migrate.js';
 
 const NEXT_STEPS = [
-  'roshni today                      today’s appointments',
-  'roshni today --json               the same, for scripts',
-  `ROSHNI_USER=${DEMO_ADMIN} roshni today   act as the demo admin (staff usernames: demo.desk, priya.slp…)`,
-  'roshni db status                  where the data lives and which migrations ran',
-  'roshni config show                the configuration, secrets masked',
+  'roshni today                                   today’s appointments (add --json for scripts)',
+  'roshni availability --service speech-therapy   free times this week',
+  'roshni book --patient Aarav --service speech-therapy --therapist priya --at "YYYY-MM-DD 15:00"',
+  'roshni pay cash APT-000002 --amount 1000       take a payment; a receipt is issued',
+  'roshni dues                                    who owes what',
+  'roshni patient find gupta                      a family: one guardian, two children',
+  `ROSHNI_USER=demo.desk roshni waive APT-000004 --reason x   a receptionist may not (exit 5)`,
+  `staff usernames: ${DEMO_ADMIN} (admin), demo.desk (receptionist), priya.slp, arjun.ot, meera.pt`,
 ];
 
 export function register(program: Command, run: RunCommand): void {

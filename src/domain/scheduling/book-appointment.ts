@@ -6,6 +6,7 @@ import { attempt, type Attempt, type DomainContext } from '../context.js';
 import { ConflictError, InvalidInputError, parseInput } from '../errors.js';
 import { authorize } from '../policy.js';
 import { requireClinicSettings } from '../clinic/settings.js';
+import { requireInCare } from '../people/in-care.js';
 import { checkBookable, describeSlot, translateBookingConflict } from './bookable-slot.js';
 
 export const bookingChannel = z.enum(['cli', 'telegram', 'whatsapp', 'terminal_chat', 'waitlist', 'system']);
@@ -53,10 +54,12 @@ interface InsertedRow {
  * booked are the checks run one by one, to say exactly why.
  */
 export async function bookAppointment(ctx: DomainContext, raw: BookAppointmentInput): Promise<BookedAppointment> {
-  authorize(ctx.actor, 'appointment.book');
-  const input = parseInput(bookInput, raw);
-  const audit = auditRow(ctx, { action: 'appointment.book', entity: 'appointment', patientId: input.patientId });
   const bookingForSelf = ctx.actor.kind === 'patient' || ctx.actor.kind === 'guardian';
+  if (!bookingForSelf) authorize(ctx.actor, 'appointment.book');
+  const input = parseInput(bookInput, raw);
+  // A patient books for themselves, a guardian for their own children (anyone else is "not found").
+  if (bookingForSelf) await requireInCare(ctx, input.patientId);
+  const audit = auditRow(ctx, { action: 'appointment.book', entity: 'appointment', patientId: input.patientId });
   const now = ctx.clock.now();
   const insert = () => sql<InsertedRow>`
     WITH booked AS (

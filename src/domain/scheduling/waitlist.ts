@@ -6,6 +6,7 @@ import { InvalidInputError, NotFoundError, parseInput } from '../errors.js';
 import { authorize } from '../policy.js';
 import { clinicDate, isoDate } from '../time.js';
 import { lapseWaitlistEntries } from './waitlist-offers.js';
+import { requireInCare } from '../people/in-care.js';
 
 const waitlistInput = z
   .object({
@@ -23,6 +24,7 @@ const waitlistInput = z
 export async function addToWaitlist(ctx: DomainContext, raw: z.input<typeof waitlistInput>) {
   if (ctx.actor.kind === 'staff' || ctx.actor.kind === 'system') authorize(ctx.actor, 'waitlist.manage');
   const input = parseInput(waitlistInput, raw);
+  await requireInCare(ctx, input.patientId);
   if (input.to < clinicDate(ctx.clock.now(), ctx.timezone)) throw new InvalidInputError('to: is already in the past.');
   return inTransaction(ctx, async (tx) => {
     const entry = await tx.db
