@@ -1,3 +1,4 @@
+import { enqueueForPatient } from '../notifications/appointment-messages.js';
 import { recordAudit } from '../audit/record-audit.js';
 import type { DomainContext } from '../context.js';
 import { refreshPaymentStatus } from './payment-status.js';
@@ -51,6 +52,13 @@ export async function completePayment(
   }
   const receipt = await issueReceipt(ctx, current.id);
   if (payment) {
+    await enqueueForPatient(ctx, {
+      patientId: current.patient_id,
+      kind: 'payment_received',
+      key: `payment_received:payment:${current.id}`,
+      appointmentId: current.appointment_id,
+      payload: { amountPaise: current.amount_paise, receiptNumber: receipt.receipt_number },
+    });
     await recordAudit(ctx, {
       action: 'payment.complete',
       entity: 'payment',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { enqueueForPatient } from '../notifications/appointment-messages.js';
 import { recordAudit } from '../audit/record-audit.js';
 import { staffUserIdOf } from '../actor.js';
 import { inTransaction, type DomainContext } from '../context.js';
@@ -43,7 +44,21 @@ async function lockRefundablePayment(ctx: DomainContext, reference: string) {
 /** A refund is settled: the appointment's status rolls back and the credit note is issued. */
 export async function settleRefund(ctx: DomainContext, refundId: number, appointmentId: number | null) {
   if (appointmentId) await refreshPaymentStatus(ctx, appointmentId);
-  return issueCreditNote(ctx, refundId);
+  const creditNote = await issueCreditNote(ctx, refundId);
+  const refund = await ctx.db
+    .selectFrom('refunds as r')
+    .innerJoin('payments as p', 'p.id', 'r.payment_id')
+    .select(['p.patient_id', 'r.amount_paise'])
+    .where('r.id', '=', refundId)
+    .executeTakeFirstOrThrow();
+  await enqueueForPatient(ctx, {
+    patientId: refund.patient_id,
+    kind: 'refund_processed',
+    key: `refund_processed:refund:${refundId}`,
+    appointmentId,
+    payload: { amountPaise: refund.amount_paise, creditNoteNumber: creditNote.receipt_number },
+  });
+  return creditNote;
 }
 
 /**

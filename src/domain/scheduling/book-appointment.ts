@@ -8,6 +8,7 @@ import { authorize } from '../policy.js';
 import { requireClinicSettings } from '../clinic/settings.js';
 import { requireInCare } from '../people/in-care.js';
 import { checkBookable, describeSlot, translateBookingConflict } from './bookable-slot.js';
+import { confirmationInsert, reminderInsert } from '../notifications/appointment-messages.js';
 
 export const bookingChannel = z.enum(['cli', 'telegram', 'whatsapp', 'terminal_chat', 'waitlist', 'system']);
 
@@ -61,6 +62,9 @@ export async function bookAppointment(ctx: DomainContext, raw: BookAppointmentIn
   if (bookingForSelf) await requireInCare(ctx, input.patientId);
   const audit = auditRow(ctx, { action: 'appointment.book', entity: 'appointment', patientId: input.patientId });
   const now = ctx.clock.now();
+  // The outbox is written by the same statement: the confirmation (one per series, written by
+  // bookSeries) and the reminders exist exactly when the appointment does.
+  const bookedSource = sql`(SELECT id AS appointment_id, patient_id, therapist_id, starts_at, appointment_number FROM booked)`;
   const insert = () => sql<InsertedRow>`
     WITH booked AS (
       INSERT INTO appointments (patient_id, therapist_id, service_id, slot_id, series_id, starts_at, ends_at,
@@ -80,7 +84,13 @@ export async function bookAppointment(ctx: DomainContext, raw: BookAppointmentIn
           WHERE ts.therapist_id = s.therapist_id AND ts.specialization_code = sv.specialization_code))
         AND (NOT ${bookingForSelf}::boolean OR s.starts_at >= ${now}::timestamptz
              + make_interval(mins => (SELECT min_notice_minutes FROM clinic_settings)))
-      RETURNING id, appointment_number, therapist_id, service_id, starts_at, ends_at, price_paise
+      -- Holds the therapist as active until this booking commits: a deactivation waits, then sees it.
+      FOR SHARE OF t
+      RETURNING id, appointment_number, patient_id, therapist_id, service_id, starts_at, ends_at, price_paise
+    ), confirmed AS (
+      ${input.seriesId ? sql`SELECT 1` : confirmationInsert(ctx, bookedSource)}
+    ), reminded AS (
+      ${reminderInsert(ctx, bookedSource)}
     ), audited AS (
       INSERT INTO audit_log (actor_kind, actor_id, actor_role, at, action, entity, entity_id, patient_id, after)
       SELECT ${audit.actor_kind}, ${audit.actor_id}::integer, ${audit.actor_role}, ${now}::timestamptz,

@@ -5,6 +5,7 @@ import { attempt, inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, InvalidInputError, isDomainError, parseInput } from '../errors.js';
 import { authorize } from '../policy.js';
 import { addDays, clockTime, isoDate, isoWeekdayOf, zonedInstant } from '../time.js';
+import { enqueueForPatient } from '../notifications/appointment-messages.js';
 import { bookAppointment, type BookedAppointment } from './book-appointment.js';
 
 const seriesInput = z.object({
@@ -89,6 +90,20 @@ export async function bookSeries(ctx: DomainContext, raw: BookSeriesInput): Prom
       entityId: series.id,
       patientId: input.patientId,
       after: { booked: booked.length, notBooked: notBooked.length },
+    });
+    // One confirmation for the whole series (its appointments each carry their own reminders).
+    const first = booked[0]!;
+    await enqueueForPatient(tx, {
+      patientId: input.patientId,
+      kind: 'booking_confirmed',
+      key: `booking_confirmed:series:${series.id}`,
+      appointmentId: first.id,
+      payload: {
+        appointmentNumber: first.appointmentNumber,
+        startsAt: first.startsAt.toISOString(),
+        therapistName: first.therapistName,
+        sessions: booked.length,
+      },
     });
     return { seriesId: series.id, booked, notBooked };
   });

@@ -4,6 +4,7 @@ import { requireClinicSettings } from '../clinic/settings.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { InvalidInputError, parseInput } from '../errors.js';
 import { applyTransition, authorizeAppointmentChange, lockAppointment } from './appointment-lifecycle.js';
+import { noticeAppointmentCancelled } from '../notifications/appointment-messages.js';
 import { offerFreedSlot, type WaitlistOffer } from './waitlist-offers.js';
 
 const cancelInput = z.object({
@@ -44,6 +45,7 @@ export async function cancelAppointment(ctx: DomainContext, raw: z.input<typeof 
       cancellation_reason: input.reason ?? 'Cancelled by the patient',
       late_cancellation: late,
     });
+    await noticeAppointmentCancelled(tx, appointment.id);
     const waitlistOffer = appointment.slot_id ? await offerFreedSlot(tx, appointment.slot_id) : null;
     return { appointmentNumber: appointment.appointment_number, lateCancellation: late, waitlistOffer };
   });

@@ -4,6 +4,7 @@ import { inTransaction, type DomainContext } from '../context.js';
 import { InvalidInputError, parseInput } from '../errors.js';
 import { authorizeAppointmentChange, lockAppointment } from './appointment-lifecycle.js';
 import { checkBookable, translateBookingConflict } from './bookable-slot.js';
+import { noticeAppointmentRescheduled } from '../notifications/appointment-messages.js';
 import { offerFreedSlot, type WaitlistOffer } from './waitlist-offers.js';
 
 const rescheduleInput = z.object({
@@ -65,6 +66,7 @@ export async function rescheduleAppointment(
       before: { slotId: appointment.slot_id, startsAt: appointment.starts_at.toISOString(), status: appointment.status },
       after: { slotId: slot.id, startsAt: slot.startsAt.toISOString(), status: 'scheduled' },
     });
+    await noticeAppointmentRescheduled(tx, appointment.id, appointment.starts_at);
     const waitlistOffer = appointment.slot_id ? await offerFreedSlot(tx, appointment.slot_id) : null;
     return {
       appointmentNumber: appointment.appointment_number,

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
+import { enqueueForPatient } from '../notifications/appointment-messages.js';
 import { recordAudit } from '../audit/record-audit.js';
 import { systemActor } from '../actor.js';
 import { requireClinicSettings } from '../clinic/settings.js';
@@ -68,6 +69,18 @@ export async function offerFreedSlot(ctx: DomainContext, slotId: number): Promis
     .returning('id')
     .executeTakeFirstOrThrow();
   await ctx.db.updateTable('waitlist_entries').set({ status: 'offered' }).where('id', '=', entry.entry_id).execute();
+  const therapist = await ctx.db
+    .selectFrom('appointment_slots as s')
+    .innerJoin('therapists as t', 't.id', 's.therapist_id')
+    .select('t.full_name')
+    .where('s.id', '=', slotId)
+    .executeTakeFirstOrThrow();
+  await enqueueForPatient(ctx, {
+    patientId: entry.patient_id,
+    kind: 'waitlist_offer',
+    key: `waitlist_offer:offer:${offer.id}`,
+    payload: { startsAt: entry.starts_at.toISOString(), therapistName: therapist.full_name, expiresAt: expiresAt.toISOString(), offerId: offer.id },
+  });
   await recordAudit(ctx, {
     action: 'waitlist.offer',
     entity: 'waitlist_offer',

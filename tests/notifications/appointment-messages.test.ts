@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addGuardian } from '../../src/domain/people/guardians.js';
+import { addPatient } from '../../src/domain/people/patients.js';
+import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
+import { cancelAppointment } from '../../src/domain/scheduling/cancel-appointment.js';
+import { rescheduleAppointment } from '../../src/domain/scheduling/reschedule-appointment.js';
+import { scheduleReminders } from '../../src/domain/notifications/reminders.js';
+import { addDays, clinicDate, zonedInstant } from '../../src/domain/time.js';
+import { fixedClock } from '../../src/infra/clock.js';
+import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+// The clinic's morning: it is 10:00 in Delhi; slots run 09:00–13:00 every day.
+const TODAY = clinicDate(new Date(), 'Asia/Kolkata');
+const at = (days: number, time: string) => zonedInstant(addDays(TODAY, days), time, 'Asia/Kolkata');
+
+describe('the messages an appointment sends', () => {
+  let database: TestDatabase;
+  const clock = fixedClock(at(0, '10:00'));
+  let ctx: ReturnType<typeof systemContext>;
+  let clinic: Awaited<ReturnType<typeof seedClinic>>;
+
+  const slotAt = async (days: number, time: string) => {
+    const slots = await slotsOn(ctx, clinic.speech.id, addDays(TODAY, days));
+    return slots.find((s) => s.starts_at.getTime() === at(days, time).getTime())!;
+  };
+  const book = async (patientId: number, days: number, time: string) =>
+    bookAppointment(ctx, { patientId, slotId: (await slotAt(days, time)).id, serviceId: clinic.speechService.id });
+  const messagesOf = (appointmentId: number) =>
+    database.db.selectFrom('notifications').selectAll().where('appointment_id', '=', appointmentId).orderBy('kind').orderBy('due_at').orderBy('id').execute();
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    ctx = systemContext(database.db, clock);
+    clinic = await seedClinic(ctx, { patients: 4, days: 6 });
+  });
+  afterAll(() => database?.close());
+
+  it('a booking writes its confirmation (after the grace period) and its 24 h and 2 h reminders', async () => {
+    const booked = await book(clinic.patients[0]!.id, 2, '11:00');
+    const rows = await messagesOf(booked.id);
+    expect(rows.map((r) => [r.kind, r.state, r.due_at.toISOString()])).toEqual([
+      ['booking_confirmed', 'pending', new Date(at(0, '10:00').getTime() + 3 * 60_000).toISOString()],
+      ['reminder', 'pending', at(1, '11:00').toISOString()],
+      ['reminder', 'pending', at(2, '09:00').toISOString()],
+    ]);
+    expect(rows[0]!.patient_id).toBe(clinic.patients[0]!.id);
+    expect(Object.keys(rows[0]!.payload as object).sort()).toEqual(['appointmentNumber', 'startsAt', 'therapistName']);
+  });
+
+  it('book, reschedule, reschedule inside the grace period: one confirmation with the final time, reminders only for it', async () => {
+    const booked = await book(clinic.patients[1]!.id, 3, '09:00');
+    await rescheduleAppointment(ctx, { appointmentId: booked.id, slotId: (await slotAt(3, '10:00')).id });
+    clock.advance(60_000);
+    await rescheduleAppointment(ctx, { appointmentId: booked.id, slotId: (await slotAt(3, '12:00')).id });
+    const rows = await messagesOf(booked.id);
+    const live = rows.filter((r) => r.state === 'pending');
+    expect(live.map((r) => r.kind).sort()).toEqual(['booking_confirmed', 'reminder', 'reminder']);
+    const confirmation = live.find((r) => r.kind === 'booking_confirmed')!;
+    expect(new Date((confirmation.payload as { startsAt: string }).startsAt).toISOString()).toBe(at(3, '12:00').toISOString());
+    expect(confirmation.due_at.getTime()).toBe(clock.now().getTime() + 3 * 60_000);
+    expect(live.filter((r) => r.kind === 'reminder').map((r) => r.due_at.toISOString()).sort()).toEqual([
+      at(2, '12:00').toISOString(),
+      at(3, '10:00').toISOString(),
+    ]);
+    expect(rows.filter((r) => r.kind === 'reminder' && r.state === 'cancelled')).toHaveLength(4);
+    clock.set(at(0, '10:00'));
+  });
+
+  it('a reschedule after the confirmation went out writes one "changed" message; a cancellation then withdraws the reminders and says so', async () => {
+    const booked = await book(clinic.patients[2]!.id, 4, '09:00');
+    await database.db.updateTable('notifications').set({ state: 'sent' }).where('appointment_id', '=', booked.id).where('kind', '=', 'booking_confirmed').execute();
+    await rescheduleAppointment(ctx, { appointmentId: booked.id, slotId: (await slotAt(4, '11:00')).id });
+    let rows = await messagesOf(booked.id);
+    const changed = rows.filter((r) => r.kind === 'appointment_changed');
+    expect(changed).toHaveLength(1);
+    expect(new Date((changed[0]!.payload as { previousStartsAt: string }).previousStartsAt).toISOString()).toBe(at(4, '09:00').toISOString());
+    await cancelAppointment(ctx, { appointmentId: booked.id, reason: 'Family travelling' });
+    rows = await messagesOf(booked.id);
+    expect(rows.filter((r) => r.state === 'pending').map((r) => r.kind)).toEqual(['appointment_cancelled']);
+    expect(rows.filter((r) => r.kind === 'reminder').every((r) => r.state === 'cancelled')).toBe(true);
+    // The reminder job puts nothing back for a cancelled appointment.
+    await scheduleReminders(ctx);
+    expect((await messagesOf(booked.id)).filter((r) => r.state === 'pending').map((r) => r.kind)).toEqual(['appointment_cancelled']);
+  });
+
+  it('booked and cancelled inside the grace period: the patient hears nothing at all', async () => {
+    const booked = await book(clinic.patients[3]!.id, 5, '09:00');
+    await cancelAppointment(ctx, { appointmentId: booked.id, reason: 'Booked by mistake' });
+    const rows = await messagesOf(booked.id);
+    expect(rows.every((r) => r.state === 'cancelled')).toBe(true);
+  });
+
+  it('an opted-out patient gets the confirmation but no reminders', async () => {
+    const patient = await addPatient(ctx, { fullName: 'Kabir Opted', phone: '+919811100001' });
+    await database.db.updateTable('patients').set({ reminders_opted_out_at: clock.now() }).where('id', '=', patient.id).execute();
+    const booked = await book(patient.id, 1, '12:00');
+    expect((await messagesOf(booked.id)).map((r) => r.kind)).toEqual(['booking_confirmed']);
+    expect(await scheduleReminders(ctx, { dryRun: true })).toMatchObject({ scheduled: 0 });
+  });
+
+  it("a child's messages go to the primary guardian, in the guardian's language; one guardian, two children, one message each", async () => {
+    const mother = await addGuardian(ctx, { fullName: 'Sunita Gupta', phone: '+919820012345', language: 'hi' });
+    const father = await addGuardian(ctx, { fullName: 'Raj Gupta', phone: '+919820012346' });
+    const aarav = await addPatient(ctx, { fullName: 'Aarav Gupta', dateOfBirth: '2019-05-01', withGuardian: { guardianId: father.id } });
+    await database.db.insertInto('patient_guardians').values({ patient_id: aarav.id, guardian_id: mother.id, is_primary: true }).execute();
+    const booked = await book(aarav.id, 1, '11:00');
+    const rows = await messagesOf(booked.id);
+    expect(rows.map((r) => [r.kind, r.guardian_id, r.patient_id, r.language])).toEqual([
+      ['booking_confirmed', mother.id, null, 'hi'],
+      ['reminder', mother.id, null, 'hi'],
+      ['reminder', mother.id, null, 'hi'],
+    ]);
+  });
+
+  it('a reminder due in quiet hours goes at 08:00 when that is still useful, else it is recorded as skipped', async () => {
+    const patient = await addPatient(ctx, { fullName: 'Early Bird', phone: '+919811100002' });
+    const booked = await book(patient.id, 1, '09:00');
+    const reminder = (await messagesOf(booked.id)).find((r) => r.kind === 'reminder')!;
+    expect([reminder.state, reminder.due_at.toISOString()]).toEqual(['pending', at(1, '08:00').toISOString()]);
+    await database.db.updateTable('clinic_settings').set({ quiet_hours_end: '08:30' }).execute();
+    const other = await addPatient(ctx, { fullName: 'Early Bird Two', phone: '+919811100003' });
+    const second = await book(other.id, 2, '09:00');
+    const reminders = (await messagesOf(second.id)).filter((r) => r.kind === 'reminder');
+    expect(reminders.map((r) => r.state)).toEqual(['pending', 'skipped']);
+    await database.db.updateTable('clinic_settings').set({ quiet_hours_end: '08:00' }).execute();
+  });
+
+  it('the reminder job is safe to run twice and fills in what is missing', async () => {
+    await database.db.deleteFrom('notifications').where('kind', '=', 'reminder').execute();
+    const first = await scheduleReminders(ctx);
+    expect(first.scheduled).toBeGreaterThan(0);
+    expect(await scheduleReminders(ctx)).toMatchObject({ scheduled: 0 });
+  });
+});
