@@ -97,11 +97,11 @@ export async function up(db: Kysely<any>): Promise<void> {
       FOR EACH ROW EXECUTE FUNCTION set_updated_at();
 
     CREATE TYPE refund_state AS ENUM ('pending', 'processed', 'failed');
-    CREATE SEQUENCE credit_note_seq;
+    CREATE SEQUENCE refund_reference_seq;
     CREATE TABLE refunds (
       id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
       reference text NOT NULL UNIQUE
-        DEFAULT padded_number('RFD-', nextval('credit_note_seq'), 6),
+        DEFAULT padded_number('RFD-', nextval('refund_reference_seq'), 6),
       payment_id integer NOT NULL REFERENCES payments (id),
       amount_paise integer NOT NULL CHECK (amount_paise > 0),
       reason text NOT NULL CHECK (length(trim(reason)) > 0),
@@ -139,8 +139,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     CREATE TRIGGER refunds_limit BEFORE INSERT OR UPDATE OF amount_paise, state ON refunds
       FOR EACH ROW EXECUTE FUNCTION enforce_refund_limit();
 
-    -- One receipt per completed payment, one credit note per processed refund.
+    -- One receipt per completed payment, one credit note per processed refund; each series
+    -- numbered consecutively on its own, as GST invoicing expects.
     CREATE SEQUENCE receipt_number_seq;
+    CREATE SEQUENCE credit_note_number_seq;
     CREATE TABLE receipts (
       id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
       receipt_number text NOT NULL UNIQUE,
@@ -161,7 +163,7 @@ export async function down(db: Kysely<any>): Promise<void> {
     DROP TABLE receipts, refunds, payments, package_draws, patient_packages, package_plans;
     DROP FUNCTION enforce_refund_limit();
     DROP FUNCTION enforce_package_balance();
-    DROP SEQUENCE receipt_number_seq, credit_note_seq, payment_reference_seq;
+    DROP SEQUENCE receipt_number_seq, credit_note_number_seq, refund_reference_seq, payment_reference_seq;
     DROP TYPE refund_state, payment_state, payment_method, package_status;
   `.execute(db);
 }

@@ -4,21 +4,15 @@ import { listTherapists } from '../domain/people/therapists.js';
 import { resolvePatient, resolveTherapist } from '../domain/people/resolve.js';
 import { listServices, requireServiceByCode } from '../domain/scheduling/services.js';
 import type { CommandEnv } from './io.js';
-import { askSelect, askText } from './prompts.js';
-
-function missing(flag: string): never {
-  throw new InvalidInputError(`${flag} is required (or run the command in a terminal to be asked).`);
-}
+import { askSelect, requireFlag } from './prompts.js';
 
 export async function patientFrom(env: CommandEnv, ctx: DomainContext, ref: string | undefined) {
-  if (ref) return resolvePatient(ctx, ref);
-  if (!env.interactive) missing('--patient');
-  return resolvePatient(ctx, (await askText({ message: 'Patient (name, phone, P-number or id)' }))!);
+  return resolvePatient(ctx, await requireFlag(env, ref, '--patient', { message: 'Patient (name, phone, P-number or id)' }));
 }
 
 export async function serviceFrom(env: CommandEnv, ctx: DomainContext, code: string | undefined) {
   if (code) return requireServiceByCode(ctx, code);
-  if (!env.interactive) missing('--service');
+  if (!env.interactive) throw new InvalidInputError('--service is required (or run the command in a terminal to be asked).');
   const services = await listServices(ctx);
   const chosen = await askSelect({ message: 'Service', choices: services.map((s) => ({ value: s.code, label: s.name, hint: `${s.duration_minutes} min` })) });
   return requireServiceByCode(ctx, chosen);

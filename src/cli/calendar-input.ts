@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import type { DomainContext } from '../domain/context.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../domain/errors.js';
 import { resolveTherapist } from '../domain/people/resolve.js';
@@ -7,21 +6,9 @@ import type { StrandedAppointment } from '../domain/scheduling/days-off.js';
 import { clinicDate, clinicTime } from '../domain/time.js';
 import { writeLine, type CommandEnv } from './io.js';
 import { table } from './output.js';
-import { askConfirm, askSelect, askText, PromptCancelledError } from './prompts.js';
+import { askConfirm, askSelect, PromptCancelledError } from './prompts.js';
 
 // Input and output shared by the calendar commands: hours, leave, holiday and slots.
-
-/** A value the command needs: the flag's, else asked for on a terminal, else an error naming the flag. */
-export async function requireFlag(
-  env: CommandEnv,
-  value: string | undefined,
-  flag: string,
-  question: { message: string; placeholder?: string; initialValue?: string; schema?: z.ZodType },
-): Promise<string> {
-  if (value !== undefined) return value;
-  if (!env.interactive) throw new InvalidInputError(`${flag} is required (or run the command in a terminal to be asked).`);
-  return (await askText(question))!;
-}
 
 /** The <therapist> argument (an id, a username or part of the name); on a terminal, picked from a list when left out. */
 export async function requireTherapist(env: CommandEnv, ctx: DomainContext, ref: string | undefined) {

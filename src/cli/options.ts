@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { parseInput } from '../domain/errors.js';
 import { InvalidArgumentError } from 'commander';
 
 /** Commander option parser for a positive whole number (ids, counts). */
@@ -15,4 +17,9 @@ export function wholeNumber(value: string): number {
 /** Collects a repeatable option into a list: --hours "mon-fri 09:00-13:00" --hours "sat 09:00-13:00". */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** Parses a flag's value with the domain's schema; a problem is reported under the flag's name. */
+export function parseFlag<S extends z.ZodType>(schema: S, value: unknown, flag: string): z.infer<S> {
+  return parseInput(z.object({ [flag]: schema }), { [flag]: value })[flag] as z.infer<S>;
 }

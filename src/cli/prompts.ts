@@ -1,4 +1,6 @@
 import type { z } from 'zod';
+import { InvalidInputError } from '../domain/errors.js';
+import type { CommandEnv } from './io.js';
 
 export class PromptCancelledError extends Error {
   constructor() {
@@ -58,4 +60,16 @@ export async function askConfirm(message: string, initialValue = false): Promise
   const answer = await prompts.confirm({ message, initialValue });
   if (prompts.isCancel(answer)) throw new PromptCancelledError();
   return answer;
+}
+
+/** A value the command needs: the flag's, else asked for on a terminal, else an error naming the flag. */
+export async function requireFlag(
+  env: CommandEnv,
+  value: string | undefined,
+  flag: string,
+  question: { message: string; placeholder?: string; initialValue?: string; schema?: z.ZodType },
+): Promise<string> {
+  if (value !== undefined) return value;
+  if (!env.interactive) throw new InvalidInputError(`${flag} is required (or run the command in a terminal to be asked).`);
+  return (await askText(question))!;
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { requireFlag } from '../cli/calendar-input.js';
+import { requireFlag } from '../cli/prompts.js';
 import type { RunCommand } from '../cli/command-groups.js';
 import { bold, emit, table } from '../cli/output.js';
 import { askText } from '../cli/prompts.js';

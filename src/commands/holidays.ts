@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { forceIfConfirmed, requireFlag, toRescheduleJson, toRescheduleLines } from '../cli/calendar-input.js';
+import { forceIfConfirmed, toRescheduleJson, toRescheduleLines } from '../cli/calendar-input.js';
+import { requireFlag } from '../cli/prompts.js';
 import type { RunCommand } from '../cli/command-groups.js';
 import { bold, emit, table } from '../cli/output.js';
 import { positiveInt } from '../cli/options.js';

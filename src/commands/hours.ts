@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { requireFlag, requireTherapist } from '../cli/calendar-input.js';
+import { requireTherapist } from '../cli/calendar-input.js';
+import { requireFlag } from '../cli/prompts.js';
 import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
 import { bold, dim, emit } from '../cli/output.js';

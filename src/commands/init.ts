@@ -40,9 +40,10 @@ async function initClinic(env: CommandEnv, flags: InitFlags): Promise<number> {
       const { applied } = await migrateToLatest(session.database.db);
       const ctx = { ...session.ctx, timezone: flags.timezone ?? session.config.timezone };
       const existing = await getClinicSettings(ctx);
-      let input: ClinicSettingsInput | undefined = flags.name
-        ? { ...flags, name: flags.name }
-        : undefined;
+      // A set-up clinic keeps its name when only other settings are given (`roshni init --upi-vpa …`).
+      const changes = Object.values(flags).some((v) => v !== undefined);
+      const name = flags.name ?? (changes ? existing?.name : undefined);
+      let input: ClinicSettingsInput | undefined = name ? { ...flags, name } : undefined;
       if (!input && env.interactive) input = await askForSettings({ ...flags, name: existing?.name ?? '' });
       if (!input && !existing) {
         throw new InvalidInputError('--name is required to set up the clinic (or run `roshni init` in a terminal).');

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import {
   forceIfConfirmed,
-  requireFlag,
   requireTherapist,
   therapistFilter,
   toRescheduleJson,
@@ -10,6 +9,7 @@ import {
 import type { RunCommand } from '../cli/command-groups.js';
 import { bold, emit, table } from '../cli/output.js';
 import { positiveInt } from '../cli/options.js';
+import { requireFlag } from '../cli/prompts.js';
 import { askText } from '../cli/prompts.js';
 import { withSession } from '../cli/session.js';
 import { addLeave, listLeave, removeLeave } from '../domain/scheduling/leave.js';

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
-import { positiveInt } from '../cli/options.js';
+import { parseFlag, positiveInt } from '../cli/options.js';
 import { emit, table } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
 import { addPackagePlan, listPackagePlans, packageBalances, sellPackage } from '../domain/billing/packages.js';
-import { InvalidInputError, parseInput } from '../domain/errors.js';
+import { InvalidInputError } from '../domain/errors.js';
 import { formatRupees, positiveRupees } from '../domain/money.js';
 import { resolvePatient } from '../domain/people/resolve.js';
 import { requireServiceByCode } from '../domain/scheduling/services.js';
@@ -22,7 +22,7 @@ interface PlanFlags {
 async function addPlan(env: CommandEnv, flags: PlanFlags): Promise<number> {
   const missing = (['code', 'name', 'service', 'sessions', 'price'] as const).filter((f) => flags[f] === undefined);
   if (missing.length) throw new InvalidInputError(`${missing.map((m) => `--${m}`).join(', ')} required.`);
-  const pricePaise = parseInput(positiveRupees, flags.price);
+  const pricePaise = parseFlag(positiveRupees, flags.price, '--price');
   return withSession(env, async ({ ctx }) => {
     const service = await requireServiceByCode(ctx, flags.service!);
     const plan = await addPackagePlan(ctx, {

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
+import { parseFlag } from '../cli/options.js';
 import { emit } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
 import { recordManualPayment } from '../domain/billing/record-manual-payment.js';
-import { InvalidInputError, parseInput } from '../domain/errors.js';
+import { InvalidInputError } from '../domain/errors.js';
 import { formatRupees, positiveRupees } from '../domain/money.js';
 import { resolveAppointmentId } from '../domain/people/resolve.js';
 import { registerOnlinePayments } from './pay-online.js';
@@ -23,7 +24,7 @@ interface DeskFlags {
 
 async function recordDeskPayment(env: CommandEnv, ref: string, method: 'cash' | 'card' | 'bank_transfer', flags: DeskFlags) {
   if (flags.amount === undefined) throw new InvalidInputError('--amount is required, in rupees (e.g. 1000 or 850.50).');
-  const amountPaise = parseInput(positiveRupees, flags.amount);
+  const amountPaise = parseFlag(positiveRupees, flags.amount, '--amount');
   return withSession(env, async ({ ctx }) => {
     const payment = await recordManualPayment(ctx, {
       appointmentId: await resolveAppointmentId(ctx, ref),

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
+import { parseFlag } from '../cli/options.js';
 import { emit } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
 import { refundPayment } from '../domain/billing/refund-payment.js';
-import { InvalidInputError, parseInput } from '../domain/errors.js';
+import { InvalidInputError } from '../domain/errors.js';
 import { formatRupees, positiveRupees } from '../domain/money.js';
 
 interface RefundFlags {
@@ -14,7 +15,7 @@ interface RefundFlags {
 
 async function refund(env: CommandEnv, reference: string, flags: RefundFlags): Promise<number> {
   if (!flags.reason) throw new InvalidInputError('--reason is required: say why the money goes back.');
-  const amountPaise = flags.amount === undefined ? undefined : parseInput(positiveRupees, flags.amount);
+  const amountPaise = flags.amount === undefined ? undefined : parseFlag(positiveRupees, flags.amount, '--amount');
   return withSession(env, async ({ ctx }) => {
     if (reference.toUpperCase().startsWith('PAY-') === false) throw new InvalidInputError('Name the payment by its reference, e.g. PAY-000123.');
     const { createConfiguredGateway } = await import('../cli/payment-gateway.js');

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { requireFlag } from '../cli/calendar-input.js';
+import { requireFlag } from '../cli/prompts.js';
 import type { RunCommand } from '../cli/command-groups.js';
 import { dim, emit, table } from '../cli/output.js';
 import { positiveInt } from '../cli/options.js';

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { requireFlag, requireTherapist, therapistFilter } from '../cli/calendar-input.js';
+import { requireTherapist, therapistFilter } from '../cli/calendar-input.js';
+import { requireFlag } from '../cli/prompts.js';
 import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
 import { bold, dim, emit, note, table } from '../cli/output.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { requireFlag } from '../cli/calendar-input.js';
+import { requireFlag } from '../cli/prompts.js';
 import type { RunCommand } from '../cli/command-groups.js';
 import { bold, dim, emit, table, yellow } from '../cli/output.js';
 import { collect } from '../cli/options.js';

@@ -40,6 +40,15 @@ describe('roshni db and roshni init', () => {
     expect(settings).toMatchObject({ name: 'Sunrise Child Therapy', phone: '+919876543210', upi_vpa: 'sunrise@okaxis', gstin: '29ABCDE1234F1Z5', timezone: 'Asia/Kolkata' });
   });
 
+  it('changes one setting of a set-up clinic without repeating its name', async () => {
+    database = await createTestDatabase();
+    const env = { DATABASE_URL: database.url };
+    expect((await runCli(['init', '--name', 'Sunrise Child Therapy'], env)).code).toBe(0);
+    const { code, stdout } = await runCli(['init', '--upi-vpa', 'sunrise@okaxis', '--json'], env);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).settings).toMatchObject({ name: 'Sunrise Child Therapy', upi_vpa: 'sunrise@okaxis' });
+  });
+
   it.each([
     [['--name', 'Sunrise', '--upi-vpa', 'not a vpa'], 'upiVpa: must be a UPI id'],
     [['--name', 'Sunrise', '--phone', '12345'], 'phone: must be a valid phone number'],

@@ -6,7 +6,8 @@ import { spawnCli } from '../support/cli.js';
 
 // A newcomer's first commands, with no PostgreSQL server and no DATABASE_URL: the built CLI,
 // each command its own process, on the embedded database under ROSHNI_HOME.
-describe('the embedded database, through the built CLI', () => {
+// Each command is a new process opening PGlite (about 6 s the first time): give them room on a busy machine.
+describe('the embedded database, through the built CLI', { timeout: 90_000 }, () => {
   const home = mkdtempSync(join(tmpdir(), 'roshni-home-'));
   const env = { ROSHNI_HOME: home };
 

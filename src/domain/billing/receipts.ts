@@ -20,8 +20,8 @@ export interface ReceiptSnapshot {
   issuedAt: string;
 }
 
-async function nextNumber(ctx: DomainContext, prefix: string): Promise<string> {
-  const { rows } = await sql<{ n: string }>`SELECT padded_number(${prefix}, nextval('receipt_number_seq'), 6) AS n`.execute(ctx.db);
+async function nextNumber(ctx: DomainContext, prefix: string, series: 'receipt_number_seq' | 'credit_note_number_seq'): Promise<string> {
+  const { rows } = await sql<{ n: string }>`SELECT padded_number(${prefix}, nextval(${series}::regclass), 6) AS n`.execute(ctx.db);
   return rows[0]!.n;
 }
 
@@ -81,7 +81,7 @@ export async function issueReceipt(ctx: DomainContext, paymentId: number) {
   return ctx.db
     .insertInto('receipts')
     .values({
-      receipt_number: await nextNumber(ctx, `${settings.receipt_prefix}-`),
+      receipt_number: await nextNumber(ctx, `${settings.receipt_prefix}-`, 'receipt_number_seq'),
       kind: 'receipt',
       payment_id: paymentId,
       amount_paise: facts.amount_paise,
@@ -112,7 +112,7 @@ export async function issueCreditNote(ctx: DomainContext, refundId: number) {
   return ctx.db
     .insertInto('receipts')
     .values({
-      receipt_number: await nextNumber(ctx, `${settings.receipt_prefix}-CN-`),
+      receipt_number: await nextNumber(ctx, `${settings.receipt_prefix}-CN-`, 'credit_note_number_seq'),
       kind: 'credit_note',
       refund_id: refundId,
       amount_paise: refund.amount_paise,

@@ -1,6 +1,6 @@
 import type { DomainContext } from '../context.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
-import { normalizePhone } from './phone.js';
+import { patientsMatching } from './find-patients.js';
 
 // Staff refer to people the way they know them: an id, a number on a card, a username, part of a name.
 
@@ -28,43 +28,10 @@ export async function resolveTherapist(ctx: DomainContext, ref: string | number)
 /** A patient by id, patient number (P-00012), appointment number (APT-000123), phone, or a unique part of the name. */
 export async function resolvePatient(ctx: DomainContext, ref: string | number) {
   const text = String(ref).trim();
-  const base = ctx.db
-    .selectFrom('patients as p')
-    .select(['p.id', 'p.patient_number', 'p.full_name', 'p.date_of_birth', 'p.phone'])
-    .where('p.erased_at', 'is', null);
-  let rows;
-  if (/^\d+$/.test(text) && text.length < 8) {
-    rows = await base.where('p.id', '=', Number(text)).execute();
-  } else if (/^P-\d+$/i.test(text)) {
-    rows = await base.where('p.patient_number', '=', text.toUpperCase()).execute();
-  } else if (/^APT-\d+$/i.test(text)) {
-    rows = await base
-      .innerJoin('appointments as a', 'a.patient_id', 'p.id')
-      .where('a.appointment_number', '=', text.toUpperCase())
-      .execute();
-  } else if (normalizePhone(text) && /\d{6}/.test(text.replace(/\D/g, ''))) {
-    const phone = normalizePhone(text)!;
-    rows = await base
-      .where((eb) =>
-        eb.or([
-          eb('p.phone', '=', phone),
-          eb.exists(
-            eb
-              .selectFrom('patient_guardians as pg')
-              .innerJoin('guardians as g', 'g.id', 'pg.guardian_id')
-              .select('pg.patient_id')
-              .whereRef('pg.patient_id', '=', 'p.id')
-              .where('g.phone', '=', phone),
-          ),
-        ]),
-      )
-      .execute();
-  } else {
-    rows = await base.where('p.full_name', 'ilike', `%${text.replace(/[%_\\]/g, '\\$&')}%`).execute();
-  }
-  if (rows.length === 0) throw new NotFoundError(`No patient matches "${text}".`);
-  if (rows.length > 1) ambiguous('patient', text, rows.map((r) => `${r.patient_number} ${r.full_name}`));
-  return rows[0]!;
+  const { patients } = await patientsMatching(ctx, text);
+  if (patients.length === 0) throw new NotFoundError(`No patient matches "${text}".`);
+  if (patients.length > 1) ambiguous('patient', text, patients.map((r) => `${r.patient_number} ${r.full_name}`));
+  return patients[0]!;
 }
 
 /** An appointment by id or appointment number. */
