@@ -44,6 +44,10 @@ const envSchema = z.object({
   FAST2SMS_API_KEY: z.string().min(8).optional(),
   FAST2SMS_BASE_URL: httpUrl.default('https://www.fast2sms.com'),
   FAST2SMS_SENDER_ID: z.string().regex(/^[A-Z]{6}$/, 'must be a 6-letter DLT sender id').optional(),
+  FAST2SMS_DLT_TEMPLATES: z
+    .string()
+    .regex(/^[a-z_]+=\d+(,[a-z_]+=\d+)*$/, 'must be kind=templateId pairs, e.g. reminder=1707123,booking_confirmed=1707124')
+    .optional(),
 
   ROSHNI_BACKUP_DIR: z.string().min(1).optional(),
   ROSHNI_BACKUP_PASSPHRASE: z.string().min(12, 'must be at least 12 characters').optional(),

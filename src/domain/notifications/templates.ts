@@ -1,0 +1,129 @@
+import type { ContactLanguage } from '../../infra/db/schema.js';
+import { formatRupees } from '../money.js';
+import { formatFriendly } from '../time.js';
+import type { NotificationKind } from './enqueue.js';
+
+// What each message says, in English and Hindi. Only times, the therapist, the clinic, numbers and
+// amounts: never a diagnosis, a service that would reveal one, or a note.
+
+export interface RenderedMessage {
+  subject: string;
+  text: string;
+  html: string;
+  /** Values for an SMS DLT template, in order. */
+  smsVariables: string[];
+}
+
+export interface TemplateContext {
+  clinicName: string;
+  clinicPhone: string | null;
+  timezone: string;
+}
+
+type Payload = Record<string, unknown>;
+type Lines = (p: Payload, when: (value: unknown) => string, c: TemplateContext) => { subject: string; body: string; vars: string[] };
+
+const str = (value: unknown) => (value === undefined || value === null ? '' : String(value));
+const money = (value: unknown) => formatRupees(Number(value ?? 0));
+
+const en: Record<NotificationKind, Lines> = {
+  booking_confirmed: (p, when) => ({
+    subject: 'Appointment booked',
+    body: p.sessions
+      ? `${str(p.sessions)} sessions booked with ${str(p.therapistName)}, the first on ${when(p.startsAt)} (${str(p.appointmentNumber)}).`
+      : `Your appointment with ${str(p.therapistName)} is booked for ${when(p.startsAt)} (${str(p.appointmentNumber)}).`,
+    vars: [when(p.startsAt), str(p.therapistName)],
+  }),
+  appointment_changed: (p, when) => ({
+    subject: 'Appointment moved',
+    body: `Your appointment ${str(p.appointmentNumber)} has moved to ${when(p.startsAt)} with ${str(p.therapistName)}.`,
+    vars: [when(p.startsAt), str(p.therapistName)],
+  }),
+  appointment_cancelled: (p, when) => ({
+    subject: 'Appointment cancelled',
+    body: `Your appointment ${str(p.appointmentNumber)} on ${when(p.startsAt)} is cancelled. Call us to book another time.`,
+    vars: [when(p.startsAt)],
+  }),
+  reminder: (p, when) => ({
+    subject: 'Appointment reminder',
+    body: `Reminder: your appointment with ${str(p.therapistName)} is on ${when(p.startsAt)}.`,
+    vars: [when(p.startsAt), str(p.therapistName)],
+  }),
+  payment_received: (p) => ({
+    subject: 'Payment received',
+    body: `We received ${money(p.amountPaise)}. Receipt ${str(p.receiptNumber)}. Thank you.`,
+    vars: [money(p.amountPaise), str(p.receiptNumber)],
+  }),
+  refund_processed: (p) => ({
+    subject: 'Refund processed',
+    body: `Your refund of ${money(p.amountPaise)} is processed. Credit note ${str(p.creditNoteNumber)}.`,
+    vars: [money(p.amountPaise), str(p.creditNoteNumber)],
+  }),
+  waitlist_offer: (p, when) => ({
+    subject: 'A place has opened',
+    body: `A place opened with ${str(p.therapistName)} on ${when(p.startsAt)}. Reply or call before ${when(p.expiresAt)} to take it.`,
+    vars: [when(p.startsAt), when(p.expiresAt)],
+  }),
+  staff_reply: (p) => ({ subject: 'A reply from the clinic', body: str(p.text), vars: [str(p.text)] }),
+  therapist_daily_summary: (p) => ({
+    subject: 'Your day',
+    body: `Your appointments on ${str(p.date)}: ${str(p.count)}. First at ${str(p.firstAt)}.`,
+    vars: [str(p.date), str(p.count)],
+  }),
+  admin_alert: (p) => ({ subject: 'Roshni alert', body: str(p.text), vars: [str(p.text)] }),
+};
+
+const hi: Record<NotificationKind, Lines> = {
+  ...en,
+  booking_confirmed: (p, when) => ({
+    subject: 'अपॉइंटमेंट बुक हुआ',
+    body: p.sessions
+      ? `${str(p.therapistName)} के साथ ${str(p.sessions)} सत्र बुक हुए, पहला ${when(p.startsAt)} को (${str(p.appointmentNumber)})।`
+      : `${str(p.therapistName)} के साथ आपका अपॉइंटमेंट ${when(p.startsAt)} को बुक है (${str(p.appointmentNumber)})।`,
+    vars: [when(p.startsAt), str(p.therapistName)],
+  }),
+  appointment_changed: (p, when) => ({
+    subject: 'अपॉइंटमेंट का समय बदला',
+    body: `आपका अपॉइंटमेंट ${str(p.appointmentNumber)} अब ${when(p.startsAt)} को ${str(p.therapistName)} के साथ है।`,
+    vars: [when(p.startsAt), str(p.therapistName)],
+  }),
+  appointment_cancelled: (p, when) => ({
+    subject: 'अपॉइंटमेंट रद्द',
+    body: `${when(p.startsAt)} का आपका अपॉइंटमेंट ${str(p.appointmentNumber)} रद्द हो गया है। नया समय लेने के लिए हमें फ़ोन करें।`,
+    vars: [when(p.startsAt)],
+  }),
+  reminder: (p, when) => ({
+    subject: 'अपॉइंटमेंट की याद',
+    body: `याद दिला दें: ${str(p.therapistName)} के साथ आपका अपॉइंटमेंट ${when(p.startsAt)} को है।`,
+    vars: [when(p.startsAt), str(p.therapistName)],
+  }),
+  payment_received: (p) => ({
+    subject: 'भुगतान प्राप्त',
+    body: `हमें ${money(p.amountPaise)} प्राप्त हुए। रसीद ${str(p.receiptNumber)}। धन्यवाद।`,
+    vars: [money(p.amountPaise), str(p.receiptNumber)],
+  }),
+  refund_processed: (p) => ({
+    subject: 'रिफ़ंड हो गया',
+    body: `आपका ${money(p.amountPaise)} का रिफ़ंड हो गया है। क्रेडिट नोट ${str(p.creditNoteNumber)}।`,
+    vars: [money(p.amountPaise), str(p.creditNoteNumber)],
+  }),
+  waitlist_offer: (p, when) => ({
+    subject: 'एक समय खाली हुआ है',
+    body: `${str(p.therapistName)} के साथ ${when(p.startsAt)} का समय खाली हुआ है। लेने के लिए ${when(p.expiresAt)} से पहले जवाब दें।`,
+    vars: [when(p.startsAt), when(p.expiresAt)],
+  }),
+};
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+export function renderMessage(kind: NotificationKind, language: ContactLanguage, payload: Payload, context: TemplateContext): RenderedMessage {
+  const locale = language === 'hi' ? 'hi-IN' : 'en-IN';
+  const when = (value: unknown) => (value ? formatFriendly(new Date(String(value)), context.timezone, locale) : '');
+  const lines = (language === 'hi' ? hi : en)[kind] ?? en[kind];
+  const { subject, body, vars } = lines(payload, when, context);
+  const signature = context.clinicPhone ? `${context.clinicName} (${context.clinicPhone})` : context.clinicName;
+  const text = `${body}\n— ${signature}`;
+  const html = `<!doctype html><html lang="${language}"><body><p>${escapeHtml(body)}</p><p>— ${escapeHtml(signature)}</p></body></html>`;
+  return { subject: `${subject} — ${context.clinicName}`, text, html, smsVariables: vars };
+}

@@ -1,0 +1,51 @@
+import { Api, GrammyError, HttpError } from 'grammy';
+import { ChannelError, sleep, type Channel, type OutboundMessage } from './channel.js';
+import { RateLimiter } from './rate-limiter.js';
+
+export interface TelegramChannelOptions {
+  token: string;
+  apiRoot?: string;
+  /** Overall sends per second (Telegram: about 30). */
+  perSecond?: number;
+  /** Minimum gap between two sends to one chat (Telegram: about 1 s). */
+  perChatIntervalMs?: number;
+  /** A 429 asking to wait longer than this is handed back to the dispatcher to retry later. */
+  maxInlineWaitMs?: number;
+}
+
+/**
+ * Telegram through grammY's API client, paced under Telegram's published limits; a 429 pauses every
+ * send for its retry_after (flood control is per bot) and the message is tried again.
+ */
+export function telegramChannel(options: TelegramChannelOptions): Channel {
+  const api = new Api(options.token, options.apiRoot ? { apiRoot: options.apiRoot } : undefined);
+  const limiter = new RateLimiter({ perSecond: options.perSecond ?? 30, perKeyIntervalMs: options.perChatIntervalMs ?? 1000 });
+  const maxInlineWaitMs = options.maxInlineWaitMs ?? 60_000;
+  return {
+    name: 'telegram',
+    async send(chatId: string, message: OutboundMessage) {
+      for (let attempt = 0; ; attempt++) {
+        await limiter.acquire(chatId);
+        try {
+          const sent = await api.sendMessage(chatId, message.text);
+          return { providerMessageId: `${sent.chat.id}:${sent.message_id}` };
+        } catch (error) {
+          if (error instanceof GrammyError) {
+            if (error.error_code === 429) {
+              const waitMs = (error.parameters.retry_after ?? 1) * 1000;
+              limiter.pause(waitMs);
+              if (waitMs > maxInlineWaitMs || attempt >= 3) throw new ChannelError('telegram', true, 'telegram: 429 too many requests', waitMs);
+              await sleep(waitMs);
+              continue;
+            }
+            if (error.error_code >= 500) throw new ChannelError('telegram', true, `telegram: ${error.error_code}`);
+            // 400 chat not found, 403 blocked by the user: trying again will not help.
+            throw new ChannelError('telegram', false, `telegram: ${error.error_code} ${error.description.slice(0, 80)}`);
+          }
+          if (error instanceof HttpError) throw new ChannelError('telegram', true, 'telegram: network error');
+          throw error;
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import { ChannelError, type Channel, type OutboundMessage } from './channel.js';
+import { RateLimiter } from './rate-limiter.js';
+
+/**
+ * What the dispatcher needs of the running whatsapp-web.js client (the bots' engineer owns the
+ * client and its session): `client.sendMessage(chatId, text)` has this shape. Only `roshni start`
+ * holding a ready session registers one, so WhatsApp is a channel only then.
+ */
+export interface WhatsAppClientLike {
+  sendMessage(chatId: string, content: string): Promise<{ id?: { _serialized?: string } } | unknown>;
+}
+
+/** "+919820012345" → "919820012345@c.us"; a stored whatsapp_id is used as it is. */
+export function whatsappChatId(address: string): string {
+  return address.includes('@') ? address : `${address.replace(/\D/g, '')}@c.us`;
+}
+
+/**
+ * WhatsApp through the running client, paced conservatively (an unofficial client sending fast
+ * risks the number being banned): one message every 4 s overall, one a minute per chat.
+ */
+export function whatsappChannel(client: WhatsAppClientLike, pacing = { perSecond: 0.25, perChatIntervalMs: 60_000 }): Channel {
+  const limiter = new RateLimiter({ perSecond: pacing.perSecond, perKeyIntervalMs: pacing.perChatIntervalMs });
+  return {
+    name: 'whatsapp',
+    async send(address: string, message: OutboundMessage) {
+      const chatId = whatsappChatId(address);
+      await limiter.acquire(chatId);
+      try {
+        const sent = (await client.sendMessage(chatId, message.text)) as { id?: { _serialized?: string } } | undefined;
+        return { providerMessageId: sent?.id?._serialized ?? '' };
+      } catch {
+        // The client gives no typed errors; a disconnected session is worth a later try.
+        throw new ChannelError('whatsapp', true, 'whatsapp: send failed');
+      }
+    },
+  };
+}

@@ -1,0 +1,172 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ChannelError, type Channel } from '../../src/infra/channels/channel.js';
+import { resendChannel } from '../../src/infra/channels/email-resend.js';
+import { fast2smsChannel } from '../../src/infra/channels/sms-fast2sms.js';
+import { telegramChannel } from '../../src/infra/channels/telegram.js';
+import { Dispatcher } from '../../src/jobs/dispatcher.js';
+import { systemContext } from '../support/clinic.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startFakeFast2Sms, type FakeFast2Sms } from '../support/fake-fast2sms.js';
+import { startFakeResend, type FakeResend } from '../support/fake-resend.js';
+import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
+
+const SMS_KEY = 'fast2sms-test-key-000';
+
+describe('the dispatcher', () => {
+  let database: TestDatabase;
+  let telegram: FakeTelegram;
+  let resend: FakeResend;
+  let fast2sms: FakeFast2Sms;
+  let ctx: ReturnType<typeof systemContext>;
+
+  /** `count` patients reachable on Telegram (chat ids 5000+i), each with one due message. */
+  const enqueue = async (count: number, chats = count, extra: { phone?: boolean; email?: boolean } = {}) => {
+    await sql`
+      INSERT INTO patients (full_name, telegram_chat_id, phone, email)
+      SELECT 'Patient ' || i, CASE WHEN ${!extra.phone && !extra.email} THEN (5000 + i)::text END,
+             CASE WHEN ${Boolean(extra.phone)} THEN '+9198' || lpad(i::text, 8, '0') END,
+             CASE WHEN ${Boolean(extra.email)} THEN 'p' || i || '@example.in' END
+      FROM generate_series(1, ${chats}) i`.execute(database.db);
+    const { rows } = await sql<{ id: number }>`SELECT id FROM patients ORDER BY id DESC LIMIT ${chats}`.execute(database.db);
+    await sql`
+      INSERT INTO notifications (idempotency_key, kind, patient_id, payload, due_at)
+      SELECT 'test:' || gen_random_uuid(), 'payment_received', (${sql.raw(`ARRAY[${rows.map((r) => r.id).join(',')}]`)})[1 + (i % ${chats})],
+             jsonb_build_object('amountPaise', 100000, 'receiptNumber', 'RCPT-' || i), now() - interval '1 minute'
+      FROM generate_series(1, ${count}) i`.execute(database.db);
+  };
+  const states = async () =>
+    Object.fromEntries(
+      (await sql<{ state: string; n: string }>`SELECT state, count(*) AS n FROM notifications GROUP BY state`.execute(database.db)).rows.map((r) => [r.state, Number(r.n)]),
+    );
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    ctx = systemContext(database.db);
+    await database.db.insertInto('clinic_settings').values({ name: 'Sunrise Child Therapy' }).execute();
+    telegram = await startFakeTelegram();
+    resend = await startFakeResend();
+    fast2sms = await startFakeFast2Sms(SMS_KEY);
+  });
+  beforeEach(async () => {
+    await sql`TRUNCATE notifications`.execute(database.db);
+    await sql`DELETE FROM patients`.execute(database.db);
+    telegram.calls.length = 0;
+  });
+  afterAll(async () => {
+    await telegram?.close();
+    await resend?.close();
+    await fast2sms?.close();
+    await database?.close();
+  });
+
+  it('two dispatchers on one outbox send each of 1,000 due messages exactly once', async () => {
+    await enqueue(1000);
+    const channel = telegramChannel({ token: telegram.token, apiRoot: telegram.apiRoot, perSecond: 2000, perChatIntervalMs: 0 });
+    const one = new Dispatcher({ ctx, channels: { telegram: channel }, instanceId: 'one', concurrency: 8, pollMs: 20 });
+    const two = new Dispatcher({ ctx, channels: { telegram: channel }, instanceId: 'two', concurrency: 8, pollMs: 20 });
+    one.start();
+    two.start();
+    await telegram.waitForCalls('sendMessage', 1000, 60_000);
+    await one.stop();
+    await two.stop();
+    expect(await states()).toEqual({ sent: 1000 });
+    const texts = telegram.callsOf('sendMessage').map((c) => String(c.params.text).match(/RCPT-\d+/)![0]);
+    expect(new Set(texts).size).toBe(1000);
+    expect(one.tally.sent).toBeGreaterThan(0);
+    expect(two.tally.sent).toBeGreaterThan(0);
+  }, 90_000);
+
+  it('a dispatcher killed mid-batch loses nothing; after restart nothing is sent twice beyond the one in flight', async () => {
+    await enqueue(30);
+    const sent: string[] = [];
+    let hang = false;
+    const dying: Channel = {
+      name: 'telegram',
+      async send(address) {
+        if (sent.length === 10) hang = true;
+        if (hang) {
+          sent.push(address);
+          return new Promise(() => {}); // killed here: never answers, never records
+        }
+        sent.push(address);
+        return { providerMessageId: address };
+      },
+    };
+    const first = new Dispatcher({ ctx, channels: { telegram: dying }, instanceId: 'first', concurrency: 1, batchSize: 20, leaseMs: 300 });
+    void first.runOnce();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const healthy: Channel = { name: 'telegram', send: async (address) => (sent.push(address), { providerMessageId: address }) };
+    const restarted = new Dispatcher({ ctx, channels: { telegram: healthy }, instanceId: 'restarted', concurrency: 1, leaseMs: 300 });
+    await new Promise((resolve) => setTimeout(resolve, 400)); // the dead process's lease runs out
+    while ((await restarted.runOnce()) > 0);
+    expect(await states()).toEqual({ sent: 30 });
+    const counts = new Map<string, number>();
+    for (const address of sent) counts.set(address, (counts.get(address) ?? 0) + 1);
+    expect(counts.size).toBe(30);
+    expect([...counts.values()].filter((n) => n > 1)).toEqual([2]); // only the one in flight
+  });
+
+  it("waits out Telegram's 429 retry_after and completes, never above 30/s overall or 1/s per chat", async () => {
+    await enqueue(40, 10);
+    telegram.failWith429('sendMessage', 1, 1);
+    const channel = telegramChannel({ token: telegram.token, apiRoot: telegram.apiRoot });
+    const dispatcher = new Dispatcher({ ctx, channels: { telegram: channel }, instanceId: 'paced', concurrency: 10, batchSize: 40 });
+    const started = Date.now();
+    while ((await dispatcher.runOnce()) > 0);
+    expect(await states()).toEqual({ sent: 40 });
+    const calls = telegram.callsOf('sendMessage');
+    expect(calls).toHaveLength(41);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
+    const times = calls.map((c) => c.at).sort((a, b) => a - b);
+    for (let i = 0; i < times.length; i++) expect(times.filter((t) => t >= times[i]! && t < times[i]! + 1000).length).toBeLessThanOrEqual(30);
+    const byChat = new Map<string, number[]>();
+    for (const c of calls) byChat.set(String(c.params.chat_id), [...(byChat.get(String(c.params.chat_id)) ?? []), c.at]);
+    for (const chatTimes of byChat.values()) {
+      for (let i = 1; i < chatTimes.length; i++) expect(chatTimes[i]! - chatTimes[i - 1]!).toBeGreaterThanOrEqual(950);
+    }
+    // The 429 held every chat for its retry_after.
+    const after429 = times.filter((t) => t > calls[0]!.at);
+    expect(after429[0]! - calls[0]!.at).toBeGreaterThanOrEqual(950);
+  }, 30_000);
+
+  it('emails through the Resend SDK with an idempotency key; retries a 500, then sends', async () => {
+    await enqueue(2, 2, { email: true });
+    resend.failNext(1, 500, 'internal_server_error');
+    const email = resendChannel({ apiKey: 're_test_key_000', from: 'Sunrise <desk@sunrise.example>', baseUrl: resend.baseUrl });
+    const dispatcher = new Dispatcher({ ctx, channels: { email }, instanceId: 'mail', concurrency: 1, backoffMs: 0 });
+    while ((await dispatcher.runOnce()) > 0);
+    expect(await states()).toEqual({ sent: 2 });
+    expect(resend.emails).toHaveLength(2);
+    expect(resend.emails[0]!.idempotencyKey).toMatch(/^test:/);
+    expect(String(resend.emails[0]!.body.html)).toContain('Sunrise Child Therapy');
+    expect(String(resend.emails[0]!.body.text)).toContain('₹1,000.00');
+  });
+
+  it('maps Fast2SMS errors: a 5xx is retried, an invalid number fails for staff after no retry', async () => {
+    await enqueue(2, 2, { phone: true });
+    const sms = fast2smsChannel({ apiKey: SMS_KEY, baseUrl: fast2sms.baseUrl });
+    fast2sms.failNext(1, 500, 500);
+    const dispatcher = new Dispatcher({ ctx, channels: { sms }, instanceId: 'sms', concurrency: 1, backoffMs: 0 });
+    await dispatcher.runOnce();
+    expect(await states()).toEqual({ pending: 1, sent: 1 });
+    fast2sms.failNext(1, 400, 416, 'Invalid Numbers');
+    await dispatcher.runOnce();
+    expect(await states()).toEqual({ failed: 1, sent: 1 });
+    const failed = await database.db.selectFrom('notifications').select(['last_error', 'attempts']).where('state', '=', 'failed').executeTakeFirstOrThrow();
+    expect(failed).toEqual({ last_error: 'fast2sms: 416', attempts: 2 });
+    expect(fast2sms.requests[0]).toMatchObject({ route: 'q', language: 'english' });
+    expect(String(fast2sms.requests[0]!.numbers)).toMatch(/^98\d{8}$/);
+  });
+
+  it('falls back to the next channel when one refuses for good', async () => {
+    await enqueue(1, 1, { email: true });
+    await database.db.updateTable('patients').set({ telegram_chat_id: '999', preferred_channel: 'telegram' }).execute();
+    const refusing: Channel = { name: 'telegram', send: async () => { throw new ChannelError('telegram', false, 'telegram: 403 blocked'); } };
+    const email = resendChannel({ apiKey: 're_test_key_000', from: 'desk@sunrise.example', baseUrl: resend.baseUrl });
+    const dispatcher = new Dispatcher({ ctx, channels: { telegram: refusing, email }, instanceId: 'fallback' });
+    await dispatcher.runOnce();
+    const row = await database.db.selectFrom('notifications').select(['state', 'channel']).executeTakeFirstOrThrow();
+    expect(row).toEqual({ state: 'sent', channel: 'email' });
+  });
+});
