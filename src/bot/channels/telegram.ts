@@ -1,0 +1,92 @@
+import { Bot, InputFile, webhookCallback, type Api, type Context } from 'grammy';
+import type { InlineKeyboardButton } from 'grammy/types';
+import { ConversationEngine } from '../engine/engine.js';
+import type { EngineDeps, Incoming, Reply } from '../engine/types.js';
+
+// Telegram through grammY: inline keyboards for choices (callback queries always answered), a
+// contact button to identify, sendPhoto for the UPI QR. Long polling by default; a webhook
+// handler for `roshni serve`. Telegram's errors (GrammyError/HttpError) stay Telegram's: logged, not shown.
+
+export interface TelegramConfig {
+  token: string;
+  /** A different Bot API server (tests use a fake one on 127.0.0.1). */
+  apiRoot?: string;
+}
+
+export async function sendReplies(api: Api, chatId: number, replies: Reply[]): Promise<void> {
+  for (const reply of replies) {
+    switch (reply.kind) {
+      case 'text':
+        await api.sendMessage(chatId, reply.text);
+        break;
+      case 'choices': {
+        const rows: InlineKeyboardButton[][] = reply.options.map((o) => [{ text: o.label.slice(0, 64), callback_data: o.value }]);
+        await api.sendMessage(chatId, reply.text, { reply_markup: { inline_keyboard: rows } });
+        break;
+      }
+      case 'contact_request':
+        await api.sendMessage(chatId, reply.text, {
+          reply_markup: { keyboard: [[{ text: reply.button, request_contact: true }]], one_time_keyboard: true, resize_keyboard: true },
+        });
+        break;
+      case 'image':
+        await api.sendPhoto(chatId, new InputFile(reply.png, 'upi-qr.png'), { caption: reply.caption });
+        break;
+      case 'link':
+        // Telegram buttons take http(s) links only; a upi:// link goes in the text.
+        if (/^https?:\/\//.test(reply.url)) {
+          await api.sendMessage(chatId, reply.text, { reply_markup: { inline_keyboard: [[{ text: reply.label, url: reply.url }]] } });
+        } else {
+          await api.sendMessage(chatId, `${reply.text}\n${reply.url}`);
+        }
+        break;
+    }
+  }
+}
+
+function incomingOf(ctx: Context): Incoming | undefined {
+  const message = ctx.message;
+  if (message?.contact) {
+    // Only the sender's own contact identifies them.
+    if (message.contact.user_id !== undefined && message.contact.user_id !== ctx.from?.id) return { kind: 'text', text: '' };
+    return { kind: 'contact', phone: message.contact.phone_number };
+  }
+  if (typeof message?.text === 'string') return { kind: 'text', text: message.text };
+  return undefined;
+}
+
+export function createTelegramBot(engine: ConversationEngine, config: TelegramConfig, log?: EngineDeps['log']): Bot {
+  const bot = new Bot(config.token, config.apiRoot ? { client: { apiRoot: config.apiRoot } } : {});
+  bot.on('callback_query:data', async (ctx) => {
+    await ctx.answerCallbackQuery();
+    const chatId = ctx.chat?.id ?? ctx.from.id;
+    const replies = await engine.handle({ channel: 'telegram', chatId: String(chatId), input: { kind: 'choice', value: ctx.callbackQuery.data } });
+    await sendReplies(ctx.api, chatId, replies);
+  });
+  bot.on('message', async (ctx) => {
+    if (ctx.chat.type !== 'private') return;
+    const input = incomingOf(ctx);
+    if (!input) return;
+    const replies = await engine.handle({ channel: 'telegram', chatId: String(ctx.chat.id), input });
+    await sendReplies(ctx.api, ctx.chat.id, replies);
+  });
+  bot.catch((error) => log?.('telegram.error', { error: error.error instanceof Error ? error.error.name : 'unknown' }));
+  return bot;
+}
+
+export interface RunningBot {
+  stop(): Promise<void>;
+}
+
+/** Starts the Telegram bot with long polling (for `roshni bot telegram` and `roshni start`). */
+export async function startTelegramBot(config: TelegramConfig, deps: EngineDeps): Promise<RunningBot & { bot: Bot }> {
+  const bot = createTelegramBot(new ConversationEngine(deps), config, deps.log);
+  await bot.init();
+  void bot.start({ drop_pending_updates: false, allowed_updates: ['message', 'callback_query'] });
+  return { bot, stop: () => bot.stop() };
+}
+
+/** The webhook mode: an http handler for `roshni serve` (checks Telegram's secret token header). */
+export function telegramWebhookHandler(bot: Bot, secretToken?: string) {
+  return webhookCallback(bot, 'http', secretToken ? { secretToken } : {});
+}

@@ -1,0 +1,144 @@
+import { systemActor, type Actor } from '../../domain/actor.js';
+import { isDomainError } from '../../domain/errors.js';
+import { bookSteps } from '../flows/book.js';
+import { identifySteps, startIdentify } from '../flows/identify.js';
+import { askLanguage, menuSteps, setMessaging, showMenu } from '../flows/menu.js';
+import { myAppointmentSteps } from '../flows/my-appointments.js';
+import { patientChoiceSteps } from '../flows/patient-choice.js';
+import { paySteps } from '../flows/pay.js';
+import { endTalk, passToStaff } from '../flows/talk-to-clinic.js';
+import { waitlistSteps } from '../flows/waitlist.js';
+import { translate } from './i18n.js';
+import { say, unknownInput } from './kit.js';
+import { ChatRateLimiter } from './rate-limit.js';
+import { loadConversation, saveConversation } from './state-store.js';
+import type { Conversation, EngineDeps, Incoming, Reply, StepHandler, Turn, Update } from './types.js';
+
+// The conversation engine: one update in, replies out. Channel-agnostic, deterministic given the
+// stored state, the input and the domain's answers; every rule lives in the domain core.
+
+const steps: Record<string, StepHandler> = {
+  ...identifySteps,
+  ...menuSteps,
+  ...patientChoiceSteps,
+  ...bookSteps,
+  ...myAppointmentSteps,
+  ...paySteps,
+  ...waitlistSteps,
+};
+
+const MENU_WORDS = new Set(['menu', 'hi', 'hello', 'help', '/start', '/menu', '/help', 'मेनू', 'नमस्ते', 'मदद']);
+const MAX_TEXT = 1000;
+
+function actorOf(conversation: Conversation): Actor {
+  if (conversation.guardianId) return { kind: 'guardian', guardianId: conversation.guardianId };
+  if (conversation.patientId) return { kind: 'patient', patientId: conversation.patientId };
+  return systemActor;
+}
+
+/** Typed "2" means the second option offered; a pressed option must be one currently offered. */
+function normalise(input: Incoming, conversation: Conversation): Incoming | 'stale' {
+  const { options } = conversation.state;
+  if (input.kind === 'text') {
+    const text = input.text.trim().slice(0, MAX_TEXT);
+    const index = /^\d{1,2}$/.test(text) ? Number(text) - 1 : -1;
+    if (options[index]) return { kind: 'choice', value: options[index].value };
+    const byLabel = options.find((o) => o.label.toLowerCase() === text.toLowerCase());
+    return byLabel ? { kind: 'choice', value: byLabel.value } : { kind: 'text', text };
+  }
+  if (input.kind === 'choice') return options.some((o) => o.value === input.value) ? input : 'stale';
+  return input;
+}
+
+export class ConversationEngine {
+  private readonly limiter: ChatRateLimiter;
+
+  constructor(private readonly deps: EngineDeps) {
+    const limit = deps.rateLimit ?? { messages: 20, perMs: 60_000 };
+    this.limiter = new ChatRateLimiter(limit.messages, limit.perMs, () => deps.clock.now().getTime());
+  }
+
+  /** Handles one update: loads and locks the chat's state, runs its step, saves, and returns the replies. */
+  async handle(update: Update): Promise<Reply[]> {
+    const flood = this.limiter.check(`${update.channel}:${update.chatId}`);
+    if (flood === 'drop') return [];
+    if (flood === 'warn') return [{ kind: 'text', text: `${translate('en', 'slowDown')}\n${translate('hi', 'slowDown')}` }];
+    let language: 'en' | 'hi' = 'en';
+    try {
+      return await this.deps.db.transaction().execute(async (db) => {
+        const { conversation, outdated } = await loadConversation(db, update.channel, update.chatId);
+        language = conversation.language;
+        const turn: Turn = {
+          conversation,
+          input: update.input,
+          ctx: { db, clock: this.deps.clock, timezone: this.deps.timezone, actor: actorOf(conversation), ...(this.deps.paymentGateway ? { paymentGateway: this.deps.paymentGateway } : {}) },
+          deps: this.deps,
+          ...(update.senderPhone ? { senderPhone: update.senderPhone } : {}),
+          replies: [],
+        };
+        if (outdated) say(turn, 'restarted');
+        await this.run(turn);
+        await saveConversation(db, conversation, this.deps.clock.now());
+        return turn.replies;
+      });
+    } catch (error) {
+      // No personal data in the log: the chat's channel, the error's kind and name only.
+      this.deps.log?.('bot.error', {
+        channel: update.channel,
+        kind: isDomainError(error) ? error.kind : 'unexpected',
+        error: error instanceof Error ? error.name : typeof error,
+      });
+      await this.tellClinic(update).catch(() => undefined);
+      return [{ kind: 'text', text: translate(language, 'somethingWrong') }];
+    }
+  }
+
+  private async run(turn: Turn): Promise<void> {
+    const c = turn.conversation;
+    const identified = Boolean(c.patientId || c.guardianId);
+    const word = turn.input.kind === 'text' ? turn.input.text.trim().toLowerCase() : undefined;
+    if (!identified) {
+      if (c.state.step === 'start' || !steps[c.state.step] || (word && MENU_WORDS.has(word))) {
+        const settings = await turn.ctx.db.selectFrom('clinic_settings').select('name').executeTakeFirst();
+        return startIdentify(turn, settings?.name ?? 'the clinic');
+      }
+    } else if (word && MENU_WORDS.has(word)) {
+      endTalk(turn);
+      return showMenu(turn);
+    } else if (word === 'stop' || word === 'start' || word === '/stop') {
+      return setMessaging(turn, word === 'start');
+    } else if (word === 'language' || word === 'भाषा') {
+      return askLanguage(turn);
+    } else if (c.handedToStaffAt) {
+      if (turn.input.kind === 'text') return passToStaff(turn, turn.input.text);
+    }
+    const input = normalise(turn.input, c);
+    if (input === 'stale') {
+      say(turn, 'staleButton');
+      return c.state.options.length ? unknownInput(turn) : showMenu(turn);
+    }
+    turn.input = input;
+    const step = steps[c.state.step];
+    if (!step) return showMenu(turn);
+    await step(turn);
+  }
+
+  /** Admins hear that a chat hit an unexpected error (ids only), through the outbox. */
+  private async tellClinic(update: Update): Promise<void> {
+    const now = this.deps.clock.now();
+    const admins = await this.deps.db.selectFrom('staff_users').select('id').where('role', '=', 'admin').where('active', '=', true).execute();
+    for (const admin of admins) {
+      await this.deps.db
+        .insertInto('notifications')
+        .values({
+          idempotency_key: `bot-error:${update.channel}:${update.chatId}:${now.toISOString()}:${admin.id}`,
+          kind: 'admin_alert',
+          staff_user_id: admin.id,
+          payload: JSON.stringify({ about: 'bot_error', channel: update.channel }),
+          due_at: now,
+        })
+        .onConflict((oc) => oc.column('idempotency_key').doNothing())
+        .execute();
+    }
+  }
+}

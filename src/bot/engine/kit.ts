@@ -1,0 +1,47 @@
+import { translate, type MessageKey } from './i18n.js';
+import type { Option, Turn } from './types.js';
+
+// Small helpers every flow uses to speak, ask and move on.
+
+export const t = (turn: Turn, key: MessageKey, values?: Record<string, string | number>) =>
+  translate(turn.conversation.language, key, values);
+
+export function say(turn: Turn, key: MessageKey, values?: Record<string, string | number>): void {
+  turn.replies.push({ kind: 'text', text: t(turn, key, values) });
+}
+
+export function sayText(turn: Turn, text: string): void {
+  turn.replies.push({ kind: 'text', text });
+}
+
+/** Offers options and waits at `step` for one of them. */
+export function ask(turn: Turn, step: string, text: string, options: Option[], data?: Record<string, unknown>): void {
+  turn.replies.push({ kind: 'choices', text, options });
+  turn.conversation.state = { step, data: data ?? turn.conversation.state.data, options };
+}
+
+/** Waits at `step` for typed text. */
+export function expectText(turn: Turn, step: string, text: string, data?: Record<string, unknown>): void {
+  turn.replies.push({ kind: 'text', text });
+  turn.conversation.state = { step, data: data ?? turn.conversation.state.data, options: [] };
+}
+
+export const data = <T = unknown>(turn: Turn, key: string) => turn.conversation.state.data[key] as T;
+
+/** The choice made, if the input was one of the offered options. */
+export function choice(turn: Turn): string | undefined {
+  return turn.input.kind === 'choice' ? turn.input.value : undefined;
+}
+
+export function typed(turn: Turn): string | undefined {
+  return turn.input.kind === 'text' ? turn.input.text.trim() : undefined;
+}
+
+/** Input the step cannot use: say so and offer the same options again. */
+export function unknownInput(turn: Turn): void {
+  const { step, data: stored, options } = turn.conversation.state;
+  if (options.length) ask(turn, step, t(turn, 'unknownInput'), options, stored);
+  else say(turn, 'help');
+}
+
+export const opt = (value: string, label: string): Option => ({ value, label });

@@ -1,0 +1,80 @@
+import type { DomainContext } from '../../domain/context.js';
+import type { PaymentGateway } from '../../domain/billing/payment-gateway.js';
+import type { Clock } from '../../infra/clock.js';
+import type { Kysely } from 'kysely';
+import type { DB } from '../../infra/db/schema.js';
+
+export type ChatChannel = 'telegram' | 'whatsapp' | 'terminal';
+export type Language = 'en' | 'hi';
+
+/** What a person sent: words, a press on an offered option, or a shared phone number. */
+export type Incoming =
+  | { kind: 'text'; text: string }
+  | { kind: 'choice'; value: string }
+  | { kind: 'contact'; phone: string };
+
+export interface Option {
+  value: string;
+  label: string;
+}
+
+/** What the bot answers. Channels render these: buttons on Telegram, numbered lists on WhatsApp and the terminal. */
+export type Reply =
+  | { kind: 'text'; text: string }
+  | { kind: 'choices'; text: string; options: Option[] }
+  | { kind: 'contact_request'; text: string; button: string }
+  | { kind: 'image'; png: Buffer; caption: string; /** What the image encodes (a terminal draws it as a QR). */ encodes: string }
+  | { kind: 'link'; text: string; url: string; label: string };
+
+export interface Update {
+  channel: ChatChannel;
+  chatId: string;
+  input: Incoming;
+  /** The sender's number when the channel knows it (WhatsApp, `roshni chat --as`). */
+  senderPhone?: string;
+}
+
+/** The stored conversation: who the chat is, its language, and where it stands. */
+export interface ConversationState {
+  step: string;
+  data: Record<string, unknown>;
+  /** The options last offered, so "2" typed on WhatsApp means the second one, and stale buttons are refused. */
+  options: Option[];
+}
+
+export interface Conversation {
+  id: number;
+  channel: ChatChannel;
+  chatId: string;
+  patientId: number | null;
+  guardianId: number | null;
+  language: Language;
+  handedToStaffAt: Date | null;
+  state: ConversationState;
+}
+
+export interface EngineDeps {
+  db: Kysely<DB>;
+  clock: Clock;
+  timezone: string;
+  paymentGateway?: PaymentGateway;
+  /** Razorpay payment links, when configured (the billing core's createPaymentLink); otherwise UPI QR. */
+  onlinePayments?: {
+    createPaymentLink(ctx: DomainContext, input: { appointmentId: number }): Promise<{ shortUrl: string; reference: string; amountPaise: number }>;
+  };
+  /** Logs without personal data: event names, ids and error kinds only. */
+  log?: (event: string, fields: Record<string, unknown>) => void;
+  rateLimit?: { messages: number; perMs: number };
+}
+
+export interface Turn {
+  conversation: Conversation;
+  input: Incoming;
+  /** The domain context acting as this chat's patient or guardian (the system before identification). */
+  ctx: DomainContext;
+  deps: EngineDeps;
+  senderPhone?: string;
+  replies: Reply[];
+}
+
+export type StepHandler = (turn: Turn) => Promise<void>;

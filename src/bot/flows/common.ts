@@ -1,0 +1,32 @@
+import { attempt, type DomainContext } from '../../domain/context.js';
+import type { ConsentChannel } from '../../domain/people/chat-identity.js';
+import type { ChatChannel, Turn } from '../engine/types.js';
+
+export const bookingVia = (channel: ChatChannel) => (channel === 'terminal' ? 'terminal_chat' : channel);
+export const consentChannel = (channel: ChatChannel): ConsentChannel => (channel === 'terminal' ? 'terminal_chat' : channel);
+
+export function identityOf(turn: Turn) {
+  const c = turn.conversation;
+  if (c.guardianId) return { kind: 'guardian' as const, guardianId: c.guardianId, name: '' };
+  if (c.patientId) return { kind: 'patient' as const, patientId: c.patientId, name: '' };
+  return null;
+}
+
+export const domain = (turn: Turn): DomainContext => turn.ctx;
+
+/** An id carried in an option value ("slot:42" → 42), or undefined when the value is not one. */
+export function idFrom(value: string | undefined, prefix: string): number | undefined {
+  if (!value?.startsWith(`${prefix}:`)) return undefined;
+  const id = Number(value.slice(prefix.length + 1));
+  return Number.isSafeInteger(id) && id > 0 ? id : undefined;
+}
+
+export const localName = (turn: Turn, name: string, nameHi: string | null) => (turn.conversation.language === 'hi' && nameHi ? nameHi : name);
+
+/** A domain call behind a savepoint: if it fails, the turn's transaction stays usable for the reply. */
+export async function guarded<T>(turn: Turn, work: () => Promise<T>): Promise<T> {
+  if (!turn.ctx.db.isTransaction) return work();
+  const result = await attempt(turn.ctx, work);
+  if (!result.ok) throw result.error;
+  return result.value;
+}

@@ -1,0 +1,113 @@
+import { requireClinicSettings } from '../../domain/clinic/settings.js';
+import { isDomainError } from '../../domain/errors.js';
+import { cancelAppointment } from '../../domain/scheduling/cancel-appointment.js';
+import { ownAppointment, ownAppointmentById, upcomingOwnAppointments, type OwnAppointment } from '../../domain/scheduling/my-appointments.js';
+import { friendlyTime } from '../engine/i18n.js';
+import { ask, choice, data, opt, say, t, typed, unknownInput } from '../engine/kit.js';
+import type { StepHandler, Turn } from '../engine/types.js';
+import { askTherapist } from './book.js';
+import { guarded, idFrom, localName } from './common.js';
+import { showMenu } from './menu.js';
+
+// My appointments: see them, and reschedule or cancel one (with the late-cancellation rule).
+// Whatever id or number is typed, only one's own (and one's children's) appointments are found.
+
+const when = (turn: Turn, a: OwnAppointment) => friendlyTime(a.startsAt, turn.ctx.timezone, turn.conversation.language);
+
+export async function startMyAppointments(turn: Turn): Promise<void> {
+  const upcoming = await upcomingOwnAppointments(turn.ctx);
+  if (!upcoming.length) {
+    say(turn, 'noAppointments');
+    return showMenu(turn);
+  }
+  const several = new Set(upcoming.map((a) => a.patientId)).size > 1;
+  ask(turn, 'mine.list', t(turn, 'yourAppointments'), [
+    ...upcoming.map((a) =>
+      opt(`appt:${a.id}`, t(turn, 'appointmentLine', {
+        number: a.appointmentNumber,
+        service: localName(turn, a.serviceName, a.serviceNameHi),
+        therapist: a.therapistName,
+        when: when(turn, a),
+        who: several ? ` (${a.patientName})` : '',
+      })),
+    ),
+    opt('menu', t(turn, 'backToMenu')),
+  ], {});
+}
+
+function showActions(turn: Turn, a: OwnAppointment): void {
+  ask(turn, 'mine.actions', t(turn, 'apptActions', {
+    number: a.appointmentNumber,
+    service: localName(turn, a.serviceName, a.serviceNameHi),
+    therapist: a.therapistName,
+    when: when(turn, a),
+  }), [opt('reschedule', t(turn, 'reschedule')), opt('cancel', t(turn, 'cancel')), opt('menu', t(turn, 'backToMenu'))], { appointmentId: a.id });
+}
+
+async function find(turn: Turn, ref: { id: number } | { text: string }): Promise<OwnAppointment | undefined> {
+  try {
+    return 'id' in ref ? await ownAppointmentById(turn.ctx, ref.id) : await ownAppointment(turn.ctx, ref.text);
+  } catch (error) {
+    if (isDomainError(error) && error.kind === 'not_found') {
+      say(turn, 'notFound', { ref: 'id' in ref ? String(ref.id) : ref.text.slice(0, 20) });
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+const list: StepHandler = async (turn) => {
+  if (choice(turn) === 'menu') return showMenu(turn);
+  const id = idFrom(choice(turn), 'appt');
+  const text = typed(turn);
+  if (!id && !(text && /^[A-Za-z]{0,4}-?\d{1,9}$/.test(text))) return unknownInput(turn);
+  const found = await find(turn, id ? { id } : { text: text! });
+  if (!found) return startMyAppointments(turn);
+  showActions(turn, found);
+};
+
+const actions: StepHandler = async (turn) => {
+  const picked = choice(turn);
+  if (picked === 'menu') return showMenu(turn);
+  if (picked !== 'reschedule' && picked !== 'cancel') return unknownInput(turn);
+  const a = await find(turn, { id: data<number>(turn, 'appointmentId') });
+  if (!a) return showMenu(turn);
+  if (picked === 'cancel') {
+    const { late_cancel_hours: hours } = await requireClinicSettings(turn.ctx);
+    const late = a.startsAt.getTime() - turn.ctx.clock.now().getTime() < hours * 3_600_000;
+    return ask(turn, 'mine.cancel', t(turn, late ? 'confirmCancelLate' : 'confirmCancel', { number: a.appointmentNumber, when: when(turn, a), hours }), [
+      opt('yes', t(turn, 'yesCancel')),
+      opt('no', t(turn, 'no')),
+    ], { appointmentId: a.id });
+  }
+  const service = await turn.ctx.db.selectFrom('appointments').select('service_id').where('id', '=', a.id).executeTakeFirstOrThrow();
+  turn.conversation.state.data = {
+    mode: 'reschedule',
+    appointmentId: a.id,
+    appointmentNumber: a.appointmentNumber,
+    patientId: a.patientId,
+    serviceId: service.service_id,
+  };
+  await askTherapist(turn);
+};
+
+const cancel: StepHandler = async (turn) => {
+  const picked = choice(turn);
+  if (picked === 'no') {
+    say(turn, 'keptAppointment');
+    return showMenu(turn);
+  }
+  if (picked !== 'yes') return unknownInput(turn);
+  try {
+    const done = await guarded(turn, () => cancelAppointment(turn.ctx, { appointmentId: data<number>(turn, 'appointmentId') }));
+    const { late_cancel_hours: hours } = await requireClinicSettings(turn.ctx);
+    say(turn, done.lateCancellation ? 'cancelledLate' : 'cancelled', { number: done.appointmentNumber, hours });
+  } catch (error) {
+    if (!isDomainError(error)) throw error;
+    if (error.kind === 'not_found') say(turn, 'notFound', { ref: String(data<number>(turn, 'appointmentId')) });
+    else turn.replies.push({ kind: 'text', text: error.message });
+  }
+  showMenu(turn);
+};
+
+export const myAppointmentSteps: Record<string, StepHandler> = { 'mine.list': list, 'mine.actions': actions, 'mine.cancel': cancel };

@@ -1,0 +1,76 @@
+import { systemActor } from '../../domain/actor.js';
+import { startUpiPayment } from '../../domain/billing/upi-payments.js';
+import { withActor } from '../../domain/context.js';
+import { isDomainError } from '../../domain/errors.js';
+import { ownAppointmentById, ownAppointmentsWithDues } from '../../domain/scheduling/my-appointments.js';
+import { pngQr } from '../../infra/qr.js';
+import { friendlyTime, money } from '../engine/i18n.js';
+import { ask, choice, data, opt, say, t, unknownInput } from '../engine/kit.js';
+import type { StepHandler, Turn } from '../engine/types.js';
+import { guarded, idFrom, localName } from './common.js';
+import { showMenu } from './menu.js';
+
+// Pay now (a Razorpay payment link when configured, otherwise the clinic's UPI QR and link) or at the clinic.
+
+export function offerPayment(turn: Turn, appointmentId: number, amountPaise: number): void {
+  ask(turn, 'pay.choose', t(turn, 'payNowOrLater', { amount: money(amountPaise) }), [
+    opt('now', t(turn, 'payNow')),
+    opt('clinic', t(turn, 'payAtClinic')),
+  ], { appointmentId });
+}
+
+const chooseWhen: StepHandler = async (turn) => {
+  const picked = choice(turn);
+  if (picked === 'clinic') {
+    say(turn, 'paidAtClinic');
+    return showMenu(turn);
+  }
+  if (picked !== 'now') return unknownInput(turn);
+  await requestPayment(turn, data<number>(turn, 'appointmentId'));
+};
+
+export async function requestPayment(turn: Turn, appointmentId: number): Promise<void> {
+  // One's own appointment only (anyone else's is "not found"); the payment request itself is made
+  // by the system on the patient's behalf, as the billing core lets only staff record payments.
+  const own = await ownAppointmentById(turn.ctx, appointmentId);
+  const onBehalf = withActor(turn.ctx, systemActor);
+  const online = turn.deps.onlinePayments;
+  try {
+    if (online) {
+      const link = await guarded(turn, () => online.createPaymentLink(onBehalf, { appointmentId: own.id }));
+      turn.replies.push({ kind: 'link', text: t(turn, 'paymentLinkText', { amount: money(link.amountPaise) }), url: link.shortUrl, label: t(turn, 'paymentLinkLabel') });
+    } else {
+      const request = await guarded(turn, () => startUpiPayment(onBehalf, { appointmentId: own.id }));
+      const amount = money(request.amountPaise);
+      turn.replies.push({ kind: 'image', png: await pngQr(request.link), caption: t(turn, 'upiCaption', { amount, reference: request.reference }), encodes: request.link });
+      turn.replies.push({ kind: 'link', text: t(turn, 'upiLinkText', { amount }), url: request.link, label: t(turn, 'upiLinkLabel') });
+    }
+  } catch (error) {
+    if (isDomainError(error) && error.kind === 'invalid') say(turn, 'nothingDue');
+    else {
+      turn.deps.log?.('bot.payment_declined', { conversationId: turn.conversation.id, error: error instanceof Error ? error.name : 'unknown' });
+      say(turn, 'paymentDeclined');
+    }
+  }
+  showMenu(turn);
+}
+
+export async function startPayDues(turn: Turn): Promise<void> {
+  const dues = await ownAppointmentsWithDues(turn.ctx);
+  if (!dues.length) {
+    say(turn, 'nothingDue');
+    return showMenu(turn);
+  }
+  const lang = turn.conversation.language;
+  ask(turn, 'pay.pick', t(turn, 'pickDue'), dues.map((a) =>
+    opt(`appt:${a.id}`, `${a.appointmentNumber} · ${localName(turn, a.serviceName, a.serviceNameHi)} · ${friendlyTime(a.startsAt, turn.ctx.timezone, lang)} · ${money(a.duePaise)}`),
+  ), {});
+}
+
+const pickDue: StepHandler = async (turn) => {
+  const id = idFrom(choice(turn), 'appt');
+  if (!id) return unknownInput(turn);
+  await requestPayment(turn, id);
+};
+
+export const paySteps: Record<string, StepHandler> = { 'pay.choose': chooseWhen, 'pay.pick': pickDue };
