@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import type { RunCommand } from '../cli/command-groups.js';
+import { ExitCode } from '../cli/exit-codes.js';
+import { writeLine, type CommandEnv } from '../cli/io.js';
+import { emit } from '../cli/output.js';
+import { withSession } from '../cli/session.js';
+import { createOrder, createPaymentLink } from '../domain/billing/online-payments.js';
+import type { DomainContext } from '../domain/context.js';
+import { parseInput } from '../domain/errors.js';
+import { formatRupees, positiveRupees } from '../domain/money.js';
+import { resolveAppointmentId } from '../domain/people/resolve.js';
+
+/** Runs `work` with the Razorpay gateway in the context; Razorpay's refusals become one line and exit 1. */
+async function withRazorpay(env: CommandEnv, work: (ctx: DomainContext) => Promise<void>): Promise<number> {
+  try {
+    await withSession(env, async ({ config, ctx }) => {
+      const { createRazorpayGateway } = await import('../infra/gateways/razorpay.js');
+      await work({ ...ctx, paymentGateway: createRazorpayGateway(config) });
+    });
+    return ExitCode.ok;
+  } catch (error) {
+    if (!(error instanceof Error) || error.name !== 'RazorpayRequestError') throw error;
+    writeLine(env.io.stderr, `roshni: ${error.message} Nothing was charged; try again in a moment.`);
+    return ExitCode.unexpected;
+  }
+}
+
+async function sendPaymentLink(env: CommandEnv, ref: string, flags: { amount?: string }) {
+  const amountPaise = flags.amount === undefined ? undefined : parseInput(positiveRupees, flags.amount);
+  return withRazorpay(env, async (ctx) => {
+    const link = await createPaymentLink(ctx, { appointmentId: await resolveAppointmentId(ctx, ref), ...(amountPaise ? { amountPaise } : {}) });
+    emit(env, link, () => [`Payment link for ${formatRupees(link.amountPaise)} (${link.reference}):`, link.shortUrl]);
+  });
+}
+
+async function openOrder(env: CommandEnv, ref: string) {
+  return withRazorpay(env, async (ctx) => {
+    const order = await createOrder(ctx, { appointmentId: await resolveAppointmentId(ctx, ref) });
+    emit(env, order, () => `Razorpay order ${order.orderId} for ${formatRupees(order.amountPaise)} (${order.reference}).`);
+  });
+}
+
+/** `roshni pay link` and `roshni pay order`: the webhook (`roshni serve`) records the payment when it is made. */
+export function registerOnlinePayments(pay: Command, run: RunCommand): void {
+  pay
+    .command('link <appointment>')
+    .description('Create a Razorpay payment link (UPI, cards, netbanking) to send to the patient')
+    .option('--amount <rupees>', 'part of what is due, in rupees; all of it when left out')
+    .action(run((env, ref: string, flags: { amount?: string }) => sendPaymentLink(env, ref, flags)));
+  pay
+    .command('order <appointment>')
+    .description('Create a Razorpay order for Checkout, for what is due')
+    .action(run((env, ref: string) => openOrder(env, ref)));
+}

@@ -1,0 +1,184 @@
+import { z } from 'zod';
+import { recordAudit } from '../audit/record-audit.js';
+import { staffUserIdOf } from '../actor.js';
+import { inTransaction, type DomainContext } from '../context.js';
+import { ConflictError, InvalidInputError, NotFoundError, parseInput } from '../errors.js';
+import { formatRupees } from '../money.js';
+import { authorize } from '../policy.js';
+import { lockAppointment } from '../scheduling/appointment-lifecycle.js';
+import { formatFriendly } from '../time.js';
+import type { PaymentGateway } from './payment-gateway.js';
+import { appointmentBalance } from './payment-status.js';
+
+// Online payments start here and end in the Razorpay webhook (razorpay-webhook.ts), which completes
+// the pending payment made here. Our payment reference is the order's receipt and the link's
+// reference_id, so every Razorpay event can be traced back to it.
+
+const collectionInput = z
+  .object({
+    /** Collect what an appointment owes: a new pending payment, for `amountPaise` or all that is due. */
+    appointmentId: z.number().int().positive().optional(),
+    amountPaise: z.number().int().positive('must be more than zero').optional(),
+    /** Or collect an existing pending Razorpay payment (a package sold, for instance). */
+    paymentId: z.number().int().positive().optional(),
+  })
+  .refine((i) => (i.appointmentId === undefined) !== (i.paymentId === undefined), 'give either an appointment or a pending payment')
+  .refine((i) => i.paymentId === undefined || i.amountPaise === undefined, {
+    message: 'is the pending payment’s own amount; leave it out',
+    path: ['amountPaise'],
+  });
+
+export type OnlineCollectionInput = z.input<typeof collectionInput>;
+
+interface PendingCollection {
+  paymentId: number;
+  reference: string;
+  amountPaise: number;
+  patientId: number;
+  /** True when this call made the pending payment (so a refusal from Razorpay cancels it). */
+  createdHere: boolean;
+}
+
+async function pendingPaymentForAppointment(tx: DomainContext, appointmentId: number, amountPaise?: number): Promise<PendingCollection> {
+  const appointment = await lockAppointment(tx, appointmentId);
+  const number = appointment.appointment_number;
+  if (appointment.status === 'cancelled') throw new InvalidInputError(`Appointment ${number} is cancelled; it takes no payment.`);
+  if (appointment.payment_status === 'waived') throw new InvalidInputError(`Appointment ${number} was waived; it takes no payment.`);
+  const { duePaise } = await appointmentBalance(tx, appointment.id);
+  if (duePaise === 0) throw new InvalidInputError(`Appointment ${number} has nothing due.`);
+  const amount = amountPaise ?? duePaise;
+  if (amount > duePaise) {
+    throw new InvalidInputError(`Appointment ${number} has ${formatRupees(duePaise)} due; ${formatRupees(amount)} is more than that.`);
+  }
+  const payment = await tx.db
+    .insertInto('payments')
+    .values({
+      patient_id: appointment.patient_id,
+      appointment_id: appointment.id,
+      amount_paise: amount,
+      method: 'razorpay',
+      state: 'pending',
+      processed_by_staff_id: staffUserIdOf(tx.actor),
+    })
+    .returning(['id', 'reference'])
+    .executeTakeFirstOrThrow();
+  return { paymentId: payment.id, reference: payment.reference, amountPaise: amount, patientId: appointment.patient_id, createdHere: true };
+}
+
+async function existingPendingPayment(tx: DomainContext, paymentId: number): Promise<PendingCollection> {
+  const payment = await tx.db
+    .selectFrom('payments')
+    .select(['id', 'reference', 'amount_paise', 'patient_id', 'method', 'state', 'razorpay_order_id', 'razorpay_payment_link_id'])
+    .where('id', '=', paymentId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!payment) throw new NotFoundError(`No payment with id ${paymentId}.`);
+  if (payment.method !== 'razorpay' || payment.state !== 'pending') {
+    throw new ConflictError(`Payment ${payment.reference} is a ${payment.state} ${payment.method} payment; only a pending Razorpay payment can be collected online.`);
+  }
+  if (payment.razorpay_order_id || payment.razorpay_payment_link_id) {
+    throw new ConflictError(`Payment ${payment.reference} already has a Razorpay order or link.`);
+  }
+  return { paymentId: payment.id, reference: payment.reference, amountPaise: payment.amount_paise, patientId: payment.patient_id, createdHere: false };
+}
+
+/** What the patient sees on the link: the session or package, never a diagnosis. */
+async function describeCollection(ctx: DomainContext, paymentId: number) {
+  const facts = await ctx.db
+    .selectFrom('payments as pay')
+    .innerJoin('patients as p', 'p.id', 'pay.patient_id')
+    .leftJoin('appointments as a', 'a.id', 'pay.appointment_id')
+    .leftJoin('services as s', 's.id', 'a.service_id')
+    .leftJoin('patient_packages as pp', 'pp.id', 'pay.package_id')
+    .leftJoin('package_plans as plan', 'plan.id', 'pp.plan_id')
+    .select(['p.full_name', 'p.phone', 'p.email', 'a.appointment_number', 'a.starts_at', 's.name as service_name', 'plan.name as plan_name'])
+    .where('pay.id', '=', paymentId)
+    .executeTakeFirstOrThrow();
+  const item = facts.service_name && facts.starts_at
+    ? `${facts.service_name}, ${formatFriendly(facts.starts_at, ctx.timezone)} (${facts.appointment_number})`
+    : `Package: ${facts.plan_name ?? 'sessions'}`;
+  const customer = {
+    name: facts.full_name,
+    ...(facts.phone ? { contact: facts.phone } : {}),
+    ...(facts.email ? { email: facts.email } : {}),
+  };
+  return { item, customer };
+}
+
+function requireGateway(ctx: DomainContext): PaymentGateway {
+  if (!ctx.paymentGateway) throw new InvalidInputError('Razorpay is not configured: set RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET.');
+  return ctx.paymentGateway;
+}
+
+/**
+ * The pending payment is committed before Razorpay is asked, so no transaction waits on the network;
+ * Razorpay's answer is stored afterwards (see askRazorpay).
+ */
+async function preparePendingPayment(ctx: DomainContext, raw: OnlineCollectionInput, via: 'order' | 'link') {
+  authorize(ctx.actor, 'payment.record');
+  const input = parseInput(collectionInput, raw);
+  const gateway = requireGateway(ctx);
+  return inTransaction(ctx, async (tx) => {
+    const pending = input.paymentId
+      ? await existingPendingPayment(tx, input.paymentId)
+      : await pendingPaymentForAppointment(tx, input.appointmentId!, input.amountPaise);
+    await recordAudit(tx, {
+      action: 'payment.request',
+      entity: 'payment',
+      entityId: pending.paymentId,
+      patientId: pending.patientId,
+      after: { method: 'razorpay', via, amountPaise: pending.amountPaise, reference: pending.reference },
+    });
+    return { gateway, pending, description: await describeCollection(tx, pending.paymentId) };
+  });
+}
+
+/** Razorpay's answer, or its refusal: then a payment made for this request is cancelled, and the error goes on. */
+async function askRazorpay<T>(ctx: DomainContext, pending: PendingCollection, via: 'order' | 'link', ask: () => Promise<T>): Promise<T> {
+  try {
+    return await ask();
+  } catch (error) {
+    if (pending.createdHere) {
+      const reason = `Razorpay did not create the ${via}: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300);
+      await ctx.db.updateTable('payments').set({ state: 'cancelled', failure_reason: reason }).where('id', '=', pending.paymentId).execute();
+    }
+    throw error;
+  }
+}
+
+export interface OnlineCollection {
+  paymentId: number;
+  reference: string;
+  amountPaise: number;
+}
+
+/** A Razorpay payment link (UPI, cards, netbanking) the clinic sends to the patient in a message. */
+export async function createPaymentLink(
+  ctx: DomainContext,
+  raw: OnlineCollectionInput,
+): Promise<OnlineCollection & { paymentLinkId: string; shortUrl: string }> {
+  const { gateway, pending, description } = await preparePendingPayment(ctx, raw, 'link');
+  const link = await askRazorpay(ctx, pending, 'link', () =>
+    gateway.createPaymentLink({
+      amountPaise: pending.amountPaise,
+      referenceId: pending.reference,
+      description: description.item,
+      customer: description.customer,
+      notes: { reference: pending.reference },
+    }),
+  );
+  await ctx.db.updateTable('payments').set({ razorpay_payment_link_id: link.paymentLinkId }).where('id', '=', pending.paymentId).execute();
+  const { paymentId, reference, amountPaise } = pending;
+  return { paymentId, reference, amountPaise, paymentLinkId: link.paymentLinkId, shortUrl: link.shortUrl };
+}
+
+/** A Razorpay order for Checkout (the key secret stays on the server; the browser gets the order id). */
+export async function createOrder(ctx: DomainContext, raw: OnlineCollectionInput): Promise<OnlineCollection & { orderId: string }> {
+  const { gateway, pending } = await preparePendingPayment(ctx, raw, 'order');
+  const order = await askRazorpay(ctx, pending, 'order', () =>
+    gateway.createOrder({ amountPaise: pending.amountPaise, receipt: pending.reference, notes: { reference: pending.reference } }),
+  );
+  await ctx.db.updateTable('payments').set({ razorpay_order_id: order.orderId }).where('id', '=', pending.paymentId).execute();
+  const { paymentId, reference, amountPaise } = pending;
+  return { paymentId, reference, amountPaise, orderId: order.orderId };
+}

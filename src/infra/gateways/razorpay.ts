@@ -1,0 +1,122 @@
+import Razorpay from 'razorpay';
+import type { GatewayRefund, PaymentGateway } from '../../domain/billing/payment-gateway.js';
+import { ConfigError, type Config } from '../config.js';
+
+// The official SDK, behind the domain's PaymentGateway. Load this module with a dynamic import:
+// it pulls in the SDK and axios, which most commands never need.
+
+/** A refusal or an unreachable Razorpay, said in one line (the SDK throws plain objects). */
+export class RazorpayRequestError extends Error {
+  constructor(
+    message: string,
+    readonly statusCode: number,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = 'RazorpayRequestError';
+  }
+}
+
+interface SdkError {
+  statusCode?: number;
+  error?: { code?: string; description?: string };
+}
+
+interface AxiosLike {
+  defaults: { baseURL?: string; timeout?: number; headers: { common: Record<string, string> } };
+  interceptors: { response: { use(onOk: undefined, onError: (error: unknown) => unknown): void } };
+}
+
+const REQUEST_TIMEOUT_MS = 15_000;
+
+/**
+ * razorpay-node 2.9 hard-codes https://api.razorpay.com (its constructor ignores any hostUrl option)
+ * and keeps its axios instance at `api.rq`, so that is where the base URL is changed.
+ * Its error normaliser also reads `err.response.status` unguarded, which turns a refused connection
+ * into a TypeError; the interceptor gives such errors a response-shaped description first.
+ */
+function sdkClient(keyId: string, keySecret: string, baseUrl: string | undefined, extraHeaders: Record<string, string> = {}) {
+  const client = new Razorpay({ key_id: keyId, key_secret: keySecret });
+  const rq = (client.api as unknown as { rq: AxiosLike }).rq;
+  if (baseUrl) rq.defaults.baseURL = baseUrl;
+  rq.defaults.timeout = REQUEST_TIMEOUT_MS;
+  Object.assign(rq.defaults.headers.common, extraHeaders);
+  rq.interceptors.response.use(undefined, (error) => {
+    const e = error as { response?: unknown; code?: string; message?: string };
+    if (!e.response) {
+      const host = new URL(baseUrl ?? 'https://api.razorpay.com').host;
+      e.response = { status: 0, data: { error: { code: e.code ?? 'NETWORK_ERROR', description: `no answer from ${host} (${e.code ?? e.message})` } } };
+    }
+    throw error;
+  });
+  return client;
+}
+
+function describeFailure(action: string, error: unknown): RazorpayRequestError {
+  const sdk = error as SdkError;
+  if (sdk && typeof sdk === 'object' && 'statusCode' in sdk) {
+    const code = sdk.error?.code ?? 'ERROR';
+    const why = sdk.error?.description ?? 'no reason given';
+    const message = sdk.statusCode === 0 ? `Cannot reach Razorpay to ${action}: ${why}.` : `Razorpay refused to ${action}: ${why} (HTTP ${sdk.statusCode} ${code}).`;
+    return new RazorpayRequestError(message, sdk.statusCode ?? 0, code);
+  }
+  return new RazorpayRequestError(`Razorpay could not ${action}: ${error instanceof Error ? error.message : String(error)}.`, 0, 'ERROR');
+}
+
+async function calling<T>(action: string, request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    throw describeFailure(action, error);
+  }
+}
+
+export function razorpayGateway(options: { keyId: string; keySecret: string; baseUrl?: string }): PaymentGateway {
+  const { keyId, keySecret, baseUrl } = options;
+  const client = sdkClient(keyId, keySecret, baseUrl);
+  return {
+    async createOrder({ amountPaise, receipt, notes }) {
+      const order = await calling('create the order', () => client.orders.create({ amount: amountPaise, currency: 'INR', receipt, notes }));
+      return { orderId: order.id, amountPaise: Number(order.amount), receipt: order.receipt ?? receipt };
+    },
+
+    // A standard link: UPI (intent and QR) sits beside cards and netbanking. A UPI-only link
+    // (`upi_link: true`) works only in live mode and only on Android, so it is not used.
+    async createPaymentLink({ amountPaise, referenceId, description, customer, expiresAt, notes }) {
+      const link = await calling('create the payment link', () =>
+        client.paymentLink.create({
+          amount: amountPaise,
+          currency: 'INR',
+          reference_id: referenceId,
+          description,
+          customer,
+          // The clinic sends the link itself (bot, SMS); Razorpay does not message the patient.
+          notify: { sms: false, email: false },
+          reminder_enable: false,
+          ...(expiresAt ? { expire_by: Math.floor(expiresAt.getTime() / 1000) } : {}),
+          notes,
+        }),
+      );
+      return { paymentLinkId: link.id, shortUrl: link.short_url, amountPaise: Number(link.amount), referenceId: link.reference_id ?? referenceId };
+    },
+
+    // payments.refund() sends no headers of its own and the constructor passes on only
+    // X-Razorpay-Account, so each refund gets a client of its own that carries X-Refund-Idempotency.
+    // The key is also the refund's receipt, which lets the refund.processed webhook find our refund.
+    async refund({ paymentId, amountPaise, idempotencyKey, notes }) {
+      const refundClient = sdkClient(keyId, keySecret, baseUrl, { 'X-Refund-Idempotency': idempotencyKey });
+      const refund = await calling('refund the payment', () =>
+        refundClient.payments.refund(paymentId, { amount: amountPaise, speed: 'normal', receipt: idempotencyKey, notes }),
+      );
+      return { refundId: refund.id, status: refund.status as GatewayRefund['status'] };
+    },
+  };
+}
+
+/** The gateway from configuration (RAZORPAY_BASE_URL points the SDK at a fake in tests). */
+export function createRazorpayGateway(config: Config): PaymentGateway {
+  const { RAZORPAY_KEY_ID: keyId, RAZORPAY_KEY_SECRET: keySecret, RAZORPAY_BASE_URL: baseUrl } = config.env;
+  if (!keyId) throw new ConfigError('RAZORPAY_KEY_ID', 'is missing: online payments need RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET');
+  if (!keySecret) throw new ConfigError('RAZORPAY_KEY_SECRET', 'is missing: online payments need RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET');
+  return razorpayGateway({ keyId, keySecret, ...(baseUrl ? { baseUrl } : {}) });
+}
