@@ -1,0 +1,25 @@
+import { systemActor } from '../domain/actor.js';
+import { withActor, type DomainContext } from '../domain/context.js';
+import { healthRoute } from './health-route.js';
+import { razorpayWebhookRoute } from './razorpay-webhook-route.js';
+import { startHttpServer, type RunningServer } from './server.js';
+
+export interface ClinicServerOptions {
+  ctx: DomainContext;
+  host: string;
+  port: number;
+  /** RAZORPAY_WEBHOOK_SECRET (and, while rotating it, the previous one). */
+  razorpayWebhookSecrets: readonly string[];
+  log?: (line: string) => void;
+}
+
+/** The clinic's HTTP endpoints (`roshni serve`). Webhooks act as the system, not as ROSHNI_USER. */
+export function startClinicServer(options: ClinicServerOptions): Promise<RunningServer> {
+  const ctx = withActor(options.ctx, systemActor);
+  return startHttpServer({
+    host: options.host,
+    port: options.port,
+    routes: [healthRoute(), razorpayWebhookRoute(ctx, options.razorpayWebhookSecrets)],
+    ...(options.log ? { log: options.log } : {}),
+  });
+}
