@@ -1,0 +1,75 @@
+import { join } from 'node:path';
+import type { Config } from '../../infra/config.js';
+import { terminalQr } from '../../infra/qr.js';
+import { ConversationEngine } from '../engine/engine.js';
+import type { EngineDeps, Reply } from '../engine/types.js';
+import { replyAsText } from './text-render.js';
+
+// WhatsApp through whatsapp-web.js: numbered text menus (the engine maps "2" to the second option),
+// the sender's number identifies them, MessageMedia carries the UPI QR. The client is injected, so
+// tests drive this adapter with an object that has whatsapp-web.js Client's events and methods.
+
+export interface WhatsAppMessageLike {
+  from: string;
+  body: string;
+  fromMe?: boolean;
+  isStatus?: boolean;
+}
+
+export interface WhatsAppClientLike {
+  on(event: 'message', listener: (message: WhatsAppMessageLike) => void): unknown;
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  sendMessage(chatId: string, content: unknown, options?: { caption?: string }): Promise<unknown>;
+  initialize(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+export type MediaFactory = (png: Buffer) => unknown;
+
+/** "919876543210@c.us" → "+919876543210"; groups and broadcasts are not patients. */
+export function senderPhoneOf(from: string): string | undefined {
+  const match = /^(\d{8,15})@c\.us$/.exec(from);
+  return match ? `+${match[1]}` : undefined;
+}
+
+export function attachWhatsApp(client: WhatsAppClientLike, engine: ConversationEngine, makeMedia: MediaFactory, log?: EngineDeps['log']) {
+  const pending = new Set<Promise<void>>();
+  const handle = async (message: WhatsAppMessageLike) => {
+    if (message.fromMe || message.isStatus) return;
+    const phone = senderPhoneOf(message.from);
+    if (!phone || typeof message.body !== 'string' || !message.body.trim()) return;
+    const replies = await engine.handle({ channel: 'whatsapp', chatId: message.from, input: { kind: 'text', text: message.body }, senderPhone: phone });
+    for (const reply of replies) await send(client, message.from, reply, makeMedia);
+  };
+  client.on('message', (message: WhatsAppMessageLike) => {
+    const job = handle(message).catch((error: unknown) => log?.('whatsapp.error', { error: error instanceof Error ? error.name : 'unknown' }));
+    pending.add(job);
+    void job.finally(() => pending.delete(job));
+  });
+  return { idle: () => Promise.all([...pending]).then(() => undefined) };
+}
+
+async function send(client: WhatsAppClientLike, chatId: string, reply: Reply, makeMedia: MediaFactory): Promise<void> {
+  if (reply.kind === 'image') {
+    await client.sendMessage(chatId, makeMedia(reply.png), { caption: reply.caption });
+    return;
+  }
+  await client.sendMessage(chatId, replyAsText(reply));
+}
+
+/** Starts the WhatsApp bot: LocalAuth session under ROSHNI_HOME, QR login in the terminal, Debian's Chromium. */
+export async function startWhatsAppBot(config: Config, deps: EngineDeps, print: (line: string) => void) {
+  const wweb = (await import('whatsapp-web.js')) as unknown as { default?: typeof import('whatsapp-web.js') } & typeof import('whatsapp-web.js');
+  const { Client, LocalAuth, MessageMedia } = wweb.default ?? wweb;
+  const client = new Client({
+    authStrategy: new LocalAuth({ clientId: 'roshni', dataPath: join(config.home, 'whatsapp') }),
+    puppeteer: { headless: true, executablePath: config.env.ROSHNI_CHROMIUM_PATH, args: ['--no-sandbox', '--disable-setuid-sandbox'] },
+  });
+  client.on('qr', async (qr: string) => print(`Scan this with WhatsApp on the clinic's phone (Linked devices):\n${await terminalQr(qr)}`));
+  client.on('ready', () => print('WhatsApp bot ready.'));
+  client.on('auth_failure', () => print('WhatsApp login failed; delete the session folder and scan again.'));
+  client.on('disconnected', (reason: string) => deps.log?.('whatsapp.disconnected', { reason }));
+  attachWhatsApp(client as unknown as WhatsAppClientLike, new ConversationEngine(deps), (png) => new MessageMedia('image/png', png.toString('base64'), 'upi-qr.png'), deps.log);
+  await client.initialize();
+  return { client, stop: () => client.destroy() };
+}

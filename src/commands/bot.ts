@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import type { RunCommand } from '../cli/command-groups.js';
+import type { CommandEnv } from '../cli/io.js';
+import { writeLine } from '../cli/io.js';
+import { withSession } from '../cli/session.js';
+import { ConfigError } from '../infra/config.js';
+
+function untilInterrupted(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+}
+
+const log = (env: CommandEnv) => (event: string, fields: Record<string, unknown>) => writeLine(env.io.stderr, JSON.stringify({ event, ...fields }));
+
+async function telegram(env: CommandEnv): Promise<number> {
+  return withSession(env, async ({ ctx, config }) => {
+    const token = config.env.TELEGRAM_BOT_TOKEN;
+    if (!token) throw new ConfigError('TELEGRAM_BOT_TOKEN', 'is missing (ask @BotFather for one)');
+    const { startTelegramBot } = await import('../bot/channels/telegram.js');
+    const running = await startTelegramBot(
+      { token, ...(config.env.TELEGRAM_API_ROOT ? { apiRoot: config.env.TELEGRAM_API_ROOT } : {}) },
+      { db: ctx.db, clock: ctx.clock, timezone: ctx.timezone, log: log(env) },
+    );
+    writeLine(env.io.stdout, 'Telegram bot running (long polling). Ctrl-C to stop.');
+    await untilInterrupted();
+    await running.stop();
+    return 0;
+  });
+}
+
+async function whatsapp(env: CommandEnv): Promise<number> {
+  return withSession(env, async ({ ctx, config }) => {
+    const { startWhatsAppBot } = await import('../bot/channels/whatsapp.js');
+    const running = await startWhatsAppBot(config, { db: ctx.db, clock: ctx.clock, timezone: ctx.timezone, log: log(env) }, (line) => writeLine(env.io.stdout, line));
+    await untilInterrupted();
+    await running.stop();
+    return 0;
+  });
+}
+
+export function register(program: Command, run: RunCommand): void {
+  const bot = program.command('bot').description('Run one patient bot channel in the foreground');
+  bot.command('telegram').description('The Telegram bot (TELEGRAM_BOT_TOKEN), long polling').action(run(telegram));
+  bot.command('whatsapp').description('The WhatsApp bot (whatsapp-web.js; scan the QR on first run)').action(run(whatsapp));
+}

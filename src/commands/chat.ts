@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+import type { RunCommand } from '../cli/command-groups.js';
+import type { CommandEnv } from '../cli/io.js';
+import { withSession } from '../cli/session.js';
+import { InvalidInputError } from '../domain/errors.js';
+import { normalizePhone } from '../domain/people/phone.js';
+
+async function chat(env: CommandEnv, flags: { as?: string }): Promise<number> {
+  const phone = flags.as ? normalizePhone(flags.as) : undefined;
+  if (flags.as && !phone) throw new InvalidInputError('--as: must be a phone number, e.g. 98765 43210.');
+  return withSession(env, async ({ ctx }) => {
+    const [{ ConversationEngine }, { runTerminalChat }] = await Promise.all([import('../bot/engine/engine.js'), import('../bot/channels/terminal.js')]);
+    const engine = new ConversationEngine({ db: ctx.db, clock: ctx.clock, timezone: ctx.timezone });
+    await runTerminalChat({ engine, input: env.io.stdin, output: env.io.stdout, chatId: `terminal:${phone ?? 'guest'}`, ...(phone ? { senderPhone: phone } : {}) });
+    return 0;
+  });
+}
+
+export function register(program: Command, run: RunCommand): void {
+  program
+    .command('chat')
+    .description('Try the patient bot in the terminal (no token needed); /quit to leave')
+    .option('--as <phone>', 'chat as the patient or guardian with this phone number')
+    .action(run(chat));
+}
