@@ -17,8 +17,8 @@ export interface WhatsAppMessageLike {
 }
 
 export interface WhatsAppClientLike {
-  on(event: 'message', listener: (message: WhatsAppMessageLike) => void): unknown;
-  on(event: string, listener: (...args: never[]) => void): unknown;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- whatsapp-web.js's own listener type
+  on(event: string, listener: (...args: any[]) => void): unknown;
   sendMessage(chatId: string, content: unknown, options?: { caption?: string }): Promise<unknown>;
   initialize(): Promise<void>;
   destroy(): Promise<void>;
