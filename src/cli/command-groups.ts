@@ -68,6 +68,11 @@ export const commandGroups: GroupEntry[] = [
   { commands: { holiday: 'Clinic holidays' }, load: () => import('../commands/holidays.js') },
   { commands: { slots: 'Generate, list, block and unblock appointment slots' }, load: () => import('../commands/slots.js') },
   { commands: { config: 'Show the configuration (secrets masked)' }, load: () => import('../commands/config.js') },
+  { commands: { start: 'Run everything: HTTP, message dispatcher, scheduled jobs' }, load: () => import('../commands/start.js') },
+  { commands: { notifications: 'The outbox: list messages, retry failed ones' }, load: () => import('../commands/notifications.js') },
+  { commands: { remind: 'Appointment reminders: run now, or a dry run' }, load: () => import('../commands/remind.js') },
+  { commands: { notify: 'Send a test message through a channel' }, load: () => import('../commands/notify.js') },
+  { commands: { jobs: 'Scheduled jobs: last run, duration, result' }, load: () => import('../commands/jobs.js') },
 ];
 
 export function findGroup(name: string | undefined): GroupEntry | undefined {

@@ -25,6 +25,9 @@ const RULES = {
   'package.manage': ['admin'],
   'package.sell': ['admin', 'receptionist'],
   'demo.load': ['admin'],
+  'notification.read': ['admin', 'receptionist'],
+  'notification.manage': ['admin', 'receptionist'],
+  'jobs.run': ['admin'],
 } as const satisfies Record<string, readonly StaffRoleName[]>;
 
 export type Action = keyof typeof RULES;

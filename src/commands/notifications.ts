@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import type { RunCommand } from '../cli/command-groups.js';
+import type { CommandEnv } from '../cli/io.js';
+import { positiveInt } from '../cli/options.js';
+import { emit, table } from '../cli/output.js';
+import { withSession } from '../cli/session.js';
+import { InvalidInputError } from '../domain/errors.js';
+import { listNotifications, retryNotifications } from '../domain/notifications/outbox-admin.js';
+import { formatFriendly } from '../domain/time.js';
+
+interface ListFlags {
+  failed?: boolean;
+  state?: 'pending' | 'sending' | 'sent' | 'failed' | 'skipped' | 'cancelled';
+  limit?: number;
+}
+
+async function list(env: CommandEnv, flags: ListFlags): Promise<number> {
+  return withSession(env, async ({ ctx }) => {
+    const state = flags.failed ? 'failed' : flags.state;
+    const rows = await listNotifications(ctx, { ...(state ? { state } : {}), ...(flags.limit ? { limit: flags.limit } : {}) });
+    emit(env, rows, () => {
+      if (!rows.length) return state ? `No ${state} notifications.` : 'The outbox is empty.';
+      return table(
+        ['Id', 'Kind', 'State', 'Channel', 'To', 'Appointment', 'Due', 'Tries', 'Last error'],
+        rows.map((r) => [
+          r.id,
+          r.kind,
+          r.state,
+          r.channel ?? '',
+          r.patient_id ? `patient ${r.patient_id}` : r.guardian_id ? `guardian ${r.guardian_id}` : `staff ${r.staff_user_id}`,
+          r.appointment_number ?? '',
+          formatFriendly(r.due_at, ctx.timezone),
+          r.attempts,
+          r.last_error ?? '',
+        ]),
+      );
+    });
+    return 0;
+  });
+}
+
+async function retry(env: CommandEnv, id: string | undefined, flags: { allFailed?: boolean }): Promise<number> {
+  if (!id && !flags.allFailed) throw new InvalidInputError('Name a notification id, or use --all-failed.');
+  return withSession(env, async ({ ctx }) => {
+    const ids = await retryNotifications(ctx, flags.allFailed ? { allFailed: true } : { id: positiveInt(id!) });
+    emit(env, { retried: ids }, () => (ids.length ? `Queued again: ${ids.join(', ')}. The dispatcher sends them on its next pass.` : 'No failed notifications.'));
+    return 0;
+  });
+}
+
+export function register(program: Command, run: RunCommand): void {
+  const group = program.command('notifications').description('The outbox: messages to patients, guardians and staff');
+  group
+    .command('list')
+    .description('Messages, newest due first (ids and states only: no addresses or texts)')
+    .option('--failed', 'only those that failed for good and need staff')
+    .option('--state <state>', 'pending, sending, sent, failed, skipped or cancelled')
+    .option('--limit <n>', 'how many (default 50)', positiveInt)
+    .action(run(list));
+  group
+    .command('retry')
+    .description('Queue a failed message again')
+    .argument('[id]', 'notification id')
+    .option('--all-failed', 'every failed message')
+    .action(run(retry));
+}

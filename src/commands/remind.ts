@@ -1,0 +1,37 @@
+import type { Command } from 'commander';
+import type { RunCommand } from '../cli/command-groups.js';
+import type { CommandEnv } from '../cli/io.js';
+import { emit } from '../cli/output.js';
+import { withSession } from '../cli/session.js';
+import { scheduleReminders } from '../domain/notifications/reminders.js';
+import { authorize } from '../domain/policy.js';
+import { findJob, fireJob } from '../jobs/scheduler.js';
+import { hostname } from 'node:os';
+
+/** The reminder job by hand: in its window like the scheduled one (never twice), or a dry run. */
+async function remindRun(env: CommandEnv, flags: { dryRun?: boolean }): Promise<number> {
+  return withSession(env, async ({ ctx }) => {
+    authorize(ctx.actor, 'jobs.run');
+    if (flags.dryRun) {
+      const counted = await scheduleReminders(ctx, { dryRun: true });
+      emit(env, { dryRun: true, ...counted }, () => `Would schedule ${counted.scheduled} reminder(s) for ${counted.appointments} upcoming appointment(s). Nothing was written.`);
+      return 0;
+    }
+    const outcome = await fireJob(ctx, findJob('reminders')!, `cli:${hostname()}:${process.pid}`);
+    emit(env, outcome, () => {
+      if (!outcome.ran) return outcome.reason === 'already_ran' ? 'The reminders already ran this minute.' : 'The reminders are running in another process right now.';
+      if (outcome.state === 'failed') return `The reminder run failed: ${outcome.error}`;
+      return `Scheduled ${String(outcome.result.scheduled)} reminder(s) for ${String(outcome.result.appointments)} upcoming appointment(s).`;
+    });
+    return outcome.ran && outcome.state === 'failed' ? 1 : 0;
+  });
+}
+
+export function register(program: Command, run: RunCommand): void {
+  const remind = program.command('remind').description('Appointment reminders');
+  remind
+    .command('run')
+    .description('Schedule due reminders now (the job `roshni start` runs every minute)')
+    .option('--dry-run', 'count what would be scheduled; write nothing')
+    .action(run(remindRun));
+}

@@ -1,0 +1,82 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import type { DomainContext } from '../domain/context.js';
+import { scheduleReminders } from '../domain/notifications/reminders.js';
+import { generateSlots } from '../domain/scheduling/slots.js';
+import { addDays, clinicDate, clinicTime } from '../domain/time.js';
+import { runJobOnce, type JobOutcome } from './job-runs.js';
+
+// The scheduled jobs of `roshni start`. Each names its window (the minute, the day) so that any
+// number of processes firing it run it once per window (see runJobOnce). The daily backup and the
+// health check are later issues: their schedules are added with them, not as stubs here.
+
+export interface JobDefinition {
+  name: string;
+  /** node-cron expression, in the clinic's time zone. */
+  cron: string;
+  /** The window a firing at `now` belongs to. */
+  windowKey(now: Date, timezone: string): string;
+  run(ctx: DomainContext): Promise<Record<string, unknown>>;
+}
+
+/** Slots are kept generated this many days ahead. */
+export const SLOT_HORIZON_DAYS = 28;
+
+export const JOBS: readonly JobDefinition[] = [
+  {
+    name: 'reminders',
+    cron: '* * * * *',
+    windowKey: (now, tz) => `${clinicDate(now, tz)}T${clinicTime(now, tz)}`,
+    run: async (ctx) => ({ ...(await scheduleReminders(ctx)) }),
+  },
+  {
+    name: 'slot-generation',
+    cron: '30 1 * * *',
+    windowKey: (now, tz) => clinicDate(now, tz),
+    run: async (ctx) => {
+      const today = clinicDate(ctx.clock.now(), ctx.timezone);
+      const generated = await generateSlots(ctx, { from: today, to: addDays(today, SLOT_HORIZON_DAYS - 1) });
+      return { ...generated };
+    },
+  },
+];
+
+export function findJob(name: string): JobDefinition | undefined {
+  return JOBS.find((j) => j.name === name);
+}
+
+/** Runs one job for the window of now, unless some process already has. */
+export function fireJob(ctx: DomainContext, job: JobDefinition, instanceId: string): Promise<JobOutcome> {
+  return runJobOnce(ctx, { name: job.name, windowKey: job.windowKey(ctx.clock.now(), ctx.timezone), instanceId }, () => job.run(ctx));
+}
+
+export interface Scheduler {
+  stop(): Promise<void>;
+}
+
+/** Schedules every job with node-cron; stop() stops the timers and waits for runs in progress. */
+export function startScheduler(ctx: DomainContext, options: { instanceId: string; jobs?: readonly JobDefinition[]; log?: (line: string) => void }): Scheduler {
+  const inFlight = new Set<Promise<unknown>>();
+  const tasks: ScheduledTask[] = (options.jobs ?? JOBS).map((job) =>
+    cron.schedule(
+      job.cron,
+      () => {
+        const run = fireJob(ctx, job, options.instanceId)
+          .then((outcome) => {
+            if (outcome.ran && outcome.state === 'failed') options.log?.(`job ${job.name} failed: ${outcome.error}`);
+          })
+          .catch((error: unknown) => options.log?.(`job ${job.name}: ${(error as Error).message}`))
+          .finally(() => inFlight.delete(run));
+        inFlight.add(run);
+        return run;
+      },
+      { timezone: ctx.timezone, name: `roshni-${job.name}`, noOverlap: true },
+    ),
+  );
+  return {
+    async stop() {
+      await Promise.all(tasks.map((t) => t.stop()));
+      await Promise.all(tasks.map((t) => t.destroy()));
+      await Promise.all([...inFlight]);
+    },
+  };
+}

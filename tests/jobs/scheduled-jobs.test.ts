@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPostgres } from '../../src/infra/db/database.js';
+import { addDays, clinicDate } from '../../src/domain/time.js';
+import { fireJob, startScheduler, type JobDefinition } from '../../src/jobs/scheduler.js';
+import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
+import { runCli } from '../support/cli.js';
+import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+describe('scheduled jobs', () => {
+  let database: TestDatabase;
+  let second: Awaited<ReturnType<typeof openPostgres>>;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    second = await openPostgres(database.url);
+  });
+  afterAll(async () => {
+    await second?.close();
+    await database?.close();
+  });
+
+  it('two processes firing the same job in the same window: it runs once', async () => {
+    const ran: string[] = [];
+    const job: JobDefinition = {
+      name: 'test-once',
+      cron: '* * * * * *',
+      windowKey: () => 'window-1',
+      run: async () => {
+        ran.push('x');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return { ok: true };
+      },
+    };
+    const contexts = [systemContext(database.db), systemContext(second.db)];
+    const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => fireJob(contexts[i % 2]!, job, `p${i}`)));
+    expect(ran).toHaveLength(1);
+    expect(outcomes.filter((o) => o.ran)).toHaveLength(1);
+  });
+
+  it('two schedulers (two `roshni start`s) on one database: each job runs once per window', async () => {
+    const runs: string[] = [];
+    const job: JobDefinition = {
+      name: 'test-every-second',
+      cron: '* * * * * *',
+      windowKey: (now) => now.toISOString().slice(0, 19),
+      run: async () => {
+        runs.push(new Date().toISOString().slice(0, 19));
+        return {};
+      },
+    };
+    const one = startScheduler(systemContext(database.db), { instanceId: 'one', jobs: [job] });
+    const two = startScheduler(systemContext(second.db), { instanceId: 'two', jobs: [job] });
+    await new Promise((resolve) => setTimeout(resolve, 3500));
+    await one.stop();
+    await two.stop();
+    const rows = await database.db.selectFrom('job_runs').select(['window_key', 'instance_id', 'state']).where('job_name', '=', job.name).execute();
+    expect(rows.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(rows.map((r) => r.window_key)).size).toBe(rows.length);
+    expect(runs).toHaveLength(rows.length);
+    expect(rows.every((r) => r.state === 'succeeded')).toBe(true);
+  });
+
+  it('a failed window may be run again; a succeeded one never', async () => {
+    let fail = true;
+    const job: JobDefinition = {
+      name: 'test-retry',
+      cron: '0 0 * * *',
+      windowKey: () => 'day-1',
+      run: async () => {
+        if (fail) throw new Error('disk full');
+        return { done: 1 };
+      },
+    };
+    const ctx = systemContext(database.db);
+    expect(await fireJob(ctx, job, 'a')).toMatchObject({ ran: true, state: 'failed', error: 'disk full' });
+    fail = false;
+    expect(await fireJob(ctx, job, 'a')).toMatchObject({ ran: true, state: 'succeeded' });
+    expect(await fireJob(ctx, job, 'a')).toEqual({ ran: false, reason: 'already_ran' });
+  });
+
+  it('remind run, jobs list, notifications list --failed and retry, through the CLI', async () => {
+    const ctx = systemContext(database.db);
+    const clinic = await seedClinic(ctx, { patients: 2, days: 3 });
+    // A slot between 2.5 h and 23 h from now: its 2 h reminder is still to come, its 24 h one has passed.
+    const today = clinicDate(new Date(), 'Asia/Kolkata');
+    const slots = [...(await slotsOn(ctx, clinic.speech.id, today)), ...(await slotsOn(ctx, clinic.speech.id, addDays(today, 1)))];
+    const slot = slots.find((s) => s.starts_at.getTime() > Date.now() + 2.5 * 3_600_000 && s.starts_at.getTime() < Date.now() + 23 * 3_600_000)!;
+    await bookAppointment(ctx, { patientId: clinic.patients[0]!.id, slotId: slot.id, serviceId: clinic.speechService.id });
+    await database.db.deleteFrom('notifications').where('kind', '=', 'reminder').execute();
+    const env = { DATABASE_URL: database.url };
+
+    const dry = await runCli(['remind', 'run', '--dry-run', '--json'], env);
+    expect(dry.code).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, scheduled: 1, appointments: 1 });
+    const real = await runCli(['remind', 'run'], env);
+    expect(real.stdout).toContain('Scheduled 1 reminder(s) for 1 upcoming appointment(s).');
+    const again = await runCli(['remind', 'run'], env);
+    expect(again.stdout).toMatch(/already ran this minute|Scheduled 0 reminder/);
+
+    const jobs = await runCli(['jobs', 'list'], env);
+    expect(jobs.code).toBe(0);
+    expect(jobs.stdout).toMatch(/reminders\s+\* \* \* \* \*/);
+    expect(jobs.stdout).toMatch(/slot-generation\s+30 1 \* \* \*\s+never/);
+
+    const confirmation = await database.db.selectFrom('notifications').select('id').where('kind', '=', 'booking_confirmed').executeTakeFirstOrThrow();
+    await database.db.updateTable('notifications').set({ state: 'failed', last_error: 'fast2sms: 416', attempts: 6 }).where('id', '=', confirmation.id).execute();
+    const failed = await runCli(['notifications', 'list', '--failed'], env);
+    expect(failed.stdout).toMatch(new RegExp(`${confirmation.id}\\s+booking_confirmed\\s+failed`));
+    expect(failed.stdout).not.toContain('+9198');
+    const retried = await runCli(['notifications', 'retry', String(confirmation.id)], env);
+    expect(retried.code).toBe(0);
+    const row = await database.db.selectFrom('notifications').select(['state', 'attempts']).where('id', '=', confirmation.id).executeTakeFirstOrThrow();
+    expect(row).toEqual({ state: 'pending', attempts: 0 });
+    expect((await runCli(['notifications', 'retry', String(confirmation.id)], env)).code).toBe(3);
+  });
+});
