@@ -23,18 +23,18 @@ export async function loadConversation(
   channel: ChatChannel,
   chatId: string,
 ): Promise<{ conversation: Conversation; outdated: boolean }> {
-  await db
-    .insertInto('bot_conversations')
-    .values({ channel, chat_id: chatId, state: JSON.stringify(initialState()), state_version: STATE_VERSION })
-    .onConflict((oc) => oc.columns(['channel', 'chat_id']).doNothing())
-    .execute();
-  const row = await db
-    .selectFrom('bot_conversations')
-    .selectAll()
-    .where('channel', '=', channel)
-    .where('chat_id', '=', chatId)
-    .forUpdate()
-    .executeTakeFirstOrThrow();
+  const lock = () =>
+    db.selectFrom('bot_conversations').selectAll().where('channel', '=', channel).where('chat_id', '=', chatId).forUpdate().executeTakeFirst();
+  // Known chats (nearly every update) cost one statement; a first contact inserts, then locks.
+  let row = await lock();
+  if (!row) {
+    await db
+      .insertInto('bot_conversations')
+      .values({ channel, chat_id: chatId, state: JSON.stringify(initialState()), state_version: STATE_VERSION })
+      .onConflict((oc) => oc.columns(['channel', 'chat_id']).doNothing())
+      .execute();
+    row = (await lock())!;
+  }
   const parsed = storedState.safeParse(row.state);
   const outdated = row.state_version !== STATE_VERSION || !parsed.success;
   return {
