@@ -6,4 +6,4 @@ import { cliStartup } from './cli-startup.js';
 import { notificationsBench } from './notifications.js';
 
 /** Every benchmark, in the order they run. A new benchmark is one file here plus one line below. */
-export const benchmarks: readonly Benchmark[] = [bookingInserts, availability, cliStartup, botEngine];
+export const benchmarks: readonly Benchmark[] = [bookingInserts, availability, cliStartup, botEngine, notificationsBench];
