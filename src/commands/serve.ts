@@ -48,6 +48,7 @@ async function serve(env: CommandEnv, flags: ServeFlags): Promise<number> {
     const host = flags.host ?? config.env.ROSHNI_HTTP_HOST;
     const port = flags.port ?? config.env.ROSHNI_HTTP_PORT;
     const secret = config.env.RAZORPAY_WEBHOOK_SECRET;
+    const previous = config.env.RAZORPAY_WEBHOOK_SECRET_PREVIOUS;
     const quiet = ['warn', 'error', 'silent'].includes(config.env.ROSHNI_LOG_LEVEL);
     // Listening for the stop signals before saying we are up: a supervisor may stop us at once.
     const stopSignal = untilStopSignal();
@@ -57,7 +58,7 @@ async function serve(env: CommandEnv, flags: ServeFlags): Promise<number> {
           ctx,
           host,
           port,
-          razorpayWebhookSecrets: secret ? [secret] : [],
+          razorpayWebhookSecrets: secret ? [secret, ...(previous ? [previous] : [])] : [],
           ...(quiet ? {} : { log: (line: string) => writeLine(env.io.stderr, line) }),
         }),
       host,

@@ -35,6 +35,8 @@ const envSchema = z.object({
   RAZORPAY_KEY_ID: z.string().regex(/^rzp_(test|live)_[A-Za-z0-9]+$/, 'must start with rzp_test_ or rzp_live_').optional(),
   RAZORPAY_KEY_SECRET: z.string().min(8).optional(),
   RAZORPAY_WEBHOOK_SECRET: z.string().min(8).optional(),
+  /** While rotating the webhook secret, Razorpay's retries still carry the old one. */
+  RAZORPAY_WEBHOOK_SECRET_PREVIOUS: z.string().min(8).optional(),
   RAZORPAY_BASE_URL: httpUrl.optional(),
 
   RESEND_API_KEY: z.string().min(8).optional(),
@@ -66,6 +68,7 @@ export const SECRET_KEYS = [
   'TELEGRAM_WEBHOOK_SECRET',
   'RAZORPAY_KEY_SECRET',
   'RAZORPAY_WEBHOOK_SECRET',
+  'RAZORPAY_WEBHOOK_SECRET_PREVIOUS',
   'RESEND_API_KEY',
   'FAST2SMS_API_KEY',
   'ROSHNI_BACKUP_PASSPHRASE',

@@ -3,12 +3,10 @@ import { recordAudit } from '../audit/record-audit.js';
 import { staffUserIdOf } from '../actor.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, InvalidInputError, NotFoundError, parseInput } from '../errors.js';
-import { formatRupees } from '../money.js';
 import { authorize } from '../policy.js';
-import { lockAppointment } from '../scheduling/appointment-lifecycle.js';
 import { formatFriendly } from '../time.js';
 import type { PaymentGateway } from './payment-gateway.js';
-import { appointmentBalance } from './payment-status.js';
+import { amountToCollect, lockPayableAppointment } from './payable-appointment.js';
 
 // Online payments start here and end in the Razorpay webhook (razorpay-webhook.ts), which completes
 // the pending payment made here. Our payment reference is the order's receipt and the link's
@@ -40,16 +38,8 @@ interface PendingCollection {
 }
 
 async function pendingPaymentForAppointment(tx: DomainContext, appointmentId: number, amountPaise?: number): Promise<PendingCollection> {
-  const appointment = await lockAppointment(tx, appointmentId);
-  const number = appointment.appointment_number;
-  if (appointment.status === 'cancelled') throw new InvalidInputError(`Appointment ${number} is cancelled; it takes no payment.`);
-  if (appointment.payment_status === 'waived') throw new InvalidInputError(`Appointment ${number} was waived; it takes no payment.`);
-  const { duePaise } = await appointmentBalance(tx, appointment.id);
-  if (duePaise === 0) throw new InvalidInputError(`Appointment ${number} has nothing due.`);
-  const amount = amountPaise ?? duePaise;
-  if (amount > duePaise) {
-    throw new InvalidInputError(`Appointment ${number} has ${formatRupees(duePaise)} due; ${formatRupees(amount)} is more than that.`);
-  }
+  const appointment = await lockPayableAppointment(tx, appointmentId);
+  const amount = await amountToCollect(tx, appointment, amountPaise);
   const payment = await tx.db
     .insertInto('payments')
     .values({

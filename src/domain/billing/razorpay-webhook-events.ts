@@ -3,8 +3,7 @@ import { recordAudit } from '../audit/record-audit.js';
 import type { DomainContext } from '../context.js';
 import { formatRupees } from '../money.js';
 import { completePayment } from './complete-payment.js';
-import { refreshPaymentStatus } from './payment-status.js';
-import { issueCreditNote } from './receipts.js';
+import { settleRefund } from './refund-payment.js';
 
 // What each Razorpay event does to our books. Razorpay does not promise order, so every rule here is
 // forward-only and each "paid" event is enough on its own: payment.captured, order.paid and
@@ -135,8 +134,7 @@ async function refundProcessed(tx: DomainContext, refund: RefundEntity, processe
     .set((eb) => ({ state: 'processed', processed_at: processedAt, razorpay_refund_id: eb.fn.coalesce('razorpay_refund_id', eb.val(refund.id)) }))
     .where('id', '=', ours.id)
     .execute();
-  if (ours.appointment_id) await refreshPaymentStatus(tx, ours.appointment_id);
-  const creditNote = await issueCreditNote(tx, ours.id);
+  const creditNote = await settleRefund(tx, ours.id, ours.appointment_id);
   await recordAudit(tx, {
     action: 'refund.processed',
     entity: 'refund',

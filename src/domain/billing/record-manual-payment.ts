@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { staffUserIdOf } from '../actor.js';
 import { inTransaction, type DomainContext } from '../context.js';
-import { ConflictError, InvalidInputError, NotFoundError, parseInput, translateConstraintError } from '../errors.js';
-import { formatRupees } from '../money.js';
+import { ConflictError, parseInput, translateConstraintError } from '../errors.js';
 import { authorize } from '../policy.js';
 import { completePayment } from './complete-payment.js';
-import { appointmentBalance } from './payment-status.js';
+import { amountToCollect, lockPayableAppointment } from './payable-appointment.js';
 
 const manualPaymentInput = z
   .object({
@@ -28,25 +27,8 @@ export async function recordManualPayment(ctx: DomainContext, raw: ManualPayment
   authorize(ctx.actor, 'payment.record');
   const input = parseInput(manualPaymentInput, raw);
   return inTransaction(ctx, async (tx) => {
-    const appointment = await tx.db
-      .selectFrom('appointments')
-      .select(['id', 'patient_id', 'status', 'appointment_number', 'payment_status'])
-      .where('id', '=', input.appointmentId)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!appointment) throw new NotFoundError(`No appointment with id ${input.appointmentId}.`);
-    if (appointment.status === 'cancelled') {
-      throw new InvalidInputError(`Appointment ${appointment.appointment_number} is cancelled; it takes no payment.`);
-    }
-    if (appointment.payment_status === 'waived') {
-      throw new InvalidInputError(`Appointment ${appointment.appointment_number} was waived; it takes no payment.`);
-    }
-    const balance = await appointmentBalance(tx, appointment.id);
-    if (input.amountPaise > balance.duePaise) {
-      throw new InvalidInputError(
-        `Appointment ${appointment.appointment_number} has ${formatRupees(balance.duePaise)} due; ${formatRupees(input.amountPaise)} is more than that.`,
-      );
-    }
+    const appointment = await lockPayableAppointment(tx, input.appointmentId);
+    await amountToCollect(tx, appointment, input.amountPaise);
     const payment = await tx.db
       .insertInto('payments')
       .values({

@@ -133,17 +133,28 @@ async function refundThroughGateway(
       notes: { refund: refund.reference, payment: payment.reference },
     });
   } catch (error) {
-    await ctx.db.updateTable('refunds').set({ state: 'failed' }).where('id', '=', refund.id).execute();
-    throw new ConflictError(`Razorpay did not accept refund ${refund.reference}: ${(error as Error).message}`);
+    // A refusal (a 4xx answer) frees the amount again; a timeout or an unreachable Razorpay may
+    // still have refunded, so the refund stays pending for its webhook (retrying is idempotent).
+    const refused = (error as { statusCode?: number }).statusCode;
+    if (refused && refused >= 400 && refused < 500) {
+      await ctx.db.updateTable('refunds').set({ state: 'failed' }).where('id', '=', refund.id).where('state', '=', 'pending').execute();
+      throw new ConflictError(`Razorpay refused refund ${refund.reference}: ${(error as Error).message}`);
+    }
+    throw new ConflictError(
+      `Razorpay did not answer about refund ${refund.reference}; it stays pending until Razorpay confirms it. ` +
+        `Running the same refund again will not refund twice.`,
+    );
   }
   return inTransaction(ctx, async (tx) => {
     const processed = outcome.status === 'processed';
-    await tx.db
+    // Only forward: the refund.processed webhook may already have settled it.
+    const moved = await tx.db
       .updateTable('refunds')
       .set({ razorpay_refund_id: outcome.refundId, state: outcome.status, ...(processed ? { processed_at: tx.clock.now() } : {}) })
       .where('id', '=', refund.id)
-      .execute();
-    const creditNote = processed ? await settleRefund(tx, refund.id, payment.appointment_id) : null;
+      .where('state', '=', 'pending')
+      .executeTakeFirst();
+    const creditNote = processed && Number(moved.numUpdatedRows) > 0 ? await settleRefund(tx, refund.id, payment.appointment_id) : null;
     return { reference: refund.reference, amountPaise: amount, state: outcome.status, creditNoteNumber: creditNote?.receipt_number ?? null };
   });
 }

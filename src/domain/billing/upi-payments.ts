@@ -4,10 +4,9 @@ import { staffUserIdOf } from '../actor.js';
 import { requireClinicSettings } from '../clinic/settings.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, InvalidInputError, NotFoundError, parseInput, translateConstraintError } from '../errors.js';
-import { formatRupees } from '../money.js';
 import { authorize } from '../policy.js';
 import { completePayment, type CompletedPayment } from './complete-payment.js';
-import { appointmentBalance } from './payment-status.js';
+import { amountToCollect, lockPayableAppointment } from './payable-appointment.js';
 import { buildUpiLink, clinicUpiPayee } from './upi-link.js';
 
 // A UPI payment to the clinic's own UPI id (a static QR): the request is a pending payment whose
@@ -54,38 +53,6 @@ export interface ConfirmedUpiPayment extends CompletedPayment {
   utr: string;
 }
 
-async function lockPayableAppointment(ctx: DomainContext, appointmentId: number) {
-  const appointment = await ctx.db
-    .selectFrom('appointments as a')
-    .innerJoin('services as s', 's.id', 'a.service_id')
-    .select(['a.id', 'a.patient_id', 'a.status', 'a.appointment_number', 'a.payment_status', 's.name as service_name'])
-    .where('a.id', '=', appointmentId)
-    .forUpdate('a')
-    .executeTakeFirst();
-  if (!appointment) throw new NotFoundError(`No appointment with id ${appointmentId}.`);
-  if (appointment.status === 'cancelled') {
-    throw new InvalidInputError(`Appointment ${appointment.appointment_number} is cancelled; it takes no payment.`);
-  }
-  if (appointment.payment_status === 'waived') {
-    throw new InvalidInputError(`Appointment ${appointment.appointment_number} was waived; it takes no payment.`);
-  }
-  return appointment;
-}
-
-async function amountToAsk(ctx: DomainContext, appointment: { id: number; appointment_number: string }, asked?: number) {
-  const { duePaise } = await appointmentBalance(ctx, appointment.id);
-  if (asked === undefined) {
-    if (duePaise === 0) throw new InvalidInputError(`Appointment ${appointment.appointment_number} has nothing due.`);
-    return duePaise;
-  }
-  if (asked > duePaise) {
-    throw new InvalidInputError(
-      `Appointment ${appointment.appointment_number} has ${formatRupees(duePaise)} due; ${formatRupees(asked)} is more than that.`,
-    );
-  }
-  return asked;
-}
-
 /**
  * A UPI payment request for an appointment (what is due unless an amount is given): a pending
  * payment and its `upi://pay` link. Asking again for the same amount hands out the same request.
@@ -96,7 +63,7 @@ export async function startUpiPayment(ctx: DomainContext, raw: StartUpiPaymentIn
   return inTransaction(ctx, async (tx) => {
     const payee = clinicUpiPayee(await requireClinicSettings(tx));
     const appointment = await lockPayableAppointment(tx, input.appointmentId);
-    const amountPaise = await amountToAsk(tx, appointment, input.amountPaise);
+    const amountPaise = await amountToCollect(tx, appointment, input.amountPaise);
     const pending = await tx.db
       .selectFrom('payments')
       .select(['id', 'reference'])

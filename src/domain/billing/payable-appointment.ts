@@ -1,0 +1,41 @@
+import type { DomainContext } from '../context.js';
+import { InvalidInputError, NotFoundError } from '../errors.js';
+import { formatRupees } from '../money.js';
+import { appointmentBalance } from './payment-status.js';
+
+/**
+ * Locks an appointment that is about to take money, however it is paid (desk, UPI, Razorpay):
+ * a cancelled or waived appointment takes none.
+ */
+export async function lockPayableAppointment(ctx: DomainContext, appointmentId: number) {
+  const appointment = await ctx.db
+    .selectFrom('appointments as a')
+    .innerJoin('services as s', 's.id', 'a.service_id')
+    .select(['a.id', 'a.patient_id', 'a.status', 'a.appointment_number', 'a.payment_status', 's.name as service_name'])
+    .where('a.id', '=', appointmentId)
+    .forUpdate('a')
+    .executeTakeFirst();
+  if (!appointment) throw new NotFoundError(`No appointment with id ${appointmentId}.`);
+  if (appointment.status === 'cancelled') {
+    throw new InvalidInputError(`Appointment ${appointment.appointment_number} is cancelled; it takes no payment.`);
+  }
+  if (appointment.payment_status === 'waived') {
+    throw new InvalidInputError(`Appointment ${appointment.appointment_number} was waived; it takes no payment.`);
+  }
+  return appointment;
+}
+
+/** What to collect now: what is due unless an amount is asked for, and never more than is due. */
+export async function amountToCollect(ctx: DomainContext, appointment: { id: number; appointment_number: string }, asked?: number) {
+  const { duePaise } = await appointmentBalance(ctx, appointment.id);
+  if (asked === undefined) {
+    if (duePaise === 0) throw new InvalidInputError(`Appointment ${appointment.appointment_number} has nothing due.`);
+    return duePaise;
+  }
+  if (asked > duePaise) {
+    throw new InvalidInputError(
+      `Appointment ${appointment.appointment_number} has ${formatRupees(duePaise)} due; ${formatRupees(asked)} is more than that.`,
+    );
+  }
+  return asked;
+}
