@@ -46,13 +46,14 @@ export const notificationsBench: Benchmark = {
       env.log(`seeding ${appointments} appointments`);
       const clinic = await seedClinic(bench.db, { therapists: 16, slotsNeeded: appointments });
       const { ctx } = clinic;
+      const pairs = new Map(clinic.slots.map((s) => [s.therapistId, s.patientId]));
       await bench.pool.query(`UPDATE patients SET phone = '+9198' || lpad(id::text, 8, '0')`);
       await bench.pool.query(
         `INSERT INTO appointments (patient_id, therapist_id, service_id, slot_id, starts_at, ends_at, price_paise)
          SELECT p.patient_id, s.therapist_id, $1, s.id, s.starts_at, s.starts_at + interval '45 minutes', 100000
          FROM appointment_slots s JOIN unnest($2::int[], $3::int[]) AS p(therapist_id, patient_id) ON p.therapist_id = s.therapist_id
          ORDER BY s.starts_at LIMIT $4`,
-        [clinic.service.id, clinic.slots.map((s) => s.therapistId), clinic.slots.map((s) => s.patientId), appointments],
+        [clinic.service.id, [...pairs.keys()], [...pairs.values()], appointments],
       );
       await bench.pool.query(`DELETE FROM notifications`);
       const source = sql`(SELECT id AS appointment_id, patient_id, therapist_id, starts_at, appointment_number
