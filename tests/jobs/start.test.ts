@@ -1,0 +1,57 @@
+import { spawn } from 'node:child_process';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { binPath } from '../support/cli.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
+
+describe('roshni start', () => {
+  let database: TestDatabase;
+  let telegram: FakeTelegram;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    telegram = await startFakeTelegram();
+    await database.db.insertInto('clinic_settings').values({ name: 'Sunrise Child Therapy' }).execute();
+    await sql`INSERT INTO patients (full_name, telegram_chat_id) SELECT 'Patient ' || i, (7000 + i)::text FROM generate_series(1, 2) i`.execute(database.db);
+    await sql`
+      INSERT INTO notifications (idempotency_key, kind, patient_id, payload, due_at)
+      SELECT 'start-test:' || id, 'payment_received', id, '{"amountPaise": 50000, "receiptNumber": "RCPT-1"}', now()
+      FROM patients`.execute(database.db);
+  });
+  afterAll(async () => {
+    await telegram?.close();
+    await database?.close();
+  });
+
+  it('two processes send each message once, and each stops on SIGTERM with exit code 0', async () => {
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATABASE_URL: database.url,
+      ROSHNI_HOME: '/nonexistent/roshni-home',
+      TELEGRAM_BOT_TOKEN: telegram.token,
+      TELEGRAM_API_ROOT: telegram.apiRoot,
+    };
+    const children = [0, 1].map(() => spawn(process.execPath, [binPath, 'start', '--no-http'], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const outputs = children.map((child) => {
+      const out = { stdout: '', stderr: '' };
+      child.stdout.on('data', (d: Buffer) => (out.stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out.stderr += d.toString()));
+      return out;
+    });
+    const exits = children.map((child) => new Promise<number | null>((resolve) => child.on('close', resolve)));
+    await telegram.waitForCalls('sendMessage', 2, 20_000);
+    for (const out of outputs) {
+      const deadline = Date.now() + 10_000;
+      while (!out.stdout.includes('Roshni is running') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    }
+    children.forEach((child) => child.kill('SIGTERM'));
+    expect(await Promise.all(exits)).toEqual([0, 0]);
+    expect(outputs[0]!.stdout).toContain('Sending by: telegram');
+    expect(outputs[0]!.stderr).toContain('SIGTERM: finishing sends in flight and stopping.');
+    expect(telegram.callsOf('sendMessage')).toHaveLength(2);
+    const states = await database.db.selectFrom('notifications').select('state').execute();
+    expect(states.map((s) => s.state)).toEqual(['sent', 'sent']);
+  }, 40_000);
+});
