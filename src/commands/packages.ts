@@ -48,7 +48,18 @@ async function sell(env: CommandEnv, flags: { patient?: string; plan?: string; m
       method: (flags.method === 'bank' ? 'bank_transfer' : flags.method) as 'cash',
       ...(flags.utr ? { utr: flags.utr } : {}),
     });
-    emit(env, sale, () => `Sold ${sale.plan} to ${patient.full_name}: ${sale.sessions} sessions until ${sale.expiresOn}. Paid ${sale.paymentReference}, receipt ${sale.receiptNumber}.`);
+    if (sale.receiptNumber) {
+      emit(env, sale, () => `Sold ${sale.plan} to ${patient.full_name}: ${sale.sessions} sessions until ${sale.expiresOn}. Paid ${sale.paymentReference}, receipt ${sale.receiptNumber}.`);
+      return 0;
+    }
+    const [{ createConfiguredGateway }, { createPaymentLink }] = await Promise.all([
+      import('../cli/payment-gateway.js'),
+      import('../domain/billing/online-payments.js'),
+    ]);
+    const link = await createPaymentLink({ ...ctx, ...(await createConfiguredGateway(env)) }, { paymentId: sale.paymentId });
+    emit(env, { ...sale, paymentLink: link }, () =>
+      `Sold ${sale.plan} to ${patient.full_name}, to be paid online: ${link.shortUrl} (${sale.paymentReference}). It becomes active when Razorpay confirms the payment.`,
+    );
     return 0;
   });
 }
@@ -86,7 +97,7 @@ export function register(program: Command, run: RunCommand): void {
     .description('Sell a package, paid at the desk; each completed session then draws one from it')
     .option('--patient <patient>', 'patient')
     .option('--plan <code>', 'package plan code')
-    .option('--method <method>', 'cash, card, bank or upi')
+    .option('--method <method>', 'cash, card, bank, upi, or razorpay (sends a payment link)')
     .option('--utr <utr>', 'UTR of a UPI payment')
     .action(run(sell));
   pkg

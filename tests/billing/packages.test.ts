@@ -6,6 +6,8 @@ import { fixedClock } from '../../src/infra/clock.js';
 import { runCli } from '../support/cli.js';
 import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { deliverWebhook, startFakeRazorpay } from '../support/fake-razorpay.js';
+import { startClinicServer } from '../../src/http/clinic-server.js';
 
 describe('session packages', () => {
   let database: TestDatabase;
@@ -50,5 +52,25 @@ describe('session packages', () => {
     expect(denied.code).toBe(5);
     const unknown = await runCli(['package', 'sell', '--patient', 'Patient 001', '--plan', 'nope', '--method', 'cash'], env);
     expect(unknown.code).toBe(3);
+  });
+  it('sells a package online: a payment link now, active once Razorpay says it is paid', async () => {
+    const fake = await startFakeRazorpay();
+    const server = await startClinicServer({ ctx: systemContext(database.db), host: '127.0.0.1', port: 0, razorpayWebhookSecrets: [fake.webhookSecret] });
+    try {
+      const sale = await runCli(['package', 'sell', '--patient', 'Patient 001', '--plan', 'speech-3', '--method', 'razorpay', '--json'], { ...env, ...fake.env() });
+      expect(sale.stderr).toBe('');
+      const sold = JSON.parse(sale.stdout);
+      expect(sold).toMatchObject({ receiptNumber: null, paymentLink: { shortUrl: expect.stringMatching(/^https?:/) } });
+      const status = () => database.db.selectFrom('patient_packages').select('status').where('id', '=', sold.packageId).executeTakeFirstOrThrow();
+      expect((await status()).status).toBe('pending_payment');
+
+      const { linkPaid } = fake.payLink(sold.paymentLink.paymentLinkId);
+      expect((await deliverWebhook(server.url, linkPaid, { secret: fake.webhookSecret })).status).toBe(200);
+      expect((await status()).status).toBe('active');
+      const receipt = await database.db.selectFrom('receipts').select('receipt_number').where('payment_id', '=', sold.paymentId).execute();
+      expect(receipt).toHaveLength(1);
+    } finally {
+      await Promise.all([server.close(), fake.close()]);
+    }
   });
 });

@@ -53,12 +53,16 @@ const saleInput = z
   .object({
     patientId: z.number().int().positive(),
     planCode: z.string().trim().toLowerCase(),
-    method: z.enum(['cash', 'card', 'bank_transfer', 'upi'], { error: 'must be cash, card, bank_transfer or upi' }),
+    method: z.enum(['cash', 'card', 'bank_transfer', 'upi', 'razorpay'], { error: 'must be cash, card, bank_transfer, upi or razorpay' }),
     utr: z.string().trim().regex(/^[A-Za-z0-9]{6,35}$/, 'must be the 6–35 character UTR / transaction id').optional(),
   })
   .refine((s) => s.method !== 'upi' || s.utr, { message: 'is required for UPI payments', path: ['utr'] });
 
-/** Sells a package paid at the desk: the package, its payment, the receipt, all at once. */
+/**
+ * Sells a package. Paid at the desk, the package, its payment and the receipt come at once; sold
+ * through Razorpay, the package waits with a pending payment that a payment link collects (the
+ * webhook then completes it and the package becomes active).
+ */
 export async function sellPackage(ctx: DomainContext, raw: z.input<typeof saleInput>) {
   authorize(ctx.actor, 'package.sell');
   const input = parseInput(saleInput, raw);
@@ -98,9 +102,17 @@ export async function sellPackage(ctx: DomainContext, raw: z.input<typeof saleIn
           payments_utr_key: () => new ConflictError(`The UTR ${input.utr} has already been used for another payment.`),
         }),
       );
-    const completed = await completePayment(tx, payment.id);
-    await recordAudit(tx, { action: 'package.sell', entity: 'patient_package', entityId: sold.id, patientId: patient.id, after: { planId: plan.id, sessions: plan.sessions } });
-    return { packageId: sold.id, plan: plan.name, sessions: plan.sessions, expiresOn: sold.expires_on, paymentReference: payment.reference, receiptNumber: completed.receiptNumber };
+    const completed = input.method === 'razorpay' ? null : await completePayment(tx, payment.id);
+    await recordAudit(tx, { action: 'package.sell', entity: 'patient_package', entityId: sold.id, patientId: patient.id, after: { planId: plan.id, sessions: plan.sessions, method: input.method } });
+    return {
+      packageId: sold.id,
+      plan: plan.name,
+      sessions: plan.sessions,
+      expiresOn: sold.expires_on,
+      paymentId: payment.id,
+      paymentReference: payment.reference,
+      receiptNumber: completed?.receiptNumber ?? null,
+    };
   });
 }
 
