@@ -58,6 +58,7 @@ export const en = {
   paymentDeclined: 'Sorry, the online payment could not be set up just now. You can pay at the clinic, or try again later from "Pay dues".',
   nothingDue: 'You have nothing to pay. Thank you!',
   pickDue: 'Which one would you like to pay?',
+  packageBalance: '{who}: {left} of {total} sessions left in {plan} (valid until {until}).',
   noAppointments: 'You have no upcoming appointments.',
   yourAppointments: 'Your upcoming appointments (tap one to change it, or type its number):',
   appointmentLine: '{number}: {service}, {therapist}, {when}{who}',

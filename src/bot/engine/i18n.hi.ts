@@ -60,6 +60,7 @@ export const hi: Record<MessageKey, string> = {
   paymentDeclined: 'क्षमा करें, अभी ऑनलाइन भुगतान शुरू नहीं हो सका। आप क्लिनिक पर भुगतान कर सकते हैं, या बाद में "बकाया भुगतान" से फिर कोशिश करें।',
   nothingDue: 'आपका कोई बकाया नहीं है। धन्यवाद!',
   pickDue: 'किसका भुगतान करना चाहेंगे?',
+  packageBalance: '{who}: {plan} में {total} में से {left} सत्र बाकी हैं ({until} तक मान्य)।',
   noAppointments: 'आपका कोई आने वाला अपॉइंटमेंट नहीं है।',
   yourAppointments: 'आपके आने वाले अपॉइंटमेंट (बदलने के लिए किसी पर टैप करें, या उसका नंबर लिखें):',
   appointmentLine: '{number}: {service}, {therapist}, {when}{who}',

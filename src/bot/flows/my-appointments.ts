@@ -1,3 +1,4 @@
+import { packageBalances } from '../../domain/billing/packages.js';
 import { requireClinicSettings } from '../../domain/clinic/settings.js';
 import { isDomainError } from '../../domain/errors.js';
 import { cancelAppointment } from '../../domain/scheduling/cancel-appointment.js';
@@ -14,7 +15,15 @@ import { showMenu } from './menu.js';
 
 const when = (turn: Turn, a: OwnAppointment) => friendlyTime(a.startsAt, turn.ctx.timezone, turn.conversation.language);
 
+/** Sessions left in their packages, said before the appointments (the patient's own view of the balance). */
+async function sayPackageBalances(turn: Turn): Promise<void> {
+  for (const pkg of await packageBalances(turn.ctx, { activeOnly: true })) {
+    say(turn, 'packageBalance', { plan: pkg.plan_name, left: pkg.sessions_left, total: pkg.sessions_total, until: pkg.expires_on, who: pkg.patient_name });
+  }
+}
+
 export async function startMyAppointments(turn: Turn): Promise<void> {
+  await sayPackageBalances(turn);
   const upcoming = await upcomingOwnAppointments(turn.ctx);
   if (!upcoming.length) {
     say(turn, 'noAppointments');

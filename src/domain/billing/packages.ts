@@ -5,6 +5,7 @@ import { staffUserIdOf } from '../actor.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, NotFoundError, parseInput, translateConstraintError } from '../errors.js';
 import { authorize } from '../policy.js';
+import { patientsInCare } from '../people/in-care.js';
 import { addDays, clinicDate } from '../time.js';
 import { completePayment } from './complete-payment.js';
 
@@ -118,8 +119,10 @@ export async function sellPackage(ctx: DomainContext, raw: z.input<typeof saleIn
 
 /** Packages with their balance: sessions left is the total minus the sessions drawn. */
 export async function packageBalances(ctx: DomainContext, filter: { patientId?: number; activeOnly?: boolean } = {}) {
-  if (ctx.actor.kind === 'staff' || ctx.actor.kind === 'system') authorize(ctx.actor, 'billing.read');
-  const patientId = ctx.actor.kind === 'patient' ? ctx.actor.patientId : filter.patientId;
+  // Staff need the permission; a patient or guardian sees only their own (and their children's).
+  const inCare = ctx.actor.kind === 'patient' || ctx.actor.kind === 'guardian' ? (await patientsInCare(ctx)).map((p) => p.id) : null;
+  if (!inCare) authorize(ctx.actor, 'billing.read');
+  const patientId = filter.patientId;
   return ctx.db
     .selectFrom('patient_packages as pp')
     .innerJoin('package_plans as pl', 'pl.id', 'pp.plan_id')
@@ -137,6 +140,7 @@ export async function packageBalances(ctx: DomainContext, filter: { patientId?: 
     ])
     .select(sql<number>`pp.sessions_total - (SELECT count(*)::integer FROM package_draws d WHERE d.package_id = pp.id)`.as('sessions_left'))
     .$if(patientId !== undefined, (qb) => qb.where('pp.patient_id', '=', patientId!))
+    .$if(inCare !== null, (qb) => qb.where('pp.patient_id', 'in', inCare!.length ? inCare! : [-1]))
     .$if(Boolean(filter.activeOnly), (qb) => qb.where('pp.status', '=', 'active'))
     .orderBy('pp.id')
     .execute();
