@@ -1,7 +1,9 @@
 import { sql } from 'kysely';
 import type { DomainContext } from '../domain/context.js';
 import type { NotificationKind } from '../domain/notifications/enqueue.js';
+import { recipientOf } from '../domain/notifications/recipients.js';
 import { renderMessage, type TemplateContext } from '../domain/notifications/templates.js';
+import { clinicDate } from '../domain/time.js';
 import { ChannelError, type OutboundMessage } from '../infra/channels/channel.js';
 import type { Channels } from '../infra/channels/from-config.js';
 import type { ContactChannel, ContactLanguage } from '../infra/db/schema.js';
@@ -146,7 +148,7 @@ export class Dispatcher {
           FOR UPDATE SKIP LOCKED)
         RETURNING n.*
       )
-      SELECT c.id, c.idempotency_key, c.kind, c.language, c.payload, c.attempts, c.appointment_id,
+      SELECT c.id, c.idempotency_key, c.kind, coalesce(r.language, c.language) AS language, c.payload, c.attempts, c.appointment_id,
              coalesce(p.preferred_channel, g.preferred_channel) AS preferred_channel,
              coalesce(p.phone, g.phone, s.phone) AS phone, coalesce(p.email, g.email, s.email) AS email,
              coalesce(p.telegram_chat_id, g.telegram_chat_id) AS telegram_chat_id,
@@ -155,8 +157,12 @@ export class Dispatcher {
              CASE WHEN a.id IS NULL THEN NULL
                   ELSE a.status IN ('scheduled', 'confirmed') AND a.starts_at > ${now}::timestamptz END AS appointment_live
       FROM claimed c
-      LEFT JOIN patients p ON p.id = c.patient_id AND p.erased_at IS NULL
-      LEFT JOIN guardians g ON g.id = c.guardian_id AND g.erased_at IS NULL
+      -- A row naming only the patient (a booking's confirmation) reaches whoever hears about that
+      -- patient now: the adult patient, else the primary guardian.
+      LEFT JOIN LATERAL ${recipientOf(sql`c.patient_id`, sql`${clinicDate(now, ctx.timezone)}::date`)} r
+        ON c.guardian_id IS NULL AND c.staff_user_id IS NULL
+      LEFT JOIN patients p ON p.id = CASE WHEN c.guardian_id IS NULL AND c.staff_user_id IS NULL THEN r.patient_id END AND p.erased_at IS NULL
+      LEFT JOIN guardians g ON g.id = coalesce(c.guardian_id, r.guardian_id) AND g.erased_at IS NULL
       LEFT JOIN staff_users s ON s.id = c.staff_user_id AND s.active
       LEFT JOIN appointments a ON a.id = c.appointment_id
       ORDER BY c.id`.execute(ctx.db);

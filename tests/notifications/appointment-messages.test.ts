@@ -7,6 +7,8 @@ import { rescheduleAppointment } from '../../src/domain/scheduling/reschedule-ap
 import { scheduleReminders } from '../../src/domain/notifications/reminders.js';
 import { addDays, clinicDate, zonedInstant } from '../../src/domain/time.js';
 import { fixedClock } from '../../src/infra/clock.js';
+import type { Channel } from '../../src/infra/channels/channel.js';
+import { Dispatcher } from '../../src/jobs/dispatcher.js';
 import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
@@ -36,8 +38,12 @@ describe('the messages an appointment sends', () => {
   });
   afterAll(() => database?.close());
 
-  it('a booking writes its confirmation (after the grace period) and its 24 h and 2 h reminders', async () => {
+  it('a booking writes its confirmation (after the grace period); the reminder job its 24 h and 2 h reminders', async () => {
     const booked = await book(clinic.patients[0]!.id, 2, '11:00');
+    expect((await messagesOf(booked.id)).map((r) => r.kind)).toEqual(['booking_confirmed']);
+    clock.set(at(1, '10:50'));
+    await scheduleReminders(ctx);
+    clock.set(at(0, '10:00'));
     const rows = await messagesOf(booked.id);
     expect(rows.map((r) => [r.kind, r.state, r.due_at.toISOString()])).toEqual([
       ['booking_confirmed', 'pending', new Date(at(0, '10:00').getTime() + 3 * 60_000).toISOString()],
@@ -63,7 +69,7 @@ describe('the messages an appointment sends', () => {
       at(2, '12:00').toISOString(),
       at(3, '10:00').toISOString(),
     ]);
-    expect(rows.filter((r) => r.kind === 'reminder' && r.state === 'cancelled')).toHaveLength(4);
+    expect(rows.filter((r) => r.kind === 'reminder' && r.state === 'cancelled')).toHaveLength(2);
     clock.set(at(0, '10:00'));
   });
 
@@ -105,22 +111,36 @@ describe('the messages an appointment sends', () => {
     const aarav = await addPatient(ctx, { fullName: 'Aarav Gupta', dateOfBirth: '2019-05-01', withGuardian: { guardianId: father.id } });
     await database.db.insertInto('patient_guardians').values({ patient_id: aarav.id, guardian_id: mother.id, is_primary: true }).execute();
     const booked = await book(aarav.id, 1, '11:00');
+    clock.set(at(0, '10:50'));
+    await scheduleReminders(ctx);
     const rows = await messagesOf(booked.id);
     expect(rows.map((r) => [r.kind, r.guardian_id, r.patient_id, r.language])).toEqual([
-      ['booking_confirmed', mother.id, null, 'hi'],
+      ['booking_confirmed', null, aarav.id, 'en'], // the recipient is resolved when it is sent
       ['reminder', mother.id, null, 'hi'],
       ['reminder', mother.id, null, 'hi'],
     ]);
+    // The confirmation goes to the mother's phone, in Hindi.
+    const sent: Array<[string, string]> = [];
+    const sms: Channel = { name: 'sms', send: async (address, message) => (sent.push([address, message.text]), { providerMessageId: 'x' }) };
+    await database.db.updateTable('notifications').set({ state: 'cancelled' }).where('appointment_id', '<>', booked.id).where('state', '=', 'pending').execute();
+    await new Dispatcher({ ctx, channels: { sms }, instanceId: 'test' }).runOnce();
+    expect(sent.map(([address]) => address)).toEqual(['+919820012345']);
+    expect(sent[0]![1]).toContain('बुक');
+    clock.set(at(0, '10:00'));
   });
 
   it('a reminder due in quiet hours goes at 08:00 when that is still useful, else it is recorded as skipped', async () => {
     const patient = await addPatient(ctx, { fullName: 'Early Bird', phone: '+919811100002' });
     const booked = await book(patient.id, 1, '09:00');
+    await scheduleReminders(ctx);
     const reminder = (await messagesOf(booked.id)).find((r) => r.kind === 'reminder')!;
     expect([reminder.state, reminder.due_at.toISOString()]).toEqual(['pending', at(1, '08:00').toISOString()]);
     await database.db.updateTable('clinic_settings').set({ quiet_hours_end: '08:30' }).execute();
     const other = await addPatient(ctx, { fullName: 'Early Bird Two', phone: '+919811100003' });
     const second = await book(other.id, 2, '09:00');
+    clock.set(at(1, '08:50'));
+    await scheduleReminders(ctx);
+    clock.set(at(0, '10:00'));
     const reminders = (await messagesOf(second.id)).filter((r) => r.kind === 'reminder');
     expect(reminders.map((r) => r.state)).toEqual(['pending', 'skipped']);
     await database.db.updateTable('clinic_settings').set({ quiet_hours_end: '08:00' }).execute();

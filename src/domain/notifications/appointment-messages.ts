@@ -18,18 +18,19 @@ const today = (ctx: DomainContext) => sql`${clinicDate(ctx.clock.now(), ctx.time
 const appointmentPayload = sql`jsonb_build_object('appointmentNumber', a.appointment_number, 'startsAt', a.starts_at,
   'therapistName', t.full_name)`;
 
-/** INSERT of the booking confirmation for each appointment of `source`, due after the grace period. */
+/**
+ * INSERT of the booking confirmation for each appointment of `source`, due after the grace period.
+ * Kept to one cheap row (it runs inside every booking's statement): it names the patient, and the
+ * dispatcher resolves who hears it (the adult patient or the primary guardian) when it sends.
+ */
 export function confirmationInsert(ctx: DomainContext, source: RawBuilder<unknown>): RawBuilder<unknown> {
   const now = ctx.clock.now();
   return sql`
-    INSERT INTO notifications (idempotency_key, kind, patient_id, guardian_id, appointment_id, language, payload, due_at)
-    SELECT 'booking_confirmed:' || a.appointment_id || ':' || r.recipient_key, 'booking_confirmed', r.patient_id,
-           r.guardian_id, a.appointment_id, r.language, ${appointmentPayload},
-           ${now}::timestamptz + make_interval(mins => cs.change_grace_minutes)
+    INSERT INTO notifications (idempotency_key, kind, patient_id, appointment_id, payload, due_at)
+    SELECT 'booking_confirmed:' || a.appointment_id, 'booking_confirmed', a.patient_id, a.appointment_id,
+           jsonb_build_object('appointmentNumber', a.appointment_number, 'startsAt', a.starts_at, 'therapistName', a.therapist_name),
+           ${now}::timestamptz + make_interval(mins => (SELECT change_grace_minutes FROM clinic_settings))
     FROM ${source} a
-    JOIN therapists t ON t.id = a.therapist_id
-    CROSS JOIN clinic_settings cs
-    CROSS JOIN LATERAL ${recipientOf(sql`a.patient_id`, today(ctx))} r
     ON CONFLICT (idempotency_key) DO NOTHING`;
 }
 
