@@ -146,6 +146,25 @@ describe('the messages an appointment sends', () => {
     await database.db.updateTable('clinic_settings').set({ quiet_hours_end: '08:00' }).execute();
   });
 
+  it("back-to-back sessions the same day, a patient's or two siblings', get one reminder: the first's", async () => {
+    const parent = await addGuardian(ctx, { fullName: 'Anita Rao', phone: '+919820099999' });
+    const [tara, veer] = [
+      await addPatient(ctx, { fullName: 'Tara Rao', dateOfBirth: '2018-02-01', withGuardian: { guardianId: parent.id, isPrimary: true } }),
+      await addPatient(ctx, { fullName: 'Veer Rao', dateOfBirth: '2020-02-01', withGuardian: { guardianId: parent.id, isPrimary: true } }),
+    ];
+    const slots = await slotsOn(ctx, clinic.physio.id, addDays(TODAY, 5));
+    const book5 = (patientId: number, index: number) =>
+      bookAppointment(ctx, { patientId, slotId: slots[index]!.id, serviceId: clinic.physioService.id });
+    const first = await book5(tara.id, 0);
+    const second = await book5(veer.id, 1);
+    const alone = await book5(veer.id, 3);
+    clock.set(at(4, '11:55'));
+    await scheduleReminders(ctx);
+    clock.set(at(0, '10:00'));
+    const reminded = async (id: number) => (await messagesOf(id)).filter((r) => r.kind === 'reminder').length;
+    expect([await reminded(first.id), await reminded(second.id), await reminded(alone.id)]).toEqual([1, 0, 2]);
+  });
+
   it('the reminder job is safe to run twice and fills in what is missing', async () => {
     await database.db.deleteFrom('notifications').where('kind', '=', 'reminder').execute();
     const first = await scheduleReminders(ctx);

@@ -40,7 +40,8 @@ export function confirmationInsert(ctx: DomainContext, source: RawBuilder<unknow
  * passed. A reminder falling in quiet hours (21:00–08:00 clinic time) goes at the end of them if
  * that is still an hour before the appointment, else it is recorded as skipped. The key carries
  * the start time, so a rescheduled appointment gets new reminders (the old ones are cancelled); a
- * reminder cancelled and wanted again (moved back to its old time) is revived.
+ * reminder cancelled and wanted again (moved back to its old time) is revived. Of sessions back to
+ * back on one day for one recipient, only the first has reminders.
  */
 export function reminderInsert(ctx: DomainContext, source: RawBuilder<unknown>): RawBuilder<unknown> {
   const now = ctx.clock.now();
@@ -72,6 +73,15 @@ export function reminderInsert(ctx: DomainContext, source: RawBuilder<unknown>):
         ELSE d.due END AS send_at) q
     CROSS JOIN LATERAL ${recipientOf(sql`a.patient_id`, today(ctx))} r
     WHERE r.opted_out_at IS NULL AND d.due >= ${now}::timestamptz - interval '10 minutes'
+      -- Back-to-back sessions the same day (the patient's, or siblings' under one guardian): only
+      -- the first is reminded of. Should the first be cancelled, the next run reminds of the next.
+      AND NOT EXISTS (
+        SELECT 1 FROM appointments b
+        WHERE b.status IN ('scheduled', 'confirmed') AND b.id <> a.appointment_id
+          AND b.starts_at < a.starts_at AND b.ends_at >= a.starts_at - interval '30 minutes'
+          AND (b.starts_at AT TIME ZONE cs.timezone)::date = (a.starts_at AT TIME ZONE cs.timezone)::date
+          AND (b.patient_id = a.patient_id OR (r.guardian_id IS NOT NULL AND b.patient_id IN (
+                SELECT pg.patient_id FROM patient_guardians pg WHERE pg.guardian_id = r.guardian_id))))
     ON CONFLICT (idempotency_key) DO UPDATE
       SET state = excluded.state, due_at = excluded.due_at, payload = excluded.payload, last_error = excluded.last_error,
           attempts = 0, next_attempt_at = NULL
