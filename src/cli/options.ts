@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { parseInput } from '../domain/errors.js';
+import type { z } from 'zod';
+import { InvalidInputError } from '../domain/errors.js';
 import { InvalidArgumentError } from 'commander';
 
 /** Commander option parser for a positive whole number (ids, counts). */
@@ -21,5 +21,7 @@ export function collect(value: string, previous: string[] = []): string[] {
 
 /** Parses a flag's value with the domain's schema; a problem is reported under the flag's name. */
 export function parseFlag<S extends z.ZodType>(schema: S, value: unknown, flag: string): z.infer<S> {
-  return parseInput(z.object({ [flag]: schema }), { [flag]: value })[flag] as z.infer<S>;
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new InvalidInputError(`${flag} ${parsed.error.issues[0]!.message}.`);
+  return parsed.data;
 }

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { z } from 'zod';
 import type { RunCommand } from '../cli/command-groups.js';
+import { parseFlag } from '../cli/options.js';
 import type { CommandEnv } from '../cli/io.js';
 import { emit } from '../cli/output.js';
 import { askText } from '../cli/prompts.js';
@@ -20,12 +20,6 @@ interface UpiFlags {
 }
 
 /** A flag's value checked by the domain's own schema, the problem told with the flag's name. */
-function flagValue<S extends z.ZodType>(flag: string, schema: S, value: string): z.output<S> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new InvalidInputError(`${flag} ${parsed.error.issues[0]!.message}.`);
-  return parsed.data;
-}
-
 function confirmedLine(payment: ConfirmedUpiPayment): string {
   return (
     `Received ${formatRupees(payment.amountPaise)} by UPI (${payment.reference}, UTR ${payment.utr}); receipt ${payment.receiptNumber}.` +
@@ -34,8 +28,8 @@ function confirmedLine(payment: ConfirmedUpiPayment): string {
 }
 
 async function payByUpi(env: CommandEnv, ref: string, flags: UpiFlags): Promise<number> {
-  const amountPaise = flags.amount === undefined ? undefined : flagValue('--amount', positiveRupees, flags.amount);
-  const utr = flags.utr === undefined ? undefined : flagValue('--utr', upiTransactionId, flags.utr);
+  const amountPaise = flags.amount === undefined ? undefined : parseFlag(positiveRupees, flags.amount, '--amount');
+  const utr = flags.utr === undefined ? undefined : parseFlag(upiTransactionId, flags.utr, '--utr');
   if (utr && flags.png) throw new InvalidInputError('--png is for asking to be paid; with --utr the payment is already made.');
   return withSession(env, async ({ ctx }) => {
     const appointmentId = await resolveAppointmentId(ctx, ref);
@@ -66,7 +60,7 @@ async function confirmByUtr(env: CommandEnv, reference: string, flags: { utr?: s
     utr = await askText({ message: `UTR / UPI transaction id of ${reference.toUpperCase()}`, schema: upiTransactionId });
   }
   if (utr === undefined) throw new InvalidInputError("--utr is required: the UTR (UPI transaction id) shown in the patient's UPI app.");
-  const checked = flagValue('--utr', upiTransactionId, utr);
+  const checked = parseFlag(upiTransactionId, utr, '--utr');
   return withSession(env, async ({ ctx }) => {
     const payment = await confirmUpiPayment(ctx, { reference, utr: checked });
     emit(env, payment, () => confirmedLine(payment));

@@ -7,6 +7,7 @@ import { authorize } from '../policy.js';
 import { formatFriendly } from '../time.js';
 import type { PaymentGateway } from './payment-gateway.js';
 import { amountToCollect, lockPayableAppointment } from './payable-appointment.js';
+import { paymentFacts } from './receipts.js';
 
 // Online payments start here and end in the Razorpay webhook (razorpay-webhook.ts), which completes
 // the pending payment made here. Our payment reference is the order's receipt and the link's
@@ -74,16 +75,7 @@ async function existingPendingPayment(tx: DomainContext, paymentId: number): Pro
 
 /** What the patient sees on the link: the session or package, never a diagnosis. */
 async function describeCollection(ctx: DomainContext, paymentId: number) {
-  const facts = await ctx.db
-    .selectFrom('payments as pay')
-    .innerJoin('patients as p', 'p.id', 'pay.patient_id')
-    .leftJoin('appointments as a', 'a.id', 'pay.appointment_id')
-    .leftJoin('services as s', 's.id', 'a.service_id')
-    .leftJoin('patient_packages as pp', 'pp.id', 'pay.package_id')
-    .leftJoin('package_plans as plan', 'plan.id', 'pp.plan_id')
-    .select(['p.full_name', 'p.phone', 'p.email', 'a.appointment_number', 'a.starts_at', 's.name as service_name', 'plan.name as plan_name'])
-    .where('pay.id', '=', paymentId)
-    .executeTakeFirstOrThrow();
+  const facts = await paymentFacts(ctx, paymentId);
   const item = facts.service_name && facts.starts_at
     ? `${facts.service_name}, ${formatFriendly(facts.starts_at, ctx.timezone)} (${facts.appointment_number})`
     : `Package: ${facts.plan_name ?? 'sessions'}`;

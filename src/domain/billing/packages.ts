@@ -8,6 +8,7 @@ import { authorize } from '../policy.js';
 import { patientsInCare } from '../people/in-care.js';
 import { addDays, clinicDate } from '../time.js';
 import { completePayment } from './complete-payment.js';
+import { translateUtrConflict, upiTransactionId } from './utr.js';
 
 const planInput = z.object({
   code: z.string().trim().toLowerCase().regex(/^[a-z][a-z0-9-]{1,31}$/, 'must be 2–32 lowercase letters, digits or dashes'),
@@ -55,7 +56,7 @@ const saleInput = z
     patientId: z.number().int().positive(),
     planCode: z.string().trim().toLowerCase(),
     method: z.enum(['cash', 'card', 'bank_transfer', 'upi', 'razorpay'], { error: 'must be cash, card, bank_transfer, upi or razorpay' }),
-    utr: z.string().trim().regex(/^[A-Za-z0-9]{6,35}$/, 'must be the 6–35 character UTR / transaction id').optional(),
+    utr: upiTransactionId.optional(),
   })
   .refine((s) => s.method !== 'upi' || s.utr, { message: 'is required for UPI payments', path: ['utr'] });
 
@@ -98,11 +99,7 @@ export async function sellPackage(ctx: DomainContext, raw: z.input<typeof saleIn
       })
       .returning(['id', 'reference'])
       .executeTakeFirstOrThrow()
-      .catch((error) =>
-        translateConstraintError(error, {
-          payments_utr_key: () => new ConflictError(`The UTR ${input.utr} has already been used for another payment.`),
-        }),
-      );
+      .catch((error) => translateUtrConflict(error, input.utr));
     const completed = input.method === 'razorpay' ? null : await completePayment(tx, payment.id);
     await recordAudit(tx, { action: 'package.sell', entity: 'patient_package', entityId: sold.id, patientId: patient.id, after: { planId: plan.id, sessions: plan.sessions, method: input.method } });
     return {

@@ -25,7 +25,8 @@ async function nextNumber(ctx: DomainContext, prefix: string, series: 'receipt_n
   return rows[0]!.n;
 }
 
-async function paymentFacts(ctx: DomainContext, paymentId: number) {
+/** A payment with what its receipt or its payment link names: patient, session or package. */
+export async function paymentFacts(ctx: DomainContext, paymentId: number) {
   const facts = await ctx.db
     .selectFrom('payments as pay')
     .innerJoin('patients as p', 'p.id', 'pay.patient_id')
@@ -43,7 +44,10 @@ async function paymentFacts(ctx: DomainContext, paymentId: number) {
       'pay.state',
       'p.patient_number',
       'p.full_name',
+      'p.phone',
+      'p.email',
       'a.appointment_number',
+      'a.starts_at',
       's.name as service_name',
       'plan.name as plan_name',
     ])

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { staffUserIdOf } from '../actor.js';
 import { inTransaction, type DomainContext } from '../context.js';
-import { ConflictError, parseInput, translateConstraintError } from '../errors.js';
+import { parseInput } from '../errors.js';
 import { authorize } from '../policy.js';
 import { completePayment } from './complete-payment.js';
+import { translateUtrConflict, upiTransactionId } from './utr.js';
 import { amountToCollect, lockPayableAppointment } from './payable-appointment.js';
 
 const manualPaymentInput = z
@@ -11,11 +12,7 @@ const manualPaymentInput = z
     appointmentId: z.number().int().positive(),
     amountPaise: z.number().int().positive('must be more than zero'),
     method: z.enum(['cash', 'card', 'bank_transfer', 'upi'], { error: 'must be cash, card, bank_transfer or upi' }),
-    utr: z
-      .string()
-      .trim()
-      .regex(/^[A-Za-z0-9]{6,35}$/, 'must be the 6–35 character UTR / transaction id')
-      .optional(),
+    utr: upiTransactionId.optional(),
     note: z.string().trim().max(500).optional(),
   })
   .refine((p) => p.method !== 'upi' || p.utr, { message: 'is required for UPI payments', path: ['utr'] });
@@ -42,11 +39,7 @@ export async function recordManualPayment(ctx: DomainContext, raw: ManualPayment
       })
       .returning(['id', 'reference'])
       .executeTakeFirstOrThrow()
-      .catch((error) =>
-        translateConstraintError(error, {
-          payments_utr_key: () => new ConflictError(`The UTR ${input.utr} has already been used for another payment.`),
-        }),
-      );
+      .catch((error) => translateUtrConflict(error, input.utr));
     const completed = await completePayment(tx, payment.id, { paidAt: tx.clock.now() });
     return { ...completed, reference: payment.reference, amountPaise: input.amountPaise, method: input.method };
   });

@@ -3,20 +3,15 @@ import { recordAudit } from '../audit/record-audit.js';
 import { staffUserIdOf } from '../actor.js';
 import { requireClinicSettings } from '../clinic/settings.js';
 import { inTransaction, type DomainContext } from '../context.js';
-import { ConflictError, InvalidInputError, NotFoundError, parseInput, translateConstraintError } from '../errors.js';
+import { ConflictError, InvalidInputError, NotFoundError, parseInput } from '../errors.js';
 import { authorize } from '../policy.js';
 import { completePayment, type CompletedPayment } from './complete-payment.js';
+import { translateUtrConflict, upiTransactionId } from './utr.js';
 import { amountToCollect, lockPayableAppointment } from './payable-appointment.js';
 import { buildUpiLink, clinicUpiPayee } from './upi-link.js';
 
 // A UPI payment to the clinic's own UPI id (a static QR): the request is a pending payment whose
 // reference travels in the link as `tr`; it completes when staff confirm it with the UTR.
-
-/** The UTR / UPI transaction id the patient's app shows (12 digits for UPI), as people read it out. */
-export const upiTransactionId = z
-  .string()
-  .transform((value) => value.replace(/\s+/g, ''))
-  .pipe(z.string().regex(/^[A-Za-z0-9]{6,35}$/, 'must be the 6–35 character UTR / transaction id (letters and digits)'));
 
 const startInput = z.object({
   appointmentId: z.number().int().positive(),
@@ -152,11 +147,7 @@ export async function confirmUpiPayment(ctx: DomainContext, raw: ConfirmUpiPayme
       .set({ utr: input.utr, processed_by_staff_id: staffUserIdOf(tx.actor) })
       .where('id', '=', payment.id)
       .execute()
-      .catch((error) =>
-        translateConstraintError(error, {
-          payments_utr_key: () => new ConflictError(`The UTR ${input.utr} has already been used for another payment.`),
-        }),
-      );
+      .catch((error) => translateUtrConflict(error, input.utr));
     const completed = await completePayment(tx, payment.id);
     return { ...completed, reference: input.reference, amountPaise: payment.amount_paise, utr: input.utr };
   });
@@ -171,3 +162,5 @@ export async function recordUpiPayment(ctx: DomainContext, raw: StartUpiPaymentI
     return confirmUpiPayment(tx, { reference: request.reference, utr });
   });
 }
+
+export { upiTransactionId } from './utr.js';

@@ -7,6 +7,7 @@ import { requireClinicSettings } from '../clinic/settings.js';
 import { attempt, inTransaction, withActor, type DomainContext } from '../context.js';
 import { ConflictError, InvalidInputError, NotFoundError, isDomainError, parseInput } from '../errors.js';
 import { authorize } from '../policy.js';
+import { requireInCare } from '../people/in-care.js';
 import { clinicDate } from '../time.js';
 import { bookAppointment } from './book-appointment.js';
 
@@ -91,20 +92,6 @@ export async function offerFreedSlot(ctx: DomainContext, slotId: number): Promis
   return { offerId: offer.id, entryId: entry.entry_id, patientId: entry.patient_id, slotId, startsAt: entry.starts_at, expiresAt };
 }
 
-/** Whether the acting patient or guardian is this patient or one of their guardians; staff always are. */
-async function actsFor(ctx: DomainContext, patientId: number): Promise<boolean> {
-  const { actor } = ctx;
-  if (actor.kind === 'patient') return actor.patientId === patientId;
-  if (actor.kind !== 'guardian') return true;
-  const link = await ctx.db
-    .selectFrom('patient_guardians')
-    .select('patient_id')
-    .where('patient_id', '=', patientId)
-    .where('guardian_id', '=', actor.guardianId)
-    .executeTakeFirst();
-  return Boolean(link);
-}
-
 async function lockPendingOffer(ctx: DomainContext, offerId: number) {
   const offer = await ctx.db
     .selectFrom('waitlist_offers as o')
@@ -114,7 +101,9 @@ async function lockPendingOffer(ctx: DomainContext, offerId: number) {
     .forUpdate()
     .executeTakeFirst();
   if (!offer) throw new NotFoundError(`No waitlist offer ${offerId}.`);
-  if (!(await actsFor(ctx, offer.patient_id))) throw new NotFoundError(`No waitlist offer ${offerId}.`);
+  await requireInCare(ctx, offer.patient_id).catch(() => {
+    throw new NotFoundError(`No waitlist offer ${offerId}.`);
+  });
   if (offer.status !== 'pending') throw new InvalidInputError(`Waitlist offer ${offerId} is already ${offer.status}.`);
   return offer;
 }
