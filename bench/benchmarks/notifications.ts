@@ -47,6 +47,8 @@ export const notificationsBench: Benchmark = {
       const clinic = await seedClinic(bench.db, { therapists: 16, slotsNeeded: appointments });
       const { ctx } = clinic;
       const pairs = new Map(clinic.slots.map((s) => [s.therapistId, s.patientId]));
+      // The dispatch half runs on the real clock: no quiet hours, so it measures sending at any hour.
+      await bench.pool.query(`UPDATE clinic_settings SET quiet_hours_start = '00:00', quiet_hours_end = '00:00'`);
       await bench.pool.query(`UPDATE patients SET phone = '+9198' || lpad(id::text, 8, '0')`);
       await bench.pool.query(
         `INSERT INTO appointments (patient_id, therapist_id, service_id, slot_id, starts_at, ends_at, price_paise)

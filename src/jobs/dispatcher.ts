@@ -3,7 +3,7 @@ import type { DomainContext } from '../domain/context.js';
 import type { NotificationKind } from '../domain/notifications/enqueue.js';
 import { recipientOf } from '../domain/notifications/recipients.js';
 import { renderMessage, type TemplateContext } from '../domain/notifications/templates.js';
-import { clinicDate } from '../domain/time.js';
+import { addDays, clinicDate, clinicTime, zonedInstant } from '../domain/time.js';
 import { ChannelError, type OutboundMessage } from '../infra/channels/channel.js';
 import type { Channels } from '../infra/channels/from-config.js';
 import type { ContactChannel, ContactLanguage } from '../infra/db/schema.js';
@@ -47,6 +47,27 @@ interface ClaimedRow {
   whatsapp_id: string | null;
   opted_out: boolean;
   appointment_live: boolean | null;
+  appointment_starts_at: Date | null;
+}
+
+interface QuietHours {
+  start: string;
+  end: string;
+}
+
+/** Kinds sent even in quiet hours: a place held for 30 minutes, and answers to someone who just wrote. */
+const URGENT_KINDS: ReadonlySet<NotificationKind> = new Set(['waitlist_offer', 'staff_reply', 'admin_alert']);
+
+/** When the quiet hours holding `now` end, or null when `now` is not in them. */
+export function quietUntil(now: Date, quiet: QuietHours, timezone: string): Date | null {
+  const time = clinicTime(now, timezone);
+  const start = quiet.start.slice(0, 5);
+  const end = quiet.end.slice(0, 5);
+  const today = clinicDate(now, timezone);
+  const inside = start > end ? time >= start || time < end : time >= start && time < end;
+  if (!inside) return null;
+  const endDate = start > end && time >= start ? addDays(today, 1) : today;
+  return zonedInstant(endDate, end, timezone);
 }
 
 export interface DispatchTally {
@@ -126,9 +147,17 @@ export class Dispatcher {
     return rows.length;
   }
 
-  private async templateContext(): Promise<TemplateContext> {
-    const settings = await this.options.ctx.db.selectFrom('clinic_settings').select(['name', 'phone', 'timezone']).executeTakeFirst();
-    return { clinicName: settings?.name ?? 'The clinic', clinicPhone: settings?.phone ?? null, timezone: settings?.timezone ?? this.options.ctx.timezone };
+  private async templateContext(): Promise<TemplateContext & { quiet: QuietHours | null }> {
+    const settings = await this.options.ctx.db
+      .selectFrom('clinic_settings')
+      .select(['name', 'phone', 'timezone', 'quiet_hours_start', 'quiet_hours_end'])
+      .executeTakeFirst();
+    return {
+      clinicName: settings?.name ?? 'The clinic',
+      clinicPhone: settings?.phone ?? null,
+      timezone: settings?.timezone ?? this.options.ctx.timezone,
+      quiet: settings ? { start: String(settings.quiet_hours_start), end: String(settings.quiet_hours_end) } : null,
+    };
   }
 
   private async claim(): Promise<ClaimedRow[]> {
@@ -155,7 +184,8 @@ export class Dispatcher {
              coalesce(p.whatsapp_id, g.whatsapp_id) AS whatsapp_id,
              coalesce(p.reminders_opted_out_at, g.reminders_opted_out_at) IS NOT NULL AS opted_out,
              CASE WHEN a.id IS NULL THEN NULL
-                  ELSE a.status IN ('scheduled', 'confirmed') AND a.starts_at > ${now}::timestamptz END AS appointment_live
+                  ELSE a.status IN ('scheduled', 'confirmed') AND a.starts_at > ${now}::timestamptz END AS appointment_live,
+             a.starts_at AS appointment_starts_at
       FROM claimed c
       -- A row naming only the patient (a booking's confirmation) reaches whoever hears about that
       -- patient now: the adult patient, else the primary guardian.
@@ -181,9 +211,18 @@ export class Dispatcher {
     return order.filter((c) => this.options.channels[c] && addresses[c]).map((channel) => ({ channel, address: addresses[channel]! }));
   }
 
-  private async deliver(row: ClaimedRow, context: TemplateContext): Promise<void> {
+  private async deliver(row: ClaimedRow, context: TemplateContext & { quiet: QuietHours | null }): Promise<void> {
     if (row.kind === 'reminder' && (row.opted_out || row.appointment_live === false)) {
       return this.finish(row, 'skipped', { last_error: row.opted_out ? 'opted out of reminders' : 'appointment no longer upcoming' });
+    }
+    // Quiet hours: a message falling in them waits for their end (not counted as a try), unless it
+    // is urgent; a reminder that would then come less than an hour before its session is skipped.
+    const until = context.quiet && !URGENT_KINDS.has(row.kind) ? quietUntil(this.options.ctx.clock.now(), context.quiet, context.timezone) : null;
+    if (until) {
+      if (row.kind === 'reminder' && row.appointment_starts_at && until.getTime() > row.appointment_starts_at.getTime() - 3_600_000) {
+        return this.finish(row, 'skipped', { last_error: 'quiet hours: no useful time left before the appointment' });
+      }
+      return this.finish(row, 'pending', { next_attempt_at: until, attempts: row.attempts - 1 });
     }
     const routes = this.route(row);
     if (!routes.length) return this.finish(row, 'failed', { last_error: 'no channel reaches this recipient' });
@@ -224,7 +263,7 @@ export class Dispatcher {
   private async finish(
     row: ClaimedRow,
     state: 'sent' | 'pending' | 'failed' | 'skipped',
-    fields: { channel?: ContactChannel; provider_message_id?: string; sent_at?: Date; last_error?: string | null; next_attempt_at?: Date },
+    fields: { channel?: ContactChannel; provider_message_id?: string; sent_at?: Date; last_error?: string | null; next_attempt_at?: Date; attempts?: number },
   ): Promise<void> {
     await this.options.ctx.db
       .updateTable('notifications')

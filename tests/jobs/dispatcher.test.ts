@@ -5,6 +5,8 @@ import { resendChannel } from '../../src/infra/channels/email-resend.js';
 import { fast2smsChannel } from '../../src/infra/channels/sms-fast2sms.js';
 import { telegramChannel } from '../../src/infra/channels/telegram.js';
 import { Dispatcher } from '../../src/jobs/dispatcher.js';
+import { zonedInstant } from '../../src/domain/time.js';
+import { fixedClock } from '../../src/infra/clock.js';
 import { systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeFast2Sms, type FakeFast2Sms } from '../support/fake-fast2sms.js';
@@ -43,13 +45,15 @@ describe('the dispatcher', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     ctx = systemContext(database.db);
-    await database.db.insertInto('clinic_settings').values({ name: 'Sunrise Child Therapy' }).execute();
+    // No quiet hours here (start = end), so these tests pass at any hour; they are tested on their own below.
+    await database.db.insertInto('clinic_settings').values({ name: 'Sunrise Child Therapy', quiet_hours_start: '00:00', quiet_hours_end: '00:00' }).execute();
     telegram = await startFakeTelegram();
     resend = await startFakeResend();
     fast2sms = await startFakeFast2Sms(SMS_KEY);
   });
   beforeEach(async () => {
     await sql`TRUNCATE notifications`.execute(database.db);
+    await sql`DELETE FROM appointments`.execute(database.db);
     await sql`DELETE FROM patients`.execute(database.db);
     telegram.calls.length = 0;
   });
@@ -157,6 +161,30 @@ describe('the dispatcher', () => {
     expect(failed).toEqual({ last_error: 'fast2sms: 416', attempts: 2 });
     expect(fast2sms.requests[0]).toMatchObject({ route: 'q', language: 'english' });
     expect(String(fast2sms.requests[0]!.numbers)).toMatch(/^98\d{8}$/);
+  });
+
+  it('in quiet hours, a confirmation waits for 08:00 (not counted as a try); a reminder too late by then is skipped', async () => {
+    await enqueue(2, 2, { phone: true });
+    const [first, second] = await database.db.selectFrom('notifications').select(['id', 'patient_id']).orderBy('id').execute();
+    await database.db.updateTable('clinic_settings').set({ quiet_hours_start: '21:00', quiet_hours_end: '08:00' }).execute();
+    const { rows } = await sql<{ id: number }>`
+      INSERT INTO therapists (full_name) VALUES ('Dr. Night') RETURNING id`.execute(database.db);
+    const { rows: services } = await sql<{ id: number }>`SELECT id FROM services LIMIT 1`.execute(database.db);
+    const startsAt = zonedInstant('2031-03-11', '08:30', 'Asia/Kolkata');
+    const { rows: appts } = await sql<{ id: number }>`
+      INSERT INTO appointments (patient_id, therapist_id, service_id, starts_at, ends_at, price_paise)
+      VALUES (${second!.patient_id}, ${rows[0]!.id}, ${services[0]!.id}, ${startsAt}, ${new Date(startsAt.getTime() + 45 * 60_000)}, 0)
+      RETURNING id`.execute(database.db);
+    await database.db.updateTable('notifications').set({ kind: 'reminder', appointment_id: appts[0]!.id }).where('id', '=', second!.id).execute();
+    const night = { ...ctx, clock: fixedClock(zonedInstant('2031-03-10', '22:00', 'Asia/Kolkata')) };
+    const sms: Channel = { name: 'sms', send: async () => ({ providerMessageId: 'x' }) };
+    await new Dispatcher({ ctx: night, channels: { sms }, instanceId: 'night' }).runOnce();
+    const after = await database.db.selectFrom('notifications').select(['id', 'state', 'next_attempt_at', 'attempts']).orderBy('id').execute();
+    expect(after).toEqual([
+      { id: first!.id, state: 'pending', next_attempt_at: zonedInstant('2031-03-11', '08:00', 'Asia/Kolkata'), attempts: 0 },
+      { id: second!.id, state: 'skipped', next_attempt_at: null, attempts: 1 },
+    ]);
+    await database.db.updateTable('clinic_settings').set({ quiet_hours_start: '00:00', quiet_hours_end: '00:00' }).execute();
   });
 
   it('falls back to the next channel when one refuses for good', async () => {

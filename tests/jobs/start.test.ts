@@ -12,7 +12,7 @@ describe('roshni start', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     telegram = await startFakeTelegram();
-    await database.db.insertInto('clinic_settings').values({ name: 'Sunrise Child Therapy' }).execute();
+    await database.db.insertInto('clinic_settings').values({ name: 'Sunrise Child Therapy', quiet_hours_start: '00:00', quiet_hours_end: '00:00' }).execute();
     await sql`INSERT INTO patients (full_name, telegram_chat_id) SELECT 'Patient ' || i, (7000 + i)::text FROM generate_series(1, 2) i`.execute(database.db);
     await sql`
       INSERT INTO notifications (idempotency_key, kind, patient_id, payload, due_at)

@@ -25,7 +25,6 @@ export class RateLimiter {
   async acquire(key: string): Promise<void> {
     for (;;) {
       const now = Date.now();
-      const previous = this.lastByKey.get(key);
       let at = Math.max(now, this.pausedUntil, (this.lastByKey.get(key) ?? -Infinity) + this.options.perKeyIntervalMs);
       // Find the first time at least gapMs away from every reserved send.
       const keepFrom = this.reserved.findIndex((t) => t > now - 2 * this.gapMs);
@@ -37,11 +36,9 @@ export class RateLimiter {
       this.reserved.sort((a, b) => a - b);
       this.lastByKey.set(key, at);
       if (at > now) await sleep(at - now);
-      // A pause that began while we slept applies to us too.
+      // A pause that began while we slept applies to us too: reserve again after it. Our first
+      // reservation stays counted (others already spaced themselves from it), which only errs slow.
       if (Date.now() >= this.pausedUntil) return;
-      this.reserved.splice(this.reserved.indexOf(at), 1);
-      if (previous === undefined) this.lastByKey.delete(key);
-      else this.lastByKey.set(key, previous);
     }
   }
 }
