@@ -73,6 +73,7 @@ export const commandGroups: GroupEntry[] = [
   { commands: { remind: 'Appointment reminders: run now, or a dry run' }, load: () => import('../commands/remind.js') },
   { commands: { notify: 'Send a test message through a channel' }, load: () => import('../commands/notify.js') },
   { commands: { jobs: 'Scheduled jobs: last run, duration, result' }, load: () => import('../commands/jobs.js') },
+  { commands: { notes: 'Therapy session notes: add, show, notes due' }, load: () => import('../commands/notes.js') },
 ];
 
 export function findGroup(name: string | undefined): GroupEntry | undefined {

@@ -3,9 +3,10 @@ import type { RunCommand } from '../cli/command-groups.js';
 import { patientFrom, serviceFrom, therapistFrom } from '../cli/booking-prompts.js';
 import type { CommandEnv } from '../cli/io.js';
 import { positiveInt } from '../cli/options.js';
-import { emit, table } from '../cli/output.js';
+import { emit, note, table } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
 import { chooseSlot, withFreeTimes } from '../cli/slot-choice.js';
+import { hasSessionNotes } from '../domain/clinical/session-notes.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { formatRupees } from '../domain/money.js';
 import { resolveAppointmentId, resolvePatient, resolveTherapist } from '../domain/people/resolve.js';
@@ -163,6 +164,7 @@ export function register(program: Command, run: RunCommand): void {
           withSession(env, async ({ ctx }) => {
             const updated = await change(ctx, { appointmentId: await resolveAppointmentId(ctx, ref) });
             emit(env, updated, () => `${done} ${updated.appointment_number}.`);
+            if (name === 'complete' && !(await hasSessionNotes(ctx, updated.id))) note(env, `No session notes yet: write them with \`roshni notes add ${updated.appointment_number}\`.`);
             return 0;
           }),
         ),

@@ -28,6 +28,9 @@ const RULES = {
   'notification.read': ['admin', 'receptionist'],
   'notification.manage': ['admin', 'receptionist'],
   'jobs.run': ['admin'],
+  // Clinical records: therapists only for their own patients (checked in domain/clinical/access.ts).
+  'clinical.read': ['admin', 'therapist'],
+  'clinical.write': ['therapist'],
 } as const satisfies Record<string, readonly StaffRoleName[]>;
 
 export type Action = keyof typeof RULES;
