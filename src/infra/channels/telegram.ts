@@ -7,7 +7,7 @@ export interface TelegramChannelOptions {
   apiRoot?: string;
   /** Overall sends per second (Telegram: about 30). */
   perSecond?: number;
-  /** Minimum gap between two sends to one chat (Telegram: about 1 s). */
+  /** Minimum gap between two sends to one chat (Telegram: about 1 s; 1.05 s leaves room for network jitter). */
   perChatIntervalMs?: number;
   /** A 429 asking to wait longer than this is handed back to the dispatcher to retry later. */
   maxInlineWaitMs?: number;
@@ -19,7 +19,7 @@ export interface TelegramChannelOptions {
  */
 export function telegramChannel(options: TelegramChannelOptions): Channel {
   const api = new Api(options.token, options.apiRoot ? { apiRoot: options.apiRoot } : undefined);
-  const limiter = new RateLimiter({ perSecond: options.perSecond ?? 30, perKeyIntervalMs: options.perChatIntervalMs ?? 1000 });
+  const limiter = new RateLimiter({ perSecond: options.perSecond ?? 30, perKeyIntervalMs: options.perChatIntervalMs ?? 1050 });
   const maxInlineWaitMs = options.maxInlineWaitMs ?? 60_000;
   return {
     name: 'telegram',
