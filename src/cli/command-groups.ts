@@ -74,6 +74,7 @@ export const commandGroups: GroupEntry[] = [
   { commands: { notify: 'Send a test message through a channel' }, load: () => import('../commands/notify.js') },
   { commands: { jobs: 'Scheduled jobs: last run, duration, result' }, load: () => import('../commands/jobs.js') },
   { commands: { notes: 'Therapy session notes: add, show, notes due' }, load: () => import('../commands/notes.js') },
+  { commands: { assess: 'Assessments: new, show, list, templates' }, load: () => import('../commands/assessments.js') },
 ];
 
 export function findGroup(name: string | undefined): GroupEntry | undefined {
