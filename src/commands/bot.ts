@@ -3,14 +3,8 @@ import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
 import { writeLine } from '../cli/io.js';
 import { withSession } from '../cli/session.js';
+import { untilStopSignal } from '../cli/stop-signal.js';
 import { ConfigError } from '../infra/config.js';
-
-function untilInterrupted(): Promise<void> {
-  return new Promise((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-}
 
 const log = (env: CommandEnv) => (event: string, fields: Record<string, unknown>) => writeLine(env.io.stderr, JSON.stringify({ event, ...fields }));
 
@@ -24,7 +18,7 @@ async function telegram(env: CommandEnv): Promise<number> {
       { db: ctx.db, clock: ctx.clock, timezone: ctx.timezone, log: log(env) },
     );
     writeLine(env.io.stdout, 'Telegram bot running (long polling). Ctrl-C to stop.');
-    await untilInterrupted();
+    await untilStopSignal();
     await running.stop();
     return 0;
   });
@@ -34,7 +28,7 @@ async function whatsapp(env: CommandEnv): Promise<number> {
   return withSession(env, async ({ ctx, config }) => {
     const { startWhatsAppBot } = await import('../bot/channels/whatsapp.js');
     const running = await startWhatsAppBot(config, { db: ctx.db, clock: ctx.clock, timezone: ctx.timezone, log: log(env) }, (line) => writeLine(env.io.stdout, line));
-    await untilInterrupted();
+    await untilStopSignal();
     await running.stop();
     return 0;
   });

@@ -4,6 +4,7 @@ import { ExitCode } from '../cli/exit-codes.js';
 import { writeLine, type CommandEnv } from '../cli/io.js';
 import { emit, note } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
+import { untilStopSignal } from '../cli/stop-signal.js';
 import { startClinicServer } from '../http/clinic-server.js';
 import type { RunningServer } from '../http/server.js';
 import { ConfigError } from '../infra/config.js';
@@ -16,18 +17,6 @@ interface ServeFlags {
 function portNumber(value: string): number {
   if (!/^\d{1,5}$/.test(value.trim()) || Number(value) > 65535) throw new InvalidArgumentError('must be a port number, 0–65535.');
   return Number(value);
-}
-
-function untilStopSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
 }
 
 async function listen(start: () => Promise<RunningServer>, host: string, port: number): Promise<RunningServer> {

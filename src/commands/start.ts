@@ -3,20 +3,9 @@ import type { RunCommand } from '../cli/command-groups.js';
 import { writeLine, type CommandEnv } from '../cli/io.js';
 import { emit, note } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
+import { untilStopSignal } from '../cli/stop-signal.js';
 import { startRoshni } from '../jobs/start.js';
 import { JOBS } from '../jobs/scheduler.js';
-
-function untilStopSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-}
 
 /** Runs until SIGTERM/SIGINT: stops taking work, finishes sends in flight, exits 0. */
 async function start(env: CommandEnv, flags: { http?: boolean }): Promise<number> {
@@ -25,10 +14,12 @@ async function start(env: CommandEnv, flags: { http?: boolean }): Promise<number
     const log = (line: string) => {
       if (!quiet) writeLine(env.io.stderr, line);
     };
-    const running = await startRoshni({ ctx, config, log, http: flags.http !== false });
-    emit(env, { instanceId: running.instanceId, httpUrl: running.httpUrl, channels: running.channels, jobs: JOBS.map((j) => j.name) }, () => [
+    const { botStartParts } = await import('../bot/start-parts.js');
+    const running = await startRoshni({ ctx, config, log, http: flags.http !== false, parts: botStartParts(config) });
+    emit(env, { instanceId: running.instanceId, httpUrl: running.httpUrl, bots: running.bots, channels: running.channels, jobs: JOBS.map((j) => j.name) }, () => [
       `Roshni is running (${running.instanceId}).`,
       `  HTTP: ${running.httpUrl ?? 'off'}`,
+      `  Bots: ${running.bots.join(', ') || 'none configured (TELEGRAM_BOT_TOKEN, WHATSAPP_ENABLED)'}`,
       `  Sending by: ${running.channels.join(', ') || 'no channel configured (messages wait in the outbox)'}`,
       `  Jobs: ${JOBS.map((j) => `${j.name} (${j.cron})`).join(', ')}`,
       'Stop with Ctrl+C.',
@@ -43,7 +34,7 @@ async function start(env: CommandEnv, flags: { http?: boolean }): Promise<number
 export function register(program: Command, run: RunCommand): void {
   program
     .command('start')
-    .description('Run everything: HTTP endpoints, the message dispatcher and the scheduled jobs')
+    .description('Run everything: the patient bots, HTTP endpoints, the message dispatcher and the scheduled jobs')
     .option('--no-http', 'do not serve the HTTP endpoints')
     .action(run(start));
 }

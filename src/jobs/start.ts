@@ -15,7 +15,7 @@ export interface Running {
 }
 
 /**
- * Where the patient bots join `roshni start` (src/bot, another issue): a part that starts with the
+ * Where the patient bots join `roshni start` (src/bot/start-parts.ts): a part that starts with the
  * context and configuration and may hand over the WhatsApp client it holds a session for, which
  * then becomes a sending channel for the dispatcher.
  */
@@ -23,8 +23,6 @@ export interface StartPart {
   name: string;
   start(ctx: DomainContext, config: Config, log: (line: string) => void): Promise<Running & { whatsapp?: WhatsAppClientLike }>;
 }
-
-export const startParts: StartPart[] = [];
 
 export interface StartOptions {
   ctx: DomainContext;
@@ -34,6 +32,8 @@ export interface StartOptions {
   instanceId?: string;
   http?: boolean;
   jobs?: readonly JobDefinition[];
+  /** The patient bots (src/bot/start-parts.ts); none by default. */
+  parts?: readonly StartPart[];
 }
 
 interface HttpModule {
@@ -45,22 +45,24 @@ async function startHttp(options: StartOptions): Promise<(Running & { url: strin
   const specifier = '../http/clinic-server.js';
   const module = (await import(specifier).catch(() => null)) as HttpModule | null;
   if (!module?.startClinicServer) return null;
-  const secret = options.config.env.RAZORPAY_WEBHOOK_SECRET;
+  const { RAZORPAY_WEBHOOK_SECRET: secret, RAZORPAY_WEBHOOK_SECRET_PREVIOUS: previous } = options.config.env;
   const server = await module.startClinicServer({
     ctx: options.ctx,
     host: options.config.env.ROSHNI_HTTP_HOST,
     port: options.config.env.ROSHNI_HTTP_PORT,
-    razorpayWebhookSecrets: secret ? [secret] : [],
+    razorpayWebhookSecrets: secret ? [secret, ...(previous ? [previous] : [])] : [],
     log: options.log,
   });
   return { url: server.url, stop: () => server.close() };
 }
 
-export async function startRoshni(options: StartOptions): Promise<Running & { instanceId: string; httpUrl: string | null; channels: string[] }> {
+export async function startRoshni(
+  options: StartOptions,
+): Promise<Running & { instanceId: string; httpUrl: string | null; channels: string[]; bots: string[] }> {
   const instanceId = options.instanceId ?? `${hostname()}:${process.pid}`;
   const stack: Array<{ name: string; running: Running }> = [];
   let whatsapp: WhatsAppClientLike | undefined;
-  for (const part of startParts) {
+  for (const part of options.parts ?? []) {
     const running = await part.start(options.ctx, options.config, options.log);
     whatsapp ??= running.whatsapp;
     stack.push({ name: part.name, running });
@@ -77,6 +79,7 @@ export async function startRoshni(options: StartOptions): Promise<Running & { in
     instanceId,
     httpUrl: http?.url ?? null,
     channels: Object.keys(channels),
+    bots: (options.parts ?? []).map((part) => part.name),
     async stop() {
       // The scheduler and the dispatcher stop taking work first; the bots and HTTP last.
       for (const { running } of stack.reverse()) await running.stop();

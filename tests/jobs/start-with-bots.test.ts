@@ -1,0 +1,34 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { botStartParts } from '../../src/bot/start-parts.js';
+import { loadConfig } from '../../src/infra/config.js';
+import { startRoshni } from '../../src/jobs/start.js';
+import { seedClinic, systemContext } from '../support/clinic.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
+
+// `roshni start` runs the patient bots with everything else: a patient writing to the clinic's
+// Telegram bot gets an answer from the process, and stopping it stops the bot too.
+describe('roshni start with the Telegram bot', () => {
+  let database: TestDatabase;
+  let telegram: FakeTelegram;
+
+  beforeAll(async () => {
+    [database, telegram] = await Promise.all([createTestDatabase(), startFakeTelegram()]);
+    await seedClinic(systemContext(database.db), { patients: 1, days: 2 });
+  });
+  afterAll(() => Promise.all([database?.close(), telegram?.close()]));
+
+  it('answers a patient on Telegram, and starts no bot that is not configured', async () => {
+    const config = loadConfig({ DATABASE_URL: database.url, TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.apiRoot }, '/nonexistent/.env');
+    expect(botStartParts(loadConfig({}, '/nonexistent/.env'))).toEqual([]);
+    const running = await startRoshni({ ctx: systemContext(database.db), config, log: () => {}, http: false, jobs: [], parts: botStartParts(config) });
+    try {
+      expect(running.bots).toEqual(['telegram']);
+      telegram.pushUpdate({ message: { message_id: 1, date: Math.floor(Date.now() / 1000), chat: { id: 501, type: 'private' }, from: { id: 501, is_bot: false, first_name: 'Neha' }, text: '/start' } });
+      const [reply] = await telegram.waitForCalls('sendMessage', 1);
+      expect(reply!.params.chat_id).toBe(501);
+    } finally {
+      await running.stop();
+    }
+  });
+});
