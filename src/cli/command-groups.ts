@@ -73,9 +73,10 @@ export const commandGroups: GroupEntry[] = [
   { commands: { remind: 'Appointment reminders: run now, or a dry run' }, load: () => import('../commands/remind.js') },
   { commands: { notify: 'Send a test message through a channel' }, load: () => import('../commands/notify.js') },
   { commands: { jobs: 'Scheduled jobs: last run, duration, result' }, load: () => import('../commands/jobs.js') },
+  { commands: { backup: 'Backups: create, list, verify, restore' }, load: () => import('../commands/backup.js') },
+  { commands: { health: 'Health checks: database, disk, backups, outbox, services (exit 0/1/2)' }, load: () => import('../commands/health.js') },
   { commands: { notes: 'Therapy session notes: add, show, notes due' }, load: () => import('../commands/notes.js') },
   { commands: { assess: 'Assessments: new, show, list, templates' }, load: () => import('../commands/assessments.js') },
-  { commands: { goal: 'Therapy goals: add, measure', progress: "A patient's goals and their trend" }, load: () => import('../commands/goals.js') },
 ];
 
 export function findGroup(name: string | undefined): GroupEntry | undefined {

@@ -28,6 +28,8 @@ const RULES = {
   'notification.read': ['admin', 'receptionist'],
   'notification.manage': ['admin', 'receptionist'],
   'jobs.run': ['admin'],
+  'backup.manage': ['admin'],
+  'audit.read': ['admin'],
   // Clinical records: therapists only for their own patients (checked in domain/clinical/access.ts).
   'clinical.read': ['admin', 'therapist'],
   'clinical.write': ['therapist'],

@@ -12,6 +12,8 @@ export interface Database {
   /** Where the data lives, for messages: a URL without password, or the embedded data directory. */
   location: string;
   close(): Promise<void>;
+  /** The embedded database's own dump: its data directory as a gzipped tarball (for backups). */
+  dumpDataDir?: () => Promise<Blob>;
 }
 
 // Types that the domain wants as plain JS values: counts and sums as numbers, dates as 'YYYY-MM-DD'.
@@ -69,6 +71,7 @@ export async function openEmbedded(home: string): Promise<Database> {
       db,
       kind: 'embedded',
       location: dataDir,
+      dumpDataDir: () => pglite.dumpDataDir('gzip'),
       close: async () => {
         await db.destroy();
         await pglite.close();

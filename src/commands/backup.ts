@@ -1,0 +1,159 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import type { RunCommand } from '../cli/command-groups.js';
+import { ExitCode } from '../cli/exit-codes.js';
+import { writeLine, type CommandEnv } from '../cli/io.js';
+import { emit, note, table } from '../cli/output.js';
+import { withSession } from '../cli/session.js';
+import { authorize } from '../domain/policy.js';
+import { systemClock } from '../infra/clock.js';
+import { loadConfig } from '../infra/config.js';
+import type { BackupKind } from '../infra/backup/backup-file.js';
+
+const KINDS = ['manual', 'daily', 'weekly', 'monthly'] as const;
+
+function kindOf(value: string): BackupKind {
+  if (!(KINDS as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${KINDS.join(', ')}.`);
+  return value as BackupKind;
+}
+
+// Failures of the backup machinery that people can act on: one line and an exit code of their kind.
+const KNOWN_FAILURES: Record<string, number> = {
+  BackupNotFoundError: ExitCode.notFound,
+  BackupDamagedError: ExitCode.invalidInput,
+  RestoreRefusedError: ExitCode.conflict,
+  BackupPassphraseError: ExitCode.configuration,
+  PostgresToolNotFoundError: ExitCode.configuration,
+  PostgresToolError: ExitCode.unexpected,
+};
+
+async function reporting(env: CommandEnv, work: () => Promise<number>): Promise<number> {
+  try {
+    return await work();
+  } catch (error) {
+    const code = KNOWN_FAILURES[(error as Error)?.name];
+    if (code === undefined) throw error;
+    writeLine(env.io.stderr, `roshni: ${(error as Error).message}`);
+    return code;
+  }
+}
+
+export function formatBytes(bytes: number | null): string {
+  if (bytes == null) return '';
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KB`;
+  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
+  return `${(bytes / 1024 ** 3).toFixed(2)} GB`;
+}
+
+export function formatAge(from: Date, now: Date): string {
+  const minutes = Math.max(0, Math.round((now.getTime() - from.getTime()) / 60_000));
+  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 48 * 60) return `${Math.round(minutes / 60)} h`;
+  return `${Math.round(minutes / 1440)} d`;
+}
+
+async function create(env: CommandEnv, flags: { type: BackupKind }): Promise<number> {
+  return reporting(env, () =>
+    withSession(env, async ({ config, database, ctx }) => {
+      authorize(ctx.actor, 'backup.manage');
+      const { createBackup } = await import('../infra/backup/backups.js');
+      note(env, `Backing up the ${database.kind === 'embedded' ? 'embedded database' : 'PostgreSQL database'} to ${config.backupDir}…`);
+      const made = await createBackup(database, config, { kind: flags.type, clock: ctx.clock });
+      const rows = Object.values(made.tables).reduce((a, b) => a + b, 0);
+      emit(env, made, () => [
+        `Backup ${made.id} written: ${made.file}`,
+        `${formatBytes(made.sizeBytes)}, ${Object.keys(made.tables).length} tables, ${rows} rows, ${made.encrypted ? 'encrypted' : 'not encrypted'}, sha256 ${made.sha256}.`,
+        ...(made.rotated.length ? [`Rotated away ${made.rotated.length} older ${flags.type} backup(s).`] : []),
+      ]);
+      return ExitCode.ok;
+    }),
+  );
+}
+
+async function verify(env: CommandEnv, ref: string): Promise<number> {
+  return reporting(env, () =>
+    withSession(env, async ({ config, ctx }) => {
+      authorize(ctx.actor, 'backup.manage');
+      const { resolveBackupFile, verifyBackup } = await import('../infra/backup/backups.js');
+      const file = resolveBackupFile(config, ref);
+      note(env, `Restoring ${file} into a scratch database…`);
+      const result = await verifyBackup(file, config, ctx.clock, ctx.db);
+      emit(env, result, () => [
+        ...(result.tables.length
+          ? [table(['Table', 'Manifest', 'Restored'], result.tables.map((t) => [t.table, t.expected, t.actual ?? 'missing'])), '']
+          : []),
+        result.ok ? `Verified: ${file} restores with the row counts of its manifest.` : `NOT verified: ${result.problem}`,
+      ]);
+      if (!result.ok) writeLine(env.io.stderr, `roshni: backup ${file} failed verification: ${result.problem}`);
+      return result.ok ? ExitCode.ok : ExitCode.unexpected;
+    }),
+  );
+}
+
+async function restore(env: CommandEnv, ref: string, flags: { force?: boolean }): Promise<number> {
+  return reporting(env, async () => {
+    // No session: a restore must work on a brand-new, empty database without Roshni's schema.
+    const config = loadConfig(env.io.env);
+    const [{ resolveBackupFile }, { restoreBackup }] = await Promise.all([
+      import('../infra/backup/backups.js'),
+      import('../infra/backup/restore.js'),
+    ]);
+    const file = resolveBackupFile(config, ref);
+    note(env, `Restoring ${file}…`);
+    const result = await restoreBackup(file, config, { force: Boolean(flags.force), progress: (line) => writeLine(env.io.stderr, line) });
+    emit(env, result, () => [
+      result.ok
+        ? `Restored ${file}: ${result.tables.length} tables with the row counts of its manifest.`
+        : `Restored ${file}, but row counts differ from its manifest: ${result.tables.filter((t) => t.actual !== t.expected).map((t) => t.table).join(', ')}.`,
+      ...(result.previousDataDir ? [`The replaced data directory is kept at ${result.previousDataDir}.`] : []),
+    ]);
+    return result.ok ? ExitCode.ok : ExitCode.unexpected;
+  });
+}
+
+async function list(env: CommandEnv): Promise<number> {
+  return withSession(env, async ({ ctx }) => {
+    authorize(ctx.actor, 'backup.manage');
+    const { listBackups } = await import('../infra/backup/backups.js');
+    const entries = await listBackups(ctx.db);
+    const now = systemClock.now();
+    emit(env, entries, () =>
+      entries.length
+        ? table(
+            ['Id', 'Backup', 'Type', 'Age', 'Size', 'State', 'Verified'],
+            entries.map((e) => [
+              e.id,
+              e.name + (e.onDisk || e.state !== 'completed' ? '' : ' (file missing)'),
+              e.kind,
+              formatAge(e.startedAt, now),
+              formatBytes(e.sizeBytes),
+              e.state + (e.encrypted ? ', encrypted' : ''),
+              e.verifiedAt ? `yes, ${formatAge(e.verifiedAt, now)} ago` : e.verifyOk === false ? 'FAILED' : 'no',
+            ]),
+          )
+        : 'No backups yet: make one with `roshni backup create`.',
+    );
+    return ExitCode.ok;
+  });
+}
+
+export function register(program: Command, run: RunCommand): void {
+  const backup = program.command('backup').description('Backups of the whole database: create, list, verify, restore');
+  backup
+    .command('create')
+    .description('Write a consistent, checksummed (and, with a passphrase, encrypted) backup; rotate old ones')
+    .option('--type <type>', 'manual, daily, weekly or monthly (rotation keeps ROSHNI_BACKUP_KEEP_*)', kindOf, 'manual')
+    .action(run(create));
+  backup.command('list').description('Backups with their age, size, type and whether they were verified').action(run(list));
+  backup
+    .command('verify')
+    .argument('<file>', 'a backup file, or "latest"')
+    .description('Restore into a scratch database and compare row counts with the manifest')
+    .action(run(verify));
+  backup
+    .command('restore')
+    .argument('<file>', 'a backup file, or "latest"')
+    .option('--force', 'replace a database that is not empty')
+    .description('Restore a backup into the configured database (refuses a non-empty one without --force)')
+    .action(run(restore));
+}

@@ -1,0 +1,342 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { sql, type Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { Database } from '../db/database.js';
+import type { DB } from '../db/schema.js';
+import { createDatabase, databaseUrl, dropDatabase } from '../db/server-admin.js';
+import { authenticatePayload, inspectBackupFile, openPayload, readPayload, writeBackupFile, type BackupHeader, type BackupKind, type InspectedBackup } from './backup-file.js';
+import { findPostgresTool, runPgRestore, startPgDump } from './pg-tools.js';
+
+// `roshni backup`: make, rotate, verify and restore backups of the whole database.
+
+const FILE_PATTERN = /^roshni-(manual|daily|weekly|monthly)-(\d{8}T\d{9}Z)\.backup$/;
+
+export function backupFileName(kind: BackupKind, at: Date): string {
+  return `roshni-${kind}-${at.toISOString().replace(/[-:.]/g, '')}.backup`;
+}
+
+/** Backup files in the directory, newest first (their names sort by time). */
+export function backupFilesIn(dir: string): Array<{ path: string; kind: BackupKind; stamp: string }> {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .map((name) => ({ name, match: FILE_PATTERN.exec(name) }))
+    .filter((f) => f.match)
+    .map((f) => ({ path: join(dir, f.name), kind: f.match![1] as BackupKind, stamp: f.match![2]! }))
+    .sort((a, b) => b.stamp.localeCompare(a.stamp));
+}
+
+/** Row counts of every table in the public schema, in the caller's transaction (its snapshot). */
+export async function countRows(db: Kysely<any>): Promise<Record<string, number>> {
+  const { rows } = await sql<{ table_name: string }>`
+    SELECT table_name FROM information_schema.tables
+    WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`.execute(db);
+  const counts: Record<string, number> = {};
+  for (const { table_name } of rows) {
+    const result = await sql<{ n: string | number }>`SELECT count(*) AS n FROM ${sql.table(table_name)}`.execute(db);
+    counts[table_name] = Number(result.rows[0]!.n);
+  }
+  return counts;
+}
+
+async function serverVersion(db: Kysely<any>): Promise<{ text: string; major: number }> {
+  const { rows } = await sql<{ server_version: string }>`SHOW server_version`.execute(db);
+  const text = rows[0]!.server_version;
+  return { text, major: Number(/^(\d+)/.exec(text)![1]) };
+}
+
+export interface CreatedBackup {
+  id: number;
+  file: string;
+  kind: BackupKind;
+  sizeBytes: number;
+  sha256: string;
+  encrypted: boolean;
+  tables: Record<string, number>;
+  rotated: string[];
+}
+
+export interface BackupOptions {
+  kind: BackupKind;
+  clock: Clock;
+}
+
+/** Writes a consistent backup of the whole database into the backup directory and records it in the log. */
+export async function createBackup(database: Database, config: Config, options: BackupOptions): Promise<CreatedBackup> {
+  const { db } = database;
+  const dir = config.backupDir;
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const startedAt = options.clock.now();
+  const file = join(dir, backupFileName(options.kind, startedAt));
+  const passphrase = config.env.ROSHNI_BACKUP_PASSPHRASE;
+  const { id } = await db
+    .insertInto('backups')
+    .values({ kind: options.kind, state: 'running', started_at: startedAt, file_path: file, encrypted: Boolean(passphrase) })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  try {
+    const version = await serverVersion(db);
+    const base = { kind: options.kind, createdAt: startedAt.toISOString(), serverVersion: version.text };
+    let tables: Record<string, number>;
+    let written;
+    if (database.kind === 'postgres') {
+      const pgDump = findPostgresTool('pg_dump', version.major);
+      // The counts and pg_dump share one exported snapshot: the manifest describes exactly what was dumped.
+      ({ tables, written } = await db
+        .transaction()
+        .setIsolationLevel('repeatable read')
+        .execute(async (trx) => {
+          const { rows } = await sql<{ snapshot: string }>`SELECT pg_export_snapshot() AS snapshot`.execute(trx);
+          const counted = await countRows(trx);
+          let finished!: (done: Promise<void>) => void;
+          const dumped = new Promise<void>((resolve) => (finished = resolve));
+          dumped.catch(() => {}); // a failed pg_dump is reported by writeBackupFile, which awaits it
+          const result = await writeBackupFile(
+            file,
+            { ...base, database: 'postgres', payload: 'pg_dump-custom', manifest: { tables: counted } },
+            () => {
+              const dump = startPgDump(pgDump, config.databaseUrl!, rows[0]!.snapshot);
+              dump.done.catch(() => {}); // awaited by writeBackupFile before the file is named a backup
+              finished(dump.done);
+              return dump.output;
+            },
+            passphrase,
+            dumped,
+          );
+          return { tables: counted, written: result };
+        }));
+    } else {
+      if (!database.dumpDataDir) throw new Error('This embedded database cannot dump itself.');
+      // One process owns the embedded database and this command is it: nothing writes while it dumps.
+      tables = await countRows(db);
+      const blob = await database.dumpDataDir();
+      const payload = Readable.from([Buffer.from(await blob.arrayBuffer())]);
+      written = await writeBackupFile(file, { ...base, database: 'embedded', payload: 'pglite-datadir-tgz', manifest: { tables } }, () => payload, passphrase);
+    }
+    await db
+      .updateTable('backups')
+      .set({
+        state: 'completed',
+        finished_at: options.clock.now(),
+        size_bytes: written.sizeBytes,
+        sha256: written.sha256,
+        manifest: JSON.stringify({ tables }),
+      })
+      .where('id', '=', id)
+      .execute();
+    const rotated = await rotateBackups(db, config);
+    return { id, file, kind: options.kind, sizeBytes: written.sizeBytes, sha256: written.sha256, encrypted: written.encrypted, tables, rotated };
+  } catch (error) {
+    await db
+      .updateTable('backups')
+      .set({ state: 'failed', finished_at: options.clock.now(), error: (error as Error).message.slice(0, 500) })
+      .where('id', '=', id)
+      .execute()
+      .catch(() => {});
+    throw error;
+  }
+}
+
+/** Keeps the newest N daily, weekly and monthly backups (ROSHNI_BACKUP_KEEP_*); manual ones are kept. */
+export async function rotateBackups(db: Kysely<DB>, config: Config): Promise<string[]> {
+  const keep: Record<BackupKind, number> = {
+    manual: Number.POSITIVE_INFINITY,
+    daily: config.env.ROSHNI_BACKUP_KEEP_DAILY,
+    weekly: config.env.ROSHNI_BACKUP_KEEP_WEEKLY,
+    monthly: config.env.ROSHNI_BACKUP_KEEP_MONTHLY,
+  };
+  const seen: Record<BackupKind, number> = { manual: 0, daily: 0, weekly: 0, monthly: 0 };
+  const removed: string[] = [];
+  for (const file of backupFilesIn(config.backupDir)) {
+    if (++seen[file.kind] <= keep[file.kind]) continue;
+    rmSync(file.path, { force: true });
+    removed.push(file.path);
+  }
+  if (removed.length) await db.updateTable('backups').set({ state: 'rotated' }).where('file_path', 'in', removed).execute();
+  // A .partial file is what a crashed backup leaves: never a backup, safe to clear once it is old.
+  for (const name of readdirSync(config.backupDir)) {
+    if (!name.endsWith('.partial')) continue;
+    const path = join(config.backupDir, name);
+    if (Date.now() - statSync(path).mtimeMs > 60 * 60_000) rmSync(path, { force: true });
+  }
+  return removed;
+}
+
+/** `latest` or a path: the file to verify or restore. */
+export function resolveBackupFile(config: Config, ref: string): string {
+  if (ref === 'latest') {
+    const newest = backupFilesIn(config.backupDir)[0];
+    if (!newest) throw new BackupNotFoundError(`There is no backup in ${config.backupDir} yet: make one with \`roshni backup create\`.`);
+    return newest.path;
+  }
+  const path = resolve(ref);
+  try {
+    statSync(path);
+  } catch {
+    const inDir = join(config.backupDir, ref);
+    try {
+      statSync(inDir);
+      return inDir;
+    } catch {
+      throw new BackupNotFoundError(`No backup file at ${ref}.`);
+    }
+  }
+  return path;
+}
+
+export class BackupNotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackupNotFoundError';
+  }
+}
+
+export interface TableComparison {
+  table: string;
+  expected: number;
+  actual: number | null;
+}
+
+export interface VerifyResult {
+  file: string;
+  ok: boolean;
+  sha256: string;
+  problem: string | null;
+  tables: TableComparison[];
+}
+
+function compareCounts(expected: Record<string, number>, actual: Record<string, number>): TableComparison[] {
+  return Object.entries(expected).map(([table, count]) => ({ table, expected: count, actual: actual[table] ?? null }));
+}
+
+/** Loads the payload into a scratch database (a temporary one on the server, or an in-memory PGlite) and counts its rows. */
+async function countInScratch(backup: InspectedBackup, config: Config, passphrase: string | undefined): Promise<Record<string, number>> {
+  if (backup.header.payload === 'pglite-datadir-tgz') {
+    const [{ PGlite }, { btree_gist }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite/contrib/btree_gist')]);
+    const payload = await readPayload(backup, passphrase);
+    const pglite = await PGlite.create({ loadDataDir: new Blob([payload]), extensions: { btree_gist } });
+    try {
+      const { Kysely: K } = await import('kysely');
+      const { PGliteDialect } = await import('../db/pglite-dialect.js');
+      const db = new K<any>({ dialect: new PGliteDialect(pglite) });
+      const counts = await countRows(db);
+      await db.destroy();
+      return counts;
+    } finally {
+      await pglite.close();
+    }
+  }
+  if (!config.databaseUrl) {
+    throw new BackupNotFoundError('This is a backup of a PostgreSQL server: set DATABASE_URL to a server where a scratch database may be created.');
+  }
+  await authenticatePayload(backup, passphrase);
+  const scratch = `roshni_verify_${randomBytes(6).toString('hex')}`;
+  const { openPostgres } = await import('../db/database.js');
+  await createDatabase(config.databaseUrl, scratch);
+  try {
+    const url = databaseUrl(config.databaseUrl, scratch);
+    const probe = await openPostgres(url, { max: 1 });
+    let major: number;
+    try {
+      major = (await serverVersion(probe.db)).major;
+    } finally {
+      await probe.close();
+    }
+    await runPgRestore(findPostgresTool('pg_restore', major), url, await openPayload(backup, passphrase));
+    const scratchDb = await openPostgres(url, { max: 1 });
+    try {
+      return await countRows(scratchDb.db);
+    } finally {
+      await scratchDb.close();
+    }
+  } finally {
+    await dropDatabase(config.databaseUrl, scratch);
+  }
+}
+
+/**
+ * Checks the file's checksum, restores it into a scratch database and compares the row counts per
+ * table with its manifest. The result is recorded against the backup in the log when `db` is given.
+ */
+export async function verifyBackup(file: string, config: Config, clock: Clock, db?: Kysely<DB>): Promise<VerifyResult> {
+  let result: VerifyResult;
+  try {
+    const backup = await inspectBackupFile(file);
+    const actual = await countInScratch(backup, config, config.env.ROSHNI_BACKUP_PASSPHRASE);
+    const tables = compareCounts(backup.header.manifest.tables, actual);
+    const wrong = tables.filter((t) => t.actual !== t.expected);
+    result = {
+      file,
+      ok: wrong.length === 0,
+      sha256: backup.sha256,
+      problem: wrong.length ? `row counts differ from the manifest in ${wrong.map((t) => t.table).join(', ')}` : null,
+      tables,
+    };
+  } catch (error) {
+    const name = (error as Error).name;
+    if (!['BackupDamagedError', 'BackupPassphraseError', 'PostgresToolError'].includes(name) && !/auth/i.test((error as Error).message)) throw error;
+    result = { file, ok: false, sha256: '', problem: (error as Error).message, tables: [] };
+  }
+  if (db) {
+    await db
+      .updateTable('backups')
+      .set({
+        ...(result.ok ? { verified_at: clock.now() } : {}),
+        verify_result: JSON.stringify({ ok: result.ok, problem: result.problem, at: clock.now().toISOString() }),
+      })
+      .where('file_path', '=', file)
+      .execute();
+  }
+  return result;
+}
+
+export interface BackupListEntry {
+  id: number;
+  file: string;
+  name: string;
+  kind: BackupKind;
+  state: string;
+  startedAt: Date;
+  sizeBytes: number | null;
+  encrypted: boolean;
+  verifiedAt: Date | null;
+  verifyOk: boolean | null;
+  onDisk: boolean;
+}
+
+/** The backup log, newest first, without rotated backups. */
+export async function listBackups(db: Kysely<DB>): Promise<BackupListEntry[]> {
+  const rows = await db.selectFrom('backups').selectAll().where('state', '!=', 'rotated').orderBy('started_at', 'desc').orderBy('id', 'desc').execute();
+  return rows.map((r) => {
+    let onDisk = false;
+    try {
+      onDisk = Boolean(r.file_path && statSync(r.file_path).isFile());
+    } catch {
+      onDisk = false;
+    }
+    const verify = r.verify_result as { ok?: boolean } | null;
+    return {
+      id: r.id,
+      file: r.file_path ?? '',
+      name: r.file_path ? basename(r.file_path) : '',
+      kind: r.kind,
+      state: r.state,
+      startedAt: r.started_at,
+      sizeBytes: r.size_bytes,
+      encrypted: r.encrypted,
+      verifiedAt: r.verified_at,
+      verifyOk: verify?.ok ?? null,
+      onDisk,
+    };
+  });
+}
+
+export type { BackupHeader, BackupKind };

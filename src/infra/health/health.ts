@@ -1,0 +1,230 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { statfs as statfsCallback } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { sql, type Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import { pendingMigrations } from '../db/migrate.js';
+import type { DB } from '../db/schema.js';
+
+// `roshni health` and GET /health: every check says ok, warn (degraded) or fail (unhealthy), with its time.
+
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
+
+export interface HealthCheck {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+  ms: number;
+}
+
+export interface HealthReport {
+  status: HealthStatus;
+  checkedAt: string;
+  durationMs: number;
+  checks: HealthCheck[];
+}
+
+export interface DiskSpace {
+  /** Bytes free for an unprivileged user, and the file system's size. */
+  freeBytes: number;
+  totalBytes: number;
+}
+
+export interface HealthDeps {
+  config: Config;
+  clock: Clock;
+  /** The database, or the error met opening it. */
+  db: Kysely<DB> | { error: Error };
+  /** Free space of the file system holding a path (injected by tests). */
+  diskSpace?: (path: string) => Promise<DiskSpace>;
+  fetch?: typeof fetch;
+}
+
+export const BACKUP_MAX_AGE_HOURS = 26;
+export const VERIFIED_BACKUP_MAX_AGE_DAYS = 8;
+const DISK_FAIL_BYTES = 200 * 1024 ** 2;
+const DISK_WARN_BYTES = 1024 ** 3;
+const OUTBOX_LATE_MINUTES = 15;
+const SERVICE_TIMEOUT_MS = 5_000;
+
+/** What the checks reach outside the process; tests replace these (a full disk, say). */
+export const healthProbes = {
+  diskSpace: (path: string) => systemDiskSpace(path),
+};
+
+export function systemDiskSpace(path: string): Promise<DiskSpace> {
+  return new Promise((resolve, reject) =>
+    statfsCallback(path, (error, stats) =>
+      error ? reject(error) : resolve({ freeBytes: stats.bavail * stats.bsize, totalBytes: stats.blocks * stats.bsize }),
+    ),
+  );
+}
+
+async function timed(name: string, check: () => Promise<{ status: CheckStatus; detail: string }>): Promise<HealthCheck> {
+  const began = performance.now();
+  try {
+    const result = await check();
+    return { name, ...result, ms: Math.round(performance.now() - began) };
+  } catch (error) {
+    return { name, status: 'fail', detail: (error as Error).message, ms: Math.round(performance.now() - began) };
+  }
+}
+
+function hoursSince(at: Date, now: Date): number {
+  return (now.getTime() - at.getTime()) / 3_600_000;
+}
+
+function describeAge(hours: number): string {
+  return hours < 48 ? `${Math.round(hours)} h ago` : `${Math.round(hours / 24)} days ago`;
+}
+
+/** The nearest existing directory at or above `path` (ROSHNI_HOME may not exist yet). */
+async function existingAncestor(path: string, diskSpace: (path: string) => Promise<DiskSpace>): Promise<DiskSpace> {
+  let current = path;
+  for (;;) {
+    try {
+      return await diskSpace(current);
+    } catch (error) {
+      const parent = dirname(current);
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || parent === current) throw error;
+      current = parent;
+    }
+  }
+}
+
+function externalServices(config: Config): Array<{ name: string; url: string; headers?: Record<string, string> }> {
+  const env = config.env;
+  const services: Array<{ name: string; url: string; headers?: Record<string, string> }> = [];
+  if (env.TELEGRAM_BOT_TOKEN) {
+    services.push({ name: 'telegram', url: `${(env.TELEGRAM_API_ROOT ?? 'https://api.telegram.org').replace(/\/$/, '')}/bot${env.TELEGRAM_BOT_TOKEN}/getMe` });
+  }
+  if (env.RAZORPAY_KEY_ID && env.RAZORPAY_KEY_SECRET) {
+    const auth = Buffer.from(`${env.RAZORPAY_KEY_ID}:${env.RAZORPAY_KEY_SECRET}`).toString('base64');
+    services.push({ name: 'razorpay', url: `${(env.RAZORPAY_BASE_URL ?? 'https://api.razorpay.com').replace(/\/$/, '')}/v1/payments?count=1`, headers: { authorization: `Basic ${auth}` } });
+  }
+  if (env.RESEND_API_KEY) {
+    services.push({ name: 'resend', url: `${(env.RESEND_BASE_URL ?? 'https://api.resend.com').replace(/\/$/, '')}/domains`, headers: { authorization: `Bearer ${env.RESEND_API_KEY}` } });
+  }
+  if (env.FAST2SMS_API_KEY) {
+    services.push({ name: 'fast2sms', url: `${env.FAST2SMS_BASE_URL.replace(/\/$/, '')}/dev/wallet`, headers: { authorization: env.FAST2SMS_API_KEY } });
+  }
+  return services;
+}
+
+/** Runs every check. Never throws: a check that cannot run fails. */
+export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
+  const began = performance.now();
+  const now = deps.clock.now();
+  const { config } = deps;
+  const db = 'error' in deps.db ? null : deps.db;
+  const openError = 'error' in deps.db ? deps.db.error : null;
+  const diskSpace = deps.diskSpace ?? healthProbes.diskSpace;
+  const doFetch = deps.fetch ?? fetch;
+
+  const checks: Array<Promise<HealthCheck>> = [];
+  checks.push(
+    timed('database', async () => {
+      if (!db) {
+        const busy = openError?.name === 'EmbeddedDatabaseBusyError';
+        return { status: busy ? 'warn' : 'fail', detail: busy ? `${openError!.message}` : `unreachable: ${openError?.message ?? 'unknown error'}` };
+      }
+      try {
+        await sql`SELECT 1`.execute(db);
+      } catch (error) {
+        return { status: 'fail', detail: `unreachable: ${(error as Error).message}` };
+      }
+      const pending = await pendingMigrations(db);
+      return pending.length
+        ? { status: 'fail', detail: `reachable, but ${pending.length} migration(s) pending: run \`roshni db migrate\`` }
+        : { status: 'ok', detail: 'reachable, migrations current' };
+    }),
+  );
+  checks.push(
+    timed('disk', async () => {
+      const { freeBytes, totalBytes } = await existingAncestor(config.home, diskSpace);
+      const percent = totalBytes ? (freeBytes / totalBytes) * 100 : 0;
+      const detail = `${(freeBytes / 1024 ** 3).toFixed(1)} GB free (${percent.toFixed(0)}%) under ${config.home}`;
+      if (freeBytes < DISK_FAIL_BYTES || percent < 2) return { status: 'fail', detail };
+      if (freeBytes < DISK_WARN_BYTES || percent < 10) return { status: 'warn', detail };
+      return { status: 'ok', detail };
+    }),
+  );
+  if (db) {
+    checks.push(
+      timed('backup', async () => {
+        const last = await db
+          .selectFrom('backups')
+          .select('finished_at')
+          .where('state', 'in', ['completed', 'rotated'])
+          .where('finished_at', 'is not', null)
+          .orderBy('finished_at', 'desc')
+          .executeTakeFirst();
+        if (!last?.finished_at) return { status: 'warn', detail: 'no successful backup yet: `roshni backup create`' };
+        const hours = hoursSince(last.finished_at, now);
+        return { status: hours < BACKUP_MAX_AGE_HOURS ? 'ok' : 'warn', detail: `last successful backup ${describeAge(hours)}` };
+      }),
+      timed('verified-backup', async () => {
+        const last = await db.selectFrom('backups').select('verified_at').where('verified_at', 'is not', null).orderBy('verified_at', 'desc').executeTakeFirst();
+        if (!last?.verified_at) return { status: 'warn', detail: 'no backup verified yet: `roshni backup verify latest`' };
+        const hours = hoursSince(last.verified_at, now);
+        return { status: hours < VERIFIED_BACKUP_MAX_AGE_DAYS * 24 ? 'ok' : 'warn', detail: `last verified backup ${describeAge(hours)}` };
+      }),
+      timed('outbox', async () => {
+        const lateBefore = new Date(now.getTime() - OUTBOX_LATE_MINUTES * 60_000);
+        const row = await db
+          .selectFrom('notifications')
+          .select([
+            sql<number>`count(*) FILTER (WHERE state IN ('pending', 'sending') AND due_at < ${lateBefore})`.as('late'),
+            sql<number>`count(*) FILTER (WHERE state = 'failed')`.as('failed'),
+          ])
+          .executeTakeFirstOrThrow();
+        const late = Number(row.late);
+        const failed = Number(row.failed);
+        return {
+          status: late || failed ? 'warn' : 'ok',
+          detail: `${late} message(s) more than ${OUTBOX_LATE_MINUTES} min late, ${failed} failed${failed ? ' (`roshni notifications list --failed`)' : ''}`,
+        };
+      }),
+    );
+  }
+  checks.push(
+    timed('documents', async () => {
+      mkdirSync(config.documentsDir, { recursive: true, mode: 0o700 });
+      const probe = join(config.documentsDir, `.health-${process.pid}`);
+      writeFileSync(probe, 'ok');
+      rmSync(probe, { force: true });
+      return { status: 'ok', detail: `${config.documentsDir} is writable` };
+    }),
+  );
+  for (const service of externalServices(config)) {
+    checks.push(
+      timed(service.name, async () => {
+        try {
+          const response = await doFetch(service.url, { headers: service.headers ?? {}, signal: AbortSignal.timeout(SERVICE_TIMEOUT_MS) });
+          await response.body?.cancel();
+          if (response.status === 401 || response.status === 403) return { status: 'warn', detail: `credentials refused (HTTP ${response.status})` };
+          if (response.status >= 500) return { status: 'warn', detail: `answering with HTTP ${response.status}` };
+          return { status: 'ok', detail: `reachable (HTTP ${response.status})` };
+        } catch (error) {
+          return { status: 'warn', detail: `unreachable: ${(error as Error).message}` };
+        }
+      }),
+    );
+  }
+
+  const results = await Promise.all(checks);
+  const status: HealthStatus = results.some((c) => c.status === 'fail') ? 'unhealthy' : results.some((c) => c.status === 'warn') ? 'degraded' : 'healthy';
+  return { status, checkedAt: now.toISOString(), durationMs: Math.round(performance.now() - began), checks: results };
+}
+
+/** Logs a report in health_checks (when the database answers). */
+export async function recordHealth(db: Kysely<DB>, report: HealthReport): Promise<void> {
+  await db
+    .insertInto('health_checks')
+    .values({ checked_at: new Date(report.checkedAt), status: report.status, duration_ms: report.durationMs, results: JSON.stringify(report.checks) })
+    .execute();
+}
+
+export const HEALTH_EXIT_CODE: Record<HealthStatus, number> = { healthy: 0, degraded: 1, unhealthy: 2 };

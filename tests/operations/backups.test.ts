@@ -1,0 +1,181 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { sql } from 'kysely';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { addDays, clinicDate } from '../../src/domain/time.js';
+import { countRows } from '../../src/infra/backup/backups.js';
+import { openPostgres } from '../../src/infra/db/database.js';
+import { binPath, runCli } from '../support/cli.js';
+import { seedClinic, systemContext } from '../support/clinic.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createDatabase, dropDatabase } from '../support/server.js';
+
+const serverUrl = () => inject('databaseServerUrl');
+
+describe('roshni backup on PostgreSQL', () => {
+  let database: TestDatabase | undefined;
+  let home: string;
+  let env: Record<string, string>;
+  let tomorrow: string;
+
+  beforeEach(async () => {
+    database = await createTestDatabase();
+    home = mkdtempSync(join(tmpdir(), 'roshni-backup-'));
+    env = { DATABASE_URL: database.url, ROSHNI_HOME: home };
+    const ctx = systemContext(database.db);
+    await seedClinic(ctx, { days: 5 });
+    tomorrow = addDays(clinicDate(new Date(), 'Asia/Kolkata'), 1);
+    const booked = await runCli(['book', '--patient', 'Patient 001', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 10:00`], env);
+    expect(booked.code, booked.stderr).toBe(0);
+  });
+  afterEach(async () => {
+    await database?.close();
+    database = undefined;
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('backs up, survives the database being dropped, restores identical row counts and still books', async () => {
+    const created = await runCli(['backup', 'create', '--json'], env);
+    expect(created.code, created.stderr).toBe(0);
+    const made = JSON.parse(created.stdout);
+    expect(made.tables.appointments).toBe(1);
+    expect(made.file.startsWith(join(home, 'backups'))).toBe(true);
+    expect(basename(made.file)).toMatch(/^roshni-manual-\d{8}T\d{9}Z\.backup$/);
+    const before = await countRows(database!.db);
+
+    // The database is lost entirely; a new, empty one takes its place.
+    const name = new URL(database!.url).pathname.slice(1);
+    const url = database!.url;
+    await database!.close();
+    database = undefined;
+    await createDatabase(serverUrl(), name);
+    try {
+      const restored = await runCli(['backup', 'restore', 'latest'], { ...env, DATABASE_URL: url });
+      expect(restored.code, restored.stderr).toBe(0);
+      expect(restored.stderr).toMatch(/\d+\/\d+ appointments/);
+      const after = await openPostgres(url, { max: 1 });
+      try {
+        const counts = await countRows(after.db);
+        // The restored log still shows this backup as running: it was taken while it ran.
+        expect(counts).toEqual(before);
+      } finally {
+        await after.close();
+      }
+      const booked = await runCli(['book', '--patient', 'Patient 002', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 11:00`], { ...env, DATABASE_URL: url });
+      expect(booked.code, booked.stderr).toBe(0);
+      // The slot booked before the backup is still taken after the restore.
+      const again = await runCli(['book', '--patient', 'Patient 003', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 10:00`], { ...env, DATABASE_URL: url });
+      expect(again.code).toBe(4);
+    } finally {
+      await dropDatabase(serverUrl(), name);
+    }
+  });
+
+  it('refuses to restore over a database with data unless --force', async () => {
+    expect((await runCli(['backup', 'create'], env)).code).toBe(0);
+    await runCli(['book', '--patient', 'Patient 002', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 11:00`], env);
+    const refused = await runCli(['backup', 'restore', 'latest'], env);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toContain('add --force');
+    expect((await database!.db.selectFrom('appointments').select('id').execute()).length).toBe(2);
+    // The pool of the test database must let go before the schema is replaced.
+    const forced = await runCli(['backup', 'restore', 'latest', '--force'], env);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect((await database!.db.selectFrom('appointments').select('id').execute()).length).toBe(1);
+  });
+
+  it('verifies a good backup, and detects a truncated or tampered one', async () => {
+    const made = JSON.parse((await runCli(['backup', 'create', '--json'], env)).stdout);
+    const good = await runCli(['backup', 'verify', 'latest', '--json'], env);
+    expect(good.code, good.stderr).toBe(0);
+    const result = JSON.parse(good.stdout);
+    expect(result.ok).toBe(true);
+    expect(result.tables.find((t: { table: string }) => t.table === 'appointments')).toEqual({ table: 'appointments', expected: 1, actual: 1 });
+    const listed = JSON.parse((await runCli(['backup', 'list', '--json'], env)).stdout);
+    expect(listed[0]).toMatchObject({ id: made.id, kind: 'manual', state: 'completed', onDisk: true, verifyOk: true });
+    expect(listed[0].verifiedAt).not.toBeNull();
+    expect((await runCli(['backup', 'list'], env)).stdout).toMatch(/manual\s+0 min.*completed\s+yes/);
+
+    const bytes = readFileSync(made.file);
+    const tampered = join(home, 'tampered.backup');
+    const flipped = Buffer.from(bytes);
+    flipped[Math.floor(bytes.length / 2)]! ^= 0xff;
+    writeFileSync(tampered, flipped);
+    const bad = await runCli(['backup', 'verify', tampered], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('checksum does not match');
+
+    const truncated = join(home, 'truncated.backup');
+    writeFileSync(truncated, bytes);
+    truncateSync(truncated, Math.floor(bytes.length * 0.6));
+    const cut = await runCli(['backup', 'verify', truncated], env);
+    expect(cut.code).toBe(1);
+    expect(cut.stderr).toMatch(/truncated|checksum/);
+    const restoreCut = await runCli(['backup', 'restore', truncated, '--force'], env);
+    expect(restoreCut.code).toBe(2);
+    expect((await database!.db.selectFrom('appointments').select('id').execute()).length).toBe(1);
+  });
+
+  it('encrypts with the configured passphrase and needs it to verify', async () => {
+    const secret = { ...env, ROSHNI_BACKUP_PASSPHRASE: 'correct horse battery staple' };
+    const made = JSON.parse((await runCli(['backup', 'create', '--json'], secret)).stdout);
+    expect(made.encrypted).toBe(true);
+    // pg_dump's custom format starts with PGDMP: it must not appear in an encrypted file.
+    expect(readFileSync(made.file).includes(Buffer.from('PGDMP'))).toBe(false);
+    const ok = await runCli(['backup', 'verify', 'latest'], secret);
+    expect(ok.code, ok.stderr + ok.stdout).toBe(0);
+    const wrong = await runCli(['backup', 'verify', 'latest'], { ...env, ROSHNI_BACKUP_PASSPHRASE: 'not the right passphrase' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('passphrase');
+    const none = await runCli(['backup', 'restore', 'latest', '--force'], env);
+    expect(none.code).toBe(6);
+    expect(none.stderr).toContain('ROSHNI_BACKUP_PASSPHRASE');
+  });
+
+  it('rotation keeps exactly the newest N daily and weekly backups, and every manual one', async () => {
+    const keep = { ...env, ROSHNI_BACKUP_KEEP_DAILY: '2', ROSHNI_BACKUP_KEEP_WEEKLY: '1' };
+    const files: Record<string, string[]> = { daily: [], weekly: [], manual: [] };
+    for (const type of ['daily', 'weekly', 'daily', 'manual', 'daily', 'weekly', 'daily']) {
+      const made = await runCli(['backup', 'create', '--type', type, '--json'], keep);
+      expect(made.code, made.stderr).toBe(0);
+      files[type]!.push(JSON.parse(made.stdout).file);
+    }
+    const expected = [...files.daily!.slice(-2), ...files.weekly!.slice(-1), ...files.manual!].map((f) => basename(f)).sort();
+    expect(readdirSync(join(home, 'backups')).sort()).toEqual(expected);
+    const states = await database!.db.selectFrom('backups').select(['file_path', 'state']).execute();
+    expect(states.filter((s) => s.state === 'completed').map((s) => basename(s.file_path!)).sort()).toEqual(expected);
+    expect(states.filter((s) => s.state === 'rotated')).toHaveLength(3);
+  });
+
+  it('a backup killed midway leaves no file named as a backup', async () => {
+    // Enough data that pg_dump takes a while.
+    await sql`CREATE TABLE ballast AS SELECT g AS id, md5(g::text) || md5((g + 1)::text) AS filler FROM generate_series(1, 1500000) g`.execute(database!.db);
+    const dir = join(home, 'backups');
+    const child = spawn(process.execPath, [binPath, 'backup', 'create'], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const exited = new Promise<string | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const deadline = Date.now() + 20_000;
+    let partialSeen = false;
+    while (Date.now() < deadline && !partialSeen) {
+      try {
+        partialSeen = readdirSync(dir).some((n) => n.endsWith('.partial') && statSync(join(dir, n)).size > 0);
+      } catch {
+        // The directory is not there yet.
+      }
+      if (!partialSeen) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(partialSeen).toBe(true);
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    const names = readdirSync(dir);
+    expect(names.filter((n) => n.endsWith('.backup'))).toEqual([]);
+    const latest = await runCli(['backup', 'verify', 'latest'], env);
+    expect(latest.code).toBe(3);
+    const row = await database!.db.selectFrom('backups').select(['state']).executeTakeFirstOrThrow();
+    expect(row.state).toBe('running');
+  }, 60_000);
+});
