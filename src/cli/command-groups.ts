@@ -77,6 +77,7 @@ export const commandGroups: GroupEntry[] = [
   { commands: { health: 'Health checks: database, disk, backups, outbox, services (exit 0/1/2)' }, load: () => import('../commands/health.js') },
   { commands: { notes: 'Therapy session notes: add, show, notes due' }, load: () => import('../commands/notes.js') },
   { commands: { assess: 'Assessments: new, show, list, templates' }, load: () => import('../commands/assessments.js') },
+  { commands: { goal: 'Therapy goals: add, measure', progress: "A patient's goals and their trend" }, load: () => import('../commands/goals.js') },
 ];
 
 export function findGroup(name: string | undefined): GroupEntry | undefined {

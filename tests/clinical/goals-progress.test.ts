@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sparkline } from '../../src/cli/sparkline.js';
+import { openClinicalClinic } from './clinical-clinic.js';
+
+describe('goals measured over sessions, and the progress chart', () => {
+  let clinic: Awaited<ReturnType<typeof openClinicalClinic>>;
+  beforeAll(async () => {
+    clinic = await openClinicalClinic();
+  });
+  afterAll(() => clinic?.close());
+
+  it('adds a goal, measures it over four sessions and draws its trend', async () => {
+    const added = await clinic.roshni(
+      ['goal', 'add', '--patient', 'Patient 001', '--description', 'Says /s/ correctly in initial position', '--baseline', '20', '--target', '80', '--by', '2027-03-31', '--json'],
+      'priya',
+    );
+    expect(added.stderr).toBe('');
+    expect(added.code).toBe(0);
+    const goal = JSON.parse(added.stdout);
+    const { first } = clinic.appointments;
+    await clinic.roshni(['notes', 'add', first, '--observations', 'Good effort'], 'priya');
+    for (const [value, on] of [['30', '2026-10-01'], ['45', '2026-10-08'], ['40', '2026-10-15'], ['65', '2026-10-22']] as const) {
+      const measured = await clinic.roshni(['goal', 'measure', String(goal.id), value, '--on', on, ...(on === '2026-10-01' ? ['--appointment', first] : [])], 'priya');
+      expect(measured.stderr).toBe('');
+      expect(measured.code).toBe(0);
+    }
+    expect((await clinic.roshni(['goal', 'measure', String(goal.id), 'lots'], 'priya')).stderr).toContain('value: must be a number');
+
+    const shown = await clinic.roshni(['progress', 'Patient 001'], 'priya');
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('Progress of Patient 001 (P-');
+    expect(shown.stdout).toContain(`${goal.id}. Says /s/ correctly in initial position`);
+    expect(shown.stdout).toContain('baseline 20% → target 80% by 2027-03-31');
+    // Scaled between baseline 20 and target 80: 30 → ▂, 45 → ▄, 40 → ▃, 65 → ▆.
+    expect(shown.stdout).toContain('▂▄▃▆  30, 45, 40, 65');
+    expect(shown.stdout).toContain('latest 65% on 2026-10-22: 75% of the way from baseline to target');
+
+    const json = JSON.parse((await clinic.roshni(['progress', 'Patient 001', '--json'], 'anita')).stdout);
+    expect(json[0]).toMatchObject({ baseline: 20, target: 80, latest: 65, percentOfWay: 75 });
+    expect(json[0].measurements).toHaveLength(4);
+  });
+
+  it('keeps receptionists and other therapists out, and audits each read', async () => {
+    expect((await clinic.roshni(['progress', 'Patient 001'], 'desk')).code).toBe(5);
+    expect((await clinic.roshni(['progress', 'Patient 001'], 'meera')).code).toBe(5);
+    expect((await clinic.roshni(['goal', 'add', '--patient', 'Patient 001', '--description', 'Walks', '--baseline', '1', '--target', '2'], 'meera')).code).toBe(5);
+    const goal = await clinic.database.db.selectFrom('goals').select('id').executeTakeFirstOrThrow();
+    expect((await clinic.roshni(['goal', 'measure', String(goal.id), '90'], 'desk')).code).toBe(5);
+    const reads = (await clinic.audit('clinical.read')).filter((r) => r.entity === 'progress');
+    expect(reads.map((r) => [r.outcome, r.actor_role])).toEqual([
+      ['ok', 'therapist'],
+      ['ok', 'admin'],
+      ['denied', 'receptionist'],
+      ['denied', 'therapist'],
+    ]);
+    const everything = JSON.stringify(await clinic.database.db.selectFrom('audit_log').selectAll().execute());
+    expect(everything).not.toContain('initial position');
+  });
+
+  it('draws a sparkline within a fixed range, clamping what falls outside', () => {
+    expect(sparkline([0, 50, 100])).toBe('▁▅█');
+    expect(sparkline([5, 5])).toBe('▄▄');
+    expect(sparkline([-10, 200], 0, 100)).toBe('▁█');
+    expect(sparkline([])).toBe('');
+  });
+});
