@@ -76,6 +76,7 @@ export const commandGroups: GroupEntry[] = [
   { commands: { backup: 'Backups: create, list, verify, restore' }, load: () => import('../commands/backup.js') },
   { commands: { health: 'Health checks: database, disk, backups, outbox, services (exit 0/1/2)' }, load: () => import('../commands/health.js') },
   { commands: { audit: 'The audit log: by patient, user or dates' }, load: () => import('../commands/audit.js') },
+  { commands: { login: 'Act as a staff user on this machine', logout: 'Forget the staff user of roshni login' }, load: () => import('../commands/login.js') },
   { commands: { notes: 'Therapy session notes: add, show, notes due' }, load: () => import('../commands/notes.js') },
   { commands: { assess: 'Assessments: new, show, list, templates' }, load: () => import('../commands/assessments.js') },
   { commands: { goal: 'Therapy goals: add, measure', progress: "A patient's goals and their trend" }, load: () => import('../commands/goals.js') },

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type Config } from '../infra/config.js';
 import { openDatabase, type Database } from '../infra/db/database.js';
 import { migrateToLatest, pendingMigrations } from '../infra/db/migrate.js';
 import type { CommandEnv } from './io.js';
+import { readLoggedInUser } from './local-login.js';
 import { SchemaBehindError } from './report-error.js';
 
 export interface Session {
@@ -20,7 +21,7 @@ export interface SessionOptions {
 }
 
 async function resolveActor(database: Database, config: Config): Promise<Actor> {
-  const username = config.env.ROSHNI_USER;
+  const username = config.env.ROSHNI_USER ?? readLoggedInUser(config.home);
   if (!username) return { kind: 'system' };
   const user = await database.db
     .selectFrom('staff_users as u')
