@@ -1,6 +1,6 @@
 import { systemActor } from '../domain/actor.js';
 import { withActor, type DomainContext } from '../domain/context.js';
-import { healthRoute } from './health-route.js';
+import { healthRoute, type HealthProbe } from './health-route.js';
 import { razorpayWebhookRoute } from './razorpay-webhook-route.js';
 import { startHttpServer, type RunningServer } from './server.js';
 
@@ -11,6 +11,8 @@ export interface ClinicServerOptions {
   /** RAZORPAY_WEBHOOK_SECRET (and, while rotating it, the previous one). */
   razorpayWebhookSecrets: readonly string[];
   log?: (line: string) => void;
+  /** The full health checks for GET /health; without it, /health only says the process is up. */
+  health?: HealthProbe;
 }
 
 /** The clinic's HTTP endpoints (`roshni serve`). Webhooks act as the system, not as ROSHNI_USER. */
@@ -19,7 +21,7 @@ export function startClinicServer(options: ClinicServerOptions): Promise<Running
   return startHttpServer({
     host: options.host,
     port: options.port,
-    routes: [healthRoute(), razorpayWebhookRoute(ctx, options.razorpayWebhookSecrets)],
+    routes: [healthRoute(options.health), razorpayWebhookRoute(ctx, options.razorpayWebhookSecrets)],
     ...(options.log ? { log: options.log } : {}),
   });
 }

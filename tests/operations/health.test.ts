@@ -102,3 +102,37 @@ describe('roshni health', () => {
     expect(code).toBe(1);
   });
 });
+
+describe('GET /health with the full checks', () => {
+  it('answers the report with 200 when healthy or degraded and 503 when unhealthy', async () => {
+    const { startClinicServer } = await import('../../src/http/clinic-server.js');
+    const { checkHealth } = await import('../../src/infra/health/health.js');
+    const { loadConfig } = await import('../../src/infra/config.js');
+    const { systemClock } = await import('../../src/infra/clock.js');
+    const database = await createTestDatabase();
+    const home = mkdtempSync(join(tmpdir(), 'roshni-health-http-'));
+    const config = loadConfig({ DATABASE_URL: database.url, ROSHNI_HOME: home }, '/nonexistent/.env');
+    let down = false;
+    const ctx = { db: database.db, clock: systemClock, timezone: 'Asia/Kolkata', actor: { kind: 'system' as const } };
+    const server = await startClinicServer({
+      ctx,
+      host: '127.0.0.1',
+      port: 0,
+      razorpayWebhookSecrets: [],
+      health: () => checkHealth({ config, clock: systemClock, db: down ? { error: new Error('connect ECONNREFUSED') } : database.db, diskSpace: roomyDisk }),
+    });
+    try {
+      const degraded = await fetch(`${server.url}/health`);
+      const body = (await degraded.json()) as { status: string; checks: Array<{ name: string }> };
+      expect([degraded.status, body.status]).toEqual([200, 'degraded']); // no backup yet
+      expect(body.checks.map((c: { name: string }) => c.name)).toContain('backup');
+      down = true;
+      const unhealthy = await fetch(`${server.url}/health`);
+      expect([unhealthy.status, ((await unhealthy.json()) as { status: string }).status]).toEqual([503, 'unhealthy']);
+    } finally {
+      await server.close();
+      await database.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
