@@ -79,7 +79,8 @@ export function reminderInsert(ctx: DomainContext, source: RawBuilder<unknown>):
         SELECT 1 FROM appointments b
         WHERE b.status IN ('scheduled', 'confirmed') AND b.id <> a.appointment_id
           AND b.starts_at < a.starts_at AND b.ends_at >= a.starts_at - interval '30 minutes'
-          AND (b.starts_at AT TIME ZONE cs.timezone)::date = (a.starts_at AT TIME ZONE cs.timezone)::date
+          -- From the start of that clinic day: a range the starts_at index answers (not every earlier row).
+          AND b.starts_at >= date_trunc('day', a.starts_at AT TIME ZONE cs.timezone) AT TIME ZONE cs.timezone
           AND (b.patient_id = a.patient_id OR (r.guardian_id IS NOT NULL AND b.patient_id IN (
                 SELECT pg.patient_id FROM patient_guardians pg WHERE pg.guardian_id = r.guardian_id))))
     ON CONFLICT (idempotency_key) DO UPDATE
