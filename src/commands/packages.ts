@@ -40,8 +40,12 @@ async function addPlan(env: CommandEnv, flags: PlanFlags): Promise<number> {
 
 async function sell(env: CommandEnv, flags: { patient?: string; plan?: string; method?: string; utr?: string }): Promise<number> {
   if (!flags.patient || !flags.plan || !flags.method) throw new InvalidInputError('--patient, --plan and --method are required.');
-  return withSession(env, async ({ ctx }) => {
+  return withSession(env, async ({ ctx, config }) => {
     const patient = await resolvePatient(ctx, flags.patient!);
+    const online = flags.method === 'razorpay';
+    // Checked before the sale, so an online sale without Razorpay leaves no package waiting for payment.
+    const gateway = online ? await (await import('../cli/payment-gateway.js')).createConfiguredGateway(config) : {};
+    if (online && !gateway.paymentGateway) throw new InvalidInputError('Razorpay is not configured: set RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET.');
     const sale = await sellPackage(ctx, {
       patientId: patient.id,
       planCode: flags.plan!,
@@ -52,11 +56,8 @@ async function sell(env: CommandEnv, flags: { patient?: string; plan?: string; m
       emit(env, sale, () => `Sold ${sale.plan} to ${patient.full_name}: ${sale.sessions} sessions until ${sale.expiresOn}. Paid ${sale.paymentReference}, receipt ${sale.receiptNumber}.`);
       return 0;
     }
-    const [{ createConfiguredGateway }, { createPaymentLink }] = await Promise.all([
-      import('../cli/payment-gateway.js'),
-      import('../domain/billing/online-payments.js'),
-    ]);
-    const link = await createPaymentLink({ ...ctx, ...(await createConfiguredGateway(env)) }, { paymentId: sale.paymentId });
+    const { createPaymentLink } = await import('../domain/billing/online-payments.js');
+    const link = await createPaymentLink({ ...ctx, ...gateway }, { paymentId: sale.paymentId });
     emit(env, { ...sale, paymentLink: link }, () =>
       `Sold ${sale.plan} to ${patient.full_name}, to be paid online: ${link.shortUrl} (${sale.paymentReference}). It becomes active when Razorpay confirms the payment.`,
     );

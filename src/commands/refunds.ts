@@ -16,11 +16,10 @@ interface RefundFlags {
 async function refund(env: CommandEnv, reference: string, flags: RefundFlags): Promise<number> {
   if (!flags.reason) throw new InvalidInputError('--reason is required: say why the money goes back.');
   const amountPaise = flags.amount === undefined ? undefined : parseFlag(positiveRupees, flags.amount, '--amount');
-  return withSession(env, async ({ ctx }) => {
-    if (reference.toUpperCase().startsWith('PAY-') === false) throw new InvalidInputError('Name the payment by its reference, e.g. PAY-000123.');
+  return withSession(env, async ({ ctx, config }) => {
     const { createConfiguredGateway } = await import('../cli/payment-gateway.js');
     const result = await refundPayment(
-      { ...ctx, ...(await createConfiguredGateway(env)) },
+      { ...ctx, ...(await createConfiguredGateway(config)) },
       { paymentReference: reference, reason: flags.reason!, ...(amountPaise !== undefined ? { amountPaise } : {}) },
     );
     emit(env, result, () =>

@@ -52,6 +52,11 @@ describe('session packages', () => {
     expect(denied.code).toBe(5);
     const unknown = await runCli(['package', 'sell', '--patient', 'Patient 001', '--plan', 'nope', '--method', 'cash'], env);
     expect(unknown.code).toBe(3);
+    const before = await database.db.selectFrom('patient_packages').select('id').execute();
+    const offline = await runCli(['package', 'sell', '--patient', 'Patient 001', '--plan', 'speech-3', '--method', 'razorpay'], env);
+    expect(offline.code).toBe(2);
+    expect(offline.stderr).toContain('Razorpay is not configured');
+    expect(await database.db.selectFrom('patient_packages').select('id').execute()).toHaveLength(before.length);
   });
   it('sells a package online: a payment link now, active once Razorpay says it is paid', async () => {
     const fake = await startFakeRazorpay();
