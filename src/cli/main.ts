@@ -1,7 +1,7 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { commandGroups, findGroup, type RunCommand } from './command-groups.js';
 import { ExitCode } from './exit-codes.js';
-import { processIO, type CliIO, type CommandEnv } from './io.js';
+import { processIO, writeLine, type CliIO, type CommandEnv } from './io.js';
 import { reportError } from './report-error.js';
 import { version } from './version.js';
 
@@ -34,7 +34,13 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
         debug: Boolean(options.debug),
         interactive: Boolean(io.stdin.isTTY) && !options.json,
       };
-      exitCode = await handler(env, ...args);
+      // Commander prints its own parse errors; a value parser called inside a handler has no one to
+      // print it, so its refusal becomes an ordinary invalid-input error with its message.
+      exitCode = await handler(env, ...args).catch((error: unknown) => {
+        if (!(error instanceof InvalidArgumentError)) throw error;
+        writeLine(io.stderr, `roshni: ${error.message}`);
+        return ExitCode.invalidInput;
+      });
     };
 
   const group = findGroup(argv.find((a) => !a.startsWith('-')));

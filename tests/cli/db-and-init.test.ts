@@ -63,6 +63,13 @@ describe('roshni db and roshni init', () => {
     expect(await database.db.selectFrom('clinic_settings').selectAll().execute()).toEqual([]);
   });
 
+  it('reports a value a handler refuses, instead of exiting silently', async () => {
+    database = await createTestDatabase();
+    const { code, stderr } = await runCli(['notifications', 'retry', 'abc'], { DATABASE_URL: database.url });
+    expect(code).toBe(2);
+    expect(stderr).toContain('must be a positive whole number');
+  });
+
   it('says what to do when the database server cannot be reached', async () => {
     const { code, stderr } = await runCli(['today'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
     expect(code).toBe(7);
