@@ -85,6 +85,7 @@ export interface Appointments {
   checked_in_at: Timestamp | null;
   completed_at: Timestamp | null;
   confirmed_at: Timestamp | null;
+  confirmed_via: BookingChannel | null;
   created_at: Generated<Timestamp>;
   ends_at: Timestamp;
   id: Generated<number>;
@@ -92,6 +93,7 @@ export interface Appointments {
   no_show_at: Timestamp | null;
   patient_id: number;
   payment_status: Generated<PaymentStatus>;
+  policy_fee_paise: number | null;
   price_paise: number;
   rescheduled_from_id: number | null;
   series_id: number | null;
@@ -212,6 +214,7 @@ export interface ClinicSettings {
   name: string;
   no_show_fee_paise: Generated<number>;
   phone: string | null;
+  policy_draws_package: Generated<boolean>;
   quiet_hours_end: Generated<string>;
   quiet_hours_start: Generated<string>;
   receipt_prefix: Generated<string>;
