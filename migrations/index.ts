@@ -7,6 +7,7 @@ import * as clinicalRecords from './2026-11-26-0005-clinical-records.js';
 import * as messaging from './2026-11-26-0006-messaging.js';
 import * as operations from './2026-11-26-0007-operations.js';
 import * as patientActions from './2026-11-26-0008-patient-actions.js';
+import * as documentsAndErasure from './2026-11-26-0009-documents-and-erasure.js';
 
 // Listed statically (not read from the folder at run time) so the compiled CLI, the
 // tests and the benchmark all apply exactly the same set. tests/db/migrations.test.ts
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-26-0006-messaging': messaging,
   '2026-11-26-0007-operations': operations,
   '2026-11-26-0008-patient-actions': patientActions,
+  '2026-11-26-0009-documents-and-erasure': documentsAndErasure,
 };

@@ -250,6 +250,8 @@ export interface Documents {
   original_name: string;
   patient_id: number;
   removed_at: Timestamp | null;
+  removed_by_staff_id: number | null;
+  removed_reason: string | null;
   sha256: string;
   size_bytes: number;
   therapy_session_id: number | null;
