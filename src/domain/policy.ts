@@ -30,9 +30,21 @@ const RULES = {
   'jobs.run': ['admin'],
   'backup.manage': ['admin'],
   'audit.read': ['admin'],
+  // The owner's reports: revenue, utilisation, attendance, patients (dues and package balances: billing.read).
+  'report.read': ['admin'],
   // Clinical records: therapists only for their own patients (checked in domain/clinical/access.ts).
   'clinical.read': ['admin', 'therapist'],
   'clinical.write': ['therapist'],
+  // Documents: further narrowed by each document's access level (domain/documents/access.ts):
+  // receptionists only non-clinical ones, therapists only their own patients', admins all.
+  'document.read': ['admin', 'receptionist', 'therapist'],
+  'document.add': ['admin', 'receptionist', 'therapist'],
+  'document.remove': ['admin', 'receptionist', 'therapist'],
+  // Patients' data rights (DPDP Act 2023): consents at the desk; export and erasure by an admin.
+  'consent.read': ['admin', 'receptionist'],
+  'consent.manage': ['admin', 'receptionist'],
+  'patient.export': ['admin'],
+  'patient.erase': ['admin'],
 } as const satisfies Record<string, readonly StaffRoleName[]>;
 
 export type Action = keyof typeof RULES;

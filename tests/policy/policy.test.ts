@@ -34,8 +34,16 @@ const EXPECTED: Record<Action, readonly StaffRoleName[]> = {
   'jobs.run': [A],
   'backup.manage': [A],
   'audit.read': [A],
+  'report.read': [A],
   'clinical.read': [A, T],
   'clinical.write': [T],
+  'document.read': [A, R, T],
+  'document.add': [A, R, T],
+  'document.remove': [A, R, T],
+  'consent.read': [A, R],
+  'consent.manage': [A, R],
+  'patient.export': [A],
+  'patient.erase': [A],
 };
 
 const ROLES: StaffRoleName[] = [A, R, T];
