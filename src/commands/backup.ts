@@ -104,7 +104,7 @@ async function restore(env: CommandEnv, ref: string, flags: { force?: boolean })
     emit(env, result, () => [
       result.ok
         ? `Restored ${file}: ${result.tables.length} tables with the row counts of its manifest.`
-        : `Restored ${file}, but row counts differ from its manifest: ${result.tables.filter((t) => t.actual !== t.expected).map((t) => t.table).join(', ')}.`,
+        : `Nothing was restored: ${file} loads with row counts other than its manifest's (${result.tables.filter((t) => t.actual !== t.expected).map((t) => t.table).join(', ')}); the database is as it was.`,
       ...(result.previousDataDir ? [`The replaced data directory is kept at ${result.previousDataDir}.`] : []),
     ]);
     return result.ok ? ExitCode.ok : ExitCode.unexpected;

@@ -33,8 +33,8 @@ function majorOf(binary: string): number | undefined {
   }
 }
 
-/** The path of pg_dump or pg_restore whose major version is the server's. */
-export function findPostgresTool(tool: 'pg_dump' | 'pg_restore', serverMajor: number): string {
+/** The path of pg_dump, pg_restore or psql whose major version is the server's. */
+export function findPostgresTool(tool: 'pg_dump' | 'pg_restore' | 'psql', serverMajor: number): string {
   for (const dir of candidateDirs(serverMajor)) {
     const path = join(dir, tool);
     if (existsSync(path) && majorOf(path) === serverMajor) return path;
@@ -76,6 +76,24 @@ export function startPgDump(binary: string, url: string, snapshot: string): { ou
   return { output: child.stdout!, done: waitFor(child, 'pg_dump', () => stderr) };
 }
 
+/** Reports each table as pg_restore --verbose starts loading its data (for progress). */
+function tableProgress(stderr: Readable, onTable: ((table: string) => void) | undefined): () => string {
+  let all = '';
+  let pending = '';
+  stderr.on('data', (d: Buffer) => {
+    const text = d.toString();
+    all += text;
+    pending += text;
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      const match = /processing data for table "(?:[^"]+)\.([^"]+)"/.exec(line);
+      if (match) onTable?.(match[1]!);
+    }
+  });
+  return () => all;
+}
+
 /**
  * pg_restore of a custom-format archive read from `input`, in one transaction: it all lands or
  * nothing does. `onTable` is called as each table's data is loaded (for progress).
@@ -87,20 +105,8 @@ export async function runPgRestore(binary: string, url: string, input: Readable,
     ['--no-owner', '--no-privileges', '--single-transaction', '--exit-on-error', '--verbose', `--dbname=${dbname}`],
     { env, stdio: ['pipe', 'ignore', 'pipe'] },
   );
-  let stderr = '';
-  let pending = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    const text = d.toString();
-    stderr += text;
-    pending += text;
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) {
-      const match = /processing data for table "(?:[^"]+)\.([^"]+)"/.exec(line);
-      if (match) onTable?.(match[1]!);
-    }
-  });
-  const done = waitFor(child, 'pg_restore', () => stderr);
+  const stderr = tableProgress(child.stderr!, onTable);
+  const done = waitFor(child, 'pg_restore', stderr);
   let inputError: unknown;
   input.on('error', (error) => {
     inputError = error;
@@ -114,4 +120,60 @@ export async function runPgRestore(binary: string, url: string, input: Readable,
     throw inputError ?? error;
   }
   if (inputError) throw inputError;
+}
+
+/**
+ * Replaces a database's contents with a custom-format archive in ONE transaction: psql runs `before`
+ * (dropping the old schema), the archive as pg_restore writes it out as SQL, and `after` (checks,
+ * bookkeeping), between one BEGIN and one COMMIT. psql's input is closed, letting it reach COMMIT,
+ * only once pg_restore has exited successfully; if pg_restore or the input fails, psql is killed
+ * while its transaction is still open and the server rolls everything back: the old data stays.
+ */
+export async function replaceWithArchive(
+  tools: { pgRestore: string; psql: string },
+  url: string,
+  input: Readable,
+  sql: { before: string; after: string },
+  onTable?: (table: string) => void,
+): Promise<void> {
+  const { dbname, env } = libpqEnv(url);
+  const restore = spawn(tools.pgRestore, ['--no-owner', '--no-privileges', '--exit-on-error', '--verbose', '--file=-'], {
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const psql = spawn(
+    tools.psql,
+    ['--no-psqlrc', '--quiet', '--single-transaction', '--set=ON_ERROR_STOP=1', `--dbname=${dbname}`, '--command', before(sql.before), '--file=-', '--command', sql.after],
+    { env, stdio: ['pipe', 'ignore', 'pipe'] },
+  );
+  const restoreErr = tableProgress(restore.stderr!, onTable);
+  let psqlErr = '';
+  psql.stderr!.on('data', (d: Buffer) => (psqlErr += d.toString()));
+  const restored = waitFor(restore, 'pg_restore', restoreErr);
+  const applied = waitFor(psql, 'psql', () => psqlErr);
+  applied.catch(() => restore.kill('SIGKILL')); // psql stopped on an error: nothing left to write to
+  let inputError: unknown;
+  input.on('error', (error) => {
+    inputError = error;
+    restore.stdin!.destroy();
+  });
+  restore.stdin!.on('error', () => {}); // pg_restore stopping early is reported by its exit code.
+  psql.stdin!.on('error', () => {}); // so is psql stopping early, on an error in the SQL.
+  input.pipe(restore.stdin!);
+  restore.stdout!.pipe(psql.stdin!, { end: false });
+  try {
+    await restored;
+    if (inputError) throw inputError;
+  } catch (error) {
+    const psqlStoppedFirst = psql.exitCode !== null && psql.exitCode !== 0;
+    psql.kill('SIGKILL'); // its input is still open: it cannot have committed
+    const psqlError = await applied.then(() => null, (e: unknown) => e);
+    throw inputError ?? (psqlStoppedFirst ? psqlError : error);
+  }
+  psql.stdin!.end();
+  await applied;
+}
+
+function before(sql: string): string {
+  return `SET client_min_messages = warning; ${sql}`;
 }

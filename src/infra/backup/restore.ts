@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { sql } from 'kysely';
 import type { Config } from '../config.js';
-import { authenticatePayload, inspectBackupFile, openPayload, readPayload } from './backup-file.js';
+import { authenticatePayload, inspectBackupFile, openPayload, readPayload, type InspectedBackup } from './backup-file.js';
 import { countRows } from './backups.js';
-import { findPostgresTool, runPgRestore } from './pg-tools.js';
+import { findPostgresTool, PostgresToolError, replaceWithArchive } from './pg-tools.js';
 
 export class RestoreRefusedError extends Error {
   constructor(message: string) {
@@ -29,9 +29,77 @@ function rowsOfClinic(counts: Record<string, number>): number {
   return Object.entries(counts).reduce((sum, [table, n]) => (BOOKKEEPING.has(table) ? sum : sum + n), 0);
 }
 
-function compare(expected: Record<string, number>, actual: Record<string, number>) {
+function compare(expected: Record<string, number>, actual: Record<string, number | null>) {
   const tables = Object.entries(expected).map(([table, count]) => ({ table, expected: count, actual: actual[table] ?? null }));
   return { tables, ok: tables.every((t) => t.actual === t.expected) };
+}
+
+const MISMATCH = 'roshni-restore-mismatch';
+
+function literal(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/**
+ * SQL run in the restore's own transaction once the backup is loaded: it refuses (rolling the whole
+ * restore back) when a table's row count differs from the manifest, and it settles the backup log.
+ * The backup was taken while its own row said "running": that row becomes the completed backup it
+ * is, and any other backup still running at that moment is marked failed (it never finished here).
+ * Last, the application role's grants are given again (pg_restore --no-privileges restores none).
+ */
+export function restoreEpilogue(backup: InspectedBackup, finishedAt: Date): string {
+  const { header } = backup;
+  const manifest = JSON.stringify(header.manifest);
+  const values = [manifest, header.kind, header.createdAt, finishedAt.toISOString(), backup.sha256];
+  const tag = '$roshni_restore$';
+  if (values.some((v) => v.includes(tag)) || !/^(manual|daily|weekly|monthly)$/.test(header.kind)) {
+    throw new RestoreRefusedError('The backup header is not one Roshni wrote.');
+  }
+  return `DO ${tag}
+DECLARE
+  expected jsonb := ${literal(manifest)}::jsonb -> 'tables';
+  t text;
+  n bigint;
+  differ text[] := '{}';
+BEGIN
+  FOR t IN SELECT jsonb_object_keys(expected) LOOP
+    n := NULL;
+    IF to_regclass(format('public.%I', t)) IS NOT NULL THEN
+      EXECUTE format('SELECT count(*) FROM public.%I', t) INTO n;
+    END IF;
+    IF n IS DISTINCT FROM (expected ->> t)::bigint THEN
+      differ := differ || format('%s=%s', t, coalesce(n::text, 'missing'));
+    END IF;
+  END LOOP;
+  IF cardinality(differ) > 0 THEN
+    RAISE EXCEPTION '${MISMATCH} [%]', array_to_string(differ, ',');
+  END IF;
+  IF to_regclass('public.backups') IS NOT NULL THEN
+    UPDATE public.backups
+      SET state = 'completed', finished_at = ${literal(finishedAt.toISOString())}, size_bytes = ${backup.sizeBytes},
+          sha256 = ${literal(backup.sha256)}, manifest = ${literal(manifest)}::jsonb
+      WHERE state = 'running' AND kind = ${literal(header.kind)}::public.backup_kind AND started_at = ${literal(header.createdAt)}::timestamptz;
+    UPDATE public.backups
+      SET state = 'failed', finished_at = coalesce(finished_at, ${literal(header.createdAt)}::timestamptz),
+          error = 'still running when the restored backup was taken'
+      WHERE state = 'running';
+  END IF;
+  IF to_regprocedure('public.roshni_grant_app_role()') IS NOT NULL THEN
+    PERFORM public.roshni_grant_app_role();
+  END IF;
+END ${tag};`;
+}
+
+/** The row counts a refused restore found, from the epilogue's error. */
+function mismatchOf(error: unknown, expected: Record<string, number>): Record<string, number | null> | null {
+  const match = new RegExp(`${MISMATCH} \\[([^\\]]*)\\]`).exec((error as Error)?.message ?? '');
+  if (!match) return null;
+  const actual: Record<string, number | null> = { ...expected };
+  for (const pair of match[1]!.trim().split(',')) {
+    const [table, count] = pair.split('=');
+    if (table) actual[table] = count === 'missing' || count === undefined ? null : Number(count);
+  }
+  return actual;
 }
 
 /**
@@ -60,21 +128,29 @@ export async function restoreBackup(file: string, config: Config, options: { for
       const { rows: version } = await sql<{ server_version: string }>`SHOW server_version`.execute(target.db);
       major = Number(/^(\d+)/.exec(version[0]!.server_version)![1]);
       options.progress(rows > 0 ? `Replacing a database of ${rows} rows…` : 'Restoring into an empty database…');
-      await sql`DROP SCHEMA IF EXISTS public CASCADE`.execute(target.db);
-      await sql`CREATE SCHEMA public`.execute(target.db);
     } finally {
       await target.close();
     }
+    const pgRestore = findPostgresTool('pg_restore', major);
+    const besideIt = join(dirname(pgRestore), 'psql');
+    const psql = existsSync(besideIt) ? besideIt : findPostgresTool('psql', major);
     let done = 0;
-    await runPgRestore(findPostgresTool('pg_restore', major), config.databaseUrl, await openPayload(backup, passphrase), (table) =>
-      options.progress(`  ${++done}/${total} ${table}`),
-    );
-    const restored = await openPostgres(config.databaseUrl, { max: 1 });
     try {
-      return { file, database: 'postgres', ...compare(expected, await countRows(restored.db)), previousDataDir: null };
-    } finally {
-      await restored.close();
+      // Dropping the old schema, loading the backup and checking it are one transaction: a restore
+      // that fails at any point (a damaged archive, a full disk, a wrong count) leaves the old data.
+      await replaceWithArchive(
+        { pgRestore, psql },
+        config.databaseUrl,
+        await openPayload(backup, passphrase),
+        { before: 'DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;', after: restoreEpilogue(backup, statSync(file).mtime) },
+        (table) => options.progress(`  ${++done}/${total} ${table}`),
+      );
+    } catch (error) {
+      const actual = error instanceof PostgresToolError ? mismatchOf(error, expected) : null;
+      if (!actual) throw error;
+      return { file, database: 'postgres', ...compare(expected, actual), previousDataDir: null };
     }
+    return { file, database: 'postgres', ...compare(expected, expected), previousDataDir: null };
   }
 
   if (backup.header.payload !== 'pglite-datadir-tgz') {
@@ -118,6 +194,7 @@ export async function restoreBackup(file: string, config: Config, options: { for
     let result: ReturnType<typeof compare>;
     try {
       result = compare(expected, await count(restored));
+      if (result.ok) await restored.exec(restoreEpilogue(backup, statSync(file).mtime));
     } finally {
       await restored.close();
     }

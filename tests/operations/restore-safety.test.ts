@@ -1,0 +1,99 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addDays, clinicDate } from '../../src/domain/time.js';
+import { inspectBackupFile, openPayload, writeBackupFile, type BackupHeader } from '../../src/infra/backup/backup-file.js';
+import { countRows } from '../../src/infra/backup/backups.js';
+import { runCli } from '../support/cli.js';
+import { seedClinic, systemContext } from '../support/clinic.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+// A restore replaces the database in one transaction: whatever goes wrong after the old schema is
+// dropped (a damaged archive, counts that do not match the manifest) leaves the old data in place.
+describe('roshni backup restore is all or nothing', () => {
+  let database: TestDatabase;
+  let home: string;
+  let env: Record<string, string>;
+  let good: { file: string; id: number };
+  let tomorrow: string;
+
+  const appointments = async () => (await database.db.selectFrom('appointments').select('id').execute()).length;
+
+  /** A backup file with a valid checksum around a payload of our choosing. */
+  async function craft(name: string, payload: Buffer, manifest?: Record<string, number>): Promise<string> {
+    const { header } = await inspectBackupFile(good.file);
+    const { encryption: _e, format: _f, ...rest } = header;
+    const path = join(home, name);
+    const base: Omit<BackupHeader, 'encryption' | 'format'> = { ...rest, manifest: { tables: manifest ?? header.manifest.tables } };
+    const { Readable } = await import('node:stream');
+    await writeBackupFile(path, base, () => Readable.from([payload]), undefined);
+    return path;
+  }
+
+  async function payloadOf(file: string): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await openPayload(await inspectBackupFile(file), undefined)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    home = mkdtempSync(join(tmpdir(), 'roshni-restore-safety-'));
+    env = { DATABASE_URL: database.url, ROSHNI_HOME: home };
+    await seedClinic(systemContext(database.db), { days: 3 });
+    tomorrow = addDays(clinicDate(new Date(), 'Asia/Kolkata'), 1);
+    const booked = await runCli(['book', '--patient', 'Patient 001', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 10:00`], env);
+    expect(booked.code, booked.stderr).toBe(0);
+    const made = await runCli(['backup', 'create', '--json'], env);
+    expect(made.code, made.stderr).toBe(0);
+    good = JSON.parse(made.stdout);
+    // Data written after the backup: a failed restore must not lose it.
+    expect((await runCli(['book', '--patient', 'Patient 002', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 11:00`], env)).code).toBe(0);
+  });
+  afterAll(async () => {
+    await database?.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('a backup whose archive breaks off midway restores nothing: the previous data is intact', async () => {
+    const before = await countRows(database.db);
+    const payload = await payloadOf(good.file);
+    const broken = await craft('broken.backup', payload.subarray(0, Math.floor(payload.length * 0.7)));
+    const restored = await runCli(['backup', 'restore', broken, '--force'], env);
+    expect(restored.code).not.toBe(0);
+    expect(restored.stderr).toContain('pg_restore');
+    expect(await countRows(database.db)).toEqual(before);
+    expect(await appointments()).toBe(2);
+    // And the database still works.
+    const booked = await runCli(['book', '--patient', 'Patient 003', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 12:00`], env);
+    expect(booked.code, booked.stderr).toBe(0);
+  });
+
+  it('a backup that loads with counts other than its manifest is refused inside the transaction', async () => {
+    const before = await countRows(database.db);
+    const { header } = await inspectBackupFile(good.file);
+    const lying = await craft('lying.backup', await payloadOf(good.file), { ...header.manifest.tables, appointments: 5 });
+    const restored = await runCli(['backup', 'restore', lying, '--force', '--json'], env);
+    expect(restored.code).toBe(1);
+    const result = JSON.parse(restored.stdout);
+    expect(result.ok).toBe(false);
+    expect(result.tables.find((t: { table: string }) => t.table === 'appointments')).toEqual({ table: 'appointments', expected: 5, actual: 1 });
+    expect((await runCli(['backup', 'restore', lying, '--force'], env)).stdout).toContain('the database is as it was');
+    expect(await countRows(database.db)).toEqual(before);
+  });
+
+  it('a good restore settles the backup log: the restored backup is completed, not running', async () => {
+    const restored = await runCli(['backup', 'restore', good.file, '--force'], env);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(restored.stderr).toMatch(/\d+\/\d+ appointments/);
+    expect(await appointments()).toBe(1);
+    const rows = await database.db.selectFrom('backups').select(['id', 'state', 'sha256', 'finished_at']).execute();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ id: good.id, state: 'completed' });
+    expect(rows[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(rows[0]!.finished_at).not.toBeNull();
+    const listed = JSON.parse((await runCli(['backup', 'list', '--json'], env)).stdout);
+    expect(listed[0]).toMatchObject({ id: good.id, state: 'completed', onDisk: true });
+  });
+});
