@@ -68,6 +68,10 @@ export const commandGroups: GroupEntry[] = [
   { commands: { holiday: 'Clinic holidays' }, load: () => import('../commands/holidays.js') },
   { commands: { slots: 'Generate, list, block and unblock appointment slots' }, load: () => import('../commands/slots.js') },
   { commands: { config: 'Show the configuration (secrets masked)' }, load: () => import('../commands/config.js') },
+  {
+    commands: { settings: "The clinic's rules: cancellation fees, reminders, quiet hours, waitlist offers, retention" },
+    load: () => import('../commands/settings.js'),
+  },
   { commands: { start: 'Run everything: HTTP, message dispatcher, scheduled jobs' }, load: () => import('../commands/start.js') },
   { commands: { notifications: 'The outbox: list messages, retry failed ones' }, load: () => import('../commands/notifications.js') },
   { commands: { remind: 'Appointment reminders: run now, or a dry run' }, load: () => import('../commands/remind.js') },
@@ -76,10 +80,13 @@ export const commandGroups: GroupEntry[] = [
   { commands: { backup: 'Backups: create, list, verify, restore' }, load: () => import('../commands/backup.js') },
   { commands: { health: 'Health checks: database, disk, backups, outbox, services (exit 0/1/2)' }, load: () => import('../commands/health.js') },
   { commands: { audit: 'The audit log: by patient, user or dates' }, load: () => import('../commands/audit.js') },
+  { commands: { report: 'Reports: revenue, dues, utilisation, attendance, patients, packages; the monthly HTML report' }, load: () => import('../commands/report.js') },
   { commands: { login: 'Act as a staff user on this machine', logout: 'Forget the staff user of roshni login' }, load: () => import('../commands/login.js') },
   { commands: { notes: 'Therapy session notes: add, show, notes due' }, load: () => import('../commands/notes.js') },
   { commands: { assess: 'Assessments: new, show, list, templates' }, load: () => import('../commands/assessments.js') },
   { commands: { goal: 'Therapy goals: add, measure', progress: "A patient's goals and their trend" }, load: () => import('../commands/goals.js') },
+  { commands: { doc: "A patient's documents: add, list, get, remove" }, load: () => import('../commands/documents.js') },
+  { commands: { consent: "A patient's consents (DPDP): list, grant, withdraw" }, load: () => import('../commands/consents.js') },
 ];
 
 export function findGroup(name: string | undefined): GroupEntry | undefined {

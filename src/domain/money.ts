@@ -19,3 +19,10 @@ export function formatRupees(paise: number): string {
   const fraction = String(abs % 100).padStart(2, '0');
   return `${sign}₹${whole}.${fraction}`;
 }
+
+/** Paise as a plain decimal for spreadsheets (CSV): 125050 → "1250.50", -2000 → "-20.00". */
+export function decimalRupees(paise: number): string {
+  const sign = paise < 0 ? '-' : '';
+  const abs = Math.abs(paise);
+  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
+}
