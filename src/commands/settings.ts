@@ -1,0 +1,111 @@
+import type { Command } from 'commander';
+import type { RunCommand } from '../cli/command-groups.js';
+import { emit, table } from '../cli/output.js';
+import { askSelect, askText } from '../cli/prompts.js';
+import type { CommandEnv } from '../cli/io.js';
+import { withSession } from '../cli/session.js';
+import { getClinicPolicies, updateClinicPolicies, type ClinicPolicies, type ClinicPoliciesInput } from '../domain/clinic/policies.js';
+import { InvalidInputError } from '../domain/errors.js';
+import { formatRupees } from '../domain/money.js';
+
+// `roshni settings`: the clinic's booking, reminder and charging rules. Each setting is one flag;
+// the domain validates the values (zod), so this file only turns words into numbers.
+
+interface Setting {
+  flag: string;
+  label: string;
+  example: string;
+  show: (p: ClinicPolicies) => string;
+  parse: (value: string) => ClinicPoliciesInput;
+}
+
+const whole = (value: string, flag: string): number => {
+  if (!/^\d+$/.test(value.trim())) throw new InvalidInputError(`--${flag} must be a whole number.`);
+  return Number(value);
+};
+
+const yesNo = (value: string, flag: string): boolean => {
+  const v = value.trim().toLowerCase();
+  if (['yes', 'y', 'true', 'on'].includes(v)) return true;
+  if (['no', 'n', 'false', 'off'].includes(v)) return false;
+  throw new InvalidInputError(`--${flag} must be yes or no.`);
+};
+
+/** "24h,2h" or "1440,120" (minutes) into minutes. */
+const durations = (value: string): number[] =>
+  value.split(',').map((part) => {
+    const m = /^\s*(\d+)\s*(h|m|min)?\s*$/i.exec(part);
+    if (!m) throw new InvalidInputError('--reminders must be times before the session such as "24h,2h" or "1440,120".');
+    return Number(m[1]) * (m[2]?.toLowerCase() === 'h' ? 60 : 1);
+  });
+
+const hoursText = (minutes: number) => (minutes % 60 === 0 ? `${minutes / 60}h` : `${minutes}m`);
+
+const SETTINGS: Setting[] = [
+  { flag: 'late-cancel-hours', label: 'Late cancellation window (hours before)', example: '24', show: (p) => `${p.lateCancelHours} h`, parse: (v) => ({ lateCancelHours: whole(v, 'late-cancel-hours') }) },
+  { flag: 'late-cancel-fee', label: 'Late cancellation fee (₹)', example: '300', show: (p) => formatRupees(p.lateCancelFeePaise), parse: (v) => ({ lateCancelFeePaise: v }) },
+  { flag: 'no-show-fee', label: 'No-show fee (₹)', example: '500', show: (p) => formatRupees(p.noShowFeePaise), parse: (v) => ({ noShowFeePaise: v }) },
+  { flag: 'policy-draws-package', label: 'A late cancellation or no-show uses a package session first', example: 'yes', show: (p) => (p.policyDrawsPackage ? 'yes' : 'no'), parse: (v) => ({ policyDrawsPackage: yesNo(v, 'policy-draws-package') }) },
+  { flag: 'reminders', label: 'Reminders before a session', example: '24h,2h', show: (p) => p.reminderOffsetsMinutes.map(hoursText).join(', ') || 'none', parse: (v) => ({ reminderOffsetsMinutes: durations(v) }) },
+  {
+    flag: 'quiet-hours',
+    label: 'Quiet hours (no messages to patients)',
+    example: '21:00-08:00',
+    show: (p) => `${p.quietHoursStart}–${p.quietHoursEnd}`,
+    parse: (v) => {
+      const [start, end, ...rest] = v.split('-').map((s) => s.trim());
+      if (!start || !end || rest.length) throw new InvalidInputError('--quiet-hours must be a range such as 21:00-08:00.');
+      return { quietHoursStart: start, quietHoursEnd: end };
+    },
+  },
+  { flag: 'grace-minutes', label: 'Grace period before confirmations (minutes)', example: '3', show: (p) => `${p.changeGraceMinutes} min`, parse: (v) => ({ changeGraceMinutes: whole(v, 'grace-minutes') }) },
+  { flag: 'offer-minutes', label: 'Waitlist offers expire after (minutes)', example: '30', show: (p) => `${p.waitlistOfferMinutes} min`, parse: (v) => ({ waitlistOfferMinutes: whole(v, 'offer-minutes') }) },
+  { flag: 'min-notice-minutes', label: 'Earliest booking from now (minutes)', example: '120', show: (p) => `${p.minNoticeMinutes} min`, parse: (v) => ({ minNoticeMinutes: whole(v, 'min-notice-minutes') }) },
+  { flag: 'max-advance-days', label: 'Latest booking ahead (days)', example: '60', show: (p) => `${p.maxAdvanceDays} days`, parse: (v) => ({ maxAdvanceDays: whole(v, 'max-advance-days') }) },
+  { flag: 'retention-years', label: 'Keep records of past patients (years)', example: '7', show: (p) => `${p.dataRetentionYears} years`, parse: (v) => ({ dataRetentionYears: whole(v, 'retention-years') }) },
+];
+
+const optionKey = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+function render(env: CommandEnv, policies: ClinicPolicies): void {
+  emit(env, policies, () => table(['Setting', 'Value', 'Flag'], SETTINGS.map((s) => [s.label, s.show(policies), `--${s.flag}`])));
+}
+
+async function askForOne(): Promise<ClinicPoliciesInput> {
+  const flag = await askSelect({ message: 'Which setting?', choices: SETTINGS.map((s) => ({ value: s.flag, label: s.label })) });
+  const setting = SETTINGS.find((s) => s.flag === flag)!;
+  return setting.parse((await askText({ message: setting.label, placeholder: setting.example }))!);
+}
+
+export function register(program: Command, run: RunCommand): void {
+  const settings = program.command('settings').description("The clinic's rules: cancellation window and fees, reminders, quiet hours, waitlist offers");
+
+  settings
+    .command('show')
+    .description('Show every setting')
+    .action(
+      run(async (env) =>
+        withSession(env, async ({ ctx }) => {
+          render(env, await getClinicPolicies(ctx));
+          return 0;
+        }),
+      ),
+    );
+
+  const set = settings.command('set').description('Change settings (admins); prompts on a terminal when no flag is given');
+  for (const s of SETTINGS) set.option(`--${s.flag} <value>`, `${s.label}, e.g. ${s.example}`);
+  set.action(
+    run(async (env, flags: Record<string, string | undefined>) =>
+      withSession(env, async ({ ctx }) => {
+        const given = SETTINGS.filter((s) => flags[optionKey(s.flag)] !== undefined);
+        let input: ClinicPoliciesInput = Object.assign({}, ...given.map((s) => s.parse(flags[optionKey(s.flag)]!)));
+        if (!given.length) {
+          if (!env.interactive) throw new InvalidInputError(`Nothing to change: give at least one of ${SETTINGS.map((s) => `--${s.flag}`).join(', ')}.`);
+          input = await askForOne();
+        }
+        render(env, await updateClinicPolicies(ctx, input));
+        return 0;
+      }),
+    ),
+  );
+}

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { recordAudit } from '../audit/record-audit.js';
+import { inTransaction, type DomainContext } from '../context.js';
+import { InvalidInputError, parseInput } from '../errors.js';
+import { rupees } from '../money.js';
+import { authorize } from '../policy.js';
+import { clockTime } from '../time.js';
+import { requireClinicSettings } from './settings.js';
+
+// The rules the clinic books, reminds and charges by: one row of clinic_settings, changed by an admin.
+
+const minutes = (max: number) => z.number().int().min(0).max(max);
+
+export const clinicPoliciesInput = z
+  .object({
+    lateCancelHours: minutes(24 * 14),
+    lateCancelFeePaise: rupees,
+    noShowFeePaise: rupees,
+    policyDrawsPackage: z.boolean(),
+    reminderOffsetsMinutes: z
+      .array(z.number().int().min(10, 'must be at least 10 minutes').max(7 * 24 * 60, 'must be at most a week'))
+      .max(4, 'at most four reminders')
+      .refine((list) => new Set(list).size === list.length, 'must not repeat a time'),
+    quietHoursStart: clockTime,
+    quietHoursEnd: clockTime,
+    changeGraceMinutes: minutes(60),
+    waitlistOfferMinutes: z.number().int().min(5).max(24 * 60),
+    minNoticeMinutes: minutes(7 * 24 * 60),
+    maxAdvanceDays: z.number().int().min(1).max(366),
+    dataRetentionYears: z.number().int().min(1).max(30),
+  })
+  .partial();
+export type ClinicPoliciesInput = z.input<typeof clinicPoliciesInput>;
+
+const COLUMNS = {
+  lateCancelHours: 'late_cancel_hours',
+  lateCancelFeePaise: 'late_cancel_fee_paise',
+  noShowFeePaise: 'no_show_fee_paise',
+  policyDrawsPackage: 'policy_draws_package',
+  reminderOffsetsMinutes: 'reminder_offsets_minutes',
+  quietHoursStart: 'quiet_hours_start',
+  quietHoursEnd: 'quiet_hours_end',
+  changeGraceMinutes: 'change_grace_minutes',
+  waitlistOfferMinutes: 'waitlist_offer_minutes',
+  minNoticeMinutes: 'min_notice_minutes',
+  maxAdvanceDays: 'max_advance_days',
+  dataRetentionYears: 'data_retention_years',
+} as const;
+
+export type ClinicPolicies = Required<z.output<typeof clinicPoliciesInput>>;
+
+export async function getClinicPolicies(ctx: DomainContext): Promise<ClinicPolicies> {
+  const s = await requireClinicSettings(ctx);
+  return {
+    lateCancelHours: s.late_cancel_hours,
+    lateCancelFeePaise: s.late_cancel_fee_paise,
+    noShowFeePaise: s.no_show_fee_paise,
+    policyDrawsPackage: s.policy_draws_package,
+    reminderOffsetsMinutes: s.reminder_offsets_minutes,
+    quietHoursStart: String(s.quiet_hours_start).slice(0, 5),
+    quietHoursEnd: String(s.quiet_hours_end).slice(0, 5),
+    changeGraceMinutes: s.change_grace_minutes,
+    waitlistOfferMinutes: s.waitlist_offer_minutes,
+    minNoticeMinutes: s.min_notice_minutes,
+    maxAdvanceDays: s.max_advance_days,
+    dataRetentionYears: s.data_retention_years,
+  };
+}
+
+/** Changes the given policies (an admin only); the audit keeps the before and after of each. */
+export async function updateClinicPolicies(ctx: DomainContext, raw: ClinicPoliciesInput): Promise<ClinicPolicies> {
+  authorize(ctx.actor, 'clinic.configure');
+  const input = parseInput(clinicPoliciesInput, raw);
+  const keys = (Object.keys(input) as Array<keyof ClinicPolicies>).filter((k) => input[k] !== undefined);
+  if (!keys.length) throw new InvalidInputError('Nothing to change: name at least one setting.');
+  return inTransaction(ctx, async (tx) => {
+    const before = await getClinicPolicies(tx);
+    const set = Object.fromEntries(keys.map((k) => [COLUMNS[k], input[k]]));
+    await tx.db.updateTable('clinic_settings').set(set).execute();
+    const after = await getClinicPolicies(tx);
+    await recordAudit(tx, {
+      action: 'clinic.policies',
+      entity: 'clinic_settings',
+      before: Object.fromEntries(keys.map((k) => [k, before[k]])),
+      after: Object.fromEntries(keys.map((k) => [k, after[k]])),
+    });
+    return after;
+  });
+}
