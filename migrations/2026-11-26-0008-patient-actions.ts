@@ -7,7 +7,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     ALTER TABLE clinic_settings
       -- A late cancellation or no-show first uses up a session of a package covering the service;
       -- only without one is the fee charged.
-      ADD COLUMN policy_draws_package boolean NOT NULL DEFAULT true;
+      ADD COLUMN policy_draws_package boolean NOT NULL DEFAULT false;
 
     ALTER TABLE appointments
       ADD COLUMN confirmed_via booking_channel,

@@ -13,6 +13,15 @@ const PAID_MARK: Record<string, string> = {
   waived: 'waived',
 };
 
+const CONFIRMED_VIA: Record<string, string> = { cli: 'at the desk', telegram: 'on Telegram', whatsapp: 'on WhatsApp', terminal_chat: 'by chat' };
+
+/** "confirmed on WhatsApp 18:05": who confirmed (the patient's own reply, or the desk) and when. */
+function statusText(a: AppointmentRow, timezone: string): string {
+  if (a.status !== 'confirmed') return a.status.replace('_', ' ');
+  const via = a.confirmed_via ? ` ${CONFIRMED_VIA[a.confirmed_via] ?? a.confirmed_via}` : '';
+  return `confirmed${via}${a.confirmed_at ? ` ${clinicTime(a.confirmed_at, timezone)}` : ''}`;
+}
+
 /** A day's appointments as one table per therapist. */
 export function renderSchedule(rows: ScheduleRows, timezone: string): string[] {
   if (!rows.length) return ['No appointments.'];
@@ -29,7 +38,7 @@ export function renderSchedule(rows: ScheduleRows, timezone: string): string[] {
           a.appointment_number,
           a.patient_name,
           a.service_name,
-          a.status.replace('_', ' '),
+          statusText(a, timezone),
           `${PAID_MARK[a.payment_status] ?? a.payment_status} ${formatRupees(a.price_paise)}`,
         ]),
       ),
@@ -51,6 +60,8 @@ export function scheduleJson(rows: ScheduleRows, timezone: string) {
     patient: { id: a.patient_id, name: a.patient_name },
     service: a.service_name,
     status: a.status,
+    confirmedAt: a.confirmed_at ? a.confirmed_at.toISOString() : null,
+    confirmedVia: a.confirmed_via,
     paymentStatus: a.payment_status,
     pricePaise: a.price_paise,
   }));

@@ -15,6 +15,7 @@ import { checkInAppointment, completeAppointment, confirmAppointment, markNoShow
 import { bookAppointment } from '../domain/scheduling/book-appointment.js';
 import { bookSeries, parseWeekdays } from '../domain/scheduling/book-series.js';
 import { cancelAppointment } from '../domain/scheduling/cancel-appointment.js';
+import type { PolicyCharge } from '../domain/billing/missed-session-policy.js';
 import { rescheduleAppointment } from '../domain/scheduling/reschedule-appointment.js';
 import type { WaitlistOffer } from '../domain/scheduling/waitlist-offers.js';
 import { clinicDate, formatFriendly } from '../domain/time.js';
@@ -87,11 +88,23 @@ async function reschedule(env: CommandEnv, ref: string, flags: { slot?: number; 
   });
 }
 
-async function cancel(env: CommandEnv, ref: string, flags: { reason?: string }): Promise<number> {
+/** What the late-cancellation or no-show policy charged, and how to let the patient off. */
+function chargeLines(charge: PolicyCharge | null, appointmentNumber: string): string[] {
+  if (!charge) return [];
+  const what = charge.kind === 'fee' ? `Fee of ${formatRupees(charge.feePaise)} added to the dues` : `One package session used (${charge.sessionsLeft} left)`;
+  return [`${what}; an admin can waive it: roshni waive ${appointmentNumber} --reason "…".`];
+}
+
+async function cancel(env: CommandEnv, ref: string, flags: { reason?: string; clinic?: boolean }): Promise<number> {
   return withSession(env, async ({ ctx }) => {
-    const result = await cancelAppointment(ctx, { appointmentId: await resolveAppointmentId(ctx, ref), ...(flags.reason ? { reason: flags.reason } : {}) });
+    const result = await cancelAppointment(ctx, {
+      appointmentId: await resolveAppointmentId(ctx, ref),
+      ...(flags.reason ? { reason: flags.reason } : {}),
+      ...(flags.clinic ? { clinicInitiated: true } : {}),
+    });
     emit(env, result, () => [
       `Cancelled ${result.appointmentNumber}${result.lateCancellation ? ' (late cancellation)' : ''}.`,
+      ...chargeLines(result.policyCharge, result.appointmentNumber),
       ...offerLine(result.waitlistOffer, ctx.timezone),
     ]);
     return 0;
@@ -153,6 +166,7 @@ export function register(program: Command, run: RunCommand): void {
     .command('cancel <appointment>')
     .description('Cancel an appointment and free its slot (flagged late inside the late-cancellation window)')
     .option('--reason <reason>', 'why (required for staff)')
+    .option('--clinic', 'the clinic cancelled (therapist away, clinic closed): no late-cancellation charge')
     .action(run(cancel));
 
   for (const { name, description, change, done } of STATUS_CHANGES) {
@@ -163,7 +177,8 @@ export function register(program: Command, run: RunCommand): void {
         run(async (env, ref: string) =>
           withSession(env, async ({ ctx }) => {
             const updated = await change(ctx, { appointmentId: await resolveAppointmentId(ctx, ref) });
-            emit(env, updated, () => `${done} ${updated.appointment_number}.`);
+            const charge = 'policyCharge' in updated ? (updated.policyCharge as PolicyCharge | null) : null;
+            emit(env, updated, () => [`${done} ${updated.appointment_number}.`, ...chargeLines(charge, updated.appointment_number)]);
             if (name === 'complete' && !(await hasSessionNotes(ctx, updated.id))) note(env, `No session notes yet: write them with \`roshni notes add ${updated.appointment_number}\`.`);
             return 0;
           }),

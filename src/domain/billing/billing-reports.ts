@@ -26,17 +26,17 @@ export async function listDues(ctx: DomainContext) {
     WITH dues AS (
       SELECT a.patient_id, a.starts_at, a.status, ${appointmentDue} AS due
       FROM appointments a
-      WHERE a.status NOT IN ('cancelled', 'no_show') AND a.payment_status <> 'waived'
+      WHERE (a.status NOT IN ('cancelled', 'no_show') OR a.policy_fee_paise IS NOT NULL) AND a.payment_status <> 'waived'
     )
     SELECT p.id AS patient_id, p.patient_number, p.full_name AS patient_name,
-           coalesce(sum(d.due) FILTER (WHERE d.status IN ('completed', 'in_progress')), 0)::integer AS due_paise,
-           count(*) FILTER (WHERE d.status IN ('completed', 'in_progress') AND d.due > 0)::integer AS sessions,
-           min(d.starts_at) FILTER (WHERE d.status IN ('completed', 'in_progress') AND d.due > 0) AS oldest,
+           coalesce(sum(d.due) FILTER (WHERE d.status IN ('completed', 'in_progress', 'cancelled', 'no_show')), 0)::integer AS due_paise,
+           count(*) FILTER (WHERE d.status IN ('completed', 'in_progress', 'cancelled', 'no_show') AND d.due > 0)::integer AS sessions,
+           min(d.starts_at) FILTER (WHERE d.status IN ('completed', 'in_progress', 'cancelled', 'no_show') AND d.due > 0) AS oldest,
            coalesce(sum(d.due) FILTER (WHERE d.status IN ('scheduled', 'confirmed')), 0)::integer AS upcoming_paise
     FROM dues d JOIN patients p ON p.id = d.patient_id
     WHERE d.due > 0
     GROUP BY p.id
-    HAVING coalesce(sum(d.due) FILTER (WHERE d.status IN ('completed', 'in_progress')), 0) > 0
+    HAVING coalesce(sum(d.due) FILTER (WHERE d.status IN ('completed', 'in_progress', 'cancelled', 'no_show')), 0) > 0
     ORDER BY oldest`.execute(ctx.db);
   return rows;
 }

@@ -147,7 +147,11 @@ export async function packageBalances(ctx: DomainContext, filter: { patientId?: 
  * A completed session draws one from the patient's active, unexpired package for that service, unless
  * the session was paid for otherwise. The database keeps draws within the package (package_draw_balance).
  */
-export async function drawFromPackage(ctx: DomainContext, appointment: { id: number; patient_id: number; service_id: number }) {
+export async function drawFromPackage(
+  ctx: DomainContext,
+  appointment: { id: number; patient_id: number; service_id: number },
+  reason: 'session' | 'late_cancellation' | 'no_show' = 'session',
+) {
   const paid = await ctx.db
     .selectFrom('payments')
     .select('id')
@@ -167,10 +171,23 @@ export async function drawFromPackage(ctx: DomainContext, appointment: { id: num
     .orderBy('pp.expires_on')
     .executeTakeFirst();
   if (!pkg || pkg.used >= pkg.sessions_total) return null;
-  await ctx.db.insertInto('package_draws').values({ package_id: pkg.id, appointment_id: appointment.id, drawn_at: ctx.clock.now() }).execute();
+  await ctx.db.insertInto('package_draws').values({ package_id: pkg.id, appointment_id: appointment.id, reason, drawn_at: ctx.clock.now() }).execute();
   if (pkg.used + 1 >= pkg.sessions_total) {
     await ctx.db.updateTable('patient_packages').set({ status: 'exhausted' }).where('id', '=', pkg.id).execute();
   }
-  await recordAudit(ctx, { action: 'package.draw', entity: 'patient_package', entityId: pkg.id, patientId: appointment.patient_id, after: { appointmentId: appointment.id } });
+  await recordAudit(ctx, { action: 'package.draw', entity: 'patient_package', entityId: pkg.id, patientId: appointment.patient_id, after: { appointmentId: appointment.id, reason } });
   return { packageId: pkg.id, sessionsLeft: pkg.sessions_total - pkg.used - 1 };
+}
+
+/** Gives back a package session drawn for a late cancellation or no-show (a waiver); null when none was. */
+export async function returnPolicySession(ctx: DomainContext, appointmentId: number) {
+  const draw = await ctx.db
+    .deleteFrom('package_draws')
+    .where('appointment_id', '=', appointmentId)
+    .where('reason', 'in', ['late_cancellation', 'no_show'])
+    .returning('package_id')
+    .executeTakeFirst();
+  if (!draw) return null;
+  await ctx.db.updateTable('patient_packages').set({ status: 'active' }).where('id', '=', draw.package_id).where('status', '=', 'exhausted').execute();
+  return { packageId: draw.package_id };
 }

@@ -5,18 +5,18 @@ import { appointmentBalance } from './payment-status.js';
 
 /**
  * Locks an appointment that is about to take money, however it is paid (desk, UPI, Razorpay):
- * a cancelled or waived appointment takes none.
+ * a cancelled (without a late-cancellation fee) or waived appointment takes none.
  */
 export async function lockPayableAppointment(ctx: DomainContext, appointmentId: number) {
   const appointment = await ctx.db
     .selectFrom('appointments as a')
     .innerJoin('services as s', 's.id', 'a.service_id')
-    .select(['a.id', 'a.patient_id', 'a.status', 'a.appointment_number', 'a.payment_status', 's.name as service_name'])
+    .select(['a.id', 'a.patient_id', 'a.status', 'a.appointment_number', 'a.payment_status', 'a.policy_fee_paise', 's.name as service_name'])
     .where('a.id', '=', appointmentId)
     .forUpdate('a')
     .executeTakeFirst();
   if (!appointment) throw new NotFoundError(`No appointment with id ${appointmentId}.`);
-  if (appointment.status === 'cancelled') {
+  if (appointment.status === 'cancelled' && appointment.policy_fee_paise === null) {
     throw new InvalidInputError(`Appointment ${appointment.appointment_number} is cancelled; it takes no payment.`);
   }
   if (appointment.payment_status === 'waived') {

@@ -13,8 +13,12 @@ export interface AppointmentBalance {
 
 /** An appointment's money, as SQL over an appointment aliased `a`, shared by every question about dues. */
 export const appointmentMoney = {
-  /** What it costs the patient: nothing when a package session covers it. */
-  price: sql<number>`(CASE WHEN EXISTS (SELECT 1 FROM package_draws d WHERE d.appointment_id = a.id) THEN 0 ELSE a.price_paise END)`,
+  /**
+   * What it costs the patient: nothing when a package session covers it; for a cancelled or missed
+   * session, only the clinic's policy fee if one was charged.
+   */
+  price: sql<number>`(CASE WHEN EXISTS (SELECT 1 FROM package_draws d WHERE d.appointment_id = a.id) THEN 0
+    WHEN a.status IN ('cancelled', 'no_show') THEN coalesce(a.policy_fee_paise, 0) ELSE a.price_paise END)`,
   paid: sql<number>`coalesce((SELECT sum(p.amount_paise) FROM payments p WHERE p.appointment_id = a.id AND p.state = 'completed'), 0)`,
   refunded: sql<number>`coalesce((SELECT sum(r.amount_paise) FROM refunds r JOIN payments p ON p.id = r.payment_id
                                   WHERE p.appointment_id = a.id AND r.state = 'processed'), 0)`,

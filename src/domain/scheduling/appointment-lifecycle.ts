@@ -77,6 +77,7 @@ export async function applyTransition(
   to: AppointmentStatus,
   changes: Partial<{
     confirmed_at: Date;
+    confirmed_via: 'cli' | 'telegram' | 'whatsapp' | 'terminal_chat';
     checked_in_at: Date;
     completed_at: Date;
     no_show_at: Date;

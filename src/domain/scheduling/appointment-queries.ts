@@ -32,6 +32,7 @@ export function appointmentsWithNames(ctx: DomainContext) {
       'a.payment_status',
       'a.price_paise',
       'a.confirmed_at',
+      'a.confirmed_via',
       'a.late_cancellation',
       'a.series_id',
       'p.id as patient_id',

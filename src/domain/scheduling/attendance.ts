@@ -1,22 +1,34 @@
 import { z } from 'zod';
 import { inTransaction, type DomainContext } from '../context.js';
-import { InvalidInputError, parseInput } from '../errors.js';
+import { ConflictError, InvalidInputError, parseInput } from '../errors.js';
 import { authorize } from '../policy.js';
 import { clinicDate, formatFriendly } from '../time.js';
 import { drawFromPackage } from '../billing/packages.js';
 import { refreshPaymentStatus } from '../billing/payment-status.js';
+import { chargeMissedSession } from '../billing/missed-session-policy.js';
 import { applyTransition, assertTransition, authorizeAppointmentChange, lockAppointment } from './appointment-lifecycle.js';
 
 const appointmentRef = z.object({ appointmentId: z.number().int().positive() });
 type AppointmentRef = z.input<typeof appointmentRef>;
 
-/** The patient (or guardian) has said they will come. */
-export async function confirmAppointment(ctx: DomainContext, raw: AppointmentRef) {
+const confirmInput = appointmentRef.extend({
+  /** Where the confirmation came from: the desk (cli) or the patient's chat. */
+  via: z.enum(['cli', 'telegram', 'whatsapp', 'terminal_chat']).default('cli'),
+  /** The time the patient was reminded of: if the appointment has moved since, it is not confirmed. */
+  expectedStartsAt: z.coerce.date().optional(),
+});
+
+/** The patient (or guardian) has said they will come. Saying it twice changes nothing. */
+export async function confirmAppointment(ctx: DomainContext, raw: z.input<typeof confirmInput>) {
   authorizeAppointmentChange(ctx);
-  const { appointmentId } = parseInput(appointmentRef, raw);
+  const { appointmentId, via, expectedStartsAt } = parseInput(confirmInput, raw);
   return inTransaction(ctx, async (tx) => {
     const appointment = await lockAppointment(tx, appointmentId);
-    return applyTransition(tx, appointment, 'confirmed', { confirmed_at: tx.clock.now() });
+    if (expectedStartsAt && appointment.starts_at.getTime() !== expectedStartsAt.getTime()) {
+      throw new ConflictError(`Appointment ${appointment.appointment_number} has moved since; it was not confirmed.`, { reason: 'appointment_moved' });
+    }
+    if (appointment.status === 'confirmed') return appointment;
+    return applyTransition(tx, appointment, 'confirmed', { confirmed_at: tx.clock.now(), confirmed_via: via });
   });
 }
 
@@ -55,7 +67,7 @@ export async function completeAppointment(ctx: DomainContext, raw: AppointmentRe
   });
 }
 
-/** The patient did not come: only once the appointment's time has begun. */
+/** The patient did not come: only once the appointment's time has begun. The clinic's no-show charge applies. */
 export async function markNoShow(ctx: DomainContext, raw: AppointmentRef) {
   authorize(ctx.actor, 'appointment.attend');
   const { appointmentId } = parseInput(appointmentRef, raw);
@@ -66,6 +78,7 @@ export async function markNoShow(ctx: DomainContext, raw: AppointmentRef) {
     if (appointment.starts_at > now) {
       throw new InvalidInputError(`Appointment ${appointment.appointment_number} has not started yet; it cannot be a no-show.`);
     }
-    return applyTransition(tx, appointment, 'no_show', { no_show_at: now });
+    const missed = await applyTransition(tx, appointment, 'no_show', { no_show_at: now });
+    return { ...missed, policyCharge: await chargeMissedSession(tx, appointment, 'no_show') };
   });
 }

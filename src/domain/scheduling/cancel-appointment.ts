@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { staffUserIdOf } from '../actor.js';
 import { requireClinicSettings } from '../clinic/settings.js';
 import { inTransaction, type DomainContext } from '../context.js';
-import { InvalidInputError, parseInput } from '../errors.js';
+import { ConflictError, InvalidInputError, parseInput } from '../errors.js';
+import { chargeMissedSession, type PolicyCharge } from '../billing/missed-session-policy.js';
 import { applyTransition, authorizeAppointmentChange, lockAppointment } from './appointment-lifecycle.js';
 import { noticeAppointmentCancelled } from '../notifications/appointment-messages.js';
 import { offerFreedSlot, type WaitlistOffer } from './waitlist-offers.js';
@@ -10,18 +11,25 @@ import { offerFreedSlot, type WaitlistOffer } from './waitlist-offers.js';
 const cancelInput = z.object({
   appointmentId: z.number().int().positive(),
   reason: z.string().trim().min(3, 'must say why, in a few words').max(500).optional(),
+  /** The clinic cancelled (therapist ill, clinic closed): no late-cancellation charge. */
+  clinicInitiated: z.boolean().optional(),
+  /** The time the person cancelling saw: if the appointment has moved since, nothing is cancelled. */
+  expectedStartsAt: z.coerce.date().optional(),
 });
 
 export interface CancelledAppointment {
   appointmentNumber: string;
   lateCancellation: boolean;
+  /** The late-cancellation charge the clinic's policy applied: a package session or a fee. */
+  policyCharge: PolicyCharge | null;
   /** The freed time, offered to the first fitting waitlist entry, if any. */
   waitlistOffer: WaitlistOffer | null;
 }
 
 /**
  * Cancels a future appointment and frees its place. Inside the clinic's late-cancellation window
- * (default 24 h) the cancellation is flagged late, for the clinic's fee policy.
+ * (default 24 h) the cancellation is flagged late and the clinic's policy charge applies (unless the
+ * clinic itself cancelled).
  */
 export async function cancelAppointment(ctx: DomainContext, raw: z.input<typeof cancelInput>): Promise<CancelledAppointment> {
   authorizeAppointmentChange(ctx);
@@ -30,6 +38,11 @@ export async function cancelAppointment(ctx: DomainContext, raw: z.input<typeof 
   if (byStaff && !input.reason) throw new InvalidInputError('reason: is required when staff cancel an appointment.');
   return inTransaction(ctx, async (tx) => {
     const appointment = await lockAppointment(tx, input.appointmentId);
+    if (input.expectedStartsAt && appointment.starts_at.getTime() !== input.expectedStartsAt.getTime()) {
+      throw new ConflictError(`Appointment ${appointment.appointment_number} has moved since; it was not cancelled.`, {
+        reason: 'appointment_moved',
+      });
+    }
     const now = tx.clock.now();
     if (appointment.starts_at <= now && appointment.status !== 'cancelled') {
       throw new InvalidInputError(
@@ -45,8 +58,9 @@ export async function cancelAppointment(ctx: DomainContext, raw: z.input<typeof 
       cancellation_reason: input.reason ?? 'Cancelled by the patient',
       late_cancellation: late,
     });
+    const policyCharge = late && !input.clinicInitiated ? await chargeMissedSession(tx, appointment, 'late_cancellation') : null;
     await noticeAppointmentCancelled(tx, appointment.id);
     const waitlistOffer = appointment.slot_id ? await offerFreedSlot(tx, appointment.slot_id) : null;
-    return { appointmentNumber: appointment.appointment_number, lateCancellation: late, waitlistOffer };
+    return { appointmentNumber: appointment.appointment_number, lateCancellation: late, policyCharge, waitlistOffer };
   });
 }
