@@ -102,9 +102,8 @@ export function isoWeekdayOf(date: string): number {
 
 const friendlyFormatters = new Map<string, Intl.DateTimeFormat>();
 
-/** "Thu 26 Nov, 09:00" in the clinic's zone. */
-export function formatFriendly(instant: Date, timeZone: string, locale = 'en-IN'): string {
-  const key = `${timeZone}|${locale}`;
+function friendlyFormatter(timeZone: string, locale: string, withTime: boolean): Intl.DateTimeFormat {
+  const key = `${timeZone}|${locale}|${withTime}`;
   let formatter = friendlyFormatters.get(key);
   if (!formatter) {
     formatter = new Intl.DateTimeFormat(locale, {
@@ -112,13 +111,21 @@ export function formatFriendly(instant: Date, timeZone: string, locale = 'en-IN'
       weekday: 'short',
       day: 'numeric',
       month: 'short',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
+      ...(withTime ? { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' } : {}),
     });
     friendlyFormatters.set(key, formatter);
   }
-  return formatter.format(instant);
+  return formatter;
+}
+
+/** "Thu 26 Nov, 09:00" in the clinic's zone. */
+export function formatFriendly(instant: Date, timeZone: string, locale = 'en-IN'): string {
+  return friendlyFormatter(timeZone, locale, true).format(instant);
+}
+
+/** "Thu 26 Nov": the clinic day of an instant. */
+export function formatFriendlyDay(instant: Date, timeZone: string, locale = 'en-IN'): string {
+  return friendlyFormatter(timeZone, locale, false).format(instant);
 }
 
 /** "2026-11-27 16:00" (or with a T) in the clinic's zone. */

@@ -2,6 +2,9 @@ import { sql } from 'kysely';
 import type { DomainContext } from '../domain/context.js';
 import type { NotificationKind } from '../domain/notifications/enqueue.js';
 import { recipientOf } from '../domain/notifications/recipients.js';
+import { sessionsOfReminder } from '../domain/notifications/reminder-sessions.js';
+import { offerActionsInChat } from '../bot/engine/state-store.js';
+import { whatsappChatId } from '../infra/channels/whatsapp-sender.js';
 import { renderMessage, type TemplateContext } from '../domain/notifications/templates.js';
 import { addDays, clinicDate, clinicTime, zonedInstant } from '../domain/time.js';
 import { ChannelError, type OutboundMessage } from '../infra/channels/channel.js';
@@ -40,6 +43,7 @@ interface ClaimedRow {
   payload: Record<string, unknown>;
   attempts: number;
   appointment_id: number | null;
+  guardian_id: number | null;
   preferred_channel: ContactChannel | null;
   phone: string | null;
   email: string | null;
@@ -178,6 +182,7 @@ export class Dispatcher {
         RETURNING n.*
       )
       SELECT c.id, c.idempotency_key, c.kind, coalesce(r.language, c.language) AS language, c.payload, c.attempts, c.appointment_id,
+             coalesce(c.guardian_id, r.guardian_id) AS guardian_id,
              coalesce(p.preferred_channel, g.preferred_channel) AS preferred_channel,
              coalesce(p.phone, g.phone, s.phone) AS phone, coalesce(p.email, g.email, s.email) AS email,
              coalesce(p.telegram_chat_id, g.telegram_chat_id) AS telegram_chat_id,
@@ -226,7 +231,11 @@ export class Dispatcher {
     }
     const routes = this.route(row);
     if (!routes.length) return this.finish(row, 'failed', { last_error: 'no channel reaches this recipient' });
-    const rendered = renderMessage(row.kind, row.language, row.payload, context);
+    const payload =
+      row.kind === 'reminder' && row.appointment_id
+        ? { ...row.payload, sessions: await sessionsOfReminder(this.options.ctx.db, { appointmentId: row.appointment_id, guardianId: row.guardian_id }, context.timezone) }
+        : row.payload;
+    const rendered = renderMessage(row.kind, row.language, payload, context);
     const message: OutboundMessage = { idempotencyKey: row.idempotency_key, kind: row.kind, ...rendered };
     const errors: string[] = [];
     let retryAfterMs: number | undefined;
@@ -234,6 +243,9 @@ export class Dispatcher {
     for (const { channel, address } of routes) {
       try {
         const { providerMessageId } = await this.options.channels[channel]!.send(address, message);
+        if (message.actions.length && (channel === 'telegram' || channel === 'whatsapp')) {
+          await offerActionsInChat(this.options.ctx.db, channel, channel === 'whatsapp' ? whatsappChatId(address) : address, message.actions);
+        }
         return this.finish(row, 'sent', { channel, provider_message_id: providerMessageId, sent_at: this.options.ctx.clock.now(), last_error: null });
       } catch (error) {
         if (!(error instanceof ChannelError)) {

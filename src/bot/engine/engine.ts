@@ -8,6 +8,8 @@ import { patientChoiceSteps } from '../flows/patient-choice.js';
 import { paySteps } from '../flows/pay.js';
 import { endTalk, passToStaff } from '../flows/talk-to-clinic.js';
 import { waitlistSteps } from '../flows/waitlist.js';
+import { answerAction, reminderActionSteps } from '../flows/reminder-actions.js';
+import { isActionToken } from '../../domain/notifications/actions.js';
 import { translate } from './i18n.js';
 import { say, unknownInput } from './kit.js';
 import { ChatRateLimiter } from './rate-limit.js';
@@ -25,6 +27,7 @@ const steps: Record<string, StepHandler> = {
   ...myAppointmentSteps,
   ...paySteps,
   ...waitlistSteps,
+  ...reminderActionSteps,
 };
 
 const MENU_WORDS = new Set(['menu', 'hi', 'hello', 'help', '/start', '/menu', '/help', 'मेनू', 'नमस्ते', 'मदद']);
@@ -109,6 +112,9 @@ export class ConversationEngine {
       return setMessaging(turn, word === 'start');
     } else if (word === 'language' || word === 'भाषा') {
       return askLanguage(turn);
+    } else if (turn.input.kind === 'choice' && isActionToken(turn.input.value)) {
+      // A button on a reminder or offer, however old: the action checks itself against now.
+      return answerAction(turn, turn.input.value);
     } else if (c.handedToStaffAt) {
       if (turn.input.kind === 'text') return passToStaff(turn, turn.input.text);
     }

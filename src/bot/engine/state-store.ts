@@ -67,3 +67,20 @@ export async function saveConversation(db: Kysely<DB>, conversation: Conversatio
     .where('id', '=', conversation.id)
     .execute();
 }
+
+/**
+ * A message from the outbox offered actions in this chat (a reminder's confirm/cancel/reschedule):
+ * they become the conversation's current options, so "2" typed on WhatsApp means the second one.
+ * Only an identified chat that is not talking to staff takes them.
+ */
+export async function offerActionsInChat(db: Kysely<DB>, channel: ChatChannel, chatId: string, options: Array<{ value: string; label: string }>): Promise<void> {
+  const state: ConversationState = { step: 'remind.actions', data: {}, options };
+  await db
+    .updateTable('bot_conversations')
+    .set({ state: sql`${JSON.stringify(state)}::jsonb`, state_version: STATE_VERSION })
+    .where('channel', '=', channel)
+    .where('chat_id', '=', chatId)
+    .where('handed_to_staff_at', 'is', null)
+    .where((eb) => eb.or([eb('patient_id', 'is not', null), eb('guardian_id', 'is not', null)]))
+    .execute();
+}

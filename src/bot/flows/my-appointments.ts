@@ -3,7 +3,8 @@ import { requireClinicSettings } from '../../domain/clinic/settings.js';
 import { isDomainError } from '../../domain/errors.js';
 import { cancelAppointment } from '../../domain/scheduling/cancel-appointment.js';
 import { ownAppointment, ownAppointmentById, upcomingOwnAppointments, type OwnAppointment } from '../../domain/scheduling/my-appointments.js';
-import { friendlyTime } from '../engine/i18n.js';
+import type { PolicyCharge } from '../../domain/billing/missed-session-policy.js';
+import { friendlyTime, money } from '../engine/i18n.js';
 import { ask, choice, data, opt, say, t, typed, unknownInput } from '../engine/kit.js';
 import type { StepHandler, Turn } from '../engine/types.js';
 import { askTherapist } from './book.js';
@@ -44,7 +45,7 @@ export async function startMyAppointments(turn: Turn): Promise<void> {
   ], {});
 }
 
-function showActions(turn: Turn, a: OwnAppointment): void {
+export function showActions(turn: Turn, a: OwnAppointment): void {
   ask(turn, 'mine.actions', t(turn, 'apptActions', {
     number: a.appointmentNumber,
     service: localName(turn, a.serviceName, a.serviceNameHi),
@@ -75,20 +76,23 @@ const list: StepHandler = async (turn) => {
   showActions(turn, found);
 };
 
-const actions: StepHandler = async (turn) => {
-  const picked = choice(turn);
-  if (picked === 'menu') return showMenu(turn);
-  if (picked !== 'reschedule' && picked !== 'cancel') return unknownInput(turn);
-  const a = await find(turn, { id: data<number>(turn, 'appointmentId') });
-  if (!a) return showMenu(turn);
-  if (picked === 'cancel') {
-    const { late_cancel_hours: hours } = await requireClinicSettings(turn.ctx);
-    const late = a.startsAt.getTime() - turn.ctx.clock.now().getTime() < hours * 3_600_000;
-    return ask(turn, 'mine.cancel', t(turn, late ? 'confirmCancelLate' : 'confirmCancel', { number: a.appointmentNumber, when: when(turn, a), hours }), [
-      opt('yes', t(turn, 'yesCancel')),
-      opt('no', t(turn, 'no')),
-    ], { appointmentId: a.id });
-  }
+/** "Cancel {number}?", naming what the clinic's late-cancellation policy would charge. */
+export async function askCancel(turn: Turn, a: OwnAppointment): Promise<void> {
+  const settings = await requireClinicSettings(turn.ctx);
+  const hours = settings.late_cancel_hours;
+  const late = a.startsAt.getTime() - turn.ctx.clock.now().getTime() < hours * 3_600_000;
+  const amount = money(settings.late_cancel_fee_paise);
+  const charge = settings.policy_draws_package
+    ? t(turn, settings.late_cancel_fee_paise > 0 ? 'lateTermsPackageOrFee' : 'lateTermsPackage', { amount })
+    : t(turn, settings.late_cancel_fee_paise > 0 ? 'lateTermsFee' : 'lateTermsNone', { amount });
+  ask(turn, 'mine.cancel', t(turn, late ? 'confirmCancelLate' : 'confirmCancel', { number: a.appointmentNumber, when: when(turn, a), hours, charge }), [
+    opt('yes', t(turn, 'yesCancel')),
+    opt('no', t(turn, 'no')),
+  ], { appointmentId: a.id, startsAt: a.startsAt.toISOString() });
+}
+
+/** Opens the booking steps (therapist, day, time) to move this appointment. */
+export async function startReschedule(turn: Turn, a: OwnAppointment): Promise<void> {
   const service = await turn.ctx.db.selectFrom('appointments').select('service_id').where('id', '=', a.id).executeTakeFirstOrThrow();
   turn.conversation.state.data = {
     mode: 'reschedule',
@@ -98,7 +102,23 @@ const actions: StepHandler = async (turn) => {
     serviceId: service.service_id,
   };
   await askTherapist(turn);
+}
+
+const actions: StepHandler = async (turn) => {
+  const picked = choice(turn);
+  if (picked === 'menu') return showMenu(turn);
+  if (picked !== 'reschedule' && picked !== 'cancel') return unknownInput(turn);
+  const a = await find(turn, { id: data<number>(turn, 'appointmentId') });
+  if (!a) return showMenu(turn);
+  return picked === 'cancel' ? askCancel(turn, a) : startReschedule(turn, a);
 };
+
+function chargeText(turn: Turn, charge: PolicyCharge | null): string {
+  if (!charge) return '';
+  return charge.kind === 'fee'
+    ? t(turn, 'chargedFee', { amount: money(charge.feePaise) })
+    : t(turn, 'chargedPackage', { left: charge.sessionsLeft });
+}
 
 const cancel: StepHandler = async (turn) => {
   const picked = choice(turn);
@@ -107,16 +127,40 @@ const cancel: StepHandler = async (turn) => {
     return showMenu(turn);
   }
   if (picked !== 'yes') return unknownInput(turn);
+  const appointmentId = data<number>(turn, 'appointmentId');
+  const startsAt = data<string | undefined>(turn, 'startsAt');
   try {
-    const done = await guarded(turn, () => cancelAppointment(turn.ctx, { appointmentId: data<number>(turn, 'appointmentId') }));
+    const done = await guarded(turn, () => cancelAppointment(turn.ctx, { appointmentId, ...(startsAt ? { expectedStartsAt: startsAt } : {}) }));
     const { late_cancel_hours: hours } = await requireClinicSettings(turn.ctx);
-    say(turn, done.lateCancellation ? 'cancelledLate' : 'cancelled', { number: done.appointmentNumber, hours });
+    say(turn, done.lateCancellation ? 'cancelledLate' : 'cancelled', { number: done.appointmentNumber, hours, charge: chargeText(turn, done.policyCharge) });
   } catch (error) {
     if (!isDomainError(error)) throw error;
-    if (error.kind === 'not_found') say(turn, 'notFound', { ref: String(data<number>(turn, 'appointmentId')) });
+    if (error.kind === 'not_found') say(turn, 'notFound', { ref: String(appointmentId) });
+    else if (error.details?.reason === 'appointment_moved') return sayOutdated(turn, appointmentId);
     else turn.replies.push({ kind: 'text', text: error.message });
   }
   showMenu(turn);
 };
+
+/**
+ * The appointment a message or an earlier question was about has changed since (moved, cancelled,
+ * attended): say so, show it as it is now, and change nothing.
+ */
+export async function sayOutdated(turn: Turn, appointmentId: number): Promise<void> {
+  const a = await ownAppointmentById(turn.ctx, appointmentId).catch(() => undefined);
+  if (!a) {
+    say(turn, 'notFound', { ref: String(appointmentId) });
+    return showMenu(turn);
+  }
+  if (a.status === 'scheduled' || a.status === 'confirmed') {
+    say(turn, 'outdatedMoved', { number: a.appointmentNumber, when: when(turn, a) });
+    return showActions(turn, a);
+  }
+  say(turn, 'outdatedClosed', { number: a.appointmentNumber, status: t(turn, statusKey(a.status)) });
+  showMenu(turn);
+}
+
+const statusKey = (status: string) =>
+  status === 'cancelled' ? 'statusCancelled' : status === 'no_show' ? 'statusMissed' : status === 'completed' ? 'statusCompleted' : 'statusUnderway';
 
 export const myAppointmentSteps: Record<string, StepHandler> = { 'mine.list': list, 'mine.actions': actions, 'mine.cancel': cancel };

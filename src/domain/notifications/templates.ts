@@ -1,6 +1,7 @@
 import type { ContactLanguage } from '../../infra/db/schema.js';
 import { formatRupees } from '../money.js';
-import { formatFriendly } from '../time.js';
+import { clinicTime, formatFriendly, formatFriendlyDay } from '../time.js';
+import { encodeAction, type MessageAction } from './actions.js';
 import type { NotificationKind } from './enqueue.js';
 
 // What each message says, in English and Hindi. Only times, the therapist, the clinic, numbers and
@@ -12,6 +13,8 @@ export interface RenderedMessage {
   html: string;
   /** Values for an SMS DLT template, in order. */
   smsVariables: string[];
+  /** What the patient can do from the message: buttons on Telegram, numbered replies on WhatsApp. */
+  actions: MessageAction[];
 }
 
 export interface TemplateContext {
@@ -21,7 +24,23 @@ export interface TemplateContext {
 }
 
 type Payload = Record<string, unknown>;
-type Lines = (p: Payload, when: (value: unknown) => string, c: TemplateContext) => { subject: string; body: string; vars: string[] };
+type Lines = (
+  p: Payload,
+  when: (value: unknown) => string,
+  c: TemplateContext,
+  /** The clinic's local time of day ("10:00") and day ("Fri, 27 Nov") only. */
+  fmt: { clock: (value: unknown) => string; day: (value: unknown) => string },
+) => { subject: string; body: string; vars: string[] };
+
+/** A session a reminder lists (several when they are back to back on one day). */
+export interface ReminderSession {
+  appointmentId: number;
+  appointmentNumber: string;
+  startsAt: string;
+  therapistName: string;
+}
+
+const sessionsOf = (p: Payload): ReminderSession[] => (Array.isArray(p.sessions) ? (p.sessions as ReminderSession[]) : []);
 
 const str = (value: unknown) => (value === undefined || value === null ? '' : String(value));
 const money = (value: unknown) => formatRupees(Number(value ?? 0));
@@ -44,11 +63,19 @@ const en: Record<NotificationKind, Lines> = {
     body: `Your appointment ${str(p.appointmentNumber)} on ${when(p.startsAt)} is cancelled. Call us to book another time.`,
     vars: [when(p.startsAt)],
   }),
-  reminder: (p, when) => ({
-    subject: 'Appointment reminder',
-    body: `Reminder: your appointment with ${str(p.therapistName)} is on ${when(p.startsAt)}.`,
-    vars: [when(p.startsAt), str(p.therapistName)],
-  }),
+  reminder: (p, when, _c, { clock, day }) => {
+    const sessions = sessionsOf(p);
+    return {
+      subject: 'Appointment reminder',
+      body:
+        sessions.length > 1
+          ? `Reminder: ${sessions.length} sessions on ${day(sessions[0]!.startsAt)}:\n${sessions
+              .map((s) => `• ${clock(s.startsAt)} with ${s.therapistName} (${s.appointmentNumber})`)
+              .join('\n')}\nUse the buttons below to confirm, cancel or reschedule each.`
+          : `Reminder: your appointment ${str(p.appointmentNumber)} with ${str(p.therapistName)} is on ${when(p.startsAt)}. Will you come?`,
+      vars: [when(p.startsAt), str(p.therapistName)],
+    };
+  },
   payment_received: (p) => ({
     subject: 'Payment received',
     body: `We received ${money(p.amountPaise)}. Receipt ${str(p.receiptNumber)}. Thank you.`,
@@ -92,11 +119,19 @@ const hi: Record<NotificationKind, Lines> = {
     body: `${when(p.startsAt)} का आपका अपॉइंटमेंट ${str(p.appointmentNumber)} रद्द हो गया है। नया समय लेने के लिए हमें फ़ोन करें।`,
     vars: [when(p.startsAt)],
   }),
-  reminder: (p, when) => ({
-    subject: 'अपॉइंटमेंट की याद',
-    body: `याद दिला दें: ${str(p.therapistName)} के साथ आपका अपॉइंटमेंट ${when(p.startsAt)} को है।`,
-    vars: [when(p.startsAt), str(p.therapistName)],
-  }),
+  reminder: (p, when, _c, { clock, day }) => {
+    const sessions = sessionsOf(p);
+    return {
+      subject: 'अपॉइंटमेंट की याद',
+      body:
+        sessions.length > 1
+          ? `याद दिला दें: ${day(sessions[0]!.startsAt)} को ${sessions.length} सत्र हैं:\n${sessions
+              .map((s) => `• ${clock(s.startsAt)} ${s.therapistName} के साथ (${s.appointmentNumber})`)
+              .join('\n')}\nहर सत्र की पुष्टि करने, रद्द करने या समय बदलने के लिए नीचे के विकल्प चुनें।`
+          : `याद दिला दें: ${str(p.therapistName)} के साथ आपका अपॉइंटमेंट ${str(p.appointmentNumber)} ${when(p.startsAt)} को है। क्या आप आएँगे?`,
+      vars: [when(p.startsAt), str(p.therapistName)],
+    };
+  },
   payment_received: (p) => ({
     subject: 'भुगतान प्राप्त',
     body: `हमें ${money(p.amountPaise)} प्राप्त हुए। रसीद ${str(p.receiptNumber)}। धन्यवाद।`,
@@ -117,13 +152,40 @@ const hi: Record<NotificationKind, Lines> = {
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
+const ACTION_WORDS = {
+  en: { confirm: 'Confirm', cancel: 'Cancel', reschedule: 'Reschedule', yes: 'Yes, book it', no: 'No, thanks' },
+  hi: { confirm: 'पुष्टि करें', cancel: 'रद्द करें', reschedule: 'समय बदलें', yes: 'हाँ, बुक करें', no: 'नहीं, धन्यवाद' },
+} as const;
+
+/** The actions a message offers: per listed session for a reminder, yes/no for a waitlist offer. */
+function actionsOf(kind: NotificationKind, language: ContactLanguage, p: Payload, clock: (value: unknown) => string): MessageAction[] {
+  const words = ACTION_WORDS[language === 'hi' ? 'hi' : 'en'];
+  if (kind === 'waitlist_offer' && typeof p.offerId === 'number') {
+    return [
+      { value: encodeAction({ verb: 'offer-yes', offerId: p.offerId }), label: words.yes },
+      { value: encodeAction({ verb: 'offer-no', offerId: p.offerId }), label: words.no },
+    ];
+  }
+  if (kind !== 'reminder') return [];
+  const sessions = sessionsOf(p);
+  const several = sessions.length > 1;
+  return sessions.flatMap((s) =>
+    (['confirm', 'cancel', 'reschedule'] as const).map((verb) => ({
+      value: encodeAction({ verb, appointmentId: s.appointmentId, startsAt: new Date(s.startsAt) }),
+      label: several ? `${words[verb]} ${clock(s.startsAt)} (${s.appointmentNumber})` : words[verb],
+    })),
+  );
+}
+
 export function renderMessage(kind: NotificationKind, language: ContactLanguage, payload: Payload, context: TemplateContext): RenderedMessage {
   const locale = language === 'hi' ? 'hi-IN' : 'en-IN';
   const when = (value: unknown) => (value ? formatFriendly(new Date(String(value)), context.timezone, locale) : '');
+  const clock = (value: unknown) => (value ? clinicTime(new Date(String(value)), context.timezone) : '');
+  const day = (value: unknown) => (value ? formatFriendlyDay(new Date(String(value)), context.timezone, locale) : '');
   const lines = (language === 'hi' ? hi : en)[kind] ?? en[kind];
-  const { subject, body, vars } = lines(payload, when, context);
+  const { subject, body, vars } = lines(payload, when, context, { clock, day });
   const signature = context.clinicPhone ? `${context.clinicName} (${context.clinicPhone})` : context.clinicName;
   const text = `${body}\n— ${signature}`;
-  const html = `<!doctype html><html lang="${language}"><body><p>${escapeHtml(body)}</p><p>— ${escapeHtml(signature)}</p></body></html>`;
-  return { subject: `${subject} — ${context.clinicName}`, text, html, smsVariables: vars };
+  const html = `<!doctype html><html lang="${language}"><body><p>${escapeHtml(body).replace(/\n/g, '<br>')}</p><p>— ${escapeHtml(signature)}</p></body></html>`;
+  return { subject: `${subject} — ${context.clinicName}`, text, html, smsVariables: vars, actions: actionsOf(kind, language, payload, clock) };
 }

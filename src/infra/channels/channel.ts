@@ -11,6 +11,8 @@ export interface OutboundMessage {
   text: string;
   html: string;
   smsVariables: string[];
+  /** Replies offered with the message (Telegram buttons, numbered on WhatsApp); other channels send the text alone. */
+  actions: Array<{ value: string; label: string }>;
 }
 
 export interface Channel {

@@ -13,6 +13,11 @@ export interface TelegramChannelOptions {
   maxInlineWaitMs?: number;
 }
 
+/** One button per row: labels such as "Reschedule 10:45 (APT-000124)" need the width. */
+function actionKeyboard(actions: OutboundMessage['actions']) {
+  return { inline_keyboard: actions.map((a) => [{ text: a.label, callback_data: a.value }]) };
+}
+
 /**
  * Telegram through grammY's API client, paced under Telegram's published limits; a 429 pauses every
  * send for its retry_after (flood control is per bot) and the message is tried again.
@@ -27,7 +32,7 @@ export function telegramChannel(options: TelegramChannelOptions): Channel {
       for (let attempt = 0; ; attempt++) {
         await limiter.acquire(chatId);
         try {
-          const sent = await api.sendMessage(chatId, message.text);
+          const sent = await api.sendMessage(chatId, message.text, message.actions.length ? { reply_markup: actionKeyboard(message.actions) } : {});
           return { providerMessageId: `${sent.chat.id}:${sent.message_id}` };
         } catch (error) {
           if (error instanceof GrammyError) {

@@ -16,6 +16,15 @@ export function whatsappChatId(address: string): string {
 }
 
 /**
+ * Interactive buttons are unreliable on whatsapp-web.js: actions become numbered replies, which the
+ * bot maps back through the options the dispatcher stores in the chat's conversation.
+ */
+export function withNumberedReplies(message: OutboundMessage): string {
+  if (!message.actions.length) return message.text;
+  return `${message.text}\n\n${message.actions.map((a, i) => `${i + 1}. ${a.label}`).join('\n')}`;
+}
+
+/**
  * WhatsApp through the running client, paced conservatively (an unofficial client sending fast
  * risks the number being banned): one message every 4 s overall, one a minute per chat.
  */
@@ -27,7 +36,7 @@ export function whatsappChannel(client: WhatsAppClientLike, pacing = { perSecond
       const chatId = whatsappChatId(address);
       await limiter.acquire(chatId);
       try {
-        const sent = (await client.sendMessage(chatId, message.text)) as { id?: { _serialized?: string } } | undefined;
+        const sent = (await client.sendMessage(chatId, withNumberedReplies(message))) as { id?: { _serialized?: string } } | undefined;
         return { providerMessageId: sent?.id?._serialized ?? '' };
       } catch {
         // The client gives no typed errors; a disconnected session is worth a later try.

@@ -1,0 +1,78 @@
+import { isDomainError } from '../../domain/errors.js';
+import { parseAction, type PatientAction } from '../../domain/notifications/actions.js';
+import { confirmAppointment } from '../../domain/scheduling/attendance.js';
+import { ownAppointmentById, type OwnAppointment } from '../../domain/scheduling/my-appointments.js';
+import { acceptWaitlistOffer, declineWaitlistOffer } from '../../domain/scheduling/waitlist-offers.js';
+import { friendlyTime } from '../engine/i18n.js';
+import { choice, say, unknownInput } from '../engine/kit.js';
+import type { StepHandler, Turn } from '../engine/types.js';
+import { bookingVia, guarded } from './common.js';
+import { showMenu } from './menu.js';
+import { askCancel, sayOutdated, startReschedule } from './my-appointments.js';
+
+// Replies to the outbox's messages: confirm, cancel or reschedule the appointment a reminder named,
+// or answer a waitlist offer. The token says which appointment and at what time the patient was
+// told of; when that is no longer so (moved, cancelled, attended), the patient hears how things
+// stand now and nothing is done. The domain decides everything else (who owns what, the slot).
+
+const upcoming = (a: OwnAppointment, turn: Turn) =>
+  (a.status === 'scheduled' || a.status === 'confirmed') && a.startsAt.getTime() > turn.ctx.clock.now().getTime();
+
+async function onAppointment(turn: Turn, action: Extract<PatientAction, { appointmentId: number }>): Promise<void> {
+  const a = await ownAppointmentById(turn.ctx, action.appointmentId).catch((error: unknown) => {
+    if (isDomainError(error) && error.kind === 'not_found') return undefined;
+    throw error;
+  });
+  if (!a) {
+    say(turn, 'notFound', { ref: String(action.appointmentId) });
+    return showMenu(turn);
+  }
+  if (!upcoming(a, turn) || a.startsAt.getTime() !== action.startsAt.getTime()) return sayOutdated(turn, a.id);
+  if (action.verb === 'cancel') return askCancel(turn, a);
+  if (action.verb === 'reschedule') return startReschedule(turn, a);
+  try {
+    await guarded(turn, () =>
+      confirmAppointment(turn.ctx, { appointmentId: a.id, via: bookingVia(turn.conversation.channel), expectedStartsAt: action.startsAt }),
+    );
+  } catch (error) {
+    // A change that landed between our look and the confirmation (a staff reschedule).
+    if (isDomainError(error) && error.details?.reason === 'appointment_moved') return sayOutdated(turn, a.id);
+    throw error;
+  }
+  say(turn, 'reminderConfirmed', { number: a.appointmentNumber, when: friendlyTime(a.startsAt, turn.ctx.timezone, turn.conversation.language) });
+  showMenu(turn);
+}
+
+async function onOffer(turn: Turn, action: Extract<PatientAction, { offerId: number }>): Promise<void> {
+  try {
+    if (action.verb === 'offer-no') {
+      await guarded(turn, () => declineWaitlistOffer(turn.ctx, { offerId: action.offerId }));
+      say(turn, 'offerDeclined');
+    } else {
+      const answer = await guarded(turn, () => acceptWaitlistOffer(turn.ctx, { offerId: action.offerId }));
+      if (answer.outcome === 'booked') say(turn, 'offerBooked', { number: answer.appointmentNumber });
+      else say(turn, answer.outcome === 'taken' ? 'offerTaken' : 'offerExpired');
+    }
+  } catch (error) {
+    if (!isDomainError(error)) throw error;
+    // Someone else's offer, or one answered already: the same words either way.
+    say(turn, error.kind === 'not_found' ? 'offerUnknown' : 'offerAnswered');
+  }
+  showMenu(turn);
+}
+
+/** A pressed (or numbered) action from a message: valid whenever it was sent, checked against now. */
+export async function answerAction(turn: Turn, value: string): Promise<void> {
+  const action = parseAction(value);
+  if (!action) return unknownInput(turn);
+  return 'offerId' in action ? onOffer(turn, action) : onAppointment(turn, action);
+}
+
+/** The options a reminder or offer left in the chat (see offerActionsInChat): "2" on WhatsApp lands here. */
+const remindActions: StepHandler = async (turn) => {
+  const picked = choice(turn);
+  if (picked) return answerAction(turn, picked);
+  unknownInput(turn);
+};
+
+export const reminderActionSteps: Record<string, StepHandler> = { 'remind.actions': remindActions };
