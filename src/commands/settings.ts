@@ -44,7 +44,7 @@ const hoursText = (minutes: number) => (minutes % 60 === 0 ? `${minutes / 60}h` 
 const SETTINGS: Setting[] = [
   { flag: 'late-cancel-hours', label: 'Late cancellation window (hours before)', example: '24', show: (p) => `${p.lateCancelHours} h`, parse: (v) => ({ lateCancelHours: whole(v, 'late-cancel-hours') }) },
   { flag: 'late-cancel-fee', label: 'Late cancellation fee (₹)', example: '300', show: (p) => formatRupees(p.lateCancelFeePaise), parse: (v) => ({ lateCancelFeePaise: v }) },
-  { flag: 'no-show-fee', label: 'No-show fee (₹)', example: '500', show: (p) => formatRupees(p.noShowFeePaise), parse: (v) => ({ noShowFeePaise: v }) },
+  { flag: 'noshow-fee', label: 'No-show fee (₹)', example: '500', show: (p) => formatRupees(p.noShowFeePaise), parse: (v) => ({ noShowFeePaise: v }) },
   { flag: 'policy-draws-package', label: 'A late cancellation or no-show uses a package session first', example: 'yes', show: (p) => (p.policyDrawsPackage ? 'yes' : 'no'), parse: (v) => ({ policyDrawsPackage: yesNo(v, 'policy-draws-package') }) },
   { flag: 'reminders', label: 'Reminders before a session', example: '24h,2h', show: (p) => p.reminderOffsetsMinutes.map(hoursText).join(', ') || 'none', parse: (v) => ({ reminderOffsetsMinutes: durations(v) }) },
   {
