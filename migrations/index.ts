@@ -8,6 +8,7 @@ import * as messaging from './2026-11-26-0006-messaging.js';
 import * as operations from './2026-11-26-0007-operations.js';
 import * as patientActions from './2026-11-26-0008-patient-actions.js';
 import * as documentsAndErasure from './2026-11-26-0009-documents-and-erasure.js';
+import * as rowSecurityAndAppRole from './2026-11-26-0010-row-security-and-app-role.js';
 
 // Listed statically (not read from the folder at run time) so the compiled CLI, the
 // tests and the benchmark all apply exactly the same set. tests/db/migrations.test.ts
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-26-0007-operations': operations,
   '2026-11-26-0008-patient-actions': patientActions,
   '2026-11-26-0009-documents-and-erasure': documentsAndErasure,
+  '2026-11-26-0010-row-security-and-app-role': rowSecurityAndAppRole,
 };

@@ -3,7 +3,7 @@ import type { DomainContext } from '../domain/context.js';
 import { systemClock, type Clock } from '../infra/clock.js';
 import { ConfigError, loadConfig, type Config } from '../infra/config.js';
 import { openDatabase, type Database } from '../infra/db/database.js';
-import { migrateToLatest, pendingMigrations } from '../infra/db/migrate.js';
+import { pendingMigrations } from '../infra/db/migrate.js';
 import type { CommandEnv } from './io.js';
 import { readLoggedInUser } from './local-login.js';
 import { SchemaBehindError } from './report-error.js';
@@ -36,19 +36,17 @@ async function resolveActor(database: Database, config: Config): Promise<Actor> 
 /**
  * Opens the configured database and builds the domain context. The embedded database brings its
  * schema up to date by itself (a newcomer's first command just works); a PostgreSQL server is
- * migrated only on purpose, with `roshni db migrate`.
+ * migrated only on purpose, with `roshni db migrate`. Commands then work as roshni_app.
  */
 export async function openSession(env: CommandEnv, options: SessionOptions = {}): Promise<Session> {
   const config = loadConfig(env.io.env);
-  const database = await openDatabase(config);
+  // Commands work as the application role (RLS on clinical records, an append-only audit log); the
+  // embedded database is migrated by openDatabase first, as its owner.
+  const database = await openDatabase(config, { appRole: !options.skipSchemaCheck });
   try {
-    if (!options.skipSchemaCheck) {
-      if (database.kind === 'embedded') {
-        await migrateToLatest(database.db);
-      } else {
-        const pending = await pendingMigrations(database.db);
-        if (pending.length) throw new SchemaBehindError(pending);
-      }
+    if (!options.skipSchemaCheck && database.kind === 'postgres') {
+      const pending = await pendingMigrations(database.db);
+      if (pending.length) throw new SchemaBehindError(pending);
     }
     const settings = options.skipSchemaCheck
       ? undefined

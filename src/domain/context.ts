@@ -1,8 +1,10 @@
 import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../infra/clock.js';
+import { declareActor, type DatabaseActor } from '../infra/db/row-security.js';
 import type { DB } from '../infra/db/schema.js';
 import type { Actor } from './actor.js';
 import type { PaymentGateway } from './billing/payment-gateway.js';
+import type { DocumentStore } from './documents/document-store.js';
 
 /** Everything a domain function needs: the database, the time, the clinic's time zone and who is acting. */
 export interface DomainContext {
@@ -12,12 +14,54 @@ export interface DomainContext {
   actor: Actor;
   /** The online payment provider, when one is configured (Razorpay). */
   paymentGateway?: PaymentGateway;
+  /** Where documents' contents are kept (commands and bots that file or read documents). */
+  documentStore?: DocumentStore;
 }
 
-/** Runs `work` in one transaction (or inside the caller's): nothing is ever half-written. */
+/** The actor each open transaction has declared to the database (see declareActor). */
+const declared = new WeakMap<Kysely<DB>, Actor>();
+
+function databaseActor(actor: Actor): DatabaseActor {
+  switch (actor.kind) {
+    case 'staff':
+      return { role: actor.role, staffId: actor.staffUserId };
+    case 'patient':
+      return { role: 'patient', patientId: actor.patientId };
+    case 'guardian':
+      return { role: 'guardian', guardianId: actor.guardianId };
+    case 'system':
+      return { role: 'system' };
+  }
+}
+
+function sameActor(a: Actor, b: Actor): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Runs `work` in one transaction (or inside the caller's): nothing is ever half-written. The
+ * transaction first tells the database who is acting, for the Row Level Security policies on the
+ * clinical records (migration 0010); inside a caller's transaction, a different actor is declared
+ * for the work and the caller's declared again after it.
+ */
 export async function inTransaction<T>(ctx: DomainContext, work: (tx: DomainContext) => Promise<T>): Promise<T> {
-  if (ctx.db.isTransaction) return work(ctx);
-  return ctx.db.transaction().execute((trx) => work({ ...ctx, db: trx }));
+  if (!ctx.db.isTransaction) {
+    return ctx.db.transaction().execute(async (trx) => {
+      await declareActor(trx, databaseActor(ctx.actor));
+      declared.set(trx, ctx.actor);
+      return work({ ...ctx, db: trx });
+    });
+  }
+  const outer = declared.get(ctx.db);
+  if (outer && sameActor(outer, ctx.actor)) return work(ctx);
+  await declareActor(ctx.db, databaseActor(ctx.actor));
+  declared.set(ctx.db, ctx.actor);
+  const result = await work(ctx);
+  if (outer) {
+    await declareActor(ctx.db, databaseActor(outer));
+    declared.set(ctx.db, outer);
+  }
+  return result;
 }
 
 export function withActor(ctx: DomainContext, actor: Actor): DomainContext {

@@ -1,5 +1,6 @@
 import { recordAudit } from '../audit/record-audit.js';
-import type { DomainContext } from '../context.js';
+import { systemActor } from '../actor.js';
+import { inTransaction, withActor, type DomainContext } from '../context.js';
 import { ForbiddenError, isDomainError } from '../errors.js';
 import { authorize, type Action } from '../policy.js';
 
@@ -9,7 +10,8 @@ import { authorize, type Action } from '../policy.js';
 
 export type ClinicalEntity = 'therapy_session' | 'assessment' | 'goal' | 'progress';
 
-async function hasAppointmentWith(ctx: DomainContext, therapistId: number, patientId: number): Promise<boolean> {
+/** Whether the therapist has (had) an appointment with the patient: "their own patient". */
+export async function hasAppointmentWith(ctx: DomainContext, therapistId: number, patientId: number): Promise<boolean> {
   const row = await ctx.db
     .selectFrom('appointments')
     .select('id')
@@ -74,4 +76,13 @@ export function writingTherapistId(ctx: DomainContext, fallback: number | undefi
   const { actor } = ctx;
   if (actor.kind === 'staff' && actor.role === 'therapist') return actor.therapistId ?? undefined;
   return fallback;
+}
+
+/**
+ * Finds whose record an id names (ids only, never its text) before the actor's access is checked.
+ * It looks as the system: the database's row security would hide another therapist's record and
+ * turn a refusal (audited) into "not found".
+ */
+export function locateRecord<T>(ctx: DomainContext, lookup: (tx: DomainContext) => Promise<T>): Promise<T> {
+  return inTransaction(withActor(ctx, systemActor), lookup);
 }

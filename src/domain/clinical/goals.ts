@@ -3,7 +3,7 @@ import { recordAudit } from '../audit/record-audit.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { InvalidInputError, NotFoundError, parseInput } from '../errors.js';
 import { clinicDate, isoDate } from '../time.js';
-import { auditClinicalRead, requireClinicalAccess, writingTherapistId } from './access.js';
+import { auditClinicalRead, locateRecord, requireClinicalAccess, writingTherapistId } from './access.js';
 
 // Goals per patient with a baseline and a target, measured over sessions.
 
@@ -65,22 +65,22 @@ export type MeasureInput = z.input<typeof measureInput>;
 /** Records a measured value of a goal, optionally tied to the session (appointment) it was taken in. */
 export async function measureGoal(ctx: DomainContext, raw: MeasureInput) {
   const input = parseInput(measureInput, raw);
-  const goal = await ctx.db.selectFrom('goals').selectAll().where('id', '=', input.goalId).executeTakeFirst();
+  const goal = await locateRecord(ctx, (tx) => tx.db.selectFrom('goals').selectAll().where('id', '=', input.goalId).executeTakeFirst());
   if (!goal) throw new NotFoundError(`No goal with id ${input.goalId}.`);
   await requireClinicalAccess(ctx, 'write', { entity: 'goal', entityId: goal.id, patientId: goal.patient_id });
-  let therapySessionId: number | null = null;
-  if (input.appointmentId !== undefined) {
-    const session = await ctx.db
-      .selectFrom('therapy_sessions')
-      .select(['id', 'patient_id'])
-      .where('appointment_id', '=', input.appointmentId)
-      .executeTakeFirst();
-    if (!session || session.patient_id !== goal.patient_id) {
-      throw new InvalidInputError("--appointment must be one of this patient's sessions with notes written.");
-    }
-    therapySessionId = session.id;
-  }
   return inTransaction(ctx, async (tx) => {
+    let therapySessionId: number | null = null;
+    if (input.appointmentId !== undefined) {
+      const session = await tx.db
+        .selectFrom('therapy_sessions')
+        .select(['id', 'patient_id'])
+        .where('appointment_id', '=', input.appointmentId)
+        .executeTakeFirst();
+      if (!session || session.patient_id !== goal.patient_id) {
+        throw new InvalidInputError("--appointment must be one of this patient's sessions with notes written.");
+      }
+      therapySessionId = session.id;
+    }
     const row = await tx.db
       .insertInto('goal_measurements')
       .values({
@@ -151,5 +151,34 @@ export async function patientProgress(ctx: DomainContext, raw: { patientId: numb
         percentOfWay: latest === null ? null : Math.round((100 * (latest - baseline)) / (target - baseline)),
       };
     });
+  });
+}
+
+export const GOAL_STATUSES = ['active', 'achieved', 'discontinued'] as const;
+
+const statusInput = z.object({
+  goalId: z.number().int().positive(),
+  status: z.enum(GOAL_STATUSES, { error: `must be one of ${GOAL_STATUSES.join(', ')}` }),
+});
+
+/** Marks a goal achieved or discontinued, or active again; setting the status it has changes nothing. */
+export async function setGoalStatus(ctx: DomainContext, raw: z.input<typeof statusInput>) {
+  const input = parseInput(statusInput, raw);
+  const found = await locateRecord(ctx, (tx) => tx.db.selectFrom('goals').select(['id', 'patient_id']).where('id', '=', input.goalId).executeTakeFirst());
+  if (!found) throw new NotFoundError(`No goal with id ${input.goalId}.`);
+  await requireClinicalAccess(ctx, 'write', { entity: 'goal', entityId: found.id, patientId: found.patient_id });
+  return inTransaction(ctx, async (tx) => {
+    const goal = await tx.db.selectFrom('goals').selectAll().where('id', '=', found.id).forUpdate().executeTakeFirstOrThrow();
+    if (goal.status === input.status) return { goal, changed: false, previous: goal.status };
+    const updated = await tx.db.updateTable('goals').set({ status: input.status }).where('id', '=', goal.id).returningAll().executeTakeFirstOrThrow();
+    await recordAudit(tx, {
+      action: 'clinical.goal_status',
+      entity: 'goal',
+      entityId: goal.id,
+      patientId: goal.patient_id,
+      before: { status: goal.status },
+      after: { status: updated.status },
+    });
+    return { goal: updated, changed: true, previous: goal.status };
   });
 }

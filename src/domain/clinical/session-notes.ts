@@ -3,13 +3,19 @@ import { recordAudit } from '../audit/record-audit.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, parseInput, translateConstraintError } from '../errors.js';
 import { authorize } from '../policy.js';
-import { auditClinicalRead, requireClinicalAccess } from './access.js';
+import { auditClinicalRead, locateRecord, requireClinicalAccess } from './access.js';
 
 // Therapy session notes: one per appointment, written by the session's therapist.
 
-const noteText = z.string().trim().max(10_000, 'is longer than 10,000 characters').optional();
+export const noteText = z.string().trim().max(10_000, 'is longer than 10,000 characters').optional();
 
 export const ATTENDANCE = ['present', 'late', 'left_early', 'absent'] as const;
+
+export const sessionRating = z.coerce
+  .number({ error: 'must be a whole number from 1 to 5' })
+  .int('must be a whole number from 1 to 5')
+  .min(1, 'must be from 1 to 5')
+  .max(5, 'must be from 1 to 5');
 
 export const sessionNoteFields = z.object({
   objectives: noteText,
@@ -21,15 +27,15 @@ export const sessionNoteFields = z.object({
   nextPlan: noteText,
   attendance: z.enum(ATTENDANCE, { error: `must be one of ${ATTENDANCE.join(', ')}` }).default('present'),
   patientResponse: noteText,
-  rating: z.coerce.number({ error: 'must be a whole number from 1 to 5' }).int('must be a whole number from 1 to 5').min(1, 'must be from 1 to 5').max(5, 'must be from 1 to 5').optional(),
+  rating: sessionRating.optional(),
 });
 
-const TEXT_FIELDS = ['objectives', 'activities', 'materials', 'observations', 'progressNotes', 'homework', 'nextPlan', 'patientResponse'] as const;
+export const TEXT_FIELDS = ['objectives', 'activities', 'materials', 'observations', 'progressNotes', 'homework', 'nextPlan', 'patientResponse'] as const;
 
 const addInput = sessionNoteFields.extend({ appointmentId: z.number().int().positive() });
 export type SessionNotesInput = z.input<typeof addInput>;
 
-async function appointmentFor(ctx: DomainContext, appointmentId: number) {
+export async function appointmentFor(ctx: DomainContext, appointmentId: number) {
   const appointment = await ctx.db
     .selectFrom('appointments')
     .select(['id', 'appointment_number', 'patient_id', 'therapist_id', 'status', 'starts_at'])
@@ -94,7 +100,7 @@ export async function addSessionNotes(ctx: DomainContext, raw: SessionNotesInput
   });
 }
 
-function sessionNotesJson(row: {
+export function sessionNotesJson(row: {
   id: number;
   appointment_id: number;
   patient_id: number;
@@ -110,6 +116,7 @@ function sessionNotesJson(row: {
   patient_response: string | null;
   rating: number | null;
   created_at: Date;
+  updated_at: Date;
 }) {
   return {
     id: row.id,
@@ -127,6 +134,7 @@ function sessionNotesJson(row: {
     patientResponse: row.patient_response,
     rating: row.rating,
     writtenAt: row.created_at,
+    updatedAt: row.updated_at,
   };
 }
 
@@ -163,7 +171,7 @@ export async function showSessionNotes(ctx: DomainContext, raw: { appointmentId:
 
 /** Whether a session's notes are written (for the hint after `roshni complete`). */
 export async function hasSessionNotes(ctx: DomainContext, appointmentId: number): Promise<boolean> {
-  const row = await ctx.db.selectFrom('therapy_sessions').select('id').where('appointment_id', '=', appointmentId).executeTakeFirst();
+  const row = await locateRecord(ctx, (tx) => tx.db.selectFrom('therapy_sessions').select('id').where('appointment_id', '=', appointmentId).executeTakeFirst());
   return Boolean(row);
 }
 
@@ -182,16 +190,19 @@ export async function notesDue(ctx: DomainContext, raw: { therapistId?: number |
     }
     therapistId = actor.therapistId;
   }
-  return ctx.db
-    .selectFrom('appointments as a')
-    .innerJoin('patients as p', 'p.id', 'a.patient_id')
-    .innerJoin('therapists as t', 't.id', 'a.therapist_id')
-    .innerJoin('services as sv', 'sv.id', 'a.service_id')
-    .leftJoin('therapy_sessions as s', 's.appointment_id', 'a.id')
-    .select(['a.id', 'a.appointment_number', 'a.starts_at', 'a.completed_at', 'a.patient_id', 'p.full_name as patient_name', 'p.patient_number', 'a.therapist_id', 't.full_name as therapist_name', 'sv.name as service_name'])
-    .where('a.status', '=', 'completed')
-    .where('s.id', 'is', null)
-    .$if(therapistId !== undefined, (qb) => qb.where('a.therapist_id', '=', therapistId!))
-    .orderBy('a.starts_at')
-    .execute();
+  // In the actor's transaction: the database shows a therapist only their own patients' notes.
+  return inTransaction(ctx, (tx) =>
+    tx.db
+      .selectFrom('appointments as a')
+      .innerJoin('patients as p', 'p.id', 'a.patient_id')
+      .innerJoin('therapists as t', 't.id', 'a.therapist_id')
+      .innerJoin('services as sv', 'sv.id', 'a.service_id')
+      .leftJoin('therapy_sessions as s', 's.appointment_id', 'a.id')
+      .select(['a.id', 'a.appointment_number', 'a.starts_at', 'a.completed_at', 'a.patient_id', 'p.full_name as patient_name', 'p.patient_number', 'a.therapist_id', 't.full_name as therapist_name', 'sv.name as service_name'])
+      .where('a.status', '=', 'completed')
+      .where('s.id', 'is', null)
+      .$if(therapistId !== undefined, (qb) => qb.where('a.therapist_id', '=', therapistId!))
+      .orderBy('a.starts_at')
+      .execute(),
+  );
 }

@@ -7,6 +7,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { DB } from '../db/schema.js';
+import { declareActor } from '../db/row-security.js';
 import { createDatabase, databaseUrl, dropDatabase } from '../db/server-admin.js';
 import { authenticatePayload, inspectBackupFile, openPayload, readPayload, writeBackupFile, type BackupHeader, type BackupKind, type InspectedBackup } from './backup-file.js';
 import { findPostgresTool, runPgRestore, startPgDump } from './pg-tools.js';
@@ -95,6 +96,7 @@ export async function createBackup(database: Database, config: Config, options: 
         .setIsolationLevel('repeatable read')
         .execute(async (trx) => {
           const { rows } = await sql<{ snapshot: string }>`SELECT pg_export_snapshot() AS snapshot`.execute(trx);
+          await declareActor(trx, { role: 'system' }); // the manifest counts every row, as pg_dump dumps them
           const counted = await countRows(trx);
           let finished!: (done: Promise<void>) => void;
           const dumped = new Promise<void>((resolve) => (finished = resolve));
@@ -116,7 +118,10 @@ export async function createBackup(database: Database, config: Config, options: 
     } else {
       if (!database.dumpDataDir) throw new Error('This embedded database cannot dump itself.');
       // One process owns the embedded database and this command is it: nothing writes while it dumps.
-      tables = await countRows(db);
+      tables = await db.transaction().execute(async (trx) => {
+        await declareActor(trx, { role: 'system' });
+        return countRows(trx);
+      });
       const blob = await database.dumpDataDir();
       const payload = Readable.from([Buffer.from(await blob.arrayBuffer())]);
       written = await writeBackupFile(file, { ...base, database: 'embedded', payload: 'pglite-datadir-tgz', manifest: { tables } }, () => payload, passphrase);

@@ -43,22 +43,38 @@ export function createPool(pg: typeof import('pg').default, url: string, options
   return pool;
 }
 
-export async function openPostgres(url: string, options: { max?: number } = {}): Promise<Database> {
-  const [{ default: pg }, { PostgresDialect }, { maskUrlPassword }] = await Promise.all([
+export interface OpenOptions {
+  /**
+   * Opened for the application: every connection steps down to roshni_app (src/infra/db/row-security.ts).
+   * The embedded database is first brought up to date, as its owner. Without it (migrations, backups,
+   * restores, health) the connecting user's own rights apply.
+   */
+  appRole?: boolean;
+}
+
+export async function openPostgres(url: string, options: { max?: number } & OpenOptions = {}): Promise<Database> {
+  const [{ default: pg }, { CompiledQuery, PostgresDialect }, { maskUrlPassword }, { ASSUME_APP_ROLE }] = await Promise.all([
     import('pg'),
     import('kysely'),
     import('../config.js'),
+    import('./row-security.js'),
   ]);
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: createPool(pg, url, options) }) });
+  const db = new Kysely<DB>({
+    dialect: new PostgresDialect({
+      pool: createPool(pg, url, options),
+      ...(options.appRole ? { onCreateConnection: (connection) => connection.executeQuery(CompiledQuery.raw(ASSUME_APP_ROLE)).then(() => {}) } : {}),
+    }),
+  });
   return { db, kind: 'postgres', location: maskUrlPassword(url), close: () => db.destroy() };
 }
 
-export async function openEmbedded(home: string): Promise<Database> {
-  const [{ PGlite }, { btree_gist }, { PGliteDialect }, { acquireEmbeddedLock }] = await Promise.all([
+export async function openEmbedded(home: string, options: OpenOptions = {}): Promise<Database> {
+  const [{ PGlite }, { btree_gist }, { PGliteDialect }, { acquireEmbeddedLock }, { sql }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('@electric-sql/pglite/contrib/btree_gist'),
     import('./pglite-dialect.js'),
     import('./embedded-lock.js'),
+    import('kysely'),
   ]);
   mkdirSync(home, { recursive: true, mode: 0o700 });
   const dataDir = join(home, 'data');
@@ -67,6 +83,16 @@ export async function openEmbedded(home: string): Promise<Database> {
     const parsers = Object.fromEntries(Object.entries(typeParsers).map(([oid, parse]) => [oid, parse]));
     const pglite = await PGlite.create({ dataDir, extensions: { btree_gist }, parsers });
     const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
+    if (options.appRole) {
+      try {
+        const [{ migrateToLatest }, { ASSUME_APP_ROLE }] = await Promise.all([import('./migrate.js'), import('./row-security.js')]);
+        await migrateToLatest(db); // as its owner; then the one session steps down
+        await sql.raw(ASSUME_APP_ROLE).execute(db);
+      } catch (error) {
+        await pglite.close().catch(() => {});
+        throw error;
+      }
+    }
     return {
       db,
       kind: 'embedded',
@@ -84,6 +110,6 @@ export async function openEmbedded(home: string): Promise<Database> {
   }
 }
 
-export function openDatabase(config: Config): Promise<Database> {
-  return config.databaseUrl ? openPostgres(config.databaseUrl) : openEmbedded(config.home);
+export function openDatabase(config: Config, options: OpenOptions = {}): Promise<Database> {
+  return config.databaseUrl ? openPostgres(config.databaseUrl, options) : openEmbedded(config.home, options);
 }

@@ -1,5 +1,6 @@
 import { Migrator, type Kysely, type MigrationInfo, type MigrationResultSet } from 'kysely';
 import { migrations } from '../../../migrations/index.js';
+import { grantAppRole } from './row-security.js';
 
 function migrator(db: Kysely<any>): Migrator {
   return new Migrator({ db, provider: { getMigrations: async () => migrations } });
@@ -25,7 +26,10 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrationRun> {
     const failed = results?.find((r) => r.status === 'Error');
     throw new MigrationError(failed?.migrationName, error);
   }
-  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+  const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  // Tables a migration added get the application role's grants (src/infra/db/row-security.ts).
+  if (applied.length) await grantAppRole(db);
+  return { applied };
 }
 
 export interface MigrationStatus {
