@@ -1,10 +1,10 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { statfs as statfsCallback } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { pendingMigrations } from '../db/migrate.js';
+import { documentStoreFor } from '../storage/file-document-store.js';
 import type { DB } from '../db/schema.js';
 
 // `roshni health` and GET /health: every check says ok, warn (degraded) or fail (unhealthy), with its time.
@@ -191,11 +191,10 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
   }
   checks.push(
     timed('documents', async () => {
-      mkdirSync(config.documentsDir, { recursive: true, mode: 0o700 });
-      const probe = join(config.documentsDir, `.health-${process.pid}`);
-      writeFileSync(probe, 'ok');
-      rmSync(probe, { force: true });
-      return { status: 'ok', detail: `${config.documentsDir} is writable` };
+      // The store itself writes the probe, where it writes documents (same folder, same resolution).
+      const store = documentStoreFor(config);
+      await store.probe();
+      return { status: 'ok', detail: `${store.dir} is writable` };
     }),
   );
   for (const service of externalServices(config)) {
