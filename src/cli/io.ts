@@ -19,6 +19,8 @@ export interface CommandEnv {
   debug: boolean;
   /** Prompts are allowed: stdin is a terminal and --json was not asked for. */
   interactive: boolean;
+  /** The command being run, e.g. "backup create" (for the audit of a refusal). */
+  command?: string;
 }
 
 export function writeLine(stream: NodeJS.WritableStream, text = ''): void {

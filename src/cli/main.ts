@@ -5,6 +5,13 @@ import { processIO, writeLine, type CliIO, type CommandEnv } from './io.js';
 import { reportError } from './report-error.js';
 import { version } from './version.js';
 
+/** "backup create": the command's name under `roshni`. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
 /** Runs one `roshni` invocation and resolves to its exit code. Never calls process.exit. */
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
   let exitCode: number = ExitCode.ok;
@@ -33,6 +40,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
         json: Boolean(options.json),
         debug: Boolean(options.debug),
         interactive: Boolean(io.stdin.isTTY) && !options.json,
+        command: commandPath(command),
       };
       // Commander prints its own parse errors; a value parser called inside a handler has no one to
       // print it, so its refusal becomes an ordinary invalid-input error with its message.

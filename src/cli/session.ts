@@ -1,4 +1,5 @@
 import type { Actor } from '../domain/actor.js';
+import { auditingDenials } from '../domain/audit/denials.js';
 import type { DomainContext } from '../domain/context.js';
 import { systemClock, type Clock } from '../infra/clock.js';
 import { ConfigError, loadConfig, type Config } from '../infra/config.js';
@@ -71,7 +72,8 @@ export async function withSession<T>(
 ): Promise<T> {
   const session = await openSession(env, options);
   try {
-    return await work(session);
+    // A refused action is audited here, after its transaction rolled back (src/domain/audit/denials.ts).
+    return await auditingDenials(session.ctx, () => work(session), env.command ? { command: env.command } : {});
   } finally {
     await session.database.close();
   }

@@ -42,7 +42,15 @@ export function auditRow(ctx: DomainContext, entry: AuditEntry) {
   };
 }
 
+/** How many refusals each database handle has written (see denials.ts: a refusal is audited once). */
+const denialsWritten = new WeakMap<object, number>();
+
+export function denialsRecorded(ctx: DomainContext): number {
+  return denialsWritten.get(ctx.db) ?? 0;
+}
+
 /** Appends to the audit log, inside the caller's transaction so the entry and the change land together. */
 export async function recordAudit(ctx: DomainContext, entry: AuditEntry): Promise<void> {
   await ctx.db.insertInto('audit_log').values(auditRow(ctx, entry)).execute();
+  if (entry.outcome === 'denied') denialsWritten.set(ctx.db, denialsRecorded(ctx) + 1);
 }
