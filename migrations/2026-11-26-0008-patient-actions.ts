@@ -7,7 +7,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     ALTER TABLE clinic_settings
       -- A late cancellation or no-show first uses up a session of a package covering the service;
       -- only without one is the fee charged.
-      ADD COLUMN policy_draws_package boolean NOT NULL DEFAULT false;
+      ADD COLUMN policy_draws_package boolean NOT NULL DEFAULT false,
+      -- When each therapist gets the day's schedule (clinic time); NULL: no daily summary.
+      ADD COLUMN therapist_summary_at time;
 
     ALTER TABLE appointments
       ADD COLUMN confirmed_via booking_channel,
@@ -22,6 +24,6 @@ export async function down(db: Kysely<any>): Promise<void> {
   await sql`
     ALTER TABLE appointments DROP CONSTRAINT appointments_policy_fee_when_missed,
       DROP COLUMN policy_fee_paise, DROP COLUMN confirmed_via;
-    ALTER TABLE clinic_settings DROP COLUMN policy_draws_package;
+    ALTER TABLE clinic_settings DROP COLUMN policy_draws_package, DROP COLUMN therapist_summary_at;
   `.execute(db);
 }

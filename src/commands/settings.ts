@@ -62,6 +62,13 @@ const SETTINGS: Setting[] = [
   { flag: 'offer-minutes', label: 'Waitlist offers expire after (minutes)', example: '30', show: (p) => `${p.waitlistOfferMinutes} min`, parse: (v) => ({ waitlistOfferMinutes: whole(v, 'offer-minutes') }) },
   { flag: 'min-notice-minutes', label: 'Earliest booking from now (minutes)', example: '120', show: (p) => `${p.minNoticeMinutes} min`, parse: (v) => ({ minNoticeMinutes: whole(v, 'min-notice-minutes') }) },
   { flag: 'max-advance-days', label: 'Latest booking ahead (days)', example: '60', show: (p) => `${p.maxAdvanceDays} days`, parse: (v) => ({ maxAdvanceDays: whole(v, 'max-advance-days') }) },
+  {
+    flag: 'therapist-summary',
+    label: "Therapists' daily schedule message at",
+    example: '07:30 or off',
+    show: (p) => p.therapistSummaryAt ?? 'off',
+    parse: (v) => ({ therapistSummaryAt: v.trim().toLowerCase() === 'off' ? null : v.trim() }),
+  },
   { flag: 'retention-years', label: 'Keep records of past patients (years)', example: '7', show: (p) => `${p.dataRetentionYears} years`, parse: (v) => ({ dataRetentionYears: whole(v, 'retention-years') }) },
 ];
 

@@ -2,6 +2,8 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { DomainContext } from '../domain/context.js';
 import { scheduleReminders } from '../domain/notifications/reminders.js';
 import { generateSlots } from '../domain/scheduling/slots.js';
+import { enqueueTherapistSummaries } from '../domain/notifications/therapist-summary.js';
+import { expireWaitlistOffers, lapseWaitlistEntries } from '../domain/scheduling/waitlist-offers.js';
 import { addDays, clinicDate, clinicTime } from '../domain/time.js';
 import { runJobOnce, type JobOutcome } from './job-runs.js';
 
@@ -27,6 +29,23 @@ export const JOBS: readonly JobDefinition[] = [
     cron: '* * * * *',
     windowKey: (now, tz) => `${clinicDate(now, tz)}T${clinicTime(now, tz)}`,
     run: async (ctx) => ({ ...(await scheduleReminders(ctx)) }),
+  },
+  {
+    // Unanswered waitlist offers expire and pass the place on; entries whose dates passed lapse.
+    name: 'waitlist-offers',
+    cron: '* * * * *',
+    windowKey: (now, tz) => `${clinicDate(now, tz)}T${clinicTime(now, tz)}`,
+    run: async (ctx) => {
+      const { expired, nextOffers } = await expireWaitlistOffers(ctx);
+      return { expired, offered: nextOffers.length, lapsed: await lapseWaitlistEntries(ctx) };
+    },
+  },
+  {
+    // From the clinic's summary time on (roshni settings set --therapist-summary 07:30), once a day each.
+    name: 'therapist-summary',
+    cron: '*/5 * * * *',
+    windowKey: (now, tz) => `${clinicDate(now, tz)}T${clinicTime(now, tz)}`,
+    run: async (ctx) => ({ ...(await enqueueTherapistSummaries(ctx)) }),
   },
   {
     name: 'slot-generation',

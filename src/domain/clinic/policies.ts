@@ -28,6 +28,8 @@ export const clinicPoliciesInput = z
     minNoticeMinutes: minutes(7 * 24 * 60),
     maxAdvanceDays: z.number().int().min(1).max(366),
     dataRetentionYears: z.number().int().min(1).max(30),
+    /** When therapists get the day's schedule; null: no daily summary. */
+    therapistSummaryAt: clockTime.nullable(),
   })
   .partial();
 export type ClinicPoliciesInput = z.input<typeof clinicPoliciesInput>;
@@ -45,6 +47,7 @@ const COLUMNS = {
   minNoticeMinutes: 'min_notice_minutes',
   maxAdvanceDays: 'max_advance_days',
   dataRetentionYears: 'data_retention_years',
+  therapistSummaryAt: 'therapist_summary_at',
 } as const;
 
 export type ClinicPolicies = Required<z.output<typeof clinicPoliciesInput>>;
@@ -64,6 +67,7 @@ export async function getClinicPolicies(ctx: DomainContext): Promise<ClinicPolic
     minNoticeMinutes: s.min_notice_minutes,
     maxAdvanceDays: s.max_advance_days,
     dataRetentionYears: s.data_retention_years,
+    therapistSummaryAt: s.therapist_summary_at === null ? null : String(s.therapist_summary_at).slice(0, 5),
   };
 }
 

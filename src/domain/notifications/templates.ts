@@ -94,7 +94,9 @@ const en: Record<NotificationKind, Lines> = {
   staff_reply: (p) => ({ subject: 'A reply from the clinic', body: str(p.text), vars: [str(p.text)] }),
   therapist_daily_summary: (p) => ({
     subject: 'Your day',
-    body: `Your appointments on ${str(p.date)}: ${str(p.count)}. First at ${str(p.firstAt)}.`,
+    body: `Your appointments on ${str(p.date)}: ${str(p.count)}. First at ${str(p.firstAt)}.${
+      Array.isArray(p.lines) ? `\n${(p.lines as string[]).join('\n')}` : ''
+    }`,
     vars: [str(p.date), str(p.count)],
   }),
   admin_alert: (p) => ({ subject: 'Roshni alert', body: str(p.text), vars: [str(p.text)] }),

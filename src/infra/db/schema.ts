@@ -221,6 +221,7 @@ export interface ClinicSettings {
   reminder_offsets_minutes: Generated<number[]>;
   slot_buffer_minutes: Generated<number>;
   slot_minutes: Generated<number>;
+  therapist_summary_at: string | null;
   timezone: Generated<string>;
   updated_at: Generated<Timestamp>;
   upi_payee_name: string | null;
