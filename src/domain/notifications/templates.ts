@@ -71,7 +71,7 @@ const en: Record<NotificationKind, Lines> = {
         sessions.length > 1
           ? `Reminder: ${sessions.length} sessions on ${day(sessions[0]!.startsAt)}:\n${sessions
               .map((s) => `• ${clock(s.startsAt)} with ${s.therapistName} (${s.appointmentNumber})`)
-              .join('\n')}\nUse the buttons below to confirm, cancel or reschedule each.`
+              .join('\n')}\nChoose below to confirm, cancel or reschedule each.`
           : `Reminder: your appointment ${str(p.appointmentNumber)} with ${str(p.therapistName)} is on ${when(p.startsAt)}. Will you come?`,
       vars: [when(p.startsAt), str(p.therapistName)],
     };
