@@ -7,7 +7,7 @@ import { withSession } from '../cli/session.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { resolvePatient, resolveTherapist } from '../domain/people/resolve.js';
 import { requireServiceByCode } from '../domain/scheduling/services.js';
-import { addToWaitlist, listWaitlist, removeFromWaitlist } from '../domain/scheduling/waitlist.js';
+import { addToWaitlist, listWaitlist, listWaitlistOffers, removeFromWaitlist } from '../domain/scheduling/waitlist.js';
 import { acceptWaitlistOffer, declineWaitlistOffer } from '../domain/scheduling/waitlist-offers.js';
 import { addDays, clinicDate, formatFriendly } from '../domain/time.js';
 
@@ -78,6 +78,35 @@ export function register(program: Command, run: RunCommand): void {
                   ]),
                 )
               : 'Nobody is waiting.',
+          );
+          return 0;
+        }),
+      ),
+    );
+  waitlist
+    .command('offers')
+    .description('Places offered to waiting patients and how each ended (pending, accepted, declined, expired, taken)')
+    .option('--since <date>', 'offers made from this clinic date (default: the last 7 days)')
+    .action(
+      run(async (env, flags: { since?: string }) =>
+        withSession(env, async ({ ctx }) => {
+          const rows = await listWaitlistOffers(ctx, flags.since ? { since: flags.since } : {});
+          emit(env, rows, () =>
+            rows.length
+              ? table(
+                  ['Offer', 'Entry', 'Patient', 'Place', 'Offered', 'Outcome'],
+                  rows.map((r) => [
+                    r.id,
+                    r.entry_id,
+                    r.patient_name,
+                    `${formatFriendly(r.slot_starts_at, ctx.timezone)}, ${r.therapist_name}`,
+                    formatFriendly(r.offered_at, ctx.timezone),
+                    r.status === 'pending'
+                      ? `pending until ${formatFriendly(r.expires_at, ctx.timezone)}`
+                      : `${r.status}${r.appointment_number ? ` → ${r.appointment_number}` : ''}${r.responded_at ? ` (${formatFriendly(r.responded_at, ctx.timezone)})` : ''}`,
+                  ]),
+                )
+              : 'No offers in that time.',
           );
           return 0;
         }),

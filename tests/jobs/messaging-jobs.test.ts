@@ -7,6 +7,7 @@ import { addToWaitlist } from '../../src/domain/scheduling/waitlist.js';
 import { addDays, clinicDate, zonedInstant } from '../../src/domain/time.js';
 import { fixedClock } from '../../src/infra/clock.js';
 import { findJob, fireJob } from '../../src/jobs/scheduler.js';
+import { runCli } from '../support/cli.js';
 import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
@@ -86,5 +87,12 @@ describe('messaging jobs', () => {
     ]);
     const messages = await database.db.selectFrom('notifications').select('patient_id').where('kind', '=', 'waitlist_offer').orderBy('id').execute();
     expect(messages.map((m) => m.patient_id)).toEqual([waiting[0]!.id, waiting[1]!.id]);
+
+    // The desk sees the offers and how they ended.
+    const listed = await runCli(['waitlist', 'offers', '--since', TODAY, '--json'], { DATABASE_URL: database.url });
+    expect(JSON.parse(listed.stdout).map((o: { patient_name: string; status: string }) => [o.patient_name, o.status])).toEqual([
+      ['Wait Second', 'pending'],
+      ['Wait First', 'expired'],
+    ]);
   });
 });

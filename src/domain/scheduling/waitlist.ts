@@ -4,7 +4,7 @@ import { staffUserIdOf } from '../actor.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { InvalidInputError, NotFoundError, parseInput } from '../errors.js';
 import { authorize } from '../policy.js';
-import { clinicDate, isoDate } from '../time.js';
+import { clinicDate, isoDate, zonedInstant } from '../time.js';
 import { lapseWaitlistEntries } from './waitlist-offers.js';
 import { requireInCare } from '../people/in-care.js';
 
@@ -78,6 +78,36 @@ export async function listWaitlist(ctx: DomainContext, options: { includeClosed?
     .$if(!options.includeClosed, (qb) => qb.where('e.status', 'in', ['waiting', 'offered']))
     .orderBy('e.urgent', 'desc')
     .orderBy('e.created_at')
+    .execute();
+}
+
+/** Offers made from a day on (default: the last week), newest first, with how each ended. */
+export async function listWaitlistOffers(ctx: DomainContext, raw: { since?: string } = {}) {
+  authorize(ctx.actor, 'schedule.read');
+  const { since } = parseInput(z.object({ since: isoDate.optional() }), raw);
+  const from = since ? zonedInstant(since, '00:00', ctx.timezone) : new Date(ctx.clock.now().getTime() - 7 * 86_400_000);
+  return ctx.db
+    .selectFrom('waitlist_offers as o')
+    .innerJoin('waitlist_entries as e', 'e.id', 'o.entry_id')
+    .innerJoin('patients as p', 'p.id', 'e.patient_id')
+    .innerJoin('appointment_slots as sl', 'sl.id', 'o.slot_id')
+    .innerJoin('therapists as t', 't.id', 'sl.therapist_id')
+    .leftJoin('appointments as a', 'a.id', 'o.appointment_id')
+    .select([
+      'o.id',
+      'o.status',
+      'o.offered_at',
+      'o.expires_at',
+      'o.responded_at',
+      'e.id as entry_id',
+      'p.full_name as patient_name',
+      'sl.starts_at as slot_starts_at',
+      't.full_name as therapist_name',
+      'a.appointment_number',
+    ])
+    .where('o.offered_at', '>=', from)
+    .orderBy('o.offered_at', 'desc')
+    .orderBy('o.id', 'desc')
     .execute();
 }
 
