@@ -34,6 +34,7 @@ async function listen(start: () => Promise<RunningServer>, host: string, port: n
 /** Runs until SIGINT or SIGTERM, then lets requests in flight finish and exits 0. */
 async function serve(env: CommandEnv, flags: ServeFlags): Promise<number> {
   return withSession(env, async ({ config, ctx }) => {
+    const { healthProbe } = await import('../infra/health/health.js');
     const host = flags.host ?? config.env.ROSHNI_HTTP_HOST;
     const port = flags.port ?? config.env.ROSHNI_HTTP_PORT;
     const secret = config.env.RAZORPAY_WEBHOOK_SECRET;
@@ -48,6 +49,7 @@ async function serve(env: CommandEnv, flags: ServeFlags): Promise<number> {
           host,
           port,
           razorpayWebhookSecrets: secret ? [secret, ...(previous ? [previous] : [])] : [],
+          health: healthProbe({ config, clock: ctx.clock, db: ctx.db }),
           ...(quiet ? {} : { log: (line: string) => writeLine(env.io.stderr, line) }),
         }),
       host,

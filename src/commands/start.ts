@@ -9,13 +9,13 @@ import { JOBS } from '../jobs/scheduler.js';
 
 /** Runs until SIGTERM/SIGINT: stops taking work, finishes sends in flight, exits 0. */
 async function start(env: CommandEnv, flags: { http?: boolean }): Promise<number> {
-  return withSession(env, async ({ ctx, config }) => {
+  return withSession(env, async ({ ctx, config, database }) => {
     const quiet = ['warn', 'error', 'silent'].includes(config.env.ROSHNI_LOG_LEVEL);
     const log = (line: string) => {
       if (!quiet) writeLine(env.io.stderr, line);
     };
     const { botStartParts } = await import('../bot/start-parts.js');
-    const running = await startRoshni({ ctx, config, log, http: flags.http !== false, parts: botStartParts(config) });
+    const running = await startRoshni({ ctx, config, database, log, http: flags.http !== false, parts: botStartParts(config) });
     emit(env, { instanceId: running.instanceId, httpUrl: running.httpUrl, bots: running.bots, channels: running.channels, jobs: JOBS.map((j) => j.name) }, () => [
       `Roshni is running (${running.instanceId}).`,
       `  HTTP: ${running.httpUrl ?? 'off'}`,

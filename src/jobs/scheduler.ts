@@ -5,11 +5,20 @@ import { generateSlots } from '../domain/scheduling/slots.js';
 import { enqueueTherapistSummaries } from '../domain/notifications/therapist-summary.js';
 import { expireWaitlistOffers, lapseWaitlistEntries } from '../domain/scheduling/waitlist-offers.js';
 import { addDays, clinicDate, clinicTime } from '../domain/time.js';
+import type { Config } from '../infra/config.js';
+import type { Database } from '../infra/db/database.js';
 import { runJobOnce, type JobOutcome } from './job-runs.js';
+import { OPERATIONS_JOBS } from './operations-jobs.js';
 
 // The scheduled jobs of `roshni start`. Each names its window (the minute, the day) so that any
-// number of processes firing it run it once per window (see runJobOnce). The daily backup and the
-// health check are later issues: their schedules are added with them, not as stubs here.
+// number of processes firing it run it once per window (see runJobOnce). A new job is one more
+// entry in JOBS (or in a list spread into it, like the operations jobs).
+
+/** What jobs beyond the domain need: the configuration and the open database (backups, health). */
+export interface JobServices {
+  config: Config;
+  database: Database;
+}
 
 export interface JobDefinition {
   name: string;
@@ -17,7 +26,7 @@ export interface JobDefinition {
   cron: string;
   /** The window a firing at `now` belongs to. */
   windowKey(now: Date, timezone: string): string;
-  run(ctx: DomainContext): Promise<Record<string, unknown>>;
+  run(ctx: DomainContext, services: JobServices): Promise<Record<string, unknown>>;
 }
 
 /** Slots are kept generated this many days ahead. */
@@ -57,15 +66,33 @@ export const JOBS: readonly JobDefinition[] = [
       return { ...generated };
     },
   },
+  ...OPERATIONS_JOBS,
 ];
 
 export function findJob(name: string): JobDefinition | undefined {
   return JOBS.find((j) => j.name === name);
 }
 
+/** Services for a caller that has none to give: a job that needs them fails saying so. */
+function unavailable(job: string): JobServices {
+  const missing = (): never => {
+    throw new Error(`The ${job} job needs the configuration and the database: give fireJob/startScheduler their services.`);
+  };
+  return {
+    get config() {
+      return missing();
+    },
+    get database() {
+      return missing();
+    },
+  };
+}
+
 /** Runs one job for the window of now, unless some process already has. */
-export function fireJob(ctx: DomainContext, job: JobDefinition, instanceId: string): Promise<JobOutcome> {
-  return runJobOnce(ctx, { name: job.name, windowKey: job.windowKey(ctx.clock.now(), ctx.timezone), instanceId }, () => job.run(ctx));
+export function fireJob(ctx: DomainContext, job: JobDefinition, instanceId: string, services?: JobServices): Promise<JobOutcome> {
+  return runJobOnce(ctx, { name: job.name, windowKey: job.windowKey(ctx.clock.now(), ctx.timezone), instanceId }, () =>
+    job.run(ctx, services ?? unavailable(job.name)),
+  );
 }
 
 export interface Scheduler {
@@ -73,13 +100,16 @@ export interface Scheduler {
 }
 
 /** Schedules every job with node-cron; stop() stops the timers and waits for runs in progress. */
-export function startScheduler(ctx: DomainContext, options: { instanceId: string; jobs?: readonly JobDefinition[]; log?: (line: string) => void }): Scheduler {
+export function startScheduler(
+  ctx: DomainContext,
+  options: { instanceId: string; services?: JobServices; jobs?: readonly JobDefinition[]; log?: (line: string) => void },
+): Scheduler {
   const inFlight = new Set<Promise<unknown>>();
   const tasks: ScheduledTask[] = (options.jobs ?? JOBS).map((job) =>
     cron.schedule(
       job.cron,
       () => {
-        const run = fireJob(ctx, job, options.instanceId)
+        const run = fireJob(ctx, job, options.instanceId, options.services)
           .then((outcome) => {
             if (outcome.ran && outcome.state === 'failed') options.log?.(`job ${job.name} failed: ${outcome.error}`);
           })

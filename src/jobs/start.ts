@@ -3,6 +3,7 @@ import type { DomainContext } from '../domain/context.js';
 import { channelsFromConfig } from '../infra/channels/from-config.js';
 import type { WhatsAppClientLike } from '../infra/channels/whatsapp-sender.js';
 import type { Config } from '../infra/config.js';
+import type { Database } from '../infra/db/database.js';
 import { Dispatcher } from './dispatcher.js';
 import { startScheduler, type JobDefinition } from './scheduler.js';
 
@@ -27,6 +28,8 @@ export interface StartPart {
 export interface StartOptions {
   ctx: DomainContext;
   config: Config;
+  /** The open database, for the jobs that need more than the domain (backups, health). */
+  database: Database;
   log: (line: string) => void;
   /** Defaults to host:pid. */
   instanceId?: string;
@@ -36,22 +39,17 @@ export interface StartOptions {
   parts?: readonly StartPart[];
 }
 
-interface HttpModule {
-  startClinicServer?: (options: { ctx: DomainContext; host: string; port: number; razorpayWebhookSecrets: string[]; log?: (line: string) => void }) => Promise<{ url: string; close(): Promise<void> }>;
-}
-
-/** The HTTP endpoints (src/http, being built beside this): started when the module is there. */
-async function startHttp(options: StartOptions): Promise<(Running & { url: string }) | null> {
-  const specifier = '../http/clinic-server.js';
-  const module = (await import(specifier).catch(() => null)) as HttpModule | null;
-  if (!module?.startClinicServer) return null;
+/** The HTTP endpoints: the Razorpay webhook and GET /health with the full checks. */
+async function startHttp(options: StartOptions): Promise<Running & { url: string }> {
+  const [{ startClinicServer }, { healthProbe }] = await Promise.all([import('../http/clinic-server.js'), import('../infra/health/health.js')]);
   const { RAZORPAY_WEBHOOK_SECRET: secret, RAZORPAY_WEBHOOK_SECRET_PREVIOUS: previous } = options.config.env;
-  const server = await module.startClinicServer({
+  const server = await startClinicServer({
     ctx: options.ctx,
     host: options.config.env.ROSHNI_HTTP_HOST,
     port: options.config.env.ROSHNI_HTTP_PORT,
     razorpayWebhookSecrets: secret ? [secret, ...(previous ? [previous] : [])] : [],
     log: options.log,
+    health: healthProbe({ config: options.config, clock: options.ctx.clock, db: options.ctx.db }),
   });
   return { url: server.url, stop: () => server.close() };
 }
@@ -73,7 +71,12 @@ export async function startRoshni(
   const dispatcher = new Dispatcher({ ctx: options.ctx, channels, instanceId, log: options.log });
   dispatcher.start();
   stack.push({ name: 'dispatcher', running: dispatcher });
-  const scheduler = startScheduler(options.ctx, { instanceId, log: options.log, ...(options.jobs ? { jobs: options.jobs } : {}) });
+  const scheduler = startScheduler(options.ctx, {
+    instanceId,
+    log: options.log,
+    services: { config: options.config, database: options.database },
+    ...(options.jobs ? { jobs: options.jobs } : {}),
+  });
   stack.push({ name: 'scheduler', running: scheduler });
   return {
     instanceId,

@@ -55,8 +55,11 @@ describe('a payment link paid end to end: desk, Razorpay, webhook, receipt', () 
 
     const server = await serve(env);
     try {
+      // GET /health answers the report of `roshni health --json` (degraded: no backup yet).
       const health = await fetch(`${server.url}/health`);
-      expect(await health.json()).toEqual({ status: 'ok' });
+      const report = (await health.json()) as { status: string; checks: Array<{ name: string; status: string }> };
+      expect([health.status, report.status]).toEqual([200, 'degraded']);
+      expect(report.checks.find((c) => c.name === 'database')?.status).toBe('ok');
       const { linkPaid, captured, paymentId } = fake.payLink(link.paymentLinkId);
       expect(await deliverWebhook(server.url, linkPaid, { secret: fake.webhookSecret })).toEqual({ status: 200, body: { status: 'ok', outcome: 'applied' } });
       expect((await deliverWebhook(server.url, captured, { secret: fake.webhookSecret })).body.outcome).toBe('no_change');

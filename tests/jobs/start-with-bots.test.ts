@@ -21,7 +21,8 @@ describe('roshni start with the Telegram bot', () => {
   it('answers a patient on Telegram, and starts no bot that is not configured', async () => {
     const config = loadConfig({ DATABASE_URL: database.url, TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.apiRoot }, '/nonexistent/.env');
     expect(botStartParts(loadConfig({}, '/nonexistent/.env'))).toEqual([]);
-    const running = await startRoshni({ ctx: systemContext(database.db), config, log: () => {}, http: false, jobs: [], parts: botStartParts(config) });
+    const opened = { db: database.db, kind: 'postgres' as const, location: database.url, close: async () => {} };
+    const running = await startRoshni({ ctx: systemContext(database.db), config, database: opened, log: () => {}, http: false, jobs: [], parts: botStartParts(config) });
     try {
       expect(running.bots).toEqual(['telegram']);
       telegram.pushUpdate({ message: { message_id: 1, date: Math.floor(Date.now() / 1000), chat: { id: 501, type: 'private' }, from: { id: 501, is_bot: false, first_name: 'Neha' }, text: '/start' } });

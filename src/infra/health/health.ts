@@ -218,6 +218,20 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
   return { status, checkedAt: now.toISOString(), durationMs: Math.round(performance.now() - began), checks: results };
 }
 
+/**
+ * GET /health's probe (`roshni serve`, `roshni start`): the report of `roshni health --json`. Requests
+ * within `maxAgeMs` share one run, so a busy monitor does not become a flood of calls to Telegram,
+ * Razorpay and the others.
+ */
+export function healthProbe(deps: HealthDeps, maxAgeMs = 10_000): () => Promise<HealthReport> {
+  let last: { at: number; report: Promise<HealthReport> } | undefined;
+  return () => {
+    const now = performance.now();
+    if (!last || now - last.at > maxAgeMs) last = { at: now, report: checkHealth(deps) };
+    return last.report;
+  };
+}
+
 /** Logs a report in health_checks (when the database answers). */
 export async function recordHealth(db: Kysely<DB>, report: HealthReport): Promise<void> {
   await db
