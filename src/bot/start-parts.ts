@@ -3,9 +3,10 @@ import type { Config } from '../infra/config.js';
 import type { StartPart } from '../jobs/start.js';
 import type { WhatsAppClientLike } from '../infra/channels/whatsapp-sender.js';
 import type { EngineDeps } from './engine/types.js';
+import { engineDepsFor } from './engine-deps.js';
 
-function engineDeps(ctx: DomainContext, log: (line: string) => void): EngineDeps {
-  return { db: ctx.db, clock: ctx.clock, timezone: ctx.timezone, log: (event, fields) => log(JSON.stringify({ event, ...fields })) };
+function engineDeps(ctx: DomainContext, config: Config, log: (line: string) => void): Promise<EngineDeps> {
+  return engineDepsFor(ctx, config, (event, fields) => log(JSON.stringify({ event, ...fields })));
 }
 
 /**
@@ -21,7 +22,7 @@ export function botStartParts(config: Config): StartPart[] {
       async start(ctx, _config, log) {
         const { startTelegramBot } = await import('./channels/telegram.js');
         const apiRoot = config.env.TELEGRAM_API_ROOT;
-        const running = await startTelegramBot({ token, ...(apiRoot ? { apiRoot } : {}) }, engineDeps(ctx, log));
+        const running = await startTelegramBot({ token, ...(apiRoot ? { apiRoot } : {}) }, await engineDeps(ctx, config, log));
         log('Telegram bot running (long polling).');
         return { stop: () => running.stop() };
       },
@@ -32,7 +33,7 @@ export function botStartParts(config: Config): StartPart[] {
       name: 'whatsapp',
       async start(ctx, startConfig, log) {
         const { startWhatsAppBot } = await import('./channels/whatsapp.js');
-        const running = await startWhatsAppBot(startConfig, engineDeps(ctx, log), log);
+        const running = await startWhatsAppBot(startConfig, await engineDeps(ctx, startConfig, log), log);
         return { stop: () => running.stop(), whatsapp: running.client as unknown as WhatsAppClientLike };
       },
     });

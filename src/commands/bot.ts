@@ -12,10 +12,10 @@ async function telegram(env: CommandEnv): Promise<number> {
   return withSession(env, async ({ ctx, config }) => {
     const token = config.env.TELEGRAM_BOT_TOKEN;
     if (!token) throw new ConfigError('TELEGRAM_BOT_TOKEN', 'is missing (ask @BotFather for one)');
-    const { startTelegramBot } = await import('../bot/channels/telegram.js');
+    const [{ startTelegramBot }, { engineDepsFor }] = await Promise.all([import('../bot/channels/telegram.js'), import('../bot/engine-deps.js')]);
     const running = await startTelegramBot(
       { token, ...(config.env.TELEGRAM_API_ROOT ? { apiRoot: config.env.TELEGRAM_API_ROOT } : {}) },
-      { db: ctx.db, clock: ctx.clock, timezone: ctx.timezone, log: log(env) },
+      await engineDepsFor(ctx, config, log(env)),
     );
     writeLine(env.io.stdout, 'Telegram bot running (long polling). Ctrl-C to stop.');
     await untilStopSignal();
@@ -26,8 +26,8 @@ async function telegram(env: CommandEnv): Promise<number> {
 
 async function whatsapp(env: CommandEnv): Promise<number> {
   return withSession(env, async ({ ctx, config }) => {
-    const { startWhatsAppBot } = await import('../bot/channels/whatsapp.js');
-    const running = await startWhatsAppBot(config, { db: ctx.db, clock: ctx.clock, timezone: ctx.timezone, log: log(env) }, (line) => writeLine(env.io.stdout, line));
+    const [{ startWhatsAppBot }, { engineDepsFor }] = await Promise.all([import('../bot/channels/whatsapp.js'), import('../bot/engine-deps.js')]);
+    const running = await startWhatsAppBot(config, await engineDepsFor(ctx, config, log(env)), (line) => writeLine(env.io.stdout, line));
     await untilStopSignal();
     await running.stop();
     return 0;

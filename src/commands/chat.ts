@@ -8,9 +8,13 @@ import { normalizePhone } from '../domain/people/phone.js';
 async function chat(env: CommandEnv, flags: { as?: string }): Promise<number> {
   const phone = flags.as ? normalizePhone(flags.as) : undefined;
   if (flags.as && !phone) throw new InvalidInputError('--as: must be a phone number, e.g. 98765 43210.');
-  return withSession(env, async ({ ctx }) => {
-    const [{ ConversationEngine }, { runTerminalChat }] = await Promise.all([import('../bot/engine/engine.js'), import('../bot/channels/terminal.js')]);
-    const engine = new ConversationEngine({ db: ctx.db, clock: ctx.clock, timezone: ctx.timezone });
+  return withSession(env, async ({ ctx, config }) => {
+    const [{ ConversationEngine }, { runTerminalChat }, { engineDepsFor }] = await Promise.all([
+      import('../bot/engine/engine.js'),
+      import('../bot/channels/terminal.js'),
+      import('../bot/engine-deps.js'),
+    ]);
+    const engine = new ConversationEngine(await engineDepsFor(ctx, config));
     await runTerminalChat({ engine, input: env.io.stdin, output: env.io.stdout, chatId: `terminal:${phone ?? 'guest'}`, ...(phone ? { senderPhone: phone } : {}) });
     return 0;
   });

@@ -44,7 +44,7 @@ async function sell(env: CommandEnv, flags: { patient?: string; plan?: string; m
     const patient = await resolvePatient(ctx, flags.patient!);
     const online = flags.method === 'razorpay';
     // Checked before the sale, so an online sale without Razorpay leaves no package waiting for payment.
-    const gateway = online ? await (await import('../cli/payment-gateway.js')).createConfiguredGateway(config) : {};
+    const gateway = online ? await (await import('../infra/gateways/from-config.js')).createConfiguredGateway(config) : {};
     if (online && !gateway.paymentGateway) throw new InvalidInputError('Razorpay is not configured: set RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET.');
     const sale = await sellPackage(ctx, {
       patientId: patient.id,

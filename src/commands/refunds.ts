@@ -17,7 +17,7 @@ async function refund(env: CommandEnv, reference: string, flags: RefundFlags): P
   if (!flags.reason) throw new InvalidInputError('--reason is required: say why the money goes back.');
   const amountPaise = flags.amount === undefined ? undefined : parseFlag(positiveRupees, flags.amount, '--amount');
   return withSession(env, async ({ ctx, config }) => {
-    const { createConfiguredGateway } = await import('../cli/payment-gateway.js');
+    const { createConfiguredGateway } = await import('../infra/gateways/from-config.js');
     const result = await refundPayment(
       { ...ctx, ...(await createConfiguredGateway(config)) },
       { paymentReference: reference, reason: flags.reason!, ...(amountPaise !== undefined ? { amountPaise } : {}) },

@@ -57,11 +57,8 @@ export interface EngineDeps {
   db: Kysely<DB>;
   clock: Clock;
   timezone: string;
+  /** Razorpay, when configured: "pay now" sends a payment link; otherwise the clinic's UPI QR. */
   paymentGateway?: PaymentGateway;
-  /** Razorpay payment links, when configured (the billing core's createPaymentLink); otherwise UPI QR. */
-  onlinePayments?: {
-    createPaymentLink(ctx: DomainContext, input: { appointmentId: number }): Promise<{ shortUrl: string; reference: string; amountPaise: number }>;
-  };
   /** Logs without personal data: event names, ids and error kinds only. */
   log?: (event: string, fields: Record<string, unknown>) => void;
   rateLimit?: { messages: number; perMs: number };

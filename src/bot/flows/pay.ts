@@ -1,8 +1,7 @@
-import { systemActor } from '../../domain/actor.js';
+import { createPaymentLink } from '../../domain/billing/online-payments.js';
 import { startUpiPayment } from '../../domain/billing/upi-payments.js';
-import { withActor } from '../../domain/context.js';
 import { isDomainError } from '../../domain/errors.js';
-import { ownAppointmentById, ownAppointmentsWithDues } from '../../domain/scheduling/my-appointments.js';
+import { ownAppointmentsWithDues } from '../../domain/scheduling/my-appointments.js';
 import { pngQr } from '../../infra/qr.js';
 import { friendlyTime, money } from '../engine/i18n.js';
 import { ask, choice, data, opt, say, t, unknownInput } from '../engine/kit.js';
@@ -30,23 +29,20 @@ const chooseWhen: StepHandler = async (turn) => {
 };
 
 export async function requestPayment(turn: Turn, appointmentId: number): Promise<void> {
-  // One's own appointment only (anyone else's is "not found"); the payment request itself is made
-  // by the system on the patient's behalf, as the billing core lets only staff record payments.
-  const own = await ownAppointmentById(turn.ctx, appointmentId);
-  const onBehalf = withActor(turn.ctx, systemActor);
-  const online = turn.deps.onlinePayments;
+  // The domain checks that the appointment is the patient's own (anyone else's is "not found").
   try {
-    if (online) {
-      const link = await guarded(turn, () => online.createPaymentLink(onBehalf, { appointmentId: own.id }));
+    if (turn.ctx.paymentGateway) {
+      const link = await guarded(turn, () => createPaymentLink(turn.ctx, { appointmentId }));
       turn.replies.push({ kind: 'link', text: t(turn, 'paymentLinkText', { amount: money(link.amountPaise) }), url: link.shortUrl, label: t(turn, 'paymentLinkLabel') });
     } else {
-      const request = await guarded(turn, () => startUpiPayment(onBehalf, { appointmentId: own.id }));
+      const request = await guarded(turn, () => startUpiPayment(turn.ctx, { appointmentId }));
       const amount = money(request.amountPaise);
       turn.replies.push({ kind: 'image', png: await pngQr(request.link), caption: t(turn, 'upiCaption', { amount, reference: request.reference }), encodes: request.link });
       turn.replies.push({ kind: 'link', text: t(turn, 'upiLinkText', { amount }), url: request.link, label: t(turn, 'upiLinkLabel') });
     }
   } catch (error) {
     if (isDomainError(error) && error.kind === 'invalid') say(turn, 'nothingDue');
+    else if (isDomainError(error) && error.kind === 'not_found') say(turn, 'notFound', { ref: String(appointmentId) });
     else {
       turn.deps.log?.('bot.payment_declined', { conversationId: turn.conversation.id, error: error instanceof Error ? error.name : 'unknown' });
       say(turn, 'paymentDeclined');

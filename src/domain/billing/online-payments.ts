@@ -6,7 +6,7 @@ import { ConflictError, InvalidInputError, NotFoundError, parseInput } from '../
 import { authorize } from '../policy.js';
 import { formatFriendly } from '../time.js';
 import type { PaymentGateway } from './payment-gateway.js';
-import { amountToCollect, lockPayableAppointment } from './payable-appointment.js';
+import { amountToCollect, authorizePaymentRequest, lockPayableAppointment } from './payable-appointment.js';
 import { paymentFacts } from './receipts.js';
 
 // Online payments start here and end in the Razorpay webhook (razorpay-webhook.ts), which completes
@@ -97,8 +97,10 @@ function requireGateway(ctx: DomainContext): PaymentGateway {
  * Razorpay's answer is stored afterwards (see askRazorpay).
  */
 async function preparePendingPayment(ctx: DomainContext, raw: OnlineCollectionInput, via: 'order' | 'link') {
-  authorize(ctx.actor, 'payment.record');
+  authorizePaymentRequest(ctx);
   const input = parseInput(collectionInput, raw);
+  // Collecting a payment the desk already recorded is the desk's business; a patient pays for an appointment.
+  if (input.paymentId && ctx.actor.kind !== 'staff' && ctx.actor.kind !== 'system') authorize(ctx.actor, 'payment.record');
   const gateway = requireGateway(ctx);
   return inTransaction(ctx, async (tx) => {
     const pending = input.paymentId

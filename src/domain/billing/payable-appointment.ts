@@ -1,7 +1,17 @@
 import type { DomainContext } from '../context.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { formatRupees } from '../money.js';
+import { authorize } from '../policy.js';
+import { requireInCare } from '../people/in-care.js';
 import { appointmentBalance } from './payment-status.js';
+
+/**
+ * Who may ask for a payment (a UPI request, a Razorpay link): staff who take payments, and a patient
+ * or guardian for their own (or their child's) appointment, checked when it is locked.
+ */
+export function authorizePaymentRequest(ctx: DomainContext): void {
+  if (ctx.actor.kind === 'staff' || ctx.actor.kind === 'system') authorize(ctx.actor, 'payment.record');
+}
 
 /**
  * Locks an appointment that is about to take money, however it is paid (desk, UPI, Razorpay):
@@ -16,6 +26,9 @@ export async function lockPayableAppointment(ctx: DomainContext, appointmentId: 
     .forUpdate('a')
     .executeTakeFirst();
   if (!appointment) throw new NotFoundError(`No appointment with id ${appointmentId}.`);
+  await requireInCare(ctx, appointment.patient_id).catch(() => {
+    throw new NotFoundError(`No appointment with id ${appointmentId}.`);
+  });
   if (appointment.status === 'cancelled' && appointment.policy_fee_paise === null) {
     throw new InvalidInputError(`Appointment ${appointment.appointment_number} is cancelled; it takes no payment.`);
   }

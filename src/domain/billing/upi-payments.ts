@@ -7,7 +7,7 @@ import { ConflictError, InvalidInputError, NotFoundError, parseInput } from '../
 import { authorize } from '../policy.js';
 import { completePayment, type CompletedPayment } from './complete-payment.js';
 import { translateUtrConflict, upiTransactionId } from './utr.js';
-import { amountToCollect, lockPayableAppointment } from './payable-appointment.js';
+import { amountToCollect, authorizePaymentRequest, lockPayableAppointment } from './payable-appointment.js';
 import { buildUpiLink, clinicUpiPayee } from './upi-link.js';
 
 // A UPI payment to the clinic's own UPI id (a static QR): the request is a pending payment whose
@@ -53,7 +53,7 @@ export interface ConfirmedUpiPayment extends CompletedPayment {
  * payment and its `upi://pay` link. Asking again for the same amount hands out the same request.
  */
 export async function startUpiPayment(ctx: DomainContext, raw: StartUpiPaymentInput): Promise<UpiPaymentRequest> {
-  authorize(ctx.actor, 'payment.record');
+  authorizePaymentRequest(ctx);
   const input = parseInput(startInput, raw);
   return inTransaction(ctx, async (tx) => {
     const payee = clinicUpiPayee(await requireClinicSettings(tx));
