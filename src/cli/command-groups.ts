@@ -82,9 +82,9 @@ export const commandGroups: GroupEntry[] = [
   { commands: { audit: 'The audit log: by patient, user or dates' }, load: () => import('../commands/audit.js') },
   { commands: { report: 'Reports: revenue, dues, utilisation, attendance, patients, packages; the monthly HTML report' }, load: () => import('../commands/report.js') },
   { commands: { login: 'Act as a staff user on this machine', logout: 'Forget the staff user of roshni login' }, load: () => import('../commands/login.js') },
-  { commands: { notes: 'Therapy session notes: add, show, notes due' }, load: () => import('../commands/notes.js') },
+  { commands: { notes: 'Therapy session notes: add, edit, show, notes due' }, load: () => import('../commands/notes.js') },
   { commands: { assess: 'Assessments: new, show, list, templates' }, load: () => import('../commands/assessments.js') },
-  { commands: { goal: 'Therapy goals: add, measure', progress: "A patient's goals and their trend" }, load: () => import('../commands/goals.js') },
+  { commands: { goal: 'Therapy goals: add, measure, status', progress: "A patient's goals and their trend" }, load: () => import('../commands/goals.js') },
   { commands: { doc: "A patient's documents: add, list, get, remove" }, load: () => import('../commands/documents.js') },
   { commands: { consent: "A patient's consents (DPDP): list, grant, withdraw" }, load: () => import('../commands/consents.js') },
 ];

@@ -1,6 +1,7 @@
+import type { Readable, Writable } from 'node:stream';
 import type { z } from 'zod';
 import { InvalidInputError } from '../domain/errors.js';
-import type { CommandEnv } from './io.js';
+import type { CliIO, CommandEnv } from './io.js';
 
 export class PromptCancelledError extends Error {
   constructor() {
@@ -9,6 +10,11 @@ export class PromptCancelledError extends Error {
   }
 }
 
+/** The command's terminal (its stdin and stdout; the process's own unless a test gives others). */
+export type PromptIO = Pick<CliIO, 'stdin' | 'stdout'>;
+
+const streams = (io: PromptIO | undefined) => (io ? { input: io.stdin as Readable, output: io.stdout as Writable } : {});
+
 /** Asks for one value on the terminal, validated by the same zod schema the flag would be. */
 export async function askText(options: {
   message: string;
@@ -16,9 +22,11 @@ export async function askText(options: {
   initialValue?: string;
   optional?: boolean;
   schema?: z.ZodType;
+  io?: PromptIO;
 }): Promise<string | undefined> {
   const prompts = await import('@clack/prompts');
   const answer = await prompts.text({
+    ...streams(options.io),
     message: options.message,
     ...(options.placeholder ? { placeholder: options.placeholder } : {}),
     ...(options.initialValue ? { initialValue: options.initialValue } : {}),
@@ -45,9 +53,11 @@ export async function introOutro<T>(title: string, work: () => Promise<T>, done:
 export async function askSelect<T extends string>(options: {
   message: string;
   choices: Array<{ value: T; label: string; hint?: string }>;
+  io?: PromptIO;
 }): Promise<T> {
   const prompts = await import('@clack/prompts');
   const answer = await prompts.select({
+    ...streams(options.io),
     message: options.message,
     options: options.choices.map((c) => ({ value: c.value, label: c.label, ...(c.hint ? { hint: c.hint } : {}) })) as never,
   });
@@ -55,9 +65,9 @@ export async function askSelect<T extends string>(options: {
   return answer as T;
 }
 
-export async function askConfirm(message: string, initialValue = false): Promise<boolean> {
+export async function askConfirm(message: string, initialValue = false, io?: PromptIO): Promise<boolean> {
   const prompts = await import('@clack/prompts');
-  const answer = await prompts.confirm({ message, initialValue });
+  const answer = await prompts.confirm({ ...streams(io), message, initialValue });
   if (prompts.isCancel(answer)) throw new PromptCancelledError();
   return answer;
 }
@@ -71,5 +81,5 @@ export async function requireFlag(
 ): Promise<string> {
   if (value !== undefined) return value;
   if (!env.interactive) throw new InvalidInputError(`${flag} is required (or run the command in a terminal to be asked).`);
-  return (await askText(question))!;
+  return (await askText({ ...question, io: env.io }))!;
 }

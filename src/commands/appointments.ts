@@ -2,11 +2,11 @@ import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import { patientFrom, serviceFrom, therapistFrom } from '../cli/booking-prompts.js';
 import type { CommandEnv } from '../cli/io.js';
+import { offerSessionNotes } from '../cli/notes-editor.js';
 import { positiveInt } from '../cli/options.js';
-import { emit, note, table } from '../cli/output.js';
+import { emit, table } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
 import { chooseSlot, withFreeTimes } from '../cli/slot-choice.js';
-import { hasSessionNotes } from '../domain/clinical/session-notes.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { formatRupees } from '../domain/money.js';
 import { resolveAppointmentId, resolvePatient, resolveTherapist } from '../domain/people/resolve.js';
@@ -179,7 +179,7 @@ export function register(program: Command, run: RunCommand): void {
             const updated = await change(ctx, { appointmentId: await resolveAppointmentId(ctx, ref) });
             const charge = 'policyCharge' in updated ? (updated.policyCharge as PolicyCharge | null) : null;
             emit(env, updated, () => [`${done} ${updated.appointment_number}.`, ...chargeLines(charge, updated.appointment_number)]);
-            if (name === 'complete' && !(await hasSessionNotes(ctx, updated.id))) note(env, `No session notes yet: write them with \`roshni notes add ${updated.appointment_number}\`.`);
+            if (name === 'complete') await offerSessionNotes(env, ctx, updated);
             return 0;
           }),
         ),

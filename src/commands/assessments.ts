@@ -1,14 +1,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { z } from 'zod';
 import type { RunCommand } from '../cli/command-groups.js';
+import { configuredEditor, editInEditor } from '../cli/editor.js';
 import type { CommandEnv } from '../cli/io.js';
 import { positiveInt } from '../cli/options.js';
 import { emit, table } from '../cli/output.js';
+import { askSelect, askText, requireFlag } from '../cli/prompts.js';
 import { withSession } from '../cli/session.js';
-import { ASSESSMENT_TEMPLATES } from '../domain/clinical/assessment-templates.js';
-import { listAssessments, newAssessment, showAssessment } from '../domain/clinical/assessments.js';
+import { writingTherapistId } from '../domain/clinical/access.js';
+import { ASSESSMENT_TEMPLATES, findAssessmentTemplate } from '../domain/clinical/assessment-templates.js';
+import { ASSESSMENT_KINDS, listAssessments, newAssessment, showAssessment, validateAssessmentData } from '../domain/clinical/assessments.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { resolveAppointmentId, resolvePatient, resolveTherapist } from '../domain/people/resolve.js';
+import { isoDate } from '../domain/time.js';
 
 /** --data is inline JSON, or the path of a .json file. */
 export function readAssessmentData(value: string | undefined): unknown {
@@ -39,23 +44,65 @@ interface NewFlags {
   appointment?: string;
 }
 
+function missing(message: string): never {
+  throw new InvalidInputError(message);
+}
+
+/** On a terminal: the findings in $EDITOR, starting from the template's example, else as one line of JSON or a file. */
+async function askFindings(env: CommandEnv, templateCode: string): Promise<unknown> {
+  const template = findAssessmentTemplate(templateCode);
+  const editor = configuredEditor(env);
+  if (template && editor) return readAssessmentData(editInEditor(editor, `${template.code}.json`, `${JSON.stringify(template.example, null, 2)}\n`));
+  const findings = z.string().superRefine((value, issue) => {
+    try {
+      validateAssessmentData(templateCode, readAssessmentData(value));
+    } catch (error) {
+      issue.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+  });
+  const answer = await askText({
+    message: 'Findings: JSON, or the path of a .json file',
+    ...(template ? { placeholder: JSON.stringify(template.example) } : {}),
+    schema: findings,
+    io: env.io,
+  });
+  return readAssessmentData(answer);
+}
+
 async function create(env: CommandEnv, flags: NewFlags): Promise<number> {
   return withSession(env, async ({ ctx }) => {
-    if (!flags.patient) throw new InvalidInputError('--patient is required.');
-    if (!flags.kind) throw new InvalidInputError('--kind is required: initial, progress, reassessment or discharge.');
-    if (!flags.template) throw new InvalidInputError(`--template is required: ${ASSESSMENT_TEMPLATES.map((t) => t.code).join(', ')}.`);
-    const data = readAssessmentData(flags.data);
-    const patient = await resolvePatient(ctx, flags.patient);
+    // On a terminal, an assessment asked for is asked for in full: the optional values too.
+    const asked = env.interactive && (!flags.patient || !flags.kind || !flags.template || flags.data === undefined);
+    const patientRef = await requireFlag(env, flags.patient, '--patient', { message: 'Patient (name, phone, P-number or id)' });
+    const kind =
+      flags.kind ??
+      (env.interactive
+        ? await askSelect({ message: 'Kind of assessment', choices: ASSESSMENT_KINDS.map((k) => ({ value: k, label: k })), io: env.io })
+        : missing('--kind is required: initial, progress, reassessment or discharge.'));
+    const templateCode =
+      flags.template ??
+      (env.interactive
+        ? await askSelect({ message: 'Template', choices: ASSESSMENT_TEMPLATES.map((t) => ({ value: t.code, label: t.name, hint: t.code })), io: env.io })
+        : missing(`--template is required: ${ASSESSMENT_TEMPLATES.map((t) => t.code).join(', ')}.`));
+    const data = flags.data === undefined && env.interactive ? await askFindings(env, templateCode) : readAssessmentData(flags.data);
+    const optional = async (value: string | undefined, message: string, schema?: z.ZodType) =>
+      value ?? (asked ? await askText({ message, optional: true, io: env.io, ...(schema ? { schema } : {}) }) : undefined);
+    const summary = await optional(flags.summary, 'Summary (optional)');
+    const recommendations = await optional(flags.recommendations, 'Recommendations (optional)');
+    const nextReview = await optional(flags.nextReview, 'Next review date, YYYY-MM-DD (optional)', isoDate);
+    const patient = await resolvePatient(ctx, patientRef);
+    const therapist =
+      flags.therapist ?? (asked && writingTherapistId(ctx, undefined) === undefined ? await askText({ message: 'Whose assessment? (therapist)', io: env.io }) : undefined);
     const assessment = await newAssessment(ctx, {
       patientId: patient.id,
-      kind: flags.kind as 'initial',
-      templateCode: flags.template,
+      kind: kind as 'initial',
+      templateCode,
       data,
-      ...(flags.summary ? { summary: flags.summary } : {}),
-      ...(flags.recommendations ? { recommendations: flags.recommendations } : {}),
-      ...(flags.nextReview ? { nextReviewOn: flags.nextReview } : {}),
+      ...(summary ? { summary } : {}),
+      ...(recommendations ? { recommendations } : {}),
+      ...(nextReview ? { nextReviewOn: nextReview } : {}),
       ...(flags.on ? { assessedOn: flags.on } : {}),
-      ...(flags.therapist ? { therapistId: (await resolveTherapist(ctx, flags.therapist)).id } : {}),
+      ...(therapist ? { therapistId: (await resolveTherapist(ctx, therapist)).id } : {}),
       ...(flags.appointment ? { appointmentId: await resolveAppointmentId(ctx, flags.appointment) } : {}),
     });
     const scores = Object.entries(assessment.scores).map(([k, v]) => `${k} ${v}`).join(', ');
@@ -104,7 +151,7 @@ export function register(program: Command, run: RunCommand): void {
   const assess = program.command('assess').description('Assessments: new, show, list, templates');
   assess
     .command('new')
-    .description('Record an assessment: structured findings (JSON checked against the template), recommendations, next review')
+    .description('Record an assessment: findings (JSON checked against the template), recommendations, next review; on a terminal, asks for what is missing')
     .option('--patient <patient>', 'patient: name, phone, P-number or id')
     .option('--kind <kind>', 'initial, progress, reassessment or discharge')
     .option('--template <code>', 'the assessment template (see roshni assess templates)')

@@ -1,13 +1,18 @@
 import type { Command } from 'commander';
+import { z } from 'zod';
 import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
 import { positiveInt } from '../cli/options.js';
 import { emit } from '../cli/output.js';
+import { askText, requireFlag } from '../cli/prompts.js';
 import { withSession } from '../cli/session.js';
 import { sparkline } from '../cli/sparkline.js';
-import { addGoal, measureGoal, patientProgress, type GoalProgress } from '../domain/clinical/goals.js';
-import { InvalidInputError } from '../domain/errors.js';
+import { writingTherapistId } from '../domain/clinical/access.js';
+import { addGoal, GOAL_STATUSES, measureGoal, patientProgress, setGoalStatus, type GoalProgress } from '../domain/clinical/goals.js';
 import { resolveAppointmentId, resolvePatient, resolveTherapist } from '../domain/people/resolve.js';
+import { isoDate } from '../domain/time.js';
+
+type GoalStatusName = (typeof GOAL_STATUSES)[number];
 
 interface GoalFlags {
   patient?: string;
@@ -20,23 +25,42 @@ interface GoalFlags {
   specialization?: string;
 }
 
+const REQUIRED = ['patient', 'description', 'baseline', 'target'] as const;
+const measureText = z.string().refine((v) => v.trim() !== '' && Number.isFinite(Number(v)), 'must be a number');
+
 async function add(env: CommandEnv, flags: GoalFlags): Promise<number> {
   return withSession(env, async ({ ctx }) => {
-    for (const flag of ['patient', 'description', 'baseline', 'target'] as const) {
-      if (flags[flag] === undefined) throw new InvalidInputError(`--${flag} is required.`);
-    }
-    const patient = await resolvePatient(ctx, flags.patient!);
+    // On a terminal, a goal asked for is asked for in full: the optional values too.
+    const asked = env.interactive && REQUIRED.some((flag) => flags[flag] === undefined);
+    const patient = await resolvePatient(ctx, await requireFlag(env, flags.patient, '--patient', { message: 'Patient (name, phone, P-number or id)' }));
+    const description = await requireFlag(env, flags.description, '--description', { message: 'What is the goal?', placeholder: 'Says /s/ in initial position' });
+    const unit = flags.unit ?? (asked ? await askText({ message: 'Unit of the values', initialValue: '%', optional: true, io: env.io }) : undefined);
+    const baseline = await requireFlag(env, flags.baseline, '--baseline', { message: `Baseline (where ${patient.full_name} starts)`, schema: measureText });
+    const target = await requireFlag(env, flags.target, '--target', { message: 'Target (where the goal is reached)', schema: measureText });
+    const by = flags.by ?? (asked ? await askText({ message: 'Target date (YYYY-MM-DD, optional)', optional: true, schema: isoDate, io: env.io }) : undefined);
+    const therapist =
+      flags.therapist ?? (asked && writingTherapistId(ctx, undefined) === undefined ? await askText({ message: 'Whose goal? (therapist)', io: env.io }) : undefined);
     const goal = await addGoal(ctx, {
       patientId: patient.id,
-      description: flags.description!,
-      baseline: flags.baseline!,
-      target: flags.target!,
-      ...(flags.unit ? { unit: flags.unit } : {}),
-      ...(flags.by ? { targetOn: flags.by } : {}),
+      description,
+      baseline,
+      target,
+      ...(unit ? { unit } : {}),
+      ...(by ? { targetOn: by } : {}),
       ...(flags.specialization ? { specialization: flags.specialization } : {}),
-      ...(flags.therapist ? { therapistId: (await resolveTherapist(ctx, flags.therapist)).id } : {}),
+      ...(therapist ? { therapistId: (await resolveTherapist(ctx, therapist)).id } : {}),
     });
     emit(env, goal, () => `Added goal ${goal.id} for ${patient.full_name}: baseline ${goal.baseline_value}${goal.unit}, target ${goal.target_value}${goal.unit}.`);
+    return 0;
+  });
+}
+
+async function status(env: CommandEnv, goalId: number, to: string): Promise<number> {
+  return withSession(env, async ({ ctx }) => {
+    const result = await setGoalStatus(ctx, { goalId, status: to as GoalStatusName });
+    emit(env, result, () =>
+      result.changed ? `Goal ${goalId} is now ${result.goal.status} (was ${result.previous}).` : `Goal ${goalId} is already ${result.goal.status}.`,
+    );
     return 0;
   });
 }
@@ -84,10 +108,10 @@ async function progress(env: CommandEnv, ref: string): Promise<number> {
 }
 
 export function register(program: Command, run: RunCommand): void {
-  const goal = program.command('goal').description('Therapy goals: add, measure');
+  const goal = program.command('goal').description('Therapy goals: add, measure, status');
   goal
     .command('add')
-    .description('A goal for a patient, with a baseline and a target')
+    .description('A goal for a patient, with a baseline and a target (on a terminal, asks for what is missing)')
     .option('--patient <patient>', 'patient: name, phone, P-number or id')
     .option('--description <text>', 'what the goal is')
     .option('--baseline <value>', 'where the patient starts')
@@ -106,6 +130,12 @@ export function register(program: Command, run: RunCommand): void {
     .option('--appointment <appointment>', 'the session it was measured in (its notes must be written)')
     .option('--note <text>', 'a short note')
     .action(run(measure));
+  goal
+    .command('status')
+    .argument('<goal>', 'goal id', positiveInt)
+    .argument('<status>', GOAL_STATUSES.join(', '))
+    .description('Mark a goal achieved or discontinued, or active again')
+    .action(run(status));
   program
     .command('progress <patient>')
     .description("Each of a patient's goals with its trend as a sparkline (the read is audited)")

@@ -1,15 +1,11 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
-import { NOTE_SECTIONS, notesTemplate, parseNotesTemplate, type NoteKey } from '../cli/notes-template.js';
+import { notesFields, notesFromTerminal, type NoteFields } from '../cli/notes-editor.js';
 import { emit, table } from '../cli/output.js';
-import { askText } from '../cli/prompts.js';
 import { withSession } from '../cli/session.js';
 import { InvalidInputError } from '../domain/errors.js';
+import { editSessionNotes, sessionNotesForEditing } from '../domain/clinical/edit-session-notes.js';
 import { addSessionNotes, notesDue, showSessionNotes } from '../domain/clinical/session-notes.js';
 import { resolveAppointmentId, resolveTherapist } from '../domain/people/resolve.js';
 import { formatFriendly } from '../domain/time.js';
@@ -27,8 +23,8 @@ interface NoteFlags {
   rating?: string;
 }
 
-function fromFlags(flags: NoteFlags): Partial<Record<NoteKey, string>> {
-  const fields: Partial<Record<NoteKey, string | undefined>> = {
+function fromFlags(flags: NoteFlags): NoteFields {
+  const fields: Record<keyof NoteFields, string | undefined> = {
     objectives: flags.objectives,
     activities: flags.activities,
     materials: flags.materials,
@@ -40,39 +36,56 @@ function fromFlags(flags: NoteFlags): Partial<Record<NoteKey, string>> {
     patientResponse: flags.response,
     rating: flags.rating,
   };
-  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<Record<NoteKey, string>>;
-}
-
-/** On a terminal with no field flags: $EDITOR on the template, or one prompt per field. */
-async function fromTerminal(env: CommandEnv, title: string): Promise<Partial<Record<NoteKey, string>>> {
-  const editor = env.io.env.VISUAL ?? env.io.env.EDITOR;
-  if (editor) {
-    const dir = mkdtempSync(join(tmpdir(), 'roshni-notes-'));
-    const file = join(dir, 'session-notes.md');
-    try {
-      writeFileSync(file, notesTemplate(title), { mode: 0o600 });
-      const result = spawnSync(editor, [file], { stdio: 'inherit', shell: true });
-      if (result.status !== 0) throw new InvalidInputError(`The editor (${editor}) exited with ${result.status}; nothing was written.`);
-      return parseNotesTemplate(readFileSync(file, 'utf8'));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
-  const fields: Partial<Record<NoteKey, string>> = {};
-  for (const { key, heading } of NOTE_SECTIONS) {
-    const value = await askText({ message: heading, optional: true, ...(key === 'attendance' ? { initialValue: 'present' } : {}) });
-    if (value) fields[key] = value;
-  }
-  return fields;
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as NoteFields;
 }
 
 async function add(env: CommandEnv, ref: string, flags: NoteFlags): Promise<number> {
   return withSession(env, async ({ ctx }) => {
     const appointmentId = await resolveAppointmentId(ctx, ref);
     let fields = fromFlags(flags);
-    if (!Object.keys(fields).length && env.interactive) fields = await fromTerminal(env, ref.toUpperCase());
-    const notes = await addSessionNotes(ctx, { appointmentId, ...fields } as Parameters<typeof addSessionNotes>[1]);
+    if (!Object.keys(fields).length && env.interactive) fields = await notesFromTerminal(env, ref.toUpperCase());
+    const notes = await addSessionNotes(ctx, { appointmentId, ...notesFields(fields) });
     emit(env, notes, () => `Session notes recorded for ${notes.appointmentNumber}.`);
+    return 0;
+  });
+}
+
+/** The notes' fields as the editor shows them (text as written; rating as a number). */
+function editorFields(n: Awaited<ReturnType<typeof sessionNotesForEditing>>): NoteFields {
+  const fields: Record<keyof NoteFields, string | null> = {
+    objectives: n.objectives,
+    activities: n.activities,
+    materials: n.materials,
+    observations: n.observations,
+    progressNotes: n.progressNotes,
+    homework: n.homework,
+    nextPlan: n.nextPlan,
+    attendance: n.attendance,
+    patientResponse: n.patientResponse,
+    rating: n.rating === null ? null : String(n.rating),
+  };
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null)) as NoteFields;
+}
+
+async function edit(env: CommandEnv, ref: string, flags: NoteFlags): Promise<number> {
+  return withSession(env, async ({ ctx }) => {
+    const appointmentId = await resolveAppointmentId(ctx, ref);
+    let fields = fromFlags(flags);
+    let unchangedSince: Date | undefined;
+    if (!Object.keys(fields).length) {
+      if (!env.interactive) {
+        throw new InvalidInputError('Give the fields to change as flags, e.g. --observations "…" (an empty value clears a field), or run the command in a terminal to edit the notes in $EDITOR.');
+      }
+      const current = await sessionNotesForEditing(ctx, { appointmentId });
+      unchangedSince = current.updatedAt;
+      fields = await notesFromTerminal(env, current.appointmentNumber, editorFields(current));
+    }
+    const notes = await editSessionNotes(ctx, { appointmentId, ...fields, ...(unchangedSince ? { unchangedSince } : {}) } as Parameters<typeof editSessionNotes>[1]);
+    emit(env, notes, () =>
+      notes.changed.length
+        ? `Session notes of ${notes.appointmentNumber} edited: ${notes.changed.join(', ')}.`
+        : `Nothing changed in the session notes of ${notes.appointmentNumber}.`,
+    );
     return 0;
   });
 }
@@ -124,11 +137,9 @@ async function due(env: CommandEnv, flags: { therapist?: string }): Promise<numb
   });
 }
 
-export function register(program: Command, run: RunCommand): void {
-  const notes = program.command('notes').description('Therapy session notes: add, show, due');
-  notes
-    .command('add <appointment>')
-    .description('Write the notes of a session (flags; on a terminal, $EDITOR on a template or prompts)')
+/** The flags of each field of the notes, for writing them and for editing them. */
+function withNoteFlags(command: Command, editing: boolean): Command {
+  return command
     .option('--objectives <text>', 'the session objectives')
     .option('--activities <text>', 'activities done')
     .option('--materials <text>', 'materials used')
@@ -136,10 +147,19 @@ export function register(program: Command, run: RunCommand): void {
     .option('--progress <text>', 'progress notes')
     .option('--homework <text>', 'homework for the family')
     .option('--next-plan <text>', 'the plan for next session')
-    .option('--attendance <kind>', 'present (default), late, left_early or absent')
+    .option('--attendance <kind>', `${editing ? 'present' : 'present (default)'}, late, left_early or absent`)
     .option('--response <text>', "the patient's response")
-    .option('--rating <1-5>', 'how the session went, 1 to 5')
+    .option('--rating <1-5>', `how the session went, 1 to 5${editing ? ' ("" clears it)' : ''}`);
+}
+
+export function register(program: Command, run: RunCommand): void {
+  const notes = program.command('notes').description('Therapy session notes: add, edit, show, due');
+  withNoteFlags(notes.command('add <appointment>'), false)
+    .description('Write the notes of a session (flags; on a terminal, $EDITOR on a template or prompts)')
     .action(run(add));
+  withNoteFlags(notes.command('edit <appointment>'), true)
+    .description('Edit the notes of a session you wrote: only the fields given change ("" clears one); on a terminal, $EDITOR')
+    .action(run(edit));
   notes.command('show <appointment>').description("A session's notes (the read is audited)").action(run(show));
   notes
     .command('due')
