@@ -5,6 +5,7 @@ import { toCsv } from '../cli/csv.js';
 import type { CommandEnv } from '../cli/io.js';
 import { emit, table } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
+import type { DomainContext } from '../domain/context.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { decimalRupees, formatRupees } from '../domain/money.js';
 import { attendanceReport, type AttendanceFigures } from '../domain/reports/attendance.js';
@@ -53,17 +54,18 @@ function hours<R>(head: string, csv: string, minutes: (row: R) => number): Colum
 
 const count = <R>(head: string, csv: string, value: (row: R) => number): Column<R> => ({ head, csv, text: value });
 
-function refuseTwoFormats(env: CommandEnv, flags: ReportFlags): void {
-  if (flags.csv && env.json) throw new InvalidInputError('--csv and --json: choose one.');
+/** How a report shows: a terminal table (with a title and notes), CSV with --csv; its data with --json. */
+interface ReportView<R> {
+  title: string;
+  columns: Array<Column<R>>;
+  rows: R[];
+  total?: R;
+  empty: string;
+  notes?: string[];
 }
 
-/** A report as a terminal table (with a title and notes), CSV with --csv, or its data with --json. */
-function render<R>(
-  env: CommandEnv,
-  flags: ReportFlags,
-  report: { data: unknown; title: string; columns: Array<Column<R>>; rows: R[]; total?: R; empty: string; notes?: string[] },
-): void {
-  const { columns, rows, total } = report;
+function render<R>(env: CommandEnv, flags: ReportFlags, data: unknown, view: ReportView<R>): void {
+  const { columns, rows, total } = view;
   const all = total && rows.length ? [...rows, total] : rows;
   if (flags.csv) {
     const csvColumns = columns.filter((c) => c.csv);
@@ -71,12 +73,26 @@ function render<R>(
     return;
   }
   const tableColumns = columns.filter((c) => c.head !== undefined);
-  emit(env, report.data, () =>
+  emit(env, data, () =>
     rows.length
-      ? [report.title, table(tableColumns.map((c) => c.head!), all.map((r) => tableColumns.map((c) => (c.text ?? c.raw)!(r) ?? ''))), ...(report.notes ?? [])]
-      : [report.title, report.empty],
+      ? [view.title, table(tableColumns.map((c) => c.head!), all.map((r) => tableColumns.map((c) => (c.text ?? c.raw)!(r) ?? ''))), ...(view.notes ?? [])]
+      : [view.title, view.empty],
   );
 }
+
+/** A report command: fetch the report in a session, then show it as its view says. */
+function reportAction<F extends ReportFlags, D, R>(fetch: (ctx: DomainContext, flags: F) => Promise<D>, view: (report: D, ctx: DomainContext, flags: F) => ReportView<R>) {
+  return async (env: CommandEnv, flags: F): Promise<number> => {
+    if (flags.csv && env.json) throw new InvalidInputError('--csv and --json: choose one.');
+    return withSession(env, async ({ ctx }) => {
+      const report = await fetch(ctx, flags);
+      render(env, flags, report, view(report, ctx, flags));
+      return 0;
+    });
+  };
+}
+
+const therapistColumn = <R extends { therapistName: string }>(): Column<R> => ({ head: 'Therapist', csv: 'therapist', text: (l) => l.therapistName });
 
 const periodOf = (flags: PeriodFlags): ReportPeriodInput => ({
   ...(flags.month !== undefined ? { month: flags.month } : {}),
@@ -87,13 +103,11 @@ const periodOf = (flags: PeriodFlags): ReportPeriodInput => ({
 const periodTitle = (what: string, period: ReportPeriod) =>
   period.from === period.to || period.label.includes(' to ') ? `${what}, ${period.label}` : `${what}, ${period.label} (${period.from} to ${period.to})`;
 
-async function revenue(env: CommandEnv, flags: PeriodFlags & { by: RevenueGrouping }): Promise<number> {
-  refuseTwoFormats(env, flags);
-  return withSession(env, async ({ ctx }) => {
-    const report = await revenueReport(ctx, { ...periodOf(flags), by: flags.by });
+const revenue = reportAction(
+  (ctx, flags: PeriodFlags & { by: RevenueGrouping }) => revenueReport(ctx, { ...periodOf(flags), by: flags.by }),
+  (report): ReportView<RevenueLine> => {
     const head = { method: 'Method', service: 'Service', day: 'Date' }[report.by];
-    render<RevenueLine>(env, flags, {
-      data: report,
+    return {
       title: periodTitle(`Revenue by ${report.by}`, report.period),
       columns: [
         { head, csv: head.toLowerCase(), text: (l) => l.label },
@@ -107,160 +121,132 @@ async function revenue(env: CommandEnv, flags: PeriodFlags & { by: RevenueGroupi
       total: { key: 'total', label: 'Total', ...report.total },
       empty: 'No payments or refunds in this period.',
       notes: ['Payments by when they were paid; refunds by when they were paid back.'],
-    });
-    return 0;
-  });
-}
+    };
+  },
+);
 
-async function dues(env: CommandEnv, flags: ReportFlags): Promise<number> {
-  refuseTwoFormats(env, flags);
-  return withSession(env, async ({ ctx }) => {
-    const report = await duesReport(ctx);
-    const { total } = report;
-    render<DuesLine>(env, flags, {
-      data: report,
-      title: `Outstanding dues, ${clinicDate(ctx.clock.now(), ctx.timezone)}`,
-      columns: [
-        { head: 'Patient', text: (l) => (l.patient_id ? `${l.patient_name} (${l.patient_number})` : l.patient_name) },
-        { csv: 'patient_number', raw: (l) => l.patient_number },
-        { csv: 'patient_name', raw: (l) => l.patient_name },
-        money('Owes', 'due_rupees', (l) => l.due_paise),
-        count('Sessions', 'sessions', (l) => l.sessions),
-        { head: 'Since', csv: 'oldest_session', text: (l) => (l.patient_id ? formatFriendly(l.oldest, ctx.timezone) : ''), raw: (l) => (l.patient_id ? clinicDate(l.oldest, ctx.timezone) : '') },
-        money('Upcoming booked', 'upcoming_rupees', (l) => l.upcoming_paise),
-      ],
-      rows: report.lines,
-      total: {
-        patient_id: 0,
-        patient_number: '',
-        patient_name: `Total (${total.patients} ${total.patients === 1 ? 'patient' : 'patients'})`,
-        due_paise: total.duePaise,
-        sessions: total.sessions,
-        oldest: new Date(0),
-        upcoming_paise: total.upcomingPaise,
+const dues = reportAction(
+  (ctx) => duesReport(ctx),
+  ({ lines, total }, ctx): ReportView<DuesLine> => ({
+    title: `Outstanding dues, ${clinicDate(ctx.clock.now(), ctx.timezone)}`,
+    columns: [
+      { head: 'Patient', text: (l) => (l.patient_id ? `${l.patient_name} (${l.patient_number})` : l.patient_name) },
+      { csv: 'patient_number', raw: (l) => l.patient_number },
+      { csv: 'patient_name', raw: (l) => l.patient_name },
+      money('Owes', 'due_rupees', (l) => l.due_paise),
+      count('Sessions', 'sessions', (l) => l.sessions),
+      {
+        head: 'Since',
+        csv: 'oldest_session',
+        text: (l) => (l.patient_id ? formatFriendly(l.oldest, ctx.timezone) : ''),
+        raw: (l) => (l.patient_id ? clinicDate(l.oldest, ctx.timezone) : ''),
       },
-      empty: 'Nobody owes anything.',
-    });
-    return 0;
-  });
-}
+      money('Upcoming booked', 'upcoming_rupees', (l) => l.upcoming_paise),
+    ],
+    rows: lines,
+    total: {
+      patient_id: 0,
+      patient_number: '',
+      patient_name: `Total (${total.patients} ${total.patients === 1 ? 'patient' : 'patients'})`,
+      due_paise: total.duePaise,
+      sessions: total.sessions,
+      oldest: new Date(0),
+      upcoming_paise: total.upcomingPaise,
+    },
+    empty: 'Nobody owes anything.',
+  }),
+);
 
-async function utilisation(env: CommandEnv, flags: PeriodFlags): Promise<number> {
-  refuseTwoFormats(env, flags);
-  return withSession(env, async ({ ctx }) => {
-    const report = await utilisationReport(ctx, periodOf(flags));
-    render<UtilisationFigures & { therapistName: string }>(env, flags, {
-      data: report,
-      title: periodTitle('Therapist utilisation', report.period),
-      columns: [
-        { head: 'Therapist', csv: 'therapist', text: (l) => l.therapistName },
-        hours('Available h', 'available_hours', (l) => l.availableMinutes),
-        hours('Booked h', 'booked_hours', (l) => l.bookedMinutes),
-        hours('Attended h', 'attended_hours', (l) => l.attendedMinutes),
-        rate('Utilisation', 'utilisation_percent', (l) => l.utilisationPercent),
-      ],
-      rows: report.lines,
-      total: { therapistName: 'Total', ...report.total },
-      empty: 'No therapists.',
-      notes: ['Available: working hours less holidays and leave. Booked: appointments not cancelled (no-shows included).'],
-    });
-    return 0;
-  });
-}
+const utilisation = reportAction(
+  (ctx, flags: PeriodFlags) => utilisationReport(ctx, periodOf(flags)),
+  (report): ReportView<UtilisationFigures & { therapistName: string }> => ({
+    title: periodTitle('Therapist utilisation', report.period),
+    columns: [
+      therapistColumn(),
+      hours('Available h', 'available_hours', (l) => l.availableMinutes),
+      hours('Booked h', 'booked_hours', (l) => l.bookedMinutes),
+      hours('Attended h', 'attended_hours', (l) => l.attendedMinutes),
+      rate('Utilisation', 'utilisation_percent', (l) => l.utilisationPercent),
+    ],
+    rows: report.lines,
+    total: { therapistName: 'Total', ...report.total },
+    empty: 'No therapists.',
+    notes: ['Available: working hours less holidays and leave. Booked: appointments not cancelled (no-shows included).'],
+  }),
+);
 
-async function attendance(env: CommandEnv, flags: PeriodFlags): Promise<number> {
-  refuseTwoFormats(env, flags);
-  return withSession(env, async ({ ctx }) => {
-    const report = await attendanceReport(ctx, periodOf(flags));
-    render<AttendanceFigures & { therapistName: string }>(env, flags, {
-      data: report,
-      title: periodTitle('No-shows and late cancellations', report.period),
-      columns: [
-        { head: 'Therapist', csv: 'therapist', text: (l) => l.therapistName },
-        count('Booked', 'booked', (l) => l.booked),
-        count('Attended', 'attended', (l) => l.attended),
-        count('No-shows', 'no_shows', (l) => l.noShows),
-        count('Late cancellations', 'late_cancellations', (l) => l.lateCancellations),
-        count('Cancelled in time', 'cancelled_in_time', (l) => l.cancellations),
-        count('Open', 'open', (l) => l.open),
-        rate('No-show rate', 'no_show_rate_percent', (l) => l.noShowRate),
-        rate('Late-cancellation rate', 'late_cancellation_rate_percent', (l) => l.lateCancellationRate),
-      ],
-      rows: report.lines,
-      total: { therapistName: 'Overall', ...report.total },
-      empty: 'No appointments in this period.',
-      notes: ['Rates are of the appointments due to happen: attended, no-show or cancelled late. Open: still scheduled or confirmed.'],
-    });
-    return 0;
-  });
-}
+const attendance = reportAction(
+  (ctx, flags: PeriodFlags) => attendanceReport(ctx, periodOf(flags)),
+  (report): ReportView<AttendanceFigures & { therapistName: string }> => ({
+    title: periodTitle('No-shows and late cancellations', report.period),
+    columns: [
+      therapistColumn(),
+      count('Booked', 'booked', (l) => l.booked),
+      count('Attended', 'attended', (l) => l.attended),
+      count('No-shows', 'no_shows', (l) => l.noShows),
+      count('Late cancellations', 'late_cancellations', (l) => l.lateCancellations),
+      count('Cancelled in time', 'cancelled_in_time', (l) => l.cancellations),
+      count('Open', 'open', (l) => l.open),
+      rate('No-show rate', 'no_show_rate_percent', (l) => l.noShowRate),
+      rate('Late-cancellation rate', 'late_cancellation_rate_percent', (l) => l.lateCancellationRate),
+    ],
+    rows: report.lines,
+    total: { therapistName: 'Overall', ...report.total },
+    empty: 'No appointments in this period.',
+    notes: ['Rates are of the appointments due to happen: attended, no-show or cancelled late. Open: still scheduled or confirmed.'],
+  }),
+);
 
-async function patients(env: CommandEnv, flags: PeriodFlags): Promise<number> {
-  refuseTwoFormats(env, flags);
-  return withSession(env, async ({ ctx }) => {
-    const report = await patientsReport(ctx, periodOf(flags));
-    render<PatientFigures & { therapistName: string }>(env, flags, {
-      data: report,
-      title: periodTitle('New and returning patients', report.period),
-      columns: [
-        { head: 'Therapist', csv: 'therapist', text: (l) => l.therapistName },
-        count('Seen', 'seen', (l) => l.seen),
-        count('New', 'new', (l) => l.new),
-        count('Returning', 'returning', (l) => l.returning),
-      ],
-      rows: report.lines,
-      total: { therapistName: 'Clinic (each patient once)', ...report.total },
-      empty: `No patient was seen in this period. Registered in the period: ${report.registered}.`,
-      notes: [`New: first session at the clinic in this period. Registered in the period: ${report.registered}.`],
-    });
-    return 0;
-  });
-}
+const patients = reportAction(
+  (ctx, flags: PeriodFlags) => patientsReport(ctx, periodOf(flags)),
+  (report): ReportView<PatientFigures & { therapistName: string }> => ({
+    title: periodTitle('New and returning patients', report.period),
+    columns: [therapistColumn(), count('Seen', 'seen', (l) => l.seen), count('New', 'new', (l) => l.new), count('Returning', 'returning', (l) => l.returning)],
+    rows: report.lines,
+    total: { therapistName: 'Clinic (each patient once)', ...report.total },
+    empty: `No patient was seen in this period. Registered in the period: ${report.registered}.`,
+    notes: [`New: first session at the clinic in this period. Registered in the period: ${report.registered}.`],
+  }),
+);
 
-async function packages(env: CommandEnv, flags: ReportFlags & { all?: boolean }): Promise<number> {
-  refuseTwoFormats(env, flags);
-  return withSession(env, async ({ ctx }) => {
-    const report = await packagesReport(ctx, { all: Boolean(flags.all) });
-    const { total } = report;
-    render<PackageLine>(env, flags, {
-      data: report,
-      title: `Package balances${flags.all ? '' : ' (active packages)'}, ${clinicDate(ctx.clock.now(), ctx.timezone)}`,
-      columns: [
-        { head: 'Package', csv: 'package_id', text: (l) => (l.id ? l.id : 'Total') },
-        { head: 'Patient', text: (l) => (l.id ? `${l.patientName} (${l.patientNumber})` : `${total.packages} package(s)`) },
-        { csv: 'patient_number', raw: (l) => l.patientNumber },
-        { csv: 'patient_name', raw: (l) => l.patientName },
-        { head: 'Plan', csv: 'plan', text: (l) => l.plan },
-        { csv: 'service', raw: (l) => l.service },
-        { head: 'Status', csv: 'status', text: (l) => l.status },
-        { csv: 'sessions_total', raw: (l) => l.sessionsTotal },
-        { csv: 'sessions_used', raw: (l) => l.sessionsUsed },
-        { head: 'Left', csv: 'sessions_left', text: (l) => (l.id ? `${l.sessionsLeft}/${l.sessionsTotal}` : l.sessionsLeft), raw: (l) => l.sessionsLeft },
-        { head: 'Expires', csv: 'expires_on', text: (l) => (l.lapsed ? `${l.expiresOn} (lapsed)` : l.expiresOn), raw: (l) => l.expiresOn },
-        money('Unused value', 'unused_value_rupees', (l) => l.unusedValuePaise),
-      ],
-      rows: report.lines,
-      total: {
-        id: 0,
-        patientNumber: '',
-        patientName: '',
-        plan: '',
-        service: '',
-        status: '',
-        sessionsTotal: 0,
-        sessionsUsed: 0,
-        sessionsLeft: total.sessionsLeft,
-        expiresOn: '',
-        lapsed: false,
-        pricePaise: 0,
-        unusedValuePaise: total.unusedValuePaise,
-      },
-      empty: 'No packages.',
-      notes: ['Unused value: the price of the sessions left, pro rata.'],
-    });
-    return 0;
-  });
-}
+const packages = reportAction(
+  (ctx, flags: ReportFlags & { all?: boolean }) => packagesReport(ctx, { all: Boolean(flags.all) }),
+  ({ lines, total }, ctx, flags): ReportView<PackageLine> => ({
+    title: `Package balances${flags.all ? '' : ' (active packages)'}, ${clinicDate(ctx.clock.now(), ctx.timezone)}`,
+    columns: [
+      { head: 'Package', csv: 'package_id', text: (l) => (l.id ? l.id : 'Total') },
+      { head: 'Patient', text: (l) => (l.id ? `${l.patientName} (${l.patientNumber})` : `${total.packages} package(s)`) },
+      { csv: 'patient_number', raw: (l) => l.patientNumber },
+      { csv: 'patient_name', raw: (l) => l.patientName },
+      { head: 'Plan', csv: 'plan', text: (l) => l.plan },
+      { csv: 'service', raw: (l) => l.service },
+      { head: 'Status', csv: 'status', text: (l) => l.status },
+      { csv: 'sessions_total', raw: (l) => l.sessionsTotal },
+      { csv: 'sessions_used', raw: (l) => l.sessionsUsed },
+      { head: 'Left', csv: 'sessions_left', text: (l) => (l.id ? `${l.sessionsLeft}/${l.sessionsTotal}` : l.sessionsLeft), raw: (l) => l.sessionsLeft },
+      { head: 'Expires', csv: 'expires_on', text: (l) => (l.lapsed ? `${l.expiresOn} (lapsed)` : l.expiresOn), raw: (l) => l.expiresOn },
+      money('Unused value', 'unused_value_rupees', (l) => l.unusedValuePaise),
+    ],
+    rows: lines,
+    total: {
+      id: 0,
+      patientNumber: '',
+      patientName: '',
+      plan: '',
+      service: '',
+      status: '',
+      sessionsTotal: 0,
+      sessionsUsed: 0,
+      sessionsLeft: total.sessionsLeft,
+      expiresOn: '',
+      lapsed: false,
+      pricePaise: 0,
+      unusedValuePaise: total.unusedValuePaise,
+    },
+    empty: 'No packages.',
+    notes: ['Unused value: the price of the sessions left, pro rata.'],
+  }),
+);
 
 async function monthly(env: CommandEnv, flags: { month?: string; out?: string }): Promise<number> {
   return withSession(env, async ({ ctx }) => {
