@@ -14,6 +14,7 @@ import { patientProfile, type PatientDues } from '../domain/people/patient-profi
 import { addPatient, patientInput, updatePatient, type AddPatientInput, type PatientInput } from '../domain/people/patients.js';
 import { resolvePatient } from '../domain/people/resolve.js';
 import { authorize } from '../domain/policy.js';
+import { registerDataRights } from './patient-data-rights.js';
 import { clinicDate, formatFriendly } from '../domain/time.js';
 
 interface PatientRow {
@@ -251,9 +252,10 @@ function registerUpdate(patient: Command, run: RunCommand): void {
 }
 
 export function register(program: Command, run: RunCommand): void {
-  const patient = program.command('patient').description('Patients: add, find, show, update');
+  const patient = program.command('patient').description('Patients: add, find, show, update; export, erase, retention (DPDP)');
   registerAdd(patient, run);
   registerFind(patient, run);
   registerShow(patient, run);
   registerUpdate(patient, run);
+  registerDataRights(patient, run);
 }

@@ -1,0 +1,117 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { RunCommand } from '../cli/command-groups.js';
+import { writeLine, type CommandEnv } from '../cli/io.js';
+import { emit, table, yellow } from '../cli/output.js';
+import { askConfirm, PromptCancelledError, requireFlag } from '../cli/prompts.js';
+import { withSession } from '../cli/session.js';
+import { erasePatient } from '../domain/data-rights/erase.js';
+import { exportPatientData } from '../domain/data-rights/export.js';
+import { applyRetention, patientsPastRetention } from '../domain/data-rights/retention.js';
+import { megabytes } from '../domain/documents/documents.js';
+import { ConflictError, InvalidInputError } from '../domain/errors.js';
+import { authorize } from '../domain/policy.js';
+import { resolvePatient } from '../domain/people/resolve.js';
+import { clinicDate } from '../domain/time.js';
+import { writeZipFile } from '../infra/archive/zip-file.js';
+import { withDocuments } from './documents.js';
+
+// `roshni patient export|erase|retention`: patients' data rights under the DPDP Act 2023.
+
+/** An irreversible step: confirmed on a terminal, or by --yes in a script. */
+async function confirmed(env: CommandEnv, yes: boolean | undefined, question: string): Promise<void> {
+  if (yes) return;
+  if (!env.interactive) throw new InvalidInputError('This cannot be undone: add --yes to confirm (there is no terminal to ask).');
+  if (!(await askConfirm(question))) throw new PromptCancelledError();
+}
+
+async function exportData(env: CommandEnv, ref: string, flags: { out?: string; force?: boolean }): Promise<number> {
+  return withSession(env, async (session) => {
+    const ctx = withDocuments(session);
+    const patient = await resolvePatient(ctx, ref);
+    const data = await exportPatientData(ctx, { patientId: patient.id });
+    const target = resolve(flags.out ?? `${data.patient.patientNumber}-export-${clinicDate(data.generatedAt, ctx.timezone)}.zip`);
+    const written = await writeZipFile(
+      target,
+      data.entries,
+      () => ({
+        format: 'roshni-patient-export',
+        version: 1,
+        patient: data.patient,
+        generatedAt: data.generatedAt.toISOString(),
+        note: 'Every file of this archive is listed with its SHA-256; data/*.json are the records as stored, documents/ the files.',
+      }),
+      { overwrite: Boolean(flags.force), mtime: data.generatedAt },
+    ).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'EEXIST') throw new ConflictError(`${target} already exists; choose another --out or add --force.`);
+      throw error;
+    });
+    emit(env, { path: written.path, bytes: written.bytes, files: written.files }, () =>
+      `Wrote ${data.patient.patientNumber}'s data to ${written.path}: ${written.files.length} files and manifest.json, ${megabytes(written.bytes)}.`,
+    );
+    return 0;
+  });
+}
+
+async function erase(env: CommandEnv, ref: string, flags: { reason?: string; yes?: boolean }): Promise<number> {
+  return withSession(env, async (session) => {
+    const ctx = withDocuments(session);
+    authorize(ctx.actor, 'patient.erase'); // before any question is asked
+    const patient = await resolvePatient(ctx, ref);
+    const reason = await requireFlag(env, flags.reason, '--reason', { message: 'Why is the patient erased (e.g. "Request by the patient, 12 Nov")?' });
+    if (!flags.yes && env.interactive) writeLine(env.io.stderr, yellow(env, `Erasing ${patient.patient_number} ${patient.full_name}: name, contacts, notes, assessments, documents and chats go; payments, refunds and receipts stay.`));
+    await confirmed(env, flags.yes, `Erase ${patient.patient_number} ${patient.full_name}'s personal data? This cannot be undone.`);
+    const done = await erasePatient(ctx, { patientId: patient.id, reason });
+    emit(env, done, () =>
+      `Erased ${done.patientNumber}: ${done.documents} document(s), ${done.chats} chat(s); ${done.guardiansErased.length} guardian(s) erased, ${done.guardiansKept.length} kept (they have other children here). Payments and receipts are kept.`,
+    );
+    return 0;
+  });
+}
+
+async function retention(env: CommandEnv, flags: { apply?: boolean; yes?: boolean }): Promise<number> {
+  return withSession(env, async (session) => {
+    const ctx = withDocuments(session);
+    const due = await patientsPastRetention(ctx);
+    const since = clinicDate(due.cutoff, ctx.timezone);
+    if (!flags.apply || !due.patients.length) {
+      emit(env, due, () =>
+        due.patients.length
+          ? [
+              `Patients with no activity since ${since} (retention ${due.years} years): ${due.patients.length}`,
+              table(['Patient', 'Name', 'Last activity'], due.patients.map((p) => [p.patientNumber, p.fullName, clinicDate(p.lastActivityAt, ctx.timezone)])),
+              'Erase them with `roshni patient retention --apply`.',
+            ]
+          : `No patient past the retention period (${due.years} years: no activity since ${since}).`,
+      );
+      return 0;
+    }
+    await confirmed(env, flags.yes, `Erase the personal data of ${due.patients.length} patient(s) with no activity since ${since}?`);
+    const applied = await applyRetention(ctx);
+    emit(env, applied, () => `Erased ${applied.erased.length} patient(s): ${applied.erased.map((e) => e.patientNumber).join(', ')}.`);
+    return 0;
+  });
+}
+
+export function registerDataRights(patient: Command, run: RunCommand): void {
+  patient
+    .command('export')
+    .argument('<patient>', 'id, P-number, phone or part of the name')
+    .description("Everything about the patient as a zip with a manifest (DPDP right to access); admins")
+    .option('--out <file.zip>', 'where to write it (default ./<P-number>-export-<date>.zip)')
+    .option('--force', 'overwrite an existing file')
+    .action(run(exportData));
+  patient
+    .command('erase')
+    .argument('<patient>', 'id, P-number, phone or part of the name')
+    .description('Erase the patient’s personal data, keeping the financial records the law requires; admins')
+    .option('--reason <text>', 'why (kept in the audit log)')
+    .option('--yes', 'confirm without asking (scripts)')
+    .action(run(erase));
+  patient
+    .command('retention')
+    .description('Patients with no activity for longer than the retention period; --apply erases them')
+    .option('--apply', 'erase them')
+    .option('--yes', 'confirm without asking (scripts)')
+    .action(run(retention));
+}
