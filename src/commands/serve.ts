@@ -7,7 +7,8 @@ import { withSession } from '../cli/session.js';
 import { untilStopSignal } from '../cli/stop-signal.js';
 import { startClinicServer } from '../http/clinic-server.js';
 import type { RunningServer } from '../http/server.js';
-import { ConfigError } from '../infra/config.js';
+import { ConfigError, type Config } from '../infra/config.js';
+import type { DomainContext } from '../domain/context.js';
 
 interface ServeFlags {
   port?: number;
@@ -31,6 +32,17 @@ async function listen(start: () => Promise<RunningServer>, host: string, port: n
   }
 }
 
+/** The Telegram bot in webhook mode, when TELEGRAM_WEBHOOK_URL is set (it needs the token and the secret). */
+async function telegramWebhookOf(ctx: DomainContext, config: Config, env: CommandEnv) {
+  const { TELEGRAM_BOT_TOKEN: token, TELEGRAM_WEBHOOK_URL: url, TELEGRAM_WEBHOOK_SECRET: secret, TELEGRAM_API_ROOT: apiRoot } = config.env;
+  if (!url) return undefined;
+  if (!token) throw new ConfigError('TELEGRAM_BOT_TOKEN', 'is missing: TELEGRAM_WEBHOOK_URL needs the bot token');
+  if (!secret) throw new ConfigError('TELEGRAM_WEBHOOK_SECRET', 'is missing: Telegram webhooks are only taken with a secret token');
+  const [{ startTelegramWebhook }, { engineDepsFor }] = await Promise.all([import('../bot/channels/telegram.js'), import('../bot/engine-deps.js')]);
+  const log = (event: string, fields: Record<string, unknown>) => writeLine(env.io.stderr, JSON.stringify({ event, ...fields }));
+  return startTelegramWebhook({ token, url, secret, ...(apiRoot ? { apiRoot } : {}) }, await engineDepsFor(ctx, config, log));
+}
+
 /** Runs until SIGINT or SIGTERM, then lets requests in flight finish and exits 0. */
 async function serve(env: CommandEnv, flags: ServeFlags): Promise<number> {
   return withSession(env, async ({ config, ctx }) => {
@@ -40,6 +52,7 @@ async function serve(env: CommandEnv, flags: ServeFlags): Promise<number> {
     const secret = config.env.RAZORPAY_WEBHOOK_SECRET;
     const previous = config.env.RAZORPAY_WEBHOOK_SECRET_PREVIOUS;
     const quiet = ['warn', 'error', 'silent'].includes(config.env.ROSHNI_LOG_LEVEL);
+    const telegram = await telegramWebhookOf(ctx, config, env);
     // Listening for the stop signals before saying we are up: a supervisor may stop us at once.
     const stopSignal = untilStopSignal();
     const server = await listen(
@@ -50,12 +63,14 @@ async function serve(env: CommandEnv, flags: ServeFlags): Promise<number> {
           port,
           razorpayWebhookSecrets: secret ? [secret, ...(previous ? [previous] : [])] : [],
           health: healthProbe({ config, clock: ctx.clock, db: ctx.db }),
+          ...(telegram ? { telegram } : {}),
           ...(quiet ? {} : { log: (line: string) => writeLine(env.io.stderr, line) }),
         }),
       host,
       port,
     );
-    emit(env, { url: server.url }, () => `Listening on ${server.url}: POST /webhooks/razorpay, GET /health. Stop with Ctrl+C.`);
+    const routes = `POST /webhooks/razorpay,${telegram ? ' POST /webhooks/telegram,' : ''} GET /health`;
+    emit(env, { url: server.url }, () => `Listening on ${server.url}: ${routes}. Stop with Ctrl+C.`);
     if (!secret) note(env, 'RAZORPAY_WEBHOOK_SECRET is not set: the Razorpay webhook answers 503 until it is.');
     const signal = await stopSignal;
     note(env, `${signal}: finishing requests in flight and stopping.`);
@@ -67,7 +82,7 @@ async function serve(env: CommandEnv, flags: ServeFlags): Promise<number> {
 export function register(program: Command, run: RunCommand): void {
   program
     .command('serve')
-    .description('Run the HTTP endpoints until stopped: POST /webhooks/razorpay, GET /health')
+    .description('Run the HTTP endpoints until stopped: POST /webhooks/razorpay, POST /webhooks/telegram (webhook mode), GET /health')
     .option('--port <port>', 'port to listen on (ROSHNI_HTTP_PORT, 8080); 0 picks a free one', portNumber)
     .option('--host <host>', 'address to listen on (ROSHNI_HTTP_HOST, 127.0.0.1)')
     .action(run((env, flags: ServeFlags) => serve(env, flags)));

@@ -3,6 +3,7 @@ import { withActor, type DomainContext } from '../domain/context.js';
 import { healthRoute, type HealthProbe } from './health-route.js';
 import { razorpayWebhookRoute } from './razorpay-webhook-route.js';
 import { startHttpServer, type RunningServer } from './server.js';
+import { telegramWebhookRoute, type TelegramWebhook } from './telegram-webhook-route.js';
 
 export interface ClinicServerOptions {
   ctx: DomainContext;
@@ -13,6 +14,8 @@ export interface ClinicServerOptions {
   log?: (line: string) => void;
   /** The full health checks for GET /health; without it, /health only says the process is up. */
   health?: HealthProbe;
+  /** The Telegram bot in webhook mode (TELEGRAM_WEBHOOK_URL): POST /webhooks/telegram. */
+  telegram?: TelegramWebhook;
 }
 
 /** The clinic's HTTP endpoints (`roshni serve`). Webhooks act as the system, not as ROSHNI_USER. */
@@ -21,7 +24,11 @@ export function startClinicServer(options: ClinicServerOptions): Promise<Running
   return startHttpServer({
     host: options.host,
     port: options.port,
-    routes: [healthRoute(options.health), razorpayWebhookRoute(ctx, options.razorpayWebhookSecrets)],
+    routes: [
+      healthRoute(options.health),
+      razorpayWebhookRoute(ctx, options.razorpayWebhookSecrets),
+      ...(options.telegram ? [telegramWebhookRoute(options.telegram)] : []),
+    ],
     ...(options.log ? { log: options.log } : {}),
   });
 }

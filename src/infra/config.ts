@@ -27,7 +27,9 @@ const envSchema = z.object({
 
   TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[A-Za-z0-9_-]{20,}$/, 'must look like 123456:ABC-DEF…').optional(),
   TELEGRAM_API_ROOT: httpUrl.optional(),
-  TELEGRAM_WEBHOOK_SECRET: z.string().min(16).optional(),
+  TELEGRAM_WEBHOOK_SECRET: z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, 'must be 16–256 letters, digits, _ or -').optional(),
+  /** The public https address Telegram posts updates to (…/webhooks/telegram); unset: long polling. */
+  TELEGRAM_WEBHOOK_URL: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).optional(),
 
   WHATSAPP_ENABLED: flag.default(false),
   ROSHNI_CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),

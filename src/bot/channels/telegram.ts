@@ -1,11 +1,11 @@
-import { Bot, InputFile, webhookCallback, type Api, type Context } from 'grammy';
-import type { InlineKeyboardButton } from 'grammy/types';
+import { Bot, InputFile, type Api, type Context } from 'grammy';
+import type { InlineKeyboardButton, Update } from 'grammy/types';
 import { ConversationEngine } from '../engine/engine.js';
 import type { EngineDeps, Incoming, Reply } from '../engine/types.js';
 
 // Telegram through grammY: inline keyboards for choices (callback queries always answered), a
-// contact button to identify, sendPhoto for the UPI QR. Long polling by default; a webhook
-// handler for `roshni serve`. Telegram's errors (GrammyError/HttpError) stay Telegram's: logged, not shown.
+// contact button to identify, sendPhoto for the UPI QR. Long polling by default; webhook mode
+// behind `roshni serve`/`start`. Telegram's errors (GrammyError/HttpError) stay Telegram's: logged, not shown.
 
 export interface TelegramConfig {
   token: string;
@@ -86,7 +86,16 @@ export async function startTelegramBot(config: TelegramConfig, deps: EngineDeps)
   return { bot, stop: () => bot.stop() };
 }
 
-/** The webhook mode: an http handler for `roshni serve` (checks Telegram's secret token header). */
-export function telegramWebhookHandler(bot: Bot, secretToken?: string) {
-  return webhookCallback(bot, 'http', secretToken ? { secretToken } : {});
+/**
+ * The webhook mode (`roshni serve` and `roshni start` with TELEGRAM_WEBHOOK_URL): tells Telegram where
+ * to post updates and with which secret token, and hands each update to the same bot as long polling.
+ */
+export async function startTelegramWebhook(
+  config: TelegramConfig & { url: string; secret: string },
+  deps: EngineDeps,
+): Promise<{ secret: string; handleUpdate(update: { update_id: number }): Promise<void> }> {
+  const bot = createTelegramBot(new ConversationEngine(deps), config, deps.log);
+  await bot.init();
+  await bot.api.setWebhook(config.url, { secret_token: config.secret, allowed_updates: ['message', 'callback_query'] });
+  return { secret: config.secret, handleUpdate: (update) => bot.handleUpdate(update as Update) };
 }
