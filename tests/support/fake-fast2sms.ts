@@ -22,6 +22,8 @@ export async function startFakeFast2Sms(apiKey: string): Promise<FakeFast2Sms> {
       response.end(JSON.stringify(body));
     };
     if (request.headers.authorization !== apiKey) return reply(401, { return: false, status_code: 412, message: 'Invalid Authentication, Check Authorization Key' });
+    // The wallet balance: what `roshni health` asks to check the credentials.
+    if (request.method === 'GET') return reply(200, { return: true, wallet: '100.00', sms_count: 400 });
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
     if (failure.count > 0) {
       failure.count--;
