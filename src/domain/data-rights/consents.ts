@@ -3,6 +3,7 @@ import { staffUserIdOf } from '../actor.js';
 import { recordAudit } from '../audit/record-audit.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, NotFoundError, parseInput } from '../errors.js';
+import { requireLivePatient } from '../people/live-patient.js';
 import { authorize } from '../policy.js';
 
 // Consents under the DPDP Act 2023: what was consented to (purpose), by whom, when, through which
@@ -25,11 +26,6 @@ export const DESK_NOTICE_VERSION = 'desk-2026-11';
 
 const purpose = z.enum(CONSENT_PURPOSES, { error: `must be one of ${CONSENT_PURPOSES.join(', ')}` });
 
-async function livePatient(ctx: DomainContext, patientId: number) {
-  const row = await ctx.db.selectFrom('patients').select('id').where('id', '=', patientId).where('erased_at', 'is', null).executeTakeFirst();
-  if (!row) throw new NotFoundError(`No patient with id ${patientId}.`);
-}
-
 async function linkedGuardian(ctx: DomainContext, patientId: number, guardianId: number) {
   const link = await ctx.db
     .selectFrom('patient_guardians')
@@ -40,11 +36,20 @@ async function linkedGuardian(ctx: DomainContext, patientId: number, guardianId:
   if (!link) throw new NotFoundError(`Guardian ${guardianId} is not linked to patient ${patientId}.`);
 }
 
+/** A grant's or withdrawal's input, for a patient in care and a guardian of theirs. */
+async function manageInput<S extends z.ZodType<{ patientId: number; guardianId?: number | undefined }>>(ctx: DomainContext, schema: S, raw: unknown): Promise<z.infer<S>> {
+  authorize(ctx.actor, 'consent.manage');
+  const input = parseInput(schema, raw);
+  await requireLivePatient(ctx, input.patientId);
+  if (input.guardianId !== undefined) await linkedGuardian(ctx, input.patientId, input.guardianId);
+  return input;
+}
+
 /** Every consent about the patient, and their guardians' own consents, oldest first. */
 export async function listConsents(ctx: DomainContext, raw: { patientId: number }) {
   authorize(ctx.actor, 'consent.read');
   const { patientId } = parseInput(z.object({ patientId: z.number().int().positive() }), raw);
-  await livePatient(ctx, patientId);
+  await requireLivePatient(ctx, patientId);
   const rows = await ctx.db
     .selectFrom('consents as c')
     .leftJoin('guardians as g', 'g.id', 'c.guardian_id')
@@ -85,10 +90,7 @@ const grantInput = z.object({
 
 /** Records a consent given at the desk (or on paper); a messaging consent lifts an earlier "stop". */
 export async function grantConsent(ctx: DomainContext, raw: z.input<typeof grantInput>) {
-  authorize(ctx.actor, 'consent.manage');
-  const input = parseInput(grantInput, raw);
-  await livePatient(ctx, input.patientId);
-  if (input.guardianId !== undefined) await linkedGuardian(ctx, input.patientId, input.guardianId);
+  const input = await manageInput(ctx, grantInput, raw);
   return inTransaction(ctx, async (tx) => {
     const existing = await tx.db
       .selectFrom('consents')
@@ -137,10 +139,7 @@ const withdrawInput = z.object({
 
 /** Withdraws every consent of that purpose in force about the patient (and the guardian's own, when named). */
 export async function withdrawConsent(ctx: DomainContext, raw: z.input<typeof withdrawInput>) {
-  authorize(ctx.actor, 'consent.manage');
-  const input = parseInput(withdrawInput, raw);
-  await livePatient(ctx, input.patientId);
-  if (input.guardianId !== undefined) await linkedGuardian(ctx, input.patientId, input.guardianId);
+  const input = await manageInput(ctx, withdrawInput, raw);
   return inTransaction(ctx, async (tx) => {
     const now = tx.clock.now();
     const withdrawn = await tx.db

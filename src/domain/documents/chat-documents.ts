@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { DomainContext } from '../context.js';
 import { ForbiddenError, parseInput } from '../errors.js';
 import { requireInCare } from '../people/in-care.js';
-import { checkContent, livePatient, safeDisplayName, storeDocument, type UploadChannel } from './documents.js';
+import { requireLivePatient } from '../people/live-patient.js';
+import { checkContent, safeDisplayName, storeDocument, type UploadChannel } from './documents.js';
 
 // A patient or guardian sends a document to the clinic's bot (a prescription, a school report): it
 // is filed to the record of the patient they act for, as type "other", for the therapists to
@@ -36,7 +37,7 @@ export async function fileDocumentFromChat(ctx: DomainContext, raw: ChatDocument
     throw new ForbiddenError('Only a patient or guardian files documents from a chat; staff use `roshni doc add`.');
   }
   await requireInCare(ctx, input.patientId);
-  await livePatient(ctx, input.patientId);
+  await requireLivePatient(ctx, input.patientId);
   const kind = await checkContent(ctx, input.bytes);
   const filed = await storeDocument(ctx, {
     patientId: input.patientId,

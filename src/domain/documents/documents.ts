@@ -5,6 +5,7 @@ import { staffUserIdOf, systemActor } from '../actor.js';
 import { recordAudit } from '../audit/record-audit.js';
 import { inTransaction, withActor, type DomainContext } from '../context.js';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, parseInput } from '../errors.js';
+import { requireLivePatient } from '../people/live-patient.js';
 import { ACCESS_LEVELS, requireDocumentAccess } from './access.js';
 import { sha256Of, type DocumentStore } from './document-store.js';
 import { detectFileKind, type FileKind } from './file-kind.js';
@@ -175,17 +176,6 @@ export function documentJson(row: DocumentRow) {
   };
 }
 
-export async function livePatient(ctx: DomainContext, patientId: number) {
-  const patient = await ctx.db
-    .selectFrom('patients')
-    .select(['id', 'patient_number'])
-    .where('id', '=', patientId)
-    .where('erased_at', 'is', null)
-    .executeTakeFirst();
-  if (!patient) throw new NotFoundError(`No patient with id ${patientId}.`);
-  return patient;
-}
-
 /**
  * The session notes a document belongs to, found by the session's appointment (the patient's own).
  * Only the id is looked up (as the system: a receptionist may file a paper to a session whose notes
@@ -226,7 +216,7 @@ export async function addDocument(ctx: DomainContext, raw: AddDocumentInput) {
   const input = parseInput(addInput, raw);
   const access = input.access ?? DEFAULT_ACCESS[input.docType];
   await requireDocumentAccess(ctx, 'document.add', { patientId: input.patientId, level: access });
-  await livePatient(ctx, input.patientId);
+  await requireLivePatient(ctx, input.patientId);
   const kind = await checkContent(ctx, input.bytes);
   const therapySessionId = input.appointmentId === undefined ? null : await sessionOf(ctx, input.appointmentId, input.patientId);
   return storeDocument(ctx, {
@@ -246,7 +236,7 @@ export async function addDocument(ctx: DomainContext, raw: AddDocumentInput) {
 export async function listDocuments(ctx: DomainContext, raw: { patientId: number }) {
   const { patientId } = parseInput(z.object({ patientId: z.number().int().positive() }), raw);
   const levels = await requireDocumentAccess(ctx, 'document.read', { patientId });
-  await livePatient(ctx, patientId);
+  await requireLivePatient(ctx, patientId);
   return inTransaction(ctx, async (tx) => {
     const rows = await tx.db
       .selectFrom('documents as d')
