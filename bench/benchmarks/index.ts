@@ -1,9 +1,10 @@
 import type { Benchmark } from '../support/benchmark.js';
 import { availability } from './availability.js';
+import { backupBench } from './backup.js';
 import { botEngine } from './bot-engine.js';
 import { bookingInserts } from './booking-inserts.js';
 import { cliStartup } from './cli-startup.js';
 import { notificationsBench } from './notifications.js';
 
 /** Every benchmark, in the order they run. A new benchmark is one file here plus one line below. */
-export const benchmarks: readonly Benchmark[] = [bookingInserts, availability, cliStartup, botEngine, notificationsBench];
+export const benchmarks: readonly Benchmark[] = [bookingInserts, availability, cliStartup, botEngine, notificationsBench, backupBench];
