@@ -86,8 +86,11 @@ export async function checkContent(ctx: DomainContext, bytes: Uint8Array): Promi
   return detectFileKind(bytes);
 }
 
+/** A size as people read it: 57 bytes, 12.3 KB, 4.0 MB. */
 export function megabytes(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(bytes < 1024 * 1024 ? 2 : 1)} MB`;
+  if (bytes < 1024) return `${bytes} bytes`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
 export interface NewDocument {
