@@ -10,7 +10,7 @@ import { askSelect, requireFlag } from '../cli/prompts.js';
 import { withSession, type Session } from '../cli/session.js';
 import type { DomainContext } from '../domain/context.js';
 import { ACCESS_LEVELS } from '../domain/documents/access.js';
-import { addDocument, DOCUMENT_TYPES, getDocument, listDocuments, megabytes, removeDocument, type DocumentType } from '../domain/documents/documents.js';
+import { addDocument, DOCUMENT_TYPES, getDocument, listDocuments, readableSize, removeDocument, type DocumentType } from '../domain/documents/documents.js';
 import { extensionOf } from '../domain/documents/file-kind.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../domain/errors.js';
 import { resolveAppointmentId, resolvePatient } from '../domain/people/resolve.js';
@@ -28,7 +28,7 @@ async function readDocumentFile(path: string, maxBytes: number): Promise<Uint8Ar
     throw new NotFoundError(`No file ${path}.`);
   });
   if (!info.isFile()) throw new InvalidInputError(`${path} is not a file.`);
-  if (info.size > maxBytes) throw new InvalidInputError(`The file is ${megabytes(info.size)}; documents may be at most ${megabytes(maxBytes)}.`);
+  if (info.size > maxBytes) throw new InvalidInputError(`The file is ${readableSize(info.size)}; documents may be at most ${readableSize(maxBytes)}.`);
   const handle = await open(path, constants.O_RDONLY);
   try {
     return await handle.readFile();
@@ -63,7 +63,7 @@ async function add(env: CommandEnv, patientRef: string, file: string, flags: Add
       ...(flags.session ? { appointmentId: await resolveAppointmentId(ctx, flags.session) } : {}),
     });
     emit(env, doc, () =>
-      `Filed document ${doc.id} for ${patient.patient_number}: ${doc.docType.replace('_', ' ')}, ${doc.mimeType}, ${megabytes(doc.sizeBytes)}, access ${doc.access}` +
+      `Filed document ${doc.id} for ${patient.patient_number}: ${doc.docType.replace('_', ' ')}, ${doc.mimeType}, ${readableSize(doc.sizeBytes)}, access ${doc.access}` +
       `${doc.storedOnce ? ' (the same content was already stored; kept once)' : ''}.`,
     );
     return 0;
@@ -79,7 +79,7 @@ async function list(env: CommandEnv, patientRef: string): Promise<number> {
       docs.length
         ? table(
             ['Id', 'Added', 'Type', 'Name', 'Content', 'Size', 'Access', 'Session', 'Review'],
-            docs.map((d) => [d.id, formatFriendly(d.addedAt, ctx.timezone), d.docType, d.name, d.mimeType, megabytes(d.sizeBytes), d.access, d.appointmentNumber ?? '', d.needsReview ? `needs review (${d.uploadedVia})` : '']),
+            docs.map((d) => [d.id, formatFriendly(d.addedAt, ctx.timezone), d.docType, d.name, d.mimeType, readableSize(d.sizeBytes), d.access, d.appointmentNumber ?? '', d.needsReview ? `needs review (${d.uploadedVia})` : '']),
           )
         : `No documents for ${patient.patient_number} that you may see.`,
     );

@@ -8,7 +8,7 @@ import { withSession } from '../cli/session.js';
 import { erasePatient } from '../domain/data-rights/erase.js';
 import { exportPatientData } from '../domain/data-rights/export.js';
 import { applyRetention, patientsPastRetention } from '../domain/data-rights/retention.js';
-import { megabytes } from '../domain/documents/documents.js';
+import { readableSize } from '../domain/documents/documents.js';
 import { ConflictError, InvalidInputError } from '../domain/errors.js';
 import { authorize } from '../domain/policy.js';
 import { resolvePatient } from '../domain/people/resolve.js';
@@ -47,7 +47,7 @@ async function exportData(env: CommandEnv, ref: string, flags: { out?: string; f
       throw error;
     });
     emit(env, { path: written.path, bytes: written.bytes, files: written.files }, () =>
-      `Wrote ${data.patient.patientNumber}'s data to ${written.path}: ${written.files.length} files and manifest.json, ${megabytes(written.bytes)}.`,
+      `Wrote ${data.patient.patientNumber}'s data to ${written.path}: ${written.files.length} files and manifest.json, ${readableSize(written.bytes)}.`,
     );
     return 0;
   });

@@ -81,13 +81,13 @@ export async function checkContent(ctx: DomainContext, bytes: Uint8Array): Promi
   const { maxBytes } = requireDocumentStore(ctx);
   if (bytes.byteLength === 0) throw new InvalidInputError('The file is empty.', { reason: 'empty' });
   if (bytes.byteLength > maxBytes) {
-    throw new InvalidInputError(`The file is ${megabytes(bytes.byteLength)}; documents may be at most ${megabytes(maxBytes)}.`, { reason: 'too_large' });
+    throw new InvalidInputError(`The file is ${readableSize(bytes.byteLength)}; documents may be at most ${readableSize(maxBytes)}.`, { reason: 'too_large' });
   }
   return detectFileKind(bytes);
 }
 
 /** A size as people read it: 57 bytes, 12.3 KB, 4.0 MB. */
-export function megabytes(bytes: number): string {
+export function readableSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} bytes`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
