@@ -5,7 +5,7 @@ import { staffUserIdOf } from '../actor.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, NotFoundError, parseInput, translateConstraintError } from '../errors.js';
 import { authorize } from '../policy.js';
-import { patientsInCare } from '../people/in-care.js';
+import { patientIdsInCare } from '../people/in-care.js';
 import { addDays, clinicDate } from '../time.js';
 import { completePayment } from './complete-payment.js';
 import { translateUtrConflict, upiTransactionId } from './utr.js';
@@ -117,7 +117,7 @@ export async function sellPackage(ctx: DomainContext, raw: z.input<typeof saleIn
 /** Packages with their balance: sessions left is the total minus the sessions drawn. */
 export async function packageBalances(ctx: DomainContext, filter: { patientId?: number; activeOnly?: boolean } = {}) {
   // Staff need the permission; a patient or guardian sees only their own (and their children's).
-  const inCare = ctx.actor.kind === 'patient' || ctx.actor.kind === 'guardian' ? (await patientsInCare(ctx)).map((p) => p.id) : null;
+  const inCare = ctx.actor.kind === 'patient' || ctx.actor.kind === 'guardian' ? await patientIdsInCare(ctx) : null;
   if (!inCare) authorize(ctx.actor, 'billing.read');
   const patientId = filter.patientId;
   return ctx.db

@@ -35,6 +35,24 @@ export async function patientsInCare(ctx: DomainContext): Promise<PatientInCare[
   }));
 }
 
+/**
+ * The ids only, for filters: a patient needs no query at all (it is their own id); a guardian's
+ * children are looked up (one small query on the link table).
+ */
+export async function patientIdsInCare(ctx: DomainContext): Promise<number[]> {
+  const { actor } = ctx;
+  if (actor.kind === 'patient') return [actor.patientId];
+  if (actor.kind !== 'guardian') return [];
+  const rows = await ctx.db
+    .selectFrom('patient_guardians as pg')
+    .innerJoin('patients as p', 'p.id', 'pg.patient_id')
+    .select('pg.patient_id')
+    .where('pg.guardian_id', '=', actor.guardianId)
+    .where('p.erased_at', 'is', null)
+    .execute();
+  return rows.map((r) => r.patient_id);
+}
+
 /** Staff and the system pass; a patient or guardian must be acting for themselves or their child. */
 export async function requireInCare(ctx: DomainContext, patientId: number | undefined): Promise<void> {
   const { actor } = ctx;

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { DomainContext } from '../context.js';
 import { NotFoundError } from '../errors.js';
 import { appointmentDue } from '../billing/payment-status.js';
-import { patientsInCare } from '../people/in-care.js';
+import { patientIdsInCare } from '../people/in-care.js';
 
 // What a patient or guardian sees of their own appointments (and their children's) in a chat.
 
@@ -20,7 +20,7 @@ export interface OwnAppointment {
 }
 
 async function ownAppointments(ctx: DomainContext, filter: { upcoming?: boolean; withDues?: boolean; number?: string; id?: number }) {
-  const inCare = await patientsInCare(ctx);
+  const inCare = await patientIdsInCare(ctx);
   if (!inCare.length) return [];
   const rows = await ctx.db
     .selectFrom('appointments as a')
@@ -39,7 +39,7 @@ async function ownAppointments(ctx: DomainContext, filter: { upcoming?: boolean;
       'a.status',
       sql<number>`${appointmentDue}`.as('due_paise'),
     ])
-    .where('a.patient_id', 'in', inCare.map((p) => p.id))
+    .where('a.patient_id', 'in', inCare)
     .$if(Boolean(filter.upcoming), (qb) => qb.where('a.status', 'in', ['scheduled', 'confirmed']).where('a.starts_at', '>', ctx.clock.now()))
     .$if(Boolean(filter.withDues), (qb) => qb.where('a.status', 'not in', ['cancelled']).where('a.payment_status', '<>', 'waived'))
     .$if(filter.id !== undefined, (qb) => qb.where('a.id', '=', filter.id!))
