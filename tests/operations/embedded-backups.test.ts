@@ -33,6 +33,9 @@ describe('roshni backup on the embedded database', () => {
     const status = await runCli(['init', '--upi-vpa', 'sunrise@okaxis', '--json'], elsewhere);
     expect(status.code, status.stderr).toBe(0);
     expect(JSON.parse(status.stdout).settings.name).toBe('Sunrise Child Therapy');
+    // The backup was taken while its log row said "running"; restored, it says completed.
+    const listed = JSON.parse((await runCli(['backup', 'list', '--json'], elsewhere)).stdout);
+    expect(listed).toEqual([expect.objectContaining({ id: made.id, kind: 'daily', state: 'completed' })]);
 
     // Now the restored home has data: a second restore needs --force.
     const refused = await runCli(['backup', 'restore', made.file], elsewhere);
