@@ -246,7 +246,9 @@ export class Dispatcher {
         if (message.actions.length && (channel === 'telegram' || channel === 'whatsapp')) {
           await offerActionsInChat(this.options.ctx.db, channel, channel === 'whatsapp' ? whatsappChatId(address) : address, message.actions);
         }
-        return this.finish(row, 'sent', { channel, provider_message_id: providerMessageId, sent_at: this.options.ctx.clock.now(), last_error: null });
+        // Who heard it, for a row that named only the patient (a confirmation resolved to a guardian at sending).
+        const heardBy = row.guardian_id ? { guardian_id: row.guardian_id } : {};
+        return this.finish(row, 'sent', { channel, provider_message_id: providerMessageId, sent_at: this.options.ctx.clock.now(), last_error: null, ...heardBy });
       } catch (error) {
         if (!(error instanceof ChannelError)) {
           errors.push(`${channel}: unexpected error`);
@@ -275,7 +277,15 @@ export class Dispatcher {
   private async finish(
     row: ClaimedRow,
     state: 'sent' | 'pending' | 'failed' | 'skipped',
-    fields: { channel?: ContactChannel; provider_message_id?: string; sent_at?: Date; last_error?: string | null; next_attempt_at?: Date; attempts?: number },
+    fields: {
+      channel?: ContactChannel;
+      provider_message_id?: string;
+      sent_at?: Date;
+      last_error?: string | null;
+      next_attempt_at?: Date;
+      attempts?: number;
+      guardian_id?: number;
+    },
   ): Promise<void> {
     await this.options.ctx.db
       .updateTable('notifications')

@@ -126,6 +126,8 @@ describe('the messages an appointment sends', () => {
     await new Dispatcher({ ctx, channels: { sms }, instanceId: 'test' }).runOnce();
     expect(sent.map(([address]) => address)).toEqual(['+919820012345']);
     expect(sent[0]![1]).toContain('बुक');
+    const confirmation = (await messagesOf(booked.id)).find((r) => r.kind === 'booking_confirmed')!;
+    expect([confirmation.state, confirmation.patient_id, confirmation.guardian_id]).toEqual(['sent', aarav.id, mother.id]);
     clock.set(at(0, '10:00'));
   });
 
