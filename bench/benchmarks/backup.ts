@@ -12,7 +12,7 @@ import { createDatabase, databaseUrl, dropDatabase } from '../../src/infra/db/se
 import { requireDatabaseUrl, type Benchmark, type BenchResult } from '../support/benchmark.js';
 import { openBenchPool } from '../support/database.js';
 import { positiveIntFromEnv } from '../support/env.js';
-import { seedClinic } from '../support/seed-clinic.js';
+import { insertAppointments, seedClinic } from '../support/seed-clinic.js';
 import { median } from '../support/stats.js';
 import { timed } from '../support/timing.js';
 
@@ -38,15 +38,7 @@ export const backupBench: Benchmark = {
     const database = await openPostgres(url, { max: 2 });
     try {
       env.log(`seeding ${appointments} appointments`);
-      const clinic = await seedClinic(bench.db, { therapists: 40, slotsNeeded: appointments });
-      const pairs = new Map(clinic.slots.map((s) => [s.therapistId, s.patientId]));
-      await bench.pool.query(
-        `INSERT INTO appointments (patient_id, therapist_id, service_id, slot_id, starts_at, ends_at, price_paise)
-         SELECT p.patient_id, s.therapist_id, $1, s.id, s.starts_at, s.starts_at + interval '45 minutes', 100000
-         FROM appointment_slots s JOIN unnest($2::int[], $3::int[]) AS p(therapist_id, patient_id) ON p.therapist_id = s.therapist_id
-         ORDER BY s.starts_at LIMIT $4`,
-        [clinic.service.id, [...pairs.keys()], [...pairs.values()], appointments],
-      );
+      await insertAppointments(bench.pool, await seedClinic(bench.db, { therapists: 40, slotsNeeded: appointments }), appointments);
       await bench.pool.query('VACUUM ANALYZE');
       const { rows } = await bench.pool.query<{ major: number }>(`SELECT current_setting('server_version_num')::int / 10000 AS major`);
       const [pgDump, pgRestore] = [findPostgresTool('pg_dump', rows[0]!.major), findPostgresTool('pg_restore', rows[0]!.major)];

@@ -5,7 +5,7 @@ import { Dispatcher } from '../../src/jobs/dispatcher.js';
 import { requireDatabaseUrl, type Benchmark, type BenchResult } from '../support/benchmark.js';
 import { openBenchPool } from '../support/database.js';
 import { positiveIntFromEnv } from '../support/env.js';
-import { seedClinic } from '../support/seed-clinic.js';
+import { insertAppointments, seedClinic } from '../support/seed-clinic.js';
 import { timed } from '../support/timing.js';
 
 // The outbox at scale: (1) reminders for 10,000 appointments written by the domain's one
@@ -46,17 +46,10 @@ export const notificationsBench: Benchmark = {
       env.log(`seeding ${appointments} appointments`);
       const clinic = await seedClinic(bench.db, { therapists: 16, slotsNeeded: appointments });
       const { ctx } = clinic;
-      const pairs = new Map(clinic.slots.map((s) => [s.therapistId, s.patientId]));
       // The dispatch half runs on the real clock: no quiet hours, so it measures sending at any hour.
       await bench.pool.query(`UPDATE clinic_settings SET quiet_hours_start = '00:00', quiet_hours_end = '00:00'`);
       await bench.pool.query(`UPDATE patients SET phone = '+9198' || lpad(id::text, 8, '0')`);
-      await bench.pool.query(
-        `INSERT INTO appointments (patient_id, therapist_id, service_id, slot_id, starts_at, ends_at, price_paise)
-         SELECT p.patient_id, s.therapist_id, $1, s.id, s.starts_at, s.starts_at + interval '45 minutes', 100000
-         FROM appointment_slots s JOIN unnest($2::int[], $3::int[]) AS p(therapist_id, patient_id) ON p.therapist_id = s.therapist_id
-         ORDER BY s.starts_at LIMIT $4`,
-        [clinic.service.id, [...pairs.keys()], [...pairs.values()], appointments],
-      );
+      await insertAppointments(bench.pool, clinic, appointments);
       await bench.pool.query(`DELETE FROM notifications`);
       const source = sql`(SELECT id AS appointment_id, patient_id, therapist_id, starts_at, appointment_number
                           FROM appointments WHERE status IN ('scheduled', 'confirmed'))`;

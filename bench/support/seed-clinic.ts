@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { Pool } from 'pg';
 import { saveClinicSettings } from '../../src/domain/clinic/settings.js';
 import type { DomainContext } from '../../src/domain/context.js';
 import { addPatient } from '../../src/domain/people/patients.js';
@@ -65,4 +66,19 @@ export async function seedClinic(db: Kysely<DB>, options: { therapists: number; 
     service: { id: service.id, pricePaise: service.price_paise, durationMinutes: service.duration_minutes },
     slots: rows.map((r) => ({ id: r.id, therapistId: r.therapist_id, patientId: patientOf.get(r.therapist_id)!, startsAt: r.starts_at })),
   };
+}
+
+/**
+ * Books the first `count` slots in one INSERT … SELECT, each with its therapist's own patient (so no
+ * patient is booked twice at once): the bulk of appointments benchmarks measure against.
+ */
+export async function insertAppointments(pool: Pool, clinic: SeededClinic, count: number): Promise<void> {
+  const pairs = new Map(clinic.slots.map((s) => [s.therapistId, s.patientId]));
+  await pool.query(
+    `INSERT INTO appointments (patient_id, therapist_id, service_id, slot_id, starts_at, ends_at, price_paise)
+     SELECT p.patient_id, s.therapist_id, $1, s.id, s.starts_at, s.starts_at + interval '45 minutes', 100000
+     FROM appointment_slots s JOIN unnest($2::int[], $3::int[]) AS p(therapist_id, patient_id) ON p.therapist_id = s.therapist_id
+     ORDER BY s.starts_at LIMIT $4`,
+    [clinic.service.id, [...pairs.keys()], [...pairs.values()], count],
+  );
 }
