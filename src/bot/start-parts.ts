@@ -1,5 +1,5 @@
 import type { DomainContext } from '../domain/context.js';
-import type { Config } from '../infra/config.js';
+import { ConfigError, type Config } from '../infra/config.js';
 import type { StartPart } from '../jobs/start.js';
 import type { WhatsAppClientLike } from '../infra/channels/whatsapp-sender.js';
 import type { EngineDeps } from './engine/types.js';
@@ -10,7 +10,8 @@ function engineDeps(ctx: DomainContext, config: Config, log: (line: string) => v
 }
 
 /**
- * The patient bots `roshni start` runs: Telegram when a bot token is configured (long polling),
+ * The patient bots `roshni start` runs: Telegram when a bot token is configured (long polling, or
+ * behind the HTTP endpoints when TELEGRAM_WEBHOOK_URL is set),
  * WhatsApp when enabled (its client then also carries the outbox's WhatsApp messages).
  */
 export function botStartParts(config: Config): StartPart[] {
@@ -20,9 +21,16 @@ export function botStartParts(config: Config): StartPart[] {
     parts.push({
       name: 'telegram',
       async start(ctx, _config, log) {
-        const { startTelegramBot } = await import('./channels/telegram.js');
-        const apiRoot = config.env.TELEGRAM_API_ROOT;
-        const running = await startTelegramBot({ token, ...(apiRoot ? { apiRoot } : {}) }, await engineDeps(ctx, config, log));
+        const { startTelegramBot, startTelegramWebhook } = await import('./channels/telegram.js');
+        const { TELEGRAM_API_ROOT: apiRoot, TELEGRAM_WEBHOOK_URL: url, TELEGRAM_WEBHOOK_SECRET: secret } = config.env;
+        const deps = await engineDeps(ctx, config, log);
+        if (url) {
+          if (!secret) throw new ConfigError('TELEGRAM_WEBHOOK_SECRET', 'is missing: Telegram webhooks are only taken with a secret token');
+          const telegramWebhook = await startTelegramWebhook({ token, url, secret, ...(apiRoot ? { apiRoot } : {}) }, deps);
+          log('Telegram bot running (webhook: POST /webhooks/telegram).');
+          return { stop: async () => {}, telegramWebhook };
+        }
+        const running = await startTelegramBot({ token, ...(apiRoot ? { apiRoot } : {}) }, deps);
         log('Telegram bot running (long polling).');
         return { stop: () => running.stop() };
       },

@@ -4,6 +4,7 @@ import { channelsFromConfig } from '../infra/channels/from-config.js';
 import type { WhatsAppClientLike } from '../infra/channels/whatsapp-sender.js';
 import type { Config } from '../infra/config.js';
 import type { Database } from '../infra/db/database.js';
+import type { TelegramWebhook } from '../http/telegram-webhook-route.js';
 import { Dispatcher } from './dispatcher.js';
 import { startScheduler, type JobDefinition } from './scheduler.js';
 
@@ -22,7 +23,11 @@ export interface Running {
  */
 export interface StartPart {
   name: string;
-  start(ctx: DomainContext, config: Config, log: (line: string) => void): Promise<Running & { whatsapp?: WhatsAppClientLike }>;
+  start(
+    ctx: DomainContext,
+    config: Config,
+    log: (line: string) => void,
+  ): Promise<Running & { whatsapp?: WhatsAppClientLike; telegramWebhook?: TelegramWebhook }>;
 }
 
 export interface StartOptions {
@@ -40,7 +45,7 @@ export interface StartOptions {
 }
 
 /** The HTTP endpoints: the Razorpay webhook and GET /health with the full checks. */
-async function startHttp(options: StartOptions): Promise<Running & { url: string }> {
+async function startHttp(options: StartOptions, telegram: TelegramWebhook | undefined): Promise<Running & { url: string }> {
   const [{ startClinicServer }, { healthProbe }] = await Promise.all([import('../http/clinic-server.js'), import('../infra/health/health.js')]);
   const { RAZORPAY_WEBHOOK_SECRET: secret, RAZORPAY_WEBHOOK_SECRET_PREVIOUS: previous } = options.config.env;
   const server = await startClinicServer({
@@ -50,6 +55,7 @@ async function startHttp(options: StartOptions): Promise<Running & { url: string
     razorpayWebhookSecrets: secret ? [secret, ...(previous ? [previous] : [])] : [],
     log: options.log,
     health: healthProbe({ config: options.config, clock: options.ctx.clock, db: options.ctx.db }),
+    ...(telegram ? { telegram } : {}),
   });
   return { url: server.url, stop: () => server.close() };
 }
@@ -60,12 +66,14 @@ export async function startRoshni(
   const instanceId = options.instanceId ?? `${hostname()}:${process.pid}`;
   const stack: Array<{ name: string; running: Running }> = [];
   let whatsapp: WhatsAppClientLike | undefined;
+  let telegramWebhook: TelegramWebhook | undefined;
   for (const part of options.parts ?? []) {
     const running = await part.start(options.ctx, options.config, options.log);
     whatsapp ??= running.whatsapp;
+    telegramWebhook ??= running.telegramWebhook;
     stack.push({ name: part.name, running });
   }
-  const http = options.http === false ? null : await startHttp(options);
+  const http = options.http === false ? null : await startHttp(options, telegramWebhook);
   if (http) stack.push({ name: 'http', running: http });
   const channels = channelsFromConfig(options.config, whatsapp);
   const dispatcher = new Dispatcher({ ctx: options.ctx, channels, instanceId, log: options.log });

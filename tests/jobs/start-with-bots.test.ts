@@ -32,4 +32,38 @@ describe('roshni start with the Telegram bot', () => {
       await running.stop();
     }
   });
+
+  it('with TELEGRAM_WEBHOOK_URL, takes Telegram updates on its HTTP endpoint instead of polling', async () => {
+    const secret = 'start-webhook-secret-0123';
+    const config = loadConfig(
+      {
+        DATABASE_URL: database.url,
+        TELEGRAM_BOT_TOKEN: telegram.token,
+        TELEGRAM_API_ROOT: telegram.apiRoot,
+        TELEGRAM_WEBHOOK_URL: 'https://clinic.example.in/webhooks/telegram',
+        TELEGRAM_WEBHOOK_SECRET: secret,
+        ROSHNI_HTTP_PORT: '0',
+      },
+      '/nonexistent/.env',
+    );
+    const opened = { db: database.db, kind: 'postgres' as const, location: database.url, close: async () => {} };
+    const polls = telegram.callsOf('getUpdates').length;
+    const running = await startRoshni({ ctx: systemContext(database.db), config, database: opened, log: () => {}, jobs: [], parts: botStartParts(config) });
+    try {
+      expect(telegram.callsOf('setWebhook').at(-1)?.params).toMatchObject({ secret_token: secret });
+      const before = telegram.callsOf('sendMessage').length;
+      const message = { message_id: 2, date: 0, chat: { id: 502, type: 'private' }, from: { id: 502, is_bot: false, first_name: 'Ravi' }, text: '/start' };
+      const response = await fetch(`${running.httpUrl}/webhooks/telegram`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': secret },
+        body: JSON.stringify({ update_id: 77, message }),
+      });
+      expect(response.status).toBe(200);
+      const sent = await telegram.waitForCalls('sendMessage', before + 1);
+      expect(sent.at(-1)!.params.chat_id).toBe(502);
+      expect(telegram.callsOf('getUpdates').length).toBe(polls);
+    } finally {
+      await running.stop();
+    }
+  });
 });
