@@ -56,7 +56,15 @@ export async function inTransaction<T>(ctx: DomainContext, work: (tx: DomainCont
   if (outer && sameActor(outer, ctx.actor)) return work(ctx);
   await declareActor(ctx.db, databaseActor(ctx.actor));
   declared.set(ctx.db, ctx.actor);
-  const result = await work(ctx);
+  let result: T;
+  try {
+    result = await work(ctx);
+  } catch (error) {
+    // Either the transaction is lost, or a savepoint (attempt) rolled the declaration back with the work.
+    if (outer) declared.set(ctx.db, outer);
+    else declared.delete(ctx.db);
+    throw error;
+  }
   if (outer) {
     await declareActor(ctx.db, databaseActor(outer));
     declared.set(ctx.db, outer);
