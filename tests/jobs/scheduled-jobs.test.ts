@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres } from '../../src/infra/db/database.js';
-import { addDays, clinicDate } from '../../src/domain/time.js';
 import { fireJob, startScheduler, type JobDefinition } from '../../src/jobs/scheduler.js';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
 import { runCli } from '../support/cli.js';
-import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
+import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 describe('scheduled jobs', () => {
@@ -82,10 +81,12 @@ describe('scheduled jobs', () => {
   it('remind run, jobs list, notifications list --failed and retry, through the CLI', async () => {
     const ctx = systemContext(database.db);
     const clinic = await seedClinic(ctx, { patients: 2, days: 3 });
-    // A slot between 2.5 h and 23 h from now: its 2 h reminder is still to come, its 24 h one has passed.
-    const today = clinicDate(new Date(), 'Asia/Kolkata');
-    const slots = [...(await slotsOn(ctx, clinic.speech.id, today)), ...(await slotsOn(ctx, clinic.speech.id, addDays(today, 1)))];
-    const slot = slots.find((s) => s.starts_at.getTime() > Date.now() + 2.5 * 3_600_000 && s.starts_at.getTime() < Date.now() + 23 * 3_600_000)!;
+    // A slot 5 h from now, whatever the time of day (the CLI runs on the real clock): its 2 h
+    // reminder is still to come, its 24 h one has passed.
+    const startsAt = new Date(Math.ceil((Date.now() + 5 * 3_600_000) / 60_000) * 60_000);
+    const endsAt = new Date(startsAt.getTime() + 45 * 60_000);
+    await database.db.deleteFrom('appointment_slots').where('therapist_id', '=', clinic.speech.id).where('starts_at', '<', endsAt).where('ends_at', '>', startsAt).execute();
+    const slot = await database.db.insertInto('appointment_slots').values({ therapist_id: clinic.speech.id, starts_at: startsAt, ends_at: endsAt }).returning('id').executeTakeFirstOrThrow();
     await bookAppointment(ctx, { patientId: clinic.patients[0]!.id, slotId: slot.id, serviceId: clinic.speechService.id });
     await database.db.deleteFrom('notifications').where('kind', '=', 'reminder').execute();
     const env = { DATABASE_URL: database.url };
