@@ -40,7 +40,7 @@ export async function openTestClinic(): Promise<TestClinic> {
                (SELECT count(*) FROM therapists)::int AS therapists,
                (SELECT count(*) FROM staff_users)::int AS staff,
                (SELECT count(*) FROM services)::int AS services,
-               (SELECT count(*) FROM audit_log)::int AS audit`.execute(database.db);
+               (SELECT count(*) FROM audit_log WHERE outcome = 'ok')::int AS audit`.execute(database.db);
       return rows[0]!;
     },
     close: () => database.close(),

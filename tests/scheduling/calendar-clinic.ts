@@ -111,6 +111,6 @@ export async function calendarState(clinic: CalendarClinic) {
            (SELECT json_agg(l ORDER BY l.id) FROM therapist_leave l) AS leave,
            (SELECT json_agg(h ORDER BY h.holiday_on) FROM clinic_holidays h) AS holidays,
            (SELECT json_agg(w ORDER BY w.id) FROM working_hours w) AS hours,
-           (SELECT count(*) FROM audit_log)::int AS audit`.execute(clinic.database.db);
+           (SELECT count(*) FROM audit_log WHERE outcome = 'ok')::int AS audit`.execute(clinic.database.db);
   return rows[0]!;
 }
