@@ -21,6 +21,8 @@ export interface FakeTelegram {
   pushUpdate(update: Record<string, unknown>): number;
   /** The next `count` calls of `method` answer 429 Too Many Requests with this retry_after (seconds). */
   failWith429(method: string, count: number, retryAfterSeconds: number): void;
+  /** A file a user sent, for getFile and the file download endpoint (documents and photos). */
+  addFile(fileId: string, bytes: Uint8Array): void;
   /** Resolves when at least `count` calls of `method` have been recorded. */
   waitForCalls(method: string, count: number, timeoutMs?: number): Promise<RecordedCall[]>;
   close(): Promise<void>;
@@ -59,6 +61,8 @@ function resultFor(method: string, params: Record<string, unknown>): unknown {
       return { message_id: messageIds++, date: Math.floor(Date.now() / 1000), chat, text: params.text };
     case 'sendPhoto':
       return { message_id: messageIds++, date: Math.floor(Date.now() / 1000), chat, photo: [{ file_id: 'photo', file_unique_id: 'p', width: 256, height: 256 }] };
+    case 'getFile':
+      return { file_id: params.file_id, file_unique_id: `u-${String(params.file_id)}`, file_path: `documents/${String(params.file_id)}` };
     case 'editMessageText':
     case 'editMessageReplyMarkup':
       return { message_id: Number(params.message_id ?? 0), date: Math.floor(Date.now() / 1000), chat, text: params.text };
@@ -73,8 +77,15 @@ export async function startFakeTelegram(token = '123456:TEST-token-for-roshni-te
   const waiting: Array<() => void> = [];
   const failures = new Map<string, { count: number; retryAfter: number }>();
   let nextUpdateId = 1;
+  const files = new Map<string, Uint8Array>();
 
   const server: Server = createServer(async (request, response) => {
+    const download = /^\/file\/bot([^/]+)\/documents\/([\w-]+)$/.exec(request.url ?? '');
+    if (download) {
+      const bytes = download[1] === token ? files.get(download[2]!) : undefined;
+      response.writeHead(bytes ? 200 : 404, { 'content-type': 'application/octet-stream' });
+      return response.end(bytes ? Buffer.from(bytes) : undefined);
+    }
     const match = /^\/bot([^/]+)\/(\w+)/.exec(request.url ?? '');
     const reply = (status: number, body: unknown) => {
       response.writeHead(status, { 'content-type': 'application/json' });
@@ -119,6 +130,9 @@ export async function startFakeTelegram(token = '123456:TEST-token-for-roshni-te
       queue.push({ ...update, update_id: id });
       waiting.splice(0).forEach((wake) => wake());
       return id;
+    },
+    addFile(fileId, bytes) {
+      files.set(fileId, bytes);
     },
     failWith429(method, count, retryAfterSeconds) {
       failures.set(method, { count, retryAfter: retryAfterSeconds });

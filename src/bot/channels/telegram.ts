@@ -55,6 +55,24 @@ function incomingOf(ctx: Context): Incoming | undefined {
   return undefined;
 }
 
+/** The Bot API lets bots download files up to 20 MB. */
+const BOT_API_DOWNLOAD_LIMIT = 20 * 1024 * 1024;
+
+/** A document or photo sent to the bot, downloaded through the Bot API's file endpoint. */
+async function documentOf(ctx: Context, config: TelegramConfig): Promise<Incoming | undefined> {
+  const message = ctx.message;
+  const largestPhoto = message?.photo?.at(-1);
+  const sent = message?.document ?? largestPhoto;
+  if (!sent) return undefined;
+  const name = message?.document?.file_name;
+  if ((sent.file_size ?? 0) > BOT_API_DOWNLOAD_LIMIT) return { kind: 'document', bytes: new Uint8Array(), tooLarge: true, ...(name ? { name } : {}) };
+  const file = await ctx.api.getFile(sent.file_id);
+  if (!file.file_path) return undefined;
+  const response = await fetch(`${config.apiRoot ?? 'https://api.telegram.org'}/file/bot${config.token}/${file.file_path}`);
+  if (!response.ok) throw new Error(`telegram file download: ${response.status}`);
+  return { kind: 'document', bytes: new Uint8Array(await response.arrayBuffer()), ...(name ? { name } : {}) };
+}
+
 export function createTelegramBot(engine: ConversationEngine, config: TelegramConfig, log?: EngineDeps['log']): Bot {
   const bot = new Bot(config.token, config.apiRoot ? { client: { apiRoot: config.apiRoot } } : {});
   bot.on('callback_query:data', async (ctx) => {
@@ -65,7 +83,7 @@ export function createTelegramBot(engine: ConversationEngine, config: TelegramCo
   });
   bot.on('message', async (ctx) => {
     if (ctx.chat.type !== 'private') return;
-    const input = incomingOf(ctx);
+    const input = incomingOf(ctx) ?? (await documentOf(ctx, config));
     if (!input) return;
     const replies = await engine.handle({ channel: 'telegram', chatId: String(ctx.chat.id), input });
     await sendReplies(ctx.api, ctx.chat.id, replies);

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Config } from '../../infra/config.js';
 import { terminalQr } from '../../infra/qr.js';
 import { ConversationEngine } from '../engine/engine.js';
-import type { EngineDeps, Reply } from '../engine/types.js';
+import type { EngineDeps, Incoming, Reply } from '../engine/types.js';
 import { replyAsText } from './text-render.js';
 
 // WhatsApp through whatsapp-web.js: numbered text menus (the engine maps "2" to the second option),
@@ -14,6 +14,9 @@ export interface WhatsAppMessageLike {
   body: string;
   fromMe?: boolean;
   isStatus?: boolean;
+  hasMedia?: boolean;
+  /** whatsapp-web.js's MessageMedia: base64 data, its MIME type and (for documents) a file name. */
+  downloadMedia?(): Promise<{ data: string; mimetype: string; filename?: string | null } | undefined>;
 }
 
 export interface WhatsAppClientLike {
@@ -32,13 +35,26 @@ export function senderPhoneOf(from: string): string | undefined {
   return match ? `+${match[1]}` : undefined;
 }
 
+/** Words, or a document or photo (its caption is not read). */
+async function incomingOf(message: WhatsAppMessageLike): Promise<Incoming | undefined> {
+  if (message.hasMedia && message.downloadMedia) {
+    const media = await message.downloadMedia();
+    if (!media) return undefined;
+    return { kind: 'document', bytes: Buffer.from(media.data, 'base64'), ...(media.filename ? { name: media.filename } : {}) };
+  }
+  if (typeof message.body !== 'string' || !message.body.trim()) return undefined;
+  return { kind: 'text', text: message.body };
+}
+
 export function attachWhatsApp(client: WhatsAppClientLike, engine: ConversationEngine, makeMedia: MediaFactory, log?: EngineDeps['log']) {
   const pending = new Set<Promise<void>>();
   const handle = async (message: WhatsAppMessageLike) => {
     if (message.fromMe || message.isStatus) return;
     const phone = senderPhoneOf(message.from);
-    if (!phone || typeof message.body !== 'string' || !message.body.trim()) return;
-    const replies = await engine.handle({ channel: 'whatsapp', chatId: message.from, input: { kind: 'text', text: message.body }, senderPhone: phone });
+    if (!phone) return;
+    const input = await incomingOf(message);
+    if (!input) return;
+    const replies = await engine.handle({ channel: 'whatsapp', chatId: message.from, input, senderPhone: phone });
     for (const reply of replies) await send(client, message.from, reply, makeMedia);
   };
   client.on('message', (message: WhatsAppMessageLike) => {

@@ -9,6 +9,7 @@ import { paySteps } from '../flows/pay.js';
 import { endTalk, passToStaff } from '../flows/talk-to-clinic.js';
 import { waitlistSteps } from '../flows/waitlist.js';
 import { answerAction, reminderActionSteps } from '../flows/reminder-actions.js';
+import { receiveDocument, sendDocumentSteps } from '../flows/send-document.js';
 import { isActionToken } from '../../domain/notifications/actions.js';
 import { translate } from './i18n.js';
 import { say, unknownInput } from './kit.js';
@@ -28,6 +29,7 @@ const steps: Record<string, StepHandler> = {
   ...paySteps,
   ...waitlistSteps,
   ...reminderActionSteps,
+  ...sendDocumentSteps,
 };
 
 const MENU_WORDS = new Set(['menu', 'hi', 'hello', 'help', '/start', '/menu', '/help', 'मेनू', 'नमस्ते', 'मदद']);
@@ -74,7 +76,14 @@ export class ConversationEngine {
         const turn: Turn = {
           conversation,
           input: update.input,
-          ctx: { db, clock: this.deps.clock, timezone: this.deps.timezone, actor: actorOf(conversation), ...(this.deps.paymentGateway ? { paymentGateway: this.deps.paymentGateway } : {}) },
+          ctx: {
+            db,
+            clock: this.deps.clock,
+            timezone: this.deps.timezone,
+            actor: actorOf(conversation),
+            ...(this.deps.paymentGateway ? { paymentGateway: this.deps.paymentGateway } : {}),
+            ...(this.deps.documentStore ? { documentStore: this.deps.documentStore } : {}),
+          },
           deps: this.deps,
           ...(update.senderPhone ? { senderPhone: update.senderPhone } : {}),
           replies: [],
@@ -112,6 +121,8 @@ export class ConversationEngine {
       return setMessaging(turn, word === 'start');
     } else if (word === 'language' || word === 'भाषा') {
       return askLanguage(turn);
+    } else if (turn.input.kind === 'document') {
+      return receiveDocument(turn, turn.input);
     } else if (turn.input.kind === 'choice' && isActionToken(turn.input.value)) {
       // A button on a reminder or offer, however old: the action checks itself against now.
       return answerAction(turn, turn.input.value);

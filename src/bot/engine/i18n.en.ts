@@ -105,6 +105,13 @@ export const en = {
   offerDeclined: 'All right. You stay on the waitlist for another time.',
   offerAnswered: 'This offer has already been answered.',
   offerUnknown: 'I could not find that offer among yours.',
+  documentFiled: 'Thank you. The clinic has received your document and a therapist will look at it.',
+  documentForWhom: 'Whose document is this?',
+  documentEmpty: 'That file is empty. Please send it again.',
+  documentTooLarge: 'That file is too large (at most {max}). Please send a smaller one, or bring it to the clinic.',
+  documentType: 'Sorry, we can keep PDFs, photos, audio, video and office documents only.',
+  documentsOff: 'Sorry, the clinic cannot take documents by chat just now. Please bring it to the clinic.',
+  documentLost: 'Sorry, that document did not reach us. Please send it again.',
   notAllowed: '{message}',
 } as const;
 

@@ -1,5 +1,6 @@
 import type { DomainContext } from '../../domain/context.js';
 import type { PaymentGateway } from '../../domain/billing/payment-gateway.js';
+import type { DocumentStore } from '../../domain/documents/document-store.js';
 import type { Clock } from '../../infra/clock.js';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../infra/db/schema.js';
@@ -11,7 +12,9 @@ export type Language = 'en' | 'hi';
 export type Incoming =
   | { kind: 'text'; text: string }
   | { kind: 'choice'; value: string }
-  | { kind: 'contact'; phone: string };
+  | { kind: 'contact'; phone: string }
+  /** A file sent to the clinic (a prescription, a report): filed to the patient's record for review. */
+  | { kind: 'document'; bytes: Uint8Array; name?: string; /** The channel could not fetch it: over its download limit. */ tooLarge?: boolean };
 
 export interface Option {
   value: string;
@@ -59,6 +62,8 @@ export interface EngineDeps {
   timezone: string;
   /** Razorpay, when configured: "pay now" sends a payment link; otherwise the clinic's UPI QR. */
   paymentGateway?: PaymentGateway;
+  /** Where documents patients send are kept; without it, the bot asks them to bring documents in. */
+  documentStore?: DocumentStore;
   /** Logs without personal data: event names, ids and error kinds only. */
   log?: (event: string, fields: Record<string, unknown>) => void;
   rateLimit?: { messages: number; perMs: number };

@@ -1,0 +1,75 @@
+import { fileDocumentFromChat } from '../../domain/documents/chat-documents.js';
+import { sha256Of } from '../../domain/documents/document-store.js';
+import { checkContent, readableSize } from '../../domain/documents/documents.js';
+import { isDomainError } from '../../domain/errors.js';
+import { patientsInCare } from '../../domain/people/in-care.js';
+import { ask, choice, data, opt, say, t, unknownInput } from '../engine/kit.js';
+import type { StepHandler, Turn } from '../engine/types.js';
+import { guarded, idFrom } from './common.js';
+import { showMenu } from './menu.js';
+
+// A document sent to the clinic's chat (a prescription, a school report) is filed to the record of
+// the patient it is for, as "other", for the therapists to review. A guardian of several children
+// says whose it is first; meanwhile the content waits in the document store (content-addressed, so
+// the conversation keeps only its hash and name).
+
+const REFUSALS: Record<string, 'documentEmpty' | 'documentTooLarge' | 'documentType'> = {
+  empty: 'documentEmpty',
+  too_large: 'documentTooLarge',
+  type_not_allowed: 'documentType',
+};
+
+/** A refusal of the content (empty, too large, a kind not kept) in the chat's words; else rethrown. */
+function sayRefusal(turn: Turn, error: unknown): void {
+  const reason = isDomainError(error) ? String(error.details?.reason ?? '') : '';
+  const key = REFUSALS[reason];
+  if (!key) throw error;
+  say(turn, key, { max: readableSize(turn.ctx.documentStore?.maxBytes ?? 0) });
+}
+
+async function file(turn: Turn, patientId: number, bytes: Uint8Array, name: string | undefined): Promise<void> {
+  try {
+    await guarded(turn, () => fileDocumentFromChat(turn.ctx, { patientId, bytes, originalName: name ?? null, channel: turn.conversation.channel }));
+    say(turn, 'documentFiled');
+  } catch (error) {
+    sayRefusal(turn, error);
+  }
+  showMenu(turn);
+}
+
+export async function receiveDocument(turn: Turn, document: { bytes: Uint8Array; name?: string; tooLarge?: boolean }): Promise<void> {
+  const store = turn.ctx.documentStore;
+  if (!store) {
+    say(turn, 'documentsOff');
+    return showMenu(turn);
+  }
+  if (document.tooLarge) {
+    say(turn, 'documentTooLarge', { max: readableSize(store.maxBytes) });
+    return showMenu(turn);
+  }
+  const inCare = await patientsInCare(turn.ctx);
+  if (!inCare.length) return say(turn, 'noChildren');
+  if (inCare.length === 1) return file(turn, inCare[0]!.id, document.bytes, document.name);
+  try {
+    await checkContent(turn.ctx, document.bytes);
+  } catch (error) {
+    sayRefusal(turn, error);
+    return showMenu(turn);
+  }
+  const sha256 = sha256Of(document.bytes);
+  await store.put(sha256, document.bytes);
+  ask(turn, 'document.whose', t(turn, 'documentForWhom'), inCare.map((p) => opt(`patient:${p.id}`, p.fullName)), { sha256, name: document.name ?? null });
+}
+
+const whose: StepHandler = async (turn) => {
+  const patientId = idFrom(choice(turn), 'patient');
+  if (!patientId) return unknownInput(turn);
+  const bytes = await turn.ctx.documentStore?.get(data<string>(turn, 'sha256'));
+  if (!bytes) {
+    say(turn, 'documentLost');
+    return showMenu(turn);
+  }
+  await file(turn, patientId, bytes, data<string | null>(turn, 'name') ?? undefined);
+};
+
+export const sendDocumentSteps: Record<string, StepHandler> = { 'document.whose': whose };

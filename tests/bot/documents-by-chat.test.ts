@@ -1,0 +1,121 @@
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Bot } from 'grammy';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTelegramBot } from '../../src/bot/channels/telegram.js';
+import { attachWhatsApp } from '../../src/bot/channels/whatsapp.js';
+import { ConversationEngine } from '../../src/bot/engine/engine.js';
+import { STATE_VERSION } from '../../src/bot/engine/state-store.js';
+import { addGuardian } from '../../src/domain/people/guardians.js';
+import { addPatient } from '../../src/domain/people/patients.js';
+import { fixedClock } from '../../src/infra/clock.js';
+import { FileDocumentStore } from '../../src/infra/storage/file-document-store.js';
+import { seedClinic, systemContext } from '../support/clinic.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
+import { pdf, png, windowsProgram } from '../documents/sample-files.js';
+import { engineFor } from './support.js';
+
+// A prescription or a report sent to the clinic's chat is filed to the patient's record as "other",
+// for review: through Telegram (downloaded with the real grammY client from the fake Bot API), through
+// WhatsApp (whatsapp-web.js's downloadMedia), and a guardian of two says whose it is first.
+describe('documents sent by chat', () => {
+  let database: TestDatabase;
+  let telegram: FakeTelegram;
+  let bot: Bot;
+  let ctx: ReturnType<typeof systemContext>;
+  let clinic: Awaited<ReturnType<typeof seedClinic>>;
+  let dir: string;
+  let store: FileDocumentStore;
+  const clock = fixedClock('2026-12-01T02:30:00Z');
+
+  beforeAll(async () => {
+    [database, telegram] = await Promise.all([createTestDatabase(), startFakeTelegram()]);
+    ctx = systemContext(database.db, clock);
+    clinic = await seedClinic(ctx, { patients: 2, days: 2 });
+    dir = mkdtempSync(join(tmpdir(), 'roshni-chat-docs-'));
+    store = new FileDocumentStore(dir, 1024 * 1024);
+    bot = createTelegramBot(new ConversationEngine({ db: ctx.db, clock, timezone: ctx.timezone, documentStore: store }), { token: telegram.token, apiRoot: telegram.apiRoot });
+    await bot.init();
+    void bot.start({ timeout: 1 });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+    await telegram?.close();
+    await database?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function link(channel: 'telegram' | 'whatsapp' | 'terminal', chatId: string, who: { patient_id: number } | { guardian_id: number }, language: 'en' | 'hi' = 'en') {
+    await database.db
+      .insertInto('bot_conversations')
+      .values({ channel, chat_id: chatId, ...who, language, state: JSON.stringify({ step: 'menu', data: {}, options: [] }), state_version: STATE_VERSION })
+      .execute();
+  }
+  const documentsOf = (patientId: number) =>
+    database.db.selectFrom('documents').select(['doc_type', 'access_level', 'needs_review', 'mime_type', 'uploaded_via', 'original_name']).where('patient_id', '=', patientId).execute();
+
+  it('Telegram: a PDF is filed for review; a program renamed .pdf is refused kindly, nothing kept', async () => {
+    const patient = clinic.patients[0]!;
+    await link('telegram', '7001', { patient_id: patient.id });
+    const chat = { id: 7001, type: 'private' };
+    const from = { id: 7001, is_bot: false, first_name: 'Asha' };
+    telegram.addFile('rx-1', pdf('prescription'));
+    telegram.pushUpdate({ message: { message_id: 1, date: 0, chat, from, document: { file_id: 'rx-1', file_unique_id: 'u1', file_name: 'prescription.pdf', file_size: 80 } } });
+    const sent = await telegram.waitForCalls('sendMessage', 1);
+    expect(String(sent[0]!.params.text)).toMatch(/received your document/);
+    expect(await documentsOf(patient.id)).toEqual([
+      { doc_type: 'other', access_level: 'therapist', needs_review: true, mime_type: 'application/pdf', uploaded_via: 'telegram', original_name: 'prescription.pdf' },
+    ]);
+
+    telegram.addFile('exe-1', windowsProgram);
+    telegram.pushUpdate({ message: { message_id: 2, date: 0, chat, from, document: { file_id: 'exe-1', file_unique_id: 'u2', file_name: 'report.pdf', file_size: 256 } } });
+    await telegram.waitForCalls('sendMessage', 3);
+    expect(telegram.callsOf('sendMessage').map((c) => String(c.params.text)).join('\n')).toMatch(/PDFs, photos, audio, video and office documents only/);
+    expect(await documentsOf(patient.id)).toHaveLength(1);
+  });
+
+  it('WhatsApp: a photo is filed; too large a file is refused with the limit', async () => {
+    const patient = clinic.patients[1]!;
+    const from = `${patient.phone!.slice(1)}@c.us`;
+    await link('whatsapp', from, { patient_id: patient.id });
+    const client = new EventEmitter() as EventEmitter & { sendMessage: (chatId: string, content: unknown) => Promise<unknown> };
+    const replies: string[] = [];
+    client.sendMessage = async (_chatId, content) => (replies.push(String(content)), {});
+    const adapter = attachWhatsApp(client as never, new ConversationEngine({ db: ctx.db, clock, timezone: ctx.timezone, documentStore: store }), () => ({}));
+    client.emit('message', { from, body: '', hasMedia: true, downloadMedia: async () => ({ data: png.toString('base64'), mimetype: 'image/png' }) });
+    await adapter.idle();
+    expect(replies.join('\n')).toMatch(/received your document/);
+    client.emit('message', { from, body: '', hasMedia: true, downloadMedia: async () => ({ data: Buffer.concat([pdf(), Buffer.alloc(2 * 1024 * 1024)]).toString('base64'), mimetype: 'application/pdf', filename: 'scan.pdf' }) });
+    await adapter.idle();
+    expect(replies.at(-2)).toMatch(/too large \(at most 1\.0 MB\)/);
+    expect((await documentsOf(patient.id)).map((d) => [d.mime_type, d.uploaded_via])).toEqual([['image/png', 'whatsapp']]);
+  });
+
+  it('a guardian of two says whose it is; a stranger cannot file into another family, and without a store the bot says to bring it', async () => {
+    const parent = await addGuardian(ctx, { fullName: 'Farah Khan', phone: '+919833344455', language: 'hi' });
+    const [zoya, kabir] = [
+      await addPatient(ctx, { fullName: 'Zoya Khan', dateOfBirth: '2017-01-01', withGuardian: { guardianId: parent.id, isPrimary: true } }),
+      await addPatient(ctx, { fullName: 'Kabir Khan', dateOfBirth: '2019-01-01', withGuardian: { guardianId: parent.id, isPrimary: true } }),
+    ];
+    await link('terminal', 'parent-chat', { guardian_id: parent.id }, 'hi');
+    const engine = engineFor(ctx, { documentStore: store });
+    const send = (input: Parameters<typeof engine.handle>[0]['input']) => engine.handle({ channel: 'terminal', chatId: 'parent-chat', input });
+    const asked = await send({ kind: 'document', bytes: pdf('school report'), name: 'school.pdf' });
+    expect(asked.map((r) => ('text' in r ? r.text : '')).join('\n')).toMatch(/यह दस्तावेज़ किसका है/);
+    const options = asked.flatMap((r) => (r.kind === 'choices' ? r.options : []));
+    expect(options.map((o) => o.label)).toEqual(['Zoya Khan', 'Kabir Khan']);
+    // Another patient's id typed as the answer is not among the choices: refused.
+    const stranger = await send({ kind: 'choice', value: `patient:${clinic.patients[0]!.id}` });
+    expect(stranger.map((r) => ('text' in r ? r.text : '')).join('\n')).toMatch(/बटन|विकल्प/);
+    const filed = await send({ kind: 'choice', value: `patient:${kabir.id}` });
+    expect(filed.map((r) => ('text' in r ? r.text : '')).join('\n')).toMatch(/दस्तावेज़ मिल गया/);
+    expect(await documentsOf(kabir.id)).toHaveLength(1);
+    expect(await documentsOf(zoya.id)).toHaveLength(0);
+
+    const noStore = await engineFor(ctx).handle({ channel: 'terminal', chatId: 'parent-chat', input: { kind: 'document', bytes: pdf(), name: 'x.pdf' } });
+    expect(noStore.map((r) => ('text' in r ? r.text : '')).join('\n')).toMatch(/क्लिनिक ले आएँ/);
+  });
+});
