@@ -85,3 +85,21 @@ describe('paying by chat', () => {
     expect(await database.db.selectFrom('payments').select('id').where('appointment_id', '=', theirs.id).execute()).toEqual([]);
   });
 });
+
+describe('a refusal inside a chat turn', () => {
+  it('is audited as denied, and the turn goes on', async () => {
+    const database = await createTestDatabase();
+    try {
+      const { guarded } = await import('../../src/bot/flows/common.js');
+      const { ForbiddenError } = await import('../../src/domain/errors.js');
+      await database.db.transaction().execute(async (db) => {
+        const turn = { ctx: { ...systemContext(db), actor: { kind: 'patient' as const, patientId: 1 } }, conversation: { channel: 'telegram' } } as never;
+        await expect(guarded(turn, async () => Promise.reject(new ForbiddenError('No.', { action: 'payment.record' })))).rejects.toMatchObject({ kind: 'forbidden' });
+      });
+      const rows = await database.db.selectFrom('audit_log').select(['action', 'outcome', 'actor_kind', 'meta']).execute();
+      expect(rows).toEqual([{ action: 'payment.record', outcome: 'denied', actor_kind: 'patient', meta: { channel: 'telegram' } }]);
+    } finally {
+      await database.close();
+    }
+  });
+});

@@ -1,4 +1,6 @@
+import { denialsRecorded, recordAudit } from '../../domain/audit/record-audit.js';
 import { attempt, type DomainContext } from '../../domain/context.js';
+import { isDomainError } from '../../domain/errors.js';
 import type { ConsentChannel } from '../../domain/people/chat-identity.js';
 import type { ChatChannel, Turn } from '../engine/types.js';
 
@@ -23,10 +25,22 @@ export function idFrom(value: string | undefined, prefix: string): number | unde
 
 export const localName = (turn: Turn, name: string, nameHi: string | null) => (turn.conversation.language === 'hi' && nameHi ? nameHi : name);
 
-/** A domain call behind a savepoint: if it fails, the turn's transaction stays usable for the reply. */
+/**
+ * A domain call behind a savepoint: if it fails, the turn's transaction stays usable for the reply.
+ * A refusal by the policy is audited (after the savepoint's rollback, so the entry stays) unless it
+ * was audited where it happened.
+ */
 export async function guarded<T>(turn: Turn, work: () => Promise<T>): Promise<T> {
   if (!turn.ctx.db.isTransaction) return work();
+  const denials = denialsRecorded(turn.ctx);
   const result = await attempt(turn.ctx, work);
-  if (!result.ok) throw result.error;
+  if (!result.ok) {
+    const { error } = result;
+    if (isDomainError(error) && error.kind === 'forbidden' && denialsRecorded(turn.ctx) === denials) {
+      const action = typeof error.details?.action === 'string' ? error.details.action : 'unknown';
+      await recordAudit(turn.ctx, { action, entity: 'policy', outcome: 'denied', meta: { channel: turn.conversation.channel } });
+    }
+    throw error;
+  }
   return result.value;
 }
