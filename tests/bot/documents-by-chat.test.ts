@@ -12,6 +12,8 @@ import { addGuardian } from '../../src/domain/people/guardians.js';
 import { addPatient } from '../../src/domain/people/patients.js';
 import { fixedClock } from '../../src/infra/clock.js';
 import { FileDocumentStore } from '../../src/infra/storage/file-document-store.js';
+import { openPostgres } from '../../src/infra/db/database.js';
+import { currentRole } from '../../src/infra/db/row-security.js';
 import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
@@ -117,5 +119,20 @@ describe('documents sent by chat', () => {
 
     const noStore = await engineFor(ctx).handle({ channel: 'terminal', chatId: 'parent-chat', input: { kind: 'document', bytes: pdf(), name: 'x.pdf' } });
     expect(noStore.map((r) => ('text' in r ? r.text : '')).join('\n')).toMatch(/क्लिनिक ले आएँ/);
+  });
+
+  it('works as the application role roshni_app, under the row security of the documents table', async () => {
+    const app = await openPostgres(database.url, { max: 2, appRole: true });
+    try {
+      expect(await currentRole(app.db)).toBe('roshni_app');
+      const patient = await addPatient(ctx, { fullName: 'Role Check', phone: '+919833399901' });
+      await link('terminal', 'app-role-chat', { patient_id: patient.id });
+      const engine = new ConversationEngine({ db: app.db, clock, timezone: ctx.timezone, documentStore: store });
+      const replies = await engine.handle({ channel: 'terminal', chatId: 'app-role-chat', input: { kind: 'document', bytes: pdf('referral'), name: 'referral.pdf' } });
+      expect(replies.map((r) => ('text' in r ? r.text : '')).join('\n')).toMatch(/received your document/);
+      expect(await documentsOf(patient.id)).toHaveLength(1);
+    } finally {
+      await app.close();
+    }
   });
 });
