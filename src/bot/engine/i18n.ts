@@ -10,7 +10,8 @@ const catalogues: Record<Language, Record<MessageKey, string>> = { en, hi };
 
 /** A message in the chat's language, with {placeholders} filled in. */
 export function translate(language: Language, key: MessageKey, values: Record<string, string | number> = {}): string {
-  return catalogues[language][key].replace(/\{(\w+)\}/g, (_, name: string) => String(values[name] ?? ''));
+  // Trimmed: a sentence ending in an optional part ("… cancelled. {charge}") may end with it empty.
+  return catalogues[language][key].replace(/\{(\w+)\}/g, (_, name: string) => String(values[name] ?? '')).trim();
 }
 
 /** "Thu 26 Nov, 09:00" / "गुरु, 26 नव॰, 09:00", always in the clinic's zone (IST). */
