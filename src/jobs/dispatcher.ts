@@ -1,12 +1,13 @@
 import { sql } from 'kysely';
 import type { DomainContext } from '../domain/context.js';
 import type { NotificationKind } from '../domain/notifications/enqueue.js';
+import { quietUntil, type QuietHours } from '../domain/notifications/quiet-hours.js';
 import { recipientOf } from '../domain/notifications/recipients.js';
 import { sessionsOfReminder } from '../domain/notifications/reminder-sessions.js';
 import { offerActionsInChat } from '../bot/engine/state-store.js';
 import { whatsappChatId } from '../infra/channels/whatsapp-sender.js';
 import { renderMessage, type TemplateContext } from '../domain/notifications/templates.js';
-import { addDays, clinicDate, clinicTime, zonedInstant } from '../domain/time.js';
+import { clinicDate } from '../domain/time.js';
 import { ChannelError, type OutboundMessage } from '../infra/channels/channel.js';
 import type { Channels } from '../infra/channels/from-config.js';
 import type { ContactChannel, ContactLanguage } from '../infra/db/schema.js';
@@ -54,25 +55,8 @@ interface ClaimedRow {
   appointment_starts_at: Date | null;
 }
 
-interface QuietHours {
-  start: string;
-  end: string;
-}
-
-/** Kinds sent even in quiet hours: a place held for 30 minutes, and answers to someone who just wrote. */
-const URGENT_KINDS: ReadonlySet<NotificationKind> = new Set(['waitlist_offer', 'staff_reply', 'admin_alert']);
-
-/** When the quiet hours holding `now` end, or null when `now` is not in them. */
-export function quietUntil(now: Date, quiet: QuietHours, timezone: string): Date | null {
-  const time = clinicTime(now, timezone);
-  const start = quiet.start.slice(0, 5);
-  const end = quiet.end.slice(0, 5);
-  const today = clinicDate(now, timezone);
-  const inside = start > end ? time >= start || time < end : time >= start && time < end;
-  if (!inside) return null;
-  const endDate = start > end && time >= start ? addDays(today, 1) : today;
-  return zonedInstant(endDate, end, timezone);
-}
+/** Kinds sent even in quiet hours: answers to someone who just wrote, and alerts to the clinic's admins. */
+const URGENT_KINDS: ReadonlySet<NotificationKind> = new Set(['staff_reply', 'admin_alert']);
 
 export interface DispatchTally {
   sent: number;

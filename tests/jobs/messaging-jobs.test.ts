@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addPatient } from '../../src/domain/people/patients.js';
 import { renderMessage } from '../../src/domain/notifications/templates.js';
@@ -94,5 +95,21 @@ describe('messaging jobs', () => {
       ['Wait Second', 'pending'],
       ['Wait First', 'expired'],
     ]);
+  });
+
+  it('a place freed at night is offered when quiet hours end, with the whole window from then', async () => {
+    clock.set(at(0, '10:00'));
+    const [, slot] = await slotsOn(ctx, clinic.physio.id, addDays(TODAY, 1));
+    const holder = await bookAppointment(ctx, { patientId: clinic.patients[0]!.id, serviceId: clinic.physioService.id, slotId: slot!.id });
+    clock.set(at(0, '22:30'));
+    const freed = await cancelAppointment(ctx, { appointmentId: holder.id, reason: 'cancelled late at night' });
+    expect(freed.waitlistOffer?.expiresAt).toEqual(at(1, '08:30'));
+    const message = await database.db
+      .selectFrom('notifications')
+      .select(['due_at', 'payload'])
+      .where('kind', '=', 'waitlist_offer')
+      .where(sql<boolean>`(payload->>'offerId')::integer = ${freed.waitlistOffer!.offerId}`)
+      .executeTakeFirstOrThrow();
+    expect(message.due_at).toEqual(at(1, '08:00'));
   });
 });

@@ -9,6 +9,7 @@ import { ConflictError, InvalidInputError, NotFoundError, isDomainError, parseIn
 import { authorize } from '../policy.js';
 import { requireInCare } from '../people/in-care.js';
 import { clinicDate } from '../time.js';
+import { quietUntil } from '../notifications/quiet-hours.js';
 import { bookAppointment } from './book-appointment.js';
 
 export interface WaitlistOffer {
@@ -62,8 +63,13 @@ export async function offerFreedSlot(ctx: DomainContext, slotId: number): Promis
     FOR UPDATE OF e SKIP LOCKED`.execute(ctx.db);
   const entry = rows[0];
   if (!entry) return null;
-  const { waitlist_offer_minutes } = await requireClinicSettings(ctx);
-  const expiresAt = new Date(now.getTime() + waitlist_offer_minutes * 60_000);
+  const settings = await requireClinicSettings(ctx);
+  // Freed at night: the offer goes out when quiet hours end, and the patient has the whole window from
+  // then (never beyond the session's start).
+  const quiet = { start: String(settings.quiet_hours_start), end: String(settings.quiet_hours_end) };
+  const opensAt = quietUntil(now, quiet, ctx.timezone) ?? now;
+  const expiresAt = new Date(Math.min(opensAt.getTime() + settings.waitlist_offer_minutes * 60_000, entry.starts_at.getTime()));
+  if (expiresAt <= opensAt) return null;
   const offer = await ctx.db
     .insertInto('waitlist_offers')
     .values({ entry_id: entry.entry_id, slot_id: slotId, offered_at: now, expires_at: expiresAt })
@@ -81,6 +87,7 @@ export async function offerFreedSlot(ctx: DomainContext, slotId: number): Promis
     kind: 'waitlist_offer',
     key: `waitlist_offer:offer:${offer.id}`,
     payload: { startsAt: entry.starts_at.toISOString(), therapistName: therapist.full_name, expiresAt: expiresAt.toISOString(), offerId: offer.id },
+    dueAt: opensAt,
   });
   await recordAudit(ctx, {
     action: 'waitlist.offer',
