@@ -6,13 +6,14 @@ import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
 import { positiveInt } from '../cli/options.js';
 import { emit, table } from '../cli/output.js';
+import { checkOutputFile, writeOutputFile } from '../cli/output-file.js';
 import { askSelect, requireFlag } from '../cli/prompts.js';
 import { withSession, type Session } from '../cli/session.js';
 import type { DomainContext } from '../domain/context.js';
 import { ACCESS_LEVELS } from '../domain/documents/access.js';
 import { addDocument, DOCUMENT_TYPES, getDocument, listDocuments, readableSize, removeDocument, type DocumentType } from '../domain/documents/documents.js';
 import { extensionOf } from '../domain/documents/file-kind.js';
-import { ConflictError, InvalidInputError, NotFoundError } from '../domain/errors.js';
+import { InvalidInputError, NotFoundError } from '../domain/errors.js';
 import { resolveAppointmentId, resolvePatient } from '../domain/people/resolve.js';
 import { formatFriendly } from '../domain/time.js';
 import { documentStoreFor } from '../infra/storage/file-document-store.js';
@@ -90,6 +91,8 @@ async function list(env: CommandEnv, patientRef: string): Promise<number> {
 async function get(env: CommandEnv, id: number, flags: { out?: string; force?: boolean }): Promise<number> {
   return withSession(env, async (session) => {
     const ctx = withDocuments(session);
+    // A path given is checked before the (audited) read; the default name needs the document's type.
+    if (flags.out !== undefined && flags.out !== '-') await checkOutputFile(flags.out, Boolean(flags.force));
     const { document, bytes } = await getDocument(ctx, { documentId: id });
     if (flags.out === '-') {
       env.io.stdout.write(bytes);
@@ -97,15 +100,7 @@ async function get(env: CommandEnv, id: number, flags: { out?: string; force?: b
     }
     // A name Roshni makes from the id and the detected type: the stored name is never a path.
     const target = resolve(flags.out ?? `document-${document.id}.${extensionOf(document.mimeType)}`);
-    const handle = await open(target, flags.force ? 'w' : 'wx', 0o600).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'EEXIST') throw new ConflictError(`${target} already exists; choose another --out or add --force.`);
-      throw error;
-    });
-    try {
-      await handle.writeFile(bytes);
-    } finally {
-      await handle.close();
-    }
+    await writeOutputFile(target, bytes, Boolean(flags.force));
     emit(env, { ...document, path: target }, () => `Wrote document ${document.id} (${document.name}, ${document.mimeType}) to ${target}.`);
     return 0;
   });

@@ -1,15 +1,15 @@
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import { writeLine, type CommandEnv } from '../cli/io.js';
 import { emit, table, yellow } from '../cli/output.js';
+import { checkOutputFile, outputFileError } from '../cli/output-file.js';
 import { askConfirm, PromptCancelledError, requireFlag } from '../cli/prompts.js';
 import { withSession } from '../cli/session.js';
 import { erasePatient } from '../domain/data-rights/erase.js';
 import { exportPatientData } from '../domain/data-rights/export.js';
 import { applyRetention, patientsPastRetention } from '../domain/data-rights/retention.js';
 import { readableSize } from '../domain/documents/documents.js';
-import { ConflictError, InvalidInputError } from '../domain/errors.js';
+import { InvalidInputError } from '../domain/errors.js';
 import { authorize } from '../domain/policy.js';
 import { resolvePatient } from '../domain/people/resolve.js';
 import { clinicDate } from '../domain/time.js';
@@ -29,8 +29,10 @@ async function exportData(env: CommandEnv, ref: string, flags: { out?: string; f
   return withSession(env, async (session) => {
     const ctx = withDocuments(session);
     const patient = await resolvePatient(ctx, ref);
+    const overwrite = Boolean(flags.force);
+    // The target is checked before the (audited) export: a folder that is missing is no export.
+    const target = await checkOutputFile(flags.out ?? `${patient.patient_number}-export-${clinicDate(ctx.clock.now(), ctx.timezone)}.zip`, overwrite);
     const data = await exportPatientData(ctx, { patientId: patient.id });
-    const target = resolve(flags.out ?? `${data.patient.patientNumber}-export-${clinicDate(data.generatedAt, ctx.timezone)}.zip`);
     const written = await writeZipFile(
       target,
       data.entries,
@@ -41,10 +43,9 @@ async function exportData(env: CommandEnv, ref: string, flags: { out?: string; f
         generatedAt: data.generatedAt.toISOString(),
         note: 'Every file of this archive is listed with its SHA-256; data/*.json are the records as stored, documents/ the files.',
       }),
-      { overwrite: Boolean(flags.force), mtime: data.generatedAt },
-    ).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'EEXIST') throw new ConflictError(`${target} already exists; choose another --out or add --force.`);
-      throw error;
+      { overwrite, mtime: data.generatedAt },
+    ).catch((error: unknown) => {
+      throw outputFileError(target, error);
     });
     emit(env, { path: written.path, bytes: written.bytes, files: written.files }, () =>
       `Wrote ${data.patient.patientNumber}'s data to ${written.path}: ${written.files.length} files and manifest.json, ${readableSize(written.bytes)}.`,

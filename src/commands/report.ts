@@ -1,9 +1,9 @@
-import { writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import { toCsv } from '../cli/csv.js';
 import type { CommandEnv } from '../cli/io.js';
 import { emit, table } from '../cli/output.js';
+import { checkOutputFile, writeOutputFile } from '../cli/output-file.js';
 import { withSession } from '../cli/session.js';
 import type { DomainContext } from '../domain/context.js';
 import { InvalidInputError } from '../domain/errors.js';
@@ -248,13 +248,14 @@ const packages = reportAction(
   }),
 );
 
-async function monthly(env: CommandEnv, flags: { month?: string; out?: string }): Promise<number> {
+async function monthly(env: CommandEnv, flags: { month?: string; out?: string; force?: boolean }): Promise<number> {
   return withSession(env, async ({ ctx }) => {
+    const target = flags.out ? await checkOutputFile(flags.out, Boolean(flags.force)) : undefined;
     const report = await monthlyReport(ctx, flags.month !== undefined ? { month: flags.month } : {});
     const html = renderMonthlyHtml(report);
-    if (flags.out) {
-      await writeFile(flags.out, html, { mode: 0o600 });
-      emit(env, { ...report, file: flags.out }, () => `Wrote the monthly report for ${report.period.label} to ${flags.out}.`);
+    if (target) {
+      await writeOutputFile(target, html, Boolean(flags.force));
+      emit(env, { ...report, file: target }, () => `Wrote the monthly report for ${report.period.label} to ${target}.`);
     } else if (env.json) {
       emit(env, report, () => '');
     } else {
@@ -292,5 +293,6 @@ export function register(program: Command, run: RunCommand): void {
     .description("The owner's one-page HTML report of a month, with charts (admin)")
     .option('--month <YYYY-MM>', 'the month (default: last month)')
     .option('--out <file>', 'write the HTML to this file (default: print it)')
+    .option('--force', 'overwrite an existing file')
     .action(run(monthly));
 }

@@ -46,6 +46,12 @@ describe("a patient's data rights: export and erasure", () => {
     const refused = await clinic.roshni(['patient', 'export', clinic.aarav.patient_number, '--out', out], 'desk');
     expect(refused.code).toBe(5);
     expect(existsSync(out)).toBe(false);
+    // A folder that does not exist: refused before the export, which is not audited as done.
+    const nowhere = join(clinic.home, 'no-such-folder', 'aarav.zip');
+    const missing = await clinic.roshni(['patient', 'export', clinic.aarav.patient_number, '--out', nowhere], 'anita');
+    expect(missing.stderr).toContain(`Cannot write ${nowhere}: its folder does not exist.`);
+    expect(missing.code).toBe(2);
+    expect(await clinic.database.db.selectFrom('audit_log').select('id').where('action', '=', 'patient.export').where('outcome', '=', 'ok').execute()).toEqual([]);
 
     const done = await clinic.roshni(['patient', 'export', clinic.aarav.patient_number, '--out', out], 'anita');
     expect(done.stderr).toBe('');

@@ -138,6 +138,17 @@ describe('documents, through the CLI', () => {
     expect((await roshni(['doc', 'get', String(report!.id), '--out', out, '--force'], 'priya')).code).toBe(0);
     const piped = await roshni(['doc', 'get', String(report!.id), '--out', '-'], 'anita');
     expect(piped.stdout.startsWith('%PDF-1.4')).toBe(true);
+
+    // A folder that does not exist: refused before the read, which is not audited as done.
+    const readsBefore = await clinic.database.db.selectFrom('audit_log').select('id').where('action', '=', 'document.read').execute();
+    const nowhere = join(work, 'no-such-folder', 'x.pdf');
+    const missing = await roshni(['doc', 'get', String(report!.id), '--out', nowhere], 'priya');
+    expect(missing.stderr).toContain(`Cannot write ${nowhere}: its folder does not exist.`);
+    expect(missing.code).toBe(2);
+    const intoFolder = await roshni(['doc', 'get', String(report!.id), '--out', work, '--force'], 'priya');
+    expect(intoFolder.stderr).toContain(`Cannot write ${work}: it is a folder.`);
+    expect(intoFolder.code).toBe(2);
+    expect(await clinic.database.db.selectFrom('audit_log').select('id').where('action', '=', 'document.read').execute()).toEqual(readsBefore);
   });
 
   it('enforces access levels: receptionists see no clinical documents, therapists only their own patients', async () => {

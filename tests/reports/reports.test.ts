@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -180,6 +180,24 @@ describe('reports over a known month (September 2026)', () => {
     expect(json.revenue.byMethod.total.netPaise).toBe(1210000);
     const stdout = await clinic.roshni(['report', 'monthly', '--month', '2026-09']);
     expect(stdout.stdout).toContain('<svg ');
+  });
+
+  it('writes the monthly page only where it may: never over a file without --force, a missing folder refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'roshni-report-out-'));
+    const file = join(dir, 'old.html');
+    writeFileSync(file, 'an older page', { mode: 0o644 });
+    const kept = await clinic.roshni(['report', 'monthly', '--month', '2026-09', '--out', file]);
+    expect(kept.code).toBe(4);
+    expect(kept.stderr).toContain(`${file} already exists; choose another --out or add --force.`);
+    expect(readFileSync(file, 'utf8')).toBe('an older page');
+    const forced = await clinic.roshni(['report', 'monthly', '--month', '2026-09', '--out', file, '--force']);
+    expect(forced.code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toMatch(/^<!doctype html>/);
+    // Replaced, it is as private as a new page.
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const nowhere = await clinic.roshni(['report', 'monthly', '--month', '2026-09', '--out', join(dir, 'missing', 'r.html')]);
+    expect(nowhere.stderr).toContain(`Cannot write ${join(dir, 'missing', 'r.html')}: its folder does not exist.`);
+    expect(nowhere.code).toBe(2);
   });
 
   it('is for the admin: reception sees dues and packages, not revenue; a therapist neither', async () => {
