@@ -2,7 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addDays, clinicDate } from '../../src/domain/time.js';
 import { openClinicalClinic } from './clinical-clinic.js';
+
+const today = clinicDate(new Date(), 'Asia/Kolkata');
+/** A review date ahead of today, whenever the tests run. */
+const review = addDays(today, 60);
 
 describe('assessments with findings checked against their template, through the CLI', () => {
   let clinic: Awaited<ReturnType<typeof openClinicalClinic>>;
@@ -25,13 +30,13 @@ describe('assessments with findings checked against their template, through the 
   it('records an initial articulation screen from inline JSON, with its scores', async () => {
     const result = await clinic.roshni(
       ['assess', 'new', '--patient', 'Patient 001', '--kind', 'initial', '--template', 'slp-articulation-screen', '--data', JSON.stringify(articulation),
-        '--summary', 'Fronting of /s/', '--recommendations', 'Twice weekly therapy', '--next-review', '2027-02-01', '--json'],
+        '--summary', 'Fronting of /s/', '--recommendations', 'Twice weekly therapy', '--next-review', review, '--json'],
       'priya',
     );
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const assessment = JSON.parse(result.stdout);
-    expect(assessment).toMatchObject({ kind: 'initial', template: 'slp-articulation-screen', scores: { percentCorrect: 50, intelligibilityPercent: 65 }, nextReviewOn: '2027-02-01' });
+    expect(assessment).toMatchObject({ kind: 'initial', template: 'slp-articulation-screen', scores: { percentCorrect: 50, intelligibilityPercent: 65 }, nextReviewOn: review });
   });
 
   it('records a range-of-motion table from a JSON file, shows it and lists it', async () => {
@@ -78,6 +83,27 @@ describe('assessments with findings checked against their template, through the 
     expect(badKind.code).toBe(2);
     expect(badKind.stderr).toContain('kind: must be one of initial, progress, reassessment, discharge');
     expect((await clinic.database.db.selectFrom('assessments').select('id').execute()).length).toBe(before);
+  });
+
+  it("refuses another patient's appointment, a date ahead and a review not after the assessment, writing nothing", async () => {
+    const before = (await clinic.database.db.selectFrom('assessments').select('id').execute()).length;
+    const attempt = (...extra: string[]) =>
+      clinic.roshni(['assess', 'new', '--patient', 'Patient 001', '--kind', 'progress', '--template', 'slp-articulation-screen', '--data', JSON.stringify(articulation), ...extra], 'priya');
+    // Meera's physio session with Patient 002.
+    const foreign = await attempt('--appointment', clinic.appointments.physio);
+    expect(foreign.stderr).toContain(`${clinic.appointments.physio} is another patient's appointment`);
+    expect(foreign.code).toBe(2);
+    const ahead = await attempt('--on', addDays(today, 3));
+    expect(ahead.stderr).toContain('is in the future');
+    expect(ahead.code).toBe(2);
+    const reviewBefore = await attempt('--on', addDays(today, -10), '--next-review', addDays(today, -20));
+    expect(reviewBefore.stderr).toContain(`nextReviewOn: must be after the assessment (${addDays(today, -10)})`);
+    expect(reviewBefore.code).toBe(2);
+    expect((await clinic.database.db.selectFrom('assessments').select('id').execute()).length).toBe(before);
+    // The patient's own session is accepted.
+    const own = await attempt('--appointment', clinic.appointments.first, '--on', addDays(today, -10), '--next-review', addDays(today, 20));
+    expect(own.stderr).toBe('');
+    expect(own.code).toBe(0);
   });
 
   it('keeps receptionists and other therapists out, and audits each read', async () => {

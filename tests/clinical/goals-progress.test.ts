@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sparkline } from '../../src/cli/sparkline.js';
+import { addDays, clinicDate } from '../../src/domain/time.js';
 import { openClinicalClinic } from './clinical-clinic.js';
 
 describe('goals measured over sessions, and the progress chart', () => {
@@ -25,6 +26,9 @@ describe('goals measured over sessions, and the progress chart', () => {
       expect(measured.code).toBe(0);
     }
     expect((await clinic.roshni(['goal', 'measure', String(goal.id), 'lots'], 'priya')).stderr).toContain('value: must be a number');
+    const ahead = await clinic.roshni(['goal', 'measure', String(goal.id), '70', '--on', addDays(clinicDate(new Date(), 'Asia/Kolkata'), 2)], 'priya');
+    expect(ahead.code).toBe(2);
+    expect(ahead.stderr).toContain('is in the future');
 
     const shown = await clinic.roshni(['progress', 'Patient 001'], 'priya');
     expect(shown.code).toBe(0);

@@ -2,8 +2,7 @@ import { z } from 'zod';
 import { recordAudit } from '../audit/record-audit.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { InvalidInputError, NotFoundError, parseInput } from '../errors.js';
-import { isoDate } from '../time.js';
-import { clinicDate } from '../time.js';
+import { clinicDate, isoDate } from '../time.js';
 import { auditClinicalRead, locateRecord, requireClinicalAccess, writingTherapistId } from './access.js';
 import { ASSESSMENT_TEMPLATES, fieldPath, findAssessmentTemplate } from './assessment-templates.js';
 
@@ -53,6 +52,19 @@ export async function newAssessment(ctx: DomainContext, raw: NewAssessmentInput)
   if (therapistId === undefined) throw new InvalidInputError('--therapist is required: whose assessment is this?');
   const { template, data, scores } = validateAssessmentData(input.templateCode, input.data);
   return inTransaction(ctx, async (tx) => {
+    const today = clinicDate(tx.clock.now(), tx.timezone);
+    const assessedOn = input.assessedOn ?? today;
+    if (assessedOn > today) throw new InvalidInputError(`assessedOn: ${assessedOn} is in the future; an assessment is recorded once done.`);
+    if (input.nextReviewOn !== undefined && input.nextReviewOn <= assessedOn) {
+      throw new InvalidInputError(`nextReviewOn: must be after the assessment (${assessedOn}).`);
+    }
+    if (input.appointmentId !== undefined) {
+      const appointment = await tx.db.selectFrom('appointments').select(['patient_id', 'appointment_number']).where('id', '=', input.appointmentId).executeTakeFirst();
+      if (!appointment) throw new NotFoundError(`No appointment with id ${input.appointmentId}.`);
+      if (appointment.patient_id !== input.patientId) {
+        throw new InvalidInputError(`appointmentId: ${appointment.appointment_number} is another patient's appointment.`);
+      }
+    }
     const row = await tx.db
       .insertInto('assessments')
       .values({
@@ -66,7 +78,7 @@ export async function newAssessment(ctx: DomainContext, raw: NewAssessmentInput)
         summary: input.summary ?? null,
         recommendations: input.recommendations ?? null,
         next_review_on: input.nextReviewOn ?? null,
-        assessed_on: input.assessedOn ?? clinicDate(tx.clock.now(), tx.timezone),
+        assessed_on: assessedOn,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
