@@ -4,11 +4,14 @@ import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
 import { positiveInt } from '../cli/options.js';
 import { emit } from '../cli/output.js';
+import { checkOutputFile, writeOutputFile } from '../cli/output-file.js';
 import { askText, requireFlag } from '../cli/prompts.js';
 import { withSession } from '../cli/session.js';
 import { sparkline } from '../cli/sparkline.js';
 import { writingTherapistId } from '../domain/clinical/access.js';
 import { addGoal, GOAL_STATUSES, measureGoal, patientProgress, setGoalStatus, type GoalProgress } from '../domain/clinical/goals.js';
+import { renderProgressHtml } from '../domain/clinical/progress-html.js';
+import { requireClinicSettings } from '../domain/clinic/settings.js';
 import { resolveAppointmentId, resolvePatient, resolveTherapist } from '../domain/people/resolve.js';
 import { isoDate } from '../domain/time.js';
 
@@ -94,9 +97,18 @@ function renderGoal(g: GoalProgress): string[] {
   return lines;
 }
 
-async function progress(env: CommandEnv, ref: string): Promise<number> {
+async function progress(env: CommandEnv, ref: string, flags: { out?: string; force?: boolean }): Promise<number> {
   return withSession(env, async ({ ctx }) => {
     const patient = await resolvePatient(ctx, ref);
+    if (flags.out !== undefined) {
+      const target = await checkOutputFile(flags.out, Boolean(flags.force));
+      const goals = await patientProgress(ctx, { patientId: patient.id, format: 'html' });
+      const { name: clinicName } = await requireClinicSettings(ctx);
+      const page = { clinicName, patient: { name: patient.full_name, number: patient.patient_number }, generatedAt: ctx.clock.now(), timezone: ctx.timezone, goals };
+      await writeOutputFile(target, renderProgressHtml(page), Boolean(flags.force));
+      emit(env, { file: target, goals }, () => `Wrote the progress of ${patient.full_name} (${goals.length} goal(s), with charts) to ${target}.`);
+      return 0;
+    }
     const goals = await patientProgress(ctx, { patientId: patient.id });
     emit(env, goals, () =>
       goals.length
@@ -138,6 +150,8 @@ export function register(program: Command, run: RunCommand): void {
     .action(run(status));
   program
     .command('progress <patient>')
-    .description("Each of a patient's goals with its trend as a sparkline (the read is audited)")
+    .description("Each of a patient's goals with its trend as a sparkline, or as an HTML page with charts for the family (the read is audited)")
+    .option('--out <file.html>', 'write a self-contained HTML page with a chart per goal (mode 0600)')
+    .option('--force', 'overwrite an existing file')
     .action(run(progress));
 }

@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sparkline } from '../../src/cli/sparkline.js';
 import { addDays, clinicDate } from '../../src/domain/time.js';
@@ -44,6 +47,41 @@ describe('goals measured over sessions, and the progress chart', () => {
     expect(json[0].measurements).toHaveLength(4);
   });
 
+  it('writes the progress as an HTML page with a chart per goal, to share with the family', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'roshni-progress-'));
+    const file = join(dir, 'progress.html');
+    const written = await clinic.roshni(['progress', 'Patient 001', '--out', file], 'priya');
+    expect(written.stderr).toBe('');
+    expect(written.code).toBe(0);
+    expect(written.stdout).toContain(`Wrote the progress of Patient 001 (1 goal(s), with charts) to ${file}.`);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const html = readFileSync(file, 'utf8');
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('Patient 001 (P-');
+    expect(html).toContain('<h2>Says /s/ correctly in initial position</h2>');
+    expect(html).toContain('Latest 65% on 2026-10-22: 75% of the way from baseline to target.');
+    // One chart: the four measurements joined, against the baseline and the target.
+    expect(html.match(/<svg /g)?.length).toBe(1);
+    expect(html.match(/<circle /g)?.length).toBe(4);
+    expect(html).toContain('<title>2026-10-15: 40%</title>');
+    expect(html).toContain('baseline 20%');
+    expect(html).toContain('target 80%');
+    expect(html).toContain('<td>2026-10-08</td><td class="n">45%</td>');
+    // Self-contained, and no session notes on it.
+    expect(html).not.toMatch(/https?:|\/\/[a-z]|<script|<link|<img|@import|url\(/i);
+    expect(html).not.toContain('Good effort');
+
+    const again = await clinic.roshni(['progress', 'Patient 001', '--out', file], 'priya');
+    expect(again.code).toBe(4);
+    expect((await clinic.roshni(['progress', 'Patient 001', '--out', file, '--force'], 'priya')).code).toBe(0);
+    // Read for a page: audited as such, a refusal writes no file.
+    const shared = (await clinic.audit('clinical.read')).filter((r) => r.entity === 'progress' && r.outcome === 'ok').at(-1);
+    expect(shared?.meta).toMatchObject({ goals: 1, format: 'html' });
+    const refused = await clinic.roshni(['progress', 'Patient 001', '--out', join(dir, 'desk.html')], 'desk');
+    expect(refused.code).toBe(5);
+    expect(existsSync(join(dir, 'desk.html'))).toBe(false);
+  });
+
   it('keeps receptionists and other therapists out, and audits each read', async () => {
     expect((await clinic.roshni(['progress', 'Patient 001'], 'desk')).code).toBe(5);
     expect((await clinic.roshni(['progress', 'Patient 001'], 'meera')).code).toBe(5);
@@ -54,6 +92,9 @@ describe('goals measured over sessions, and the progress chart', () => {
     expect(reads.map((r) => [r.outcome, r.actor_role])).toEqual([
       ['ok', 'therapist'],
       ['ok', 'admin'],
+      ['ok', 'therapist'],
+      ['ok', 'therapist'],
+      ['denied', 'receptionist'],
       ['denied', 'receptionist'],
       ['denied', 'therapist'],
     ]);

@@ -121,9 +121,15 @@ export interface GoalProgress {
   percentOfWay: number | null;
 }
 
+const progressInput = z.object({
+  patientId: z.number().int().positive(),
+  /** Read to be written to a page for the family (`progress --out`): said so in the audit. */
+  format: z.enum(['html']).optional(),
+});
+
 /** Each of a patient's goals with its measurements in time order; the read is audited. */
-export async function patientProgress(ctx: DomainContext, raw: { patientId: number }): Promise<GoalProgress[]> {
-  const { patientId } = parseInput(z.object({ patientId: z.number().int().positive() }), raw);
+export async function patientProgress(ctx: DomainContext, raw: z.input<typeof progressInput>): Promise<GoalProgress[]> {
+  const { patientId, format } = parseInput(progressInput, raw);
   await requireClinicalAccess(ctx, 'read', { entity: 'progress', patientId });
   return inTransaction(ctx, async (tx) => {
     const goals = await tx.db.selectFrom('goals').selectAll().where('patient_id', '=', patientId).orderBy('id').execute();
@@ -136,7 +142,7 @@ export async function patientProgress(ctx: DomainContext, raw: { patientId: numb
           .orderBy('id')
           .execute()
       : [];
-    await auditClinicalRead(tx, { entity: 'progress', patientId, meta: { goals: goals.length } });
+    await auditClinicalRead(tx, { entity: 'progress', patientId, meta: { goals: goals.length, ...(format ? { format } : {}) } });
     return goals.map((g) => {
       const points = measurements.filter((m) => m.goal_id === g.id).map((m) => ({ on: String(m.measured_on), value: Number(m.value) }));
       const latest = points.at(-1)?.value ?? null;

@@ -125,3 +125,47 @@ export function stackedBarChart(title: string, series: string[], rows: StackedRo
   });
   return svg(width, height, title, body);
 }
+
+export interface Guide {
+  value: number;
+  /** Written at the line's right end ("target 80%"). */
+  label: string;
+}
+
+/**
+ * A trend: the points joined in order (a goal's measurements), against dashed guide lines (its
+ * baseline and target). The scale spans the points and the guides, so both are always in view.
+ */
+export function lineChart(title: string, points: Bar[], guides: Guide[] = []): string {
+  const width = 640;
+  const height = 220;
+  const [left, right, top, bottom] = [34, 110, 14, 30];
+  const values = [...points.map((p) => p.value), ...guides.map((g) => g.value)];
+  const high = Math.max(...values, 0);
+  const low = Math.min(...values, high);
+  const span = high - low || 1;
+  const y = (v: number) => top + ((high - v) / span) * (height - top - bottom);
+  const step = points.length > 1 ? (width - left - right) / (points.length - 1) : 0;
+  const x = (i: number) => (points.length > 1 ? left + i * step : (width - right + left) / 2);
+  const body: string[] = [];
+  guides.forEach((guide, i) => {
+    const gy = round(y(guide.value));
+    body.push(
+      `<line x1="${left}" x2="${width - right}" y1="${gy}" y2="${gy}" stroke="${CHART_COLOURS[i === 0 ? 5 : 3]}" stroke-dasharray="5 4"/>`,
+      `<text x="${width - right + 6}" y="${gy + 4}" font-size="11" ${FONT} fill="#444">${escapeHtml(guide.label)}</text>`,
+    );
+  });
+  if (points.length > 1) {
+    body.push(`<polyline points="${points.map((p, i) => `${round(x(i))},${round(y(p.value))}`).join(' ')}" fill="none" stroke="${CHART_COLOURS[0]}" stroke-width="2"/>`);
+  }
+  // Dates under the points: all of them when they fit, else about eight.
+  const every = Math.max(1, Math.ceil(points.length / 8));
+  points.forEach((p, i) => {
+    body.push(`<circle cx="${round(x(i))}" cy="${round(y(p.value))}" r="4" fill="${CHART_COLOURS[0]}"><title>${escapeHtml(`${p.label}: ${p.display}`)}</title></circle>`);
+    if (i % every === 0 || i === points.length - 1) {
+      body.push(`<text x="${round(x(i))}" y="${height - 10}" text-anchor="middle" font-size="10" ${FONT} fill="#555">${escapeHtml(p.label)}</text>`);
+    }
+  });
+  if (!points.length) body.push(`<text x="${(width - right) / 2}" y="${height / 2}" text-anchor="middle" font-size="12" ${FONT} fill="#777">No measurements yet</text>`);
+  return svg(width, height, title, body);
+}
