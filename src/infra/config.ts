@@ -109,7 +109,8 @@ export function loadConfig(
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0] ?? 'environment');
-    const detail = issue.code === 'invalid_type' ? 'is missing' : issue.message.replace(/^Invalid input:?\s*/i, '') || 'is invalid';
+    // invalid_type is also what a coerced number says of "lots": only an absent variable is missing.
+    const detail = issue.code === 'invalid_type' && cleaned[variable] === undefined ? 'is missing' : issue.message.replace(/^Invalid input:?\s*/i, '') || 'is invalid';
     throw new ConfigError(variable, detail.startsWith('must') || detail.startsWith('is') ? detail : `is invalid: ${detail}`);
   }
   const values = parsed.data;
