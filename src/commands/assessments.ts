@@ -8,6 +8,7 @@ import { positiveInt } from '../cli/options.js';
 import { emit, table } from '../cli/output.js';
 import { askSelect, askText, requireFlag } from '../cli/prompts.js';
 import { withSession } from '../cli/session.js';
+import { authorize } from '../domain/policy.js';
 import { writingTherapistId } from '../domain/clinical/access.js';
 import { ASSESSMENT_TEMPLATES, findAssessmentTemplate } from '../domain/clinical/assessment-templates.js';
 import { ASSESSMENT_KINDS, listAssessments, newAssessment, showAssessment, validateAssessmentData } from '../domain/clinical/assessments.js';
@@ -71,6 +72,7 @@ async function askFindings(env: CommandEnv, templateCode: string): Promise<unkno
 
 async function create(env: CommandEnv, flags: NewFlags): Promise<number> {
   return withSession(env, async ({ ctx }) => {
+    authorize(ctx.actor, 'clinical.write'); // before any question is asked
     // On a terminal, an assessment asked for is asked for in full: the optional values too.
     const asked = env.interactive && (!flags.patient || !flags.kind || !flags.template || flags.data === undefined);
     const patientRef = await requireFlag(env, flags.patient, '--patient', { message: 'Patient (name, phone, P-number or id)' });
@@ -160,7 +162,7 @@ export function register(program: Command, run: RunCommand): void {
     .option('--recommendations <text>', 'recommendations')
     .option('--next-review <date>', 'next review date, YYYY-MM-DD')
     .option('--on <date>', 'assessed on (default today), YYYY-MM-DD')
-    .option('--therapist <therapist>', "whose assessment (admin/system only; a therapist's own otherwise)")
+    .option('--therapist <therapist>', "whose assessment (the system only, ROSHNI_USER unset: a therapist writes their own, an admin only reads)")
     .option('--appointment <appointment>', 'the appointment it was done in')
     .action(run(create));
   assess.command('show').argument('<id>', 'assessment id', positiveInt).description('One assessment (the read is audited)').action(run(show));

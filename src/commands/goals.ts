@@ -7,6 +7,7 @@ import { emit } from '../cli/output.js';
 import { checkOutputFile, writeOutputFile } from '../cli/output-file.js';
 import { askText, requireFlag } from '../cli/prompts.js';
 import { withSession } from '../cli/session.js';
+import { authorize } from '../domain/policy.js';
 import { sparkline } from '../cli/sparkline.js';
 import { writingTherapistId } from '../domain/clinical/access.js';
 import { addGoal, GOAL_STATUSES, measureGoal, patientProgress, setGoalStatus, type GoalProgress } from '../domain/clinical/goals.js';
@@ -33,6 +34,7 @@ const measureText = z.string().refine((v) => v.trim() !== '' && Number.isFinite(
 
 async function add(env: CommandEnv, flags: GoalFlags): Promise<number> {
   return withSession(env, async ({ ctx }) => {
+    authorize(ctx.actor, 'clinical.write'); // before any question is asked
     // On a terminal, a goal asked for is asked for in full: the optional values too.
     const asked = env.interactive && REQUIRED.some((flag) => flags[flag] === undefined);
     const patient = await resolvePatient(ctx, await requireFlag(env, flags.patient, '--patient', { message: 'Patient (name, phone, P-number or id)' }));
@@ -131,7 +133,7 @@ export function register(program: Command, run: RunCommand): void {
     .option('--unit <unit>', 'unit of the values (default %)')
     .option('--by <date>', 'target date, YYYY-MM-DD')
     .option('--specialization <code>', 'slp, ot or pt')
-    .option('--therapist <therapist>', "whose goal (admin/system only; a therapist's own otherwise)")
+    .option('--therapist <therapist>', "whose goal (the system only, ROSHNI_USER unset: a therapist writes their own, an admin only reads)")
     .action(run(add));
   goal
     .command('measure')

@@ -127,6 +127,15 @@ describe('clinical commands ask for what is missing on a terminal', () => {
     expect(data.stderr).toContain('--data is required');
   });
 
+  it('on a terminal, someone who may not write clinical records is refused before any question', async () => {
+    for (const [argv, user] of [[['goal', 'add'], 'anita'], [['assess', 'new'], 'desk']] as const) {
+      const run = await onTerminal([...argv], env(user), []);
+      expect(run.code).toBe(5);
+      expect(run.errors).toContain('may not clinical: write');
+      expect(run.shown).not.toContain('Patient (name, phone, P-number or id)');
+    }
+  });
+
   it('completing a session on a terminal offers its therapist to write the notes there and then', async () => {
     const { unmarked } = clinic.appointments;
     const run = await onTerminal(['complete', unmarked], env('priya'), [

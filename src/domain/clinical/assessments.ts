@@ -10,7 +10,7 @@ export const ASSESSMENT_KINDS = ['initial', 'progress', 'reassessment', 'dischar
 
 const newInput = z.object({
   patientId: z.number().int().positive(),
-  /** Admin or system only: whose assessment it is (a therapist writes their own). */
+  /** The system only: whose assessment it is (a therapist writes their own; an admin may not write). */
   therapistId: z.number().int().positive().optional(),
   appointmentId: z.number().int().positive().optional(),
   kind: z.enum(ASSESSMENT_KINDS, { error: `must be one of ${ASSESSMENT_KINDS.join(', ')}` }),
