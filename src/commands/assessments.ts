@@ -11,6 +11,7 @@ import { withSession } from '../cli/session.js';
 import { authorize } from '../domain/policy.js';
 import { writingTherapistId } from '../domain/clinical/access.js';
 import { ASSESSMENT_TEMPLATES, findAssessmentTemplate } from '../domain/clinical/assessment-templates.js';
+import { withUnit } from '../domain/clinical/goals.js';
 import { ASSESSMENT_KINDS, listAssessments, newAssessment, showAssessment, validateAssessmentData } from '../domain/clinical/assessments.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { resolveAppointmentId, resolvePatient, resolveTherapist } from '../domain/people/resolve.js';
@@ -127,7 +128,7 @@ async function show(env: CommandEnv, id: number): Promise<number> {
       ...(a.recommendations ? ['', 'Recommendations:', `  ${a.recommendations}`] : []),
       '',
       a.goals.length ? 'Active goals:' : 'No active goals (add one with `roshni goal add`).',
-      ...a.goals.map((g) => `  ${g.id}. ${g.description}: baseline ${g.baseline}${g.unit}, target ${g.target}${g.unit}${g.targetOn ? ` by ${g.targetOn}` : ''}`),
+      ...a.goals.map((g) => `  ${g.id}. ${g.description}: baseline ${withUnit(g.baseline, g.unit)}, target ${withUnit(g.target, g.unit)}${g.targetOn ? ` by ${g.targetOn}` : ''}`),
     ]);
     return 0;
   });

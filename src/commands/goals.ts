@@ -10,7 +10,7 @@ import { withSession } from '../cli/session.js';
 import { authorize } from '../domain/policy.js';
 import { sparkline } from '../cli/sparkline.js';
 import { writingTherapistId } from '../domain/clinical/access.js';
-import { addGoal, GOAL_STATUSES, measureGoal, patientProgress, setGoalStatus, type GoalProgress } from '../domain/clinical/goals.js';
+import { addGoal, GOAL_STATUSES, measureGoal, patientProgress, setGoalStatus, withUnit, type GoalProgress } from '../domain/clinical/goals.js';
 import { renderProgressHtml } from '../domain/clinical/progress-html.js';
 import { requireClinicSettings } from '../domain/clinic/settings.js';
 import { resolveAppointmentId, resolvePatient, resolveTherapist } from '../domain/people/resolve.js';
@@ -55,7 +55,7 @@ async function add(env: CommandEnv, flags: GoalFlags): Promise<number> {
       ...(flags.specialization ? { specialization: flags.specialization } : {}),
       ...(therapist ? { therapistId: (await resolveTherapist(ctx, therapist)).id } : {}),
     });
-    emit(env, goal, () => `Added goal ${goal.id} for ${patient.full_name}: baseline ${goal.baseline_value}${goal.unit}, target ${goal.target_value}${goal.unit}.`);
+    emit(env, goal, () => `Added goal ${goal.id} for ${patient.full_name}: baseline ${withUnit(goal.baseline_value, goal.unit)}, target ${withUnit(goal.target_value, goal.unit)}.`);
     return 0;
   });
 }
@@ -79,7 +79,7 @@ async function measure(env: CommandEnv, goalId: number, value: string, flags: { 
       ...(flags.note ? { note: flags.note } : {}),
       ...(flags.appointment ? { appointmentId: await resolveAppointmentId(ctx, flags.appointment) } : {}),
     });
-    emit(env, measurement, () => `Recorded ${measurement.value}${goal.unit} for goal ${goal.id} on ${measurement.measured_on} (target ${goal.target_value}${goal.unit}).`);
+    emit(env, measurement, () => `Recorded ${withUnit(measurement.value, goal.unit)} for goal ${goal.id} on ${measurement.measured_on} (target ${withUnit(goal.target_value, goal.unit)}).`);
     return 0;
   });
 }
@@ -89,12 +89,12 @@ function renderGoal(g: GoalProgress): string[] {
   const low = Math.min(g.baseline, g.target, ...values);
   const high = Math.max(g.baseline, g.target, ...values);
   const lines = [`${g.id}. ${g.description}${g.status === 'active' ? '' : ` (${g.status})`}`];
-  lines.push(`   baseline ${g.baseline}${g.unit} → target ${g.target}${g.unit}${g.targetOn ? ` by ${g.targetOn}` : ''}`);
+  lines.push(`   baseline ${withUnit(g.baseline, g.unit)} → target ${withUnit(g.target, g.unit)}${g.targetOn ? ` by ${g.targetOn}` : ''}`);
   if (!values.length) {
     lines.push('   no measurements yet (roshni goal measure)');
   } else {
     lines.push(`   ${sparkline(values, low, high)}  ${values.join(', ')}`);
-    lines.push(`   latest ${g.latest}${g.unit} on ${g.measurements.at(-1)!.on}: ${g.percentOfWay}% of the way from baseline to target`);
+    lines.push(`   latest ${withUnit(g.latest!, g.unit)} on ${g.measurements.at(-1)!.on}: ${g.percentOfWay}% of the way from baseline to target`);
   }
   return lines;
 }

@@ -102,6 +102,15 @@ describe('goals measured over sessions, and the progress chart', () => {
     expect(everything).not.toContain('initial position');
   });
 
+  it('writes a unit that is a word after a space, a symbol right after the number', async () => {
+    const added = await clinic.roshni(['goal', 'add', '--patient', 'Patient 002', '--description', 'Climbs stairs unaided', '--baseline', '2', '--target', '10', '--unit', 'steps'], 'meera');
+    expect(added.stdout).toContain('baseline 2 steps, target 10 steps.');
+    const id = /goal (\d+)/.exec(added.stdout)![1]!;
+    expect((await clinic.roshni(['goal', 'measure', id, '4'], 'meera')).stdout).toContain('Recorded 4 steps for goal');
+    const knee = await clinic.roshni(['goal', 'add', '--patient', 'Patient 002', '--description', 'Knee flexion', '--baseline', '90', '--target', '130', '--unit', '°'], 'meera');
+    expect(knee.stdout).toContain('baseline 90°, target 130°.');
+  });
+
   it('draws a sparkline within a fixed range, clamping what falls outside', () => {
     expect(sparkline([0, 50, 100])).toBe('▁▅█');
     expect(sparkline([5, 5])).toBe('▄▄');

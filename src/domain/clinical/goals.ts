@@ -21,6 +21,11 @@ const goalInput = z.object({
 });
 export type GoalInput = z.input<typeof goalInput>;
 
+/** A goal's value with its unit as people write it: "65%", "°" stuck to the number, words after a space ("6 words"). */
+export function withUnit(value: number | string, unit: string): string {
+  return /^[\p{L}\p{N}]/u.test(unit) ? `${value} ${unit}` : `${value}${unit}`;
+}
+
 export async function addGoal(ctx: DomainContext, raw: GoalInput) {
   const input = parseInput(goalInput, raw);
   if (input.baseline === input.target) throw new InvalidInputError('target: must differ from the baseline.');

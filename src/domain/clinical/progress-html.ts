@@ -1,7 +1,7 @@
 import { escapeHtml } from '../billing/receipt-render.js';
 import { lineChart } from '../reports/svg-charts.js';
 import { clinicDate } from '../time.js';
-import type { GoalProgress } from './goals.js';
+import { withUnit, type GoalProgress } from './goals.js';
 
 // A patient's progress as one page to share with the family (`roshni progress <patient> --out
 // file.html`): each goal with its trend as an inline SVG chart against baseline and target, and
@@ -35,7 +35,7 @@ const STYLE = `
 const esc = (value: string | number) => escapeHtml(String(value));
 
 function goalSection(goal: GoalProgress): string {
-  const unit = (v: number) => `${v}${goal.unit}`;
+  const unit = (v: number) => withUnit(v, goal.unit);
   const status = goal.status === 'active' ? '' : ` (${goal.status})`;
   const summary = [
     `Baseline ${unit(goal.baseline)}, target ${unit(goal.target)}${goal.targetOn ? ` by ${goal.targetOn}` : ''}.`,
