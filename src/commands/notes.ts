@@ -6,7 +6,7 @@ import { emit, table } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { editSessionNotes, sessionNotesForEditing } from '../domain/clinical/edit-session-notes.js';
-import { addSessionNotes, notesDue, showSessionNotes } from '../domain/clinical/session-notes.js';
+import { addSessionNotes, notesDue, requireNotesWritable, showSessionNotes } from '../domain/clinical/session-notes.js';
 import { resolveAppointmentId, resolveTherapist } from '../domain/people/resolve.js';
 import { formatFriendly } from '../domain/time.js';
 
@@ -43,7 +43,11 @@ async function add(env: CommandEnv, ref: string, flags: NoteFlags): Promise<numb
   return withSession(env, async ({ ctx }) => {
     const appointmentId = await resolveAppointmentId(ctx, ref);
     let fields = fromFlags(flags);
-    if (!Object.keys(fields).length && env.interactive) fields = await notesFromTerminal(env, ref.toUpperCase());
+    if (!Object.keys(fields).length && env.interactive) {
+      // Refused before the editor or the questions, not after the notes are typed.
+      const appointment = await requireNotesWritable(ctx, appointmentId);
+      fields = await notesFromTerminal(env, appointment.appointment_number);
+    }
     const notes = await addSessionNotes(ctx, { appointmentId, ...notesFields(fields) });
     emit(env, notes, () => `Session notes recorded for ${notes.appointmentNumber}.`);
     return 0;

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -37,5 +37,41 @@ describe('roshni notes add on a terminal opens $EDITOR on the template', () => {
     expect(out).toContain(`Session notes recorded for ${clinic.appointments.second}.`);
     const row = await clinic.database.db.selectFrom('therapy_sessions').selectAll().executeTakeFirstOrThrow();
     expect(row).toMatchObject({ observations: 'Named 8 of 10 pictures', rating: 5, attendance: 'present', objectives: null });
+  });
+
+  it('refuses before the editor opens: notes already written, a session not yet marked, another therapist, the desk', async () => {
+    // An editor that only leaves a trace that it was opened.
+    const dir = mkdtempSync(join(tmpdir(), 'roshni-editor-'));
+    const opened = join(dir, 'opened');
+    const editor = join(dir, 'trace-editor.sh');
+    writeFileSync(editor, `#!/bin/sh
+touch '${opened}'
+echo "## Observations\nTyped for nothing" > "$1"
+`);
+    chmodSync(editor, 0o755);
+    const onTerminal = async (appointment: string, user: string) => {
+      const stderr = new PassThrough();
+      let errors = '';
+      stderr.on('data', (d: Buffer) => (errors += d.toString()));
+      const code = await main(['notes', 'add', appointment], {
+        stdout: new PassThrough(),
+        stderr,
+        stdin: Object.assign(new PassThrough(), { isTTY: true }),
+        env: { ROSHNI_HOME: '/nonexistent/roshni-home', DATABASE_URL: clinic.database.url, ROSHNI_USER: user, EDITOR: editor },
+      });
+      return { code, errors };
+    };
+    const before = await clinic.database.db.selectFrom('therapy_sessions').select('id').execute();
+    const { second, unmarked, physio } = clinic.appointments;
+    const written = await onTerminal(second, 'priya');
+    expect(written.errors).toContain(`${second} already has session notes`);
+    expect(written.code).toBe(4);
+    const notYet = await onTerminal(unmarked, 'priya');
+    expect(notYet.errors).toContain('notes are written for a session that took place');
+    expect(notYet.code).toBe(2);
+    expect((await onTerminal(physio, 'priya')).code).toBe(5);
+    expect((await onTerminal(physio, 'desk')).code).toBe(5);
+    expect(existsSync(opened)).toBe(false);
+    expect(await clinic.database.db.selectFrom('therapy_sessions').select('id').execute()).toEqual(before);
   });
 });

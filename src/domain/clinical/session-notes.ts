@@ -45,10 +45,16 @@ export async function appointmentFor(ctx: DomainContext, appointmentId: number) 
   return appointment;
 }
 
-/** Writes the notes of a session that has taken place (checked in or completed). */
-export async function addSessionNotes(ctx: DomainContext, raw: SessionNotesInput) {
-  const input = parseInput(addInput, raw);
-  const appointment = await appointmentFor(ctx, input.appointmentId);
+const alreadyWritten = (appointmentNumber: string) =>
+  new ConflictError(`${appointmentNumber} already has session notes; see them with \`roshni notes show ${appointmentNumber}\`.`);
+
+/**
+ * Refuses (a refusal of access audited) unless the acting user may write this session's notes now:
+ * its own therapist, a session that took place, no notes yet. Asked before the notes are typed, so
+ * that nobody writes notes that cannot be saved; asked again when they are.
+ */
+export async function requireNotesWritable(ctx: DomainContext, appointmentId: number) {
+  const appointment = await appointmentFor(ctx, appointmentId);
   await requireClinicalAccess(ctx, 'write', { entity: 'therapy_session', patientId: appointment.patient_id });
   const { actor } = ctx;
   if (actor.kind === 'staff' && actor.therapistId !== appointment.therapist_id) {
@@ -59,6 +65,14 @@ export async function addSessionNotes(ctx: DomainContext, raw: SessionNotesInput
       `Appointment ${appointment.appointment_number} is ${appointment.status.replace('_', ' ')}; notes are written for a session that took place.`,
     );
   }
+  if (await hasSessionNotes(ctx, appointment.id)) throw alreadyWritten(appointment.appointment_number);
+  return appointment;
+}
+
+/** Writes the notes of a session that has taken place (checked in or completed). */
+export async function addSessionNotes(ctx: DomainContext, raw: SessionNotesInput) {
+  const input = parseInput(addInput, raw);
+  const appointment = await requireNotesWritable(ctx, input.appointmentId);
   if (!TEXT_FIELDS.some((f) => input[f])) {
     throw new InvalidInputError('The notes are empty: give at least one of objectives, activities, observations, progress notes… .');
   }
@@ -84,8 +98,8 @@ export async function addSessionNotes(ctx: DomainContext, raw: SessionNotesInput
       .executeTakeFirstOrThrow()
       .catch((error) =>
         translateConstraintError(error, {
-          therapy_sessions_appointment_id_key: () =>
-            new ConflictError(`${appointment.appointment_number} already has session notes; see them with \`roshni notes show ${appointment.appointment_number}\`.`),
+          // Written by someone else since the check above.
+          therapy_sessions_appointment_id_key: () => alreadyWritten(appointment.appointment_number),
         }),
       );
     await recordAudit(tx, {
