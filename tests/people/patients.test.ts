@@ -54,6 +54,7 @@ describe('patients at the front desk', () => {
     [['--name', 'Ishaan Rao', '--phone', '12345'], 2, 'phone: must be a valid phone number'],
     [['--name', 'Ishaan Rao', '--dob', '2019-02-30'], 2, 'dateOfBirth: is not a real date'],
     [['--name', 'Ishaan Rao', '--dob', '14/05/2019'], 2, 'dateOfBirth: must be a date as YYYY-MM-DD'],
+    [['--name', 'Ishaan Rao', '--dob', '2999-01-01'], 2, 'dateOfBirth: 2999-01-01 is in the future'],
     [['--name', 'Ishaan Rao', '--gender', 'boy'], 2, 'gender: must be female, male or other'],
     [['--name', 'Ishaan Rao', '--guardian', '98000 00000'], 3, 'No guardian matches "98000 00000"'],
     [['--name', 'Ishaan Rao', '--guardian', '+91 99000 11223', '--relationship', 'aunt'], 2, 'relationship: must be one of'],
@@ -185,6 +186,7 @@ describe('patients at the front desk', () => {
   it.each([
     [['patient', 'update', 'P-00001'], 2, 'Nothing to change'],
     [['patient', 'update', 'P-00001', '--phone', '0000'], 2, 'phone: must be a valid phone number'],
+    [['patient', 'update', 'P-00001', '--dob', '2999-01-01'], 2, 'dateOfBirth: 2999-01-01 is in the future'],
     [['patient', 'update', 'P-00077', '--name', 'Nobody'], 3, 'No patient matches "P-00077"'],
     [['patient', 'show', 'Zoya Khan'], 3, 'No patient matches "Zoya Khan"'],
     [['patient', 'show', 'APT-999999'], 3, 'No patient matches "APT-999999"'],

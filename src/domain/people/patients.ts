@@ -4,7 +4,7 @@ import { recordAudit } from '../audit/record-audit.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, InvalidInputError, NotFoundError, parseInput } from '../errors.js';
 import { authorize } from '../policy.js';
-import { isoDate } from '../time.js';
+import { clinicDate, isoDate } from '../time.js';
 import { contactLanguage, emailAddress, personName } from './contact-details.js';
 import { linkGuardian, relationship } from './guardians.js';
 import { phoneNumber } from './phone.js';
@@ -65,9 +65,15 @@ function duplicateError(matches: PossibleDuplicate[]): ConflictError {
   );
 }
 
+/** A date of birth is not after today (the clinic's date). */
+function requireBornBy(ctx: DomainContext, dateOfBirth: string | null | undefined): void {
+  if (dateOfBirth && dateOfBirth > clinicDate(ctx.clock.now(), ctx.timezone)) throw new InvalidInputError(`dateOfBirth: ${dateOfBirth} is in the future.`);
+}
+
 export async function addPatient(ctx: DomainContext, raw: AddPatientInput) {
   authorize(ctx.actor, 'patient.manage');
   const input = parseInput(addPatientInput, raw);
+  requireBornBy(ctx, input.dateOfBirth);
   return inTransaction(ctx, async (tx) => {
     // One new patient at a time, so two desks adding the same child at once cannot both miss the other.
     await sql`SELECT pg_advisory_xact_lock(hashtext('roshni:new-patient'))`.execute(tx.db);
@@ -120,6 +126,7 @@ type PatientField = keyof typeof COLUMNS;
 export async function updatePatient(ctx: DomainContext, raw: UpdatePatientInput) {
   authorize(ctx.actor, 'patient.manage');
   const { patientId, ...changes } = parseInput(updatePatientInput, raw);
+  requireBornBy(ctx, changes.dateOfBirth);
   const given = (Object.keys(COLUMNS) as PatientField[]).filter((field) => changes[field] !== undefined);
   if (!given.length) throw new InvalidInputError('Nothing to change: give at least one new detail.');
   return inTransaction(ctx, async (tx) => {
