@@ -57,7 +57,7 @@ export function isAllowed(actor: Actor, action: Action): boolean {
 
 export function authorize(actor: Actor, action: Action): void {
   if (!isAllowed(actor, action)) {
-    const who = actor.kind === 'staff' ? `A ${actor.role}` : 'This account';
+    const who = actor.kind === 'staff' ? `${/^[aeiou]/.test(actor.role) ? 'An' : 'A'} ${actor.role}` : 'This account';
     throw new ForbiddenError(`${who} may not ${action.replace('.', ': ')}.`, { action });
   }
 }

@@ -57,7 +57,7 @@ describe('the policy', () => {
       expect(() => authorize(staff(role), action)).not.toThrow();
     } else {
       expect(() => authorize(staff(role), action)).toThrow(ForbiddenError);
-      expect(() => authorize(staff(role), action)).toThrow(`A ${role} may not ${action.replace('.', ': ')}.`);
+      expect(() => authorize(staff(role), action)).toThrow(`${role === 'admin' ? 'An' : 'A'} ${role} may not ${action.replace('.', ': ')}.`);
     }
   });
 
