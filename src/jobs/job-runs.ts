@@ -7,53 +7,57 @@ export type JobOutcome =
   | { ran: false; reason: 'running_elsewhere' | 'already_ran' };
 
 /**
- * Runs a scheduled job at most once per window, across every process. A Postgres advisory lock keeps
- * two processes from running the job at the same moment; the row in job_runs, UNIQUE (job_name,
- * window_key), is the guarantee: whoever inserts it runs the window, everyone else skips. A failed
- * window may be tried again (the row goes back to running); a succeeded one never is.
+ * Runs a scheduled job at most once per window, across every process. The window is claimed in one
+ * short transaction under a Postgres advisory lock (transaction-level): the row in job_runs, UNIQUE
+ * (job_name, window_key), is the guarantee: whoever inserts it runs the window, everyone else skips.
+ * A failed window may be tried again (the row goes back to running); a succeeded one never is.
+ * No connection is held while the job runs: the embedded database has only one, and the job needs it.
  */
 export async function runJobOnce(
   ctx: DomainContext,
   job: { name: string; windowKey: string; instanceId: string },
   work: () => Promise<Record<string, unknown>>,
 ): Promise<JobOutcome> {
-  return ctx.db.connection().execute(async (connection) => {
-    const lockKey = `roshni-job:${job.name}`;
-    const { rows } = await sql<{ locked: boolean }>`SELECT pg_try_advisory_lock(hashtext(${lockKey})) AS locked`.execute(connection);
-    if (!rows[0]?.locked) return { ran: false, reason: 'running_elsewhere' } as const;
-    try {
-      const started = await sql<{ id: number }>`
-        INSERT INTO job_runs (job_name, window_key, instance_id, started_at)
-        VALUES (${job.name}, ${job.windowKey}, ${job.instanceId}, ${ctx.clock.now()}::timestamptz)
-        ON CONFLICT (job_name, window_key) DO UPDATE
-          SET state = 'running', instance_id = excluded.instance_id, started_at = excluded.started_at,
-              finished_at = NULL, error = NULL, result = NULL
-          WHERE job_runs.state = 'failed'
-        RETURNING id`.execute(connection);
-      const run = started.rows[0];
-      if (!run) return { ran: false, reason: 'already_ran' } as const;
-      const began = performance.now();
-      try {
-        const result = await work();
-        await connection
-          .updateTable('job_runs')
-          .set({ state: 'succeeded', finished_at: ctx.clock.now(), result: JSON.stringify(result) })
-          .where('id', '=', run.id)
-          .execute();
-        return { ran: true, state: 'succeeded', result, durationMs: performance.now() - began } as const;
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        await connection
-          .updateTable('job_runs')
-          .set({ state: 'failed', finished_at: ctx.clock.now(), error: message.slice(0, 500) })
-          .where('id', '=', run.id)
-          .execute();
-        return { ran: true, state: 'failed', error: message, durationMs: performance.now() - began } as const;
-      }
-    } finally {
-      await sql`SELECT pg_advisory_unlock(hashtext(${lockKey}))`.execute(connection);
-    }
+  const lockKey = `roshni-job:${job.name}`;
+  const claim = await ctx.db.transaction().execute(async (trx): Promise<{ id: number } | { ran: false; reason: 'running_elsewhere' | 'already_ran' }> => {
+    const { rows } = await sql<{ locked: boolean }>`SELECT pg_try_advisory_xact_lock(hashtext(${lockKey})) AS locked`.execute(trx);
+    if (!rows[0]?.locked) return { ran: false, reason: 'running_elsewhere' };
+    const started = await sql<{ id: number }>`
+      INSERT INTO job_runs (job_name, window_key, instance_id, started_at)
+      VALUES (${job.name}, ${job.windowKey}, ${job.instanceId}, ${ctx.clock.now()}::timestamptz)
+      ON CONFLICT (job_name, window_key) DO UPDATE
+        SET state = 'running', instance_id = excluded.instance_id, started_at = excluded.started_at,
+            finished_at = NULL, error = NULL, result = NULL
+        WHERE job_runs.state = 'failed'
+      RETURNING id`.execute(trx);
+    if (started.rows[0]) return started.rows[0];
+    const existing = await trx
+      .selectFrom('job_runs')
+      .select('state')
+      .where('job_name', '=', job.name)
+      .where('window_key', '=', job.windowKey)
+      .executeTakeFirst();
+    return { ran: false, reason: existing?.state === 'running' ? 'running_elsewhere' : 'already_ran' };
   });
+  if ('ran' in claim) return claim;
+  const began = performance.now();
+  try {
+    const result = await work();
+    await ctx.db
+      .updateTable('job_runs')
+      .set({ state: 'succeeded', finished_at: ctx.clock.now(), result: JSON.stringify(result) })
+      .where('id', '=', claim.id)
+      .execute();
+    return { ran: true, state: 'succeeded', result, durationMs: performance.now() - began };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    await ctx.db
+      .updateTable('job_runs')
+      .set({ state: 'failed', finished_at: ctx.clock.now(), error: message.slice(0, 500) })
+      .where('id', '=', claim.id)
+      .execute();
+    return { ran: true, state: 'failed', error: message, durationMs: performance.now() - began };
+  }
 }
 
 export interface JobSummary {
