@@ -119,20 +119,45 @@ export class Dispatcher {
   async runOnce(): Promise<number> {
     const rows = await this.claim();
     if (!rows.length) return 0;
-    const context = await this.templateContext();
-    let next = 0;
-    const worker = async () => {
-      while (next < rows.length) {
-        const row = rows[next++]!;
-        if (!this.running && this.loop) {
-          await this.release(row);
-          continue;
+    // The rows waiting in this batch stay ours while it lasts (paced channels and a 429's retry_after
+    // can outlast the lease): their lease is renewed, so no other dispatcher takes them and sends
+    // them again. A claim found lost (this process stalled past its lease) is not sent.
+    const held = new Set(rows.map((r) => r.id));
+    const heartbeat = setInterval(() => void this.renew(held).catch(() => {}), Math.max(10, this.options.leaseMs / 3));
+    try {
+      const context = await this.templateContext();
+      let next = 0;
+      const worker = async () => {
+        while (next < rows.length) {
+          const row = rows[next++]!;
+          if (!held.has(row.id)) continue;
+          if (!this.running && this.loop) await this.release(row);
+          else await this.deliver(row, context);
+          held.delete(row.id);
         }
-        await this.deliver(row, context);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, rows.length) }, worker));
+      };
+      await Promise.all(Array.from({ length: Math.min(this.options.concurrency, rows.length) }, worker));
+    } finally {
+      clearInterval(heartbeat);
+    }
     return rows.length;
+  }
+
+  /** Extends the lease of rows this dispatcher still holds; forgets those it no longer does. */
+  private async renew(held: Set<number>): Promise<void> {
+    const ids = [...held];
+    if (!ids.length) return;
+    const { ctx, instanceId, leaseMs } = this.options;
+    const kept = await ctx.db
+      .updateTable('notifications')
+      .set({ claimed_until: new Date(ctx.clock.now().getTime() + leaseMs) })
+      .where('id', 'in', ids)
+      .where('state', '=', 'sending')
+      .where('claimed_by', '=', instanceId)
+      .returning('id')
+      .execute();
+    const still = new Set(kept.map((r) => r.id));
+    for (const id of ids) if (!still.has(id)) held.delete(id);
   }
 
   private async templateContext(): Promise<TemplateContext & { quiet: QuietHours | null }> {

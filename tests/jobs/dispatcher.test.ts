@@ -9,6 +9,7 @@ import { zonedInstant } from '../../src/domain/time.js';
 import { fixedClock } from '../../src/infra/clock.js';
 import { systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { spawnTypeScript } from '../support/run-typescript.js';
 import { startFakeFast2Sms, type FakeFast2Sms } from '../support/fake-fast2sms.js';
 import { startFakeResend, type FakeResend } from '../support/fake-resend.js';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
@@ -83,23 +84,18 @@ describe('the dispatcher', () => {
 
   it('a dispatcher killed mid-batch loses nothing; after restart nothing is sent twice beyond the one in flight', async () => {
     await enqueue(30);
-    const sent: string[] = [];
-    let hang = false;
-    const dying: Channel = {
-      name: 'telegram',
-      async send(address) {
-        if (sent.length === 10) hang = true;
-        if (hang) {
-          sent.push(address);
-          return new Promise(() => {}); // killed here: never answers, never records
-        }
-        sent.push(address);
-        return { providerMessageId: address };
-      },
-    };
-    const first = new Dispatcher({ ctx, channels: { telegram: dying }, instanceId: 'first', concurrency: 1, batchSize: 20, leaseMs: 300 });
-    void first.runOnce();
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // A dispatcher process sends 10, has the 11th in flight, and is killed (SIGKILL) there.
+    const dying = spawnTypeScript(new URL('../support/dying-dispatcher.ts', import.meta.url), [database.url, '10', '300']);
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => dying.on('exit', (_code, signal) => resolve(signal)));
+    let output = '';
+    let stderr = '';
+    dying.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    dying.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    for (const deadline = Date.now() + 30_000; output.split('\n').length <= 11 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+    dying.kill('SIGKILL');
+    expect(await exited, stderr).toBe('SIGKILL');
+    const sent = output.trim().split('\n');
+    expect(sent).toHaveLength(11);
     const healthy: Channel = { name: 'telegram', send: async (address) => (sent.push(address), { providerMessageId: address }) };
     const restarted = new Dispatcher({ ctx, channels: { telegram: healthy }, instanceId: 'restarted', concurrency: 1, leaseMs: 300 });
     await new Promise((resolve) => setTimeout(resolve, 400)); // the dead process's lease runs out
@@ -109,7 +105,7 @@ describe('the dispatcher', () => {
     for (const address of sent) counts.set(address, (counts.get(address) ?? 0) + 1);
     expect(counts.size).toBe(30);
     expect([...counts.values()].filter((n) => n > 1)).toEqual([2]); // only the one in flight
-  });
+  }, 60_000);
 
   it("waits out Telegram's 429 retry_after and completes, never above 30/s overall or 1/s per chat", async () => {
     await enqueue(40, 10);
@@ -196,5 +192,36 @@ describe('the dispatcher', () => {
     await dispatcher.runOnce();
     const row = await database.db.selectFrom('notifications').select(['state', 'channel']).executeTakeFirstOrThrow();
     expect(row).toEqual({ state: 'sent', channel: 'email' });
+  });
+
+  it('a slow batch outlasting the lease keeps its claims: a second dispatcher sends none of them again', async () => {
+    // Paced channels (WhatsApp: one message every 4 s; a Telegram 429's retry_after) can make a batch
+    // take longer than the lease; the rows still waiting in it are not a crashed process's.
+    await enqueue(6);
+    const sent: string[] = [];
+    const slow: Channel = {
+      name: 'telegram',
+      send: async (address) => {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        sent.push(address);
+        return { providerMessageId: address };
+      },
+    };
+    const first = new Dispatcher({ ctx, channels: { telegram: slow }, instanceId: 'slow', concurrency: 1, batchSize: 6, leaseMs: 400 });
+    const second = new Dispatcher({ ctx, channels: { telegram: slow }, instanceId: 'other', concurrency: 1, leaseMs: 400 });
+    const batch = first.runOnce();
+    await new Promise((resolve) => setTimeout(resolve, 600)); // past the first claim's lease
+    let taken = 0;
+    for (;;) {
+      const handled = await second.runOnce();
+      taken += handled;
+      if (!handled && (await states()).sent === 6) break;
+      if (!handled) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await batch;
+    expect(await states()).toEqual({ sent: 6 });
+    expect(taken).toBe(0);
+    expect(sent).toHaveLength(6);
+    expect(new Set(sent).size).toBe(6);
   });
 });

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 
 const hooks = new URL('./ts-hooks.mjs', import.meta.url).href;
 const register = `data:text/javascript,import{register}from"node:module";register(${JSON.stringify(hooks)})`;
@@ -11,4 +11,9 @@ export function runTypeScript(file: URL, args: string[] = []): Promise<string> {
       else resolve(stdout);
     });
   });
+}
+
+/** Starts a TypeScript file of this project in a separate `node` process, for a test to watch and kill. */
+export function spawnTypeScript(file: URL, args: string[] = []): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, ['--import', register, file.pathname, ...args], { stdio: 'pipe' });
 }
