@@ -66,7 +66,12 @@ export async function recordHealthAndAlert(ctx: DomainContext, report: HealthRep
 
 async function health(ctx: DomainContext, services: JobServices): Promise<Record<string, unknown>> {
   const { checkHealth } = await import('../infra/health/health.js');
-  const report = await checkHealth({ config: services.config, clock: ctx.clock, db: ctx.db });
+  const report = await checkHealth({
+    config: services.config,
+    clock: ctx.clock,
+    db: ctx.db,
+    ...(services.whatsappState ? { whatsappState: services.whatsappState } : {}),
+  });
   const alerted = await recordHealthAndAlert(ctx, report);
   const named = (status: string) => report.checks.filter((c) => c.status === status).map((c) => c.name);
   return { status: report.status, failing: named('fail'), warning: named('warn'), alerted };

@@ -18,6 +18,8 @@ import { OPERATIONS_JOBS } from './operations-jobs.js';
 export interface JobServices {
   config: Config;
   database: Database;
+  /** The WhatsApp session's state, when `roshni start` holds one (the health check reports it). */
+  whatsappState?: () => Promise<string | null>;
 }
 
 export interface JobDefinition {

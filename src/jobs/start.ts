@@ -45,7 +45,11 @@ export interface StartOptions {
 }
 
 /** The HTTP endpoints: the Razorpay webhook and GET /health with the full checks. */
-async function startHttp(options: StartOptions, telegram: TelegramWebhook | undefined): Promise<Running & { url: string }> {
+async function startHttp(
+  options: StartOptions,
+  telegram: TelegramWebhook | undefined,
+  whatsappState: (() => Promise<string | null>) | undefined,
+): Promise<Running & { url: string }> {
   const [{ startClinicServer }, { healthProbe }] = await Promise.all([import('../http/clinic-server.js'), import('../infra/health/health.js')]);
   const { RAZORPAY_WEBHOOK_SECRET: secret, RAZORPAY_WEBHOOK_SECRET_PREVIOUS: previous } = options.config.env;
   const server = await startClinicServer({
@@ -54,7 +58,7 @@ async function startHttp(options: StartOptions, telegram: TelegramWebhook | unde
     port: options.config.env.ROSHNI_HTTP_PORT,
     razorpayWebhookSecrets: secret ? [secret, ...(previous ? [previous] : [])] : [],
     log: options.log,
-    health: healthProbe({ config: options.config, clock: options.ctx.clock, db: options.ctx.db }),
+    health: healthProbe({ config: options.config, clock: options.ctx.clock, db: options.ctx.db, ...(whatsappState ? { whatsappState } : {}) }),
     ...(telegram ? { telegram } : {}),
   });
   return { url: server.url, stop: () => server.close() };
@@ -73,7 +77,8 @@ export async function startRoshni(
     telegramWebhook ??= running.telegramWebhook;
     stack.push({ name: part.name, running });
   }
-  const http = options.http === false ? null : await startHttp(options, telegramWebhook);
+  const whatsappState = whatsapp?.getState ? () => whatsapp!.getState!() : undefined;
+  const http = options.http === false ? null : await startHttp(options, telegramWebhook, whatsappState);
   if (http) stack.push({ name: 'http', running: http });
   const channels = channelsFromConfig(options.config, whatsapp);
   const dispatcher = new Dispatcher({ ctx: options.ctx, channels, instanceId, log: options.log });
@@ -82,7 +87,7 @@ export async function startRoshni(
   const scheduler = startScheduler(options.ctx, {
     instanceId,
     log: options.log,
-    services: { config: options.config, database: options.database },
+    services: { config: options.config, database: options.database, ...(whatsappState ? { whatsappState } : {}) },
     ...(options.jobs ? { jobs: options.jobs } : {}),
   });
   stack.push({ name: 'scheduler', running: scheduler });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { botStartParts } from '../../src/bot/start-parts.js';
 import { loadConfig } from '../../src/infra/config.js';
-import { startRoshni } from '../../src/jobs/start.js';
+import { startRoshni, type StartPart } from '../../src/jobs/start.js';
 import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
@@ -62,6 +62,26 @@ describe('roshni start with the Telegram bot', () => {
       const sent = await telegram.waitForCalls('sendMessage', before + 1);
       expect(sent.at(-1)!.params.chat_id).toBe(502);
       expect(telegram.callsOf('getUpdates').length).toBe(polls);
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it("GET /health reports the state of the WhatsApp session the process holds, and WhatsApp becomes a channel", async () => {
+    const config = loadConfig({ DATABASE_URL: database.url, WHATSAPP_ENABLED: 'true', ROSHNI_HTTP_PORT: '0' }, '/nonexistent/.env');
+    const whatsapp: StartPart = {
+      name: 'whatsapp',
+      start: async () => ({ stop: async () => {}, whatsapp: { sendMessage: async () => ({}), getState: async () => 'CONNECTED' } }),
+    };
+    const opened = { db: database.db, kind: 'postgres' as const, location: database.url, close: async () => {} };
+    const running = await startRoshni({ ctx: systemContext(database.db), config, database: opened, log: () => {}, jobs: [], parts: [whatsapp] });
+    try {
+      expect(running.channels).toContain('whatsapp');
+      const check = async () => {
+        const report = (await (await fetch(`${running.httpUrl}/health`)).json()) as { checks: Array<{ name: string; status: string; detail: string }> };
+        return report.checks.find((c) => c.name === 'whatsapp');
+      };
+      expect(await check()).toMatchObject({ status: 'ok', detail: 'session CONNECTED' });
     } finally {
       await running.stop();
     }

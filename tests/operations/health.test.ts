@@ -1,10 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { healthProbes, type DiskSpace } from '../../src/infra/health/health.js';
+import { systemClock } from '../../src/infra/clock.js';
+import { loadConfig } from '../../src/infra/config.js';
+import { checkHealth, healthProbes, type DiskSpace } from '../../src/infra/health/health.js';
 import { runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startFakeFast2Sms } from '../support/fake-fast2sms.js';
+import { startFakeTelegram } from '../support/fake-telegram.js';
 
 const GB = 1024 ** 3;
 const roomyDisk = async (): Promise<DiskSpace> => ({ freeBytes: 40 * GB, totalBytes: 100 * GB });
@@ -100,6 +106,88 @@ describe('roshni health', () => {
     expect(resend.detail).toContain('unreachable');
     expect(typeof resend.ms).toBe('number');
     expect(code).toBe(1);
+  });
+});
+
+describe("roshni health: the external services' credentials", () => {
+  /** Resend's GET /domains as the service answers it: a sending-only key is valid but may not list domains. */
+  async function fakeResendDomains() {
+    const server = createServer((request, response) => {
+      const key = request.headers.authorization;
+      const [status, body] =
+        key === 'Bearer re_full_access_key'
+          ? [200, { data: [] }]
+          : key === 'Bearer re_sending_only_key'
+            ? [401, { statusCode: 401, name: 'restricted_api_key', message: 'This API key is restricted to only send emails.' }]
+            : [403, { statusCode: 403, name: 'invalid_api_key', message: 'API key is invalid.' }];
+      response.writeHead(status, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(body));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  }
+
+  it('Telegram getMe, Resend and Fast2SMS keys: accepted ones are ok (a sending-only Resend key too), refused ones warn, each timed', async () => {
+    const [telegram, resend, sms] = await Promise.all([startFakeTelegram(), fakeResendDomains(), startFakeFast2Sms('fast2sms-right-key')]);
+    const home = mkdtempSync(join(tmpdir(), 'roshni-health-services-'));
+    const run = async (env: Record<string, string>) => {
+      const config = loadConfig({ ROSHNI_HOME: home, ...env }, '/nonexistent/.env');
+      const report = await checkHealth({ config, clock: systemClock, db: { error: new Error('not needed here') }, diskSpace: roomyDisk });
+      return Object.fromEntries(report.checks.filter((c) => ['telegram', 'resend', 'fast2sms'].includes(c.name)).map((c) => [c.name, c]));
+    };
+    try {
+      const good = await run({
+        TELEGRAM_BOT_TOKEN: telegram.token,
+        TELEGRAM_API_ROOT: telegram.apiRoot,
+        RESEND_API_KEY: 're_sending_only_key',
+        RESEND_BASE_URL: resend.baseUrl,
+        FAST2SMS_API_KEY: 'fast2sms-right-key',
+        FAST2SMS_BASE_URL: sms.baseUrl,
+      });
+      expect(Object.fromEntries(Object.entries(good).map(([name, c]) => [name, c.status]))).toEqual({ telegram: 'ok', resend: 'ok', fast2sms: 'ok' });
+      expect(good.telegram!.detail).toContain('@roshni_clinic_bot');
+      expect(good.resend!.detail).toContain('sending-only');
+      expect(Object.values(good).every((c) => typeof c.ms === 'number')).toBe(true);
+      expect((await run({ RESEND_API_KEY: 're_full_access_key', RESEND_BASE_URL: resend.baseUrl })).resend!.status).toBe('ok');
+
+      const bad = await run({
+        TELEGRAM_BOT_TOKEN: '123456:WRONG-token-for-roshni-tests-000',
+        TELEGRAM_API_ROOT: telegram.apiRoot,
+        RESEND_API_KEY: 're_revoked_key',
+        RESEND_BASE_URL: resend.baseUrl,
+        FAST2SMS_API_KEY: 'fast2sms-wrong-key',
+        FAST2SMS_BASE_URL: sms.baseUrl,
+      });
+      for (const name of ['telegram', 'resend', 'fast2sms']) {
+        expect(bad[name]!.status, name).toBe('warn');
+        expect(bad[name]!.detail, name).toContain('credentials refused');
+      }
+      // A secret is never part of what is reported.
+      expect(JSON.stringify(bad)).not.toMatch(/WRONG-token|re_revoked_key|fast2sms-wrong-key/);
+    } finally {
+      await Promise.all([telegram.close(), resend.close(), sms.close()]);
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it("WhatsApp: the running client's session state under roshni start, else whether a session is saved", async () => {
+    const home = mkdtempSync(join(tmpdir(), 'roshni-health-whatsapp-'));
+    const config = loadConfig({ ROSHNI_HOME: home, WHATSAPP_ENABLED: 'true' }, '/nonexistent/.env');
+    const whatsapp = async (deps: { whatsappState?: () => Promise<string | null> } = {}) =>
+      (await checkHealth({ config, clock: systemClock, db: { error: new Error('not needed here') }, diskSpace: roomyDisk, ...deps })).checks.find((c) => c.name === 'whatsapp');
+    try {
+      expect(await whatsapp()).toMatchObject({ status: 'warn', detail: expect.stringContaining('no WhatsApp session') });
+      mkdirSync(join(home, 'whatsapp', 'session-roshni'), { recursive: true });
+      expect(await whatsapp()).toMatchObject({ status: 'ok', detail: expect.stringContaining('a session is saved') });
+      expect(await whatsapp({ whatsappState: async () => 'CONNECTED' })).toMatchObject({ status: 'ok', detail: 'session CONNECTED' });
+      expect(await whatsapp({ whatsappState: async () => 'UNPAIRED' })).toMatchObject({ status: 'warn', detail: expect.stringContaining('UNPAIRED') });
+      expect(await whatsapp({ whatsappState: () => Promise.reject(new Error('Target closed')) })).toMatchObject({ status: 'warn' });
+      const off = loadConfig({ ROSHNI_HOME: home }, '/nonexistent/.env');
+      const report = await checkHealth({ config: off, clock: systemClock, db: { error: new Error('x') }, diskSpace: roomyDisk });
+      expect(report.checks.map((c) => c.name)).not.toContain('whatsapp');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
 

@@ -8,6 +8,8 @@ import { RateLimiter } from './rate-limiter.js';
  */
 export interface WhatsAppClientLike {
   sendMessage(chatId: string, content: string): Promise<{ id?: { _serialized?: string } } | unknown>;
+  /** The session's state ('CONNECTED', 'UNPAIRED', …), for `roshni health` and GET /health. */
+  getState?(): Promise<string | null>;
 }
 
 /** "+919820012345" → "919820012345@c.us"; a stored whatsapp_id is used as it is. */

@@ -1,5 +1,5 @@
-import { statfs as statfsCallback } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, statfs as statfsCallback } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -40,6 +40,8 @@ export interface HealthDeps {
   /** Free space of the file system holding a path (injected by tests). */
   diskSpace?: (path: string) => Promise<DiskSpace>;
   fetch?: typeof fetch;
+  /** The WhatsApp session's state from the running client (`roshni start` holding one). */
+  whatsappState?: () => Promise<string | null>;
 }
 
 export const BACKUP_MAX_AGE_HOURS = 26;
@@ -94,23 +96,77 @@ async function existingAncestor(path: string, diskSpace: (path: string) => Promi
   }
 }
 
-function externalServices(config: Config): Array<{ name: string; url: string; headers?: Record<string, string> }> {
+type Verdict = { status: CheckStatus; detail: string };
+
+interface ExternalService {
+  name: string;
+  url: string;
+  headers?: Record<string, string>;
+  /** What the service's answer says beyond its HTTP status (null: judge by the status alone). */
+  judge?: (status: number, body: Record<string, unknown> | null) => Verdict | null;
+}
+
+const refused = (what: string): Verdict => ({ status: 'warn', detail: `credentials refused (${what})` });
+
+function externalServices(config: Config): ExternalService[] {
   const env = config.env;
-  const services: Array<{ name: string; url: string; headers?: Record<string, string> }> = [];
+  const services: ExternalService[] = [];
   if (env.TELEGRAM_BOT_TOKEN) {
-    services.push({ name: 'telegram', url: `${(env.TELEGRAM_API_ROOT ?? 'https://api.telegram.org').replace(/\/$/, '')}/bot${env.TELEGRAM_BOT_TOKEN}/getMe` });
+    services.push({
+      name: 'telegram',
+      url: `${(env.TELEGRAM_API_ROOT ?? 'https://api.telegram.org').replace(/\/$/, '')}/bot${env.TELEGRAM_BOT_TOKEN}/getMe`,
+      judge: (status, body) => {
+        if (body?.ok === true) return { status: 'ok', detail: `bot @${String((body.result as { username?: unknown })?.username ?? '?')} answering` };
+        return status === 401 || status === 404 ? refused(`HTTP ${status}`) : null;
+      },
+    });
   }
   if (env.RAZORPAY_KEY_ID && env.RAZORPAY_KEY_SECRET) {
     const auth = Buffer.from(`${env.RAZORPAY_KEY_ID}:${env.RAZORPAY_KEY_SECRET}`).toString('base64');
     services.push({ name: 'razorpay', url: `${(env.RAZORPAY_BASE_URL ?? 'https://api.razorpay.com').replace(/\/$/, '')}/v1/payments?count=1`, headers: { authorization: `Basic ${auth}` } });
   }
   if (env.RESEND_API_KEY) {
-    services.push({ name: 'resend', url: `${(env.RESEND_BASE_URL ?? 'https://api.resend.com').replace(/\/$/, '')}/domains`, headers: { authorization: `Bearer ${env.RESEND_API_KEY}` } });
+    services.push({
+      name: 'resend',
+      url: `${(env.RESEND_BASE_URL ?? 'https://api.resend.com').replace(/\/$/, '')}/domains`,
+      headers: { authorization: `Bearer ${env.RESEND_API_KEY}` },
+      // A "sending access" key (the least it needs) is a valid key that may not list domains.
+      judge: (status, body) =>
+        status === 401 && body?.name === 'restricted_api_key' ? { status: 'ok', detail: 'credentials accepted (a sending-only key)' } : null,
+    });
   }
   if (env.FAST2SMS_API_KEY) {
-    services.push({ name: 'fast2sms', url: `${env.FAST2SMS_BASE_URL.replace(/\/$/, '')}/dev/wallet`, headers: { authorization: env.FAST2SMS_API_KEY } });
+    services.push({
+      name: 'fast2sms',
+      url: `${env.FAST2SMS_BASE_URL.replace(/\/$/, '')}/dev/wallet`,
+      headers: { authorization: env.FAST2SMS_API_KEY },
+      // Fast2SMS says no in its body ({ return: false, status_code }), whatever the HTTP status.
+      judge: (status, body) => (body?.return === false ? refused(`status ${String(body.status_code ?? status)}`) : null),
+    });
   }
   return services;
+}
+
+/** Saved by whatsapp-web.js's LocalAuth (clientId "roshni", dataPath ROSHNI_HOME/whatsapp: src/bot/channels/whatsapp.ts). */
+function whatsappSessionDir(config: Config): string {
+  return join(config.home, 'whatsapp', 'session-roshni');
+}
+
+async function whatsappCheck(config: Config, state: HealthDeps['whatsappState']): Promise<Verdict> {
+  if (!state) {
+    return existsSync(whatsappSessionDir(config))
+      ? { status: 'ok', detail: 'a session is saved (its live state: GET /health of roshni start)' }
+      : { status: 'warn', detail: 'no WhatsApp session saved: scan the QR with `roshni bot whatsapp`' };
+  }
+  try {
+    const now = await Promise.race([
+      state(),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer in 5 s')), SERVICE_TIMEOUT_MS).unref()),
+    ]);
+    return now === 'CONNECTED' ? { status: 'ok', detail: 'session CONNECTED' } : { status: 'warn', detail: `session ${now ?? 'not ready'}: messages wait or go by another channel` };
+  } catch (error) {
+    return { status: 'warn', detail: `session state unknown: ${(error as Error).message}` };
+  }
 }
 
 /** Runs every check. Never throws: a check that cannot run fails. */
@@ -200,18 +256,24 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
   for (const service of externalServices(config)) {
     checks.push(
       timed(service.name, async () => {
+        let response: Response;
+        let body: Record<string, unknown> | null;
         try {
-          const response = await doFetch(service.url, { headers: service.headers ?? {}, signal: AbortSignal.timeout(SERVICE_TIMEOUT_MS) });
-          await response.body?.cancel();
-          if (response.status === 401 || response.status === 403) return { status: 'warn', detail: `credentials refused (HTTP ${response.status})` };
-          if (response.status >= 500) return { status: 'warn', detail: `answering with HTTP ${response.status}` };
-          return { status: 'ok', detail: `reachable (HTTP ${response.status})` };
+          response = await doFetch(service.url, { headers: service.headers ?? {}, signal: AbortSignal.timeout(SERVICE_TIMEOUT_MS) });
+          const parsed: unknown = await response.json().catch(() => null);
+          body = parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : null;
         } catch (error) {
           return { status: 'warn', detail: `unreachable: ${(error as Error).message}` };
         }
+        const verdict = service.judge?.(response.status, body);
+        if (verdict) return verdict;
+        if (response.status === 401 || response.status === 403) return refused(`HTTP ${response.status}`);
+        if (response.status >= 500) return { status: 'warn', detail: `answering with HTTP ${response.status}` };
+        return { status: 'ok', detail: `reachable (HTTP ${response.status})` };
       }),
     );
   }
+  if (config.env.WHATSAPP_ENABLED) checks.push(timed('whatsapp', () => whatsappCheck(config, deps.whatsappState)));
 
   const results = await Promise.all(checks);
   const status: HealthStatus = results.some((c) => c.status === 'fail') ? 'unhealthy' : results.some((c) => c.status === 'warn') ? 'degraded' : 'healthy';
