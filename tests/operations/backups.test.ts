@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { addDays, clinicDate } from '../../src/domain/time.js';
+import { addStaffUser } from '../../src/domain/people/staff.js';
 import { countRows } from '../../src/infra/backup/backups.js';
 import { openPostgres } from '../../src/infra/db/database.js';
 import { binPath, runCli } from '../support/cli.js';
@@ -52,7 +53,8 @@ describe('roshni backup on PostgreSQL', () => {
     database = undefined;
     await createDatabase(serverUrl(), name);
     try {
-      const restored = await runCli(['backup', 'restore', 'latest'], { ...env, DATABASE_URL: url });
+      // A brand-new database has no staff to check ROSHNI_USER against: the restore goes ahead.
+      const restored = await runCli(['backup', 'restore', 'latest'], { ...env, DATABASE_URL: url, ROSHNI_USER: 'ravi' });
       expect(restored.code, restored.stderr).toBe(0);
       expect(restored.stderr).toMatch(/\d+\/\d+ appointments/);
       const after = await openPostgres(url, { max: 1 });
@@ -82,6 +84,14 @@ describe('roshni backup on PostgreSQL', () => {
     expect(refused.code).toBe(4);
     expect(refused.stderr).toContain('add --force');
     expect((await database!.db.selectFrom('appointments').select('id').execute()).length).toBe(2);
+    // A staff user acting on the clinic's database must be an admin to replace it (and the refusal is audited).
+    await addStaffUser(systemContext(database!.db), { username: 'ravi', fullName: 'Ravi Kumar', role: 'receptionist' });
+    const desk = await runCli(['backup', 'restore', 'latest', '--force'], { ...env, ROSHNI_USER: 'ravi' });
+    expect(desk.code, desk.stderr).toBe(5);
+    expect(desk.stderr).toContain('may not backup: manage');
+    expect((await database!.db.selectFrom('appointments').select('id').execute()).length).toBe(2);
+    const denied = await database!.db.selectFrom('audit_log').select(['action', 'outcome']).where('outcome', '=', 'denied').execute();
+    expect(denied).toEqual([{ action: 'backup.manage', outcome: 'denied' }]);
     // The pool of the test database must let go before the schema is replaced.
     const forced = await runCli(['backup', 'restore', 'latest', '--force'], env);
     expect(forced.code, forced.stderr).toBe(0);
