@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { sql } from 'kysely';
@@ -161,7 +161,8 @@ describe('roshni backup on PostgreSQL', () => {
     expect(states.filter((s) => s.state === 'rotated')).toHaveLength(3);
   });
 
-  it('a backup killed midway leaves no file named as a backup', async () => {
+  it('a backup killed midway leaves the previous backup valid and no file named as a backup', async () => {
+    const previous = JSON.parse((await runCli(['backup', 'create', '--json'], env)).stdout);
     // Enough data that pg_dump takes a while.
     await sql`CREATE TABLE ballast AS SELECT g AS id, md5(g::text) || md5((g + 1)::text) AS filler FROM generate_series(1, 1500000) g`.execute(database!.db);
     const dir = join(home, 'backups');
@@ -171,23 +172,35 @@ describe('roshni backup on PostgreSQL', () => {
     });
     const exited = new Promise<string | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
     const deadline = Date.now() + 20_000;
-    let partialSeen = false;
-    while (Date.now() < deadline && !partialSeen) {
+    let partial: string | undefined;
+    while (Date.now() < deadline && !partial) {
       try {
-        partialSeen = readdirSync(dir).some((n) => n.endsWith('.partial') && statSync(join(dir, n)).size > 0);
+        partial = readdirSync(dir).find((n) => n.endsWith('.partial') && statSync(join(dir, n)).size > 0);
       } catch {
         // The directory is not there yet.
       }
-      if (!partialSeen) await new Promise((r) => setTimeout(r, 20));
+      if (!partial) await new Promise((r) => setTimeout(r, 20));
     }
-    expect(partialSeen).toBe(true);
+    expect(partial).toBeDefined();
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
-    const names = readdirSync(dir);
-    expect(names.filter((n) => n.endsWith('.backup'))).toEqual([]);
-    const latest = await runCli(['backup', 'verify', 'latest'], env);
-    expect(latest.code).toBe(3);
-    const row = await database!.db.selectFrom('backups').select(['state']).executeTakeFirstOrThrow();
-    expect(row.state).toBe('running');
+    expect(readdirSync(dir).filter((n) => n.endsWith('.backup'))).toEqual([basename(previous.file)]);
+    // "latest" is still the previous backup, whole and restorable.
+    const latest = await runCli(['backup', 'verify', 'latest', '--json'], env);
+    expect(latest.code, latest.stderr).toBe(0);
+    expect(JSON.parse(latest.stdout)).toMatchObject({ file: previous.file, ok: true });
+    const { id: killedId } = await database!.db.selectFrom('backups').select('id').where('id', '!=', previous.id).executeTakeFirstOrThrow();
+    const killed = () => database!.db.selectFrom('backups').select(['state', 'error']).where('id', '=', killedId).executeTakeFirstOrThrow();
+    expect((await killed()).state).toBe('running');
+
+    // An hour on, the next backup clears what the crash left: the partial file, and the log row says failed.
+    await sql`DROP TABLE ballast`.execute(database!.db);
+    const hourAgo = new Date(Date.now() - 2 * 3_600_000);
+    utimesSync(join(dir, partial!), hourAgo, hourAgo);
+    await database!.db.updateTable('backups').set({ started_at: hourAgo }).where('state', '=', 'running').execute();
+    expect((await runCli(['backup', 'create'], env)).code).toBe(0);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.partial'))).toEqual([]);
+    expect(await killed()).toEqual({ state: 'failed', error: expect.stringContaining('interrupted') });
+    expect(JSON.parse((await runCli(['backup', 'list', '--json'], env)).stdout).map((b: { state: string }) => b.state)).toEqual(['completed', 'completed', 'failed']);
   }, 60_000);
 });

@@ -172,6 +172,13 @@ export async function rotateBackups(db: Kysely<DB>, config: Config): Promise<str
     const path = join(config.backupDir, name);
     if (Date.now() - statSync(path).mtimeMs > 60 * 60_000) rmSync(path, { force: true });
   }
+  // And its row in the log, still "running" an hour on, says what became of it.
+  await db
+    .updateTable('backups')
+    .set({ state: 'failed', finished_at: new Date(), error: 'interrupted: the process making it stopped before the file was complete' })
+    .where('state', '=', 'running')
+    .where('started_at', '<', new Date(Date.now() - 60 * 60_000))
+    .execute();
   return removed;
 }
 
