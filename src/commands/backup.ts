@@ -84,7 +84,10 @@ async function verify(env: CommandEnv, ref: string): Promise<number> {
         ...(result.tables.length
           ? [table(['Table', 'Manifest', 'Restored'], result.tables.map((t) => [t.table, t.expected, t.actual ?? 'missing'])), '']
           : []),
-        result.ok ? `Verified: ${file} restores with the row counts of its manifest.` : `NOT verified: ${result.problem}`,
+        ...(result.checksums.length
+          ? [`Checksums of ${result.checksums.map((c) => c.table).join(', ')}: ${result.checksums.every((c) => c.actual === c.expected) ? 'as in the manifest' : 'NOT as in the manifest'}.`]
+          : []),
+        result.ok ? `Verified: ${file} restores with the row counts${result.checksums.length ? ' and checksums' : ''} of its manifest.` : `NOT verified: ${result.problem}`,
       ]);
       if (!result.ok) writeLine(env.io.stderr, `roshni: backup ${file} failed verification: ${result.problem}`);
       return result.ok ? ExitCode.ok : ExitCode.unexpected;

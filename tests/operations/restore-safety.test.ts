@@ -21,11 +21,14 @@ describe('roshni backup restore is all or nothing', () => {
   const appointments = async () => (await database.db.selectFrom('appointments').select('id').execute()).length;
 
   /** A backup file with a valid checksum around a payload of our choosing. */
-  async function craft(name: string, payload: Buffer, manifest?: Record<string, number>): Promise<string> {
+  async function craft(name: string, payload: Buffer, manifest?: Record<string, number>, checksums?: Record<string, string>): Promise<string> {
     const { header } = await inspectBackupFile(good.file);
     const { encryption: _e, format: _f, ...rest } = header;
     const path = join(home, name);
-    const base: Omit<BackupHeader, 'encryption' | 'format'> = { ...rest, manifest: { tables: manifest ?? header.manifest.tables } };
+    const base: Omit<BackupHeader, 'encryption' | 'format'> = {
+      ...rest,
+      manifest: { ...header.manifest, tables: manifest ?? header.manifest.tables, ...(checksums ? { checksums: { ...header.manifest.checksums, ...checksums } } : {}) },
+    };
     const { Readable } = await import('node:stream');
     await writeBackupFile(path, base, () => Readable.from([payload]), undefined);
     return path;
@@ -81,6 +84,18 @@ describe('roshni backup restore is all or nothing', () => {
     expect(result.tables.find((t: { table: string }) => t.table === 'appointments')).toEqual({ table: 'appointments', expected: 5, actual: 1 });
     expect((await runCli(['backup', 'restore', lying, '--force'], env)).stdout).toContain('the database is as it was');
     expect(await countRows(database.db)).toEqual(before);
+  });
+
+  it('verify compares the key tables\' checksums too: same row counts but other rows is not verified', async () => {
+    const { header } = await inspectBackupFile(good.file);
+    expect(Object.keys(header.manifest.checksums ?? {})).toEqual(expect.arrayContaining(['appointments', 'patients', 'payments']));
+    const fine = await runCli(['backup', 'verify', good.file, '--json'], env);
+    expect(fine.code, fine.stderr).toBe(0);
+    expect(JSON.parse(fine.stdout).checksums).toContainEqual({ table: 'appointments', expected: header.manifest.checksums!.appointments, actual: header.manifest.checksums!.appointments });
+    const other = await craft('other-rows.backup', await payloadOf(good.file), undefined, { appointments: '0'.repeat(32) });
+    const refused = await runCli(['backup', 'verify', other, '--json'], env);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stdout)).toMatchObject({ ok: false, problem: expect.stringContaining('checksums differ from the manifest in appointments') });
   });
 
   it('a good restore settles the backup log: the restored backup is completed, not running', async () => {

@@ -27,6 +27,8 @@ export type BackupKind = 'manual' | 'daily' | 'weekly' | 'monthly';
 export interface BackupManifest {
   /** Row counts per table, taken in the same snapshot as the dump. */
   tables: Record<string, number>;
+  /** md5 of the rows of the clinic's key tables (KEY_TABLES), same snapshot; absent in older backups. */
+  checksums?: Record<string, string>;
 }
 
 export interface BackupHeader {

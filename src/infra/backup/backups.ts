@@ -48,6 +48,33 @@ export async function countRows(db: Kysely<any>): Promise<Record<string, number>
   return counts;
 }
 
+/** The tables whose rows, not only their number, a verified backup must reproduce. */
+export const KEY_TABLES = ['patients', 'guardians', 'appointments', 'payments', 'refunds', 'therapy_sessions'] as const;
+
+/**
+ * md5 of each key table's rows as text, in id order, in the caller's transaction (its snapshot). The
+ * settings that shape a row's text (time zone, date and float formats) are fixed for the transaction,
+ * so the same rows give the same sum in any session, on the server or in PGlite.
+ */
+export async function keyTableChecksums(trx: Kysely<any>): Promise<Record<string, string>> {
+  await sql`SELECT set_config('timezone', 'UTC', true), set_config('datestyle', 'ISO, YMD', true),
+                   set_config('intervalstyle', 'postgres', true), set_config('extra_float_digits', '1', true)`.execute(trx);
+  const sums: Record<string, string> = {};
+  for (const table of KEY_TABLES) {
+    const { rows } = await sql<{ present: boolean }>`SELECT to_regclass(${`public.${table}`}) IS NOT NULL AS present`.execute(trx);
+    if (!rows[0]?.present) continue;
+    const result = await sql<{ sum: string }>`
+      SELECT md5(coalesce(string_agg(t::text, E'\n' ORDER BY t.id), '')) AS sum FROM ${sql.table(table)} t`.execute(trx);
+    sums[table] = result.rows[0]!.sum;
+  }
+  return sums;
+}
+
+/** Row counts and key tables' checksums, in one transaction of the given database. */
+async function describeContents(db: Kysely<any>): Promise<{ tables: Record<string, number>; checksums: Record<string, string> }> {
+  return db.transaction().execute(async (trx) => ({ tables: await countRows(trx), checksums: await keyTableChecksums(trx) }));
+}
+
 async function serverVersion(db: Kysely<any>): Promise<{ text: string; major: number }> {
   const { rows } = await sql<{ server_version: string }>`SHOW server_version`.execute(db);
   const text = rows[0]!.server_version;
@@ -87,23 +114,25 @@ export async function createBackup(database: Database, config: Config, options: 
     const version = await serverVersion(db);
     const base = { kind: options.kind, createdAt: startedAt.toISOString(), serverVersion: version.text };
     let tables: Record<string, number>;
+    let checksums: Record<string, string>;
     let written;
     if (database.kind === 'postgres') {
       const pgDump = findPostgresTool('pg_dump', version.major);
       // The counts and pg_dump share one exported snapshot: the manifest describes exactly what was dumped.
-      ({ tables, written } = await db
+      ({ tables, checksums, written } = await db
         .transaction()
         .setIsolationLevel('repeatable read')
         .execute(async (trx) => {
           const { rows } = await sql<{ snapshot: string }>`SELECT pg_export_snapshot() AS snapshot`.execute(trx);
           await declareActor(trx, { role: 'system' }); // the manifest counts every row, as pg_dump dumps them
           const counted = await countRows(trx);
+          const summed = await keyTableChecksums(trx);
           let finished!: (done: Promise<void>) => void;
           const dumped = new Promise<void>((resolve) => (finished = resolve));
           dumped.catch(() => {}); // a failed pg_dump is reported by writeBackupFile, which awaits it
           const result = await writeBackupFile(
             file,
-            { ...base, database: 'postgres', payload: 'pg_dump-custom', manifest: { tables: counted } },
+            { ...base, database: 'postgres', payload: 'pg_dump-custom', manifest: { tables: counted, checksums: summed } },
             () => {
               const dump = startPgDump(pgDump, config.databaseUrl!, rows[0]!.snapshot);
               dump.done.catch(() => {}); // awaited by writeBackupFile before the file is named a backup
@@ -113,18 +142,18 @@ export async function createBackup(database: Database, config: Config, options: 
             passphrase,
             dumped,
           );
-          return { tables: counted, written: result };
+          return { tables: counted, checksums: summed, written: result };
         }));
     } else {
       if (!database.dumpDataDir) throw new Error('This embedded database cannot dump itself.');
       // One process owns the embedded database and this command is it: nothing writes while it dumps.
-      tables = await db.transaction().execute(async (trx) => {
+      ({ tables, checksums } = await db.transaction().execute(async (trx) => {
         await declareActor(trx, { role: 'system' });
-        return countRows(trx);
-      });
+        return { tables: await countRows(trx), checksums: await keyTableChecksums(trx) };
+      }));
       const blob = await database.dumpDataDir();
       const payload = Readable.from([Buffer.from(await blob.arrayBuffer())]);
-      written = await writeBackupFile(file, { ...base, database: 'embedded', payload: 'pglite-datadir-tgz', manifest: { tables } }, () => payload, passphrase);
+      written = await writeBackupFile(file, { ...base, database: 'embedded', payload: 'pglite-datadir-tgz', manifest: { tables, checksums } }, () => payload, passphrase);
     }
     await db
       .updateTable('backups')
@@ -133,7 +162,7 @@ export async function createBackup(database: Database, config: Config, options: 
         finished_at: options.clock.now(),
         size_bytes: written.sizeBytes,
         sha256: written.sha256,
-        manifest: JSON.stringify({ tables }),
+        manifest: JSON.stringify({ tables, checksums }),
       })
       .where('id', '=', id)
       .execute();
@@ -223,14 +252,20 @@ export interface VerifyResult {
   sha256: string;
   problem: string | null;
   tables: TableComparison[];
+  /** The key tables' checksums, restored against the manifest's (none for backups made before them). */
+  checksums: Array<{ table: string; expected: string; actual: string | null }>;
 }
 
 function compareCounts(expected: Record<string, number>, actual: Record<string, number>): TableComparison[] {
   return Object.entries(expected).map(([table, count]) => ({ table, expected: count, actual: actual[table] ?? null }));
 }
 
-/** Loads the payload into a scratch database (a temporary one on the server, or an in-memory PGlite) and counts its rows. */
-async function countInScratch(backup: InspectedBackup, config: Config, passphrase: string | undefined): Promise<Record<string, number>> {
+/** Loads the payload into a scratch database (a temporary one on the server, or an in-memory PGlite): its row counts and key tables' checksums. */
+async function countInScratch(
+  backup: InspectedBackup,
+  config: Config,
+  passphrase: string | undefined,
+): Promise<{ tables: Record<string, number>; checksums: Record<string, string> }> {
   if (backup.header.payload === 'pglite-datadir-tgz') {
     const [{ PGlite }, { btree_gist }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite/contrib/btree_gist')]);
     const payload = await readPayload(backup, passphrase);
@@ -239,9 +274,9 @@ async function countInScratch(backup: InspectedBackup, config: Config, passphras
       const { Kysely: K } = await import('kysely');
       const { PGliteDialect } = await import('../db/pglite-dialect.js');
       const db = new K<any>({ dialect: new PGliteDialect(pglite) });
-      const counts = await countRows(db);
+      const contents = await describeContents(db);
       await db.destroy();
-      return counts;
+      return contents;
     } finally {
       await pglite.close();
     }
@@ -265,7 +300,7 @@ async function countInScratch(backup: InspectedBackup, config: Config, passphras
     await runPgRestore(findPostgresTool('pg_restore', major), url, await openPayload(backup, passphrase));
     const scratchDb = await openPostgres(url, { max: 1 });
     try {
-      return await countRows(scratchDb.db);
+      return await describeContents(scratchDb.db);
     } finally {
       await scratchDb.close();
     }
@@ -283,19 +318,19 @@ export async function verifyBackup(file: string, config: Config, clock: Clock, d
   try {
     const backup = await inspectBackupFile(file);
     const actual = await countInScratch(backup, config, config.env.ROSHNI_BACKUP_PASSPHRASE);
-    const tables = compareCounts(backup.header.manifest.tables, actual);
+    const tables = compareCounts(backup.header.manifest.tables, actual.tables);
+    const checksums = Object.entries(backup.header.manifest.checksums ?? {}).map(([table, sum]) => ({ table, expected: sum, actual: actual.checksums[table] ?? null }));
     const wrong = tables.filter((t) => t.actual !== t.expected);
-    result = {
-      file,
-      ok: wrong.length === 0,
-      sha256: backup.sha256,
-      problem: wrong.length ? `row counts differ from the manifest in ${wrong.map((t) => t.table).join(', ')}` : null,
-      tables,
-    };
+    const altered = checksums.filter((c) => c.actual !== c.expected);
+    const problems = [
+      ...(wrong.length ? [`row counts differ from the manifest in ${wrong.map((t) => t.table).join(', ')}`] : []),
+      ...(altered.length ? [`checksums differ from the manifest in ${altered.map((c) => c.table).join(', ')}`] : []),
+    ];
+    result = { file, ok: problems.length === 0, sha256: backup.sha256, problem: problems.join('; ') || null, tables, checksums };
   } catch (error) {
     const name = (error as Error).name;
     if (!['BackupDamagedError', 'BackupPassphraseError', 'PostgresToolError'].includes(name) && !/auth/i.test((error as Error).message)) throw error;
-    result = { file, ok: false, sha256: '', problem: (error as Error).message, tables: [] };
+    result = { file, ok: false, sha256: '', problem: (error as Error).message, tables: [], checksums: [] };
   }
   if (db) {
     await db
