@@ -194,6 +194,30 @@ describe('the dispatcher', () => {
     expect(row).toEqual({ state: 'sent', channel: 'email' });
   });
 
+  it('stopping (SIGTERM) lets the send in flight finish and be recorded, and gives the rest back untouched', async () => {
+    await enqueue(5);
+    const sent: string[] = [];
+    let began!: () => void;
+    const first = new Promise<void>((resolve) => (began = resolve));
+    const slow: Channel = {
+      name: 'telegram',
+      send: async (address) => {
+        began();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        sent.push(address);
+        return { providerMessageId: address };
+      },
+    };
+    const dispatcher = new Dispatcher({ ctx, channels: { telegram: slow }, instanceId: 'stopping', concurrency: 1, batchSize: 5 });
+    dispatcher.start();
+    await first;
+    await dispatcher.stop();
+    expect(sent).toHaveLength(1);
+    const rows = await database.db.selectFrom('notifications').select(['state', 'attempts', 'claimed_by']).orderBy('id').execute();
+    expect(rows.filter((r) => r.state === 'sent')).toEqual([{ state: 'sent', attempts: 1, claimed_by: null }]);
+    expect(rows.filter((r) => r.state !== 'sent')).toEqual(Array.from({ length: 4 }, () => ({ state: 'pending', attempts: 0, claimed_by: null })));
+  });
+
   it('a slow batch outlasting the lease keeps its claims: a second dispatcher sends none of them again', async () => {
     // Paced channels (WhatsApp: one message every 4 s; a Telegram 429's retry_after) can make a batch
     // take longer than the lease; the rows still waiting in it are not a crashed process's.
