@@ -2,6 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/infra/clock.js';
+import { createBackup, verifyBackup } from '../../src/infra/backup/backups.js';
+import { loadConfig } from '../../src/infra/config.js';
+import { openEmbedded } from '../../src/infra/db/database.js';
 import { runCli } from '../support/cli.js';
 
 describe('roshni backup on the embedded database', () => {
@@ -41,5 +45,40 @@ describe('roshni backup on the embedded database', () => {
     const refused = await runCli(['backup', 'restore', made.file], elsewhere);
     expect(refused.code).toBe(4);
     expect((await runCli(['backup', 'restore', made.file, '--force'], elsewhere)).code).toBe(0);
+  }, 120_000);
+
+  it('inside roshni start, with others writing meanwhile, the dump holds exactly what its manifest counted', async () => {
+    // At 02:00 the daily backup fires with the minute's jobs (each writes its job_runs row), the
+    // dispatcher and the bots: all on the embedded database's one connection.
+    const home = newHome();
+    const config = loadConfig({ ROSHNI_HOME: home }, '/nonexistent/.env');
+    const database = await openEmbedded(home, { appRole: true });
+    let writing = true;
+    let written = 0;
+    // Three writers, each giving the event loop a turn between its inserts (as real ones do).
+    const writer = Promise.all(
+      [1, 2, 3].map(async (n) => {
+        for (let i = 0; writing; i++) {
+          await database.db.insertInto('job_runs').values({ job_name: `busy-${n}`, window_key: `w${i}`, instance_id: 'other' }).execute();
+          written += 1;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }),
+    );
+    try {
+      for (const deadline = Date.now() + 10_000; written < 5 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(written).toBeGreaterThanOrEqual(5);
+      const made = await createBackup(database, config, { kind: 'daily', clock: systemClock });
+      writing = false;
+      await writer;
+      expect(written).toBeGreaterThan(made.tables.job_runs!);
+      const verified = await verifyBackup(made.file, config, systemClock);
+      expect(verified.problem).toBeNull();
+      expect(verified.ok).toBe(true);
+    } finally {
+      writing = false;
+      await writer.catch(() => {});
+      await database.close();
+    }
   }, 120_000);
 });
