@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, clinicDate } from '../../src/domain/time.js';
 import { inspectBackupFile, openPayload, writeBackupFile, type BackupHeader } from '../../src/infra/backup/backup-file.js';
@@ -87,15 +88,28 @@ describe('roshni backup restore is all or nothing', () => {
   });
 
   it('verify compares the key tables\' checksums too: same row counts but other rows is not verified', async () => {
-    const { header } = await inspectBackupFile(good.file);
-    expect(Object.keys(header.manifest.checksums ?? {})).toEqual(expect.arrayContaining(['appointments', 'patients', 'payments']));
+    // Summed in the dump's snapshot while pg_dump ran, and kept in the backup log.
+    const logged = await database.db.selectFrom('backups').select('manifest').where('id', '=', good.id).executeTakeFirstOrThrow();
+    const sums = (logged.manifest as { checksums: Record<string, string> }).checksums;
+    expect(Object.keys(sums).sort()).toEqual(['guardians', 'patients', 'payments', 'receipts', 'refunds', 'therapy_sessions']);
     const fine = await runCli(['backup', 'verify', good.file, '--json'], env);
     expect(fine.code, fine.stderr).toBe(0);
-    expect(JSON.parse(fine.stdout).checksums).toContainEqual({ table: 'appointments', expected: header.manifest.checksums!.appointments, actual: header.manifest.checksums!.appointments });
-    const other = await craft('other-rows.backup', await payloadOf(good.file), undefined, { appointments: '0'.repeat(32) });
-    const refused = await runCli(['backup', 'verify', other, '--json'], env);
-    expect(refused.code).toBe(1);
-    expect(JSON.parse(refused.stdout)).toMatchObject({ ok: false, problem: expect.stringContaining('checksums differ from the manifest in appointments') });
+    expect(JSON.parse(fine.stdout).checksums).toContainEqual({ table: 'patients', expected: sums.patients, actual: sums.patients });
+    // The log says the patients were other rows than the file restores: not verified.
+    const wrong = JSON.stringify({ ...(logged.manifest as object), checksums: { ...sums, patients: '0'.repeat(32) } });
+    await sql`UPDATE backups SET manifest = ${wrong}::jsonb WHERE id = ${good.id}`.execute(database.db);
+    try {
+      const refused = await runCli(['backup', 'verify', good.file, '--json'], env);
+      expect(refused.code).toBe(1);
+      expect(JSON.parse(refused.stdout)).toMatchObject({ ok: false, problem: expect.stringContaining('checksums differ from the manifest in patients') });
+    } finally {
+      await sql`UPDATE backups SET manifest = ${JSON.stringify(logged.manifest)}::jsonb WHERE id = ${good.id}`.execute(database.db);
+    }
+    // A file carrying its own checksums (as a header may) is held to them.
+    const other = await craft('other-rows.backup', await payloadOf(good.file), undefined, { payments: '0'.repeat(32) });
+    const crafted = await runCli(['backup', 'verify', other, '--json'], env);
+    expect(crafted.code).toBe(1);
+    expect(JSON.parse(crafted.stdout).problem).toContain('checksums differ from the manifest in payments');
   });
 
   it('a good restore settles the backup log: the restored backup is completed, not running', async () => {

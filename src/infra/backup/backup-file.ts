@@ -27,7 +27,10 @@ export type BackupKind = 'manual' | 'daily' | 'weekly' | 'monthly';
 export interface BackupManifest {
   /** Row counts per table, taken in the same snapshot as the dump. */
   tables: Record<string, number>;
-  /** md5 of the rows of the clinic's key tables (KEY_TABLES), same snapshot; absent in older backups. */
+  /**
+   * md5 of the rows of the clinic's key tables (KEY_TABLES), same snapshot. Roshni records them in the
+   * backup log (summed while the dump runs); verify also takes them from here when a header has them.
+   */
   checksums?: Record<string, string>;
 }
 
