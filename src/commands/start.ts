@@ -9,6 +9,9 @@ import { JOBS } from '../jobs/scheduler.js';
 
 /** Runs until SIGTERM/SIGINT: stops taking work, finishes sends in flight, exits 0. */
 async function start(env: CommandEnv, flags: { http?: boolean }): Promise<number> {
+  // Listening for the stop signals before anything starts: a supervisor may stop us while we start
+  // (the embedded database's first creation takes seconds); we then finish starting and stop cleanly.
+  const stopSignal = untilStopSignal();
   return withSession(env, async ({ ctx, config, database }) => {
     const quiet = ['warn', 'error', 'silent'].includes(config.env.ROSHNI_LOG_LEVEL);
     const log = (line: string) => {
@@ -24,7 +27,7 @@ async function start(env: CommandEnv, flags: { http?: boolean }): Promise<number
       `  Jobs: ${JOBS.map((j) => `${j.name} (${j.cron})`).join(', ')}`,
       'Stop with Ctrl+C.',
     ]);
-    const signal = await untilStopSignal();
+    const signal = await stopSignal;
     note(env, `${signal}: finishing sends in flight and stopping.`);
     await running.stop();
     return 0;

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binPath } from '../support/cli.js';
@@ -54,4 +57,23 @@ describe('roshni start', () => {
     const states = await database.db.selectFrom('notifications').select('state').execute();
     expect(states.map((s) => s.state)).toEqual(['sent', 'sent']);
   }, 40_000);
+
+  it('a SIGTERM while it is still starting (creating the embedded database) lets it finish starting, then stop with exit 0', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'roshni-start-early-'));
+    try {
+      const child = spawn(process.execPath, [binPath, 'start', '--no-http'], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ROSHNI_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exit = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (code, signal) => resolve([code, signal])));
+      // The data directory appears as the embedded database is being created: the command is running.
+      for (const deadline = Date.now() + 20_000; !existsSync(join(home, 'data')) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
+      expect(existsSync(join(home, 'data'))).toBe(true);
+      child.kill('SIGTERM');
+      expect(await exit, stderr).toEqual([0, null]);
+      expect(stderr).toContain('SIGTERM: finishing sends in flight and stopping.');
+      expect(existsSync(join(home, 'data.lock'))).toBe(false);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
