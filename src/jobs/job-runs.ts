@@ -10,9 +10,13 @@ export type JobOutcome =
  * Runs a scheduled job at most once per window, across every process. The window is claimed in one
  * short transaction under a Postgres advisory lock (transaction-level): the row in job_runs, UNIQUE
  * (job_name, window_key), is the guarantee: whoever inserts it runs the window, everyone else skips.
- * A failed window may be tried again (the row goes back to running); a succeeded one never is.
+ * A failed window may be tried again (the row goes back to running), and so may one still "running"
+ * after STALE_RUN_MINUTES (its process died); a succeeded one never is.
  * No connection is held while the job runs: the embedded database has only one, and the job needs it.
  */
+/** A run still marked running after this long is taken to have died with its process. */
+export const STALE_RUN_MINUTES = 50;
+
 export async function runJobOnce(
   ctx: DomainContext,
   job: { name: string; windowKey: string; instanceId: string },
@@ -29,6 +33,9 @@ export async function runJobOnce(
         SET state = 'running', instance_id = excluded.instance_id, started_at = excluded.started_at,
             finished_at = NULL, error = NULL, result = NULL
         WHERE job_runs.state = 'failed'
+           -- A run whose process died (killed, machine restarted) never finishes: taken over once stale.
+           OR (job_runs.state = 'running'
+               AND job_runs.started_at < ${ctx.clock.now()}::timestamptz - make_interval(mins => ${STALE_RUN_MINUTES}))
       RETURNING id`.execute(trx);
     if (started.rows[0]) return started.rows[0];
     const existing = await trx

@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import { sql } from 'kysely';
 import { systemActor } from '../domain/actor.js';
 import { inTransaction, withActor, type DomainContext } from '../domain/context.js';
 import { enqueueNotification } from '../domain/notifications/enqueue.js';
@@ -26,7 +27,35 @@ async function backup(ctx: DomainContext, services: JobServices, kind: BackupKin
 }
 
 function backupJob(kind: Exclude<BackupKind, 'manual'>, cron: string, windowKey: JobDefinition['windowKey']): JobDefinition {
-  return { name: `backup-${kind}`, cron, windowKey, run: (ctx, services) => backup(ctx, services, kind) };
+  return {
+    name: `backup-${kind}`,
+    cron,
+    windowKey,
+    run: async (ctx, services) => {
+      try {
+        return await backup(ctx, services, kind);
+      } catch (error) {
+        // Once per window (the hourly retries of the same day say nothing more).
+        const window = windowKey(ctx.clock.now(), ctx.timezone);
+        const reason = error instanceof Error ? error.message.slice(0, 200) : 'unknown error';
+        await inTransaction(withActor(ctx, systemActor), (tx) =>
+          alertAdmins(tx, `backup-failed:${kind}:${window}`, { about: 'backup', text: `The ${kind} backup of ${window} failed: ${reason}. It is tried again every hour today; see roshni jobs list.` }, ctx.clock.now()),
+        );
+        throw error;
+      }
+    },
+  };
+}
+
+/** One admin_alert to each active admin through the outbox, once per key. Returns how many were written. */
+async function alertAdmins(tx: DomainContext, key: string, payload: { about: string; text: string }, at: Date): Promise<number> {
+  const admins = await tx.db.selectFrom('staff_users').select('id').where('role', '=', 'admin').where('active', '=', true).orderBy('id').execute();
+  let written = 0;
+  for (const admin of admins) {
+    const row = await enqueueNotification(tx, { kind: 'admin_alert', idempotencyKey: `${key}:${admin.id}`, recipient: { staffUserId: admin.id }, dueAt: at, payload });
+    if (row) written += 1;
+  }
+  return written;
 }
 
 /** The text of the alert: which checks failed and why (no personal data is in a health report). */
@@ -36,31 +65,28 @@ export function alertText(report: HealthReport): string {
 }
 
 /**
- * Logs a health report, and when it is unhealthy while the one before was not, writes one alert to
- * each active admin in the outbox (its key names the moment it turned unhealthy: written once).
- * Old health_checks rows are let go. Returns how many alerts were written.
+ * Logs a health report, and when it is unhealthy and no alert went out since the last report that was
+ * not (whoever logged it: this job or `roshni health`), writes one alert to each active admin in the
+ * outbox. Old health_checks rows are let go. Returns how many alerts were written.
  */
 export async function recordHealthAndAlert(ctx: DomainContext, report: HealthReport): Promise<number> {
   const { recordHealth } = await import('../infra/health/health.js');
   return inTransaction(withActor(ctx, systemActor), async (tx) => {
-    const previous = await tx.db.selectFrom('health_checks').select('status').orderBy('checked_at', 'desc').orderBy('id', 'desc').executeTakeFirst();
+    // The spell began after the last report that was not unhealthy (from this job or a `roshni health`).
+    const lastFine = await tx.db.selectFrom('health_checks').select('checked_at').where('status', '<>', 'unhealthy').orderBy('checked_at', 'desc').executeTakeFirst();
     await recordHealth(tx.db, report);
     const checkedAt = new Date(report.checkedAt);
     await tx.db.deleteFrom('health_checks').where('checked_at', '<', new Date(checkedAt.getTime() - HEALTH_LOG_DAYS * 86_400_000)).execute();
-    if (report.status !== 'unhealthy' || previous?.status === 'unhealthy') return 0;
-    const admins = await tx.db.selectFrom('staff_users').select('id').where('role', '=', 'admin').where('active', '=', true).orderBy('id').execute();
-    let written = 0;
-    for (const admin of admins) {
-      const row = await enqueueNotification(tx, {
-        kind: 'admin_alert',
-        idempotencyKey: `health-unhealthy:${report.checkedAt}:${admin.id}`,
-        recipient: { staffUserId: admin.id },
-        dueAt: checkedAt,
-        payload: { about: 'health', text: alertText(report) },
-      });
-      if (row) written += 1;
-    }
-    return written;
+    if (report.status !== 'unhealthy') return 0;
+    const alerted = await tx.db
+      .selectFrom('notifications')
+      .select('id')
+      .where('kind', '=', 'admin_alert')
+      .where(sql<boolean>`payload->>'about' = 'health'`)
+      .$if(Boolean(lastFine), (qb) => qb.where('due_at', '>', lastFine!.checked_at))
+      .executeTakeFirst();
+    if (alerted) return 0;
+    return alertAdmins(tx, `health-unhealthy:${report.checkedAt}`, { about: 'health', text: alertText(report) }, checkedAt);
   });
 }
 
@@ -77,9 +103,11 @@ async function health(ctx: DomainContext, services: JobServices): Promise<Record
   return { status: report.status, failing: named('fail'), warning: named('warn'), alerted };
 }
 
+// Backups fire every hour from their time until the day's end: the first firing makes the backup,
+// later ones find the window done, unless it failed or its process died (then it is made again).
 export const OPERATIONS_JOBS: readonly JobDefinition[] = [
-  backupJob('daily', '0 2 * * *', day),
-  backupJob('weekly', '30 2 * * 0', day),
-  backupJob('monthly', '0 3 1 * *', month),
+  backupJob('daily', '0 2-23 * * *', day),
+  backupJob('weekly', '30 2-23 * * 0', day),
+  backupJob('monthly', '0 3-23 1 * *', month),
   { name: 'health', cron: '* * * * *', windowKey: minute, run: health },
 ];

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { sql } from 'kysely';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +9,7 @@ import { addStaffUser } from '../../src/domain/people/staff.js';
 import { fixedClock } from '../../src/infra/clock.js';
 import { loadConfig } from '../../src/infra/config.js';
 import { openPostgres, type Database } from '../../src/infra/db/database.js';
-import { healthProbes, type DiskSpace } from '../../src/infra/health/health.js';
+import { checkHealth, healthProbes, recordHealth, type DiskSpace } from '../../src/infra/health/health.js';
 import { findJob, fireJob, JOBS, startScheduler, type JobDefinition, type JobServices } from '../../src/jobs/scheduler.js';
 import { binPath } from '../support/cli.js';
 import { seedClinic, systemContext } from '../support/clinic.js';
@@ -51,7 +52,7 @@ describe('the operations jobs of roshni start', () => {
 
   it('are scheduled: backups at night in the clinic’s time, the health check every minute', () => {
     const schedule = Object.fromEntries(JOBS.map((j) => [j.name, j.cron]));
-    expect(schedule).toMatchObject({ 'backup-daily': '0 2 * * *', 'backup-weekly': '30 2 * * 0', 'backup-monthly': '0 3 1 * *', health: '* * * * *' });
+    expect(schedule).toMatchObject({ 'backup-daily': '0 2-23 * * *', 'backup-weekly': '30 2-23 * * 0', 'backup-monthly': '0 3-23 1 * *', health: '* * * * *' });
     expect(findJob('reminders')).toBeDefined();
     const night = new Date('2026-11-29T20:30:00Z'); // 02:00 on Monday 30 November in Kolkata
     expect(findJob('backup-daily')!.windowKey(night, 'Asia/Kolkata')).toBe('2026-11-30');
@@ -134,6 +135,49 @@ describe('the operations jobs of roshni start', () => {
     // The same minute, fired again (a second process): nothing more.
     clock.advance(-60_000);
     expect(await fireJob(contextAt(clock, 1), job, 'q', services)).toEqual({ ran: false, reason: 'already_ran' });
+  });
+
+  it("a `roshni health` run logging the failure first does not swallow the job's alert", async () => {
+    const clock = fixedClock(new Date(Date.now() + 3_600_000));
+    const job = findJob('health')!;
+    const before = (await database.db.selectFrom('notifications').select('id').where('kind', '=', 'admin_alert').execute()).length;
+    healthProbes.diskSpace = roomy;
+    await fireJob(contextAt(clock), job, 'p', services);
+    clock.advance(60_000);
+    healthProbes.diskSpace = full;
+    // The desk runs `roshni health` (logged, no alert) a moment before the job's own check.
+    const report = await checkHealth({ config: services.config, clock, db: databases[0]!.db });
+    expect(report.status).toBe('unhealthy');
+    await recordHealth(databases[0]!.db, report);
+    clock.advance(1_000);
+    expect(await fireJob(contextAt(clock), job, 'p', services)).toMatchObject({ result: { status: 'unhealthy', alerted: 2 } });
+    expect((await database.db.selectFrom('notifications').select('id').where('kind', '=', 'admin_alert').execute()).length).toBe(before + 2);
+  });
+
+  it('a failed backup alerts the admins once for its day and is tried again; a run whose process died is taken over', async () => {
+    const clock = fixedClock(new Date('2031-03-04T20:30:00Z')); // 02:00 in Kolkata
+    const job = findJob('backup-daily')!;
+    // A backup folder that cannot be made: its parent is a file.
+    writeFileSync(join(home, 'not-a-folder'), 'x');
+    const broken = { ...services, config: loadConfig({ DATABASE_URL: database.url, ROSHNI_HOME: home, ROSHNI_BACKUP_DIR: join(home, 'not-a-folder', 'backups') }, '/nonexistent/.env') };
+    const alerts = () => database.db.selectFrom('notifications').select('payload').where('kind', '=', 'admin_alert').where(sql<boolean>`payload->>'about' = 'backup'`).execute();
+    expect(await fireJob(contextAt(clock), job, 'p', broken)).toMatchObject({ ran: true, state: 'failed' });
+    clock.advance(3_600_000); // 03:00: the hourly retry, failing again
+    expect(await fireJob(contextAt(clock), job, 'p', broken)).toMatchObject({ ran: true, state: 'failed' });
+    const sent = await alerts();
+    expect(sent).toHaveLength(2); // one per admin, once for the day
+    expect((sent[0]!.payload as { text: string }).text).toMatch(/^The daily backup of 2031-03-05 failed: /);
+    // 04:00: the next retry works.
+    clock.advance(3_600_000);
+    expect(await fireJob(contextAt(clock), job, 'p', services)).toMatchObject({ ran: true, state: 'succeeded' });
+
+    // Another day's run whose process died mid-way stays "running": taken over once stale, not before.
+    const nextDay = '2031-03-06';
+    await database.db.insertInto('job_runs').values({ job_name: 'backup-daily', window_key: nextDay, instance_id: 'dead:1', started_at: new Date('2031-03-05T20:30:00Z') }).execute();
+    clock.set(new Date('2031-03-05T21:00:00Z')); // 02:30: 30 minutes on
+    expect(await fireJob(contextAt(clock), job, 'p', services)).toEqual({ ran: false, reason: 'running_elsewhere' });
+    clock.set(new Date('2031-03-05T21:30:00Z')); // 03:00: an hour on
+    expect(await fireJob(contextAt(clock), job, 'p', services)).toMatchObject({ ran: true, state: 'succeeded' });
   });
 
   it('GET /health on roshni start answers the report of roshni health --json, 200 when not unhealthy', async () => {
