@@ -1,4 +1,5 @@
 import { escapeHtml } from '../billing/receipt-render.js';
+import { standalonePage } from '../reports/html-page.js';
 import { lineChart } from '../reports/svg-charts.js';
 import { clinicDate } from '../time.js';
 import { withUnit, type GoalProgress } from './goals.js';
@@ -61,23 +62,11 @@ function goalSection(goal: GoalProgress): string {
 
 export function renderProgressHtml(page: ProgressPage): string {
   const title = `${page.patient.name}: progress`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
-<header>
-<h1>${esc(page.patient.name)} (${esc(page.patient.number)}): progress</h1>
-<p>${esc(page.clinicName)} · ${page.goals.length} ${page.goals.length === 1 ? 'goal' : 'goals'} · ${esc(clinicDate(page.generatedAt, page.timezone))}</p>
-</header>
-${page.goals.length ? page.goals.map(goalSection).join('\n') : '<p>No goals yet.</p>'}
-</main>
-</body>
-</html>
-`;
+  return standalonePage({
+    title,
+    style: STYLE,
+    heading: `${esc(page.patient.name)} (${esc(page.patient.number)}): progress`,
+    subtitle: `${esc(page.clinicName)} · ${page.goals.length} ${page.goals.length === 1 ? 'goal' : 'goals'} · ${esc(clinicDate(page.generatedAt, page.timezone))}`,
+    body: page.goals.length ? page.goals.map(goalSection).join('\n') : '<p>No goals yet.</p>',
+  });
 }

@@ -4,6 +4,7 @@ import { clinicDate, clinicTime } from '../time.js';
 import type { MonthlyReport } from './monthly.js';
 import { formatHours, formatPercent } from './period.js';
 import { barChart, columnChart, stackedBarChart } from './svg-charts.js';
+import { standalonePage } from './html-page.js';
 
 // The monthly report as one printable HTML page: figures, inline SVG charts, and the tables behind
 // them. Self-contained: no script, stylesheet, font or image is fetched from anywhere.
@@ -60,21 +61,12 @@ export function renderMonthlyHtml(report: MonthlyReport): string {
   const revenueTotal = ['Total', total.payments, formatRupees(total.receivedPaise), total.refunds, formatRupees(total.refundedPaise), formatRupees(total.netPaise)];
   const revenueHead = ['', 'Payments', 'Received', 'Refunds', 'Refunded', 'Net'];
 
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
-<header>
-<h1>${esc(report.clinicName)}</h1>
-<p>Monthly report · ${esc(report.period.label)} (${esc(report.period.from)} to ${esc(report.period.to)}) · made ${esc(generated)} ${esc(timezone)}</p>
-</header>
-
+  return standalonePage({
+    title,
+    style: STYLE,
+    heading: esc(report.clinicName),
+    subtitle: `Monthly report · ${esc(report.period.label)} (${esc(report.period.from)} to ${esc(report.period.to)}) · made ${esc(generated)} ${esc(timezone)}`,
+    body: `
 <section class="figures">
 ${[
   figure(formatRupees(total.netPaise), 'net revenue'),
@@ -152,8 +144,6 @@ cancelled, no-shows included) over working hours less holidays and leave. Rates 
 happen: attended, no-show or cancelled late. New patients had their first session at the clinic this month.
 Dues and package balances are as they stand when the report was made.
 </footer>
-</main>
-</body>
-</html>
-`;
+`,
+  });
 }
