@@ -3,6 +3,7 @@ import { parseAction, type PatientAction } from '../../domain/notifications/acti
 import { confirmAppointment } from '../../domain/scheduling/attendance.js';
 import { ownAppointmentById, type OwnAppointment } from '../../domain/scheduling/my-appointments.js';
 import { acceptWaitlistOffer, declineWaitlistOffer } from '../../domain/scheduling/waitlist-offers.js';
+import { sameSecond } from '../../domain/scheduling/appointment-lifecycle.js';
 import { friendlyTime } from '../engine/i18n.js';
 import { choice, say, unknownInput } from '../engine/kit.js';
 import type { StepHandler, Turn } from '../engine/types.js';
@@ -27,7 +28,7 @@ async function onAppointment(turn: Turn, action: Extract<PatientAction, { appoin
     say(turn, 'notFound', { ref: String(action.appointmentId) });
     return showMenu(turn);
   }
-  if (!upcoming(a, turn) || a.startsAt.getTime() !== action.startsAt.getTime()) return sayOutdated(turn, a.id);
+  if (!upcoming(a, turn) || !sameSecond(a.startsAt, action.startsAt)) return sayOutdated(turn, a.id);
   if (action.verb === 'cancel') return askCancel(turn, a);
   if (action.verb === 'reschedule') return startReschedule(turn, a);
   try {

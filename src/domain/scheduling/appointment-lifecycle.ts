@@ -1,6 +1,6 @@
 import { recordAudit } from '../audit/record-audit.js';
 import type { DomainContext } from '../context.js';
-import { InvalidInputError, NotFoundError } from '../errors.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 import { authorize } from '../policy.js';
 import type { AppointmentStatus } from '../../infra/db/schema.js';
 
@@ -60,6 +60,19 @@ export function authorizeAppointmentChange(ctx: DomainContext): void {
 }
 
 export type LockedAppointment = Awaited<ReturnType<typeof lockAppointment>>;
+
+/** Two instants the same to the second (a time as a message carried it has no milliseconds). */
+export const sameSecond = (a: Date, b: Date) => Math.floor(a.getTime() / 1000) === Math.floor(b.getTime() / 1000);
+
+/**
+ * The person acting saw the appointment at `expectedStartsAt` (in a reminder, or a question asked a
+ * moment ago): if it has moved since, nothing is done to it.
+ */
+export function assertNotMoved(appointment: LockedAppointment, expectedStartsAt: Date | undefined, verb: string): void {
+  if (expectedStartsAt && !sameSecond(appointment.starts_at, expectedStartsAt)) {
+    throw new ConflictError(`Appointment ${appointment.appointment_number} has moved since; it was not ${verb}.`, { reason: 'appointment_moved' });
+  }
+}
 
 export function assertTransition(appointment: LockedAppointment, to: AppointmentStatus): void {
   if (!ALLOWED[appointment.status].includes(to)) {

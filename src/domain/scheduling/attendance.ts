@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { inTransaction, type DomainContext } from '../context.js';
-import { ConflictError, InvalidInputError, parseInput } from '../errors.js';
+import { InvalidInputError, parseInput } from '../errors.js';
 import { authorize } from '../policy.js';
 import { clinicDate, formatFriendly } from '../time.js';
 import { drawFromPackage } from '../billing/packages.js';
 import { refreshPaymentStatus } from '../billing/payment-status.js';
 import { chargeMissedSession } from '../billing/missed-session-policy.js';
-import { applyTransition, assertTransition, authorizeAppointmentChange, lockAppointment } from './appointment-lifecycle.js';
+import { applyTransition, assertNotMoved, assertTransition, authorizeAppointmentChange, lockAppointment } from './appointment-lifecycle.js';
 
 const appointmentRef = z.object({ appointmentId: z.number().int().positive() });
 type AppointmentRef = z.input<typeof appointmentRef>;
@@ -24,9 +24,7 @@ export async function confirmAppointment(ctx: DomainContext, raw: z.input<typeof
   const { appointmentId, via, expectedStartsAt } = parseInput(confirmInput, raw);
   return inTransaction(ctx, async (tx) => {
     const appointment = await lockAppointment(tx, appointmentId);
-    if (expectedStartsAt && appointment.starts_at.getTime() !== expectedStartsAt.getTime()) {
-      throw new ConflictError(`Appointment ${appointment.appointment_number} has moved since; it was not confirmed.`, { reason: 'appointment_moved' });
-    }
+    assertNotMoved(appointment, expectedStartsAt, 'confirmed');
     if (appointment.status === 'confirmed') return appointment;
     return applyTransition(tx, appointment, 'confirmed', { confirmed_at: tx.clock.now(), confirmed_via: via });
   });

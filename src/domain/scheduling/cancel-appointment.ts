@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { staffUserIdOf } from '../actor.js';
 import { requireClinicSettings } from '../clinic/settings.js';
 import { inTransaction, type DomainContext } from '../context.js';
-import { ConflictError, InvalidInputError, parseInput } from '../errors.js';
+import { InvalidInputError, parseInput } from '../errors.js';
 import { chargeMissedSession, type PolicyCharge } from '../billing/missed-session-policy.js';
-import { applyTransition, authorizeAppointmentChange, lockAppointment } from './appointment-lifecycle.js';
+import { applyTransition, assertNotMoved, authorizeAppointmentChange, lockAppointment } from './appointment-lifecycle.js';
 import { noticeAppointmentCancelled } from '../notifications/appointment-messages.js';
 import { offerFreedSlot, type WaitlistOffer } from './waitlist-offers.js';
 
@@ -38,11 +38,7 @@ export async function cancelAppointment(ctx: DomainContext, raw: z.input<typeof 
   if (byStaff && !input.reason) throw new InvalidInputError('reason: is required when staff cancel an appointment.');
   return inTransaction(ctx, async (tx) => {
     const appointment = await lockAppointment(tx, input.appointmentId);
-    if (input.expectedStartsAt && appointment.starts_at.getTime() !== input.expectedStartsAt.getTime()) {
-      throw new ConflictError(`Appointment ${appointment.appointment_number} has moved since; it was not cancelled.`, {
-        reason: 'appointment_moved',
-      });
-    }
+    assertNotMoved(appointment, input.expectedStartsAt, 'cancelled');
     const now = tx.clock.now();
     if (appointment.starts_at <= now && appointment.status !== 'cancelled') {
       throw new InvalidInputError(
