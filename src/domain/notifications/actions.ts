@@ -19,7 +19,7 @@ const PREFIX = 'act';
 
 export function encodeAction(action: PatientAction): string {
   if ('offerId' in action) return `${PREFIX}:${action.verb}:${action.offerId}`;
-  return `${PREFIX}:${action.verb}:${action.appointmentId}:${Math.round(action.startsAt.getTime() / 1000)}`;
+  return `${PREFIX}:${action.verb}:${action.appointmentId}:${Math.floor(action.startsAt.getTime() / 1000)}`;
 }
 
 const id = z.coerce.number().int().positive().max(2_147_483_647);
