@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { sql } from 'kysely';
 import { systemActor } from '../domain/actor.js';
 import { inTransaction, withActor, type DomainContext } from '../domain/context.js';
-import { enqueueNotification } from '../domain/notifications/enqueue.js';
+import { alertAdmins } from '../domain/notifications/admin-alerts.js';
 import { clinicDate, clinicTime } from '../domain/time.js';
 import type { BackupKind } from '../infra/backup/backup-file.js';
 import type { HealthReport } from '../infra/health/health.js';
@@ -45,17 +45,6 @@ function backupJob(kind: Exclude<BackupKind, 'manual'>, cron: string, windowKey:
       }
     },
   };
-}
-
-/** One admin_alert to each active admin through the outbox, once per key. Returns how many were written. */
-async function alertAdmins(tx: DomainContext, key: string, payload: { about: string; text: string }, at: Date): Promise<number> {
-  const admins = await tx.db.selectFrom('staff_users').select('id').where('role', '=', 'admin').where('active', '=', true).orderBy('id').execute();
-  let written = 0;
-  for (const admin of admins) {
-    const row = await enqueueNotification(tx, { kind: 'admin_alert', idempotencyKey: `${key}:${admin.id}`, recipient: { staffUserId: admin.id }, dueAt: at, payload });
-    if (row) written += 1;
-  }
-  return written;
 }
 
 /** The text of the alert: which checks failed and why (no personal data is in a health report). */

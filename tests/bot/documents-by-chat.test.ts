@@ -135,4 +135,23 @@ describe('documents sent by chat', () => {
       await app.close();
     }
   });
+
+  it('an unexpected failure: the patient is told kindly, each admin alerted once with the channel only, the log has no person', async () => {
+    const patient = await addPatient(ctx, { fullName: 'Failing Store', phone: '+919833399902' });
+    await link('terminal', 'broken-store-chat', { patient_id: patient.id });
+    await database.db.insertInto('staff_users').values([
+      { username: 'boss', full_name: 'Clinic Boss', role: 'admin' },
+      { username: 'desk2', full_name: 'Desk', role: 'receptionist' },
+    ]).execute();
+    const broken = { maxBytes: 1024 * 1024, put: async () => Promise.reject(new Error('disk on fire')), get: async () => null, delete: async () => {} };
+    const logged: string[] = [];
+    const engine = new ConversationEngine({ db: ctx.db, clock, timezone: ctx.timezone, documentStore: broken, log: (event, fields) => logged.push(JSON.stringify({ event, ...fields })) });
+    const replies = await engine.handle({ channel: 'terminal', chatId: 'broken-store-chat', input: { kind: 'document', bytes: pdf(), name: 'x.pdf' } });
+    expect(replies.map((r) => ('text' in r ? r.text : '')).join('\n')).toMatch(/something went wrong\. The clinic has been told/);
+    const alerts = await database.db.selectFrom('notifications as n').innerJoin('staff_users as s', 's.id', 'n.staff_user_id').select(['s.username', 'n.payload']).where('n.kind', '=', 'admin_alert').execute();
+    expect(alerts.map((a) => a.username)).toEqual(['boss']);
+    expect(alerts[0]!.payload).toMatchObject({ about: 'bot_error', channel: 'terminal', text: expect.stringContaining('unexpected error on terminal') });
+    expect(logged.join('\n')).not.toMatch(/Failing Store|9833399902/);
+    expect(await documentsOf(patient.id)).toHaveLength(0);
+  });
 });

@@ -11,6 +11,7 @@ import { waitlistSteps } from '../flows/waitlist.js';
 import { answerAction, reminderActionSteps } from '../flows/reminder-actions.js';
 import { receiveDocument, sendDocumentSteps } from '../flows/send-document.js';
 import { isActionToken } from '../../domain/notifications/actions.js';
+import { alertAdmins } from '../../domain/notifications/admin-alerts.js';
 import { translate } from './i18n.js';
 import { say, unknownInput } from './kit.js';
 import { ChatRateLimiter } from './rate-limit.js';
@@ -140,22 +141,15 @@ export class ConversationEngine {
     await step(turn);
   }
 
-  /** Admins hear that a chat hit an unexpected error (ids only), through the outbox. */
+  /** Admins hear that a chat hit an unexpected error (the channel only, never the person), through the outbox. */
   private async tellClinic(update: Update): Promise<void> {
     const now = this.deps.clock.now();
-    const admins = await this.deps.db.selectFrom('staff_users').select('id').where('role', '=', 'admin').where('active', '=', true).execute();
-    for (const admin of admins) {
-      await this.deps.db
-        .insertInto('notifications')
-        .values({
-          idempotency_key: `bot-error:${update.channel}:${update.chatId}:${now.toISOString()}:${admin.id}`,
-          kind: 'admin_alert',
-          staff_user_id: admin.id,
-          payload: JSON.stringify({ about: 'bot_error', channel: update.channel }),
-          due_at: now,
-        })
-        .onConflict((oc) => oc.column('idempotency_key').doNothing())
-        .execute();
-    }
+    const ctx = { db: this.deps.db, clock: this.deps.clock, timezone: this.deps.timezone, actor: systemActor };
+    await alertAdmins(
+      ctx,
+      `bot-error:${update.channel}:${update.chatId}:${now.toISOString()}`,
+      { about: 'bot_error', channel: update.channel, text: `The patient bot hit an unexpected error on ${update.channel}; the patient was told the clinic knows. See the bot's log.` },
+      now,
+    );
   }
 }
