@@ -61,3 +61,12 @@ export function authorize(actor: Actor, action: Action): void {
     throw new ForbiddenError(`${who} may not ${action.replace('.', ': ')}.`, { action });
   }
 }
+
+/**
+ * For actions a patient or guardian may take on their own records (change an appointment, ask to
+ * pay for it): staff and the system need the permission; a patient's or guardian's ownership is
+ * checked by the caller, where the record is locked.
+ */
+export function authorizeStaffOrOwner(actor: Actor, action: Action): void {
+  if (actor.kind === 'staff' || actor.kind === 'system') authorize(actor, action);
+}

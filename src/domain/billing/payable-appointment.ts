@@ -1,7 +1,7 @@
 import type { DomainContext } from '../context.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { formatRupees } from '../money.js';
-import { authorize } from '../policy.js';
+import { authorizeStaffOrOwner } from '../policy.js';
 import { requireInCare } from '../people/in-care.js';
 import { appointmentBalance } from './payment-status.js';
 
@@ -10,7 +10,7 @@ import { appointmentBalance } from './payment-status.js';
  * or guardian for their own (or their child's) appointment, checked when it is locked.
  */
 export function authorizePaymentRequest(ctx: DomainContext): void {
-  if (ctx.actor.kind === 'staff' || ctx.actor.kind === 'system') authorize(ctx.actor, 'payment.record');
+  authorizeStaffOrOwner(ctx.actor, 'payment.record');
 }
 
 /**

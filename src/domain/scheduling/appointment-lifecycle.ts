@@ -1,7 +1,7 @@
 import { recordAudit } from '../audit/record-audit.js';
 import type { DomainContext } from '../context.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
-import { authorize } from '../policy.js';
+import { authorizeStaffOrOwner } from '../policy.js';
 import type { AppointmentStatus } from '../../infra/db/schema.js';
 
 // scheduled → confirmed → in_progress → completed; scheduled/confirmed → cancelled | no_show.
@@ -56,7 +56,7 @@ export async function lockAppointment(ctx: DomainContext, appointmentId: number)
 
 /** Staff need the permission; patients and guardians act on their own appointments (checked by lockAppointment). */
 export function authorizeAppointmentChange(ctx: DomainContext): void {
-  if (ctx.actor.kind === 'staff' || ctx.actor.kind === 'system') authorize(ctx.actor, 'appointment.change');
+  authorizeStaffOrOwner(ctx.actor, 'appointment.change');
 }
 
 export type LockedAppointment = Awaited<ReturnType<typeof lockAppointment>>;
