@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTelegramBot } from '../../src/bot/channels/telegram.js';
 import { attachWhatsApp } from '../../src/bot/channels/whatsapp.js';
 import { ConversationEngine } from '../../src/bot/engine/engine.js';
-import { STATE_VERSION } from '../../src/bot/engine/state-store.js';
 import { addGuardian } from '../../src/domain/people/guardians.js';
 import { addPatient } from '../../src/domain/people/patients.js';
 import { fixedClock } from '../../src/infra/clock.js';
@@ -18,7 +17,7 @@ import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
 import { pdf, png, windowsProgram } from '../documents/sample-files.js';
-import { engineFor } from './support.js';
+import { engineFor, linkedChat } from './support.js';
 
 // A prescription or a report sent to the clinic's chat is filed to the patient's record as "other",
 // for review: through Telegram (downloaded with the real grammY client from the fake Bot API), through
@@ -50,18 +49,12 @@ describe('documents sent by chat', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function link(channel: 'telegram' | 'whatsapp' | 'terminal', chatId: string, who: { patient_id: number } | { guardian_id: number }, language: 'en' | 'hi' = 'en') {
-    await database.db
-      .insertInto('bot_conversations')
-      .values({ channel, chat_id: chatId, ...who, language, state: JSON.stringify({ step: 'menu', data: {}, options: [] }), state_version: STATE_VERSION })
-      .execute();
-  }
   const documentsOf = (patientId: number) =>
     database.db.selectFrom('documents').select(['doc_type', 'access_level', 'needs_review', 'mime_type', 'uploaded_via', 'original_name']).where('patient_id', '=', patientId).execute();
 
   it('Telegram: a PDF is filed for review; a program renamed .pdf is refused kindly, nothing kept', async () => {
     const patient = clinic.patients[0]!;
-    await link('telegram', '7001', { patient_id: patient.id });
+    await linkedChat(database.db, { channel: 'telegram', chatId: '7001', patientId: patient.id });
     const chat = { id: 7001, type: 'private' };
     const from = { id: 7001, is_bot: false, first_name: 'Asha' };
     telegram.addFile('rx-1', pdf('prescription'));
@@ -82,7 +75,7 @@ describe('documents sent by chat', () => {
   it('WhatsApp: a photo is filed; too large a file is refused with the limit', async () => {
     const patient = clinic.patients[1]!;
     const from = `${patient.phone!.slice(1)}@c.us`;
-    await link('whatsapp', from, { patient_id: patient.id });
+    await linkedChat(database.db, { channel: 'whatsapp', chatId: from, patientId: patient.id });
     const client = new EventEmitter() as EventEmitter & { sendMessage: (chatId: string, content: unknown) => Promise<unknown> };
     const replies: string[] = [];
     client.sendMessage = async (_chatId, content) => (replies.push(String(content)), {});
@@ -102,7 +95,7 @@ describe('documents sent by chat', () => {
       await addPatient(ctx, { fullName: 'Zoya Khan', dateOfBirth: '2017-01-01', withGuardian: { guardianId: parent.id, isPrimary: true } }),
       await addPatient(ctx, { fullName: 'Kabir Khan', dateOfBirth: '2019-01-01', withGuardian: { guardianId: parent.id, isPrimary: true } }),
     ];
-    await link('terminal', 'parent-chat', { guardian_id: parent.id }, 'hi');
+    await linkedChat(database.db, { channel: 'terminal', chatId: 'parent-chat', guardianId: parent.id, language: 'hi' });
     const engine = engineFor(ctx, { documentStore: store });
     const send = (input: Parameters<typeof engine.handle>[0]['input']) => engine.handle({ channel: 'terminal', chatId: 'parent-chat', input });
     const asked = await send({ kind: 'document', bytes: pdf('school report'), name: 'school.pdf' });
@@ -126,7 +119,7 @@ describe('documents sent by chat', () => {
     try {
       expect(await currentRole(app.db)).toBe('roshni_app');
       const patient = await addPatient(ctx, { fullName: 'Role Check', phone: '+919833399901' });
-      await link('terminal', 'app-role-chat', { patient_id: patient.id });
+      await linkedChat(database.db, { channel: 'terminal', chatId: 'app-role-chat', patientId: patient.id });
       const engine = new ConversationEngine({ db: app.db, clock, timezone: ctx.timezone, documentStore: store });
       const replies = await engine.handle({ channel: 'terminal', chatId: 'app-role-chat', input: { kind: 'document', bytes: pdf('referral'), name: 'referral.pdf' } });
       expect(replies.map((r) => ('text' in r ? r.text : '')).join('\n')).toMatch(/received your document/);
@@ -138,7 +131,7 @@ describe('documents sent by chat', () => {
 
   it('an unexpected failure: the patient is told kindly, each admin alerted once with the channel only, the log has no person', async () => {
     const patient = await addPatient(ctx, { fullName: 'Failing Store', phone: '+919833399902' });
-    await link('terminal', 'broken-store-chat', { patient_id: patient.id });
+    await linkedChat(database.db, { channel: 'terminal', chatId: 'broken-store-chat', patientId: patient.id });
     await database.db.insertInto('staff_users').values([
       { username: 'boss', full_name: 'Clinic Boss', role: 'admin' },
       { username: 'desk2', full_name: 'Desk', role: 'receptionist' },

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replyAsText } from '../../src/bot/channels/text-render.js';
-import { STATE_VERSION } from '../../src/bot/engine/state-store.js';
 import type { Reply } from '../../src/bot/engine/types.js';
 import type { PaymentGateway } from '../../src/domain/billing/payment-gateway.js';
 import { addGuardian } from '../../src/domain/people/guardians.js';
@@ -8,7 +7,7 @@ import { addPatient } from '../../src/domain/people/patients.js';
 import { fixedClock } from '../../src/infra/clock.js';
 import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { chatter, engineFor } from './support.js';
+import { chatter, engineFor, linkedChat } from './support.js';
 
 // Every flow a guardian of two children can take, in English and in Hindi, with the dead ends:
 // unknown input at each step (the same options again, in the chat's language), no availability,
@@ -35,10 +34,7 @@ for (const language of ['en', 'hi'] as const) {
         await addPatient(ctx, { fullName: 'Diya Nair', dateOfBirth: '2018-06-01', withGuardian: { guardianId: parent.id, isPrimary: true } }),
         await addPatient(ctx, { fullName: 'Arjun Nair', dateOfBirth: '2020-06-01', withGuardian: { guardianId: parent.id, isPrimary: true } }),
       ];
-      await database.db
-        .insertInto('bot_conversations')
-        .values({ channel: 'terminal', chat_id: chatId, guardian_id: parent.id, language, state: JSON.stringify({ step: 'menu', data: {}, options: [] }), state_version: STATE_VERSION })
-        .execute();
+      await linkedChat(database.db, { channel: 'terminal', chatId, guardianId: parent.id, language });
     });
     afterAll(() => database?.close());
 

@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachWhatsApp } from '../../src/bot/channels/whatsapp.js';
-import { STATE_VERSION } from '../../src/bot/engine/state-store.js';
 import type { ChatChannel } from '../../src/bot/engine/types.js';
 import { addPatient } from '../../src/domain/people/patients.js';
 import { encodeAction } from '../../src/domain/notifications/actions.js';
@@ -17,7 +16,7 @@ import { whatsappChannel } from '../../src/infra/channels/whatsapp-sender.js';
 import { Dispatcher } from '../../src/jobs/dispatcher.js';
 import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { chatter, engineFor } from './support.js';
+import { chatter, engineFor, linkedChat } from './support.js';
 
 // Races and the other channels of messages patients act on: a patient's cancel against a staff
 // reschedule, two "yes" answers to offers of one place, offers that expire, numbered WhatsApp
@@ -48,10 +47,7 @@ describe('messages patients act on: races, offers, WhatsApp, quiet hours', () =>
     if (channel !== 'terminal') {
       await database.db.updateTable('patients').set({ [column]: chatId, preferred_channel: channel }).where('id', '=', patient.id).execute();
     }
-    await database.db
-      .insertInto('bot_conversations')
-      .values({ channel, chat_id: chatId, patient_id: patient.id, language, state: JSON.stringify({ step: 'menu', data: {}, options: [] }), state_version: STATE_VERSION })
-      .execute();
+    await linkedChat(database.db, { channel, chatId, patientId: patient.id, language });
     return { patient, chatId };
   }
   const slot = async (days: number, time: string, therapistId = clinic.speech.id) =>

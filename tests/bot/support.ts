@@ -2,7 +2,10 @@ import { expect } from 'vitest';
 import { replyAsText } from '../../src/bot/channels/text-render.js';
 import { ConversationEngine } from '../../src/bot/engine/engine.js';
 import type { EngineDeps, Reply, Update } from '../../src/bot/engine/types.js';
+import type { Kysely } from 'kysely';
 import type { DomainContext } from '../../src/domain/context.js';
+import { STATE_VERSION } from '../../src/bot/engine/state-store.js';
+import type { DB } from '../../src/infra/db/schema.js';
 
 export function engineFor(ctx: DomainContext, extra: Partial<EngineDeps> = {}) {
   return new ConversationEngine({ db: ctx.db, clock: ctx.clock, timezone: ctx.timezone, ...extra });
@@ -34,4 +37,22 @@ export function chatter(engine: ConversationEngine, chatId: string, options: { c
       engine = next;
     },
   };
+}
+
+/** A chat already linked to a patient or a guardian, waiting at the menu (as after identification). */
+export async function linkedChat(
+  db: Kysely<DB>,
+  chat: { channel: Update['channel']; chatId: string; language?: 'en' | 'hi' } & ({ patientId: number } | { guardianId: number }),
+): Promise<void> {
+  await db
+    .insertInto('bot_conversations')
+    .values({
+      channel: chat.channel,
+      chat_id: chat.chatId,
+      ...('patientId' in chat ? { patient_id: chat.patientId } : { guardian_id: chat.guardianId }),
+      language: chat.language ?? 'en',
+      state: JSON.stringify({ step: 'menu', data: {}, options: [] }),
+      state_version: STATE_VERSION,
+    })
+    .execute();
 }

@@ -2,7 +2,6 @@ import type { Bot } from 'grammy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTelegramBot } from '../../src/bot/channels/telegram.js';
 import { ConversationEngine } from '../../src/bot/engine/engine.js';
-import { STATE_VERSION } from '../../src/bot/engine/state-store.js';
 import { addGuardian } from '../../src/domain/people/guardians.js';
 import { addPatient } from '../../src/domain/people/patients.js';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
@@ -16,6 +15,7 @@ import { runCli } from '../support/cli.js';
 import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
+import { linkedChat } from '../bot/support.js';
 
 // Reminders patients act on, end to end: the reminder job writes them, the dispatcher sends them
 // through grammY's client to the fake Bot API with buttons, the patient presses one, and the bot
@@ -62,17 +62,7 @@ describe('reminders patients act on, through Telegram', () => {
     const table = 'patientId' in who ? 'patients' : 'guardians';
     const id = 'patientId' in who ? who.patientId : who.guardianId;
     await database.db.updateTable(table).set({ telegram_chat_id: String(chatId), preferred_channel: 'telegram', preferred_language: language }).where('id', '=', id).execute();
-    await database.db
-      .insertInto('bot_conversations')
-      .values({
-        channel: 'telegram',
-        chat_id: String(chatId),
-        ...('patientId' in who ? { patient_id: who.patientId } : { guardian_id: who.guardianId }),
-        language,
-        state: JSON.stringify({ step: 'menu', data: {}, options: [] }),
-        state_version: STATE_VERSION,
-      })
-      .execute();
+    await linkedChat(database.db, { channel: 'telegram', chatId: String(chatId), language, ...who });
   }
 
   const slot = async (therapistId: number, days: number, time: string) =>
