@@ -1,6 +1,6 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/domain/actor.js';
 import { fileDocumentFromChat } from '../../src/domain/documents/chat-documents.js';
@@ -94,8 +94,8 @@ describe('documents, through the CLI', () => {
     expect(oversized.code).toBe(2);
     expect(oversized.stderr).toContain('documents may be at most 1.0 MB');
 
-    // The path resolves to /etc/passwd: a text file, not a document.
-    const traversal = await roshni(['doc', 'add', 'P-00001', '../../etc/passwd', '--type', 'report'], 'priya');
+    // A ../ path that resolves to /etc/passwd (however deep the checkout is): a text file, not a document.
+    const traversal = await roshni(['doc', 'add', 'P-00001', relative(process.cwd(), '/etc/passwd'), '--type', 'report'], 'priya');
     expect(traversal.code).toBe(2);
     expect(traversal.stderr).toContain('cannot be recognised from its content');
 
