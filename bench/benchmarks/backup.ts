@@ -18,7 +18,8 @@ import { timed } from '../support/timing.js';
 
 // `roshni backup create` and `roshni backup restore` of a clinic with 100,000 appointments, against
 // plain `pg_dump -Fc` and `pg_restore` of the same database in the same run. Roshni's backup adds the
-// manifest's row counts (in pg_dump's snapshot), a SHA-256 over the file, fsync and a rename; its
+// manifest's row counts (in pg_dump's snapshot, counted while pg_dump starts up), the key tables'
+// checksums (summed while it writes), a SHA-256 over the file, fsync and a rename; its
 // restore checks the file first, then drops the old schema, loads and re-counts in one transaction.
 
 const run = promisify(execFile);

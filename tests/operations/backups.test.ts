@@ -1,13 +1,14 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { addDays, clinicDate } from '../../src/domain/time.js';
 import { addStaffUser } from '../../src/domain/people/staff.js';
-import { countRows } from '../../src/infra/backup/backups.js';
-import { openPostgres } from '../../src/infra/db/database.js';
+import { backupFileName, countRows, createBackup } from '../../src/infra/backup/backups.js';
+import { loadConfig } from '../../src/infra/config.js';
+import { openDatabase, openPostgres } from '../../src/infra/db/database.js';
 import { binPath, runCli } from '../support/cli.js';
 import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -203,4 +204,30 @@ describe('roshni backup on PostgreSQL', () => {
     expect(await killed()).toEqual({ state: 'failed', error: expect.stringContaining('interrupted') });
     expect(JSON.parse((await runCli(['backup', 'list', '--json'], env)).stdout).map((b: { state: string }) => b.state)).toEqual(['completed', 'completed', 'failed']);
   }, 60_000);
+  it('a backup that cannot be written stops its pg_dump, which would otherwise hold its locks waiting on a pipe', async () => {
+    const config = loadConfig(env, '/nonexistent/.env');
+    const at = new Date('2026-11-26T02:00:00.000Z');
+    const dir = join(home, 'backups');
+    mkdirSync(dir, { recursive: true });
+    // Another process's half-written file under the same name: this one may not open it.
+    writeFileSync(join(dir, `${backupFileName('daily', at)}.partial`), 'someone else');
+    // More than a pipe holds: unread, pg_dump would block on its output rather than finish.
+    await sql`CREATE TABLE ballast AS SELECT g AS id, md5(g::text) AS filler FROM generate_series(1, 100000) g`.execute(database!.db);
+    const opened = await openDatabase(config);
+    try {
+      await expect(createBackup(opened, config, { kind: 'daily', clock: { now: () => at } })).rejects.toThrow(/EEXIST/);
+    } finally {
+      await opened.close();
+    }
+    const dumping = async () =>
+      (await sql<{ n: string }>`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'pg_dump'`.execute(database!.db)).rows[0]!.n;
+    const deadline = Date.now() + 5_000;
+    while (Number(await dumping()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(Number(await dumping())).toBe(0);
+    const logged = await database!.db.selectFrom('backups').select(['state', 'error']).executeTakeFirstOrThrow();
+    expect(logged).toEqual({ state: 'failed', error: expect.stringContaining('EEXIST') });
+    // The table stays free for changes that need more than pg_dump's share lock.
+    await sql`SET lock_timeout = '2s'`.execute(database!.db);
+    await sql`ALTER TABLE appointments ADD COLUMN probe int`.execute(database!.db);
+  });
 });

@@ -125,32 +125,37 @@ export async function createBackup(database: Database, config: Config, options: 
     if (database.kind === 'postgres') {
       const pgDump = findPostgresTool('pg_dump', version.major);
       // The counts, the checksums and pg_dump share one exported snapshot: they describe exactly what
-      // was dumped. The checksums are summed while pg_dump runs (they go to the log, not the header).
+      // was dumped. pg_dump starts first (connecting and reading the catalog take it a while) and waits
+      // on its full pipe while the rows are counted for the header; the checksums are summed while its
+      // output is written (they go to the log, not the header).
       ({ tables, checksums, written } = await db
         .transaction()
         .setIsolationLevel('repeatable read')
         .execute(async (trx) => {
           const { rows } = await sql<{ snapshot: string }>`SELECT pg_export_snapshot() AS snapshot`.execute(trx);
-          await declareActor(trx, { role: 'system' }); // the manifest counts every row, as pg_dump dumps them
-          const counted = await countRows(trx);
+          const dump = startPgDump(pgDump, config.databaseUrl!, rows[0]!.snapshot);
+          dump.done.catch(() => {}); // awaited by writeBackupFile before the file is named a backup
           let summing: Promise<Record<string, string>> = Promise.resolve({});
-          let finished!: (done: Promise<void>) => void;
-          const dumped = new Promise<void>((resolve) => (finished = resolve));
-          dumped.catch(() => {}); // a failed pg_dump is reported by writeBackupFile, which awaits it
-          const result = await writeBackupFile(
-            file,
-            { ...base, database: 'postgres', payload: 'pg_dump-custom', manifest: { tables: counted } },
-            () => {
-              const dump = startPgDump(pgDump, config.databaseUrl!, rows[0]!.snapshot);
-              dump.done.catch(() => {}); // awaited by writeBackupFile before the file is named a backup
-              finished(dump.done);
-              summing = keyTableChecksums(trx);
-              summing.catch(() => {}); // awaited below, once the file is written
-              return dump.output;
-            },
-            passphrase,
-            dumped,
-          );
+          let counted: Record<string, number>;
+          let result: Awaited<ReturnType<typeof writeBackupFile>>;
+          try {
+            await declareActor(trx, { role: 'system' }); // the manifest counts every row, as pg_dump dumps them
+            counted = await countRows(trx);
+            result = await writeBackupFile(
+              file,
+              { ...base, database: 'postgres', payload: 'pg_dump-custom', manifest: { tables: counted } },
+              () => {
+                summing = keyTableChecksums(trx);
+                summing.catch(() => {}); // awaited below, once the file is written
+                return dump.output;
+              },
+              passphrase,
+              dump.done,
+            );
+          } catch (error) {
+            dump.stop(); // unread, it would wait on its pipe for ever, holding its locks
+            throw error;
+          }
           return { tables: counted, checksums: await summing, written: result };
         }));
     } else {

@@ -12,15 +12,16 @@ export class PostgresToolNotFoundError extends Error {
   }
 }
 
-function candidateDirs(major: number): string[] {
-  const dirs = [`/usr/lib/postgresql/${major}/bin`];
+/** Where to look, most likely first; each directory is only computed if the ones before it fail. */
+function* candidateDirs(major: number): Generator<{ dir: string; versionKnown: boolean }> {
+  // Debian's layout names the major version in the path: no need to ask the binary.
+  yield { dir: `/usr/lib/postgresql/${major}/bin`, versionKnown: true };
   try {
-    dirs.push(execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    yield { dir: execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(), versionKnown: false };
   } catch {
     // No pg_config.
   }
-  dirs.push(...(process.env.PATH ?? '').split(delimiter).filter(Boolean));
-  return dirs;
+  for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) yield { dir, versionKnown: false };
 }
 
 function majorOf(binary: string): number | undefined {
@@ -33,11 +34,19 @@ function majorOf(binary: string): number | undefined {
   }
 }
 
-/** The path of pg_dump, pg_restore or psql whose major version is the server's. */
+const found = new Map<string, string>();
+
+/** The path of pg_dump, pg_restore or psql whose major version is the server's (looked up once per process). */
 export function findPostgresTool(tool: 'pg_dump' | 'pg_restore' | 'psql', serverMajor: number): string {
-  for (const dir of candidateDirs(serverMajor)) {
+  const key = `${tool}@${serverMajor}`;
+  const known = found.get(key);
+  if (known && existsSync(known)) return known;
+  for (const { dir, versionKnown } of candidateDirs(serverMajor)) {
     const path = join(dir, tool);
-    if (existsSync(path) && majorOf(path) === serverMajor) return path;
+    if (existsSync(path) && (versionKnown || majorOf(path) === serverMajor)) {
+      found.set(key, path);
+      return path;
+    }
   }
   throw new PostgresToolNotFoundError(tool, serverMajor);
 }
@@ -65,7 +74,7 @@ function waitFor(child: ChildProcess, tool: string, stderr: () => string): Promi
 }
 
 /** pg_dump in custom format (compressed) of the snapshot exported by the caller's open transaction. */
-export function startPgDump(binary: string, url: string, snapshot: string): { output: Readable; done: Promise<void> } {
+export function startPgDump(binary: string, url: string, snapshot: string): { output: Readable; done: Promise<void>; stop: () => void } {
   const { dbname, env } = libpqEnv(url);
   const child = spawn(binary, ['--format=custom', '--compress=6', `--snapshot=${snapshot}`, '--no-sync', `--dbname=${dbname}`], {
     env,
@@ -73,7 +82,7 @@ export function startPgDump(binary: string, url: string, snapshot: string): { ou
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  return { output: child.stdout!, done: waitFor(child, 'pg_dump', () => stderr) };
+  return { output: child.stdout!, done: waitFor(child, 'pg_dump', () => stderr), stop: () => child.kill('SIGKILL') };
 }
 
 /** Reports each table as pg_restore --verbose starts loading its data (for progress). */
