@@ -29,7 +29,8 @@ async function sendPaymentLink(env: CommandEnv, ref: string, flags: { amount?: s
   const amountPaise = flags.amount === undefined ? undefined : parseInput(positiveRupees, flags.amount);
   return withRazorpay(env, async (ctx) => {
     const link = await createPaymentLink(ctx, { appointmentId: await resolveAppointmentId(ctx, ref), ...(amountPaise ? { amountPaise } : {}) });
-    emit(env, link, () => [`Payment link for ${formatRupees(link.amountPaise)} (${link.reference}):`, link.shortUrl]);
+    const heading = `Payment link for ${formatRupees(link.amountPaise)} (${link.reference})${link.reused ? ', the one already sent: it is still open' : ''}:`;
+    emit(env, link, () => [heading, link.shortUrl]);
   });
 }
 

@@ -47,6 +47,13 @@ describe('paying by chat', () => {
     const payment = await database.db.selectFrom('payments').selectAll().where('patient_id', '=', patient.id).executeTakeFirstOrThrow();
     expect(payment).toMatchObject({ method: 'razorpay', state: 'pending', processed_by_staff_id: null });
     expect(payment.razorpay_payment_link_id).toMatch(/^plink_/);
+    // Asking again ("Pay dues") gives the same link, not a second one that could also be paid.
+    await chat.press('Pay dues');
+    const appointmentNumber = (await database.db.selectFrom('appointments').select('appointment_number').where('id', '=', payment.appointment_id!).executeTakeFirstOrThrow()).appointment_number;
+    await chat.press(appointmentNumber);
+    const again = chat.replies.filter((r) => r.kind === 'link').at(-1);
+    expect(again && again.kind === 'link' && again.url).toBe(link && link.kind === 'link' && link.url);
+    expect(await database.db.selectFrom('payments').select('id').where('patient_id', '=', patient.id).execute()).toHaveLength(1);
 
     const server = await startClinicServer({ ctx: systemContext(database.db), host: '127.0.0.1', port: 0, razorpayWebhookSecrets: [fake.webhookSecret] });
     try {

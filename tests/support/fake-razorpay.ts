@@ -126,6 +126,16 @@ export async function startFakeRazorpay(): Promise<FakeRazorpay> {
       links.set(link.id, link);
       return [200, link];
     }
+    const linkAction = /^\/v1\/payment_links\/(plink_\w+)(\/cancel)?$/.exec(path);
+    const link = linkAction ? links.get(linkAction[1]!) : undefined;
+    if (linkAction && !link) return [400, badRequest('The id provided does not exist')];
+    if (method === 'GET' && link && !linkAction![2]) return [200, link];
+    if (method === 'POST' && link && linkAction![2]) {
+      if (link.status !== 'created') return [400, badRequest(`Payment Link cannot be cancelled as it is in ${String(link.status)} state`)];
+      link.status = 'cancelled';
+      link.cancelled_at = nowSeconds();
+      return [200, link];
+    }
     const refund = /^\/v1\/payments\/(pay_\w+)\/refund$/.exec(path);
     if (method === 'POST' && refund) {
       const key = headers['x-refund-idempotency'] as string | undefined;
@@ -182,7 +192,9 @@ export async function startFakeRazorpay(): Promise<FakeRazorpay> {
       const orderId = id('order');
       const paid = payment(link.amount, orderId);
       const order = { id: orderId, entity: 'order', amount: link.amount, amount_paid: link.amount, amount_due: 0, receipt: null, status: 'paid', notes: [] };
-      const linkEntity = { ...link, amount_paid: link.amount, status: 'paid', order_id: orderId };
+      if (link.status !== 'created') throw new Error(`the fake cannot pay a ${String(link.status)} link`);
+      Object.assign(link, { amount_paid: link.amount, status: 'paid', order_id: orderId });
+      const linkEntity = { ...link };
       return {
         paymentId: paid.id,
         captured: razorpayEvent('payment.captured', { payment: { entity: paid } }),

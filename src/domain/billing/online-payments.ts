@@ -5,6 +5,7 @@ import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, InvalidInputError, NotFoundError, parseInput } from '../errors.js';
 import { authorize } from '../policy.js';
 import { formatFriendly } from '../time.js';
+import { cancelOpenLinks, decideOpenLinks, type OpenLink } from './open-payment-links.js';
 import type { PaymentGateway } from './payment-gateway.js';
 import { amountToCollect, authorizePaymentRequest, lockPayableAppointment } from './payable-appointment.js';
 import { paymentFacts } from './receipts.js';
@@ -38,9 +39,15 @@ interface PendingCollection {
   createdHere: boolean;
 }
 
-async function pendingPaymentForAppointment(tx: DomainContext, appointmentId: number, amountPaise?: number): Promise<PendingCollection> {
+type Prepared = { kind: 'new'; pending: PendingCollection } | { kind: 'reuse'; link: OpenLink & { shortUrl: string } } | { kind: 'replace'; links: OpenLink[] };
+
+async function pendingPaymentForAppointment(tx: DomainContext, appointmentId: number, via: 'order' | 'link', amountPaise?: number): Promise<Prepared> {
   const appointment = await lockPayableAppointment(tx, appointmentId);
   const amount = await amountToCollect(tx, appointment, amountPaise);
+  if (via === 'link') {
+    const open = await decideOpenLinks(tx, appointment.id, amount);
+    if (open.kind !== 'none') return open;
+  }
   const payment = await tx.db
     .insertInto('payments')
     .values({
@@ -53,7 +60,7 @@ async function pendingPaymentForAppointment(tx: DomainContext, appointmentId: nu
     })
     .returning(['id', 'reference'])
     .executeTakeFirstOrThrow();
-  return { paymentId: payment.id, reference: payment.reference, amountPaise: amount, patientId: appointment.patient_id, createdHere: true };
+  return { kind: 'new', pending: { paymentId: payment.id, reference: payment.reference, amountPaise: amount, patientId: appointment.patient_id, createdHere: true } };
 }
 
 async function existingPendingPayment(tx: DomainContext, paymentId: number): Promise<PendingCollection> {
@@ -102,10 +109,12 @@ async function preparePendingPayment(ctx: DomainContext, raw: OnlineCollectionIn
   // Collecting a payment the desk already recorded is the desk's business; a patient pays for an appointment.
   if (input.paymentId && ctx.actor.kind !== 'staff' && ctx.actor.kind !== 'system') authorize(ctx.actor, 'payment.record');
   const gateway = requireGateway(ctx);
-  return inTransaction(ctx, async (tx) => {
-    const pending = input.paymentId
-      ? await existingPendingPayment(tx, input.paymentId)
-      : await pendingPaymentForAppointment(tx, input.appointmentId!, input.amountPaise);
+  const prepared = await inTransaction(ctx, async (tx) => {
+    const found: Prepared = input.paymentId
+      ? { kind: 'new', pending: await existingPendingPayment(tx, input.paymentId) }
+      : await pendingPaymentForAppointment(tx, input.appointmentId!, via, input.amountPaise);
+    if (found.kind !== 'new') return found;
+    const { pending } = found;
     await recordAudit(tx, {
       action: 'payment.request',
       entity: 'payment',
@@ -113,8 +122,9 @@ async function preparePendingPayment(ctx: DomainContext, raw: OnlineCollectionIn
       patientId: pending.patientId,
       after: { method: 'razorpay', via, amountPaise: pending.amountPaise, reference: pending.reference },
     });
-    return { gateway, pending, description: await describeCollection(tx, pending.paymentId) };
+    return { ...found, description: await describeCollection(tx, pending.paymentId) };
   });
+  return { gateway, prepared };
 }
 
 /** Razorpay's answer, or its refusal: then a payment made for this request is cancelled, and the error goes on. */
@@ -136,12 +146,26 @@ export interface OnlineCollection {
   amountPaise: number;
 }
 
-/** A Razorpay payment link (UPI, cards, netbanking) the clinic sends to the patient in a message. */
+/**
+ * A Razorpay payment link (UPI, cards, netbanking) the clinic sends to the patient in a message.
+ * An appointment has at most one open link: asking again for the same amount gives the same link
+ * (`reused`); for another amount, the old link is cancelled first.
+ */
 export async function createPaymentLink(
   ctx: DomainContext,
   raw: OnlineCollectionInput,
-): Promise<OnlineCollection & { paymentLinkId: string; shortUrl: string }> {
-  const { gateway, pending, description } = await preparePendingPayment(ctx, raw, 'link');
+): Promise<OnlineCollection & { paymentLinkId: string; shortUrl: string; reused: boolean }> {
+  let { gateway, prepared } = await preparePendingPayment(ctx, raw, 'link');
+  if (prepared.kind === 'replace') {
+    await cancelOpenLinks(ctx, gateway, prepared.links);
+    ({ prepared } = await preparePendingPayment(ctx, raw, 'link'));
+    if (prepared.kind === 'replace') throw new ConflictError('The payment links of this appointment changed while a new one was being made; try again.');
+  }
+  if (prepared.kind === 'reuse') {
+    const { paymentId, reference, amountPaise, paymentLinkId, shortUrl } = prepared.link;
+    return { paymentId, reference, amountPaise, paymentLinkId, shortUrl, reused: true };
+  }
+  const { pending, description } = prepared;
   const link = await askRazorpay(ctx, pending, 'link', () =>
     gateway.createPaymentLink({
       amountPaise: pending.amountPaise,
@@ -151,14 +175,20 @@ export async function createPaymentLink(
       notes: { reference: pending.reference },
     }),
   );
-  await ctx.db.updateTable('payments').set({ razorpay_payment_link_id: link.paymentLinkId }).where('id', '=', pending.paymentId).execute();
+  await ctx.db
+    .updateTable('payments')
+    .set({ razorpay_payment_link_id: link.paymentLinkId, razorpay_short_url: link.shortUrl })
+    .where('id', '=', pending.paymentId)
+    .execute();
   const { paymentId, reference, amountPaise } = pending;
-  return { paymentId, reference, amountPaise, paymentLinkId: link.paymentLinkId, shortUrl: link.shortUrl };
+  return { paymentId, reference, amountPaise, paymentLinkId: link.paymentLinkId, shortUrl: link.shortUrl, reused: false };
 }
 
 /** A Razorpay order for Checkout (the key secret stays on the server; the browser gets the order id). */
 export async function createOrder(ctx: DomainContext, raw: OnlineCollectionInput): Promise<OnlineCollection & { orderId: string }> {
-  const { gateway, pending } = await preparePendingPayment(ctx, raw, 'order');
+  const { gateway, prepared } = await preparePendingPayment(ctx, raw, 'order');
+  if (prepared.kind !== 'new') throw new Error('an order never reuses a payment link');
+  const { pending } = prepared;
   const order = await askRazorpay(ctx, pending, 'order', () =>
     gateway.createOrder({ amountPaise: pending.amountPaise, receipt: pending.reference, notes: { reference: pending.reference } }),
   );

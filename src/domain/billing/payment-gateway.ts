@@ -14,6 +14,9 @@ export interface GatewayPaymentLink {
   referenceId: string;
 }
 
+/** Where a payment link stands at Razorpay. */
+export type GatewayLinkStatus = 'created' | 'partially_paid' | 'expired' | 'cancelled' | 'paid';
+
 export interface GatewayRefund {
   refundId: string;
   status: 'pending' | 'processed' | 'failed';
@@ -31,6 +34,11 @@ export interface PaymentGateway {
     expiresAt?: Date;
     notes: Record<string, string>;
   }): Promise<GatewayPaymentLink>;
+  /**
+   * Cancels a link nobody has paid, and says where it stands: `cancelled` (or `expired`), or `paid` /
+   * `partially_paid` when a payment came in first (a paid link cannot be cancelled).
+   */
+  cancelPaymentLink(paymentLinkId: string): Promise<GatewayLinkStatus>;
   /** Refunds a captured payment, at most once per idempotency key. */
   refund(input: { paymentId: string; amountPaise: number; idempotencyKey: string; notes: Record<string, string> }): Promise<GatewayRefund>;
 }

@@ -429,6 +429,7 @@ export interface Payments {
   razorpay_order_id: string | null;
   razorpay_payment_id: string | null;
   razorpay_payment_link_id: string | null;
+  razorpay_short_url: string | null;
   reference: Generated<string>;
   state: Generated<PaymentState>;
   updated_at: Generated<Timestamp>;

@@ -1,5 +1,5 @@
 import Razorpay from 'razorpay';
-import type { GatewayRefund, PaymentGateway } from '../../domain/billing/payment-gateway.js';
+import type { GatewayLinkStatus, GatewayRefund, PaymentGateway } from '../../domain/billing/payment-gateway.js';
 import { ConfigError, type Config } from '../config.js';
 
 // The official SDK, behind the domain's PaymentGateway. Load this module with a dynamic import:
@@ -98,6 +98,19 @@ export function razorpayGateway(options: { keyId: string; keySecret: string; bas
         }),
       );
       return { paymentLinkId: link.id, shortUrl: link.short_url, amountPaise: Number(link.amount), referenceId: link.reference_id ?? referenceId };
+    },
+
+    // Only a link in the created state can be cancelled; when Razorpay refuses, the link itself says why.
+    async cancelPaymentLink(paymentLinkId) {
+      try {
+        const link = await calling('cancel the payment link', () => client.paymentLink.cancel(paymentLinkId));
+        return link.status as GatewayLinkStatus;
+      } catch (error) {
+        if (!(error instanceof RazorpayRequestError) || error.statusCode !== 400) throw error;
+        const link = await calling('look up the payment link', () => client.paymentLink.fetch(paymentLinkId));
+        if (link.status === 'created') throw error;
+        return link.status as GatewayLinkStatus;
+      }
     },
 
     // payments.refund() sends no headers of its own and the constructor passes on only

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPaymentLink } from '../../src/domain/billing/online-payments.js';
+import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
+import { addDays, clinicDate } from '../../src/domain/time.js';
+import { razorpayGateway } from '../../src/infra/gateways/razorpay.js';
+import { runCli } from '../support/cli.js';
+import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startFakeRazorpay, type FakeRazorpay } from '../support/fake-razorpay.js';
+
+// One open payment link per appointment: two open links could both be paid.
+describe('one open Razorpay payment link per appointment', () => {
+  let database: TestDatabase;
+  let fake: FakeRazorpay;
+  let env: Record<string, string>;
+  const appointments: Array<{ id: number; number: string }> = [];
+  const tomorrow = addDays(clinicDate(new Date(), 'Asia/Kolkata'), 1);
+
+  beforeAll(async () => {
+    [database, fake] = await Promise.all([createTestDatabase(), startFakeRazorpay()]);
+    env = { DATABASE_URL: database.url, ...fake.env() };
+    const ctx = systemContext(database.db);
+    const clinic = await seedClinic(ctx, { patients: 4 });
+    const slots = await slotsOn(ctx, clinic.speech.id, tomorrow);
+    for (let i = 0; i < 4; i++) {
+      const booked = await bookAppointment(ctx, { patientId: clinic.patients[i]!.id, serviceId: clinic.speechService.id, slotId: slots[i]!.id });
+      appointments.push({ id: booked.id, number: booked.appointmentNumber });
+    }
+  });
+  afterAll(() => Promise.all([database?.close(), fake?.close()]));
+
+  const ctx = () => ({ ...systemContext(database.db), paymentGateway: razorpayGateway({ keyId: fake.keyId, keySecret: fake.keySecret, baseUrl: fake.url }) });
+  const paymentsOf = (appointmentId: number) =>
+    database.db.selectFrom('payments').select(['id', 'state', 'amount_paise', 'razorpay_payment_link_id', 'failure_reason']).where('appointment_id', '=', appointmentId).orderBy('id').execute();
+  const linkCalls = (path: string) => fake.requests.filter((r) => r.path.startsWith(path)).length;
+
+  it('asking again for the same amount hands out the link already sent, from the CLI too', async () => {
+    const [appointment] = appointments;
+    const first = await createPaymentLink(ctx(), { appointmentId: appointment!.id });
+    const created = linkCalls('/v1/payment_links');
+    const again = await createPaymentLink(ctx(), { appointmentId: appointment!.id });
+    expect(again).toEqual({ ...first, reused: true });
+    expect(first.reused).toBe(false);
+    expect(linkCalls('/v1/payment_links')).toBe(created);
+    const cli = await runCli(['pay', 'link', appointment!.number], env);
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stdout).toBe(`Payment link for ₹1,000.00 (${first.reference}), the one already sent: it is still open:\n${first.shortUrl}\n`);
+    expect((await paymentsOf(appointment!.id)).map((p) => p.state)).toEqual(['pending']);
+  });
+
+  it('a different amount cancels the old link at Razorpay before making the new one', async () => {
+    const appointment = appointments[1]!;
+    const old = await createPaymentLink(ctx(), { appointmentId: appointment.id });
+    const part = await createPaymentLink(ctx(), { appointmentId: appointment.id, amountPaise: 40000 });
+    expect(part).toMatchObject({ amountPaise: 40000, reused: false });
+    expect(part.paymentLinkId).not.toBe(old.paymentLinkId);
+    expect(fake.links.get(old.paymentLinkId)!.status).toBe('cancelled');
+    expect(() => fake.payLink(old.paymentLinkId)).toThrow('cannot pay a cancelled link');
+    const payments = await paymentsOf(appointment.id);
+    expect(payments.map((p) => [p.state, p.amount_paise])).toEqual([['cancelled', 100000], ['pending', 40000]]);
+    expect(payments[0]!.failure_reason).toContain('replaced by a new one');
+    const audit = await database.db.selectFrom('audit_log').select('action').where('entity_id', '=', String(old.paymentId)).execute();
+    expect(audit.map((a) => a.action)).toContain('payment.cancel');
+  });
+
+  it('when the old link was paid before it could be cancelled, no new link is made', async () => {
+    const appointment = appointments[2]!;
+    const old = await createPaymentLink(ctx(), { appointmentId: appointment.id });
+    fake.payLink(old.paymentLinkId); // paid at Razorpay; its webhook has not arrived yet
+    const created = linkCalls('/v1/payment_links');
+    await expect(createPaymentLink(ctx(), { appointmentId: appointment.id, amountPaise: 50000 })).rejects.toThrow(
+      `The payment link sent earlier (${old.reference}) has just been paid`,
+    );
+    // One cancel attempt and one look at the link; no link created.
+    expect(fake.requests.slice(-2).map((r) => `${r.method} ${r.path}`)).toEqual([
+      `POST /v1/payment_links/${old.paymentLinkId}/cancel`,
+      `GET /v1/payment_links/${old.paymentLinkId}`,
+    ]);
+    expect(linkCalls('/v1/payment_links')).toBe(created + 2);
+    expect((await paymentsOf(appointment.id)).map((p) => p.state)).toEqual(['pending']);
+  });
+
+  it('two requests at once for one appointment make one link at Razorpay', async () => {
+    const appointment = appointments[3]!;
+    const before = fake.links.size;
+    const outcomes = await Promise.allSettled(Array.from({ length: 4 }, () => createPaymentLink(ctx(), { appointmentId: appointment.id })));
+    expect(fake.links.size).toBe(before + 1);
+    const links = new Set(outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value.shortUrl] : [])));
+    expect(links.size).toBe(1);
+    for (const o of outcomes) if (o.status === 'rejected') expect(String(o.reason)).toContain('is being made right now');
+    expect((await paymentsOf(appointment.id)).map((p) => p.state)).toEqual(['pending']);
+  });
+});
