@@ -10,17 +10,28 @@ import { parseInput } from '../domain/errors.js';
 import { formatRupees, positiveRupees } from '../domain/money.js';
 import { resolveAppointmentId } from '../domain/people/resolve.js';
 
-/** Runs `work` with the Razorpay gateway in the context; Razorpay's refusals become one line and exit 1. */
-async function withRazorpay(env: CommandEnv, work: (ctx: DomainContext) => Promise<void>): Promise<number> {
+/**
+ * Runs `work` with the Razorpay gateway in the context (when `optional`, only if it is configured);
+ * Razorpay's refusals become one line and exit 1.
+ */
+export async function withRazorpay(
+  env: CommandEnv,
+  work: (ctx: DomainContext) => Promise<void>,
+  options: { optional?: boolean; whenRefused?: string } = {},
+): Promise<number> {
   try {
     await withSession(env, async ({ config, ctx }) => {
+      if (options.optional) {
+        const { createConfiguredGateway } = await import('../infra/gateways/from-config.js');
+        return work({ ...ctx, ...(await createConfiguredGateway(config)) });
+      }
       const { createRazorpayGateway } = await import('../infra/gateways/razorpay.js');
       await work({ ...ctx, paymentGateway: createRazorpayGateway(config) });
     });
     return ExitCode.ok;
   } catch (error) {
     if (!(error instanceof Error) || error.name !== 'RazorpayRequestError') throw error;
-    writeLine(env.io.stderr, `roshni: ${error.message} Nothing was charged; try again in a moment.`);
+    writeLine(env.io.stderr, `roshni: ${error.message} ${options.whenRefused ?? 'Nothing was charged; try again in a moment.'}`);
     return ExitCode.unexpected;
   }
 }

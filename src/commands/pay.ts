@@ -8,6 +8,7 @@ import { recordManualPayment } from '../domain/billing/record-manual-payment.js'
 import { InvalidInputError } from '../domain/errors.js';
 import { formatRupees, positiveRupees } from '../domain/money.js';
 import { resolveAppointmentId } from '../domain/people/resolve.js';
+import { registerPaymentRequestCancel } from './pay-cancel.js';
 import { registerOnlinePayments } from './pay-online.js';
 import { registerUpiPayments } from './pay-upi.js';
 
@@ -52,4 +53,5 @@ export function register(program: Command, run: RunCommand): void {
   }
   registerUpiPayments(pay, run);
   registerOnlinePayments(pay, run);
+  registerPaymentRequestCancel(pay, run);
 }

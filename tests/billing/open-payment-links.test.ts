@@ -20,10 +20,15 @@ describe('one open Razorpay payment link per appointment', () => {
     [database, fake] = await Promise.all([createTestDatabase(), startFakeRazorpay()]);
     env = { DATABASE_URL: database.url, ...fake.env() };
     const ctx = systemContext(database.db);
-    const clinic = await seedClinic(ctx, { patients: 4 });
-    const slots = await slotsOn(ctx, clinic.speech.id, tomorrow);
-    for (let i = 0; i < 4; i++) {
-      const booked = await bookAppointment(ctx, { patientId: clinic.patients[i]!.id, serviceId: clinic.speechService.id, slotId: slots[i]!.id });
+    const clinic = await seedClinic(ctx, { patients: 7 });
+    const slots = [...(await slotsOn(ctx, clinic.speech.id, tomorrow)), ...(await slotsOn(ctx, clinic.physio.id, tomorrow))];
+    await database.db.insertInto('staff_users').values([
+      { username: 'desk', full_name: 'Front Desk', role: 'receptionist' },
+      { username: 'anita', full_name: 'Anita Therapist', role: 'therapist' },
+    ]).execute();
+    for (let i = 0; i < 7; i++) {
+      const serviceId = i < 4 ? clinic.speechService.id : clinic.physioService.id;
+      const booked = await bookAppointment(ctx, { patientId: clinic.patients[i]!.id, serviceId, slotId: slots[i]!.id });
       appointments.push({ id: booked.id, number: booked.appointmentNumber });
     }
   });
@@ -89,5 +94,60 @@ describe('one open Razorpay payment link per appointment', () => {
     expect(links.size).toBe(1);
     for (const o of outcomes) if (o.status === 'rejected') expect(String(o.reason)).toContain('is being made right now');
     expect((await paymentsOf(appointment.id)).map((p) => p.state)).toEqual(['pending']);
+  });
+
+  describe('roshni pay cancel: the desk withdraws a request nobody has paid', () => {
+    it('withdraws a UPI request, which leaves reconcile; a new request is a new reference', async () => {
+      const appointment = appointments[4]!;
+      const asked = JSON.parse((await runCli(['pay', 'upi', appointment.number, '--json'], env)).stdout);
+      const cancelled = await runCli(['pay', 'cancel', asked.reference.toLowerCase(), '--reason', 'Paying in cash instead'], { ...env, ROSHNI_USER: 'desk' });
+      expect([cancelled.code, cancelled.stderr]).toEqual([0, '']);
+      expect(cancelled.stdout).toBe(`Cancelled ${asked.reference} (₹800.00 by UPI).\n`);
+      expect(await paymentsOf(appointment.id)).toEqual([expect.objectContaining({ state: 'cancelled', failure_reason: 'Paying in cash instead' })]);
+      const reconcile = await runCli(['reconcile', '--json'], env);
+      expect(reconcile.stdout).not.toContain(asked.reference);
+      const again = JSON.parse((await runCli(['pay', 'upi', appointment.number, '--json'], env)).stdout);
+      expect(again).toMatchObject({ reused: false });
+      expect(again.reference).not.toBe(asked.reference);
+      // Done is done: a cancelled request cannot be cancelled again, nor confirmed with a UTR.
+      const twice = await runCli(['pay', 'cancel', asked.reference, '--reason', 'again'], env);
+      expect([twice.code, twice.stderr]).toEqual([4, `roshni: Payment ${asked.reference} is cancelled; only a pending request can be cancelled.\n`]);
+    });
+
+    it('withdraws a Razorpay link at Razorpay too, so it can no longer be paid', async () => {
+      const appointment = appointments[5]!;
+      const link = await createPaymentLink(ctx(), { appointmentId: appointment.id });
+      const cancelled = await runCli(['pay', 'cancel', link.reference, '--reason', 'Sent to the wrong number', '--json'], env);
+      expect(cancelled.code, cancelled.stderr).toBe(0);
+      expect(JSON.parse(cancelled.stdout)).toEqual({ reference: link.reference, method: 'razorpay', amountPaise: 80000, linkCancelled: true });
+      expect(fake.links.get(link.paymentLinkId)!.status).toBe('cancelled');
+      expect(fake.requests.at(-1)).toMatchObject({ method: 'POST', path: `/v1/payment_links/${link.paymentLinkId}/cancel` });
+      // The next "pay link" is a fresh link.
+      const fresh = await createPaymentLink(ctx(), { appointmentId: appointment.id });
+      expect(fresh).toMatchObject({ reused: false });
+      expect(fresh.paymentLinkId).not.toBe(link.paymentLinkId);
+    });
+
+    it('refuses, changing nothing: a paid link, Razorpay unreachable, a completed payment, a therapist, no reason', async () => {
+      const appointment = appointments[6]!;
+      const link = await createPaymentLink(ctx(), { appointmentId: appointment.id });
+      const unreachable = await runCli(['pay', 'cancel', link.reference, '--reason', 'Wrong amount'], { ...env, RAZORPAY_BASE_URL: 'http://127.0.0.1:9' });
+      expect(unreachable.code).toBe(1);
+      expect(unreachable.stderr).toMatch(/^roshni: Cannot reach Razorpay to cancel the payment link: .*The request is still open; try again in a moment\.\n$/);
+      const unconfigured = await runCli(['pay', 'cancel', link.reference, '--reason', 'Wrong amount'], { DATABASE_URL: database.url });
+      expect([unconfigured.code, unconfigured.stderr]).toEqual([2, `roshni: Payment ${link.reference} is a Razorpay link: set RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET so it can be cancelled at Razorpay.\n`]);
+      const therapist = await runCli(['pay', 'cancel', link.reference, '--reason', 'Wrong amount'], { ...env, ROSHNI_USER: 'anita' });
+      expect(therapist.code).toBe(5);
+      const noReason = await runCli(['pay', 'cancel', link.reference], env);
+      expect([noReason.code, noReason.stderr]).toEqual([2, 'roshni: --reason is required: say why the request is withdrawn.\n']);
+      fake.payLink(link.paymentLinkId);
+      const paid = await runCli(['pay', 'cancel', link.reference, '--reason', 'Wrong amount'], env);
+      expect([paid.code, paid.stderr]).toEqual([4, `roshni: The payment link sent earlier (${link.reference}) has just been paid; it shows here once Razorpay confirms it.\n`]);
+      expect((await paymentsOf(appointment.id)).map((p) => p.state)).toEqual(['pending']);
+
+      const cash = JSON.parse((await runCli(['pay', 'cash', appointments[0]!.number, '--amount', '100', '--json'], env)).stdout);
+      const completed = await runCli(['pay', 'cancel', cash.reference, '--reason', 'Mistake'], env);
+      expect([completed.code, completed.stderr]).toEqual([4, `roshni: Payment ${cash.reference} is completed; only a pending request can be cancelled (money received is refunded: roshni refund ${cash.reference} …).\n`]);
+    });
   });
 });

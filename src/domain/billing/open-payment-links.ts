@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
-import { recordAudit } from '../audit/record-audit.js';
-import { inTransaction, type DomainContext } from '../context.js';
+import type { DomainContext } from '../context.js';
 import { ConflictError } from '../errors.js';
+import { cancelLinkAtRazorpay, markPaymentCancelled } from './payment-cancellation.js';
 import type { PaymentGateway } from './payment-gateway.js';
 
 // One open Razorpay payment link per appointment. Two open links could both be paid: asking again
@@ -47,33 +47,11 @@ export async function decideOpenLinks(tx: DomainContext, appointmentId: number, 
   return links.length ? { kind: 'replace', links } : { kind: 'none' };
 }
 
-/**
- * Cancels each link at Razorpay, then our pending payment for it. A link paid before the cancel
- * stops everything: that payment is on its way (the webhook completes it) and nothing else is asked.
- */
+/** Cancels each link at Razorpay, then our pending payment for it; a link already paid stops everything. */
 export async function cancelOpenLinks(ctx: DomainContext, gateway: PaymentGateway, links: OpenLink[]): Promise<void> {
   for (const link of links) {
-    const status = await gateway.cancelPaymentLink(link.paymentLinkId);
-    if (status === 'paid' || status === 'partially_paid') {
-      throw new ConflictError(`The payment link sent earlier (${link.reference}) has just been paid; it shows here once Razorpay confirms it.`);
-    }
-    await inTransaction(ctx, async (tx) => {
-      const cancelled = await tx.db
-        .updateTable('payments')
-        .set({ state: 'cancelled', failure_reason: `the link was ${status === 'expired' ? 'expired' : 'replaced by a new one for a different amount'}` })
-        .where('id', '=', link.paymentId)
-        .where('state', '=', 'pending')
-        .returning(['patient_id'])
-        .executeTakeFirst();
-      if (!cancelled) return;
-      await recordAudit(tx, {
-        action: 'payment.cancel',
-        entity: 'payment',
-        entityId: link.paymentId,
-        patientId: cancelled.patient_id,
-        before: { state: 'pending', paymentLinkId: link.paymentLinkId },
-        after: { state: 'cancelled', razorpayLinkStatus: status },
-      });
-    });
+    const status = await cancelLinkAtRazorpay(gateway, link);
+    const reason = status === 'expired' ? 'the link expired' : 'the link was replaced by a new one for a different amount';
+    await markPaymentCancelled(ctx, link.paymentId, reason, { paymentLinkId: link.paymentLinkId, razorpayLinkStatus: status });
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { paymentReference } from './payment-reference.js';
 import { enqueueForPatient } from '../notifications/appointment-messages.js';
 import { recordAudit } from '../audit/record-audit.js';
 import { staffUserIdOf } from '../actor.js';
@@ -10,7 +11,7 @@ import { refreshPaymentStatus } from './payment-status.js';
 import { issueCreditNote } from './receipts.js';
 
 const refundInput = z.object({
-  paymentReference: z.string().trim().toUpperCase().regex(/^PAY-\d+$/, 'must be a payment reference such as PAY-000123'),
+  paymentReference,
   /** Leave out to refund everything still refundable. */
   amountPaise: z.number().int().positive('must be more than zero').optional(),
   reason: z.string().trim().min(3, 'must say why, in a few words').max(500),

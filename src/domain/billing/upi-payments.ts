@@ -9,6 +9,7 @@ import { completePayment, type CompletedPayment } from './complete-payment.js';
 import { translateUtrConflict, upiTransactionId } from './utr.js';
 import { amountToCollect, authorizePaymentRequest, lockPayableAppointment } from './payable-appointment.js';
 import { buildUpiLink, clinicUpiPayee } from './upi-link.js';
+import { paymentReference } from './payment-reference.js';
 
 // A UPI payment to the clinic's own UPI id (a static QR): the request is a pending payment whose
 // reference travels in the link as `tr`; it completes when staff confirm it with the UTR.
@@ -19,11 +20,7 @@ const startInput = z.object({
 });
 
 const confirmInput = z.object({
-  reference: z
-    .string()
-    .trim()
-    .toUpperCase()
-    .regex(/^PAY-\d+$/, 'must be a payment reference such as PAY-000123'),
+  reference: paymentReference,
   utr: upiTransactionId,
 });
 
