@@ -15,6 +15,7 @@ import {
 } from '../domain/people/guardians.js';
 import { resolvePatient } from '../domain/people/resolve.js';
 import { authorize } from '../domain/policy.js';
+import { displayPhone } from '../domain/people/phone.js';
 
 interface GuardianRow {
   id: number;
@@ -60,7 +61,7 @@ export function register(program: Command, run: RunCommand): void {
           const email = flags.email ?? (asked ? await askText({ message: 'Email', optional: true, schema: shape.email }) : undefined);
           const added = await addGuardian(ctx, { fullName, phone, email, language: flags.language as GuardianInput['language'] });
           emit(env, guardianJson(added), () => [
-            `Added guardian ${added.full_name} (id ${added.id}, ${added.phone}).`,
+            `Added guardian ${added.full_name} (id ${added.id}, ${displayPhone(added.phone)}).`,
             `Next: \`roshni guardian link ${added.id} <patient>\` for each child.`,
           ]);
           return 0;
@@ -113,7 +114,7 @@ export function register(program: Command, run: RunCommand): void {
           }));
           emit(env, { ...guardianJson(g), children: childrenJson }, () => [
             bold(env, `${g.full_name} (guardian id ${g.id})`),
-            `Phone / email:  ${g.phone ?? '—'} / ${g.email ?? '—'}`,
+            `Phone / email:  ${displayPhone(g.phone) || '—'} / ${g.email ?? '—'}`,
             `Language:       ${g.preferred_language}`,
             '',
             children.length

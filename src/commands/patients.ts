@@ -16,6 +16,7 @@ import { resolvePatient } from '../domain/people/resolve.js';
 import { authorize } from '../domain/policy.js';
 import { registerDataRights } from './patient-data-rights.js';
 import { clinicDate, formatFriendly } from '../domain/time.js';
+import { displayPhone } from '../domain/people/phone.js';
 
 interface PatientRow {
   id: number;
@@ -49,7 +50,7 @@ const guardianJson = (g: GuardianOfPatient) => ({
   isPrimary: g.is_primary,
 });
 
-const guardianLine = (g: GuardianOfPatient) => `${g.full_name} (${g.relationship}${g.is_primary ? ', primary' : ''}) ${g.phone ?? ''}`.trim();
+const guardianLine = (g: GuardianOfPatient) => `${g.full_name} (${g.relationship}${g.is_primary ? ', primary' : ''}) ${displayPhone(g.phone)}`.trim();
 
 const duesLine = (d: PatientDues) =>
   `${formatRupees(d.duePaise)} for ${d.sessionsDue} attended session(s), ${formatRupees(d.upcomingPaise)} for booked ones` +
@@ -164,7 +165,7 @@ function registerFind(patient: Command, run: RunCommand): void {
                     p.patient_number,
                     p.full_name,
                     p.date_of_birth ?? '',
-                    p.phone ?? '',
+                    displayPhone(p.phone),
                     p.guardians.map(guardianLine).join('; '),
                   ]),
                 )
@@ -200,7 +201,7 @@ function registerShow(patient: Command, run: RunCommand): void {
           emit(env, { ...patientJson(p), guardians: guardians.map(guardianJson), upcomingAppointments: appointments, dues }, () => [
             bold(env, `${p.patient_number} ${p.full_name} (id ${p.id})`),
             `Born:           ${p.date_of_birth ?? '—'}${age}${p.gender ? `, ${p.gender}` : ''}`,
-            `Phone / email:  ${p.phone ?? '—'} / ${p.email ?? '—'}`,
+            `Phone / email:  ${displayPhone(p.phone) || '—'} / ${p.email ?? '—'}`,
             `Language:       ${p.preferred_language}`,
             `Guardians:      ${guardians.map(guardianLine).join('; ') || '—'}`,
             ...(dues ? [`Dues:           ${duesLine(dues)}`] : []),

@@ -96,7 +96,7 @@ describe('receipts and credit notes, printed from what was frozen when they were
     expect(code).toBe(0);
     const lines = (await roshni(['receipt', 'sun-000001'])).stdout.split('\n');
     expect(lines[0]!.trim()).toBe('Sunrise Child Therapy');
-    for (const expected of ['12 MG Road, Indiranagar', 'Bengaluru 560038', '+918041234567', 'GSTIN 29ABCDE1234F1Z5', 'RECEIPT']) {
+    for (const expected of ['12 MG Road, Indiranagar', 'Bengaluru 560038', '+91 80 4123 4567', 'GSTIN 29ABCDE1234F1Z5', 'RECEIPT']) {
       expect(lines.some((l) => l.trim() === expected)).toBe(true);
     }
     expect(stdout).toMatch(/Receipt no\.\s+SUN-000001\n/);

@@ -122,7 +122,7 @@ describe('patients at the front desk', () => {
     expect(await clinic.json(['patient', 'find', 'Zoya'], desk)).toEqual({ matchedBy: 'name', patients: [] });
     expect((await clinic.run(['patient', 'find', 'Zoya'], desk)).stdout).toContain('No patient matches "Zoya"');
     const human = await clinic.run(['patient', 'find', 'Nair'], desk);
-    expect(human.stdout).toContain('Suresh Nair (father, primary) +919900011223');
+    expect(human.stdout).toContain('Suresh Nair (father, primary) +91 99000 11223');
   });
 
   it("shows a patient's guardians, upcoming appointments and what they owe", async () => {

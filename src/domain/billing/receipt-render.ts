@@ -3,6 +3,7 @@ import { NotFoundError } from '../errors.js';
 import { formatRupees } from '../money.js';
 import { authorize } from '../policy.js';
 import type { ReceiptSnapshot } from './receipts.js';
+import { displayPhone } from '../people/phone.js';
 
 // Receipts and credit notes as people read them: found by any number the desk has in hand,
 // and rendered from the snapshot frozen when they were issued (never from today's names and prices).
@@ -129,7 +130,7 @@ function issuedOn(instant: Date, timeZone: string): string {
 /** What a receipt says, in order: one layout for both the text and the HTML rendering. */
 function layoutOf(doc: ReceiptDocument, timeZone: string): ReceiptLayout {
   const s = doc.snapshot;
-  const contact = [s.clinic.phone, s.clinic.email].filter(Boolean).join(' · ');
+  const contact = [displayPhone(s.clinic.phone), s.clinic.email].filter(Boolean).join(' · ');
   const clinicLines = [
     ...(s.clinic.address ? s.clinic.address.split(/\r?\n/).map((line) => line.trim()).filter(Boolean) : []),
     ...(contact ? [contact] : []),

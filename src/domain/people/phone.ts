@@ -15,3 +15,9 @@ export const phoneNumber = z.string().transform((value, ctx) => {
   }
   return e164;
 });
+
+/** A stored (E.164) number as people read it: "+91 98765 43210". Machine output keeps E.164. */
+export function displayPhone(e164: string | null | undefined): string {
+  if (!e164) return '';
+  return parsePhoneNumberFromString(e164)?.formatInternational() ?? e164;
+}
