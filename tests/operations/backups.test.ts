@@ -9,6 +9,7 @@ import { addStaffUser } from '../../src/domain/people/staff.js';
 import { backupFileName, countRows, createBackup } from '../../src/infra/backup/backups.js';
 import { loadConfig } from '../../src/infra/config.js';
 import { openDatabase, openPostgres } from '../../src/infra/db/database.js';
+import { findPostgresTool, startPgDump } from '../../src/infra/backup/pg-tools.js';
 import { binPath, runCli } from '../support/cli.js';
 import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -211,8 +212,8 @@ describe('roshni backup on PostgreSQL', () => {
     mkdirSync(dir, { recursive: true });
     // Another process's half-written file under the same name: this one may not open it.
     writeFileSync(join(dir, `${backupFileName('daily', at)}.partial`), 'someone else');
-    // More than a pipe holds: unread, pg_dump would block on its output rather than finish.
-    await sql`CREATE TABLE ballast AS SELECT g AS id, md5(g::text) AS filler FROM generate_series(1, 100000) g`.execute(database!.db);
+    // More than the pipe and its buffer hold: unread, pg_dump would block on its output rather than finish.
+    await sql`CREATE TABLE ballast AS SELECT g AS id, md5(g::text) AS filler FROM generate_series(1, 300000) g`.execute(database!.db);
     const opened = await openDatabase(config);
     try {
       await expect(createBackup(opened, config, { kind: 'daily', clock: { now: () => at } })).rejects.toThrow(/EEXIST/);
@@ -229,5 +230,18 @@ describe('roshni backup on PostgreSQL', () => {
     // The table stays free for changes that need more than pg_dump's share lock.
     await sql`SET lock_timeout = '2s'`.execute(database!.db);
     await sql`ALTER TABLE appointments ADD COLUMN probe int`.execute(database!.db);
+  });
+  it("keeps pg_dump's output when it finishes before anyone reads it (Node drops an unread child's output)", async () => {
+    const bytes = await database!.db.transaction().setIsolationLevel('repeatable read').execute(async (trx) => {
+      const { rows } = await sql<{ snapshot: string; major: number }>`
+        SELECT pg_export_snapshot() AS snapshot, current_setting('server_version_num')::int / 10000 AS major`.execute(trx);
+      const dump = startPgDump(findPostgresTool('pg_dump', rows[0]!.major), database!.url, rows[0]!.snapshot);
+      await dump.done; // exited: everything it wrote sits unread
+      const chunks: Buffer[] = [];
+      for await (const chunk of dump.output) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    });
+    expect(bytes.subarray(0, 5).toString()).toBe('PGDMP');
+    expect(bytes.length).toBeGreaterThan(10_000);
   });
 });

@@ -1,7 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 
 // pg_dump and pg_restore from the machine's PostgreSQL, of the same major version as the server.
 
@@ -82,7 +82,11 @@ export function startPgDump(binary: string, url: string, snapshot: string): { ou
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  return { output: child.stdout!, done: waitFor(child, 'pg_dump', () => stderr), stop: () => child.kill('SIGKILL') };
+  // Taken up at once: Node discards the output of a child that exits before anyone reads it, which a
+  // small dump does while the caller is still counting rows or deriving the encryption key. Unread,
+  // the PassThrough holds up to 1 MiB and then holds pg_dump back through the pipe.
+  const output = child.stdout!.pipe(new PassThrough({ highWaterMark: 1024 * 1024 }));
+  return { output, done: waitFor(child, 'pg_dump', () => stderr), stop: () => child.kill('SIGKILL') };
 }
 
 /** Reports each table as pg_restore --verbose starts loading its data (for progress). */
