@@ -33,9 +33,9 @@ describe('the WhatsApp bot and the staff inbox', () => {
   it('completes a booking with numbered menus and sends the UPI QR as media', async () => {
     const client = new FakeWhatsAppClient();
     const media: Buffer[] = [];
-    const adapter = attachWhatsApp(client, new ConversationEngine({ db: ctx.db, clock: ctx.clock, timezone: ctx.timezone }), (png) => {
-      media.push(png);
-      return { mimetype: 'image/png' };
+    const adapter = attachWhatsApp(client, new ConversationEngine({ db: ctx.db, clock: ctx.clock, timezone: ctx.timezone }), (file) => {
+      media.push(file.bytes);
+      return { mimetype: file.mimeType };
     });
     const from = `${clinic.patients[0]!.phone!.slice(1)}@c.us`;
     const say = async (body: string) => {

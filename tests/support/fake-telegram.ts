@@ -35,15 +35,18 @@ async function readParams(request: IncomingMessage): Promise<Record<string, unkn
   const type = request.headers['content-type'] ?? '';
   if (type.includes('application/json') && body.length) return JSON.parse(body.toString('utf8'));
   if (type.includes('multipart/form-data')) {
-    // grammY sends files (sendPhoto) as multipart: keep the text fields and note which are files.
+    // grammY sends files (sendPhoto, sendDocument) as multipart: the text fields, and each file's name and bytes.
     const boundary = /boundary=(.+)$/.exec(type)?.[1] ?? '';
     const params: Record<string, unknown> = {};
     for (const part of body.toString('latin1').split(`--${boundary}`)) {
       const name = /name="([^"]+)"/.exec(part)?.[1];
       if (!name) continue;
-      const isFile = /filename="/.test(part);
+      const filename = /filename="?([^"\r\n]*)"?/.exec(part)?.[1];
       const value = part.slice(part.indexOf('\r\n\r\n') + 4).replace(/\r\n$/, '');
-      params[name] = isFile ? { file: true, bytes: Buffer.byteLength(value, 'latin1') } : Buffer.from(value, 'latin1').toString('utf8');
+      params[name] =
+        filename !== undefined
+          ? { file: true, filename, bytes: Buffer.byteLength(value, 'latin1'), content: Buffer.from(value, 'latin1') }
+          : Buffer.from(value, 'latin1').toString('utf8');
     }
     return params;
   }
@@ -61,6 +64,8 @@ function resultFor(method: string, params: Record<string, unknown>): unknown {
       return { message_id: messageIds++, date: Math.floor(Date.now() / 1000), chat, text: params.text };
     case 'sendPhoto':
       return { message_id: messageIds++, date: Math.floor(Date.now() / 1000), chat, photo: [{ file_id: 'photo', file_unique_id: 'p', width: 256, height: 256 }] };
+    case 'sendDocument':
+      return { message_id: messageIds++, date: Math.floor(Date.now() / 1000), chat, document: { file_id: 'document', file_unique_id: 'd' } };
     case 'getFile':
       return { file_id: params.file_id, file_unique_id: `u-${String(params.file_id)}`, file_path: `documents/${String(params.file_id)}` };
     case 'editMessageText':

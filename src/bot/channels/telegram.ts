@@ -32,6 +32,9 @@ export async function sendReplies(api: Api, chatId: number, replies: Reply[]): P
       case 'image':
         await api.sendPhoto(chatId, new InputFile(reply.png, 'upi-qr.png'), { caption: reply.caption });
         break;
+      case 'file':
+        await api.sendDocument(chatId, new InputFile(reply.bytes, reply.name), { caption: reply.caption });
+        break;
       case 'link':
         // Telegram buttons take http(s) links only; a upi:// link goes in the text.
         if (/^https?:\/\//.test(reply.url)) {

@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline';
+import { readableSize } from '../../domain/documents/documents.js';
 import { terminalQr } from '../../infra/qr.js';
 import type { ConversationEngine } from '../engine/engine.js';
 import type { Reply } from '../engine/types.js';
@@ -17,6 +18,7 @@ export interface TerminalChatOptions {
 
 export async function renderForTerminal(reply: Reply): Promise<string> {
   if (reply.kind === 'image') return `${await terminalQr(reply.encodes)}\n${reply.caption}`;
+  if (reply.kind === 'file') return `${reply.caption}\n[${reply.name}, ${readableSize(reply.bytes.length)}: on Telegram and WhatsApp it arrives as a file]`;
   return replyAsText(reply);
 }
 

@@ -13,5 +13,7 @@ export function replyAsText(reply: Reply): string {
       return reply.caption;
     case 'link':
       return `${reply.text}\n${reply.url}`;
+    case 'file':
+      return reply.caption;
   }
 }

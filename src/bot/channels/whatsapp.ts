@@ -6,7 +6,7 @@ import type { EngineDeps, Incoming, Reply } from '../engine/types.js';
 import { replyAsText } from './text-render.js';
 
 // WhatsApp through whatsapp-web.js: numbered text menus (the engine maps "2" to the second option),
-// the sender's number identifies them, MessageMedia carries the UPI QR. The client is injected, so
+// the sender's number identifies them, MessageMedia carries the UPI QR and shared documents. The client is injected, so
 // tests drive this adapter with an object that has whatsapp-web.js Client's events and methods.
 
 export interface WhatsAppMessageLike {
@@ -27,7 +27,8 @@ export interface WhatsAppClientLike {
   destroy(): Promise<void>;
 }
 
-export type MediaFactory = (png: Buffer) => unknown;
+/** whatsapp-web.js's `new MessageMedia(mimetype, base64, filename)`, injected with the client. */
+export type MediaFactory = (file: { bytes: Buffer; mimeType: string; name: string }) => unknown;
 
 /** "919876543210@c.us" → "+919876543210"; groups and broadcasts are not patients. */
 export function senderPhoneOf(from: string): string | undefined {
@@ -67,7 +68,11 @@ export function attachWhatsApp(client: WhatsAppClientLike, engine: ConversationE
 
 async function send(client: WhatsAppClientLike, chatId: string, reply: Reply, makeMedia: MediaFactory): Promise<void> {
   if (reply.kind === 'image') {
-    await client.sendMessage(chatId, makeMedia(reply.png), { caption: reply.caption });
+    await client.sendMessage(chatId, makeMedia({ bytes: reply.png, mimeType: 'image/png', name: 'upi-qr.png' }), { caption: reply.caption });
+    return;
+  }
+  if (reply.kind === 'file') {
+    await client.sendMessage(chatId, makeMedia({ bytes: reply.bytes, mimeType: reply.mimeType, name: reply.name }), { caption: reply.caption });
     return;
   }
   await client.sendMessage(chatId, replyAsText(reply));
@@ -85,7 +90,7 @@ export async function startWhatsAppBot(config: Config, deps: EngineDeps, print: 
   client.on('ready', () => print('WhatsApp bot ready.'));
   client.on('auth_failure', () => print('WhatsApp login failed; delete the session folder and scan again.'));
   client.on('disconnected', (reason: string) => deps.log?.('whatsapp.disconnected', { reason }));
-  attachWhatsApp(client as unknown as WhatsAppClientLike, new ConversationEngine(deps), (png) => new MessageMedia('image/png', png.toString('base64'), 'upi-qr.png'), deps.log);
+  attachWhatsApp(client as unknown as WhatsAppClientLike, new ConversationEngine(deps), (file) => new MessageMedia(file.mimeType, file.bytes.toString('base64'), file.name), deps.log);
   await client.initialize();
   return { client, stop: () => client.destroy() };
 }

@@ -10,6 +10,7 @@ import { endTalk, passToStaff } from '../flows/talk-to-clinic.js';
 import { waitlistSteps } from '../flows/waitlist.js';
 import { answerAction, reminderActionSteps } from '../flows/reminder-actions.js';
 import { receiveDocument, sendDocumentSteps } from '../flows/send-document.js';
+import { sharedDocumentSteps } from '../flows/shared-documents.js';
 import { isActionToken } from '../../domain/notifications/actions.js';
 import { alertAdmins } from '../../domain/notifications/admin-alerts.js';
 import { translate } from './i18n.js';
@@ -31,6 +32,7 @@ const steps: Record<string, StepHandler> = {
   ...waitlistSteps,
   ...reminderActionSteps,
   ...sendDocumentSteps,
+  ...sharedDocumentSteps,
 };
 
 const MENU_WORDS = new Set(['menu', 'hi', 'hello', 'help', '/start', '/menu', '/help', 'मेनू', 'नमस्ते', 'मदद']);

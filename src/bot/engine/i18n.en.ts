@@ -27,6 +27,7 @@ export const en = {
   menuPay: 'Pay dues',
   menuWaitlist: 'Join the waitlist',
   menuTalk: 'Talk to the clinic',
+  menuDocuments: 'Documents from the clinic',
   menuLanguage: 'Language / भाषा',
   help: 'Write "menu" at any time to see what I can do, "stop" to stop reminders and offers, "start" to get them again.',
   pickChild: 'For whom?',
@@ -112,6 +113,10 @@ export const en = {
   documentType: 'Sorry, we can keep PDFs, photos, audio, video and office documents only.',
   documentsOff: 'Sorry, the clinic cannot take documents by chat just now. Please bring it to the clinic.',
   documentLost: 'Sorry, that document did not reach us. Please send it again.',
+  documentsShared: 'Documents the clinic has shared with you:',
+  noDocumentsShared: 'The clinic has not shared any documents with you yet.',
+  documentCaption: '{name} (from the clinic)',
+  documentUnavailable: 'Sorry, that document is not available. Please ask the clinic.',
   notAllowed: '{message}',
 } as const;
 

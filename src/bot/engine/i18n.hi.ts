@@ -29,6 +29,7 @@ export const hi: Record<MessageKey, string> = {
   menuPay: 'बकाया भुगतान',
   menuWaitlist: 'प्रतीक्षा सूची में जुड़ें',
   menuTalk: 'क्लिनिक से बात करें',
+  menuDocuments: 'क्लिनिक के दस्तावेज़',
   menuLanguage: 'Language / भाषा',
   help: 'मेनू देखने के लिए कभी भी "menu" लिखें, रिमाइंडर और ऑफ़र बंद करने के लिए "stop", फिर से पाने के लिए "start"।',
   pickChild: 'किसके लिए?',
@@ -114,5 +115,9 @@ export const hi: Record<MessageKey, string> = {
   documentType: 'माफ़ कीजिए, हम केवल PDF, फ़ोटो, ऑडियो, वीडियो और ऑफ़िस दस्तावेज़ रखते हैं।',
   documentsOff: 'माफ़ कीजिए, अभी क्लिनिक चैट से दस्तावेज़ नहीं ले सकता। कृपया इसे क्लिनिक ले आएँ।',
   documentLost: 'माफ़ कीजिए, वह दस्तावेज़ हम तक नहीं पहुँचा। कृपया फिर से भेजें।',
+  documentsShared: 'क्लिनिक ने आपके साथ ये दस्तावेज़ साझा किए हैं:',
+  noDocumentsShared: 'क्लिनिक ने अभी तक आपके साथ कोई दस्तावेज़ साझा नहीं किया है।',
+  documentCaption: '{name} (क्लिनिक की ओर से)',
+  documentUnavailable: 'माफ़ कीजिए, यह दस्तावेज़ उपलब्ध नहीं है। कृपया क्लिनिक से पूछें।',
   notAllowed: '{message}',
 };

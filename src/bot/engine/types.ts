@@ -27,7 +27,9 @@ export type Reply =
   | { kind: 'choices'; text: string; options: Option[] }
   | { kind: 'contact_request'; text: string; button: string }
   | { kind: 'image'; png: Buffer; caption: string; /** What the image encodes (a terminal draws it as a QR). */ encodes: string }
-  | { kind: 'link'; text: string; url: string; label: string };
+  | { kind: 'link'; text: string; url: string; label: string }
+  /** A document the clinic shared, sent as a file. */
+  | { kind: 'file'; bytes: Buffer; name: string; mimeType: string; caption: string };
 
 export interface Update {
   channel: ChatChannel;

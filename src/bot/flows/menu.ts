@@ -5,6 +5,7 @@ import { startBooking } from './book.js';
 import { consentChannel, identityOf } from './common.js';
 import { startMyAppointments } from './my-appointments.js';
 import { startPayDues } from './pay.js';
+import { startSharedDocuments } from './shared-documents.js';
 import { startTalk } from './talk-to-clinic.js';
 import { startWaitlist } from './waitlist.js';
 
@@ -16,6 +17,7 @@ export function showMenu(turn: Turn): void {
     opt('mine', t(turn, 'menuMine')),
     opt('pay', t(turn, 'menuPay')),
     opt('waitlist', t(turn, 'menuWaitlist')),
+    opt('docs', t(turn, 'menuDocuments')),
     opt('talk', t(turn, 'menuTalk')),
     opt('language', t(turn, 'menuLanguage')),
   ], {});
@@ -26,6 +28,7 @@ const fromMenu: Record<string, (turn: Turn) => Promise<void> | void> = {
   mine: (turn) => startMyAppointments(turn),
   pay: (turn) => startPayDues(turn),
   waitlist: (turn) => startWaitlist(turn),
+  docs: (turn) => startSharedDocuments(turn),
   talk: (turn) => startTalk(turn),
   language: (turn) => askLanguage(turn),
 };

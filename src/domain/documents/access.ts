@@ -3,32 +3,44 @@ import { recordAudit } from '../audit/record-audit.js';
 import { hasAppointmentWith } from '../clinical/access.js';
 import type { DomainContext } from '../context.js';
 import { ForbiddenError, isDomainError } from '../errors.js';
+import { requireInCare } from '../people/in-care.js';
 import { authorize, type Action } from '../policy.js';
 
 // Who may add, open and remove a patient's documents. Each document has an access level naming its
 // widest audience:
-//   patient   the patient's own papers (consent forms, invoices): any staff member
-//   family    shared with the family too: any staff member
+//   patient   the patient's own papers (consent forms, invoices): any staff member, and the patient
+//             (or their guardians) through the chat
+//   family    papers meant for the family (a progress report for parents): the same
 //   therapist clinical (reports, prescriptions, assessments…): the patient's own therapists and admins
 //   admin     admins only
 // A receptionist handles only patient/family documents; a therapist only their own patients'
-// (patients they have appointments with), up to "therapist"; an admin everything. The same rule
-// decides adding, opening, listing and removing, and every refusal is audited.
+// (patients they have appointments with), up to "therapist"; an admin everything; a patient or
+// guardian may open (never add or remove) the patient/family documents of a patient in their care.
+// The same rule decides adding, opening, listing and removing, and every refusal is audited.
 
 export const ACCESS_LEVELS = ['patient', 'family', 'therapist', 'admin'] as const satisfies readonly DocumentAccess[];
 
+/** The levels that may leave the clinic: what a patient or guardian may open through the chat. */
+export const SHARED_LEVELS = ['patient', 'family'] as const satisfies readonly DocumentAccess[];
+
 const STAFF_LEVELS: Record<'admin' | 'receptionist' | 'therapist', readonly DocumentAccess[]> = {
   admin: ACCESS_LEVELS,
-  therapist: ['patient', 'family', 'therapist'],
-  receptionist: ['patient', 'family'],
+  therapist: [...SHARED_LEVELS, 'therapist'],
+  receptionist: SHARED_LEVELS,
 };
 
 export type DocumentAction = Extract<Action, 'document.read' | 'document.add' | 'document.remove'>;
 
-/** The access levels the acting staff member may handle for this patient (the system: all). */
+/** The access levels the actor may handle for this patient (the system: all). */
 export async function documentLevels(ctx: DomainContext, action: DocumentAction, patientId: number): Promise<readonly DocumentAccess[]> {
-  authorize(ctx.actor, action);
   const { actor } = ctx;
+  if (actor.kind === 'patient' || actor.kind === 'guardian') {
+    // Anyone else's patient is "not found"; documents a patient sends are filed by chat-documents.ts.
+    await requireInCare(ctx, patientId);
+    if (action !== 'document.read') throw new ForbiddenError('Only the clinic files or removes documents.', { action });
+    return SHARED_LEVELS;
+  }
+  authorize(actor, action);
   if (actor.kind !== 'staff') return ACCESS_LEVELS;
   if (actor.role === 'therapist' && (actor.therapistId === null || !(await hasAppointmentWith(ctx, actor.therapistId, patientId)))) {
     throw new ForbiddenError("A therapist may only handle the documents of their own patients.", { action });

@@ -1,0 +1,50 @@
+import { getDocument, listDocuments } from '../../domain/documents/documents.js';
+import { isDomainError } from '../../domain/errors.js';
+import { friendlyTime } from '../engine/i18n.js';
+import { ask, choice, opt, say, t, unknownInput } from '../engine/kit.js';
+import type { StepHandler, Turn } from '../engine/types.js';
+import { guarded, idFrom } from './common.js';
+import { showMenu } from './menu.js';
+import { pickPatient, whenPatientPicked } from './patient-choice.js';
+
+// Documents the clinic shared with the family (access "patient" or "family": a progress report,
+// an invoice, a consent form), sent as files. Clinical papers never leave the clinic by chat; the
+// domain decides which documents these are, and every opening is audited.
+
+/** The newest few: a chat is no place for a long list (the clinic can send older ones). */
+const SHOWN = 8;
+
+export async function startSharedDocuments(turn: Turn): Promise<void> {
+  if (!turn.ctx.documentStore) {
+    say(turn, 'documentUnavailable');
+    return showMenu(turn);
+  }
+  await pickPatient(turn, 'documents');
+}
+
+whenPatientPicked('documents', async (turn, patientId) => {
+  const documents = await guarded(turn, () => listDocuments(turn.ctx, { patientId }));
+  if (!documents.length) {
+    say(turn, 'noDocumentsShared');
+    return showMenu(turn);
+  }
+  const lang = turn.conversation.language;
+  ask(turn, 'documents.pick', t(turn, 'documentsShared'), documents.slice(0, SHOWN).map((d) =>
+    opt(`doc:${d.id}`, `${d.name} · ${friendlyTime(d.addedAt, turn.ctx.timezone, lang)}`),
+  ), {});
+});
+
+const pickDocument: StepHandler = async (turn) => {
+  const documentId = idFrom(choice(turn), 'doc');
+  if (!documentId) return unknownInput(turn);
+  try {
+    const { document, bytes } = await guarded(turn, () => getDocument(turn.ctx, { documentId }));
+    turn.replies.push({ kind: 'file', bytes: Buffer.from(bytes), name: document.name, mimeType: document.mimeType, caption: t(turn, 'documentCaption', { name: document.name }) });
+  } catch (error) {
+    if (!isDomainError(error)) throw error;
+    say(turn, 'documentUnavailable');
+  }
+  showMenu(turn);
+};
+
+export const sharedDocumentSteps: Record<string, StepHandler> = { 'documents.pick': pickDocument };
