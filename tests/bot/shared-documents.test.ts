@@ -11,6 +11,8 @@ import { addDocument, getDocument, listDocuments } from '../../src/domain/docume
 import { addGuardian } from '../../src/domain/people/guardians.js';
 import { addPatient } from '../../src/domain/people/patients.js';
 import { fixedClock } from '../../src/infra/clock.js';
+import { openPostgres } from '../../src/infra/db/database.js';
+import { currentRole, declareActor } from '../../src/infra/db/row-security.js';
 import { FileDocumentStore } from '../../src/infra/storage/file-document-store.js';
 import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -159,5 +161,39 @@ describe('documents the clinic shares, by chat', () => {
     const file = (media!.content as { media: { bytes: Buffer; mimeType: string; name: string } }).media;
     expect(file).toMatchObject({ mimeType: 'application/pdf', name: 'progress-november.pdf' });
     expect(file.bytes.equals(progressBytes)).toBe(true);
+  });
+  it("as the application role: a family's session sees what is shared and what it sent, never clinical papers", async () => {
+    const app = await openPostgres(database.url, { max: 2, appRole: true });
+    try {
+      expect(await currentRole(app.db)).toBe('roshni_app');
+      await linkedChat(database.db, { channel: 'terminal', chatId: 'farah-app', guardianId: family.guardianId });
+      const engine = engineFor({ ...ctx, db: app.db }, { documentStore: store });
+      const sent = await engine.handle({ channel: 'terminal', chatId: 'farah-app', input: { kind: 'document', bytes: pdf('school note'), name: 'school.pdf' } });
+      const whose = sent.flatMap((r) => (r.kind === 'choices' ? r.options : [])).find((o) => o.label === 'Zoya Khan')!;
+      await engine.handle({ channel: 'terminal', chatId: 'farah-app', input: { kind: 'choice', value: whose.value } });
+      const chat = chatter(engine, 'farah-app');
+      await chat.write('menu');
+      await chat.press('Documents from the clinic');
+      await chat.press('Zoya Khan');
+      await chat.press('progress-november.pdf');
+      expect(chat.replies.some((r) => r.kind === 'file')).toBe(true);
+
+      const seen = await app.db.transaction().execute(async (trx) => {
+        await declareActor(trx, { role: 'guardian', guardianId: family.guardianId });
+        return trx.selectFrom('documents').select(['original_name', 'access_level']).orderBy('id').execute();
+      });
+      expect(seen).toEqual([
+        { original_name: 'progress-november.pdf', access_level: 'family' },
+        { original_name: 'invoice-RCPT-7.png', access_level: 'patient' },
+        { original_name: 'school.pdf', access_level: 'therapist' },
+      ]);
+      const staffSees = await app.db.transaction().execute(async (trx) => {
+        await declareActor(trx, { role: 'admin', staffId: null });
+        return trx.selectFrom('documents').select('original_name').where('patient_id', '=', family.zoya).execute();
+      });
+      expect(staffSees).toHaveLength(4);
+    } finally {
+      await app.close();
+    }
   });
 });
