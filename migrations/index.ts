@@ -11,6 +11,7 @@ import * as documentsAndErasure from './2026-11-26-0009-documents-and-erasure.js
 import * as rowSecurityAndAppRole from './2026-11-26-0010-row-security-and-app-role.js';
 import * as openPaymentLinks from './2026-11-26-0011-open-payment-links.js';
 import * as familyDocuments from './2026-11-26-0012-family-documents.js';
+import * as treatingTherapist from './2026-11-26-0013-treating-therapist.js';
 
 // Listed statically (not read from the folder at run time) so the compiled CLI, the
 // tests and the benchmark all apply exactly the same set. tests/db/migrations.test.ts
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-26-0010-row-security-and-app-role': rowSecurityAndAppRole,
   '2026-11-26-0011-open-payment-links': openPaymentLinks,
   '2026-11-26-0012-family-documents': familyDocuments,
+  '2026-11-26-0013-treating-therapist': treatingTherapist,
 };

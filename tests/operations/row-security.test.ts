@@ -10,6 +10,11 @@ import { openDatabase, openEmbedded, openPostgres, type Database } from '../../s
 import { ASSUME_APP_ROLE, currentRole, declareActor } from '../../src/infra/db/row-security.js';
 import type { DB } from '../../src/infra/db/schema.js';
 import { openClinicalClinic } from '../clinical/clinical-clinic.js';
+import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
+import { cancelAppointment } from '../../src/domain/scheduling/cancel-appointment.js';
+import { addDays, clinicDate } from '../../src/domain/time.js';
+import { fixedClock } from '../../src/infra/clock.js';
+import { slotsOn, systemContext } from '../support/clinic.js';
 
 // Defence in depth under the domain's checks: the application works as roshni_app, and the database
 // itself shows a therapist's session only the clinical rows of that therapist's own patients.
@@ -76,6 +81,25 @@ describe('row level security on the clinical records', () => {
     await expect(
       asSession('therapist', 'priya', (db) => db.updateTable('therapy_sessions').set({ observations: 'changed' }).where('patient_id', '=', patients.meera!).execute()),
     ).resolves.toEqual([expect.objectContaining({ numUpdatedRows: 0n })]);
+  });
+
+  it("a cancelled booking does not make a patient one's own; a live one does (the domain and the database agree)", async () => {
+    // Priya is booked with Meera's patient on the clinic's last seeded day, and the booking is cancelled.
+    const start = addDays(clinicDate(new Date(), 'Asia/Kolkata'), -21);
+    const ctx = systemContext(clinic.database.db, fixedClock(`${start}T00:00:00Z`));
+    const [slot, later] = await slotsOn(ctx, clinic.clinic.speech.id, addDays(start, 2));
+    const booked = await bookAppointment(ctx, { patientId: patients.meera!, serviceId: clinic.clinic.speechService.id, slotId: slot!.id });
+    await cancelAppointment(ctx, { appointmentId: booked.id, reason: 'Family travelling' });
+    const asPriya = () => clinic.roshni(['notes', 'show', clinic.appointments.physio], 'priya');
+    expect((await asPriya()).code).toBe(5);
+    expect(await asSession('therapist', 'priya', (db) => notesOf(db, patients.meera!))).toEqual([]);
+    const live = await bookAppointment(ctx, { patientId: patients.meera!, serviceId: clinic.clinic.speechService.id, slotId: later!.id });
+    const shown = await asPriya();
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('Observed by meera');
+    expect(await asSession('therapist', 'priya', (db) => notesOf(db, patients.meera!))).toEqual([{ patient_id: patients.meera, observations: 'Observed by meera' }]);
+    await cancelAppointment(ctx, { appointmentId: live.id, reason: 'Family travelling' }); // as the other tests expect
+    expect(await asSession('therapist', 'priya', (db) => notesOf(db, patients.meera!))).toEqual([]);
   });
 
   it('receptionists and undeclared sessions see no clinical row; admins see all', async () => {

@@ -6,17 +6,22 @@ import { authorize, type Action } from '../policy.js';
 
 // Clinical records (session notes, assessments, goals) are the most private data the clinic holds.
 // Receptionists never see them; a therapist sees and writes only those of their own patients (the
-// patients they have appointments with); an admin may read. Every read lands in the audit log, by id only.
+// patients they have or had an appointment with that was not cancelled); an admin may read. Every read
+// lands in the audit log, by id only.
 
 export type ClinicalEntity = 'therapy_session' | 'assessment' | 'goal' | 'progress';
 
-/** Whether the therapist has (had) an appointment with the patient: "their own patient". */
+/**
+ * Whether the therapist has or had an appointment with the patient that was not cancelled: "their own
+ * patient" (a booking called off before it took place is not). Row security agrees (migration 0013).
+ */
 export async function hasAppointmentWith(ctx: DomainContext, therapistId: number, patientId: number): Promise<boolean> {
   const row = await ctx.db
     .selectFrom('appointments')
     .select('id')
     .where('therapist_id', '=', therapistId)
     .where('patient_id', '=', patientId)
+    .where('status', '!=', 'cancelled')
     .limit(1)
     .executeTakeFirst();
   return Boolean(row);

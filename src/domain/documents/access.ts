@@ -14,7 +14,7 @@ import { authorize, type Action } from '../policy.js';
 //   therapist clinical (reports, prescriptions, assessments…): the patient's own therapists and admins
 //   admin     admins only
 // A receptionist handles only patient/family documents; a therapist only their own patients'
-// (patients they have appointments with), up to "therapist"; an admin everything; a patient or
+// (see hasAppointmentWith), up to "therapist"; an admin everything; a patient or
 // guardian may open (never add or remove) the patient/family documents of a patient in their care.
 // The same rule decides adding, opening, listing and removing, and every refusal is audited.
 
