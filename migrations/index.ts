@@ -12,6 +12,7 @@ import * as rowSecurityAndAppRole from './2026-11-26-0010-row-security-and-app-r
 import * as openPaymentLinks from './2026-11-26-0011-open-payment-links.js';
 import * as familyDocuments from './2026-11-26-0012-family-documents.js';
 import * as treatingTherapist from './2026-11-26-0013-treating-therapist.js';
+import * as sendPacing from './2026-11-26-0014-send-pacing.js';
 
 // Listed statically (not read from the folder at run time) so the compiled CLI, the
 // tests and the benchmark all apply exactly the same set. tests/db/migrations.test.ts
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-26-0011-open-payment-links': openPaymentLinks,
   '2026-11-26-0012-family-documents': familyDocuments,
   '2026-11-26-0013-treating-therapist': treatingTherapist,
+  '2026-11-26-0014-send-pacing': sendPacing,
 };

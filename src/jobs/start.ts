@@ -80,7 +80,7 @@ export async function startRoshni(
   const whatsappState = whatsapp?.getState ? () => whatsapp!.getState!() : undefined;
   const http = options.http === false ? null : await startHttp(options, telegramWebhook, whatsappState);
   if (http) stack.push({ name: 'http', running: http });
-  const channels = channelsFromConfig(options.config, whatsapp);
+  const channels = channelsFromConfig(options.config, { ...(whatsapp ? { whatsapp } : {}), db: options.ctx.db });
   const dispatcher = new Dispatcher({ ctx: options.ctx, channels, instanceId, log: options.log });
   dispatcher.start();
   stack.push({ name: 'dispatcher', running: dispatcher });

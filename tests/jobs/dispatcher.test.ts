@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ChannelError, type Channel } from '../../src/infra/channels/channel.js';
 import { resendChannel } from '../../src/infra/channels/email-resend.js';
 import { fast2smsChannel } from '../../src/infra/channels/sms-fast2sms.js';
+import { databasePacing } from '../../src/infra/channels/shared-pacing.js';
 import { telegramChannel } from '../../src/infra/channels/telegram.js';
 import { Dispatcher } from '../../src/jobs/dispatcher.js';
 import { zonedInstant } from '../../src/domain/time.js';
@@ -56,6 +57,7 @@ describe('the dispatcher', () => {
     await sql`TRUNCATE notifications`.execute(database.db);
     await sql`DELETE FROM appointments`.execute(database.db);
     await sql`DELETE FROM patients`.execute(database.db);
+    await sql`DELETE FROM send_pacing`.execute(database.db);
     telegram.calls.length = 0;
   });
   afterAll(async () => {
@@ -107,10 +109,13 @@ describe('the dispatcher', () => {
     expect([...counts.values()].filter((n) => n > 1)).toEqual([2]); // only the one in flight
   }, 60_000);
 
-  it("waits out Telegram's 429 retry_after and completes, never above 30/s overall or 1/s per chat", async () => {
+  it.each([
+    ['paced in this process', false],
+    ['paced through the database (as roshni start does)', true],
+  ])("waits out Telegram's 429 retry_after and completes, never above 30/s overall or 1/s per chat: %s", async (_how, shared) => {
     await enqueue(40, 10);
     telegram.failWith429('sendMessage', 1, 1);
-    const channel = telegramChannel({ token: telegram.token, apiRoot: telegram.apiRoot });
+    const channel = telegramChannel({ token: telegram.token, apiRoot: telegram.apiRoot, ...(shared ? { sharedPacing: databasePacing(database.db, 'telegram') } : {}) });
     const dispatcher = new Dispatcher({ ctx, channels: { telegram: channel }, instanceId: 'paced', concurrency: 10, batchSize: 40 });
     const started = Date.now();
     while ((await dispatcher.runOnce()) > 0);
@@ -128,6 +133,29 @@ describe('the dispatcher', () => {
     // The 429 held every chat for its retry_after: beyond sends already on their way when it came
     // back, nothing went out until the second was over.
     expect(times.filter((t) => t > calls[0]!.at + 150 && t < calls[0]!.at + 950)).toEqual([]);
+  }, 30_000);
+
+  it('two processes sending through one bot share its overall pace (kept in the database), never above it together', async () => {
+    await enqueue(30);
+    // Two `roshni start`s: each its own channel, limiter and dispatcher; 10 a second for the bot as a whole.
+    const process = (name: string) =>
+      new Dispatcher({
+        ctx,
+        channels: { telegram: telegramChannel({ token: telegram.token, apiRoot: telegram.apiRoot, perSecond: 10, sharedPacing: databasePacing(database.db, 'telegram') }) },
+        instanceId: name,
+        concurrency: 10,
+        batchSize: 15,
+      });
+    const [one, two] = [process('one'), process('two')];
+    const started = Date.now();
+    await Promise.all([one.runOnce(), two.runOnce()]);
+    expect(await states()).toEqual({ sent: 30 });
+    expect(one.tally.sent).toBe(15);
+    expect(two.tally.sent).toBe(15);
+    const times = telegram.callsOf('sendMessage').map((c) => c.at).sort((a, b) => a - b);
+    expect(times).toHaveLength(30);
+    for (const t of times) expect(times.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(10);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2700);
   }, 30_000);
 
   it('emails through the Resend SDK with an idempotency key; retries a 500, then sends', async () => {

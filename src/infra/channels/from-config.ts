@@ -1,19 +1,30 @@
+import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
+import type { DB } from '../db/schema.js';
 import type { ContactChannel } from '../db/schema.js';
 import type { Channel } from './channel.js';
 import { resendChannel } from './email-resend.js';
 import { fast2smsChannel } from './sms-fast2sms.js';
+import { databasePacing } from './shared-pacing.js';
 import { telegramChannel } from './telegram.js';
 import { whatsappChannel, type WhatsAppClientLike } from './whatsapp-sender.js';
 
 export type Channels = Partial<Record<ContactChannel, Channel>>;
 
-/** The channels the configuration makes available; WhatsApp only with a running client. */
-export function channelsFromConfig(config: Config, whatsapp?: WhatsAppClientLike): Channels {
+/**
+ * The channels the configuration makes available; WhatsApp only with a running client. With the
+ * database, Telegram's overall pace is shared by every process sending through the bot.
+ */
+export function channelsFromConfig(config: Config, options: { whatsapp?: WhatsAppClientLike; db?: Kysely<DB> } = {}): Channels {
   const env = config.env;
+  const { whatsapp, db } = options;
   const channels: Channels = {};
   if (env.TELEGRAM_BOT_TOKEN) {
-    channels.telegram = telegramChannel({ token: env.TELEGRAM_BOT_TOKEN, ...(env.TELEGRAM_API_ROOT ? { apiRoot: env.TELEGRAM_API_ROOT } : {}) });
+    channels.telegram = telegramChannel({
+      token: env.TELEGRAM_BOT_TOKEN,
+      ...(env.TELEGRAM_API_ROOT ? { apiRoot: env.TELEGRAM_API_ROOT } : {}),
+      ...(db ? { sharedPacing: databasePacing(db, 'telegram') } : {}),
+    });
   }
   if (env.RESEND_API_KEY && env.ROSHNI_EMAIL_FROM) {
     channels.email = resendChannel({ apiKey: env.RESEND_API_KEY, from: env.ROSHNI_EMAIL_FROM, ...(env.RESEND_BASE_URL ? { baseUrl: env.RESEND_BASE_URL } : {}) });

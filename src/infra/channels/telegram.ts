@@ -1,6 +1,7 @@
 import { Api, GrammyError, HttpError } from 'grammy';
 import { ChannelError, sleep, type Channel, type OutboundMessage } from './channel.js';
 import { RateLimiter } from './rate-limiter.js';
+import type { SharedPacing } from './shared-pacing.js';
 
 export interface TelegramChannelOptions {
   token: string;
@@ -11,6 +12,8 @@ export interface TelegramChannelOptions {
   perChatIntervalMs?: number;
   /** A 429 asking to wait longer than this is handed back to the dispatcher to retry later. */
   maxInlineWaitMs?: number;
+  /** The overall pace shared with every other process sending through this bot (see shared-pacing.ts). */
+  sharedPacing?: SharedPacing;
 }
 
 /** One button per row: labels such as "Reschedule 10:45 (APT-000124)" need the width. */
@@ -24,7 +27,7 @@ function actionKeyboard(actions: OutboundMessage['actions']) {
  */
 export function telegramChannel(options: TelegramChannelOptions): Channel {
   const api = new Api(options.token, options.apiRoot ? { apiRoot: options.apiRoot } : undefined);
-  const limiter = new RateLimiter({ perSecond: options.perSecond ?? 30, perKeyIntervalMs: options.perChatIntervalMs ?? 1050 });
+  const limiter = new RateLimiter({ perSecond: options.perSecond ?? 30, perKeyIntervalMs: options.perChatIntervalMs ?? 1050 }, options.sharedPacing);
   const maxInlineWaitMs = options.maxInlineWaitMs ?? 60_000;
   return {
     name: 'telegram',
@@ -38,7 +41,7 @@ export function telegramChannel(options: TelegramChannelOptions): Channel {
           if (error instanceof GrammyError) {
             if (error.error_code === 429) {
               const waitMs = (error.parameters.retry_after ?? 1) * 1000;
-              limiter.pause(waitMs);
+              await limiter.pause(waitMs);
               if (waitMs > maxInlineWaitMs || attempt >= 3) throw new ChannelError('telegram', true, 'telegram: 429 too many requests', waitMs);
               await sleep(waitMs);
               continue;

@@ -460,6 +460,11 @@ export interface Refunds {
   state: Generated<RefundState>;
 }
 
+export interface SendPacing {
+  channel: string;
+  next_at: Timestamp;
+}
+
 export interface Services {
   active: Generated<boolean>;
   code: string;
@@ -612,6 +617,7 @@ export interface DB {
   payments: Payments;
   receipts: Receipts;
   refunds: Refunds;
+  send_pacing: SendPacing;
   services: Services;
   specializations: Specializations;
   staff_users: StaffUsers;
