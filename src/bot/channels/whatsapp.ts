@@ -6,8 +6,9 @@ import type { EngineDeps, Incoming, Reply } from '../engine/types.js';
 import { replyAsText } from './text-render.js';
 
 // WhatsApp through whatsapp-web.js: numbered text menus (the engine maps "2" to the second option),
-// the sender's number identifies them, MessageMedia carries the UPI QR and shared documents. The client is injected, so
-// tests drive this adapter with an object that has whatsapp-web.js Client's events and methods.
+// the sender's number identifies them, MessageMedia carries the UPI QR and shared documents. The
+// client is injected, so tests drive this adapter with an object that has whatsapp-web.js Client's
+// events and methods.
 
 export interface WhatsAppMessageLike {
   from: string;
