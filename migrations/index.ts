@@ -13,6 +13,7 @@ import * as openPaymentLinks from './2026-11-26-0011-open-payment-links.js';
 import * as familyDocuments from './2026-11-26-0012-family-documents.js';
 import * as treatingTherapist from './2026-11-26-0013-treating-therapist.js';
 import * as sendPacing from './2026-11-26-0014-send-pacing.js';
+import * as serialisedAppointmentTimes from './2026-11-26-0015-serialised-appointment-times.js';
 
 // Listed statically (not read from the folder at run time) so the compiled CLI, the
 // tests and the benchmark all apply exactly the same set. tests/db/migrations.test.ts
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-26-0012-family-documents': familyDocuments,
   '2026-11-26-0013-treating-therapist': treatingTherapist,
   '2026-11-26-0014-send-pacing': sendPacing,
+  '2026-11-26-0015-serialised-appointment-times': serialisedAppointmentTimes,
 };

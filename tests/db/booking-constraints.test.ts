@@ -107,6 +107,51 @@ describe('the booking and billing rules, raced on real connections', () => {
     expect(await liveAppointments('therapist_id = $1 AND starts_at = $2', [meera, startsAt])).toBe(1);
   });
 
+  // Without the lock of migration 0015 these deadlock: the desk's row waits on the first session
+  // while the second session waits on the desk's row, and PostgreSQL breaks it a second later with 40P01.
+  it.each([
+    ['books', '2026-12-21', async (desk: pg.PoolClient, startsAt: string) => {
+      await book(desk, { patient: patient(2), therapist: meera, service: speech, startsAt });
+    }],
+    ['moves an appointment', '2026-12-22', async (desk: pg.PoolClient, startsAt: string) => {
+      const { id } = await book(desk, { patient: patient(2), therapist: arjun, service: speech, startsAt });
+      await desk.query(`UPDATE appointments SET therapist_id = $1 WHERE id = $2`, [meera, id]);
+    }],
+  ] as const)(
+    'the desk %s into the middle of a double session being written: it waits, then is told the time is taken',
+    async (_, day, deskWrites) => {
+      const double = await pool.connect();
+      const desk = await pool.connect();
+      try {
+        await double.query('BEGIN');
+        await book(double, { patient: patient(1), therapist: meera, service: speech, startsAt: at(day, '10:00') });
+        const deskPid: number = (await desk.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+        await desk.query('BEGIN');
+        const deskDone = deskWrites(desk, at(day, '10:30')).then(
+          () => desk.query('COMMIT').then(() => 'committed'),
+          async (error: pg.DatabaseError) => (await desk.query('ROLLBACK'), why(error)),
+        );
+        await waitUntilBlocked(deskPid);
+        await book(double, { patient: patient(1), therapist: meera, service: speech, startsAt: at(day, '11:00') });
+        await double.query('COMMIT');
+        expect(await deskDone).toBe('23P01 appointments_therapist_no_overlap');
+        expect(await liveAppointments(`therapist_id = $1 AND starts_at::date = $2::date`, [meera, day])).toBe(2);
+      } finally {
+        double.release();
+        desk.release();
+      }
+    },
+  );
+
+  async function waitUntilBlocked(pid: number) {
+    for (let tries = 0; tries < 500; tries++) {
+      const { rows } = await pool.query('SELECT 1 FROM pg_locks WHERE pid = $1 AND NOT granted', [pid]);
+      if (rows.length > 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error(`connection ${pid} never waited`);
+  }
+
   it('back-to-back sessions do not clash, and a cancellation frees the time for someone else', async () => {
     const day = '2026-12-08';
     const first = await book(pool, { patient: patient(0), therapist: meera, service: speech, startsAt: at(day, '09:00') });
