@@ -5,6 +5,7 @@ import type { DB } from '../infra/db/schema.js';
 import type { Actor } from './actor.js';
 import type { PaymentGateway } from './billing/payment-gateway.js';
 import type { DocumentStore } from './documents/document-store.js';
+import { translateContention } from './errors.js';
 
 /** Everything a domain function needs: the database, the time, the clinic's time zone and who is acting. */
 export interface DomainContext {
@@ -46,11 +47,14 @@ function sameActor(a: Actor, b: Actor): boolean {
  */
 export async function inTransaction<T>(ctx: DomainContext, work: (tx: DomainContext) => Promise<T>): Promise<T> {
   if (!ctx.db.isTransaction) {
-    return ctx.db.transaction().execute(async (trx) => {
-      await declareActor(trx, databaseActor(ctx.actor));
-      declared.set(trx, ctx.actor);
-      return work({ ...ctx, db: trx });
-    });
+    return ctx.db
+      .transaction()
+      .execute(async (trx) => {
+        await declareActor(trx, databaseActor(ctx.actor));
+        declared.set(trx, ctx.actor);
+        return work({ ...ctx, db: trx });
+      })
+      .catch(translateContention);
   }
   const outer = declared.get(ctx.db);
   if (outer && sameActor(outer, ctx.actor)) return work(ctx);

@@ -67,6 +67,20 @@ export function translateConstraintError(error: unknown, messages: Record<string
   throw error;
 }
 
+/**
+ * A deadlock or serialisation failure means another writer touched the same rows at that moment;
+ * the transaction was rolled back whole, so the honest answer is "nothing changed, try again".
+ */
+export function translateContention(error: unknown): never {
+  const code = (error as PostgresError | undefined)?.code;
+  if (code === '40P01' || code === '40001') {
+    throw new ConflictError('Someone else was changing the same records at that moment, so nothing was saved. Please try again.', {
+      reason: 'contention',
+    });
+  }
+  throw error;
+}
+
 export function constraintOf(error: unknown): string | undefined {
   return (error as PostgresError | undefined)?.constraint;
 }
