@@ -130,6 +130,8 @@ describe('asking for money online: Razorpay payment links and orders', () => {
     const payments = await paymentsOf(appointments[3]!);
     expect(payments.map((p) => p.state)).toEqual(['cancelled', 'cancelled', 'cancelled']);
     expect(payments[0]!.failure_reason).toContain('Razorpay did not create the link: Razorpay refused');
+    const cancellations = await database.db.selectFrom('audit_log').select(['entity_id', 'after']).where('action', '=', 'payment.cancel').execute();
+    expect(cancellations.map((c) => String(c.entity_id)).sort()).toEqual(payments.map((p) => String(p.id)).sort());
     // The appointment can still be paid in full afterwards.
     expect((await runCli(['pay', 'link', appointments[3]!], env)).code).toBe(0);
   });

@@ -6,6 +6,7 @@ import { ConflictError, InvalidInputError, NotFoundError, parseInput } from '../
 import { authorize } from '../policy.js';
 import { formatFriendly } from '../time.js';
 import { cancelOpenLinks, decideOpenLinks, type OpenLink } from './open-payment-links.js';
+import { markPaymentCancelled } from './payment-cancellation.js';
 import type { PaymentGateway } from './payment-gateway.js';
 import { amountToCollect, authorizePaymentRequest, lockPayableAppointment } from './payable-appointment.js';
 import { paymentFacts } from './receipts.js';
@@ -134,7 +135,7 @@ async function askRazorpay<T>(ctx: DomainContext, pending: PendingCollection, vi
   } catch (error) {
     if (pending.createdHere) {
       const reason = `Razorpay did not create the ${via}: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300);
-      await ctx.db.updateTable('payments').set({ state: 'cancelled', failure_reason: reason }).where('id', '=', pending.paymentId).execute();
+      await markPaymentCancelled(ctx, pending.paymentId, reason);
     }
     throw error;
   }
