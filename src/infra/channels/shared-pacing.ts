@@ -12,6 +12,21 @@ export interface SharedPacing {
   pause(ms: number): Promise<void>;
 }
 
+/** Send times kept in memory: the pace of this process alone (a channel only one process sends through). */
+export function processPacing(): SharedPacing {
+  let nextAt = 0;
+  return {
+    async reserve(gapMs) {
+      const now = Date.now();
+      nextAt = Math.max(nextAt, now) + gapMs;
+      return Math.max(0, nextAt - now - gapMs);
+    },
+    async pause(ms) {
+      nextAt = Math.max(nextAt, Date.now() + ms);
+    },
+  };
+}
+
 /** The reservations live in one row per channel (send_pacing); the database's clock decides. */
 export function databasePacing(db: Kysely<DB>, channel: string): SharedPacing {
   const ms = (value: number) => sql`${value} * interval '1 millisecond'`;
