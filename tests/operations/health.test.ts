@@ -73,6 +73,31 @@ describe('roshni health', () => {
     expect(code).toBe(1);
   });
 
+  it('is degraded when messages wait in the outbox past their time or have failed, and says where to look', async () => {
+    await backupFinished(1, 1);
+    const [staff] = await database.db.insertInto('staff_users').values({ username: 'desk', full_name: 'Desk', role: 'receptionist' }).returning('id').execute();
+    const message = (key: string, minutesAgo: number, state: 'pending' | 'failed' | 'sent') => ({
+      idempotency_key: key,
+      kind: 'staff_alert',
+      staff_user_id: staff!.id,
+      state,
+      due_at: new Date(Date.now() - minutesAgo * 60_000),
+    });
+    await database.db.insertInto('notifications').values([message('due-now', 5, 'pending'), message('sent', 60, 'sent')]).execute();
+    const onTime = JSON.parse((await runCli(['health', '--json'], env)).stdout);
+    expect(onTime.checks.find((c: { name: string }) => c.name === 'outbox')).toMatchObject({ status: 'ok', detail: '0 message(s) more than 15 min late, 0 failed' });
+
+    await database.db.insertInto('notifications').values([message('late-1', 20, 'pending'), message('late-2', 90, 'pending'), message('failed', 60, 'failed')]).execute();
+    const { code, stdout } = await runCli(['health', '--json'], env);
+    const report = JSON.parse(stdout);
+    expect(report.checks.find((c: { name: string }) => c.name === 'outbox')).toMatchObject({
+      status: 'warn',
+      detail: '2 message(s) more than 15 min late (they go out while `roshni start` runs), 1 failed (`roshni notifications list --failed`)',
+    });
+    expect(report.status).toBe('degraded');
+    expect(code).toBe(1);
+  });
+
   it('is unhealthy (exit 2) when the disk under ROSHNI_HOME is full', async () => {
     await backupFinished(1, 1);
     const seen: string[] = [];

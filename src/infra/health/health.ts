@@ -240,7 +240,9 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
         const failed = Number(row.failed);
         return {
           status: late || failed ? 'warn' : 'ok',
-          detail: `${late} message(s) more than ${OUTBOX_LATE_MINUTES} min late, ${failed} failed${failed ? ' (`roshni notifications list --failed`)' : ''}`,
+          detail:
+            `${late} message(s) more than ${OUTBOX_LATE_MINUTES} min late${late ? ' (they go out while `roshni start` runs)' : ''}, ` +
+            `${failed} failed${failed ? ' (`roshni notifications list --failed`)' : ''}`,
         };
       }),
     );
