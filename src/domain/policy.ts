@@ -49,6 +49,51 @@ const RULES = {
 
 export type Action = keyof typeof RULES;
 
+/** What each action is, as a refusal names it: "A receptionist may not waive charges". */
+const DOING: Record<Action, string> = {
+  'clinic.configure': "change the clinic's settings",
+  'staff.manage': 'manage staff users',
+  'staff.read': 'see staff users',
+  'therapist.manage': 'manage therapists',
+  'service.manage': 'manage services',
+  'schedule.manage': 'change the schedule',
+  'schedule.read': 'see the schedule',
+  'patient.manage': 'add or change patients',
+  'patient.read': 'see patients',
+  'appointment.book': 'book appointments',
+  'appointment.change': 'change appointments',
+  'appointment.attend': 'record attendance',
+  'waitlist.manage': 'manage the waitlist',
+  'payment.record': 'take payments',
+  'payment.refund': 'refund payments',
+  'payment.waive': 'waive charges',
+  'billing.read': 'see bills and dues',
+  'package.manage': 'manage package plans',
+  'package.sell': 'sell packages',
+  'demo.load': 'load the demo clinic',
+  'notification.read': 'see the outbox',
+  'notification.manage': 'manage the outbox',
+  'jobs.run': 'run scheduled jobs',
+  'backup.manage': 'manage backups',
+  'audit.read': 'read the audit log',
+  'report.read': "read the clinic's reports",
+  'clinical.read': 'read clinical records',
+  'clinical.write': 'write clinical records',
+  'document.read': 'read documents',
+  'document.add': 'add documents',
+  'document.remove': 'remove documents',
+  'consent.read': 'see consent records',
+  'consent.manage': 'record consents',
+  'patient.export': "export a patient's data",
+  'patient.erase': "erase a patient's data",
+};
+
+/** The refusal's one line: who, what, and who may ("… (payment.waive: admin only)."). */
+export function refusal(actor: Actor, action: Action): string {
+  const who = actor.kind === 'staff' ? `${/^[aeiou]/.test(actor.role) ? 'An' : 'A'} ${actor.role}` : 'This account';
+  return `${who} may not ${DOING[action]} (${action}: ${RULES[action].join(' or ')} only).`;
+}
+
 export function isAllowed(actor: Actor, action: Action): boolean {
   if (actor.kind === 'system') return true;
   if (actor.kind !== 'staff') return false;
@@ -56,10 +101,7 @@ export function isAllowed(actor: Actor, action: Action): boolean {
 }
 
 export function authorize(actor: Actor, action: Action): void {
-  if (!isAllowed(actor, action)) {
-    const who = actor.kind === 'staff' ? `${/^[aeiou]/.test(actor.role) ? 'An' : 'A'} ${actor.role}` : 'This account';
-    throw new ForbiddenError(`${who} may not ${action.replace('.', ': ')}.`, { action });
-  }
+  if (!isAllowed(actor, action)) throw new ForbiddenError(refusal(actor, action), { action });
 }
 
 /**

@@ -154,7 +154,7 @@ describe('asking for money online: Razorpay payment links and orders', () => {
     const ctx = gatewayCtx();
     const appointmentId = (await database.db.selectFrom('appointments').select('id').where('appointment_number', '=', appointments[7]!).executeTakeFirstOrThrow()).id;
     const therapist = { ...ctx, actor: { kind: 'staff' as const, staffUserId: 1, role: 'therapist' as const, therapistId: 1 } };
-    await expect(createOrder(therapist, { appointmentId })).rejects.toThrow('A therapist may not payment: record.');
+    await expect(createOrder(therapist, { appointmentId })).rejects.toThrow('A therapist may not take payments (payment.record: admin or receptionist only).');
   });
 
   it('refunds through the SDK with an idempotency key: a retry gets the same refund', async () => {

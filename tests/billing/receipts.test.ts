@@ -173,7 +173,7 @@ describe('receipts and credit notes, printed from what was frozen when they were
     expect((await roshni(['receipt', 'SUN-000001'], 'ravi.desk')).code).toBe(0);
     const therapist = await roshni(['receipt', 'SUN-000001'], 'tara.slp');
     expect(therapist.code).toBe(5);
-    expect(therapist.stderr).toBe('roshni: A therapist may not billing: read.\n');
+    expect(therapist.stderr).toBe('roshni: A therapist may not see bills and dues (billing.read: admin or receptionist only).\n');
 
     const unknown = await roshni(['receipt', 'SUN-999999']);
     expect(unknown.code).toBe(3);

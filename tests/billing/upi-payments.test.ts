@@ -197,7 +197,7 @@ describe('UPI at the front desk: a QR, then the UTR the patient reads out', () =
 
   it("lets the desk take UPI but not a therapist, and says how to set the clinic's UPI id when there is none", async () => {
     const visit = await book(2);
-    await expectRefused(() => roshni(['pay', 'upi', visit.appointmentNumber], 'tara.slp'), 5, 'A therapist may not payment: record.');
+    await expectRefused(() => roshni(['pay', 'upi', visit.appointmentNumber], 'tara.slp'), 5, 'A therapist may not take payments (payment.record: admin or receptionist only).');
     await database.db.updateTable('clinic_settings').set({ upi_vpa: null }).execute();
     try {
       await expectRefused(

@@ -131,7 +131,7 @@ describe('clinical commands ask for what is missing on a terminal', () => {
     for (const [argv, user] of [[['goal', 'add'], 'anita'], [['assess', 'new'], 'desk']] as const) {
       const run = await onTerminal([...argv], env(user), []);
       expect(run.code).toBe(5);
-      expect(run.errors).toContain('may not clinical: write');
+      expect(run.errors).toContain('may not write clinical records (clinical.write: therapist only).');
       expect(run.shown).not.toContain('Patient (name, phone, P-number or id)');
     }
   });

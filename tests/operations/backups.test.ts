@@ -90,7 +90,7 @@ describe('roshni backup on PostgreSQL', () => {
     await addStaffUser(systemContext(database!.db), { username: 'ravi', fullName: 'Ravi Kumar', role: 'receptionist' });
     const desk = await runCli(['backup', 'restore', 'latest', '--force'], { ...env, ROSHNI_USER: 'ravi' });
     expect(desk.code, desk.stderr).toBe(5);
-    expect(desk.stderr).toContain('may not backup: manage');
+    expect(desk.stderr).toContain('may not manage backups (backup.manage: admin only).');
     expect((await database!.db.selectFrom('appointments').select('id').execute()).length).toBe(2);
     const denied = await database!.db.selectFrom('audit_log').select(['action', 'outcome']).where('outcome', '=', 'denied').execute();
     expect(denied).toEqual([{ action: 'backup.manage', outcome: 'denied' }]);

@@ -62,7 +62,7 @@ describe('refused actions are audited', () => {
           authorize(tx.actor, 'payment.refund');
         }),
       ),
-    ).rejects.toThrow('may not payment: refund');
+    ).rejects.toThrow('may not refund payments (payment.refund: admin only).');
     expect(await database.db.selectFrom('audit_log').select('id').where('action', '=', 'test.half_done').execute()).toEqual([]);
     expect((await denied()).slice(before).map((e) => [e.action, e.actor_id])).toEqual([['payment.refund', ravi]]);
   });

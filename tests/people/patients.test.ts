@@ -201,7 +201,7 @@ describe('patients at the front desk', () => {
     expect((await clinic.json(['patient', 'find', 'Kavya'], 'priya.slp')).patients).toHaveLength(2);
     // Money is the desk's business: a therapist sees the patient, not the dues.
     expect(await clinic.json(['patient', 'show', 'P-00001'], 'priya.slp')).toMatchObject({ patientNumber: 'P-00001', dues: null });
-    expectRefused(await clinic.run(['patient', 'add', '--name', 'Ishaan Rao'], 'priya.slp'), 5, 'A therapist may not patient: manage');
+    expectRefused(await clinic.run(['patient', 'add', '--name', 'Ishaan Rao'], 'priya.slp'), 5, 'A therapist may not add or change patients (patient.manage: admin or receptionist only).');
   });
 
   it('writes an audit row for every change, with no names or phone numbers in it', async () => {

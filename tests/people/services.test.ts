@@ -59,7 +59,7 @@ describe('services', () => {
     const before = await clinic.counts();
     const music = ['service', 'add', '--code', 'music-therapy', '--name', 'Music therapy', '--minutes', '45', '--price', '800'];
     const result = await clinic.run(music, 'farhan.desk');
-    expectRefused(result, 5, 'A receptionist may not service: manage');
+    expectRefused(result, 5, 'A receptionist may not manage services (service.manage: admin only).');
     expect(await clinic.counts()).toEqual(before);
   });
 

@@ -36,7 +36,7 @@ describe('staff users', () => {
   it('lets only an admin manage staff', async () => {
     const before = await clinic.counts();
     const result = await clinic.run(['staff', 'add', '--username', 'sneaky', '--name', 'Sneaky Sam', '--role', 'admin'], 'farhan.desk');
-    expectRefused(result, 5, 'A receptionist may not staff: manage');
+    expectRefused(result, 5, 'A receptionist may not manage staff users (staff.manage: admin only).');
     expect(await clinic.counts()).toEqual(before);
   });
 

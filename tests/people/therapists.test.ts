@@ -63,7 +63,7 @@ describe('therapists', () => {
 
   it('lets only an admin add therapists', async () => {
     const result = await clinic.run(['therapist', 'add', '--name', 'Meera Iyer', '--spec', 'pt'], 'farhan.desk');
-    expectRefused(result, 5, 'A receptionist may not therapist: manage');
+    expectRefused(result, 5, 'A receptionist may not manage therapists (therapist.manage: admin only).');
   });
 
   it('lists active therapists by name, and shows one with hours and upcoming appointments', async () => {

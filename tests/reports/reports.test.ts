@@ -203,7 +203,7 @@ describe('reports over a known month (September 2026)', () => {
   it('is for the admin: reception sees dues and packages, not revenue; a therapist neither', async () => {
     const revenue = await clinic.roshni(['report', 'revenue', '--month', '2026-09'], 'desk');
     expect(revenue.code).toBe(5);
-    expect(revenue.stderr).toContain('A receptionist may not report: read.');
+    expect(revenue.stderr).toContain("A receptionist may not read the clinic's reports (report.read: admin only).");
     expect((await clinic.roshni(['report', 'monthly', '--month', '2026-09', '--json'], 'desk')).code).toBe(5);
     expect((await clinic.roshni(['report', 'utilisation'], 'priya')).code).toBe(5);
     expect((await clinic.roshni(['report', 'dues'], 'priya')).code).toBe(5);

@@ -116,7 +116,7 @@ describe('therapist leave', () => {
     expect((await clinic.cli(['leave', 'add', 'arjun', '--from', monday], 'farhan.desk')).code).toBe(0);
     const therapist = await clinic.cli(['leave', 'add', 'priya', '--from', monday], 'priya.slp');
     expect(therapist.code).toBe(5);
-    expect(therapist.stderr).toContain('A therapist may not schedule: manage.');
+    expect(therapist.stderr).toContain('A therapist may not change the schedule (schedule.manage: admin or receptionist only).');
   });
 
   it.each([

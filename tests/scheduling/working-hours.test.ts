@@ -85,6 +85,6 @@ describe('weekly working hours', () => {
   it('may not be changed by a therapist', async () => {
     const { code, stderr } = await clinic.cli(['hours', 'set', 'priya', '--hours', 'mon 09:00-10:00'], 'priya.slp');
     expect(code).toBe(5);
-    expect(stderr).toContain('A therapist may not schedule: manage.');
+    expect(stderr).toContain('A therapist may not change the schedule (schedule.manage: admin or receptionist only).');
   });
 });
