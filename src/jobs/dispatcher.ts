@@ -50,6 +50,7 @@ interface ClaimedRow {
   email: string | null;
   telegram_chat_id: string | null;
   whatsapp_id: string | null;
+  sample: boolean;
   opted_out: boolean;
   appointment_live: boolean | null;
   appointment_starts_at: Date | null;
@@ -193,7 +194,10 @@ export class Dispatcher {
       SELECT c.id, c.idempotency_key, c.kind, coalesce(r.language, c.language) AS language, c.payload, c.attempts, c.appointment_id,
              coalesce(c.guardian_id, r.guardian_id) AS guardian_id,
              coalesce(p.preferred_channel, g.preferred_channel) AS preferred_channel,
-             coalesce(p.phone, g.phone, s.phone) AS phone, coalesce(p.email, g.email, s.email) AS email,
+             -- A sample person's stored phone and email may be a stranger's (migration 0016).
+             CASE WHEN NOT coalesce(p.sample, g.sample, false) THEN coalesce(p.phone, g.phone, s.phone) END AS phone,
+             CASE WHEN NOT coalesce(p.sample, g.sample, false) THEN coalesce(p.email, g.email, s.email) END AS email,
+             coalesce(p.sample, g.sample, false) AS sample,
              coalesce(p.telegram_chat_id, g.telegram_chat_id) AS telegram_chat_id,
              coalesce(p.whatsapp_id, g.whatsapp_id) AS whatsapp_id,
              coalesce(p.reminders_opted_out_at, g.reminders_opted_out_at) IS NOT NULL AS opted_out,
@@ -239,6 +243,7 @@ export class Dispatcher {
       return this.finish(row, 'pending', { next_attempt_at: until, attempts: row.attempts - 1 });
     }
     const routes = this.route(row);
+    if (!routes.length && row.sample) return this.finish(row, 'skipped', { last_error: 'a sample person (roshni demo): sent only to a chat linked to the bot' });
     if (!routes.length) return this.finish(row, 'failed', { last_error: 'no channel reaches this recipient' });
     const payload =
       row.kind === 'reminder' && row.appointment_id

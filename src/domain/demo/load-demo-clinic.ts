@@ -55,6 +55,9 @@ async function addPeople(ctx: DomainContext) {
       await linkGuardian(ctx, { guardianId: guardianIds.get(p.guardian)!, patientId: patient.id, relationship: p.relationship, isPrimary: true });
     }
   }
+  // Made-up people: the dispatcher sends them nothing but to a chat someone linked (migration 0016).
+  await ctx.db.updateTable('guardians').set({ sample: true }).where('id', 'in', [...guardianIds.values()]).execute();
+  await ctx.db.updateTable('patients').set({ sample: true }).where('id', 'in', [...patientIds.values()]).execute();
   return { therapistIds, patientIds };
 }
 

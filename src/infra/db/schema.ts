@@ -295,6 +295,7 @@ export interface Guardians {
   preferred_channel: ContactChannel | null;
   preferred_language: Generated<ContactLanguage>;
   reminders_opted_out_at: Timestamp | null;
+  sample: Generated<boolean>;
   telegram_chat_id: string | null;
   updated_at: Generated<Timestamp>;
   whatsapp_id: string | null;
@@ -409,6 +410,7 @@ export interface Patients {
   preferred_channel: ContactChannel | null;
   preferred_language: Generated<ContactLanguage>;
   reminders_opted_out_at: Timestamp | null;
+  sample: Generated<boolean>;
   telegram_chat_id: string | null;
   updated_at: Generated<Timestamp>;
   whatsapp_id: string | null;
