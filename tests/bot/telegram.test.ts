@@ -49,6 +49,34 @@ describe('the Telegram bot, end to end', () => {
     await new Promise((resolve) => setTimeout(resolve, 80));
   }
 
+  it("is not fooled by a typed number or someone else's contact card: only the sender's own number identifies", async () => {
+    const stranger = { id: 777, is_bot: false, first_name: 'Stranger' };
+    const strangerChat = { id: 777, type: 'private' as const };
+    const phone = clinic.patients[1]!.phone!.replace('+', '');
+    telegram.pushUpdate({ message: { message_id: messageId++, date: 0, chat: strangerChat, from: stranger, text: '/start' } });
+    await telegram.waitForCalls('sendMessage', 2);
+    const attempts = [
+      { text: clinic.patients[1]!.phone! }, // typed
+      { contact: { phone_number: phone, first_name: 'Patient', user_id: 555 } }, // another Telegram user's card
+      { contact: { phone_number: phone, first_name: 'Patient' } }, // an address-book card, not on Telegram
+    ];
+    for (const attempt of attempts) {
+      const before = sent().length;
+      telegram.pushUpdate({ message: { message_id: messageId++, date: 0, chat: strangerChat, from: stranger, ...attempt } });
+      await telegram.waitForCalls('sendMessage', before + 1);
+      await new Promise((resolve) => setTimeout(resolve, 80));
+      const reply = sent().at(-1)!.params;
+      expect(sent()).toHaveLength(before + 1);
+      expect(String(reply.text)).toMatch(/only use the number your Telegram account is registered with/);
+      expect(JSON.stringify(reply.reply_markup)).toContain('request_contact');
+    }
+    const linked = await database.db.selectFrom('patients').select('telegram_chat_id').where('id', '=', clinic.patients[1]!.id).executeTakeFirstOrThrow();
+    expect(linked.telegram_chat_id).toBeNull();
+    const conversation = await database.db.selectFrom('bot_conversations').selectAll().where('chat_id', '=', '777').executeTakeFirstOrThrow();
+    expect([conversation.patient_id, conversation.guardian_id]).toEqual([null, null]);
+    telegram.calls.length = 0;
+  });
+
   it('identifies by shared contact and completes a booking; the appointment is in Postgres', async () => {
     telegram.pushUpdate({ message: { message_id: messageId++, date: 0, chat, from: user, text: '/start' } });
     await telegram.waitForCalls('sendMessage', 2);

@@ -50,8 +50,10 @@ export async function sendReplies(api: Api, chatId: number, replies: Reply[]): P
 function incomingOf(ctx: Context): Incoming | undefined {
   const message = ctx.message;
   if (message?.contact) {
-    // Only the sender's own contact identifies them.
-    if (message.contact.user_id !== undefined && message.contact.user_id !== ctx.from?.id) return { kind: 'text', text: '' };
+    // Only the sender's own contact identifies them: the "share my number" button always carries their
+    // user id. A card from the address book has another user's id, or none when the number is not on
+    // Telegram; either would let anyone claim any phone number.
+    if (message.contact.user_id === undefined || message.contact.user_id !== ctx.from?.id) return { kind: 'text', text: '' };
     return { kind: 'contact', phone: message.contact.phone_number };
   }
   if (typeof message?.text === 'string') return { kind: 'text', text: message.text };

@@ -3,6 +3,8 @@ export const en = {
   welcome: 'Namaste! This is {clinic}. I can book, change or cancel appointments and take payments.',
   shareContact: 'To find your records, please share your phone number with the button below.',
   shareContactButton: 'Share my phone number',
+  useContactButton: 'For your family’s privacy I can only use the number your Telegram account is registered with. Please tap the button below.',
+  contactNotUsable: 'I could not read an Indian mobile number from your Telegram account. Please message us on WhatsApp or call the clinic.',
   typePhone: 'Please type your mobile number (for example 98765 43210).',
   badPhone: 'That does not look like a mobile number. Please type it again, for example 98765 43210.',
   linked: 'Thank you, {name}. You are connected.',

@@ -12,16 +12,18 @@ import { showMenu } from './menu.js';
 export async function startIdentify(turn: Turn, clinicName: string): Promise<void> {
   say(turn, 'welcome', { clinic: clinicName });
   if (turn.senderPhone) return identifyByPhone(turn, turn.senderPhone);
-  if (turn.conversation.channel === 'telegram') {
-    turn.replies.push({ kind: 'contact_request', text: t(turn, 'shareContact'), button: t(turn, 'shareContactButton') });
-    turn.conversation.state = { step: 'identify.phone', data: {}, options: [] };
-    return;
-  }
+  if (turn.conversation.channel === 'telegram') return askForContact(turn, 'shareContact');
   expectText(turn, 'identify.phone', t(turn, 'typePhone'), {});
+}
+
+function askForContact(turn: Turn, text: 'shareContact' | 'useContactButton' | 'contactNotUsable'): void {
+  turn.replies.push({ kind: 'contact_request', text: t(turn, text), button: t(turn, 'shareContactButton') });
+  turn.conversation.state = { step: 'identify.phone', data: {}, options: [] };
 }
 
 async function identifyByPhone(turn: Turn, raw: string): Promise<void> {
   const phone = normalizePhone(raw);
+  if (!phone && turn.conversation.channel === 'telegram') return askForContact(turn, 'contactNotUsable');
   if (!phone) return expectText(turn, 'identify.phone', t(turn, 'badPhone'), {});
   const who = await findByPhone(turn.ctx, phone);
   if (who) return link(turn, who, 'linked');
@@ -41,7 +43,11 @@ async function link(turn: Turn, who: ChatIdentity, greeting: 'linked' | 'registe
 
 const phoneStep: StepHandler = async (turn) => {
   const input = turn.input;
-  // Telegram: only the user's own contact counts (a shared contact of someone else is not proof).
+  // Telegram: only the button's contact identifies (the adapter passes on the sender's own only). A
+  // typed number proves nothing: anyone could type a patient's and read their family's records.
+  if (turn.conversation.channel === 'telegram') {
+    return input.kind === 'contact' ? identifyByPhone(turn, input.phone) : askForContact(turn, 'useContactButton');
+  }
   const raw = input.kind === 'contact' ? input.phone : input.kind === 'text' ? input.text : undefined;
   if (!raw) return expectText(turn, 'identify.phone', t(turn, 'typePhone'), {});
   await identifyByPhone(turn, raw);
