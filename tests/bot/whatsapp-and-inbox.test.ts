@@ -16,6 +16,11 @@ class FakeWhatsAppClient extends EventEmitter {
   }
   async initialize() {}
   async destroy() {}
+  /** WhatsApp's private ids ("…@lid") and the numbers they stand for. */
+  lids = new Map<string, string>();
+  async getContactLidAndPhone(userIds: string[]) {
+    return userIds.map((lid) => ({ lid, pn: this.lids.get(lid)! }));
+  }
 }
 
 describe('the WhatsApp bot and the staff inbox', () => {
@@ -59,8 +64,27 @@ describe('the WhatsApp bot and the staff inbox', () => {
     expect(appointments).toEqual([{ booked_via: 'whatsapp' }]);
   });
 
+  it('knows a sender WhatsApp names by a private id (…@lid) by the number WhatsApp maps it to, and answers that chat', async () => {
+    const [patient] = await database.db.insertInto('patients').values({ full_name: 'Lata Pillai', phone: '+919800011122' }).returning('id').execute();
+    const client = new FakeWhatsAppClient();
+    client.lids.set('179950657237125@lid', '919800011122@c.us');
+    const adapter = attachWhatsApp(client, new ConversationEngine({ db: ctx.db, clock: ctx.clock, timezone: ctx.timezone }), () => ({}));
+    client.emit('message', { from: '179950657237125@lid', body: 'hi' } satisfies WhatsAppMessageLike);
+    await adapter.idle();
+    expect(client.sent.map((m) => m.chatId)).toEqual(['179950657237125@lid', '179950657237125@lid', '179950657237125@lid']);
+    expect(client.sent.map((m) => String(m.content)).join('\n')).toContain('Thank you, Lata Pillai. You are connected.');
+    const linked = await database.db.selectFrom('patients').select('whatsapp_id').where('id', '=', patient!.id).executeTakeFirstOrThrow();
+    expect(linked.whatsapp_id).toBe('179950657237125@lid');
+
+    // An id WhatsApp cannot map is nobody the clinic knows: no reply, nothing stored.
+    client.emit('message', { from: '555000111222333@lid', body: 'hi' } satisfies WhatsAppMessageLike);
+    await adapter.idle();
+    expect(client.sent).toHaveLength(3);
+    expect(await database.db.selectFrom('bot_conversations').select('id').where('chat_id', '=', '555000111222333@lid').execute()).toEqual([]);
+  });
+
   it("a staff reply from the inbox goes to the outbox on the chat's channel", async () => {
-    const conversation = await database.db.selectFrom('bot_conversations').select('id').executeTakeFirstOrThrow();
+    const conversation = await database.db.selectFrom('bot_conversations').select('id').where('patient_id', '=', clinic.patients[0]!.id).executeTakeFirstOrThrow();
     await replyInInbox(ctx, { conversationId: conversation.id, body: 'Yes, 5 pm works.' });
     const queued = await database.db.selectFrom('notifications').selectAll().where('kind', '=', 'staff_reply').execute();
     expect(queued).toHaveLength(1);

@@ -26,6 +26,8 @@ export interface WhatsAppClientLike {
   sendMessage(chatId: string, content: unknown, options?: { caption?: string }): Promise<unknown>;
   initialize(): Promise<void>;
   destroy(): Promise<void>;
+  /** WhatsApp's own mapping of a private id ("…@lid") to the phone number ("…@c.us"). */
+  getContactLidAndPhone?(userIds: string[]): Promise<Array<{ lid: string; pn: string }>>;
 }
 
 /** whatsapp-web.js's `new MessageMedia(mimetype, base64, filename)`, injected with the client. */
@@ -35,6 +37,16 @@ export type MediaFactory = (file: { bytes: Buffer; mimeType: string; name: strin
 export function senderPhoneOf(from: string): string | undefined {
   const match = /^(\d{8,15})@c\.us$/.exec(from);
   return match ? `+${match[1]}` : undefined;
+}
+
+/**
+ * The sender's phone number. WhatsApp increasingly writes a private id ("…@lid") where the number
+ * was; WhatsApp itself maps it back. Nobody can type their way in: the number is WhatsApp's word.
+ */
+async function senderPhone(client: WhatsAppClientLike, from: string): Promise<string | undefined> {
+  if (!/^\d+@lid$/.test(from) || !client.getContactLidAndPhone) return senderPhoneOf(from);
+  const [mapping] = await client.getContactLidAndPhone([from]);
+  return mapping?.pn ? senderPhoneOf(mapping.pn) : undefined;
 }
 
 /** Words, or a document or photo (its caption is not read). */
@@ -52,7 +64,7 @@ export function attachWhatsApp(client: WhatsAppClientLike, engine: ConversationE
   const pending = new Set<Promise<void>>();
   const handle = async (message: WhatsAppMessageLike) => {
     if (message.fromMe || message.isStatus) return;
-    const phone = senderPhoneOf(message.from);
+    const phone = await senderPhone(client, message.from);
     if (!phone) return;
     const input = await incomingOf(message);
     if (!input) return;
