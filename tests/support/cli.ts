@@ -19,10 +19,11 @@ function collect(stream: PassThrough): () => string {
  * Runs `roshni <argv>` in this process, as a script would (stdin is not a terminal).
  * Only the variables given are the environment: no .env file, no developer's DATABASE_URL.
  */
-export async function runCli(argv: string[], env: Record<string, string | undefined>): Promise<CliResult> {
+export async function runCli(argv: string[], env: Record<string, string | undefined>, options: { input?: string } = {}): Promise<CliResult> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const stdin = new PassThrough();
+  if (options.input !== undefined) stdin.end(options.input);
   const out = collect(stdout);
   const err = collect(stderr);
   const code = await main(argv, { stdout, stderr, stdin, env: { ROSHNI_HOME: '/nonexistent/roshni-home', ...env } });

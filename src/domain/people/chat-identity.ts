@@ -37,6 +37,19 @@ export async function findByPhone(ctx: DomainContext, phone: string): Promise<Ch
   return patient ? { kind: 'patient', patientId: patient.id, name: patient.full_name } : null;
 }
 
+/**
+ * Staff trying the bot as a patient or guardian (`roshni chat --as`). What follows is audited in the
+ * family's name, so who really sat at the keyboard is recorded first.
+ */
+export async function recordChatAs(ctx: DomainContext, phone: string): Promise<ChatIdentity | null> {
+  return inTransaction(ctx, async (tx) => {
+    const who = await findByPhone(tx, phone);
+    const as = !who ? { as: 'unknown number' } : who.kind === 'guardian' ? { as: 'guardian', guardianId: who.guardianId } : { as: 'patient', patientId: who.patientId };
+    await recordAudit(tx, { action: 'chat.as', entity: 'chat', patientId: who?.kind === 'patient' ? who.patientId : null, after: as });
+    return who;
+  });
+}
+
 /** Remembers the chat on the person's record so that reminders can reach it (when not taken by another). */
 export async function rememberChat(ctx: DomainContext, who: ChatIdentity, channel: 'telegram' | 'whatsapp', chatId: string) {
   const column = channel === 'telegram' ? 'telegram_chat_id' : 'whatsapp_id';
