@@ -3,7 +3,6 @@ import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
 import { withSession } from '../cli/session.js';
 import { InvalidInputError } from '../domain/errors.js';
-import { recordChatAs } from '../domain/people/chat-identity.js';
 import { normalizePhone } from '../domain/people/phone.js';
 
 async function chat(env: CommandEnv, flags: { as?: string }): Promise<number> {
@@ -15,8 +14,7 @@ async function chat(env: CommandEnv, flags: { as?: string }): Promise<number> {
       import('../bot/channels/terminal.js'),
       import('../bot/engine-deps.js'),
     ]);
-    if (phone) await recordChatAs(ctx, phone);
-    const engine = new ConversationEngine(await engineDepsFor(ctx, config));
+    const engine = new ConversationEngine({ ...(await engineDepsFor(ctx, config)), operator: ctx.actor });
     await runTerminalChat({ engine, input: env.io.stdin, output: env.io.stdout, chatId: `terminal:${phone ?? 'guest'}`, ...(phone ? { senderPhone: phone } : {}) });
     return 0;
   });

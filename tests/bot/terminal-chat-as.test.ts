@@ -36,10 +36,12 @@ describe('roshni chat --as', () => {
     expect(asPatient.every((e) => e.id > chatAs!.id)).toBe(true);
   });
 
-  it('an unknown number is recorded without the number', async () => {
-    const run = await runCli(['chat', '--as', '98111 00000'], env, { input: '/quit\n' });
+  it('the same when the number is typed into a plain `roshni chat`', async () => {
+    const patient = clinic.patients[0]!;
+    const run = await runCli(['chat'], env, { input: `${patient.phone}\n/quit\n` });
     expect(run.code, run.stderr).toBe(0);
-    const entry = await database.db.selectFrom('audit_log').select(['after', 'patient_id']).where('action', '=', 'chat.as').orderBy('id', 'desc').executeTakeFirstOrThrow();
-    expect(entry).toEqual({ after: { as: 'unknown number' }, patient_id: null });
+    expect(run.stdout).toContain('You are connected');
+    const entry = await database.db.selectFrom('audit_log').select(['actor_role', 'after', 'patient_id']).where('action', '=', 'chat.as').orderBy('id', 'desc').executeTakeFirstOrThrow();
+    expect(entry).toEqual({ actor_role: 'receptionist', after: { as: 'patient', patientId: patient.id }, patient_id: patient.id });
   });
 });

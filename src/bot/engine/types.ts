@@ -1,3 +1,4 @@
+import type { Actor } from '../../domain/actor.js';
 import type { DomainContext } from '../../domain/context.js';
 import type { PaymentGateway } from '../../domain/billing/payment-gateway.js';
 import type { DocumentStore } from '../../domain/documents/document-store.js';
@@ -69,6 +70,8 @@ export interface EngineDeps {
   /** Logs without personal data: event names, ids and error kinds only. */
   log?: (event: string, fields: Record<string, unknown>) => void;
   rateLimit?: { messages: number; perMs: number };
+  /** The terminal chat's staff user, recorded when the chat acts as a family (`chat.as`). */
+  operator?: Actor;
 }
 
 export interface Turn {

@@ -1,4 +1,4 @@
-import { findByPhone, registerFromChat, rememberChat, type ChatIdentity } from '../../domain/people/chat-identity.js';
+import { findByPhone, recordChatAs, registerFromChat, rememberChat, type ChatIdentity } from '../../domain/people/chat-identity.js';
 import { normalizePhone } from '../../domain/people/phone.js';
 import { isoDate } from '../../domain/time.js';
 import { ask, choice, data, expectText, opt, say, t, typed, unknownInput } from '../engine/kit.js';
@@ -33,6 +33,7 @@ async function identifyByPhone(turn: Turn, raw: string): Promise<void> {
 
 async function link(turn: Turn, who: ChatIdentity, greeting: 'linked' | 'registered'): Promise<void> {
   const c = turn.conversation;
+  if (c.channel === 'terminal' && turn.deps.operator) await recordChatAs({ ...turn.ctx, actor: turn.deps.operator }, who);
   c.guardianId = who.kind === 'guardian' ? who.guardianId : null;
   c.patientId = who.kind === 'patient' ? who.patientId : null;
   turn.ctx = { ...turn.ctx, actor: who.kind === 'guardian' ? { kind: 'guardian', guardianId: who.guardianId } : { kind: 'patient', patientId: who.patientId } };

@@ -38,16 +38,12 @@ export async function findByPhone(ctx: DomainContext, phone: string): Promise<Ch
 }
 
 /**
- * Staff trying the bot as a patient or guardian (`roshni chat --as`). What follows is audited in the
- * family's name, so who really sat at the keyboard is recorded first.
+ * Staff at the terminal chat (`roshni chat`) acting as a patient or guardian. What the chat then does
+ * is audited in the family's name, so who really sat at the keyboard is recorded first (ids only).
  */
-export async function recordChatAs(ctx: DomainContext, phone: string): Promise<ChatIdentity | null> {
-  return inTransaction(ctx, async (tx) => {
-    const who = await findByPhone(tx, phone);
-    const as = !who ? { as: 'unknown number' } : who.kind === 'guardian' ? { as: 'guardian', guardianId: who.guardianId } : { as: 'patient', patientId: who.patientId };
-    await recordAudit(tx, { action: 'chat.as', entity: 'chat', patientId: who?.kind === 'patient' ? who.patientId : null, after: as });
-    return who;
-  });
+export async function recordChatAs(ctx: DomainContext, who: ChatIdentity): Promise<void> {
+  const as = who.kind === 'guardian' ? { as: 'guardian', guardianId: who.guardianId } : { as: 'patient', patientId: who.patientId };
+  await recordAudit(ctx, { action: 'chat.as', entity: 'chat', patientId: who.kind === 'patient' ? who.patientId : null, after: as });
 }
 
 /** Remembers the chat on the person's record so that reminders can reach it (when not taken by another). */
