@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
@@ -14,8 +15,9 @@ async function chat(env: CommandEnv, flags: { as?: string }): Promise<number> {
       import('../bot/channels/terminal.js'),
       import('../bot/engine-deps.js'),
     ]);
+    // Each run is its own conversation: it identifies afresh, so every run acting as a family is recorded (chat.as).
     const engine = new ConversationEngine({ ...(await engineDepsFor(ctx, config)), operator: ctx.actor });
-    await runTerminalChat({ engine, input: env.io.stdin, output: env.io.stdout, chatId: `terminal:${phone ?? 'guest'}`, ...(phone ? { senderPhone: phone } : {}) });
+    await runTerminalChat({ engine, input: env.io.stdin, output: env.io.stdout, chatId: `terminal:${randomUUID()}`, ...(phone ? { senderPhone: phone } : {}) });
     return 0;
   });
 }

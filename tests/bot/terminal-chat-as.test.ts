@@ -36,6 +36,14 @@ describe('roshni chat --as', () => {
     expect(asPatient.every((e) => e.id > chatAs!.id)).toBe(true);
   });
 
+  it('every run is recorded: each starts a conversation of its own', async () => {
+    const patient = clinic.patients[0]!;
+    const count = async () => (await database.db.selectFrom('audit_log').select('id').where('action', '=', 'chat.as').execute()).length;
+    const before = await count();
+    for (let run = 0; run < 2; run++) expect((await runCli(['chat', '--as', patient.phone!], env, { input: '/quit\n' })).code).toBe(0);
+    expect(await count()).toBe(before + 2);
+  });
+
   it('the same when the number is typed into a plain `roshni chat`', async () => {
     const patient = clinic.patients[0]!;
     const run = await runCli(['chat'], env, { input: `${patient.phone}\n/quit\n` });
