@@ -27,9 +27,16 @@ describe('roshni chat --as', () => {
     expect(run.stdout).toContain('You are connected');
     expect(run.stdout).toMatch(/Booked! Your appointment number is APT-/);
 
-    const entries = await database.db.selectFrom('audit_log').select(['id', 'action', 'actor_kind', 'actor_role', 'patient_id', 'after']).orderBy('id').execute();
+    const entries = await database.db.selectFrom('audit_log').select(['id', 'action', 'actor_kind', 'actor_role', 'entity', 'entity_id', 'patient_id', 'after']).orderBy('id').execute();
     const chatAs = entries.find((e) => e.action === 'chat.as');
-    expect(chatAs).toMatchObject({ actor_kind: 'staff', actor_role: 'receptionist', patient_id: patient.id, after: { as: 'patient', patientId: patient.id } });
+    expect(chatAs).toMatchObject({
+      actor_kind: 'staff',
+      actor_role: 'receptionist',
+      entity: 'patient',
+      entity_id: String(patient.id),
+      patient_id: patient.id,
+      after: { as: 'patient', patientId: patient.id },
+    });
     expect(JSON.stringify(chatAs)).not.toContain(patient.phone!.slice(-6)); // no phone number in the trail
     const asPatient = entries.filter((e) => e.actor_kind === 'patient');
     expect(asPatient.map((e) => e.action)).toContain('appointment.book'); // the booking, in the patient's name

@@ -43,7 +43,8 @@ export async function findByPhone(ctx: DomainContext, phone: string): Promise<Ch
  */
 export async function recordChatAs(ctx: DomainContext, who: ChatIdentity): Promise<void> {
   const as = who.kind === 'guardian' ? { as: 'guardian', guardianId: who.guardianId } : { as: 'patient', patientId: who.patientId };
-  await recordAudit(ctx, { action: 'chat.as', entity: 'chat', patientId: who.kind === 'patient' ? who.patientId : null, after: as });
+  const entityId = who.kind === 'guardian' ? who.guardianId : who.patientId;
+  await recordAudit(ctx, { action: 'chat.as', entity: who.kind, entityId, patientId: who.kind === 'patient' ? who.patientId : null, after: as });
 }
 
 /** Remembers the chat on the person's record so that reminders can reach it (when not taken by another). */
