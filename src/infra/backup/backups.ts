@@ -76,9 +76,12 @@ export async function keyTableChecksums(trx: Kysely<any>): Promise<Record<string
   return sums;
 }
 
-/** Row counts and key tables' checksums, in one transaction of the given database. */
+/** Row counts and key tables' checksums, in one transaction of the given database, of every row (as the system). */
 async function describeContents(db: Kysely<any>): Promise<{ tables: Record<string, number>; checksums: Record<string, string> }> {
-  return db.transaction().execute(async (trx) => ({ tables: await countRows(trx), checksums: await keyTableChecksums(trx) }));
+  return db.transaction().execute(async (trx) => {
+    await declareActor(trx, { role: 'system' });
+    return { tables: await countRows(trx), checksums: await keyTableChecksums(trx) };
+  });
 }
 
 async function serverVersion(db: Kysely<any>): Promise<{ text: string; major: number }> {
@@ -161,10 +164,7 @@ export async function createBackup(database: Database, config: Config, options: 
     } else {
       if (!database.dumpDataDir) throw new Error('This embedded database cannot dump itself.');
       // One process owns the embedded database and this command is it: nothing writes while it dumps.
-      ({ tables, checksums } = await db.transaction().execute(async (trx) => {
-        await declareActor(trx, { role: 'system' });
-        return { tables: await countRows(trx), checksums: await keyTableChecksums(trx) };
-      }));
+      ({ tables, checksums } = await describeContents(db));
       const blob = await database.dumpDataDir();
       const payload = Readable.from([Buffer.from(await blob.arrayBuffer())]);
       written = await writeBackupFile(file, { ...base, database: 'embedded', payload: 'pglite-datadir-tgz', manifest: { tables } }, () => payload, passphrase);
