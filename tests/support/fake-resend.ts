@@ -1,12 +1,17 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Faults } from './faults.js';
 
 // A fake Resend API on 127.0.0.1 for the real SDK (RESEND_BASE_URL / baseUrl): records each email
-// with its Idempotency-Key, answers a repeated key with the first email's id, and can fail.
+// with its Idempotency-Key, answers a repeated key with the first email's id, and can fail or
+// misbehave (hang, drop the connection, lose its answer: see faults.ts).
 
 export interface FakeResend {
   baseUrl: string;
   emails: Array<{ idempotencyKey: string | undefined; body: Record<string, unknown> }>;
+  /** How many sends arrived with each Idempotency-Key, repeats included (a key seen twice was sent twice). */
+  sendsByKey: Map<string, number>;
+  faults: Faults;
   /** The next `count` sends answer with this status and Resend error name. */
   failNext(count: number, statusCode: number, name: string): void;
   close(): Promise<void>;
@@ -15,6 +20,8 @@ export interface FakeResend {
 export async function startFakeResend(): Promise<FakeResend> {
   const emails: FakeResend['emails'] = [];
   const byKey = new Map<string, string>();
+  const sendsByKey = new Map<string, number>();
+  const faults = new Faults();
   let failure = { count: 0, statusCode: 500, name: 'internal_server_error' };
   const server: Server = createServer(async (request, response) => {
     const chunks: Buffer[] = [];
@@ -28,17 +35,25 @@ export async function startFakeResend(): Promise<FakeResend> {
       failure.count--;
       return reply(failure.statusCode, { statusCode: failure.statusCode, name: failure.name, message: 'fake failure' });
     }
+    const fault = await faults.before(response);
+    if (fault === 'answered') return;
     const key = request.headers['idempotency-key'] as string | undefined;
-    if (key && byKey.has(key)) return reply(200, { id: byKey.get(key) });
-    const id = `email-${emails.length + 1}`;
-    if (key) byKey.set(key, id);
-    emails.push({ idempotencyKey: key, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+    if (key) sendsByKey.set(key, (sendsByKey.get(key) ?? 0) + 1);
+    let id = key ? byKey.get(key) : undefined;
+    if (!id) {
+      id = `email-${emails.length + 1}`;
+      if (key) byKey.set(key, id);
+      emails.push({ idempotencyKey: key, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+    }
+    if (Faults.loseAnswer(fault, response)) return;
     reply(200, { id });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     emails,
+    sendsByKey,
+    faults,
     failNext: (count, statusCode, name) => (failure = { count, statusCode, name }),
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };

@@ -1,3 +1,4 @@
+import { describeTimeout, OUTBOUND_TIMEOUT_MS, outboundDeadline, retryAfterMs } from '../outbound.js';
 import { ChannelError, type Channel, type OutboundMessage } from './channel.js';
 
 export interface Fast2SmsOptions {
@@ -7,6 +8,8 @@ export interface Fast2SmsOptions {
   senderId?: string;
   /** DLT template id per notification kind, e.g. { reminder: '1707...' }. */
   dltTemplates?: Record<string, string>;
+  /** How long a request may go unanswered (default OUTBOUND_TIMEOUT_MS). */
+  timeoutMs?: number;
 }
 
 interface Fast2SmsReply {
@@ -20,27 +23,36 @@ interface Fast2SmsReply {
  * SMS through Fast2SMS's bulkV2 API to Indian numbers: the DLT route with the template registered for
  * the message's kind (transactional messages in India need one), else the quick route. The key goes
  * in the `authorization` header. An error reply ({ return: false, status_code, message }) is
- * retryable for 429 and 5xx, and for transport failures; every other status is permanent.
+ * retryable for 429 (after its Retry-After, when given) and 5xx, and for a failed connection or no
+ * answer in time; every other status is permanent.
  */
 export function fast2smsChannel(options: Fast2SmsOptions): Channel {
   const endpoint = new URL('/dev/bulkV2', options.baseUrl).toString();
+  const timeoutMs = options.timeoutMs ?? OUTBOUND_TIMEOUT_MS;
   const post = async (body: Record<string, unknown>) => {
+    const deadline = outboundDeadline(timeoutMs);
+    const unanswered = () => new ChannelError('sms', true, deadline.aborted ? `fast2sms: no answer ${describeTimeout(timeoutMs)}` : 'fast2sms: connection failed');
     let response: Response;
+    let reply: Fast2SmsReply;
     try {
       response = await fetch(endpoint, {
         method: 'POST',
         headers: { authorization: options.apiKey, 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(15_000),
+        signal: deadline,
       });
+      reply = (await response.json().catch((error: unknown) => {
+        if (deadline.aborted) throw error;
+        return {};
+      })) as Fast2SmsReply;
     } catch {
-      throw new ChannelError('sms', true, 'fast2sms: network error');
+      throw unanswered();
     }
-    const reply = (await response.json().catch(() => ({}))) as Fast2SmsReply;
     if (response.ok && reply.return === true) return { providerMessageId: String(reply.request_id ?? '') };
     const status = Number(reply.status_code ?? response.status);
-    const retryable = status === 429 || status >= 500 || response.status >= 500 || response.status === 429;
-    throw new ChannelError('sms', retryable, `fast2sms: ${status}`);
+    const tooMany = status === 429 || response.status === 429;
+    const retryable = tooMany || status >= 500 || response.status >= 500;
+    throw new ChannelError('sms', retryable, `fast2sms: ${status}`, tooMany ? retryAfterMs(response.headers.get('retry-after')) : undefined);
   };
   return {
     name: 'sms',

@@ -1,4 +1,5 @@
 import { Api, GrammyError, HttpError } from 'grammy';
+import { describeTimeout, OUTBOUND_TIMEOUT_MS } from '../outbound.js';
 import { ChannelError, sleep, type Channel, type OutboundMessage } from './channel.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { SharedPacing } from './shared-pacing.js';
@@ -14,6 +15,8 @@ export interface TelegramChannelOptions {
   maxInlineWaitMs?: number;
   /** The overall pace shared with every other process sending through this bot (see shared-pacing.ts). */
   sharedPacing?: SharedPacing;
+  /** How long a request may go unanswered (default OUTBOUND_TIMEOUT_MS; grammY's own default is 500 s). */
+  timeoutMs?: number;
 }
 
 /** One button per row: labels such as "Reschedule 10:45 (APT-000124)" need the width. */
@@ -26,7 +29,8 @@ function actionKeyboard(actions: OutboundMessage['actions']) {
  * send for its retry_after (flood control is per bot) and the message is tried again.
  */
 export function telegramChannel(options: TelegramChannelOptions): Channel {
-  const api = new Api(options.token, options.apiRoot ? { apiRoot: options.apiRoot } : undefined);
+  const timeoutMs = options.timeoutMs ?? OUTBOUND_TIMEOUT_MS;
+  const api = new Api(options.token, { timeoutSeconds: timeoutMs / 1000, ...(options.apiRoot ? { apiRoot: options.apiRoot } : {}) });
   const limiter = new RateLimiter({ perSecond: options.perSecond ?? 30, perKeyIntervalMs: options.perChatIntervalMs ?? 1050 }, options.sharedPacing);
   const maxInlineWaitMs = options.maxInlineWaitMs ?? 60_000;
   return {
@@ -34,6 +38,7 @@ export function telegramChannel(options: TelegramChannelOptions): Channel {
     async send(chatId: string, message: OutboundMessage) {
       for (let attempt = 0; ; attempt++) {
         await limiter.acquire(chatId);
+        const began = performance.now();
         try {
           const sent = await api.sendMessage(chatId, message.text, message.actions.length ? { reply_markup: actionKeyboard(message.actions) } : {});
           return { providerMessageId: `${sent.chat.id}:${sent.message_id}` };
@@ -50,7 +55,10 @@ export function telegramChannel(options: TelegramChannelOptions): Channel {
             // 400 chat not found, 403 blocked by the user: trying again will not help.
             throw new ChannelError('telegram', false, `telegram: ${error.error_code} ${error.description.slice(0, 80)}`);
           }
-          if (error instanceof HttpError) throw new ChannelError('telegram', true, 'telegram: network error');
+          if (error instanceof HttpError) {
+            const timedOut = performance.now() - began >= timeoutMs - 50;
+            throw new ChannelError('telegram', true, timedOut ? `telegram: no answer ${describeTimeout(timeoutMs)}` : 'telegram: connection failed');
+          }
           throw error;
         }
       }

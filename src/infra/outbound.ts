@@ -1,0 +1,28 @@
+// Calls to outside services (Razorpay, Resend, Fast2SMS, Telegram) share one rule: none waits for
+// an answer longer than OUTBOUND_TIMEOUT_MS. A service that hangs then fails like one that refuses,
+// as a temporary failure: the outbox retries it with backoff, a payment request says "try again".
+// Fifteen seconds covers a slow but working provider; a send in flight at SIGTERM ends within it.
+
+export const OUTBOUND_TIMEOUT_MS = 15_000;
+
+/** A signal that aborts a request still unanswered after `timeoutMs` (for fetch, the Resend SDK, axios). */
+export function outboundDeadline(timeoutMs = OUTBOUND_TIMEOUT_MS): AbortSignal {
+  return AbortSignal.timeout(timeoutMs);
+}
+
+/** "within 15 s", for messages saying a service did not answer in time. */
+export function describeTimeout(timeoutMs = OUTBOUND_TIMEOUT_MS): string {
+  return `within ${Number((timeoutMs / 1000).toFixed(1))} s`;
+}
+
+/**
+ * An HTTP Retry-After header (seconds, or a date) in milliseconds from now; undefined when absent or
+ * unreadable. Providers send it with a 429 to say when to come back.
+ */
+export function retryAfterMs(header: string | null | undefined, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const trimmed = header.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
