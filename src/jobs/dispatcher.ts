@@ -1,22 +1,19 @@
-import { sql } from 'kysely';
 import type { DomainContext } from '../domain/context.js';
 import type { NotificationKind } from '../domain/notifications/enqueue.js';
 import { quietUntil, type QuietHours } from '../domain/notifications/quiet-hours.js';
-import { recipientOf } from '../domain/notifications/recipients.js';
 import { sessionsOfReminder } from '../domain/notifications/reminder-sessions.js';
 import { offerActionsInChat } from '../bot/engine/state-store.js';
 import { whatsappChatId } from '../infra/channels/whatsapp-sender.js';
 import { renderMessage, type TemplateContext } from '../domain/notifications/templates.js';
-import { clinicDate } from '../domain/time.js';
 import { ChannelError, type OutboundMessage } from '../infra/channels/channel.js';
 import type { Channels } from '../infra/channels/from-config.js';
-import type { ContactChannel, ContactLanguage } from '../infra/db/schema.js';
+import type { ContactChannel } from '../infra/db/schema.js';
+import { OutboxClaims, type ClaimedRow, type Outcome, type OutcomeFields } from './outbox-claims.js';
 
-// The outbox's sender. Claims due rows with FOR UPDATE SKIP LOCKED (so any number of dispatchers
-// share one outbox), marks them 'sending' under a lease, sends, and records the outcome only while
-// it still holds the claim. A dispatcher that dies leaves its claims to expire; another takes them.
-// Transient failures are retried with exponential backoff up to maxAttempts, then marked failed
-// for staff (`roshni notifications list --failed`, `retry`). Logs carry ids, never people.
+// The outbox's sender. Claims due rows (outbox-claims.ts: shared by any number of dispatchers,
+// under a lease), sends each on the recipient's channels, and records the outcome while it still
+// holds the claim. Transient failures are retried with exponential backoff up to maxAttempts, then
+// marked failed for staff (`roshni notifications list --failed`, `retry`). Logs carry ids, never people.
 
 export const FALLBACK_ORDER: ContactChannel[] = ['whatsapp', 'telegram', 'sms', 'email'];
 
@@ -36,26 +33,6 @@ export interface DispatcherOptions {
   log?: (line: string) => void;
 }
 
-interface ClaimedRow {
-  id: number;
-  idempotency_key: string;
-  kind: NotificationKind;
-  language: ContactLanguage;
-  payload: Record<string, unknown>;
-  attempts: number;
-  appointment_id: number | null;
-  guardian_id: number | null;
-  preferred_channel: ContactChannel | null;
-  phone: string | null;
-  email: string | null;
-  telegram_chat_id: string | null;
-  whatsapp_id: string | null;
-  sample: boolean;
-  opted_out: boolean;
-  appointment_live: boolean | null;
-  appointment_starts_at: Date | null;
-}
-
 /** Kinds sent even in quiet hours: answers to someone who just wrote, and alerts to the clinic's admins. */
 const URGENT_KINDS: ReadonlySet<NotificationKind> = new Set(['staff_reply', 'admin_alert']);
 
@@ -68,9 +45,12 @@ export interface DispatchTally {
 
 export class Dispatcher {
   private readonly options: Required<Omit<DispatcherOptions, 'log'>> & Pick<DispatcherOptions, 'log'>;
+  private readonly claims: OutboxClaims;
   private running = false;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
+  /** When stop() was called: outcomes still unrecorded are given up on a little after it. */
+  private stoppedAt: number | null = null;
   readonly tally: DispatchTally = { sent: 0, retried: 0, failed: 0, skipped: 0 };
 
   constructor(options: DispatcherOptions) {
@@ -83,34 +63,24 @@ export class Dispatcher {
       pollMs: 1_000,
       ...options,
     };
+    this.claims = new OutboxClaims(this.options.ctx, this.options.instanceId, this.options.leaseMs);
   }
 
-  /** Claims and sends until stop() is called. */
+  /**
+   * Claims and sends until stop() is called. A slow send (a provider hanging until its timeout)
+   * holds only its own place: the other places keep claiming and sending meanwhile.
+   */
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loop = (async () => {
-      while (this.running) {
-        let handled = 0;
-        try {
-          handled = await this.runOnce();
-        } catch (error) {
-          this.options.log?.(`dispatcher: ${(error as Error).message}`);
-        }
-        if (handled === 0 && this.running) await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.options.pollMs);
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-      }
-    })();
+    this.stoppedAt = null;
+    this.loop = this.keepSending();
   }
 
   /** Stops claiming; sends in flight finish and are recorded; claims not yet started are released. */
   async stop(): Promise<void> {
     this.running = false;
+    this.stoppedAt ??= Date.now();
     this.wake?.();
     await this.loop;
     this.loop = null;
@@ -118,24 +88,15 @@ export class Dispatcher {
 
   /** One batch: claims due rows, sends them, records each. Returns how many were handled. */
   async runOnce(): Promise<number> {
-    const rows = await this.claim();
-    if (!rows.length) return 0;
-    // The rows waiting in this batch stay ours while it lasts (paced channels and a 429's retry_after
-    // can outlast the lease): their lease is renewed, so no other dispatcher takes them and sends
-    // them again. A claim found lost (this process stalled past its lease) is not sent.
-    const held = new Set(rows.map((r) => r.id));
-    const heartbeat = setInterval(() => void this.renew(held).catch(() => {}), Math.max(10, this.options.leaseMs / 3));
+    const held = new Set<number>();
+    const claimed = await this.claimHeld(held);
+    if (!claimed) return 0;
+    const { rows, context } = claimed;
+    const heartbeat = this.renewing(held);
     try {
-      const context = await this.templateContext();
       let next = 0;
       const worker = async () => {
-        while (next < rows.length) {
-          const row = rows[next++]!;
-          if (!held.has(row.id)) continue;
-          if (!this.running && this.loop) await this.release(row);
-          else await this.deliver(row, context);
-          held.delete(row.id);
-        }
+        while (next < rows.length) await this.sendHeld(rows[next++]!, context, held);
       };
       await Promise.all(Array.from({ length: Math.min(this.options.concurrency, rows.length) }, worker));
     } finally {
@@ -144,21 +105,88 @@ export class Dispatcher {
     return rows.length;
   }
 
-  /** Extends the lease of rows this dispatcher still holds; forgets those it no longer does. */
-  private async renew(held: Set<number>): Promise<void> {
-    const ids = [...held];
-    if (!ids.length) return;
-    const { ctx, instanceId, leaseMs } = this.options;
-    const kept = await ctx.db
-      .updateTable('notifications')
-      .set({ claimed_until: new Date(ctx.clock.now().getTime() + leaseMs) })
-      .where('id', 'in', ids)
-      .where('state', '=', 'sending')
-      .where('claimed_by', '=', instanceId)
-      .returning('id')
-      .execute();
-    const still = new Set(kept.map((r) => r.id));
-    for (const id of ids) if (!still.has(id)) held.delete(id);
+  private async keepSending(): Promise<void> {
+    const { concurrency, log } = this.options;
+    const held = new Set<number>();
+    const waiting: Array<{ row: ClaimedRow; context: TemplateContext & { quiet: QuietHours | null } }> = [];
+    const sending = new Set<Promise<void>>();
+    const heartbeat = this.renewing(held);
+    try {
+      while (this.running) {
+        let claimed = 0;
+        if (!waiting.length && sending.size < concurrency) {
+          try {
+            const batch = await this.claimHeld(held);
+            if (batch) waiting.push(...batch.rows.map((row) => ({ row, context: batch.context })));
+            claimed = batch?.rows.length ?? 0;
+          } catch (error) {
+            log?.(`dispatcher: ${(error as Error).message}`);
+          }
+        }
+        while (waiting.length && sending.size < concurrency) {
+          const { row, context } = waiting.shift()!;
+          const send: Promise<void> = this.sendHeld(row, context, held)
+            .catch((error: unknown) => log?.(`dispatcher: notification ${row.id}: ${(error as Error).message}`))
+            .finally(() => sending.delete(send));
+          sending.add(send);
+        }
+        // Full: until a place frees. Nothing was due: until the next poll.
+        if (sending.size >= concurrency) await this.nap(Promise.race(sending));
+        else if (!claimed) await this.nap();
+      }
+    } finally {
+      for (const { row } of waiting) await this.claims.release(row.id).catch(() => {});
+      await Promise.all(sending);
+      clearInterval(heartbeat);
+    }
+  }
+
+  /** Waits for `event`, the poll interval or stop(), whichever comes first. */
+  private nap(event?: Promise<unknown>): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(done, this.options.pollMs);
+      this.wake = done;
+      event?.then(done, done);
+    });
+  }
+
+  /**
+   * Claims a batch and the messages' template context; the claimed rows are `held` from then on.
+   * Rows waiting to be sent stay ours however long that takes (paced channels and a 429's
+   * retry_after can outlast the lease): renewing() extends their lease, so no other dispatcher
+   * takes them and sends them again.
+   */
+  private async claimHeld(held: Set<number>) {
+    const rows = await this.claims.claim(this.options.batchSize);
+    if (!rows.length) return null;
+    for (const row of rows) held.add(row.id);
+    try {
+      return { rows, context: await this.templateContext() };
+    } catch (error) {
+      for (const row of rows) {
+        held.delete(row.id);
+        await this.claims.release(row.id).catch(() => {});
+      }
+      throw error;
+    }
+  }
+
+  /** Sends a claimed row, unless its claim was found lost (this process stalled past its lease). */
+  private async sendHeld(row: ClaimedRow, context: TemplateContext & { quiet: QuietHours | null }, held: Set<number>): Promise<void> {
+    if (!held.has(row.id)) return;
+    try {
+      await this.deliver(row, context);
+    } finally {
+      held.delete(row.id);
+    }
+  }
+
+  private renewing(held: Set<number>): NodeJS.Timeout {
+    return setInterval(() => void this.claims.renew(held).catch(() => {}), Math.max(10, this.options.leaseMs / 3));
   }
 
   private async templateContext(): Promise<TemplateContext & { quiet: QuietHours | null }> {
@@ -172,49 +200,6 @@ export class Dispatcher {
       timezone: settings?.timezone ?? this.options.ctx.timezone,
       quiet: settings ? { start: String(settings.quiet_hours_start), end: String(settings.quiet_hours_end) } : null,
     };
-  }
-
-  private async claim(): Promise<ClaimedRow[]> {
-    const { ctx, instanceId, batchSize, leaseMs } = this.options;
-    const now = ctx.clock.now();
-    const { rows } = await sql<ClaimedRow>`
-      WITH claimed AS (
-        UPDATE notifications n
-        SET state = 'sending', claimed_by = ${instanceId}, attempts = n.attempts + 1,
-            claimed_until = ${now}::timestamptz + make_interval(secs => ${leaseMs / 1000})
-        WHERE n.id IN (
-          SELECT id FROM notifications
-          WHERE (state = 'pending' AND coalesce(next_attempt_at, due_at) <= ${now}::timestamptz)
-             OR (state = 'sending' AND claimed_until < ${now}::timestamptz)
-          ORDER BY coalesce(next_attempt_at, due_at), id
-          LIMIT ${batchSize}
-          FOR UPDATE SKIP LOCKED)
-        RETURNING n.*
-      )
-      SELECT c.id, c.idempotency_key, c.kind, coalesce(r.language, c.language) AS language, c.payload, c.attempts, c.appointment_id,
-             coalesce(c.guardian_id, r.guardian_id) AS guardian_id,
-             coalesce(p.preferred_channel, g.preferred_channel) AS preferred_channel,
-             -- A sample person's stored phone and email may be a stranger's (migration 0016).
-             CASE WHEN NOT coalesce(p.sample, g.sample, false) THEN coalesce(p.phone, g.phone, s.phone) END AS phone,
-             CASE WHEN NOT coalesce(p.sample, g.sample, false) THEN coalesce(p.email, g.email, s.email) END AS email,
-             coalesce(p.sample, g.sample, false) AS sample,
-             coalesce(p.telegram_chat_id, g.telegram_chat_id) AS telegram_chat_id,
-             coalesce(p.whatsapp_id, g.whatsapp_id) AS whatsapp_id,
-             coalesce(p.reminders_opted_out_at, g.reminders_opted_out_at) IS NOT NULL AS opted_out,
-             CASE WHEN a.id IS NULL THEN NULL
-                  ELSE a.status IN ('scheduled', 'confirmed') AND a.starts_at > ${now}::timestamptz END AS appointment_live,
-             a.starts_at AS appointment_starts_at
-      FROM claimed c
-      -- A row naming only the patient (a booking's confirmation) reaches whoever hears about that
-      -- patient now: the adult patient, else the primary guardian.
-      LEFT JOIN LATERAL ${recipientOf(sql`c.patient_id`, sql`${clinicDate(now, ctx.timezone)}::date`)} r
-        ON c.guardian_id IS NULL AND c.staff_user_id IS NULL
-      LEFT JOIN patients p ON p.id = CASE WHEN c.guardian_id IS NULL AND c.staff_user_id IS NULL THEN r.patient_id END AND p.erased_at IS NULL
-      LEFT JOIN guardians g ON g.id = coalesce(c.guardian_id, r.guardian_id) AND g.erased_at IS NULL
-      LEFT JOIN staff_users s ON s.id = c.staff_user_id AND s.active
-      LEFT JOIN appointments a ON a.id = c.appointment_id
-      ORDER BY c.id`.execute(ctx.db);
-    return rows;
   }
 
   /** The channels to try, in order: the recipient's preference, then the clinic's fallback order. */
@@ -288,41 +273,12 @@ export class Dispatcher {
     return this.finish(row, 'failed', { last_error: lastError });
   }
 
-  private async finish(
-    row: ClaimedRow,
-    state: 'sent' | 'pending' | 'failed' | 'skipped',
-    fields: {
-      channel?: ContactChannel;
-      provider_message_id?: string;
-      sent_at?: Date;
-      last_error?: string | null;
-      next_attempt_at?: Date;
-      attempts?: number;
-      guardian_id?: number;
-    },
-  ): Promise<void> {
-    await this.options.ctx.db
-      .updateTable('notifications')
-      .set({ state, claimed_by: null, claimed_until: null, ...fields })
-      .where('id', '=', row.id)
-      .where('state', '=', 'sending')
-      .where('claimed_by', '=', this.options.instanceId)
-      .execute();
+  private async finish(row: ClaimedRow, state: Outcome, fields: OutcomeFields): Promise<void> {
+    await this.claims.record(row.id, state, fields);
     if (state === 'sent') this.tally.sent++;
     else if (state === 'pending') this.tally.retried++;
     else if (state === 'failed') this.tally.failed++;
     else this.tally.skipped++;
     if (state !== 'sent') this.options.log?.(`dispatcher: notification ${row.id} ${state === 'pending' ? 'will be retried' : state}`);
-  }
-
-  /** Gives a claimed row back untouched (shutting down before sending it). */
-  private async release(row: ClaimedRow): Promise<void> {
-    await this.options.ctx.db
-      .updateTable('notifications')
-      .set((eb) => ({ state: 'pending', claimed_by: null, claimed_until: null, attempts: eb('attempts', '-', 1) }))
-      .where('id', '=', row.id)
-      .where('state', '=', 'sending')
-      .where('claimed_by', '=', this.options.instanceId)
-      .execute();
   }
 }
