@@ -46,7 +46,7 @@ export async function startThrowawayPostgres(options: ThrowawayPostgresOptions =
     await run(
       join(bindir, 'initdb'),
       ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C'],
-      { cwd: dir, ...owner },
+      { cwd: dir, env: serverEnvironment(), ...owner },
     ).catch((error: { stderr?: string; message: string }) => {
       throw new Error(`initdb failed: ${error.stderr?.trim() || error.message}`);
     });
@@ -96,6 +96,18 @@ interface Owner {
   gid: number;
 }
 
+/**
+ * The server keeps the machine's real clock even when the suite runs under libfaketime
+ * (scripts/test-at-instants.sh): there, PostgreSQL's own timers (deadlock detection,
+ * statement_timeout, lock_timeout) stop firing. Roshni's time comes from its own clock, never the server's.
+ */
+function serverEnvironment(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  if (env.LD_PRELOAD?.includes('faketime')) delete env.LD_PRELOAD;
+  for (const name of Object.keys(env)) if (name.startsWith('FAKETIME')) delete env[name];
+  return env;
+}
+
 /** PostgreSQL refuses to run as root, so root runs it as the 'postgres' user. */
 function serverOwner(): Owner | undefined {
   if (process.getuid?.() !== 0) return undefined;
@@ -139,7 +151,7 @@ function startServer(bindir: string, dir: string, dataDir: string, port: number,
   // The server writes its log to a file rather than a pipe nobody might drain.
   const logFd = openSync(join(dir, 'postgres.log'), 'a');
   try {
-    return spawn(join(bindir, 'postgres'), args, { cwd: dir, stdio: ['ignore', logFd, logFd], ...owner });
+    return spawn(join(bindir, 'postgres'), args, { cwd: dir, env: serverEnvironment(), stdio: ['ignore', logFd, logFd], ...owner });
   } finally {
     closeSync(logFd);
   }

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs the whole test suite again at instants that have broken scheduling software before, under
+# libfaketime (Debian's `faketime` package): every process the suite starts (vitest's workers, the
+# built CLI, PostgreSQL, pg_dump) sees the same shifted wall clock, which then runs on normally.
+# Usage: scripts/test-at-instants.sh [ISO-instant …]   (default: the instants below)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Fixed instants, some before the day this was written and some after: the database server keeps
+# the real clock (src/infra/db/throwaway-postgres.ts), so both ways of disagreeing with it are run.
+default_instants=(
+  2026-11-29T18:20:00Z # Sunday 23:50 IST: quiet hours, the clinic closed, the week about to turn
+  2026-11-29T18:40:00Z # Monday 00:10 IST: the UTC date is still Sunday's
+  2026-12-31T18:00:00Z # 31 December 23:30 IST: the year turns within the hour
+  2028-02-29T03:30:00Z # 29 February 2028 09:00 IST: a leap day, the clinic opening
+)
+instants=("${@:-${default_instants[@]}}")
+
+if ! command -v faketime > /dev/null; then
+  echo "test-at-instants: libfaketime is missing (apt-get install faketime)" >&2
+  exit 1
+fi
+
+status=0
+for instant in "${instants[@]}"; do
+  offset=$(($(date -d "$instant" +%s) - $(date +%s)))
+  printf '\n==> the suite at %s (clock shifted by %+d s)\n' "$instant" "$offset"
+  # Monotonic clocks stay real: timers and timeouts measure real time.
+  if ! FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "$(printf '%+d' "$offset")" npx vitest run; then
+    echo "test-at-instants: the suite failed at $instant" >&2
+    status=1
+  fi
+done
+exit $status
