@@ -24,6 +24,18 @@ export interface HealthReport {
   checkedAt: string;
   durationMs: number;
   checks: HealthCheck[];
+  /** GET /health of `roshni start`: each of its parts and its state. */
+  parts?: StartPartReport[];
+}
+
+/** One part of `roshni start` (the HTTP server, the dispatcher, the scheduler, each bot): src/jobs/part-supervisor.ts. */
+export interface StartPartReport {
+  name: string;
+  state: 'starting' | 'running' | 'degraded';
+  /** When it came into this state (ISO 8601). */
+  since: string;
+  /** Why it is degraded, in a few words (never a token or a person). */
+  reason?: string;
 }
 
 export interface DiskSpace {
@@ -42,6 +54,8 @@ export interface HealthDeps {
   fetch?: typeof fetch;
   /** The WhatsApp session's state from the running client (`roshni start` holding one). */
   whatsappState?: () => Promise<string | null>;
+  /** Every check has an answer within this time, or is reported as not answering (10 s by default). */
+  answerWithinMs?: number;
 }
 
 export const BACKUP_MAX_AGE_HOURS = 26;
@@ -50,6 +64,9 @@ const DISK_FAIL_BYTES = 200 * 1024 ** 2;
 const DISK_WARN_BYTES = 1024 ** 3;
 const OUTBOX_LATE_MINUTES = 15;
 const SERVICE_TIMEOUT_MS = 5_000;
+const CHECKS_ANSWER_WITHIN_MS = 10_000;
+/** GET /health answers within a second, whatever hangs: its checks get less, leaving room for a busy machine. */
+export const HEALTH_ENDPOINT_ANSWER_WITHIN_MS = 800;
 
 /** What the checks reach outside the process; tests replace these (a full disk, say). */
 export const healthProbes = {
@@ -64,14 +81,33 @@ export function systemDiskSpace(path: string): Promise<DiskSpace> {
   );
 }
 
-async function timed(name: string, check: () => Promise<{ status: CheckStatus; detail: string }>): Promise<HealthCheck> {
+/**
+ * Runs one check within `withinMs`: a check still running then (a hung database, a service that
+ * does not answer) is reported with `onTimeout` and left to finish unseen.
+ */
+async function timed(
+  name: string,
+  check: () => Promise<{ status: CheckStatus; detail: string }>,
+  withinMs: number,
+  onTimeout: CheckStatus = 'warn',
+): Promise<HealthCheck> {
   const began = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<Verdict>((resolve) => {
+    timer = setTimeout(() => resolve({ status: onTimeout, detail: `no answer within ${seconds(withinMs)}` }), withinMs);
+  });
   try {
-    const result = await check();
+    const result = await Promise.race([check(), late]);
     return { name, ...result, ms: Math.round(performance.now() - began) };
   } catch (error) {
     return { name, status: 'fail', detail: (error as Error).message, ms: Math.round(performance.now() - began) };
+  } finally {
+    clearTimeout(timer);
   }
+}
+
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
 }
 
 function hoursSince(at: Date, now: Date): number {
@@ -152,7 +188,7 @@ function whatsappSessionDir(config: Config): string {
   return join(config.home, 'whatsapp', 'session-roshni');
 }
 
-async function whatsappCheck(config: Config, state: HealthDeps['whatsappState']): Promise<Verdict> {
+async function whatsappCheck(config: Config, state: HealthDeps['whatsappState'], withinMs: number): Promise<Verdict> {
   if (!state) {
     return existsSync(whatsappSessionDir(config))
       ? { status: 'ok', detail: 'a session is saved (its live state: GET /health of roshni start)' }
@@ -161,7 +197,7 @@ async function whatsappCheck(config: Config, state: HealthDeps['whatsappState'])
   try {
     const now = await Promise.race([
       state(),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer in 5 s')), SERVICE_TIMEOUT_MS).unref()),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${seconds(withinMs)}`)), withinMs).unref()),
     ]);
     return now === 'CONNECTED' ? { status: 'ok', detail: 'session CONNECTED' } : { status: 'warn', detail: `session ${now ?? 'not ready'}: messages wait or go by another channel` };
   } catch (error) {
@@ -178,6 +214,9 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
   const openError = 'error' in deps.db ? deps.db.error : null;
   const diskSpace = deps.diskSpace ?? healthProbes.diskSpace;
   const doFetch = deps.fetch ?? fetch;
+  const within = deps.answerWithinMs ?? CHECKS_ANSWER_WITHIN_MS;
+  // A service is given its own time, and less when the whole answer must come sooner.
+  const serviceTimeoutMs = Math.min(SERVICE_TIMEOUT_MS, within - 50);
 
   const checks: Array<Promise<HealthCheck>> = [];
   checks.push(
@@ -195,7 +234,7 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
       return pending.length
         ? { status: 'fail', detail: `reachable, but ${pending.length} migration(s) pending: run \`roshni db migrate\`` }
         : { status: 'ok', detail: 'reachable, migrations current' };
-    }),
+    }, within, 'fail'),
   );
   checks.push(
     timed('disk', async () => {
@@ -205,7 +244,7 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
       if (freeBytes < DISK_FAIL_BYTES || percent < 2) return { status: 'fail', detail };
       if (freeBytes < DISK_WARN_BYTES || percent < 10) return { status: 'warn', detail };
       return { status: 'ok', detail };
-    }),
+    }, within),
   );
   if (db) {
     checks.push(
@@ -220,13 +259,13 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
         if (!last?.finished_at) return { status: 'warn', detail: 'no successful backup yet: `roshni backup create`' };
         const hours = hoursSince(last.finished_at, now);
         return { status: hours < BACKUP_MAX_AGE_HOURS ? 'ok' : 'warn', detail: `last successful backup ${describeAge(hours)}` };
-      }),
+      }, within),
       timed('verified-backup', async () => {
         const last = await db.selectFrom('backups').select('verified_at').where('verified_at', 'is not', null).orderBy('verified_at', 'desc').executeTakeFirst();
         if (!last?.verified_at) return { status: 'warn', detail: 'no backup verified yet: `roshni backup verify latest`' };
         const hours = hoursSince(last.verified_at, now);
         return { status: hours < VERIFIED_BACKUP_MAX_AGE_DAYS * 24 ? 'ok' : 'warn', detail: `last verified backup ${describeAge(hours)}` };
-      }),
+      }, within),
       timed('outbox', async () => {
         const lateBefore = new Date(now.getTime() - OUTBOX_LATE_MINUTES * 60_000);
         const row = await db
@@ -244,7 +283,7 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
             `${late} message(s) more than ${OUTBOX_LATE_MINUTES} min late${late ? ' (they go out while `roshni start` runs)' : ''}, ` +
             `${failed} failed${failed ? ' (`roshni notifications list --failed`)' : ''}`,
         };
-      }),
+      }, within),
     );
   }
   checks.push(
@@ -253,7 +292,7 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
       const store = documentStoreFor(config);
       await store.probe();
       return { status: 'ok', detail: `${store.dir} is writable` };
-    }),
+    }, within),
   );
   for (const service of externalServices(config)) {
     checks.push(
@@ -261,7 +300,7 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
         let response: Response;
         let body: Record<string, unknown> | null;
         try {
-          response = await doFetch(service.url, { headers: service.headers ?? {}, signal: AbortSignal.timeout(SERVICE_TIMEOUT_MS) });
+          response = await doFetch(service.url, { headers: service.headers ?? {}, signal: AbortSignal.timeout(serviceTimeoutMs) });
           const parsed: unknown = await response.json().catch(() => null);
           body = parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : null;
         } catch (error) {
@@ -272,27 +311,40 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
         if (response.status === 401 || response.status === 403) return refused(`HTTP ${response.status}`);
         if (response.status >= 500) return { status: 'warn', detail: `answering with HTTP ${response.status}` };
         return { status: 'ok', detail: `reachable (HTTP ${response.status})` };
-      }),
+      }, within),
     );
   }
-  if (config.env.WHATSAPP_ENABLED) checks.push(timed('whatsapp', () => whatsappCheck(config, deps.whatsappState)));
+  if (config.env.WHATSAPP_ENABLED) checks.push(timed('whatsapp', () => whatsappCheck(config, deps.whatsappState, serviceTimeoutMs), within));
 
   const results = await Promise.all(checks);
   const status: HealthStatus = results.some((c) => c.status === 'fail') ? 'unhealthy' : results.some((c) => c.status === 'warn') ? 'degraded' : 'healthy';
   return { status, checkedAt: now.toISOString(), durationMs: Math.round(performance.now() - began), checks: results };
 }
 
+/** The report with the parts of `roshni start` as they are now: one not running makes it degraded at least. */
+export function withParts(report: HealthReport, parts: StartPartReport[]): HealthReport {
+  const allRunning = parts.every((p) => p.state === 'running');
+  return { ...report, status: report.status === 'healthy' && !allRunning ? 'degraded' : report.status, parts };
+}
+
 /**
- * GET /health's probe (`roshni serve`, `roshni start`): the report of `roshni health --json`. Requests
- * within `maxAgeMs` share one run, so a busy monitor does not become a flood of calls to Telegram,
- * Razorpay and the others.
+ * GET /health's probe (`roshni serve`, `roshni start`): the report of `roshni health --json`, within a
+ * second whatever hangs, and with `roshni start`'s parts as they are at that moment. Requests within
+ * `maxAgeMs` share one run of the checks, so a busy monitor does not become a flood of calls to
+ * Telegram, Razorpay and the others.
  */
-export function healthProbe(deps: HealthDeps, maxAgeMs = 10_000): () => Promise<HealthReport> {
+export function healthProbe(
+  deps: HealthDeps,
+  options: { maxAgeMs?: number; parts?: () => StartPartReport[] } = {},
+): () => Promise<HealthReport> {
+  const maxAgeMs = options.maxAgeMs ?? 10_000;
+  const bounded: HealthDeps = { answerWithinMs: HEALTH_ENDPOINT_ANSWER_WITHIN_MS, ...deps };
   let last: { at: number; report: Promise<HealthReport> } | undefined;
-  return () => {
+  return async () => {
     const now = performance.now();
-    if (!last || now - last.at > maxAgeMs) last = { at: now, report: checkHealth(deps) };
-    return last.report;
+    if (!last || now - last.at > maxAgeMs) last = { at: now, report: checkHealth(bounded) };
+    const report = await last.report;
+    return options.parts ? withParts(report, options.parts()) : report;
   };
 }
 
