@@ -1,16 +1,17 @@
 // Calls to outside services (Razorpay, Resend, Fast2SMS, Telegram) share one rule: none waits for
 // an answer longer than OUTBOUND_TIMEOUT_MS. A service that hangs then fails like one that refuses,
 // as a temporary failure: the outbox retries it with backoff, a payment request says "try again".
-// Fifteen seconds covers a slow but working provider; a send in flight at SIGTERM ends within it.
+// Eight seconds is ample for a working provider, and a send in flight at SIGTERM still ends inside
+// `roshni start`'s 9-second stop budget (src/commands/start.ts).
 
-export const OUTBOUND_TIMEOUT_MS = 15_000;
+export const OUTBOUND_TIMEOUT_MS = 8_000;
 
 /** A signal that aborts a request still unanswered after `timeoutMs` (for fetch, the Resend SDK, axios). */
 export function outboundDeadline(timeoutMs = OUTBOUND_TIMEOUT_MS): AbortSignal {
   return AbortSignal.timeout(timeoutMs);
 }
 
-/** "within 15 s", for messages saying a service did not answer in time. */
+/** "within 8 s", for messages saying a service did not answer in time. */
 export function describeTimeout(timeoutMs = OUTBOUND_TIMEOUT_MS): string {
   return `within ${Number((timeoutMs / 1000).toFixed(1))} s`;
 }
