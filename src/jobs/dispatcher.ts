@@ -5,8 +5,9 @@ import { sessionsOfReminder } from '../domain/notifications/reminder-sessions.js
 import { offerActionsInChat } from '../bot/engine/state-store.js';
 import { whatsappChatId } from '../infra/channels/whatsapp-sender.js';
 import { renderMessage, type TemplateContext } from '../domain/notifications/templates.js';
-import { ChannelError, type OutboundMessage } from '../infra/channels/channel.js';
+import { ChannelError, sleep, type OutboundMessage } from '../infra/channels/channel.js';
 import type { Channels } from '../infra/channels/from-config.js';
+import { isConnectionLoss } from '../infra/db/connection-loss.js';
 import type { ContactChannel } from '../infra/db/schema.js';
 import { OutboxClaims, type ClaimedRow, type Outcome, type OutcomeFields } from './outbox-claims.js';
 
@@ -33,8 +34,13 @@ export interface DispatcherOptions {
   log?: (line: string) => void;
 }
 
+/** After stop(), how long outcomes are still retried while the database is unreachable. */
+const STOP_GRACE_MS = 3_000;
+
 /** Kinds sent even in quiet hours: answers to someone who just wrote, and alerts to the clinic's admins. */
 const URGENT_KINDS: ReadonlySet<NotificationKind> = new Set(['staff_reply', 'admin_alert']);
+
+type MessageContext = TemplateContext & { quiet: QuietHours | null };
 
 export interface DispatchTally {
   sent: number;
@@ -108,7 +114,7 @@ export class Dispatcher {
   private async keepSending(): Promise<void> {
     const { concurrency, log } = this.options;
     const held = new Set<number>();
-    const waiting: Array<{ row: ClaimedRow; context: TemplateContext & { quiet: QuietHours | null } }> = [];
+    const waiting: Array<{ row: ClaimedRow; context: Promise<MessageContext> }> = [];
     const sending = new Set<Promise<void>>();
     const heartbeat = this.renewing(held);
     try {
@@ -135,7 +141,7 @@ export class Dispatcher {
         else if (!claimed) await this.nap();
       }
     } finally {
-      for (const { row } of waiting) await this.claims.release(row.id).catch(() => {});
+      for (const { row } of waiting) await this.persistently(() => this.claims.release(row.id)).catch(() => {});
       await Promise.all(sending);
       clearInterval(heartbeat);
     }
@@ -155,31 +161,25 @@ export class Dispatcher {
   }
 
   /**
-   * Claims a batch and the messages' template context; the claimed rows are `held` from then on.
-   * Rows waiting to be sent stay ours however long that takes (paced channels and a 429's
-   * retry_after can outlast the lease): renewing() extends their lease, so no other dispatcher
-   * takes them and sends them again.
+   * Claims a batch, and starts reading the messages' template context (each send awaits it). The
+   * claimed rows are `held` from then on: rows waiting to be sent stay ours however long that takes
+   * (paced channels and a 429's retry_after can outlast the lease), as renewing() extends their
+   * lease, so no other dispatcher takes them and sends them again.
    */
   private async claimHeld(held: Set<number>) {
     const rows = await this.claims.claim(this.options.batchSize);
     if (!rows.length) return null;
     for (const row of rows) held.add(row.id);
-    try {
-      return { rows, context: await this.templateContext() };
-    } catch (error) {
-      for (const row of rows) {
-        held.delete(row.id);
-        await this.claims.release(row.id).catch(() => {});
-      }
-      throw error;
-    }
+    const context = this.persistently(() => this.templateContext());
+    context.catch(() => {}); // met by each send
+    return { rows, context };
   }
 
   /** Sends a claimed row, unless its claim was found lost (this process stalled past its lease). */
-  private async sendHeld(row: ClaimedRow, context: TemplateContext & { quiet: QuietHours | null }, held: Set<number>): Promise<void> {
+  private async sendHeld(row: ClaimedRow, context: Promise<MessageContext>, held: Set<number>): Promise<void> {
     if (!held.has(row.id)) return;
     try {
-      await this.deliver(row, context);
+      await this.deliver(row, await context);
     } finally {
       held.delete(row.id);
     }
@@ -189,7 +189,7 @@ export class Dispatcher {
     return setInterval(() => void this.claims.renew(held).catch(() => {}), Math.max(10, this.options.leaseMs / 3));
   }
 
-  private async templateContext(): Promise<TemplateContext & { quiet: QuietHours | null }> {
+  private async templateContext(): Promise<MessageContext> {
     const settings = await this.options.ctx.db
       .selectFrom('clinic_settings')
       .select(['name', 'phone', 'timezone', 'quiet_hours_start', 'quiet_hours_end'])
@@ -214,7 +214,7 @@ export class Dispatcher {
     return order.filter((c) => this.options.channels[c] && addresses[c]).map((channel) => ({ channel, address: addresses[channel]! }));
   }
 
-  private async deliver(row: ClaimedRow, context: TemplateContext & { quiet: QuietHours | null }): Promise<void> {
+  private async deliver(row: ClaimedRow, context: MessageContext): Promise<void> {
     if (row.kind === 'reminder' && (row.opted_out || row.appointment_live === false)) {
       return this.finish(row, 'skipped', { last_error: row.opted_out ? 'opted out of reminders' : 'appointment no longer upcoming' });
     }
@@ -240,14 +240,9 @@ export class Dispatcher {
     let retryAfterMs: number | undefined;
     let retryable = false;
     for (const { channel, address } of routes) {
+      let providerMessageId: string;
       try {
-        const { providerMessageId } = await this.options.channels[channel]!.send(address, message);
-        if (message.actions.length && (channel === 'telegram' || channel === 'whatsapp')) {
-          await offerActionsInChat(this.options.ctx.db, channel, channel === 'whatsapp' ? whatsappChatId(address) : address, message.actions);
-        }
-        // Who heard it, for a row that named only the patient (a confirmation resolved to a guardian at sending).
-        const heardBy = row.guardian_id ? { guardian_id: row.guardian_id } : {};
-        return this.finish(row, 'sent', { channel, provider_message_id: providerMessageId, sent_at: this.options.ctx.clock.now(), last_error: null, ...heardBy });
+        ({ providerMessageId } = await this.options.channels[channel]!.send(address, message));
       } catch (error) {
         if (!(error instanceof ChannelError)) {
           errors.push(`${channel}: unexpected error`);
@@ -262,7 +257,9 @@ export class Dispatcher {
           retryAfterMs = error.retryAfterMs;
           break;
         }
+        continue;
       }
+      return this.recordSent(row, message, { channel, address, providerMessageId });
     }
     const lastError = errors.join('; ').slice(0, 500);
     if (retryable && row.attempts < this.options.maxAttempts) {
@@ -273,8 +270,40 @@ export class Dispatcher {
     return this.finish(row, 'failed', { last_error: lastError });
   }
 
+  /** The message went out: whatever happens now, it is recorded as sent and never sent again. */
+  private async recordSent(row: ClaimedRow, message: OutboundMessage, sent: { channel: ContactChannel; address: string; providerMessageId: string }) {
+    const { channel, address, providerMessageId } = sent;
+    if (message.actions.length && (channel === 'telegram' || channel === 'whatsapp')) {
+      const chatId = channel === 'whatsapp' ? whatsappChatId(address) : address;
+      await this.persistently(() => offerActionsInChat(this.options.ctx.db, channel, chatId, message.actions)).catch((error: unknown) =>
+        this.options.log?.(`dispatcher: notification ${row.id}: its replies could not be offered in the chat (${(error as Error).message})`),
+      );
+    }
+    // Who heard it, for a row that named only the patient (a confirmation resolved to a guardian at sending).
+    const heardBy = row.guardian_id ? { guardian_id: row.guardian_id } : {};
+    return this.finish(row, 'sent', { channel, provider_message_id: providerMessageId, sent_at: this.options.ctx.clock.now(), last_error: null, ...heardBy });
+  }
+
+  /**
+   * Runs a query about claimed rows, trying again while the database is unreachable (restarting):
+   * a message sent but not recorded would be sent again once its lease ran out. Gives up when the
+   * lease may be about to (another dispatcher could take the row then), or a little after stop().
+   */
+  private async persistently<T>(work: () => Promise<T>): Promise<T> {
+    const giveUpAt = Date.now() + (this.options.leaseMs * 2) / 3;
+    for (let waitMs = 100; ; waitMs = Math.min(waitMs * 2, 2_000)) {
+      try {
+        return await work();
+      } catch (error) {
+        const stopped = this.stoppedAt !== null && Date.now() > this.stoppedAt + STOP_GRACE_MS;
+        if (!isConnectionLoss(error) || stopped || Date.now() + waitMs > giveUpAt) throw error;
+        await sleep(waitMs);
+      }
+    }
+  }
+
   private async finish(row: ClaimedRow, state: Outcome, fields: OutcomeFields): Promise<void> {
-    await this.claims.record(row.id, state, fields);
+    await this.persistently(() => this.claims.record(row.id, state, fields));
     if (state === 'sent') this.tally.sent++;
     else if (state === 'pending') this.tally.retried++;
     else if (state === 'failed') this.tally.failed++;

@@ -38,8 +38,12 @@ export function createPool(pg: typeof import('pg').default, url: string, options
     ...(options.keepIdle ? { idleTimeoutMillis: 0 } : {}),
     types: types as never,
   });
-  // An idle client that loses its server (a restart) must not crash the process.
+  // A client that loses its server (a restart) emits 'error', and an 'error' nobody listens to
+  // ends the process. The pool listens only while a client is idle in it; a client checked out
+  // (a transaction between two statements) is listened to here. Its queries fail by themselves,
+  // and the pool drops it when it comes back.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

@@ -14,6 +14,11 @@ export interface ThrowawayPostgres {
   url: string;
   /** Fast shutdown, then the data directory is removed. Safe to call twice. */
   stop(): Promise<void>;
+  /**
+   * A server restart, as the clinic's machine might do one: fast shutdown (every connection drops),
+   * then `whileDown` runs, then the server starts again on the same port with the same data.
+   */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
 }
 
 export interface ThrowawayPostgresOptions {
@@ -54,7 +59,8 @@ export async function startThrowawayPostgres(options: ThrowawayPostgresOptions =
     // Another process may take the free port between our probe and the server's bind: retry.
     for (let attempt = 1; ; attempt++) {
       const port = await findFreePort();
-      const server = startServer(bindir, dir, dataDir, port, owner);
+      const start = () => startServer(bindir, dir, dataDir, port, owner);
+      const server = start();
       try {
         await waitUntilReady(server, port, dir);
       } catch (error) {
@@ -63,7 +69,7 @@ export async function startThrowawayPostgres(options: ThrowawayPostgresOptions =
         throw error;
       }
       log(`PostgreSQL listening on 127.0.0.1:${port}`);
-      return handle(server, dir, `postgres://postgres@127.0.0.1:${port}/postgres`);
+      return handle(server, start, { dir, port });
     }
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
@@ -189,18 +195,26 @@ async function stopServer(server: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-function handle(server: ChildProcess, dir: string, url: string): ThrowawayPostgres {
+function handle(first: ChildProcess, start: () => ChildProcess, { dir, port }: { dir: string; port: number }): ThrowawayPostgres {
+  let server = first;
   // If the owner exits without stop(), take the server down with it (immediate shutdown).
   const onExit = () => server.kill('SIGQUIT');
   process.once('exit', onExit);
   let stopping: Promise<void> | undefined;
   return {
-    url,
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     stop: () =>
       (stopping ??= (async () => {
         process.off('exit', onExit);
         await stopServer(server);
         rmSync(dir, { recursive: true, force: true });
       })()),
+    async restart(whileDown) {
+      if (stopping) throw new Error('the throwaway PostgreSQL server was stopped for good');
+      await stopServer(server);
+      await whileDown?.();
+      server = start();
+      await waitUntilReady(server, port, dir);
+    },
   };
 }
