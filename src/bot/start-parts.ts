@@ -1,50 +1,54 @@
-import type { DomainContext } from '../domain/context.js';
 import { ConfigError, type Config } from '../infra/config.js';
-import type { StartPart } from '../jobs/start.js';
-import type { WhatsAppClientLike } from '../infra/channels/whatsapp-sender.js';
+import type { StartControl, StartPart } from '../jobs/start.js';
+import { telegramPollingPart, telegramWebhookPart } from './channels/telegram-parts.js';
+import type { WhatsAppSession } from './channels/whatsapp.js';
+import { whatsappPart } from './channels/whatsapp-part.js';
+import { ConversationEngine } from './engine/engine.js';
 import type { EngineDeps } from './engine/types.js';
 import { engineDepsFor } from './engine-deps.js';
 
-function engineDeps(ctx: DomainContext, config: Config, log: (line: string) => void): Promise<EngineDeps> {
-  return engineDepsFor(ctx, config, (event, fields) => log(JSON.stringify({ event, ...fields })));
+export interface BotPartOptions {
+  /** The WhatsApp client to drive (tests inject one); whatsapp-web.js's by default. */
+  whatsappSession?: (control: StartControl) => Promise<WhatsAppSession>;
+}
+
+/** The engine's dependencies, made once for every start of every bot. */
+function sharedEngineDeps(): (control: StartControl) => Promise<EngineDeps> {
+  let deps: Promise<EngineDeps> | undefined;
+  return ({ ctx, config, log }) => {
+    deps ??= engineDepsFor(ctx, config, (event, fields) => log(JSON.stringify({ event, ...fields }))).catch((error: unknown) => {
+      deps = undefined;
+      throw error;
+    });
+    return deps;
+  };
 }
 
 /**
- * The patient bots `roshni start` runs: Telegram when a bot token is configured (long polling, or
- * behind the HTTP endpoints when TELEGRAM_WEBHOOK_URL is set),
- * WhatsApp when enabled (its client then also carries the outbox's WhatsApp messages).
+ * The patient bots `roshni start` runs, each started and kept going in the background
+ * (src/jobs/part-supervisor.ts): Telegram when a bot token is configured (long polling, or behind the
+ * HTTP endpoints when TELEGRAM_WEBHOOK_URL is set), WhatsApp when enabled (its client then also
+ * carries the outbox's WhatsApp messages). A configuration that cannot work is refused here, before
+ * anything starts. The SDKs load when a bot first starts.
  */
-export function botStartParts(config: Config): StartPart[] {
+export function botStartParts(config: Config, options: BotPartOptions = {}): StartPart[] {
   const parts: StartPart[] = [];
-  const token = config.env.TELEGRAM_BOT_TOKEN;
+  const engineDeps = sharedEngineDeps();
+  const { TELEGRAM_BOT_TOKEN: token, TELEGRAM_API_ROOT: apiRoot, TELEGRAM_WEBHOOK_URL: url, TELEGRAM_WEBHOOK_SECRET: secret } = config.env;
   if (token) {
-    parts.push({
-      name: 'telegram',
-      async start(ctx, _config, log) {
-        const { startTelegramBot, startTelegramWebhook } = await import('./channels/telegram.js');
-        const { TELEGRAM_API_ROOT: apiRoot, TELEGRAM_WEBHOOK_URL: url, TELEGRAM_WEBHOOK_SECRET: secret } = config.env;
-        const deps = await engineDeps(ctx, config, log);
-        if (url) {
-          if (!secret) throw new ConfigError('TELEGRAM_WEBHOOK_SECRET', 'is missing: Telegram webhooks are only taken with a secret token');
-          const telegramWebhook = await startTelegramWebhook({ token, url, secret, ...(apiRoot ? { apiRoot } : {}) }, deps);
-          log('Telegram bot running (webhook: POST /webhooks/telegram).');
-          return { stop: async () => {}, telegramWebhook };
-        }
-        const running = await startTelegramBot({ token, ...(apiRoot ? { apiRoot } : {}) }, deps);
-        log('Telegram bot running (long polling).');
-        return { stop: () => running.stop() };
-      },
-    });
+    const createBot = async (control: StartControl) => {
+      const { createTelegramBot } = await import('./channels/telegram.js');
+      const deps = await engineDeps(control);
+      return createTelegramBot(new ConversationEngine(deps), { token, ...(apiRoot ? { apiRoot } : {}) }, deps.log);
+    };
+    if (!url) parts.push(telegramPollingPart(createBot));
+    else if (secret) parts.push(telegramWebhookPart(createBot, { url, secret }));
+    else throw new ConfigError('TELEGRAM_WEBHOOK_SECRET', 'is missing: Telegram webhooks are only taken with a secret token');
   }
   if (config.env.WHATSAPP_ENABLED) {
-    parts.push({
-      name: 'whatsapp',
-      async start(ctx, startConfig, log) {
-        const { startWhatsAppBot } = await import('./channels/whatsapp.js');
-        const running = await startWhatsAppBot(startConfig, await engineDeps(ctx, startConfig, log), log);
-        return { stop: () => running.stop(), whatsapp: running.client as unknown as WhatsAppClientLike };
-      },
-    });
+    const openSession =
+      options.whatsappSession ?? (async ({ config: given, log }: StartControl) => (await import('./channels/whatsapp.js')).whatsappWebSession(given, log));
+    parts.push(whatsappPart(openSession, engineDeps));
   }
   return parts;
 }

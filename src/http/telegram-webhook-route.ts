@@ -8,6 +8,8 @@ export interface TelegramWebhook {
   /** TELEGRAM_WEBHOOK_SECRET: Telegram sends it back in X-Telegram-Bot-Api-Secret-Token. */
   secret: string;
   handleUpdate(update: { update_id: number }): Promise<void>;
+  /** False while the bot cannot answer (`roshni start` still reaching the Bot API): updates are then refused for redelivery. */
+  ready?(): boolean;
 }
 
 const UPDATE_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -23,7 +25,8 @@ function sameSecret(given: string | string[] | undefined, expected: string): boo
 /**
  * POST /webhooks/telegram: Telegram's webhook mode. Only requests carrying the secret token are
  * taken (401 otherwise, and nothing runs); a body that is not an update is a 400. The update runs
- * through the same bot as long polling does; 500 on failure makes Telegram deliver it again.
+ * through the same bot as long polling does; 500 on failure, and 503 while the bot is not connected
+ * yet, make Telegram deliver it again.
  */
 export function telegramWebhookRoute(webhook: TelegramWebhook): Route {
   return {
@@ -33,6 +36,10 @@ export function telegramWebhookRoute(webhook: TelegramWebhook): Route {
       if (!sameSecret(request.headers['x-telegram-bot-api-secret-token'], webhook.secret)) {
         request.resume();
         return { status: 401, body: { error: 'wrong secret token' }, log: 'refused' };
+      }
+      if (webhook.ready && !webhook.ready()) {
+        request.resume();
+        return { status: 503, body: { error: 'the Telegram bot is not connected yet: Telegram delivers the update again' }, log: 'bot not ready' };
       }
       const raw = await readRawBody(request, UPDATE_BODY_LIMIT_BYTES);
       let parsed: z.infer<typeof update>;

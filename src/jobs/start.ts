@@ -2,33 +2,39 @@ import { hostname } from 'node:os';
 import type { DomainContext } from '../domain/context.js';
 import { channelsFromConfig } from '../infra/channels/from-config.js';
 import type { WhatsAppClientLike } from '../infra/channels/whatsapp-sender.js';
+import { addWhatsAppWhileConnected } from '../infra/channels/whatsapp-while-connected.js';
 import type { Config } from '../infra/config.js';
 import type { Database } from '../infra/db/database.js';
+import type { StartPartReport } from '../infra/health/health.js';
 import type { TelegramWebhook } from '../http/telegram-webhook-route.js';
 import { Dispatcher } from './dispatcher.js';
+import { PartSupervisor, type PartControl, type RetryPolicy, type SupervisedPart } from './part-supervisor.js';
 import { startScheduler, type JobDefinition } from './scheduler.js';
 
 // `roshni start`: one long-running process with the bots, the HTTP endpoints, the dispatcher and
-// the scheduled jobs. Stopping (SIGTERM/SIGINT) stops taking work first, lets sends in flight
-// finish and be recorded, then closes everything in reverse order.
+// the scheduled jobs. The HTTP server, the dispatcher and the scheduler start at once; each bot
+// starts in the background and is kept going by the part supervisor, so a bot whose outside service
+// is down holds up nothing (it is degraded on GET /health and tried again). Stopping (SIGTERM/SIGINT)
+// stops taking work first, lets sends in flight finish and be recorded, then lets go of the bots and
+// closes the HTTP server.
 
 export interface Running {
   stop(): Promise<void>;
 }
 
-/**
- * Where the patient bots join `roshni start` (src/bot/start-parts.ts): a part that starts with the
- * context and configuration and may hand over the WhatsApp client it holds a session for, which
- * then becomes a sending channel for the dispatcher.
- */
-export interface StartPart {
-  name: string;
-  start(
-    ctx: DomainContext,
-    config: Config,
-    log: (line: string) => void,
-  ): Promise<Running & { whatsapp?: WhatsAppClientLike; telegramWebhook?: TelegramWebhook }>;
+/** What a running bot part holds: the WhatsApp client it has a session for becomes a sending channel while it runs. */
+export interface PartHandle extends Running {
+  whatsapp?: WhatsAppClientLike;
 }
+
+/** What every start of a bot part is given. */
+export type StartControl = PartControl & { ctx: DomainContext; config: Config; log: (line: string) => void };
+
+/**
+ * Where the patient bots join `roshni start` (src/bot/start-parts.ts). A part in webhook mode brings
+ * the handler of POST /webhooks/telegram, served from the start (503 until its bot is connected).
+ */
+export type StartPart = SupervisedPart<PartHandle, StartControl> & { telegramWebhook?: TelegramWebhook };
 
 export interface StartOptions {
   ctx: DomainContext;
@@ -42,13 +48,16 @@ export interface StartOptions {
   jobs?: readonly JobDefinition[];
   /** The patient bots (src/bot/start-parts.ts); none by default. */
   parts?: readonly StartPart[];
+  /** How a bot whose service is down is tried again (the supervisor's default: 1 s doubling to 60 s). */
+  retry?: RetryPolicy;
 }
 
-/** The HTTP endpoints: the Razorpay webhook and GET /health with the full checks. */
+/** The HTTP endpoints: the Razorpay webhook, the Telegram webhook when a bot uses one, and GET /health with the full checks. */
 async function startHttp(
   options: StartOptions,
   telegram: TelegramWebhook | undefined,
   whatsappState: (() => Promise<string | null>) | undefined,
+  parts: () => StartPartReport[],
 ): Promise<Running & { url: string }> {
   const [{ startClinicServer }, { healthProbe }] = await Promise.all([import('../http/clinic-server.js'), import('../infra/health/health.js')]);
   const { RAZORPAY_WEBHOOK_SECRET: secret, RAZORPAY_WEBHOOK_SECRET_PREVIOUS: previous } = options.config.env;
@@ -58,7 +67,7 @@ async function startHttp(
     port: options.config.env.ROSHNI_HTTP_PORT,
     razorpayWebhookSecrets: secret ? [secret, ...(previous ? [previous] : [])] : [],
     log: options.log,
-    health: healthProbe({ config: options.config, clock: options.ctx.clock, db: options.ctx.db, ...(whatsappState ? { whatsappState } : {}) }),
+    health: healthProbe({ config: options.config, clock: options.ctx.clock, db: options.ctx.db, ...(whatsappState ? { whatsappState } : {}) }, { parts }),
     ...(telegram ? { telegram } : {}),
   });
   return { url: server.url, stop: () => server.close() };
@@ -66,39 +75,46 @@ async function startHttp(
 
 export async function startRoshni(
   options: StartOptions,
-): Promise<Running & { instanceId: string; httpUrl: string | null; channels: string[]; bots: string[] }> {
+): Promise<Running & { instanceId: string; httpUrl: string | null; channels: string[]; bots: string[]; parts(): StartPartReport[] }> {
+  const { ctx, config, log } = options;
   const instanceId = options.instanceId ?? `${hostname()}:${process.pid}`;
-  const stack: Array<{ name: string; running: Running }> = [];
-  let whatsapp: WhatsAppClientLike | undefined;
-  let telegramWebhook: TelegramWebhook | undefined;
-  for (const part of options.parts ?? []) {
-    const running = await part.start(options.ctx, options.config, options.log);
-    whatsapp ??= running.whatsapp;
-    telegramWebhook ??= running.telegramWebhook;
-    stack.push({ name: part.name, running });
-  }
-  const whatsappState = whatsapp?.getState ? () => whatsapp!.getState!() : undefined;
-  const http = options.http === false ? null : await startHttp(options, telegramWebhook, whatsappState);
-  if (http) stack.push({ name: 'http', running: http });
-  const channels = channelsFromConfig(options.config, { ...(whatsapp ? { whatsapp } : {}), db: options.ctx.db });
-  const dispatcher = new Dispatcher({ ctx: options.ctx, channels, instanceId, log: options.log });
+  const parts = options.parts ?? [];
+  const supervisor = new PartSupervisor<PartHandle, Omit<StartControl, keyof PartControl>>({
+    clock: ctx.clock,
+    log,
+    given: { ctx, config, log },
+    ...(options.retry ? { retry: options.retry } : {}),
+  });
+  const whatsapp = () => supervisor.running().find((handle) => handle.whatsapp)?.whatsapp;
+  const whatsappState = config.env.WHATSAPP_ENABLED ? async () => (await whatsapp()?.getState?.()) ?? null : undefined;
+
+  const http = options.http === false ? null : await startHttp(options, parts.find((p) => p.telegramWebhook)?.telegramWebhook, whatsappState, () => supervisor.report());
+  if (http) supervisor.steady('http');
+  const channels = channelsFromConfig(config, { db: ctx.db });
+  if (config.env.WHATSAPP_ENABLED) addWhatsAppWhileConnected(channels, whatsapp);
+  const dispatcher = new Dispatcher({ ctx, channels, instanceId, log });
   dispatcher.start();
-  stack.push({ name: 'dispatcher', running: dispatcher });
-  const scheduler = startScheduler(options.ctx, {
+  supervisor.steady('dispatcher');
+  const scheduler = startScheduler(ctx, {
     instanceId,
-    log: options.log,
-    services: { config: options.config, database: options.database, ...(whatsappState ? { whatsappState } : {}) },
+    log,
+    services: { config, database: options.database, ...(whatsappState ? { whatsappState } : {}) },
     ...(options.jobs ? { jobs: options.jobs } : {}),
   });
-  stack.push({ name: 'scheduler', running: scheduler });
+  supervisor.steady('scheduler');
+  for (const part of parts) supervisor.add(part);
+
   return {
     instanceId,
     httpUrl: http?.url ?? null,
     channels: Object.keys(channels),
-    bots: (options.parts ?? []).map((part) => part.name),
+    bots: parts.map((part) => part.name),
+    parts: () => supervisor.report(),
     async stop() {
-      // The scheduler and the dispatcher stop taking work first; the bots and HTTP last.
-      for (const { running } of stack.reverse()) await running.stop();
+      // No new work, and the sends in flight finish (WhatsApp's with its client still there); then
+      // the bots let go while the HTTP server finishes its requests (a webhook for a bot already gone: 503).
+      await Promise.all([scheduler.stop(), dispatcher.stop()]);
+      await Promise.all([supervisor.stop(), http?.stop()]);
     },
   };
 }

@@ -50,6 +50,11 @@ describe('roshni start with the Telegram bot', () => {
     const polls = telegram.callsOf('getUpdates').length;
     const running = await startRoshni({ ctx: systemContext(database.db), config, database: opened, log: () => {}, jobs: [], parts: botStartParts(config) });
     try {
+      // The bot connects in the background: the webhook is set once the part runs.
+      for (const deadline = Date.now() + 10_000; running.parts().find((p) => p.name === 'telegram')?.state !== 'running'; ) {
+        if (Date.now() > deadline) throw new Error(`the Telegram part did not start: ${JSON.stringify(running.parts())}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       expect(telegram.callsOf('setWebhook').at(-1)?.params).toMatchObject({ secret_token: secret });
       const before = telegram.callsOf('sendMessage').length;
       const message = { message_id: 2, date: 0, chat: { id: 502, type: 'private' }, from: { id: 502, is_bot: false, first_name: 'Ravi' }, text: '/start' };

@@ -7,6 +7,9 @@ import type { EngineDeps, Incoming, Reply } from '../engine/types.js';
 // contact button to identify, sendPhoto for the UPI QR. Long polling by default; webhook mode
 // behind `roshni serve`/`start`. Telegram's errors (GrammyError/HttpError) stay Telegram's: logged, not shown.
 
+/** The updates the bot asks Telegram for, by long polling or webhook. */
+export const TELEGRAM_UPDATES = ['message', 'callback_query'] as const;
+
 export interface TelegramConfig {
   token: string;
   /** A different Bot API server (tests use a fake one on 127.0.0.1). */
@@ -105,7 +108,7 @@ export interface RunningBot {
 export async function startTelegramBot(config: TelegramConfig, deps: EngineDeps): Promise<RunningBot & { bot: Bot }> {
   const bot = createTelegramBot(new ConversationEngine(deps), config, deps.log);
   await bot.init();
-  void bot.start({ drop_pending_updates: false, allowed_updates: ['message', 'callback_query'] });
+  void bot.start({ drop_pending_updates: false, allowed_updates: [...TELEGRAM_UPDATES] });
   return { bot, stop: () => bot.stop() };
 }
 
@@ -119,6 +122,6 @@ export async function startTelegramWebhook(
 ): Promise<{ secret: string; handleUpdate(update: { update_id: number }): Promise<void> }> {
   const bot = createTelegramBot(new ConversationEngine(deps), config, deps.log);
   await bot.init();
-  await bot.api.setWebhook(config.url, { secret_token: config.secret, allowed_updates: ['message', 'callback_query'] });
+  await bot.api.setWebhook(config.url, { secret_token: config.secret, allowed_updates: [...TELEGRAM_UPDATES] });
   return { secret: config.secret, handleUpdate: (update) => bot.handleUpdate(update as Update) };
 }

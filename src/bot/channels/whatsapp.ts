@@ -28,10 +28,18 @@ export interface WhatsAppClientLike {
   destroy(): Promise<void>;
   /** WhatsApp's own mapping of a private id ("…@lid") to the phone number ("…@c.us"). */
   getContactLidAndPhone?(userIds: string[]): Promise<Array<{ lid: string; pn: string }>>;
+  /** The session's state ('CONNECTED', 'UNPAIRED', …). */
+  getState?(): Promise<string | null>;
 }
 
 /** whatsapp-web.js's `new MessageMedia(mimetype, base64, filename)`, injected with the client. */
 export type MediaFactory = (file: { bytes: Buffer; mimeType: string; name: string }) => unknown;
+
+/** A client not yet initialized and how to wrap a file for it: whatsapp-web.js's (whatsappWebSession), or a test's. */
+export interface WhatsAppSession {
+  client: WhatsAppClientLike;
+  makeMedia: MediaFactory;
+}
 
 /** "919876543210@c.us" → "+919876543210"; groups and broadcasts are not patients. */
 export function senderPhoneOf(from: string): string | undefined {
@@ -91,8 +99,8 @@ async function send(client: WhatsAppClientLike, chatId: string, reply: Reply, ma
   await client.sendMessage(chatId, replyAsText(reply));
 }
 
-/** Starts the WhatsApp bot: LocalAuth session under ROSHNI_HOME, QR login in the terminal, Debian's Chromium. */
-export async function startWhatsAppBot(config: Config, deps: EngineDeps, print: (line: string) => void) {
+/** whatsapp-web.js's client: LocalAuth session under ROSHNI_HOME, QR login in the terminal, Debian's Chromium. */
+export async function whatsappWebSession(config: Config, print: (line: string) => void): Promise<WhatsAppSession> {
   const wweb = (await import('whatsapp-web.js')) as unknown as { default?: typeof import('whatsapp-web.js') } & typeof import('whatsapp-web.js');
   const { Client, LocalAuth, MessageMedia } = wweb.default ?? wweb;
   const client = new Client({
@@ -102,8 +110,17 @@ export async function startWhatsAppBot(config: Config, deps: EngineDeps, print: 
   client.on('qr', async (qr: string) => print(`Scan this with WhatsApp on the clinic's phone (Linked devices):\n${await terminalQr(qr)}`));
   client.on('ready', () => print('WhatsApp bot ready.'));
   client.on('auth_failure', () => print('WhatsApp login failed; delete the session folder and scan again.'));
+  return {
+    client: client as unknown as WhatsAppClientLike,
+    makeMedia: (file) => new MessageMedia(file.mimeType, file.bytes.toString('base64'), file.name),
+  };
+}
+
+/** Starts the WhatsApp bot in the foreground (`roshni bot whatsapp`). */
+export async function startWhatsAppBot(config: Config, deps: EngineDeps, print: (line: string) => void) {
+  const { client, makeMedia } = await whatsappWebSession(config, print);
   client.on('disconnected', (reason: string) => deps.log?.('whatsapp.disconnected', { reason }));
-  attachWhatsApp(client as unknown as WhatsAppClientLike, new ConversationEngine(deps), (file) => new MessageMedia(file.mimeType, file.bytes.toString('base64'), file.name), deps.log);
+  attachWhatsApp(client, new ConversationEngine(deps), makeMedia, deps.log);
   await client.initialize();
   return { client, stop: () => client.destroy() };
 }
