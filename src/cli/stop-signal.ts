@@ -10,3 +10,15 @@ export function untilStopSignal(): Promise<NodeJS.Signals> {
     process.on('SIGTERM', stop);
   });
 }
+
+/**
+ * The last resort of a graceful stop: if the process is still alive `ms` from now (something would
+ * not let go: a connection that never answers, a browser that does not close), says so and exits.
+ * The timer does not itself keep the process alive.
+ */
+export function exitIfStillRunningAfter(ms: number, sayWhy: () => void): void {
+  setTimeout(() => {
+    sayWhy();
+    process.exit();
+  }, ms).unref();
+}

@@ -3,9 +3,12 @@ import type { RunCommand } from '../cli/command-groups.js';
 import { writeLine, type CommandEnv } from '../cli/io.js';
 import { emit, note } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
-import { untilStopSignal } from '../cli/stop-signal.js';
+import { exitIfStillRunningAfter, untilStopSignal } from '../cli/stop-signal.js';
 import { startRoshni } from '../jobs/start.js';
 import { JOBS } from '../jobs/scheduler.js';
+
+/** A stop ends the process within this time, whatever hangs (the clinic's supervisor waits 10 s). */
+const STOP_BUDGET_MS = 9_000;
 
 /** Runs until SIGTERM/SIGINT: stops taking work, finishes sends in flight, exits 0. */
 async function start(env: CommandEnv, flags: { http?: boolean }): Promise<number> {
@@ -22,13 +25,14 @@ async function start(env: CommandEnv, flags: { http?: boolean }): Promise<number
     emit(env, { instanceId: running.instanceId, httpUrl: running.httpUrl, bots: running.bots, channels: running.channels, jobs: JOBS.map((j) => j.name) }, () => [
       `Roshni is running (${running.instanceId}).`,
       `  HTTP: ${running.httpUrl ?? 'off'}`,
-      `  Bots: ${running.bots.join(', ') || 'none configured (TELEGRAM_BOT_TOKEN, WHATSAPP_ENABLED)'}`,
+      `  Bots: ${running.bots.length ? `${running.bots.join(', ')} (starting in the background; GET /health shows their state)` : 'none configured (TELEGRAM_BOT_TOKEN, WHATSAPP_ENABLED)'}`,
       `  Sending by: ${running.channels.join(', ') || 'no channel configured (messages wait in the outbox)'}`,
       `  Jobs: ${JOBS.map((j) => `${j.name} (${j.cron})`).join(', ')}`,
       'Stop with Ctrl+C.',
     ]);
     const signal = await stopSignal;
     note(env, `${signal}: finishing sends in flight and stopping.`);
+    exitIfStillRunningAfter(STOP_BUDGET_MS, () => writeLine(env.io.stderr, `roshni: still stopping after ${STOP_BUDGET_MS / 1000} s (something did not let go): exiting.`));
     await running.stop();
     return 0;
   });
