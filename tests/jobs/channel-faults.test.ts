@@ -169,7 +169,7 @@ describe('outside services failing while the dispatcher sends', () => {
     await dispatcher.runOnce();
     expect(await rows()).toEqual([expect.objectContaining({ state: 'sent', attempts: 2 })]);
     expect(resend.emails).toHaveLength(before + 1);
-    const [{ key }] = await database.db.selectFrom('notifications').select('idempotency_key as key').execute();
+    const { key } = await database.db.selectFrom('notifications').select('idempotency_key as key').executeTakeFirstOrThrow();
     expect(resend.sendsByKey.get(key)).toBe(2);
   });
 
