@@ -1,9 +1,11 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Faults } from './faults.js';
 
 // A stand-in for api.razorpay.com on 127.0.0.1, for the real SDK to talk to, and the webhook
-// events Razorpay would send about what was created here (signed like Razorpay signs them).
+// events Razorpay would send about what was created here (signed like Razorpay signs them). It can
+// misbehave on its next requests (hang, drop the connection, lose its answer: see faults.ts).
 
 export interface RecordedRequest {
   method: string;
@@ -61,6 +63,8 @@ export interface FakeRazorpay {
   env(): Record<string, string>;
   /** The next API call is answered with this error. */
   failNext(status: number, description: string): void;
+  /** Misbehaviour for the next API calls (whatever they ask). */
+  faults: Faults;
   /** A payment on an order: its payment.captured and order.paid events. */
   payOrder(orderId: string, method?: string): { paymentId: string; captured: WebhookEvent; orderPaid: WebhookEvent };
   /** A payment through a link: payment.captured, order.paid and payment_link.paid. */
@@ -101,8 +105,9 @@ export async function startFakeRazorpay(): Promise<FakeRazorpay> {
   const refunds = new Map<string, Entity>();
   const refundsByKey = new Map<string, Entity>();
   let failure: { status: number; description: string } | undefined;
+  const faults = new Faults();
 
-  function answer(method: string, path: string, headers: IncomingMessage['headers'], body: Record<string, unknown>): [number, unknown] {
+  function answer(method: string, path: string, query: URLSearchParams, headers: IncomingMessage['headers'], body: Record<string, unknown>): [number, unknown] {
     const expected = `Basic ${Buffer.from(`${keyId}:${keySecret}`).toString('base64')}`;
     if (headers.authorization !== expected) return [401, badRequest('Authentication failed')];
     if (failure) {
@@ -125,6 +130,10 @@ export async function startFakeRazorpay(): Promise<FakeRazorpay> {
       const link = { ...body, id: linkId, amount, amount_paid: 0, status: 'created', order_id: '', short_url: `https://rzp.io/i/${linkId.slice(6, 14)}`, created_at: nowSeconds() };
       links.set(link.id, link);
       return [200, link];
+    }
+    if (method === 'GET' && path === '/v1/payment_links') {
+      const reference = query.get('reference_id');
+      return [200, { payment_links: [...links.values()].filter((l) => !reference || l.reference_id === reference) }];
     }
     const linkAction = /^\/v1\/payment_links\/(plink_\w+)(\/cancel)?$/.exec(path);
     const link = linkAction ? links.get(linkAction[1]!) : undefined;
@@ -151,9 +160,12 @@ export async function startFakeRazorpay(): Promise<FakeRazorpay> {
 
   const server = createServer(async (request, response) => {
     const body = await readJson(request);
-    const path = (request.url ?? '').split('?')[0]!;
-    requests.push({ method: request.method!, path, headers: request.headers, body });
-    const [status, result] = answer(request.method!, path, request.headers, body);
+    const url = new URL(request.url ?? '/', 'http://fake');
+    requests.push({ method: request.method!, path: url.pathname, headers: request.headers, body });
+    const fault = await faults.before(response);
+    if (fault === 'answered') return;
+    const [status, result] = answer(request.method!, url.pathname, url.searchParams, request.headers, body);
+    if (Faults.loseAnswer(fault, response)) return;
     reply(response, status, result);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -176,6 +188,7 @@ export async function startFakeRazorpay(): Promise<FakeRazorpay> {
     failNext: (status, description) => {
       failure = { status, description };
     },
+    faults,
     payOrder(orderId, method = 'upi') {
       const order = orders.get(orderId)!;
       const paid = payment(order.amount, orderId, { method, notes: order.notes });
@@ -211,6 +224,10 @@ export async function startFakeRazorpay(): Promise<FakeRazorpay> {
       const refund: Entity = { ...refunds.get(refundId)!, status: 'processed' };
       return razorpayEvent('refund.processed', { refund: { entity: refund }, payment: { entity: payment(refund.amount, '', { id: refund.payment_id as string }) } });
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

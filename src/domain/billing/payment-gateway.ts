@@ -39,6 +39,16 @@ export interface PaymentGateway {
    * `partially_paid` when a payment came in first (a paid link cannot be cancelled).
    */
   cancelPaymentLink(paymentLinkId: string): Promise<GatewayLinkStatus>;
+  /** The link made for our reference, if Razorpay has one: how a request whose answer was lost is settled. */
+  findPaymentLink(referenceId: string): Promise<(GatewayPaymentLink & { status: GatewayLinkStatus }) | null>;
   /** Refunds a captured payment, at most once per idempotency key. */
   refund(input: { paymentId: string; amountPaise: number; idempotencyKey: string; notes: Record<string, string> }): Promise<GatewayRefund>;
+}
+
+/**
+ * Whether a failed call may still have been carried out: no answer came although the request may
+ * have arrived (a timeout, a dropped connection). A refusal, or a connection never made, did nothing.
+ */
+export function outcomeUnknown(error: unknown): boolean {
+  return (error as { outcomeUnknown?: unknown } | null)?.outcomeUnknown === true;
 }

@@ -1,12 +1,22 @@
 import Razorpay from 'razorpay';
 import type { GatewayLinkStatus, GatewayRefund, PaymentGateway } from '../../domain/billing/payment-gateway.js';
 import { ConfigError, type Config } from '../config.js';
+import { describeTimeout, OUTBOUND_TIMEOUT_MS, outboundDeadline } from '../outbound.js';
 
 // The official SDK, behind the domain's PaymentGateway. Load this module with a dynamic import:
 // it pulls in the SDK and axios, which most commands never need.
 
+/** Transport failures that mean the request never reached Razorpay: it cannot have done anything. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
 /** A refusal or an unreachable Razorpay, said in one line (the SDK throws plain objects). */
 export class RazorpayRequestError extends Error {
+  /**
+   * No answer came although the request may have arrived (a timeout, a dropped connection): Razorpay
+   * may have done what was asked. A refusal (any HTTP answer) or a connection never made did nothing.
+   */
+  readonly outcomeUnknown: boolean;
+
   constructor(
     message: string,
     readonly statusCode: number,
@@ -14,6 +24,7 @@ export class RazorpayRequestError extends Error {
   ) {
     super(message);
     this.name = 'RazorpayRequestError';
+    this.outcomeUnknown = statusCode === 0 && !NEVER_SENT.has(code);
   }
 }
 
@@ -23,29 +34,38 @@ interface SdkError {
 }
 
 interface AxiosLike {
-  defaults: { baseURL?: string; timeout?: number; headers: { common: Record<string, string> } };
-  interceptors: { response: { use(onOk: undefined, onError: (error: unknown) => unknown): void } };
+  defaults: { baseURL?: string; headers: { common: Record<string, string> } };
+  interceptors: {
+    request: { use(onRequest: (config: { signal?: unknown }) => { signal?: unknown }): void };
+    response: { use(onOk: undefined, onError: (error: unknown) => unknown): void };
+  };
 }
-
-const REQUEST_TIMEOUT_MS = 15_000;
 
 /**
  * razorpay-node 2.9 hard-codes https://api.razorpay.com (its constructor ignores any hostUrl option)
- * and keeps its axios instance at `api.rq`, so that is where the base URL is changed.
+ * and keeps its axios instance at `api.rq`, so that is where the base URL is changed, and where each
+ * request gets its deadline (the SDK sets no timeout: axios would wait forever).
  * Its error normaliser also reads `err.response.status` unguarded, which turns a refused connection
  * into a TypeError; the interceptor gives such errors a response-shaped description first.
  */
-function sdkClient(keyId: string, keySecret: string, baseUrl: string | undefined, extraHeaders: Record<string, string> = {}) {
+function sdkClient(options: { keyId: string; keySecret: string; baseUrl?: string | undefined; timeoutMs: number }, extraHeaders: Record<string, string> = {}) {
+  const { keyId, keySecret, baseUrl, timeoutMs } = options;
   const client = new Razorpay({ key_id: keyId, key_secret: keySecret });
   const rq = (client.api as unknown as { rq: AxiosLike }).rq;
   if (baseUrl) rq.defaults.baseURL = baseUrl;
-  rq.defaults.timeout = REQUEST_TIMEOUT_MS;
   Object.assign(rq.defaults.headers.common, extraHeaders);
+  rq.interceptors.request.use((config) => {
+    config.signal = outboundDeadline(timeoutMs);
+    return config;
+  });
   rq.interceptors.response.use(undefined, (error) => {
-    const e = error as { response?: unknown; code?: string; message?: string };
+    const e = error as { response?: unknown; code?: string; message?: string; config?: { signal?: AbortSignal } };
     if (!e.response) {
       const host = new URL(baseUrl ?? 'https://api.razorpay.com').host;
-      e.response = { status: 0, data: { error: { code: e.code ?? 'NETWORK_ERROR', description: `no answer from ${host} (${e.code ?? e.message})` } } };
+      const timedOut = e.config?.signal?.aborted === true;
+      const code = timedOut ? 'TIMEOUT' : (e.code ?? 'NETWORK_ERROR');
+      const why = timedOut ? `no answer from ${host} ${describeTimeout(timeoutMs)}` : `no answer from ${host} (${e.code ?? e.message})`;
+      e.response = { status: 0, data: { error: { code, description: why } } };
     }
     throw error;
   });
@@ -71,9 +91,9 @@ async function calling<T>(action: string, request: () => Promise<T>): Promise<T>
   }
 }
 
-export function razorpayGateway(options: { keyId: string; keySecret: string; baseUrl?: string }): PaymentGateway {
-  const { keyId, keySecret, baseUrl } = options;
-  const client = sdkClient(keyId, keySecret, baseUrl);
+export function razorpayGateway(options: { keyId: string; keySecret: string; baseUrl?: string; timeoutMs?: number }): PaymentGateway {
+  const settings = { ...options, timeoutMs: options.timeoutMs ?? OUTBOUND_TIMEOUT_MS };
+  const client = sdkClient(settings);
   return {
     async createOrder({ amountPaise, receipt, notes }) {
       const order = await calling('create the order', () => client.orders.create({ amount: amountPaise, currency: 'INR', receipt, notes }));
@@ -100,6 +120,16 @@ export function razorpayGateway(options: { keyId: string; keySecret: string; bas
       return { paymentLinkId: link.id, shortUrl: link.short_url, amountPaise: Number(link.amount), referenceId: link.reference_id ?? referenceId };
     },
 
+    // Razorpay keeps reference_id unique among links, so at most one is found.
+    async findPaymentLink(referenceId) {
+      const { payment_links: found } = await calling('look up the payment link', () =>
+        client.paymentLink.all({ reference_id: referenceId } as Parameters<typeof client.paymentLink.all>[0]),
+      );
+      const link = found.find((l) => l.reference_id === referenceId);
+      if (!link) return null;
+      return { paymentLinkId: link.id, shortUrl: link.short_url, amountPaise: Number(link.amount), referenceId, status: link.status as GatewayLinkStatus };
+    },
+
     // Only a link in the created state can be cancelled; when Razorpay refuses, the link itself says why.
     async cancelPaymentLink(paymentLinkId) {
       try {
@@ -117,7 +147,7 @@ export function razorpayGateway(options: { keyId: string; keySecret: string; bas
     // X-Razorpay-Account, so each refund gets a client of its own that carries X-Refund-Idempotency.
     // The key is also the refund's receipt, which lets the refund.processed webhook find our refund.
     async refund({ paymentId, amountPaise, idempotencyKey, notes }) {
-      const refundClient = sdkClient(keyId, keySecret, baseUrl, { 'X-Refund-Idempotency': idempotencyKey });
+      const refundClient = sdkClient(settings, { 'X-Refund-Idempotency': idempotencyKey });
       const refund = await calling('refund the payment', () =>
         refundClient.payments.refund(paymentId, { amount: amountPaise, speed: 'normal', receipt: idempotencyKey, notes }),
       );
