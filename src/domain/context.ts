@@ -76,6 +76,14 @@ export async function inTransaction<T>(ctx: DomainContext, work: (tx: DomainCont
   return result;
 }
 
+/**
+ * A domain function that calls an outside service (Razorpay) refuses to run inside a transaction:
+ * the row locks the transaction holds (a chat's, an appointment's) would wait on the network.
+ */
+export function outsideTransaction(ctx: DomainContext, action: string): void {
+  if (ctx.db.isTransaction) throw new Error(`${action} calls an outside service: run it outside a transaction, after committing.`);
+}
+
 export function withActor(ctx: DomainContext, actor: Actor): DomainContext {
   return { ...ctx, actor };
 }

@@ -13,6 +13,7 @@ import { receiveDocument, sendDocumentSteps } from '../flows/send-document.js';
 import { sharedDocumentSteps } from '../flows/shared-documents.js';
 import { isActionToken } from '../../domain/notifications/actions.js';
 import { alertAdmins } from '../../domain/notifications/admin-alerts.js';
+import { runAfterCommit } from './after-commit.js';
 import { translate } from './i18n.js';
 import { say, unknownInput } from './kit.js';
 import { ChatRateLimiter } from './rate-limit.js';
@@ -66,14 +67,17 @@ export class ConversationEngine {
     this.limiter = new ChatRateLimiter(limit.messages, limit.perMs, () => deps.clock.now().getTime());
   }
 
-  /** Handles one update: loads and locks the chat's state, runs its step, saves, and returns the replies. */
+  /**
+   * Handles one update: loads and locks the chat's state, runs its step, saves, commits, runs what the
+   * step left for after the commit (an outside call), and returns the replies.
+   */
   async handle(update: Update): Promise<Reply[]> {
     const flood = this.limiter.check(`${update.channel}:${update.chatId}`);
     if (flood === 'drop') return [];
     if (flood === 'warn') return [{ kind: 'text', text: `${translate('en', 'slowDown')}\n${translate('hi', 'slowDown')}` }];
     let language: 'en' | 'hi' = 'en';
     try {
-      return await this.deps.db.transaction().execute(async (db) => {
+      const committed = await this.deps.db.transaction().execute(async (db) => {
         const { conversation, outdated } = await loadConversation(db, update.channel, update.chatId);
         language = conversation.language;
         const turn: Turn = {
@@ -90,12 +94,15 @@ export class ConversationEngine {
           deps: this.deps,
           ...(update.senderPhone ? { senderPhone: update.senderPhone } : {}),
           replies: [],
+          afterCommit: [],
         };
         if (outdated) say(turn, 'restarted');
         await this.run(turn);
         await saveConversation(db, conversation, this.deps.clock.now());
-        return turn.replies;
+        return turn;
       });
+      // The chat's row is free again: an outside call left by the turn holds up no one.
+      return await runAfterCommit(committed, { ...committed.ctx, db: this.deps.db });
     } catch (error) {
       // No personal data in the log: the chat's channel, the error's kind and name only.
       this.deps.log?.('bot.error', {

@@ -74,6 +74,12 @@ export interface EngineDeps {
   operator?: Actor;
 }
 
+/**
+ * Work a step leaves for after the chat's transaction commits (after-commit.ts): a call to an
+ * outside service, given a context outside any transaction; it returns its replies.
+ */
+export type AfterCommit = (ctx: DomainContext) => Promise<Reply[]>;
+
 export interface Turn {
   conversation: Conversation;
   input: Incoming;
@@ -82,6 +88,8 @@ export interface Turn {
   deps: EngineDeps;
   senderPhone?: string;
   replies: Reply[];
+  /** Left for after the commit, each with where its replies go among `replies`. */
+  afterCommit: Array<{ at: number; work: AfterCommit }>;
 }
 
 export type StepHandler = (turn: Turn) => Promise<void>;

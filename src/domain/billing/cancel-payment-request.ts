@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { DomainContext } from '../context.js';
+import { outsideTransaction, type DomainContext } from '../context.js';
 import { ConflictError, InvalidInputError, NotFoundError, parseInput } from '../errors.js';
 import { authorize } from '../policy.js';
 import { cancelLinkAtRazorpay, markPaymentCancelled } from './payment-cancellation.js';
@@ -43,6 +43,7 @@ export async function cancelPaymentRequest(ctx: DomainContext, raw: CancelPaymen
     if (!ctx.paymentGateway) {
       throw new InvalidInputError(`Payment ${reference} is a Razorpay link: set RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET so it can be cancelled at Razorpay.`);
     }
+    outsideTransaction(ctx, 'Cancelling a Razorpay link');
     await cancelLinkAtRazorpay(ctx.paymentGateway, { paymentLinkId: linkId, reference });
   }
   const cancelled = await markPaymentCancelled(ctx, payment.id, reason, linkId ? { paymentLinkId: linkId } : {});

@@ -1,19 +1,21 @@
 import { z } from 'zod';
 import { recordAudit } from '../audit/record-audit.js';
 import { staffUserIdOf } from '../actor.js';
-import { inTransaction, type DomainContext } from '../context.js';
+import { inTransaction, outsideTransaction, type DomainContext } from '../context.js';
 import { ConflictError, InvalidInputError, NotFoundError, parseInput } from '../errors.js';
 import { authorize } from '../policy.js';
 import { formatFriendly } from '../time.js';
-import { cancelOpenLinks, decideOpenLinks, type OpenLink } from './open-payment-links.js';
+import { cancelOpenLinks, decideOpenLinks, linkMadeFor, settleUnanswered, storeLink, type OpenLinkDecision } from './open-payment-links.js';
 import { markPaymentCancelled } from './payment-cancellation.js';
-import type { PaymentGateway } from './payment-gateway.js';
+import { outcomeUnknown, type GatewayPaymentLink, type PaymentGateway } from './payment-gateway.js';
 import { amountToCollect, authorizePaymentRequest, lockPayableAppointment } from './payable-appointment.js';
 import { paymentFacts } from './receipts.js';
 
 // Online payments start here and end in the Razorpay webhook (razorpay-webhook.ts), which completes
 // the pending payment made here. Our payment reference is the order's receipt and the link's
-// reference_id, so every Razorpay event can be traced back to it.
+// reference_id, so every Razorpay event can be traced back to it. Razorpay is never asked inside a
+// transaction: the pending payment is committed first, Razorpay's answer stored afterwards, so a
+// slow Razorpay holds no lock on the appointment (the desk can take its payment meanwhile) or chat.
 
 const collectionInput = z
   .object({
@@ -40,9 +42,11 @@ interface PendingCollection {
   createdHere: boolean;
 }
 
-type Prepared = { kind: 'new'; pending: PendingCollection } | { kind: 'reuse'; link: OpenLink & { shortUrl: string } } | { kind: 'replace'; links: OpenLink[] };
+type Description = Awaited<ReturnType<typeof describeCollection>>;
+type Found = { kind: 'new'; pending: PendingCollection } | Exclude<OpenLinkDecision, { kind: 'none' }>;
+type Prepared = { kind: 'new'; pending: PendingCollection; description: Description } | Exclude<OpenLinkDecision, { kind: 'none' }>;
 
-async function pendingPaymentForAppointment(tx: DomainContext, appointmentId: number, via: 'order' | 'link', amountPaise?: number): Promise<Prepared> {
+async function pendingPaymentForAppointment(tx: DomainContext, appointmentId: number, via: 'order' | 'link', amountPaise?: number): Promise<Found> {
   const appointment = await lockPayableAppointment(tx, appointmentId);
   const amount = await amountToCollect(tx, appointment, amountPaise);
   if (via === 'link') {
@@ -100,18 +104,20 @@ function requireGateway(ctx: DomainContext): PaymentGateway {
   return ctx.paymentGateway;
 }
 
-/**
- * The pending payment is committed before Razorpay is asked, so no transaction waits on the network;
- * Razorpay's answer is stored afterwards (see askRazorpay).
- */
-async function preparePendingPayment(ctx: DomainContext, raw: OnlineCollectionInput, via: 'order' | 'link') {
+/** Who may ask, for what, through which gateway; refused inside a transaction (see the top of this file). */
+function startCollection(ctx: DomainContext, raw: OnlineCollectionInput) {
+  outsideTransaction(ctx, 'Collecting a payment through Razorpay');
   authorizePaymentRequest(ctx);
   const input = parseInput(collectionInput, raw);
   // Collecting a payment the desk already recorded is the desk's business; a patient pays for an appointment.
   if (input.paymentId && ctx.actor.kind !== 'staff' && ctx.actor.kind !== 'system') authorize(ctx.actor, 'payment.record');
-  const gateway = requireGateway(ctx);
-  const prepared = await inTransaction(ctx, async (tx) => {
-    const found: Prepared = input.paymentId
+  return { input, gateway: requireGateway(ctx) };
+}
+
+/** One short transaction: the appointment locked while its open links are decided, and a new pending payment committed. */
+async function preparePendingPayment(ctx: DomainContext, input: z.output<typeof collectionInput>, via: 'order' | 'link'): Promise<Prepared> {
+  return inTransaction(ctx, async (tx) => {
+    const found: Found = input.paymentId
       ? { kind: 'new', pending: await existingPendingPayment(tx, input.paymentId) }
       : await pendingPaymentForAppointment(tx, input.appointmentId!, via, input.amountPaise);
     if (found.kind !== 'new') return found;
@@ -125,20 +131,13 @@ async function preparePendingPayment(ctx: DomainContext, raw: OnlineCollectionIn
     });
     return { ...found, description: await describeCollection(tx, pending.paymentId) };
   });
-  return { gateway, prepared };
 }
 
-/** Razorpay's answer, or its refusal: then a payment made for this request is cancelled, and the error goes on. */
-async function askRazorpay<T>(ctx: DomainContext, pending: PendingCollection, via: 'order' | 'link', ask: () => Promise<T>): Promise<T> {
-  try {
-    return await ask();
-  } catch (error) {
-    if (pending.createdHere) {
-      const reason = `Razorpay did not create the ${via}: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300);
-      await markPaymentCancelled(ctx, pending.paymentId, reason);
-    }
-    throw error;
-  }
+/** Razorpay did not make what was asked: a payment made for this request is cancelled. */
+async function cancelRequest(ctx: DomainContext, pending: PendingCollection, via: 'order' | 'link', error: unknown): Promise<void> {
+  if (!pending.createdHere) return;
+  const reason = `Razorpay did not create the ${via}: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300);
+  await markPaymentCancelled(ctx, pending.paymentId, reason);
 }
 
 export interface OnlineCollection {
@@ -156,43 +155,65 @@ export async function createPaymentLink(
   ctx: DomainContext,
   raw: OnlineCollectionInput,
 ): Promise<OnlineCollection & { paymentLinkId: string; shortUrl: string; reused: boolean }> {
-  let { gateway, prepared } = await preparePendingPayment(ctx, raw, 'link');
-  if (prepared.kind === 'replace') {
-    await cancelOpenLinks(ctx, gateway, prepared.links);
-    ({ prepared } = await preparePendingPayment(ctx, raw, 'link'));
-    if (prepared.kind === 'replace') throw new ConflictError('The payment links of this appointment changed while a new one was being made; try again.');
+  const { input, gateway } = startCollection(ctx, raw);
+  // Settling an unanswered request, then replacing a link for another amount, then making the new one.
+  for (let round = 0; round < 4; round++) {
+    const prepared = await preparePendingPayment(ctx, input, 'link');
+    if (prepared.kind === 'settle') await settleUnanswered(ctx, gateway, prepared.requests);
+    else if (prepared.kind === 'replace') await cancelOpenLinks(ctx, gateway, prepared.links);
+    else if (prepared.kind === 'reuse') {
+      const { paymentId, reference, amountPaise, paymentLinkId, shortUrl } = prepared.link;
+      return { paymentId, reference, amountPaise, paymentLinkId, shortUrl, reused: true };
+    } else return askForLink(ctx, gateway, prepared);
   }
-  if (prepared.kind === 'reuse') {
-    const { paymentId, reference, amountPaise, paymentLinkId, shortUrl } = prepared.link;
-    return { paymentId, reference, amountPaise, paymentLinkId, shortUrl, reused: true };
-  }
-  const { pending, description } = prepared;
-  const link = await askRazorpay(ctx, pending, 'link', () =>
-    gateway.createPaymentLink({
+  throw new ConflictError('The payment links of this appointment changed while a new one was being made; try again.');
+}
+
+/**
+ * Asks Razorpay for the link and stores it. When the answer is lost (a timeout, a dropped
+ * connection), Razorpay may have made the link anyway: it is looked up at once; if Razorpay cannot
+ * even be asked, the request stays for the next one to settle (open-payment-links.ts).
+ */
+async function askForLink(ctx: DomainContext, gateway: PaymentGateway, { pending, description }: Extract<Prepared, { kind: 'new' }>) {
+  let link: GatewayPaymentLink;
+  try {
+    link = await gateway.createPaymentLink({
       amountPaise: pending.amountPaise,
       referenceId: pending.reference,
       description: description.item,
       customer: description.customer,
       notes: { reference: pending.reference },
-    }),
-  );
-  await ctx.db
-    .updateTable('payments')
-    .set({ razorpay_payment_link_id: link.paymentLinkId, razorpay_short_url: link.shortUrl })
-    .where('id', '=', pending.paymentId)
-    .execute();
+    });
+  } catch (error) {
+    const found = outcomeUnknown(error) ? await linkMadeFor(gateway, pending).catch(() => undefined) : null;
+    if (found === undefined) throw error;
+    if (!found) {
+      await cancelRequest(ctx, pending, 'link', error);
+      throw error;
+    }
+    link = found;
+  }
+  await storeLink(ctx, gateway, pending, link);
   const { paymentId, reference, amountPaise } = pending;
   return { paymentId, reference, amountPaise, paymentLinkId: link.paymentLinkId, shortUrl: link.shortUrl, reused: false };
 }
 
-/** A Razorpay order for Checkout (the key secret stays on the server; the browser gets the order id). */
+/**
+ * A Razorpay order for Checkout (the key secret stays on the server; the browser gets the order id).
+ * An order whose answer was lost is cancelled on our side: nobody holds its id, so nobody can pay it.
+ */
 export async function createOrder(ctx: DomainContext, raw: OnlineCollectionInput): Promise<OnlineCollection & { orderId: string }> {
-  const { gateway, prepared } = await preparePendingPayment(ctx, raw, 'order');
+  const { input, gateway } = startCollection(ctx, raw);
+  const prepared = await preparePendingPayment(ctx, input, 'order');
   if (prepared.kind !== 'new') throw new Error('an order never reuses a payment link');
   const { pending } = prepared;
-  const order = await askRazorpay(ctx, pending, 'order', () =>
-    gateway.createOrder({ amountPaise: pending.amountPaise, receipt: pending.reference, notes: { reference: pending.reference } }),
-  );
+  let order;
+  try {
+    order = await gateway.createOrder({ amountPaise: pending.amountPaise, receipt: pending.reference, notes: { reference: pending.reference } });
+  } catch (error) {
+    await cancelRequest(ctx, pending, 'order', error);
+    throw error;
+  }
   await ctx.db.updateTable('payments').set({ razorpay_order_id: order.orderId }).where('id', '=', pending.paymentId).execute();
   const { paymentId, reference, amountPaise } = pending;
   return { paymentId, reference, amountPaise, orderId: order.orderId };

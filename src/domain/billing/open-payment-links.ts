@@ -2,11 +2,16 @@ import { sql } from 'kysely';
 import type { DomainContext } from '../context.js';
 import { ConflictError } from '../errors.js';
 import { cancelLinkAtRazorpay, markPaymentCancelled } from './payment-cancellation.js';
-import type { PaymentGateway } from './payment-gateway.js';
+import type { GatewayLinkStatus, GatewayPaymentLink, PaymentGateway } from './payment-gateway.js';
 
 // One open Razorpay payment link per appointment. Two open links could both be paid: asking again
 // for the same amount hands out the link already sent; a different amount cancels the old link at
 // Razorpay before a new one is made, and if a payment beat the cancel, no new link is made.
+//
+// A link is asked for in three steps, so that no row lock waits on Razorpay: the request (a pending
+// payment without a link) is committed, Razorpay is asked, and its link is stored on the request.
+// A request whose answer never came (a timeout, a process stopped in between) is settled by asking
+// Razorpay for the link with the request's reference: kept if Razorpay made one, else cancelled.
 
 export interface OpenLink {
   paymentId: number;
@@ -16,10 +21,20 @@ export interface OpenLink {
   shortUrl: string | null;
 }
 
-export type OpenLinkDecision = { kind: 'none' } | { kind: 'reuse'; link: OpenLink & { shortUrl: string } } | { kind: 'replace'; links: OpenLink[] };
+/** A link request still without Razorpay's answer. */
+export interface UnansweredRequest {
+  paymentId: number;
+  reference: string;
+}
 
-/** How long a pending link payment may wait for Razorpay's answer before it counts as abandoned. */
-const IN_FLIGHT = '2 minutes';
+export type OpenLinkDecision =
+  | { kind: 'none' }
+  | { kind: 'reuse'; link: OpenLink & { shortUrl: string } }
+  | { kind: 'replace'; links: OpenLink[] }
+  | { kind: 'settle'; requests: UnansweredRequest[] };
+
+/** How long a link request may wait for Razorpay's answer (the gateway gives up well before). */
+const IN_FLIGHT = '1 minute';
 
 /**
  * What to do about the appointment's open links, given the amount now wanted. Called with the
@@ -36,12 +51,18 @@ export async function decideOpenLinks(tx: DomainContext, appointmentId: number, 
     .where('razorpay_order_id', 'is', null)
     .orderBy('id', 'desc')
     .execute();
-  if (pending.some((p) => !p.razorpay_payment_link_id && p.recent)) {
+  const unanswered = pending.filter((p) => !p.razorpay_payment_link_id);
+  if (unanswered.some((p) => p.recent)) {
     throw new ConflictError('A payment link for this appointment is being made right now; try again in a moment.');
   }
-  const links: OpenLink[] = pending
-    .filter((p) => p.razorpay_payment_link_id)
-    .map((p) => ({ paymentId: p.id, reference: p.reference, amountPaise: p.amount_paise, paymentLinkId: p.razorpay_payment_link_id!, shortUrl: p.razorpay_short_url }));
+  if (unanswered.length) return { kind: 'settle', requests: unanswered.map((p) => ({ paymentId: p.id, reference: p.reference })) };
+  const links: OpenLink[] = pending.map((p) => ({
+    paymentId: p.id,
+    reference: p.reference,
+    amountPaise: p.amount_paise,
+    paymentLinkId: p.razorpay_payment_link_id!,
+    shortUrl: p.razorpay_short_url,
+  }));
   const same = links.find((l) => l.amountPaise === amountPaise && l.shortUrl);
   if (same && links.length === 1) return { kind: 'reuse', link: { ...same, shortUrl: same.shortUrl! } };
   return links.length ? { kind: 'replace', links } : { kind: 'none' };
@@ -54,4 +75,38 @@ export async function cancelOpenLinks(ctx: DomainContext, gateway: PaymentGatewa
     const reason = status === 'expired' ? 'the link expired' : 'the link was replaced by a new one for a different amount';
     await markPaymentCancelled(ctx, link.paymentId, reason, { paymentLinkId: link.paymentLinkId, razorpayLinkStatus: status });
   }
+}
+
+const STILL_COUNTS: ReadonlySet<GatewayLinkStatus> = new Set(['created', 'partially_paid', 'paid']);
+
+/** The link Razorpay made for a request, if it made one that can still be paid (or was). */
+export async function linkMadeFor(gateway: PaymentGateway, request: UnansweredRequest): Promise<GatewayPaymentLink | null> {
+  const found = await gateway.findPaymentLink(request.reference);
+  return found && STILL_COUNTS.has(found.status) ? found : null;
+}
+
+/** Settles requests whose answer never came: each keeps the link Razorpay made for it, or is cancelled. */
+export async function settleUnanswered(ctx: DomainContext, gateway: PaymentGateway, requests: UnansweredRequest[]): Promise<void> {
+  for (const request of requests) {
+    const link = await linkMadeFor(gateway, request);
+    if (link) await storeLink(ctx, gateway, request, link);
+    else await markPaymentCancelled(ctx, request.paymentId, 'Razorpay made no link for this request (its answer never came)');
+  }
+}
+
+/**
+ * Stores Razorpay's link on the request it was made for. A request withdrawn meanwhile (`roshni pay
+ * cancel`) keeps no link: the link is cancelled at Razorpay too, so it cannot be paid.
+ */
+export async function storeLink(ctx: DomainContext, gateway: PaymentGateway, request: UnansweredRequest, link: GatewayPaymentLink): Promise<void> {
+  const stored = await ctx.db
+    .updateTable('payments')
+    .set({ razorpay_payment_link_id: link.paymentLinkId, razorpay_short_url: link.shortUrl })
+    .where('id', '=', request.paymentId)
+    .where('state', '=', 'pending')
+    .where('razorpay_payment_link_id', 'is', null)
+    .executeTakeFirst();
+  if (Number(stored.numUpdatedRows) > 0) return;
+  await gateway.cancelPaymentLink(link.paymentLinkId).catch(() => undefined);
+  throw new ConflictError(`Payment ${request.reference} was withdrawn while its link was being made; ask again for a new one.`);
 }

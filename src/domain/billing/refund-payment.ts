@@ -3,7 +3,7 @@ import { paymentReference } from './payment-reference.js';
 import { enqueueForPatient } from '../notifications/appointment-messages.js';
 import { recordAudit } from '../audit/record-audit.js';
 import { staffUserIdOf } from '../actor.js';
-import { inTransaction, type DomainContext } from '../context.js';
+import { inTransaction, outsideTransaction, type DomainContext } from '../context.js';
 import { ConflictError, InvalidInputError, NotFoundError, parseInput, translateConstraintError } from '../errors.js';
 import { formatRupees } from '../money.js';
 import { authorize } from '../policy.js';
@@ -125,6 +125,7 @@ async function refundThroughGateway(
   refund: { id: number; reference: string },
   amount: number,
 ): Promise<RefundResult> {
+  outsideTransaction(ctx, 'A Razorpay refund');
   let outcome;
   try {
     outcome = await ctx.paymentGateway!.refund({
