@@ -61,16 +61,27 @@ async function startHttp(
 ): Promise<Running & { url: string }> {
   const [{ startClinicServer }, { healthProbe }] = await Promise.all([import('../http/clinic-server.js'), import('../infra/health/health.js')]);
   const { RAZORPAY_WEBHOOK_SECRET: secret, RAZORPAY_WEBHOOK_SECRET_PREVIOUS: previous } = options.config.env;
+  // Checks still calling outside services when we stop are cut, so no socket holds the process.
+  const checking = new AbortController();
   const server = await startClinicServer({
     ctx: options.ctx,
     host: options.config.env.ROSHNI_HTTP_HOST,
     port: options.config.env.ROSHNI_HTTP_PORT,
     razorpayWebhookSecrets: secret ? [secret, ...(previous ? [previous] : [])] : [],
     log: options.log,
-    health: healthProbe({ config: options.config, clock: options.ctx.clock, db: options.ctx.db, ...(whatsappState ? { whatsappState } : {}) }, { parts }),
+    health: healthProbe(
+      { config: options.config, clock: options.ctx.clock, db: options.ctx.db, signal: checking.signal, ...(whatsappState ? { whatsappState } : {}) },
+      { parts },
+    ),
     ...(telegram ? { telegram } : {}),
   });
-  return { url: server.url, stop: () => server.close() };
+  return {
+    url: server.url,
+    stop: () => {
+      checking.abort();
+      return server.close();
+    },
+  };
 }
 
 export async function startRoshni(

@@ -14,7 +14,8 @@ import { healthProbe } from '../../src/infra/health/health.js';
 import { startFaultyTelegram, type FaultyTelegram } from '../support/faulty-telegram.js';
 
 // GET /health answers within a second whatever is down: a database that takes the connection and
-// never answers, and a Bot API that never answers, are reported as not answering, not waited for.
+// never answers, and a Bot API that never answers, are reported as not answering, not waited for;
+// a slow service is shown by its last result meanwhile, not as an alarm.
 
 describe('GET /health when what it checks hangs', () => {
   let silentDatabase: Server;
@@ -53,13 +54,33 @@ describe('GET /health when what it checks hangs', () => {
       expect(ms).toBeLessThan(1_000);
       expect([response.status, report.status]).toEqual([503, 'unhealthy']);
       const check = (name: string) => report.checks.find((c) => c.name === name);
-      expect(check('database')).toMatchObject({ status: 'fail', detail: 'no answer within 0.8 s' });
+      expect(check('database')).toMatchObject({ status: 'fail', detail: 'no answer yet within 0.7 s (still checking)' });
       expect(check('telegram')).toMatchObject({ status: 'warn' });
       expect(JSON.stringify(report)).not.toContain(telegram.token);
     } finally {
       await server.close();
       for (const socket of sockets) socket.destroy();
       await db.destroy().catch(() => {});
+    }
+  });
+
+  it('shows a slow service by its last result while it is checked again, within a second each time', async () => {
+    await telegram.set('slow');
+    const config = loadConfig({ ROSHNI_HOME: home, TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.apiRoot }, '/nonexistent/.env');
+    const clock = fixedClock('2026-12-01T06:30:00Z');
+    const probe = healthProbe({ config, clock, db: { error: new Error('not needed here') } }, { maxAgeMs: 0 });
+    const timedProbe = async () => {
+      const began = performance.now();
+      const report = await probe();
+      expect(performance.now() - began).toBeLessThan(1_000);
+      return report.checks.find((c) => c.name === 'telegram')!;
+    };
+    try {
+      expect(await timedProbe()).toMatchObject({ status: 'warn', detail: 'no answer yet within 0.7 s (still checking)' });
+      await new Promise((resolve) => setTimeout(resolve, 2_500)); // the slow answer arrives meanwhile
+      expect(await timedProbe()).toMatchObject({ status: 'ok', detail: `bot @roshni_clinic_bot answering (as of ${clock.now().toISOString()}; being checked again)` });
+    } finally {
+      await telegram.set('hang');
     }
   });
 });

@@ -3,11 +3,11 @@ import type { AddressInfo, Socket } from 'node:net';
 import { startFakeTelegram, type FakeTelegram } from './fake-telegram.js';
 
 // The Bot API failing on demand: a front on 127.0.0.1 before the fake Bot API (fake-telegram.ts).
-// 'up' passes every call through to the fake; 'hang' takes a call and never answers; 'error500' and
+// 'up' passes every call through to the fake; 'slow' too, after 1.5 s; 'hang' takes a call and never answers; 'error500' and
 // 'throttle429' answer as Telegram does when it is in trouble; 'closed' listens on no port at all
 // (connection refused), and opening again takes the same port, so the bot's apiRoot stays right.
 
-export type TelegramFault = 'up' | 'hang' | 'error500' | 'throttle429' | 'closed';
+export type TelegramFault = 'up' | 'slow' | 'hang' | 'error500' | 'throttle429' | 'closed';
 
 export interface FaultyTelegram {
   /** The front's address: give it to the bot as TELEGRAM_API_ROOT. */
@@ -57,6 +57,7 @@ export async function startFaultyTelegram(initial: TelegramFault = 'up'): Promis
     attempts.set(method, (attempts.get(method) ?? 0) + 1);
     const faulty = fault !== 'up' && (!faultyMethods || faultyMethods.includes(method));
     if (!faulty) return passThrough(request, response);
+    if (fault === 'slow') return void setTimeout(() => passThrough(request, response), 1_500);
     request.resume();
     if (fault === 'hang') return;
     if (fault === 'throttle429') {

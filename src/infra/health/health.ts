@@ -56,6 +56,8 @@ export interface HealthDeps {
   whatsappState?: () => Promise<string | null>;
   /** Every check has an answer within this time, or is reported as not answering (10 s by default). */
   answerWithinMs?: number;
+  /** Aborts the checks' calls to outside services (the process is stopping). */
+  signal?: AbortSignal;
 }
 
 export const BACKUP_MAX_AGE_HOURS = 26;
@@ -65,8 +67,11 @@ const DISK_WARN_BYTES = 1024 ** 3;
 const OUTBOX_LATE_MINUTES = 15;
 const SERVICE_TIMEOUT_MS = 5_000;
 const CHECKS_ANSWER_WITHIN_MS = 10_000;
-/** GET /health answers within a second, whatever hangs: its checks get less, leaving room for a busy machine. */
-export const HEALTH_ENDPOINT_ANSWER_WITHIN_MS = 800;
+/**
+ * GET /health answers within a second, whatever hangs: it waits this long for the checks, leaving
+ * room for a busy machine; a check still running then is shown by its last result (see healthProbe).
+ */
+export const HEALTH_ENDPOINT_ANSWER_WITHIN_MS = 700;
 
 /** What the checks reach outside the process; tests replace these (a full disk, say). */
 export const healthProbes = {
@@ -81,29 +86,33 @@ export function systemDiskSpace(path: string): Promise<DiskSpace> {
   );
 }
 
+/** A check under way: its verdict never rejects; `onTimeout` is what it says when it does not answer in time. */
+interface RunningCheck {
+  name: string;
+  onTimeout: CheckStatus;
+  result: Promise<HealthCheck>;
+}
+
 /**
  * Runs one check within `withinMs`: a check still running then (a hung database, a service that
  * does not answer) is reported with `onTimeout` and left to finish unseen.
  */
-async function timed(
+function timed(
   name: string,
   check: () => Promise<{ status: CheckStatus; detail: string }>,
   withinMs: number,
   onTimeout: CheckStatus = 'warn',
-): Promise<HealthCheck> {
+): RunningCheck {
   const began = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<Verdict>((resolve) => {
     timer = setTimeout(() => resolve({ status: onTimeout, detail: `no answer within ${seconds(withinMs)}` }), withinMs);
   });
-  try {
-    const result = await Promise.race([check(), late]);
-    return { name, ...result, ms: Math.round(performance.now() - began) };
-  } catch (error) {
-    return { name, status: 'fail', detail: (error as Error).message, ms: Math.round(performance.now() - began) };
-  } finally {
-    clearTimeout(timer);
-  }
+  const result = Promise.race([check(), late]).then(
+    (verdict): HealthCheck => ({ name, ...verdict, ms: Math.round(performance.now() - began) }),
+    (error: unknown): HealthCheck => ({ name, status: 'fail', detail: (error as Error).message, ms: Math.round(performance.now() - began) }),
+  );
+  return { name, onTimeout, result: result.finally(() => clearTimeout(timer)) };
 }
 
 function seconds(ms: number): string {
@@ -207,6 +216,23 @@ async function whatsappCheck(config: Config, state: HealthDeps['whatsappState'],
 
 /** Runs every check. Never throws: a check that cannot run fails. */
 export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
+  const run = startChecks(deps);
+  return reportOf(await Promise.all(run.checks.map((c) => c.result)), run);
+}
+
+interface ChecksRun {
+  checkedAt: string;
+  began: number;
+  checks: RunningCheck[];
+}
+
+function reportOf(results: HealthCheck[], run: ChecksRun): HealthReport {
+  const status: HealthStatus = results.some((c) => c.status === 'fail') ? 'unhealthy' : results.some((c) => c.status === 'warn') ? 'degraded' : 'healthy';
+  return { status, checkedAt: run.checkedAt, durationMs: Math.round(performance.now() - run.began), checks: results };
+}
+
+/** Starts every check at once. */
+function startChecks(deps: HealthDeps): ChecksRun {
   const began = performance.now();
   const now = deps.clock.now();
   const { config } = deps;
@@ -218,7 +244,7 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
   // A service is given its own time, and less when the whole answer must come sooner.
   const serviceTimeoutMs = Math.min(SERVICE_TIMEOUT_MS, within - 50);
 
-  const checks: Array<Promise<HealthCheck>> = [];
+  const checks: RunningCheck[] = [];
   checks.push(
     timed('database', async () => {
       if (!db) {
@@ -300,7 +326,7 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
         let response: Response;
         let body: Record<string, unknown> | null;
         try {
-          response = await doFetch(service.url, { headers: service.headers ?? {}, signal: AbortSignal.timeout(serviceTimeoutMs) });
+          response = await doFetch(service.url, { headers: service.headers ?? {}, signal: deps.signal ? AbortSignal.any([AbortSignal.timeout(serviceTimeoutMs), deps.signal]) : AbortSignal.timeout(serviceTimeoutMs) });
           const parsed: unknown = await response.json().catch(() => null);
           body = parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : null;
         } catch (error) {
@@ -315,10 +341,7 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
     );
   }
   if (config.env.WHATSAPP_ENABLED) checks.push(timed('whatsapp', () => whatsappCheck(config, deps.whatsappState, serviceTimeoutMs), within));
-
-  const results = await Promise.all(checks);
-  const status: HealthStatus = results.some((c) => c.status === 'fail') ? 'unhealthy' : results.some((c) => c.status === 'warn') ? 'degraded' : 'healthy';
-  return { status, checkedAt: now.toISOString(), durationMs: Math.round(performance.now() - began), checks: results };
+  return { checkedAt: now.toISOString(), began, checks };
 }
 
 /** The report with the parts of `roshni start` as they are now: one not running makes it degraded at least. */
@@ -327,23 +350,49 @@ export function withParts(report: HealthReport, parts: StartPartReport[]): Healt
   return { ...report, status: report.status === 'healthy' && !allRunning ? 'degraded' : report.status, parts };
 }
 
+/** The check's result, or `standIn()` if it has none after `ms`. */
+async function resultWithin(check: RunningCheck, ms: number, standIn: () => HealthCheck): Promise<HealthCheck> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<HealthCheck>((resolve) => (timer = setTimeout(() => resolve(standIn()), Math.max(0, ms))));
+  try {
+    return await Promise.race([check.result, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * GET /health's probe (`roshni serve`, `roshni start`): the report of `roshni health --json`, within a
  * second whatever hangs, and with `roshni start`'s parts as they are at that moment. Requests within
  * `maxAgeMs` share one run of the checks, so a busy monitor does not become a flood of calls to
- * Telegram, Razorpay and the others.
+ * Telegram, Razorpay and the others. The answer waits `answerWithinMs` for the run: a check still
+ * running then (a far service on a cold connection, a hung database) is shown by its last result,
+ * with that result's time, or, the first time, as not answering yet; it finishes in the background
+ * with its own time limit, and the next answers have it.
  */
 export function healthProbe(
   deps: HealthDeps,
-  options: { maxAgeMs?: number; parts?: () => StartPartReport[] } = {},
+  options: { maxAgeMs?: number; answerWithinMs?: number; parts?: () => StartPartReport[] } = {},
 ): () => Promise<HealthReport> {
   const maxAgeMs = options.maxAgeMs ?? 10_000;
-  const bounded: HealthDeps = { answerWithinMs: HEALTH_ENDPOINT_ANSWER_WITHIN_MS, ...deps };
-  let last: { at: number; report: Promise<HealthReport> } | undefined;
+  const answerWithinMs = options.answerWithinMs ?? HEALTH_ENDPOINT_ANSWER_WITHIN_MS;
+  const lastKnown = new Map<string, { check: HealthCheck; at: string }>();
+  const standIn = (check: RunningCheck): HealthCheck => {
+    const last = lastKnown.get(check.name);
+    if (last) return { ...last.check, detail: `${last.check.detail} (as of ${last.at}; being checked again)` };
+    return { name: check.name, status: check.onTimeout, detail: `no answer yet within ${seconds(answerWithinMs)} (still checking)`, ms: answerWithinMs };
+  };
+  let last: (ChecksRun & { at: number }) | undefined;
   return async () => {
     const now = performance.now();
-    if (!last || now - last.at > maxAgeMs) last = { at: now, report: checkHealth(bounded) };
-    const report = await last.report;
+    if (!last || now - last.at > maxAgeMs) {
+      const run = startChecks(deps);
+      for (const check of run.checks) void check.result.then((result) => lastKnown.set(check.name, { check: result, at: run.checkedAt }));
+      last = { ...run, at: now };
+    }
+    const run = last;
+    const waitMs = run.at + answerWithinMs - performance.now();
+    const report = reportOf(await Promise.all(run.checks.map((check) => resultWithin(check, waitMs, () => standIn(check)))), run);
     return options.parts ? withParts(report, options.parts()) : report;
   };
 }
