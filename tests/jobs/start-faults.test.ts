@@ -25,6 +25,12 @@ const RAZORPAY_SECRET = 'start-faults-razorpay-secret';
 const WEBHOOK_SECRET = 'start-faults-telegram-secret-0123';
 const clock = fixedClock('2026-12-01T06:30:00Z');
 const FAST_RETRY = { firstDelayMs: 200, maxDelayMs: 1_000 };
+/**
+ * GET /health waits 0.7 s at most for its checks (HEALTH_ENDPOINT_ANSWER_WITHIN_MS), so it answers in
+ * well under a second; the rest of this bound is room for a loaded 2-core machine. An answer held by
+ * the hung service would take 5 s or more.
+ */
+const HEALTH_ANSWER_BOUND_MS = 2_000;
 
 interface PartReport {
   name: string;
@@ -46,13 +52,13 @@ async function health(httpUrl: string): Promise<HealthAnswer> {
   return { ms: performance.now() - began, status: response.status, body };
 }
 
-/** Asks GET /health until the part is in that state; every answer must come within a second. */
+/** Asks GET /health until the part is in that state; every answer must come promptly. */
 async function untilPart(httpUrl: string, name: string, state: PartReport['state'], timeoutMs = 30_000): Promise<PartReport> {
   const deadline = Date.now() + timeoutMs;
   let last: PartReport | undefined;
   for (;;) {
     const answer = await health(httpUrl);
-    expect(answer.ms, 'GET /health answer time (ms)').toBeLessThan(1_000);
+    expect(answer.ms, 'GET /health answer time (ms)').toBeLessThan(HEALTH_ANSWER_BOUND_MS);
     last = answer.body.parts.find((p) => p.name === name);
     if (last?.state === state) return last;
     if (Date.now() > deadline) throw new Error(`${name} never became ${state} (last: ${JSON.stringify(last)})`);
@@ -196,7 +202,7 @@ describe('roshni start when its outside services fail', () => {
       const config = configWith({ TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.apiRoot });
       const job = heartbeat(`heartbeat-start-${fault}`);
       const notification = await messageDue(`start-faults:${fault}`, { email: `family-${fault}@example.in` });
-      const running = await within(5_000, 'startRoshni', startRoshni({ ctx: ctx(), config, database: opened(), log: () => {}, jobs: [job], parts: botStartParts(config), retry: FAST_RETRY }));
+      const running = await within(10_000, 'startRoshni', startRoshni({ ctx: ctx(), config, database: opened(), log: () => {}, jobs: [job], parts: botStartParts(config), retry: FAST_RETRY }));
       try {
         const httpUrl = running.httpUrl!;
         const degraded = await untilPart(httpUrl, 'telegram', 'degraded');
@@ -267,7 +273,7 @@ describe('roshni start when its outside services fail', () => {
       TELEGRAM_WEBHOOK_URL: 'https://clinic.example.in/webhooks/telegram',
       TELEGRAM_WEBHOOK_SECRET: WEBHOOK_SECRET,
     });
-    const running = await within(5_000, 'startRoshni', startRoshni({ ctx: ctx(), config, database: opened(), log: () => {}, jobs: [], parts: botStartParts(config), retry: FAST_RETRY }));
+    const running = await within(10_000, 'startRoshni', startRoshni({ ctx: ctx(), config, database: opened(), log: () => {}, jobs: [], parts: botStartParts(config), retry: FAST_RETRY }));
     const post = (updateId: number, secret = WEBHOOK_SECRET) =>
       fetch(`${running.httpUrl}/webhooks/telegram`, {
         method: 'POST',
@@ -308,7 +314,7 @@ describe('roshni start when its outside services fail', () => {
       FakeWhatsAppClient.browserStarts = false;
       clients.length = 0;
       const config = configWith({ WHATSAPP_ENABLED: 'true' });
-      const running = await within(5_000, 'startRoshni', startRoshni({ ctx: ctx(), config, database: opened(), log: () => {}, jobs: [], parts: whatsappParts(config), retry: FAST_RETRY }));
+      const running = await within(10_000, 'startRoshni', startRoshni({ ctx: ctx(), config, database: opened(), log: () => {}, jobs: [], parts: whatsappParts(config), retry: FAST_RETRY }));
       try {
         const httpUrl = running.httpUrl!;
         const degraded = await untilPart(httpUrl, 'whatsapp', 'degraded');
@@ -355,7 +361,7 @@ describe('roshni start when its outside services fail', () => {
     }, 60_000);
   });
 
-  it('the built CLI answers /health within a second while Telegram hangs, and a SIGTERM during start-up ends it with exit 0 within 10 s', async () => {
+  it('the built CLI answers /health promptly while Telegram hangs, and a SIGTERM during start-up ends it with exit 0 within 10 s', async () => {
     const telegram = await startFaultyTelegram('hang');
     const child = spawn(process.execPath, [binPath, 'start'], {
       env: {
@@ -378,7 +384,7 @@ describe('roshni start when its outside services fail', () => {
       await telegram.waitForAttempts('getMe', 1, 20_000); // start-up reached Telegram, which does not answer
       const httpUrl = await eventually('the HTTP address', () => /HTTP: (http:\/\/\S+)/.exec(stdout)?.[1], 10_000);
       const answer = await health(httpUrl);
-      expect(answer.ms).toBeLessThan(1_000);
+      expect(answer.ms).toBeLessThan(HEALTH_ANSWER_BOUND_MS);
       expect(answer.body.parts.find((p) => p.name === 'telegram')?.state).not.toBe('running');
 
       const sent = performance.now();
