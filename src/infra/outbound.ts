@@ -11,6 +11,19 @@ export function outboundDeadline(timeoutMs = OUTBOUND_TIMEOUT_MS): AbortSignal {
   return AbortSignal.timeout(timeoutMs);
 }
 
+/**
+ * For a call that takes no signal (whatsapp-web.js drives a browser): settles with it, or rejects
+ * with a TimeoutError once `timeoutMs` has passed. The call itself may still finish later.
+ */
+export function beforeDeadline<T>(call: Promise<T>, timeoutMs = OUTBOUND_TIMEOUT_MS): Promise<T> {
+  const deadline = outboundDeadline(timeoutMs);
+  return new Promise<T>((resolve, reject) => {
+    const giveUp = () => reject(deadline.reason);
+    deadline.addEventListener('abort', giveUp, { once: true });
+    call.then(resolve, reject).finally(() => deadline.removeEventListener('abort', giveUp));
+  });
+}
+
 /** "within 8 s", for messages saying a service did not answer in time. */
 export function describeTimeout(timeoutMs = OUTBOUND_TIMEOUT_MS): string {
   return `within ${Number((timeoutMs / 1000).toFixed(1))} s`;

@@ -6,6 +6,7 @@ import type { Channel } from '../../src/infra/channels/channel.js';
 import { resendChannel } from '../../src/infra/channels/email-resend.js';
 import { fast2smsChannel } from '../../src/infra/channels/sms-fast2sms.js';
 import { telegramChannel } from '../../src/infra/channels/telegram.js';
+import { whatsappChannel } from '../../src/infra/channels/whatsapp-sender.js';
 import { fixedClock } from '../../src/infra/clock.js';
 import { Dispatcher } from '../../src/jobs/dispatcher.js';
 import { systemContext } from '../support/clinic.js';
@@ -116,7 +117,8 @@ describe('outside services failing while the dispatcher sends', () => {
       let hungId = 0;
       dispatcher.start();
       try {
-        await waitFor(() => provider.delivered() === before + 8, 10_000, 'the eight other messages to go out');
+        await waitFor(async () => (await rows()).filter((r) => r.state === 'sent').length === 8, 10_000, 'the eight other messages to go out');
+        expect(provider.delivered()).toBe(before + 8);
         const whileHung = await rows();
         expect(whileHung.map((r) => r.state).sort()).toEqual(['sending', ...Array(8).fill('sent')]);
         hungId = whileHung.find((r) => r.state === 'sending')!.id;
@@ -186,6 +188,15 @@ describe('outside services failing while the dispatcher sends', () => {
       silent.closeAllConnections();
       await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
+  }, 20_000);
+
+  it('WhatsApp with a stuck browser: the send is given up after the timeout, a temporary failure', async () => {
+    const stuck = { sendMessage: () => new Promise<never>(() => {}) };
+    const channel = whatsappChannel(stuck, { perSecond: 100, perChatIntervalMs: 0 }, 1_000);
+    const began = performance.now();
+    const message = { idempotencyKey: 'k', kind: 'payment_received', subject: '', text: 'Paid', html: '', smsVariables: [], actions: [] };
+    await expect(channel.send('+919800000001', message)).rejects.toMatchObject({ name: 'ChannelError', retryable: true, message: 'whatsapp: no answer within 1 s' });
+    expect(performance.now() - began).toBeLessThan(6_000);
   }, 20_000);
 });
 

@@ -1,3 +1,4 @@
+import { beforeDeadline, describeTimeout, OUTBOUND_TIMEOUT_MS } from '../outbound.js';
 import { ChannelError, type Channel, type OutboundMessage } from './channel.js';
 import { RateLimiter } from './rate-limiter.js';
 
@@ -28,9 +29,15 @@ export function withNumberedReplies(message: OutboundMessage): string {
 
 /**
  * WhatsApp through the running client, paced conservatively (an unofficial client sending fast
- * risks the number being banned): one message every 4 s overall, one a minute per chat.
+ * risks the number being banned): one message every 4 s overall, one a minute per chat. A send the
+ * browser has not finished within `timeoutMs` is given up (retried later) rather than let a stuck
+ * session hold the dispatcher; if the browser finishes it after all, the retry sends it again.
  */
-export function whatsappChannel(client: WhatsAppClientLike, pacing = { perSecond: 0.25, perChatIntervalMs: 60_000 }): Channel {
+export function whatsappChannel(
+  client: WhatsAppClientLike,
+  pacing = { perSecond: 0.25, perChatIntervalMs: 60_000 },
+  timeoutMs = OUTBOUND_TIMEOUT_MS,
+): Channel {
   const limiter = new RateLimiter({ perSecond: pacing.perSecond, perKeyIntervalMs: pacing.perChatIntervalMs });
   return {
     name: 'whatsapp',
@@ -38,11 +45,12 @@ export function whatsappChannel(client: WhatsAppClientLike, pacing = { perSecond
       const chatId = whatsappChatId(address);
       await limiter.acquire(chatId);
       try {
-        const sent = (await client.sendMessage(chatId, withNumberedReplies(message))) as { id?: { _serialized?: string } } | undefined;
+        const sent = (await beforeDeadline(client.sendMessage(chatId, withNumberedReplies(message)), timeoutMs)) as { id?: { _serialized?: string } } | undefined;
         return { providerMessageId: sent?.id?._serialized ?? '' };
-      } catch {
+      } catch (error) {
         // The client gives no typed errors; a disconnected session is worth a later try.
-        throw new ChannelError('whatsapp', true, 'whatsapp: send failed');
+        const timedOut = (error as Error | undefined)?.name === 'TimeoutError';
+        throw new ChannelError('whatsapp', true, timedOut ? `whatsapp: no answer ${describeTimeout(timeoutMs)}` : 'whatsapp: send failed');
       }
     },
   };
