@@ -118,6 +118,7 @@ export class Dispatcher {
     const sending = new Set<Promise<void>>();
     const heartbeat = this.renewing(held);
     try {
+      let unreachable = false;
       while (this.running) {
         let claimed = 0;
         if (!waiting.length && sending.size < concurrency) {
@@ -125,8 +126,12 @@ export class Dispatcher {
             const batch = await this.claimHeld(held);
             if (batch) waiting.push(...batch.rows.map((row) => ({ row, context: batch.context })));
             claimed = batch?.rows.length ?? 0;
+            if (unreachable) log?.('dispatcher: the database is back');
+            unreachable = false;
           } catch (error) {
-            log?.(`dispatcher: ${(error as Error).message}`);
+            // Said once while the database is away (a restart), not at every poll.
+            if (!unreachable || !isConnectionLoss(error)) log?.(`dispatcher: ${(error as Error).message}${isConnectionLoss(error) ? ' (trying again every poll)' : ''}`);
+            unreachable = isConnectionLoss(error);
           }
         }
         while (waiting.length && sending.size < concurrency) {
