@@ -129,9 +129,10 @@ export class Dispatcher {
             if (unreachable) log?.('dispatcher: the database is back');
             unreachable = false;
           } catch (error) {
-            // Said once while the database is away (a restart), not at every poll.
-            if (!unreachable || !isConnectionLoss(error)) log?.(`dispatcher: ${(error as Error).message}${isConnectionLoss(error) ? ' (trying again every poll)' : ''}`);
-            unreachable = isConnectionLoss(error);
+            const lost = isConnectionLoss(error);
+            // A database away (a restart) is said once, not at every poll.
+            if (!(lost && unreachable)) log?.(`dispatcher: ${(error as Error).message}${lost ? ' (trying again every poll)' : ''}`);
+            unreachable = lost;
           }
         }
         while (waiting.length && sending.size < concurrency) {
