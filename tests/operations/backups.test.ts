@@ -10,7 +10,7 @@ import { backupFileName, countRows, createBackup } from '../../src/infra/backup/
 import { loadConfig } from '../../src/infra/config.js';
 import { openDatabase, openPostgres } from '../../src/infra/db/database.js';
 import { findPostgresTool, startPgDump } from '../../src/infra/backup/pg-tools.js';
-import { binPath, runCli } from '../support/cli.js';
+import { binPath, childEnv, runCli } from '../support/cli.js';
 import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createDatabase, dropDatabase } from '../support/server.js';
@@ -169,7 +169,7 @@ describe('roshni backup on PostgreSQL', () => {
     await sql`CREATE TABLE ballast AS SELECT g AS id, md5(g::text) || md5((g + 1)::text) AS filler FROM generate_series(1, 1500000) g`.execute(database!.db);
     const dir = join(home, 'backups');
     const child = spawn(process.execPath, [binPath, 'backup', 'create'], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      env: childEnv(env),
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     const exited = new Promise<string | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
