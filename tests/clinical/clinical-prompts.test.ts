@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
 import { addDays, clinicDate } from '../../src/domain/time.js';
-import { fixedClock } from '../../src/infra/clock.js';
+import { fixedClock, systemClock } from '../../src/infra/clock.js';
 import { slotsOn, systemContext } from '../support/clinic.js';
 import { openClinicalClinic } from './clinical-clinic.js';
 
@@ -37,7 +37,7 @@ async function onTerminal(argv: string[], env: Record<string, string>, steps: Ar
     setTimeout(() => stdin.write(next[1]), 20);
   });
   stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-  const code = await main(argv, { stdin, stdout, stderr, env: { ROSHNI_HOME: '/nonexistent/roshni-home', ...env } });
+  const code = await main(argv, { stdin, stdout, stderr, env: { ROSHNI_HOME: '/nonexistent/roshni-home', ...env }, clock: systemClock });
   return { code, shown, errors, unanswered: pending.map(([prompt]) => prompt) };
 }
 

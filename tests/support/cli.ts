@@ -2,6 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/main.js';
+import { systemClock, type Clock } from '../../src/infra/clock.js';
 
 export interface CliResult {
   code: number;
@@ -19,14 +20,18 @@ function collect(stream: PassThrough): () => string {
  * Runs `roshni <argv>` in this process, as a script would (stdin is not a terminal).
  * Only the variables given are the environment: no .env file, no developer's DATABASE_URL.
  */
-export async function runCli(argv: string[], env: Record<string, string | undefined>, options: { input?: string } = {}): Promise<CliResult> {
+export async function runCli(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  options: { input?: string; clock?: Clock } = {},
+): Promise<CliResult> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const stdin = new PassThrough();
   if (options.input !== undefined) stdin.end(options.input);
   const out = collect(stdout);
   const err = collect(stderr);
-  const code = await main(argv, { stdout, stderr, stdin, env: { ROSHNI_HOME: '/nonexistent/roshni-home', ...env } });
+  const code = await main(argv, { stdout, stderr, stdin, env: { ROSHNI_HOME: '/nonexistent/roshni-home', ...env }, clock: options.clock ?? systemClock });
   return { code, stdout: out(), stderr: err() };
 }
 
