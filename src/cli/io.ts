@@ -1,8 +1,12 @@
+import { systemClock, type Clock } from '../infra/clock.js';
+
 export interface CliIO {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   env: Record<string, string | undefined>;
+  /** What time it is; the system's unless a test running the CLI in its own process pins it. */
+  clock: Clock;
 }
 
 export const processIO = (): CliIO => ({
@@ -10,6 +14,7 @@ export const processIO = (): CliIO => ({
   stderr: process.stderr,
   stdin: process.stdin,
   env: process.env,
+  clock: systemClock,
 });
 
 /** What every command handler knows about how it was called. */

@@ -1,7 +1,6 @@
 import type { Actor } from '../domain/actor.js';
 import { auditingDenials } from '../domain/audit/denials.js';
 import type { DomainContext } from '../domain/context.js';
-import { systemClock, type Clock } from '../infra/clock.js';
 import { ConfigError, loadConfig, type Config } from '../infra/config.js';
 import { openDatabase, type Database } from '../infra/db/database.js';
 import { pendingMigrations } from '../infra/db/migrate.js';
@@ -18,7 +17,6 @@ export interface Session {
 export interface SessionOptions {
   /** Skip the schema check (for `roshni db …` itself). */
   skipSchemaCheck?: boolean;
-  clock?: Clock;
 }
 
 async function resolveActor(database: Database, config: Config): Promise<Actor> {
@@ -54,7 +52,7 @@ export async function openSession(env: CommandEnv, options: SessionOptions = {})
       : await database.db.selectFrom('clinic_settings').select('timezone').executeTakeFirst();
     const ctx: DomainContext = {
       db: database.db,
-      clock: options.clock ?? systemClock,
+      clock: env.io.clock,
       timezone: settings?.timezone ?? config.timezone,
       actor: options.skipSchemaCheck ? { kind: 'system' } : await resolveActor(database, config),
     };

@@ -7,7 +7,6 @@ import { emit, note, table } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
 import { isDomainError } from '../domain/errors.js';
 import { authorize } from '../domain/policy.js';
-import { systemClock } from '../infra/clock.js';
 import { loadConfig, type Config } from '../infra/config.js';
 import type { BackupKind } from '../infra/backup/backup-file.js';
 
@@ -136,7 +135,7 @@ async function list(env: CommandEnv): Promise<number> {
     authorize(ctx.actor, 'backup.manage');
     const { listBackups } = await import('../infra/backup/backups.js');
     const entries = await listBackups(ctx.db);
-    const now = systemClock.now();
+    const now = ctx.clock.now();
     emit(env, entries, () =>
       entries.length
         ? table(

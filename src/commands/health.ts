@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
 import { emit, table } from '../cli/output.js';
-import { systemClock } from '../infra/clock.js';
 import { loadConfig } from '../infra/config.js';
 import { openDatabase, type Database } from '../infra/db/database.js';
 import { checkHealth, HEALTH_EXIT_CODE, recordHealth, type HealthDeps } from '../infra/health/health.js';
@@ -27,7 +26,7 @@ async function health(env: CommandEnv): Promise<number> {
     db = { error: error as Error };
   }
   try {
-    const report = await checkHealth({ config, clock: systemClock, db });
+    const report = await checkHealth({ config, clock: env.io.clock, db });
     if (!('error' in db) && report.checks[0]?.status !== 'fail') await recordHealth(db, report).catch(() => {});
     emit(env, report, () => [
       table(

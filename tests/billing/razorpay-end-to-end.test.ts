@@ -1,8 +1,8 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
 import { addDays, clinicDate } from '../../src/domain/time.js';
-import { binPath, runCli } from '../support/cli.js';
+import { runCli, startCli } from '../support/cli.js';
 import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { deliverWebhook, startFakeRazorpay, type FakeRazorpay } from '../support/fake-razorpay.js';
@@ -17,7 +17,7 @@ interface Serving {
 
 /** `roshni serve --port 0` as its own process (the built CLI), once it says where it listens. */
 function serve(env: Record<string, string>): Promise<Serving> {
-  const child = spawn(process.execPath, [binPath, 'serve', '--port', '0'], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
+  const child = startCli(['serve', '--port', '0'], env);
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { binPath } from '../support/cli.js';
+import { startCli } from '../support/cli.js';
 import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
@@ -19,17 +19,13 @@ describe('the Telegram bot in webhook mode, behind roshni serve', () => {
   beforeAll(async () => {
     [database, telegram] = await Promise.all([createTestDatabase(), startFakeTelegram()]);
     await seedClinic(systemContext(database.db), { patients: 1, days: 2 });
-    child = spawn(process.execPath, [binPath, 'serve', '--port', '0'], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
+    child = startCli(['serve', '--port', '0'], {
         ROSHNI_HOME: '/nonexistent/roshni-home',
         DATABASE_URL: database.url,
         TELEGRAM_BOT_TOKEN: telegram.token,
         TELEGRAM_API_ROOT: telegram.apiRoot,
         TELEGRAM_WEBHOOK_URL: 'https://clinic.example.in/webhooks/telegram',
         TELEGRAM_WEBHOOK_SECRET: secret,
-      },
     });
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     url = await new Promise<string>((resolve, reject) => {

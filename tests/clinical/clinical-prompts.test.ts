@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
 import { addDays, clinicDate } from '../../src/domain/time.js';
-import { fixedClock } from '../../src/infra/clock.js';
+import { fixedClock, systemClock } from '../../src/infra/clock.js';
 import { slotsOn, systemContext } from '../support/clinic.js';
 import { openClinicalClinic } from './clinical-clinic.js';
 
@@ -37,7 +37,7 @@ async function onTerminal(argv: string[], env: Record<string, string>, steps: Ar
     setTimeout(() => stdin.write(next[1]), 20);
   });
   stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-  const code = await main(argv, { stdin, stdout, stderr, env: { ROSHNI_HOME: '/nonexistent/roshni-home', ...env } });
+  const code = await main(argv, { stdin, stdout, stderr, env: { ROSHNI_HOME: '/nonexistent/roshni-home', ...env }, clock: systemClock });
   return { code, shown, errors, unanswered: pending.map(([prompt]) => prompt) };
 }
 
@@ -76,6 +76,7 @@ describe('clinical commands ask for what is missing on a terminal', () => {
   });
 
   it('assess new asks for the kind and template from lists, then findings checked against the template', async () => {
+    const nextReview = addDays(clinicDate(new Date(), 'Asia/Kolkata'), 60);
     const run = await onTerminal(['assess', 'new'], env('priya'), [
       ['Patient (name, phone, P-number or id)', `P-00001${ENTER}`],
       ['Kind of assessment', `${DOWN}${ENTER}`],
@@ -84,14 +85,14 @@ describe('clinical commands ask for what is missing on a terminal', () => {
       ['must list at least one sound tested', `${CLEAR_LINE}{"sounds": [{"sound": "s", "position": "initial", "correct": true}], "intelligibilityPercent": 60}${ENTER}`],
       ['Summary', ENTER],
       ['Recommendations', `Twice weekly${ENTER}`],
-      ['Next review date', `2027-02-01${ENTER}`],
+      ['Next review date', `${nextReview}${ENTER}`],
     ]);
     expect(run.unanswered).toEqual([]);
     expect(run.errors).toBe('');
     expect(run.code).toBe(0);
     expect(run.shown).toContain('Recorded progress assessment');
     const row = await clinic.database.db.selectFrom('assessments').selectAll().orderBy('id', 'desc').executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ kind: 'progress', template_code: 'slp-articulation-screen', recommendations: 'Twice weekly', next_review_on: '2027-02-01', summary: null });
+    expect(row).toMatchObject({ kind: 'progress', template_code: 'slp-articulation-screen', recommendations: 'Twice weekly', next_review_on: nextReview, summary: null });
     expect(row.data).toMatchObject({ intelligibilityPercent: 60 });
   });
 

@@ -8,7 +8,7 @@ import { editSessionNotes } from '../../src/domain/clinical/edit-session-notes.j
 import { ConflictError } from '../../src/domain/errors.js';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
 import { addDays, clinicDate } from '../../src/domain/time.js';
-import { fixedClock } from '../../src/infra/clock.js';
+import { fixedClock, systemClock } from '../../src/infra/clock.js';
 import { slotsOn, systemContext } from '../support/clinic.js';
 import { openClinicalClinic } from './clinical-clinic.js';
 
@@ -119,6 +119,7 @@ describe('editing session notes: only by their author, audited without their tex
       stderr: new PassThrough(),
       stdin: Object.assign(new PassThrough(), { isTTY: true }),
       env: { ROSHNI_HOME: '/nonexistent/roshni-home', DATABASE_URL: clinic.database.url, ROSHNI_USER: 'priya', EDITOR: editor },
+      clock: systemClock,
     });
     expect(code).toBe(0);
     expect(out).toContain(`Session notes of ${first} edited: objectives, observations.`);

@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { systemClock } from '../../src/infra/clock.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { openClinicalClinic } from './clinical-clinic.js';
@@ -32,6 +33,7 @@ describe('roshni notes add on a terminal opens $EDITOR on the template', () => {
       stderr,
       stdin,
       env: { ROSHNI_HOME: '/nonexistent/roshni-home', DATABASE_URL: clinic.database.url, ROSHNI_USER: 'priya', EDITOR: editor },
+      clock: systemClock,
     });
     expect(code).toBe(0);
     expect(out).toContain(`Session notes recorded for ${clinic.appointments.second}.`);
@@ -58,6 +60,7 @@ echo "## Observations\nTyped for nothing" > "$1"
         stderr,
         stdin: Object.assign(new PassThrough(), { isTTY: true }),
         env: { ROSHNI_HOME: '/nonexistent/roshni-home', DATABASE_URL: clinic.database.url, ROSHNI_USER: user, EDITOR: editor },
+        clock: systemClock,
       });
       return { code, errors };
     };

@@ -36,7 +36,7 @@ describe('the dispatcher', () => {
     await sql`
       INSERT INTO notifications (idempotency_key, kind, patient_id, payload, due_at)
       SELECT 'test:' || gen_random_uuid(), 'payment_received', (${sql.raw(`ARRAY[${rows.map((r) => r.id).join(',')}]`)})[1 + (i % ${chats})],
-             jsonb_build_object('amountPaise', 100000, 'receiptNumber', 'RCPT-' || i), now() - interval '1 minute'
+             jsonb_build_object('amountPaise', 100000, 'receiptNumber', 'RCPT-' || i), ${new Date(ctx.clock.now().getTime() - 60_000)}::timestamptz
       FROM generate_series(1, ${count}) i`.execute(database.db);
   };
   const states = async () =>

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { sql } from 'kysely';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +10,7 @@ import { loadConfig } from '../../src/infra/config.js';
 import { openPostgres, type Database } from '../../src/infra/db/database.js';
 import { checkHealth, healthProbes, recordHealth, type DiskSpace } from '../../src/infra/health/health.js';
 import { findJob, fireJob, JOBS, startScheduler, type JobDefinition, type JobServices } from '../../src/jobs/scheduler.js';
-import { binPath } from '../support/cli.js';
+import { startCli } from '../support/cli.js';
 import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
@@ -181,10 +180,7 @@ describe('the operations jobs of roshni start', () => {
   });
 
   it('GET /health on roshni start answers the report of roshni health --json, 200 when not unhealthy', async () => {
-    const child = spawn(process.execPath, [binPath, 'start', '--json'], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: database.url, ROSHNI_HOME: home, ROSHNI_HTTP_PORT: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = startCli(['start', '--json'], { DATABASE_URL: database.url, ROSHNI_HOME: home, ROSHNI_HTTP_PORT: '0' });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { binPath } from '../support/cli.js';
+import { startCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
 
@@ -19,7 +18,7 @@ describe('roshni start', () => {
     await sql`INSERT INTO patients (full_name, telegram_chat_id) SELECT 'Patient ' || i, (7000 + i)::text FROM generate_series(1, 2) i`.execute(database.db);
     await sql`
       INSERT INTO notifications (idempotency_key, kind, patient_id, payload, due_at)
-      SELECT 'start-test:' || id, 'payment_received', id, '{"amountPaise": 50000, "receiptNumber": "RCPT-1"}', now()
+      SELECT 'start-test:' || id, 'payment_received', id, '{"amountPaise": 50000, "receiptNumber": "RCPT-1"}', ${new Date()}::timestamptz
       FROM patients`.execute(database.db);
   });
   afterAll(async () => {
@@ -29,14 +28,12 @@ describe('roshni start', () => {
 
   it('two processes send each message once, and each stops on SIGTERM with exit code 0', async () => {
     const env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
       DATABASE_URL: database.url,
       ROSHNI_HOME: '/nonexistent/roshni-home',
       TELEGRAM_BOT_TOKEN: telegram.token,
       TELEGRAM_API_ROOT: telegram.apiRoot,
     };
-    const children = [0, 1].map(() => spawn(process.execPath, [binPath, 'start', '--no-http'], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const children = [0, 1].map(() => startCli(['start', '--no-http'], env));
     const outputs = children.map((child) => {
       const out = { stdout: '', stderr: '' };
       child.stdout.on('data', (d: Buffer) => (out.stdout += d.toString()));
@@ -61,7 +58,7 @@ describe('roshni start', () => {
   it('a SIGTERM while it is still starting (creating the embedded database) lets it finish starting, then stop with exit 0', async () => {
     const home = mkdtempSync(join(tmpdir(), 'roshni-start-early-'));
     try {
-      const child = spawn(process.execPath, [binPath, 'start', '--no-http'], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ROSHNI_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = startCli(['start', '--no-http'], { ROSHNI_HOME: home });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       const exit = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (code, signal) => resolve([code, signal])));

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDemoClinic } from '../../src/domain/demo/load-demo-clinic.js';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
+import { findAvailability } from '../../src/domain/scheduling/availability.js';
 import { addPatient } from '../../src/domain/people/patients.js';
 import { fast2smsChannel } from '../../src/infra/channels/sms-fast2sms.js';
 import { resendChannel } from '../../src/infra/channels/email-resend.js';
@@ -37,27 +38,22 @@ describe("the demo clinic's made-up people", () => {
   });
 
   it('are sent nothing on their stored phone or email; a chat someone linked to the bot still hears', async () => {
-    const ctx = systemContext(database.db);
+    // A Wednesday, 10:00 at the clinic: the demo's days and the booking below are the same whenever this runs.
+    const clock = fixedClock('2026-12-09T04:30:00Z');
+    const ctx = systemContext(database.db, clock);
     await loadDemoClinic(ctx);
-    // No quiet hours, so the test passes at any hour.
+    // No quiet hours, so nothing waits for the morning.
     await database.db.updateTable('clinic_settings').set({ quiet_hours_start: '00:00', quiet_hours_end: '00:00' }).execute();
     // The demo mother's own Telegram, linked through the bot; and a real patient booked at the desk.
     await database.db.updateTable('guardians').set({ telegram_chat_id: '7001' }).where('full_name', '=', 'Neha Gupta').execute();
     const real = await addPatient(ctx, { fullName: 'Kabir Sen', phone: '+91 98450 00001', email: 'kabir@example.in' });
-    const slot = await database.db
-      .selectFrom('appointment_slots as s')
-      .innerJoin('therapists as t', 't.id', 's.therapist_id')
-      .select('s.id')
-      .where('t.full_name', '=', 'Dr. Priya Sharma')
-      .where('starts_at', '>', new Date(Date.now() + 48 * 3_600_000))
-      .where('status', '=', 'open')
-      .orderBy('starts_at')
-      .executeTakeFirstOrThrow();
     const service = await database.db.selectFrom('services').select('id').where('code', '=', 'speech-therapy').executeTakeFirstOrThrow();
-    await bookAppointment(ctx, { patientId: real.id, serviceId: service.id, slotId: slot.id });
+    const priya = await database.db.selectFrom('therapists').select('id').where('full_name', '=', 'Dr. Priya Sharma').executeTakeFirstOrThrow();
+    const free = await findAvailability(ctx, { serviceId: service.id, therapistId: priya.id, patientId: real.id, from: '2026-12-11', to: '2026-12-18' });
+    await bookAppointment(ctx, { patientId: real.id, serviceId: service.id, slotId: free[0]!.slotId });
 
     const dispatcher = new Dispatcher({
-      ctx: { ...ctx, clock: fixedClock(new Date(Date.now() + 3_600_000)) }, // past every grace period
+      ctx: { ...ctx, clock: fixedClock(new Date(clock.now().getTime() + 3_600_000)) }, // past every grace period
       channels: {
         telegram: telegramChannel({ token: telegram.token, apiRoot: telegram.apiRoot, perChatIntervalMs: 0 }),
         sms: fast2smsChannel({ apiKey: SMS_KEY, baseUrl: fast2sms.baseUrl }),

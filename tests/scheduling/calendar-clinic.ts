@@ -8,16 +8,19 @@ import { addTherapist } from '../../src/domain/people/therapists.js';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
 import { parseWeeklyHours, setWorkingHours } from '../../src/domain/scheduling/working-hours.js';
 import { addDays, zonedInstant } from '../../src/domain/time.js';
-import { systemClock } from '../../src/infra/clock.js';
+import { fixedClock } from '../../src/infra/clock.js';
 import { runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 // A small clinic for the calendar tests: Dr. Priya Sharma (speech, Mon–Fri with a lunch break and
 // Saturday mornings) and Arjun Mehta (occupational therapy, Mon–Sat mornings), a desk and patients.
-// Its weeks lie years ahead, so every slot is in the future whatever day the tests run.
+// Its clock is pinned to the Saturday before its first week, for the domain and the CLI alike: the
+// tests hold whatever day they run.
 
 /** A Monday; each test takes its own week from here, so tests do not step on each other. */
 export const FIRST_MONDAY = '2031-03-03';
+/** Saturday 1 March 2031, 10:00 at the clinic. */
+const NOW = '2031-03-01T04:30:00Z';
 export const week = (n: number) => ({ monday: addDays(FIRST_MONDAY, 7 * n), sunday: addDays(FIRST_MONDAY, 7 * n + 6) });
 export const day = (monday: string, weekday: number) => addDays(monday, weekday - 1);
 
@@ -40,7 +43,8 @@ export interface CalendarClinic {
 
 export async function openCalendarClinic(): Promise<CalendarClinic> {
   const database = await createTestDatabase();
-  const ctx: DomainContext = { db: database.db, clock: systemClock, timezone: 'Asia/Kolkata', actor: systemActor };
+  const clock = fixedClock(NOW);
+  const ctx: DomainContext = { db: database.db, clock, timezone: 'Asia/Kolkata', actor: systemActor };
   await saveClinicSettings(ctx, { name: 'Sunrise Child Therapy' });
   await addStaffUser(ctx, { username: 'anita.admin', fullName: 'Anita Rao', role: 'admin' });
   await addStaffUser(ctx, { username: 'farhan.desk', fullName: 'Farhan Sheikh', role: 'receptionist' });
@@ -63,7 +67,7 @@ export async function openCalendarClinic(): Promise<CalendarClinic> {
     arjun,
     patients,
     serviceId: async (code) => (await database.db.selectFrom('services').select('id').where('code', '=', code).executeTakeFirstOrThrow()).id,
-    cli: (argv, user) => runCli(argv, { DATABASE_URL: database.url, ...(user ? { ROSHNI_USER: user } : {}) }),
+    cli: (argv, user) => runCli(argv, { DATABASE_URL: database.url, ...(user ? { ROSHNI_USER: user } : {}) }, { clock }),
     close: () => database.close(),
   };
 }

@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/main.js';
+import { systemClock, type Clock } from '../../src/infra/clock.js';
 
 export interface CliResult {
   code: number;
@@ -19,30 +20,51 @@ function collect(stream: PassThrough): () => string {
  * Runs `roshni <argv>` in this process, as a script would (stdin is not a terminal).
  * Only the variables given are the environment: no .env file, no developer's DATABASE_URL.
  */
-export async function runCli(argv: string[], env: Record<string, string | undefined>, options: { input?: string } = {}): Promise<CliResult> {
+export async function runCli(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  options: { input?: string; clock?: Clock } = {},
+): Promise<CliResult> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const stdin = new PassThrough();
   if (options.input !== undefined) stdin.end(options.input);
   const out = collect(stdout);
   const err = collect(stderr);
-  const code = await main(argv, { stdout, stderr, stdin, env: { ROSHNI_HOME: '/nonexistent/roshni-home', ...env } });
+  const code = await main(argv, { stdout, stderr, stdin, env: { ROSHNI_HOME: '/nonexistent/roshni-home', ...env }, clock: options.clock ?? systemClock });
   return { code, stdout: out(), stderr: err() };
 }
 
 export const binPath = fileURLToPath(new URL('../../bin/roshni.js', import.meta.url));
 
-/** Runs the built CLI as its own process (needs `npm run build`, which `npm test` does first). */
+/**
+ * A child process's environment: only the variables given, the machine's PATH and HOME, and, when the
+ * suite runs at a pinned instant (scripts/test-at-instants.sh), libfaketime's, so the child keeps the suite's clock.
+ */
+export function childEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const clock = Object.entries(process.env).filter(([name]) => name === 'LD_PRELOAD' || name.startsWith('FAKETIME'));
+  return { PATH: process.env.PATH, HOME: process.env.HOME, ...Object.fromEntries(clock), ...env };
+}
+
+/** Starts the built CLI as its own process (needs `npm run build`, which `npm test` does first). */
+export function startCli(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  options: { nodeArgs?: string[]; input?: string } = {},
+): ChildProcessWithoutNullStreams {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), binPath, ...argv], { env: childEnv(env) });
+  child.stdin.end(options.input ?? '');
+  return child;
+}
+
+/** Runs the built CLI as its own process to its end. */
 export function spawnCli(
   argv: string[],
   env: Record<string, string | undefined>,
   nodeArgs: string[] = [],
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, binPath, ...argv], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = startCli(argv, env, { nodeArgs });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -180,7 +180,7 @@ export async function createBackup(database: Database, config: Config, options: 
       })
       .where('id', '=', id)
       .execute();
-    const rotated = await rotateBackups(db, config);
+    const rotated = await rotateBackups(db, config, options.clock);
     return { id, file, kind: options.kind, sizeBytes: written.sizeBytes, sha256: written.sha256, encrypted: written.encrypted, tables, rotated };
   } catch (error) {
     await db
@@ -194,7 +194,7 @@ export async function createBackup(database: Database, config: Config, options: 
 }
 
 /** Keeps the newest N daily, weekly and monthly backups (ROSHNI_BACKUP_KEEP_*); manual ones are kept. */
-export async function rotateBackups(db: Kysely<DB>, config: Config): Promise<string[]> {
+export async function rotateBackups(db: Kysely<DB>, config: Config, clock: Clock): Promise<string[]> {
   const keep: Record<BackupKind, number> = {
     manual: Number.POSITIVE_INFINITY,
     daily: config.env.ROSHNI_BACKUP_KEEP_DAILY,
@@ -209,19 +209,23 @@ export async function rotateBackups(db: Kysely<DB>, config: Config): Promise<str
     removed.push(file.path);
   }
   if (removed.length) await db.updateTable('backups').set({ state: 'rotated' }).where('file_path', 'in', removed).execute();
-  // A .partial file is what a crashed backup leaves: never a backup, safe to clear once it is old.
-  for (const name of readdirSync(config.backupDir)) {
-    if (!name.endsWith('.partial')) continue;
-    const path = join(config.backupDir, name);
-    if (Date.now() - statSync(path).mtimeMs > 60 * 60_000) rmSync(path, { force: true });
-  }
-  // And its row in the log, still "running" an hour on, says what became of it.
+  // A backup whose process died is still "running" in the log: an hour on, its row says what became of it.
+  const now = clock.now();
   await db
     .updateTable('backups')
-    .set({ state: 'failed', finished_at: new Date(), error: 'interrupted: the process making it stopped before the file was complete' })
+    .set({ state: 'failed', finished_at: now, error: 'interrupted: the process making it stopped before the file was complete' })
     .where('state', '=', 'running')
-    .where('started_at', '<', new Date(Date.now() - 60 * 60_000))
+    .where('started_at', '<', new Date(now.getTime() - 60 * 60_000))
     .execute();
+  // A .partial file is what a stopped backup leaves, never a backup: cleared once no running backup
+  // is writing it. The log decides, not the file's time, which a backup folder on another machine's
+  // disk may keep by another clock.
+  const writing = await db.selectFrom('backups').select('file_path').where('state', '=', 'running').execute();
+  const inProgress = new Set(writing.map((b) => `${b.file_path}.partial`));
+  for (const name of readdirSync(config.backupDir)) {
+    const path = join(config.backupDir, name);
+    if (name.endsWith('.partial') && !inProgress.has(path)) rmSync(path, { force: true });
+  }
   return removed;
 }
 
