@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,7 +9,7 @@ import { fixedClock } from '../../src/infra/clock.js';
 import { loadConfig } from '../../src/infra/config.js';
 import type { JobDefinition } from '../../src/jobs/scheduler.js';
 import { startRoshni, type StartPart } from '../../src/jobs/start.js';
-import { binPath } from '../support/cli.js';
+import { startCli } from '../support/cli.js';
 import { systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeResend, type FakeResend } from '../support/fake-resend.js';
@@ -363,17 +362,12 @@ describe('roshni start when its outside services fail', () => {
 
   it('the built CLI answers /health promptly while Telegram hangs, and a SIGTERM during start-up ends it with exit 0 within 10 s', async () => {
     const telegram = await startFaultyTelegram('hang');
-    const child = spawn(process.execPath, [binPath, 'start'], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        DATABASE_URL: database.url,
-        ROSHNI_HOME: home,
-        ROSHNI_HTTP_PORT: '0',
-        TELEGRAM_BOT_TOKEN: telegram.token,
-        TELEGRAM_API_ROOT: telegram.apiRoot,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const child = startCli(['start'], {
+      DATABASE_URL: database.url,
+      ROSHNI_HOME: home,
+      ROSHNI_HTTP_PORT: '0',
+      TELEGRAM_BOT_TOKEN: telegram.token,
+      TELEGRAM_API_ROOT: telegram.apiRoot,
     });
     let stdout = '';
     let stderr = '';
