@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createPaymentLink } from '../../src/domain/billing/online-payments.js';
 import { recordManualPayment } from '../../src/domain/billing/record-manual-payment.js';
 import type { DomainContext } from '../../src/domain/context.js';
@@ -34,6 +34,7 @@ describe('Razorpay failing while a payment link is asked for', () => {
     const staff = await database.db.insertInto('staff_users').values({ username: 'desk', full_name: 'Front Desk', role: 'receptionist' }).returning('id').executeTakeFirstOrThrow();
     desk = { ...ctx, actor: { kind: 'staff', staffUserId: staff.id, role: 'receptionist', therapistId: null } };
   });
+  beforeEach(() => fake.faults.clear());
   afterAll(() => Promise.all([database?.close(), fake?.close()]));
 
   const gateway = (timeoutMs = TIMEOUT_MS) => razorpayGateway({ keyId: fake.keyId, keySecret: fake.keySecret, baseUrl: fake.url, timeoutMs });
@@ -68,9 +69,10 @@ describe('Razorpay failing while a payment link is asked for', () => {
     const { appointment, send, openDues, payNow } = await family(0);
     await openDues();
     fake.faults.next({ kind: 'hang' });
+    const struck = fake.faults.struck;
     let settled = false;
     const paying = timed(payNow()).finally(() => (settled = true));
-    await waitFor(() => fake.faults.struck === 1, 10_000, 'the link request to reach Razorpay');
+    await waitFor(() => fake.faults.struck === struck + 1, 10_000, 'the link request to reach Razorpay');
 
     // The chat's row and the appointment's row are free while Razorpay hangs.
     const cash = await timed(recordManualPayment(desk, { appointmentId: appointment.id, method: 'cash', amountPaise: appointment.pricePaise }));
