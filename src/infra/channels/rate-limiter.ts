@@ -1,13 +1,18 @@
 import { sleep } from './channel.js';
 import { processPacing, type SharedPacing } from './shared-pacing.js';
 
+/** Milliseconds on a clock that only moves forward: a wall-clock step (NTP) changes no pace. */
+const monotonicNow = () => performance.now();
+
 /**
  * Paces sends: at most `perSecond` overall (sends are spaced at least 1000/perSecond ms apart, so no
  * one-second window ever holds more) and at most one send per `perKeyIntervalMs` to one key (a
  * chat). `pause(ms)` holds every send (a 429's retry_after: Telegram's flood control is per bot).
- * A chat's sends go one at a time, its next measured from when this one really goes, so a busy
- * chat never holds up the others. The overall spacing is reserved in `pacing`: the database's,
- * shared by every process sending through the same bot, or by default this process's own.
+ * A chat's sends go one at a time, the next `perKeyIntervalMs` after the previous one is over: it
+ * reached the provider before its answer came back, so however the network delays either request,
+ * they reach the provider at least that far apart. A busy chat never holds up the others. The
+ * overall spacing is reserved in `pacing`: the database's, shared by every process sending through
+ * the same bot, or by default this process's own.
  */
 export class RateLimiter {
   private readonly gapMs: number;
@@ -23,29 +28,39 @@ export class RateLimiter {
   }
 
   async pause(ms: number): Promise<void> {
-    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + ms);
+    this.pausedUntil = Math.max(this.pausedUntil, monotonicNow() + ms);
     await this.pacing.pause(ms);
   }
 
-  /** Waits until this key may send, and counts the send. */
-  async acquire(key: string): Promise<void> {
+  /**
+   * Waits until this key may send and holds the key for the send; the returned function, called once
+   * the send is over (sent or failed), lets the key's next send follow.
+   */
+  async acquire(key: string): Promise<() => void> {
     const previous = this.keyQueues.get(key) ?? Promise.resolve();
-    let done!: () => void;
-    const mine = new Promise<void>((resolve) => (done = resolve));
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
     this.keyQueues.set(key, mine);
+    let over = false;
+    const done = () => {
+      if (over) return;
+      over = true;
+      this.lastByKey.set(key, monotonicNow());
+      if (this.keyQueues.get(key) === mine) this.keyQueues.delete(key);
+      release();
+    };
     try {
       await previous;
       for (;;) {
-        const keyAt = Math.max(Date.now(), this.pausedUntil, (this.lastByKey.get(key) ?? -Infinity) + this.options.perKeyIntervalMs);
-        if (keyAt > Date.now()) await sleep(keyAt - Date.now());
+        const keyAt = Math.max(monotonicNow(), this.pausedUntil, (this.lastByKey.get(key) ?? -Infinity) + this.options.perKeyIntervalMs);
+        if (keyAt > monotonicNow()) await sleep(keyAt - monotonicNow());
         const waitMs = await this.pacing.reserve(this.gapMs);
         if (waitMs > 0) await sleep(waitMs);
-        if (Date.now() >= this.pausedUntil) break; // a pause (ours) began meanwhile: reserve again after it
+        if (monotonicNow() >= this.pausedUntil) return done; // a pause (ours) began meanwhile: reserve again after it
       }
-      this.lastByKey.set(key, Date.now());
-    } finally {
+    } catch (error) {
       done();
-      if (this.keyQueues.get(key) === mine) this.keyQueues.delete(key);
+      throw error;
     }
   }
 }

@@ -17,12 +17,12 @@ export function processPacing(): SharedPacing {
   let nextAt = 0;
   return {
     async reserve(gapMs) {
-      const now = Date.now();
+      const now = performance.now();
       nextAt = Math.max(nextAt, now) + gapMs;
       return Math.max(0, nextAt - now - gapMs);
     },
     async pause(ms) {
-      nextAt = Math.max(nextAt, Date.now() + ms);
+      nextAt = Math.max(nextAt, performance.now() + ms);
     },
   };
 }

@@ -37,7 +37,7 @@ export function telegramChannel(options: TelegramChannelOptions): Channel {
     name: 'telegram',
     async send(chatId: string, message: OutboundMessage) {
       for (let attempt = 0; ; attempt++) {
-        await limiter.acquire(chatId);
+        const sendOver = await limiter.acquire(chatId);
         const began = performance.now();
         try {
           const sent = await api.sendMessage(chatId, message.text, message.actions.length ? { reply_markup: actionKeyboard(message.actions) } : {});
@@ -60,6 +60,8 @@ export function telegramChannel(options: TelegramChannelOptions): Channel {
             throw new ChannelError('telegram', true, timedOut ? `telegram: no answer ${describeTimeout(timeoutMs)}` : 'telegram: connection failed');
           }
           throw error;
+        } finally {
+          sendOver();
         }
       }
     },

@@ -43,7 +43,7 @@ export function whatsappChannel(
     name: 'whatsapp',
     async send(address: string, message: OutboundMessage) {
       const chatId = whatsappChatId(address);
-      await limiter.acquire(chatId);
+      const sendOver = await limiter.acquire(chatId);
       try {
         const sent = (await beforeDeadline(client.sendMessage(chatId, withNumberedReplies(message)), timeoutMs)) as { id?: { _serialized?: string } } | undefined;
         return { providerMessageId: sent?.id?._serialized ?? '' };
@@ -51,6 +51,8 @@ export function whatsappChannel(
         // The client gives no typed errors; a disconnected session is worth a later try.
         const timedOut = (error as Error | undefined)?.name === 'TimeoutError';
         throw new ChannelError('whatsapp', true, timedOut ? `whatsapp: no answer ${describeTimeout(timeoutMs)}` : 'whatsapp: send failed');
+      } finally {
+        sendOver();
       }
     },
   };
