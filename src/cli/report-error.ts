@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import { isDomainError } from '../domain/errors.js';
+import { isConnectionLoss } from '../infra/db/connection-loss.js';
 import { ExitCode } from './exit-codes.js';
 import { writeLine, type CliIO } from './io.js';
 
@@ -10,7 +11,12 @@ export class SchemaBehindError extends Error {
   }
 }
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', '28P01', '3D000', '57P03']);
+/** Besides a lost connection, what stops a command before it has one: an unknown host, a refused password, no such database. */
+const CANNOT_CONNECT_CODES = new Set(['ENOTFOUND', '28P01', '3D000']);
+
+function cannotReachDatabase(error: unknown): boolean {
+  return isConnectionLoss(error) || CANNOT_CONNECT_CODES.has((error as { code?: string })?.code ?? '');
+}
 
 function exitCodeFor(error: unknown): number {
   if (isDomainError(error)) {
@@ -23,13 +29,13 @@ function exitCodeFor(error: unknown): number {
   if (name === 'ConfigError') return ExitCode.configuration;
   if (['EmbeddedDatabaseBusyError', 'SchemaBehindError', 'MigrationError'].includes(name)) return ExitCode.database;
   if (name === 'PromptCancelledError') return ExitCode.invalidInput;
-  if (CONNECTION_CODES.has((error as { code?: string })?.code ?? '')) return ExitCode.database;
+  if (cannotReachDatabase(error)) return ExitCode.database;
   return ExitCode.unexpected;
 }
 
 function messageFor(error: unknown): string {
-  const code = (error as { code?: string })?.code ?? '';
-  if (CONNECTION_CODES.has(code)) {
+  if (cannotReachDatabase(error)) {
+    const code = (error as { code?: string })?.code ?? 'connection lost';
     return `Cannot reach the database (${code}): check DATABASE_URL and that PostgreSQL is running.`;
   }
   if (error instanceof Error && exitCodeFor(error) !== ExitCode.unexpected) return error.message;

@@ -35,6 +35,9 @@ export function createPool(pg: typeof import('pg').default, url: string, options
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 10,
+    // TCP keepalive: a server that vanishes without closing the connection (a network cut, not a
+    // restart) is noticed in minutes instead of a query waiting for ever.
+    keepAlive: true,
     ...(options.keepIdle ? { idleTimeoutMillis: 0 } : {}),
     types: types as never,
   });
