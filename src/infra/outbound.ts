@@ -6,9 +6,16 @@
 
 export const OUTBOUND_TIMEOUT_MS = 8_000;
 
-/** A signal that aborts a request still unanswered after `timeoutMs` (for fetch, the Resend SDK, axios). */
-export function outboundDeadline(timeoutMs = OUTBOUND_TIMEOUT_MS): AbortSignal {
-  return AbortSignal.timeout(timeoutMs);
+/** A file sent or fetched (a document of up to 20 MB in a chat) may take longer on a clinic's line. */
+export const FILE_TRANSFER_TIMEOUT_MS = 60_000;
+
+/**
+ * A signal that aborts a request still unanswered after `timeoutMs` (for fetch, the Resend SDK,
+ * axios), or sooner when `alsoOn` aborts (a stop).
+ */
+export function outboundDeadline(timeoutMs = OUTBOUND_TIMEOUT_MS, alsoOn?: AbortSignal): AbortSignal {
+  const deadline = AbortSignal.timeout(timeoutMs);
+  return alsoOn ? AbortSignal.any([alsoOn, deadline]) : deadline;
 }
 
 /**

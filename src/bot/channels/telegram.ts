@@ -1,5 +1,6 @@
 import { Bot, InputFile, type Api, type Context } from 'grammy';
 import type { InlineKeyboardButton, Update } from 'grammy/types';
+import { FILE_TRANSFER_TIMEOUT_MS, OUTBOUND_TIMEOUT_MS, outboundDeadline } from '../../infra/outbound.js';
 import { ConversationEngine } from '../engine/engine.js';
 import type { EngineDeps, Incoming, Reply } from '../engine/types.js';
 
@@ -76,13 +77,22 @@ async function documentOf(ctx: Context, config: TelegramConfig): Promise<Incomin
   if ((sent.file_size ?? 0) > BOT_API_DOWNLOAD_LIMIT) return { kind: 'document', bytes: new Uint8Array(), tooLarge: true, ...(name ? { name } : {}) };
   const file = await ctx.api.getFile(sent.file_id);
   if (!file.file_path) return undefined;
-  const response = await fetch(`${config.apiRoot ?? 'https://api.telegram.org'}/file/bot${config.token}/${file.file_path}`);
+  const response = await fetch(`${config.apiRoot ?? 'https://api.telegram.org'}/file/bot${config.token}/${file.file_path}`, {
+    signal: outboundDeadline(FILE_TRANSFER_TIMEOUT_MS),
+  });
   if (!response.ok) throw new Error(`telegram file download: ${response.status}`);
   return { kind: 'document', bytes: new Uint8Array(await response.arrayBuffer()), ...(name ? { name } : {}) };
 }
 
 export function createTelegramBot(engine: ConversationEngine, config: TelegramConfig, log?: EngineDeps['log']): Bot {
   const bot = new Bot(config.token, config.apiRoot ? { client: { apiRoot: config.apiRoot } } : {});
+  // Every call but the long poll (which waits on purpose, bounded by its own part) gives up after the
+  // outbound deadline: a hung reply must not hold the chat's turn for grammY's default 500 s.
+  bot.api.config.use((call, method, payload, signal) => {
+    if (method === 'getUpdates') return call(method, payload, signal);
+    const timeoutMs = method === 'sendDocument' || method === 'sendPhoto' ? FILE_TRANSFER_TIMEOUT_MS : OUTBOUND_TIMEOUT_MS;
+    return call(method, payload, outboundDeadline(timeoutMs, signal as AbortSignal | undefined) as typeof signal);
+  });
   bot.on('callback_query:data', async (ctx) => {
     await ctx.answerCallbackQuery();
     const chatId = ctx.chat?.id ?? ctx.from.id;
