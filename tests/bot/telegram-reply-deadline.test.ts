@@ -29,7 +29,7 @@ describe('a Telegram reply that hangs', () => {
     await bot.init();
     const update = (id: number) => ({
       update_id: id,
-      message: { message_id: id, date: 0, chat: { id: 901, type: 'private' as const }, from: { id: 901, is_bot: false, first_name: 'Asha' }, text: '/start' },
+      message: { message_id: id, date: 0, chat: { id: 901, type: 'private' as const, first_name: 'Asha' }, from: { id: 901, is_bot: false, first_name: 'Asha' }, text: '/start' },
     });
     await telegram.set('hang', ['sendMessage']);
     const startedAt = performance.now();

@@ -1,11 +1,13 @@
-import { existsSync, statfs as statfsCallback } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { statfs as statfsCallback } from 'node:fs';
+import { dirname } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { pendingMigrations } from '../db/migrate.js';
 import { documentStoreFor } from '../storage/file-document-store.js';
 import type { DB } from '../db/schema.js';
+import { describeTimeout } from '../outbound.js';
+import { externalServices, refused, whatsappCheck, type Verdict } from './external-services.js';
 
 // `roshni health` and GET /health: every check says ok, warn (degraded) or fail (unhealthy), with its time.
 
@@ -106,17 +108,13 @@ function timed(
   const began = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<Verdict>((resolve) => {
-    timer = setTimeout(() => resolve({ status: onTimeout, detail: `no answer within ${seconds(withinMs)}` }), withinMs);
+    timer = setTimeout(() => resolve({ status: onTimeout, detail: `no answer ${describeTimeout(withinMs)}` }), withinMs);
   });
   const result = Promise.race([check(), late]).then(
     (verdict): HealthCheck => ({ name, ...verdict, ms: Math.round(performance.now() - began) }),
     (error: unknown): HealthCheck => ({ name, status: 'fail', detail: (error as Error).message, ms: Math.round(performance.now() - began) }),
   );
   return { name, onTimeout, result: result.finally(() => clearTimeout(timer)) };
-}
-
-function seconds(ms: number): string {
-  return `${Number((ms / 1000).toFixed(1))} s`;
 }
 
 function hoursSince(at: Date, now: Date): number {
@@ -138,79 +136,6 @@ async function existingAncestor(path: string, diskSpace: (path: string) => Promi
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || parent === current) throw error;
       current = parent;
     }
-  }
-}
-
-type Verdict = { status: CheckStatus; detail: string };
-
-interface ExternalService {
-  name: string;
-  url: string;
-  headers?: Record<string, string>;
-  /** What the service's answer says beyond its HTTP status (null: judge by the status alone). */
-  judge?: (status: number, body: Record<string, unknown> | null) => Verdict | null;
-}
-
-const refused = (what: string): Verdict => ({ status: 'warn', detail: `credentials refused (${what})` });
-
-function externalServices(config: Config): ExternalService[] {
-  const env = config.env;
-  const services: ExternalService[] = [];
-  if (env.TELEGRAM_BOT_TOKEN) {
-    services.push({
-      name: 'telegram',
-      url: `${(env.TELEGRAM_API_ROOT ?? 'https://api.telegram.org').replace(/\/$/, '')}/bot${env.TELEGRAM_BOT_TOKEN}/getMe`,
-      judge: (status, body) => {
-        if (body?.ok === true) return { status: 'ok', detail: `bot @${String((body.result as { username?: unknown })?.username ?? '?')} answering` };
-        return status === 401 || status === 404 ? refused(`HTTP ${status}`) : null;
-      },
-    });
-  }
-  if (env.RAZORPAY_KEY_ID && env.RAZORPAY_KEY_SECRET) {
-    const auth = Buffer.from(`${env.RAZORPAY_KEY_ID}:${env.RAZORPAY_KEY_SECRET}`).toString('base64');
-    services.push({ name: 'razorpay', url: `${(env.RAZORPAY_BASE_URL ?? 'https://api.razorpay.com').replace(/\/$/, '')}/v1/payments?count=1`, headers: { authorization: `Basic ${auth}` } });
-  }
-  if (env.RESEND_API_KEY) {
-    services.push({
-      name: 'resend',
-      url: `${(env.RESEND_BASE_URL ?? 'https://api.resend.com').replace(/\/$/, '')}/domains`,
-      headers: { authorization: `Bearer ${env.RESEND_API_KEY}` },
-      // A "sending access" key (the least it needs) is a valid key that may not list domains.
-      judge: (status, body) =>
-        status === 401 && body?.name === 'restricted_api_key' ? { status: 'ok', detail: 'credentials accepted (a sending-only key)' } : null,
-    });
-  }
-  if (env.FAST2SMS_API_KEY) {
-    services.push({
-      name: 'fast2sms',
-      url: `${env.FAST2SMS_BASE_URL.replace(/\/$/, '')}/dev/wallet`,
-      headers: { authorization: env.FAST2SMS_API_KEY },
-      // Fast2SMS says no in its body ({ return: false, status_code }), whatever the HTTP status.
-      judge: (status, body) => (body?.return === false ? refused(`status ${String(body.status_code ?? status)}`) : null),
-    });
-  }
-  return services;
-}
-
-/** Saved by whatsapp-web.js's LocalAuth (clientId "roshni", dataPath ROSHNI_HOME/whatsapp: src/bot/channels/whatsapp.ts). */
-function whatsappSessionDir(config: Config): string {
-  return join(config.home, 'whatsapp', 'session-roshni');
-}
-
-async function whatsappCheck(config: Config, state: HealthDeps['whatsappState'], withinMs: number): Promise<Verdict> {
-  if (!state) {
-    return existsSync(whatsappSessionDir(config))
-      ? { status: 'ok', detail: 'a session is saved (its live state: GET /health of roshni start)' }
-      : { status: 'warn', detail: 'no WhatsApp session saved: scan the QR with `roshni bot whatsapp`' };
-  }
-  try {
-    const now = await Promise.race([
-      state(),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${seconds(withinMs)}`)), withinMs).unref()),
-    ]);
-    return now === 'CONNECTED' ? { status: 'ok', detail: 'session CONNECTED' } : { status: 'warn', detail: `session ${now ?? 'not ready'}: messages wait or go by another channel` };
-  } catch (error) {
-    return { status: 'warn', detail: `session state unknown: ${(error as Error).message}` };
   }
 }
 
@@ -380,7 +305,7 @@ export function healthProbe(
   const standIn = (check: RunningCheck): HealthCheck => {
     const last = lastKnown.get(check.name);
     if (last) return { ...last.check, detail: `${last.check.detail} (as of ${last.at}; being checked again)` };
-    return { name: check.name, status: check.onTimeout, detail: `no answer yet within ${seconds(answerWithinMs)} (still checking)`, ms: answerWithinMs };
+    return { name: check.name, status: check.onTimeout, detail: `no answer yet ${describeTimeout(answerWithinMs)} (still checking)`, ms: answerWithinMs };
   };
   let last: (ChecksRun & { at: number }) | undefined;
   return async () => {
