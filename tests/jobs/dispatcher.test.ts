@@ -58,7 +58,12 @@ describe('the dispatcher', () => {
     await sql`DELETE FROM appointments`.execute(database.db);
     await sql`DELETE FROM patients`.execute(database.db);
     await sql`DELETE FROM send_pacing`.execute(database.db);
+    await database.db.updateTable('clinic_settings').set({ quiet_hours_start: '00:00', quiet_hours_end: '00:00' }).execute();
+    // What the fake providers received is this test's alone.
     telegram.calls.length = 0;
+    resend.emails.length = 0;
+    resend.sendsByKey.clear();
+    fast2sms.requests.length = 0;
   });
   afterAll(async () => {
     await telegram?.close();

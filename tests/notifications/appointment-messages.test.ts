@@ -102,7 +102,11 @@ describe('the messages an appointment sends', () => {
     await database.db.updateTable('patients').set({ reminders_opted_out_at: clock.now() }).where('id', '=', patient.id).execute();
     const booked = await book(patient.id, 1, '12:00');
     expect((await messagesOf(booked.id)).map((r) => r.kind)).toEqual(['booking_confirmed']);
-    expect(await scheduleReminders(ctx, { dryRun: true })).toMatchObject({ scheduled: 0 });
+    // The reminder job, when both of the session's reminders are within its reach: nothing for Kabir.
+    clock.set(at(0, '11:50'));
+    await scheduleReminders(ctx);
+    clock.set(at(0, '10:00'));
+    expect((await messagesOf(booked.id)).map((r) => r.kind)).toEqual(['booking_confirmed']);
   });
 
   it("a child's messages go to the primary guardian, in the guardian's language; one guardian, two children, one message each", async () => {
