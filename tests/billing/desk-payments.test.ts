@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openPostgres, type Database } from '../../src/infra/db/database.js';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
 import { addDays, clinicDate } from '../../src/domain/time.js';
@@ -9,26 +9,40 @@ import { refundPayment } from '../../src/domain/billing/refund-payment.js';
 import { ConflictError } from '../../src/domain/errors.js';
 
 describe('payments at the desk, refunds, waivers and dues', () => {
+  // Each test opens a clinic of its own, where four patients are booked for ₹1,000 sessions tomorrow.
   let database: TestDatabase;
   let env: Record<string, string>;
-  const appointments: string[] = [];
+  let appointments: string[];
   const tomorrow = addDays(clinicDate(new Date(), 'Asia/Kolkata'), 1);
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     database = await createTestDatabase();
     env = { DATABASE_URL: database.url };
     const ctx = systemContext(database.db);
     const clinic = await seedClinic(ctx, { patients: 4 });
     const slots = await slotsOn(ctx, clinic.speech.id, tomorrow);
+    appointments = [];
     for (let i = 0; i < 4; i++) {
       const booked = await bookAppointment(ctx, { patientId: clinic.patients[i]!.id, serviceId: clinic.speechService.id, slotId: slots[i]!.id });
       appointments.push(booked.appointmentNumber);
     }
   });
-  afterAll(() => database?.close());
+  afterEach(() => database?.close());
 
   const appointment = (number: string) =>
     database.db.selectFrom('appointments').selectAll().where('appointment_number', '=', number).executeTakeFirstOrThrow();
+
+  /** The first patient pays ₹400 in cash and the other ₹600 by card: the card payment's reference. */
+  async function paidInCashThenByCard(): Promise<string> {
+    expect((await runCli(['pay', 'cash', appointments[0]!, '--amount', '400'], env)).code).toBe(0);
+    const card = await runCli(['pay', 'card', appointments[0]!, '--amount', '600', '--json'], env);
+    expect(card.code).toBe(0);
+    return JSON.parse(card.stdout).reference;
+  }
+  /** ₹200 of the card payment goes back: the session was cut short. */
+  async function refundedInPart(reference: string) {
+    expect((await runCli(['refund', reference, '--amount', '200', '--reason', 'Session cut short'], env)).code).toBe(0);
+  }
 
   it('takes part of the price in cash, then the rest by card, with a receipt for each', async () => {
     const first = await runCli(['pay', 'cash', appointments[0]!, '--amount', '400', '--json'], env);
@@ -65,7 +79,7 @@ describe('payments at the desk, refunds, waivers and dues', () => {
   });
 
   it('refunds part of a cash payment with a credit note, never more than was paid', async () => {
-    const [payment] = await database.db.selectFrom('payments').select(['reference']).where('method', '=', 'card').execute();
+    const payment = { reference: await paidInCashThenByCard() };
     const refund = await runCli(['refund', payment!.reference, '--amount', '200', '--reason', 'Session cut short', '--json'], env);
     expect(refund.code).toBe(0);
     expect(JSON.parse(refund.stdout)).toMatchObject({ state: 'processed', amountPaise: 20000 });
@@ -79,7 +93,8 @@ describe('payments at the desk, refunds, waivers and dues', () => {
   });
 
   it('two admins refunding the rest at the same moment: one refund goes through', async () => {
-    const [payment] = await database.db.selectFrom('payments').select(['reference']).where('method', '=', 'card').execute();
+    const payment = { reference: await paidInCashThenByCard() };
+    await refundedInPart(payment.reference);
     const pools: Database[] = await Promise.all([openPostgres(database.url), openPostgres(database.url)]);
     try {
       const results = await Promise.allSettled(
@@ -106,6 +121,13 @@ describe('payments at the desk, refunds, waivers and dues', () => {
   });
 
   it('lists who owes what for attended sessions and reconciles the day', async () => {
+    // The day at the desk: the first patient pays in two parts and gets ₹600 of the card payment back,
+    // the second is let off, the third has not paid, and the fourth has cancelled.
+    const card = await paidInCashThenByCard();
+    await refundedInPart(card);
+    expect((await runCli(['refund', card, '--amount', '400', '--reason', 'Duplicate charge'], env)).code).toBe(0);
+    expect((await runCli(['waive', appointments[1]!, '--reason', 'Staff family'], env)).code).toBe(0);
+    expect((await runCli(['cancel', appointments[3]!, '--reason', 'Moved away'], env)).code).toBe(0);
     await database.db.updateTable('appointments').set({ status: 'completed', completed_at: new Date() }).where('appointment_number', 'in', appointments.slice(0, 3)).execute();
     const dues = JSON.parse((await runCli(['dues', '--json'], env)).stdout);
     // Appointment 1 owes ₹600 after its refund; appointment 2 is waived; appointment 3 owes ₹1,000.

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
 import { addDays, clinicDate, zonedInstant } from '../../src/domain/time.js';
 import { fixedClock } from '../../src/infra/clock.js';
@@ -10,14 +10,16 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 // `roshni cancel` / `roshni no-show`: a package session first when the clinic says so, else the fee.
 
 describe('late cancellation and no-show policy', () => {
+  // Each test opens a clinic of its own, with no policy set yet, on a clock at the start of today.
   let database: TestDatabase;
   let env: Record<string, string>;
   let ctx: ReturnType<typeof systemContext>;
   let clinic: Awaited<ReturnType<typeof seedClinic>>;
+  let clock: ReturnType<typeof fixedClock>;
   const today = clinicDate(new Date(), 'Asia/Kolkata');
-  const clock = fixedClock(zonedInstant(today, '00:00', 'Asia/Kolkata'));
 
-  beforeAll(async () => {
+  beforeEach(async () => {
+    clock = fixedClock(zonedInstant(today, '00:00', 'Asia/Kolkata'));
     database = await createTestDatabase();
     env = { DATABASE_URL: database.url };
     ctx = systemContext(database.db, clock);
@@ -27,7 +29,7 @@ describe('late cancellation and no-show policy', () => {
       { username: 'desk', full_name: 'Front Desk', role: 'receptionist' },
     ]).execute();
   });
-  afterAll(() => database?.close());
+  afterEach(() => database?.close());
 
   const book = async (patient: number, day: number, index: number) => {
     const slots = await slotsOn(ctx, clinic.speech.id, addDays(today, day));
@@ -53,6 +55,8 @@ describe('late cancellation and no-show policy', () => {
   });
 
   it('a late cancellation by the patient adds the fee; the clinic cancelling (--clinic) adds none', async () => {
+    // Cancelling within 48 hours of the session costs ₹250.
+    expect((await runCli(['settings', 'set', '--late-cancel-fee', '250', '--late-cancel-hours', '48'], env)).code).toBe(0);
     const byPatient = await book(0, 1, 0);
     const byClinic = await book(1, 1, 1);
     const cancelled = await runCli(['cancel', byPatient.appointmentNumber, '--reason', 'Patient phoned: child unwell'], env);
@@ -70,7 +74,8 @@ describe('late cancellation and no-show policy', () => {
   });
 
   it('a no-show with a package draws a session when the clinic says so; an admin waiver gives it back', async () => {
-    expect((await runCli(['settings', 'set', '--policy-draws-package', 'yes'], env)).code).toBe(0);
+    // A no-show costs ₹400, but a patient with a package gives up a session instead.
+    expect((await runCli(['settings', 'set', '--noshow-fee', '400', '--policy-draws-package', 'yes'], env)).code).toBe(0);
     await runCli(['package', 'add-plan', '--code', 'speech-2', '--name', 'Two speech sessions', '--service', 'speech-therapy', '--sessions', '2', '--price', '1800'], env);
     expect((await runCli(['package', 'sell', '--patient', 'Patient 003', '--plan', 'speech-2', '--method', 'cash'], env)).code).toBe(0);
     const missed = await book(2, 1, 2);

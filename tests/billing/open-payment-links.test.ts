@@ -26,9 +26,10 @@ describe('one open Razorpay payment link per appointment', () => {
       { username: 'desk', full_name: 'Front Desk', role: 'receptionist' },
       { username: 'anita', full_name: 'Anita Therapist', role: 'therapist' },
     ]).execute();
-    for (let i = 0; i < 7; i++) {
+    // One appointment for each test; the last one, the first patient's second, for a cash payment.
+    for (let i = 0; i < 8; i++) {
       const serviceId = i < 4 ? clinic.speechService.id : clinic.physioService.id;
-      const booked = await bookAppointment(ctx, { patientId: clinic.patients[i]!.id, serviceId, slotId: slots[i]!.id });
+      const booked = await bookAppointment(ctx, { patientId: clinic.patients[i % 7]!.id, serviceId, slotId: slots[i]!.id });
       appointments.push({ id: booked.id, number: booked.appointmentNumber });
     }
   });
@@ -145,7 +146,7 @@ describe('one open Razorpay payment link per appointment', () => {
       expect([paid.code, paid.stderr]).toEqual([4, `roshni: The payment link sent earlier (${link.reference}) has just been paid; it shows here once Razorpay confirms it.\n`]);
       expect((await paymentsOf(appointment.id)).map((p) => p.state)).toEqual(['pending']);
 
-      const cash = JSON.parse((await runCli(['pay', 'cash', appointments[0]!.number, '--amount', '100', '--json'], env)).stdout);
+      const cash = JSON.parse((await runCli(['pay', 'cash', appointments[7]!.number, '--amount', '100', '--json'], env)).stdout);
       const completed = await runCli(['pay', 'cancel', cash.reference, '--reason', 'Mistake'], env);
       expect([completed.code, completed.stderr]).toEqual([4, `roshni: Payment ${cash.reference} is completed; only a pending request can be cancelled (money received is refunded: roshni refund ${cash.reference} …).\n`]);
     });

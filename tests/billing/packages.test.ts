@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
 import { completeAppointment } from '../../src/domain/scheduling/attendance.js';
 import { addDays, clinicDate, zonedInstant } from '../../src/domain/time.js';
@@ -10,17 +10,26 @@ import { deliverWebhook, startFakeRazorpay } from '../support/fake-razorpay.js';
 import { startClinicServer } from '../../src/http/clinic-server.js';
 
 describe('session packages', () => {
+  // Each test opens a clinic of its own.
   let database: TestDatabase;
   let env: Record<string, string>;
   // The CLI sells on the real clock, so the sessions are in the coming days.
   const today = clinicDate(new Date(), 'Asia/Kolkata');
-  const clock = fixedClock(new Date());
+  let clock: ReturnType<typeof fixedClock>;
 
-  beforeAll(async () => {
+  beforeEach(async () => {
+    clock = fixedClock(new Date());
     database = await createTestDatabase();
     env = { DATABASE_URL: database.url };
   });
-  afterAll(() => database?.close());
+  afterEach(() => database?.close());
+
+  /** Patient 001 comes to a clinic that sells three speech sessions for ₹2,700. */
+  async function speechPlanOnOffer() {
+    await seedClinic(systemContext(database.db, clock), { patients: 1, days: 6 });
+    const plan = await runCli(['package', 'add-plan', '--code', 'speech-3', '--name', 'Three speech sessions', '--service', 'speech-therapy', '--sessions', '3', '--price', '2700'], env);
+    expect(plan.code).toBe(0);
+  }
 
   it('sells three sessions paid once; each completed session draws one, and the fourth is charged', async () => {
     const ctx = systemContext(database.db, clock);
@@ -47,6 +56,7 @@ describe('session packages', () => {
   });
 
   it('refuses a receptionist adding a plan, and a sale of an unknown plan', async () => {
+    await speechPlanOnOffer();
     await database.db.insertInto('staff_users').values({ username: 'desk', full_name: 'Front Desk', role: 'receptionist' }).execute();
     const denied = await runCli(['package', 'add-plan', '--code', 'ot-5', '--name', 'Five OT sessions', '--service', 'occupational-therapy', '--sessions', '5', '--price', '4500'], { ...env, ROSHNI_USER: 'desk' });
     expect(denied.code).toBe(5);
@@ -58,7 +68,9 @@ describe('session packages', () => {
     expect(offline.stderr).toContain('Razorpay is not configured');
     expect(await database.db.selectFrom('patient_packages').select('id').execute()).toHaveLength(before.length);
   });
+
   it('sells a package online: a payment link now, active once Razorpay says it is paid', async () => {
+    await speechPlanOnOffer();
     const fake = await startFakeRazorpay();
     const server = await startClinicServer({ ctx: systemContext(database.db), host: '127.0.0.1', port: 0, razorpayWebhookSecrets: [fake.webhookSecret] });
     try {

@@ -23,9 +23,11 @@ describe('asking for money online: Razorpay payment links and orders', () => {
     const ctx = systemContext(database.db);
     const clinic = await seedClinic(ctx, { patients: 8 });
     const slots = [...(await slotsOn(ctx, clinic.speech.id, tomorrow)), ...(await slotsOn(ctx, clinic.physio.id, tomorrow))];
-    for (let i = 0; i < 8; i++) {
-      const patientId = clinic.patients[i]!.id;
-      const serviceId = i < 4 ? clinic.speechService.id : clinic.physioService.id;
+    slots.push(...(await slotsOn(ctx, clinic.speech.id, addDays(tomorrow, 1))));
+    // Each test asks for money for appointments of its own.
+    for (let i = 0; i < 9; i++) {
+      const patientId = clinic.patients[i % 8]!.id;
+      const serviceId = i < 4 || i >= 8 ? clinic.speechService.id : clinic.physioService.id;
       appointments.push((await bookAppointment(ctx, { patientId, serviceId, slotId: slots[i]!.id })).appointmentNumber);
     }
   });
@@ -107,12 +109,12 @@ describe('asking for money online: Razorpay payment links and orders', () => {
   });
 
   it('says clearly when Razorpay is not configured', async () => {
-    const { code, stderr } = await runCli(['pay', 'link', appointments[3]!], { DATABASE_URL: database.url });
+    const { code, stderr } = await runCli(['pay', 'link', appointments[8]!], { DATABASE_URL: database.url });
     expect(code).toBe(6);
     expect(stderr).toBe('roshni: Configuration error: RAZORPAY_KEY_ID is missing: online payments need RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET.\n');
-    const appointmentId = (await database.db.selectFrom('appointments').select('id').where('appointment_number', '=', appointments[3]!).executeTakeFirstOrThrow()).id;
+    const appointmentId = (await database.db.selectFrom('appointments').select('id').where('appointment_number', '=', appointments[8]!).executeTakeFirstOrThrow()).id;
     await expect(createPaymentLink(systemContext(database.db), { appointmentId })).rejects.toThrow('Razorpay is not configured');
-    expect(await paymentsOf(appointments[3]!)).toEqual([]);
+    expect(await paymentsOf(appointments[8]!)).toEqual([]);
   });
 
   it('cancels our pending payment when Razorpay refuses, and says so in one line', async () => {

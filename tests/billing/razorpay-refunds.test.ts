@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createOrder } from '../../src/domain/billing/online-payments.js';
 import { refundPayment } from '../../src/domain/billing/refund-payment.js';
 import type { DomainContext } from '../../src/domain/context.js';
@@ -15,6 +15,7 @@ import { deliverWebhook, startFakeRazorpay, type FakeRazorpay } from '../support
 // A Razorpay payment is refunded through Razorpay: pending until its refund.processed webhook,
 // then the credit note; a refusal frees the amount again.
 describe('refunds of Razorpay payments', () => {
+  // Each test opens a clinic of its own, where a patient has paid ₹1,000 for tomorrow's session through Razorpay.
   let database: TestDatabase;
   let fake: FakeRazorpay;
   let server: RunningServer;
@@ -22,7 +23,7 @@ describe('refunds of Razorpay payments', () => {
   let paymentReference: string;
   let appointmentId: number;
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     [database, fake] = await Promise.all([createTestDatabase(), startFakeRazorpay()]);
     ctx = { ...systemContext(database.db), paymentGateway: razorpayGateway({ keyId: fake.keyId, keySecret: fake.keySecret, baseUrl: fake.url }) };
     const clinic = await seedClinic(ctx, { patients: 1, days: 3 });
@@ -34,7 +35,7 @@ describe('refunds of Razorpay payments', () => {
     expect((await deliverWebhook(server.url, captured, { secret: fake.webhookSecret })).status).toBe(200);
     paymentReference = (await database.db.selectFrom('payments').select('reference').where('id', '=', order.paymentId).executeTakeFirstOrThrow()).reference;
   });
-  afterAll(() => Promise.all([server?.close(), database?.close(), fake?.close()]));
+  afterEach(() => Promise.all([server?.close(), database?.close(), fake?.close()]));
 
   const refunds = () => database.db.selectFrom('refunds').select(['reference', 'state', 'amount_paise', 'razorpay_refund_id']).orderBy('id').execute();
 
@@ -62,6 +63,9 @@ describe('refunds of Razorpay payments', () => {
   });
 
   it('refuses a second refund once everything has gone back', async () => {
+    const all = await refundPayment(ctx, { paymentReference, reason: 'Therapist unwell' });
+    const { razorpay_refund_id } = (await refunds()).find((r) => r.reference === all.reference)!;
+    expect((await deliverWebhook(server.url, fake.refundProcessed(razorpay_refund_id!), { secret: fake.webhookSecret })).status).toBe(200);
     await expect(refundPayment(ctx, { paymentReference, amountPaise: 100, reason: 'Again' })).rejects.toThrow('left to refund');
   });
 });

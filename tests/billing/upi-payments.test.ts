@@ -131,24 +131,26 @@ describe('UPI at the front desk: a QR, then the UTR the patient reads out', () =
   });
 
   it('refuses to confirm a payment twice, and a UTR already used for another payment', async () => {
-    const paid = await database.db.selectFrom('payments').select('reference').where('utr', '=', '432109876543').executeTakeFirstOrThrow();
+    const visit = await book(2);
+    const paid = JSON.parse((await roshni(['pay', 'upi', visit.appointmentNumber, '--json'])).stdout);
+    expect((await roshni(['pay', 'confirm', paid.reference, '--utr', '246813579024'])).code).toBe(0);
     await expectRefused(
       () => roshni(['pay', 'confirm', paid.reference, '--utr', '555566667777']),
       4,
-      `roshni: ${paid.reference} was already confirmed with UTR 432109876543; nothing was changed.`,
+      `roshni: ${paid.reference} was already confirmed with UTR 246813579024; nothing was changed.`,
     );
 
     const other = await book(3);
     const request = JSON.parse((await roshni(['pay', 'upi', other.appointmentNumber, '--json'])).stdout);
     await expectRefused(
-      () => roshni(['pay', 'confirm', request.reference, '--utr', '432109876543']),
+      () => roshni(['pay', 'confirm', request.reference, '--utr', '246813579024']),
       4,
-      'roshni: The UTR 432109876543 has already been used for another payment.',
+      'roshni: The UTR 246813579024 has already been used for another payment.',
     );
     await expectRefused(
-      () => roshni(['pay', 'upi', other.appointmentNumber, '--utr', '432109876543']),
+      () => roshni(['pay', 'upi', other.appointmentNumber, '--utr', '246813579024']),
       4,
-      'The UTR 432109876543 has already been used',
+      'The UTR 246813579024 has already been used',
     );
     expect(await paymentByReference(request.reference)).toMatchObject({ state: 'pending', utr: null });
   });
@@ -190,8 +192,9 @@ describe('UPI at the front desk: a QR, then the UTR the patient reads out', () =
     await cancelAppointment(ctx(), { appointmentId: cancelled.id, reason: 'Family travelling' });
     await expectRefused(() => roshni(['pay', 'upi', cancelled.appointmentNumber]), 2, `Appointment ${cancelled.appointmentNumber} is cancelled; it takes no payment.`);
 
-    const settled = await database.db.selectFrom('payments').select('appointment_id').where('utr', '=', '432109876543').executeTakeFirstOrThrow();
-    const paidNumber = (await database.db.selectFrom('appointments').select('appointment_number').where('id', '=', settled.appointment_id!).executeTakeFirstOrThrow()).appointment_number;
+    const settled = await book(2);
+    expect((await roshni(['pay', 'upi', settled.appointmentNumber, '--utr', '135792468013'])).code).toBe(0);
+    const paidNumber = settled.appointmentNumber;
     await expectRefused(() => roshni(['pay', 'upi', paidNumber]), 2, `Appointment ${paidNumber} has nothing due.`);
   });
 

@@ -22,10 +22,11 @@ describe('Razorpay events: every payment recorded once, whatever the order or th
     [database, fake] = await Promise.all([createTestDatabase(), startFakeRazorpay()]);
     const gateway = razorpayGateway({ keyId: fake.keyId, keySecret: fake.keySecret, baseUrl: fake.url });
     ctx = { ...systemContext(database.db), paymentGateway: gateway };
-    const clinic = await seedClinic(ctx, { patients: 4, days: 3 });
+    const clinic = await seedClinic(ctx, { patients: 4, days: 4 });
     const tomorrow = addDays(clinicDate(new Date(), ctx.timezone), 1);
-    const slots = [...(await slotsOn(ctx, clinic.speech.id, tomorrow)), ...(await slotsOn(ctx, clinic.speech.id, addDays(tomorrow, 1)))];
-    for (let i = 0; i < 8; i++) {
+    const slots = [];
+    for (let d = 0; d < 3; d++) slots.push(...(await slotsOn(ctx, clinic.speech.id, addDays(tomorrow, d))));
+    for (let i = 0; i < 12; i++) {
       const booked = await bookAppointment(ctx, { patientId: clinic.patients[i % 4]!.id, serviceId: clinic.speechService.id, slotId: slots[i]!.id });
       appointmentIds.push(booked.id);
     }
@@ -159,8 +160,13 @@ describe('Razorpay events: every payment recorded once, whatever the order or th
   });
 
   it('keeps the payer’s email, phone and UPI id out of the stored events', async () => {
-    const payloads = await database.db.selectFrom('webhook_events').select('payload').where('event_type', '=', 'payment.captured').execute();
-    expect(payloads.length).toBeGreaterThan(3);
+    const order = await newOrder();
+    const { captured, orderPaid } = fake.payOrder(order.orderId);
+    // Razorpay sends them: the payer paid by UPI from asha.rao@okhdfcbank, phone +91 98123 45678.
+    for (const personal of ['asha.rao', '9812345678', 'okhdfcbank']) expect(captured.body).toContain(personal);
+    expect(await deliver(captured)).toBe('applied');
+    expect(await deliver(orderPaid)).toBe('no_change');
+    const payloads = [(await storedEvent(captured.eventId)).payload, (await storedEvent(orderPaid.eventId)).payload];
     const stored = JSON.stringify(payloads);
     for (const personal of ['asha.rao', '9812345678', 'okhdfcbank']) expect(stored).not.toContain(personal);
     // What reconciliation needs stays: ids, amounts, the bank's reference.

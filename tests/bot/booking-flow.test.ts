@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
 import { fixedClock } from '../../src/infra/clock.js';
 import { seedClinic, systemContext } from '../support/clinic.js';
@@ -7,17 +7,18 @@ import { chatter, engineFor } from './support.js';
 
 // A patient books through the chat, the same engine every channel uses.
 describe('booking by chat', () => {
+  // Each test opens a clinic of its own, where three patients chat at 08:00 IST on 1 December 2026.
   let database: TestDatabase;
   let ctx: ReturnType<typeof systemContext>;
   let clinic: Awaited<ReturnType<typeof seedClinic>>;
   const clock = fixedClock('2026-12-01T02:30:00Z'); // 08:00 IST
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     database = await createTestDatabase();
     ctx = systemContext(database.db, clock);
     clinic = await seedClinic(ctx, { patients: 3, days: 5 });
   });
-  afterAll(() => database?.close());
+  afterEach(() => database?.close());
 
   it('identifies a known patient by number, books speech therapy and offers UPI payment', async () => {
     const patient = clinic.patients[0]!;
@@ -99,8 +100,12 @@ describe('booking by chat', () => {
   });
 
   it('a conversation saved by an older version restarts politely', async () => {
-    await database.db.updateTable('bot_conversations').set({ state_version: 1 }).where('chat_id', '=', 'term-5').execute();
-    const chat = chatter(engineFor(ctx), 'term-5', { senderPhone: clinic.patients[1]!.phone! });
+    const before = chatter(engineFor(ctx), 'term-6', { senderPhone: clinic.patients[1]!.phone! });
+    await before.write('menu');
+    await before.press('Book');
+    await before.press('Speech');
+    await database.db.updateTable('bot_conversations').set({ state_version: 1 }).where('chat_id', '=', 'term-6').execute();
+    const chat = chatter(engineFor(ctx), 'term-6', { senderPhone: clinic.patients[1]!.phone! });
     await chat.write('2');
     expect(chat.text()).toMatch(/updated, so let us start again/);
   });

@@ -1,11 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { replyAsText } from '../../src/bot/channels/text-render.js';
 import type { Reply } from '../../src/bot/engine/types.js';
 import type { PaymentGateway } from '../../src/domain/billing/payment-gateway.js';
 import { addGuardian } from '../../src/domain/people/guardians.js';
 import { addPatient } from '../../src/domain/people/patients.js';
+import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
 import { fixedClock } from '../../src/infra/clock.js';
-import { seedClinic, systemContext } from '../support/clinic.js';
+import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { chatter, engineFor, linkedChat } from './support.js';
 
@@ -18,6 +19,7 @@ const DEVANAGARI = /[\u0900-\u097F]/;
 
 for (const language of ['en', 'hi'] as const) {
   describe(`every flow, in ${language === 'en' ? 'English' : 'Hindi'}`, () => {
+    // Each test opens a clinic of its own, where Kavita's chat waits at the menu.
     let database: TestDatabase;
     let ctx: ReturnType<typeof systemContext>;
     let clinic: Awaited<ReturnType<typeof seedClinic>>;
@@ -25,7 +27,7 @@ for (const language of ['en', 'hi'] as const) {
     const clock = fixedClock('2026-12-01T02:30:00Z');
     const chatId = `both-${language}`;
 
-    beforeAll(async () => {
+    beforeEach(async () => {
       database = await createTestDatabase();
       ctx = systemContext(database.db, clock);
       clinic = await seedClinic(ctx, { patients: 1, days: 5 });
@@ -36,7 +38,13 @@ for (const language of ['en', 'hi'] as const) {
       ];
       await linkedChat(database.db, { channel: 'terminal', chatId, guardianId: parent.id, language });
     });
-    afterAll(() => database?.close());
+    afterEach(() => database?.close());
+
+    /** Kavita's second child has speech therapy booked for tomorrow morning, not paid yet. */
+    async function secondChildBooked() {
+      const [slot] = await slotsOn(ctx, clinic.speech.id, '2026-12-02');
+      await bookAppointment(ctx, { patientId: children[1]!.id, serviceId: clinic.speechService.id, slotId: slot!.id });
+    }
 
     /** Each reply in the chat's language: Hindi has Devanagari in every message, English none outside names of languages. */
     function expectLanguage(replies: Reply[]) {
@@ -106,6 +114,7 @@ for (const language of ['en', 'hi'] as const) {
     });
 
     it('my appointments: unknown input, an action, and keeping the appointment after all', async () => {
+      await secondChildBooked();
       const { chat, choose, nonsense, is, starts } = walker();
       await chat.write('menu');
       await choose(is('mine'));
@@ -120,6 +129,7 @@ for (const language of ['en', 'hi'] as const) {
     });
 
     it('pay dues: the UPI QR; with Razorpay refusing, a kind word and nothing pending', async () => {
+      await secondChildBooked();
       const { chat, choose, nonsense, is, starts } = walker();
       await chat.write('menu');
       await choose(is('pay'));
@@ -142,6 +152,7 @@ for (const language of ['en', 'hi'] as const) {
     });
 
     it('nothing due, talk to the clinic, stop and start, and the language menu', async () => {
+      await secondChildBooked();
       await database.db.updateTable('appointments').set({ payment_status: 'waived', waived_reason: 'test' }).execute();
       const { chat, choose, is } = walker();
       await chat.write('menu');

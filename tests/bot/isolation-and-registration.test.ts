@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
 import { fixedClock } from '../../src/infra/clock.js';
 import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
@@ -6,13 +6,14 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { chatter, engineFor } from './support.js';
 
 describe('chat isolation, registration, cancel and stop', () => {
+  // Each test opens a clinic of its own, where two patients are booked on 3 December 2026.
   let database: TestDatabase;
   let ctx: ReturnType<typeof systemContext>;
   let clinic: Awaited<ReturnType<typeof seedClinic>>;
   let othersNumber: string;
   let ownId: number;
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     database = await createTestDatabase();
     ctx = systemContext(database.db, fixedClock('2026-12-01T02:30:00Z'));
     clinic = await seedClinic(ctx, { patients: 2, days: 4 });
@@ -20,7 +21,19 @@ describe('chat isolation, registration, cancel and stop', () => {
     othersNumber = (await bookAppointment(ctx, { patientId: clinic.patients[1]!.id, slotId: slots[0]!.id, serviceId: clinic.speechService.id })).appointmentNumber;
     ownId = (await bookAppointment(ctx, { patientId: clinic.patients[0]!.id, slotId: slots[1]!.id, serviceId: clinic.speechService.id })).id;
   });
-  afterAll(() => database?.close());
+  afterEach(() => database?.close());
+
+  /** Sunita, whose number the clinic did not have, registers herself and her son Aarav on chat new-1. */
+  async function sunitaRegistersAarav() {
+    const chat = chatter(engineFor(ctx), 'new-1', { senderPhone: '+919876543210' });
+    await chat.write('hi');
+    await chat.press('I agree');
+    await chat.press('For my child');
+    await chat.write('Sunita Verma');
+    await chat.write('Aarav Verma');
+    await chat.write('14-03-2019');
+    expect(chat.text()).toMatch(/Welcome, Sunita Verma/);
+  }
 
   it("a patient typing another patient's appointment number gets not found", async () => {
     const chat = chatter(engineFor(ctx), 'iso-1', { senderPhone: clinic.patients[0]!.phone! });
@@ -75,6 +88,7 @@ describe('chat isolation, registration, cancel and stop', () => {
   });
 
   it('stop opts out (recorded), start opts back in', async () => {
+    await sunitaRegistersAarav();
     const chat = chatter(engineFor(ctx), 'new-1', { senderPhone: '+919876543210' });
     await chat.write('stop');
     expect(chat.text()).toMatch(/no longer get reminders/);
@@ -86,6 +100,7 @@ describe('chat isolation, registration, cancel and stop', () => {
   });
 
   it('talk to the clinic puts messages in the inbox', async () => {
+    await sunitaRegistersAarav();
     const chat = chatter(engineFor(ctx), 'new-1', { senderPhone: '+919876543210' });
     await chat.write('menu');
     await chat.press('Talk to the clinic');

@@ -103,7 +103,12 @@ describe('messages patients act on: races, offers, WhatsApp, quiet hours', () =>
     const { offerFreedSlot } = await import('../../src/domain/scheduling/waitlist-offers.js');
     const second = await database.db.transaction().execute((trx) => offerFreedSlot({ ...ctx, db: trx }, freed.waitlistOffer!.slotId));
     expect(second).not.toBeNull();
-    const offers = await database.db.selectFrom('waitlist_offers').select(['id', 'entry_id']).where('status', '=', 'pending').execute();
+    const offers = await database.db
+      .selectFrom('waitlist_offers')
+      .select(['id', 'entry_id'])
+      .where('slot_id', '=', freed.waitlistOffer!.slotId)
+      .where('status', '=', 'pending')
+      .execute();
     expect(offers).toHaveLength(2);
     const offerOf = async (patientId: number) => {
       const entry = await database.db.selectFrom('waitlist_entries').select('id').where('patient_id', '=', patientId).executeTakeFirstOrThrow();

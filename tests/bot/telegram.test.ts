@@ -1,5 +1,5 @@
 import type { Bot } from 'grammy';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConversationEngine } from '../../src/bot/engine/engine.js';
 import { createTelegramBot } from '../../src/bot/channels/telegram.js';
 import { fixedClock } from '../../src/infra/clock.js';
@@ -30,6 +30,9 @@ describe('the Telegram bot, end to end', () => {
     await bot?.stop();
     await telegram?.close();
     await database?.close();
+  });
+  beforeEach(() => {
+    telegram.calls.length = 0; // each test counts the bot's calls from its own first message
   });
 
   const sent = () => telegram.callsOf('sendMessage');
@@ -74,7 +77,6 @@ describe('the Telegram bot, end to end', () => {
     expect(linked.telegram_chat_id).toBeNull();
     const conversation = await database.db.selectFrom('bot_conversations').selectAll().where('chat_id', '=', '777').executeTakeFirstOrThrow();
     expect([conversation.patient_id, conversation.guardian_id]).toEqual([null, null]);
-    telegram.calls.length = 0;
   });
 
   it('identifies by shared contact and completes a booking; the appointment is in Postgres', async () => {

@@ -84,10 +84,17 @@ describe('the WhatsApp bot and the staff inbox', () => {
   });
 
   it("a staff reply from the inbox goes to the outbox on the chat's channel", async () => {
-    const conversation = await database.db.selectFrom('bot_conversations').select('id').where('patient_id', '=', clinic.patients[0]!.id).executeTakeFirstOrThrow();
+    // Meena writes to the clinic on WhatsApp.
+    const [meena] = await database.db.insertInto('patients').values({ full_name: 'Meena Joshi', phone: '+919800033344' }).returning('id').execute();
+    const client = new FakeWhatsAppClient();
+    const adapter = attachWhatsApp(client, new ConversationEngine({ db: ctx.db, clock: ctx.clock, timezone: ctx.timezone }), () => ({}));
+    client.emit('message', { from: '919800033344@c.us', body: 'hi' } satisfies WhatsAppMessageLike);
+    await adapter.idle();
+
+    const conversation = await database.db.selectFrom('bot_conversations').select('id').where('patient_id', '=', meena!.id).executeTakeFirstOrThrow();
     await replyInInbox(ctx, { conversationId: conversation.id, body: 'Yes, 5 pm works.' });
     const queued = await database.db.selectFrom('notifications').selectAll().where('kind', '=', 'staff_reply').execute();
     expect(queued).toHaveLength(1);
-    expect(queued[0]).toMatchObject({ channel: 'whatsapp', patient_id: clinic.patients[0]!.id, payload: expect.objectContaining({ text: 'Yes, 5 pm works.' }) });
+    expect(queued[0]).toMatchObject({ channel: 'whatsapp', patient_id: meena!.id, payload: expect.objectContaining({ text: 'Yes, 5 pm works.' }) });
   });
 });

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
@@ -17,11 +17,12 @@ async function counts(database: TestDatabase) {
 }
 
 describe('roshni demo on PostgreSQL', () => {
+  // Each test opens an empty clinic database of its own.
   let database: TestDatabase;
-  beforeAll(async () => {
+  beforeEach(async () => {
     database = await createTestDatabase();
   });
-  afterAll(() => database?.close());
+  afterEach(() => database?.close());
 
   it('loads the demo clinic and prints a schedule and what to try next', async () => {
     const { code, stdout, stderr } = await runCli(['demo'], { DATABASE_URL: database.url });
@@ -44,6 +45,7 @@ describe('roshni demo on PostgreSQL', () => {
   });
 
   it('changes nothing when run a second time', async () => {
+    expect((await runCli(['demo'], { DATABASE_URL: database.url })).code).toBe(0);
     const before = await counts(database);
     const { code, stdout } = await runCli(['demo', '--json'], { DATABASE_URL: database.url });
     expect(code).toBe(0);
@@ -54,6 +56,7 @@ describe('roshni demo on PostgreSQL', () => {
   });
 
   it('shows the appointments with `today --json` as data only', async () => {
+    expect((await runCli(['demo'], { DATABASE_URL: database.url })).code).toBe(0);
     const { code, stdout } = await runCli(['today', '--json'], { DATABASE_URL: database.url });
     expect(code).toBe(0);
     const today = JSON.parse(stdout);

@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { spawnCli } from '../support/cli.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { spawnCli, type CliResult } from '../support/cli.js';
 
 // A newcomer's first commands, with no PostgreSQL server and no DATABASE_URL: the built CLI,
 // each command its own process, on the embedded database under ROSHNI_HOME.
@@ -10,9 +10,14 @@ import { spawnCli } from '../support/cli.js';
 describe('the embedded database, through the built CLI', { timeout: 90_000 }, () => {
   const home = mkdtempSync(join(tmpdir(), 'roshni-home-'));
   const env = { ROSHNI_HOME: home };
+  // The newcomer's first command, which every test below starts from: the demo clinic, loaded once.
+  let firstDemo: CliResult;
+  beforeAll(async () => {
+    firstDemo = await spawnCli(['demo'], env);
+  });
 
-  it('runs `roshni demo` on a machine with no database server', async () => {
-    const { code, stdout, stderr } = await spawnCli(['demo'], env);
+  it('runs `roshni demo` on a machine with no database server', () => {
+    const { code, stdout, stderr } = firstDemo;
     expect(stderr).toContain(`embedded database at ${join(home, 'data')}`);
     expect(code).toBe(0);
     expect(stdout).toContain('Demo clinic loaded');
@@ -33,14 +38,18 @@ describe('the embedded database, through the built CLI', { timeout: 90_000 }, ()
   });
 
   it('stops with one clear line while another process holds the database', async () => {
-    // A live process (this test runner) "owns" the data directory.
+    // A live process (this test runner) "owns" the data directory, until the test ends.
     writeFileSync(join(home, 'data.lock'), String(process.pid));
-    const { code, stderr } = await spawnCli(['today'], env);
-    expect(code).toBe(7);
-    expect(stderr.trim()).toBe(
-      `roshni: The embedded database is in use by another Roshni process (pid ${process.pid}). ` +
-        'Stop that process, or set DATABASE_URL to use a PostgreSQL server.',
-    );
+    try {
+      const { code, stderr } = await spawnCli(['today'], env);
+      expect(code).toBe(7);
+      expect(stderr.trim()).toBe(
+        `roshni: The embedded database is in use by another Roshni process (pid ${process.pid}). ` +
+          'Stop that process, or set DATABASE_URL to use a PostgreSQL server.',
+      );
+    } finally {
+      rmSync(join(home, 'data.lock'), { force: true });
+    }
   });
 
   it('clears a lock left behind by a process that died', async () => {

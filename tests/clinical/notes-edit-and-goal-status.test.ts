@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { editSessionNotes } from '../../src/domain/clinical/edit-session-notes.js';
 import { ConflictError } from '../../src/domain/errors.js';
@@ -13,6 +13,7 @@ import { slotsOn, systemContext } from '../support/clinic.js';
 import { openClinicalClinic } from './clinical-clinic.js';
 
 describe('editing session notes: only by their author, audited without their text', () => {
+  // Each test opens a clinic of its own, where Priya has written the notes of her first session with Patient 001.
   let clinic: Awaited<ReturnType<typeof openClinicalClinic>>;
   const notesOf = (appointment: string) =>
     clinic.database.db
@@ -22,7 +23,7 @@ describe('editing session notes: only by their author, audited without their tex
       .where('a.appointment_number', '=', appointment)
       .executeTakeFirstOrThrow();
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     clinic = await openClinicalClinic();
     const { first } = clinic.appointments;
     const added = await clinic.roshni(
@@ -36,7 +37,7 @@ describe('editing session notes: only by their author, audited without their tex
     const [, , , physio12] = await slotsOn(ctx, clinic.clinic.physio.id, addDays(start, 1));
     await bookAppointment(ctx, { patientId: clinic.clinic.patients[0]!.id, serviceId: clinic.clinic.physioService.id, slotId: physio12!.id });
   });
-  afterAll(() => clinic?.close());
+  afterEach(() => clinic?.close());
 
   it('changes only the fields given, and says which', async () => {
     const { first } = clinic.appointments;
@@ -65,7 +66,7 @@ describe('editing session notes: only by their author, audited without their tex
   it('refuses notes left empty, bad values, and a non-terminal without flags; nothing is written', async () => {
     const { first, second } = clinic.appointments;
     const before = await notesOf(first);
-    const empty = await clinic.roshni(['notes', 'edit', first, '--objectives', '', '--observations', ''], 'priya');
+    const empty = await clinic.roshni(['notes', 'edit', first, '--objectives', '', '--observations', '', '--homework', ''], 'priya');
     expect(empty.code).toBe(2);
     expect(empty.stderr).toContain('The notes would be empty');
     const rating = await clinic.roshni(['notes', 'edit', first, '--rating', '7'], 'priya');
@@ -109,7 +110,7 @@ describe('editing session notes: only by their author, audited without their tex
     const dir = mkdtempSync(join(tmpdir(), 'roshni-editor-'));
     const editor = join(dir, 'fake-editor.sh');
     // Rewrites the observations written before; clears the objectives.
-    writeFileSync(editor, `#!/bin/sh\nsed -i -e 's/^Lisped on \\/s\\/ blends only$/Clear \\/s\\/ in 8 of 10 words/' -e '/^Initial \\/s\\/$/d' "$1"\n`);
+    writeFileSync(editor, `#!/bin/sh\nsed -i -e 's/^Lisped on blends$/Clear \\/s\\/ in 8 of 10 words/' -e '/^Initial \\/s\\/$/d' "$1"\n`);
     chmodSync(editor, 0o755);
     const stdout = new PassThrough();
     let out = '';

@@ -3,16 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { systemClock } from '../../src/infra/clock.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { openClinicalClinic } from './clinical-clinic.js';
 
 describe('roshni notes add on a terminal opens $EDITOR on the template', () => {
+  // Each test opens a clinic of its own, whose sessions of three weeks ago have no notes yet.
   let clinic: Awaited<ReturnType<typeof openClinicalClinic>>;
-  beforeAll(async () => {
+  beforeEach(async () => {
     clinic = await openClinicalClinic();
   });
-  afterAll(() => clinic?.close());
+  afterEach(() => clinic?.close());
 
   it('records what the therapist wrote under each heading', async () => {
     // A stand-in editor: fills in two sections of the template it is given.
@@ -64,8 +65,10 @@ echo "## Observations\nTyped for nothing" > "$1"
       });
       return { code, errors };
     };
-    const before = await clinic.database.db.selectFrom('therapy_sessions').select('id').execute();
     const { second, unmarked, physio } = clinic.appointments;
+    // Priya has already written the notes of her second session, from flags.
+    expect((await clinic.roshni(['notes', 'add', second, '--observations', 'Named 8 of 10 pictures'], 'priya')).code).toBe(0);
+    const before = await clinic.database.db.selectFrom('therapy_sessions').select('id').execute();
     const written = await onTerminal(second, 'priya');
     expect(written.errors).toContain(`${second} already has session notes`);
     expect(written.code).toBe(4);

@@ -1,13 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { notesTemplate, parseNotesTemplate } from '../../src/cli/notes-template.js';
 import { openClinicalClinic } from './clinical-clinic.js';
 
 describe('therapy session notes, through the CLI', () => {
+  // Each test opens a clinic of its own, whose sessions of three weeks ago have no notes yet.
   let clinic: Awaited<ReturnType<typeof openClinicalClinic>>;
-  beforeAll(async () => {
+  beforeEach(async () => {
     clinic = await openClinicalClinic();
   });
-  afterAll(() => clinic?.close());
+  afterEach(() => clinic?.close());
+
+  /** Priya writes the notes of her first session with Patient 001. */
+  async function priyaWritesTheFirstSessionsNotes() {
+    const added = await clinic.roshni(
+      ['notes', 'add', clinic.appointments.first, '--objectives', 'Produce /s/ in initial position', '--activities', 'Picture cards, snake game',
+        '--observations', 'Lisped on /s/ blends', '--progress', '7 of 10 correct', '--homework', 'Practise 5 words daily',
+        '--next-plan', 'Move to medial /s/', '--attendance', 'late', '--response', 'Engaged, tired at the end', '--rating', '4'],
+      'priya',
+    );
+    expect(added.code).toBe(0);
+  }
 
   it("lists a therapist's completed sessions still without notes", async () => {
     const { first, second, physio } = clinic.appointments;
@@ -58,7 +70,7 @@ describe('therapy session notes, through the CLI', () => {
     expect(empty.code).toBe(2);
     expect(empty.stderr).toContain('The notes are empty');
     const count = await clinic.database.db.selectFrom('therapy_sessions').select('id').execute();
-    expect(count).toHaveLength(1);
+    expect(count).toHaveLength(0);
   });
 
   it('keeps receptionists out, and a therapist out of another therapist’s patients', async () => {
@@ -80,6 +92,12 @@ describe('therapy session notes, through the CLI', () => {
   });
 
   it('audits every read (and every refused one) by id, never with note text', async () => {
+    const { first } = clinic.appointments;
+    await priyaWritesTheFirstSessionsNotes();
+    expect((await clinic.roshni(['notes', 'show', first], 'priya')).code).toBe(0);
+    expect((await clinic.roshni(['notes', 'show', first, '--json'], 'anita')).code).toBe(0);
+    expect((await clinic.roshni(['notes', 'show', first], 'desk')).code).toBe(5);
+    expect((await clinic.roshni(['notes', 'show', first], 'meera')).code).toBe(5);
     const reads = await clinic.audit('clinical.read');
     const ok = reads.filter((r) => r.outcome === 'ok');
     expect(ok).toHaveLength(2);
@@ -92,6 +110,7 @@ describe('therapy session notes, through the CLI', () => {
 
   it('says when a completed session has no notes yet', async () => {
     const { unmarked } = clinic.appointments;
+    await priyaWritesTheFirstSessionsNotes();
     const done = await clinic.roshni(['complete', unmarked], 'priya');
     expect(done.code).toBe(0);
     expect(done.stdout).toContain(`Completed ${unmarked}.`);

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DomainContext } from '../../src/domain/context.js';
 import { scheduleReminders } from '../../src/domain/notifications/reminders.js';
 import { addGuardian } from '../../src/domain/people/guardians.js';
@@ -11,13 +11,14 @@ import { slotsOn, systemContext } from '../support/clinic.js';
 import { openClinicalClinic } from '../clinical/clinical-clinic.js';
 
 describe('consents, and messaging consent withdrawn', () => {
+  // Each test opens a clinic of its own, where no consent is recorded yet.
   let clinic: Awaited<ReturnType<typeof openClinicalClinic>>;
   let ctx: DomainContext;
   let appointmentId: number;
   const pendingReminders = () =>
     clinic.database.db.selectFrom('notifications').select('id').where('appointment_id', '=', appointmentId).where('kind', '=', 'reminder').where('state', '=', 'pending').execute();
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     clinic = await openClinicalClinic();
     // Two days after the clinic's first day (three weeks ago), 05:30 in the clinic: Patient 003's
     // session at 12:00 that day is six and a half hours away, so its 2-hour reminder is due.
@@ -27,7 +28,7 @@ describe('consents, and messaging consent withdrawn', () => {
     appointmentId = (await bookAppointment(ctx, { patientId: clinic.clinic.patients[2]!.id, serviceId: clinic.clinic.speechService.id, slotId: noon!.id })).id;
     await scheduleReminders(ctx); // the reminder job writes the session's reminders
   });
-  afterAll(() => clinic?.close());
+  afterEach(() => clinic?.close());
 
   it('records consents at the desk, and lists them with when and how', async () => {
     const granted = await clinic.roshni(['consent', 'grant', 'P-00003', '--purpose', 'messaging', '--channel', 'paper', '--notice', 'paper-2026-01'], 'desk');
@@ -63,6 +64,9 @@ describe('consents, and messaging consent withdrawn', () => {
   });
 
   it('withdrawing messaging withdraws the pending reminders and writes no new ones, until consent is given again', async () => {
+    for (const purpose of ['messaging', 'data_processing']) {
+      expect((await clinic.roshni(['consent', 'grant', 'P-00003', '--purpose', purpose], 'desk')).code).toBe(0);
+    }
     expect((await pendingReminders()).length).toBeGreaterThan(0);
     const withdrawn = await clinic.roshni(['consent', 'withdraw', 'P-00003', '--purpose', 'messaging'], 'desk');
     expect(withdrawn.stderr).toBe('');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { unzipSync } from 'fflate';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { erasePatient } from '../../src/domain/data-rights/erase.js';
 import { sha256Of } from '../../src/domain/documents/document-store.js';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
@@ -15,11 +15,12 @@ import { AARAV, DIYA, openGuptaClinic, RAKESH, SUNITA } from './gupta-family.js'
 const blobPath = (dir: string, sha: string) => join(dir, sha.slice(0, 2), sha.slice(2));
 
 describe("a patient's data rights: export and erasure", () => {
+  // Each test opens the Guptas' clinic of its own: the erasure must not take Aarav from the others.
   let clinic: Awaited<ReturnType<typeof openGuptaClinic>>;
-  beforeAll(async () => {
+  beforeEach(async () => {
     clinic = await openGuptaClinic();
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await clinic?.close();
     rmSync(clinic.home, { recursive: true, force: true });
   });

@@ -282,9 +282,15 @@ describe('the booking and billing rules, raced on real connections', () => {
     });
 
     it('numbers outgrow their padding instead of being cut short', async () => {
+      const { rows: [numbering] } = await pool.query(`SELECT last_value, is_called FROM patient_number_seq`);
       await pool.query(`SELECT setval('patient_number_seq', 99999)`);
-      const { rows } = await pool.query(`INSERT INTO patients (full_name) VALUES ('Walk-in A'), ('Walk-in B') RETURNING patient_number`);
-      expect(rows.map((r) => r.patient_number)).toEqual(['P-100000', 'P-100001']);
+      try {
+        const { rows } = await pool.query(`INSERT INTO patients (full_name) VALUES ('Walk-in A'), ('Walk-in B') RETURNING patient_number`);
+        expect(rows.map((r) => r.patient_number)).toEqual(['P-100000', 'P-100001']);
+      } finally {
+        // The numbering goes on from where it was, for the patients registered after this test.
+        await pool.query(`SELECT setval('patient_number_seq', $1, $2)`, [numbering.last_value, numbering.is_called]);
+      }
     });
   });
 

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { Migrator, NO_MIGRATIONS, sql, type Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrations } from '../../migrations/index.js';
 import { migrateToLatest } from '../../src/infra/db/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -32,12 +32,13 @@ async function publicSchemaObjects(db: Kysely<any>): Promise<string[]> {
 }
 
 describe('migrations', () => {
+  // Each test starts from an empty database of its own.
   let database: TestDatabase;
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     database = await createTestDatabase({ empty: true });
   });
-  afterAll(() => database?.close());
+  afterEach(() => database?.close());
 
   it('lists every file of migrations/ in migrations/index.ts, in name order', () => {
     const files = readdirSync(migrationsDir)

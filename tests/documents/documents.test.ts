@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/domain/actor.js';
 import { fileDocumentFromChat } from '../../src/domain/documents/chat-documents.js';
 import { sha256Of } from '../../src/domain/documents/document-store.js';
@@ -25,6 +25,7 @@ function filesUnder(dir: string): string[] {
 }
 
 describe('documents, through the CLI', () => {
+  // Each test opens a clinic of its own, with no documents yet, and a Roshni home of its own to keep them in.
   let clinic: Awaited<ReturnType<typeof openClinicalClinic>>;
   let home: string;
   let work: string;
@@ -39,17 +40,24 @@ describe('documents, through the CLI', () => {
   const rows = () => clinic.database.db.selectFrom('documents').selectAll().orderBy('id').execute();
   const blobs = () => filesUnder(documentsDir).filter((f) => !f.startsWith('.tmp'));
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     clinic = await openClinicalClinic();
     home = mkdtempSync(join(tmpdir(), 'roshni-docs-home-'));
     work = mkdtempSync(join(tmpdir(), 'roshni-docs-files-'));
     documentsDir = join(home, 'documents');
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await clinic?.close();
     rmSync(home, { recursive: true, force: true });
     rmSync(work, { recursive: true, force: true });
   });
+
+  /** Priya files her speech report on Patient 001. */
+  async function priyaFilesHerReport(): Promise<{ id: number; sha256: string }> {
+    const added = await roshni(['doc', 'add', 'P-00001', file('Speech report (Nov).pdf', pdf('speech report')), '--type', 'report', '--json'], 'priya');
+    expect(added.code).toBe(0);
+    return JSON.parse(added.stdout);
+  }
 
   it("files a therapist's report, content-addressed by SHA-256, and lists it", async () => {
     const bytes = pdf('speech report');
@@ -127,12 +135,12 @@ describe('documents, through the CLI', () => {
   });
 
   it('gets a document back, byte for byte, to a file or stdout, never overwriting by accident', async () => {
-    const [report] = await rows();
+    const report = await priyaFilesHerReport();
     const out = join(work, 'out.pdf');
     const got = await roshni(['doc', 'get', String(report!.id), '--out', out], 'priya');
     expect(got.stderr).toBe("");
     expect(got.code).toBe(0);
-    expect(sha256Of(readFileSync(out))).toBe(report!.sha256);
+    expect(sha256Of(readFileSync(out))).toBe(report.sha256);
     const again = await roshni(['doc', 'get', String(report!.id), '--out', out], 'priya');
     expect(again.code).toBe(4);
     expect((await roshni(['doc', 'get', String(report!.id), '--out', out, '--force'], 'priya')).code).toBe(0);
@@ -152,7 +160,7 @@ describe('documents, through the CLI', () => {
   });
 
   it('enforces access levels: receptionists see no clinical documents, therapists only their own patients', async () => {
-    const [report] = await rows();
+    const report = await priyaFilesHerReport();
     const before = { rows: (await rows()).length, blobs: blobs() };
     // The desk files the patient's own paperwork, and may not file clinical papers.
     const clinical = await roshni(['doc', 'add', 'P-00001', file('rx.pdf', pdf('prescription')), '--type', 'prescription'], 'desk');
@@ -184,6 +192,21 @@ describe('documents, through the CLI', () => {
   });
 
   it('audits every read and every refusal by id, never with the name', async () => {
+    // A day of Patient 001's papers: filed, listed and read by those who may, refused to those who may not.
+    const report = await priyaFilesHerReport();
+    const referral = JSON.parse((await roshni(['doc', 'add', 'P-00001', file('referral.pdf', pdf('referral')), '--type', 'referral', '--json'], 'anita')).stdout);
+    expect((await roshni(['doc', 'add', 'P-00001', file('consent.pdf', pdf('consent form')), '--type', 'consent_form'], 'desk')).code).toBe(0);
+    expect((await roshni(['doc', 'add', 'P-00001', file('complaint.pdf', pdf('complaint')), '--type', 'other', '--access', 'admin'], 'anita')).code).toBe(0);
+    expect((await roshni(['doc', 'add', 'P-00001', file('rx.pdf', pdf('prescription')), '--type', 'prescription'], 'desk')).code).toBe(5);
+    for (const [as, json] of [['priya', false], ['priya', true], ['anita', true], ['desk', true]] as const) {
+      expect((await roshni(['doc', 'list', 'P-00001', ...(json ? ['--json'] : [])], as)).code).toBe(0);
+    }
+    expect((await roshni(['doc', 'get', String(report.id), '--out', join(work, 'report.pdf')], 'priya')).code).toBe(0);
+    expect((await roshni(['doc', 'get', String(report.id), '--out', '-'], 'anita')).code).toBe(0);
+    expect((await roshni(['doc', 'get', String(referral.id), '--out', join(work, 'referral-read.pdf')], 'anita')).code).toBe(0);
+    expect((await roshni(['doc', 'get', String(report.id), '--out', join(work, 'desk.pdf')], 'desk')).code).toBe(5);
+    expect((await roshni(['doc', 'get', String(report.id), '--out', join(work, 'meera.pdf')], 'meera')).code).toBe(5);
+
     const audit = await clinic.database.db.selectFrom('audit_log').selectAll().where('action', 'like', 'document.%').orderBy('id').execute();
     const reads = audit.filter((a) => a.action === 'document.read');
     expect(reads.filter((a) => a.outcome === 'ok').length).toBeGreaterThanOrEqual(3);

@@ -39,6 +39,12 @@ describe('the dispatcher', () => {
              jsonb_build_object('amountPaise', 100000, 'receiptNumber', 'RCPT-' || i), ${new Date(ctx.clock.now().getTime() - 60_000)}::timestamptz
       FROM generate_series(1, ${count}) i`.execute(database.db);
   };
+  /**
+   * Opens every connection of the test's pool (10) before a pacing test starts its clock: one opened
+   * mid-test holds a send past the next one's turn, and the two go out together. When the file runs
+   * whole, the tests before leave the pool open; a test run alone opens it itself.
+   */
+  const openEveryConnection = () => Promise.all(Array.from({ length: 10 }, () => sql`SELECT pg_sleep(0.01)`.execute(database.db)));
   const states = async () =>
     Object.fromEntries(
       (await sql<{ state: string; n: string }>`SELECT state, count(*) AS n FROM notifications GROUP BY state`.execute(database.db)).rows.map((r) => [r.state, Number(r.n)]),
@@ -58,7 +64,12 @@ describe('the dispatcher', () => {
     await sql`DELETE FROM appointments`.execute(database.db);
     await sql`DELETE FROM patients`.execute(database.db);
     await sql`DELETE FROM send_pacing`.execute(database.db);
+    await database.db.updateTable('clinic_settings').set({ quiet_hours_start: '00:00', quiet_hours_end: '00:00' }).execute();
+    // What the fake providers received is this test's alone.
     telegram.calls.length = 0;
+    resend.emails.length = 0;
+    resend.sendsByKey.clear();
+    fast2sms.requests.length = 0;
   });
   afterAll(async () => {
     await telegram?.close();
@@ -117,6 +128,7 @@ describe('the dispatcher', () => {
     telegram.failWith429('sendMessage', 1, 1);
     const channel = telegramChannel({ token: telegram.token, apiRoot: telegram.apiRoot, ...(shared ? { sharedPacing: databasePacing(database.db, 'telegram') } : {}) });
     const dispatcher = new Dispatcher({ ctx, channels: { telegram: channel }, instanceId: 'paced', concurrency: 10, batchSize: 40 });
+    await openEveryConnection();
     const started = Date.now();
     while ((await dispatcher.runOnce()) > 0);
     expect(await states()).toEqual({ sent: 40 });
@@ -148,6 +160,7 @@ describe('the dispatcher', () => {
         batchSize: 15,
       });
     const [one, two] = [process('one'), process('two')];
+    await openEveryConnection();
     const started = Date.now();
     await Promise.all([one.runOnce(), two.runOnce()]);
     expect(await states()).toEqual({ sent: 30 });

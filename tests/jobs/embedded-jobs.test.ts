@@ -37,7 +37,9 @@ describe('scheduled jobs on the embedded database', () => {
       name: 'embedded-query',
       cron: '* * * * *',
       windowKey: () => 'window-1',
-      run: async (c) => ({ runs: Number((await c.db.selectFrom('job_runs').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n) }),
+      run: async (c) => ({
+        runs: Number((await c.db.selectFrom('job_runs').select((eb) => eb.fn.countAll().as('n')).where('job_name', '=', 'embedded-query').executeTakeFirstOrThrow()).n),
+      }),
     };
     expect(await within(10_000, fireJob(ctx, job, 'embedded'))).toMatchObject({ ran: true, state: 'succeeded', result: { runs: 1 } });
     expect(await within(10_000, fireJob(ctx, job, 'embedded'))).toEqual({ ran: false, reason: 'already_ran' });

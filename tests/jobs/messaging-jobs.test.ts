@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addPatient } from '../../src/domain/people/patients.js';
 import { renderMessage } from '../../src/domain/notifications/templates.js';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
@@ -19,17 +19,19 @@ const TODAY = clinicDate(new Date(), 'Asia/Kolkata');
 const at = (days: number, time: string) => zonedInstant(addDays(TODAY, days), time, 'Asia/Kolkata');
 
 describe('messaging jobs', () => {
+  // Each test opens a clinic of its own, on a clock that starts at 06:00 today.
   let database: TestDatabase;
   let ctx: ReturnType<typeof systemContext>;
   let clinic: Awaited<ReturnType<typeof seedClinic>>;
-  const clock = fixedClock(at(0, '06:00'));
+  let clock: ReturnType<typeof fixedClock>;
 
-  beforeAll(async () => {
+  beforeEach(async () => {
+    clock = fixedClock(at(0, '06:00'));
     database = await createTestDatabase();
     ctx = systemContext(database.db, clock);
     clinic = await seedClinic(ctx, { patients: 3, days: 3 });
   });
-  afterAll(() => database?.close());
+  afterEach(() => database?.close());
 
   it("therapist-summary: from the clinic's summary time, each therapist with a login gets today's times once, without names", async () => {
     const login = await database.db.insertInto('staff_users').values({ username: 'priya', full_name: 'Dr. Priya Sharma', role: 'therapist', email: 'priya@example.com' }).returning('id').executeTakeFirstOrThrow();
@@ -101,6 +103,8 @@ describe('messaging jobs', () => {
     clock.set(at(0, '10:00'));
     const [, slot] = await slotsOn(ctx, clinic.physio.id, addDays(TODAY, 1));
     const holder = await bookAppointment(ctx, { patientId: clinic.patients[0]!.id, serviceId: clinic.physioService.id, slotId: slot!.id });
+    const waiting = await addPatient(ctx, { fullName: 'Wait Overnight', phone: '+919877700009' });
+    await addToWaitlist(ctx, { patientId: waiting.id, serviceId: clinic.physioService.id, from: addDays(TODAY, 1), to: addDays(TODAY, 1) });
     clock.set(at(0, '22:30'));
     const freed = await cancelAppointment(ctx, { appointmentId: holder.id, reason: 'cancelled late at night' });
     expect(freed.waitlistOffer?.expiresAt).toEqual(at(1, '08:30'));

@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DomainContext } from '../../src/domain/context.js';
 import { addStaffUser } from '../../src/domain/people/staff.js';
 import { fixedClock } from '../../src/infra/clock.js';
@@ -19,13 +19,16 @@ const roomy = async (): Promise<DiskSpace> => ({ freeBytes: 40 * GB, totalBytes:
 const full = async (): Promise<DiskSpace> => ({ freeBytes: 50 * 1024 ** 2, totalBytes: 100 * GB });
 
 describe('the operations jobs of roshni start', () => {
+  // Each test opens a clinic of its own, with two admins, no backups and no health checks yet, and a
+  // Roshni home of its own; and two `roshni start` processes' connections to it.
   let database: TestDatabase;
   let databases: Database[];
   let home: string;
   let services: JobServices;
   const original = healthProbes.diskSpace;
 
-  beforeAll(async () => {
+  beforeEach(async () => {
+    databases = [];
     database = await createTestDatabase();
     home = mkdtempSync(join(tmpdir(), 'roshni-ops-jobs-'));
     const ctx = systemContext(database.db);
@@ -37,16 +40,16 @@ describe('the operations jobs of roshni start', () => {
     const config = loadConfig({ DATABASE_URL: database.url, ROSHNI_HOME: home, ROSHNI_BACKUP_KEEP_WEEKLY: '1' }, '/nonexistent/.env');
     services = { config, database: databases[0]! };
   });
-  afterEach(() => {
+  afterEach(async () => {
     healthProbes.diskSpace = original;
-  });
-  afterAll(async () => {
     await Promise.all(databases.map((d) => d.close()));
     await database?.close();
     rmSync(home, { recursive: true, force: true });
   });
 
-  const backupFiles = (kind: string) => readdirSync(join(home, 'backups')).filter((n) => n.startsWith(`roshni-${kind}-`) && n.endsWith('.backup'));
+  /** The backup files of a kind in the home's backups folder (which the first backup makes). */
+  const backupFiles = (kind: string) =>
+    existsSync(join(home, 'backups')) ? readdirSync(join(home, 'backups')).filter((n) => n.startsWith(`roshni-${kind}-`) && n.endsWith('.backup')) : [];
   const contextAt = (clock: ReturnType<typeof fixedClock>, which = 0): DomainContext => ({ ...systemContext(databases[which]!.db), clock });
 
   it('are scheduled: backups at night in the clinic’s time, the health check every minute', () => {

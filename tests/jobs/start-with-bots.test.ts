@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { botStartParts } from '../../src/bot/start-parts.js';
 import { loadConfig } from '../../src/infra/config.js';
 import { startRoshni, type StartPart } from '../../src/jobs/start.js';
@@ -17,6 +17,9 @@ describe('roshni start with the Telegram bot', () => {
     await seedClinic(systemContext(database.db), { patients: 1, days: 2 });
   });
   afterAll(() => Promise.all([database?.close(), telegram?.close()]));
+  beforeEach(() => {
+    telegram.calls.length = 0; // each test looks at the calls its own `roshni start` made
+  });
 
   it('answers a patient on Telegram, and starts no bot that is not configured', async () => {
     const config = loadConfig({ DATABASE_URL: database.url, TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.apiRoot }, '/nonexistent/.env');

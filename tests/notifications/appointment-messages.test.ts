@@ -102,7 +102,11 @@ describe('the messages an appointment sends', () => {
     await database.db.updateTable('patients').set({ reminders_opted_out_at: clock.now() }).where('id', '=', patient.id).execute();
     const booked = await book(patient.id, 1, '12:00');
     expect((await messagesOf(booked.id)).map((r) => r.kind)).toEqual(['booking_confirmed']);
-    expect(await scheduleReminders(ctx, { dryRun: true })).toMatchObject({ scheduled: 0 });
+    // The reminder job, when both of the session's reminders are within its reach: nothing for Kabir.
+    clock.set(at(0, '11:50'));
+    await scheduleReminders(ctx);
+    clock.set(at(0, '10:00'));
+    expect((await messagesOf(booked.id)).map((r) => r.kind)).toEqual(['booking_confirmed']);
   });
 
   it("a child's messages go to the primary guardian, in the guardian's language; one guardian, two children, one message each", async () => {
@@ -168,9 +172,16 @@ describe('the messages an appointment sends', () => {
   });
 
   it('the reminder job is safe to run twice and fills in what is missing', async () => {
+    const patient = await addPatient(ctx, { fullName: 'Kiran Das', phone: '+919820077777' });
+    const booked = await book(patient.id, 2, '12:00');
+    const reminders = async () => (await messagesOf(booked.id)).filter((r) => r.kind === 'reminder');
+    clock.set(at(1, '11:50')); // the job's run a day before, with the session in its window
     await database.db.deleteFrom('notifications').where('kind', '=', 'reminder').execute();
     const first = await scheduleReminders(ctx);
     expect(first.scheduled).toBeGreaterThan(0);
+    expect(await reminders()).toHaveLength(2);
     expect(await scheduleReminders(ctx)).toMatchObject({ scheduled: 0 });
+    expect(await reminders()).toHaveLength(2);
+    clock.set(at(0, '10:00'));
   });
 });

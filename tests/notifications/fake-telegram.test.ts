@@ -1,5 +1,5 @@
 import { Api } from 'grammy';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
 
 // The fake Bot API itself, driven by grammY's real client: what the bot and outbox tests stand on.
@@ -9,6 +9,9 @@ describe('the fake Telegram Bot API', () => {
     telegram = await startFakeTelegram();
   });
   afterAll(() => telegram?.close());
+  beforeEach(() => {
+    telegram.calls.length = 0; // each test looks at the calls it made
+  });
 
   it('answers grammY calls and records them', async () => {
     const api = new Api(telegram.token, { apiRoot: telegram.apiRoot });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addDays, clinicDate } from '../../src/domain/time.js';
 import { inspectBackupFile, openPayload, writeBackupFile, type BackupHeader } from '../../src/infra/backup/backup-file.js';
 import { countRows } from '../../src/infra/backup/backups.js';
@@ -13,6 +13,8 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 // A restore replaces the database in one transaction: whatever goes wrong after the old schema is
 // dropped (a damaged archive, counts that do not match the manifest) leaves the old data in place.
 describe('roshni backup restore is all or nothing', () => {
+  // Each test opens a clinic and a home of its own: one appointment, a good backup of it, then a
+  // second appointment made after the backup (a good restore takes the clinic back to the first).
   let database: TestDatabase;
   let home: string;
   let env: Record<string, string>;
@@ -41,7 +43,7 @@ describe('roshni backup restore is all or nothing', () => {
     return Buffer.concat(chunks);
   }
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     database = await createTestDatabase();
     home = mkdtempSync(join(tmpdir(), 'roshni-restore-safety-'));
     env = { DATABASE_URL: database.url, ROSHNI_HOME: home };
@@ -55,7 +57,7 @@ describe('roshni backup restore is all or nothing', () => {
     // Data written after the backup: a failed restore must not lose it.
     expect((await runCli(['book', '--patient', 'Patient 002', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 11:00`], env)).code).toBe(0);
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await database?.close();
     rmSync(home, { recursive: true, force: true });
   });

@@ -1,16 +1,26 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { expectRefused, openTestClinic, type TestClinic } from './clinic.js';
 
 describe('guardians and their children', () => {
+  // Each test opens a clinic of its own, with Farhan at the desk.
   let clinic: TestClinic;
-  beforeAll(async () => {
+  beforeEach(async () => {
     clinic = await openTestClinic();
     await clinic.json(['staff', 'add', '--username', 'farhan.desk', '--name', 'Farhan Sheikh', '--role', 'receptionist']);
   });
-  afterAll(() => clinic?.close());
+  afterEach(() => clinic?.close());
+
+  /** Neha Gupta, the clinic's first guardian (id 1). */
+  const addNeha = () => clinic.json(['guardian', 'add', '--name', 'Neha Gupta', '--phone', '098200 12345', '--language', 'hi'], 'farhan.desk');
+  /** Neha and her two children, Aarav and Diya Gupta, with Neha as their mother and primary contact. */
+  async function addNehaAndHerChildren() {
+    await addNeha();
+    await clinic.json(['patient', 'add', '--name', 'Aarav Gupta', '--dob', '2019-05-14', '--guardian', '9820012345', '--relationship', 'mother']);
+    await clinic.json(['patient', 'add', '--name', 'Diya Gupta', '--dob', '2021-02-03', '--guardian', '9820012345', '--relationship', 'mother']);
+  }
 
   it('adds a mother whose phone is written the Indian way', async () => {
-    const neha = await clinic.json(['guardian', 'add', '--name', 'Neha Gupta', '--phone', '098200 12345', '--language', 'hi'], 'farhan.desk');
+    const neha = await addNeha();
     expect(neha).toMatchObject({ fullName: 'Neha Gupta', phone: '+919820012345', language: 'hi' });
   });
 
@@ -20,12 +30,14 @@ describe('guardians and their children', () => {
     [['--name', 'Suresh Nair'], 2, '--phone is required'],
     [['--name', 'Another Neha', '--phone', '+91 98200-12345'], 4, 'A guardian with this phone number already exists (id 1)'],
   ])('refuses guardian add %j and changes nothing', async (flags, code, message) => {
+    await addNeha();
     const before = await clinic.counts();
     expectRefused(await clinic.run(['guardian', 'add', ...flags], 'farhan.desk'), code, message);
     expect(await clinic.counts()).toEqual(before);
   });
 
   it('links one mother to two children, the first link making her the primary contact', async () => {
+    await addNeha();
     const aarav = await clinic.json(
       ['patient', 'add', '--name', 'Aarav Gupta', '--dob', '2019-05-14', '--guardian', '9820012345', '--relationship', 'mother'],
     );
@@ -46,6 +58,7 @@ describe('guardians and their children', () => {
   });
 
   it('moves the primary contact to the father when he is linked with --primary', async () => {
+    await addNehaAndHerChildren();
     const father = await clinic.json(['guardian', 'add', '--name', 'Rahul Gupta', '--phone', '9820012346']);
     const link = await clinic.json(['guardian', 'link', String(father.id), 'Aarav', '--relationship', 'father', '--primary']);
     expect(link).toMatchObject({ linked: true, isPrimary: true });
@@ -68,6 +81,7 @@ describe('guardians and their children', () => {
     [['guardian', 'link', '1', 'Gupta'], 2, '"Gupta" matches several patients'],
     [['guardian', 'link', '1', 'Diya', '--relationship', 'uncle'], 2, 'relationship: must be one of mother, father'],
   ])('refuses %j with a clear message and changes nothing', async (argv, code, message) => {
+    await addNehaAndHerChildren();
     const before = await clinic.counts();
     expectRefused(await clinic.run(argv), code, message);
     expect(await clinic.counts()).toEqual(before);

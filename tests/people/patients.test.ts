@@ -1,17 +1,38 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { expectRefused, openTestClinic, type TestClinic } from './clinic.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 
 describe('patients at the front desk', () => {
+  // Each test opens a clinic of its own: Farhan at the desk, and Suresh Nair already known as a guardian.
   let clinic: TestClinic;
   const desk = 'farhan.desk';
-  beforeAll(async () => {
+  beforeEach(async () => {
     clinic = await openTestClinic();
     await clinic.json(['staff', 'add', '--username', desk, '--name', 'Farhan Sheikh', '--role', 'receptionist']);
     await clinic.json(['guardian', 'add', '--name', 'Suresh Nair', '--phone', '99000 11223']);
   });
-  afterAll(() => clinic?.close());
+  afterEach(() => clinic?.close());
+
+  /**
+   * The desk registers Rohan Verma (P-00001), Kavya Nair with her father Suresh (P-00002), and
+   * Rohan's wife Rekha on his phone (P-00003, a possible duplicate let through).
+   */
+  async function registerTheVermasAndKavya() {
+    const rohan = await clinic.json(
+      ['patient', 'add', '--name', ' Rohan  Verma ', '--dob', '1988-11-02', '--gender', 'male', '--phone', '098765 43210'],
+      desk,
+    );
+    const kavya = await clinic.json(
+      ['patient', 'add', '--name', 'Kavya Nair', '--dob', '2017-09-22', '--language', 'hi', '--guardian', '+91 99000 11223', '--relationship', 'father'],
+      desk,
+    );
+    const rekha = await clinic.json(['patient', 'add', '--name', 'Rekha Verma', '--phone', '9876543210', '--allow-duplicate'], desk);
+    return { rohan, kavya, rekha };
+  }
+
+  /** Another Kavya Nair, born two years earlier (P-00004). */
+  const registerAnotherKavya = () => clinic.json(['patient', 'add', '--name', 'Kavya Nair', '--dob', '2015-01-01'], desk);
 
   it('registers an adult, a child with a guardian, and normalises every way of writing a phone', async () => {
     const rohan = await clinic.json(
@@ -38,6 +59,7 @@ describe('patients at the front desk', () => {
   });
 
   it('refuses a possible duplicate by name and date of birth, listing the match, and changes nothing', async () => {
+    await registerTheVermasAndKavya();
     const before = await clinic.counts();
     const twin = await clinic.run(['patient', 'add', '--name', 'kavya NAIR', '--dob', '2017-09-22'], desk);
     expectRefused(twin, 4, 'This may be a patient the clinic already has: P-00002 Kavya Nair (born 2017-09-22): same name and date of birth');
@@ -46,7 +68,7 @@ describe('patients at the front desk', () => {
     expectRefused(noBirthDate, 4, 'P-00002 Kavya Nair');
     expect(await clinic.counts()).toEqual(before);
 
-    const namesake = await clinic.json(['patient', 'add', '--name', 'Kavya Nair', '--dob', '2015-01-01'], desk);
+    const namesake = await registerAnotherKavya();
     expect(namesake.patientNumber).toBe('P-00004');
   });
 
@@ -94,6 +116,8 @@ describe('patients at the front desk', () => {
   }
 
   it('finds patients by every kind of reference, returning every match', async () => {
+    await registerTheVermasAndKavya();
+    await registerAnotherKavya();
     const kavya = (await clinic.json(['patient', 'find', 'P-00002'], desk)).patients[0];
     const booked = await appointment(kavya.id, 2);
 
@@ -126,6 +150,7 @@ describe('patients at the front desk', () => {
   });
 
   it("shows a patient's guardians, upcoming appointments and what they owe", async () => {
+    await registerTheVermasAndKavya();
     const rohan = (await clinic.json(['patient', 'find', 'Rohan'], desk)).patients[0];
     const { db } = clinic.database;
     const past = await appointment(rohan.id, -7, 'completed');
@@ -170,6 +195,7 @@ describe('patients at the front desk', () => {
   });
 
   it('updates details, recording only which fields changed', async () => {
+    await registerTheVermasAndKavya();
     const updated = await clinic.json(
       ['patient', 'update', 'P-00001', '--name', 'Rohan K. Verma', '--phone', '+91 98111 22334', '--email', 'rohan@example.in'],
       desk,
@@ -191,12 +217,15 @@ describe('patients at the front desk', () => {
     [['patient', 'show', 'Zoya Khan'], 3, 'No patient matches "Zoya Khan"'],
     [['patient', 'show', 'APT-999999'], 3, 'No patient matches "APT-999999"'],
   ])('refuses %j with a clear message and changes nothing', async (argv, code, message) => {
+    await registerTheVermasAndKavya();
     const before = await clinic.counts();
     expectRefused(await clinic.run(argv, desk), code, message);
     expect(await clinic.counts()).toEqual(before);
   });
 
   it('lets a therapist look patients up but not register them', async () => {
+    await registerTheVermasAndKavya();
+    await registerAnotherKavya();
     await clinic.json(['staff', 'add', '--username', 'priya.slp', '--name', 'Priya Sharma', '--role', 'therapist']);
     expect((await clinic.json(['patient', 'find', 'Kavya'], 'priya.slp')).patients).toHaveLength(2);
     // Money is the desk's business: a therapist sees the patient, not the dues.
@@ -205,6 +234,9 @@ describe('patients at the front desk', () => {
   });
 
   it('writes an audit row for every change, with no names or phone numbers in it', async () => {
+    await registerTheVermasAndKavya();
+    await clinic.json(['patient', 'update', 'P-00001', '--phone', '+91 98111 22334', '--email', 'rohan@example.in'], desk);
+    await clinic.json(['staff', 'add', '--username', 'priya.slp', '--name', 'Priya Sharma', '--role', 'therapist']);
     const rows = await clinic.database.db.selectFrom('audit_log').selectAll().orderBy('id').execute();
     expect(rows.map((r) => r.action)).toEqual(
       expect.arrayContaining(['staff.add', 'guardian.add', 'patient.add', 'guardian.link', 'patient.update']),

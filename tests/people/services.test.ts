@@ -1,13 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { expectRefused, openTestClinic, type TestClinic } from './clinic.js';
 
 describe('services', () => {
+  // Each test opens a clinic of its own, with the services every clinic starts with and Farhan at the desk.
   let clinic: TestClinic;
-  beforeAll(async () => {
+  beforeEach(async () => {
     clinic = await openTestClinic();
     await clinic.json(['staff', 'add', '--username', 'farhan.desk', '--name', 'Farhan Sheikh', '--role', 'receptionist']);
   });
-  afterAll(() => clinic?.close());
+  afterEach(() => clinic?.close());
+
+  const addHandwritingGroup = () =>
+    clinic.json([
+      'service', 'add', '--code', 'Handwriting-Group', '--name', 'Handwriting group', '--name-hi', 'लिखावट समूह',
+      '--minutes', '60', '--price', '₹1,250.50', '--spec', 'OT', '--capacity', '6',
+    ]);
 
   it('lists the services the clinic starts with, prices in paise', async () => {
     const services = await clinic.json(['service', 'list'], 'farhan.desk');
@@ -18,10 +25,7 @@ describe('services', () => {
   });
 
   it('adds a group service priced in rupees and paise', async () => {
-    const added = await clinic.json([
-      'service', 'add', '--code', 'Handwriting-Group', '--name', 'Handwriting group', '--name-hi', 'लिखावट समूह',
-      '--minutes', '60', '--price', '₹1,250.50', '--spec', 'OT', '--capacity', '6',
-    ]);
+    const added = await addHandwritingGroup();
     expect(added).toMatchObject({
       code: 'handwriting-group',
       nameHi: 'लिखावट समूह',
@@ -91,6 +95,7 @@ describe('services', () => {
   });
 
   it('deactivates a service: it leaves the list but stays on record', async () => {
+    await addHandwritingGroup();
     const done = await clinic.json(['service', 'deactivate', 'handwriting-group']);
     expect(done).toMatchObject({ code: 'handwriting-group', active: false, deactivated: true });
     expect((await clinic.json(['service', 'list'])).map((s: { code: string }) => s.code)).not.toContain('handwriting-group');

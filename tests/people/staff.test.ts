@@ -1,12 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN, expectRefused, openTestClinic, type TestClinic } from './clinic.js';
 
 describe('staff users', () => {
+  // Each test opens a clinic of its own, where Anita is the only staff user.
   let clinic: TestClinic;
-  beforeAll(async () => {
+  beforeEach(async () => {
     clinic = await openTestClinic();
   });
-  afterAll(() => clinic?.close());
+  afterEach(() => clinic?.close());
+
+  const addFarhanAtTheDesk = () =>
+    clinic.json(['staff', 'add', '--username', 'farhan.desk', '--name', 'Farhan Sheikh', '--role', 'receptionist', '--phone', '098765 43210']);
+  /** Ravi joins as a second admin and deactivates Anita. */
+  const raviTakesOver = async () => {
+    await clinic.json(['staff', 'add', '--username', 'ravi.admin', '--name', 'Ravi Kumar', '--role', 'admin']);
+    await clinic.json(['staff', 'deactivate', ADMIN], 'ravi.admin');
+  };
 
   it('adds a receptionist with a normalised phone and lists the staff', async () => {
     const added = await clinic.json(
@@ -28,12 +37,14 @@ describe('staff users', () => {
     [['--name', 'Ravi', '--role', 'admin'], 2, '--username is required'],
     [['--username', 'farhan.desk', '--name', 'Another Farhan', '--role', 'admin'], 4, 'The username farhan.desk is already taken'],
   ])('refuses staff add %j with a clear message and changes nothing', async (flags, code, message) => {
+    await addFarhanAtTheDesk();
     const before = await clinic.counts();
     expectRefused(await clinic.run(['staff', 'add', ...flags]), code, message);
     expect(await clinic.counts()).toEqual(before);
   });
 
   it('lets only an admin manage staff', async () => {
+    await addFarhanAtTheDesk();
     const before = await clinic.counts();
     const result = await clinic.run(['staff', 'add', '--username', 'sneaky', '--name', 'Sneaky Sam', '--role', 'admin'], 'farhan.desk');
     expectRefused(result, 5, 'A receptionist may not manage staff users (staff.manage: admin only).');
@@ -49,6 +60,7 @@ describe('staff users', () => {
   });
 
   it('keeps deactivated staff out of the list unless --all, and out of ROSHNI_USER', async () => {
+    await raviTakesOver();
     expect((await clinic.json(['staff', 'list'], 'ravi.admin')).map((u: { username: string }) => u.username)).not.toContain(ADMIN);
     const all = await clinic.json(['staff', 'list', '--all'], 'ravi.admin');
     expect(all.find((u: { username: string }) => u.username === ADMIN)).toMatchObject({ active: false });
@@ -58,10 +70,12 @@ describe('staff users', () => {
   });
 
   it('says so when the username is unknown', async () => {
-    expectRefused(await clinic.run(['staff', 'deactivate', 'nobody'], 'ravi.admin'), 3, 'No staff user with username nobody');
+    expectRefused(await clinic.run(['staff', 'deactivate', 'nobody']), 3, 'No staff user with username nobody');
   });
 
   it('audits who changed what, with the state before and after', async () => {
+    await addFarhanAtTheDesk();
+    await raviTakesOver();
     const rows = await clinic.database.db.selectFrom('audit_log').selectAll().where('entity', '=', 'staff_user').orderBy('id').execute();
     expect(rows.map((r) => r.action)).toEqual(['staff.add', 'staff.add', 'staff.add', 'staff.deactivate']);
     const deactivation = rows.at(-1)!;

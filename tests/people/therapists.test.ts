@@ -1,16 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { expectRefused, openTestClinic, type TestClinic } from './clinic.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 
 describe('therapists', () => {
+  // Each test opens a clinic of its own, with Priya (a therapist) and Farhan (at the desk) as staff users.
   let clinic: TestClinic;
-  beforeAll(async () => {
+  beforeEach(async () => {
     clinic = await openTestClinic();
     await clinic.json(['staff', 'add', '--username', 'priya.slp', '--name', 'Priya Sharma', '--role', 'therapist']);
     await clinic.json(['staff', 'add', '--username', 'farhan.desk', '--name', 'Farhan Sheikh', '--role', 'receptionist']);
   });
-  afterAll(() => clinic?.close());
+  afterEach(() => clinic?.close());
+
+  /** Dr. Priya Sharma, linked to her staff user, and Arjun Mehta join as therapists. */
+  async function addPriyaAndArjun() {
+    await clinic.json(['therapist', 'add', '--name', 'Dr. Priya Sharma', '--spec', 'SLP, ot', '--phone', '+91 98765-43210', '--staff', 'priya.slp']);
+    await clinic.json(['therapist', 'add', '--name', 'Arjun Mehta', '--spec', 'ot']);
+  }
 
   /** A live appointment `daysAhead` days from now, straight into the table (booking is another feature). */
   async function appointmentWith(therapistId: number, daysAhead: number, patientName: string) {
@@ -56,6 +63,7 @@ describe('therapists', () => {
     [['--name', 'Meera Iyer', '--spec', 'pt', '--staff', 'nobody'], 3, 'No staff user nobody'],
     [['--name', 'Meera Iyer', '--spec', 'pt', '--staff', 'priya.slp'], 4, 'already linked to another therapist'],
   ])('refuses therapist add %j and changes nothing', async (flags, code, message) => {
+    await addPriyaAndArjun();
     const before = await clinic.counts();
     expectRefused(await clinic.run(['therapist', 'add', ...flags]), code, message);
     expect(await clinic.counts()).toEqual(before);
@@ -67,6 +75,7 @@ describe('therapists', () => {
   });
 
   it('lists active therapists by name, and shows one with hours and upcoming appointments', async () => {
+    await addPriyaAndArjun();
     const list = await clinic.json(['therapist', 'list'], 'farhan.desk');
     expect(list.map((t: { fullName: string }) => t.fullName)).toEqual(['Arjun Mehta', 'Dr. Priya Sharma']);
 
@@ -88,6 +97,7 @@ describe('therapists', () => {
   });
 
   it('refuses to deactivate a therapist with upcoming appointments unless --force, which lists them', async () => {
+    await addPriyaAndArjun();
     const [arjun] = await clinic.json(['therapist', 'list']);
     const first = await appointmentWith(arjun.id, 1, 'Kavya Nair');
     const second = await appointmentWith(arjun.id, 3, 'Rohan Verma');

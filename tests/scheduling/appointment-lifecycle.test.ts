@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addPatient } from '../../src/domain/people/patients.js';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
 import { cancelAppointment } from '../../src/domain/scheduling/cancel-appointment.js';
@@ -10,17 +10,27 @@ import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 describe('a day at the front desk, through the CLI', () => {
+  // Each test opens a clinic of its own, with three patients and ten days of slots from today.
   let database: TestDatabase;
-  let clinic: Awaited<ReturnType<typeof seedClinic>>;
   let env: Record<string, string>;
   const tomorrow = addDays(clinicDate(new Date(), 'Asia/Kolkata'), 1);
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     database = await createTestDatabase();
-    clinic = await seedClinic(systemContext(database.db), { patients: 3 });
+    await seedClinic(systemContext(database.db), { patients: 3 });
     env = { DATABASE_URL: database.url };
   });
-  afterAll(() => database?.close());
+  afterEach(() => database?.close());
+
+  /** Patient 001 is booked with Priya at 09:00 tomorrow. */
+  async function bookPatient001AtNine() {
+    const booked = await runCli(
+      ['book', '--patient', 'Patient 001', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 09:00`, '--json'],
+      env,
+    );
+    expect(booked.code).toBe(0);
+    return JSON.parse(booked.stdout);
+  }
 
   it('books at 09:00 IST, stored as 03:30 UTC and shown as 09:00', async () => {
     const { code, stdout, stderr } = await runCli(
@@ -37,6 +47,7 @@ describe('a day at the front desk, through the CLI', () => {
   });
 
   it('tells the desk a slot is taken and which times are still free', async () => {
+    await bookPatient001AtNine();
     const { code, stderr } = await runCli(
       ['book', '--patient', 'Patient 002', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 09:00`],
       env,
@@ -61,6 +72,7 @@ describe('a day at the front desk, through the CLI', () => {
   });
 
   it('refuses illegal transitions with a clear message and exit code 2', async () => {
+    await bookPatient001AtNine();
     const list = JSON.parse((await runCli(['appointments', 'list', '--patient', 'Patient 001', '--json'], env)).stdout);
     const number = list[0].appointment_number;
     const checkin = await runCli(['checkin', number], env);
@@ -78,6 +90,13 @@ describe('a day at the front desk, through the CLI', () => {
   });
 
   it('writes the audit log for every change, with before and after of status changes', async () => {
+    const { appointmentNumber } = await bookPatient001AtNine();
+    const series = await runCli(
+      ['book', '--patient', 'Patient 003', '--service', 'physiotherapy', '--therapist', 'meera', '--repeat', 'mon,wed,fri', '--at', '11:00', '--weeks', '1', '--from', tomorrow],
+      env,
+    );
+    expect(series.code).toBe(0);
+    expect((await runCli(['cancel', appointmentNumber, '--reason', 'Family travelling'], env)).code).toBe(0);
     const rows = await database.db.selectFrom('audit_log').selectAll().where('action', '=', 'appointment.cancelled').execute();
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ before: { status: 'scheduled' }, after: { status: 'cancelled' }, actor_kind: 'system' });
@@ -87,11 +106,12 @@ describe('a day at the front desk, through the CLI', () => {
 });
 
 describe('the appointment lifecycle, on the clinic clock', () => {
+  // Each test opens a clinic of its own and seeds it at its own instant.
   let database: TestDatabase;
-  beforeAll(async () => {
+  beforeEach(async () => {
     database = await createTestDatabase();
   });
-  afterAll(() => database?.close());
+  afterEach(() => database?.close());
 
   it('goes scheduled → in progress → completed on the day, and flags only late cancellations', async () => {
     const clock = fixedClock('2027-03-01T00:00:00Z');
@@ -117,12 +137,13 @@ describe('the appointment lifecycle, on the clinic clock', () => {
   });
 
   it('refuses to book a slot in the past', async () => {
-    const clock = fixedClock('2027-03-10T12:00:00Z');
+    // Slots made on 1 March for the days after; by 10 March, those of 3 March are in the past.
+    const clock = fixedClock('2027-03-01T00:00:00Z');
     const ctx = systemContext(database.db, clock);
-    const clinic = await database.db.selectFrom('therapists').select('id').where('full_name', '=', 'Dr. Priya Sharma').executeTakeFirstOrThrow();
-    const [past] = await slotsOn(ctx, clinic.id, '2027-03-03');
-    const service = await database.db.selectFrom('services').select('id').where('code', '=', 'speech-therapy').executeTakeFirstOrThrow();
+    const clinic = await seedClinic(ctx, { patients: 1, days: 5 });
+    clock.set('2027-03-10T12:00:00Z');
+    const [past] = await slotsOn(ctx, clinic.speech.id, '2027-03-03');
     const patient = await addPatient(ctx, { fullName: 'Time Traveller' });
-    await expect(bookAppointment(ctx, { patientId: patient.id, serviceId: service.id, slotId: past!.id })).rejects.toThrow('is in the past');
+    await expect(bookAppointment(ctx, { patientId: patient.id, serviceId: clinic.speechService.id, slotId: past!.id })).rejects.toThrow('is in the past');
   });
 });

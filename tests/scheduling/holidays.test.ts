@@ -1,16 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { addHoliday } from '../../src/domain/scheduling/holidays.js';
 import { addLeave } from '../../src/domain/scheduling/leave.js';
 import { generateSlots } from '../../src/domain/scheduling/slots.js';
 import { auditActions, bookAt, calendarState, day, openCalendarClinic, slotsOf, week, type CalendarClinic } from './calendar-clinic.js';
 
 describe('clinic holidays', () => {
+  // Each test opens a clinic of its own, with four weeks of slots from the first Monday.
   let clinic: CalendarClinic;
   const admin = 'anita.admin';
-  beforeAll(async () => {
+  beforeEach(async () => {
     clinic = await openCalendarClinic();
     await generateSlots(clinic.ctx, { from: week(0).monday, to: week(3).sunday });
   });
-  afterAll(() => clinic?.close());
+  afterEach(() => clinic?.close());
+
+  /** The clinic closes for Holi on the first Thursday. */
+  const closedForHoli = () => addHoliday(clinic.ctx, { date: day(week(0).monday, 4), name: 'Holi' });
 
   it("close the clinic for the day and block every therapist's open slots", async () => {
     const thursday = day(week(0).monday, 4);
@@ -49,12 +54,15 @@ describe('clinic holidays', () => {
   });
 
   it('are refused twice for the same day', async () => {
+    await closedForHoli();
     const { code, stderr } = await clinic.cli(['holiday', 'add', '--date', day(week(0).monday, 4), '--name', 'Again'], admin);
     expect(code).toBe(4);
     expect(stderr).toContain('is already a holiday (Holi).');
   });
 
   it('are listed from today on, or for one year', async () => {
+    await closedForHoli();
+    await addHoliday(clinic.ctx, { date: day(week(0).monday, 5), name: 'Good Friday' });
     await clinic.cli(['holiday', 'add', '--date', '2032-01-26', '--name', 'Republic Day'], admin);
     const coming = JSON.parse((await clinic.cli(['holiday', 'list', '--json'])).stdout);
     expect(coming).toEqual([
@@ -69,6 +77,7 @@ describe('clinic holidays', () => {
 
   it('removed, reopen their slots, except where the therapist is on leave', async () => {
     const thursday = day(week(0).monday, 4);
+    await closedForHoli();
     await addLeave(clinic.ctx, { therapistId: clinic.arjun, from: thursday, to: thursday });
     const { code, stdout } = await clinic.cli(['holiday', 'remove', thursday], admin);
     expect(code).toBe(0);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
 import { addHoliday } from '../../src/domain/scheduling/holidays.js';
 import { addLeave } from '../../src/domain/scheduling/leave.js';
@@ -7,12 +7,22 @@ import { isDomainError } from '../../src/domain/errors.js';
 import { auditActions, bookAt, calendarState, day, openCalendarClinic, slotsOf, week, type CalendarClinic } from './calendar-clinic.js';
 
 describe('therapist leave', () => {
+  // Each test opens a clinic of its own, with six weeks of slots from the first Monday.
   let clinic: CalendarClinic;
-  beforeAll(async () => {
+  beforeEach(async () => {
     clinic = await openCalendarClinic();
     await generateSlots(clinic.ctx, { from: week(0).monday, to: week(5).sunday });
   });
-  afterAll(() => clinic?.close());
+  afterEach(() => clinic?.close());
+
+  /** Aarav is booked with Priya on the first Tuesday at 10:00. */
+  const aaravBookedWithPriya = () => bookAt(clinic, clinic.priya, day(week(0).monday, 2), '10:00');
+  /** Priya is away at a conference on the first Tuesday and Wednesday. */
+  const priyaAtAConference = () =>
+    addLeave(clinic.ctx, { therapistId: clinic.priya, from: day(week(0).monday, 2), to: day(week(0).monday, 3), reason: 'conference', force: true });
+  /** Arjun is away from the second Thursday to Saturday. */
+  const arjunAwayThursdayToSaturday = () =>
+    addLeave(clinic.ctx, { therapistId: clinic.arjun, from: day(week(1).monday, 4), to: day(week(1).monday, 6), force: true });
 
   it('is refused while it overlaps a booking, naming the appointment and its time in IST, and changes nothing', async () => {
     const { monday } = week(0);
@@ -28,6 +38,7 @@ describe('therapist leave', () => {
   });
 
   it('with --force is recorded, blocks the slots and lists the appointments to reschedule, still booked', async () => {
+    await aaravBookedWithPriya();
     const { monday } = week(0);
     const [tuesday, wednesday] = [day(monday, 2), day(monday, 3)];
     const { code, stdout } = await clinic.cli(['leave', 'add', 'Priya', '--from', tuesday, '--to', wednesday, '--reason', 'conference', '--force', '--json']);
@@ -63,6 +74,7 @@ describe('therapist leave', () => {
   });
 
   it('keeps blocked slots from being booked', async () => {
+    await arjunAwayThursdayToSaturday();
     const [slot] = await slotsOf(clinic, clinic.arjun, day(week(1).monday, 4));
     const attempt = bookAppointment(clinic.ctx, { patientId: clinic.patients[3]!, slotId: slot!.id, serviceId: await clinic.serviceId('occupational-therapy') });
     await expect(attempt).rejects.toSatisfy((e) => isDomainError(e) && e.kind === 'conflict' && /blocked/.test(e.message));
@@ -76,12 +88,16 @@ describe('therapist leave', () => {
   });
 
   it('refuses leave that overlaps leave already recorded', async () => {
+    await arjunAwayThursdayToSaturday();
     const { code, stderr } = await clinic.cli(['leave', 'add', 'arjun', '--from', day(week(1).monday, 6), '--to', day(week(1).monday, 8)]);
     expect(code).toBe(4);
     expect(stderr).toMatch(/Arjun Mehta is already on leave from 2031-03-13 to 2031-03-15 \(leave \d+\)\./);
   });
 
   it('lists current and coming leave, per therapist', async () => {
+    await priyaAtAConference();
+    await arjunAwayThursdayToSaturday();
+    await addLeave(clinic.ctx, { therapistId: clinic.arjun, from: week(2).monday, to: week(2).monday });
     const all = JSON.parse((await clinic.cli(['leave', 'list', '--json'])).stdout);
     expect(all.map((l: { therapist: { name: string }; from: string }) => `${l.therapist.name} ${l.from}`)).toEqual([
       'Dr. Priya Sharma 2031-03-04',
@@ -96,6 +112,7 @@ describe('therapist leave', () => {
   it('removed, reopens its slots except on a clinic holiday', async () => {
     const { monday } = week(0);
     const [tuesday, wednesday] = [day(monday, 2), day(monday, 3)];
+    await priyaAtAConference();
     await addHoliday(clinic.ctx, { date: wednesday, name: 'Holi', force: true });
     const [leave] = JSON.parse((await clinic.cli(['leave', 'list', '--therapist', 'priya', '--json'])).stdout);
     const { code, stdout } = await clinic.cli(['leave', 'remove', String(leave.id)]);

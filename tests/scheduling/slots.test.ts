@@ -37,7 +37,9 @@ describe('listing, blocking and unblocking slots', () => {
     expect(weekJson.slots).toHaveLength(SLOTS_PER_WEEK.priya + SLOTS_PER_WEEK.arjun);
     expect(weekJson.slots.filter((s: { service: string | null; capacity: number }) => s.service === 'group-social-skills' && s.capacity === 4)).toHaveLength(8);
 
-    const free = JSON.parse((await clinic.cli(['slots', 'list', '--date', monday, '--therapist', 'priya', '--free', '--json'])).stdout);
+    const thursday = day(monday, 4);
+    await bookAt(clinic, clinic.priya, thursday, '10:00', 1);
+    const free = JSON.parse((await clinic.cli(['slots', 'list', '--date', thursday, '--therapist', 'priya', '--free', '--json'])).stdout);
     expect(free.slots.map((s: { localStart: string }) => s.localStart)).toEqual(['09:00', '11:00', '12:00', '14:00', '15:00', '16:00', '17:00']);
   });
 

@@ -39,10 +39,11 @@ describe('weekly working hours', () => {
   });
 
   it('show as a week grid, with the lunch break as a gap and Sunday off', async () => {
-    const { code, stdout } = await clinic.cli(['hours', 'show', 'Arjun']);
+    // Priya works Mon–Fri 09:00–13:00 and 14:00–18:00, and Saturday mornings.
+    const { code, stdout } = await clinic.cli(['hours', 'show', 'Priya']);
     expect(code).toBe(0);
     const lines = stdout.split('\n');
-    expect(lines[0]).toBe(`Arjun Mehta (id ${clinic.arjun})`);
+    expect(lines[0]).toBe(`Dr. Priya Sharma (id ${clinic.priya})`);
     expect(lines[1]).toMatch(/^\s+08\s+09\s+10\s+11\s+12\s+13\s+14\s+15\s+16\s+17\s+$/);
     // A character per quarter hour from 08:00 to 18:00.
     expect(lines[2]).toBe(`Mon  ${'·'.repeat(4)}${'█'.repeat(16)}${'·'.repeat(4)}${'█'.repeat(16)}  09:00–13:00, 14:00–18:00`);
