@@ -23,6 +23,11 @@ export interface ThrowawayPostgres {
 
 export interface ThrowawayPostgresOptions {
   log?: (line: string) => void;
+  /**
+   * Where the data directory goes (default: the system's temporary directory). A memory-backed
+   * directory such as /dev/shm spares the disk's filesystem the thousands of files a test run creates and deletes.
+   */
+  parentDir?: string;
 }
 
 export class PostgresBinariesNotFoundError extends Error {
@@ -43,7 +48,7 @@ export async function startThrowawayPostgres(options: ThrowawayPostgresOptions =
   const log = options.log ?? (() => {});
   const bindir = findServerBinaries();
   const owner = serverOwner();
-  const dir = mkdtempSync(join(tmpdir(), 'roshni-pg-'));
+  const dir = mkdtempSync(join(options.parentDir ?? tmpdir(), 'roshni-pg-'));
   try {
     if (owner) chownSync(dir, owner.uid, owner.gid);
     const dataDir = join(dir, 'data');
