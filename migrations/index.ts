@@ -15,6 +15,7 @@ import * as treatingTherapist from './2026-11-26-0013-treating-therapist.js';
 import * as sendPacing from './2026-11-26-0014-send-pacing.js';
 import * as serialisedAppointmentTimes from './2026-11-26-0015-serialised-appointment-times.js';
 import * as samplePeople from './2026-11-26-0016-sample-people.js';
+import * as staffSignIn from './2026-12-06-0017-staff-sign-in.js';
 
 // Listed statically (not read from the folder at run time) so the compiled CLI, the
 // tests and the benchmark all apply exactly the same set. tests/db/migrations.test.ts
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-26-0014-send-pacing': sendPacing,
   '2026-11-26-0015-serialised-appointment-times': serialisedAppointmentTimes,
   '2026-11-26-0016-sample-people': samplePeople,
+  '2026-12-06-0017-staff-sign-in': staffSignIn,
 };

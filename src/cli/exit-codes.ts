@@ -12,6 +12,8 @@ export const ExitCode = {
   configuration: 6,
   /** The database cannot be reached, is in use by another process, or needs `roshni db migrate`. */
   database: 7,
+  /** No member of staff is signed in, or their session has ended: `roshni login`. */
+  notSignedIn: 9,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

@@ -4,6 +4,13 @@ import { isConnectionLoss } from '../infra/db/connection-loss.js';
 import { ExitCode } from './exit-codes.js';
 import { writeLine, type CliIO } from './io.js';
 
+export class NotSignedInError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotSignedInError';
+  }
+}
+
 export class SchemaBehindError extends Error {
   constructor(readonly pending: string[]) {
     super(`The database needs ${pending.length} migration(s). Run \`roshni db migrate\` first.`);
@@ -27,6 +34,7 @@ function exitCodeFor(error: unknown): number {
   // Matched by name so that this module (loaded by every command) does not load the database layer.
   const name = error instanceof Error ? error.name : '';
   if (name === 'ConfigError') return ExitCode.configuration;
+  if (name === 'NotSignedInError') return ExitCode.notSignedIn;
   if (['EmbeddedDatabaseBusyError', 'SchemaBehindError', 'MigrationError'].includes(name)) return ExitCode.database;
   if (name === 'PromptCancelledError') return ExitCode.invalidInput;
   if (cannotReachDatabase(error)) return ExitCode.database;

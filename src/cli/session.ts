@@ -1,12 +1,14 @@
-import type { Actor } from '../domain/actor.js';
+import { systemActor } from '../domain/actor.js';
+import { resumeSession } from '../domain/access/sign-in.js';
 import { auditingDenials } from '../domain/audit/denials.js';
 import type { DomainContext } from '../domain/context.js';
-import { ConfigError, loadConfig, type Config } from '../infra/config.js';
+import { loadConfig, type Config } from '../infra/config.js';
 import { openDatabase, type Database } from '../infra/db/database.js';
 import { pendingMigrations } from '../infra/db/migrate.js';
+import { SERVICE_ROLE, STAFF_ROLE } from '../infra/db/row-security.js';
 import type { CommandEnv } from './io.js';
-import { readLoggedInUser } from './local-login.js';
-import { SchemaBehindError } from './report-error.js';
+import { NotSignedInError, SchemaBehindError } from './report-error.js';
+import { readSessionFile, thisMachine } from './staff-session-file.js';
 
 export interface Session {
   config: Config;
@@ -14,34 +16,52 @@ export interface Session {
   ctx: DomainContext;
 }
 
+/**
+ * Who a command acts as:
+ * - `staff` (nearly every command): the member of staff signed in on this machine (`roshni login`, or
+ *   ROSHNI_SESSION), as roshni_staff; the database itself checks the session. No session, no command.
+ * - `signing-in`: `roshni login` itself, as roshni_staff with no one yet.
+ * - `service`: `roshni start`, `serve` and the bots, as roshni_service, acting as the system.
+ * - `owner`: `roshni db …`, backups and restores, with the connecting user's own rights (the tables'
+ *   owner), acting as the system.
+ */
+export type Acting = 'staff' | 'signing-in' | 'service' | 'owner';
+
 export interface SessionOptions {
   /** Skip the schema check (for `roshni db …` itself). */
   skipSchemaCheck?: boolean;
+  acting?: Acting;
 }
 
-async function resolveActor(database: Database, config: Config): Promise<Actor> {
-  const username = config.env.ROSHNI_USER ?? readLoggedInUser(config.home);
-  if (!username) return { kind: 'system' };
-  const user = await database.db
-    .selectFrom('staff_users as u')
-    .leftJoin('therapists as t', 't.staff_user_id', 'u.id')
-    .select(['u.id', 'u.role', 'u.active', 't.id as therapist_id'])
-    .where('u.username', '=', username)
-    .executeTakeFirst();
-  if (!user || !user.active) throw new ConfigError('ROSHNI_USER', `names no active staff user (${username})`);
-  return { kind: 'staff', staffUserId: user.id, role: user.role, therapistId: user.therapist_id };
+const ROLE_OF: Record<Acting, string | undefined> = {
+  staff: STAFF_ROLE,
+  'signing-in': STAFF_ROLE,
+  service: SERVICE_ROLE,
+  owner: undefined,
+};
+
+/** The context of the member of staff signed in on this machine; refuses when there is none. */
+export async function signedInStaff(database: Database, config: Config, ctx: DomainContext): Promise<DomainContext> {
+  const token = config.env.ROSHNI_SESSION ?? readSessionFile(config.home)?.token;
+  if (!token) throw new NotSignedInError('Nobody is signed in on this machine: run `roshni login <username>` first.');
+  const session = await resumeSession(database.db, token, thisMachine());
+  if (!session) {
+    throw new NotSignedInError(
+      'Your session has ended (signed out, idle too long, revoked, or begun on another computer or user): run `roshni login` again.',
+    );
+  }
+  return { ...ctx, actor: session.actor, sessionToken: session.token };
 }
 
 /**
  * Opens the configured database and builds the domain context. The embedded database brings its
  * schema up to date by itself (a newcomer's first command just works); a PostgreSQL server is
- * migrated only on purpose, with `roshni db migrate`. Commands then work as roshni_app.
+ * migrated only on purpose, with `roshni db migrate`.
  */
 export async function openSession(env: CommandEnv, options: SessionOptions = {}): Promise<Session> {
   const config = loadConfig(env.io.env);
-  // Commands work as the application role (RLS on clinical records, an append-only audit log); the
-  // embedded database is migrated by openDatabase first, as its owner.
-  const database = await openDatabase(config, { appRole: !options.skipSchemaCheck });
+  const acting = options.acting ?? 'staff';
+  const database = await openDatabase(config, { role: ROLE_OF[acting] });
   try {
     if (!options.skipSchemaCheck && database.kind === 'postgres') {
       const pending = await pendingMigrations(database.db);
@@ -50,12 +70,13 @@ export async function openSession(env: CommandEnv, options: SessionOptions = {})
     const settings = options.skipSchemaCheck
       ? undefined
       : await database.db.selectFrom('clinic_settings').select('timezone').executeTakeFirst();
-    const ctx: DomainContext = {
+    const base: DomainContext = {
       db: database.db,
       clock: env.io.clock,
       timezone: settings?.timezone ?? config.timezone,
-      actor: options.skipSchemaCheck ? { kind: 'system' } : await resolveActor(database, config),
+      actor: systemActor,
     };
+    const ctx = acting === 'staff' ? await signedInStaff(database, config, base) : base;
     return { config, database, ctx };
   } catch (error) {
     await database.close();

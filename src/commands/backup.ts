@@ -2,7 +2,6 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { writeLine, type CommandEnv } from '../cli/io.js';
-import { readLoggedInUser } from '../cli/local-login.js';
 import { emit, note, table } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
 import { isDomainError } from '../domain/errors.js';
@@ -67,7 +66,7 @@ async function create(env: CommandEnv, flags: { type: BackupKind }): Promise<num
         ...(made.rotated.length ? [`Rotated away ${made.rotated.length} older ${flags.type} backup(s).`] : []),
       ]);
       return ExitCode.ok;
-    }),
+    }, { acting: 'owner' }),
   );
 }
 
@@ -90,29 +89,13 @@ async function verify(env: CommandEnv, ref: string): Promise<number> {
       ]);
       if (!result.ok) writeLine(env.io.stderr, `roshni: backup ${file} failed verification: ${result.problem}`);
       return result.ok ? ExitCode.ok : ExitCode.unexpected;
-    }),
+    }, { acting: 'owner' }),
   );
-}
-
-/**
- * A restore needs no session: it must work on a brand-new, empty database without Roshni's schema.
- * But a staff user acting (ROSHNI_USER, `roshni login`) on a database that is Roshni's must be an
- * admin to replace it, as for every backup command (the refusal is audited). A database that cannot
- * be opened as Roshni's (new, empty, damaged) is what a restore is for: it is not refused for that.
- */
-async function authorizeRestore(env: CommandEnv, config: Config): Promise<void> {
-  if (!config.env.ROSHNI_USER && !readLoggedInUser(config.home)) return;
-  try {
-    await withSession(env, async ({ ctx }) => authorize(ctx.actor, 'backup.manage'));
-  } catch (error) {
-    if (isDomainError(error) && error.kind === 'forbidden') throw error;
-  }
 }
 
 async function restore(env: CommandEnv, ref: string, flags: { force?: boolean }): Promise<number> {
   return reporting(env, async () => {
     const config = loadConfig(env.io.env);
-    await authorizeRestore(env, config);
     const [{ resolveBackupFile }, { restoreBackup }] = await Promise.all([
       import('../infra/backup/backups.js'),
       import('../infra/backup/restore.js'),

@@ -3,7 +3,12 @@ import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
 import { emit, note } from '../cli/output.js';
 import { askText } from '../cli/prompts.js';
-import { withSession } from '../cli/session.js';
+import { readPassword } from '../cli/password-input.js';
+import { requireFlag } from '../cli/prompts.js';
+import { signedInStaff, withSession, type Session } from '../cli/session.js';
+import { createFirstAdmin, needsFirstAdmin } from '../domain/access/first-admin.js';
+import { password as passwordRule } from '../domain/access/passwords.js';
+import { staffUserInput } from '../domain/people/staff.js';
 import { clinicSettingsInput, getClinicSettings, saveClinicSettings, type ClinicSettingsInput } from '../domain/clinic/settings.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { migrateToLatest } from '../infra/db/migrate.js';
@@ -20,6 +25,28 @@ interface InitFlags {
   timezone?: string;
 }
 
+interface FirstAdminFlags {
+  admin?: string;
+  adminName?: string;
+  passwordStdin?: boolean;
+}
+
+/**
+ * Who sets the clinic up: on a new clinic, the first admin this creates (with a password); on a clinic
+ * that has one, a signed-in admin (the settings say where patients' money goes).
+ */
+async function actingForInit(env: CommandEnv, session: Session, flags: FirstAdminFlags) {
+  if (!(await needsFirstAdmin(session.database.db))) return { ctx: await signedInStaff(session.database, session.config, session.ctx) };
+  const shape = staffUserInput.shape;
+  const username = await requireFlag(env, flags.admin, '--admin', { message: "The first admin's username", placeholder: 'anita.admin', schema: shape.username });
+  const fullName = await requireFlag(env, flags.adminName, '--admin-name', { message: "The first admin's full name", schema: shape.fullName });
+  const password = await readPassword(env, { fromStdin: flags.passwordStdin, message: `A password for ${username}`, confirm: true });
+  const parsed = passwordRule.safeParse(password);
+  if (!parsed.success) throw new InvalidInputError(`password: ${parsed.error.issues[0]!.message}`);
+  await createFirstAdmin(session.ctx, { username, fullName, password });
+  return { ctx: session.ctx, firstAdmin: username.trim().toLowerCase() };
+}
+
 async function askForSettings(current: ClinicSettingsInput): Promise<ClinicSettingsInput> {
   const shape = clinicSettingsInput.shape;
   return {
@@ -33,12 +60,14 @@ async function askForSettings(current: ClinicSettingsInput): Promise<ClinicSetti
   };
 }
 
-async function initClinic(env: CommandEnv, flags: InitFlags): Promise<number> {
+async function initClinic(env: CommandEnv, allFlags: InitFlags & FirstAdminFlags): Promise<number> {
+  const { admin: _admin, adminName: _adminName, passwordStdin: _passwordStdin, ...flags } = allFlags;
   return withSession(
     env,
     async (session) => {
       const { applied } = await migrateToLatest(session.database.db);
-      const ctx = { ...session.ctx, timezone: flags.timezone ?? session.config.timezone };
+      const acting = await actingForInit(env, session, allFlags);
+      const ctx = { ...acting.ctx, timezone: flags.timezone ?? session.config.timezone };
       const existing = await getClinicSettings(ctx);
       // A set-up clinic keeps its name when only other settings are given (`roshni init --upi-vpa …`).
       const changes = Object.values(flags).some((v) => v !== undefined);
@@ -49,16 +78,17 @@ async function initClinic(env: CommandEnv, flags: InitFlags): Promise<number> {
         throw new InvalidInputError('--name is required to set up the clinic (or run `roshni init` in a terminal).');
       }
       const settings = input ? await saveClinicSettings(ctx, input) : existing!;
-      emit(env, { database: session.database.kind, location: session.database.location, applied, settings }, () => [
+      emit(env, { database: session.database.kind, location: session.database.location, applied, settings, firstAdmin: acting.firstAdmin ?? null }, () => [
         `Database: ${session.database.kind === 'embedded' ? 'embedded' : 'PostgreSQL'} at ${session.database.location}`,
         applied.length ? `Applied ${applied.length} migration(s).` : 'Schema up to date.',
         `Clinic: ${settings.name} (time zone ${settings.timezone}, receipts ${settings.receipt_prefix}-…)`,
+        ...(acting.firstAdmin ? [`First admin: ${acting.firstAdmin}. Sign in with \`roshni login ${acting.firstAdmin}\`.`] : []),
         '',
         'Next: `roshni demo` to explore with sample data, or add your therapists and services.',
       ]);
       return 0;
     },
-    { skipSchemaCheck: true },
+    { skipSchemaCheck: true, acting: 'owner' },
   );
 }
 
@@ -75,6 +105,9 @@ export function register(program: Command, run: RunCommand): void {
     .option('--gstin <gstin>', 'GSTIN, printed on receipts when set')
     .option('--receipt-prefix <prefix>', 'prefix of receipt numbers (default RCPT)')
     .option('--timezone <zone>', 'IANA time zone (default from ROSHNI_TIMEZONE, Asia/Kolkata)')
+    .option('--admin <username>', "a new clinic's first admin (asked for on a terminal)")
+    .option('--admin-name <name>', "the first admin's full name")
+    .option('--password-stdin', "read the first admin's password from standard input")
     .action(
       run(async (env, flags: InitFlags) => {
         note(env, 'Setting up Roshni…');

@@ -1,34 +1,67 @@
 import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
-import { removeLogin, writeLogin } from '../cli/local-login.js';
 import { emit } from '../cli/output.js';
+import { readPassword } from '../cli/password-input.js';
 import { requireFlag } from '../cli/prompts.js';
 import { withSession } from '../cli/session.js';
-import { NotFoundError } from '../domain/errors.js';
+import { readSessionFile, removeSessionFile, thisMachine, writeSessionFile } from '../cli/staff-session-file.js';
+import { signIn, signOut } from '../domain/access/sign-in.js';
 import { loadConfig } from '../infra/config.js';
+import { openDatabase } from '../infra/db/database.js';
+import { STAFF_ROLE } from '../infra/db/row-security.js';
 
-async function login(env: CommandEnv, username: string | undefined): Promise<number> {
+interface LoginFlags {
+  passwordStdin?: boolean;
+  printToken?: boolean;
+}
+
+async function login(env: CommandEnv, username: string | undefined, flags: LoginFlags): Promise<number> {
   const name = await requireFlag(env, username, '<username>', { message: 'Staff username' });
-  return withSession(env, async ({ config, ctx }) => {
-    const user = await ctx.db.selectFrom('staff_users').select(['username', 'role', 'active']).where('username', '=', name).executeTakeFirst();
-    if (!user || !user.active) throw new NotFoundError(`No active staff user is called "${name}".`);
-    const file = writeLogin(config.home, user.username, ctx.clock.now());
-    emit(env, { username: user.username, role: user.role, file }, () =>
-      `Logged in as ${user.username} (${user.role}) on this machine.${config.env.ROSHNI_USER ? ` Note: ROSHNI_USER=${config.env.ROSHNI_USER} is set and wins.` : ''}`,
-    );
-    return 0;
-  });
+  const password = await readPassword(env, { fromStdin: flags.passwordStdin, message: 'Password' });
+  return withSession(
+    env,
+    async ({ config, database }) => {
+      const session = await signIn(database.db, { username: name, password, machine: thisMachine() });
+      const file = flags.printToken ? undefined : writeSessionFile(config.home, { username: session.username, token: session.token });
+      if (flags.printToken) {
+        env.io.stdout.write(`${session.token}\n`);
+        return 0;
+      }
+      emit(env, { username: session.username, role: session.actor.role, file, mustChangePassword: session.mustChangePassword }, () => [
+        `Signed in as ${session.username} (${session.actor.role}) on this computer.`,
+        ...(session.mustChangePassword ? ['An admin set your password: choose your own now with `roshni staff password`.'] : []),
+      ]);
+      return 0;
+    },
+    { acting: 'signing-in' },
+  );
 }
 
 async function logout(env: CommandEnv): Promise<number> {
   const config = loadConfig(env.io.env);
-  removeLogin(config.home);
-  emit(env, { loggedOut: true }, () => 'Logged out: commands act as ROSHNI_USER, or as the system user when it is unset.');
+  const saved = readSessionFile(config.home);
+  let ended = false;
+  if (saved) {
+    const database = await openDatabase(config, { role: STAFF_ROLE });
+    try {
+      ended = await signOut(database.db, saved.token);
+    } finally {
+      await database.close();
+    }
+  }
+  removeSessionFile(config.home);
+  emit(env, { signedOut: ended }, () => (saved ? 'Signed out: the session is ended.' : 'Nobody was signed in on this computer.'));
   return 0;
 }
 
 export function register(program: Command, run: RunCommand): void {
-  program.command('login').argument('[username]', 'a staff username').description('Act as a staff user on this machine (a session file under ROSHNI_HOME)').action(run(login));
-  program.command('logout').description('Forget the staff user of `roshni login`').action(run(logout));
+  program
+    .command('login')
+    .argument('[username]', 'your staff username')
+    .option('--password-stdin', 'read the password from standard input (scripts)')
+    .option('--print-token', 'print the session token (for ROSHNI_SESSION) instead of keeping it in ROSHNI_HOME')
+    .description('Sign in as a member of staff on this computer (asks for the password)')
+    .action(run(login));
+  program.command('logout').description('End the session of `roshni login` on this computer').action(run(logout));
 }

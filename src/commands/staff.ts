@@ -6,6 +6,7 @@ import { askText } from '../cli/prompts.js';
 import { withSession } from '../cli/session.js';
 import { addStaffUser, deactivateStaffUser, listStaffUsers, staffUserInput, type StaffUserInput } from '../domain/people/staff.js';
 import { authorize } from '../domain/policy.js';
+import { registerStaffAccess } from './staff-access.js';
 
 interface StaffRow {
   id: number;
@@ -43,7 +44,7 @@ export function register(program: Command, run: RunCommand): void {
   staff
     .command('add')
     .description('Add a staff user (prompts on a terminal for what is missing)')
-    .option('--username <username>', 'what they set ROSHNI_USER to, e.g. priya.slp')
+    .option('--username <username>', 'what they sign in with, e.g. priya.slp')
     .option('--name <name>', 'full name')
     .option('--role <role>', 'admin, receptionist or therapist')
     .option('--phone <phone>', 'phone number (+91 assumed)')
@@ -111,4 +112,6 @@ export function register(program: Command, run: RunCommand): void {
         }),
       ),
     );
+
+  registerStaffAccess(staff, run);
 }

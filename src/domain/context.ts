@@ -13,6 +13,8 @@ export interface DomainContext {
   clock: Clock;
   timezone: string;
   actor: Actor;
+  /** The signed-in member of staff's session token (the CLI), which the database checks for itself. */
+  sessionToken?: string;
   /** The online payment provider, when one is configured (Razorpay). */
   paymentGateway?: PaymentGateway;
   /** Where documents' contents are kept (commands and bots that file or read documents). */
@@ -22,10 +24,10 @@ export interface DomainContext {
 /** The actor each open transaction has declared to the database (see declareActor). */
 const declared = new WeakMap<Kysely<DB>, Actor>();
 
-function databaseActor(actor: Actor): DatabaseActor {
+function databaseActor(actor: Actor, sessionToken: string | undefined): DatabaseActor {
   switch (actor.kind) {
     case 'staff':
-      return { role: actor.role, staffId: actor.staffUserId };
+      return { role: actor.role, session: sessionToken };
     case 'patient':
       return { role: 'patient', patientId: actor.patientId };
     case 'guardian':
@@ -50,7 +52,7 @@ export async function inTransaction<T>(ctx: DomainContext, work: (tx: DomainCont
     return ctx.db
       .transaction()
       .execute(async (trx) => {
-        await declareActor(trx, databaseActor(ctx.actor));
+        await declareActor(trx, databaseActor(ctx.actor, ctx.sessionToken));
         declared.set(trx, ctx.actor);
         return work({ ...ctx, db: trx });
       })
@@ -58,7 +60,7 @@ export async function inTransaction<T>(ctx: DomainContext, work: (tx: DomainCont
   }
   const outer = declared.get(ctx.db);
   if (outer && sameActor(outer, ctx.actor)) return work(ctx);
-  await declareActor(ctx.db, databaseActor(ctx.actor));
+  await declareActor(ctx.db, databaseActor(ctx.actor, ctx.sessionToken));
   declared.set(ctx.db, ctx.actor);
   let result: T;
   try {
@@ -70,7 +72,7 @@ export async function inTransaction<T>(ctx: DomainContext, work: (tx: DomainCont
     throw error;
   }
   if (outer) {
-    await declareActor(ctx.db, databaseActor(outer));
+    await declareActor(ctx.db, databaseActor(outer, ctx.sessionToken));
     declared.set(ctx.db, outer);
   }
   return result;

@@ -19,7 +19,10 @@ const envSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional(),
   ROSHNI_HOME: z.string().min(1).optional(),
   ROSHNI_TIMEZONE: timeZoneName.default('Asia/Kolkata'),
-  ROSHNI_USER: z.string().regex(/^[a-z][a-z0-9._-]{1,31}$/, 'must be a staff username').optional(),
+  /** A session token from `roshni login --print-token`, for scripts (instead of ROSHNI_HOME/session.json). */
+  ROSHNI_SESSION: z.string().regex(/^rsh_[0-9a-f]{64}$/, 'must be a session token from `roshni login --print-token`').optional(),
+  /** Named a user without a secret before sign-in existed: refused, so that no script acts as someone silently. */
+  ROSHNI_USER: z.undefined({ error: 'no longer names who acts: sign in with `roshni login` (or ROSHNI_SESSION for scripts)' }).optional(),
   ROSHNI_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 
   ROSHNI_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
@@ -66,6 +69,7 @@ const envSchema = z.object({
 export type Env = z.infer<typeof envSchema>;
 
 export const SECRET_KEYS = [
+  'ROSHNI_SESSION',
   'TELEGRAM_BOT_TOKEN',
   'TELEGRAM_WEBHOOK_SECRET',
   'RAZORPAY_KEY_SECRET',

@@ -50,9 +50,10 @@ export function childEnv(env: Record<string, string | undefined>): NodeJS.Proces
 export function startCli(
   argv: string[],
   env: Record<string, string | undefined>,
-  options: { nodeArgs?: string[]; input?: string } = {},
+  options: { nodeArgs?: string[]; input?: string; uid?: number; gid?: number } = {},
 ): ChildProcessWithoutNullStreams {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), binPath, ...argv], { env: childEnv(env) });
+  const user = options.uid === undefined ? {} : { uid: options.uid, gid: options.gid ?? options.uid };
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), binPath, ...argv], { env: childEnv(env), ...user });
   child.stdin.end(options.input ?? '');
   return child;
 }
@@ -62,9 +63,10 @@ export function spawnCli(
   argv: string[],
   env: Record<string, string | undefined>,
   nodeArgs: string[] = [],
+  as: { uid?: number; gid?: number } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = startCli(argv, env, { nodeArgs });
+    const child = startCli(argv, env, { nodeArgs, ...as });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -10,12 +10,14 @@ export const staffRole = z.enum(['admin', 'receptionist', 'therapist'], {
   error: 'must be one of admin, receptionist, therapist',
 });
 
+export const staffUsername = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z][a-z0-9._-]{1,31}$/, 'must be 2–32 lowercase letters, digits, dots, dashes or underscores');
+
 export const staffUserInput = z.object({
-  username: z
-    .string()
-    .trim()
-    .toLowerCase()
-    .regex(/^[a-z][a-z0-9._-]{1,31}$/, 'must be 2–32 lowercase letters, digits, dots, dashes or underscores'),
+  username: staffUsername,
   fullName: personName,
   role: staffRole,
   phone: phoneNumber.optional(),

@@ -52,15 +52,15 @@ export function createPool(pg: typeof import('pg').default, url: string, options
 
 export interface OpenOptions {
   /**
-   * Opened for the application: every connection steps down to roshni_app (src/infra/db/row-security.ts).
-   * The embedded database is first brought up to date, as its owner. Without it (migrations, backups,
-   * restores, health) the connecting user's own rights apply.
+   * Opened for the application: every connection steps down to this role (roshni_staff or roshni_service,
+   * src/infra/db/row-security.ts). The embedded database is first brought up to date, as its owner.
+   * Without it (migrations, backups, restores, health) the connecting user's own rights apply.
    */
-  appRole?: boolean;
+  role?: string;
 }
 
 export async function openPostgres(url: string, options: { max?: number } & OpenOptions = {}): Promise<Database> {
-  const [{ default: pg }, { CompiledQuery, PostgresDialect }, { maskUrlPassword }, { ASSUME_APP_ROLE }] = await Promise.all([
+  const [{ default: pg }, { CompiledQuery, PostgresDialect }, { maskUrlPassword }, { assumeRoleStatement }] = await Promise.all([
     import('pg'),
     import('kysely'),
     import('../config.js'),
@@ -69,7 +69,9 @@ export async function openPostgres(url: string, options: { max?: number } & Open
   const db = new Kysely<DB>({
     dialect: new PostgresDialect({
       pool: createPool(pg, url, options),
-      ...(options.appRole ? { onCreateConnection: (connection) => connection.executeQuery(CompiledQuery.raw(ASSUME_APP_ROLE)).then(() => {}) } : {}),
+      ...(options.role
+        ? { onCreateConnection: (connection) => connection.executeQuery(CompiledQuery.raw(assumeRoleStatement(options.role!))).then(() => {}) }
+        : {}),
     }),
   });
   return { db, kind: 'postgres', location: maskUrlPassword(url), close: () => db.destroy() };
@@ -90,11 +92,11 @@ export async function openEmbedded(home: string, options: OpenOptions = {}): Pro
     const parsers = Object.fromEntries(Object.entries(typeParsers).map(([oid, parse]) => [oid, parse]));
     const pglite = await PGlite.create({ dataDir, extensions: { btree_gist }, parsers });
     const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
-    if (options.appRole) {
+    if (options.role) {
       try {
-        const [{ migrateToLatest }, { ASSUME_APP_ROLE }] = await Promise.all([import('./migrate.js'), import('./row-security.js')]);
+        const [{ migrateToLatest }, { assumeRoleStatement }] = await Promise.all([import('./migrate.js'), import('./row-security.js')]);
         await migrateToLatest(db); // as its owner; then the one session steps down
-        await sql.raw(ASSUME_APP_ROLE).execute(db);
+        await sql.raw(assumeRoleStatement(options.role)).execute(db);
       } catch (error) {
         await pglite.close().catch(() => {});
         throw error;
