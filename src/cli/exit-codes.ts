@@ -12,6 +12,8 @@ export const ExitCode = {
   configuration: 6,
   /** The database cannot be reached, is in use by another process, or needs `roshni db migrate`. */
   database: 7,
+  /** Not enough free space on a disk Roshni writes to (the backup directory). */
+  diskFull: 8,
   /** No member of staff is signed in, or their session has ended: `roshni login`. */
   notSignedIn: 9,
 } as const;

@@ -20,7 +20,12 @@ function kindOf(value: string): BackupKind {
 const KNOWN_FAILURES: Record<string, number> = {
   BackupNotFoundError: ExitCode.notFound,
   BackupDamagedError: ExitCode.invalidInput,
+  BackupContentsDamagedError: ExitCode.invalidInput,
+  BackupUndecryptableError: ExitCode.invalidInput,
+  ArchiveUnreadableError: ExitCode.invalidInput,
+  BackupDiskFullError: ExitCode.diskFull,
   RestoreRefusedError: ExitCode.conflict,
+  RestoreRolledBackError: ExitCode.unexpected,
   BackupPassphraseError: ExitCode.configuration,
   PostgresToolNotFoundError: ExitCode.configuration,
   PostgresToolError: ExitCode.unexpected,
@@ -35,6 +40,11 @@ async function reporting(env: CommandEnv, work: () => Promise<number>): Promise<
     writeLine(env.io.stderr, `roshni: ${(error as Error).message}`);
     return code;
   }
+}
+
+/** Backups dated after now: the clock was ahead when they were made, or is behind now. */
+export function futureDatedWarning(count: number): string {
+  return `Clock problem: ${count} backup(s) are dated in the future (the clock was ahead when they were made, or is behind now). They are never \`latest\` and never rotated away: check the clock, then remove or keep them by hand.`;
 }
 
 export function formatBytes(bytes: number | null): string {
@@ -75,7 +85,7 @@ async function verify(env: CommandEnv, ref: string): Promise<number> {
     withSession(env, async ({ config, ctx }) => {
       authorize(ctx.actor, 'backup.manage');
       const { resolveBackupFile, verifyBackup } = await import('../infra/backup/backups.js');
-      const file = resolveBackupFile(config, ref);
+      const file = resolveBackupFile(config, ref, ctx.clock.now());
       note(env, `Restoring ${file} into a scratch database…`);
       const result = await verifyBackup(file, config, ctx.clock, ctx.db);
       emit(env, result, () => [
@@ -100,13 +110,17 @@ async function restore(env: CommandEnv, ref: string, flags: { force?: boolean })
       import('../infra/backup/backups.js'),
       import('../infra/backup/restore.js'),
     ]);
-    const file = resolveBackupFile(config, ref);
+    const file = resolveBackupFile(config, ref, env.io.clock.now());
     note(env, `Restoring ${file}…`);
-    const result = await restoreBackup(file, config, { force: Boolean(flags.force), progress: (line) => writeLine(env.io.stderr, line) });
+    const result = await restoreBackup(file, config, { force: Boolean(flags.force), progress: (line) => writeLine(env.io.stderr, line), clock: env.io.clock });
+    const wrongCounts = result.tables.filter((t) => t.actual !== t.expected).map((t) => t.table);
     emit(env, result, () => [
       result.ok
-        ? `Restored ${file}: ${result.tables.length} tables with the row counts of its manifest.`
-        : `Nothing was restored: ${file} loads with row counts other than its manifest's (${result.tables.filter((t) => t.actual !== t.expected).map((t) => t.table).join(', ')}); the database is as it was.`,
+        ? `Restored ${file}: ${result.tables.length} tables with the row counts${result.schemaChecked ? ' and the schema' : ''} of its manifest.`
+        : wrongCounts.length
+          ? `Nothing was restored: ${file} loads with row counts other than its manifest's (${wrongCounts.join(', ')}); the database is as it was.`
+          : `Nothing was restored: ${file} loads with a schema other than its manifest's (${result.schemaDifferences.join(', ')}); the database is as it was.`,
+      ...(result.safetyBackup ? [`The replaced database was backed up first to ${result.safetyBackup}.`] : []),
       ...(result.previousDataDir ? [`The replaced data directory is kept at ${result.previousDataDir}.`] : []),
     ]);
     return result.ok ? ExitCode.ok : ExitCode.unexpected;
@@ -117,22 +131,26 @@ async function list(env: CommandEnv): Promise<number> {
   return withSession(env, async ({ ctx }) => {
     authorize(ctx.actor, 'backup.manage');
     const { listBackups } = await import('../infra/backup/backups.js');
-    const entries = await listBackups(ctx.db);
     const now = ctx.clock.now();
+    const entries = await listBackups(ctx.db, now);
+    const future = entries.filter((e) => e.futureDated);
     emit(env, entries, () =>
       entries.length
-        ? table(
+        ? [
+            table(
             ['Id', 'Backup', 'Type', 'Age', 'Size', 'State', 'Verified'],
             entries.map((e) => [
               e.id,
               e.name + (e.onDisk || e.state !== 'completed' ? '' : ' (file missing)'),
               e.kind,
-              formatAge(e.startedAt, now),
+              e.futureDated ? 'FUTURE' : formatAge(e.startedAt, now),
               formatBytes(e.sizeBytes),
               e.state + (e.encrypted ? ', encrypted' : ''),
               e.verifiedAt ? `yes, ${formatAge(e.verifiedAt, now)} ago` : e.verifyOk === false ? 'FAILED' : 'no',
             ]),
-          )
+            ),
+            ...(future.length ? ['', futureDatedWarning(future.length)] : []),
+          ].join('\n')
         : 'No backups yet: make one with `roshni backup create`.',
     );
     return ExitCode.ok;

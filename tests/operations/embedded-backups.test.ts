@@ -17,6 +17,8 @@ describe('roshni backup on the embedded database', () => {
   };
   afterAll(() => homes.forEach((home) => rmSync(home, { recursive: true, force: true })));
 
+  // Eight opens of PGlite (about 1.5 s of CPU each, 5 s to create): quiet, 30 s; a guard against a hang,
+  // not a bound on speed, so it is generous for a loaded two-core machine running three files at a time.
   it("dumps PGlite's data directory, verifies it in memory and restores it into another home", async () => {
     const home = newHome();
     const env = { ROSHNI_HOME: home, ROSHNI_BACKUP_PASSPHRASE: 'a long enough passphrase' };
@@ -45,7 +47,7 @@ describe('roshni backup on the embedded database', () => {
     const refused = await runCli(['backup', 'restore', made.file], elsewhere);
     expect(refused.code).toBe(4);
     expect((await runCli(['backup', 'restore', made.file, '--force'], elsewhere)).code).toBe(0);
-  }, 120_000);
+  }, 300_000);
 
   it('inside roshni start, with others writing meanwhile, the dump holds exactly what its manifest counted', async () => {
     // At 02:00 the daily backup fires with the minute's jobs (each writes its job_runs row), the
@@ -80,5 +82,5 @@ describe('roshni backup on the embedded database', () => {
       await writer.catch(() => {});
       await database.close();
     }
-  }, 120_000);
+  }, 300_000);
 });

@@ -3,6 +3,12 @@ import { createReadStream } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+
+import type { SchemaFingerprint } from './schema-fingerprint.js';
+
+const gunzipAsync = promisify(gunzip);
 
 // One backup is one self-checking file, written under a temporary name and renamed only when complete:
 //
@@ -27,6 +33,8 @@ export type BackupKind = 'manual' | 'daily' | 'weekly' | 'monthly';
 export interface BackupManifest {
   /** Row counts per table, taken in the same snapshot as the dump. */
   tables: Record<string, number>;
+  /** The schema's fingerprint, same snapshot (absent from backups made before it was recorded). */
+  schema?: SchemaFingerprint;
   /**
    * md5 of the rows of the clinic's key tables (KEY_TABLES), same snapshot. Roshni records them in the
    * backup log (summed while the dump runs); verify also takes them from here when a header has them.
@@ -50,6 +58,22 @@ export class BackupDamagedError extends Error {
   constructor(readonly file: string, detail: string) {
     super(`The backup ${file} is damaged or not a Roshni backup: ${detail}.`);
     this.name = 'BackupDamagedError';
+  }
+}
+
+/** A file whose checksum matches but whose payload cannot be read: altered, and its checksum recomputed. */
+export class BackupContentsDamagedError extends Error {
+  constructor(readonly file: string, detail: string) {
+    super(`The backup ${file} matches its checksum but its contents cannot be read (${detail}): it was altered after it was written. Nothing was restored: the database is as it was.`);
+    this.name = 'BackupContentsDamagedError';
+  }
+}
+
+/** GCM refused the payload: a wrong passphrase and altered contents look alike to it. */
+export class BackupUndecryptableError extends Error {
+  constructor(readonly file: string) {
+    super(`The backup ${file} could not be decrypted: ROSHNI_BACKUP_PASSPHRASE is not the passphrase it was made with, or the file was altered after it was written. Nothing was restored: the database is as it was.`);
+    this.name = 'BackupUndecryptableError';
   }
 }
 
@@ -223,7 +247,7 @@ export async function authenticatePayload(backup: InspectedBackup, passphrase: s
     }
   } catch (error) {
     if (error instanceof BackupPassphraseError) throw error;
-    throw new BackupPassphraseError(`The backup could not be decrypted (${(error as Error).message}): ROSHNI_BACKUP_PASSPHRASE is not the passphrase it was made with.`);
+    throw new BackupUndecryptableError(backup.path);
   }
 }
 
@@ -233,10 +257,20 @@ export async function readPayload(backup: InspectedBackup, passphrase: string | 
   try {
     for await (const chunk of await openPayload(backup, passphrase)) chunks.push(chunk as Buffer);
   } catch (error) {
-    if (/unable to authenticate|auth/i.test((error as Error).message)) {
-      throw new BackupPassphraseError('The backup could not be decrypted: ROSHNI_BACKUP_PASSPHRASE is not the passphrase it was made with.');
-    }
+    if (/unable to authenticate|auth/i.test((error as Error).message)) throw new BackupUndecryptableError(backup.path);
     throw error;
   }
   return Buffer.concat(chunks);
+}
+
+/**
+ * Unpacks an embedded backup's gzipped data directory to nowhere first: PGlite, handed a damaged one,
+ * fails with an error thrown where nobody can catch it.
+ */
+export async function assertDataDirReadable(backup: InspectedBackup, payload: Buffer): Promise<void> {
+  try {
+    await gunzipAsync(payload);
+  } catch (error) {
+    throw new BackupContentsDamagedError(backup.path, (error as { code?: string }).code ?? (error as Error).message);
+  }
 }

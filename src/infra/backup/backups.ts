@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
@@ -9,31 +9,26 @@ import type { Database } from '../db/database.js';
 import type { DB } from '../db/schema.js';
 import { declareActor } from '../db/row-security.js';
 import { createDatabase, databaseUrl, dropDatabase } from '../db/server-admin.js';
-import { authenticatePayload, inspectBackupFile, openPayload, readPayload, writeBackupFile, type BackupHeader, type BackupKind, type BackupManifest, type InspectedBackup } from './backup-file.js';
+import {
+  assertDataDirReadable,
+  authenticatePayload,
+  inspectBackupFile,
+  openPayload,
+  readPayload,
+  writeBackupFile,
+  type BackupHeader,
+  type BackupKind,
+  type BackupManifest,
+  type InspectedBackup,
+  type WrittenBackup,
+} from './backup-file.js';
+import { backupFileName, backupFilesIn, backupTime } from './backup-names.js';
+import { deadBackups, logRunningBackup, releaseBackupLock, settleDeadBackups, wasInterrupted } from './backup-log.js';
+import { BackupDiskFullError, freeBytesIn, isNoSpace } from './disk-space.js';
 import { findPostgresTool, runPgRestore, startPgDump } from './pg-tools.js';
+import { fingerprintDifferences, schemaFingerprint, type SchemaFingerprint } from './schema-fingerprint.js';
 
 // `roshni backup`: make, rotate, verify and restore backups of the whole database.
-
-const FILE_PATTERN = /^roshni-(manual|daily|weekly|monthly)-(\d{8}T\d{9}Z)\.backup$/;
-
-export function backupFileName(kind: BackupKind, at: Date): string {
-  return `roshni-${kind}-${at.toISOString().replace(/[-:.]/g, '')}.backup`;
-}
-
-/** Backup files in the directory, newest first (their names sort by time). */
-export function backupFilesIn(dir: string): Array<{ path: string; kind: BackupKind; stamp: string }> {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  return names
-    .map((name) => ({ name, match: FILE_PATTERN.exec(name) }))
-    .filter((f) => f.match)
-    .map((f) => ({ path: join(dir, f.name), kind: f.match![1] as BackupKind, stamp: f.match![2]! }))
-    .sort((a, b) => b.stamp.localeCompare(a.stamp));
-}
 
 /** Row counts of every table in the public schema, in the caller's transaction (its snapshot). */
 export async function countRows(db: Kysely<any>): Promise<Record<string, number>> {
@@ -77,14 +72,14 @@ export async function keyTableChecksums(trx: Kysely<any>): Promise<Record<string
 }
 
 /** Row counts and key tables' checksums, in one transaction of the given database, of every row (as the system). */
-async function describeContents(db: Kysely<any>): Promise<{ tables: Record<string, number>; checksums: Record<string, string> }> {
+async function describeContents(db: Kysely<any>): Promise<{ tables: Record<string, number>; checksums: Record<string, string>; schema: SchemaFingerprint }> {
   return db.transaction().execute(async (trx) => {
     await declareActor(trx, { role: 'system' });
-    return { tables: await countRows(trx), checksums: await keyTableChecksums(trx) };
+    return { tables: await countRows(trx), checksums: await keyTableChecksums(trx), schema: await schemaFingerprint(trx) };
   });
 }
 
-async function serverVersion(db: Kysely<any>): Promise<{ text: string; major: number }> {
+export async function serverVersion(db: Kysely<any>): Promise<{ text: string; major: number }> {
   const { rows } = await sql<{ server_version: string }>`SHOW server_version`.execute(db);
   const text = rows[0]!.server_version;
   return { text, major: Number(/^(\d+)/.exec(text)![1]) };
@@ -106,117 +101,188 @@ export interface BackupOptions {
   clock: Clock;
 }
 
-/** Writes a consistent backup of the whole database into the backup directory and records it in the log. */
-export async function createBackup(database: Database, config: Config, options: BackupOptions): Promise<CreatedBackup> {
-  const { db } = database;
-  const dir = config.backupDir;
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const startedAt = options.clock.now();
-  const file = join(dir, backupFileName(options.kind, startedAt));
-  const passphrase = config.env.ROSHNI_BACKUP_PASSPHRASE;
-  const { id } = await db
-    .insertInto('backups')
-    .values({ kind: options.kind, state: 'running', started_at: startedAt, file_path: file, encrypted: Boolean(passphrase) })
-    .returning('id')
-    .executeTakeFirstOrThrow();
+interface WrittenContents {
+  tables: Record<string, number>;
+  checksums: Record<string, string>;
+  schema: SchemaFingerprint;
+  written: WrittenBackup;
+}
+
+/** The name of the backup a PostgreSQL restore takes of the database it is about to replace (never `latest`, never rotated). */
+export function safetyBackupName(at: Date): string {
+  return `roshni-before-restore-${at.toISOString().replace(/[-:.]/g, '')}.backup`;
+}
+
+/**
+ * What the backup will take on disk: the last one's size and a fifth more, or, for a first backup,
+ * a quarter of the tables' size on disk (pg_dump's compression usually does better).
+ */
+async function estimateBackupSize(db: Kysely<any>): Promise<number> {
+  const { rows } = await sql<{ last: string | null; tables: string }>`
+    SELECT (CASE WHEN to_regclass('public.backups') IS NOT NULL THEN
+              (SELECT size_bytes FROM public.backups WHERE state IN ('completed', 'rotated') AND size_bytes IS NOT NULL ORDER BY id DESC LIMIT 1)
+            END) AS last,
+           (SELECT coalesce(sum(pg_table_size(c.oid)), 0) FROM pg_class c
+             WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'm')) AS tables`.execute(db);
+  const last = rows[0]?.last == null ? null : Number(rows[0].last);
+  return Math.ceil(last ? last * 1.2 : Number(rows[0]?.tables ?? 0) / 4);
+}
+
+/** Writes `write`'s backup after checking the space it needs; a full disk mid-way is said as plainly. */
+async function withinFreeSpace<T>(db: Kysely<any>, dir: string, write: () => Promise<T>): Promise<T> {
+  const estimate = await estimateBackupSize(db);
+  const freeAtStart = await freeBytesIn(dir);
+  if (freeAtStart < estimate) throw new BackupDiskFullError(dir, estimate, freeAtStart);
   try {
-    const version = await serverVersion(db);
-    const base = { kind: options.kind, createdAt: startedAt.toISOString(), serverVersion: version.text };
-    let tables: Record<string, number>;
-    let checksums: Record<string, string>;
-    let written;
-    if (database.kind === 'postgres') {
-      const pgDump = findPostgresTool('pg_dump', version.major);
-      // The counts, the checksums and pg_dump share one exported snapshot: they describe exactly what
-      // was dumped. pg_dump starts first (connecting and reading the catalog take it a while) and waits
-      // on its full pipe while the rows are counted for the header; the checksums are summed while its
-      // output is written (they go to the log, not the header).
-      ({ tables, checksums, written } = await db
-        .transaction()
-        .setIsolationLevel('repeatable read')
-        .execute(async (trx) => {
-          const { rows } = await sql<{ snapshot: string }>`SELECT pg_export_snapshot() AS snapshot`.execute(trx);
-          const dump = startPgDump(pgDump, config.databaseUrl!, rows[0]!.snapshot);
-          dump.done.catch(() => {}); // awaited by writeBackupFile before the file is named a backup
-          let summing: Promise<Record<string, string>> = Promise.resolve({});
-          let counted: Record<string, number>;
-          let result: Awaited<ReturnType<typeof writeBackupFile>>;
-          try {
-            await declareActor(trx, { role: 'system' }); // the manifest counts every row, as pg_dump dumps them
-            counted = await countRows(trx);
-            result = await writeBackupFile(
-              file,
-              { ...base, database: 'postgres', payload: 'pg_dump-custom', manifest: { tables: counted } },
-              () => {
-                summing = keyTableChecksums(trx);
-                summing.catch(() => {}); // awaited below, once the file is written
-                return dump.output;
-              },
-              passphrase,
-              dump.done,
-            );
-          } catch (error) {
-            dump.stop(); // unread, it would wait on its pipe for ever, holding its locks
-            throw error;
-          }
-          return { tables: counted, checksums: await summing, written: result };
-        }));
-    } else {
-      if (!database.dumpDataDir) throw new Error('This embedded database cannot dump itself.');
-      // One process owns the embedded database and this command is it: nothing writes while it dumps.
-      ({ tables, checksums } = await describeContents(db));
-      const blob = await database.dumpDataDir();
-      const payload = Readable.from([Buffer.from(await blob.arrayBuffer())]);
-      written = await writeBackupFile(file, { ...base, database: 'embedded', payload: 'pglite-datadir-tgz', manifest: { tables } }, () => payload, passphrase);
-    }
-    await db
-      .updateTable('backups')
-      .set({
-        state: 'completed',
-        finished_at: options.clock.now(),
-        size_bytes: written.sizeBytes,
-        sha256: written.sha256,
-        manifest: JSON.stringify({ tables, checksums }),
-      })
-      .where('id', '=', id)
-      .execute();
-    const rotated = await rotateBackups(db, config, options.clock);
-    return { id, file, kind: options.kind, sizeBytes: written.sizeBytes, sha256: written.sha256, encrypted: written.encrypted, tables, rotated };
+    return await write();
   } catch (error) {
-    await db
-      .updateTable('backups')
-      .set({ state: 'failed', finished_at: options.clock.now(), error: (error as Error).message.slice(0, 500) })
-      .where('id', '=', id)
-      .execute()
-      .catch(() => {});
+    if (isNoSpace(error)) throw new BackupDiskFullError(dir, Math.max(estimate, freeAtStart + 1), freeAtStart);
     throw error;
   }
 }
 
-/** Keeps the newest N daily, weekly and monthly backups (ROSHNI_BACKUP_KEEP_*); manual ones are kept. */
-export async function rotateBackups(db: Kysely<DB>, config: Config, clock: Clock): Promise<string[]> {
+/**
+ * pg_dump of the database into a backup file. The counts, the schema's fingerprint, the checksums and
+ * pg_dump share one exported snapshot: they describe exactly what was dumped. pg_dump starts first
+ * (connecting and reading the catalog take it a while) and waits on its full pipe while the rows are
+ * counted for the header; the checksums are summed while its output is written (they go to the log,
+ * not the header).
+ */
+export async function writePostgresBackup(db: Kysely<any>, config: Config, file: string, kind: BackupKind, at: Date): Promise<WrittenContents> {
+  const version = await serverVersion(db);
+  const pgDump = findPostgresTool('pg_dump', version.major);
+  const base = { kind, createdAt: at.toISOString(), serverVersion: version.text, database: 'postgres' as const, payload: 'pg_dump-custom' as const };
+  return withinFreeSpace(db, dirname(file), () =>
+    db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .execute(async (trx) => {
+        const { rows } = await sql<{ snapshot: string }>`SELECT pg_export_snapshot() AS snapshot`.execute(trx);
+        const dump = startPgDump(pgDump, config.databaseUrl!, rows[0]!.snapshot);
+        dump.done.catch(() => {}); // awaited by writeBackupFile before the file is named a backup
+        let summing: Promise<Record<string, string>> = Promise.resolve({});
+        let tables: Record<string, number>;
+        let schema: SchemaFingerprint;
+        let written: WrittenBackup;
+        try {
+          await declareActor(trx, { role: 'system' }); // the manifest counts every row, as pg_dump dumps them
+          tables = await countRows(trx);
+          schema = await schemaFingerprint(trx);
+          written = await writeBackupFile(
+            file,
+            { ...base, manifest: { tables, schema } },
+            () => {
+              summing = keyTableChecksums(trx);
+              summing.catch(() => {}); // awaited below, once the file is written
+              return dump.output;
+            },
+            config.env.ROSHNI_BACKUP_PASSPHRASE,
+            dump.done,
+          );
+        } catch (error) {
+          dump.stop(); // unread, it would wait on its pipe for ever, holding its locks
+          throw error;
+        }
+        return { tables, schema, checksums: await summing, written };
+      }),
+  );
+}
+
+/** PGlite's data directory into a backup file (`db`: the connection to it the caller holds). One process owns the embedded database and this command is it: nothing writes while it dumps. */
+async function writeEmbeddedBackup(database: Database, db: Kysely<any>, config: Config, file: string, kind: BackupKind, at: Date): Promise<WrittenContents> {
+  if (!database.dumpDataDir) throw new Error('This embedded database cannot dump itself.');
+  const version = await serverVersion(db);
+  return withinFreeSpace(db, dirname(file), async () => {
+    const { tables, checksums, schema } = await describeContents(db);
+    const blob = await database.dumpDataDir!();
+    const payload = Readable.from([Buffer.from(await blob.arrayBuffer())]);
+    const header = { kind, createdAt: at.toISOString(), serverVersion: version.text, database: 'embedded' as const, payload: 'pglite-datadir-tgz' as const, manifest: { tables, schema } };
+    const written = await writeBackupFile(file, header, () => payload, config.env.ROSHNI_BACKUP_PASSPHRASE);
+    return { tables, checksums, schema, written };
+  });
+}
+
+/** Writes a consistent backup of the whole database into the backup directory and records it in the log. */
+export async function createBackup(database: Database, config: Config, options: BackupOptions): Promise<CreatedBackup> {
+  const dir = config.backupDir;
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const startedAt = options.clock.now();
+  const file = join(dir, backupFileName(options.kind, startedAt));
+  // One connection holds the backup's lock from its log row's first sight to its end.
+  return database.db.connection().execute(async (conn) => {
+    const id = await logRunningBackup(conn, { kind: options.kind, startedAt, file, encrypted: Boolean(config.env.ROSHNI_BACKUP_PASSPHRASE) });
+    try {
+      const { tables, checksums, schema, written } =
+        database.kind === 'postgres'
+          ? await writePostgresBackup(conn, config, file, options.kind, startedAt)
+          : await writeEmbeddedBackup(database, conn, config, file, options.kind, startedAt);
+      await conn
+        .updateTable('backups')
+        .set({
+          state: 'completed',
+          finished_at: options.clock.now(),
+          size_bytes: written.sizeBytes,
+          sha256: written.sha256,
+          manifest: JSON.stringify({ tables, checksums, schema }),
+        })
+        .where('id', '=', id)
+        .execute();
+      await releaseBackupLock(conn, id);
+      const rotated = await rotateBackups(conn, config, options.clock, file);
+      return { id, file, kind: options.kind, sizeBytes: written.sizeBytes, sha256: written.sha256, encrypted: written.encrypted, tables, rotated };
+    } catch (error) {
+      await conn
+        .updateTable('backups')
+        .set({ state: 'failed', finished_at: options.clock.now(), error: (error as Error).message.slice(0, 500) })
+        .where('id', '=', id)
+        .where('state', '=', 'running')
+        .execute()
+        .catch(() => {});
+      await releaseBackupLock(conn, id).catch(() => {});
+      throw error;
+    }
+  });
+}
+
+/**
+ * Rotation, after each backup. Per type (daily, weekly, monthly; manual backups are never removed) it
+ * keeps the newest ROSHNI_BACKUP_KEEP_* backups and, besides them, the newest one whose last
+ * verification passed. It never removes the backup just written, and it leaves alone backups dated
+ * after now (a clock that was ahead): they are neither counted nor removed, but reported.
+ */
+export async function rotateBackups(db: Kysely<DB>, config: Config, clock: Clock, justWritten: string): Promise<string[]> {
   const keep: Record<BackupKind, number> = {
     manual: Number.POSITIVE_INFINITY,
     daily: config.env.ROSHNI_BACKUP_KEEP_DAILY,
     weekly: config.env.ROSHNI_BACKUP_KEEP_WEEKLY,
     monthly: config.env.ROSHNI_BACKUP_KEEP_MONTHLY,
   };
+  const now = clock.now();
+  const files = backupFilesIn(config.backupDir).filter((f) => backupTime(f.stamp).getTime() <= now.getTime());
+  const verified = new Set(
+    (
+      await db
+        .selectFrom('backups')
+        .select('file_path')
+        .where('verified_at', 'is not', null)
+        .where(sql<boolean>`coalesce((verify_result ->> 'ok')::boolean, false)`)
+        .where('file_path', 'in', files.length ? files.map((f) => f.path) : [''])
+        .execute()
+    ).map((r) => r.file_path),
+  );
   const seen: Record<BackupKind, number> = { manual: 0, daily: 0, weekly: 0, monthly: 0 };
+  const newestVerifiedKept = new Set<BackupKind>();
   const removed: string[] = [];
-  for (const file of backupFilesIn(config.backupDir)) {
-    if (++seen[file.kind] <= keep[file.kind]) continue;
+  for (const file of files) {
+    const isVerified = verified.has(file.path);
+    const wanted = ++seen[file.kind] <= keep[file.kind] || file.path === justWritten || (isVerified && !newestVerifiedKept.has(file.kind));
+    if (isVerified) newestVerifiedKept.add(file.kind);
+    if (wanted) continue;
     rmSync(file.path, { force: true });
     removed.push(file.path);
   }
   if (removed.length) await db.updateTable('backups').set({ state: 'rotated' }).where('file_path', 'in', removed).execute();
-  // A backup whose process died is still "running" in the log: an hour on, its row says what became of it.
-  const now = clock.now();
-  await db
-    .updateTable('backups')
-    .set({ state: 'failed', finished_at: now, error: 'interrupted: the process making it stopped before the file was complete' })
-    .where('state', '=', 'running')
-    .where('started_at', '<', new Date(now.getTime() - 60 * 60_000))
-    .execute();
+  await settleDeadBackups(db, now);
   // A .partial file is what a stopped backup leaves, never a backup: cleared once no running backup
   // is writing it. The log decides, not the file's time, which a backup folder on another machine's
   // disk may keep by another clock.
@@ -229,10 +295,10 @@ export async function rotateBackups(db: Kysely<DB>, config: Config, clock: Clock
   return removed;
 }
 
-/** `latest` or a path: the file to verify or restore. */
-export function resolveBackupFile(config: Config, ref: string): string {
+/** `latest` (the newest backup not dated in the future) or a path: the file to verify or restore. */
+export function resolveBackupFile(config: Config, ref: string, now: Date): string {
   if (ref === 'latest') {
-    const newest = backupFilesIn(config.backupDir)[0];
+    const newest = backupFilesIn(config.backupDir).find((f) => backupTime(f.stamp).getTime() <= now.getTime());
     if (!newest) throw new BackupNotFoundError(`There is no backup in ${config.backupDir} yet: make one with \`roshni backup create\`.`);
     return newest.path;
   }
@@ -283,10 +349,11 @@ async function countInScratch(
   backup: InspectedBackup,
   config: Config,
   passphrase: string | undefined,
-): Promise<{ tables: Record<string, number>; checksums: Record<string, string> }> {
+): Promise<{ tables: Record<string, number>; checksums: Record<string, string>; schema: SchemaFingerprint }> {
   if (backup.header.payload === 'pglite-datadir-tgz') {
     const [{ PGlite }, { btree_gist }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite/contrib/btree_gist')]);
     const payload = await readPayload(backup, passphrase);
+    await assertDataDirReadable(backup, payload);
     const pglite = await PGlite.create({ loadDataDir: new Blob([payload]), extensions: { btree_gist } });
     try {
       const { Kysely: K } = await import('kysely');
@@ -348,14 +415,16 @@ export async function verifyBackup(file: string, config: Config, clock: Clock, d
     const checksums = Object.entries(expectedSums).map(([table, sum]) => ({ table, expected: sum, actual: actual.checksums[table] ?? null }));
     const wrong = tables.filter((t) => t.actual !== t.expected);
     const altered = checksums.filter((c) => c.actual !== c.expected);
+    const schemaDifferences = backup.header.manifest.schema ? fingerprintDifferences(backup.header.manifest.schema, actual.schema) : [];
     const problems = [
+      ...(schemaDifferences.length ? [`the schema differs from the manifest: ${schemaDifferences.join(', ')}`] : []),
       ...(wrong.length ? [`row counts differ from the manifest in ${wrong.map((t) => t.table).join(', ')}`] : []),
       ...(altered.length ? [`checksums differ from the manifest in ${altered.map((c) => c.table).join(', ')}`] : []),
     ];
     result = { file, ok: problems.length === 0, sha256: backup.sha256, problem: problems.join('; ') || null, tables, checksums };
   } catch (error) {
     const name = (error as Error).name;
-    if (!['BackupDamagedError', 'BackupPassphraseError', 'PostgresToolError'].includes(name) && !/auth/i.test((error as Error).message)) throw error;
+    if (!['BackupDamagedError', 'BackupContentsDamagedError', 'BackupUndecryptableError', 'BackupPassphraseError', 'PostgresToolError'].includes(name) && !/auth/i.test((error as Error).message)) throw error;
     result = { file, ok: false, sha256: '', problem: (error as Error).message, tables: [], checksums: [] };
   }
   if (db) {
@@ -376,7 +445,10 @@ export interface BackupListEntry {
   file: string;
   name: string;
   kind: BackupKind;
+  /** running, completed, failed, or interrupted (its process stopped before the file was complete). */
   state: string;
+  /** Dated after now: made while the clock was ahead (or the clock is behind now). */
+  futureDated: boolean;
   startedAt: Date;
   sizeBytes: number | null;
   encrypted: boolean;
@@ -385,9 +457,13 @@ export interface BackupListEntry {
   onDisk: boolean;
 }
 
-/** The backup log, newest first, without rotated backups. */
-export async function listBackups(db: Kysely<DB>): Promise<BackupListEntry[]> {
+/**
+ * The backup log, newest first, without rotated backups. A running backup whose process is gone, or
+ * one recorded as interrupted, is "interrupted"; one dated after `now` is flagged (a clock problem).
+ */
+export async function listBackups(db: Kysely<DB>, now: Date): Promise<BackupListEntry[]> {
   const rows = await db.selectFrom('backups').selectAll().where('state', '!=', 'rotated').orderBy('started_at', 'desc').orderBy('id', 'desc').execute();
+  const dead = new Set(await deadBackups(db));
   return rows.map((r) => {
     let onDisk = false;
     try {
@@ -401,7 +477,8 @@ export async function listBackups(db: Kysely<DB>): Promise<BackupListEntry[]> {
       file: r.file_path ?? '',
       name: r.file_path ? basename(r.file_path) : '',
       kind: r.kind,
-      state: r.state,
+      state: dead.has(r.id) || (r.state === 'failed' && wasInterrupted(r.error)) ? 'interrupted' : r.state,
+      futureDated: r.started_at.getTime() > now.getTime(),
       startedAt: r.started_at,
       sizeBytes: r.size_bytes,
       encrypted: r.encrypted,
@@ -413,3 +490,4 @@ export async function listBackups(db: Kysely<DB>): Promise<BackupListEntry[]> {
 }
 
 export type { BackupHeader, BackupKind };
+export { backupFileName, backupFilesIn, futureDatedBackups } from './backup-names.js';

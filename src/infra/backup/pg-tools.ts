@@ -1,7 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
+import { killProcessGroup, spawnInOwnGroup } from './process-group.js';
 
 // pg_dump and pg_restore from the machine's PostgreSQL, of the same major version as the server.
 
@@ -135,12 +137,25 @@ export async function runPgRestore(binary: string, url: string, input: Readable,
   if (inputError) throw inputError;
 }
 
+export class ArchiveUnreadableError extends Error {
+  constructor(detail: string) {
+    super(`pg_restore could not read the backup's contents (${detail}); nothing was restored: the database is as it was.`);
+    this.name = 'ArchiveUnreadableError';
+  }
+}
+
+/** How a restore's psql session is told apart in pg_stat_activity (and by tests). */
+export const RESTORE_APPLICATION_NAME = 'roshni-restore';
+
 /**
- * Replaces a database's contents with a custom-format archive in ONE transaction: psql runs `before`
- * (dropping the old schema), the archive as pg_restore writes it out as SQL, and `after` (checks,
- * bookkeeping), between one BEGIN and one COMMIT. psql's input is closed, letting it reach COMMIT,
- * only once pg_restore has exited successfully; if pg_restore or the input fails, psql is killed
- * while its transaction is still open and the server rolls everything back: the old data stays.
+ * Replaces a database's contents with a custom-format archive in ONE transaction. Roshni writes psql's
+ * whole input itself: BEGIN, `before` (dropping the old schema), the archive as pg_restore writes it
+ * out as SQL, `after` (the checks, which raise on a mismatch) and a marker psql echoes once the checks
+ * have passed. Only then, and only after pg_restore has exited cleanly, does Roshni write COMMIT.
+ * psql's input cut anywhere before that (Roshni killed, pg_restore failing) ends a session whose
+ * transaction is still open, and the server rolls it back: the old data stays. psql's server session
+ * checks every second that psql is still there (client_connection_check_interval), so a killed psql
+ * does not leave a long statement holding the restore's locks.
  */
 export async function replaceWithArchive(
   tools: { pgRestore: string; psql: string },
@@ -150,21 +165,22 @@ export async function replaceWithArchive(
   onTable?: (table: string) => void,
 ): Promise<void> {
   const { dbname, env } = libpqEnv(url);
-  const restore = spawn(tools.pgRestore, ['--no-owner', '--no-privileges', '--exit-on-error', '--verbose', '--file=-'], {
+  const restore = spawnInOwnGroup(tools.pgRestore, ['--no-owner', '--no-privileges', '--exit-on-error', '--verbose', '--file=-'], {
     env,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  const psql = spawn(
-    tools.psql,
-    ['--no-psqlrc', '--quiet', '--single-transaction', '--set=ON_ERROR_STOP=1', `--dbname=${dbname}`, '--command', before(sql.before), '--file=-', '--command', sql.after],
-    { env, stdio: ['pipe', 'ignore', 'pipe'] },
-  );
+  const psql = spawnInOwnGroup(tools.psql, ['--no-psqlrc', '--quiet', '--set=ON_ERROR_STOP=1', `--dbname=${dbname}`, '--file=-'], {
+    env: { ...env, PGAPPNAME: RESTORE_APPLICATION_NAME, PGOPTIONS: '-c client_connection_check_interval=1000' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const restoreErr = tableProgress(restore.stderr!, onTable);
   let psqlErr = '';
   psql.stderr!.on('data', (d: Buffer) => (psqlErr += d.toString()));
+  const checked = `roshni-checks-passed-${randomBytes(8).toString('hex')}`;
+  const checksPassed = lineOn(psql.stdout!, checked);
   const restored = waitFor(restore, 'pg_restore', restoreErr);
   const applied = waitFor(psql, 'psql', () => psqlErr);
-  applied.catch(() => restore.kill('SIGKILL')); // psql stopped on an error: nothing left to write to
+  applied.catch(() => killProcessGroup(restore)); // psql stopped on an error: nothing left to write to
   let inputError: unknown;
   input.on('error', (error) => {
     inputError = error;
@@ -172,21 +188,38 @@ export async function replaceWithArchive(
   });
   restore.stdin!.on('error', () => {}); // pg_restore stopping early is reported by its exit code.
   psql.stdin!.on('error', () => {}); // so is psql stopping early, on an error in the SQL.
+  psql.stdin!.write(`SET client_min_messages = warning;\nBEGIN;\n${sql.before}\n`);
   input.pipe(restore.stdin!);
   restore.stdout!.pipe(psql.stdin!, { end: false });
   try {
-    await restored;
-    if (inputError) throw inputError;
-  } catch (error) {
-    const psqlStoppedFirst = psql.exitCode !== null && psql.exitCode !== 0;
-    psql.kill('SIGKILL'); // its input is still open: it cannot have committed
-    const psqlError = await applied.then(() => null, (e: unknown) => e);
-    throw inputError ?? (psqlStoppedFirst ? psqlError : error);
+    try {
+      await restored;
+      if (inputError) throw inputError;
+    } catch (error) {
+      const psqlStoppedFirst = psql.exitCode !== null && psql.exitCode !== 0;
+      killProcessGroup(psql); // its transaction is still open: it cannot have committed
+      const psqlError = await applied.then(() => null, (e: unknown) => e);
+      if (inputError) throw inputError;
+      if (psqlStoppedFirst) throw psqlError;
+      throw new ArchiveUnreadableError((error as Error).message);
+    }
+    psql.stdin!.write(`\n${sql.after}\n\\echo ${checked}\n`);
+    await Promise.race([checksPassed, applied.then(() => Promise.reject(new PostgresToolError('psql', psql.exitCode, psqlErr)))]);
+    psql.stdin!.end('COMMIT;\n');
+    await applied;
+  } finally {
+    killProcessGroup(restore);
+    killProcessGroup(psql);
   }
-  psql.stdin!.end();
-  await applied;
 }
 
-function before(sql: string): string {
-  return `SET client_min_messages = warning; ${sql}`;
+/** Resolves when `marker` appears as a line of the stream (which is read to its end either way). */
+function lineOn(stream: Readable, marker: string): Promise<void> {
+  return new Promise((resolve) => {
+    let tail = '';
+    stream.on('data', (d: Buffer) => {
+      tail = (tail + d.toString()).slice(-(marker.length + 2) * 2);
+      if (tail.includes(`${marker}\n`)) resolve();
+    });
+  });
 }

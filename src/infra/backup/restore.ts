@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { sql } from 'kysely';
+import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
-import { authenticatePayload, inspectBackupFile, openPayload, readPayload, type InspectedBackup } from './backup-file.js';
-import { countRows } from './backups.js';
+import { assertDataDirReadable, authenticatePayload, inspectBackupFile, openPayload, readPayload, type InspectedBackup } from './backup-file.js';
+import { INTERRUPTED_BY_RESTORE } from './backup-log.js';
+import { countRows, safetyBackupName, serverVersion, writePostgresBackup } from './backups.js';
 import { findPostgresTool, PostgresToolError, replaceWithArchive } from './pg-tools.js';
+import { fingerprintDifferences, SCHEMA_FINGERPRINT_QUERY, type SchemaFingerprint } from './schema-fingerprint.js';
 
 export class RestoreRefusedError extends Error {
   constructor(message: string) {
@@ -14,11 +16,30 @@ export class RestoreRefusedError extends Error {
   }
 }
 
+export class RestoreRolledBackError extends Error {
+  constructor(detail: string) {
+    super(`The restore failed and was rolled back (${detail}): the database is as it was.`);
+    this.name = 'RestoreRolledBackError';
+  }
+}
+
+export interface RestoreOptions {
+  force: boolean;
+  progress: (line: string) => void;
+  clock: Clock;
+}
+
 export interface RestoreResult {
   file: string;
   database: 'postgres' | 'embedded';
   tables: Array<{ table: string; expected: number; actual: number | null }>;
   ok: boolean;
+  /** Whether the backup carried a schema fingerprint to check the restored schema against. */
+  schemaChecked: boolean;
+  /** The parts of the schema that did not restore as recorded ("constraints 219 → 147"). */
+  schemaDifferences: string[];
+  /** PostgreSQL only: the backup taken of the replaced database just before the restore. */
+  safetyBackup: string | null;
   /** Embedded only: where the data directory that was replaced was kept. */
   previousDataDir: string | null;
 }
@@ -35,6 +56,7 @@ function compare(expected: Record<string, number>, actual: Record<string, number
 }
 
 const MISMATCH = 'roshni-restore-mismatch';
+const SCHEMA_MISMATCH = 'roshni-restore-schema-mismatch';
 
 function literal(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
@@ -44,7 +66,7 @@ function literal(value: string): string {
  * SQL run in the restore's own transaction once the backup is loaded: it refuses (rolling the whole
  * restore back) when a table's row count differs from the manifest, and it settles the backup log.
  * The backup was taken while its own row said "running": that row becomes the completed backup it
- * is, and any other backup still running at that moment is marked failed (it never finished here).
+ * is, and any other backup still running at that moment is marked interrupted (it never finished here).
  * Last, the application role's grants are given again (pg_restore --no-privileges restores none).
  */
 export function restoreEpilogue(backup: InspectedBackup, finishedAt: Date): string {
@@ -58,6 +80,9 @@ export function restoreEpilogue(backup: InspectedBackup, finishedAt: Date): stri
   return `DO ${tag}
 DECLARE
   expected jsonb := ${literal(manifest)}::jsonb -> 'tables';
+  expected_schema jsonb := ${literal(manifest)}::jsonb -> 'schema';
+  actual_schema jsonb;
+  saved_path text := current_setting('search_path');
   t text;
   n bigint;
   differ text[] := '{}';
@@ -74,6 +99,14 @@ BEGIN
   IF cardinality(differ) > 0 THEN
     RAISE EXCEPTION '${MISMATCH} [%]', array_to_string(differ, ',');
   END IF;
+  IF expected_schema IS NOT NULL THEN
+    PERFORM set_config('search_path', 'pg_catalog', true);
+    EXECUTE ${literal(SCHEMA_FINGERPRINT_QUERY)} INTO actual_schema;
+    PERFORM set_config('search_path', saved_path, true);
+    IF actual_schema IS DISTINCT FROM expected_schema THEN
+      RAISE EXCEPTION '${SCHEMA_MISMATCH} %', actual_schema::text;
+    END IF;
+  END IF;
   IF to_regclass('public.backups') IS NOT NULL THEN
     UPDATE public.backups
       SET state = 'completed', finished_at = ${literal(finishedAt.toISOString())}, size_bytes = ${backup.sizeBytes},
@@ -81,13 +114,23 @@ BEGIN
       WHERE state = 'running' AND kind = ${literal(header.kind)}::public.backup_kind AND started_at = ${literal(header.createdAt)}::timestamptz;
     UPDATE public.backups
       SET state = 'failed', finished_at = coalesce(finished_at, ${literal(header.createdAt)}::timestamptz),
-          error = 'still running when the restored backup was taken'
+          error = ${literal(INTERRUPTED_BY_RESTORE)}
       WHERE state = 'running';
   END IF;
   IF to_regprocedure('public.roshni_grant_app_role()') IS NOT NULL THEN
     PERFORM public.roshni_grant_app_role();
   END IF;
+  IF to_regprocedure('roshni_auth.grant_roles()') IS NOT NULL THEN
+    PERFORM roshni_auth.grant_roles();
+  END IF;
 END ${tag};`;
+}
+
+/** The schema a refused restore found, from the epilogue's error, as the parts that differ from the manifest's. */
+function schemaMismatchOf(error: unknown, expected: SchemaFingerprint | undefined): string[] | null {
+  const match = new RegExp(`${SCHEMA_MISMATCH} (\\{.*\\})`).exec((error as Error)?.message ?? '');
+  if (!match || !expected) return null;
+  return fingerprintDifferences(expected, JSON.parse(match[1]!) as SchemaFingerprint);
 }
 
 /** The row counts a refused restore found, from the epilogue's error. */
@@ -106,27 +149,37 @@ function mismatchOf(error: unknown, expected: Record<string, number>): Record<st
  * Restores a backup over the configured database. A database holding any clinic data is replaced only
  * with `force`; the file's checksum is checked before anything is touched.
  */
-export async function restoreBackup(file: string, config: Config, options: { force: boolean; progress: (line: string) => void }): Promise<RestoreResult> {
+export async function restoreBackup(file: string, config: Config, options: RestoreOptions): Promise<RestoreResult> {
   const backup = await inspectBackupFile(file);
   const passphrase = config.env.ROSHNI_BACKUP_PASSPHRASE;
   const expected = backup.header.manifest.tables;
   const total = Object.keys(expected).length;
+  const schemaChecked = Boolean(backup.header.manifest.schema);
+  if (!schemaChecked) {
+    options.progress('This backup was made before Roshni recorded the schema in it: the restore is checked by its row counts only.');
+  }
   if (config.databaseUrl) {
     if (backup.header.payload !== 'pg_dump-custom') {
       throw new RestoreRefusedError('This is a backup of the embedded database: restore it with DATABASE_URL unset.');
     }
     await authenticatePayload(backup, passphrase);
     const { openPostgres } = await import('../db/database.js');
-    const target = await openPostgres(config.databaseUrl, { max: 1 });
+    const target = await openPostgres(config.databaseUrl, { max: 2 });
     let major: number;
+    let safetyBackup: string | null = null;
     try {
       const existing = await countRows(target.db);
       const rows = rowsOfClinic(existing);
       if (rows > 0 && !options.force) {
         throw new RestoreRefusedError(`The database is not empty (${rows} rows): add --force to replace it with the backup.`);
       }
-      const { rows: version } = await sql<{ server_version: string }>`SHOW server_version`.execute(target.db);
-      major = Number(/^(\d+)/.exec(version[0]!.server_version)![1]);
+      major = (await serverVersion(target.db)).major;
+      if (rows > 0) {
+        options.progress(`Taking a safety backup of the ${rows} rows about to be replaced…`);
+        safetyBackup = join(config.backupDir, safetyBackupName(options.clock.now()));
+        await writePostgresBackup(target.db, config, safetyBackup, 'manual', options.clock.now());
+        options.progress(`  kept at ${safetyBackup}`);
+      }
       options.progress(rows > 0 ? `Replacing a database of ${rows} rows…` : 'Restoring into an empty database…');
     } finally {
       await target.close();
@@ -135,9 +188,10 @@ export async function restoreBackup(file: string, config: Config, options: { for
     const besideIt = join(dirname(pgRestore), 'psql');
     const psql = existsSync(besideIt) ? besideIt : findPostgresTool('psql', major);
     let done = 0;
+    const outcome = { file, database: 'postgres' as const, schemaChecked, safetyBackup, previousDataDir: null };
     try {
       // Dropping the old schema, loading the backup and checking it are one transaction: a restore
-      // that fails at any point (a damaged archive, a full disk, a wrong count) leaves the old data.
+      // that fails at any point (a damaged archive, a full disk, a wrong count or schema) leaves the old data.
       await replaceWithArchive(
         { pgRestore, psql },
         config.databaseUrl,
@@ -146,17 +200,21 @@ export async function restoreBackup(file: string, config: Config, options: { for
         (table) => options.progress(`  ${++done}/${total} ${table}`),
       );
     } catch (error) {
-      const actual = error instanceof PostgresToolError ? mismatchOf(error, expected) : null;
-      if (!actual) throw error;
-      return { file, database: 'postgres', ...compare(expected, actual), previousDataDir: null };
+      if (!(error instanceof PostgresToolError)) throw error;
+      const actual = mismatchOf(error, expected);
+      if (actual) return { ...outcome, ...compare(expected, actual), schemaDifferences: [] };
+      const schemaDifferences = schemaMismatchOf(error, backup.header.manifest.schema);
+      if (schemaDifferences) return { ...outcome, ...compare(expected, expected), ok: false, schemaDifferences };
+      throw new RestoreRolledBackError(error.message);
     }
-    return { file, database: 'postgres', ...compare(expected, expected), previousDataDir: null };
+    return { ...outcome, ...compare(expected, expected), schemaDifferences: [] };
   }
 
   if (backup.header.payload !== 'pglite-datadir-tgz') {
     throw new RestoreRefusedError('This is a backup of a PostgreSQL server: set DATABASE_URL to the server to restore it into.');
   }
   const payload = await readPayload(backup, passphrase);
+  await assertDataDirReadable(backup, payload);
   const [{ PGlite }, { btree_gist }, { PGliteDialect }, { acquireEmbeddedLock }, { Kysely }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('@electric-sql/pglite/contrib/btree_gist'),
@@ -192,15 +250,26 @@ export async function restoreBackup(file: string, config: Config, options: { for
     options.progress('Unpacking the backup…');
     const restored = await PGlite.create({ dataDir: incoming, loadDataDir: new Blob([payload]), extensions: { btree_gist } });
     let result: ReturnType<typeof compare>;
+    let schemaDifferences: string[] = [];
     try {
       result = compare(expected, await count(restored));
-      if (result.ok) await restored.exec(restoreEpilogue(backup, statSync(file).mtime));
+      if (result.ok) {
+        try {
+          await restored.exec(restoreEpilogue(backup, statSync(file).mtime));
+        } catch (error) {
+          const differences = schemaMismatchOf(error, backup.header.manifest.schema);
+          if (!differences) throw error;
+          schemaDifferences = differences;
+          result = { ...result, ok: false };
+        }
+      }
     } finally {
       await restored.close();
     }
+    const outcome = { file, database: 'embedded' as const, schemaChecked, schemaDifferences, safetyBackup: null };
     if (!result.ok) {
       rmSync(incoming, { recursive: true, force: true });
-      return { file, database: 'embedded', ...result, previousDataDir: null };
+      return { ...outcome, ...result, previousDataDir: null };
     }
     let previousDataDir: string | null = null;
     if (existsSync(dataDir)) {
@@ -209,7 +278,7 @@ export async function restoreBackup(file: string, config: Config, options: { for
     }
     renameSync(incoming, dataDir);
     options.progress(`  ${total}/${total} tables`);
-    return { file, database: 'embedded', ...result, previousDataDir };
+    return { ...outcome, ...result, previousDataDir };
   } catch (error) {
     rmSync(incoming, { recursive: true, force: true });
     throw error;

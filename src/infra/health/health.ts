@@ -211,6 +211,16 @@ function startChecks(deps: HealthDeps): ChecksRun {
         const hours = hoursSince(last.finished_at, now);
         return { status: hours < BACKUP_MAX_AGE_HOURS ? 'ok' : 'warn', detail: `last successful backup ${describeAge(hours)}` };
       }, within),
+      timed('backup-clock', async () => {
+        const { futureDatedBackups } = await import('../backup/backup-names.js');
+        const future = futureDatedBackups(config.backupDir, now);
+        if (!future.length) return { status: 'ok', detail: 'no backup dated in the future' };
+        const newest = future[0]!.at.toISOString();
+        return {
+          status: 'warn',
+          detail: `clock problem: ${future.length} backup(s) dated in the future (the newest ${newest}); they are never \`latest\` nor rotated away: check the clock`,
+        };
+      }, within),
       timed('verified-backup', async () => {
         const last = await db.selectFrom('backups').select('verified_at').where('verified_at', 'is not', null).orderBy('verified_at', 'desc').executeTakeFirst();
         if (!last?.verified_at) return { status: 'warn', detail: 'no backup verified yet: `roshni backup verify latest`' };
