@@ -318,6 +318,38 @@ export async function up(db: Kysely<any>): Promise<void> {
       END
     $$;
 
+    -- Whose record an id names, and nothing of its text: the domain asks this before it checks (and
+    -- audits) an actor's access, which row security would otherwise turn into "not found".
+    CREATE FUNCTION public.roshni_locate_clinical(kind text, key integer)
+      RETURNS TABLE (id integer, patient_id integer, therapist_id integer)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    BEGIN
+      CASE kind
+        WHEN 'therapy_session' THEN
+          RETURN QUERY SELECT r.id, r.patient_id, r.therapist_id FROM public.therapy_sessions r WHERE r.id = key;
+        WHEN 'therapy_session_of_appointment' THEN
+          RETURN QUERY SELECT r.id, r.patient_id, r.therapist_id FROM public.therapy_sessions r WHERE r.appointment_id = key;
+        WHEN 'assessment' THEN
+          RETURN QUERY SELECT r.id, r.patient_id, r.therapist_id FROM public.assessments r WHERE r.id = key;
+        WHEN 'goal' THEN
+          RETURN QUERY SELECT r.id, r.patient_id, r.therapist_id FROM public.goals r WHERE r.id = key;
+        ELSE
+          RAISE EXCEPTION 'roshni_locate_clinical: unknown kind %', kind;
+      END CASE;
+    END $$;
+    -- A document's owner, level and state, to decide access before reading it.
+    CREATE FUNCTION public.roshni_document_facts(key integer)
+      RETURNS TABLE (id integer, patient_id integer, access_level document_access, sha256 text,
+                     removed_at timestamptz, removed_reason text)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+      SELECT d.id, d.patient_id, d.access_level, d.sha256, d.removed_at, d.removed_reason FROM public.documents d WHERE d.id = key
+    $$;
+    -- Whether any patient's live document still uses a stored content (before deleting the content).
+    CREATE FUNCTION public.roshni_content_in_use(content text) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+      SELECT EXISTS (SELECT 1 FROM public.documents d WHERE d.sha256 = content AND d.removed_at IS NULL)
+    $$;
+
     -- The actor is worked out once per statement (an InitPlan), not once per row.
     DROP POLICY clinical_access ON therapy_sessions;
     CREATE POLICY clinical_access ON therapy_sessions
@@ -434,6 +466,9 @@ export async function down(db: Kysely<any>): Promise<void> {
       WITH CHECK (roshni_may_see_document(patient_id, access_level, uploaded_via <> 'cli'));
 
     DROP TRIGGER staff_users_end_sessions ON public.staff_users;
+    DROP FUNCTION public.roshni_content_in_use(text);
+    DROP FUNCTION public.roshni_document_facts(integer);
+    DROP FUNCTION public.roshni_locate_clinical(text, integer);
     DROP FUNCTION public.roshni_may_see_document(integer, document_access, boolean, public.roshni_actor);
     DROP FUNCTION public.roshni_may_see_clinical(integer, public.roshni_actor);
     DROP FUNCTION public.roshni_treats(integer, integer);

@@ -1,6 +1,6 @@
+import { sql } from 'kysely';
 import { recordAudit } from '../audit/record-audit.js';
-import { systemActor } from '../actor.js';
-import { inTransaction, withActor, type DomainContext } from '../context.js';
+import type { DomainContext } from '../context.js';
 import { ForbiddenError, isDomainError } from '../errors.js';
 import { authorize, type Action } from '../policy.js';
 
@@ -83,11 +83,19 @@ export function writingTherapistId(ctx: DomainContext, fallback: number | undefi
   return fallback;
 }
 
+export type LocatableRecord = 'therapy_session' | 'therapy_session_of_appointment' | 'assessment' | 'goal';
+
 /**
- * Finds whose record an id names (ids only, never its text) before the actor's access is checked.
- * It looks as the system: the database's row security would hide another therapist's record and
- * turn a refusal (audited) into "not found".
+ * Finds whose record an id names (ids only, never its text) before the actor's access is checked: the
+ * database answers this for anyone (roshni_locate_clinical, migration 0017), since its row security would
+ * hide another therapist's record and turn a refusal (audited) into "not found".
  */
-export function locateRecord<T>(ctx: DomainContext, lookup: (tx: DomainContext) => Promise<T>): Promise<T> {
-  return inTransaction(withActor(ctx, systemActor), lookup);
+export async function locateClinicalRecord(
+  ctx: DomainContext,
+  kind: LocatableRecord,
+  key: number,
+): Promise<{ id: number; patient_id: number; therapist_id: number } | undefined> {
+  const { rows } = await sql<{ id: number; patient_id: number; therapist_id: number }>`
+    SELECT id, patient_id, therapist_id FROM roshni_locate_clinical(${kind}, ${key})`.execute(ctx.db);
+  return rows[0];
 }

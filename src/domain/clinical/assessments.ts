@@ -3,7 +3,7 @@ import { recordAudit } from '../audit/record-audit.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { InvalidInputError, NotFoundError, parseInput } from '../errors.js';
 import { clinicDate, isoDate } from '../time.js';
-import { auditClinicalRead, locateRecord, requireClinicalAccess, writingTherapistId } from './access.js';
+import { auditClinicalRead, locateClinicalRecord, requireClinicalAccess, writingTherapistId } from './access.js';
 import { ASSESSMENT_TEMPLATES, fieldPath, findAssessmentTemplate } from './assessment-templates.js';
 
 export const ASSESSMENT_KINDS = ['initial', 'progress', 'reassessment', 'discharge'] as const;
@@ -129,7 +129,7 @@ function assessmentJson(row: AssessmentRow) {
 /** One assessment with the patient's goals; the read is audited. */
 export async function showAssessment(ctx: DomainContext, raw: { assessmentId: number }) {
   const { assessmentId } = parseInput(z.object({ assessmentId: z.number().int().positive() }), raw);
-  const head = await locateRecord(ctx, (tx) => tx.db.selectFrom('assessments').select(['id', 'patient_id']).where('id', '=', assessmentId).executeTakeFirst());
+  const head = await locateClinicalRecord(ctx, 'assessment', assessmentId);
   if (!head) throw new NotFoundError(`No assessment with id ${assessmentId}.`);
   await requireClinicalAccess(ctx, 'read', { entity: 'assessment', entityId: head.id, patientId: head.patient_id });
   return inTransaction(ctx, async (tx) => {

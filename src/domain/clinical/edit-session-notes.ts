@@ -4,7 +4,7 @@ import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, parseInput } from '../errors.js';
 import { isAllowed } from '../policy.js';
 import type { TherapySessions } from '../../infra/db/schema.js';
-import { locateRecord, requireClinicalAccess } from './access.js';
+import { locateClinicalRecord, requireClinicalAccess } from './access.js';
 import { appointmentFor, ATTENDANCE, sessionNotesJson, sessionRating, showSessionNotes, TEXT_FIELDS } from './session-notes.js';
 
 // Editing a session's notes: only the therapist who wrote them. The audit log keeps, for each field
@@ -69,9 +69,7 @@ export async function mayWriteSessionNotes(ctx: DomainContext, appointmentId: nu
 /** The notes of an appointment, refused (and the refusal audited) unless the acting user wrote them. */
 async function editableNotes(ctx: DomainContext, appointmentId: number) {
   const appointment = await appointmentFor(ctx, appointmentId);
-  const notes = await locateRecord(ctx, (tx) =>
-    tx.db.selectFrom('therapy_sessions').select(['id', 'therapist_id']).where('appointment_id', '=', appointment.id).executeTakeFirst(),
-  );
+  const notes = await locateClinicalRecord(ctx, 'therapy_session_of_appointment', appointment.id);
   if (!notes) {
     throw new NotFoundError(`${appointment.appointment_number} has no session notes yet; write them with \`roshni notes add ${appointment.appointment_number}\`.`);
   }

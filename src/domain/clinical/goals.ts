@@ -3,7 +3,7 @@ import { recordAudit } from '../audit/record-audit.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { InvalidInputError, NotFoundError, parseInput } from '../errors.js';
 import { clinicDate, isoDate } from '../time.js';
-import { auditClinicalRead, locateRecord, requireClinicalAccess, writingTherapistId } from './access.js';
+import { auditClinicalRead, locateClinicalRecord, requireClinicalAccess, writingTherapistId } from './access.js';
 
 // Goals per patient with a baseline and a target, measured over sessions.
 
@@ -70,7 +70,7 @@ export type MeasureInput = z.input<typeof measureInput>;
 /** Records a measured value of a goal, optionally tied to the session (appointment) it was taken in. */
 export async function measureGoal(ctx: DomainContext, raw: MeasureInput) {
   const input = parseInput(measureInput, raw);
-  const goal = await locateRecord(ctx, (tx) => tx.db.selectFrom('goals').selectAll().where('id', '=', input.goalId).executeTakeFirst());
+  const goal = await locateClinicalRecord(ctx, 'goal', input.goalId);
   if (!goal) throw new NotFoundError(`No goal with id ${input.goalId}.`);
   await requireClinicalAccess(ctx, 'write', { entity: 'goal', entityId: goal.id, patientId: goal.patient_id });
   return inTransaction(ctx, async (tx) => {
@@ -108,7 +108,9 @@ export async function measureGoal(ctx: DomainContext, raw: MeasureInput) {
       patientId: goal.patient_id,
       after: { measurementId: row.id, value: row.value, measuredOn: String(row.measured_on) },
     });
-    return { goal, measurement: row };
+    // Read in full only now, under the actor's own rights.
+    const full = await tx.db.selectFrom('goals').selectAll().where('id', '=', goal.id).executeTakeFirstOrThrow();
+    return { goal: full, measurement: row };
   });
 }
 
@@ -179,7 +181,7 @@ const statusInput = z.object({
 /** Marks a goal achieved or discontinued, or active again; setting the status it has changes nothing. */
 export async function setGoalStatus(ctx: DomainContext, raw: z.input<typeof statusInput>) {
   const input = parseInput(statusInput, raw);
-  const found = await locateRecord(ctx, (tx) => tx.db.selectFrom('goals').select(['id', 'patient_id']).where('id', '=', input.goalId).executeTakeFirst());
+  const found = await locateClinicalRecord(ctx, 'goal', input.goalId);
   if (!found) throw new NotFoundError(`No goal with id ${input.goalId}.`);
   await requireClinicalAccess(ctx, 'write', { entity: 'goal', entityId: found.id, patientId: found.patient_id });
   return inTransaction(ctx, async (tx) => {

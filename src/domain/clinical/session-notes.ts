@@ -3,7 +3,7 @@ import { recordAudit } from '../audit/record-audit.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, parseInput, translateConstraintError } from '../errors.js';
 import { authorize } from '../policy.js';
-import { auditClinicalRead, locateRecord, requireClinicalAccess } from './access.js';
+import { auditClinicalRead, locateClinicalRecord, requireClinicalAccess } from './access.js';
 
 // Therapy session notes: one per appointment, written by the session's therapist.
 
@@ -185,7 +185,7 @@ export async function showSessionNotes(ctx: DomainContext, raw: { appointmentId:
 
 /** Whether a session's notes are written (for the hint after `roshni complete`). */
 export async function hasSessionNotes(ctx: DomainContext, appointmentId: number): Promise<boolean> {
-  const row = await locateRecord(ctx, (tx) => tx.db.selectFrom('therapy_sessions').select('id').where('appointment_id', '=', appointmentId).executeTakeFirst());
+  const row = await locateClinicalRecord(ctx, 'therapy_session_of_appointment', appointmentId);
   return Boolean(row);
 }
 

@@ -1,11 +1,12 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { DocumentAccess } from '../../infra/db/schema.js';
-import { staffUserIdOf, systemActor } from '../actor.js';
+import { staffUserIdOf } from '../actor.js';
 import { recordAudit } from '../audit/record-audit.js';
-import { inTransaction, withActor, type DomainContext } from '../context.js';
+import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, parseInput } from '../errors.js';
 import { requireLivePatient } from '../people/live-patient.js';
+import { locateClinicalRecord } from '../clinical/access.js';
 import { ACCESS_LEVELS, requireDocumentAccess } from './access.js';
 import { sha256Of, type DocumentStore } from './document-store.js';
 import { detectFileKind, type FileKind } from './file-kind.js';
@@ -68,10 +69,8 @@ async function lockContent(ctx: DomainContext, sha256: string): Promise<void> {
 export async function releaseContent(ctx: DomainContext, sha256: string): Promise<boolean> {
   await lockContent(ctx, sha256);
   // Every patient's documents count, whoever is acting (row security would hide some): only a yes/no leaves.
-  const live = await inTransaction(withActor(ctx, systemActor), (tx) =>
-    tx.db.selectFrom('documents').select('id').where('sha256', '=', sha256).where('removed_at', 'is', null).limit(1).executeTakeFirst(),
-  );
-  if (live) return false;
+  const { rows } = await sql<{ used: boolean }>`SELECT roshni_content_in_use(${sha256}) AS used`.execute(ctx.db);
+  if (rows[0]!.used) return false;
   await requireDocumentStore(ctx).delete(sha256);
   return true;
 }
@@ -181,18 +180,17 @@ export function documentJson(row: DocumentRow) {
 
 /**
  * The session notes a document belongs to, found by the session's appointment (the patient's own).
- * Only the id is looked up (as the system: a receptionist may file a paper to a session whose notes
- * they may not read).
+ * Only the id is looked up (located, not read: a receptionist may file a paper to a session whose
+ * notes they may not read).
  */
 async function sessionOf(ctx: DomainContext, appointmentId: number, patientId: number): Promise<number> {
-  const row = await inTransaction(withActor(ctx, systemActor), (tx) =>
-    tx.db
-      .selectFrom('appointments as a')
-      .leftJoin('therapy_sessions as s', 's.appointment_id', 'a.id')
-      .select(['a.appointment_number', 'a.patient_id', 's.id as session_id'])
-      .where('a.id', '=', appointmentId)
-      .executeTakeFirst(),
-  );
+  const appointment = await ctx.db
+    .selectFrom('appointments')
+    .select(['appointment_number', 'patient_id'])
+    .where('id', '=', appointmentId)
+    .executeTakeFirst();
+  const session = appointment ? await locateClinicalRecord(ctx, 'therapy_session_of_appointment', appointmentId) : undefined;
+  const row = appointment && { ...appointment, session_id: session?.id ?? null };
   if (!row || row.patient_id !== patientId) throw new NotFoundError(`No appointment ${appointmentId} of this patient.`);
   if (row.session_id === null) {
     throw new InvalidInputError(`${row.appointment_number} has no session notes yet; write them first (\`roshni notes add ${row.appointment_number}\`).`);
@@ -259,17 +257,19 @@ export async function listDocuments(ctx: DomainContext, raw: { patientId: number
 }
 
 /**
- * Whose a document is and its level, to decide access: read as the system (row security would
- * make a refused document look missing); what is then returned is read under the actor's own rights.
+ * Whose a document is and its level, to decide access: located for anyone (row security would make a
+ * refused document look missing; migration 0017); what is then returned is read under the actor's own rights.
  */
 async function documentFacts(ctx: DomainContext, documentId: number) {
-  const row = await inTransaction(withActor(ctx, systemActor), (tx) =>
-    tx.db
-      .selectFrom('documents')
-      .select(['id', 'patient_id', 'access_level', 'sha256', 'removed_at', 'removed_reason'])
-      .where('id', '=', documentId)
-      .executeTakeFirst(),
-  );
+  const { rows } = await sql<{
+    id: number;
+    patient_id: number;
+    access_level: DocumentAccess;
+    sha256: string;
+    removed_at: Date | null;
+    removed_reason: string | null;
+  }>`SELECT * FROM roshni_document_facts(${documentId})`.execute(ctx.db);
+  const row = rows[0];
   if (!row) throw new NotFoundError(`No document ${documentId}.`);
   return row;
 }
