@@ -21,7 +21,7 @@ async function telegram(env: CommandEnv): Promise<number> {
     await untilStopSignal();
     await running.stop();
     return 0;
-  });
+  }, { acting: 'service' });
 }
 
 async function whatsapp(env: CommandEnv): Promise<number> {
@@ -31,7 +31,7 @@ async function whatsapp(env: CommandEnv): Promise<number> {
     await untilStopSignal();
     await running.stop();
     return 0;
-  });
+  }, { acting: 'service' });
 }
 
 export function register(program: Command, run: RunCommand): void {

@@ -76,7 +76,7 @@ async function serve(env: CommandEnv, flags: ServeFlags): Promise<number> {
     note(env, `${signal}: finishing requests in flight and stopping.`);
     await server.close();
     return ExitCode.ok;
-  });
+  }, { acting: 'service' });
 }
 
 export function register(program: Command, run: RunCommand): void {

@@ -35,7 +35,7 @@ async function start(env: CommandEnv, flags: { http?: boolean }): Promise<number
     exitIfStillRunningAfter(STOP_BUDGET_MS, () => writeLine(env.io.stderr, `roshni: still stopping after ${STOP_BUDGET_MS / 1000} s (something did not let go): exiting.`));
     await running.stop();
     return 0;
-  });
+  }, { acting: 'service' });
 }
 
 export function register(program: Command, run: RunCommand): void {
