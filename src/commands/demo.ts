@@ -3,29 +3,29 @@ import type { RunCommand } from '../cli/command-groups.js';
 import { bold, emit, note } from '../cli/output.js';
 import { renderSchedule, scheduleJson } from '../cli/render-schedule.js';
 import { withSession } from '../cli/session.js';
-import { DEMO_ADMIN } from '../domain/demo/demo-clinic.js';
+import { DEMO_ADMIN, DEMO_PASSWORD } from '../domain/demo/demo-clinic.js';
 import { loadDemoClinic, DEMO_DAYS } from '../domain/demo/load-demo-clinic.js';
 import { listAppointments } from '../domain/scheduling/appointment-queries.js';
 import { migrateToLatest } from '../infra/db/migrate.js';
 
 const NEXT_STEPS = [
+  `roshni login ${DEMO_ADMIN}                      sign in first (password: ${DEMO_PASSWORD})`,
   'roshni today                                   today’s appointments (add --json for scripts)',
   'roshni availability --service speech-therapy   free times this week',
   'roshni book --patient Aarav --service speech-therapy --therapist priya --at "YYYY-MM-DD 15:00"',
   'roshni pay cash APT-000002 --amount 1000       take a payment; a receipt is issued',
   'roshni dues                                    who owes what',
   'roshni patient find gupta                      a family: one guardian, two children',
-  `ROSHNI_USER=demo.desk roshni waive APT-000004 --reason x   a receptionist may not (exit 5)`,
-  `staff usernames: ${DEMO_ADMIN} (admin), demo.desk (receptionist), priya.slp, arjun.ot, meera.pt`,
+  'roshni login demo.desk; roshni waive APT-000004 --reason x   a receptionist may not (exit 5)',
+  `demo accounts: ${DEMO_ADMIN} (admin), demo.desk (receptionist), priya.slp, arjun.ot, meera.pt; password "${DEMO_PASSWORD}"`,
 ];
 
 export function register(program: Command, run: RunCommand): void {
   program
     .command('demo')
     .description('Load a demo clinic (therapists, slots, patients, bookings) and show what to try next')
-    .option('--force', 'load the demo even though the database holds another clinic')
     .action(
-      run(async (env, flags: { force?: boolean }) =>
+      run(async (env) =>
         withSession(
           env,
           async ({ ctx, database }) => {
@@ -34,7 +34,7 @@ export function register(program: Command, run: RunCommand): void {
             const settings = await database.db.selectFrom('clinic_settings').select('timezone').executeTakeFirst();
             const demoCtx = { ...ctx, timezone: settings?.timezone ?? ctx.timezone };
             note(env, 'Loading the demo clinic…');
-            const result = await loadDemoClinic(demoCtx, { force: Boolean(flags.force) });
+            const result = await loadDemoClinic(demoCtx);
             const rows = await listAppointments(demoCtx, { from: result.firstClinicDay, to: result.firstClinicDay });
             emit(env, { ...result, appointments: scheduleJson(rows, demoCtx.timezone) }, () => [
               result.peopleCreated
@@ -49,7 +49,7 @@ export function register(program: Command, run: RunCommand): void {
             ]);
             return 0;
           },
-          { skipSchemaCheck: true },
+          { skipSchemaCheck: true, acting: 'owner' },
         ),
       ),
     );

@@ -11,6 +11,8 @@ export const DEMO_CLINIC = {
 };
 
 export const DEMO_ADMIN = 'demo.admin';
+/** Every demo account's password (README): the demo is for trying Roshni, never for a real clinic. */
+export const DEMO_PASSWORD = 'roshni demo clinic';
 
 export const DEMO_STAFF = [
   { username: DEMO_ADMIN, fullName: 'Anita Rao', role: 'admin' },

@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import { fixedClock } from '../../infra/clock.js';
+import { newPasswordRecord } from '../access/passwords.js';
 import { recordManualPayment } from '../billing/record-manual-payment.js';
 import { getClinicSettings, saveClinicSettings } from '../clinic/settings.js';
 import { inTransaction, type DomainContext } from '../context.js';
@@ -18,6 +20,7 @@ import {
   DEMO_BOOKINGS,
   DEMO_CLINIC,
   DEMO_GUARDIANS,
+  DEMO_PASSWORD,
   DEMO_PATIENTS,
   DEMO_STAFF,
   DEMO_THERAPISTS,
@@ -113,23 +116,37 @@ async function addBookings(ctx: DomainContext, ids: Awaited<ReturnType<typeof ad
  * Loads the demo clinic into an empty database, or tops up its slots when it is already there.
  * Refuses a database that holds another clinic, so sample patients never mix with real ones.
  */
-export async function loadDemoClinic(ctx: DomainContext, options: { force?: boolean } = {}): Promise<DemoLoadResult> {
+/**
+ * Loads the demo clinic into an empty database, or tops up the demo clinic's slots. A database holding
+ * another clinic is refused whatever is asked: the demo's accounts have a published password.
+ */
+export async function loadDemoClinic(ctx: DomainContext): Promise<DemoLoadResult> {
   authorize(ctx.actor, 'demo.load');
   return inTransaction(ctx, async (tx) => {
     const settings = await getClinicSettings(tx);
-    if (settings && settings.name !== DEMO_CLINIC.name && !options.force) {
+    const strangers = await tx.db.selectFrom('staff_users').select('username').where('username', 'not in', DEMO_STAFF.map((s) => s.username)).limit(1).execute();
+    if ((settings && settings.name !== DEMO_CLINIC.name) || strangers.length) {
       throw new ConflictError(
-        `This database already holds the clinic "${settings.name}"; the demo would mix sample patients into it. ` +
-          'Use an empty ROSHNI_HOME (or another DATABASE_URL), or pass --force.',
+        `This database holds ${settings ? `the clinic "${settings.name}"` : 'staff accounts of a clinic'}: the demo, whose accounts have a ` +
+          'published password, is loaded only into an empty database. Use an empty ROSHNI_HOME or another DATABASE_URL.',
       );
     }
     if (!settings) await saveClinicSettings(tx, DEMO_CLINIC);
     const today = clinicDate(tx.clock.now(), tx.timezone);
     const alreadyLoaded = Boolean(await findStaffUserByUsername(tx, DEMO_ADMIN));
     const ids = alreadyLoaded ? undefined : await addPeople(tx);
+    if (ids) await giveDemoPasswords(tx);
     const { created: slotsCreated } = await generateSlots(tx, { from: today, to: addDays(today, DEMO_DAYS - 1) });
     const days = await clinicDays(tx, today);
     const bookingsCreated = ids ? await addBookings(tx, ids, days) : 0;
     return { peopleCreated: !alreadyLoaded, slotsCreated, bookingsCreated, firstClinicDay: days[0] ?? today };
   });
+}
+
+/** The demo accounts' one published password (DEMO_PASSWORD), written as the database's owner. */
+async function giveDemoPasswords(ctx: DomainContext): Promise<void> {
+  const record = await newPasswordRecord(DEMO_PASSWORD);
+  await sql`INSERT INTO roshni_auth.passwords (staff_user_id, scheme, salt, verifier)
+            SELECT id, ${record.scheme}, ${record.salt}, ${record.verifier} FROM staff_users
+            WHERE username IN (${sql.join(DEMO_STAFF.map((s) => s.username))})`.execute(ctx.db);
 }
