@@ -287,11 +287,23 @@ export async function up(db: Kysely<any>): Promise<void> {
       RETURN ROW(NULL, NULL, NULL, NULL)::public.roshni_actor;
     END $$;
 
-    -- A therapist's own patients (the rule of 0013, now with the verified staff id).
+    -- A therapist's own patients: those the desk or an admin assigned to her, and those she has seen (a
+    -- session of hers completed, or under way). A booking alone opens nothing: anyone at the desk, or a
+    -- chat, can make one. The domain's rule is the same (src/domain/clinical/treating-therapist.ts).
+    CREATE TABLE patient_therapists (
+      patient_id integer NOT NULL REFERENCES patients (id),
+      therapist_id integer NOT NULL REFERENCES therapists (id),
+      assigned_at timestamptz NOT NULL DEFAULT now(),
+      assigned_by_staff_id integer REFERENCES staff_users (id),
+      PRIMARY KEY (patient_id, therapist_id)
+    );
     CREATE FUNCTION public.roshni_treats(staff_id integer, patient integer) RETURNS boolean LANGUAGE sql STABLE AS $$
       SELECT EXISTS (
+        SELECT 1 FROM public.patient_therapists pt JOIN public.therapists t ON t.id = pt.therapist_id
+        WHERE pt.patient_id = patient AND t.staff_user_id = staff_id)
+      OR EXISTS (
         SELECT 1 FROM public.appointments a JOIN public.therapists t ON t.id = a.therapist_id
-        WHERE a.patient_id = patient AND a.status <> 'cancelled' AND t.staff_user_id = staff_id)
+        WHERE a.patient_id = patient AND a.status IN ('in_progress', 'completed') AND t.staff_user_id = staff_id)
     $$;
     -- Session notes, assessments, goals: admins all, a therapist their own patients', no one else.
     CREATE FUNCTION public.roshni_may_see_clinical(patient integer, who public.roshni_actor) RETURNS boolean
@@ -472,6 +484,7 @@ export async function down(db: Kysely<any>): Promise<void> {
     DROP FUNCTION public.roshni_may_see_document(integer, document_access, boolean, public.roshni_actor);
     DROP FUNCTION public.roshni_may_see_clinical(integer, public.roshni_actor);
     DROP FUNCTION public.roshni_treats(integer, integer);
+    DROP TABLE patient_therapists;
     DROP FUNCTION public.roshni_current_actor();
     DROP TYPE public.roshni_actor;
     DO $$ BEGIN

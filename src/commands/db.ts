@@ -20,7 +20,7 @@ export function register(program: Command, run: RunCommand): void {
             );
             return 0;
           },
-          { skipSchemaCheck: true },
+          { skipSchemaCheck: true, acting: 'owner' },
         ),
       ),
     );
@@ -46,7 +46,7 @@ export function register(program: Command, run: RunCommand): void {
             ]);
             return 0;
           },
-          { skipSchemaCheck: true },
+          { skipSchemaCheck: true, acting: 'owner' },
         ),
       ),
     );

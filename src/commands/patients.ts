@@ -17,6 +17,7 @@ import { authorize } from '../domain/policy.js';
 import { registerDataRights } from './patient-data-rights.js';
 import { clinicDate, formatFriendly } from '../domain/time.js';
 import { displayPhone } from '../domain/people/phone.js';
+import { registerAssign } from './patient-care.js';
 
 interface PatientRow {
   id: number;
@@ -253,10 +254,11 @@ function registerUpdate(patient: Command, run: RunCommand): void {
 }
 
 export function register(program: Command, run: RunCommand): void {
-  const patient = program.command('patient').description('Patients: add, find, show, update; export, erase, retention (DPDP)');
+  const patient = program.command('patient').description('Patients: add, find, show, update, assign; export, erase, retention (DPDP)');
   registerAdd(patient, run);
   registerFind(patient, run);
   registerShow(patient, run);
   registerUpdate(patient, run);
   registerDataRights(patient, run);
+  registerAssign(patient, run);
 }

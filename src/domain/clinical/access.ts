@@ -3,35 +3,20 @@ import { recordAudit } from '../audit/record-audit.js';
 import type { DomainContext } from '../context.js';
 import { ForbiddenError, isDomainError } from '../errors.js';
 import { authorize, type Action } from '../policy.js';
+import { treatsPatient } from './treating-therapist.js';
 
 // Clinical records (session notes, assessments, goals) are the most private data the clinic holds.
-// Receptionists never see them; a therapist sees and writes only those of their own patients (the
-// patients they have or had an appointment with that was not cancelled); an admin may read. Every read
+// Receptionists never see them; a therapist sees and writes only those of their own patients (assigned
+// to them, or seen by them: see treating-therapist.ts); an admin may read. Every read
 // lands in the audit log, by id only.
 
 export type ClinicalEntity = 'therapy_session' | 'assessment' | 'goal' | 'progress';
-
-/**
- * Whether the therapist has or had an appointment with the patient that was not cancelled: "their own
- * patient" (a booking called off before it took place is not). Row security agrees (migration 0013).
- */
-export async function hasAppointmentWith(ctx: DomainContext, therapistId: number, patientId: number): Promise<boolean> {
-  const row = await ctx.db
-    .selectFrom('appointments')
-    .select('id')
-    .where('therapist_id', '=', therapistId)
-    .where('patient_id', '=', patientId)
-    .where('status', '!=', 'cancelled')
-    .limit(1)
-    .executeTakeFirst();
-  return Boolean(row);
-}
 
 async function check(ctx: DomainContext, action: Action, patientId: number): Promise<void> {
   authorize(ctx.actor, action);
   const { actor } = ctx;
   if (actor.kind !== 'staff' || actor.role !== 'therapist') return;
-  if (actor.therapistId === null || !(await hasAppointmentWith(ctx, actor.therapistId, patientId))) {
+  if (actor.therapistId === null || !(await treatsPatient(ctx, actor.therapistId, patientId))) {
     throw new ForbiddenError('A therapist may only see and write the clinical records of their own patients.', { action });
   }
 }

@@ -1,6 +1,6 @@
 import type { DocumentAccess } from '../../infra/db/schema.js';
 import { recordAudit } from '../audit/record-audit.js';
-import { hasAppointmentWith } from '../clinical/access.js';
+import { treatsPatient } from '../clinical/treating-therapist.js';
 import type { DomainContext } from '../context.js';
 import { ForbiddenError, isDomainError } from '../errors.js';
 import { requireInCare } from '../people/in-care.js';
@@ -14,7 +14,7 @@ import { authorize, type Action } from '../policy.js';
 //   therapist clinical (reports, prescriptions, assessments…): the patient's own therapists and admins
 //   admin     admins only
 // A receptionist handles only patient/family documents; a therapist only their own patients'
-// (see hasAppointmentWith), up to "therapist"; an admin everything; a patient or
+// (see treating-therapist.ts), up to "therapist"; an admin everything; a patient or
 // guardian may open (never add or remove) the patient/family documents of a patient in their care.
 // The same rule decides adding, opening, listing and removing, and every refusal is audited.
 
@@ -42,7 +42,7 @@ export async function documentLevels(ctx: DomainContext, action: DocumentAction,
   }
   authorize(actor, action);
   if (actor.kind !== 'staff') return ACCESS_LEVELS;
-  if (actor.role === 'therapist' && (actor.therapistId === null || !(await hasAppointmentWith(ctx, actor.therapistId, patientId)))) {
+  if (actor.role === 'therapist' && (actor.therapistId === null || !(await treatsPatient(ctx, actor.therapistId, patientId)))) {
     throw new ForbiddenError("A therapist may only handle the documents of their own patients.", { action });
   }
   return STAFF_LEVELS[actor.role];

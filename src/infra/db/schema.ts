@@ -219,6 +219,7 @@ export interface ClinicSettings {
   quiet_hours_start: Generated<string>;
   receipt_prefix: Generated<string>;
   reminder_offsets_minutes: Generated<number[]>;
+  session_idle_minutes: Generated<number>;
   slot_buffer_minutes: Generated<number>;
   slot_minutes: Generated<number>;
   therapist_summary_at: string | null;
@@ -416,6 +417,13 @@ export interface Patients {
   whatsapp_id: string | null;
 }
 
+export interface PatientTherapists {
+  assigned_at: Generated<Timestamp>;
+  assigned_by_staff_id: number | null;
+  patient_id: number;
+  therapist_id: number;
+}
+
 export interface Payments {
   amount_paise: number;
   appointment_id: number | null;
@@ -460,6 +468,36 @@ export interface Refunds {
   reason: string;
   reference: Generated<string>;
   state: Generated<RefundState>;
+}
+
+export interface RoshniAuthFailures {
+  at: Generated<Timestamp>;
+  username: string;
+}
+
+export interface RoshniAuthPasswords {
+  must_change: Generated<boolean>;
+  salt: Buffer;
+  scheme: string;
+  set_at: Generated<Timestamp>;
+  staff_user_id: number;
+  verifier: Buffer;
+}
+
+export interface RoshniAuthSecret {
+  only_row: Generated<boolean>;
+  value: Buffer;
+}
+
+export interface RoshniAuthSessions {
+  ended_at: Timestamp | null;
+  ended_why: string | null;
+  id: Generated<number>;
+  last_seen_at: Generated<Timestamp>;
+  machine: string;
+  staff_user_id: number;
+  started_at: Generated<Timestamp>;
+  token_hash: Buffer;
 }
 
 export interface SendPacing {
@@ -615,10 +653,15 @@ export interface DB {
   package_plans: PackagePlans;
   patient_guardians: PatientGuardians;
   patient_packages: PatientPackages;
+  patient_therapists: PatientTherapists;
   patients: Patients;
   payments: Payments;
   receipts: Receipts;
   refunds: Refunds;
+  "roshni_auth.failures": RoshniAuthFailures;
+  "roshni_auth.passwords": RoshniAuthPasswords;
+  "roshni_auth.secret": RoshniAuthSecret;
+  "roshni_auth.sessions": RoshniAuthSessions;
   send_pacing: SendPacing;
   services: Services;
   specializations: Specializations;
