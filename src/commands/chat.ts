@@ -5,11 +5,13 @@ import type { CommandEnv } from '../cli/io.js';
 import { withSession } from '../cli/session.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { normalizePhone } from '../domain/people/phone.js';
+import { authorize } from '../domain/policy.js';
 
 async function chat(env: CommandEnv, flags: { as?: string }): Promise<number> {
   const phone = flags.as ? normalizePhone(flags.as) : undefined;
   if (flags.as && !phone) throw new InvalidInputError('--as: must be a phone number, e.g. 98765 43210.');
   return withSession(env, async ({ ctx, config }) => {
+    authorize(ctx.actor, 'chat.as');
     const [{ ConversationEngine }, { runTerminalChat }, { engineDepsFor }] = await Promise.all([
       import('../bot/engine/engine.js'),
       import('../bot/channels/terminal.js'),

@@ -25,6 +25,8 @@ const RULES = {
   'package.manage': ['admin'],
   'package.sell': ['admin', 'receptionist'],
   'demo.load': ['admin'],
+  // The terminal chat acts for a family: the desk's job, never a therapist's (who could book a child with herself).
+  'chat.as': ['admin', 'receptionist'],
   'notification.read': ['admin', 'receptionist'],
   'notification.manage': ['admin', 'receptionist'],
   'jobs.run': ['admin'],
@@ -71,6 +73,7 @@ const DOING: Record<Action, string> = {
   'package.manage': 'manage package plans',
   'package.sell': 'sell packages',
   'demo.load': 'load the demo clinic',
+  'chat.as': 'chat as a patient or guardian',
   'notification.read': 'see the outbox',
   'notification.manage': 'manage the outbox',
   'jobs.run': 'run scheduled jobs',
