@@ -6,11 +6,12 @@ import { fixedClock } from '../../src/infra/clock.js';
 import { runCli } from '../support/cli.js';
 import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { staffEnvironments } from '../support/staff-sessions.js';
 
 /**
  * A clinic three weeks ago, whose sessions have taken place: Priya (speech) saw Patient 001 twice,
  * Meera (physio) saw Patient 002 once. A third session of Priya's has taken place but is not marked completed. Staff: anita (admin), desk (receptionist), priya and meera
- * (therapists, linked to their therapist records).
+ * (therapists, linked to their therapist records). `roshni(argv, as)` runs the CLI signed in as `as` (default anita).
  */
 export async function openClinicalClinic() {
   const database = await createTestDatabase();
@@ -39,7 +40,9 @@ export async function openClinicalClinic() {
   for (const a of [first, second, physio]) await completeAppointment(ctx, { appointmentId: a.id });
   const number = async (id: number) =>
     (await database.db.selectFrom('appointments').select('appointment_number').where('id', '=', id).executeTakeFirstOrThrow()).appointment_number;
-  const roshni = (argv: string[], as?: string) => runCli(argv, { DATABASE_URL: database.url, ...(as ? { ROSHNI_USER: as } : {}) });
+  // Each member of staff is signed in once (a session made by the database's owner); no one is 'anita', the admin.
+  const signedIn = staffEnvironments(database.db, { DATABASE_URL: database.url });
+  const roshni = async (argv: string[], as = 'anita') => runCli(argv, await signedIn(as));
   const audit = (action: string) =>
     database.db.selectFrom('audit_log').selectAll().where('action', '=', action).orderBy('id').execute();
   return {

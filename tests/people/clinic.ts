@@ -1,7 +1,10 @@
 import { sql } from 'kysely';
 import { expect } from 'vitest';
 import { runCli, type CliResult } from '../support/cli.js';
+import { addStaffUser } from '../../src/domain/people/staff.js';
+import { systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { staffEnvironments } from '../support/staff-sessions.js';
 
 export const ADMIN = 'anita.admin';
 
@@ -19,10 +22,10 @@ export interface TestClinic {
 /** A migrated clinic database of this test file's own, with one admin added the way `roshni init` leaves it. */
 export async function openTestClinic(): Promise<TestClinic> {
   const database = await createTestDatabase();
-  const env = (as?: string) => ({ DATABASE_URL: database.url, ...(as ? { ROSHNI_USER: as } : {}) });
-  const first = await runCli(['staff', 'add', '--username', ADMIN, '--name', 'Anita Rao', '--role', 'admin'], env());
-  if (first.code !== 0) throw new Error(`could not add the first admin: ${first.stderr}`);
-  const run = (argv: string[], as: string = ADMIN) => runCli(argv, env(as));
+  await addStaffUser(systemContext(database.db), { username: ADMIN, fullName: 'Anita Rao', role: 'admin' });
+  // Each member of staff is signed in once (a session made by the database's owner).
+  const signedIn = staffEnvironments(database.db, { DATABASE_URL: database.url });
+  const run = async (argv: string[], as: string = ADMIN) => runCli(argv, await signedIn(as));
   return {
     database,
     run,
