@@ -49,6 +49,8 @@ export async function openClinicalClinic() {
     database,
     clinic,
     roshni,
+    /** The CLI environment of `as`, signed in (for tests that call main() themselves). */
+    envOf: (as: string) => signedIn(as),
     audit,
     appointments: { first: await number(first.id), second: await number(second.id), physio: await number(physio.id), unmarked: await number(unmarked.id) },
     close: () => database.close(),

@@ -43,11 +43,11 @@ async function onTerminal(argv: string[], env: Record<string, string>, steps: Ar
 
 describe('clinical commands ask for what is missing on a terminal', () => {
   let clinic: Awaited<ReturnType<typeof openClinicalClinic>>;
-  let env: (user: string, extra?: Record<string, string>) => Record<string, string>;
+  let env: (user: string, extra?: Record<string, string>) => Promise<Record<string, string>>;
   let deskSession: string;
   beforeAll(async () => {
     clinic = await openClinicalClinic();
-    env = (user, extra = {}) => ({ DATABASE_URL: clinic.database.url, ROSHNI_USER: user, ...extra });
+    env = async (user, extra = {}) => ({ ...(await clinic.envOf(user)), ...extra });
     // A physio session of Patient 003 that took place and is not marked yet.
     const start = addDays(clinicDate(new Date(), 'Asia/Kolkata'), -21);
     const ctx = systemContext(clinic.database.db, fixedClock(`${start}T00:00:00Z`));
@@ -58,7 +58,7 @@ describe('clinical commands ask for what is missing on a terminal', () => {
   afterAll(() => clinic?.close());
 
   it('goal add asks for the patient, the goal, the unit, baseline, target and date, checking each', async () => {
-    const run = await onTerminal(['goal', 'add'], env('priya'), [
+    const run = await onTerminal(['goal', 'add'], await env('priya'), [
       ['Patient (name, phone, P-number or id)', `Patient 001${ENTER}`],
       ['What is the goal?', `Says /r/ in initial position${ENTER}`],
       ['Unit of the values', ENTER],
@@ -77,7 +77,7 @@ describe('clinical commands ask for what is missing on a terminal', () => {
 
   it('assess new asks for the kind and template from lists, then findings checked against the template', async () => {
     const nextReview = addDays(clinicDate(new Date(), 'Asia/Kolkata'), 60);
-    const run = await onTerminal(['assess', 'new'], env('priya'), [
+    const run = await onTerminal(['assess', 'new'], await env('priya'), [
       ['Patient (name, phone, P-number or id)', `P-00001${ENTER}`],
       ['Kind of assessment', `${DOWN}${ENTER}`],
       ['Template', ENTER],
@@ -103,7 +103,7 @@ describe('clinical commands ask for what is missing on a terminal', () => {
     chmodSync(editor, 0o755);
     const run = await onTerminal(
       ['assess', 'new', '--patient', 'Patient 001', '--kind', 'initial', '--template', 'slp-articulation-screen'],
-      env('priya', { EDITOR: editor }),
+      await env('priya', { EDITOR: editor }),
       [
         ['Summary', ENTER],
         ['Recommendations', ENTER],
@@ -130,7 +130,7 @@ describe('clinical commands ask for what is missing on a terminal', () => {
 
   it('on a terminal, someone who may not write clinical records is refused before any question', async () => {
     for (const [argv, user] of [[['goal', 'add'], 'anita'], [['assess', 'new'], 'desk']] as const) {
-      const run = await onTerminal([...argv], env(user), []);
+      const run = await onTerminal([...argv], await env(user), []);
       expect(run.code).toBe(5);
       expect(run.errors).toContain('may not write clinical records (clinical.write: therapist only).');
       expect(run.shown).not.toContain('Patient (name, phone, P-number or id)');
@@ -139,7 +139,7 @@ describe('clinical commands ask for what is missing on a terminal', () => {
 
   it('completing a session on a terminal offers its therapist to write the notes there and then', async () => {
     const { unmarked } = clinic.appointments;
-    const run = await onTerminal(['complete', unmarked], env('priya'), [
+    const run = await onTerminal(['complete', unmarked], await env('priya'), [
       [`Write the session notes of ${unmarked} now?`, ENTER],
       ['Objectives', `Initial /r/${ENTER}`],
       ['Activities', ENTER],
@@ -166,7 +166,7 @@ describe('clinical commands ask for what is missing on a terminal', () => {
   });
 
   it('completing on a terminal as someone who may not write the notes only gives the hint', async () => {
-    const run = await onTerminal(['complete', deskSession], env('desk'), []);
+    const run = await onTerminal(['complete', deskSession], await env('desk'), []);
     expect(run.code).toBe(0);
     expect(run.shown).toContain(`Completed ${deskSession}.`);
     expect(run.shown).not.toContain('Write the session notes');

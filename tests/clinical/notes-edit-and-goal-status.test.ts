@@ -119,7 +119,7 @@ describe('editing session notes: only by their author, audited without their tex
       stdout,
       stderr: new PassThrough(),
       stdin: Object.assign(new PassThrough(), { isTTY: true }),
-      env: { ROSHNI_HOME: '/nonexistent/roshni-home', DATABASE_URL: clinic.database.url, ROSHNI_USER: 'priya', EDITOR: editor },
+      env: { ROSHNI_HOME: '/nonexistent/roshni-home', ...(await clinic.envOf('priya')), EDITOR: editor },
       clock: systemClock,
     });
     expect(code).toBe(0);

@@ -33,7 +33,7 @@ describe('roshni notes add on a terminal opens $EDITOR on the template', () => {
       stdout,
       stderr,
       stdin,
-      env: { ROSHNI_HOME: '/nonexistent/roshni-home', DATABASE_URL: clinic.database.url, ROSHNI_USER: 'priya', EDITOR: editor },
+      env: { ROSHNI_HOME: '/nonexistent/roshni-home', ...(await clinic.envOf('priya')), EDITOR: editor },
       clock: systemClock,
     });
     expect(code).toBe(0);
@@ -60,7 +60,7 @@ echo "## Observations\nTyped for nothing" > "$1"
         stdout: new PassThrough(),
         stderr,
         stdin: Object.assign(new PassThrough(), { isTTY: true }),
-        env: { ROSHNI_HOME: '/nonexistent/roshni-home', DATABASE_URL: clinic.database.url, ROSHNI_USER: user, EDITOR: editor },
+        env: { ROSHNI_HOME: '/nonexistent/roshni-home', ...(await clinic.envOf(user)), EDITOR: editor },
         clock: systemClock,
       });
       return { code, errors };

@@ -118,7 +118,8 @@ export async function openGuptaClinic() {
   // An entry from before the rule "ids only" was kept everywhere.
   await recordAudit(ctx, { action: 'patient.note', entity: 'patient', entityId: aarav.id, patientId: aarav.id, meta: { said: `spoke to ${AARAV.name} at ${AARAV.phone}` } });
 
-  const roshni = (argv: string[], as?: string) => runCli(argv, { DATABASE_URL: clinic.database.url, ROSHNI_HOME: home, ...(as ? { ROSHNI_USER: as } : {}) });
+  // Signed in as `as`; by default as Anita, the admin (where the clinic's own work was once done as the system).
+  const roshni = async (argv: string[], as = 'anita') => runCli(argv, { ...(await clinic.envOf(as)), ROSHNI_HOME: home });
   return {
     ...clinic,
     ctx,

@@ -35,8 +35,9 @@ describe('documents, through the CLI', () => {
     writeFileSync(path, bytes);
     return path;
   };
-  const roshni = (argv: string[], as?: string) =>
-    runCli(argv, { DATABASE_URL: clinic.database.url, ROSHNI_HOME: home, ROSHNI_MAX_DOCUMENT_MB: '1', ...(as ? { ROSHNI_USER: as } : {}) });
+  // Signed in as `as`; by default as Anita, the admin (where the clinic's own work was once done as the system).
+  const roshni = async (argv: string[], as = 'anita') =>
+    runCli(argv, { ...(await clinic.envOf(as)), ROSHNI_HOME: home, ROSHNI_MAX_DOCUMENT_MB: '1' });
   const rows = () => clinic.database.db.selectFrom('documents').selectAll().orderBy('id').execute();
   const blobs = () => filesUnder(documentsDir).filter((f) => !f.startsWith('.tmp'));
 
