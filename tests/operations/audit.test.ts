@@ -4,16 +4,17 @@ import { addDays, clinicDate } from '../../src/domain/time.js';
 import { runCli } from '../support/cli.js';
 import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { staffEnvironments } from '../support/staff-sessions.js';
 
 describe('roshni audit', () => {
   let database: TestDatabase;
-  let env: Record<string, string>;
+  let as: (username: string) => Promise<Record<string, string>>;
   let today: string;
   let patientId: number;
 
   beforeEach(async () => {
     database = await createTestDatabase();
-    env = { DATABASE_URL: database.url };
+    as = staffEnvironments(database.db, { DATABASE_URL: database.url });
     const ctx = systemContext(database.db);
     const clinic = await seedClinic(ctx, { days: 3 });
     patientId = clinic.patients[0]!.id;
@@ -22,14 +23,14 @@ describe('roshni audit', () => {
     today = clinicDate(new Date(), 'Asia/Kolkata');
     const booked = await runCli(
       ['book', '--patient', 'Patient 001', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${addDays(today, 1)} 10:00`],
-      { ...env, ROSHNI_USER: 'ravi' },
+      await as('ravi'),
     );
     expect(booked.code, booked.stderr).toBe(0);
   });
   afterEach(() => database.close());
 
   const audit = async (flags: string[], user = 'asha') => {
-    const result = await runCli(['audit', ...flags, '--json'], { ...env, ROSHNI_USER: user });
+    const result = await runCli(['audit', ...flags, '--json'], await as(user));
     expect(result.code, result.stderr).toBe(0);
     return JSON.parse(result.stdout) as Array<{ actorUsername: string | null; actorKind: string; patientId: number | null; action: string }>;
   };
@@ -51,13 +52,13 @@ describe('roshni audit', () => {
   });
 
   it('is for admins only, and says so for unknown users and bad dates', async () => {
-    const refused = await runCli(['audit'], { ...env, ROSHNI_USER: 'ravi' });
+    const refused = await runCli(['audit'], await as('ravi'));
     expect(refused.code).toBe(5);
-    const unknown = await runCli(['audit', '--user', 'nobody'], env);
+    const unknown = await runCli(['audit', '--user', 'nobody'], await as('asha'));
     expect(unknown.code).toBe(3);
-    const backwards = await runCli(['audit', '--from', today, '--to', addDays(today, -1)], env);
+    const backwards = await runCli(['audit', '--from', today, '--to', addDays(today, -1)], await as('asha'));
     expect(backwards.code).toBe(2);
-    const human = await runCli(['audit', '--user', 'ravi'], env);
+    const human = await runCli(['audit', '--user', 'ravi'], await as('asha'));
     expect(human.stdout).toMatch(/ravi \(receptionist\)/);
   });
 });

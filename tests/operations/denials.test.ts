@@ -8,23 +8,25 @@ import { addDays, clinicDate } from '../../src/domain/time.js';
 import { runCli } from '../support/cli.js';
 import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { staffEnvironments } from '../support/staff-sessions.js';
 
 // "Denied actions are clear errors and are audited": each refusal leaves exactly one entry, written
 // after the refused action's transaction has rolled back.
 describe('refused actions are audited', () => {
   let database: TestDatabase;
-  let env: Record<string, string>;
+  let as: (username: string) => Promise<Record<string, string>>;
   let ravi: number;
   let appointment: string;
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    env = { DATABASE_URL: database.url };
+    as = staffEnvironments(database.db, { DATABASE_URL: database.url });
     const ctx = systemContext(database.db);
     await seedClinic(ctx, { days: 3 });
     ravi = (await addStaffUser(ctx, { username: 'ravi', fullName: 'Ravi Kumar', role: 'receptionist' })).id;
+    await addStaffUser(ctx, { username: 'anita.admin', fullName: 'Anita Rao', role: 'admin' });
     const tomorrow = addDays(clinicDate(new Date(), 'Asia/Kolkata'), 1);
-    const booked = await runCli(['book', '--patient', 'Patient 001', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 10:00`, '--json'], env);
+    const booked = await runCli(['book', '--patient', 'Patient 001', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 10:00`, '--json'], await as('anita.admin'));
     expect(booked.code, booked.stderr).toBe(0);
     appointment = JSON.parse(booked.stdout).appointmentNumber;
   });
@@ -34,7 +36,7 @@ describe('refused actions are audited', () => {
 
   it('a receptionist waiving a charge: exit 5, one line, and one denied entry naming who, the action and the command', async () => {
     const before = (await denied()).length;
-    const refused = await runCli(['waive', appointment, '--reason', 'Goodwill'], { ...env, ROSHNI_USER: 'ravi' });
+    const refused = await runCli(['waive', appointment, '--reason', 'Goodwill'], await as('ravi'));
     expect(refused.code).toBe(5);
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
     const entries = (await denied()).slice(before);
@@ -47,7 +49,7 @@ describe('refused actions are audited', () => {
 
   it('a refusal already audited where it happened (clinical records) is not audited twice', async () => {
     const before = (await denied()).length;
-    const refused = await runCli(['notes', 'show', appointment], { ...env, ROSHNI_USER: 'ravi' });
+    const refused = await runCli(['notes', 'show', appointment], await as('ravi'));
     expect(refused.code).toBe(5);
     const entries = (await denied()).slice(before);
     expect(entries.map((e) => e.action)).toEqual(['clinical.read']);
