@@ -12,7 +12,7 @@ import { addPatient } from '../../src/domain/people/patients.js';
 import { fixedClock } from '../../src/infra/clock.js';
 import { FileDocumentStore } from '../../src/infra/storage/file-document-store.js';
 import { openPostgres } from '../../src/infra/db/database.js';
-import { currentRole } from '../../src/infra/db/row-security.js';
+import { currentRole, SERVICE_ROLE } from '../../src/infra/db/row-security.js';
 import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
@@ -114,10 +114,10 @@ describe('documents sent by chat', () => {
     expect(noStore.map((r) => ('text' in r ? r.text : '')).join('\n')).toMatch(/क्लिनिक ले आएँ/);
   });
 
-  it('works as the application role roshni_app, under the row security of the documents table', async () => {
-    const app = await openPostgres(database.url, { max: 2, appRole: true });
+  it("works as the bots' role roshni_service, under the row security of the documents table", async () => {
+    const app = await openPostgres(database.url, { max: 2, role: SERVICE_ROLE });
     try {
-      expect(await currentRole(app.db)).toBe('roshni_app');
+      expect(await currentRole(app.db)).toBe('roshni_service');
       const patient = await addPatient(ctx, { fullName: 'Role Check', phone: '+919833399901' });
       await linkedChat(database.db, { channel: 'terminal', chatId: 'app-role-chat', patientId: patient.id });
       const engine = new ConversationEngine({ db: app.db, clock, timezone: ctx.timezone, documentStore: store });

@@ -11,12 +11,14 @@ import { addDocument, getDocument, listDocuments } from '../../src/domain/docume
 import { addGuardian } from '../../src/domain/people/guardians.js';
 import { addPatient } from '../../src/domain/people/patients.js';
 import { fixedClock } from '../../src/infra/clock.js';
+import { addStaffUser } from '../../src/domain/people/staff.js';
 import { openPostgres } from '../../src/infra/db/database.js';
-import { currentRole, declareActor } from '../../src/infra/db/row-security.js';
+import { currentRole, declareActor, SERVICE_ROLE, STAFF_ROLE } from '../../src/infra/db/row-security.js';
 import { FileDocumentStore } from '../../src/infra/storage/file-document-store.js';
 import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
+import { sessionFor } from '../support/staff-sessions.js';
 import { pdf, png } from '../documents/sample-files.js';
 import { chatter, engineFor, linkedChat } from './support.js';
 
@@ -162,10 +164,10 @@ describe('documents the clinic shares, by chat', () => {
     expect(file).toMatchObject({ mimeType: 'application/pdf', name: 'progress-november.pdf' });
     expect(file.bytes.equals(progressBytes)).toBe(true);
   });
-  it("as the application role: a family's session sees what is shared and what it sent, never clinical papers", async () => {
-    const app = await openPostgres(database.url, { max: 2, appRole: true });
+  it("as the bots' role: a family's session sees what is shared and what it sent, never clinical papers", async () => {
+    const app = await openPostgres(database.url, { max: 2, role: SERVICE_ROLE });
     try {
-      expect(await currentRole(app.db)).toBe('roshni_app');
+      expect(await currentRole(app.db)).toBe('roshni_service');
       await linkedChat(database.db, { channel: 'terminal', chatId: 'farah-app', guardianId: family.guardianId });
       const engine = engineFor({ ...ctx, db: app.db }, { documentStore: store });
       const sent = await engine.handle({ channel: 'terminal', chatId: 'farah-app', input: { kind: 'document', bytes: pdf('school note'), name: 'school.pdf' } });
@@ -187,11 +189,25 @@ describe('documents the clinic shares, by chat', () => {
         { original_name: 'invoice-RCPT-7.png', access_level: 'patient' },
         { original_name: 'school.pdf', access_level: 'therapist' },
       ]);
-      const staffSees = await app.db.transaction().execute(async (trx) => {
-        await declareActor(trx, { role: 'admin', staffId: null });
+      // Staff are believed only through a live session: an admin merely declared sees nothing...
+      const claimed = await app.db.transaction().execute(async (trx) => {
+        await declareActor(trx, { role: 'admin' });
         return trx.selectFrom('documents').select('original_name').where('patient_id', '=', family.zoya).execute();
       });
-      expect(staffSees).toHaveLength(4);
+      expect(claimed).toEqual([]);
+      // ...and a signed-in admin, at a desk computer, sees every document of Zoya's.
+      await addStaffUser(systemContext(database.db), { username: 'anita.admin', fullName: 'Anita Rao', role: 'admin' });
+      const token = await sessionFor(database.db, 'anita.admin');
+      const desk = await openPostgres(database.url, { max: 1, role: STAFF_ROLE });
+      try {
+        const staffSees = await desk.db.transaction().execute(async (trx) => {
+          await declareActor(trx, { role: 'admin', session: token });
+          return trx.selectFrom('documents').select('original_name').where('patient_id', '=', family.zoya).execute();
+        });
+        expect(staffSees).toHaveLength(4);
+      } finally {
+        await desk.close();
+      }
     } finally {
       await app.close();
     }

@@ -3,6 +3,7 @@ import { addStaffUser } from '../../src/domain/people/staff.js';
 import { runCli } from '../support/cli.js';
 import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { sessionFor } from '../support/staff-sessions.js';
 
 // `roshni chat --as` lets staff try the bot as a family. What the chat then does is audited in the
 // family's name, so the staff member at the keyboard is recorded first.
@@ -16,7 +17,7 @@ describe('roshni chat --as', () => {
     const ctx = systemContext(database.db);
     clinic = await seedClinic(ctx, { patients: 1, days: 3 });
     await addStaffUser(ctx, { username: 'farhan.desk', fullName: 'Farhan Ali', role: 'receptionist' });
-    env = { DATABASE_URL: database.url, ROSHNI_USER: 'farhan.desk' };
+    env = { DATABASE_URL: database.url, ROSHNI_SESSION: await sessionFor(database.db, 'farhan.desk') };
   });
   afterAll(() => database?.close());
 
@@ -58,5 +59,19 @@ describe('roshni chat --as', () => {
     expect(run.stdout).toContain('You are connected');
     const entry = await database.db.selectFrom('audit_log').select(['actor_role', 'after', 'patient_id']).where('action', '=', 'chat.as').orderBy('id', 'desc').executeTakeFirstOrThrow();
     expect(entry).toEqual({ actor_role: 'receptionist', after: { as: 'patient', patientId: patient.id }, patient_id: patient.id });
+  });
+
+  it('a therapist may not chat as a family: refused before the chat opens', async () => {
+    await addStaffUser(systemContext(database.db), { username: 'priya.slp', fullName: 'Priya Nair', role: 'therapist' });
+    const therapist = { DATABASE_URL: database.url, ROSHNI_SESSION: await sessionFor(database.db, 'priya.slp') };
+    const patient = clinic.patients[0]!;
+    const ok = async () => (await database.db.selectFrom('audit_log').select('id').where('action', '=', 'chat.as').where('outcome', '=', 'ok').execute()).length;
+    const before = await ok();
+    for (const argv of [['chat', '--as', patient.phone!], ['chat']]) {
+      const run = await runCli(argv, therapist, { input: `${patient.phone}\n/quit\n` });
+      expect(run.code, run.stderr).toBe(5);
+      expect(run.stdout).not.toContain('You are connected');
+    }
+    expect(await ok()).toBe(before);
   });
 });

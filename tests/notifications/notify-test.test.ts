@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addStaffUser } from '../../src/domain/people/staff.js';
 import { runCli } from '../support/cli.js';
+import { systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeFast2Sms, type FakeFast2Sms } from '../support/fake-fast2sms.js';
 import { startFakeResend, type FakeResend } from '../support/fake-resend.js';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
+import { sessionFor } from '../support/staff-sessions.js';
 
 describe('roshni notify test', () => {
   let database: TestDatabase;
@@ -16,8 +19,11 @@ describe('roshni notify test', () => {
     database = await createTestDatabase();
     await database.db.insertInto('clinic_settings').values({ name: 'Sunrise Child Therapy' }).execute();
     [telegram, resend, fast2sms] = await Promise.all([startFakeTelegram(), startFakeResend(), startFakeFast2Sms('fast2sms-key-0001')]);
+    // `roshni notify test` is a staff command: Anita, the admin, signed in.
+    await addStaffUser(systemContext(database.db), { username: 'anita.admin', fullName: 'Anita Rao', role: 'admin' });
     env = {
       DATABASE_URL: database.url,
+      ROSHNI_SESSION: await sessionFor(database.db, 'anita.admin'),
       TELEGRAM_BOT_TOKEN: telegram.token,
       TELEGRAM_API_ROOT: telegram.apiRoot,
       RESEND_API_KEY: 're_test_key_0001',

@@ -4,6 +4,7 @@ import { createTelegramBot } from '../../src/bot/channels/telegram.js';
 import { ConversationEngine } from '../../src/bot/engine/engine.js';
 import { addGuardian } from '../../src/domain/people/guardians.js';
 import { addPatient } from '../../src/domain/people/patients.js';
+import { addStaffUser } from '../../src/domain/people/staff.js';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
 import { rescheduleAppointment } from '../../src/domain/scheduling/reschedule-appointment.js';
 import { scheduleReminders } from '../../src/domain/notifications/reminders.js';
@@ -15,6 +16,7 @@ import { runCli } from '../support/cli.js';
 import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
+import { sessionFor } from '../support/staff-sessions.js';
 import { linkedChat } from '../bot/support.js';
 
 // Reminders patients act on, end to end: the reminder job writes them, the dispatcher sends them
@@ -70,6 +72,12 @@ describe('reminders patients act on, through Telegram', () => {
   const bookSpeech = async (patientId: number, days: number, time: string) =>
     clock.set(at(0, '10:00')) ?? bookAppointment(ctx, { patientId, serviceId: clinic.speechService.id, slotId: (await slot(clinic.speech.id, days, time)).id });
   const appointment = (id: number) => database.db.selectFrom('appointments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  /** The CLI of Anita, the clinic's admin, signed in (made on first use). */
+  let adminToken: Promise<string> | undefined;
+  const adminEnv = async () => {
+    adminToken ??= addStaffUser(ctx, { username: 'anita.admin', fullName: 'Anita Rao', role: 'admin' }).then(() => sessionFor(database.db, 'anita.admin'));
+    return { DATABASE_URL: database.url, ROSHNI_SESSION: await adminToken };
+  };
 
   /** Runs the reminder job and the dispatcher at `when`, and returns what reached this chat. */
   async function remindAt(when: Date, chatId: number) {
@@ -112,7 +120,7 @@ describe('reminders patients act on, through Telegram', () => {
     // Pressing it again changes nothing and says the same.
     expect(await press(9001, buttonsOf(reminder)[0]!)).toMatch(/is confirmed/);
 
-    const schedule = await runCli(['schedule', '--date', addDays(TODAY, 2)], { DATABASE_URL: database.url });
+    const schedule = await runCli(['schedule', '--date', addDays(TODAY, 2)], await adminEnv());
     expect(schedule.stdout).toMatch(/confirmed on Telegram/);
   });
 
@@ -143,7 +151,7 @@ describe('reminders patients act on, through Telegram', () => {
     expect(done).toMatch(/is cancelled, as a late cancellation .* A fee of ₹300.00 is added to your dues/);
     expect(await appointment(booked.id)).toMatchObject({ status: 'cancelled', cancelled_by: 'patient', late_cancellation: true, policy_fee_paise: 30_000 });
 
-    const env = { DATABASE_URL: database.url };
+    const env = await adminEnv();
     expect((await runCli(['dues', '--json'], env)).stdout).toContain('"due_paise": 30000');
     const waived = await runCli(['waive', booked.appointmentNumber, '--reason', 'Child was unwell'], env);
     expect(waived.code).toBe(0);
