@@ -3,7 +3,7 @@ import { createPaymentLink } from '../../src/domain/billing/online-payments.js';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
 import { addDays, clinicDate } from '../../src/domain/time.js';
 import { razorpayGateway } from '../../src/infra/gateways/razorpay.js';
-import { runCli } from '../support/cli.js';
+import { addClinicAdmin, signedInCli } from '../support/billing-staff.js';
 import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeRazorpay, type FakeRazorpay } from '../support/fake-razorpay.js';
@@ -14,6 +14,9 @@ describe('one open Razorpay payment link per appointment', () => {
   let fake: FakeRazorpay;
   let env: Record<string, string>;
   const appointments: Array<{ id: number; number: string }> = [];
+  let staff: ReturnType<typeof signedInCli>;
+  /** The CLI signed in as the clinic's admin, or as `as`; with Razorpay configured unless told otherwise. */
+  const roshni = (argv: string[], as?: string, environment: Record<string, string> = env) => staff.roshni(argv, environment, as);
   const tomorrow = addDays(clinicDate(new Date(), 'Asia/Kolkata'), 1);
 
   beforeAll(async () => {
@@ -26,6 +29,8 @@ describe('one open Razorpay payment link per appointment', () => {
       { username: 'desk', full_name: 'Front Desk', role: 'receptionist' },
       { username: 'anita', full_name: 'Anita Therapist', role: 'therapist' },
     ]).execute();
+    await addClinicAdmin(database.db);
+    staff = signedInCli(database.db);
     // One appointment for each test; the last one, the first patient's second, for a cash payment.
     for (let i = 0; i < 8; i++) {
       const serviceId = i < 4 ? clinic.speechService.id : clinic.physioService.id;
@@ -48,7 +53,7 @@ describe('one open Razorpay payment link per appointment', () => {
     expect(again).toEqual({ ...first, reused: true });
     expect(first.reused).toBe(false);
     expect(linkCalls('/v1/payment_links')).toBe(created);
-    const cli = await runCli(['pay', 'link', appointment!.number], env);
+    const cli = await roshni(['pay', 'link', appointment!.number]);
     expect(cli.code, cli.stderr).toBe(0);
     expect(cli.stdout).toBe(`Payment link for ₹1,000.00 (${first.reference}), the one already sent: it is still open:\n${first.shortUrl}\n`);
     expect((await paymentsOf(appointment!.id)).map((p) => p.state)).toEqual(['pending']);
@@ -100,25 +105,25 @@ describe('one open Razorpay payment link per appointment', () => {
   describe('roshni pay cancel: the desk withdraws a request nobody has paid', () => {
     it('withdraws a UPI request, which leaves reconcile; a new request is a new reference', async () => {
       const appointment = appointments[4]!;
-      const asked = JSON.parse((await runCli(['pay', 'upi', appointment.number, '--json'], env)).stdout);
-      const cancelled = await runCli(['pay', 'cancel', asked.reference.toLowerCase(), '--reason', 'Paying in cash instead'], { ...env, ROSHNI_USER: 'desk' });
+      const asked = JSON.parse((await roshni(['pay', 'upi', appointment.number, '--json'])).stdout);
+      const cancelled = await roshni(['pay', 'cancel', asked.reference.toLowerCase(), '--reason', 'Paying in cash instead'], 'desk');
       expect([cancelled.code, cancelled.stderr]).toEqual([0, '']);
       expect(cancelled.stdout).toBe(`Cancelled ${asked.reference} (₹800.00 by UPI).\n`);
       expect(await paymentsOf(appointment.id)).toEqual([expect.objectContaining({ state: 'cancelled', failure_reason: 'Paying in cash instead' })]);
-      const reconcile = await runCli(['reconcile', '--json'], env);
+      const reconcile = await roshni(['reconcile', '--json']);
       expect(reconcile.stdout).not.toContain(asked.reference);
-      const again = JSON.parse((await runCli(['pay', 'upi', appointment.number, '--json'], env)).stdout);
+      const again = JSON.parse((await roshni(['pay', 'upi', appointment.number, '--json'])).stdout);
       expect(again).toMatchObject({ reused: false });
       expect(again.reference).not.toBe(asked.reference);
       // Done is done: a cancelled request cannot be cancelled again, nor confirmed with a UTR.
-      const twice = await runCli(['pay', 'cancel', asked.reference, '--reason', 'again'], env);
+      const twice = await roshni(['pay', 'cancel', asked.reference, '--reason', 'again']);
       expect([twice.code, twice.stderr]).toEqual([4, `roshni: Payment ${asked.reference} is cancelled; only a pending request can be cancelled.\n`]);
     });
 
     it('withdraws a Razorpay link at Razorpay too, so it can no longer be paid', async () => {
       const appointment = appointments[5]!;
       const link = await createPaymentLink(ctx(), { appointmentId: appointment.id });
-      const cancelled = await runCli(['pay', 'cancel', link.reference, '--reason', 'Sent to the wrong number', '--json'], env);
+      const cancelled = await roshni(['pay', 'cancel', link.reference, '--reason', 'Sent to the wrong number', '--json']);
       expect(cancelled.code, cancelled.stderr).toBe(0);
       expect(JSON.parse(cancelled.stdout)).toEqual({ reference: link.reference, method: 'razorpay', amountPaise: 80000, linkCancelled: true });
       expect(fake.links.get(link.paymentLinkId)!.status).toBe('cancelled');
@@ -132,22 +137,22 @@ describe('one open Razorpay payment link per appointment', () => {
     it('refuses, changing nothing: a paid link, Razorpay unreachable, a completed payment, a therapist, no reason', async () => {
       const appointment = appointments[6]!;
       const link = await createPaymentLink(ctx(), { appointmentId: appointment.id });
-      const unreachable = await runCli(['pay', 'cancel', link.reference, '--reason', 'Wrong amount'], { ...env, RAZORPAY_BASE_URL: 'http://127.0.0.1:9' });
+      const unreachable = await roshni(['pay', 'cancel', link.reference, '--reason', 'Wrong amount'], undefined, { ...env, RAZORPAY_BASE_URL: 'http://127.0.0.1:9' });
       expect(unreachable.code).toBe(1);
       expect(unreachable.stderr).toMatch(/^roshni: Cannot reach Razorpay to cancel the payment link: .*The request is still open; try again in a moment\.\n$/);
-      const unconfigured = await runCli(['pay', 'cancel', link.reference, '--reason', 'Wrong amount'], { DATABASE_URL: database.url });
+      const unconfigured = await roshni(['pay', 'cancel', link.reference, '--reason', 'Wrong amount'], undefined, { DATABASE_URL: database.url });
       expect([unconfigured.code, unconfigured.stderr]).toEqual([2, `roshni: Payment ${link.reference} is a Razorpay link: set RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET so it can be cancelled at Razorpay.\n`]);
-      const therapist = await runCli(['pay', 'cancel', link.reference, '--reason', 'Wrong amount'], { ...env, ROSHNI_USER: 'anita' });
+      const therapist = await roshni(['pay', 'cancel', link.reference, '--reason', 'Wrong amount'], 'anita');
       expect(therapist.code).toBe(5);
-      const noReason = await runCli(['pay', 'cancel', link.reference], env);
+      const noReason = await roshni(['pay', 'cancel', link.reference]);
       expect([noReason.code, noReason.stderr]).toEqual([2, 'roshni: --reason is required: say why the request is withdrawn.\n']);
       fake.payLink(link.paymentLinkId);
-      const paid = await runCli(['pay', 'cancel', link.reference, '--reason', 'Wrong amount'], env);
+      const paid = await roshni(['pay', 'cancel', link.reference, '--reason', 'Wrong amount']);
       expect([paid.code, paid.stderr]).toEqual([4, `roshni: The payment link sent earlier (${link.reference}) has just been paid; it shows here once Razorpay confirms it.\n`]);
       expect((await paymentsOf(appointment.id)).map((p) => p.state)).toEqual(['pending']);
 
-      const cash = JSON.parse((await runCli(['pay', 'cash', appointments[7]!.number, '--amount', '100', '--json'], env)).stdout);
-      const completed = await runCli(['pay', 'cancel', cash.reference, '--reason', 'Mistake'], env);
+      const cash = JSON.parse((await roshni(['pay', 'cash', appointments[7]!.number, '--amount', '100', '--json'])).stdout);
+      const completed = await roshni(['pay', 'cancel', cash.reference, '--reason', 'Mistake']);
       expect([completed.code, completed.stderr]).toEqual([4, `roshni: Payment ${cash.reference} is completed; only a pending request can be cancelled (money received is refunded: roshni refund ${cash.reference} …).\n`]);
     });
   });

@@ -5,6 +5,7 @@ import { addDays, clinicDate } from '../../src/domain/time.js';
 import { runCli, startCli } from '../support/cli.js';
 import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { addClinicAdmin, signedInCli } from '../support/billing-staff.js';
 import { deliverWebhook, startFakeRazorpay, type FakeRazorpay } from '../support/fake-razorpay.js';
 
 interface Serving {
@@ -44,12 +45,14 @@ describe('a payment link paid end to end: desk, Razorpay, webhook, receipt', () 
     const ctx = systemContext(database.db);
     const clinic = await seedClinic(ctx, { patients: 1 });
     const [slot] = await slotsOn(ctx, clinic.speech.id, addDays(clinicDate(new Date(), ctx.timezone), 1));
+    await addClinicAdmin(database.db);
     appointmentNumber = (await bookAppointment(ctx, { patientId: clinic.patients[0]!.id, serviceId: clinic.speechService.id, slotId: slot!.id })).appointmentNumber;
   });
   afterAll(() => Promise.all([database?.close(), fake?.close()]));
 
   it('sends the link from the CLI; Razorpay’s webhook to `roshni serve` marks the appointment paid with a receipt', async () => {
-    const created = await runCli(['pay', 'link', appointmentNumber, '--json'], env);
+    // The desk (the admin, signed in) sends the link; `roshni serve` acts as the service, with no session.
+    const created = await signedInCli(database.db).roshni(['pay', 'link', appointmentNumber, '--json'], env);
     expect(created.code).toBe(0);
     const link = JSON.parse(created.stdout) as { paymentId: number; reference: string; paymentLinkId: string; shortUrl: string };
 

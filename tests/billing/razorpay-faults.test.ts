@@ -9,7 +9,7 @@ import { fixedClock } from '../../src/infra/clock.js';
 import { razorpayGateway } from '../../src/infra/gateways/razorpay.js';
 import { replyAsText } from '../../src/bot/channels/text-render.js';
 import { engineFor, linkedChat } from '../bot/support.js';
-import { runCli } from '../support/cli.js';
+import { addClinicAdmin, signedInCli } from '../support/billing-staff.js';
 import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeRazorpay, type FakeRazorpay } from '../support/fake-razorpay.js';
@@ -33,6 +33,7 @@ describe('Razorpay failing while a payment link is asked for', () => {
     clinic = await seedClinic(ctx, { patients: 5, days: 6 });
     const staff = await database.db.insertInto('staff_users').values({ username: 'desk', full_name: 'Front Desk', role: 'receptionist' }).returning('id').executeTakeFirstOrThrow();
     desk = { ...ctx, actor: { kind: 'staff', staffUserId: staff.id, role: 'receptionist', therapistId: null } };
+    await addClinicAdmin(database.db);
   });
   beforeEach(() => fake.faults.clear());
   afterAll(() => Promise.all([database?.close(), fake?.close()]));
@@ -148,7 +149,7 @@ describe('Razorpay failing while a payment link is asked for', () => {
   it('roshni pay link with Razorpay hanging: the desk hears "try again" within the 8-second limit, and nothing is left pending', async () => {
     const { appointment } = await family(4);
     fake.faults.next({ kind: 'hang' });
-    const { value: cli, ms } = await timed(runCli(['pay', 'link', appointment.appointmentNumber], { DATABASE_URL: database.url, ...fake.env() }));
+    const { value: cli, ms } = await timed(signedInCli(database.db).roshni(['pay', 'link', appointment.appointmentNumber], { DATABASE_URL: database.url, ...fake.env() }));
     expect(cli.code).toBe(1);
     expect(cli.stderr).toMatch(/^roshni: Cannot reach Razorpay to create the payment link: no answer from 127\.0\.0\.1:\d+ within 8 s\. Nothing was charged; try again in a moment\.\n$/);
     expect(ms).toBeLessThan(20_000);

@@ -5,7 +5,7 @@ import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js
 import { addDays, clinicDate } from '../../src/domain/time.js';
 import { loadConfig } from '../../src/infra/config.js';
 import { createRazorpayGateway, razorpayGateway } from '../../src/infra/gateways/razorpay.js';
-import { runCli } from '../support/cli.js';
+import { addClinicAdmin, signedInCli } from '../support/billing-staff.js';
 import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeRazorpay, type FakeRazorpay } from '../support/fake-razorpay.js';
@@ -15,6 +15,9 @@ describe('asking for money online: Razorpay payment links and orders', () => {
   let fake: FakeRazorpay;
   let env: Record<string, string>;
   const appointments: string[] = [];
+  let staff: ReturnType<typeof signedInCli>;
+  /** The CLI signed in as the clinic's admin, with `environment` (Razorpay configured unless told otherwise). */
+  const roshni = (argv: string[], environment: Record<string, string> = env) => staff.roshni(argv, environment);
   const tomorrow = addDays(clinicDate(new Date(), 'Asia/Kolkata'), 1);
 
   beforeAll(async () => {
@@ -22,6 +25,8 @@ describe('asking for money online: Razorpay payment links and orders', () => {
     env = { DATABASE_URL: database.url, ...fake.env() };
     const ctx = systemContext(database.db);
     const clinic = await seedClinic(ctx, { patients: 8 });
+    await addClinicAdmin(database.db);
+    staff = signedInCli(database.db);
     const slots = [...(await slotsOn(ctx, clinic.speech.id, tomorrow)), ...(await slotsOn(ctx, clinic.physio.id, tomorrow))];
     slots.push(...(await slotsOn(ctx, clinic.speech.id, addDays(tomorrow, 1))));
     // Each test asks for money for appointments of its own.
@@ -45,7 +50,7 @@ describe('asking for money online: Razorpay payment links and orders', () => {
   const gatewayCtx = () => ({ ...systemContext(database.db), paymentGateway: createRazorpayGateway(loadConfig(env, '/nonexistent/.env')) });
 
   it('sends a payment link for what is due and prints its short URL and our reference', async () => {
-    const { code, stdout, stderr } = await runCli(['pay', 'link', appointments[0]!], env);
+    const { code, stdout, stderr } = await roshni(['pay', 'link', appointments[0]!], env);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const [payment] = await paymentsOf(appointments[0]!);
@@ -70,11 +75,11 @@ describe('asking for money online: Razorpay payment links and orders', () => {
   });
 
   it('takes part of what is due with --amount, and refuses more than is due', async () => {
-    const part = await runCli(['pay', 'link', appointments[1]!, '--amount', '400.50', '--json'], env);
+    const part = await roshni(['pay', 'link', appointments[1]!, '--amount', '400.50', '--json'], env);
     expect(part.code).toBe(0);
     expect(JSON.parse(part.stdout)).toMatchObject({ amountPaise: 40050, reference: expect.stringMatching(/^PAY-\d{6}$/), shortUrl: expect.stringMatching(/^https:\/\/rzp\.io\/i\//) });
     const calls = fake.requests.length;
-    const tooMuch = await runCli(['pay', 'link', appointments[2]!, '--amount', '1000.01'], env);
+    const tooMuch = await roshni(['pay', 'link', appointments[2]!, '--amount', '1000.01'], env);
     expect(tooMuch.code).toBe(2);
     expect(tooMuch.stderr).toBe(`roshni: Appointment ${appointments[2]} has ₹1,000.00 due; ₹1,000.01 is more than that.\n`);
     expect(fake.requests).toHaveLength(calls);
@@ -82,7 +87,7 @@ describe('asking for money online: Razorpay payment links and orders', () => {
   });
 
   it('creates an order for Checkout and prints the order id; the secret never leaves the server', async () => {
-    const { code, stdout } = await runCli(['pay', 'order', appointments[4]!], env);
+    const { code, stdout } = await roshni(['pay', 'order', appointments[4]!], env);
     expect(code).toBe(0);
     const [payment] = await paymentsOf(appointments[4]!);
     expect(payment!.razorpay_order_id).toMatch(/^order_/);
@@ -101,15 +106,15 @@ describe('asking for money online: Razorpay payment links and orders', () => {
     await cancelAppointment(ctx, { appointmentId: id, reason: 'Family travelling' });
     await database.db.updateTable('appointments').set({ payment_status: 'waived', waived_reason: 'Hardship' }).where('appointment_number', '=', appointments[6]!).execute();
     const calls = fake.requests.length;
-    const one = await runCli(['pay', 'link', cancelled], env);
+    const one = await roshni(['pay', 'link', cancelled], env);
     expect([one.code, one.stderr]).toEqual([2, `roshni: Appointment ${cancelled} is cancelled; it takes no payment.\n`]);
-    const two = await runCli(['pay', 'order', appointments[6]!], env);
+    const two = await roshni(['pay', 'order', appointments[6]!], env);
     expect([two.code, two.stderr]).toEqual([2, `roshni: Appointment ${appointments[6]} was waived; it takes no payment.\n`]);
     expect(fake.requests).toHaveLength(calls);
   });
 
   it('says clearly when Razorpay is not configured', async () => {
-    const { code, stderr } = await runCli(['pay', 'link', appointments[8]!], { DATABASE_URL: database.url });
+    const { code, stderr } = await roshni(['pay', 'link', appointments[8]!], { DATABASE_URL: database.url });
     expect(code).toBe(6);
     expect(stderr).toBe('roshni: Configuration error: RAZORPAY_KEY_ID is missing: online payments need RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET.\n');
     const appointmentId = (await database.db.selectFrom('appointments').select('id').where('appointment_number', '=', appointments[8]!).executeTakeFirstOrThrow()).id;
@@ -119,14 +124,14 @@ describe('asking for money online: Razorpay payment links and orders', () => {
 
   it('cancels our pending payment when Razorpay refuses, and says so in one line', async () => {
     fake.failNext(400, 'The api key provided is invalid');
-    const refused = await runCli(['pay', 'link', appointments[3]!], env);
+    const refused = await roshni(['pay', 'link', appointments[3]!], env);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toBe(
       'roshni: Razorpay refused to create the payment link: The api key provided is invalid (HTTP 400 BAD_REQUEST_ERROR). Nothing was charged; try again in a moment.\n',
     );
-    const wrongSecret = await runCli(['pay', 'order', appointments[3]!], { ...env, RAZORPAY_KEY_SECRET: 'not-the-secret' });
+    const wrongSecret = await roshni(['pay', 'order', appointments[3]!], { ...env, RAZORPAY_KEY_SECRET: 'not-the-secret' });
     expect(wrongSecret.stderr).toContain('Razorpay refused to create the order: Authentication failed (HTTP 401');
-    const unreachable = await runCli(['pay', 'order', appointments[3]!], { ...env, RAZORPAY_BASE_URL: 'http://127.0.0.1:9' });
+    const unreachable = await roshni(['pay', 'order', appointments[3]!], { ...env, RAZORPAY_BASE_URL: 'http://127.0.0.1:9' });
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/^roshni: Cannot reach Razorpay to create the order: no answer from 127\.0\.0\.1:9 \(ECONNREFUSED\)\./);
     const payments = await paymentsOf(appointments[3]!);
@@ -135,7 +140,7 @@ describe('asking for money online: Razorpay payment links and orders', () => {
     const cancellations = await database.db.selectFrom('audit_log').select(['entity_id', 'after']).where('action', '=', 'payment.cancel').execute();
     expect(cancellations.map((c) => String(c.entity_id)).sort()).toEqual(payments.map((p) => String(p.id)).sort());
     // The appointment can still be paid in full afterwards.
-    expect((await runCli(['pay', 'link', appointments[3]!], env)).code).toBe(0);
+    expect((await roshni(['pay', 'link', appointments[3]!], env)).code).toBe(0);
   });
 
   it('collects an existing pending payment once (how a package sale will use it)', async () => {

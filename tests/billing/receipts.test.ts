@@ -9,7 +9,7 @@ import { addPatient } from '../../src/domain/people/patients.js';
 import { requireServiceByCode } from '../../src/domain/scheduling/services.js';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
 import { addDays, clinicDate } from '../../src/domain/time.js';
-import { runCli } from '../support/cli.js';
+import { addClinicAdmin, signedInCli } from '../support/billing-staff.js';
 import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
@@ -38,7 +38,9 @@ describe('receipts and credit notes, printed from what was frozen when they were
   let env: Record<string, string>;
   let folder: string;
   const ctx = () => systemContext(database.db);
-  const roshni = (argv: string[], as?: string) => runCli(argv, { ...env, ...(as ? { ROSHNI_USER: as } : {}) });
+  let staff: ReturnType<typeof signedInCli>;
+  /** The CLI signed in as the clinic's admin, or as `as`. */
+  const roshni = (argv: string[], as?: string) => staff.roshni(argv, env, as);
   /** A text receipt with each wrapped value joined back onto one line. */
   const printed = async (argv: string[]) => {
     const result = await roshni(argv);
@@ -54,6 +56,8 @@ describe('receipts and credit notes, printed from what was frozen when they were
     env = { DATABASE_URL: database.url };
     folder = mkdtempSync(join(tmpdir(), 'roshni-receipts-'));
     const clinic = await seedClinic(ctx(), { patients: 1 });
+    await addClinicAdmin(database.db);
+    staff = signedInCli(database.db);
     await saveClinicSettings(ctx(), {
       name: 'Sunrise Child Therapy',
       address: '12 MG Road, Indiranagar\nBengaluru 560038',

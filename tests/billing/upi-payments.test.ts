@@ -8,7 +8,8 @@ import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js
 import { cancelAppointment } from '../../src/domain/scheduling/cancel-appointment.js';
 import { addDays, clinicDate } from '../../src/domain/time.js';
 import { openPostgres } from '../../src/infra/db/database.js';
-import { runCli, type CliResult } from '../support/cli.js';
+import type { CliResult } from '../support/cli.js';
+import { addClinicAdmin, signedInCli } from '../support/billing-staff.js';
 import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
@@ -19,7 +20,9 @@ describe('UPI at the front desk: a QR, then the UTR the patient reads out', () =
   let folder: string;
   const tomorrow = addDays(clinicDate(new Date(), 'Asia/Kolkata'), 1);
   const ctx = () => systemContext(database.db);
-  const roshni = (argv: string[], as?: string) => runCli(argv, { ...env, ...(as ? { ROSHNI_USER: as } : {}) });
+  let staff: ReturnType<typeof signedInCli>;
+  /** The CLI signed in as the clinic's admin, or as `as`. */
+  const roshni = (argv: string[], as?: string) => staff.roshni(argv, env, as);
 
   let booked = 0;
   /** Speech therapy (₹1,000) for patient `n`, in the speech therapist's next free slot from tomorrow on. */
@@ -56,6 +59,8 @@ describe('UPI at the front desk: a QR, then the UTR the patient reads out', () =
   beforeAll(async () => {
     database = await createTestDatabase();
     clinic = await seedClinic(ctx(), { patients: 6 });
+    await addClinicAdmin(database.db);
+    staff = signedInCli(database.db);
     env = { DATABASE_URL: database.url };
     folder = mkdtempSync(join(tmpdir(), 'roshni-upi-'));
     for (const [username, role] of [['ravi.desk', 'receptionist'], ['tara.slp', 'therapist']]) {

@@ -12,6 +12,7 @@ import { fixedClock } from '../../src/infra/clock.js';
 import { runCli } from '../support/cli.js';
 import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
 import { createTestDatabase } from '../support/database.js';
+import { staffEnvironments } from '../support/staff-sessions.js';
 
 const TZ = 'Asia/Kolkata';
 
@@ -98,6 +99,7 @@ export async function openReportClinic() {
   await database.db.updateTable('patients').set({ created_at: new Date('2026-08-20T00:00:00Z') }).where('id', '<>', p5).execute();
   await database.db.updateTable('patients').set({ created_at: zonedInstant('2026-09-20', '12:00', TZ) }).where('id', '=', p5).execute();
 
-  const roshni = (argv: string[], as = 'anita') => runCli(argv, { DATABASE_URL: database.url, ROSHNI_USER: as });
+  const staff = staffEnvironments(database.db, { DATABASE_URL: database.url });
+  const roshni = async (argv: string[], as = 'anita') => runCli(argv, await staff(as));
   return { database, clinic, roshni, close: () => database.close() };
 }
