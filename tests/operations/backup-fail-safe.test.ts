@@ -6,8 +6,11 @@ import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { countRows } from '../../src/infra/backup/backups.js';
 import { fixedClock } from '../../src/infra/clock.js';
+import { addStaffUser } from '../../src/domain/people/staff.js';
 import { runCli } from '../support/cli.js';
+import { systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { sessionFor } from '../support/staff-sessions.js';
 
 // Rotation under a clock that moved, a full backup disk, and a payload altered with its checksum redone.
 
@@ -15,11 +18,15 @@ describe('backups that fail safe', () => {
   let database: TestDatabase;
   let home: string;
   let env: Record<string, string>;
+  /** `backup list` is for a signed-in admin; create, verify and restore act as the database's owner. */
+  let admin: Record<string, string>;
 
   beforeEach(async () => {
     database = await createTestDatabase();
     home = mkdtempSync(join(tmpdir(), 'roshni-backup-fail-safe-'));
     env = { DATABASE_URL: database.url, ROSHNI_HOME: home, ROSHNI_BACKUP_KEEP_DAILY: '2' };
+    await addStaffUser(systemContext(database.db), { username: 'anita.admin', fullName: 'Anita Rao', role: 'admin' });
+    admin = { ...env, ROSHNI_SESSION: await sessionFor(database.db, 'anita.admin') };
   });
   afterEach(async () => {
     await database?.close();
@@ -70,9 +77,9 @@ describe('backups that fail safe', () => {
     expect(onDisk()).toContain(basename(ahead2.file));
 
     const clock = { clock: fixedClock('2026-12-04T03:00:00Z') };
-    const listed = JSON.parse((await runCli(['backup', 'list', '--json'], env, clock)).stdout) as Array<{ id: number; futureDated: boolean }>;
+    const listed = JSON.parse((await runCli(['backup', 'list', '--json'], admin, clock)).stdout) as Array<{ id: number; futureDated: boolean }>;
     expect(listed.filter((b) => b.futureDated).map((b) => b.id).sort()).toEqual([ahead1.id, ahead2.id].sort());
-    expect((await runCli(['backup', 'list'], env, clock)).stdout).toContain('Clock problem: 2 backup(s) are dated in the future');
+    expect((await runCli(['backup', 'list'], admin, clock)).stdout).toContain('Clock problem: 2 backup(s) are dated in the future');
     const health = JSON.parse((await runCli(['health', '--json'], env, clock)).stdout) as { checks: Array<{ name: string; status: string; detail: string }> };
     expect(health.checks.find((c) => c.name === 'backup-clock')).toMatchObject({ status: 'warn', detail: expect.stringContaining('clock problem: 2 backup(s)') });
   }, 120_000);

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -10,10 +11,12 @@ import { backupFileName, countRows, createBackup } from '../../src/infra/backup/
 import { loadConfig } from '../../src/infra/config.js';
 import { openDatabase, openPostgres } from '../../src/infra/db/database.js';
 import { findPostgresTool, startPgDump } from '../../src/infra/backup/pg-tools.js';
+import { withServerClient } from '../../src/infra/db/server-admin.js';
 import { binPath, childEnv, runCli } from '../support/cli.js';
 import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createDatabase, dropDatabase } from '../support/server.js';
+import { sessionFor } from '../support/staff-sessions.js';
 
 const serverUrl = () => inject('databaseServerUrl');
 
@@ -21,6 +24,8 @@ describe('roshni backup on PostgreSQL', () => {
   let database: TestDatabase | undefined;
   let home: string;
   let env: Record<string, string>;
+  /** env with an admin signed in: `backup list` and the clinic's own commands need a member of staff. */
+  let admin: Record<string, string>;
   let tomorrow: string;
 
   beforeEach(async () => {
@@ -29,8 +34,10 @@ describe('roshni backup on PostgreSQL', () => {
     env = { DATABASE_URL: database.url, ROSHNI_HOME: home };
     const ctx = systemContext(database.db);
     await seedClinic(ctx, { days: 5 });
+    await addStaffUser(ctx, { username: 'anita.admin', fullName: 'Anita Rao', role: 'admin' });
+    admin = { ...env, ROSHNI_SESSION: await sessionFor(database.db, 'anita.admin') };
     tomorrow = addDays(clinicDate(new Date(), 'Asia/Kolkata'), 1);
-    const booked = await runCli(['book', '--patient', 'Patient 001', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 10:00`], env);
+    const booked = await runCli(['book', '--patient', 'Patient 001', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 10:00`], admin);
     expect(booked.code, booked.stderr).toBe(0);
   });
   afterEach(async () => {
@@ -55,24 +62,27 @@ describe('roshni backup on PostgreSQL', () => {
     database = undefined;
     await createDatabase(serverUrl(), name);
     try {
-      // A brand-new database has no staff to check ROSHNI_USER against: the restore goes ahead.
-      const restored = await runCli(['backup', 'restore', 'latest'], { ...env, DATABASE_URL: url, ROSHNI_USER: 'ravi' });
+      // A restore acts as the database's owner: a brand-new database has no one to sign in as, and it goes ahead.
+      const restored = await runCli(['backup', 'restore', 'latest'], { ...env, DATABASE_URL: url });
       expect(restored.code, restored.stderr).toBe(0);
       expect(restored.stderr).toMatch(/\d+\/\d+ appointments/);
       const after = await openPostgres(url, { max: 1 });
+      let restoredAdmin: Record<string, string>;
       try {
         const counts = await countRows(after.db);
         expect(counts).toEqual(before);
         // The backup was taken while its log row said "running"; restored, the row says what it is.
         const logged = await after.db.selectFrom('backups').select(['id', 'state']).execute();
         expect(logged).toEqual([{ id: made.id, state: 'completed' }]);
+        // The restored clinic's staff can sign in to it.
+        restoredAdmin = { ...env, DATABASE_URL: url, ROSHNI_SESSION: await sessionFor(after.db, 'anita.admin') };
       } finally {
         await after.close();
       }
-      const booked = await runCli(['book', '--patient', 'Patient 002', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 11:00`], { ...env, DATABASE_URL: url });
+      const booked = await runCli(['book', '--patient', 'Patient 002', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 11:00`], restoredAdmin);
       expect(booked.code, booked.stderr).toBe(0);
       // The slot booked before the backup is still taken after the restore.
-      const again = await runCli(['book', '--patient', 'Patient 003', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 10:00`], { ...env, DATABASE_URL: url });
+      const again = await runCli(['book', '--patient', 'Patient 003', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 10:00`], restoredAdmin);
       expect(again.code).toBe(4);
     } finally {
       await dropDatabase(serverUrl(), name);
@@ -81,19 +91,30 @@ describe('roshni backup on PostgreSQL', () => {
 
   it('refuses to restore over a database with data unless --force', async () => {
     expect((await runCli(['backup', 'create'], env)).code).toBe(0);
-    await runCli(['book', '--patient', 'Patient 002', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 11:00`], env);
+    expect((await runCli(['book', '--patient', 'Patient 002', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 11:00`], admin)).code).toBe(0);
     const refused = await runCli(['backup', 'restore', 'latest'], env);
     expect(refused.code).toBe(4);
     expect(refused.stderr).toContain('add --force');
     expect((await database!.db.selectFrom('appointments').select('id').execute()).length).toBe(2);
-    // A staff user acting on the clinic's database must be an admin to replace it (and the refusal is audited).
+    // A restore acts as the database's owner: a desk computer's credentials (roshni_staff, whoever is
+    // signed in on it) cannot replace the clinic's database, even with --force.
     await addStaffUser(systemContext(database!.db), { username: 'ravi', fullName: 'Ravi Kumar', role: 'receptionist' });
-    const desk = await runCli(['backup', 'restore', 'latest', '--force'], { ...env, ROSHNI_USER: 'ravi' });
-    expect(desk.code, desk.stderr).toBe(5);
-    expect(desk.stderr).toContain('may not manage backups (backup.manage: admin only).');
-    expect((await database!.db.selectFrom('appointments').select('id').execute()).length).toBe(2);
-    const denied = await database!.db.selectFrom('audit_log').select(['action', 'outcome']).where('outcome', '=', 'denied').execute();
-    expect(denied).toEqual([{ action: 'backup.manage', outcome: 'denied' }]);
+    const login = `desk_${randomBytes(4).toString('hex')}`;
+    await sql.raw(`CREATE ROLE ${login} LOGIN IN ROLE roshni_staff`).execute(database!.db);
+    try {
+      const deskUrl = new URL(database!.url);
+      deskUrl.username = login;
+      const desk = await runCli(['backup', 'restore', 'latest', '--force'], {
+        ...env,
+        DATABASE_URL: deskUrl.toString(),
+        ROSHNI_SESSION: await sessionFor(database!.db, 'ravi'),
+      });
+      expect(desk.code, desk.stderr).not.toBe(0);
+      expect(desk.stderr).toMatch(/permission denied|must be owner/);
+      expect((await database!.db.selectFrom('appointments').select('id').execute()).length).toBe(2);
+    } finally {
+      await withServerClient(serverUrl(), (client) => client.query(`DROP ROLE IF EXISTS ${login}`));
+    }
     // The pool of the test database must let go before the schema is replaced.
     const forced = await runCli(['backup', 'restore', 'latest', '--force'], env);
     expect(forced.code, forced.stderr).toBe(0);
@@ -107,10 +128,11 @@ describe('roshni backup on PostgreSQL', () => {
     const result = JSON.parse(good.stdout);
     expect(result.ok).toBe(true);
     expect(result.tables.find((t: { table: string }) => t.table === 'appointments')).toEqual({ table: 'appointments', expected: 1, actual: 1 });
-    const listed = JSON.parse((await runCli(['backup', 'list', '--json'], env)).stdout);
+    expect((await runCli(['backup', 'list'], env)).code).toBe(9); // the list is for a signed-in admin
+    const listed = JSON.parse((await runCli(['backup', 'list', '--json'], admin)).stdout);
     expect(listed[0]).toMatchObject({ id: made.id, kind: 'manual', state: 'completed', onDisk: true, verifyOk: true });
     expect(listed[0].verifiedAt).not.toBeNull();
-    expect((await runCli(['backup', 'list'], env)).stdout).toMatch(/manual\s+0 min.*completed\s+yes/);
+    expect((await runCli(['backup', 'list'], admin)).stdout).toMatch(/manual\s+0 min.*completed\s+yes/);
 
     const bytes = readFileSync(made.file);
     const tampered = join(home, 'tampered.backup');
@@ -195,7 +217,7 @@ describe('roshni backup on PostgreSQL', () => {
     const killed = () => database!.db.selectFrom('backups').select(['state', 'error']).where('id', '=', killedId).executeTakeFirstOrThrow();
     expect((await killed()).state).toBe('running');
     // Its process is gone, and with it the lock its log row held: `list` says interrupted at once.
-    const states = async () => JSON.parse((await runCli(['backup', 'list', '--json'], env)).stdout).map((b: { id: number; state: string }) => [b.id, b.state]);
+    const states = async () => JSON.parse((await runCli(['backup', 'list', '--json'], admin)).stdout).map((b: { id: number; state: string }) => [b.id, b.state]);
     expect(await states()).toContainEqual([killedId, 'interrupted']);
 
     // The next backup records it so and clears the partial file it left (a running backup's is kept).

@@ -6,7 +6,10 @@ import { systemClock } from '../../src/infra/clock.js';
 import { createBackup, verifyBackup } from '../../src/infra/backup/backups.js';
 import { loadConfig } from '../../src/infra/config.js';
 import { openEmbedded } from '../../src/infra/db/database.js';
+import { SERVICE_ROLE } from '../../src/infra/db/row-security.js';
 import { runCli } from '../support/cli.js';
+
+const PASSWORD = 'sunrise admin password';
 
 describe('roshni backup on the embedded database', () => {
   const homes: string[] = [];
@@ -22,7 +25,8 @@ describe('roshni backup on the embedded database', () => {
   it("dumps PGlite's data directory, verifies it in memory and restores it into another home", async () => {
     const home = newHome();
     const env = { ROSHNI_HOME: home, ROSHNI_BACKUP_PASSPHRASE: 'a long enough passphrase' };
-    expect((await runCli(['init', '--name', 'Sunrise Child Therapy'], env)).code).toBe(0);
+    const init = await runCli(['init', '--name', 'Sunrise Child Therapy', '--admin', 'anita.admin', '--admin-name', 'Anita Rao', '--password-stdin'], env, { input: `${PASSWORD}\n` });
+    expect(init.code, init.stderr).toBe(0);
     const created = await runCli(['backup', 'create', '--type', 'daily', '--json'], env);
     expect(created.code, created.stderr).toBe(0);
     const made = JSON.parse(created.stdout);
@@ -36,6 +40,10 @@ describe('roshni backup on the embedded database', () => {
     const elsewhere = { ...env, ROSHNI_HOME: newHome() };
     const restored = await runCli(['backup', 'restore', made.file], elsewhere);
     expect(restored.code, restored.stderr).toBe(0);
+    // The restored home has the clinic's admin and her password: she signs in there, and only then changes it.
+    expect((await runCli(['init', '--upi-vpa', 'sunrise@okaxis'], elsewhere)).code).toBe(9);
+    const signedIn = await runCli(['login', 'anita.admin', '--password-stdin'], elsewhere, { input: `${PASSWORD}\n` });
+    expect(signedIn.code, signedIn.stderr).toBe(0);
     const status = await runCli(['init', '--upi-vpa', 'sunrise@okaxis', '--json'], elsewhere);
     expect(status.code, status.stderr).toBe(0);
     expect(JSON.parse(status.stdout).settings.name).toBe('Sunrise Child Therapy');
@@ -54,7 +62,7 @@ describe('roshni backup on the embedded database', () => {
     // dispatcher and the bots: all on the embedded database's one connection.
     const home = newHome();
     const config = loadConfig({ ROSHNI_HOME: home }, '/nonexistent/.env');
-    const database = await openEmbedded(home, { appRole: true });
+    const database = await openEmbedded(home, { role: SERVICE_ROLE });
     let writing = true;
     let written = 0;
     // Three writers, each giving the event loop a turn between its inserts (as real ones do).

@@ -11,6 +11,8 @@ import { schemaFingerprint, type SchemaFingerprint } from '../../src/infra/backu
 import { binPath, childEnv, runCli } from '../support/cli.js';
 import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { sessionFor } from '../support/staff-sessions.js';
+import { addStaffUser } from '../../src/domain/people/staff.js';
 
 // A restore killed at any moment leaves the database exactly as it was or exactly the backup, never
 // a part of it, and leaves no pg_restore or psql behind. The schema is padded with 400 indexes so
@@ -28,6 +30,8 @@ describe('a killed restore rolls back', () => {
   let database: TestDatabase;
   let home: string;
   let env: Record<string, string>;
+  /** env with an admin signed in, to book; the restore itself acts as the database's owner. */
+  let admin: Record<string, string>;
 
   const stateOf = async (): Promise<State> =>
     database.db.transaction().execute(async (trx) => ({ schema: await schemaFingerprint(trx), rows: await countRows(trx) }));
@@ -64,6 +68,8 @@ describe('a killed restore rolls back', () => {
     home = mkdtempSync(join(tmpdir(), 'roshni-restore-killed-'));
     env = { DATABASE_URL: database.url, ROSHNI_HOME: home };
     await seedClinic(systemContext(database.db), { days: 3 });
+    await addStaffUser(systemContext(database.db), { username: 'anita.admin', fullName: 'Anita Rao', role: 'admin' });
+    admin = { ...env, ROSHNI_SESSION: await sessionFor(database.db, 'anita.admin') };
     await sql`CREATE TABLE padding AS SELECT g AS id, md5(g::text) AS c0, md5((g + 1)::text) AS c1, md5((g + 2)::text) AS c2 FROM generate_series(1, 2000) g`.execute(database.db);
     for (let i = 0; i < PADDING_INDEXES; i++) {
       const name = `padding_index_that_lengthens_the_tail_of_the_dump_${String(i).padStart(3, '0')}`;
@@ -79,7 +85,7 @@ describe('a killed restore rolls back', () => {
   it('SIGKILL of the restoring process, or of its process group, at seven points: as before or as the backup, nothing left running', async () => {
     const tomorrow = addDays(clinicDate(new Date(), 'Asia/Kolkata'), 1);
     const book = (at: string, patient: string) =>
-      runCli(['book', '--patient', patient, '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} ${at}`], env);
+      runCli(['book', '--patient', patient, '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} ${at}`], admin);
     expect((await book('10:00', 'Patient 001')).code).toBe(0);
     const made = await runCli(['backup', 'create', '--json'], env);
     expect(made.code, made.stderr).toBe(0);

@@ -9,6 +9,8 @@ import { countRows } from '../../src/infra/backup/backups.js';
 import { runCli } from '../support/cli.js';
 import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { sessionFor } from '../support/staff-sessions.js';
+import { addStaffUser } from '../../src/domain/people/staff.js';
 
 // A restore replaces the database in one transaction: whatever goes wrong after the old schema is
 // dropped (a damaged archive, counts that do not match the manifest) leaves the old data in place.
@@ -18,6 +20,8 @@ describe('roshni backup restore is all or nothing', () => {
   let database: TestDatabase;
   let home: string;
   let env: Record<string, string>;
+  /** env with an admin signed in, for booking and `backup list`; backups and restores act as the database's owner. */
+  let admin: Record<string, string>;
   let good: { file: string; id: number };
   let tomorrow: string;
 
@@ -48,14 +52,16 @@ describe('roshni backup restore is all or nothing', () => {
     home = mkdtempSync(join(tmpdir(), 'roshni-restore-safety-'));
     env = { DATABASE_URL: database.url, ROSHNI_HOME: home };
     await seedClinic(systemContext(database.db), { days: 3 });
+    await addStaffUser(systemContext(database.db), { username: 'anita.admin', fullName: 'Anita Rao', role: 'admin' });
+    admin = { ...env, ROSHNI_SESSION: await sessionFor(database.db, 'anita.admin') };
     tomorrow = addDays(clinicDate(new Date(), 'Asia/Kolkata'), 1);
-    const booked = await runCli(['book', '--patient', 'Patient 001', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 10:00`], env);
+    const booked = await runCli(['book', '--patient', 'Patient 001', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 10:00`], admin);
     expect(booked.code, booked.stderr).toBe(0);
     const made = await runCli(['backup', 'create', '--json'], env);
     expect(made.code, made.stderr).toBe(0);
     good = JSON.parse(made.stdout);
     // Data written after the backup: a failed restore must not lose it.
-    expect((await runCli(['book', '--patient', 'Patient 002', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 11:00`], env)).code).toBe(0);
+    expect((await runCli(['book', '--patient', 'Patient 002', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 11:00`], admin)).code).toBe(0);
   });
   afterEach(async () => {
     await database?.close();
@@ -72,7 +78,7 @@ describe('roshni backup restore is all or nothing', () => {
     expect(await countRows(database.db)).toEqual(before);
     expect(await appointments()).toBe(2);
     // And the database still works.
-    const booked = await runCli(['book', '--patient', 'Patient 003', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 12:00`], env);
+    const booked = await runCli(['book', '--patient', 'Patient 003', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 12:00`], admin);
     expect(booked.code, booked.stderr).toBe(0);
   });
 
@@ -124,7 +130,7 @@ describe('roshni backup restore is all or nothing', () => {
     expect(rows[0]).toMatchObject({ id: good.id, state: 'completed' });
     expect(rows[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(rows[0]!.finished_at).not.toBeNull();
-    const listed = JSON.parse((await runCli(['backup', 'list', '--json'], env)).stdout);
+    const listed = JSON.parse((await runCli(['backup', 'list', '--json'], admin)).stdout);
     expect(listed[0]).toMatchObject({ id: good.id, state: 'completed', onDisk: true });
   });
 });
