@@ -7,6 +7,7 @@ import type { DomainContext } from '../../src/domain/context.js';
 import { systemClock } from '../../src/infra/clock.js';
 import { loadConfig } from '../../src/infra/config.js';
 import { openEmbedded, type Database } from '../../src/infra/db/database.js';
+import { SERVICE_ROLE } from '../../src/infra/db/row-security.js';
 import { healthProbes } from '../../src/infra/health/health.js';
 import { findJob, fireJob, startScheduler, type JobDefinition } from '../../src/jobs/scheduler.js';
 
@@ -20,7 +21,7 @@ describe('scheduled jobs on the embedded database', () => {
 
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'roshni-embedded-jobs-'));
-    database = await openEmbedded(home, { appRole: true });
+    database = await openEmbedded(home, { role: SERVICE_ROLE }); // as roshni start opens it
     ctx = { db: database.db, clock: systemClock, timezone: 'Asia/Kolkata', actor: systemActor };
   }, 60_000);
   afterAll(async () => {

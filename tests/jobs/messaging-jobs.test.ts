@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addPatient } from '../../src/domain/people/patients.js';
+import { addStaffUser } from '../../src/domain/people/staff.js';
 import { renderMessage } from '../../src/domain/notifications/templates.js';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
 import { cancelAppointment } from '../../src/domain/scheduling/cancel-appointment.js';
@@ -11,6 +12,7 @@ import { findJob, fireJob } from '../../src/jobs/scheduler.js';
 import { runCli } from '../support/cli.js';
 import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { sessionFor } from '../support/staff-sessions.js';
 
 // The messaging jobs of `roshni start`: waitlist offers that expire and pass on, and the
 // therapists' daily schedule.
@@ -91,8 +93,10 @@ describe('messaging jobs', () => {
     const messages = await database.db.selectFrom('notifications').select('patient_id').where('kind', '=', 'waitlist_offer').orderBy('id').execute();
     expect(messages.map((m) => m.patient_id)).toEqual([waiting[0]!.id, waiting[1]!.id]);
 
-    // The desk sees the offers and how they ended.
-    const listed = await runCli(['waitlist', 'offers', '--since', TODAY, '--json'], { DATABASE_URL: database.url });
+    // The desk sees the offers and how they ended (Farhan, the receptionist, signed in).
+    await addStaffUser(ctx, { username: 'farhan.desk', fullName: 'Farhan Sheikh', role: 'receptionist' });
+    const desk = { DATABASE_URL: database.url, ROSHNI_SESSION: await sessionFor(database.db, 'farhan.desk') };
+    const listed = await runCli(['waitlist', 'offers', '--since', TODAY, '--json'], desk);
     expect(JSON.parse(listed.stdout).map((o: { patient_name: string; status: string }) => [o.patient_name, o.status])).toEqual([
       ['Wait Second', 'pending'],
       ['Wait First', 'expired'],

@@ -8,6 +8,7 @@ import { addStaffUser } from '../../src/domain/people/staff.js';
 import { fixedClock } from '../../src/infra/clock.js';
 import { loadConfig } from '../../src/infra/config.js';
 import { openPostgres, type Database } from '../../src/infra/db/database.js';
+import { SERVICE_ROLE } from '../../src/infra/db/row-security.js';
 import { checkHealth, healthProbes, recordHealth, type DiskSpace } from '../../src/infra/health/health.js';
 import { findJob, fireJob, JOBS, startScheduler, type JobDefinition, type JobServices } from '../../src/jobs/scheduler.js';
 import { startCli } from '../support/cli.js';
@@ -35,8 +36,8 @@ describe('the operations jobs of roshni start', () => {
     await seedClinic(ctx, { days: 2 });
     await addStaffUser(ctx, { username: 'asha', fullName: 'Asha Rao', role: 'admin' });
     await addStaffUser(ctx, { username: 'vikram', fullName: 'Vikram Rao', role: 'admin' });
-    // Two `roshni start` processes: two pools, each as the application role.
-    databases = [await openPostgres(database.url, { appRole: true }), await openPostgres(database.url, { appRole: true })];
+    // Two `roshni start` processes: two pools, each as roshni start's role (roshni_service).
+    databases = [await openPostgres(database.url, { role: SERVICE_ROLE }), await openPostgres(database.url, { role: SERVICE_ROLE })];
     const config = loadConfig({ DATABASE_URL: database.url, ROSHNI_HOME: home, ROSHNI_BACKUP_KEEP_WEEKLY: '1' }, '/nonexistent/.env');
     services = { config, database: databases[0]! };
   });

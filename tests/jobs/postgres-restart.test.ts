@@ -5,6 +5,7 @@ import type { DomainContext } from '../../src/domain/context.js';
 import { fixedClock } from '../../src/infra/clock.js';
 import { loadConfig } from '../../src/infra/config.js';
 import { openPostgres, type Database } from '../../src/infra/db/database.js';
+import { SERVICE_ROLE } from '../../src/infra/db/row-security.js';
 import { createMigratedDatabase } from '../../src/infra/db/server-admin.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../../src/infra/db/throwaway-postgres.js';
 import type { JobDefinition } from '../../src/jobs/scheduler.js';
@@ -26,7 +27,7 @@ describe('PostgreSQL restarting under a running roshni start', () => {
   beforeAll(async () => {
     [server, resend] = await Promise.all([startThrowawayPostgres(), startFakeResend()]);
     const url = await createMigratedDatabase(server.url, 'roshni');
-    database = await openPostgres(url, { appRole: true });
+    database = await openPostgres(url, { role: SERVICE_ROLE }); // as roshni start opens it
     await database.db.insertInto('clinic_settings').values({ name: 'Sunrise Child Therapy', quiet_hours_start: '00:00', quiet_hours_end: '00:00' }).execute();
   }, 120_000);
   afterAll(async () => {

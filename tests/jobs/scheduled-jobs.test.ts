@@ -2,9 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres } from '../../src/infra/db/database.js';
 import { fireJob, startScheduler, type JobDefinition } from '../../src/jobs/scheduler.js';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
+import { addStaffUser } from '../../src/domain/people/staff.js';
 import { runCli } from '../support/cli.js';
 import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { sessionFor } from '../support/staff-sessions.js';
 
 describe('scheduled jobs', () => {
   let database: TestDatabase;
@@ -89,7 +91,9 @@ describe('scheduled jobs', () => {
     const slot = await database.db.insertInto('appointment_slots').values({ therapist_id: clinic.speech.id, starts_at: startsAt, ends_at: endsAt }).returning('id').executeTakeFirstOrThrow();
     await bookAppointment(ctx, { patientId: clinic.patients[0]!.id, slotId: slot.id, serviceId: clinic.speechService.id });
     await database.db.deleteFrom('notifications').where('kind', '=', 'reminder').execute();
-    const env = { DATABASE_URL: database.url };
+    // Staff commands: Anita, the admin, signed in.
+    await addStaffUser(ctx, { username: 'anita.admin', fullName: 'Anita Rao', role: 'admin' });
+    const env = { DATABASE_URL: database.url, ROSHNI_SESSION: await sessionFor(database.db, 'anita.admin') };
 
     const dry = await runCli(['remind', 'run', '--dry-run', '--json'], env);
     expect(dry.code).toBe(0);
