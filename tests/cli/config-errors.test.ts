@@ -14,7 +14,8 @@ describe('configuration errors', () => {
     ['WHATSAPP_ENABLED', 'maybe', 'WHATSAPP_ENABLED'],
     ['ROSHNI_HTTP_PORT', '99999', 'ROSHNI_HTTP_PORT'],
     ['RAZORPAY_KEY_ID', 'key_123', 'RAZORPAY_KEY_ID must start with rzp_test_ or rzp_live_'],
-    ['ROSHNI_USER', 'Not A User', 'ROSHNI_USER must be a staff username'],
+    // ROSHNI_USER no longer names who acts: any value is refused, pointing to `roshni login`.
+    ['ROSHNI_USER', 'anita.admin', 'ROSHNI_USER is invalid: no longer names who acts: sign in with `roshni login`'],
     ['ROSHNI_MAX_DOCUMENT_MB', 'lots', 'ROSHNI_MAX_DOCUMENT_MB is invalid: expected number'],
   ])('%s=%s gives one line naming the variable and exit code 6', async (variable, value, message) => {
     const { code, stdout, stderr } = await runCli(['today'], { [variable]: value });

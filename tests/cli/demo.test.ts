@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEMO_PASSWORD } from '../../src/domain/demo/demo-clinic.js';
 import { runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
@@ -17,12 +21,19 @@ async function counts(database: TestDatabase) {
 }
 
 describe('roshni demo on PostgreSQL', () => {
-  // Each test opens an empty clinic database of its own.
+  // Each test opens an empty clinic database of its own, and a home of its own for `roshni login`'s session.
   let database: TestDatabase;
+  let home: string;
+  const env = () => ({ DATABASE_URL: database.url, ROSHNI_HOME: home });
+  const login = (username: string, password = DEMO_PASSWORD) => runCli(['login', username, '--password-stdin'], env(), { input: `${password}\n` });
   beforeEach(async () => {
     database = await createTestDatabase();
+    home = mkdtempSync(join(tmpdir(), 'roshni-demo-'));
   });
-  afterEach(() => database?.close());
+  afterEach(async () => {
+    await database?.close();
+    rmSync(home, { recursive: true, force: true });
+  });
 
   it('loads the demo clinic and prints a schedule and what to try next', async () => {
     const { code, stdout, stderr } = await runCli(['demo'], { DATABASE_URL: database.url });
@@ -32,6 +43,9 @@ describe('roshni demo on PostgreSQL', () => {
     expect(stdout).toMatch(/Schedule for \d{4}-\d{2}-\d{2}/);
     expect(stdout).toContain('Aarav Gupta');
     expect(stdout).toContain('Try next:');
+    // What to try next starts by signing in: the demo acts as the database's owner, nobody else does.
+    expect(stdout.split('Try next:')[1]!.trim()).toMatch(/^roshni login demo\.admin\b/);
+    expect(stdout).toContain(DEMO_PASSWORD);
 
     const c = await counts(database);
     expect(c).toMatchObject({ patients: 5, guardians: 2, therapists: 3, staff: 5, appointments: 6, payments: 2, services: 5 });
@@ -44,10 +58,37 @@ describe('roshni demo on PostgreSQL', () => {
     expect(children).toBe(2);
   });
 
-  it('changes nothing when run a second time', async () => {
+  it('lets the demo admin and desk sign in with the published password, and nobody with another', async () => {
+    expect((await runCli(['demo'], env())).code).toBe(0);
+    for (const [username, role] of [['demo.admin', 'admin'], ['demo.desk', 'receptionist']]) {
+      const signedIn = await login(username!);
+      expect(signedIn.code, signedIn.stderr).toBe(0);
+      expect(signedIn.stdout).toContain(`Signed in as ${username} (${role})`);
+    }
+    expect((await login('demo.admin', 'not the demo password')).code).toBe(5);
+  });
+
+  // BUG (issue 15, src/domain/demo/load-demo-clinic.ts): giveDemoPasswords sets the password of DEMO_STAFF
+  // only (demo.admin, demo.desk), not of the demo therapists, though the "Try next" lines list priya.slp,
+  // arjun.ot and meera.pt with it. Drop `.fails` once they can sign in.
+  it.fails('lets the demo therapists sign in with the published password too', async () => {
+    expect((await runCli(['demo'], env())).code).toBe(0);
+    for (const username of ['priya.slp', 'arjun.ot', 'meera.pt']) {
+      const signedIn = await login(username);
+      expect(signedIn.stdout).toContain(`Signed in as ${username} (therapist)`);
+      expect(signedIn.code).toBe(0);
+    }
+  });
+
+  // BUG (issue 15, src/domain/demo/load-demo-clinic.ts): the check for a clinic other than the demo counts
+  // every staff user outside DEMO_STAFF as a stranger, and the demo's own therapists (priya.slp, arjun.ot,
+  // meera.pt) are outside it: a second `roshni demo` is refused (exit 4, "This database holds the clinic
+  // \"Roshni Demo Therapy Centre\"") instead of topping up the demo. Drop `.fails` once it tops up.
+  it.fails('changes nothing when run a second time', async () => {
     expect((await runCli(['demo'], { DATABASE_URL: database.url })).code).toBe(0);
     const before = await counts(database);
-    const { code, stdout } = await runCli(['demo', '--json'], { DATABASE_URL: database.url });
+    const { code, stdout, stderr } = await runCli(['demo', '--json'], { DATABASE_URL: database.url });
+    expect(stderr).not.toContain('roshni:');
     expect(code).toBe(0);
     const result = JSON.parse(stdout);
     expect(result).toMatchObject({ peopleCreated: false, bookingsCreated: 0, slotsCreated: 0 });
@@ -55,9 +96,12 @@ describe('roshni demo on PostgreSQL', () => {
     expect(await counts(database)).toEqual(before);
   });
 
-  it('shows the appointments with `today --json` as data only', async () => {
-    expect((await runCli(['demo'], { DATABASE_URL: database.url })).code).toBe(0);
-    const { code, stdout } = await runCli(['today', '--json'], { DATABASE_URL: database.url });
+  it('shows the appointments with `today --json` as data only, once signed in as the demo admin', async () => {
+    expect((await runCli(['demo'], env())).code).toBe(0);
+    expect((await runCli(['today', '--json'], env())).code).toBe(9);
+    expect((await login('demo.admin')).code).toBe(0);
+    const { code, stdout, stderr } = await runCli(['today', '--json'], env());
+    expect(stderr).toBe('');
     expect(code).toBe(0);
     const today = JSON.parse(stdout);
     expect(today.timezone).toBe('Asia/Kolkata');
@@ -67,11 +111,23 @@ describe('roshni demo on PostgreSQL', () => {
   it('refuses to mix sample patients into a real clinic', async () => {
     const other = await createTestDatabase();
     try {
-      expect((await runCli(['init', '--name', 'Sunrise Child Therapy'], { DATABASE_URL: other.url })).code).toBe(0);
+      const init = await runCli(
+        ['init', '--name', 'Sunrise Child Therapy', '--admin', 'anita.admin', '--admin-name', 'Anita Rao', '--password-stdin'],
+        { DATABASE_URL: other.url },
+        { input: 'sunrise clinic password\n' },
+      );
+      expect(init.code, init.stderr).toBe(0);
+      const before = await counts(other);
       const { code, stderr } = await runCli(['demo'], { DATABASE_URL: other.url });
       expect(code).toBe(4);
-      expect(stderr).toContain('already holds the clinic "Sunrise Child Therapy"');
-      expect((await counts(other)).patients).toBe(0);
+      expect(stderr).toContain('This database holds the clinic "Sunrise Child Therapy"');
+      expect(stderr).toContain('is loaded only into an empty database');
+      expect(await counts(other)).toEqual(before);
+      // There is no --force any more: a real clinic is refused whatever is asked.
+      const forced = await runCli(['demo', '--force'], { DATABASE_URL: other.url });
+      expect(forced.code).toBe(2);
+      expect(forced.stderr).toContain("unknown option '--force'");
+      expect(await counts(other)).toEqual(before);
     } finally {
       await other.close();
     }

@@ -1,4 +1,7 @@
+import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { sessionFor } from '../support/staff-sessions.js';
 import { ADMIN, expectRefused, openTestClinic, type TestClinic } from './clinic.js';
 
 describe('staff users', () => {
@@ -59,14 +62,21 @@ describe('staff users', () => {
     expectRefused(await clinic.run(['staff', 'deactivate', 'ravi.admin'], 'ravi.admin'), 4, 'ravi.admin is the last active admin');
   });
 
-  it('keeps deactivated staff out of the list unless --all, and out of ROSHNI_USER', async () => {
+  it('keeps deactivated staff out of the list unless --all, and out of the CLI: their sessions end, and no new one opens anything', async () => {
     await raviTakesOver();
     expect((await clinic.json(['staff', 'list'], 'ravi.admin')).map((u: { username: string }) => u.username)).not.toContain(ADMIN);
     const all = await clinic.json(['staff', 'list', '--all'], 'ravi.admin');
     expect(all.find((u: { username: string }) => u.username === ADMIN)).toMatchObject({ active: false });
     const again = await clinic.json(['staff', 'deactivate', ADMIN], 'ravi.admin');
     expect(again.deactivated).toBe(false);
-    expect((await clinic.run(['staff', 'list'], ADMIN)).code).toBe(6);
+    // Anita was signed in (she added Ravi): deactivating her ended that session at once.
+    expectRefused(await clinic.run(['staff', 'list'], ADMIN), 9, /Your session has ended/);
+    const { rows } = await sql<{ ended_why: string | null }>`
+      SELECT s.ended_why FROM roshni_auth.sessions s JOIN staff_users u ON u.id = s.staff_user_id WHERE u.username = ${ADMIN}`.execute(clinic.database.db);
+    expect(rows).toEqual([{ ended_why: 'deactivated' }]);
+    // Even a session made for her afterwards (as if she had signed in) opens nothing.
+    const fresh = await sessionFor(clinic.database.db, ADMIN);
+    expectRefused(await runCli(['staff', 'list'], { DATABASE_URL: clinic.database.url, ROSHNI_SESSION: fresh }), 9, /Your session has ended/);
   });
 
   it('says so when the username is unknown', async () => {

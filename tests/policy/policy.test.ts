@@ -29,6 +29,8 @@ const EXPECTED: Record<Action, readonly StaffRoleName[]> = {
   'package.manage': [A],
   'package.sell': [A, R],
   'demo.load': [A],
+  // The terminal chat acts for a family: the desk and admins, never a therapist.
+  'chat.as': [A, R],
   'notification.read': [A, R],
   'notification.manage': [A, R],
   'jobs.run': [A],

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addPatient } from '../../src/domain/people/patients.js';
+import { addStaffUser } from '../../src/domain/people/staff.js';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
 import { cancelAppointment } from '../../src/domain/scheduling/cancel-appointment.js';
 import { checkInAppointment, completeAppointment, markNoShow } from '../../src/domain/scheduling/attendance.js';
@@ -8,17 +9,21 @@ import { fixedClock } from '../../src/infra/clock.js';
 import { runCli } from '../support/cli.js';
 import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { sessionFor } from '../support/staff-sessions.js';
 
 describe('a day at the front desk, through the CLI', () => {
-  // Each test opens a clinic of its own, with three patients and ten days of slots from today.
+  // Each test opens a clinic of its own, with three patients and ten days of slots from today, and
+  // its admin at the desk (signed in).
   let database: TestDatabase;
   let env: Record<string, string>;
+  let adminId: number;
   const tomorrow = addDays(clinicDate(new Date(), 'Asia/Kolkata'), 1);
 
   beforeEach(async () => {
     database = await createTestDatabase();
     await seedClinic(systemContext(database.db), { patients: 3 });
-    env = { DATABASE_URL: database.url };
+    adminId = (await addStaffUser(systemContext(database.db), { username: 'anita.admin', fullName: 'Anita Rao', role: 'admin' })).id;
+    env = { DATABASE_URL: database.url, ROSHNI_SESSION: await sessionFor(database.db, 'anita.admin') };
   });
   afterEach(() => database?.close());
 
@@ -99,7 +104,7 @@ describe('a day at the front desk, through the CLI', () => {
     expect((await runCli(['cancel', appointmentNumber, '--reason', 'Family travelling'], env)).code).toBe(0);
     const rows = await database.db.selectFrom('audit_log').selectAll().where('action', '=', 'appointment.cancelled').execute();
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ before: { status: 'scheduled' }, after: { status: 'cancelled' }, actor_kind: 'system' });
+    expect(rows[0]).toMatchObject({ before: { status: 'scheduled' }, after: { status: 'cancelled' }, actor_kind: 'staff', actor_id: adminId });
     const actions = (await database.db.selectFrom('audit_log').select('action').execute()).map((r) => r.action);
     expect(actions).toEqual(expect.arrayContaining(['appointment.book', 'appointment.book_series', 'appointment.cancelled', 'slots.generate']));
   });

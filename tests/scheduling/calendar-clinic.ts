@@ -11,6 +11,7 @@ import { addDays, zonedInstant } from '../../src/domain/time.js';
 import { fixedClock } from '../../src/infra/clock.js';
 import { runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { staffEnvironments } from '../support/staff-sessions.js';
 
 // A small clinic for the calendar tests: Dr. Priya Sharma (speech, Mon–Fri with a lunch break and
 // Saturday mornings) and Arjun Mehta (occupational therapy, Mon–Sat mornings), a desk and patients.
@@ -36,7 +37,7 @@ export interface CalendarClinic {
   arjun: number;
   patients: number[];
   serviceId(code: string): Promise<number>;
-  /** `roshni …` against this clinic's database, as a script (or as a staff user) would run it. */
+  /** `roshni …` against this clinic's database, as a signed-in member of staff (the admin unless told) would run it. */
   cli(argv: string[], user?: string): ReturnType<typeof runCli>;
   close(): Promise<void>;
 }
@@ -60,6 +61,8 @@ export async function openCalendarClinic(): Promise<CalendarClinic> {
   for (const fullName of ['Aarav Gupta', 'Diya Gupta', 'Kavya Nair', 'Rohan Verma', 'Iqbal Khan']) {
     patients.push((await addPatient(ctx, { fullName })).id);
   }
+  // Each member of staff is signed in once (a session made by the database's owner).
+  const signedIn = staffEnvironments(database.db, { DATABASE_URL: database.url });
   return {
     database,
     ctx,
@@ -67,7 +70,7 @@ export async function openCalendarClinic(): Promise<CalendarClinic> {
     arjun,
     patients,
     serviceId: async (code) => (await database.db.selectFrom('services').select('id').where('code', '=', code).executeTakeFirstOrThrow()).id,
-    cli: (argv, user) => runCli(argv, { DATABASE_URL: database.url, ...(user ? { ROSHNI_USER: user } : {}) }, { clock }),
+    cli: async (argv, user = 'anita.admin') => runCli(argv, await signedIn(user), { clock }),
     close: () => database.close(),
   };
 }
