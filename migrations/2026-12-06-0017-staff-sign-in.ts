@@ -46,7 +46,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       started_at timestamptz NOT NULL DEFAULT now(),
       last_seen_at timestamptz NOT NULL DEFAULT now(),
       ended_at timestamptz,
-      ended_why text CHECK (ended_why IN ('logout', 'revoked', 'password changed', 'deactivated')),
+      ended_why text CHECK (ended_why IN ('logout', 'revoked', 'password changed', 'deactivated', 'restored')),
       CHECK ((ended_at IS NULL) = (ended_why IS NULL))
     );
     CREATE INDEX sessions_live_idx ON roshni_auth.sessions (staff_user_id) WHERE ended_at IS NULL;
@@ -420,6 +420,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO roshni_service;
       GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO roshni_service;
       REVOKE ALL ON public.therapy_sessions, public.assessments, public.goals, public.goal_measurements FROM roshni_service;
+      -- Which session a document was filed to (its appointment), never what the notes say.
+      GRANT SELECT (id, appointment_id, patient_id, therapist_id) ON public.therapy_sessions TO roshni_service;
       REVOKE UPDATE, DELETE, TRUNCATE ON public.audit_log FROM roshni_service;
       REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON public.kysely_migration, public.kysely_migration_lock FROM roshni_service;
       RETURN true;

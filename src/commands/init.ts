@@ -10,6 +10,7 @@ import { createFirstAdmin, needsFirstAdmin } from '../domain/access/first-admin.
 import { password as passwordRule } from '../domain/access/passwords.js';
 import { staffUserInput } from '../domain/people/staff.js';
 import { clinicSettingsInput, getClinicSettings, saveClinicSettings, type ClinicSettingsInput } from '../domain/clinic/settings.js';
+import { inTransaction, type DomainContext } from '../domain/context.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { migrateToLatest } from '../infra/db/migrate.js';
 
@@ -31,11 +32,17 @@ interface FirstAdminFlags {
   passwordStdin?: boolean;
 }
 
+interface FirstAdmin {
+  username: string;
+  fullName: string;
+  password: string;
+}
+
 /**
- * Who sets the clinic up: on a new clinic, the first admin this creates (with a password); on a clinic
- * that has one, a signed-in admin (the settings say where patients' money goes).
+ * Who sets the clinic up: on a new clinic, the first admin (asked for here, created with the settings in
+ * one transaction); on a clinic that has one, a signed-in admin (the settings say where patients' money goes).
  */
-async function actingForInit(env: CommandEnv, session: Session, flags: FirstAdminFlags) {
+async function actingForInit(env: CommandEnv, session: Session, flags: FirstAdminFlags): Promise<{ ctx: DomainContext; firstAdmin?: FirstAdmin }> {
   if (!(await needsFirstAdmin(session.database.db))) return { ctx: await signedInStaff(session.database, session.config, session.ctx) };
   const shape = staffUserInput.shape;
   const username = await requireFlag(env, flags.admin, '--admin', { message: "The first admin's username", placeholder: 'anita.admin', schema: shape.username });
@@ -43,8 +50,7 @@ async function actingForInit(env: CommandEnv, session: Session, flags: FirstAdmi
   const password = await readPassword(env, { fromStdin: flags.passwordStdin, message: `A password for ${username}`, confirm: true });
   const parsed = passwordRule.safeParse(password);
   if (!parsed.success) throw new InvalidInputError(`password: ${parsed.error.issues[0]!.message}`);
-  await createFirstAdmin(session.ctx, { username, fullName, password });
-  return { ctx: session.ctx, firstAdmin: username.trim().toLowerCase() };
+  return { ctx: session.ctx, firstAdmin: { username: username.trim().toLowerCase(), fullName, password } };
 }
 
 async function askForSettings(current: ClinicSettingsInput): Promise<ClinicSettingsInput> {
@@ -77,12 +83,17 @@ async function initClinic(env: CommandEnv, allFlags: InitFlags & FirstAdminFlags
       if (!input && !existing) {
         throw new InvalidInputError('--name is required to set up the clinic (or run `roshni init` in a terminal).');
       }
-      const settings = input ? await saveClinicSettings(ctx, input) : existing!;
-      emit(env, { database: session.database.kind, location: session.database.location, applied, settings, firstAdmin: acting.firstAdmin ?? null }, () => [
+      // The first admin and the settings land together: a refused setting leaves no admin behind.
+      const settings = await inTransaction(ctx, async (tx) => {
+        if (acting.firstAdmin) await createFirstAdmin(tx, acting.firstAdmin);
+        return input ? saveClinicSettings(tx, input) : existing!;
+      });
+      const firstAdmin = acting.firstAdmin?.username;
+      emit(env, { database: session.database.kind, location: session.database.location, applied, settings, firstAdmin: firstAdmin ?? null }, () => [
         `Database: ${session.database.kind === 'embedded' ? 'embedded' : 'PostgreSQL'} at ${session.database.location}`,
         applied.length ? `Applied ${applied.length} migration(s).` : 'Schema up to date.',
         `Clinic: ${settings.name} (time zone ${settings.timezone}, receipts ${settings.receipt_prefix}-…)`,
-        ...(acting.firstAdmin ? [`First admin: ${acting.firstAdmin}. Sign in with \`roshni login ${acting.firstAdmin}\`.`] : []),
+        ...(firstAdmin ? [`First admin: ${firstAdmin}. Sign in with \`roshni login ${firstAdmin}\`.`] : []),
         '',
         'Next: `roshni demo` to explore with sample data, or add your therapists and services.',
       ]);

@@ -21,10 +21,14 @@ export interface DomainContext {
   documentStore?: DocumentStore;
 }
 
-/** The actor each open transaction has declared to the database (see declareActor). */
-const declared = new WeakMap<Kysely<DB>, Actor>();
+/** Who each open transaction has declared to the database (see declareActor): the actor and its session. */
+interface Declared {
+  actor: Actor;
+  sessionToken: string | undefined;
+}
+const declared = new WeakMap<Kysely<DB>, Declared>();
 
-function databaseActor(actor: Actor, sessionToken: string | undefined): DatabaseActor {
+function databaseActor({ actor, sessionToken }: Declared): DatabaseActor {
   switch (actor.kind) {
     case 'staff':
       return { role: actor.role, session: sessionToken };
@@ -37,31 +41,32 @@ function databaseActor(actor: Actor, sessionToken: string | undefined): Database
   }
 }
 
-function sameActor(a: Actor, b: Actor): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+function sameDeclaration(a: Declared, b: Declared): boolean {
+  return a.sessionToken === b.sessionToken && JSON.stringify(a.actor) === JSON.stringify(b.actor);
 }
 
 /**
  * Runs `work` in one transaction (or inside the caller's): nothing is ever half-written. The
- * transaction first tells the database who is acting, for the Row Level Security policies on the
- * clinical records (migration 0010); inside a caller's transaction, a different actor is declared
- * for the work and the caller's declared again after it.
+ * transaction first tells the database who is acting (the session of a member of staff), for the Row
+ * Level Security policies on the clinical records (migration 0017); inside a caller's transaction, a
+ * different actor is declared for the work and the caller's own declared again after it.
  */
 export async function inTransaction<T>(ctx: DomainContext, work: (tx: DomainContext) => Promise<T>): Promise<T> {
+  const mine: Declared = { actor: ctx.actor, sessionToken: ctx.sessionToken };
   if (!ctx.db.isTransaction) {
     return ctx.db
       .transaction()
       .execute(async (trx) => {
-        await declareActor(trx, databaseActor(ctx.actor, ctx.sessionToken));
-        declared.set(trx, ctx.actor);
+        await declareActor(trx, databaseActor(mine));
+        declared.set(trx, mine);
         return work({ ...ctx, db: trx });
       })
       .catch(translateContention);
   }
   const outer = declared.get(ctx.db);
-  if (outer && sameActor(outer, ctx.actor)) return work(ctx);
-  await declareActor(ctx.db, databaseActor(ctx.actor, ctx.sessionToken));
-  declared.set(ctx.db, ctx.actor);
+  if (outer && sameDeclaration(outer, mine)) return work(ctx);
+  await declareActor(ctx.db, databaseActor(mine));
+  declared.set(ctx.db, mine);
   let result: T;
   try {
     result = await work(ctx);
@@ -72,7 +77,7 @@ export async function inTransaction<T>(ctx: DomainContext, work: (tx: DomainCont
     throw error;
   }
   if (outer) {
-    await declareActor(ctx.db, databaseActor(outer, ctx.sessionToken));
+    await declareActor(ctx.db, databaseActor(outer));
     declared.set(ctx.db, outer);
   }
   return result;

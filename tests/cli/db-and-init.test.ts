@@ -75,11 +75,7 @@ describe('roshni db and roshni init', () => {
     expect(await database.db.selectFrom('clinic_settings').selectAll().execute()).toEqual([]);
   });
 
-  // BUG (issue 15, src/commands/init.ts): init creates the first admin (and her password) in a transaction
-  // of its own before it checks the clinic's settings, so a refused init leaves her behind, and the same
-  // command, corrected, is then refused with exit 9 (the clinic has an admin now). `.fails` until init
-  // checks the settings first, or does both in one transaction: then drop it.
-  it.fails('a refused init leaves no first admin behind, and the corrected command then just works', async () => {
+  it('a refused init leaves no first admin behind, and the corrected command then just works', async () => {
     database = await createTestDatabase();
     const env = { DATABASE_URL: database.url };
     expect((await runCli(['init', '--name', 'Sunrise', '--upi-vpa', 'not a vpa', ...FIRST_ADMIN], env, PASSWORD)).code).toBe(2);

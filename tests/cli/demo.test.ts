@@ -68,10 +68,7 @@ describe('roshni demo on PostgreSQL', () => {
     expect((await login('demo.admin', 'not the demo password')).code).toBe(5);
   });
 
-  // BUG (issue 15, src/domain/demo/load-demo-clinic.ts): giveDemoPasswords sets the password of DEMO_STAFF
-  // only (demo.admin, demo.desk), not of the demo therapists, though the "Try next" lines list priya.slp,
-  // arjun.ot and meera.pt with it. Drop `.fails` once they can sign in.
-  it.fails('lets the demo therapists sign in with the published password too', async () => {
+  it('lets the demo therapists sign in with the published password too', async () => {
     expect((await runCli(['demo'], env())).code).toBe(0);
     for (const username of ['priya.slp', 'arjun.ot', 'meera.pt']) {
       const signedIn = await login(username);
@@ -80,11 +77,7 @@ describe('roshni demo on PostgreSQL', () => {
     }
   });
 
-  // BUG (issue 15, src/domain/demo/load-demo-clinic.ts): the check for a clinic other than the demo counts
-  // every staff user outside DEMO_STAFF as a stranger, and the demo's own therapists (priya.slp, arjun.ot,
-  // meera.pt) are outside it: a second `roshni demo` is refused (exit 4, "This database holds the clinic
-  // \"Roshni Demo Therapy Centre\"") instead of topping up the demo. Drop `.fails` once it tops up.
-  it.fails('changes nothing when run a second time', async () => {
+  it('changes nothing when run a second time', async () => {
     expect((await runCli(['demo'], { DATABASE_URL: database.url })).code).toBe(0);
     const before = await counts(database);
     const { code, stdout, stderr } = await runCli(['demo', '--json'], { DATABASE_URL: database.url });

@@ -45,10 +45,7 @@ describe('the embedded database, through the built CLI', { timeout: 90_000 }, ()
     expect(signedIn.stdout).toContain('Signed in as demo.admin (admin)');
   });
 
-  // BUG (issue 15, src/domain/demo/load-demo-clinic.ts): a second `roshni demo` is refused (exit 4) because
-  // the demo's own therapist accounts count as "staff accounts of a clinic" (see tests/cli/demo.test.ts).
-  // Drop `.fails` once the demo tops itself up.
-  it.fails('does not duplicate anything on a second run', async () => {
+  it('does not duplicate anything on a second run', async () => {
     const { code, stdout, stderr } = await spawnCli(['demo', '--json'], env);
     expect(stderr).not.toContain('roshni:');
     expect(code).toBe(0);

@@ -130,7 +130,10 @@ describe('roshni backup restore is all or nothing', () => {
     expect(rows[0]).toMatchObject({ id: good.id, state: 'completed' });
     expect(rows[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(rows[0]!.finished_at).not.toBeNull();
-    const listed = JSON.parse((await runCli(['backup', 'list', '--json'], admin)).stdout);
+    // A restore ends every session (some had ended since the backup): the admin signs in again.
+    expect((await runCli(['backup', 'list', '--json'], admin)).code).toBe(9);
+    const again = { ...env, ROSHNI_SESSION: await sessionFor(database.db, 'anita.admin') };
+    const listed = JSON.parse((await runCli(['backup', 'list', '--json'], again)).stdout);
     expect(listed[0]).toMatchObject({ id: good.id, state: 'completed', onDisk: true });
   });
 });

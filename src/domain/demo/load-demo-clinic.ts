@@ -112,10 +112,9 @@ async function addBookings(ctx: DomainContext, ids: Awaited<ReturnType<typeof ad
   return created;
 }
 
-/**
- * Loads the demo clinic into an empty database, or tops up its slots when it is already there.
- * Refuses a database that holds another clinic, so sample patients never mix with real ones.
- */
+/** Every account the demo makes: its staff and its therapists' logins. */
+const DEMO_ACCOUNTS = [...DEMO_STAFF, ...DEMO_THERAPISTS].map((account) => account.username);
+
 /**
  * Loads the demo clinic into an empty database, or tops up the demo clinic's slots. A database holding
  * another clinic is refused whatever is asked: the demo's accounts have a published password.
@@ -124,7 +123,7 @@ export async function loadDemoClinic(ctx: DomainContext): Promise<DemoLoadResult
   authorize(ctx.actor, 'demo.load');
   return inTransaction(ctx, async (tx) => {
     const settings = await getClinicSettings(tx);
-    const strangers = await tx.db.selectFrom('staff_users').select('username').where('username', 'not in', DEMO_STAFF.map((s) => s.username)).limit(1).execute();
+    const strangers = await tx.db.selectFrom('staff_users').select('username').where('username', 'not in', DEMO_ACCOUNTS).limit(1).execute();
     if ((settings && settings.name !== DEMO_CLINIC.name) || strangers.length) {
       throw new ConflictError(
         `This database holds ${settings ? `the clinic "${settings.name}"` : 'staff accounts of a clinic'}: the demo, whose accounts have a ` +
@@ -148,5 +147,5 @@ async function giveDemoPasswords(ctx: DomainContext): Promise<void> {
   const record = await newPasswordRecord(DEMO_PASSWORD);
   await sql`INSERT INTO roshni_auth.passwords (staff_user_id, scheme, salt, verifier)
             SELECT id, ${record.scheme}, ${record.salt}, ${record.verifier} FROM staff_users
-            WHERE username IN (${sql.join(DEMO_STAFF.map((s) => s.username))})`.execute(ctx.db);
+            WHERE username IN (${sql.join(DEMO_ACCOUNTS)})`.execute(ctx.db);
 }

@@ -30,6 +30,16 @@ import { fingerprintDifferences, schemaFingerprint, type SchemaFingerprint } fro
 
 // `roshni backup`: make, rotate, verify and restore backups of the whole database.
 
+/**
+ * A backup is the owner's work: every row of every table, clinical records included. A connection that
+ * stepped down to an application role (roshni start's, as roshni_service) returns to the user it signed
+ * in as for this transaction only; if that user is not the owner either, the count is refused and the
+ * backup fails loudly (README: backups need the owner's credentials).
+ */
+async function asTheOwner(trx: Kysely<any>): Promise<void> {
+  await sql`SET LOCAL ROLE NONE`.execute(trx);
+}
+
 /** Row counts of every table in the public schema, in the caller's transaction (its snapshot). */
 export async function countRows(db: Kysely<any>): Promise<Record<string, number>> {
   const { rows } = await sql<{ table_name: string }>`
@@ -74,6 +84,7 @@ export async function keyTableChecksums(trx: Kysely<any>): Promise<Record<string
 /** Row counts and key tables' checksums, in one transaction of the given database, of every row (as the system). */
 async function describeContents(db: Kysely<any>): Promise<{ tables: Record<string, number>; checksums: Record<string, string>; schema: SchemaFingerprint }> {
   return db.transaction().execute(async (trx) => {
+    await asTheOwner(trx);
     await declareActor(trx, { role: 'system' });
     return { tables: await countRows(trx), checksums: await keyTableChecksums(trx), schema: await schemaFingerprint(trx) };
   });
@@ -165,6 +176,7 @@ export async function writePostgresBackup(db: Kysely<any>, config: Config, file:
         let schema: SchemaFingerprint;
         let written: WrittenBackup;
         try {
+          await asTheOwner(trx);
           await declareActor(trx, { role: 'system' }); // the manifest counts every row, as pg_dump dumps them
           tables = await countRows(trx);
           schema = await schemaFingerprint(trx);

@@ -123,6 +123,10 @@ BEGIN
   IF to_regprocedure('roshni_auth.grant_roles()') IS NOT NULL THEN
     PERFORM roshni_auth.grant_roles();
   END IF;
+  -- Sessions open when the backup was taken would come back to life (some ended since): everyone signs in again.
+  IF to_regclass('roshni_auth.sessions') IS NOT NULL THEN
+    UPDATE roshni_auth.sessions SET ended_at = now(), ended_why = 'restored' WHERE ended_at IS NULL;
+  END IF;
 END ${tag};`;
 }
 
@@ -196,7 +200,7 @@ export async function restoreBackup(file: string, config: Config, options: Resto
         { pgRestore, psql },
         config.databaseUrl,
         await openPayload(backup, passphrase),
-        { before: 'DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;', after: restoreEpilogue(backup, statSync(file).mtime) },
+        { before: 'DROP SCHEMA IF EXISTS roshni_auth CASCADE; DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;', after: restoreEpilogue(backup, statSync(file).mtime) },
         (table) => options.progress(`  ${++done}/${total} ${table}`),
       );
     } catch (error) {
