@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { main } from '../../src/cli/main.js';
 import { editSessionNotes } from '../../src/domain/clinical/edit-session-notes.js';
 import { ConflictError } from '../../src/domain/errors.js';
+import { completeAppointment } from '../../src/domain/scheduling/attendance.js';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
 import { addDays, clinicDate } from '../../src/domain/time.js';
 import { fixedClock, systemClock } from '../../src/infra/clock.js';
@@ -31,11 +32,14 @@ describe('editing session notes: only by their author, audited without their tex
       'priya',
     );
     expect(added.code).toBe(0);
-    // Meera sees Patient 001 too (a physio session): she may read their records, not edit Priya's notes.
+    // Meera saw Patient 001 too (a physio session that took place): she may read their records, not edit Priya's notes.
     const start = addDays(clinicDate(new Date(), 'Asia/Kolkata'), -21);
-    const ctx = systemContext(clinic.database.db, fixedClock(`${start}T00:00:00Z`));
+    const clock = fixedClock(`${start}T00:00:00Z`);
+    const ctx = systemContext(clinic.database.db, clock);
     const [, , , physio12] = await slotsOn(ctx, clinic.clinic.physio.id, addDays(start, 1));
-    await bookAppointment(ctx, { patientId: clinic.clinic.patients[0]!.id, serviceId: clinic.clinic.physioService.id, slotId: physio12!.id });
+    const physio = await bookAppointment(ctx, { patientId: clinic.clinic.patients[0]!.id, serviceId: clinic.clinic.physioService.id, slotId: physio12!.id });
+    clock.set(`${addDays(start, 1)}T12:00:00Z`);
+    await completeAppointment(ctx, { appointmentId: physio.id });
   });
   afterEach(() => clinic?.close());
 

@@ -144,6 +144,14 @@ export class ArchiveUnreadableError extends Error {
   }
 }
 
+/**
+ * An archive whose statements themselves are garbled (bytes altered inside its table of contents, which
+ * pg_restore passes on as text) fails in psql rather than in pg_restore: that is a damaged file too.
+ */
+function damagedText(error: unknown): boolean {
+  return /invalid byte sequence|syntax error at or near|unterminated (quoted|dollar)|invalid input syntax/.test((error as Error)?.message ?? '');
+}
+
 /** How a restore's psql session is told apart in pg_stat_activity (and by tests). */
 export const RESTORE_APPLICATION_NAME = 'roshni-restore';
 
@@ -200,11 +208,15 @@ export async function replaceWithArchive(
       killProcessGroup(psql); // its transaction is still open: it cannot have committed
       const psqlError = await applied.then(() => null, (e: unknown) => e);
       if (inputError) throw inputError;
-      if (psqlStoppedFirst) throw psqlError;
+      if (psqlStoppedFirst) throw damagedText(psqlError) ? new ArchiveUnreadableError((psqlError as Error).message) : psqlError;
       throw new ArchiveUnreadableError((error as Error).message);
     }
     psql.stdin!.write(`\n${sql.after}\n\\echo ${checked}\n`);
-    await Promise.race([checksPassed, applied.then(() => Promise.reject(new PostgresToolError('psql', psql.exitCode, psqlErr)))]);
+    await Promise.race([checksPassed, applied.then(() => Promise.reject(new PostgresToolError('psql', psql.exitCode, psqlErr)))]).catch(
+      (error: unknown) => {
+        throw damagedText(error) ? new ArchiveUnreadableError((error as Error).message) : error;
+      },
+    );
     psql.stdin!.end('COMMIT;\n');
     await applied;
   } finally {
