@@ -163,7 +163,7 @@ export function register(program: Command, run: RunCommand): void {
     .option('--recommendations <text>', 'recommendations')
     .option('--next-review <date>', 'next review date, YYYY-MM-DD')
     .option('--on <date>', 'assessed on (default today), YYYY-MM-DD')
-    .option('--therapist <therapist>', "whose assessment (the system only, ROSHNI_USER unset: a therapist writes their own, an admin only reads)")
+    .option('--therapist <therapist>', "whose assessment (a therapist always writes their own; an admin only reads)")
     .option('--appointment <appointment>', 'the appointment it was done in')
     .action(run(create));
   assess.command('show').argument('<id>', 'assessment id', positiveInt).description('One assessment (the read is audited)').action(run(show));

@@ -133,7 +133,7 @@ export function register(program: Command, run: RunCommand): void {
     .option('--unit <unit>', 'unit of the values (default %)')
     .option('--by <date>', 'target date, YYYY-MM-DD')
     .option('--specialization <code>', 'slp, ot or pt')
-    .option('--therapist <therapist>', "whose goal (the system only, ROSHNI_USER unset: a therapist writes their own, an admin only reads)")
+    .option('--therapist <therapist>', "whose goal (a therapist always writes their own; an admin only reads)")
     .action(run(add));
   goal
     .command('measure')

@@ -18,7 +18,7 @@ export interface ClinicServerOptions {
   telegram?: TelegramWebhook;
 }
 
-/** The clinic's HTTP endpoints (`roshni serve`). Webhooks act as the system, not as ROSHNI_USER. */
+/** The clinic's HTTP endpoints (`roshni serve`). Webhooks act as the system (roshni_service), never as a member of staff. */
 export function startClinicServer(options: ClinicServerOptions): Promise<RunningServer> {
   const ctx = withActor(options.ctx, systemActor);
   return startHttpServer({

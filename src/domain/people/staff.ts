@@ -72,7 +72,7 @@ export async function requireStaffUserByUsername(ctx: DomainContext, username: s
   return user;
 }
 
-/** Stops a staff user from acting (ROSHNI_USER no longer works for them); the clinic always keeps one active admin. */
+/** Stops a staff user from acting (their sessions end at once, migration 0017); the clinic always keeps one active admin. */
 export async function deactivateStaffUser(ctx: DomainContext, raw: { username: string }) {
   authorize(ctx.actor, 'staff.manage');
   const { username } = parseInput(z.object({ username: z.string().trim().toLowerCase().min(1, 'is required') }), raw);
