@@ -13,6 +13,7 @@ import { addClinicAdmin, signedInCli } from '../support/billing-staff.js';
 import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeRazorpay, type FakeRazorpay } from '../support/fake-razorpay.js';
+import { waitFor } from '../support/wait.js';
 
 // Razorpay hanging, dropping its answers or unreachable: no row lock waits on it (the desk and the
 // family's chat go on), the caller hears "try again", and no request is left half-made. A link
@@ -157,11 +158,3 @@ describe('Razorpay failing while a payment link is asked for', () => {
     expect(linksFor(appointment.appointmentNumber)).toEqual([]);
   }, 40_000);
 });
-
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`gave up waiting for ${what} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

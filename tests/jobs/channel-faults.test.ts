@@ -14,6 +14,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeFast2Sms, type FakeFast2Sms } from '../support/fake-fast2sms.js';
 import { startFakeResend, type FakeResend } from '../support/fake-resend.js';
 import { refusingUrl, type Faults } from '../support/faults.js';
+import { waitFor } from '../support/wait.js';
 
 // An email or SMS provider that refuses, hangs, drops the connection or answers 429/500 is a
 // temporary failure of that one message: retried after its backoff, while every other message goes
@@ -200,11 +201,3 @@ describe('outside services failing while the dispatcher sends', () => {
     expect(performance.now() - began).toBeLessThan(6_000);
   }, 20_000);
 });
-
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await condition())) {
-    if (performance.now() > deadline) throw new Error(`gave up waiting for ${what} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/infra/clock.js';
 import { ServiceUnavailable } from '../../src/infra/service-unavailable.js';
 import { PartSupervisor, retryDelay, type PartControl, type SupervisedPart } from '../../src/jobs/part-supervisor.js';
+import { waitFor } from '../support/wait.js';
 
 // The supervisor of `roshni start`'s bots: a part whose service is down is degraded and tried again
 // with capped, jittered backoff, logged once per change of state, and nothing it does outlives a stop.
@@ -15,12 +16,7 @@ function supervisor(retry = quick) {
   return { kept, lines };
 }
 
-async function until(what: string, condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !condition(); ) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+const until = (what: string, condition: () => boolean, timeoutMs = 5_000) => waitFor(condition, timeoutMs, what, 5);
 
 /** A part whose service refuses `failures` times, then works; it records each start and release. */
 function flakyPart(failures: number, reason = 'Bot API unreachable') {

@@ -12,6 +12,7 @@ import type { JobDefinition } from '../../src/jobs/scheduler.js';
 import { startRoshni } from '../../src/jobs/start.js';
 import { startFakeResend, type FakeResend } from '../support/fake-resend.js';
 import { gate } from '../support/faults.js';
+import { waitFor } from '../support/wait.js';
 
 // `roshni start` keeps running while its PostgreSQL server restarts under it: connections drop
 // (a query in progress fails, nothing else does), sends already made are recorded once the server
@@ -77,7 +78,7 @@ describe('PostgreSQL restarting under a running roshni start', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://unused@127.0.0.1/unused', RESEND_API_KEY: 're_test_key_000', RESEND_BASE_URL: resend.baseUrl, ROSHNI_EMAIL_FROM: 'desk@sunrise.example' }, '/nonexistent/.env');
     const running = await startRoshni({ ctx, config, database, log: (line) => logged.push(line), http: false, jobs: [probe] });
     try {
-      await waitFor(() => resend.faults.struck === 4 && ticks > 0, 15_000, 'four sends in flight and the probe job running');
+      await waitThroughErrors(() => resend.faults.struck === 4 && ticks > 0, 15_000, 'four sends in flight and the probe job running');
       // A desk report in progress, and a transaction between two statements (a chat turn waiting on
       // something), when the server goes down: both fail; the process does not.
       const report = sql`SELECT pg_sleep(30)`.execute(database.db).then(() => 'finished', () => 'failed');
@@ -95,17 +96,17 @@ describe('PostgreSQL restarting under a running roshni start', () => {
 
       await server.restart(async () => {
         held.open();
-        await waitFor(() => resend.emails.length === 4, 10_000, 'the held emails to go out while the server is down');
+        await waitThroughErrors(() => resend.emails.length === 4, 10_000, 'the held emails to go out while the server is down');
         await new Promise((resolve) => setTimeout(resolve, 500)); // the dispatcher tries to record them, and cannot yet
       });
       const ticksAtRestart = ticks;
       restarted.open();
       expect([await report, await turn]).toEqual(['failed', 'failed']);
 
-      await waitFor(async () => (await states()).sent === 12, 30_000, 'all twelve messages to be recorded as sent');
+      await waitThroughErrors(async () => (await states()).sent === 12, 30_000, 'all twelve messages to be recorded as sent');
       await enqueue(3, 'after');
-      await waitFor(async () => (await states()).sent === 15, 20_000, 'the messages queued after the restart to be sent');
-      await waitFor(() => ticks >= ticksAtRestart + 2, 10_000, 'the probe job to run again after the restart');
+      await waitThroughErrors(async () => (await states()).sent === 15, 20_000, 'the messages queued after the restart to be sent');
+      await waitThroughErrors(() => ticks >= ticksAtRestart + 2, 10_000, 'the probe job to run again after the restart');
     } finally {
       const stopping = performance.now();
       await running.stop();
@@ -123,15 +124,14 @@ describe('PostgreSQL restarting under a running roshni start', () => {
   }, 120_000);
 });
 
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
+/** As waitFor, where an error means "not yet": the database is still coming back. */
+function waitThroughErrors(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const settled = async () => {
     try {
-      if (await condition()) return;
+      return await condition();
     } catch {
-      // The database is still coming back: look again.
+      return false;
     }
-    if (performance.now() > deadline) throw new Error(`gave up waiting for ${what} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  };
+  return waitFor(settled, timeoutMs, what, 50);
 }

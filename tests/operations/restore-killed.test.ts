@@ -13,6 +13,7 @@ import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { sessionFor } from '../support/staff-sessions.js';
 import { addStaffUser } from '../../src/domain/people/staff.js';
+import { waitFor } from '../support/wait.js';
 
 // A restore killed at any moment leaves the database exactly as it was or exactly the backup, never
 // a part of it, and leaves no pg_restore or psql behind. The schema is padded with 400 indexes so
@@ -55,13 +56,7 @@ describe('a killed restore rolls back', () => {
     return Number(rows[0]!.n);
   };
 
-  async function until(done: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!(await done())) {
-      if (Date.now() > deadline) throw new Error(`still waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
+  const until = (done: () => boolean | Promise<boolean>, what: string, ms = 30_000) => waitFor(done, ms, what, 25);
 
   beforeEach(async () => {
     database = await createTestDatabase();
