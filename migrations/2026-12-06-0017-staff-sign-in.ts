@@ -141,14 +141,24 @@ export async function up(db: Kysely<any>): Promise<void> {
 
     -- Every command starts here: the session's member of staff, if it is live and used from the machine
     -- (and operating-system user) that signed in, and a fresh idle clock.
+    -- One round trip for a command's start: who it is, as the domain needs them. The session is marked
+    -- as seen at most once a minute, so that most commands write nothing (and wait for no disk) to resume.
     CREATE FUNCTION roshni_auth.resume(token text, machine text)
-      RETURNS TABLE (session_id integer, staff_user_id integer, role text, must_change boolean)
+      RETURNS TABLE (session_id integer, staff_user_id integer, role text, must_change boolean, username text, therapist_id integer)
     LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-      UPDATE roshni_auth.sessions s SET last_seen_at = now()
-      FROM roshni_auth.live_session(token) l
-      WHERE s.id = l.session_id AND s.machine = left(coalesce(resume.machine, ''), 200)
-      RETURNING s.id, l.staff_user_id, l.role,
-        coalesce((SELECT p.must_change FROM roshni_auth.passwords p WHERE p.staff_user_id = l.staff_user_id), false)
+      WITH live AS (
+        SELECT l.session_id, l.staff_user_id, l.role, s.last_seen_at
+        FROM roshni_auth.live_session(token) l JOIN roshni_auth.sessions s ON s.id = l.session_id
+        WHERE s.machine = left(coalesce(resume.machine, ''), 200)
+      ), seen AS (
+        UPDATE roshni_auth.sessions s SET last_seen_at = now()
+        FROM live WHERE s.id = live.session_id AND live.last_seen_at < now() - interval '1 minute'
+      )
+      SELECT live.session_id, live.staff_user_id, live.role,
+        coalesce((SELECT p.must_change FROM roshni_auth.passwords p WHERE p.staff_user_id = live.staff_user_id), false),
+        (SELECT u.username FROM public.staff_users u WHERE u.id = live.staff_user_id),
+        (SELECT t.id FROM public.therapists t WHERE t.staff_user_id = live.staff_user_id)
+      FROM live
     $$;
 
     -- Logout: the token opens nothing any more.

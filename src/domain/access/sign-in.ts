@@ -66,12 +66,12 @@ export async function signIn(db: Kysely<DB>, raw: { username: string; password: 
 
 /** The member of staff a session token acts for, from this machine; undefined when it opens nothing. */
 export async function resumeSession(db: Kysely<DB>, token: string, machine: string): Promise<StaffSession | undefined> {
-  const { rows } = await sql<{ staff_user_id: number; role: StaffRole; must_change: boolean }>`
-    SELECT staff_user_id, role, must_change FROM roshni_auth.resume(${token}, ${machine})`.execute(db);
+  const { rows } = await sql<{ staff_user_id: number; role: StaffRole; must_change: boolean; username: string; therapist_id: number | null }>`
+    SELECT staff_user_id, role, must_change, username, therapist_id FROM roshni_auth.resume(${token}, ${machine})`.execute(db);
   const live = rows[0];
   if (!live) return undefined;
-  const { actor, username } = await staffActor(db, live.staff_user_id, live.role);
-  return { token, actor, username, mustChangePassword: live.must_change };
+  const actor: StaffActor = { kind: 'staff', staffUserId: live.staff_user_id, role: live.role, therapistId: live.therapist_id };
+  return { token, actor, username: live.username, mustChangePassword: live.must_change };
 }
 
 /** Ends a session (logout). Whether it was live. */
