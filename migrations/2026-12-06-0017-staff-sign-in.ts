@@ -423,7 +423,10 @@ export async function up(db: Kysely<any>): Promise<void> {
         END IF;
       END LOOP;
       -- A desk computer has the application's grants; who it is comes only from a session.
-      GRANT roshni_app TO roshni_staff;
+      -- (Only when missing: granting needs the admin option on roshni_app, which a DBA-made owner lacks.)
+      IF NOT pg_catalog.pg_has_role('roshni_staff', 'roshni_app', 'MEMBER') THEN
+        GRANT roshni_app TO roshni_staff;
+      END IF;
       GRANT USAGE ON SCHEMA roshni_auth TO roshni_app, roshni_service;
       -- roshni start (bots, webhooks, jobs): every table but the clinical records.
       GRANT USAGE ON SCHEMA public TO roshni_service;

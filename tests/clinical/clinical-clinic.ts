@@ -13,8 +13,8 @@ import { staffEnvironments } from '../support/staff-sessions.js';
  * Meera (physio) saw Patient 002 once. A third session of Priya's has taken place but is not marked completed. Staff: anita (admin), desk (receptionist), priya and meera
  * (therapists, linked to their therapist records). `roshni(argv, as)` runs the CLI signed in as `as` (default anita).
  */
-export async function openClinicalClinic() {
-  const database = await createTestDatabase();
+export async function openClinicalClinic(given?: TestDatabase) {
+  const database = given ?? (await createTestDatabase());
   const start = addDays(clinicDate(new Date(), 'Asia/Kolkata'), -21);
   const clock = fixedClock(`${start}T00:00:00Z`);
   const ctx = systemContext(database.db, clock);

@@ -4,10 +4,10 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
-import type { Config } from '../config.js';
+import { ConfigError, type Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { DB } from '../db/schema.js';
-import { declareActor } from '../db/row-security.js';
+import { declareActor, ownerAtWork } from '../db/row-security.js';
 import { createDatabase, databaseUrl, dropDatabase } from '../db/server-admin.js';
 import {
   assertDataDirReadable,
@@ -38,6 +38,7 @@ import { fingerprintDifferences, schemaFingerprint, type SchemaFingerprint } fro
  */
 async function asTheOwner(trx: Kysely<any>): Promise<void> {
   await sql`SET LOCAL ROLE NONE`.execute(trx);
+  await ownerAtWork(trx);
 }
 
 /** Row counts of every table in the public schema, in the caller's transaction (its snapshot). */
@@ -384,7 +385,16 @@ async function countInScratch(
   await authenticatePayload(backup, passphrase);
   const scratch = `roshni_verify_${randomBytes(6).toString('hex')}`;
   const { openPostgres } = await import('../db/database.js');
-  await createDatabase(config.databaseUrl, scratch);
+  try {
+    await createDatabase(config.databaseUrl, scratch);
+  } catch (error) {
+    if ((error as { code?: string }).code !== '42501') throw error;
+    throw new ConfigError(
+      'DATABASE_URL',
+      "names a user that may not create databases, and verifying restores the backup into a scratch one: give it CREATEDB " +
+        '(ALTER ROLE … CREATEDB), or verify with a URL whose user may. Nothing was changed',
+    );
+  }
   try {
     const url = databaseUrl(config.databaseUrl, scratch);
     const probe = await openPostgres(url, { max: 1 });

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { killProcessGroup, spawnInOwnGroup } from './process-group.js';
+import { OWNER_AT_WORK_OPTIONS } from '../db/row-security.js';
 
 // pg_dump and pg_restore from the machine's PostgreSQL, of the same major version as the server.
 
@@ -58,7 +59,8 @@ export function libpqEnv(url: string): { dbname: string; env: NodeJS.ProcessEnv 
   const parsed = new URL(url);
   const password = decodeURIComponent(parsed.password);
   parsed.password = '';
-  return { dbname: parsed.toString(), env: { ...process.env, ...(password ? { PGPASSWORD: password } : {}) } };
+  // Dumping and restoring are the owner's work: the clinical tables' rows are theirs only with this on (migration 0020).
+  return { dbname: parsed.toString(), env: { ...process.env, PGOPTIONS: OWNER_AT_WORK_OPTIONS, ...(password ? { PGPASSWORD: password } : {}) } };
 }
 
 export class PostgresToolError extends Error {
@@ -78,7 +80,7 @@ function waitFor(child: ChildProcess, tool: string, stderr: () => string): Promi
 /** pg_dump in custom format (compressed) of the snapshot exported by the caller's open transaction. */
 export function startPgDump(binary: string, url: string, snapshot: string): { output: Readable; done: Promise<void>; stop: () => void } {
   const { dbname, env } = libpqEnv(url);
-  const child = spawn(binary, ['--format=custom', '--compress=6', `--snapshot=${snapshot}`, '--no-sync', `--dbname=${dbname}`], {
+  const child = spawn(binary, ['--format=custom', '--compress=6', `--snapshot=${snapshot}`, '--no-sync', '--enable-row-security', `--dbname=${dbname}`], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -117,7 +119,7 @@ export async function runPgRestore(binary: string, url: string, input: Readable,
   const { dbname, env } = libpqEnv(url);
   const child = spawn(
     binary,
-    ['--no-owner', '--no-privileges', '--single-transaction', '--exit-on-error', '--verbose', `--dbname=${dbname}`],
+    ['--no-owner', '--no-privileges', '--enable-row-security', '--single-transaction', '--exit-on-error', '--verbose', `--dbname=${dbname}`],
     { env, stdio: ['pipe', 'ignore', 'pipe'] },
   );
   const stderr = tableProgress(child.stderr!, onTable);
@@ -173,12 +175,12 @@ export async function replaceWithArchive(
   onTable?: (table: string) => void,
 ): Promise<void> {
   const { dbname, env } = libpqEnv(url);
-  const restore = spawnInOwnGroup(tools.pgRestore, ['--no-owner', '--no-privileges', '--exit-on-error', '--verbose', '--file=-'], {
+  const restore = spawnInOwnGroup(tools.pgRestore, ['--no-owner', '--no-privileges', '--enable-row-security', '--exit-on-error', '--verbose', '--file=-'], {
     env,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const psql = spawnInOwnGroup(tools.psql, ['--no-psqlrc', '--quiet', '--set=ON_ERROR_STOP=1', `--dbname=${dbname}`, '--file=-'], {
-    env: { ...env, PGAPPNAME: RESTORE_APPLICATION_NAME, PGOPTIONS: '-c client_connection_check_interval=1000' },
+    env: { ...env, PGAPPNAME: RESTORE_APPLICATION_NAME, PGOPTIONS: `${OWNER_AT_WORK_OPTIONS} -c client_connection_check_interval=1000` },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const restoreErr = tableProgress(restore.stderr!, onTable);

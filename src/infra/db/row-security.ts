@@ -31,6 +31,16 @@ export async function declareActor(db: Kysely<any>, actor: DatabaseActor): Promi
                    set_config('roshni.guardian_id', ${id(actor.guardianId)}, true)`.execute(db);
 }
 
+/**
+ * The tables' owner reads and writes the clinical tables' rows only with this setting on (migration 0020:
+ * FORCE ROW LEVEL SECURITY): for backups, restores and their checks. It opens nothing to any other user.
+ */
+export const OWNER_AT_WORK_OPTIONS = '-c roshni.maintenance=on';
+
+export async function ownerAtWork(db: Kysely<any>): Promise<void> {
+  await sql`SELECT set_config('roshni.maintenance', 'on', true)`.execute(db);
+}
+
 /** Desk computers: the application's grants; who acts comes only from a signed-in session. */
 export const STAFF_ROLE = 'roshni_staff';
 /** `roshni start`, `serve` and the bots: every table but the clinical records. */
