@@ -31,22 +31,24 @@ export async function up(db: Kysely<any>): Promise<void> {
     -- The fingerprint of an entry's JSON. jsonb's text is canonical (keys sorted, one spelling per
     -- value); a present value x is written [x] so that SQL NULL and JSON null differ.
     CREATE FUNCTION public.roshni_audit_body_hash(b jsonb, a jsonb, m jsonb) RETURNS bytea
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-      SELECT sha256(convert_to(jsonb_build_array(
-        CASE WHEN b IS NULL THEN NULL ELSE jsonb_build_array(b) END,
-        CASE WHEN a IS NULL THEN NULL ELSE jsonb_build_array(a) END,
-        CASE WHEN m IS NULL THEN NULL ELSE jsonb_build_array(m) END)::text, 'UTF8'))
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+      SELECT pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.jsonb_build_array(
+        CASE WHEN b IS NULL THEN NULL ELSE pg_catalog.jsonb_build_array(b) END,
+        CASE WHEN a IS NULL THEN NULL ELSE pg_catalog.jsonb_build_array(a) END,
+        CASE WHEN m IS NULL THEN NULL ELSE pg_catalog.jsonb_build_array(m) END)::text, 'UTF8'))
     $$;
 
     -- An entry's link in the chain: sha256(previous hash || its position and columns as a JSON array ||
     -- body_hash). Both hashes are 32 bytes and the JSON array quotes its strings: no two entries share a text.
-    -- The time is its epoch in microseconds' precision, whatever the session's time zone.
+    -- The time is its epoch in microseconds' precision, whatever the session's time zone. (No SET clause
+    -- on these two, so that they are inlined: the walk computes them for every entry.)
     CREATE FUNCTION public.roshni_audit_entry_hash(prev bytea, chain_position bigint, id integer, at timestamptz,
       actor_kind text, actor_id integer, actor_role text, action text, entity text, entity_id text,
       patient_id integer, outcome text, body bytea) RETURNS bytea
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-      SELECT sha256(prev || convert_to(jsonb_build_array(chain_position, id, extract(epoch FROM at)::text, actor_kind,
-        actor_id, actor_role, action, entity, entity_id, patient_id, outcome)::text, 'UTF8') || body)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+      SELECT pg_catalog.sha256(prev || pg_catalog.convert_to(pg_catalog.jsonb_build_array(chain_position, id,
+        EXTRACT(epoch FROM at)::text, actor_kind, actor_id, actor_role, action, entity, entity_id, patient_id,
+        outcome)::text, 'UTF8') || body)
     $$;
 
     -- Entries go in unsealed, with the fingerprint of what they say.
@@ -93,34 +95,44 @@ export async function up(db: Kysely<any>): Promise<void> {
       RAISE EXCEPTION 'audit_log is append-only' USING ERRCODE = 'insufficient_privilege';
     END $$;
 
-    -- Appends every committed unsealed entry to the chain, in id order; returns how many. Sealers take
-    -- turns (an advisory lock held to the end of their transaction); writers never wait for them.
+    -- Appends the committed unsealed entries to the chain (up to 50 000 a call), in id order; returns how
+    -- many. Sealers take turns (an advisory lock held to the end of their transaction, so that the next one
+    -- reads the chain's new end); writers never wait for them, nor they for writers.
     CREATE FUNCTION roshni_auth.seal_audit() RETURNS integer
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET roshni.audit_write = 'seal' AS $$
     DECLARE
       last_position bigint;
       last_hash bytea;
-      sealed integer := 0;
+      ids integer[] := '{}';
+      positions bigint[] := '{}';
+      prevs bytea[] := '{}';
+      hashes bytea[] := '{}';
       e record;
+      sealed integer;
     BEGIN
       PERFORM pg_advisory_xact_lock(hashtext('roshni_auth.seal_audit'));
       SELECT a.chain_position, a.hash INTO last_position, last_hash
         FROM public.audit_log a WHERE a.chain_position IS NOT NULL ORDER BY a.chain_position DESC LIMIT 1;
       last_position := coalesce(last_position, 0);
       last_hash := coalesce(last_hash, decode(repeat('00', 32), 'hex'));
-      FOR e IN SELECT * FROM public.audit_log a
+      FOR e IN SELECT a.id, a.at, a.actor_kind, a.actor_id, a.actor_role, a.action, a.entity, a.entity_id,
+                      a.patient_id, a.outcome, a.body_hash
+               FROM public.audit_log a
                WHERE a.chain_position IS NULL AND a.prev_hash IS NULL AND a.hash IS NULL AND a.body_hash IS NOT NULL
-               ORDER BY a.id FOR UPDATE
+               ORDER BY a.id LIMIT 50000
       LOOP
         last_position := last_position + 1;
-        UPDATE public.audit_log a
-          SET chain_position = last_position, prev_hash = last_hash,
-              hash = public.roshni_audit_entry_hash(last_hash, last_position, e.id, e.at, e.actor_kind, e.actor_id,
-                       e.actor_role, e.action, e.entity, e.entity_id, e.patient_id, e.outcome, e.body_hash)
-          WHERE a.id = e.id
-          RETURNING a.hash INTO last_hash;
-        sealed := sealed + 1;
+        ids := ids || e.id;
+        positions := positions || last_position;
+        prevs := prevs || last_hash;
+        last_hash := public.roshni_audit_entry_hash(last_hash, last_position, e.id, e.at, e.actor_kind, e.actor_id,
+                       e.actor_role, e.action, e.entity, e.entity_id, e.patient_id, e.outcome, e.body_hash);
+        hashes := hashes || last_hash;
       END LOOP;
+      UPDATE public.audit_log a SET chain_position = s.position, prev_hash = s.prev, hash = s.hash
+        FROM unnest(ids, positions, prevs, hashes) AS s(id, position, prev, hash)
+        WHERE a.id = s.id;
+      GET DIAGNOSTICS sealed = ROW_COUNT;
       RETURN sealed;
     END $$;
 
@@ -302,7 +314,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     UPDATE audit_log SET body_hash = roshni_audit_body_hash(before, after, meta);
     ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only;
     CREATE TRIGGER audit_log_fingerprint BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_fingerprint();
-    SELECT roshni_auth.seal_audit();
+    DO $$ BEGIN WHILE roshni_auth.seal_audit() > 0 LOOP END LOOP; END $$;
     SELECT roshni_grant_app_role();
     SELECT roshni_auth.grant_roles();
   `.execute(db);

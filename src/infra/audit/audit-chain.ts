@@ -24,6 +24,7 @@ export interface BrokenLink {
 }
 
 export interface ChainWalk {
+  /** Entries on the chain, or, when it is broken, those before the first broken link. */
   entries: number;
   head: ChainHead | null;
   firstBroken: BrokenLink | null;
@@ -79,9 +80,9 @@ export async function walkAuditChain(db: Kysely<any>, pageSize = CHAIN_PAGE_SIZE
       const missing = page.problem === 'missing';
       const position = missing ? previous + 1 : Number(page.broken_position);
       const id = missing ? null : page.broken_id;
-      entries += Number(page.entries);
       return {
-        entries,
+        // The entries before it, at positions 1…previous, are intact.
+        entries: previous,
         head: null,
         firstBroken: { position, id, problem: page.problem, detail: describe(page.problem, Number(page.broken_position), id, previous) },
       };

@@ -32,11 +32,8 @@ async function lastVerification(db: Kysely<DB>): Promise<AuditChainVerdict | nul
 
 const isRefusal = (error: unknown) => (error as { code?: string })?.code === '42501';
 
-export async function auditChainCheck(db: Kysely<DB>, config: Config, now: Date): Promise<AuditChainVerdict> {
-  await sealAudit(db).catch(() => 0); // who may not seal (an old schema) is told so by the verification below
-  const last = await lastVerification(db);
-  const hours = last ? (now.getTime() - new Date(last.verifiedAt!).getTime()) / 3_600_000 : Infinity;
-  if (last && hours >= 0 && hours < AUDIT_VERIFY_EVERY_HOURS) return last;
+/** Walks the whole chain now and says what it found. */
+async function verifyNow(db: Kysely<DB>, config: Config, now: Date, last: AuditChainVerdict | null): Promise<AuditChainVerdict> {
   let report;
   try {
     report = await verifyAuditChain(directly(db), { anchorsFile: anchorsPath(config.backupDir), now });
@@ -55,4 +52,44 @@ export async function auditChainCheck(db: Kysely<DB>, config: Config, now: Date)
     return { status: 'warn', detail: `intact (${report.entries} entries${head}), but the head could not be written down: ${report.anchors.error} (verified ${verifiedAt})`, verifiedAt };
   }
   return { status: 'ok', detail: `intact: ${report.entries} entries${head}, ${report.anchors.checked} anchor(s) checked (verified ${verifiedAt})`, verifiedAt };
+}
+
+// A long chain takes longer to walk than a health check may take to answer: in a long-running process
+// (roshni start's health job, GET /health) the walk goes on after the check has answered "no answer
+// yet", and the next run reports what it found (and logs it, so the day's walk is not begun again).
+interface Walks {
+  walking: Promise<AuditChainVerdict> | null;
+  walked: AuditChainVerdict | null;
+}
+const walksOf = new WeakMap<Kysely<DB>, Walks>();
+
+const newer = (a: AuditChainVerdict | null, b: AuditChainVerdict | null) =>
+  !a ? b : !b ? a : new Date(a.verifiedAt!).getTime() >= new Date(b.verifiedAt!).getTime() ? a : b;
+
+export async function auditChainCheck(db: Kysely<DB>, config: Config, now: Date): Promise<AuditChainVerdict> {
+  let walks = walksOf.get(db);
+  if (!walks) walksOf.set(db, (walks = { walking: null, walked: null }));
+  await sealAudit(db).catch(() => 0); // who may not seal (an old schema) is told so by the verification below
+  const last = newer(walks.walked, await lastVerification(db));
+  const hours = last ? (now.getTime() - new Date(last.verifiedAt!).getTime()) / 3_600_000 : Infinity;
+  if (last && hours >= 0 && hours < AUDIT_VERIFY_EVERY_HOURS) return last;
+  if (walks.walking) {
+    return last
+      ? { ...last, detail: `${last.detail}; being verified again` }
+      : { status: 'warn', detail: 'being verified (a long chain takes a while)' };
+  }
+  const walk = verifyNow(db, config, now, last);
+  const state = walks;
+  state.walking = walk;
+  walk
+    .then(
+      (verdict) => {
+        if (verdict.verifiedAt) state.walked = verdict;
+      },
+      () => {},
+    )
+    .finally(() => {
+      if (state.walking === walk) state.walking = null;
+    });
+  return walk;
 }
