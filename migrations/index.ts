@@ -16,6 +16,7 @@ import * as sendPacing from './2026-11-26-0014-send-pacing.js';
 import * as serialisedAppointmentTimes from './2026-11-26-0015-serialised-appointment-times.js';
 import * as samplePeople from './2026-11-26-0016-sample-people.js';
 import * as staffSignIn from './2026-12-06-0017-staff-sign-in.js';
+import * as auditChain from './2026-12-07-0018-audit-chain.js';
 import * as forceRowSecurity from './2026-12-07-0020-force-row-security.js';
 
 // Listed statically (not read from the folder at run time) so the compiled CLI, the
@@ -39,5 +40,6 @@ export const migrations: Record<string, Migration> = {
   '2026-11-26-0015-serialised-appointment-times': serialisedAppointmentTimes,
   '2026-11-26-0016-sample-people': samplePeople,
   '2026-12-06-0017-staff-sign-in': staffSignIn,
+  '2026-12-07-0018-audit-chain': auditChain,
   '2026-12-07-0020-force-row-security': forceRowSecurity,
 };

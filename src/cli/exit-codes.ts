@@ -16,6 +16,8 @@ export const ExitCode = {
   diskFull: 8,
   /** No member of staff is signed in, or their session has ended: `roshni login`. */
   notSignedIn: 9,
+  /** `roshni audit verify`: the audit log's hash chain is broken (an entry edited, deleted or inserted). */
+  auditChainBroken: 10,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

@@ -1,10 +1,14 @@
 import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
+import { ExitCode } from '../cli/exit-codes.js';
+import { writeLine } from '../cli/io.js';
 import { positiveInt } from '../cli/options.js';
-import { emit, table } from '../cli/output.js';
+import { emit, note, table } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
 import { listAudit } from '../domain/audit/list-audit.js';
+import { verifyAudit } from '../domain/audit/verify-audit.js';
+import { anchorsPath } from '../infra/audit/anchors.js';
 import { clinicDate, clinicTime } from '../domain/time.js';
 
 interface AuditFlags {
@@ -38,14 +42,44 @@ async function audit(env: CommandEnv, flags: AuditFlags): Promise<number> {
   });
 }
 
+/** Seals what was committed, checks the whole hash chain and the anchors; exit 10 when it is broken. */
+async function verify(env: CommandEnv): Promise<number> {
+  return withSession(env, async ({ ctx, config }) => {
+    const report = await verifyAudit(ctx, { anchorsFile: anchorsPath(config.backupDir) });
+    const head = report.head ? `; head at position ${report.head.position}, hash ${report.head.hash.slice(0, 16)}…` : '';
+    emit(env, report, () =>
+      report.firstBroken
+        ? [
+            `The audit log has been tampered with: ${report.firstBroken.detail}.`,
+            `First broken link: position ${report.firstBroken.position} (${report.firstBroken.problem}); ${report.entries} entries before it are intact.`,
+          ]
+        : [
+            `The audit log is intact: ${report.entries} entries on the chain (${report.sealed} sealed now)${head}.`,
+            `${report.anchors.checked} anchor(s) checked in ${report.anchors.file}${report.anchors.recorded ? '; this head recorded there' : ''}.`,
+          ],
+    );
+    if (report.anchors.error) note(env, `Could not record the head in ${report.anchors.file}: ${report.anchors.error}`);
+    if (report.anchors.unreadable) note(env, `${report.anchors.unreadable} line(s) of ${report.anchors.file} are not anchors and were skipped.`);
+    if (report.firstBroken) {
+      writeLine(env.io.stderr, `roshni: the audit log's chain is broken at position ${report.firstBroken.position} (${report.firstBroken.problem})`);
+      return ExitCode.auditChainBroken;
+    }
+    return ExitCode.ok;
+  });
+}
+
 export function register(program: Command, run: RunCommand): void {
-  program
+  const group = program
     .command('audit')
-    .description('The append-only audit log, newest first (admin)')
+    .description('The append-only audit log, newest first (admin); `audit verify` checks its hash chain')
     .option('--patient <ref>', 'entries about one patient (id, P-number, phone or name)')
     .option('--user <username>', 'entries by one staff user')
     .option('--from <date>', 'from this clinic date (YYYY-MM-DD)')
     .option('--to <date>', 'to this clinic date, inclusive')
     .option('--limit <n>', 'at most this many entries (default 200)', positiveInt)
     .action(run(audit));
+  group
+    .command('verify')
+    .description('Check the audit log\'s hash chain and the anchors kept beside the backups (admin; exit 10 when broken)')
+    .action(run(verify));
 }

@@ -103,6 +103,21 @@ async function verify(env: CommandEnv, ref: string): Promise<number> {
   );
 }
 
+/** The audit chain's anchors start again from the restored head (src/infra/audit/anchors.ts). */
+async function anchorRestored(env: CommandEnv, config: Config, file: string): Promise<void> {
+  const [{ openDatabase }, { anchorRestore }] = await Promise.all([import('../infra/db/database.js'), import('../infra/audit/anchors.js')]);
+  try {
+    const database = await openDatabase(config);
+    try {
+      await anchorRestore(database.db, config.backupDir, file, env.io.clock.now());
+    } finally {
+      await database.close();
+    }
+  } catch (error) {
+    note(env, `The audit log's anchors could not be marked for this restore (${(error as Error).message}): \`roshni audit verify\` may report the anchors recorded before it.`);
+  }
+}
+
 async function restore(env: CommandEnv, ref: string, flags: { force?: boolean }): Promise<number> {
   return reporting(env, async () => {
     const config = loadConfig(env.io.env);
@@ -113,6 +128,7 @@ async function restore(env: CommandEnv, ref: string, flags: { force?: boolean })
     const file = resolveBackupFile(config, ref, env.io.clock.now());
     note(env, `Restoring ${file}…`);
     const result = await restoreBackup(file, config, { force: Boolean(flags.force), progress: (line) => writeLine(env.io.stderr, line), clock: env.io.clock });
+    if (result.ok) await anchorRestored(env, config, file);
     const wrongCounts = result.tables.filter((t) => t.actual !== t.expected).map((t) => t.table);
     emit(env, result, () => [
       result.ok

@@ -32,6 +32,7 @@ const RULES = {
   'jobs.run': ['admin'],
   'backup.manage': ['admin'],
   'audit.read': ['admin'],
+  'audit.verify': ['admin'],
   // The owner's reports: revenue, utilisation, attendance, patients (dues and package balances: billing.read).
   'report.read': ['admin'],
   // Clinical records: therapists only for their own patients (checked in domain/clinical/access.ts).
@@ -79,6 +80,7 @@ const DOING: Record<Action, string> = {
   'jobs.run': 'run scheduled jobs',
   'backup.manage': 'manage backups',
   'audit.read': 'read the audit log',
+  'audit.verify': 'verify the audit log',
   'report.read': "read the clinic's reports",
   'clinical.read': 'read clinical records',
   'clinical.write': 'write clinical records',

@@ -2,7 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { directly, verifyAuditChain } from '../../src/infra/audit/verify-chain.js';
 import { openEmbedded, type Database } from '../../src/infra/db/database.js';
 import { migrateToLatest } from '../../src/infra/db/migrate.js';
 import { migrations } from '../../migrations/index.js';
@@ -73,6 +75,26 @@ describe('embedded database (PGlite)', { timeout: 60_000 }, () => {
     await expect(
       db.insertInto('appointments').values(appointment(second!.id, '2026-12-07T10:30:00+05:30', '2026-12-07T11:15:00+05:30')).execute(),
     ).rejects.toMatchObject({ code: '23P01', constraint: 'appointments_therapist_no_overlap' });
+  });
+
+  it('keeps the audit log a hash chain: entries sealed, verified, an edit found', async () => {
+    const { db } = await opened();
+    const anchorsFile = join(home, 'backups', 'audit-anchors.jsonl');
+    for (let i = 0; i < 3; i++) {
+      await db.insertInto('audit_log').values({ actor_kind: 'system', action: 'test.embedded', entity: 'test', meta: JSON.stringify({ i }) }).execute();
+    }
+    const intact = await verifyAuditChain(directly(db), { anchorsFile, now: new Date(), pageSize: 2 });
+    expect(intact).toMatchObject({ intact: true, firstBroken: null, anchors: { recorded: true } });
+    expect(intact.sealed).toBeGreaterThanOrEqual(3);
+    expect(intact.head!.hash).toMatch(/^[0-9a-f]{64}$/);
+    await expect(sql`UPDATE audit_log SET meta = '{}' WHERE action = 'test.embedded'`.execute(db)).rejects.toThrow('append-only');
+    await db.transaction().execute(async (trx) => {
+      await sql`ALTER TABLE audit_log DISABLE TRIGGER USER`.execute(trx);
+      await sql`UPDATE audit_log SET meta = '{"i": 9}' WHERE chain_position = ${intact.head!.position}`.execute(trx);
+      await sql`ALTER TABLE audit_log ENABLE TRIGGER USER`.execute(trx);
+    });
+    const edited = await verifyAuditChain(directly(db), { anchorsFile, now: new Date(), pageSize: 2 });
+    expect(edited.firstBroken).toMatchObject({ position: intact.head!.position, problem: 'edited' });
   });
 
   it('refuses a second process while open, naming the process that holds it', async () => {

@@ -193,7 +193,8 @@ describe('the credentials of a desk computer cannot become anyone else', () => {
   const attempt = async (statements: string[]) => {
     await desk.query('BEGIN');
     try {
-      for (const statement of statements) await desk.query(statement);
+      // $ADMIN and $DESK stand for the admin's and the receptionist's own session tokens.
+      for (const statement of statements) await desk.query(statement.replace('$ADMIN', tokens['anita.admin']!).replace('$DESK', tokens['farhan.desk']!));
       return (await desk.query('SELECT count(*)::int AS n FROM documents')).rows[0].n as number;
     } catch (error) {
       return (error as Error).message;
@@ -216,6 +217,12 @@ describe('the credentials of a desk computer cannot become anyone else', () => {
     ['reading the sessions', ['SELECT * FROM roshni_auth.sessions'], /permission denied for table sessions/],
     ['making a session of its own', [`INSERT INTO roshni_auth.sessions (token_hash, staff_user_id, machine) VALUES ('\\x00', 1, 'x')`], /permission denied for table sessions/],
     ['writing the audit log as the sign-in functions do', [`SELECT roshni_auth.audit(1, 'admin', 'x', 1, 'ok', NULL)`], /permission denied for function audit/],
+    ['the old erasure setting, then rewriting the audit log', [`SELECT set_config('roshni.erasing_patient', (SELECT min(id) FROM patients)::text, true)`, "UPDATE audit_log SET meta = '{}' WHERE patient_id = (SELECT min(id) FROM patients)"], /permission denied for table audit_log/],
+    ['saying the audit log is being sealed', [`SELECT set_config('roshni.audit_write', 'seal', true)`, 'UPDATE audit_log SET chain_position = NULL, prev_hash = NULL, hash = NULL'], /permission denied for table audit_log/],
+    ['writing an audit entry already sealed', [`INSERT INTO audit_log (actor_kind, action, entity, chain_position, prev_hash, hash) VALUES ('system', 'x', 'y', 1000000, sha256('a'), sha256('b'))`], /never written sealed/],
+    ["the audit log's erasure function with a receptionist's session", [`SELECT set_config('roshni.session', '$DESK', true)`, 'UPDATE patients SET erased_at = now()', `SELECT roshni_auth.redact_audit_for_erasure((SELECT min(id) FROM patients), '[]')`], /only a signed-in admin/],
+    ["the audit log's erasure function for a patient not being erased", [`SELECT set_config('roshni.session', '$ADMIN', true)`, `SELECT roshni_auth.redact_audit_for_erasure((SELECT min(id) FROM patients), '[]')`], /not being erased in this transaction/],
+    ["walking the audit log's chain without an admin's session", [`SELECT * FROM roshni_auth.audit_chain_page(0, sha256(''), 10)`], /only a signed-in admin may verify/],
   ])('%s is refused', async (_what, statements, expected) => {
     const documentsBefore = await database.db.selectFrom('documents').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     const auditBefore = await database.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

@@ -36,6 +36,7 @@ const EXPECTED: Record<Action, readonly StaffRoleName[]> = {
   'jobs.run': [A],
   'backup.manage': [A],
   'audit.read': [A],
+  'audit.verify': [A],
   'report.read': [A],
   'clinical.read': [A, T],
   'clinical.write': [T],

@@ -53,9 +53,6 @@ export async function erasePatient(ctx: DomainContext, raw: z.input<typeof erase
     if (upcoming.length) {
       throw new ConflictError(`${patient.patient_number} has upcoming appointments (${upcoming.map((a) => a.appointment_number).join(', ')}); cancel them first.`);
     }
-    // The audit trigger lets this transaction rewrite the JSON of this patient's entries (migration 0009).
-    await sql`SELECT set_config('roshni.erasing_patient', ${String(patient.id)}, true)`.execute(db);
-
     const guardians = await db
       .selectFrom('patient_guardians as pg')
       .innerJoin('guardians as g', 'g.id', 'pg.guardian_id')
@@ -179,14 +176,16 @@ export async function erasePatient(ctx: DomainContext, raw: z.input<typeof erase
       }
     }
 
-    // The audit log: entries stay; personal data inside their JSON goes.
-    let auditRewritten = 0;
+    // The audit log: entries stay; personal data inside their JSON goes, through the one function allowed
+    // to rewrite it (migration 0018: an admin's session, a patient erased by this very transaction, only
+    // that patient's entries, only their JSON). The hash chain keeps each entry's original fingerprint.
+    const redactions: Array<{ id: number; before: unknown; after: unknown; meta: unknown }> = [];
     for (const entry of await db.selectFrom('audit_log').select(['id', 'before', 'after', 'meta']).where('patient_id', '=', patient.id).execute()) {
       if (!mentions([entry.before, entry.after, entry.meta], pattern)) continue;
-      const json = (v: unknown) => (v == null ? null : JSON.stringify(scrubJson(v, pattern)));
-      await db.updateTable('audit_log').set({ before: json(entry.before), after: json(entry.after), meta: json(entry.meta) }).where('id', '=', entry.id).execute();
-      auditRewritten++;
+      const scrubbed = (v: unknown) => (v == null ? null : scrubJson(v, pattern));
+      redactions.push({ id: entry.id, before: scrubbed(entry.before), after: scrubbed(entry.after), meta: scrubbed(entry.meta) });
     }
+    const auditRewritten = redactions.length ? await redactAuditEntries(tx, patient.id, redactions) : 0;
 
     // Contents no other patient's document shares.
     let contentsDeleted = 0;
@@ -213,6 +212,13 @@ export async function erasePatient(ctx: DomainContext, raw: z.input<typeof erase
     return summary;
   });
   return result;
+}
+
+/** Rewrites the JSON of an erased patient's audit entries (roshni_auth.redact_audit_for_erasure, migration 0018). */
+async function redactAuditEntries(ctx: DomainContext, patientId: number, entries: Array<{ id: number }>): Promise<number> {
+  const { rows } = await sql<{ rewritten: number }>`
+    SELECT roshni_auth.redact_audit_for_erasure(${patientId}, ${JSON.stringify(entries)}::jsonb) AS rewritten`.execute(ctx.db);
+  return Number(rows[0]?.rewritten ?? 0);
 }
 
 type TextTable = 'appointments' | 'payments' | 'refunds' | 'inbox_messages';

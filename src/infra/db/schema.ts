@@ -155,12 +155,17 @@ export interface AuditLog {
   after: Json | null;
   at: Generated<Timestamp>;
   before: Json | null;
+  body_hash: Buffer | null;
+  chain_position: number | null;
   entity: string;
   entity_id: string | null;
+  hash: Buffer | null;
   id: Generated<number>;
   meta: Json | null;
   outcome: Generated<string>;
   patient_id: number | null;
+  prev_hash: Buffer | null;
+  redacted_at: Timestamp | null;
 }
 
 export interface Backups {

@@ -19,6 +19,8 @@ export interface HealthCheck {
   status: CheckStatus;
   detail: string;
   ms: number;
+  /** audit-chain: when the audit log's chain was last walked (src/infra/health/audit-chain-check.ts). */
+  verifiedAt?: string;
 }
 
 export interface HealthReport {
@@ -101,7 +103,7 @@ interface RunningCheck {
  */
 function timed(
   name: string,
-  check: () => Promise<{ status: CheckStatus; detail: string }>,
+  check: () => Promise<{ status: CheckStatus; detail: string; verifiedAt?: string }>,
   withinMs: number,
   onTimeout: CheckStatus = 'warn',
 ): RunningCheck {
@@ -245,6 +247,7 @@ function startChecks(deps: HealthDeps): ChecksRun {
             `${failed} failed${failed ? ' (`roshni notifications list --failed`)' : ''}`,
         };
       }, within),
+      timed('audit-chain', async () => (await import('./audit-chain-check.js')).auditChainCheck(db, config, now), within),
     );
   }
   checks.push(
