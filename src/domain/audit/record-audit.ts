@@ -49,8 +49,9 @@ export function denialsRecorded(ctx: DomainContext): number {
   return denialsWritten.get(ctx.db) ?? 0;
 }
 
-/** Appends to the audit log, inside the caller's transaction so the entry and the change land together. */
-export async function recordAudit(ctx: DomainContext, entry: AuditEntry): Promise<void> {
-  await ctx.db.insertInto('audit_log').values(auditRow(ctx, entry)).execute();
+/** Appends to the audit log, inside the caller's transaction so the entry and the change land together; the entry's id. */
+export async function recordAudit(ctx: DomainContext, entry: AuditEntry): Promise<{ id: number }> {
+  const row = await ctx.db.insertInto('audit_log').values(auditRow(ctx, entry)).returning('id').executeTakeFirstOrThrow();
   if (entry.outcome === 'denied') denialsWritten.set(ctx.db, denialsRecorded(ctx) + 1);
+  return { id: Number(row.id) };
 }
