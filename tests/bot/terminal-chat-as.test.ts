@@ -52,7 +52,7 @@ describe('roshni chat --as', () => {
     const ctx = systemContext(database.db);
     const guardian = await addGuardian(ctx, { fullName: 'Sunita Verma', phone: '+919811122233' });
     const child = await addPatient(ctx, { fullName: 'Kabir Verma', dateOfBirth: '2019-03-14' });
-    await linkGuardian(ctx, { guardianId: guardian.id, patientId: child.id, relationship: 'mother', primary: true });
+    await linkGuardian(ctx, { guardianId: guardian.id, patientId: child.id, relationship: 'mother', isPrimary: true });
     const run = await runCli(['chat', '--as', '98111 22233'], env, { input: '1\n1\n1\n1\n1\n1\n2\n2\n1\n2\n1\n/quit\n' });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/Booked! Your appointment number is APT-/);
