@@ -56,6 +56,7 @@ describe('a new member of staff can sign in', () => {
     const { run, token } = await login('priya.slp', temporary!);
     expect(run.code, run.stderr).toBe(0);
     expectRefused(await runCli(['today'], env(token)), 9, /Your password was given to you by an admin: choose your own first with `roshni staff password`/);
+    expectRefused(await runCli(['staff', 'password', ADMIN, '--password-stdin'], env(token), { input: 'not hers to set\n' }), 9, /choose your own first/);
 
     const changed = await runCli(['staff', 'password', '--password-stdin'], env(token), { input: `${temporary}\npriya's own password\npriya's own password\n` });
     expect(changed.code, changed.stderr).toBe(0);
