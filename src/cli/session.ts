@@ -31,6 +31,8 @@ export interface SessionOptions {
   /** Skip the schema check (for `roshni db …` itself). */
   skipSchemaCheck?: boolean;
   acting?: Acting;
+  /** `roshni staff password`: the one command a session whose password must change may run. */
+  changesPassword?: boolean;
 }
 
 const ROLE_OF: Record<Acting, string | undefined> = {
@@ -40,14 +42,27 @@ const ROLE_OF: Record<Acting, string | undefined> = {
   owner: undefined,
 };
 
-/** The context of the member of staff signed in on this machine; refuses when there is none. */
-export async function signedInStaff(database: Database, config: Config, ctx: DomainContext): Promise<DomainContext> {
+/**
+ * The context of the member of staff signed in on this machine; refuses when there is none, and while
+ * their password is one an admin gave them (an invitation or a reset), until they have chosen their own.
+ */
+export async function signedInStaff(
+  database: Database,
+  config: Config,
+  ctx: DomainContext,
+  options: { changesPassword?: boolean } = {},
+): Promise<DomainContext> {
   const token = config.env.ROSHNI_SESSION ?? readSessionFile(config.home)?.token;
   if (!token) throw new NotSignedInError('Nobody is signed in on this machine: run `roshni login <username>` first.');
   const session = await resumeSession(database.db, token, thisMachine());
   if (!session) {
     throw new NotSignedInError(
       'Your session has ended (signed out, idle too long, revoked, or begun on another computer or user): run `roshni login` again.',
+    );
+  }
+  if (session.mustChangePassword && !options.changesPassword) {
+    throw new NotSignedInError(
+      'Your password was given to you by an admin: choose your own first with `roshni staff password` (it asks for the one you were given, then a new one).',
     );
   }
   return { ...ctx, actor: session.actor, sessionToken: session.token };
@@ -76,7 +91,7 @@ export async function openSession(env: CommandEnv, options: SessionOptions = {})
       timezone: settings?.timezone ?? config.timezone,
       actor: systemActor,
     };
-    const ctx = acting === 'staff' ? await signedInStaff(database, config, base) : base;
+    const ctx = acting === 'staff' ? await signedInStaff(database, config, base, { changesPassword: options.changesPassword }) : base;
     return { config, database, ctx };
   } catch (error) {
     await database.close();

@@ -1,7 +1,8 @@
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { ensurePrivateDirectory } from '../infra/private-directory.js';
 
 // `roshni login` keeps the session token in ROSHNI_HOME/session.json (mode 0600). The database binds the
 // session to the operating-system user and machine that signed in, so the file copied to another user or
@@ -24,7 +25,7 @@ export function readSessionFile(home: string): SessionFile | undefined {
 }
 
 export function writeSessionFile(home: string, session: SessionFile): string {
-  mkdirSync(home, { recursive: true, mode: 0o700 });
+  ensurePrivateDirectory(home);
   const path = sessionFilePath(home);
   writeFileSync(path, `${JSON.stringify(session)}\n`, { mode: 0o600 });
   chmodSync(path, 0o600); // an older file keeps its mode on write

@@ -8,7 +8,7 @@ import { getClinicPolicies, updateClinicPolicies, type ClinicPolicies, type Clin
 import { InvalidInputError } from '../domain/errors.js';
 import { formatRupees } from '../domain/money.js';
 
-// `roshni settings`: the clinic's booking, reminder and charging rules. Each setting is one flag;
+// `roshni settings`: the clinic's booking, reminder and charging rules, and staff sessions' idle time. Each setting is one flag;
 // the domain validates the values (zod), so this file only turns words into numbers.
 
 interface Setting {
@@ -31,15 +31,30 @@ const yesNo = (value: string, flag: string): boolean => {
   throw new InvalidInputError(`--${flag} must be yes or no.`);
 };
 
+const UNIT_MINUTES: Record<string, number> = { d: 24 * 60, h: 60, m: 1, min: 1 };
+
+/** "12h", "90m", "2d" or "90" (minutes) into minutes; undefined when it is none of these. */
+const minutesOf = (text: string): number | undefined => {
+  const m = /^\s*(\d+)\s*(d|h|m|min)?\s*$/i.exec(text);
+  return m ? Number(m[1]) * UNIT_MINUTES[m[2]?.toLowerCase() ?? 'm']! : undefined;
+};
+
 /** "24h,2h" or "1440,120" (minutes) into minutes. */
 const durations = (value: string): number[] =>
   value.split(',').map((part) => {
-    const m = /^\s*(\d+)\s*(h|m|min)?\s*$/i.exec(part);
-    if (!m) throw new InvalidInputError('--reminders must be times before the session such as "24h,2h" or "1440,120".');
-    return Number(m[1]) * (m[2]?.toLowerCase() === 'h' ? 60 : 1);
+    const minutes = minutesOf(part);
+    if (minutes === undefined) throw new InvalidInputError('--reminders must be times before the session such as "24h,2h" or "1440,120".');
+    return minutes;
   });
 
+const duration = (value: string, flag: string, example: string): number => {
+  const minutes = minutesOf(value);
+  if (minutes === undefined) throw new InvalidInputError(`--${flag} must be a duration such as ${example}.`);
+  return minutes;
+};
+
 const hoursText = (minutes: number) => (minutes % 60 === 0 ? `${minutes / 60}h` : `${minutes}m`);
+const idleText = (minutes: number) => (minutes % (24 * 60) === 0 ? `${minutes / (24 * 60)}d` : hoursText(minutes));
 
 const SETTINGS: Setting[] = [
   { flag: 'late-cancel-hours', label: 'Late cancellation window (hours before)', example: '24', show: (p) => `${p.lateCancelHours} h`, parse: (v) => ({ lateCancelHours: whole(v, 'late-cancel-hours') }) },
@@ -69,6 +84,13 @@ const SETTINGS: Setting[] = [
     show: (p) => p.therapistSummaryAt ?? 'off',
     parse: (v) => ({ therapistSummaryAt: v.trim().toLowerCase() === 'off' ? null : v.trim() }),
   },
+  {
+    flag: 'session-idle',
+    label: 'A staff session ends after idle (5m to 7d)',
+    example: '12h',
+    show: (p) => idleText(p.sessionIdleMinutes),
+    parse: (v) => ({ sessionIdleMinutes: duration(v, 'session-idle', '"12h" or "90m"') }),
+  },
   { flag: 'retention-years', label: 'Keep records of past patients (years)', example: '7', show: (p) => `${p.dataRetentionYears} years`, parse: (v) => ({ dataRetentionYears: whole(v, 'retention-years') }) },
 ];
 
@@ -85,7 +107,7 @@ async function askForOne(): Promise<ClinicPoliciesInput> {
 }
 
 export function register(program: Command, run: RunCommand): void {
-  const settings = program.command('settings').description("The clinic's rules: cancellation window and fees, reminders, quiet hours, waitlist offers");
+  const settings = program.command('settings').description("The clinic's rules: cancellation window and fees, reminders, quiet hours, waitlist offers, staff sessions' idle time");
 
   settings
     .command('show')

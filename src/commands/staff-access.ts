@@ -31,7 +31,7 @@ export function registerStaffAccess(staff: Command, run: RunCommand): void {
           await changeOwnPassword(ctx, { currentPassword, newPassword });
           emit(env, { passwordChanged: true }, () => 'Password changed; your sessions on other computers are ended.');
           return 0;
-        }),
+        }, { changesPassword: !username }), // one's own: what a password an admin gave is good for
       ),
     );
 

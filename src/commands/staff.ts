@@ -4,8 +4,12 @@ import type { RunCommand } from '../cli/command-groups.js';
 import { dim, emit, table } from '../cli/output.js';
 import { askText } from '../cli/prompts.js';
 import { withSession } from '../cli/session.js';
-import { addStaffUser, deactivateStaffUser, listStaffUsers, staffUserInput, type StaffUserInput } from '../domain/people/staff.js';
+import { deactivateStaffUser, listStaffUsers, staffUserInput, type StaffUserInput } from '../domain/people/staff.js';
+import { addStaffUserWithPassword, type FirstPassword } from '../domain/access/staff-passwords.js';
+import { InvalidInputError } from '../domain/errors.js';
 import { authorize } from '../domain/policy.js';
+import type { CommandEnv } from '../cli/io.js';
+import { readPassword } from '../cli/password-input.js';
 import { registerStaffAccess } from './staff-access.js';
 
 interface StaffRow {
@@ -36,6 +40,21 @@ interface AddFlags {
   role?: string;
   phone?: string;
   email?: string;
+  passwordStdin?: boolean;
+  invite?: boolean;
+}
+
+/** How the new member of staff will sign in, settled before anything is asked or written. */
+function firstPasswordMode(env: CommandEnv, flags: AddFlags): 'stdin' | 'invite' | 'ask' {
+  if (flags.invite && flags.passwordStdin) throw new InvalidInputError('Give either --invite or --password-stdin, not both.');
+  if (flags.invite) return 'invite';
+  if (flags.passwordStdin) return 'stdin';
+  if (!env.interactive) {
+    throw new InvalidInputError(
+      'How will they sign in? Give --invite (a temporary password, shown once, that they must change) or --password-stdin (their password on standard input); nothing was added.',
+    );
+  }
+  return 'ask';
 }
 
 export function register(program: Command, run: RunCommand): void {
@@ -43,16 +62,19 @@ export function register(program: Command, run: RunCommand): void {
 
   staff
     .command('add')
-    .description('Add a staff user (prompts on a terminal for what is missing)')
+    .description('Add a staff user with a password, or --invite them (prompts on a terminal for what is missing)')
     .option('--username <username>', 'what they sign in with, e.g. priya.slp')
     .option('--name <name>', 'full name')
     .option('--role <role>', 'admin, receptionist or therapist')
     .option('--phone <phone>', 'phone number (+91 assumed)')
     .option('--email <email>', 'email address')
+    .option('--password-stdin', 'read their password from standard input (on a terminal it is asked for, hidden)')
+    .option('--invite', 'instead, make a temporary password, shown once, that they must change at their first sign-in')
     .action(
       run(async (env, flags: AddFlags) =>
         withSession(env, async ({ ctx }) => {
           authorize(ctx.actor, 'staff.manage'); // before any question is asked
+          const mode = firstPasswordMode(env, flags);
           const shape = staffUserInput.shape;
           const username = await requireFlag(env, flags.username, '--username', {
             message: 'Username',
@@ -69,8 +91,21 @@ export function register(program: Command, run: RunCommand): void {
           const asked = env.interactive && !flags.username;
           const phone = flags.phone ?? (asked ? await askText({ message: 'Phone', optional: true, schema: shape.phone }) : undefined);
           const email = flags.email ?? (asked ? await askText({ message: 'Email', optional: true, schema: shape.email }) : undefined);
-          const user = await addStaffUser(ctx, { username, fullName, role: role as StaffUserInput['role'], phone, email });
-          emit(env, staffJson(user), () => `Added ${user.role} ${user.username} (${user.full_name}).`);
+          const first: FirstPassword =
+            mode === 'invite'
+              ? { invite: true }
+              : { password: await readPassword(env, { fromStdin: mode === 'stdin', message: `A password for ${username}`, confirm: true }) };
+          const input = { username, fullName, role: role as StaffUserInput['role'], phone, email };
+          const { user, temporaryPassword } = await addStaffUserWithPassword(ctx, input, first);
+          emit(env, { ...staffJson(user), ...(temporaryPassword ? { temporaryPassword, mustChangePassword: true } : {}) }, () => [
+            `Added ${user.role} ${user.username} (${user.full_name}).`,
+            ...(temporaryPassword
+              ? [
+                  `Temporary password (shown only now): ${temporaryPassword}`,
+                  `Give it to them in person. They sign in with \`roshni login ${user.username}\` and must choose their own before anything else.`,
+                ]
+              : [`They sign in with \`roshni login ${user.username}\`.`]),
+          ]);
           return 0;
         }),
       ),

@@ -80,7 +80,7 @@ describe('receipts and credit notes, printed from what was frozen when they were
     expect(cash.code).toBe(0);
     cheap = { appointmentNumber: small.appointmentNumber, reference: JSON.parse(cash.stdout).reference };
     for (const [username, role] of [['ravi.desk', 'receptionist'], ['tara.slp', 'therapist']]) {
-      expect((await roshni(['staff', 'add', '--username', username!, '--name', `Staff ${username}`, '--role', role!])).code).toBe(0);
+      expect((await staff.roshni(['staff', 'add', '--username', username!, '--name', `Staff ${username}`, '--role', role!, '--password-stdin'], env, undefined, 'a staff password\n')).code).toBe(0);
     }
   });
   afterAll(async () => {

@@ -64,7 +64,7 @@ describe('UPI at the front desk: a QR, then the UTR the patient reads out', () =
     env = { DATABASE_URL: database.url };
     folder = mkdtempSync(join(tmpdir(), 'roshni-upi-'));
     for (const [username, role] of [['ravi.desk', 'receptionist'], ['tara.slp', 'therapist']]) {
-      const added = await roshni(['staff', 'add', '--username', username!, '--name', `Staff ${username}`, '--role', role!]);
+      const added = await staff.roshni(['staff', 'add', '--username', username!, '--name', `Staff ${username}`, '--role', role!, '--password-stdin'], env, undefined, 'a staff password\n');
       expect(added.code).toBe(0);
     }
   });

@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addGuardian, linkGuardian } from '../../src/domain/people/guardians.js';
+import { addPatient } from '../../src/domain/people/patients.js';
 import { addStaffUser } from '../../src/domain/people/staff.js';
 import { runCli } from '../support/cli.js';
 import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { sessionFor } from '../support/staff-sessions.js';
 
-// `roshni chat --as` lets staff try the bot as a family. What the chat then does is audited in the
-// family's name, so the staff member at the keyboard is recorded first.
+// `roshni chat --as` lets the desk use the bot for a family (reception and admins only). The chat keeps the
+// family's rules, but what it books or cancels is recorded as done by the desk, on the family's behalf.
 describe('roshni chat --as', () => {
   let database: TestDatabase;
   let clinic: Awaited<ReturnType<typeof seedClinic>>;
@@ -28,7 +30,7 @@ describe('roshni chat --as', () => {
     expect(run.stdout).toContain('You are connected');
     expect(run.stdout).toMatch(/Booked! Your appointment number is APT-/);
 
-    const entries = await database.db.selectFrom('audit_log').select(['id', 'action', 'actor_kind', 'actor_role', 'entity', 'entity_id', 'patient_id', 'after']).orderBy('id').execute();
+    const entries = await database.db.selectFrom('audit_log').select(['id', 'action', 'actor_kind', 'actor_role', 'entity', 'entity_id', 'patient_id', 'after', 'meta']).orderBy('id').execute();
     const chatAs = entries.find((e) => e.action === 'chat.as');
     expect(chatAs).toMatchObject({
       actor_kind: 'staff',
@@ -39,9 +41,42 @@ describe('roshni chat --as', () => {
       after: { as: 'patient', patientId: patient.id },
     });
     expect(JSON.stringify(chatAs)).not.toContain(patient.phone!.slice(-6)); // no phone number in the trail
-    const asPatient = entries.filter((e) => e.actor_kind === 'patient');
-    expect(asPatient.map((e) => e.action)).toContain('appointment.book'); // the booking, in the patient's name
-    expect(asPatient.every((e) => e.id > chatAs!.id)).toBe(true);
+    // The booking is the desk's, made for the patient, after the chat.as entry.
+    const booking = entries.find((e) => e.action === 'appointment.book');
+    expect(booking).toMatchObject({ actor_kind: 'staff', actor_role: 'receptionist', meta: { onBehalfOf: 'patient', patientId: patient.id } });
+    expect(booking!.id).toBeGreaterThan(chatAs!.id);
+    expect(entries.filter((e) => e.actor_kind === 'patient')).toEqual([]);
+  });
+
+  it('what the desk books and cancels for a family is recorded as done by the desk, on behalf of the guardian', async () => {
+    const ctx = systemContext(database.db);
+    const guardian = await addGuardian(ctx, { fullName: 'Sunita Verma', phone: '+919811122233' });
+    const child = await addPatient(ctx, { fullName: 'Kabir Verma', dateOfBirth: '2019-03-14' });
+    await linkGuardian(ctx, { guardianId: guardian.id, patientId: child.id, relationship: 'mother', isPrimary: true });
+    const run = await runCli(['chat', '--as', '98111 22233'], env, { input: '1\n1\n1\n1\n1\n1\n2\n2\n1\n2\n1\n/quit\n' });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/Booked! Your appointment number is APT-/);
+    expect(run.stdout).toMatch(/Appointment APT-\d+ is cancelled/);
+
+    const farhan = await database.db.selectFrom('staff_users').select('id').where('username', '=', 'farhan.desk').executeTakeFirstOrThrow();
+    const appointment = await database.db.selectFrom('appointments')
+      .select(['id', 'status', 'booked_via', 'booked_by_staff_id', 'booked_by_guardian_id', 'cancelled_by', 'cancelled_by_staff_id'])
+      .where('patient_id', '=', child.id).executeTakeFirstOrThrow();
+    expect(appointment).toMatchObject({
+      status: 'cancelled',
+      booked_via: 'terminal_chat',
+      booked_by_staff_id: farhan.id, // the desk booked it…
+      booked_by_guardian_id: guardian.id, // …for the guardian
+      cancelled_by: 'staff',
+      cancelled_by_staff_id: farhan.id,
+    });
+    const entries = await database.db.selectFrom('audit_log').select(['action', 'actor_kind', 'actor_id', 'actor_role', 'meta'])
+      .where('entity', '=', 'appointment').where('entity_id', '=', String(appointment.id)).orderBy('id').execute();
+    expect(entries.map((e) => e.action)).toEqual(expect.arrayContaining(['appointment.book', 'appointment.cancelled']));
+    for (const entry of entries) {
+      expect(entry).toMatchObject({ actor_kind: 'staff', actor_id: farhan.id, actor_role: 'receptionist', meta: { onBehalfOf: 'guardian', guardianId: guardian.id } });
+    }
+    expect(JSON.stringify(entries)).not.toMatch(/Sunita|Kabir|98111/);
   });
 
   it('every run is recorded: each starts a conversation of its own', async () => {

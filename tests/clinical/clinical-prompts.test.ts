@@ -1,45 +1,13 @@
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
 import { addDays, clinicDate } from '../../src/domain/time.js';
-import { fixedClock, systemClock } from '../../src/infra/clock.js';
+import { fixedClock } from '../../src/infra/clock.js';
 import { slotsOn, systemContext } from '../support/clinic.js';
+import { CLEAR_LINE, DOWN, ENTER, onTerminal } from '../support/terminal.js';
 import { openClinicalClinic } from './clinical-clinic.js';
-
-const ENTER = '\r';
-const DOWN = '\u001b[B';
-const CLEAR_LINE = '\u0015';
-
-/**
- * A terminal that answers prompts: each step waits until the output shows `prompt` (after the
- * previous step's), then types `keys`. Returns the exit code, everything shown, and the steps left.
- */
-async function onTerminal(argv: string[], env: Record<string, string>, steps: Array<[prompt: string, keys: string]>) {
-  const stdin = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => stdin });
-  const stdout = Object.assign(new PassThrough(), { isTTY: true, columns: 160, rows: 40 });
-  const stderr = new PassThrough();
-  let shown = '';
-  let errors = '';
-  let from = 0;
-  const pending = [...steps];
-  stdout.on('data', (chunk: Buffer) => {
-    shown += chunk.toString();
-    const next = pending[0];
-    if (!next) return;
-    const at = shown.indexOf(next[0], from);
-    if (at < 0) return;
-    from = at + next[0].length;
-    pending.shift();
-    setTimeout(() => stdin.write(next[1]), 20);
-  });
-  stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-  const code = await main(argv, { stdin, stdout, stderr, env: { ROSHNI_HOME: '/nonexistent/roshni-home', ...env }, clock: systemClock });
-  return { code, shown, errors, unanswered: pending.map(([prompt]) => prompt) };
-}
 
 describe('clinical commands ask for what is missing on a terminal', () => {
   let clinic: Awaited<ReturnType<typeof openClinicalClinic>>;

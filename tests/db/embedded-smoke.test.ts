@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -122,5 +122,15 @@ describe('embedded database (PGlite)', { timeout: 60_000 }, () => {
     // The data is still there: the services the migrations put in.
     const services = await db.selectFrom('services').select('code').where('code', '=', 'speech-therapy').execute();
     expect(services).toHaveLength(1);
+  });
+
+  it('keeps ROSHNI_HOME and its data for their owner only (0700), tightening them when they were opened up', async () => {
+    await closed();
+    const mode = (path: string) => statSync(path).mode & 0o777;
+    chmodSync(home, 0o755);
+    chmodSync(join(home, 'data'), 0o750);
+    await opened();
+    expect(mode(home).toString(8)).toBe('700');
+    expect(mode(join(home, 'data')).toString(8)).toBe('700');
   });
 });

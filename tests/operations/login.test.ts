@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { setStaffPassword } from '../../src/domain/access/staff-passwords.js';
+import { addStaffUserWithPassword, setStaffPassword } from '../../src/domain/access/staff-passwords.js';
 import { addStaffUser, deactivateStaffUser } from '../../src/domain/people/staff.js';
 import { runCli } from '../support/cli.js';
 import { systemContext } from '../support/clinic.js';
@@ -36,11 +36,10 @@ describe('roshni login and logout', () => {
     env = { DATABASE_URL: database.url, ROSHNI_HOME: home };
     const ctx = systemContext(database.db);
     const asha = await addStaffUser(ctx, { username: 'asha', fullName: 'Asha Rao', role: 'admin' });
-    ravi = (await addStaffUser(ctx, { username: 'ravi', fullName: 'Ravi Kumar', role: 'receptionist' })).id;
-    // Asha's is the first admin's password (a new clinic), then she, signed in, sets Ravi's.
+    // Asha's is the first admin's password (a new clinic), then she, signed in, adds Ravi with his.
     await setStaffPassword(ctx, { username: 'asha', password: ASHA_PASSWORD });
     const admin = { ...ctx, actor: { kind: 'staff' as const, staffUserId: asha.id, role: 'admin' as const, therapistId: null }, sessionToken: await sessionFor(database.db, 'asha') };
-    await setStaffPassword(admin, { username: 'ravi', password: RAVI_PASSWORD });
+    ravi = (await addStaffUserWithPassword(admin, { username: 'ravi', fullName: 'Ravi Kumar', role: 'receptionist' }, { password: RAVI_PASSWORD })).user.id;
   });
   afterEach(async () => {
     await database.close();

@@ -80,14 +80,20 @@ describe('staff sign in with a password of their own', () => {
   it('a session ends after the idle time, when revoked by an admin, and at logout', async () => {
     expect((await roshni(['staff', 'add', '--username', 'farhan.desk', '--name', 'Farhan Sheikh', '--role', 'receptionist'], '')).code).toBe(9);
     expect((await login('anita.admin', PASSWORD)).code).toBe(0);
-    expect((await roshni(['staff', 'add', '--username', 'farhan.desk', '--name', 'Farhan Sheikh', '--role', 'receptionist'])).code).toBe(0);
+    expect((await roshni(['staff', 'add', '--username', 'farhan.desk', '--name', 'Farhan Sheikh', '--role', 'receptionist', '--password-stdin'], 'farhan chose this\n')).code).toBe(0);
     const reset = await roshni(['staff', 'password', 'farhan.desk', '--password-stdin'], 'a temporary one\n');
     expect(reset.code, reset.stderr).toBe(0);
 
+    // A password an admin set opens nothing but choosing one's own.
     const desk = { ...env(), ROSHNI_HOME: mkdtempSync(join(tmpdir(), 'roshni-desk-')) };
     const signedIn = await runCli(['login', 'farhan.desk', '--password-stdin'], desk, { input: 'a temporary one\n' });
     expect(signedIn.code, signedIn.stderr).toBe(0);
-    expect(signedIn.stdout).toContain('choose your own now with `roshni staff password`');
+    expect(signedIn.stdout).toContain('choose your own with `roshni staff password` before anything else');
+    const notYet = await runCli(['staff', 'list'], desk);
+    expect(notYet.code).toBe(9);
+    expect(notYet.stderr).toMatch(/choose your own first with `roshni staff password`/);
+    const own = await runCli(['staff', 'password', '--password-stdin'], desk, { input: 'a temporary one\nfarhan chose this\nfarhan chose this\n' });
+    expect(own.code, own.stderr).toBe(0);
     expect((await runCli(['staff', 'list'], desk)).code).toBe(0);
 
     // Idle: the clinic ends sessions unused for its idle time (12 hours unless set); using one keeps it alive.
@@ -104,7 +110,7 @@ describe('staff sign in with a password of their own', () => {
     expect(idle.stderr).toMatch(/Your session has ended/);
 
     // Revoked: the admin ends every session of Farhan's.
-    expect((await runCli(['login', 'farhan.desk', '--password-stdin'], desk, { input: 'a temporary one\n' })).code).toBe(0);
+    expect((await runCli(['login', 'farhan.desk', '--password-stdin'], desk, { input: 'farhan chose this\n' })).code).toBe(0);
     const sessions = JSON.parse((await roshni(['staff', 'sessions', '--json'])).stdout);
     expect(sessions.map((s: { username: string; current: boolean }) => [s.username, s.current])).toEqual(
       expect.arrayContaining([['farhan.desk', false], ['anita.admin', true]]),
@@ -115,7 +121,7 @@ describe('staff sign in with a password of their own', () => {
     expect((await runCli(['staff', 'list'], desk)).code).toBe(9);
 
     // Logout: the session's token opens nothing any more, even kept elsewhere.
-    const token = (await runCli(['login', 'farhan.desk', '--password-stdin', '--print-token'], desk, { input: 'a temporary one\n' })).stdout.trim();
+    const token = (await runCli(['login', 'farhan.desk', '--password-stdin', '--print-token'], desk, { input: 'farhan chose this\n' })).stdout.trim();
     expect(token).toMatch(/^rsh_[0-9a-f]{64}$/);
     expect((await runCli(['staff', 'list'], { ...desk, ROSHNI_SESSION: token })).code).toBe(0);
     await sql`SELECT roshni_auth.sign_out(${token})`.execute(database.db);
@@ -168,8 +174,7 @@ describe('the credentials of a desk computer cannot become anyone else', () => {
     expect((await runCli(['init', '--name', 'Sunrise', '--admin', 'anita.admin', '--admin-name', 'Anita Rao', '--password-stdin'], env, { input: `${PASSWORD}\n` })).code).toBe(0);
     const admin = { ...env, ROSHNI_SESSION: (await runCli(['login', 'anita.admin', '--password-stdin', '--print-token'], env, { input: `${PASSWORD}\n` })).stdout.trim() };
     for (const [username, role] of [['farhan.desk', 'receptionist'], ['priya.slp', 'therapist']]) {
-      expect((await runCli(['staff', 'add', '--username', username!, '--name', `Staff ${username}`, '--role', role!], admin)).code).toBe(0);
-      expect((await runCli(['staff', 'password', username!, '--password-stdin'], admin, { input: `${PASSWORD}\n` })).code).toBe(0);
+      expect((await runCli(['staff', 'add', '--username', username!, '--name', `Staff ${username}`, '--role', role!, '--password-stdin'], admin, { input: `${PASSWORD}\n` })).code).toBe(0);
       tokens[username!] = (await runCli(['login', username!, '--password-stdin', '--print-token'], env, { input: `${PASSWORD}\n` })).stdout.trim();
     }
     tokens['anita.admin'] = admin.ROSHNI_SESSION;

@@ -13,9 +13,9 @@ describe('roshni patient assign: a therapist\'s own patients', () => {
   let aarav: { id: number; patientNumber: string };
   beforeEach(async () => {
     clinic = await openTestClinic();
-    farhanId = (await clinic.json(['staff', 'add', '--username', 'farhan.desk', '--name', 'Farhan Sheikh', '--role', 'receptionist'])).id;
+    farhanId = (await clinic.addStaff('farhan.desk', 'Farhan Sheikh', 'receptionist')).id;
     for (const [username, name, spec] of [['priya.slp', 'Dr. Priya Sharma', 'slp'], ['arjun.ot', 'Arjun Mehta', 'ot']] as const) {
-      await clinic.json(['staff', 'add', '--username', username, '--name', name, '--role', 'therapist']);
+      await clinic.addStaff(username, name, 'therapist');
       await clinic.json(['therapist', 'add', '--name', name, '--spec', spec, '--staff', username]);
     }
     const therapists = await clinic.database.db.selectFrom('therapists').select(['id', 'full_name']).execute();

@@ -7,13 +7,17 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { staffEnvironments } from '../support/staff-sessions.js';
 
 export const ADMIN = 'anita.admin';
+/** The password the tests' staff are added with. */
+export const STAFF_PASSWORD = 'a staff password';
 
 export interface TestClinic {
   database: TestDatabase;
-  /** `roshni <argv>` acting as a staff user (the clinic's admin unless told). */
-  run(argv: string[], as?: string): Promise<CliResult>;
+  /** `roshni <argv>` acting as a staff user (the clinic's admin unless told), with `input` on standard input. */
+  run(argv: string[], as?: string, input?: string): Promise<CliResult>;
   /** `roshni <argv> --json` that must succeed: its parsed stdout. */
-  json<T = any>(argv: string[], as?: string): Promise<T>;
+  json<T = any>(argv: string[], as?: string, input?: string): Promise<T>;
+  /** `roshni staff add` by the admin, with STAFF_PASSWORD as the new member's password: its JSON. */
+  addStaff<T = any>(username: string, fullName: string, role: string, more?: string[]): Promise<T>;
   /** How many rows each people table holds, to prove a refusal changed nothing. */
   counts(): Promise<Record<string, number>>;
   close(): Promise<void>;
@@ -25,16 +29,20 @@ export async function openTestClinic(): Promise<TestClinic> {
   await addStaffUser(systemContext(database.db), { username: ADMIN, fullName: 'Anita Rao', role: 'admin' });
   // Each member of staff is signed in once (a session made by the database's owner).
   const signedIn = staffEnvironments(database.db, { DATABASE_URL: database.url });
-  const run = async (argv: string[], as: string = ADMIN) => runCli(argv, await signedIn(as));
+  const run = async (argv: string[], as: string = ADMIN, input?: string) =>
+    runCli(argv, await signedIn(as), input === undefined ? {} : { input });
+  const json = async (argv: string[], as?: string, input?: string) => {
+    const result = await run([...argv, '--json'], as, input);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    return JSON.parse(result.stdout);
+  };
   return {
     database,
     run,
-    json: async (argv, as) => {
-      const result = await run([...argv, '--json'], as);
-      expect(result.stderr).toBe('');
-      expect(result.code).toBe(0);
-      return JSON.parse(result.stdout);
-    },
+    json,
+    addStaff: (username, fullName, role, more = []) =>
+      json(['staff', 'add', '--username', username, '--name', fullName, '--role', role, ...more, '--password-stdin'], ADMIN, `${STAFF_PASSWORD}\n`),
     counts: async () => {
       const { rows } = await sql<Record<string, number>>`
         SELECT (SELECT count(*) FROM patients)::int AS patients,

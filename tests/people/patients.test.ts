@@ -9,7 +9,7 @@ describe('patients at the front desk', () => {
   const desk = 'farhan.desk';
   beforeEach(async () => {
     clinic = await openTestClinic();
-    await clinic.json(['staff', 'add', '--username', desk, '--name', 'Farhan Sheikh', '--role', 'receptionist']);
+    await clinic.addStaff(desk, 'Farhan Sheikh', 'receptionist');
     await clinic.json(['guardian', 'add', '--name', 'Suresh Nair', '--phone', '99000 11223']);
   });
   afterEach(() => clinic?.close());
@@ -226,7 +226,7 @@ describe('patients at the front desk', () => {
   it('lets a therapist look patients up but not register them', async () => {
     await registerTheVermasAndKavya();
     await registerAnotherKavya();
-    await clinic.json(['staff', 'add', '--username', 'priya.slp', '--name', 'Priya Sharma', '--role', 'therapist']);
+    await clinic.addStaff('priya.slp', 'Priya Sharma', 'therapist');
     expect((await clinic.json(['patient', 'find', 'Kavya'], 'priya.slp')).patients).toHaveLength(2);
     // Money is the desk's business: a therapist sees the patient, not the dues.
     expect(await clinic.json(['patient', 'show', 'P-00001'], 'priya.slp')).toMatchObject({ patientNumber: 'P-00001', dues: null });
@@ -236,7 +236,7 @@ describe('patients at the front desk', () => {
   it('writes an audit row for every change, with no names or phone numbers in it', async () => {
     await registerTheVermasAndKavya();
     await clinic.json(['patient', 'update', 'P-00001', '--phone', '+91 98111 22334', '--email', 'rohan@example.in'], desk);
-    await clinic.json(['staff', 'add', '--username', 'priya.slp', '--name', 'Priya Sharma', '--role', 'therapist']);
+    await clinic.addStaff('priya.slp', 'Priya Sharma', 'therapist');
     const rows = await clinic.database.db.selectFrom('audit_log').selectAll().orderBy('id').execute();
     expect(rows.map((r) => r.action)).toEqual(
       expect.arrayContaining(['staff.add', 'guardian.add', 'patient.add', 'guardian.link', 'patient.update']),

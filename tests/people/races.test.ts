@@ -13,8 +13,8 @@ describe('people changes raced from two terminals', () => {
   let as: (username: string) => Promise<DomainContext>;
   beforeAll(async () => {
     clinic = await openTestClinic();
-    await clinic.json(['staff', 'add', '--username', 'ravi.admin', '--name', 'Ravi Kumar', '--role', 'admin']);
-    await clinic.json(['staff', 'add', '--username', 'farhan.desk', '--name', 'Farhan Sheikh', '--role', 'receptionist']);
+    await clinic.addStaff('ravi.admin', 'Ravi Kumar', 'admin');
+    await clinic.addStaff('farhan.desk', 'Farhan Sheikh', 'receptionist');
     const { db } = clinic.database;
     as = async (username) => {
       const user = (await findStaffUserByUsername({ db } as DomainContext, username))!;

@@ -6,7 +6,7 @@ describe('services', () => {
   let clinic: TestClinic;
   beforeEach(async () => {
     clinic = await openTestClinic();
-    await clinic.json(['staff', 'add', '--username', 'farhan.desk', '--name', 'Farhan Sheikh', '--role', 'receptionist']);
+    await clinic.addStaff('farhan.desk', 'Farhan Sheikh', 'receptionist');
   });
   afterEach(() => clinic?.close());
 

@@ -13,17 +13,15 @@ describe('staff users', () => {
   afterEach(() => clinic?.close());
 
   const addFarhanAtTheDesk = () =>
-    clinic.json(['staff', 'add', '--username', 'farhan.desk', '--name', 'Farhan Sheikh', '--role', 'receptionist', '--phone', '098765 43210']);
+    clinic.addStaff('farhan.desk', 'Farhan Sheikh', 'receptionist', ['--phone', '098765 43210']);
   /** Ravi joins as a second admin and deactivates Anita. */
   const raviTakesOver = async () => {
-    await clinic.json(['staff', 'add', '--username', 'ravi.admin', '--name', 'Ravi Kumar', '--role', 'admin']);
+    await clinic.addStaff('ravi.admin', 'Ravi Kumar', 'admin');
     await clinic.json(['staff', 'deactivate', ADMIN], 'ravi.admin');
   };
 
   it('adds a receptionist with a normalised phone and lists the staff', async () => {
-    const added = await clinic.json(
-      ['staff', 'add', '--username', 'Farhan.Desk', '--name', 'Farhan  Sheikh', '--role', 'receptionist', '--phone', '098765 43210'],
-    );
+    const added = await clinic.addStaff('Farhan.Desk', 'Farhan  Sheikh', 'receptionist', ['--phone', '098765 43210']);
     expect(added).toMatchObject({ username: 'farhan.desk', fullName: 'Farhan Sheikh', role: 'receptionist', phone: '+919876543210', active: true });
     expect(added).not.toHaveProperty('password_hash');
 
@@ -34,29 +32,35 @@ describe('staff users', () => {
   });
 
   it.each([
-    [['--username', 'x', '--name', 'Xavier', '--role', 'admin'], 2, 'username: must be 2–32 lowercase letters'],
-    [['--username', 'ravi', '--name', 'Ravi', '--role', 'owner'], 2, 'role: must be one of admin, receptionist, therapist'],
-    [['--username', 'ravi', '--name', 'Ravi', '--role', 'admin', '--phone', '12345'], 2, 'phone: must be a valid phone number'],
-    [['--name', 'Ravi', '--role', 'admin'], 2, '--username is required'],
-    [['--username', 'farhan.desk', '--name', 'Another Farhan', '--role', 'admin'], 4, 'The username farhan.desk is already taken'],
+    [['--username', 'x', '--name', 'Xavier', '--role', 'admin', '--invite'], 2, 'username: must be 2–32 lowercase letters'],
+    [['--username', 'ravi', '--name', 'Ravi', '--role', 'owner', '--invite'], 2, 'role: must be one of admin, receptionist, therapist'],
+    [['--username', 'ravi', '--name', 'Ravi', '--role', 'admin', '--phone', '12345', '--invite'], 2, 'phone: must be a valid phone number'],
+    [['--name', 'Ravi', '--role', 'admin', '--invite'], 2, '--username is required'],
+    [['--username', 'farhan.desk', '--name', 'Another Farhan', '--role', 'admin', '--invite'], 4, 'The username farhan.desk is already taken'],
+    [['--username', 'ravi', '--name', 'Ravi', '--role', 'admin'], 2, /How will they sign in\? Give --invite .* or --password-stdin .*nothing was added/],
+    [['--username', 'ravi', '--name', 'Ravi', '--role', 'admin', '--invite', '--password-stdin'], 2, 'Give either --invite or --password-stdin, not both.'],
+    [['--username', 'ravi', '--name', 'Ravi', '--role', 'admin', '--password-stdin'], 2, 'password: must be at least 10 characters'],
   ])('refuses staff add %j with a clear message and changes nothing', async (flags, code, message) => {
     await addFarhanAtTheDesk();
     const before = await clinic.counts();
-    expectRefused(await clinic.run(['staff', 'add', ...flags]), code, message);
+    const passwords = () => sql<{ n: number }>`SELECT count(*)::int AS n FROM roshni_auth.passwords`.execute(clinic.database.db).then((r) => r.rows[0]!.n);
+    const passwordsBefore = await passwords();
+    expectRefused(await clinic.run(['staff', 'add', ...flags], ADMIN, 'too short\n'), code, message);
     expect(await clinic.counts()).toEqual(before);
+    expect(await passwords()).toBe(passwordsBefore);
   });
 
   it('lets only an admin manage staff', async () => {
     await addFarhanAtTheDesk();
     const before = await clinic.counts();
-    const result = await clinic.run(['staff', 'add', '--username', 'sneaky', '--name', 'Sneaky Sam', '--role', 'admin'], 'farhan.desk');
+    const result = await clinic.run(['staff', 'add', '--username', 'sneaky', '--name', 'Sneaky Sam', '--role', 'admin', '--invite'], 'farhan.desk');
     expectRefused(result, 5, 'A receptionist may not manage staff users (staff.manage: admin only).');
     expect(await clinic.counts()).toEqual(before);
   });
 
   it('never deactivates the last active admin, but does once there is another', async () => {
     expectRefused(await clinic.run(['staff', 'deactivate', ADMIN]), 4, `${ADMIN} is the last active admin`);
-    await clinic.json(['staff', 'add', '--username', 'ravi.admin', '--name', 'Ravi Kumar', '--role', 'admin']);
+    await clinic.addStaff('ravi.admin', 'Ravi Kumar', 'admin');
     const done = await clinic.json(['staff', 'deactivate', ADMIN], 'ravi.admin');
     expect(done).toMatchObject({ username: ADMIN, active: false, deactivated: true });
     expectRefused(await clinic.run(['staff', 'deactivate', 'ravi.admin'], 'ravi.admin'), 4, 'ravi.admin is the last active admin');
@@ -87,7 +91,7 @@ describe('staff users', () => {
     await addFarhanAtTheDesk();
     await raviTakesOver();
     const rows = await clinic.database.db.selectFrom('audit_log').selectAll().where('entity', '=', 'staff_user').orderBy('id').execute();
-    expect(rows.map((r) => r.action)).toEqual(['staff.add', 'staff.add', 'staff.add', 'staff.deactivate']);
+    expect(rows.map((r) => r.action)).toEqual(['staff.add', 'staff.add', 'staff.password', 'staff.add', 'staff.password', 'staff.deactivate']);
     const deactivation = rows.at(-1)!;
     expect(deactivation).toMatchObject({ actor_kind: 'staff', actor_role: 'admin', before: { active: true }, after: { active: false } });
     expect(JSON.stringify(rows.map((r) => [r.before, r.after, r.meta]))).not.toMatch(/Anita|Farhan|Ravi|\+91/);

@@ -8,8 +8,8 @@ describe('therapists', () => {
   let clinic: TestClinic;
   beforeEach(async () => {
     clinic = await openTestClinic();
-    await clinic.json(['staff', 'add', '--username', 'priya.slp', '--name', 'Priya Sharma', '--role', 'therapist']);
-    await clinic.json(['staff', 'add', '--username', 'farhan.desk', '--name', 'Farhan Sheikh', '--role', 'receptionist']);
+    await clinic.addStaff('priya.slp', 'Priya Sharma', 'therapist');
+    await clinic.addStaff('farhan.desk', 'Farhan Sheikh', 'receptionist');
   });
   afterEach(() => clinic?.close());
 

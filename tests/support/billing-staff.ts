@@ -15,12 +15,13 @@ export async function addClinicAdmin(db: Kysely<DB>): Promise<void> {
 }
 
 /**
- * The CLI, signed in: `roshni(argv, env, as)` runs with `env` and the session of `as` (the admin unless
- * named), each member of staff signed in once (a session made by the database's owner).
+ * The CLI, signed in: `roshni(argv, env, as, input)` runs with `env` and the session of `as` (the admin unless
+ * named), each member of staff signed in once (a session made by the database's owner); `input` is standard input.
  */
 export function signedInCli(db: Kysely<DB>) {
   const sessions = staffEnvironments(db, {});
   const signedIn = async (env: Record<string, string>, as: string = ADMIN): Promise<Record<string, string>> => ({ ...env, ...(await sessions(as)) });
-  const roshni = async (argv: string[], env: Record<string, string>, as: string = ADMIN): Promise<CliResult> => runCli(argv, await signedIn(env, as));
+  const roshni = async (argv: string[], env: Record<string, string>, as: string = ADMIN, input?: string): Promise<CliResult> =>
+    runCli(argv, await signedIn(env, as), input === undefined ? {} : { input });
   return { roshni, signedIn };
 }

@@ -1,4 +1,5 @@
-import { systemActor, type Actor } from '../../domain/actor.js';
+import { actorOf } from './chat-actor.js';
+import { systemActor } from '../../domain/actor.js';
 import { isDomainError } from '../../domain/errors.js';
 import { bookSteps } from '../flows/book.js';
 import { identifySteps, startIdentify } from '../flows/identify.js';
@@ -38,12 +39,6 @@ const steps: Record<string, StepHandler> = {
 
 const MENU_WORDS = new Set(['menu', 'hi', 'hello', 'help', '/start', '/menu', '/help', 'मेनू', 'नमस्ते', 'मदद']);
 const MAX_TEXT = 1000;
-
-function actorOf(conversation: Conversation): Actor {
-  if (conversation.guardianId) return { kind: 'guardian', guardianId: conversation.guardianId };
-  if (conversation.patientId) return { kind: 'patient', patientId: conversation.patientId };
-  return systemActor;
-}
 
 /** Typed "2" means the second option offered; a pressed option must be one currently offered. */
 function normalise(input: Incoming, conversation: Conversation): Incoming | 'stale' {
@@ -87,7 +82,7 @@ export class ConversationEngine {
             db,
             clock: this.deps.clock,
             timezone: this.deps.timezone,
-            actor: actorOf(conversation),
+            actor: actorOf(conversation, this.deps.operator),
             ...(this.deps.paymentGateway ? { paymentGateway: this.deps.paymentGateway } : {}),
             ...(this.deps.documentStore ? { documentStore: this.deps.documentStore } : {}),
           },

@@ -1,6 +1,7 @@
 import { findByPhone, recordChatAs, registerFromChat, rememberChat, type ChatIdentity } from '../../domain/people/chat-identity.js';
 import { normalizePhone } from '../../domain/people/phone.js';
 import { isoDate } from '../../domain/time.js';
+import { actorOf } from '../engine/chat-actor.js';
 import { ask, choice, data, expectText, opt, say, t, typed, unknownInput } from '../engine/kit.js';
 import type { StepHandler, Turn } from '../engine/types.js';
 import { consentChannel } from './common.js';
@@ -36,7 +37,7 @@ async function link(turn: Turn, who: ChatIdentity, greeting: 'linked' | 'registe
   if (c.channel === 'terminal' && turn.deps.operator) await recordChatAs({ ...turn.ctx, actor: turn.deps.operator }, who);
   c.guardianId = who.kind === 'guardian' ? who.guardianId : null;
   c.patientId = who.kind === 'patient' ? who.patientId : null;
-  turn.ctx = { ...turn.ctx, actor: who.kind === 'guardian' ? { kind: 'guardian', guardianId: who.guardianId } : { kind: 'patient', patientId: who.patientId } };
+  turn.ctx = { ...turn.ctx, actor: actorOf(c, turn.deps.operator) };
   if (c.channel !== 'terminal') await rememberChat(turn.ctx, who, c.channel, c.chatId);
   say(turn, greeting, { name: who.name });
   showMenu(turn);

@@ -1,3 +1,4 @@
+import { onBehalfOf, recordedStaff } from '../actor.js';
 import type { DomainContext } from '../context.js';
 
 export interface AuditEntry {
@@ -14,6 +15,9 @@ export interface AuditEntry {
 
 function actorColumns(ctx: DomainContext) {
   const { actor } = ctx;
+  // The desk acting for a family (`roshni chat --as`) is recorded as the member of staff; onBehalfOf names the family.
+  const operator = recordedStaff(actor);
+  if (operator) return { actor_kind: 'staff', actor_id: operator.staffUserId, actor_role: operator.role };
   switch (actor.kind) {
     case 'staff':
       return { actor_kind: 'staff', actor_id: actor.staffUserId, actor_role: actor.role };
@@ -28,6 +32,8 @@ function actorColumns(ctx: DomainContext) {
 
 /** The audit row for an entry, for callers that write it in the same statement as the change. */
 export function auditRow(ctx: DomainContext, entry: AuditEntry) {
+  const family = onBehalfOf(ctx.actor);
+  const meta = family ? { ...entry.meta, ...family } : entry.meta;
   return {
     ...actorColumns(ctx),
     at: ctx.clock.now(),
@@ -38,7 +44,7 @@ export function auditRow(ctx: DomainContext, entry: AuditEntry) {
     outcome: entry.outcome ?? 'ok',
     before: entry.before ? JSON.stringify(entry.before) : null,
     after: entry.after ? JSON.stringify(entry.after) : null,
-    meta: entry.meta ? JSON.stringify(entry.meta) : null,
+    meta: meta ? JSON.stringify(meta) : null,
   };
 }
 
@@ -49,8 +55,9 @@ export function denialsRecorded(ctx: DomainContext): number {
   return denialsWritten.get(ctx.db) ?? 0;
 }
 
-/** Appends to the audit log, inside the caller's transaction so the entry and the change land together. */
-export async function recordAudit(ctx: DomainContext, entry: AuditEntry): Promise<void> {
-  await ctx.db.insertInto('audit_log').values(auditRow(ctx, entry)).execute();
+/** Appends to the audit log, inside the caller's transaction so the entry and the change land together; the entry's id. */
+export async function recordAudit(ctx: DomainContext, entry: AuditEntry): Promise<{ id: number }> {
+  const row = await ctx.db.insertInto('audit_log').values(auditRow(ctx, entry)).returning('id').executeTakeFirstOrThrow();
   if (entry.outcome === 'denied') denialsWritten.set(ctx.db, denialsRecorded(ctx) + 1);
+  return { id: Number(row.id) };
 }

@@ -7,7 +7,8 @@ import { authorize } from '../policy.js';
 import { clockTime } from '../time.js';
 import { requireClinicSettings } from './settings.js';
 
-// The rules the clinic books, reminds and charges by: one row of clinic_settings, changed by an admin.
+// The rules the clinic books, reminds and charges by, and how long a staff session may sit idle: one row of
+// clinic_settings, changed by an admin.
 
 const minutes = (max: number) => z.number().int().min(0).max(max);
 
@@ -30,6 +31,8 @@ export const clinicPoliciesInput = z
     dataRetentionYears: z.number().int().min(1).max(30),
     /** When therapists get the day's schedule; null: no daily summary. */
     therapistSummaryAt: clockTime.nullable(),
+    /** A staff session unused this long ends (the database enforces it: roshni_auth.live_session, migration 0017). */
+    sessionIdleMinutes: z.number().int().min(5, 'must be at least 5 minutes').max(7 * 24 * 60, 'must be at most 7 days'),
   })
   .partial();
 export type ClinicPoliciesInput = z.input<typeof clinicPoliciesInput>;
@@ -48,6 +51,7 @@ const COLUMNS = {
   maxAdvanceDays: 'max_advance_days',
   dataRetentionYears: 'data_retention_years',
   therapistSummaryAt: 'therapist_summary_at',
+  sessionIdleMinutes: 'session_idle_minutes',
 } as const;
 
 export type ClinicPolicies = Required<z.output<typeof clinicPoliciesInput>>;
@@ -68,6 +72,7 @@ export async function getClinicPolicies(ctx: DomainContext): Promise<ClinicPolic
     maxAdvanceDays: s.max_advance_days,
     dataRetentionYears: s.data_retention_years,
     therapistSummaryAt: s.therapist_summary_at === null ? null : String(s.therapist_summary_at).slice(0, 5),
+    sessionIdleMinutes: s.session_idle_minutes,
   };
 }
 

@@ -5,6 +5,7 @@ import { inTransaction, type DomainContext } from '../context.js';
 import { NotFoundError, parseInput } from '../errors.js';
 import { phoneNumber } from '../people/phone.js';
 import { timeZoneName } from '../time.js';
+import { announcePayeeChange, payeeAudit } from './payee-change.js';
 
 export const clinicSettingsInput = z.object({
   name: z.string().trim().min(2, 'must be at least 2 characters').max(120),
@@ -43,7 +44,7 @@ export async function requireClinicSettings(ctx: DomainContext) {
   return settings;
 }
 
-/** Creates the clinic's settings or updates the given fields. */
+/** Creates the clinic's settings or updates the given fields; a new payee is audited and announced to the admins. */
 export async function saveClinicSettings(ctx: DomainContext, raw: ClinicSettingsInput) {
   authorize(ctx.actor, 'clinic.configure');
   const input = parseInput(clinicSettingsInput, raw);
@@ -67,11 +68,17 @@ export async function saveClinicSettings(ctx: DomainContext, raw: ClinicSettings
       .onConflict((oc) => oc.column('id').doUpdateSet(defined))
       .returningAll()
       .executeTakeFirstOrThrow();
-    await recordAudit(tx, {
+    // Where the money goes is kept before and after (the clinic's own details, no patient's).
+    const fields = Object.keys(defined);
+    const payeeBefore = payeeAudit(before, fields);
+    const audited = Object.keys(payeeBefore).length > 0;
+    const entry = await recordAudit(tx, {
       action: before ? 'clinic.update' : 'clinic.create',
       entity: 'clinic_settings',
-      meta: { fields: Object.keys(defined) },
+      ...(audited ? { before: before ? payeeBefore : null, after: payeeAudit(saved, fields) } : {}),
+      meta: { fields },
     });
+    if (before) await announcePayeeChange(tx, before, saved, entry.id);
     return saved;
   });
 }

@@ -92,11 +92,11 @@ export async function bookAppointment(ctx: DomainContext, raw: BookAppointmentIn
     ), confirmed AS (
       ${input.seriesId ? sql`SELECT 1` : confirmationInsert(ctx, bookedSource)}
     ), audited AS (
-      INSERT INTO audit_log (actor_kind, actor_id, actor_role, at, action, entity, entity_id, patient_id, after)
+      INSERT INTO audit_log (actor_kind, actor_id, actor_role, at, action, entity, entity_id, patient_id, after, meta)
       SELECT ${audit.actor_kind}, ${audit.actor_id}::integer, ${audit.actor_role}, ${now}::timestamptz,
              ${audit.action}, ${audit.entity}, b.id::text, ${input.patientId}::integer,
              jsonb_build_object('status', 'scheduled', 'slotId', ${input.slotId}::integer, 'serviceId', b.service_id,
-                                'via', ${input.via}::text)
+                                'via', ${input.via}::text), ${audit.meta}::jsonb
       FROM booked b
     )
     SELECT b.*, t.full_name AS therapist_name, sv.name AS service_name

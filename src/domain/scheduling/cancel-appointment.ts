@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { staffUserIdOf } from '../actor.js';
+import { recordedStaff, staffUserIdOf } from '../actor.js';
 import { requireClinicSettings } from '../clinic/settings.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { InvalidInputError, parseInput } from '../errors.js';
@@ -49,7 +49,7 @@ export async function cancelAppointment(ctx: DomainContext, raw: z.input<typeof 
     const late = appointment.starts_at.getTime() - now.getTime() < late_cancel_hours * 3_600_000;
     await applyTransition(tx, appointment, 'cancelled', {
       cancelled_at: now,
-      cancelled_by: ctx.actor.kind === 'staff' ? 'staff' : ctx.actor.kind === 'system' ? 'system' : 'patient',
+      cancelled_by: recordedStaff(ctx.actor) ? 'staff' : ctx.actor.kind === 'system' ? 'system' : 'patient',
       cancelled_by_staff_id: staffUserIdOf(tx.actor),
       cancellation_reason: input.reason ?? 'Cancelled by the patient',
       late_cancellation: late,

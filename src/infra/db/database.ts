@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kysely } from 'kysely';
 import type { Config } from '../config.js';
+import { ensurePrivateDirectory } from '../private-directory.js';
 import type { DB } from './schema.js';
 
 export type DatabaseKind = 'postgres' | 'embedded';
@@ -85,8 +85,10 @@ export async function openEmbedded(home: string, options: OpenOptions = {}): Pro
     import('./embedded-lock.js'),
     import('kysely'),
   ]);
-  mkdirSync(home, { recursive: true, mode: 0o700 });
+  // Whoever can read these files can read all the clinic's data: its owner only.
+  ensurePrivateDirectory(home);
   const dataDir = join(home, 'data');
+  ensurePrivateDirectory(dataDir);
   const release = acquireEmbeddedLock(join(home, 'data.lock'));
   try {
     const parsers = Object.fromEntries(Object.entries(typeParsers).map(([oid, parse]) => [oid, parse]));
