@@ -1,5 +1,5 @@
 import { findByPhone, recordChatAs, registerFromChat, rememberChat, type ChatIdentity } from '../../domain/people/chat-identity.js';
-import { normalizePhone } from '../../domain/people/phone.js';
+import { normalizePhone, platformPhone } from '../../domain/people/phone.js';
 import { isoDate } from '../../domain/time.js';
 import { actorOf } from '../engine/chat-actor.js';
 import { ask, choice, data, expectText, opt, say, t, typed, unknownInput } from '../engine/kit.js';
@@ -7,14 +7,23 @@ import type { StepHandler, Turn } from '../engine/types.js';
 import { consentChannel } from './common.js';
 import { showMenu } from './menu.js';
 
-// The first contact: find the person by phone number (Telegram: a shared contact; WhatsApp: the
-// sender's number), or register them with explicit consent.
+// The first contact: find the person by phone number, or register them with explicit consent. Only
+// the platform's word identifies anyone on a chat: WhatsApp's sender (or the number WhatsApp maps an
+// @lid to), Telegram's shared contact of the sender's own. A typed number proves nothing (anyone could
+// type a family's); it is accepted only in `roshni chat`, where the desk types it.
 
 export async function startIdentify(turn: Turn, clinicName: string): Promise<void> {
   say(turn, 'welcome', { clinic: clinicName });
-  if (turn.senderPhone) return identifyByPhone(turn, turn.senderPhone);
+  if (turn.senderPhone) return identifyByPhone(turn, turn.senderPhone, 'platform');
   if (turn.conversation.channel === 'telegram') return askForContact(turn, 'shareContact');
-  expectText(turn, 'identify.phone', t(turn, 'typePhone'), {});
+  if (turn.conversation.channel === 'terminal') return expectText(turn, 'identify.phone', t(turn, 'typePhone'), {});
+  return numberNotUsable(turn);
+}
+
+/** The platform gave no number Roshni can use: the person is asked to call, and nothing is linked. */
+function numberNotUsable(turn: Turn): void {
+  say(turn, 'numberNotUsable');
+  turn.conversation.state = { step: 'start', data: {}, options: [] };
 }
 
 function askForContact(turn: Turn, text: 'shareContact' | 'useContactButton' | 'contactNotUsable'): void {
@@ -22,9 +31,10 @@ function askForContact(turn: Turn, text: 'shareContact' | 'useContactButton' | '
   turn.conversation.state = { step: 'identify.phone', data: {}, options: [] };
 }
 
-async function identifyByPhone(turn: Turn, raw: string): Promise<void> {
-  const phone = normalizePhone(raw);
+async function identifyByPhone(turn: Turn, raw: string, from: 'platform' | 'typed'): Promise<void> {
+  const phone = from === 'platform' ? platformPhone(raw) : normalizePhone(raw);
   if (!phone && turn.conversation.channel === 'telegram') return askForContact(turn, 'contactNotUsable');
+  if (!phone && from === 'platform') return numberNotUsable(turn);
   if (!phone) return expectText(turn, 'identify.phone', t(turn, 'badPhone'), {});
   const who = await findByPhone(turn.ctx, phone);
   if (who) return link(turn, who, 'linked');
@@ -48,11 +58,12 @@ const phoneStep: StepHandler = async (turn) => {
   // Telegram: only the button's contact identifies (the adapter passes on the sender's own only). A
   // typed number proves nothing: anyone could type a patient's and read their family's records.
   if (turn.conversation.channel === 'telegram') {
-    return input.kind === 'contact' ? identifyByPhone(turn, input.phone) : askForContact(turn, 'useContactButton');
+    return input.kind === 'contact' ? identifyByPhone(turn, input.phone, 'platform') : askForContact(turn, 'useContactButton');
   }
+  if (turn.conversation.channel !== 'terminal') return numberNotUsable(turn);
   const raw = input.kind === 'contact' ? input.phone : input.kind === 'text' ? input.text : undefined;
   if (!raw) return expectText(turn, 'identify.phone', t(turn, 'typePhone'), {});
-  await identifyByPhone(turn, raw);
+  await identifyByPhone(turn, raw, 'typed');
 };
 
 const consent: StepHandler = async (turn) => {
