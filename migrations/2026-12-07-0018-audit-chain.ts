@@ -63,8 +63,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     END $$;
 
     -- Append-only: no DELETE, no TRUNCATE, no UPDATE, for anyone, but what the two functions below do as
-    -- the tables' owner (they say which in the transaction-local setting roshni.audit_write, which only
-    -- their own SET clause gives; an application role has no UPDATE privilege to begin with).
+    -- the tables' owner (they say which in the transaction-local setting roshni.audit_write, set and reset
+    -- in their own bodies; the setting opens nothing to anyone but the owner, and an application role has
+    -- no UPDATE privilege to begin with. A function's SET clause would be neater: PostgreSQL 15 allows it
+    -- on a custom setting to superusers only, and a managed server's owner is none).
     CREATE OR REPLACE FUNCTION audit_log_is_append_only() RETURNS trigger LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp AS $$
     DECLARE
@@ -99,8 +101,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     -- many. Sealers take turns (an advisory lock held to the end of their transaction, so that the next one
     -- reads the chain's new end); writers never wait for them, nor they for writers.
     CREATE FUNCTION roshni_auth.seal_audit() RETURNS integer
-    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET roshni.audit_write = 'seal' AS $$
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     DECLARE
+      was text := current_setting('roshni.audit_write', true);
       last_position bigint;
       last_hash bytea;
       ids integer[] := '{}';
@@ -129,10 +132,12 @@ export async function up(db: Kysely<any>): Promise<void> {
                        e.actor_role, e.action, e.entity, e.entity_id, e.patient_id, e.outcome, e.body_hash);
         hashes := hashes || last_hash;
       END LOOP;
+      PERFORM set_config('roshni.audit_write', 'seal', true);
       UPDATE public.audit_log a SET chain_position = s.position, prev_hash = s.prev, hash = s.hash
         FROM unnest(ids, positions, prevs, hashes) AS s(id, position, prev, hash)
         WHERE a.id = s.id;
       GET DIAGNOSTICS sealed = ROW_COUNT;
+      PERFORM set_config('roshni.audit_write', coalesce(was, ''), true);
       RETURN sealed;
     END $$;
 
@@ -140,8 +145,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     -- {id, before, after, meta}), marking them redacted. Only for an admin's live session (or the tables'
     -- owner), only for a patient this very transaction erased, only that patient's entries, only their JSON.
     CREATE FUNCTION roshni_auth.redact_audit_for_erasure(patient integer, entries jsonb) RETURNS integer
-    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET roshni.audit_write = 'redact' AS $$
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     DECLARE
+      was text := current_setting('roshni.audit_write', true);
       rewritten integer;
     BEGIN
       IF NOT (EXISTS (SELECT 1 FROM roshni_auth.caller() c WHERE c.role = 'admin')
@@ -152,10 +158,12 @@ export async function up(db: Kysely<any>): Promise<void> {
                      WHERE p.id = patient AND p.erased_at IS NOT NULL AND p.xmin = pg_current_xact_id()::xid) THEN
         RAISE EXCEPTION 'patient % is not being erased in this transaction', patient USING ERRCODE = 'insufficient_privilege';
       END IF;
+      PERFORM set_config('roshni.audit_write', 'redact', true);
       UPDATE public.audit_log a SET before = r.before, after = r.after, meta = r.meta, redacted_at = now()
         FROM jsonb_to_recordset(entries) AS r(id integer, before jsonb, after jsonb, meta jsonb)
         WHERE a.id = r.id AND a.patient_id = patient;
       GET DIAGNOSTICS rewritten = ROW_COUNT;
+      PERFORM set_config('roshni.audit_write', coalesce(was, ''), true);
       RETURN rewritten;
     END $$;
 
