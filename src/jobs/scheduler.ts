@@ -2,6 +2,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { DomainContext } from '../domain/context.js';
 import { scheduleReminders } from '../domain/notifications/reminders.js';
 import { generateSlots } from '../domain/scheduling/slots.js';
+import { sweepPendingDocuments } from '../domain/documents/pending-chat-documents.js';
 import { enqueueTherapistSummaries } from '../domain/notifications/therapist-summary.js';
 import { expireWaitlistOffers, lapseWaitlistEntries } from '../domain/scheduling/waitlist-offers.js';
 import { addDays, clinicDate, clinicTime } from '../domain/time.js';
@@ -67,6 +68,13 @@ export const JOBS: readonly JobDefinition[] = [
       const generated = await generateSlots(ctx, { from: today, to: addDays(today, SLOT_HORIZON_DAYS - 1) });
       return { ...generated };
     },
+  },
+  {
+    // Documents sent by chat and never said whose: deleted once their hour has passed.
+    name: 'pending-documents',
+    cron: '*/5 * * * *',
+    windowKey: (now, tz) => `${clinicDate(now, tz)}T${clinicTime(now, tz)}`,
+    run: async (ctx) => ({ deleted: await sweepPendingDocuments(ctx) }),
   },
   ...OPERATIONS_JOBS,
 ];

@@ -2,7 +2,7 @@ import { Bot, InputFile, type Api, type Context } from 'grammy';
 import type { InlineKeyboardButton, Update } from 'grammy/types';
 import { FILE_TRANSFER_TIMEOUT_MS, OUTBOUND_TIMEOUT_MS, outboundDeadline } from '../../infra/outbound.js';
 import { ConversationEngine } from '../engine/engine.js';
-import type { EngineDeps, Incoming, Reply } from '../engine/types.js';
+import type { EngineDeps, Incoming, IncomingDocument, Reply } from '../engine/types.js';
 
 // Telegram through grammY: inline keyboards for choices (callback queries always answered), a
 // contact button to identify, sendPhoto for the UPI QR. Long polling by default; webhook mode
@@ -67,21 +67,31 @@ function incomingOf(ctx: Context): Incoming | undefined {
 /** The Bot API lets bots download files up to 20 MB. */
 const BOT_API_DOWNLOAD_LIMIT = 20 * 1024 * 1024;
 
-/** A document or photo sent to the bot, downloaded through the Bot API's file endpoint. */
-async function documentOf(ctx: Context, config: TelegramConfig): Promise<Incoming | undefined> {
+/**
+ * A document or photo sent to the bot, as Telegram announces it (its size comes with the message); the
+ * engine fetches it through the Bot API's file endpoint only if it takes it.
+ */
+function documentOf(ctx: Context, config: TelegramConfig): IncomingDocument | undefined {
   const message = ctx.message;
   const largestPhoto = message?.photo?.at(-1);
   const sent = message?.document ?? largestPhoto;
   if (!sent) return undefined;
   const name = message?.document?.file_name;
-  if ((sent.file_size ?? 0) > BOT_API_DOWNLOAD_LIMIT) return { kind: 'document', bytes: new Uint8Array(), tooLarge: true, ...(name ? { name } : {}) };
-  const file = await ctx.api.getFile(sent.file_id);
-  if (!file.file_path) return undefined;
-  const response = await fetch(`${config.apiRoot ?? 'https://api.telegram.org'}/file/bot${config.token}/${file.file_path}`, {
-    signal: outboundDeadline(FILE_TRANSFER_TIMEOUT_MS),
-  });
-  if (!response.ok) throw new Error(`telegram file download: ${response.status}`);
-  return { kind: 'document', bytes: new Uint8Array(await response.arrayBuffer()), ...(name ? { name } : {}) };
+  return {
+    kind: 'document',
+    ...(name ? { name } : {}),
+    ...(sent.file_size !== undefined ? { size: sent.file_size } : {}),
+    tooLarge: (sent.file_size ?? 0) > BOT_API_DOWNLOAD_LIMIT,
+    download: async () => {
+      const file = await ctx.api.getFile(sent.file_id);
+      if (!file.file_path) throw new Error('telegram file download: no file path');
+      const response = await fetch(`${config.apiRoot ?? 'https://api.telegram.org'}/file/bot${config.token}/${file.file_path}`, {
+        signal: outboundDeadline(FILE_TRANSFER_TIMEOUT_MS),
+      });
+      if (!response.ok) throw new Error(`telegram file download: ${response.status}`);
+      return { bytes: new Uint8Array(await response.arrayBuffer()) };
+    },
+  };
 }
 
 export function createTelegramBot(engine: ConversationEngine, config: TelegramConfig, log?: EngineDeps['log']): Bot {
@@ -101,7 +111,7 @@ export function createTelegramBot(engine: ConversationEngine, config: TelegramCo
   });
   bot.on('message', async (ctx) => {
     if (ctx.chat.type !== 'private') return;
-    const input = incomingOf(ctx) ?? (await documentOf(ctx, config));
+    const input = incomingOf(ctx) ?? documentOf(ctx, config);
     if (!input) return;
     const replies = await engine.handle({ channel: 'telegram', chatId: String(ctx.chat.id), input });
     await sendReplies(ctx.api, ctx.chat.id, replies);

@@ -16,6 +16,8 @@ export interface WhatsAppMessageLike {
   fromMe?: boolean;
   isStatus?: boolean;
   hasMedia?: boolean;
+  /** whatsapp-web.js's raw message: a media message's size and a document's file name, before any download. */
+  _data?: { size?: number; filename?: string };
   /** whatsapp-web.js's MessageMedia: base64 data, its MIME type and (for documents) a file name. */
   downloadMedia?(): Promise<{ data: string; mimetype: string; filename?: string | null } | undefined>;
 }
@@ -57,12 +59,20 @@ async function senderPhone(client: WhatsAppClientLike, from: string): Promise<st
   return mapping?.pn ? senderPhoneOf(mapping.pn) : undefined;
 }
 
-/** Words, or a document or photo (its caption is not read). */
-async function incomingOf(message: WhatsAppMessageLike): Promise<Incoming | undefined> {
+/** Words, or a document or photo as WhatsApp announces it (its caption is not read); fetched only if the engine takes it. */
+function incomingOf(message: WhatsAppMessageLike): Incoming | undefined {
   if (message.hasMedia && message.downloadMedia) {
-    const media = await message.downloadMedia();
-    if (!media) return undefined;
-    return { kind: 'document', bytes: Buffer.from(media.data, 'base64'), ...(media.filename ? { name: media.filename } : {}) };
+    const { size, filename } = message._data ?? {};
+    return {
+      kind: 'document',
+      ...(filename ? { name: filename } : {}),
+      ...(typeof size === 'number' ? { size } : {}),
+      download: async () => {
+        const media = await message.downloadMedia!();
+        if (!media) throw new Error('whatsapp media download: nothing came');
+        return { bytes: Buffer.from(media.data, 'base64'), ...(media.filename ? { name: media.filename } : {}) };
+      },
+    };
   }
   if (typeof message.body !== 'string' || !message.body.trim()) return undefined;
   return { kind: 'text', text: message.body };
@@ -74,7 +84,7 @@ export function attachWhatsApp(client: WhatsAppClientLike, engine: ConversationE
     if (message.fromMe || message.isStatus) return;
     const phone = await senderPhone(client, message.from);
     if (!phone) return;
-    const input = await incomingOf(message);
+    const input = incomingOf(message);
     if (!input) return;
     const replies = await engine.handle({ channel: 'whatsapp', chatId: message.from, input, senderPhone: phone });
     for (const reply of replies) await send(client, message.from, reply, makeMedia);

@@ -18,6 +18,7 @@ import { runAfterCommit } from './after-commit.js';
 import { translate } from './i18n.js';
 import { say, unknownInput } from './kit.js';
 import { ChatRateLimiter } from './rate-limit.js';
+import { takeDocument } from './take-document.js';
 import { loadConversation, saveConversation } from './state-store.js';
 import type { Conversation, EngineDeps, Incoming, Reply, StepHandler, Turn, Update } from './types.js';
 
@@ -56,10 +57,13 @@ function normalise(input: Incoming, conversation: Conversation): Incoming | 'sta
 
 export class ConversationEngine {
   private readonly limiter: ChatRateLimiter;
+  private readonly documentAllowance: ChatRateLimiter;
 
   constructor(private readonly deps: EngineDeps) {
     const limit = deps.rateLimit ?? { messages: 20, perMs: 60_000 };
     this.limiter = new ChatRateLimiter(limit.messages, limit.perMs, () => deps.clock.now().getTime());
+    const documents = deps.documentLimit ?? { documents: 10, perMs: 60 * 60_000 };
+    this.documentAllowance = new ChatRateLimiter(documents.documents, documents.perMs, () => deps.clock.now().getTime());
   }
 
   /**
@@ -72,12 +76,14 @@ export class ConversationEngine {
     if (flood === 'warn') return [{ kind: 'text', text: `${translate('en', 'slowDown')}\n${translate('hi', 'slowDown')}` }];
     let language: 'en' | 'hi' = 'en';
     try {
+      // A file is fetched (or not) before the chat's row is locked: a download holds up no one.
+      const input = update.input.kind === 'document' ? await takeDocument(this.deps, this.documentAllowance, update, update.input) : update.input;
       const committed = await this.deps.db.transaction().execute(async (db) => {
         const { conversation, outdated } = await loadConversation(db, update.channel, update.chatId);
         language = conversation.language;
         const turn: Turn = {
           conversation,
-          input: update.input,
+          input,
           ctx: {
             db,
             clock: this.deps.clock,

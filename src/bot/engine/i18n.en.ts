@@ -114,6 +114,7 @@ export const en = {
   documentEmpty: 'That file is empty. Please send it again.',
   documentTooLarge: 'That file is too large (at most {max}). Please send a smaller one, or bring it to the clinic.',
   documentType: 'Sorry, we can keep PDFs, photos, audio, video and office documents only.',
+  documentsTooMany: 'You have sent many documents in the last hour. Please send the rest later, or bring them to the clinic.',
   documentsOff: 'Sorry, the clinic cannot take documents by chat just now. Please bring it to the clinic.',
   documentLost: 'Sorry, that document did not reach us. Please send it again.',
   documentsShared: 'Documents the clinic has shared with you:',

@@ -15,7 +15,31 @@ export type Incoming =
   | { kind: 'choice'; value: string }
   | { kind: 'contact'; phone: string }
   /** A file sent to the clinic (a prescription, a report): filed to the patient's record for review. */
-  | { kind: 'document'; bytes: Uint8Array; name?: string; /** The channel could not fetch it: over its download limit. */ tooLarge?: boolean };
+  | IncomingDocument;
+
+/**
+ * A file as a channel announces it: its size as the channel tells it, and how to fetch it. The engine
+ * fetches it only for an identified chat, within the size limit and the chat's document allowance
+ * (src/bot/engine/take-document.ts); a channel that already holds the bytes (the terminal) gives them.
+ */
+export interface IncomingDocument {
+  kind: 'document';
+  name?: string;
+  /** Bytes, as the channel says before any download; unknown when it does not say. */
+  size?: number;
+  /** The channel cannot fetch it at all (Telegram's Bot API: over 20 MB). */
+  tooLarge?: boolean;
+  bytes?: Uint8Array;
+  download?: () => Promise<{ bytes: Uint8Array; name?: string }>;
+}
+
+/** A document as the flows see it: fetched, or refused before fetching. */
+export interface ReceivedDocument {
+  kind: 'document';
+  name?: string;
+  bytes?: Uint8Array;
+  refused?: 'too_large' | 'too_many';
+}
 
 export interface Option {
   value: string;
@@ -70,6 +94,8 @@ export interface EngineDeps {
   /** Logs without personal data: event names, ids and error kinds only. */
   log?: (event: string, fields: Record<string, unknown>) => void;
   rateLimit?: { messages: number; perMs: number };
+  /** How many documents a chat may send in a window (default 10 an hour); the rest are not fetched. */
+  documentLimit?: { documents: number; perMs: number };
   /** The terminal chat's staff user, recorded when the chat acts as a family (`chat.as`). */
   operator?: Actor;
 }
@@ -80,9 +106,12 @@ export interface EngineDeps {
  */
 export type AfterCommit = (ctx: DomainContext) => Promise<Reply[]>;
 
+/** What a step sees: what was sent, with a document already fetched (or refused). */
+export type TurnInput = Exclude<Incoming, IncomingDocument> | ReceivedDocument;
+
 export interface Turn {
   conversation: Conversation;
-  input: Incoming;
+  input: TurnInput;
   /** The domain context acting as this chat's patient or guardian (the system before identification). */
   ctx: DomainContext;
   deps: EngineDeps;

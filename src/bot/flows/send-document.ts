@@ -1,17 +1,17 @@
 import { fileDocumentFromChat } from '../../domain/documents/chat-documents.js';
-import { sha256Of } from '../../domain/documents/document-store.js';
+import { holdPendingDocument, takePendingDocument } from '../../domain/documents/pending-chat-documents.js';
 import { checkContent, readableSize } from '../../domain/documents/documents.js';
 import { isDomainError } from '../../domain/errors.js';
 import { patientsInCare } from '../../domain/people/in-care.js';
 import { ask, choice, data, opt, say, t, unknownInput } from '../engine/kit.js';
-import type { StepHandler, Turn } from '../engine/types.js';
+import type { ReceivedDocument, StepHandler, Turn } from '../engine/types.js';
 import { guarded, idFrom } from './common.js';
 import { showMenu } from './menu.js';
 
 // A document sent to the clinic's chat (a prescription, a school report) is filed to the record of
 // the patient it is for, as "other", for the therapists to review. A guardian of several children
-// says whose it is first; meanwhile the content waits in the document store (content-addressed, so
-// the conversation keeps only its hash and name).
+// says whose it is first; meanwhile the content waits in the database for an hour (pending-chat-documents),
+// never in the document store: nothing is on disk that no record names.
 
 const REFUSALS: Record<string, 'documentEmpty' | 'documentTooLarge' | 'documentType'> = {
   empty: 'documentEmpty',
@@ -37,14 +37,18 @@ async function file(turn: Turn, patientId: number, bytes: Uint8Array, name: stri
   showMenu(turn);
 }
 
-export async function receiveDocument(turn: Turn, document: { bytes: Uint8Array; name?: string; tooLarge?: boolean }): Promise<void> {
+export async function receiveDocument(turn: Turn, document: ReceivedDocument): Promise<void> {
   const store = turn.ctx.documentStore;
   if (!store) {
     say(turn, 'documentsOff');
     return showMenu(turn);
   }
-  if (document.tooLarge) {
+  if (document.refused === 'too_large') {
     say(turn, 'documentTooLarge', { max: readableSize(store.maxBytes) });
+    return showMenu(turn);
+  }
+  if (document.refused === 'too_many' || !document.bytes) {
+    say(turn, 'documentsTooMany');
     return showMenu(turn);
   }
   const inCare = await patientsInCare(turn.ctx);
@@ -56,20 +60,19 @@ export async function receiveDocument(turn: Turn, document: { bytes: Uint8Array;
     sayRefusal(turn, error);
     return showMenu(turn);
   }
-  const sha256 = sha256Of(document.bytes);
-  await store.put(sha256, document.bytes);
-  ask(turn, 'document.whose', t(turn, 'documentForWhom'), inCare.map((p) => opt(`patient:${p.id}`, p.fullName)), { sha256, name: document.name ?? null });
+  const pending = await holdPendingDocument(turn.ctx, turn.conversation.id, { bytes: document.bytes, ...(document.name ? { name: document.name } : {}) });
+  ask(turn, 'document.whose', t(turn, 'documentForWhom'), inCare.map((p) => opt(`patient:${p.id}`, p.fullName)), { pending });
 }
 
 const whose: StepHandler = async (turn) => {
   const patientId = idFrom(choice(turn), 'patient');
   if (!patientId) return unknownInput(turn);
-  const bytes = await turn.ctx.documentStore?.get(data<string>(turn, 'sha256'));
-  if (!bytes) {
+  const document = await takePendingDocument(turn.ctx, turn.conversation.id, data<number>(turn, 'pending'));
+  if (!document) {
     say(turn, 'documentLost');
     return showMenu(turn);
   }
-  await file(turn, patientId, bytes, data<string | null>(turn, 'name') ?? undefined);
+  await file(turn, patientId, document.bytes, document.name);
 };
 
 export const sendDocumentSteps: Record<string, StepHandler> = { 'document.whose': whose };

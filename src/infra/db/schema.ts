@@ -451,6 +451,15 @@ export interface Payments {
   utr: string | null;
 }
 
+export interface PendingChatDocuments {
+  content: Buffer;
+  conversation_id: number;
+  expires_at: Timestamp;
+  id: Generated<number>;
+  original_name: string | null;
+  received_at: Timestamp;
+}
+
 export interface Receipts {
   amount_paise: number;
   id: Generated<number>;
@@ -661,6 +670,7 @@ export interface DB {
   patient_therapists: PatientTherapists;
   patients: Patients;
   payments: Payments;
+  pending_chat_documents: PendingChatDocuments;
   receipts: Receipts;
   refunds: Refunds;
   "roshni_auth.failures": RoshniAuthFailures;
