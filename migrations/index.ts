@@ -17,6 +17,7 @@ import * as serialisedAppointmentTimes from './2026-11-26-0015-serialised-appoin
 import * as samplePeople from './2026-11-26-0016-sample-people.js';
 import * as staffSignIn from './2026-12-06-0017-staff-sign-in.js';
 import * as forceRowSecurity from './2026-12-07-0020-force-row-security.js';
+import * as webhookPayloadDedupe from './2026-12-07-0021-webhook-payload-dedupe.js';
 
 // Listed statically (not read from the folder at run time) so the compiled CLI, the
 // tests and the benchmark all apply exactly the same set. tests/db/migrations.test.ts
@@ -40,4 +41,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-26-0016-sample-people': samplePeople,
   '2026-12-06-0017-staff-sign-in': staffSignIn,
   '2026-12-07-0020-force-row-security': forceRowSecurity,
+  '2026-12-07-0021-webhook-payload-dedupe': webhookPayloadDedupe,
 };
