@@ -18,6 +18,7 @@ import * as samplePeople from './2026-11-26-0016-sample-people.js';
 import * as staffSignIn from './2026-12-06-0017-staff-sign-in.js';
 import * as auditChain from './2026-12-07-0018-audit-chain.js';
 import * as forceRowSecurity from './2026-12-07-0020-force-row-security.js';
+import * as webhookPayloadDedupe from './2026-12-07-0021-webhook-payload-dedupe.js';
 import * as pendingChatDocuments from './2026-12-07-0022-pending-chat-documents.js';
 
 // Listed statically (not read from the folder at run time) so the compiled CLI, the
@@ -43,5 +44,6 @@ export const migrations: Record<string, Migration> = {
   '2026-12-06-0017-staff-sign-in': staffSignIn,
   '2026-12-07-0018-audit-chain': auditChain,
   '2026-12-07-0020-force-row-security': forceRowSecurity,
+  '2026-12-07-0021-webhook-payload-dedupe': webhookPayloadDedupe,
   '2026-12-07-0022-pending-chat-documents': pendingChatDocuments,
 };

@@ -8,6 +8,7 @@ import { isDomainError } from '../domain/errors.js';
 import { authorize } from '../domain/policy.js';
 import { loadConfig, type Config } from '../infra/config.js';
 import type { BackupKind } from '../infra/backup/backup-file.js';
+import type { TrustFlags } from '../infra/backup/backup-trust.js';
 
 const KINDS = ['manual', 'daily', 'weekly', 'monthly'] as const;
 
@@ -25,6 +26,7 @@ const KNOWN_FAILURES: Record<string, number> = {
   ArchiveUnreadableError: ExitCode.invalidInput,
   BackupDiskFullError: ExitCode.diskFull,
   RestoreRefusedError: ExitCode.conflict,
+  BackupNotTrustedError: ExitCode.conflict,
   RestoreRolledBackError: ExitCode.unexpected,
   BackupPassphraseError: ExitCode.configuration,
   PostgresToolNotFoundError: ExitCode.configuration,
@@ -80,14 +82,29 @@ async function create(env: CommandEnv, flags: { type: BackupKind }): Promise<num
   );
 }
 
-async function verify(env: CommandEnv, ref: string): Promise<number> {
+interface TrustOptions {
+  allowUnencrypted?: boolean;
+  fileFromElsewhere?: boolean;
+}
+
+function trustOf(flags: TrustOptions): TrustFlags {
+  return { allowUnencrypted: Boolean(flags.allowUnencrypted), fileFromElsewhere: Boolean(flags.fileFromElsewhere) };
+}
+
+async function verify(env: CommandEnv, ref: string, flags: TrustOptions): Promise<number> {
   return reporting(env, () =>
     withSession(env, async ({ config, ctx }) => {
       authorize(ctx.actor, 'backup.manage');
-      const { resolveBackupFile, verifyBackup } = await import('../infra/backup/backups.js');
-      const file = resolveBackupFile(config, ref, ctx.clock.now());
+      const [{ verifyBackup }, { chooseBackupFile }, { readBackupLog }] = await Promise.all([
+        import('../infra/backup/backups.js'),
+        import('../infra/backup/backup-choice.js'),
+        import('../infra/backup/backup-trust.js'),
+      ]);
+      const trust = trustOf(flags);
+      const file = await chooseBackupFile(config, ref, ctx.clock.now(), await readBackupLog(ctx.db), trust, (line) => note(env, line));
       note(env, `Restoring ${file} into a scratch database…`);
-      const result = await verifyBackup(file, config, ctx.clock, ctx.db);
+      const result = await verifyBackup(file, config, ctx.clock, { db: ctx.db, trust });
+      result.notes.forEach((line) => note(env, line));
       emit(env, result, () => [
         ...(result.tables.length
           ? [table(['Table', 'Manifest', 'Restored'], result.tables.map((t) => [t.table, t.expected, t.actual ?? 'missing'])), '']
@@ -118,16 +135,17 @@ async function anchorRestored(env: CommandEnv, config: Config, file: string): Pr
   }
 }
 
-async function restore(env: CommandEnv, ref: string, flags: { force?: boolean }): Promise<number> {
+async function restore(env: CommandEnv, ref: string, flags: { force?: boolean } & TrustOptions): Promise<number> {
   return reporting(env, async () => {
     const config = loadConfig(env.io.env);
-    const [{ resolveBackupFile }, { restoreBackup }] = await Promise.all([
-      import('../infra/backup/backups.js'),
-      import('../infra/backup/restore.js'),
-    ]);
-    const file = resolveBackupFile(config, ref, env.io.clock.now());
-    note(env, `Restoring ${file}…`);
-    const result = await restoreBackup(file, config, { force: Boolean(flags.force), progress: (line) => writeLine(env.io.stderr, line), clock: env.io.clock });
+    const { restoreBackup } = await import('../infra/backup/restore.js');
+    const result = await restoreBackup(ref, config, {
+      force: Boolean(flags.force),
+      trust: trustOf(flags),
+      progress: (line) => writeLine(env.io.stderr, line),
+      clock: env.io.clock,
+    });
+    const file = result.file;
     if (result.ok) await anchorRestored(env, config, file);
     const wrongCounts = result.tables.filter((t) => t.actual !== t.expected).map((t) => t.table);
     emit(env, result, () => [
@@ -181,15 +199,22 @@ export function register(program: Command, run: RunCommand): void {
     .option('--type <type>', 'manual, daily, weekly or monthly (rotation keeps ROSHNI_BACKUP_KEEP_*)', kindOf, 'manual')
     .action(run(create));
   backup.command('list').description('Backups with their age, size, type and whether they were verified').action(run(list));
-  backup
-    .command('verify')
-    .argument('<file>', 'a backup file, or "latest"')
-    .description('Restore into a scratch database and compare row counts with the manifest')
-    .action(run(verify));
-  backup
-    .command('restore')
-    .argument('<file>', 'a backup file, or "latest"')
-    .option('--force', 'replace a database that is not empty')
-    .description('Restore a backup into the configured database (refuses a non-empty one without --force)')
+  const trusting = (command: Command) =>
+    command
+      .option('--allow-unencrypted', 'accept an unencrypted file although ROSHNI_BACKUP_PASSPHRASE is set (you know where it came from)')
+      .option('--file-from-elsewhere', "accept a file this database's backup log does not record (another computer, a new database)");
+  trusting(
+    backup
+      .command('verify')
+      .argument('<file>', 'a backup file, or "latest" (the newest one the backup log records)')
+      .description('Restore into a scratch database and compare row counts with the manifest'),
+  ).action(run(verify));
+  trusting(
+    backup
+      .command('restore')
+      .argument('<file>', 'a backup file, or "latest" (the newest one the backup log records)')
+      .option('--force', 'replace a database that is not empty'),
+  )
+    .description('Restore a backup into the configured database (refuses a non-empty one without --force, a file Roshni did not record without --file-from-elsewhere)')
     .action(run(restore));
 }

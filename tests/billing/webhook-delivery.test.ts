@@ -114,8 +114,8 @@ describe('Razorpay events: every payment recorded once, whatever the order or th
     expect(row).toMatchObject({ state: 'completed', razorpay_payment_id: paymentId, payment_status: 'paid' });
     expect(row.razorpay_order_id).toBe(JSON.parse(linkPaid.body).payload.payment_link.entity.order_id);
     expect(await receiptsOf(link.paymentId)).toHaveLength(1);
-    // Another delivery of the capture now finds the payment through that order.
-    expect(await deliver({ ...captured, eventId: 'evt_CapturedAgain1' })).toBe('no_change');
+    // The same signed capture under another X-Razorpay-Event-Id is the same event: nothing more happens.
+    expect(await deliver({ ...captured, eventId: 'evt_CapturedAgain1' })).toBe('duplicate');
   });
 
   it('stores an event Roshni does not act on, acknowledges it and changes nothing', async () => {
@@ -127,12 +127,12 @@ describe('Razorpay events: every payment recorded once, whatever the order or th
   });
 
   it('keeps a payment that is not ours as unmatched, and flags one of a different amount for a person', async () => {
-    const stranger = razorpayEvent('payment.captured', { payment: { entity: { id: 'pay_Dashboard001', amount: 50000, order_id: 'order_NotOurs0001', notes: [] } } });
+    const stranger = razorpayEvent('payment.captured', { payment: { entity: { id: 'pay_Dashboard001', amount: 50000, currency: 'INR', order_id: 'order_NotOurs0001', notes: [] } } });
     expect(await deliver(stranger)).toBe('unmatched');
     const order = await newOrder();
-    const short = razorpayEvent('payment.captured', { payment: { entity: { id: 'pay_Short000001', amount: 100, order_id: order.orderId, notes: [] } } });
+    const short = razorpayEvent('payment.captured', { payment: { entity: { id: 'pay_Short000001', amount: 100, currency: 'INR', order_id: order.orderId, notes: [] } } });
     expect(await deliver(short)).toBe('attention');
-    expect((await storedEvent(short.eventId)).outcome).toBe(`attention: pay_Short000001 paid ₹1.00 for ${order.reference} of ₹1,000.00`);
+    expect((await storedEvent(short.eventId)).outcome).toBe(`attention: pay_Short000001 paid ₹1.00 for ${order.reference} of ₹1,000.00: not marked paid`);
     expect((await paymentRow(order.paymentId)).state).toBe('pending');
   });
 
@@ -150,13 +150,13 @@ describe('Razorpay events: every payment recorded once, whatever the order or th
     const { refundId } = await ctx.paymentGateway!.refund({ paymentId, amountPaise: 40000, idempotencyKey: refund.reference, notes: { refund: refund.reference } });
     const processed = fake.refundProcessed(refundId);
     expect(await deliver(processed)).toBe('applied');
-    expect(await deliver({ ...processed, eventId: 'evt_RefundAgain01' })).toBe('no_change');
+    expect(await deliver({ ...processed, eventId: 'evt_RefundAgain01' })).toBe('duplicate');
     const row = await database.db.selectFrom('refunds').select(['state', 'razorpay_refund_id', 'processed_at']).where('id', '=', refund.id).executeTakeFirstOrThrow();
     expect(row).toMatchObject({ state: 'processed', razorpay_refund_id: refundId });
     const creditNotes = await database.db.selectFrom('receipts').select(['kind', 'amount_paise']).where('refund_id', '=', refund.id).execute();
     expect(creditNotes).toEqual([{ kind: 'credit_note', amount_paise: 40000 }]);
     expect((await paymentRow(order.paymentId)).payment_status).toBe('partially_paid');
-    expect(await deliver(razorpayEvent('refund.processed', { refund: { entity: { id: 'rfnd_Elsewhere01', payment_id: 'pay_X', amount: 100, notes: [] } } }))).toBe('unmatched');
+    expect(await deliver(razorpayEvent('refund.processed', { refund: { entity: { id: 'rfnd_Elsewhere01', payment_id: 'pay_X', amount: 100, currency: 'INR', notes: [] } } }))).toBe('unmatched');
   });
 
   it('keeps the payer’s email, phone and UPI id out of the stored events', async () => {

@@ -131,7 +131,7 @@ describe('backups that fail safe', () => {
     const { Readable } = await import('node:stream');
     await writeBackupFile(altered, header, () => Readable.from([payload]), undefined);
     const before = await countRows(database.db);
-    const restored = await runCli(['backup', 'restore', altered, '--force'], env);
+    const restored = await runCli(['backup', 'restore', altered, '--force', '--file-from-elsewhere'], env);
     expect(restored.code, restored.stderr).toBe(2);
     const lines = restored.stderr.trim().split('\n').filter((l) => l.startsWith('roshni:'));
     expect(lines).toHaveLength(1);

@@ -62,8 +62,13 @@ describe('roshni backup on PostgreSQL', () => {
     database = undefined;
     await createDatabase(serverUrl(), name);
     try {
+      // A brand-new database has no backup log: nothing there says Roshni made the file, so the
+      // person restoring says so (and nothing is changed until they do).
+      const unvouched = await runCli(['backup', 'restore', 'latest'], { ...env, DATABASE_URL: url });
+      expect(unvouched.code).toBe(4);
+      expect(unvouched.stderr).toMatch(/no backup log \(it is new or empty\).*--file-from-elsewhere/s);
       // A restore acts as the database's owner: a brand-new database has no one to sign in as, and it goes ahead.
-      const restored = await runCli(['backup', 'restore', 'latest'], { ...env, DATABASE_URL: url });
+      const restored = await runCli(['backup', 'restore', 'latest', '--file-from-elsewhere'], { ...env, DATABASE_URL: url });
       expect(restored.code, restored.stderr).toBe(0);
       expect(restored.stderr).toMatch(/\d+\/\d+ appointments/);
       const after = await openPostgres(url, { max: 1 });

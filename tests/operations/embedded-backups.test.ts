@@ -38,7 +38,11 @@ describe('roshni backup on the embedded database', () => {
     expect(JSON.parse(verified.stdout).ok).toBe(true);
 
     const elsewhere = { ...env, ROSHNI_HOME: newHome() };
-    const restored = await runCli(['backup', 'restore', made.file], elsewhere);
+    // A new home has no backup log to say the file is Roshni's: whoever restores says so.
+    const unvouched = await runCli(['backup', 'restore', made.file], elsewhere);
+    expect(unvouched.code).toBe(4);
+    expect(unvouched.stderr).toContain('--file-from-elsewhere');
+    const restored = await runCli(['backup', 'restore', made.file, '--file-from-elsewhere'], elsewhere);
     expect(restored.code, restored.stderr).toBe(0);
     // The restored home has the clinic's admin and her password: she signs in there, and only then changes it.
     expect((await runCli(['init', '--upi-vpa', 'sunrise@okaxis'], elsewhere)).code).toBe(9);
@@ -82,7 +86,7 @@ describe('roshni backup on the embedded database', () => {
       writing = false;
       await writer;
       expect(written).toBeGreaterThan(made.tables.job_runs!);
-      const verified = await verifyBackup(made.file, config, systemClock);
+      const verified = await verifyBackup(made.file, config, systemClock, { db: database.db, trust: { allowUnencrypted: false, fileFromElsewhere: false } });
       expect(verified.problem).toBeNull();
       expect(verified.ok).toBe(true);
     } finally {

@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
+import { z } from 'zod';
 
 import type { SchemaFingerprint } from './schema-fingerprint.js';
 
@@ -18,8 +19,12 @@ const gunzipAsync = promisify(gunzip);
 //     a passphrase is configured, followed by the 16-byte GCM tag
 //   \nsha256 <hex of every byte before this line>\n
 //
-// The checksum catches a truncated or altered file before anything is restored from it; the GCM tag
-// additionally proves an encrypted payload was made with the same passphrase.
+// The checksum catches a truncated or altered file before anything is restored from it; it is no
+// proof of who wrote the file (anyone can recompute it). The GCM tag is: it proves an encrypted
+// payload was made with the same passphrase, and from header format 2 on, the first two lines (magic
+// and header, manifest included) are GCM's additional authenticated data, so a header cannot be
+// swapped onto another payload or edited either. Format 1 files (made before) authenticate their
+// payload only: see `headerAuthenticated`.
 
 const MAGIC = 'ROSHNI-BACKUP 1\n';
 const TRAILER_LENGTH = '\nsha256 '.length + 64 + 1;
@@ -27,6 +32,8 @@ const TAG_LENGTH = 16;
 // scrypt N=2^15, r=8, p=1: about 32 MiB and ~100 ms per backup, the libsodium "interactive" order.
 const SCRYPT = { N: 2 ** 15, r: 8, p: 1 } as const;
 const MAX_HEADER = 1024 * 1024;
+/** The header format written now: 2 binds the header to the payload (GCM additional data). */
+const FORMAT = 2;
 
 export type BackupKind = 'manual' | 'daily' | 'weekly' | 'monthly';
 
@@ -43,7 +50,8 @@ export interface BackupManifest {
 }
 
 export interface BackupHeader {
-  format: 1;
+  /** 1: the header is not authenticated (files made before format 2); 2: it is GCM additional data when encrypted. */
+  format: 1 | 2;
   kind: BackupKind;
   createdAt: string;
   database: 'postgres' | 'embedded';
@@ -53,6 +61,34 @@ export interface BackupHeader {
   manifest: BackupManifest;
   encryption: null | { cipher: 'aes-256-gcm'; kdf: 'scrypt'; salt: string; iv: string; N: number; r: number; p: number };
 }
+
+// A header is read from a file anyone may have put in the backup folder: checked, not believed.
+const counts = z.record(z.string().max(63), z.number().int().nonnegative());
+const headerSchema = z.object({
+  format: z.union([z.literal(1), z.literal(2)]),
+  kind: z.enum(['manual', 'daily', 'weekly', 'monthly']),
+  createdAt: z.string().datetime(),
+  database: z.enum(['postgres', 'embedded']),
+  payload: z.enum(['pg_dump-custom', 'pglite-datadir-tgz']),
+  serverVersion: z.string().max(200),
+  manifest: z.object({
+    tables: counts,
+    schema: z.record(z.string().max(63), z.object({ count: z.number().int().nonnegative(), md5: z.string().regex(/^[0-9a-f]{32}$/) })).optional(),
+    checksums: z.record(z.string().max(63), z.string().max(100)).optional(),
+  }),
+  encryption: z
+    .object({
+      cipher: z.literal('aes-256-gcm'),
+      kdf: z.literal('scrypt'),
+      salt: z.string().base64(),
+      iv: z.string().base64(),
+      // Bounded: a crafted header must not make the key derivation take all memory.
+      N: z.number().int().min(2 ** 14).max(2 ** 20),
+      r: z.number().int().min(1).max(16),
+      p: z.number().int().min(1).max(4),
+    })
+    .nullable(),
+});
 
 export class BackupDamagedError extends Error {
   constructor(readonly file: string, detail: string) {
@@ -130,18 +166,21 @@ export async function writeBackupFile(
       cipher = createCipheriv('aes-256-gcm', key, iv);
       encryption = { cipher: 'aes-256-gcm', kdf: 'scrypt', salt: salt.toString('base64'), iv: iv.toString('base64'), ...SCRYPT };
     }
-    const full: BackupHeader = { format: 1, ...header, encryption };
-    await write(Buffer.from(MAGIC + JSON.stringify(full) + '\n'));
+    const full: BackupHeader = { format: FORMAT, ...header, encryption };
+    const headerBytes = Buffer.from(MAGIC + JSON.stringify(full) + '\n');
+    // The header is authenticated with the payload: altering it or moving it onto another payload fails GCM's tag.
+    cipher?.setAAD(headerBytes);
+    await write(headerBytes);
     const payload = startPayload();
     let source: Readable = payload;
     if (cipher) {
       payload.on('error', (error) => cipher!.destroy(error));
       source = payload.pipe(cipher);
     }
-    const headerBytes = sizeBytes;
+    const headerLength = sizeBytes;
     for await (const chunk of source) await write(chunk as Buffer);
     await producerDone;
-    if (sizeBytes === headerBytes) throw new Error('The dump came out empty; nothing was written.');
+    if (sizeBytes === headerLength) throw new Error('The dump came out empty; nothing was written.');
     if (cipher) await write(cipher.getAuthTag());
     const sha256 = hash.digest('hex');
     await file.write(`\nsha256 ${sha256}\n`);
@@ -172,6 +211,14 @@ async function syncDirectory(dir: string): Promise<void> {
 export interface InspectedBackup {
   path: string;
   header: BackupHeader;
+  /** The magic line and the header line, as written: GCM's additional data from format 2 on. */
+  headerBytes: Buffer;
+  /**
+   * Whether the header is authenticated along with the payload (an encrypted format 2 file, once
+   * `authenticatePayload` or `readPayload` has passed). An unencrypted file's header and payload
+   * prove nothing of who wrote them; a format 1 encrypted file proves its payload only.
+   */
+  headerAuthenticated: boolean;
   sha256: string;
   sizeBytes: number;
   payloadStart: number;
@@ -190,12 +237,15 @@ export async function inspectBackupFile(path: string): Promise<InspectedBackup> 
     if (!head.subarray(0, MAGIC.length).equals(Buffer.from(MAGIC))) throw new BackupDamagedError(path, 'it does not start like one');
     const headerEnd = head.indexOf(0x0a, MAGIC.length);
     if (headerEnd < 0) throw new BackupDamagedError(path, 'its header is cut short');
-    let header: BackupHeader;
+    let json: unknown;
     try {
-      header = JSON.parse(head.subarray(MAGIC.length, headerEnd).toString('utf8')) as BackupHeader;
+      json = JSON.parse(head.subarray(MAGIC.length, headerEnd).toString('utf8'));
     } catch {
       throw new BackupDamagedError(path, 'its header is not readable');
     }
+    const parsed = headerSchema.safeParse(json);
+    if (!parsed.success) throw new BackupDamagedError(path, `its header is not one Roshni writes (${parsed.error.issues[0]!.path.join('.') || 'header'})`);
+    const header: BackupHeader = parsed.data;
     const payloadStart = headerEnd + 1;
     const contentEnd = size - TRAILER_LENGTH;
     const tagLength = header.encryption ? TAG_LENGTH : 0;
@@ -215,7 +265,9 @@ export async function inspectBackupFile(path: string): Promise<InspectedBackup> 
       tag = Buffer.alloc(TAG_LENGTH);
       await file.read(tag, 0, TAG_LENGTH, contentEnd - TAG_LENGTH);
     }
-    return { path, header, sha256, sizeBytes: size, payloadStart, payloadEnd: contentEnd - tagLength, tag };
+    const headerBytes = Buffer.from(head.subarray(0, payloadStart));
+    const headerAuthenticated = header.format >= 2 && header.encryption !== null;
+    return { path, header, headerBytes, headerAuthenticated, sha256, sizeBytes: size, payloadStart, payloadEnd: contentEnd - tagLength, tag };
   } finally {
     await file.close();
   }
@@ -229,6 +281,7 @@ export async function openPayload(backup: InspectedBackup, passphrase: string | 
   if (!passphrase) throw new BackupPassphraseError('This backup is encrypted: set ROSHNI_BACKUP_PASSPHRASE to the passphrase it was made with.');
   const key = await deriveKey(passphrase, Buffer.from(encryption.salt, 'base64'), encryption);
   const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(encryption.iv, 'base64'));
+  if (backup.header.format >= 2) decipher.setAAD(backup.headerBytes);
   decipher.setAuthTag(backup.tag!);
   raw.on('error', (error) => decipher.destroy(error));
   return raw.pipe(decipher);

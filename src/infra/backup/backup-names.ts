@@ -10,6 +10,11 @@ export function backupFileName(kind: BackupKind, at: Date): string {
   return `roshni-${kind}-${at.toISOString().replace(/[-:.]/g, '')}.backup`;
 }
 
+/** Whether a file name is a backup's (`roshni-<type>-<UTC>.backup`; a restore's safety backup is not). */
+export function isBackupFileName(name: string): boolean {
+  return FILE_PATTERN.test(name);
+}
+
 /** Backup files in the directory, newest first (their names sort by time). */
 export function backupFilesIn(dir: string): Array<{ path: string; kind: BackupKind; stamp: string }> {
   let names: string[];

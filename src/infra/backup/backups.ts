@@ -23,6 +23,7 @@ import {
   type WrittenBackup,
 } from './backup-file.js';
 import { backupFileName, backupFilesIn, backupTime } from './backup-names.js';
+import { assertTrustedBackup, BackupNotTrustedError, readBackupLog, type TrustFlags } from './backup-trust.js';
 import { deadBackups, logRunningBackup, releaseBackupLock, settleDeadBackups, wasInterrupted } from './backup-log.js';
 import { BackupDiskFullError, freeBytesIn, isNoSpace } from './disk-space.js';
 import { findPostgresTool, runPgRestore, startPgDump } from './pg-tools.js';
@@ -351,6 +352,14 @@ export interface VerifyResult {
   tables: TableComparison[];
   /** The key tables' checksums, restored against the manifest's (none for backups made before them). */
   checksums: Array<{ table: string; expected: string; actual: string | null }>;
+  /** What was accepted on the person's word (a file from elsewhere, unencrypted, an old header). */
+  notes: string[];
+}
+
+export interface VerifyOptions {
+  /** The database whose backup log says which files Roshni made, and where the result is recorded. */
+  db?: Kysely<DB>;
+  trust: TrustFlags;
 }
 
 function compareCounts(expected: Record<string, number>, actual: Record<string, number>): TableComparison[] {
@@ -424,13 +433,19 @@ async function loggedChecksums(db: Kysely<DB> | undefined, file: string, sha256:
 }
 
 /**
- * Checks the file's checksum, restores it into a scratch database and compares the row counts per
- * table with its manifest. The result is recorded against the backup in the log when `db` is given.
+ * Checks the file's checksum, refuses a file Roshni cannot vouch for (`assertTrustedBackup`: even a
+ * scratch restore runs the archive's SQL as the owner), restores it into a scratch database and
+ * compares the row counts per table with its manifest. The result is recorded against the backup in
+ * the log when `db` is given.
  */
-export async function verifyBackup(file: string, config: Config, clock: Clock, db?: Kysely<DB>): Promise<VerifyResult> {
+export async function verifyBackup(file: string, config: Config, clock: Clock, options: VerifyOptions): Promise<VerifyResult> {
+  const { db } = options;
+  const log = db ? await readBackupLog(db) : null;
   let result: VerifyResult;
+  let notes: string[] = [];
   try {
     const backup = await inspectBackupFile(file);
+    notes = assertTrustedBackup(backup, log, config.env.ROSHNI_BACKUP_PASSPHRASE, options.trust);
     const actual = await countInScratch(backup, config, config.env.ROSHNI_BACKUP_PASSPHRASE);
     const tables = compareCounts(backup.header.manifest.tables, actual.tables);
     const expectedSums = backup.header.manifest.checksums ?? (await loggedChecksums(db, file, backup.sha256));
@@ -443,11 +458,12 @@ export async function verifyBackup(file: string, config: Config, clock: Clock, d
       ...(wrong.length ? [`row counts differ from the manifest in ${wrong.map((t) => t.table).join(', ')}`] : []),
       ...(altered.length ? [`checksums differ from the manifest in ${altered.map((c) => c.table).join(', ')}`] : []),
     ];
-    result = { file, ok: problems.length === 0, sha256: backup.sha256, problem: problems.join('; ') || null, tables, checksums };
+    result = { file, ok: problems.length === 0, sha256: backup.sha256, problem: problems.join('; ') || null, tables, checksums, notes };
   } catch (error) {
     const name = (error as Error).name;
+    if (error instanceof BackupNotTrustedError) throw error; // refused before anything was read: not a verification
     if (!['BackupDamagedError', 'BackupContentsDamagedError', 'BackupUndecryptableError', 'BackupPassphraseError', 'PostgresToolError'].includes(name) && !/auth/i.test((error as Error).message)) throw error;
-    result = { file, ok: false, sha256: '', problem: (error as Error).message, tables: [], checksums: [] };
+    result = { file, ok: false, sha256: '', problem: (error as Error).message, tables: [], checksums: [], notes };
   }
   if (db) {
     await db
@@ -457,6 +473,9 @@ export async function verifyBackup(file: string, config: Config, clock: Clock, d
         verify_result: JSON.stringify({ ok: result.ok, problem: result.problem, at: clock.now().toISOString() }),
       })
       .where('file_path', '=', file)
+      // A pass is recorded only against the backup with this very content: a file put in a recorded
+      // backup's place does not make that backup "verified" (a failure is worth recording either way).
+      .$if(result.ok, (qb) => qb.where('sha256', '=', result.sha256))
       .execute();
   }
   return result;

@@ -4,7 +4,9 @@ import { dirname, join } from 'node:path';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { assertDataDirReadable, authenticatePayload, inspectBackupFile, openPayload, readPayload, type InspectedBackup } from './backup-file.js';
+import { chooseBackupFile } from './backup-choice.js';
 import { INTERRUPTED_BY_RESTORE } from './backup-log.js';
+import { assertTrustedBackup, readBackupLog, type RecordedBackup, type TrustFlags } from './backup-trust.js';
 import { countRows, safetyBackupName, serverVersion, writePostgresBackup } from './backups.js';
 import { findPostgresTool, PostgresToolError, replaceWithArchive } from './pg-tools.js';
 import { fingerprintDifferences, SCHEMA_FINGERPRINT_QUERY, type SchemaFingerprint } from './schema-fingerprint.js';
@@ -25,12 +27,16 @@ export class RestoreRolledBackError extends Error {
 
 export interface RestoreOptions {
   force: boolean;
+  /** What the person vouches for: a file the target's backup log does not record, an unencrypted one. */
+  trust: TrustFlags;
   progress: (line: string) => void;
   clock: Clock;
 }
 
 export interface RestoreResult {
   file: string;
+  /** What was accepted on the person's word (see `assertTrustedBackup`). */
+  notes: string[];
   database: 'postgres' | 'embedded';
   tables: Array<{ table: string; expected: number; actual: number | null }>;
   ok: boolean;
@@ -150,75 +156,91 @@ function mismatchOf(error: unknown, expected: Record<string, number>): Record<st
 }
 
 /**
- * Restores a backup over the configured database. A database holding any clinic data is replaced only
- * with `force`; the file's checksum is checked before anything is touched.
+ * The backup `ref` names, checked whole and vouched for against the target's backup log before
+ * anything is read from it (see `assertTrustedBackup`); its notes are printed as progress.
  */
-export async function restoreBackup(file: string, config: Config, options: RestoreOptions): Promise<RestoreResult> {
+async function chosenBackup(ref: string, config: Config, options: RestoreOptions, log: RecordedBackup[] | null): Promise<{ backup: InspectedBackup; notes: string[] }> {
+  const file = await chooseBackupFile(config, ref, options.clock.now(), log, options.trust, options.progress);
+  options.progress(`Restoring ${file}…`);
   const backup = await inspectBackupFile(file);
-  const passphrase = config.env.ROSHNI_BACKUP_PASSPHRASE;
-  const expected = backup.header.manifest.tables;
-  const total = Object.keys(expected).length;
-  const schemaChecked = Boolean(backup.header.manifest.schema);
-  if (!schemaChecked) {
+  const notes = assertTrustedBackup(backup, log, config.env.ROSHNI_BACKUP_PASSPHRASE, options.trust);
+  notes.forEach((line) => options.progress(line));
+  if (!backup.header.manifest.schema) {
     options.progress('This backup was made before Roshni recorded the schema in it: the restore is checked by its row counts only.');
   }
-  if (config.databaseUrl) {
+  return { backup, notes };
+}
+
+/**
+ * Restores a backup (`ref`: a file, or `latest`) over the configured database. The backup must be
+ * one the database's own backup log records, or be vouched for by flag; a database holding any
+ * clinic data is replaced only with `force`; the file's checksum is checked before anything is touched.
+ */
+export async function restoreBackup(ref: string, config: Config, options: RestoreOptions): Promise<RestoreResult> {
+  return config.databaseUrl ? restorePostgres(ref, config, config.databaseUrl, options) : restoreEmbedded(ref, config, options);
+}
+
+async function restorePostgres(ref: string, config: Config, databaseUrl: string, options: RestoreOptions): Promise<RestoreResult> {
+  const passphrase = config.env.ROSHNI_BACKUP_PASSPHRASE;
+  const { openPostgres } = await import('../db/database.js');
+  const target = await openPostgres(databaseUrl, { max: 2 });
+  let backup: InspectedBackup;
+  let notes: string[];
+  let major: number;
+  let safetyBackup: string | null = null;
+  try {
+    ({ backup, notes } = await chosenBackup(ref, config, options, await readBackupLog(target.db)));
     if (backup.header.payload !== 'pg_dump-custom') {
       throw new RestoreRefusedError('This is a backup of the embedded database: restore it with DATABASE_URL unset.');
     }
     await authenticatePayload(backup, passphrase);
-    const { openPostgres } = await import('../db/database.js');
-    const target = await openPostgres(config.databaseUrl, { max: 2 });
-    let major: number;
-    let safetyBackup: string | null = null;
-    try {
-      const existing = await countRows(target.db);
-      const rows = rowsOfClinic(existing);
-      if (rows > 0 && !options.force) {
-        throw new RestoreRefusedError(`The database is not empty (${rows} rows): add --force to replace it with the backup.`);
-      }
-      major = (await serverVersion(target.db)).major;
-      if (rows > 0) {
-        options.progress(`Taking a safety backup of the ${rows} rows about to be replaced…`);
-        safetyBackup = join(config.backupDir, safetyBackupName(options.clock.now()));
-        await writePostgresBackup(target.db, config, safetyBackup, 'manual', options.clock.now());
-        options.progress(`  kept at ${safetyBackup}`);
-      }
-      options.progress(rows > 0 ? `Replacing a database of ${rows} rows…` : 'Restoring into an empty database…');
-    } finally {
-      await target.close();
+    const existing = await countRows(target.db);
+    const rows = rowsOfClinic(existing);
+    if (rows > 0 && !options.force) {
+      throw new RestoreRefusedError(`The database is not empty (${rows} rows): add --force to replace it with the backup.`);
     }
-    const pgRestore = findPostgresTool('pg_restore', major);
-    const besideIt = join(dirname(pgRestore), 'psql');
-    const psql = existsSync(besideIt) ? besideIt : findPostgresTool('psql', major);
-    let done = 0;
-    const outcome = { file, database: 'postgres' as const, schemaChecked, safetyBackup, previousDataDir: null };
-    try {
-      // Dropping the old schema, loading the backup and checking it are one transaction: a restore
-      // that fails at any point (a damaged archive, a full disk, a wrong count or schema) leaves the old data.
-      await replaceWithArchive(
-        { pgRestore, psql },
-        config.databaseUrl,
-        await openPayload(backup, passphrase),
-        { before: 'DROP SCHEMA IF EXISTS roshni_auth CASCADE; DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;', after: restoreEpilogue(backup, statSync(file).mtime) },
-        (table) => options.progress(`  ${++done}/${total} ${table}`),
-      );
-    } catch (error) {
-      if (!(error instanceof PostgresToolError)) throw error;
-      const actual = mismatchOf(error, expected);
-      if (actual) return { ...outcome, ...compare(expected, actual), schemaDifferences: [] };
-      const schemaDifferences = schemaMismatchOf(error, backup.header.manifest.schema);
-      if (schemaDifferences) return { ...outcome, ...compare(expected, expected), ok: false, schemaDifferences };
-      throw new RestoreRolledBackError(error.message);
+    major = (await serverVersion(target.db)).major;
+    if (rows > 0) {
+      options.progress(`Taking a safety backup of the ${rows} rows about to be replaced…`);
+      safetyBackup = join(config.backupDir, safetyBackupName(options.clock.now()));
+      await writePostgresBackup(target.db, config, safetyBackup, 'manual', options.clock.now());
+      options.progress(`  kept at ${safetyBackup}`);
     }
-    return { ...outcome, ...compare(expected, expected), schemaDifferences: [] };
+    options.progress(rows > 0 ? `Replacing a database of ${rows} rows…` : 'Restoring into an empty database…');
+  } finally {
+    await target.close();
   }
+  const file = backup.path;
+  const expected = backup.header.manifest.tables;
+  const total = Object.keys(expected).length;
+  const pgRestore = findPostgresTool('pg_restore', major);
+  const besideIt = join(dirname(pgRestore), 'psql');
+  const psql = existsSync(besideIt) ? besideIt : findPostgresTool('psql', major);
+  let done = 0;
+  const outcome = { file, notes, database: 'postgres' as const, schemaChecked: Boolean(backup.header.manifest.schema), safetyBackup, previousDataDir: null };
+  try {
+    // Dropping the old schema, loading the backup and checking it are one transaction: a restore
+    // that fails at any point (a damaged archive, a full disk, a wrong count or schema) leaves the old data.
+    await replaceWithArchive(
+      { pgRestore, psql },
+      databaseUrl,
+      await openPayload(backup, passphrase),
+      { before: 'DROP SCHEMA IF EXISTS roshni_auth CASCADE; DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;', after: restoreEpilogue(backup, statSync(file).mtime) },
+      (table) => options.progress(`  ${++done}/${total} ${table}`),
+    );
+  } catch (error) {
+    if (!(error instanceof PostgresToolError)) throw error;
+    const actual = mismatchOf(error, expected);
+    if (actual) return { ...outcome, ...compare(expected, actual), schemaDifferences: [] };
+    const schemaDifferences = schemaMismatchOf(error, backup.header.manifest.schema);
+    if (schemaDifferences) return { ...outcome, ...compare(expected, expected), ok: false, schemaDifferences };
+    throw new RestoreRolledBackError(error.message);
+  }
+  return { ...outcome, ...compare(expected, expected), schemaDifferences: [] };
+}
 
-  if (backup.header.payload !== 'pglite-datadir-tgz') {
-    throw new RestoreRefusedError('This is a backup of a PostgreSQL server: set DATABASE_URL to the server to restore it into.');
-  }
-  const payload = await readPayload(backup, passphrase);
-  await assertDataDirReadable(backup, payload);
+async function restoreEmbedded(ref: string, config: Config, options: RestoreOptions): Promise<RestoreResult> {
+  const passphrase = config.env.ROSHNI_BACKUP_PASSPHRASE;
   const [{ PGlite }, { btree_gist }, { PGliteDialect }, { acquireEmbeddedLock }, { Kysely }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('@electric-sql/pglite/contrib/btree_gist'),
@@ -230,33 +252,44 @@ export async function restoreBackup(file: string, config: Config, options: Resto
   const release = acquireEmbeddedLock(join(config.home, 'data.lock'));
   const dataDir = join(config.home, 'data');
   const incoming = join(config.home, `data.restoring-${randomBytes(4).toString('hex')}`);
-  const count = async (pglite: InstanceType<typeof PGlite>) => {
+  const inspect = async <T>(pglite: InstanceType<typeof PGlite>, read: (db: import('kysely').Kysely<any>) => Promise<T>): Promise<T> => {
     const db = new Kysely<any>({ dialect: new PGliteDialect(pglite) });
     try {
-      return await countRows(db);
+      return await read(db);
     } finally {
       await db.destroy();
     }
   };
   try {
+    // The embedded database as it is: its backup log (which backups are Roshni's) and how many rows it holds.
+    let log: RecordedBackup[] | null = null;
+    let rows = 0;
     if (existsSync(dataDir)) {
       const current = await PGlite.create({ dataDir, extensions: { btree_gist } });
-      let rows: number;
       try {
-        rows = rowsOfClinic(await count(current));
+        ({ log, rows } = await inspect(current, async (db) => ({ log: await readBackupLog(db), rows: rowsOfClinic(await countRows(db)) })));
       } finally {
         await current.close();
       }
-      if (rows > 0 && !options.force) {
-        throw new RestoreRefusedError(`The embedded database is not empty (${rows} rows): add --force to replace it with the backup.`);
-      }
     }
+    const { backup, notes } = await chosenBackup(ref, config, options, log);
+    if (backup.header.payload !== 'pglite-datadir-tgz') {
+      throw new RestoreRefusedError('This is a backup of a PostgreSQL server: set DATABASE_URL to the server to restore it into.');
+    }
+    const payload = await readPayload(backup, passphrase);
+    await assertDataDirReadable(backup, payload);
+    if (rows > 0 && !options.force) {
+      throw new RestoreRefusedError(`The embedded database is not empty (${rows} rows): add --force to replace it with the backup.`);
+    }
+    const file = backup.path;
+    const expected = backup.header.manifest.tables;
+    const total = Object.keys(expected).length;
     options.progress('Unpacking the backup…');
     const restored = await PGlite.create({ dataDir: incoming, loadDataDir: new Blob([payload]), extensions: { btree_gist } });
     let result: ReturnType<typeof compare>;
     let schemaDifferences: string[] = [];
     try {
-      result = compare(expected, await count(restored));
+      result = compare(expected, await inspect(restored, countRows));
       if (result.ok) {
         try {
           await restored.exec(restoreEpilogue(backup, statSync(file).mtime));
@@ -270,7 +303,7 @@ export async function restoreBackup(file: string, config: Config, options: Resto
     } finally {
       await restored.close();
     }
-    const outcome = { file, database: 'embedded' as const, schemaChecked, schemaDifferences, safetyBackup: null };
+    const outcome = { file, notes, database: 'embedded' as const, schemaChecked: Boolean(backup.header.manifest.schema), schemaDifferences, safetyBackup: null };
     if (!result.ok) {
       rmSync(incoming, { recursive: true, force: true });
       return { ...outcome, ...result, previousDataDir: null };
