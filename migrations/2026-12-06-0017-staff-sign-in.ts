@@ -437,6 +437,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       GRANT SELECT (id, appointment_id, patient_id, therapist_id) ON public.therapy_sessions TO roshni_service;
       REVOKE UPDATE, DELETE, TRUNCATE ON public.audit_log FROM roshni_service;
       REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON public.kysely_migration, public.kysely_migration_lock FROM roshni_service;
+      -- The audit log's own (migration 0018), once there.
+      IF to_regprocedure('roshni_auth.grant_audit_log()') IS NOT NULL THEN PERFORM roshni_auth.grant_audit_log(); END IF;
       RETURN true;
     END $$;
     SELECT roshni_auth.grant_roles();

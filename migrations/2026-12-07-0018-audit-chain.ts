@@ -17,7 +17,7 @@ import { sql, type Kysely } from 'kysely';
 // - roshni_auth.audit_chain_page() walks the chain for `roshni audit verify` and the health check,
 //   returning positions, ids and hashes only.
 //
-// Whoever replaces roshni_auth.grant_roles() later must keep its last line: PERFORM roshni_auth.grant_audit_log().
+// roshni_auth.grant_roles() (migration 0017) ends by calling roshni_auth.grant_audit_log() once it exists.
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     ALTER TABLE audit_log
@@ -281,43 +281,6 @@ export async function up(db: Kysely<any>): Promise<void> {
       RETURN true;
     END $$;
 
-    -- 0017's grant_roles(), and then the audit log's.
-    CREATE OR REPLACE FUNCTION roshni_auth.grant_roles() RETURNS boolean LANGUAGE plpgsql AS $$
-    DECLARE
-      role_name text;
-    BEGIN
-      IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'roshni_app') THEN RETURN false; END IF;
-      FOREACH role_name IN ARRAY ARRAY['roshni_staff', 'roshni_service'] LOOP
-        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = role_name) THEN
-          BEGIN
-            EXECUTE format('CREATE ROLE %I NOLOGIN', role_name);
-          EXCEPTION
-            WHEN duplicate_object OR unique_violation THEN NULL;
-            WHEN insufficient_privilege THEN RETURN false;
-          END;
-        END IF;
-        IF pg_catalog.current_setting('server_version_num')::integer >= 160000 THEN
-          IF NOT pg_catalog.pg_has_role(current_user, role_name, 'SET') THEN
-            EXECUTE format('GRANT %I TO %I WITH SET TRUE', role_name, current_user);
-          END IF;
-        ELSIF NOT pg_catalog.pg_has_role(current_user, role_name, 'MEMBER') THEN
-          EXECUTE format('GRANT %I TO %I', role_name, current_user);
-        END IF;
-      END LOOP;
-      IF NOT pg_catalog.pg_has_role('roshni_staff', 'roshni_app', 'MEMBER') THEN
-        GRANT roshni_app TO roshni_staff;
-      END IF;
-      GRANT USAGE ON SCHEMA roshni_auth TO roshni_app, roshni_service;
-      GRANT USAGE ON SCHEMA public TO roshni_service;
-      GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO roshni_service;
-      GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO roshni_service;
-      REVOKE ALL ON public.therapy_sessions, public.assessments, public.goals, public.goal_measurements FROM roshni_service;
-      GRANT SELECT (id, appointment_id, patient_id, therapist_id) ON public.therapy_sessions TO roshni_service;
-      REVOKE UPDATE, DELETE, TRUNCATE ON public.audit_log FROM roshni_service;
-      REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON public.kysely_migration, public.kysely_migration_lock FROM roshni_service;
-      PERFORM roshni_auth.grant_audit_log();
-      RETURN true;
-    END $$;
 
     -- The entries written so far: fingerprinted as they are now, and sealed.
     ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only;
@@ -359,43 +322,8 @@ export async function down(db: Kysely<any>): Promise<void> {
     ALTER TABLE audit_log DROP COLUMN redacted_at, DROP COLUMN hash, DROP COLUMN prev_hash,
       DROP COLUMN chain_position, DROP COLUMN body_hash;
   `.execute(db);
-  // grant_roles() and roshni_grant_app_role() as 0017 and 0010 left them.
+  // roshni_grant_app_role() as 0010 left it.
   await sql`
-    CREATE OR REPLACE FUNCTION roshni_auth.grant_roles() RETURNS boolean LANGUAGE plpgsql AS $$
-    DECLARE
-      role_name text;
-    BEGIN
-      IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'roshni_app') THEN RETURN false; END IF;
-      FOREACH role_name IN ARRAY ARRAY['roshni_staff', 'roshni_service'] LOOP
-        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = role_name) THEN
-          BEGIN
-            EXECUTE format('CREATE ROLE %I NOLOGIN', role_name);
-          EXCEPTION
-            WHEN duplicate_object OR unique_violation THEN NULL;
-            WHEN insufficient_privilege THEN RETURN false;
-          END;
-        END IF;
-        IF pg_catalog.current_setting('server_version_num')::integer >= 160000 THEN
-          IF NOT pg_catalog.pg_has_role(current_user, role_name, 'SET') THEN
-            EXECUTE format('GRANT %I TO %I WITH SET TRUE', role_name, current_user);
-          END IF;
-        ELSIF NOT pg_catalog.pg_has_role(current_user, role_name, 'MEMBER') THEN
-          EXECUTE format('GRANT %I TO %I', role_name, current_user);
-        END IF;
-      END LOOP;
-      IF NOT pg_catalog.pg_has_role('roshni_staff', 'roshni_app', 'MEMBER') THEN
-        GRANT roshni_app TO roshni_staff;
-      END IF;
-      GRANT USAGE ON SCHEMA roshni_auth TO roshni_app, roshni_service;
-      GRANT USAGE ON SCHEMA public TO roshni_service;
-      GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO roshni_service;
-      GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO roshni_service;
-      REVOKE ALL ON public.therapy_sessions, public.assessments, public.goals, public.goal_measurements FROM roshni_service;
-      GRANT SELECT (id, appointment_id, patient_id, therapist_id) ON public.therapy_sessions TO roshni_service;
-      REVOKE UPDATE, DELETE, TRUNCATE ON public.audit_log FROM roshni_service;
-      REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON public.kysely_migration, public.kysely_migration_lock FROM roshni_service;
-      RETURN true;
-    END $$;
     DROP FUNCTION roshni_auth.grant_audit_log();
     CREATE OR REPLACE FUNCTION roshni_grant_app_role() RETURNS boolean LANGUAGE plpgsql AS $$
     BEGIN

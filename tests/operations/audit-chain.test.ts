@@ -73,7 +73,7 @@ describe('the audit log as a hash chain: roshni audit verify', () => {
     expect(first.report).toMatchObject({ intact: true, entries, firstBroken: null, anchors: { recorded: true } });
     expect(first.report!.head!.position).toBe(entries);
     const anchors = readFileSync(join(backupDir, ANCHORS_FILE), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
-    expect(anchors).toEqual([{ at: expect.any(String), position: entries, hash: first.report!.head!.hash }]);
+    expect(anchors).toEqual([{ database: expect.stringMatching(/^\d+\/roshni_test_/), at: expect.any(String), position: entries, hash: first.report!.head!.hash }]);
 
     await recordAudit(systemContext(database.db), { action: 'test.later', entity: 'test' });
     const second = await verify();

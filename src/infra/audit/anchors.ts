@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { basename } from 'node:path';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { chainHashesAt, chainHeadAsOwner, GENESIS_HASH, type BrokenLink, type ChainHead } from './audit-chain.js';
 
 // Anchors: the chain's head (position and hash) written down outside the database, one JSON line each
@@ -9,15 +9,26 @@ import { chainHashesAt, chainHeadAsOwner, GENESIS_HASH, type BrokenLink, type Ch
 // the database (its owner) can recompute the whole chain after an edit, and the chain alone would still
 // verify; an anchor recorded before the edit then no longer matches. A restore writes a line of its own
 // (restoredFrom): the chain before it may legitimately differ, so only anchors from the last restore on count.
+// Each line names its database (the server's system identifier and the database's name, which no SQL can
+// change), so databases that share a backup folder (a clinic's and a trial one) keep apart.
 
 export const ANCHORS_FILE = 'audit-anchors.jsonl';
 
 export interface Anchor {
+  /** Whose chain: databaseIdentity() of the database it was recorded for. */
+  database: string;
   at: string;
   position: number;
   hash: string;
   /** A restore's line: the backup file the database was restored from. */
   restoredFrom?: string;
+}
+
+/** The database an anchor belongs to: its server's system identifier and its name. */
+export async function databaseIdentity(db: Kysely<any>): Promise<string> {
+  const { rows } = await sql<{ id: string }>`
+    SELECT (SELECT system_identifier FROM pg_control_system())::text || '/' || current_database() AS id`.execute(db);
+  return rows[0]!.id;
 }
 
 export function anchorsPath(backupDir: string): string {
@@ -28,11 +39,11 @@ function isAnchor(value: unknown): value is Anchor {
   const a = value as Anchor;
   // A restore of an empty chain writes position 0: it only says that the anchors before it no longer count.
   const least = a?.restoredFrom === undefined ? 1 : 0;
-  return Boolean(a) && typeof a.at === 'string' && Number.isSafeInteger(a.position) && a.position >= least && /^[0-9a-f]{64}$/.test(a.hash);
+  return Boolean(a) && typeof a.database === 'string' && typeof a.at === 'string' && Number.isSafeInteger(a.position) && a.position >= least && /^[0-9a-f]{64}$/.test(a.hash);
 }
 
-/** The anchors that count (from the last restore on), and how many lines could not be read. */
-export function readAnchors(file: string): { anchors: Anchor[]; unreadable: number } {
+/** The database's anchors that count (from its last restore on), and how many lines could not be read. */
+export function readAnchors(file: string, database: string): { anchors: Anchor[]; unreadable: number } {
   if (!existsSync(file)) return { anchors: [], unreadable: 0 };
   let anchors: Anchor[] = [];
   let unreadable = 0;
@@ -49,6 +60,7 @@ export function readAnchors(file: string): { anchors: Anchor[]; unreadable: numb
       unreadable++;
       continue;
     }
+    if (value.database !== database) continue;
     if (value.restoredFrom !== undefined) anchors = [];
     anchors.push(value);
   }
@@ -57,7 +69,7 @@ export function readAnchors(file: string): { anchors: Anchor[]; unreadable: numb
 
 /** Appends an anchor unless the last one already says the same. */
 export function appendAnchor(file: string, anchor: Anchor): boolean {
-  const last = readAnchors(file).anchors.at(-1);
+  const last = readAnchors(file, anchor.database).anchors.at(-1);
   if (!anchor.restoredFrom && last && last.position === anchor.position && last.hash === anchor.hash) return false;
   mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
   appendFileSync(file, `${JSON.stringify(anchor)}\n`, { mode: 0o600 });
@@ -99,7 +111,7 @@ export async function brokenAnchor(db: Kysely<any>, anchors: Anchor[], head: Cha
  */
 export async function anchorRestore(db: Kysely<any>, backupDir: string, backupFile: string, now: Date): Promise<Anchor> {
   const head = await chainHeadAsOwner(db).catch(() => null);
-  const anchor: Anchor = { at: now.toISOString(), ...(head ?? { position: 0, hash: GENESIS_HASH.toString('hex') }), restoredFrom: basename(backupFile) };
+  const anchor: Anchor = { database: await databaseIdentity(db), at: now.toISOString(), ...(head ?? { position: 0, hash: GENESIS_HASH.toString('hex') }), restoredFrom: basename(backupFile) };
   appendAnchor(anchorsPath(backupDir), anchor);
   return anchor;
 }

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { appendAnchor, brokenAnchor, readAnchors } from './anchors.js';
+import { appendAnchor, brokenAnchor, databaseIdentity, readAnchors } from './anchors.js';
 import { sealAudit, walkAuditChain, type BrokenLink, type ChainHead } from './audit-chain.js';
 
 // `roshni audit verify` and the health check's daily run: seal what has been committed, walk the chain,
@@ -47,7 +47,8 @@ export const directly =
 /** Seals (its own transaction, so other sealers wait only for that), then walks the chain and checks the anchors. */
 export async function verifyAuditChain(transact: Transact, options: VerifyOptions): Promise<AuditChainReport> {
   const sealed = await transact((db) => sealAudit(db));
-  const { anchors, unreadable } = readAnchors(options.anchorsFile);
+  const database = await transact((db) => databaseIdentity(db));
+  const { anchors, unreadable } = readAnchors(options.anchorsFile, database);
   const { walk, firstBroken } = await transact(async (db) => {
     const walk = await walkAuditChain(db, options.pageSize);
     return { walk, firstBroken: walk.firstBroken ?? (await brokenAnchor(db, anchors, walk.head)) };
@@ -63,7 +64,7 @@ export async function verifyAuditChain(transact: Transact, options: VerifyOption
   };
   if (report.intact && report.head) {
     try {
-      report.anchors.recorded = appendAnchor(options.anchorsFile, { at: report.checkedAt, ...report.head });
+      report.anchors.recorded = appendAnchor(options.anchorsFile, { database, at: report.checkedAt, ...report.head });
     } catch (error) {
       report.anchors.error = (error as Error).message;
     }

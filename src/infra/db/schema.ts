@@ -631,7 +631,6 @@ export interface WebhookEvents {
   id: Generated<number>;
   outcome: string | null;
   payload: Json;
-  /** The event and the id of its entity, from the signed body: applied once (migration 0021). */
   payload_key: string | null;
   processed_at: Timestamp | null;
   provider: string;
