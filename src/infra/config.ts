@@ -27,6 +27,8 @@ const envSchema = z.object({
 
   ROSHNI_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   ROSHNI_HTTP_PORT: port.default(8080),
+  /** Bearer token for GET /health's detail; without it, only this machine gets the detail. */
+  ROSHNI_HEALTH_TOKEN: z.string().regex(/^[\x21-\x7e]{24,256}$/, 'must be 24–256 printable characters without spaces (e.g. openssl rand -hex 24)').optional(),
 
   TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[A-Za-z0-9_-]{20,}$/, 'must look like 123456:ABC-DEF…').optional(),
   TELEGRAM_API_ROOT: httpUrl.optional(),
@@ -70,6 +72,7 @@ export type Env = z.infer<typeof envSchema>;
 
 export const SECRET_KEYS = [
   'ROSHNI_SESSION',
+  'ROSHNI_HEALTH_TOKEN',
   'TELEGRAM_BOT_TOKEN',
   'TELEGRAM_WEBHOOK_SECRET',
   'RAZORPAY_KEY_SECRET',
