@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { timeZoneName } from '../domain/time.js';
+import { maskUrlPassword } from './db/connection-url.js';
 
 
 const flag = z
@@ -144,12 +145,4 @@ export function describeConfig(config: Config): Record<string, string | number |
   return out;
 }
 
-export function maskUrlPassword(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '********';
-    return parsed.toString();
-  } catch {
-    return '********';
-  }
-}
+export { maskUrlPassword };
