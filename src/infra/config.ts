@@ -39,6 +39,8 @@ const envSchema = z.object({
 
   WHATSAPP_ENABLED: flag.default(false),
   ROSHNI_CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
+  /** Runs WhatsApp's browser without Chromium's sandbox (needed as root): a risk taken on purpose only. */
+  ROSHNI_WHATSAPP_NO_SANDBOX: flag.default(false),
 
   RAZORPAY_KEY_ID: z.string().regex(/^rzp_(test|live)_[A-Za-z0-9]+$/, 'must start with rzp_test_ or rzp_live_').optional(),
   RAZORPAY_KEY_SECRET: z.string().min(8).optional(),
