@@ -1,3 +1,4 @@
+import { terminalText } from './terminal-text.js';
 import { systemClock, type Clock } from '../infra/clock.js';
 
 export interface CliIO {
@@ -28,6 +29,12 @@ export interface CommandEnv {
   command?: string;
 }
 
+/** One line of text, cleaned of whatever could act on a terminal (see terminal-text.ts). */
 export function writeLine(stream: NodeJS.WritableStream, text = ''): void {
-  stream.write(`${text}\n`);
+  stream.write(`${terminalText(text)}\n`);
+}
+
+/** Text as it is (a CSV, a page, a receipt), cleaned the same way. */
+export function writeText(stream: NodeJS.WritableStream, text: string): void {
+  stream.write(terminalText(text));
 }

@@ -1,7 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { commandGroups, findGroup, type RunCommand } from './command-groups.js';
 import { ExitCode } from './exit-codes.js';
-import { processIO, writeLine, type CliIO, type CommandEnv } from './io.js';
+import { processIO, writeLine, writeText, type CliIO, type CommandEnv } from './io.js';
 import { reportError } from './report-error.js';
 import { version } from './version.js';
 
@@ -25,8 +25,8 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     .showSuggestionAfterError()
     .exitOverride()
     .configureOutput({
-      writeOut: (text) => io.stdout.write(text),
-      writeErr: (text) => io.stderr.write(text),
+      writeOut: (text) => writeText(io.stdout, text),
+      writeErr: (text) => writeText(io.stderr, text),
     })
     .addHelpText('after', '\nExit codes: 0 ok, 1 unexpected, 2 invalid input, 3 not found, 4 conflict, 5 forbidden, 6 configuration, 7 database.');
 

@@ -1,10 +1,11 @@
 import Table from 'cli-table3';
 import { writeLine, type CommandEnv } from './io.js';
+import { colourMarker, coloursToMarkers, terminalJson, terminalText } from './terminal-text.js';
 
 function color(env: CommandEnv, code: number, text: string): string {
   const stream = env.io.stdout as NodeJS.WritableStream & { isTTY?: boolean };
   if (env.io.env.NO_COLOR !== undefined || !stream.isTTY) return text;
-  return `\u001b[${code}m${text}\u001b[0m`;
+  return `${colourMarker(code)}${text}${colourMarker(0)}`;
 }
 
 export const bold = (env: CommandEnv, text: string) => color(env, 1, text);
@@ -16,7 +17,7 @@ export const red = (env: CommandEnv, text: string) => color(env, 31, text);
 /** With --json, stdout carries only `data`; otherwise the human rendering. */
 export function emit(env: CommandEnv, data: unknown, human: () => string | string[]): void {
   if (env.json) {
-    writeLine(env.io.stdout, JSON.stringify(data, null, 2));
+    writeLine(env.io.stdout, terminalJson(data, 2));
     return;
   }
   const text = human();
@@ -30,7 +31,7 @@ export function note(env: CommandEnv, text: string): void {
 
 export function table(head: string[], rows: Array<Array<string | number>>): string {
   const t = new Table({
-    head,
+    head: head.map((h) => terminalText(h, { oneLine: true })),
     style: { head: [], border: [], compact: true, 'padding-left': 0, 'padding-right': 2 },
     chars: {
       top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
@@ -38,6 +39,7 @@ export function table(head: string[], rows: Array<Array<string | number>>): stri
       left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '',
     },
   });
-  t.push(...rows.map((r) => r.map(String)));
-  return t.toString();
+  // Each cell one clean line (a name cannot draw a row of its own), its colours real while widths are measured.
+  t.push(...rows.map((r) => r.map((cell) => terminalText(String(cell), { oneLine: true }))));
+  return coloursToMarkers(t.toString());
 }

@@ -2,6 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { z } from 'zod';
 import { InvalidInputError } from '../domain/errors.js';
 import type { CliIO, CommandEnv } from './io.js';
+import { terminalText } from './terminal-text.js';
 
 export class PromptCancelledError extends Error {
   constructor() {
@@ -12,6 +13,9 @@ export class PromptCancelledError extends Error {
 
 /** The command's terminal (its stdin and stdout; the process's own unless a test gives others). */
 export type PromptIO = Pick<CliIO, 'stdin' | 'stdout'>;
+
+/** What a prompt shows (a patient's name in a choice, say) is cleaned like every printed line. */
+const shown = (text: string) => terminalText(text);
 
 const streams = (io: PromptIO | undefined) => (io ? { input: io.stdin as Readable, output: io.stdout as Writable } : {});
 
@@ -27,9 +31,9 @@ export async function askText(options: {
   const prompts = await import('@clack/prompts');
   const answer = await prompts.text({
     ...streams(options.io),
-    message: options.message,
-    ...(options.placeholder ? { placeholder: options.placeholder } : {}),
-    ...(options.initialValue ? { initialValue: options.initialValue } : {}),
+    message: shown(options.message),
+    ...(options.placeholder ? { placeholder: shown(options.placeholder) } : {}),
+    ...(options.initialValue ? { initialValue: terminalText(options.initialValue) } : {}),
     validate: (value) => {
       const text = (value ?? '').trim();
       if (!text) return options.optional ? undefined : 'Required';
@@ -44,9 +48,9 @@ export async function askText(options: {
 
 export async function introOutro<T>(title: string, work: () => Promise<T>, done: string): Promise<T> {
   const prompts = await import('@clack/prompts');
-  prompts.intro(title);
+  prompts.intro(shown(title));
   const result = await work();
-  prompts.outro(done);
+  prompts.outro(shown(done));
   return result;
 }
 
@@ -58,8 +62,8 @@ export async function askSelect<T extends string>(options: {
   const prompts = await import('@clack/prompts');
   const answer = await prompts.select({
     ...streams(options.io),
-    message: options.message,
-    options: options.choices.map((c) => ({ value: c.value, label: c.label, ...(c.hint ? { hint: c.hint } : {}) })) as never,
+    message: shown(options.message),
+    options: options.choices.map((c) => ({ value: c.value, label: shown(c.label), ...(c.hint ? { hint: shown(c.hint) } : {}) })) as never,
   });
   if (prompts.isCancel(answer)) throw new PromptCancelledError();
   return answer as T;
@@ -67,7 +71,7 @@ export async function askSelect<T extends string>(options: {
 
 export async function askConfirm(message: string, initialValue = false, io?: PromptIO): Promise<boolean> {
   const prompts = await import('@clack/prompts');
-  const answer = await prompts.confirm({ ...streams(io), message, initialValue });
+  const answer = await prompts.confirm({ ...streams(io), message: shown(message), initialValue });
   if (prompts.isCancel(answer)) throw new PromptCancelledError();
   return answer;
 }

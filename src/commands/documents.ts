@@ -93,6 +93,10 @@ async function get(env: CommandEnv, id: number, flags: { out?: string; force?: b
     const ctx = withDocuments(session);
     // A path given is checked before the (audited) read; the default name needs the document's type.
     if (flags.out !== undefined && flags.out !== '-') await checkOutputFile(flags.out, Boolean(flags.force));
+    // A file's bytes (a family's upload, say) could act on a terminal as escape sequences: only into a pipe or a file.
+    if (flags.out === '-' && (env.io.stdout as { isTTY?: boolean }).isTTY) {
+      throw new InvalidInputError('--out -: standard output is a terminal; redirect it (> file, | program) or give --out <file>.');
+    }
     const { document, bytes } = await getDocument(ctx, { documentId: id });
     if (flags.out === '-') {
       env.io.stdout.write(bytes);

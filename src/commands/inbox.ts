@@ -19,7 +19,8 @@ export function register(program: Command, run: RunCommand): void {
   inbox.command('show').argument('<chat>', 'chat number from inbox list', positiveInt).description('The messages of one chat').action(run(async (env, id: number) =>
     withSession(env, async ({ ctx }) => {
       const { messages } = await showInboxConversation(ctx, id);
-      emit(env, messages, () => messages.map((m) => `${formatFriendly(m.created_at, ctx.timezone)} ${m.direction === 'in' ? '←' : '→'} ${m.body}`));
+      // A message's own lines are indented, so none can pass for a message of its own (the clinic's, say).
+      emit(env, messages, () => messages.map((m) => `${formatFriendly(m.created_at, ctx.timezone)} ${m.direction === 'in' ? '←' : '→'} ${m.body.replace(/\r?\n/g, '\n    ')}`));
       return 0;
     })));
   inbox.command('reply').argument('<chat>', 'chat number', positiveInt).argument('<text...>', 'the reply').description('Reply on the chat’s own channel').action(run(async (env, id: number, words: string[]) =>

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
-import type { CommandEnv } from '../cli/io.js';
+import { writeText, type CommandEnv } from '../cli/io.js';
 import { emit } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
 import { findReceipt, renderReceiptHtml, renderReceiptText } from '../domain/billing/receipt-render.js';
@@ -22,7 +22,7 @@ async function printReceipt(env: CommandEnv, ref: string, flags: ReceiptFlags): 
     } else if (env.json) {
       emit(env, receipt, () => '');
     } else {
-      env.io.stdout.write(rendered.endsWith('\n') ? rendered : `${rendered}\n`);
+      writeText(env.io.stdout, rendered.endsWith('\n') ? rendered : `${rendered}\n`);
     }
     return 0;
   });

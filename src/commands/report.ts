@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import { toCsv } from '../cli/csv.js';
-import type { CommandEnv } from '../cli/io.js';
+import { writeText, type CommandEnv } from '../cli/io.js';
 import { emit, table } from '../cli/output.js';
 import { checkOutputFile, writeOutputFile } from '../cli/output-file.js';
 import { withSession } from '../cli/session.js';
@@ -69,6 +69,7 @@ function render<R>(env: CommandEnv, flags: ReportFlags, data: unknown, view: Rep
   const all = total && rows.length ? [...rows, total] : rows;
   if (flags.csv) {
     const csvColumns = columns.filter((c) => c.csv);
+    // Written as it is, CRLF and all: toCsv cleans every cell of what could act on a terminal.
     env.io.stdout.write(toCsv(csvColumns.map((c) => c.csv!), all.map((r) => csvColumns.map((c) => (c.raw ?? c.text)!(r)))));
     return;
   }
@@ -259,7 +260,7 @@ async function monthly(env: CommandEnv, flags: { month?: string; out?: string; f
     } else if (env.json) {
       emit(env, report, () => '');
     } else {
-      env.io.stdout.write(html);
+      writeText(env.io.stdout, html);
     }
     return 0;
   });

@@ -63,6 +63,7 @@ async function serve(env: CommandEnv, flags: ServeFlags): Promise<number> {
           port,
           razorpayWebhookSecrets: secret ? [secret, ...(previous ? [previous] : [])] : [],
           health: healthProbe({ config, clock: ctx.clock, db: ctx.db }),
+          healthAccess: { token: config.env.ROSHNI_HEALTH_TOKEN },
           ...(telegram ? { telegram } : {}),
           ...(quiet ? {} : { log: (line: string) => writeLine(env.io.stderr, line) }),
         }),

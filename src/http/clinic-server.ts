@@ -1,5 +1,6 @@
 import { systemActor } from '../domain/actor.js';
 import { withActor, type DomainContext } from '../domain/context.js';
+import type { HealthAccess } from './health-access.js';
 import { healthRoute, type HealthProbe } from './health-route.js';
 import { razorpayWebhookRoute } from './razorpay-webhook-route.js';
 import { startHttpServer, type RunningServer } from './server.js';
@@ -14,6 +15,8 @@ export interface ClinicServerOptions {
   log?: (line: string) => void;
   /** The full health checks for GET /health; without it, /health only says the process is up. */
   health?: HealthProbe;
+  /** Who may read /health's detail (ROSHNI_HEALTH_TOKEN); anyone else gets ok / degraded / down. */
+  healthAccess?: HealthAccess;
   /** The Telegram bot in webhook mode (TELEGRAM_WEBHOOK_URL): POST /webhooks/telegram. */
   telegram?: TelegramWebhook;
 }
@@ -25,7 +28,7 @@ export function startClinicServer(options: ClinicServerOptions): Promise<Running
     host: options.host,
     port: options.port,
     routes: [
-      healthRoute(options.health),
+      healthRoute(options.health, options.healthAccess),
       razorpayWebhookRoute(ctx, options.razorpayWebhookSecrets),
       ...(options.telegram ? [telegramWebhookRoute(options.telegram)] : []),
     ],

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { timeZoneName } from '../domain/time.js';
+import { maskUrlPassword } from './db/connection-url.js';
 
 
 const flag = z
@@ -27,6 +28,8 @@ const envSchema = z.object({
 
   ROSHNI_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   ROSHNI_HTTP_PORT: port.default(8080),
+  /** Bearer token for GET /health's detail; without it, only this machine gets the detail. */
+  ROSHNI_HEALTH_TOKEN: z.string().regex(/^[\x21-\x7e]{24,256}$/, 'must be 24–256 printable characters without spaces (e.g. openssl rand -hex 24)').optional(),
 
   TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[A-Za-z0-9_-]{20,}$/, 'must look like 123456:ABC-DEF…').optional(),
   TELEGRAM_API_ROOT: httpUrl.optional(),
@@ -36,6 +39,8 @@ const envSchema = z.object({
 
   WHATSAPP_ENABLED: flag.default(false),
   ROSHNI_CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
+  /** Runs WhatsApp's browser without Chromium's sandbox (needed as root): a risk taken on purpose only. */
+  ROSHNI_WHATSAPP_NO_SANDBOX: flag.default(false),
 
   RAZORPAY_KEY_ID: z.string().regex(/^rzp_(test|live)_[A-Za-z0-9]+$/, 'must start with rzp_test_ or rzp_live_').optional(),
   RAZORPAY_KEY_SECRET: z.string().min(8).optional(),
@@ -70,6 +75,7 @@ export type Env = z.infer<typeof envSchema>;
 
 export const SECRET_KEYS = [
   'ROSHNI_SESSION',
+  'ROSHNI_HEALTH_TOKEN',
   'TELEGRAM_BOT_TOKEN',
   'TELEGRAM_WEBHOOK_SECRET',
   'RAZORPAY_KEY_SECRET',
@@ -141,12 +147,4 @@ export function describeConfig(config: Config): Record<string, string | number |
   return out;
 }
 
-export function maskUrlPassword(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '********';
-    return parsed.toString();
-  } catch {
-    return '********';
-  }
-}
+export { maskUrlPassword };

@@ -73,6 +73,7 @@ async function startHttp(
       { config: options.config, clock: options.ctx.clock, db: options.ctx.db, signal: checking.signal, ...(whatsappState ? { whatsappState } : {}) },
       { parts },
     ),
+    healthAccess: { token: options.config.env.ROSHNI_HEALTH_TOKEN },
     ...(telegram ? { telegram } : {}),
   });
   return {

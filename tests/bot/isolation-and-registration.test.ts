@@ -79,6 +79,22 @@ describe('chat isolation, registration, cancel and stop', () => {
     expect(chat.text()).toMatch(/Which therapist/);
   });
 
+  it('asks again for a name with escape sequences or direction overrides, and registers the name typed next', async () => {
+    const chat = chatter(engineFor(ctx), 'new-2', { senderPhone: '+919876500011' });
+    await chat.write('hi');
+    await chat.press('I agree');
+    await chat.press('For my child');
+    await chat.write('Sunita\u001b]52;c;Y3VybA==\u0007\u001b[2J Verma');
+    expect(chat.text()).not.toMatch(/Something went wrong/);
+    await chat.write('Sunita Verma');
+    await chat.write('Aarav\u202E amreV');
+    await chat.write('Aarav Verma');
+    await chat.write('14-03-2019');
+    expect(chat.text()).toMatch(/Welcome, Sunita Verma/);
+    const names = await database.db.selectFrom('patients').select('full_name').where('full_name', 'like', 'Aarav%').execute();
+    expect(names).toEqual([{ full_name: 'Aarav Verma' }]);
+  });
+
   it('declining consent saves nothing', async () => {
     const chat = chatter(engineFor(ctx), 'new-2', { senderPhone: '+919876500000' });
     await chat.write('hi');

@@ -183,8 +183,9 @@ describe('the operations jobs of roshni start', () => {
     expect(await fireJob(contextAt(clock), job, 'p', services)).toMatchObject({ ran: true, state: 'succeeded' });
   });
 
-  it('GET /health on roshni start answers the report of roshni health --json, 200 when not unhealthy', async () => {
-    const child = startCli(['start', '--json'], { DATABASE_URL: database.url, ROSHNI_HOME: home, ROSHNI_HTTP_PORT: '0' });
+  it('GET /health on roshni start answers the report of roshni health --json to the bearer of ROSHNI_HEALTH_TOKEN, the status alone to others, 200 when not unhealthy', async () => {
+    const token = 'c4f9a1e07b3d42e8a6f1c2d3e4f5a6b7';
+    const child = startCli(['start', '--json'], { DATABASE_URL: database.url, ROSHNI_HOME: home, ROSHNI_HTTP_PORT: '0', ROSHNI_HEALTH_TOKEN: token });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -199,7 +200,10 @@ describe('the operations jobs of roshni start', () => {
       }
       const { httpUrl, jobs } = started!;
       expect(jobs).toEqual(expect.arrayContaining(['backup-daily', 'backup-weekly', 'backup-monthly', 'health']));
-      const response = await fetch(`${httpUrl}/health`);
+      const summary = await fetch(`${httpUrl}/health`);
+      expect(summary.status).toBe(200);
+      expect(['{"status":"ok"}', '{"status":"degraded"}']).toContain(await summary.text());
+      const response = await fetch(`${httpUrl}/health`, { headers: { Authorization: `Bearer ${token}` } });
       const report = (await response.json()) as { status: string; checks: Array<{ name: string }> };
       expect(response.status).toBe(200);
       expect(['healthy', 'degraded']).toContain(report.status);

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import { readableSize } from '../../domain/documents/documents.js';
+import { terminalText } from '../../cli/terminal-text.js';
 import { terminalQr } from '../../infra/qr.js';
 import type { ConversationEngine } from '../engine/engine.js';
 import type { Reply } from '../engine/types.js';
@@ -31,7 +32,7 @@ export async function runTerminalChat(options: TerminalChatOptions): Promise<voi
       input: { kind: 'text', text },
       ...(options.senderPhone ? { senderPhone: options.senderPhone } : {}),
     });
-    for (const reply of replies) output.write(`\n${await renderForTerminal(reply)}\n`);
+    for (const reply of replies) output.write(terminalText(`\n${await renderForTerminal(reply)}\n`));
     output.write('\n> ');
   };
   await send('hi');

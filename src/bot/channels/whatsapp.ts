@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import type { Config } from '../../infra/config.js';
+import { chromiumArgs, chromiumSandbox } from '../../infra/chromium-sandbox.js';
+import { ConfigError, type Config } from '../../infra/config.js';
 import { terminalQr } from '../../infra/qr.js';
 import { ConversationEngine } from '../engine/engine.js';
 import type { EngineDeps, Incoming, Reply } from '../engine/types.js';
@@ -111,11 +112,14 @@ async function send(client: WhatsAppClientLike, chatId: string, reply: Reply, ma
 
 /** whatsapp-web.js's client: LocalAuth session under ROSHNI_HOME, QR login in the terminal, Debian's Chromium. */
 export async function whatsappWebSession(config: Config, print: (line: string) => void): Promise<WhatsAppSession> {
+  // Sandboxed, or refused before the browser is started (chromium-sandbox.ts).
+  const sandbox = chromiumSandbox(config);
+  if (sandbox.refusal) throw new ConfigError('ROSHNI_WHATSAPP_NO_SANDBOX', `is not set, and ${sandbox.refusal}`);
   const wweb = (await import('whatsapp-web.js')) as unknown as { default?: typeof import('whatsapp-web.js') } & typeof import('whatsapp-web.js');
   const { Client, LocalAuth, MessageMedia } = wweb.default ?? wweb;
   const client = new Client({
     authStrategy: new LocalAuth({ clientId: 'roshni', dataPath: join(config.home, 'whatsapp') }),
-    puppeteer: { headless: true, executablePath: config.env.ROSHNI_CHROMIUM_PATH, args: ['--no-sandbox', '--disable-setuid-sandbox'] },
+    puppeteer: { headless: true, executablePath: config.env.ROSHNI_CHROMIUM_PATH, args: chromiumArgs(sandbox) },
   });
   client.on('qr', async (qr: string) => print(`Scan this with WhatsApp on the clinic's phone (Linked devices):\n${await terminalQr(qr)}`));
   client.on('ready', () => print('WhatsApp bot ready.'));

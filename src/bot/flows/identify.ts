@@ -1,4 +1,5 @@
 import { findByPhone, recordChatAs, registerFromChat, rememberChat, type ChatIdentity } from '../../domain/people/chat-identity.js';
+import { personName } from '../../domain/people/contact-details.js';
 import { normalizePhone, platformPhone } from '../../domain/people/phone.js';
 import { isoDate } from '../../domain/time.js';
 import { actorOf } from '../engine/chat-actor.js';
@@ -86,7 +87,11 @@ const forWhom: StepHandler = async (turn) => {
   expectText(turn, 'register.name', t(turn, 'askYourName'), { ...turn.conversation.state.data, for: picked });
 };
 
-const validName = (text: string | undefined) => (text && text.length >= 2 && text.length <= 100 && /\p{L}/u.test(text) ? text : undefined);
+/** A name as registration will take it (personName: no control characters or direction overrides), with a letter in it. */
+const validName = (text: string | undefined) => {
+  const parsed = personName.safeParse(text ?? '');
+  return parsed.success && parsed.data.length <= 100 && /\p{L}/u.test(parsed.data) ? parsed.data : undefined;
+};
 
 const nameStep: StepHandler = async (turn) => {
   const name = validName(typed(turn));

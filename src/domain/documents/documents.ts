@@ -6,6 +6,7 @@ import { recordAudit } from '../audit/record-audit.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, parseInput } from '../errors.js';
 import { requireLivePatient } from '../people/live-patient.js';
+import { hasUnsafeCharacters, UNSAFE_CHARS_ALL } from '../plain-text.js';
 import { locateClinicalRecord } from '../clinical/access.js';
 import { ACCESS_LEVELS, requireDocumentAccess } from './access.js';
 import { sha256Of, type DocumentStore } from './document-store.js';
@@ -32,10 +33,6 @@ export const DEFAULT_ACCESS: Record<DocumentType, DocumentAccess> = {
   invoice: 'patient',
 };
 
-// Control characters and the bidirectional overrides that make "exe.pdf" read as "fdp.exe".
-const UNSAFE_CHARS = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
-const UNSAFE_CHARS_ALL = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/gu;
-
 /** A document's name as staff give it: a plain file name, refused when it holds a path or control characters. */
 export const documentName = z
   .string()
@@ -43,7 +40,7 @@ export const documentName = z
   .min(1, 'is empty')
   .max(200, 'is longer than 200 characters')
   .refine((name) => !/[/\\]/.test(name) && name !== '.' && name !== '..', 'must be a plain file name, without / or \\ (no paths)')
-  .refine((name) => !UNSAFE_CHARS.test(name), 'must not contain control characters');
+  .refine((name) => !hasUnsafeCharacters(name), 'must not contain control characters');
 
 /** A name from outside (a chat) made safe to show: its last path segment, without control characters. */
 export function safeDisplayName(raw: string | null | undefined): string {

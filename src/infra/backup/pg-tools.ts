@@ -4,6 +4,8 @@ import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { killProcessGroup, spawnInOwnGroup } from './process-group.js';
+import { ConfigError } from '../config.js';
+import { withoutSecrets } from '../db/connection-url.js';
 import { OWNER_AT_WORK_OPTIONS } from '../db/row-security.js';
 
 // pg_dump and pg_restore from the machine's PostgreSQL, of the same major version as the server.
@@ -54,13 +56,18 @@ export function findPostgresTool(tool: 'pg_dump' | 'pg_restore' | 'psql', server
   throw new PostgresToolNotFoundError(tool, serverMajor);
 }
 
-/** libpq's environment for a URL, so that the password never appears in the process list. */
+/**
+ * libpq's environment for a URL, so that no secret appears in the process list: the password (of
+ * `user:password@` or `?password=`) goes in PGPASSWORD. An `sslpassword` has no variable of libpq's
+ * to go in, so it is refused rather than put on a command line every user of the machine can read.
+ */
 export function libpqEnv(url: string): { dbname: string; env: NodeJS.ProcessEnv } {
-  const parsed = new URL(url);
-  const password = decodeURIComponent(parsed.password);
-  parsed.password = '';
+  const { url: dbname, password, secretParameters } = withoutSecrets(url);
+  if (secretParameters.some((name) => name.toLowerCase() !== 'password')) {
+    throw new ConfigError('DATABASE_URL', "has an sslpassword, which pg_dump, pg_restore and psql could only be given on their command line, readable by every user of the machine: use a client key without a passphrase, readable only by Roshni's user");
+  }
   // Dumping and restoring are the owner's work: the clinical tables' rows are theirs only with this on (migration 0020).
-  return { dbname: parsed.toString(), env: { ...process.env, PGOPTIONS: OWNER_AT_WORK_OPTIONS, ...(password ? { PGPASSWORD: password } : {}) } };
+  return { dbname, env: { ...process.env, PGOPTIONS: OWNER_AT_WORK_OPTIONS, ...(password ? { PGPASSWORD: password } : {}) } };
 }
 
 export class PostgresToolError extends Error {

@@ -63,7 +63,7 @@ export async function openPostgres(url: string, options: { max?: number } & Open
   const [{ default: pg }, { CompiledQuery, PostgresDialect }, { maskUrlPassword }, { assumeRoleStatement }] = await Promise.all([
     import('pg'),
     import('kysely'),
-    import('../config.js'),
+    import('./connection-url.js'),
     import('./row-security.js'),
   ]);
   const db = new Kysely<DB>({

@@ -8,6 +8,7 @@ import { documentStoreFor } from '../storage/file-document-store.js';
 import type { DB } from '../db/schema.js';
 import { describeTimeout } from '../outbound.js';
 import { externalServices, refused, whatsappCheck, type Verdict } from './external-services.js';
+import { whatsappSandboxCheck } from './whatsapp-sandbox.js';
 
 // `roshni health` and GET /health: every check says ok, warn (degraded) or fail (unhealthy), with its time.
 
@@ -60,6 +61,8 @@ export interface HealthDeps {
   whatsappState?: () => Promise<string | null>;
   /** Every check has an answer within this time, or is reported as not answering (10 s by default). */
   answerWithinMs?: number;
+  /** The process's user id (process.getuid(); injected by tests). */
+  userId?: number;
   /** Aborts the checks' calls to outside services (the process is stopping). */
   signal?: AbortSignal;
 }
@@ -278,7 +281,10 @@ function startChecks(deps: HealthDeps): ChecksRun {
       }, within),
     );
   }
-  if (config.env.WHATSAPP_ENABLED) checks.push(timed('whatsapp', () => whatsappCheck(config, deps.whatsappState, serviceTimeoutMs), within));
+  if (config.env.WHATSAPP_ENABLED) {
+    checks.push(timed('whatsapp', () => whatsappCheck(config, deps.whatsappState, serviceTimeoutMs), within));
+    checks.push(timed('whatsapp-sandbox', async () => whatsappSandboxCheck(config, deps.userId), within));
+  }
   return { checkedAt: now.toISOString(), began, checks };
 }
 
