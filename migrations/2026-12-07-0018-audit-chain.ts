@@ -252,34 +252,6 @@ export async function up(db: Kysely<any>): Promise<void> {
       GRANT EXECUTE ON FUNCTION roshni_auth.audit_chain_hashes(bigint[]) TO roshni_staff, roshni_service;
     END $$;
 
-    -- 0010's grants without the UPDATE of the audit log's JSON that erasure used to need.
-    CREATE OR REPLACE FUNCTION roshni_grant_app_role() RETURNS boolean LANGUAGE plpgsql AS $$
-    BEGIN
-      IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'roshni_app') THEN
-        BEGIN
-          CREATE ROLE roshni_app NOLOGIN;
-        EXCEPTION
-          WHEN duplicate_object OR unique_violation THEN NULL;
-          WHEN insufficient_privilege THEN RETURN false;
-        END;
-      END IF;
-      IF pg_catalog.current_setting('server_version_num')::integer >= 160000 THEN
-        IF NOT pg_catalog.pg_has_role(current_user, 'roshni_app', 'SET') THEN
-          EXECUTE format('GRANT roshni_app TO %I WITH SET TRUE', current_user);
-        END IF;
-      ELSIF NOT pg_catalog.pg_has_role(current_user, 'roshni_app', 'MEMBER') THEN
-        EXECUTE format('GRANT roshni_app TO %I', current_user);
-      END IF;
-      GRANT USAGE ON SCHEMA public TO roshni_app;
-      GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO roshni_app;
-      GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO roshni_app;
-      ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO roshni_app;
-      ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO roshni_app;
-      -- Append-only for the application: adding to the audit log, never changing or removing it.
-      REVOKE UPDATE, DELETE, TRUNCATE ON public.audit_log FROM roshni_app;
-      REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON public.kysely_migration, public.kysely_migration_lock FROM roshni_app;
-      RETURN true;
-    END $$;
 
 
     -- The entries written so far: fingerprinted as they are now, and sealed.
@@ -288,7 +260,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only;
     CREATE TRIGGER audit_log_fingerprint BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_fingerprint();
     DO $$ BEGIN WHILE roshni_auth.seal_audit() > 0 LOOP END LOOP; END $$;
-    SELECT roshni_grant_app_role();
+    -- grant_roles() ends with grant_audit_log(), whose table-wide REVOKE UPDATE also takes back the column
+    -- UPDATE of the JSON that 0010's roshni_grant_app_role() gives roshni_app for erasure (no longer needed).
     SELECT roshni_auth.grant_roles();
   `.execute(db);
 }
@@ -322,36 +295,9 @@ export async function down(db: Kysely<any>): Promise<void> {
     ALTER TABLE audit_log DROP COLUMN redacted_at, DROP COLUMN hash, DROP COLUMN prev_hash,
       DROP COLUMN chain_position, DROP COLUMN body_hash;
   `.execute(db);
-  // roshni_grant_app_role() as 0010 left it.
+  // The column UPDATE 0010 gave roshni_app for erasure, back.
   await sql`
     DROP FUNCTION roshni_auth.grant_audit_log();
-    CREATE OR REPLACE FUNCTION roshni_grant_app_role() RETURNS boolean LANGUAGE plpgsql AS $$
-    BEGIN
-      IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'roshni_app') THEN
-        BEGIN
-          CREATE ROLE roshni_app NOLOGIN;
-        EXCEPTION
-          WHEN duplicate_object OR unique_violation THEN NULL;
-          WHEN insufficient_privilege THEN RETURN false;
-        END;
-      END IF;
-      IF pg_catalog.current_setting('server_version_num')::integer >= 160000 THEN
-        IF NOT pg_catalog.pg_has_role(current_user, 'roshni_app', 'SET') THEN
-          EXECUTE format('GRANT roshni_app TO %I WITH SET TRUE', current_user);
-        END IF;
-      ELSIF NOT pg_catalog.pg_has_role(current_user, 'roshni_app', 'MEMBER') THEN
-        EXECUTE format('GRANT roshni_app TO %I', current_user);
-      END IF;
-      GRANT USAGE ON SCHEMA public TO roshni_app;
-      GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO roshni_app;
-      GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO roshni_app;
-      ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO roshni_app;
-      ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO roshni_app;
-      REVOKE UPDATE, DELETE, TRUNCATE ON public.audit_log FROM roshni_app;
-      GRANT UPDATE (before, after, meta) ON public.audit_log TO roshni_app;
-      REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON public.kysely_migration, public.kysely_migration_lock FROM roshni_app;
-      RETURN true;
-    END $$;
     SELECT roshni_grant_app_role();
   `.execute(db);
 }
