@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Bot } from 'grammy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTelegramBot } from '../../src/bot/channels/telegram.js';
 import { attachWhatsApp } from '../../src/bot/channels/whatsapp.js';
 import { ConversationEngine } from '../../src/bot/engine/engine.js';
 import { addGuardian } from '../../src/domain/people/guardians.js';
@@ -17,7 +16,7 @@ import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
 import { pdf, png, windowsProgram } from '../documents/sample-files.js';
-import { engineFor, linkedChat } from './support.js';
+import { engineFor, linkedChat, pollingBot } from './support.js';
 
 // A prescription or a report sent to the clinic's chat is filed to the patient's record as "other",
 // for review: through Telegram (downloaded with the real grammY client from the fake Bot API), through
@@ -38,9 +37,7 @@ describe('documents sent by chat', () => {
     clinic = await seedClinic(ctx, { patients: 2, days: 2 });
     dir = mkdtempSync(join(tmpdir(), 'roshni-chat-docs-'));
     store = new FileDocumentStore(dir, 1024 * 1024);
-    bot = createTelegramBot(new ConversationEngine({ db: ctx.db, clock, timezone: ctx.timezone, documentStore: store }), { token: telegram.token, apiRoot: telegram.apiRoot });
-    await bot.init();
-    void bot.start({ timeout: 1 });
+    bot = await pollingBot(new ConversationEngine({ db: ctx.db, clock, timezone: ctx.timezone, documentStore: store }), telegram);
   });
   afterAll(async () => {
     await bot?.stop();

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Bot } from 'grammy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTelegramBot } from '../../src/bot/channels/telegram.js';
 import { attachWhatsApp } from '../../src/bot/channels/whatsapp.js';
 import { ConversationEngine } from '../../src/bot/engine/engine.js';
 import type { EngineDeps } from '../../src/bot/engine/types.js';
@@ -17,7 +16,7 @@ import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
 import { pdf } from '../documents/sample-files.js';
-import { linkedChat } from './support.js';
+import { linkedChat, pollingBot } from './support.js';
 
 // Nothing is downloaded from a chat before the engine decides to take it: not for a chat nobody has
 // identified, not over the size limit the channel announces, not beyond a chat's allowance; and a
@@ -89,9 +88,7 @@ describe('files from chats that are never fetched', () => {
     let bot: Bot;
     beforeAll(async () => {
       telegram = await startFakeTelegram();
-      bot = createTelegramBot(new ConversationEngine({ db: ctx.db, clock, timezone: ctx.timezone, documentStore: store }), { token: telegram.token, apiRoot: telegram.apiRoot });
-      await bot.init();
-      void bot.start({ timeout: 1 });
+      bot = await pollingBot(new ConversationEngine({ db: ctx.db, clock, timezone: ctx.timezone, documentStore: store }), telegram);
     });
     afterAll(async () => {
       await bot?.stop();

@@ -1,6 +1,9 @@
 import { expect } from 'vitest';
 import { replyAsText } from '../../src/bot/channels/text-render.js';
+import type { Bot } from 'grammy';
+import { createTelegramBot } from '../../src/bot/channels/telegram.js';
 import { ConversationEngine } from '../../src/bot/engine/engine.js';
+import type { FakeTelegram } from '../support/fake-telegram.js';
 import type { EngineDeps, Reply, Update } from '../../src/bot/engine/types.js';
 import type { Kysely } from 'kysely';
 import type { DomainContext } from '../../src/domain/context.js';
@@ -9,6 +12,14 @@ import type { DB } from '../../src/infra/db/schema.js';
 
 export function engineFor(ctx: DomainContext, extra: Partial<EngineDeps> = {}) {
   return new ConversationEngine({ db: ctx.db, clock: ctx.clock, timezone: ctx.timezone, ...extra });
+}
+
+/** The real grammY bot over `engine`, long-polling the fake Bot API (stop it with `bot.stop()`). */
+export async function pollingBot(engine: ConversationEngine, telegram: FakeTelegram): Promise<Bot> {
+  const bot = createTelegramBot(engine, { token: telegram.token, apiRoot: telegram.apiRoot });
+  await bot.init();
+  void bot.start({ timeout: 1 });
+  return bot;
 }
 
 /** A person chatting on one chat: writes, presses options by (part of) their label, and sees replies. */

@@ -3,20 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '../../src/domain/demo/demo-clinic.js';
-import { spawnCli, startCli, type CliResult } from '../support/cli.js';
-
-/** The built CLI as its own process, with `input` on its standard input. */
-function spawnWithInput(argv: string[], env: Record<string, string>, input: string): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = startCli(argv, env, { input });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+import { spawnCli, type CliResult } from '../support/cli.js';
 
 // A newcomer's first commands, with no PostgreSQL server and no DATABASE_URL: the built CLI,
 // each command its own process, on the embedded database under ROSHNI_HOME.
@@ -30,7 +17,7 @@ describe('the embedded database, through the built CLI', { timeout: 90_000 }, ()
   let signedIn: CliResult;
   beforeAll(async () => {
     firstDemo = await spawnCli(['demo'], env);
-    signedIn = await spawnWithInput(['login', 'demo.admin', '--password-stdin'], env, `${DEMO_PASSWORD}\n`);
+    signedIn = await spawnCli(['login', 'demo.admin', '--password-stdin'], env, [], { input: `${DEMO_PASSWORD}\n` });
   });
 
   it('runs `roshni demo` on a machine with no database server', () => {

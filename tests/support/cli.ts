@@ -58,12 +58,12 @@ export function startCli(
   return child;
 }
 
-/** Runs the built CLI as its own process to its end. */
+/** Runs the built CLI as its own process to its end (as another user, or with `input` on its standard input). */
 export function spawnCli(
   argv: string[],
   env: Record<string, string | undefined>,
   nodeArgs: string[] = [],
-  as: { uid?: number; gid?: number } = {},
+  as: { uid?: number; gid?: number; input?: string } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = startCli(argv, env, { nodeArgs, ...as });
