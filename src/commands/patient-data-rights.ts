@@ -6,6 +6,8 @@ import { checkOutputFile, outputFileError } from '../cli/output-file.js';
 import { askConfirm, PromptCancelledError, requireFlag } from '../cli/prompts.js';
 import { withSession } from '../cli/session.js';
 import { erasePatient } from '../domain/data-rights/erase.js';
+import type { WithdrawnForErasure } from '../domain/data-rights/erase-pending.js';
+import { withRazorpay } from './pay-online.js';
 import { exportPatientData } from '../domain/data-rights/export.js';
 import { applyRetention, patientsPastRetention } from '../domain/data-rights/retention.js';
 import { readableSize } from '../domain/documents/documents.js';
@@ -55,8 +57,9 @@ async function exportData(env: CommandEnv, ref: string, flags: { out?: string; f
 }
 
 async function erase(env: CommandEnv, ref: string, flags: { reason?: string; yes?: boolean }): Promise<number> {
-  return withSession(env, async (session) => {
-    const ctx = withDocuments(session);
+  // With Razorpay's keys when configured: an open payment link is cancelled there before the erasure.
+  return withRazorpay(env, async (gateway, session) => {
+    const ctx = { ...withDocuments(session), paymentGateway: gateway.paymentGateway };
     authorize(ctx.actor, 'patient.erase'); // before any question is asked
     const patient = await resolvePatient(ctx, ref);
     const reason = await requireFlag(env, flags.reason, '--reason', { message: 'Why is the patient erased (e.g. "Request by the patient, 12 Nov")?' });
@@ -64,10 +67,22 @@ async function erase(env: CommandEnv, ref: string, flags: { reason?: string; yes
     await confirmed(env, flags.yes, `Erase ${patient.patient_number} ${patient.full_name}'s personal data? This cannot be undone.`);
     const done = await erasePatient(ctx, { patientId: patient.id, reason });
     emit(env, done, () =>
-      `Erased ${done.patientNumber}: ${done.documents} document(s), ${done.chats} chat(s); ${done.guardiansErased.length} guardian(s) erased, ${done.guardiansKept.length} kept (they have other children here). Payments and receipts are kept.`,
+      [
+        `Erased ${done.patientNumber}: ${done.documents} document(s), ${done.chats} chat(s); ${done.guardiansErased.length} guardian(s) erased, ${done.guardiansKept.length} kept (they have other children here). Payments and receipts are kept.`,
+        ...withdrawnLine(done.withdrawn),
+      ],
     );
-    return 0;
-  });
+  }, { optional: true, whenRefused: 'Nothing was erased; try again in a moment.' });
+}
+
+function withdrawnLine(withdrawn: WithdrawnForErasure): string[] {
+  const parts = [
+    [withdrawn.messages, 'message(s) not sent'],
+    [withdrawn.offers, 'waitlist offer(s)'],
+    [withdrawn.waitlistEntries, 'waitlist entr(ies)'],
+    [withdrawn.paymentRequests, 'payment request(s)'],
+  ].filter(([n]) => Number(n) > 0);
+  return parts.length ? [`Withdrawn: ${parts.map(([n, what]) => `${n} ${what}`).join(', ')}.`] : [];
 }
 
 async function retention(env: CommandEnv, flags: { apply?: boolean; yes?: boolean }): Promise<number> {

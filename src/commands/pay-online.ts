@@ -3,7 +3,7 @@ import type { RunCommand } from '../cli/command-groups.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { writeLine, type CommandEnv } from '../cli/io.js';
 import { emit } from '../cli/output.js';
-import { withSession } from '../cli/session.js';
+import { withSession, type Session } from '../cli/session.js';
 import { createOrder, createPaymentLink } from '../domain/billing/online-payments.js';
 import type { DomainContext } from '../domain/context.js';
 import { parseInput } from '../domain/errors.js';
@@ -16,17 +16,18 @@ import { resolveAppointmentId } from '../domain/people/resolve.js';
  */
 export async function withRazorpay(
   env: CommandEnv,
-  work: (ctx: DomainContext) => Promise<void>,
+  work: (ctx: DomainContext, session: Session) => Promise<void>,
   options: { optional?: boolean; whenRefused?: string } = {},
 ): Promise<number> {
   try {
-    await withSession(env, async ({ config, ctx }) => {
+    await withSession(env, async (session) => {
+      const { config, ctx } = session;
       if (options.optional) {
         const { createConfiguredGateway } = await import('../infra/gateways/from-config.js');
-        return work({ ...ctx, ...(await createConfiguredGateway(config)) });
+        return work({ ...ctx, ...(await createConfiguredGateway(config)) }, session);
       }
       const { createRazorpayGateway } = await import('../infra/gateways/razorpay.js');
-      await work({ ...ctx, paymentGateway: createRazorpayGateway(config) });
+      await work({ ...ctx, paymentGateway: createRazorpayGateway(config) }, session);
     });
     return ExitCode.ok;
   } catch (error) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { DomainContext } from '../context.js';
 import { InvalidInputError, NotFoundError, parseInput } from '../errors.js';
-import { resolvePatient } from '../people/resolve.js';
+import { resolvePatientEvenIfErased } from '../people/resolve.js';
 import { authorize } from '../policy.js';
 import { addDays, isoDate, zonedInstant } from '../time.js';
 
@@ -45,8 +45,11 @@ export async function listAudit(ctx: DomainContext, input: AuditFilters): Promis
       'a.patient_id', 'a.outcome', 'a.before', 'a.after', 'a.meta',
     ]);
   if (filters.patient) {
-    const patient = await resolvePatient(ctx, filters.patient);
-    query = query.where('a.patient_id', '=', patient.id);
+    // An erased patient's entries (the erasure among them) are still found by their P-number.
+    const patient = await resolvePatientEvenIfErased(ctx, filters.patient);
+    query = query.where((eb) =>
+      eb.or([eb('a.patient_id', '=', patient.id), eb.and([eb('a.entity', '=', 'patient'), eb('a.entity_id', '=', String(patient.id))])]),
+    );
   }
   if (filters.user) {
     const user = await ctx.db.selectFrom('staff_users').select('id').where('username', '=', filters.user).executeTakeFirst();

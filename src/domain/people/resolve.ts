@@ -1,6 +1,6 @@
 import type { DomainContext } from '../context.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
-import { patientsMatching } from './find-patients.js';
+import { kindOfPatientReference, patientsMatching } from './find-patients.js';
 
 // Staff refer to people the way they know them: an id, a number on a card, a username, part of a name.
 
@@ -32,6 +32,26 @@ export async function resolvePatient(ctx: DomainContext, ref: string | number) {
   if (patients.length === 0) throw new NotFoundError(`No patient matches "${text}".`);
   if (patients.length > 1) ambiguous('patient', text, patients.map((r) => `${r.patient_number} ${r.full_name}`));
   return patients[0]!;
+}
+
+/**
+ * A patient by a reference that still means someone after an erasure: their id or P-number, the
+ * pseudonymous references the books and the audit log keep. Any other reference (a name, a phone)
+ * finds only patients in the clinic's records, as `resolvePatient` does.
+ */
+export async function resolvePatientEvenIfErased(ctx: DomainContext, ref: string | number): Promise<{ id: number; patient_number: string; erased: boolean }> {
+  const text = String(ref).trim();
+  const { kind, value } = kindOfPatientReference(text);
+  if (kind === 'id' || kind === 'patient_number') {
+    const row = await ctx.db
+      .selectFrom('patients')
+      .select(['id', 'patient_number', 'erased_at'])
+      .where(kind === 'id' ? 'id' : 'patient_number', '=', value)
+      .executeTakeFirst();
+    if (row) return { id: row.id, patient_number: row.patient_number, erased: row.erased_at !== null };
+  }
+  const patient = await resolvePatient(ctx, text);
+  return { id: patient.id, patient_number: patient.patient_number, erased: false };
 }
 
 /** An appointment by id or appointment number. */

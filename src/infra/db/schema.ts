@@ -69,7 +69,7 @@ export type StaffRole = "admin" | "receptionist" | "therapist";
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
-export type WaitlistOfferStatus = "accepted" | "declined" | "expired" | "pending" | "taken";
+export type WaitlistOfferStatus = "accepted" | "declined" | "expired" | "pending" | "taken" | "withdrawn";
 
 export type WaitlistStatus = "booked" | "lapsed" | "offered" | "removed" | "waiting";
 
@@ -338,6 +338,7 @@ export interface JobRuns {
 }
 
 export interface Notifications {
+  about_patient_id: number | null;
   appointment_id: number | null;
   attempts: Generated<number>;
   channel: ContactChannel | null;
