@@ -5,7 +5,7 @@ import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, NotFoundError, parseInput } from '../errors.js';
 import { authorize } from '../policy.js';
 import { releaseContent } from '../documents/documents.js';
-import { cancelOpenLinksAtRazorpay, withdrawPending } from './erase-pending.js';
+import { cancelOpenLinksAtRazorpay, ERASURE_REASON, withdrawPending } from './erase-pending.js';
 import { scrubAuditEntries, scrubKeptGuardiansChats, scrubMoney } from './erase-free-text.js';
 import { ERASED, ERASED_GUARDIAN_NAME, ERASED_PATIENT_NAME, scrubberFor, type Identity } from './scrub.js';
 
@@ -126,7 +126,8 @@ export async function erasePatient(ctx: DomainContext, raw: z.input<typeof erase
     // Messages: the outbox keeps ids and states; bodies and errors about them go, and their own chats.
     await db
       .updateTable('notifications')
-      .set({ payload: '{}', last_error: null })
+      // Errors go (they may quote a number); the reason a message was withdrawn stays.
+      .set({ payload: '{}', last_error: sql<string | null>`CASE WHEN last_error = ${ERASURE_REASON} THEN last_error END` })
       .where((eb) =>
         eb.or([
           eb('about_patient_id', '=', patient.id),

@@ -42,8 +42,8 @@ const word = (pattern: string) => `(?<![\\p{L}\\p{N}])${pattern}(?![\\p{L}\\p{N}
 /** Digits of a phone number with any spaces, dashes or dots between them. */
 const spacedDigits = (digits: string) => digits.split('').map(escape).join('[\\s.-]*');
 
-/** A run of text that may hold phone numbers: digits with the marks people write between them. */
-const PHONE_LIKE = /[+(\d][\d\s().+-]*\d/g;
+/** A run of text that may hold phone numbers: digits with the marks people write between them (a bracket opening an area code, not one around the number). */
+const PHONE_LIKE = /(?:\(\d|[+\d])[\d\s().+-]*\d/g;
 
 const letters = (w: string) => w.replace(/[^\p{L}\p{N}]/gu, '');
 
