@@ -174,8 +174,8 @@ export async function enqueueForPatient(
 ): Promise<number> {
   const dueAt = request.dueAt ?? ctx.clock.now();
   const result = await sql`
-    INSERT INTO notifications (idempotency_key, kind, patient_id, guardian_id, appointment_id, language, payload, due_at)
-    SELECT ${request.key} || ':' || r.recipient_key, ${request.kind}, r.patient_id, r.guardian_id,
+    INSERT INTO notifications (idempotency_key, kind, patient_id, guardian_id, about_patient_id, appointment_id, language, payload, due_at)
+    SELECT ${request.key} || ':' || r.recipient_key, ${request.kind}, r.patient_id, r.guardian_id, ${request.patientId}::integer,
            ${request.appointmentId ?? null}::integer, r.language, ${JSON.stringify(request.payload)}::jsonb, ${dueAt}::timestamptz
     FROM ${recipientOf(sql`${request.patientId}::integer`, today(ctx))} r
     ON CONFLICT (idempotency_key) DO NOTHING`.execute(ctx.db);
