@@ -166,7 +166,9 @@ export async function noticeAppointmentCancelled(ctx: DomainContext, appointment
 
 /**
  * A message about a patient that is not an appointment's (payment received, refund, waitlist
- * offer), to the patient's one recipient. `key` names the event; the recipient is appended.
+ * offer), to the patient's one recipient. `key` names the event; the recipient is appended. The row
+ * names the patient it is about even when it goes to a guardian (the guardian then decides where it
+ * goes): without an appointment, that is how the patient's export and erasure find it.
  */
 export async function enqueueForPatient(
   ctx: DomainContext,
@@ -175,7 +177,7 @@ export async function enqueueForPatient(
   const dueAt = request.dueAt ?? ctx.clock.now();
   const result = await sql`
     INSERT INTO notifications (idempotency_key, kind, patient_id, guardian_id, appointment_id, language, payload, due_at)
-    SELECT ${request.key} || ':' || r.recipient_key, ${request.kind}, r.patient_id, r.guardian_id,
+    SELECT ${request.key} || ':' || r.recipient_key, ${request.kind}, ${request.patientId}::integer, r.guardian_id,
            ${request.appointmentId ?? null}::integer, r.language, ${JSON.stringify(request.payload)}::jsonb, ${dueAt}::timestamptz
     FROM ${recipientOf(sql`${request.patientId}::integer`, today(ctx))} r
     ON CONFLICT (idempotency_key) DO NOTHING`.execute(ctx.db);
