@@ -7,11 +7,21 @@ import { sql, type Kysely } from 'kysely';
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     ALTER TABLE notifications ADD COLUMN about_patient_id integer REFERENCES patients (id);
+    -- Earlier messages to a guardian that name no appointment say in their key what they were about.
     UPDATE notifications n SET about_patient_id = coalesce(
       n.patient_id,
       (SELECT a.patient_id FROM appointments a WHERE a.id = n.appointment_id),
-      (SELECT e.patient_id FROM waitlist_offers o JOIN waitlist_entries e ON e.id = o.entry_id
-        WHERE n.kind = 'waitlist_offer' AND o.id::text = n.payload->>'offerId'));
+      CASE split_part(n.idempotency_key, ':', 1) || ':' || split_part(n.idempotency_key, ':', 2)
+        WHEN 'payment_received:payment' THEN
+          (SELECT p.patient_id FROM payments p WHERE p.id::text = split_part(n.idempotency_key, ':', 3))
+        WHEN 'refund_processed:refund' THEN
+          (SELECT p.patient_id FROM refunds r JOIN payments p ON p.id = r.payment_id WHERE r.id::text = split_part(n.idempotency_key, ':', 3))
+        WHEN 'booking_confirmed:series' THEN
+          (SELECT s.patient_id FROM appointment_series s WHERE s.id::text = split_part(n.idempotency_key, ':', 3))
+        WHEN 'waitlist_offer:offer' THEN
+          (SELECT e.patient_id FROM waitlist_offers o JOIN waitlist_entries e ON e.id = o.entry_id
+            WHERE o.id::text = split_part(n.idempotency_key, ':', 3))
+      END);
     -- Every way into the outbox gets it: the patient addressed, else the appointment's patient; a
     -- message about a patient that has neither (a waitlist offer to a guardian) names them itself.
     CREATE FUNCTION roshni_notification_subject() RETURNS trigger LANGUAGE plpgsql AS $$
