@@ -21,13 +21,14 @@ async function list(env: CommandEnv, flags: ListFlags): Promise<number> {
     emit(env, rows, () => {
       if (!rows.length) return state ? `No ${state} notifications.` : 'The outbox is empty.';
       return table(
-        ['Id', 'Kind', 'State', 'Channel', 'To', 'Appointment', 'Due', 'Tries', 'Last error'],
+        ['Id', 'Kind', 'State', 'Channel', 'About', 'To', 'Appointment', 'Due', 'Tries', 'Last error'],
         rows.map((r) => [
           r.id,
           r.kind,
           r.state,
           r.channel ?? '',
-          r.patient_id ? `patient ${r.patient_id}` : r.guardian_id ? `guardian ${r.guardian_id}` : `staff ${r.staff_user_id}`,
+          r.about_patient_number ?? '',
+          recipientText(r),
           r.appointment_number ?? '',
           formatFriendly(r.due_at, ctx.timezone),
           r.attempts,
@@ -37,6 +38,13 @@ async function list(env: CommandEnv, flags: ListFlags): Promise<number> {
     });
     return 0;
   });
+}
+
+/** "the patient", "guardian (mother)", "staff anita": who hears it, as the desk says it. */
+function recipientText(r: { patient_id: number | null; guardian_id: number | null; guardian_relationship: string | null; staff_username: string | null }): string {
+  if (r.patient_id) return 'the patient';
+  if (r.guardian_id) return r.guardian_relationship ? `guardian (${r.guardian_relationship})` : 'guardian';
+  return r.staff_username ? `staff ${r.staff_username}` : 'staff';
 }
 
 async function retry(env: CommandEnv, id: string | undefined, flags: { allFailed?: boolean }): Promise<number> {

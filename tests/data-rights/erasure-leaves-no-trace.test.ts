@@ -162,6 +162,10 @@ describe('an erasure leaves no trace of the person, however their details were w
     const offerMessages = () => db.selectFrom('notifications').select(['state', 'payload', 'last_error']).where('kind', '=', 'waitlist_offer').orderBy('id').execute();
     expect((await offerMessages()).map((m) => m.state)).toEqual(['pending']);
     expect(await scan()).toEqual(expect.arrayContaining(GONE));
+    // The desk sees whom the offer is about and who hears it, by P-number and role only.
+    const outbox = await roshni(['notifications', 'list', '--state', 'pending']);
+    expect(outbox.stdout).toMatch(new RegExp(`waitlist_offer\\s+pending\\s+\\S*\\s*${family.aarohi.patient_number}\\s+guardian \\(mother\\)`));
+    expect(outbox.stdout).not.toMatch(/Aarohi|Neha|\+91/);
 
     const done = await roshni(['patient', 'erase', family.aarohi.patient_number, '--reason', `Request by ${NEHA.name}, ${AAROHI.phones[0]}`, '--yes']);
     expect(done.stderr).toBe('');
