@@ -15,8 +15,16 @@ const PAID_MARK: Record<string, string> = {
 
 const CONFIRMED_VIA: Record<string, string> = { cli: 'at the desk', telegram: 'on Telegram', whatsapp: 'on WhatsApp', terminal_chat: 'by chat' };
 
+/** The payment column, in the desk's words: "part-paid, ₹200.00 due", "unpaid ₹1,000.00", "paid ₹1,000.00". */
+export function paymentText(a: Pick<AppointmentRow, 'payment_status' | 'price_paise' | 'due_paise'>): string {
+  const mark = PAID_MARK[a.payment_status] ?? a.payment_status;
+  if (a.payment_status === 'partially_paid') return `${mark}, ${formatRupees(a.due_paise)} due`;
+  if (a.payment_status === 'pending') return `${mark} ${formatRupees(a.due_paise)}`;
+  return `${mark} ${formatRupees(a.price_paise)}`;
+}
+
 /** "confirmed on WhatsApp 18:05": who confirmed (the patient's own reply, or the desk) and when. */
-function statusText(a: AppointmentRow, timezone: string): string {
+export function statusText(a: AppointmentRow, timezone: string): string {
   if (a.status !== 'confirmed') return a.status.replace('_', ' ');
   const via = a.confirmed_via ? ` ${CONFIRMED_VIA[a.confirmed_via] ?? a.confirmed_via}` : '';
   return `confirmed${via}${a.confirmed_at ? ` ${clinicTime(a.confirmed_at, timezone)}` : ''}`;
@@ -39,7 +47,7 @@ export function renderSchedule(rows: ScheduleRows, timezone: string): string[] {
           a.patient_name,
           a.service_name,
           statusText(a, timezone),
-          `${PAID_MARK[a.payment_status] ?? a.payment_status} ${formatRupees(a.price_paise)}`,
+          paymentText(a),
         ]),
       ),
     );
@@ -64,5 +72,6 @@ export function scheduleJson(rows: ScheduleRows, timezone: string) {
     confirmedVia: a.confirmed_via,
     paymentStatus: a.payment_status,
     pricePaise: a.price_paise,
+    duePaise: a.due_paise,
   }));
 }

@@ -7,6 +7,7 @@ import { positiveInt } from '../cli/options.js';
 import { emit, table } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
 import { chooseSlot, withFreeTimes } from '../cli/slot-choice.js';
+import { paymentText, statusText } from '../cli/render-schedule.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { formatRupees } from '../domain/money.js';
 import { resolveAppointmentId, resolvePatient, resolveTherapist } from '../domain/people/resolve.js';
@@ -132,7 +133,7 @@ async function list(env: CommandEnv, flags: { from?: string; to?: string; therap
       rows.length
         ? table(
             ['When', 'Appointment', 'Patient', 'Therapist', 'Service', 'Status', 'Payment'],
-            rows.map((a) => [formatFriendly(a.starts_at, ctx.timezone), a.appointment_number, a.patient_name, a.therapist_name, a.service_name, a.status, a.payment_status]),
+            rows.map((a) => [formatFriendly(a.starts_at, ctx.timezone), a.appointment_number, a.patient_name, a.therapist_name, a.service_name, statusText(a, ctx.timezone), paymentText(a)]),
           )
         : 'No appointments match.',
     );
@@ -208,7 +209,7 @@ export function register(program: Command, run: RunCommand): void {
             `${a.appointment_number}  ${a.service_name}`,
             `  ${formatFriendly(a.starts_at, ctx.timezone)} with ${a.therapist_name}`,
             `  Patient: ${a.patient_name} (${a.patient_number})`,
-            `  Status: ${a.status}${a.late_cancellation ? ' (late)' : ''}; payment: ${a.payment_status}, price ${formatRupees(a.price_paise)}`,
+            `  Status: ${statusText(a, ctx.timezone)}${a.late_cancellation ? ' (late)' : ''}; payment: ${paymentText(a)}, price ${formatRupees(a.price_paise)}`,
           ]);
           return 0;
         }),

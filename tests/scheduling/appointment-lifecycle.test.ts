@@ -49,6 +49,13 @@ describe('a day at the front desk, through the CLI', () => {
     expect(booked.startsAt).toBe(`${tomorrow}T03:30:00.000Z`);
     const schedule = await runCli(['schedule', '--date', tomorrow], env);
     expect(schedule.stdout).toMatch(/09:00–09:45\s+APT-\d{6}\s+Patient 001\s+Speech therapy session\s+scheduled\s+unpaid ₹1,000.00/);
+    // Part paid: what is still owed, in the desk's words, in the schedule and the list alike.
+    expect((await runCli(['pay', 'cash', booked.appointmentNumber, '--amount', '800'], env)).code).toBe(0);
+    const owed = /part-paid, ₹200\.00 due/;
+    expect((await runCli(['schedule', '--date', tomorrow], env)).stdout).toMatch(owed);
+    const listed = await runCli(['appointments', 'list', '--from', tomorrow, '--to', tomorrow], env);
+    expect(listed.stdout).toMatch(owed);
+    expect(listed.stdout).not.toContain('partially_paid');
   });
 
   it('tells the desk a slot is taken and which times are still free', async () => {

@@ -3,6 +3,7 @@ import type { DomainContext } from '../context.js';
 import { NotFoundError, parseInput } from '../errors.js';
 import { authorize } from '../policy.js';
 import { addDays, isoDate, zonedInstant } from '../time.js';
+import { appointmentDue } from '../billing/payment-status.js';
 
 const appointmentStatus = z.enum(['scheduled', 'confirmed', 'in_progress', 'completed', 'cancelled', 'no_show']);
 
@@ -41,6 +42,7 @@ export function appointmentsWithNames(ctx: DomainContext) {
       't.id as therapist_id',
       't.full_name as therapist_name',
       's.name as service_name',
+      appointmentDue.as('due_paise'),
     ]);
 }
 
