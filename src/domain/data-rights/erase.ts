@@ -5,6 +5,7 @@ import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, NotFoundError, parseInput } from '../errors.js';
 import { authorize } from '../policy.js';
 import { releaseContent } from '../documents/documents.js';
+import { recordErasure, type EraseOptions } from './erasure-ledger.js';
 import { ERASED, identifierPattern, mentions, scrubJson, scrubText, type Identity } from './scrub.js';
 
 // The right to erasure (DPDP Act 2023, s.12): a patient's personal data is erased or made
@@ -35,8 +36,11 @@ const anonymousPerson = (name: string, now: Date) => ({
   erased_at: now,
 });
 
-/** Erases the patient's personal data; returns what was done (counts and ids only). */
-export async function erasePatient(ctx: DomainContext, raw: z.input<typeof eraseInput>) {
+/**
+ * Erases the patient's personal data; returns what was done (counts and ids only). `options.reapplying`:
+ * an erasure the ledger recorded, applied again after a restore (src/domain/data-rights/reapply-erasures.ts).
+ */
+export async function erasePatient(ctx: DomainContext, raw: z.input<typeof eraseInput>, options: EraseOptions = {}) {
   authorize(ctx.actor, 'patient.erase');
   const input = parseInput(eraseInput, raw);
   const result = await inTransaction(ctx, async (tx) => {
@@ -202,6 +206,8 @@ export async function erasePatient(ctx: DomainContext, raw: z.input<typeof erase
       chatMessages: Number(chatMessages.numDeletedRows),
       auditEntriesRewritten: auditRewritten,
     };
+    // The erasure ledger (no personal data): a restore of an older backup applies this erasure again.
+    await recordErasure(tx, { patientId: patient.id, patientNumber: patient.patient_number, guardianIds: ids.guardians, erasedAt: now }, options);
     await recordAudit(tx, {
       action: 'patient.erase',
       entity: 'patient',
