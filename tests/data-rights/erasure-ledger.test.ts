@@ -38,7 +38,7 @@ describe('the erasure ledger: a restore does not bring erased patients back', ()
     home = mkdtempSync(join(tmpdir(), 'roshni-erasure-ledger-'));
     env = { DATABASE_URL: database.url, ROSHNI_HOME: home };
     const ctx = systemContext(database.db);
-    await seedClinic(ctx, { days: 1 });
+    await seedClinic(ctx, { days: 3 });
     await addStaffUser(ctx, { username: 'anita.admin', fullName: 'Anita Rao', role: 'admin' });
     admin = { ...env, ROSHNI_SESSION: await sessionFor(database.db, 'anita.admin') };
     const added = await addPatient(ctx, { fullName: MEERA.name, dateOfBirth: MEERA.dob, phone: MEERA.phone, email: MEERA.email });
@@ -112,6 +112,30 @@ describe('the erasure ledger: a restore does not bring erased patients back', ()
     expect(restored.code, restored.stderr).toBe(0);
     expect(restored.stdout).toContain(`Erased again: 1 patient(s) erased after this backup was made: ${meera.patient_number} (erased `);
     expect((await database.db.selectFrom('patients').select('erased_at').where('id', '=', meera.id).executeTakeFirstOrThrow()).erased_at).not.toBeNull();
+    expect(await database.db.selectFrom('erasure_ledger').select('patient_number').execute()).toEqual([{ patient_number: meera.patient_number }]);
+  }, 40_000);
+
+  it('a restore whose erasures cannot be applied again is rolled back from its safety backup', async () => {
+    // In the backup, Meera is in a session right now: erasing her is refused (as it would be at the desk).
+    const { addDays, clinicDate } = await import('../../src/domain/time.js');
+    const tomorrow = addDays(clinicDate(new Date(), 'Asia/Kolkata'), 1);
+    const booked = await runCli(['book', '--patient', meera.patient_number, '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 10:00`], admin);
+    expect(booked.code, booked.stderr).toBe(0);
+    await sql`SET session_replication_role = replica`.execute(database.db);
+    await sql`UPDATE appointments SET status = 'in_progress', checked_in_at = now() WHERE patient_id = ${meera.id}`.execute(database.db);
+    const before = await backup();
+    await sql`UPDATE appointments SET status = 'cancelled', checked_in_at = NULL, cancelled_at = now(), cancelled_by = 'staff' WHERE patient_id = ${meera.id}`.execute(database.db);
+    await sql`SET session_replication_role = DEFAULT`.execute(database.db);
+    await erase();
+
+    const restored = await runCli(['backup', 'restore', before.file, '--force'], env);
+    expect(restored.code).toBe(1);
+    expect(restored.stderr).toContain('The restore failed and was rolled back');
+    expect(restored.stderr).toContain('could not be applied again');
+    expect(restored.stderr).toContain('put back from the safety backup');
+    // The database is as it was: Meera erased, her ledger row there.
+    const patient = await database.db.selectFrom('patients').select(['full_name', 'erased_at']).where('id', '=', meera.id).executeTakeFirstOrThrow();
+    expect(patient).toMatchObject({ full_name: 'Erased patient' });
     expect(await database.db.selectFrom('erasure_ledger').select('patient_number').execute()).toEqual([{ patient_number: meera.patient_number }]);
   }, 40_000);
 
