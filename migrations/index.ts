@@ -20,6 +20,7 @@ import * as auditChain from './2026-12-07-0018-audit-chain.js';
 import * as forceRowSecurity from './2026-12-07-0020-force-row-security.js';
 import * as webhookPayloadDedupe from './2026-12-07-0021-webhook-payload-dedupe.js';
 import * as pendingChatDocuments from './2026-12-07-0022-pending-chat-documents.js';
+import * as erasureLedger from './2026-12-07-0023-erasure-ledger.js';
 import * as notificationSubject from './2026-12-07-0024-notification-subject.js';
 
 // Listed statically (not read from the folder at run time) so the compiled CLI, the
@@ -47,5 +48,6 @@ export const migrations: Record<string, Migration> = {
   '2026-12-07-0020-force-row-security': forceRowSecurity,
   '2026-12-07-0021-webhook-payload-dedupe': webhookPayloadDedupe,
   '2026-12-07-0022-pending-chat-documents': pendingChatDocuments,
+  '2026-12-07-0023-erasure-ledger': erasureLedger,
   '2026-12-07-0024-notification-subject': notificationSubject,
 };

@@ -28,6 +28,7 @@ const KNOWN_FAILURES: Record<string, number> = {
   RestoreRefusedError: ExitCode.conflict,
   BackupNotTrustedError: ExitCode.conflict,
   RestoreRolledBackError: ExitCode.unexpected,
+  ErasureReapplicationError: ExitCode.unexpected,
   BackupPassphraseError: ExitCode.configuration,
   PostgresToolNotFoundError: ExitCode.configuration,
   PostgresToolError: ExitCode.unexpected,
@@ -95,15 +96,17 @@ async function verify(env: CommandEnv, ref: string, flags: TrustOptions): Promis
   return reporting(env, () =>
     withSession(env, async ({ config, ctx }) => {
       authorize(ctx.actor, 'backup.manage');
-      const [{ verifyBackup }, { chooseBackupFile }, { readBackupLog }] = await Promise.all([
+      const [{ verifyBackup }, { chooseBackupFile }, { readBackupLog }, { gatherErasures }] = await Promise.all([
         import('../infra/backup/backups.js'),
         import('../infra/backup/backup-choice.js'),
         import('../infra/backup/backup-trust.js'),
+        import('../infra/backup/erasure-reapplication.js'),
       ]);
       const trust = trustOf(flags);
       const file = await chooseBackupFile(config, ref, ctx.clock.now(), await readBackupLog(ctx.db), trust, (line) => note(env, line));
       note(env, `Restoring ${file} into a scratch database…`);
-      const result = await verifyBackup(file, config, ctx.clock, { db: ctx.db, trust });
+      const { entries: erasures } = await gatherErasures(ctx.db, config.backupDir, ctx.clock);
+      const result = await verifyBackup(file, config, ctx.clock, { db: ctx.db, trust, erasures });
       result.notes.forEach((line) => note(env, line));
       emit(env, result, () => [
         ...(result.tables.length
@@ -113,11 +116,31 @@ async function verify(env: CommandEnv, ref: string, flags: TrustOptions): Promis
           ? [`Checksums of ${result.checksums.map((c) => c.table).join(', ')}: ${result.checksums.every((c) => c.actual === c.expected) ? 'as in the manifest' : 'NOT as in the manifest'}.`]
           : []),
         result.ok ? `Verified: ${file} restores with the row counts${result.checksums.length ? ' and checksums' : ''} of its manifest.` : `NOT verified: ${result.problem}`,
+        ...(result.erasedPatients ? [erasedPatientsLine(result.erasedPatients)] : []),
       ]);
       if (!result.ok) writeLine(env.io.stderr, `roshni: backup ${file} failed verification: ${result.problem}`);
       return result.ok ? ExitCode.ok : ExitCode.unexpected;
     }, { acting: 'owner' }),
   );
+}
+
+/** What `backup verify` says of the erased patients a backup still holds (the erasure ledger). */
+export function erasedPatientsLine(erased: { recorded: number; stillHeld: number; patientNumbers: string[] }): string {
+  if (!erased.stillHeld) return `Erased patients: the backup holds none of the ${erased.recorded} the erasure ledger records.`;
+  return `Erased patients: the backup still holds ${erased.stillHeld} of the ${erased.recorded} the erasure ledger records (${erased.patientNumbers.join(', ')}); a restore of it erases them again.`;
+}
+
+/** What a restore says of the erasures it applied again (src/infra/backup/erasure-reapplication.ts). */
+function erasureLines(erasures: NonNullable<import('../infra/backup/restore.js').RestoreResult['erasures']>): string[] {
+  const lines: string[] = [];
+  if (erasures.reErased.length) {
+    lines.push(`Erased again: ${erasures.reErased.length} patient(s) erased after this backup was made: ${erasures.reErased.map((e) => `${e.patientNumber} (erased ${e.erasedAt.slice(0, 10)} by ${e.erasedBy})`).join(', ')}.`);
+  } else {
+    lines.push(`Erased again: none (the erasure ledger records ${erasures.recorded} erasure(s); the backup holds none of those patients unerased).`);
+  }
+  if (erasures.ledgerRowsPutBack) lines.push(`The erasure ledger has its ${erasures.ledgerRowsPutBack} entry(ies) recorded after the backup back.`);
+  if (erasures.mismatched.length) lines.push(`Not erased again: ${erasures.mismatched.join(', ')} (the patient with that id has another P-number in this backup): check by hand.`);
+  return lines;
 }
 
 /** The audit chain's anchors start again from the restored head (src/infra/audit/anchors.ts). */
@@ -156,6 +179,7 @@ async function restore(env: CommandEnv, ref: string, flags: { force?: boolean } 
           : `Nothing was restored: ${file} loads with a schema other than its manifest's (${result.schemaDifferences.join(', ')}); the database is as it was.`,
       ...(result.safetyBackup ? [`The replaced database was backed up first to ${result.safetyBackup}.`] : []),
       ...(result.previousDataDir ? [`The replaced data directory is kept at ${result.previousDataDir}.`] : []),
+      ...(result.erasures ? erasureLines(result.erasures) : []),
     ]);
     return result.ok ? ExitCode.ok : ExitCode.unexpected;
   });

@@ -66,6 +66,7 @@ async function erase(env: CommandEnv, ref: string, flags: { reason?: string; yes
     if (!flags.yes && env.interactive) writeLine(env.io.stderr, yellow(env, `Erasing ${patient.patient_number} ${patient.full_name}: name, contacts, notes, assessments, documents and chats go; payments, refunds and receipts stay.`));
     await confirmed(env, flags.yes, `Erase ${patient.patient_number} ${patient.full_name}'s personal data? This cannot be undone.`);
     const done = await erasePatient(ctx, { patientId: patient.id, reason });
+    await copyErasureBesideBackups(env, ctx, session.config.backupDir);
     emit(env, done, () =>
       [
         `Erased ${done.patientNumber}: ${done.documents} document(s), ${done.chats} chat(s); ${done.guardiansErased.length} guardian(s) erased, ${done.guardiansKept.length} kept (they have other children here). Payments and receipts are kept.`,
@@ -83,6 +84,19 @@ function withdrawnLine(withdrawn: WithdrawnForErasure): string[] {
     [withdrawn.paymentRequests, 'payment request(s)'],
   ].filter(([n]) => Number(n) > 0);
   return parts.length ? [`Withdrawn: ${parts.map(([n, what]) => `${n} ${what}`).join(', ')}.`] : [];
+}
+
+/**
+ * The erasure, copied to erasures.jsonl beside the backups (the database's ledger already has it): a
+ * restore that loses the database's ledger still applies it again. A failure is said, not fatal.
+ */
+async function copyErasureBesideBackups(env: CommandEnv, ctx: Parameters<typeof erasePatient>[0], backupDir: string): Promise<void> {
+  try {
+    const { syncErasureFile } = await import('../infra/backup/erasure-reapplication.js');
+    await syncErasureFile(ctx, backupDir);
+  } catch (error) {
+    writeLine(env.io.stderr, `roshni: the erasure is recorded in the database's erasure ledger, but not copied beside the backups (${(error as Error).message}); the next backup copies it.`);
+  }
 }
 
 async function retention(env: CommandEnv, flags: { apply?: boolean; yes?: boolean }): Promise<number> {
@@ -104,6 +118,7 @@ async function retention(env: CommandEnv, flags: { apply?: boolean; yes?: boolea
     }
     await confirmed(env, flags.yes, `Erase the personal data of ${due.patients.length} patient(s) with no activity since ${since}?`);
     const applied = await applyRetention(ctx);
+    await copyErasureBesideBackups(env, ctx, session.config.backupDir);
     emit(env, applied, () => `Erased ${applied.erased.length} patient(s): ${applied.erased.map((e) => e.patientNumber).join(', ')}.`);
     return 0;
   });

@@ -66,6 +66,8 @@ const envSchema = z.object({
   ROSHNI_BACKUP_KEEP_DAILY: positiveInt.default(7),
   ROSHNI_BACKUP_KEEP_WEEKLY: positiveInt.default(4),
   ROSHNI_BACKUP_KEEP_MONTHLY: positiveInt.default(12),
+  /** Manual backups and restores' safety backups are removed by rotation after this many days (they keep erased patients' data). */
+  ROSHNI_BACKUP_KEEP_MANUAL_DAYS: positiveInt.default(90),
 
   ROSHNI_DOCUMENTS_DIR: z.string().min(1).optional(),
   ROSHNI_MAX_DOCUMENT_MB: positiveInt.default(25),

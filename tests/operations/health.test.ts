@@ -47,7 +47,7 @@ describe('roshni health', () => {
     await backupFinished(2, 30);
     const { code, stdout } = await runCli(['health', '--json'], env);
     const report = JSON.parse(stdout);
-    expect(report.checks.map((c: { name: string }) => c.name)).toEqual(['database', 'disk', 'backup', 'backup-clock', 'verified-backup', 'outbox', 'audit-chain', 'documents']);
+    expect(report.checks.map((c: { name: string }) => c.name)).toEqual(['database', 'disk', 'backup', 'backup-clock', 'backup-retention', 'verified-backup', 'outbox', 'audit-chain', 'documents']);
     expect(report.status).toBe('healthy');
     expect(code).toBe(0);
     const logged = await database.db.selectFrom('health_checks').selectAll().execute();

@@ -8,6 +8,7 @@ import { releaseContent } from '../documents/documents.js';
 import { cancelOpenLinksAtRazorpay, ERASURE_REASON, withdrawPending } from './erase-pending.js';
 import { scrubAuditEntries, scrubKeptGuardiansChats, scrubMoney } from './erase-free-text.js';
 import { ERASED, ERASED_GUARDIAN_NAME, ERASED_PATIENT_NAME, scrubberFor, type Identity } from './scrub.js';
+import { recordErasure, type EraseOptions } from './erasure-ledger.js';
 
 // The right to erasure (DPDP Act 2023, s.12): a patient's personal data is erased or made
 // anonymous, in one transaction, audited with the reason. Kept, because the law requires the
@@ -35,15 +36,19 @@ const anonymousPerson = (name: string, now: Date) => ({
   erased_at: now,
 });
 
-/** Erases the patient's personal data; returns what was done (counts and ids only). */
-export async function erasePatient(ctx: DomainContext, raw: z.input<typeof eraseInput>) {
+/**
+ * Erases the patient's personal data; returns what was done (counts and ids only). `options.reapplying`:
+ * an erasure the ledger recorded, applied again after a restore (src/domain/data-rights/reapply-erasures.ts).
+ */
+export async function erasePatient(ctx: DomainContext, raw: z.input<typeof eraseInput>, options: EraseOptions = {}) {
   authorize(ctx.actor, 'patient.erase');
   const input = parseInput(eraseInput, raw);
   // Refused before anything is cancelled at Razorpay (and again inside, against a booking meanwhile).
   const before = await ctx.db.selectFrom('patients').select(['id', 'patient_number']).where('id', '=', input.patientId).where('erased_at', 'is', null).executeTakeFirst();
   if (!before) throw new NotFoundError(`No patient with id ${input.patientId}.`);
   await refuseWhileUpcoming(ctx, before);
-  await cancelOpenLinksAtRazorpay(ctx, input.patientId);
+  // Applied again after a restore, the links were cancelled at Razorpay the first time: only our rows remain to cancel.
+  if (!options.reapplying) await cancelOpenLinksAtRazorpay(ctx, input.patientId);
   const result = await inTransaction(ctx, async (tx) => {
     const { db } = tx;
     const now = tx.clock.now();
@@ -163,6 +168,8 @@ export async function erasePatient(ctx: DomainContext, raw: z.input<typeof erase
       auditEntriesRewritten: auditRewritten,
       withdrawn,
     };
+    // The erasure ledger (no personal data): a restore of an older backup applies this erasure again.
+    await recordErasure(tx, { patientId: patient.id, patientNumber: patient.patient_number, guardianIds: ids.guardians, erasedAt: now }, options);
     await recordAudit(tx, {
       action: 'patient.erase',
       entity: 'patient',

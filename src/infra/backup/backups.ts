@@ -28,6 +28,7 @@ import { deadBackups, logRunningBackup, releaseBackupLock, settleDeadBackups, wa
 import { BackupDiskFullError, freeBytesIn, isNoSpace } from './disk-space.js';
 import { findPostgresTool, runPgRestore, startPgDump } from './pg-tools.js';
 import { fingerprintDifferences, schemaFingerprint, type SchemaFingerprint } from './schema-fingerprint.js';
+import type { ErasureEntry } from './erasure-ledger-file.js';
 
 // `roshni backup`: make, rotate, verify and restore backups of the whole database.
 
@@ -243,6 +244,7 @@ export async function createBackup(database: Database, config: Config, options: 
         .execute();
       await releaseBackupLock(conn, id);
       const rotated = await rotateBackups(conn, config, options.clock, file);
+      await copyLedgerBesideBackups(conn, config, options.clock);
       return { id, file, kind: options.kind, sizeBytes: written.sizeBytes, sha256: written.sha256, encrypted: written.encrypted, tables, rotated };
     } catch (error) {
       await conn
@@ -259,10 +261,64 @@ export async function createBackup(database: Database, config: Config, options: 
 }
 
 /**
- * Rotation, after each backup. Per type (daily, weekly, monthly; manual backups are never removed) it
- * keeps the newest ROSHNI_BACKUP_KEEP_* backups and, besides them, the newest one whose last
- * verification passed. It never removes the backup just written, and it leaves alone backups dated
- * after now (a clock that was ahead): they are neither counted nor removed, but reported.
+ * After each backup, erasures.jsonl is given the ledger rows it lacks (an erasure is copied there when it
+ * is made; this catches one whose copy failed). Never fails the backup: the database keeps the ledger.
+ */
+async function copyLedgerBesideBackups(db: Kysely<any>, config: Config, clock: Clock): Promise<void> {
+  try {
+    const [{ syncErasureFile }, { systemActor }] = await Promise.all([import('./erasure-reapplication.js'), import('../../domain/actor.js')]);
+    await syncErasureFile({ db, clock, timezone: 'UTC', actor: systemActor }, config.backupDir);
+  } catch {
+    // A database before migration 0023, or a backup folder that refuses the file: `roshni health` reports the folder.
+  }
+}
+
+const DAY_MS = 86_400_000;
+
+/** Manual backups and restores' safety backups older than this go at the next rotation (ROSHNI_BACKUP_KEEP_MANUAL_DAYS). */
+export function manualRetentionDays(config: Config): number {
+  return config.env.ROSHNI_BACKUP_KEEP_MANUAL_DAYS;
+}
+
+/**
+ * The longest any backup file is kept by rotation, in days: the manual retention, or the daily, weekly
+ * and monthly counts at one a day, a week, a month (31 days). `roshni health` warns of a file older.
+ */
+export function longestRetentionDays(config: Config): number {
+  const { ROSHNI_BACKUP_KEEP_DAILY: daily, ROSHNI_BACKUP_KEEP_WEEKLY: weekly, ROSHNI_BACKUP_KEEP_MONTHLY: monthly } = config.env;
+  return Math.max(manualRetentionDays(config), daily, weekly * 7, monthly * 31);
+}
+
+const SAFETY_PATTERN = /^roshni-before-restore-(\d{8}T\d{9}Z)\.backup$/;
+
+/** Restores' safety backups in the directory (roshni-before-restore-<UTC>.backup), with their time. */
+export function safetyBackupsIn(dir: string): Array<{ path: string; at: Date }> {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.flatMap((name) => {
+    const match = SAFETY_PATTERN.exec(name);
+    return match ? [{ path: join(dir, name), at: backupTime(match[1]!) }] : [];
+  });
+}
+
+/** Backup files (of every kind, safety backups too) older than the longest retention: they keep erased patients' data too long. */
+export function overOldBackups(config: Config, now: Date): Array<{ path: string; at: Date }> {
+  const limit = now.getTime() - longestRetentionDays(config) * DAY_MS;
+  return [...backupFilesIn(config.backupDir).map((f) => ({ path: f.path, at: backupTime(f.stamp) })), ...safetyBackupsIn(config.backupDir)]
+    .filter((f) => f.at.getTime() < limit)
+    .sort((a, b) => a.at.getTime() - b.at.getTime());
+}
+
+/**
+ * Rotation, after each backup. Per type (daily, weekly, monthly) it keeps the newest
+ * ROSHNI_BACKUP_KEEP_* backups and, besides them, the newest one whose last verification passed.
+ * Manual backups, and restores' safety backups, are kept ROSHNI_BACKUP_KEEP_MANUAL_DAYS days (90): an
+ * erased patient's data leaves them then. It never removes the backup just written, and it leaves alone
+ * backups dated after now (a clock that was ahead): they are neither counted nor removed, but reported.
  */
 export async function rotateBackups(db: Kysely<DB>, config: Config, clock: Clock, justWritten: string): Promise<string[]> {
   const keep: Record<BackupKind, number> = {
@@ -287,13 +343,27 @@ export async function rotateBackups(db: Kysely<DB>, config: Config, clock: Clock
   const seen: Record<BackupKind, number> = { manual: 0, daily: 0, weekly: 0, monthly: 0 };
   const newestVerifiedKept = new Set<BackupKind>();
   const removed: string[] = [];
+  const manualLimit = now.getTime() - manualRetentionDays(config) * DAY_MS;
   for (const file of files) {
+    if (file.kind === 'manual') {
+      if (file.path !== justWritten && backupTime(file.stamp).getTime() < manualLimit) {
+        rmSync(file.path, { force: true });
+        removed.push(file.path);
+      }
+      continue;
+    }
     const isVerified = verified.has(file.path);
     const wanted = ++seen[file.kind] <= keep[file.kind] || file.path === justWritten || (isVerified && !newestVerifiedKept.has(file.kind));
     if (isVerified) newestVerifiedKept.add(file.kind);
     if (wanted) continue;
     rmSync(file.path, { force: true });
     removed.push(file.path);
+  }
+  for (const safety of safetyBackupsIn(config.backupDir)) {
+    if (safety.path !== justWritten && safety.at.getTime() < manualLimit) {
+      rmSync(safety.path, { force: true });
+      removed.push(safety.path);
+    }
   }
   if (removed.length) await db.updateTable('backups').set({ state: 'rotated' }).where('file_path', 'in', removed).execute();
   await settleDeadBackups(db, now);
@@ -354,12 +424,19 @@ export interface VerifyResult {
   checksums: Array<{ table: string; expected: string; actual: string | null }>;
   /** What was accepted on the person's word (a file from elsewhere, unencrypted, an old header). */
   notes: string[];
+  /**
+   * The patients the erasure ledger records as erased whom the backup still holds (a restore of it
+   * erases them again): how many, and their P-numbers. Null when no ledger was given.
+   */
+  erasedPatients: { recorded: number; stillHeld: number; patientNumbers: string[] } | null;
 }
 
 export interface VerifyOptions {
   /** The database whose backup log says which files Roshni made, and where the result is recorded. */
   db?: Kysely<DB>;
   trust: TrustFlags;
+  /** The erasures recorded so far (the ledger and erasures.jsonl): the result says how many of those patients the backup still holds. */
+  erasures?: ErasureEntry[];
 }
 
 function compareCounts(expected: Record<string, number>, actual: Record<string, number>): TableComparison[] {
@@ -371,7 +448,14 @@ async function countInScratch(
   backup: InspectedBackup,
   config: Config,
   passphrase: string | undefined,
-): Promise<{ tables: Record<string, number>; checksums: Record<string, string>; schema: SchemaFingerprint }> {
+  erasures: ErasureEntry[] | undefined,
+): Promise<{ tables: Record<string, number>; checksums: Record<string, string>; schema: SchemaFingerprint; erasedStillHeld: ErasureEntry[] | null }> {
+  /** The recorded erasures whose patient the backup holds unerased (a restore of it erases them again). */
+  const erasedIn = async (db: Kysely<any>): Promise<ErasureEntry[] | null> => {
+    if (!erasures) return null;
+    const { erasureStanding } = await import('../../domain/data-rights/reapply-erasures.js');
+    return (await erasureStanding({ db }, erasures)).stillHeld;
+  };
   if (backup.header.payload === 'pglite-datadir-tgz') {
     const [{ PGlite }, { btree_gist }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite/contrib/btree_gist')]);
     const payload = await readPayload(backup, passphrase);
@@ -381,7 +465,7 @@ async function countInScratch(
       const { Kysely: K } = await import('kysely');
       const { PGliteDialect } = await import('../db/pglite-dialect.js');
       const db = new K<any>({ dialect: new PGliteDialect(pglite) });
-      const contents = await describeContents(db);
+      const contents = { ...(await describeContents(db)), erasedStillHeld: await erasedIn(db) };
       await db.destroy();
       return contents;
     } finally {
@@ -416,7 +500,7 @@ async function countInScratch(
     await runPgRestore(findPostgresTool('pg_restore', major), url, await openPayload(backup, passphrase));
     const scratchDb = await openPostgres(url, { max: 1 });
     try {
-      return await describeContents(scratchDb.db);
+      return { ...(await describeContents(scratchDb.db)), erasedStillHeld: await erasedIn(scratchDb.db) };
     } finally {
       await scratchDb.close();
     }
@@ -446,7 +530,10 @@ export async function verifyBackup(file: string, config: Config, clock: Clock, o
   try {
     const backup = await inspectBackupFile(file);
     notes = assertTrustedBackup(backup, log, config.env.ROSHNI_BACKUP_PASSPHRASE, options.trust);
-    const actual = await countInScratch(backup, config, config.env.ROSHNI_BACKUP_PASSPHRASE);
+    const actual = await countInScratch(backup, config, config.env.ROSHNI_BACKUP_PASSPHRASE, options.erasures);
+    const erasedPatients = actual.erasedStillHeld
+      ? { recorded: options.erasures!.length, stillHeld: actual.erasedStillHeld.length, patientNumbers: actual.erasedStillHeld.map((e) => e.patientNumber) }
+      : null;
     const tables = compareCounts(backup.header.manifest.tables, actual.tables);
     const expectedSums = backup.header.manifest.checksums ?? (await loggedChecksums(db, file, backup.sha256));
     const checksums = Object.entries(expectedSums).map(([table, sum]) => ({ table, expected: sum, actual: actual.checksums[table] ?? null }));
@@ -458,12 +545,12 @@ export async function verifyBackup(file: string, config: Config, clock: Clock, o
       ...(wrong.length ? [`row counts differ from the manifest in ${wrong.map((t) => t.table).join(', ')}`] : []),
       ...(altered.length ? [`checksums differ from the manifest in ${altered.map((c) => c.table).join(', ')}`] : []),
     ];
-    result = { file, ok: problems.length === 0, sha256: backup.sha256, problem: problems.join('; ') || null, tables, checksums, notes };
+    result = { file, ok: problems.length === 0, sha256: backup.sha256, problem: problems.join('; ') || null, tables, checksums, notes, erasedPatients };
   } catch (error) {
     const name = (error as Error).name;
     if (error instanceof BackupNotTrustedError) throw error; // refused before anything was read: not a verification
     if (!['BackupDamagedError', 'BackupContentsDamagedError', 'BackupUndecryptableError', 'BackupPassphraseError', 'PostgresToolError'].includes(name) && !/auth/i.test((error as Error).message)) throw error;
-    result = { file, ok: false, sha256: '', problem: (error as Error).message, tables: [], checksums: [], notes };
+    result = { file, ok: false, sha256: '', problem: (error as Error).message, tables: [], checksums: [], notes, erasedPatients: null };
   }
   if (db) {
     await db

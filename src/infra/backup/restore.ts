@@ -6,6 +6,8 @@ import type { Config } from '../config.js';
 import { assertDataDirReadable, authenticatePayload, inspectBackupFile, openPayload, readPayload, type InspectedBackup } from './backup-file.js';
 import { chooseBackupFile } from './backup-choice.js';
 import { INTERRUPTED_BY_RESTORE } from './backup-log.js';
+import { ErasureReapplicationError, gatherErasures, reapplyAfterRestore, type GatheredErasures } from './erasure-reapplication.js';
+import type { ReapplyReport } from '../../domain/data-rights/reapply-erasures.js';
 import { assertTrustedBackup, readBackupLog, type RecordedBackup, type TrustFlags } from './backup-trust.js';
 import { countRows, safetyBackupName, serverVersion, writePostgresBackup } from './backups.js';
 import { findPostgresTool, PostgresToolError, replaceWithArchive } from './pg-tools.js';
@@ -48,7 +50,14 @@ export interface RestoreResult {
   safetyBackup: string | null;
   /** Embedded only: where the data directory that was replaced was kept. */
   previousDataDir: string | null;
+  /**
+   * The erasure ledger applied again to the restored database (null: the restore did not go through):
+   * `recorded` erasures known before the restore, the patients erased again, the ledger rows put back.
+   */
+  erasures: (ReapplyReport & { recorded: number }) | null;
 }
+
+const NO_ERASURES: GatheredErasures = { database: null, entries: [], unreadable: 0 };
 
 const BOOKKEEPING = new Set(['kysely_migration', 'kysely_migration_lock']);
 
@@ -188,6 +197,7 @@ async function restorePostgres(ref: string, config: Config, databaseUrl: string,
   let notes: string[];
   let major: number;
   let safetyBackup: string | null = null;
+  let gathered: GatheredErasures = NO_ERASURES;
   try {
     ({ backup, notes } = await chosenBackup(ref, config, options, await readBackupLog(target.db)));
     if (backup.header.payload !== 'pg_dump-custom') {
@@ -196,11 +206,15 @@ async function restorePostgres(ref: string, config: Config, databaseUrl: string,
     await authenticatePayload(backup, passphrase);
     const existing = await countRows(target.db);
     const rows = rowsOfClinic(existing);
+    // The erasures recorded so far (the ledger and erasures.jsonl): the restore applies them again.
+    gathered = await gatherErasures(target.db, config.backupDir, options.clock);
+    if (gathered.unreadable) options.progress(`${gathered.unreadable} line(s) of the erasure ledger's file could not be read: they are skipped.`);
     if (rows > 0 && !options.force) {
       throw new RestoreRefusedError(`The database is not empty (${rows} rows): add --force to replace it with the backup.`);
     }
     major = (await serverVersion(target.db)).major;
-    if (rows > 0) {
+    // With erasures to apply again, even an empty database is kept first: a failed re-application rolls back to it.
+    if (rows > 0 || gathered.entries.length > 0) {
       options.progress(`Taking a safety backup of the ${rows} rows about to be replaced…`);
       safetyBackup = join(config.backupDir, safetyBackupName(options.clock.now()));
       await writePostgresBackup(target.db, config, safetyBackup, 'manual', options.clock.now());
@@ -217,7 +231,7 @@ async function restorePostgres(ref: string, config: Config, databaseUrl: string,
   const besideIt = join(dirname(pgRestore), 'psql');
   const psql = existsSync(besideIt) ? besideIt : findPostgresTool('psql', major);
   let done = 0;
-  const outcome = { file, notes, database: 'postgres' as const, schemaChecked: Boolean(backup.header.manifest.schema), safetyBackup, previousDataDir: null };
+  const outcome = { file, notes, database: 'postgres' as const, schemaChecked: Boolean(backup.header.manifest.schema), safetyBackup, previousDataDir: null, erasures: null };
   try {
     // Dropping the old schema, loading the backup and checking it are one transaction: a restore
     // that fails at any point (a damaged archive, a full disk, a wrong count or schema) leaves the old data.
@@ -236,7 +250,59 @@ async function restorePostgres(ref: string, config: Config, databaseUrl: string,
     if (schemaDifferences) return { ...outcome, ...compare(expected, expected), ok: false, schemaDifferences };
     throw new RestoreRolledBackError(error.message);
   }
-  return { ...outcome, ...compare(expected, expected), schemaDifferences: [] };
+  const erasures = await reapplyOrRollBack(databaseUrl, config, options, { backup: file, safetyBackup, gathered, pgRestore, psql });
+  return { ...outcome, ...compare(expected, expected), schemaDifferences: [], erasures };
+}
+
+/**
+ * The erasures recorded after the backup was made, applied again to the restored server database. If
+ * that fails, the restore is undone from its safety backup (the database as it was, every erasure in it):
+ * a restored database must never hold a patient the clinic erased.
+ */
+async function reapplyOrRollBack(
+  databaseUrl: string,
+  config: Config,
+  options: RestoreOptions,
+  run: { backup: string; safetyBackup: string | null; gathered: GatheredErasures; pgRestore: string; psql: string },
+): Promise<ReapplyReport & { recorded: number }> {
+  const { openPostgres } = await import('../db/database.js');
+  let failure: ErasureReapplicationError;
+  try {
+    const target = await openPostgres(databaseUrl, { max: 2 });
+    try {
+      return await reapplyAfterRestore(target.db, { backupDir: config.backupDir, backupFile: run.backup, gathered: run.gathered, clock: options.clock, progress: options.progress });
+    } finally {
+      await target.close();
+    }
+  } catch (error) {
+    failure = error instanceof ErasureReapplicationError ? error : new ErasureReapplicationError(`the erasure ledger could not be read back (${(error as Error).message})`);
+  }
+  if (!run.safetyBackup) {
+    throw new ErasureReapplicationError(
+      `The backup was restored, but ${failure.message}. Patients the clinic erased may be back in the database: erase them again with \`roshni patient erase\` (${erasedList(run.gathered)}).`,
+    );
+  }
+  options.progress(`Applying the erasures again failed: putting the database back from the safety backup ${run.safetyBackup}…`);
+  try {
+    const safety = await inspectBackupFile(run.safetyBackup);
+    await replaceWithArchive(
+      { pgRestore: run.pgRestore, psql: run.psql },
+      databaseUrl,
+      await openPayload(safety, config.env.ROSHNI_BACKUP_PASSPHRASE),
+      { before: 'DROP SCHEMA IF EXISTS roshni_auth CASCADE; DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;', after: restoreEpilogue(safety, statSync(run.safetyBackup).mtime) },
+      () => {},
+    );
+  } catch (rollback) {
+    throw new ErasureReapplicationError(
+      `The backup was restored, but ${failure.message}; putting the database back from ${run.safetyBackup} failed too (${(rollback as Error).message}). ` +
+        `Patients the clinic erased may be back in the database: erase them again with \`roshni patient erase\` (${erasedList(run.gathered)}), or restore ${run.safetyBackup}.`,
+    );
+  }
+  throw new RestoreRolledBackError(`${failure.message}; the database was put back from the safety backup ${run.safetyBackup}`);
+}
+
+function erasedList(gathered: GatheredErasures): string {
+  return gathered.entries.map((e) => e.patientNumber).join(', ') || 'see the erasure ledger';
 }
 
 async function restoreEmbedded(ref: string, config: Config, options: RestoreOptions): Promise<RestoreResult> {
@@ -264,10 +330,16 @@ async function restoreEmbedded(ref: string, config: Config, options: RestoreOpti
     // The embedded database as it is: its backup log (which backups are Roshni's) and how many rows it holds.
     let log: RecordedBackup[] | null = null;
     let rows = 0;
+    let gathered: GatheredErasures = NO_ERASURES;
     if (existsSync(dataDir)) {
       const current = await PGlite.create({ dataDir, extensions: { btree_gist } });
       try {
-        ({ log, rows } = await inspect(current, async (db) => ({ log: await readBackupLog(db), rows: rowsOfClinic(await countRows(db)) })));
+        ({ log, rows, gathered } = await inspect(current, async (db) => ({
+          log: await readBackupLog(db),
+          rows: rowsOfClinic(await countRows(db)),
+          // The erasures recorded so far (the ledger and erasures.jsonl): applied again to the restored data below.
+          gathered: await gatherErasures(db, config.backupDir, options.clock),
+        })));
       } finally {
         await current.close();
       }
@@ -288,6 +360,7 @@ async function restoreEmbedded(ref: string, config: Config, options: RestoreOpti
     const restored = await PGlite.create({ dataDir: incoming, loadDataDir: new Blob([payload]), extensions: { btree_gist } });
     let result: ReturnType<typeof compare>;
     let schemaDifferences: string[] = [];
+    let erasures: RestoreResult['erasures'] = null;
     try {
       result = compare(expected, await inspect(restored, countRows));
       if (result.ok) {
@@ -300,10 +373,20 @@ async function restoreEmbedded(ref: string, config: Config, options: RestoreOpti
           result = { ...result, ok: false };
         }
       }
+      // Before the restored data takes the old one's place: if the erasures cannot be applied again, nothing is replaced.
+      if (result.ok) {
+        try {
+          erasures = await inspect(restored, (db) =>
+            reapplyAfterRestore(db, { backupDir: config.backupDir, backupFile: file, gathered, clock: options.clock, progress: options.progress }),
+          );
+        } catch (error) {
+          throw new RestoreRolledBackError((error as Error).message);
+        }
+      }
     } finally {
       await restored.close();
     }
-    const outcome = { file, notes, database: 'embedded' as const, schemaChecked: Boolean(backup.header.manifest.schema), schemaDifferences, safetyBackup: null };
+    const outcome = { file, notes, database: 'embedded' as const, schemaChecked: Boolean(backup.header.manifest.schema), schemaDifferences, safetyBackup: null, erasures };
     if (!result.ok) {
       rmSync(incoming, { recursive: true, force: true });
       return { ...outcome, ...result, previousDataDir: null };

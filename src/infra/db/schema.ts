@@ -266,6 +266,17 @@ export interface Documents {
   uploaded_via: Generated<string>;
 }
 
+export interface ErasureLedger {
+  erased_at: Timestamp;
+  erased_by: string;
+  erased_by_staff_id: number | null;
+  guardian_ids: Generated<number[]>;
+  id: Generated<number>;
+  patient_id: number;
+  patient_number: string;
+  recorded_at: Generated<Timestamp>;
+}
+
 export interface GoalMeasurements {
   created_at: Generated<Timestamp>;
   goal_id: number;
@@ -658,6 +669,7 @@ export interface DB {
   clinic_settings: ClinicSettings;
   consents: Consents;
   documents: Documents;
+  erasure_ledger: ErasureLedger;
   goal_measurements: GoalMeasurements;
   goals: Goals;
   guardians: Guardians;

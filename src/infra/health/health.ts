@@ -226,6 +226,16 @@ function startChecks(deps: HealthDeps): ChecksRun {
           detail: `clock problem: ${future.length} backup(s) dated in the future (the newest ${newest}); they are never \`latest\` nor rotated away: check the clock`,
         };
       }, within),
+      timed('backup-retention', async () => {
+        const { overOldBackups, longestRetentionDays } = await import('../backup/backups.js');
+        const old = overOldBackups(config, now);
+        const days = longestRetentionDays(config);
+        if (!old.length) return { status: 'ok', detail: `no backup file older than the longest retention (${days} days)` };
+        return {
+          status: 'warn',
+          detail: `${old.length} backup file(s) older than the longest retention (${days} days; the oldest from ${old[0]!.at.toISOString().slice(0, 10)}) still hold the data of patients erased since: remove them, or keep them knowingly`,
+        };
+      }, within),
       timed('verified-backup', async () => {
         const last = await db.selectFrom('backups').select('verified_at').where('verified_at', 'is not', null).orderBy('verified_at', 'desc').executeTakeFirst();
         if (!last?.verified_at) return { status: 'warn', detail: 'no backup verified yet: `roshni backup verify latest`' };
