@@ -95,8 +95,10 @@ export type ExportSectionName = (typeof EXPORT_SECTIONS)[number]['name'];
 
 /** Tables that refer to patients or guardians but are not exported, each with the reason. */
 export const NOT_EXPORTED: Readonly<Record<string, string>> = {
-  // None today: every table that refers to a person is exported (see EXPORT_SECTIONS for which rows).
+  // Every other table that refers to a person is exported (see EXPORT_SECTIONS for which rows).
   // A table added here must say why, e.g. "staff sign-in sessions: about staff, never a patient".
+  erasure_ledger:
+    'the record that a patient was erased (ids, times, who): it exists only once the patient is erased, when there is no one left to export',
 };
 
 /**

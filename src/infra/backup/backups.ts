@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { ConfigError, type Config } from '../config.js';
-import type { Database } from '../db/database.js';
+import { pgliteParsers, type Database } from '../db/database.js';
 import type { DB } from '../db/schema.js';
 import { declareActor, ownerAtWork } from '../db/row-security.js';
 import { createDatabase, databaseUrl, dropDatabase } from '../db/server-admin.js';
@@ -460,7 +460,7 @@ async function countInScratch(
     const [{ PGlite }, { btree_gist }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite/contrib/btree_gist')]);
     const payload = await readPayload(backup, passphrase);
     await assertDataDirReadable(backup, payload);
-    const pglite = await PGlite.create({ loadDataDir: new Blob([payload]), extensions: { btree_gist } });
+    const pglite = await PGlite.create({ loadDataDir: new Blob([payload]), extensions: { btree_gist }, parsers: pgliteParsers() });
     try {
       const { Kysely: K } = await import('kysely');
       const { PGliteDialect } = await import('../db/pglite-dialect.js');

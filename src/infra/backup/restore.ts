@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import { pgliteParsers } from '../db/database.js';
 import { assertDataDirReadable, authenticatePayload, inspectBackupFile, openPayload, readPayload, type InspectedBackup } from './backup-file.js';
 import { chooseBackupFile } from './backup-choice.js';
 import { INTERRUPTED_BY_RESTORE } from './backup-log.js';
@@ -332,7 +333,7 @@ async function restoreEmbedded(ref: string, config: Config, options: RestoreOpti
     let rows = 0;
     let gathered: GatheredErasures = NO_ERASURES;
     if (existsSync(dataDir)) {
-      const current = await PGlite.create({ dataDir, extensions: { btree_gist } });
+      const current = await PGlite.create({ dataDir, extensions: { btree_gist }, parsers: pgliteParsers() });
       try {
         ({ log, rows, gathered } = await inspect(current, async (db) => ({
           log: await readBackupLog(db),
@@ -357,7 +358,7 @@ async function restoreEmbedded(ref: string, config: Config, options: RestoreOpti
     const expected = backup.header.manifest.tables;
     const total = Object.keys(expected).length;
     options.progress('Unpacking the backup…');
-    const restored = await PGlite.create({ dataDir: incoming, loadDataDir: new Blob([payload]), extensions: { btree_gist } });
+    const restored = await PGlite.create({ dataDir: incoming, loadDataDir: new Blob([payload]), extensions: { btree_gist }, parsers: pgliteParsers() });
     let result: ReturnType<typeof compare>;
     let schemaDifferences: string[] = [];
     let erasures: RestoreResult['erasures'] = null;

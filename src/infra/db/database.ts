@@ -26,6 +26,9 @@ export const typeParsers: Record<number, (value: string) => unknown> = {
   [DATE]: (value) => value,
 };
 
+/** PGlite's parsers for the same values: every PGlite the domain reads through (the clinic's, a restore's, a verify's) needs them. */
+export const pgliteParsers = (): Record<string, (value: string) => unknown> => ({ ...typeParsers });
+
 /** A pg pool whose values come back as the domain wants them (see typeParsers). */
 export function createPool(pg: typeof import('pg').default, url: string, options: { max?: number; keepIdle?: boolean } = {}) {
   const types = {
@@ -91,8 +94,7 @@ export async function openEmbedded(home: string, options: OpenOptions = {}): Pro
   ensurePrivateDirectory(dataDir);
   const release = acquireEmbeddedLock(join(home, 'data.lock'));
   try {
-    const parsers = Object.fromEntries(Object.entries(typeParsers).map(([oid, parse]) => [oid, parse]));
-    const pglite = await PGlite.create({ dataDir, extensions: { btree_gist }, parsers });
+    const pglite = await PGlite.create({ dataDir, extensions: { btree_gist }, parsers: pgliteParsers() });
     const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
     if (options.role) {
       try {
