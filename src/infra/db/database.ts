@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Kysely } from 'kysely';
 import type { Config } from '../config.js';
-import { ensurePrivateDirectory } from '../private-directory.js';
+import { ensurePrivateDirectory, tightenTree } from '../private-directory.js';
 import type { DB } from './schema.js';
 
 export type DatabaseKind = 'postgres' | 'embedded';
@@ -93,6 +93,8 @@ export async function openEmbedded(home: string, options: OpenOptions = {}): Pro
   try {
     const parsers = Object.fromEntries(Object.entries(typeParsers).map(([oid, parse]) => [oid, parse]));
     const pglite = await PGlite.create({ dataDir, extensions: { btree_gist }, parsers });
+    // PGlite makes its files 0666 whatever the umask: its owner's alone, when opened and when closed.
+    tightenTree(dataDir);
     const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
     if (options.role) {
       try {
@@ -112,6 +114,7 @@ export async function openEmbedded(home: string, options: OpenOptions = {}): Pro
       close: async () => {
         await db.destroy();
         await pglite.close();
+        tightenTree(dataDir);
         release();
       },
     };
