@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { commandGroups, findGroup, type RunCommand } from './command-groups.js';
 import { ExitCode } from './exit-codes.js';
+import { nameOptionsInValueErrors } from './option-errors.js';
 import { processIO, writeLine, writeText, type CliIO, type CommandEnv } from './io.js';
 import { reportError } from './report-error.js';
 import { version } from './version.js';
@@ -54,6 +55,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   const group = findGroup(argv.find((a) => !a.startsWith('-')));
   if (group) {
     (await group.load()).register(program, run);
+    nameOptionsInValueErrors(program);
   } else {
     for (const entry of commandGroups) {
       for (const [name, description] of Object.entries(entry.commands)) {

@@ -1,8 +1,9 @@
 import type { DomainContext } from '../domain/context.js';
-import { ConflictError, InvalidInputError, isDomainError, parseInput } from '../domain/errors.js';
+import { ConflictError, InvalidInputError, isDomainError } from '../domain/errors.js';
 import { findAvailability, findSlotAt, type AvailableSlot } from '../domain/scheduling/availability.js';
 import { addDays, clinicDate, clinicTime, formatFriendly, localDateTime } from '../domain/time.js';
 import type { CommandEnv } from './io.js';
+import { parseFlag } from './options.js';
 import { askSelect } from './prompts.js';
 
 export interface SlotWanted {
@@ -30,7 +31,7 @@ export async function chooseSlot(env: CommandEnv, ctx: DomainContext, wanted: Sl
     ...(wanted.patientId !== undefined ? { patientId: wanted.patientId } : {}),
   };
   if (wanted.at !== undefined) {
-    const { date, time } = parseInput(localDateTime, wanted.at);
+    const { date, time } = parseFlag(localDateTime, wanted.at, '--at');
     const { slot, sameDay } = await findSlotAt(ctx, { ...filters, date, time });
     if (!slot) throw new ConflictError(`No free slot at ${time} on ${date}. ${freeTimes(sameDay, ctx.timezone)}`, { reason: 'no_slot' });
     return slot.slotId;

@@ -3,7 +3,7 @@ import type { RunCommand } from '../cli/command-groups.js';
 import { patientFrom, serviceFrom, therapistFrom } from '../cli/booking-prompts.js';
 import type { CommandEnv } from '../cli/io.js';
 import { offerSessionNotes } from '../cli/notes-editor.js';
-import { positiveInt } from '../cli/options.js';
+import { dateValue, positiveInt, startValue } from '../cli/options.js';
 import { emit, table } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
 import { chooseSlot, withFreeTimes } from '../cli/slot-choice.js';
@@ -149,17 +149,17 @@ export function register(program: Command, run: RunCommand): void {
     .option('--service <code>', 'service code, e.g. speech-therapy (see roshni service list)')
     .option('--therapist <therapist>', 'therapist (id, username or name), or "any"')
     .option('--slot <id>', 'slot id from roshni availability', positiveInt)
-    .option('--at <when>', 'start time "YYYY-MM-DD HH:MM" (with --repeat: just HH:MM)')
+    .option('--at <when>', 'start time "YYYY-MM-DD HH:MM" (with --repeat: just HH:MM)', startValue)
     .option('--repeat <days>', 'book a weekly series on these days, e.g. tue,thu')
     .option('--weeks <n>', 'number of weeks of the series (default 8)', positiveInt)
-    .option('--from <date>', 'first date of the series (default today)')
+    .option('--from <date>', 'first date of the series (default today)', dateValue)
     .action(run(book));
 
   program
     .command('reschedule <appointment>')
     .description('Move an appointment to another slot (the old one frees only if the new one is taken)')
     .option('--slot <id>', 'new slot id', positiveInt)
-    .option('--at <when>', 'new start "YYYY-MM-DD HH:MM"')
+    .option('--at <when>', 'new start "YYYY-MM-DD HH:MM"', startValue)
     .option('--therapist <therapist>', 'with this therapist, or "any"')
     .action(run(reschedule));
 
@@ -191,8 +191,8 @@ export function register(program: Command, run: RunCommand): void {
   appointments
     .command('list')
     .description('Appointments, filtered')
-    .option('--from <date>', 'from this clinic date (YYYY-MM-DD)')
-    .option('--to <date>', 'to this clinic date, inclusive')
+    .option('--from <date>', 'from this clinic date (YYYY-MM-DD)', dateValue)
+    .option('--to <date>', 'to this clinic date, inclusive', dateValue)
     .option('--therapist <therapist>', 'one therapist')
     .option('--patient <patient>', 'one patient')
     .option('--status <status>', 'scheduled, confirmed, in_progress, completed, cancelled or no_show')

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { RunCommand } from '../cli/command-groups.js';
 import { configuredEditor, editInEditor } from '../cli/editor.js';
 import type { CommandEnv } from '../cli/io.js';
-import { positiveInt } from '../cli/options.js';
+import { dateValue, positiveInt } from '../cli/options.js';
 import { emit, table } from '../cli/output.js';
 import { askSelect, askText, requireFlag } from '../cli/prompts.js';
 import { withSession } from '../cli/session.js';
@@ -161,8 +161,8 @@ export function register(program: Command, run: RunCommand): void {
     .option('--data <json|file>', 'the findings: JSON inline, or a .json file')
     .option('--summary <text>', 'a short summary')
     .option('--recommendations <text>', 'recommendations')
-    .option('--next-review <date>', 'next review date, YYYY-MM-DD')
-    .option('--on <date>', 'assessed on (default today), YYYY-MM-DD')
+    .option('--next-review <date>', 'next review date, YYYY-MM-DD', dateValue)
+    .option('--on <date>', 'assessed on (default today), YYYY-MM-DD', dateValue)
     .option('--therapist <therapist>', "whose assessment (a therapist always writes their own; an admin only reads)")
     .option('--appointment <appointment>', 'the appointment it was done in')
     .action(run(create));

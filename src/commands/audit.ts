@@ -3,7 +3,7 @@ import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { writeLine } from '../cli/io.js';
-import { positiveInt } from '../cli/options.js';
+import { dateValue, positiveInt } from '../cli/options.js';
 import { emit, note, table } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
 import { listAudit } from '../domain/audit/list-audit.js';
@@ -74,8 +74,8 @@ export function register(program: Command, run: RunCommand): void {
     .description('The append-only audit log, newest first (admin); `audit verify` checks its hash chain')
     .option('--patient <ref>', 'entries about one patient (id, P-number, phone or name)')
     .option('--user <username>', 'entries by one staff user')
-    .option('--from <date>', 'from this clinic date (YYYY-MM-DD)')
-    .option('--to <date>', 'to this clinic date, inclusive')
+    .option('--from <date>', 'from this clinic date (YYYY-MM-DD)', dateValue)
+    .option('--to <date>', 'to this clinic date, inclusive', dateValue)
     .option('--limit <n>', 'at most this many entries (default 200)', positiveInt)
     .action(run(audit));
   group

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
-import { positiveInt } from '../cli/options.js';
+import { dateValue, positiveInt } from '../cli/options.js';
 import { emit, table } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
 import { InvalidInputError } from '../domain/errors.js';
@@ -59,8 +59,8 @@ export function register(program: Command, run: RunCommand): void {
     .description('Free times for a service, with one therapist or any, earliest first')
     .option('--service <code>', 'service code (see roshni service list)')
     .option('--therapist <therapist>', 'one therapist, or "any" (default)')
-    .option('--from <date>', 'first clinic date, YYYY-MM-DD (default today)')
-    .option('--to <date>', 'last clinic date, inclusive (default a week from --from)')
+    .option('--from <date>', 'first clinic date, YYYY-MM-DD (default today)', dateValue)
+    .option('--to <date>', 'last clinic date, inclusive (default a week from --from)', dateValue)
     .option('--patient <patient>', 'leave out times this patient is already booked')
     .option('--limit <n>', 'at most this many (default 50)', positiveInt)
     .option('--short-notice', 'include times inside the minimum notice period')

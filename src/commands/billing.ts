@@ -9,6 +9,7 @@ import { InvalidInputError } from '../domain/errors.js';
 import { formatRupees } from '../domain/money.js';
 import { resolveAppointmentId } from '../domain/people/resolve.js';
 import { clinicDate, formatFriendly } from '../domain/time.js';
+import { dateValue } from '../cli/options.js';
 
 async function payments(env: CommandEnv, flags: { from?: string; to?: string; method?: string; state?: string }) {
   return withSession(env, async ({ ctx }) => {
@@ -90,15 +91,15 @@ export function register(program: Command, run: RunCommand): void {
   program
     .command('payments')
     .description('Payments between two clinic dates (default today)')
-    .option('--from <date>', 'first clinic date, YYYY-MM-DD')
-    .option('--to <date>', 'last clinic date, inclusive')
+    .option('--from <date>', 'first clinic date, YYYY-MM-DD', dateValue)
+    .option('--to <date>', 'last clinic date, inclusive', dateValue)
     .option('--method <method>', 'cash, card, bank, upi or razorpay')
     .option('--state <state>', 'pending, completed, failed or cancelled')
     .action(run(payments));
   program
     .command('reconcile')
     .description("A day's money: expected vs received by method, unconfirmed UPI, unmatched Razorpay")
-    .option('--date <date>', 'clinic date (default today)')
+    .option('--date <date>', 'clinic date (default today)', dateValue)
     .action(run(reconcile));
   program
     .command('waive <appointment>')

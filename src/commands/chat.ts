@@ -2,14 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
+import { phoneValue } from '../cli/phone-options.js';
 import { withSession } from '../cli/session.js';
-import { InvalidInputError } from '../domain/errors.js';
-import { normalizePhone } from '../domain/people/phone.js';
 import { authorize } from '../domain/policy.js';
 
 async function chat(env: CommandEnv, flags: { as?: string }): Promise<number> {
-  const phone = flags.as ? normalizePhone(flags.as) : undefined;
-  if (flags.as && !phone) throw new InvalidInputError('--as: must be a phone number, e.g. 98765 43210.');
+  const phone = flags.as;
   return withSession(env, async ({ ctx, config }) => {
     authorize(ctx.actor, 'chat.as');
     const [{ ConversationEngine }, { runTerminalChat }, { engineDepsFor }] = await Promise.all([
@@ -28,6 +26,6 @@ export function register(program: Command, run: RunCommand): void {
   program
     .command('chat')
     .description('Try the patient bot in the terminal (no token needed); /quit to leave')
-    .option('--as <phone>', 'chat as the patient or guardian with this phone number')
+    .option('--as <phone>', 'chat as the patient or guardian with this phone number', phoneValue)
     .action(run(chat));
 }

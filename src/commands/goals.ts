@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
-import { positiveInt } from '../cli/options.js';
+import { dateValue, positiveInt } from '../cli/options.js';
 import { emit } from '../cli/output.js';
 import { checkOutputFile, writeOutputFile } from '../cli/output-file.js';
 import { askText, requireFlag } from '../cli/prompts.js';
@@ -131,7 +131,7 @@ export function register(program: Command, run: RunCommand): void {
     .option('--baseline <value>', 'where the patient starts')
     .option('--target <value>', 'where the goal is reached')
     .option('--unit <unit>', 'unit of the values (default %)')
-    .option('--by <date>', 'target date, YYYY-MM-DD')
+    .option('--by <date>', 'target date, YYYY-MM-DD', dateValue)
     .option('--specialization <code>', 'slp, ot or pt')
     .option('--therapist <therapist>', "whose goal (a therapist always writes their own; an admin only reads)")
     .action(run(add));
@@ -140,7 +140,7 @@ export function register(program: Command, run: RunCommand): void {
     .argument('<goal>', 'goal id', positiveInt)
     .argument('<value>', 'the measured value')
     .description('Record a measured value of a goal')
-    .option('--on <date>', 'measured on (default today), YYYY-MM-DD')
+    .option('--on <date>', 'measured on (default today), YYYY-MM-DD', dateValue)
     .option('--appointment <appointment>', 'the session it was measured in (its notes must be written)')
     .option('--note <text>', 'a short note')
     .action(run(measure));

@@ -16,6 +16,7 @@ import {
 import { resolvePatient } from '../domain/people/resolve.js';
 import { authorize } from '../domain/policy.js';
 import { displayPhone } from '../domain/people/phone.js';
+import { mobilePhoneValue } from '../cli/phone-options.js';
 
 interface GuardianRow {
   id: number;
@@ -47,7 +48,7 @@ export function register(program: Command, run: RunCommand): void {
     .command('add')
     .description('Add a parent or guardian (prompts on a terminal for what is missing)')
     .option('--name <name>', 'full name')
-    .option('--phone <phone>', 'phone number (+91 assumed); one guardian per number')
+    .option('--phone <phone>', 'phone number (+91 assumed); one guardian per number', mobilePhoneValue)
     .option('--email <email>', 'email address')
     .option('--language <language>', 'en or hi, for reminders and the bots (default en)')
     .action(

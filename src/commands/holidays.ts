@@ -3,7 +3,7 @@ import { forceIfConfirmed, toRescheduleJson, toRescheduleLines } from '../cli/ca
 import { requireFlag } from '../cli/prompts.js';
 import type { RunCommand } from '../cli/command-groups.js';
 import { bold, emit, table } from '../cli/output.js';
-import { positiveInt } from '../cli/options.js';
+import { dateValue, positiveInt } from '../cli/options.js';
 import { withSession } from '../cli/session.js';
 import { addHoliday, listHolidays, removeHoliday } from '../domain/scheduling/holidays.js';
 import { weekdayName } from '../domain/scheduling/working-hours.js';
@@ -17,7 +17,7 @@ export function register(program: Command, run: RunCommand): void {
   holiday
     .command('add')
     .description('Close the clinic for a day and block its open slots (refused while appointments fall on it, unless --force)')
-    .option('--date <date>', 'the day, YYYY-MM-DD')
+    .option('--date <date>', 'the day, YYYY-MM-DD', dateValue)
     .option('--name <name>', 'e.g. "Diwali"')
     .option('--force', 'declare it even though appointments fall on it, and list them for rescheduling')
     .action(

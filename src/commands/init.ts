@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
-import type { CommandEnv } from '../cli/io.js';
 import { emit, note } from '../cli/output.js';
+import { writeLine, type CommandEnv } from '../cli/io.js';
+import { phoneValue } from '../cli/phone-options.js';
 import { askText } from '../cli/prompts.js';
 import { readPassword } from '../cli/password-input.js';
 import { requireFlag } from '../cli/prompts.js';
@@ -12,6 +13,7 @@ import { staffUserInput } from '../domain/people/staff.js';
 import { clinicSettingsInput, getClinicSettings, saveClinicSettings, type ClinicSettingsInput } from '../domain/clinic/settings.js';
 import { inTransaction, type DomainContext } from '../domain/context.js';
 import { InvalidInputError } from '../domain/errors.js';
+import { displayPhone, phoneKind } from '../domain/people/phone.js';
 import { migrateToLatest } from '../infra/db/migrate.js';
 
 interface InitFlags {
@@ -88,6 +90,9 @@ async function initClinic(env: CommandEnv, allFlags: InitFlags & FirstAdminFlags
         if (acting.firstAdmin) await createFirstAdmin(tx, acting.firstAdmin);
         return input ? saveClinicSettings(tx, input) : existing!;
       });
+      if (input?.phone && settings.phone && phoneKind(settings.phone) === 'landline') {
+        writeLine(env.io.stderr, `roshni: warning: the clinic's phone ${displayPhone(settings.phone)} is a landline: fine on receipts, but it cannot receive messages.`);
+      }
       const firstAdmin = acting.firstAdmin?.username;
       emit(env, { database: session.database.kind, location: session.database.location, applied, settings, firstAdmin: firstAdmin ?? null }, () => [
         `Database: ${session.database.kind === 'embedded' ? 'embedded' : 'PostgreSQL'} at ${session.database.location}`,
@@ -108,7 +113,7 @@ export function register(program: Command, run: RunCommand): void {
     .command('init')
     .description('Set up the clinic: database, migrations and clinic settings (prompts on a terminal)')
     .option('--name <name>', 'clinic name')
-    .option('--phone <phone>', 'clinic phone number')
+    .option('--phone <phone>', 'clinic phone number (a landline is fine: no messages go to it)', phoneValue)
     .option('--email <email>', 'clinic email')
     .option('--address <address>', 'postal address, printed on receipts')
     .option('--upi-vpa <vpa>', 'UPI id that patients pay to, e.g. clinic@okicici')

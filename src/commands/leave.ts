@@ -8,7 +8,7 @@ import {
 } from '../cli/calendar-input.js';
 import type { RunCommand } from '../cli/command-groups.js';
 import { bold, emit, table } from '../cli/output.js';
-import { positiveInt } from '../cli/options.js';
+import { dateValue, positiveInt } from '../cli/options.js';
 import { requireFlag } from '../cli/prompts.js';
 import { askText } from '../cli/prompts.js';
 import { withSession } from '../cli/session.js';
@@ -40,8 +40,8 @@ export function register(program: Command, run: RunCommand): void {
     .command('add')
     .description('Record leave and block the therapist\'s open slots in it (refused while appointments fall in it, unless --force)')
     .argument('[therapist]', 'id, username or part of the name')
-    .option('--from <date>', 'first day of leave, YYYY-MM-DD')
-    .option('--to <date>', 'last day of leave, YYYY-MM-DD (default: the --from day)')
+    .option('--from <date>', 'first day of leave, YYYY-MM-DD', dateValue)
+    .option('--to <date>', 'last day of leave, YYYY-MM-DD (default: the --from day)', dateValue)
     .option('--reason <text>', 'why, for the desk (e.g. "conference")')
     .option('--force', 'record it even though appointments fall in it, and list them for rescheduling')
     .action(

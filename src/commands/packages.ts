@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
-import { parseFlag, positiveInt } from '../cli/options.js';
+import { checkedBy, positiveInt, positiveRupeesValue } from '../cli/options.js';
 import { emit, table } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
 import { addPackagePlan, listPackagePlans, packageBalances, sellPackage } from '../domain/billing/packages.js';
 import { InvalidInputError } from '../domain/errors.js';
-import { formatRupees, positiveRupees } from '../domain/money.js';
+import { upiTransactionId } from '../domain/billing/utr.js';
+import { formatRupees } from '../domain/money.js';
 import { resolvePatient } from '../domain/people/resolve.js';
 import { requireServiceByCode } from '../domain/scheduling/services.js';
 
@@ -15,14 +16,15 @@ interface PlanFlags {
   name?: string;
   service?: string;
   sessions?: number;
-  price?: string;
+  /** Paise. */
+  price?: number;
   validDays?: number;
 }
 
 async function addPlan(env: CommandEnv, flags: PlanFlags): Promise<number> {
   const missing = (['code', 'name', 'service', 'sessions', 'price'] as const).filter((f) => flags[f] === undefined);
   if (missing.length) throw new InvalidInputError(`${missing.map((m) => `--${m}`).join(', ')} required.`);
-  const pricePaise = parseFlag(positiveRupees, flags.price, '--price');
+  const pricePaise = flags.price!;
   return withSession(env, async ({ ctx }) => {
     const service = await requireServiceByCode(ctx, flags.service!);
     const plan = await addPackagePlan(ctx, {
@@ -90,7 +92,7 @@ export function register(program: Command, run: RunCommand): void {
     .option('--name <name>', 'name, e.g. "10 speech therapy sessions"')
     .option('--service <code>', 'the service its sessions are for')
     .option('--sessions <n>', 'number of sessions', positiveInt)
-    .option('--price <rupees>', 'price of the whole package, in rupees')
+    .option('--price <rupees>', 'price of the whole package, in rupees', positiveRupeesValue)
     .option('--valid-days <n>', 'days it stays valid after sale (default 180)', positiveInt)
     .action(run(addPlan));
   pkg
@@ -99,7 +101,7 @@ export function register(program: Command, run: RunCommand): void {
     .option('--patient <patient>', 'patient')
     .option('--plan <code>', 'package plan code')
     .option('--method <method>', 'cash, card, bank, upi, or razorpay (sends a payment link)')
-    .option('--utr <utr>', 'UTR of a UPI payment')
+    .option('--utr <utr>', 'UTR of a UPI payment', checkedBy(upiTransactionId))
     .action(run(sell));
   pkg
     .command('list')

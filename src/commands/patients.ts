@@ -18,6 +18,8 @@ import { registerDataRights } from './patient-data-rights.js';
 import { clinicDate, formatFriendly } from '../domain/time.js';
 import { displayPhone } from '../domain/people/phone.js';
 import { registerAssign } from './patient-care.js';
+import { dateValue } from '../cli/options.js';
+import { mobilePhoneValue } from '../cli/phone-options.js';
 
 interface PatientRow {
   id: number;
@@ -110,9 +112,9 @@ function registerAdd(patient: Command, run: RunCommand): void {
     .command('add')
     .description('Register a patient; possible duplicates (same name and birth date, or same phone) are refused')
     .option('--name <name>', 'full name')
-    .option('--dob <date>', 'date of birth, YYYY-MM-DD')
+    .option('--dob <date>', 'date of birth, YYYY-MM-DD', dateValue)
     .option('--gender <gender>', 'female, male or other')
-    .option('--phone <phone>', "the patient's own phone (+91 assumed); a child is reached through the guardian")
+    .option('--phone <phone>', "the patient's own phone (+91 assumed); a child is reached through the guardian", mobilePhoneValue)
     .option('--email <email>', 'email address')
     .option('--language <language>', 'en or hi (default en)')
     .option('--guardian <guardian>', 'link this guardian (id or phone number)')
@@ -233,9 +235,9 @@ function registerUpdate(patient: Command, run: RunCommand): void {
     .description("Change a patient's details")
     .argument('<patient>', 'id, P-number, APT-number, phone or part of the name')
     .option('--name <name>', 'full name')
-    .option('--dob <date>', 'date of birth, YYYY-MM-DD')
+    .option('--dob <date>', 'date of birth, YYYY-MM-DD', dateValue)
     .option('--gender <gender>', 'female, male or other')
-    .option('--phone <phone>', "the patient's own phone (+91 assumed)")
+    .option('--phone <phone>', "the patient's own phone (+91 assumed)", mobilePhoneValue)
     .option('--email <email>', 'email address')
     .option('--language <language>', 'en or hi')
     .action(

@@ -2,12 +2,12 @@ import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { writeLine, type CommandEnv } from '../cli/io.js';
+import { positiveRupeesValue } from '../cli/options.js';
 import { emit } from '../cli/output.js';
 import { withSession, type Session } from '../cli/session.js';
 import { createOrder, createPaymentLink } from '../domain/billing/online-payments.js';
 import type { DomainContext } from '../domain/context.js';
-import { parseInput } from '../domain/errors.js';
-import { formatRupees, positiveRupees } from '../domain/money.js';
+import { formatRupees } from '../domain/money.js';
 import { resolveAppointmentId } from '../domain/people/resolve.js';
 
 /**
@@ -37,8 +37,8 @@ export async function withRazorpay(
   }
 }
 
-async function sendPaymentLink(env: CommandEnv, ref: string, flags: { amount?: string }) {
-  const amountPaise = flags.amount === undefined ? undefined : parseInput(positiveRupees, flags.amount);
+async function sendPaymentLink(env: CommandEnv, ref: string, flags: { amount?: number }) {
+  const amountPaise = flags.amount;
   return withRazorpay(env, async (ctx) => {
     const link = await createPaymentLink(ctx, { appointmentId: await resolveAppointmentId(ctx, ref), ...(amountPaise ? { amountPaise } : {}) });
     const heading = `Payment link for ${formatRupees(link.amountPaise)} (${link.reference})${link.reused ? ', the one already sent: it is still open' : ''}:`;
@@ -58,8 +58,8 @@ export function registerOnlinePayments(pay: Command, run: RunCommand): void {
   pay
     .command('link <appointment>')
     .description('Create a Razorpay payment link (UPI, cards, netbanking) to send to the patient')
-    .option('--amount <rupees>', 'part of what is due, in rupees; all of it when left out')
-    .action(run((env, ref: string, flags: { amount?: string }) => sendPaymentLink(env, ref, flags)));
+    .option('--amount <rupees>', 'part of what is due, in rupees; all of it when left out', positiveRupeesValue)
+    .action(run((env, ref: string, flags: { amount?: number }) => sendPaymentLink(env, ref, flags)));
   pay
     .command('order <appointment>')
     .description('Create a Razorpay order for Checkout, for what is due')

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
-import { parseFlag } from '../cli/options.js';
+import { checkedBy, parseFlag, positiveRupeesValue } from '../cli/options.js';
 import type { CommandEnv } from '../cli/io.js';
 import { emit } from '../cli/output.js';
 import { askText } from '../cli/prompts.js';
@@ -9,12 +9,13 @@ import { withSession } from '../cli/session.js';
 import { upiAmount } from '../domain/billing/upi-link.js';
 import { confirmUpiPayment, recordUpiPayment, startUpiPayment, upiTransactionId, type ConfirmedUpiPayment } from '../domain/billing/upi-payments.js';
 import { InvalidInputError } from '../domain/errors.js';
-import { formatRupees, positiveRupees } from '../domain/money.js';
+import { formatRupees } from '../domain/money.js';
 import { resolveAppointmentId } from '../domain/people/resolve.js';
 import { pngQr, terminalQr } from '../infra/qr.js';
 
 interface UpiFlags {
-  amount?: string;
+  /** Paise. */
+  amount?: number;
   png?: string;
   utr?: string;
 }
@@ -28,8 +29,7 @@ function confirmedLine(payment: ConfirmedUpiPayment): string {
 }
 
 async function payByUpi(env: CommandEnv, ref: string, flags: UpiFlags): Promise<number> {
-  const amountPaise = flags.amount === undefined ? undefined : parseFlag(positiveRupees, flags.amount, '--amount');
-  const utr = flags.utr === undefined ? undefined : parseFlag(upiTransactionId, flags.utr, '--utr');
+  const { amount: amountPaise, utr } = flags;
   if (utr && flags.png) throw new InvalidInputError('--png is for asking to be paid; with --utr the payment is already made.');
   return withSession(env, async ({ ctx }) => {
     const appointmentId = await resolveAppointmentId(ctx, ref);
@@ -72,13 +72,13 @@ export function registerUpiPayments(pay: Command, run: RunCommand): void {
   pay
     .command('upi <appointment>')
     .description("Show a UPI QR for what is due, or record a UPI payment already made with --utr")
-    .option('--amount <rupees>', 'amount in rupees (default: what is due), e.g. 850 or 850.50')
+    .option('--amount <rupees>', 'amount in rupees (default: what is due), e.g. 850 or 850.50', positiveRupeesValue)
     .option('--png <file>', 'also save the QR as a PNG image')
-    .option('--utr <UTR>', 'the patient has paid to the clinic\'s UPI id: record and confirm it at once')
+    .option('--utr <UTR>', 'the patient has paid to the clinic\'s UPI id: record and confirm it at once', checkedBy(upiTransactionId))
     .action(run((env, ref: string, flags: UpiFlags) => payByUpi(env, ref, flags)));
   pay
     .command('confirm <reference>')
     .description('Confirm a UPI payment (PAY-…) with the UTR the patient received')
-    .option('--utr <UTR>', 'UTR / UPI transaction id, e.g. 432109876543')
+    .option('--utr <UTR>', 'UTR / UPI transaction id, e.g. 432109876543', checkedBy(upiTransactionId))
     .action(run((env, reference: string, flags: { utr?: string }) => confirmByUtr(env, reference, flags)));
 }

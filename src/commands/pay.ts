@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
-import { parseFlag } from '../cli/options.js';
+import { positiveRupeesValue } from '../cli/options.js';
 import { emit } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
 import { recordManualPayment } from '../domain/billing/record-manual-payment.js';
 import { InvalidInputError } from '../domain/errors.js';
-import { formatRupees, positiveRupees } from '../domain/money.js';
+import { formatRupees } from '../domain/money.js';
 import { resolveAppointmentId } from '../domain/people/resolve.js';
 import { registerPaymentRequestCancel } from './pay-cancel.js';
 import { registerOnlinePayments } from './pay-online.js';
@@ -19,13 +19,14 @@ const DESK_METHODS = [
 ] as const;
 
 interface DeskFlags {
-  amount?: string;
+  /** Paise. */
+  amount?: number;
   note?: string;
 }
 
 async function recordDeskPayment(env: CommandEnv, ref: string, method: 'cash' | 'card' | 'bank_transfer', flags: DeskFlags) {
   if (flags.amount === undefined) throw new InvalidInputError('--amount is required, in rupees (e.g. 1000 or 850.50).');
-  const amountPaise = parseFlag(positiveRupees, flags.amount, '--amount');
+  const amountPaise = flags.amount;
   return withSession(env, async ({ ctx }) => {
     const payment = await recordManualPayment(ctx, {
       appointmentId: await resolveAppointmentId(ctx, ref),
@@ -47,7 +48,7 @@ export function register(program: Command, run: RunCommand): void {
     pay
       .command(`${name} <appointment>`)
       .description(description)
-      .option('--amount <rupees>', 'amount in rupees, e.g. 1000 or 850.50')
+      .option('--amount <rupees>', 'amount in rupees, e.g. 1000 or 850.50', positiveRupeesValue)
       .option('--note <text>', 'a note for the accounts')
       .action(run((env, ref: string, flags: DeskFlags) => recordDeskPayment(env, ref, method, flags)));
   }

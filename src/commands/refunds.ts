@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
-import { parseFlag } from '../cli/options.js';
+import { positiveRupeesValue } from '../cli/options.js';
 import { emit } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
 import { refundPayment } from '../domain/billing/refund-payment.js';
@@ -9,13 +9,14 @@ import { InvalidInputError } from '../domain/errors.js';
 import { formatRupees, positiveRupees } from '../domain/money.js';
 
 interface RefundFlags {
-  amount?: string;
+  /** Paise. */
+  amount?: number;
   reason?: string;
 }
 
 async function refund(env: CommandEnv, reference: string, flags: RefundFlags): Promise<number> {
   if (!flags.reason) throw new InvalidInputError('--reason is required: say why the money goes back.');
-  const amountPaise = flags.amount === undefined ? undefined : parseFlag(positiveRupees, flags.amount, '--amount');
+  const amountPaise = flags.amount;
   return withSession(env, async ({ ctx, config }) => {
     const { createConfiguredGateway } = await import('../infra/gateways/from-config.js');
     const result = await refundPayment(
@@ -35,7 +36,7 @@ export function register(program: Command, run: RunCommand): void {
   program
     .command('refund <payment>')
     .description('Refund a payment (PAY-…), fully or in part; cash/UPI recorded, Razorpay refunded through Razorpay')
-    .option('--amount <rupees>', 'part of the payment (default: all that is left to refund)')
+    .option('--amount <rupees>', 'part of the payment (default: all that is left to refund)', positiveRupeesValue)
     .option('--reason <text>', 'why (required)')
     .action(run(refund));
 }

@@ -18,6 +18,7 @@ import { formatHours, formatPercent, type ReportPeriod, type ReportPeriodInput }
 import { REVENUE_GROUPINGS, revenueReport, type RevenueGrouping, type RevenueLine } from '../domain/reports/revenue.js';
 import { utilisationReport, type UtilisationFigures } from '../domain/reports/utilisation.js';
 import { clinicDate, formatFriendly } from '../domain/time.js';
+import { dateValue, monthValue } from '../cli/options.js';
 
 type Cell = string | number | null;
 
@@ -268,9 +269,9 @@ async function monthly(env: CommandEnv, flags: { month?: string; out?: string; f
 
 function withPeriod(command: Command): Command {
   return command
-    .option('--month <YYYY-MM>', 'a month (default: the current month)')
-    .option('--from <date>', 'first clinic date, YYYY-MM-DD')
-    .option('--to <date>', 'last clinic date, inclusive (default: --from)')
+    .option('--month <YYYY-MM>', 'a month (default: the current month)', monthValue)
+    .option('--from <date>', 'first clinic date, YYYY-MM-DD', dateValue)
+    .option('--to <date>', 'last clinic date, inclusive (default: --from)', dateValue)
     .option('--csv', 'print CSV instead of a table');
 }
 
@@ -292,7 +293,7 @@ export function register(program: Command, run: RunCommand): void {
   report
     .command('monthly')
     .description("The owner's one-page HTML report of a month, with charts (admin)")
-    .option('--month <YYYY-MM>', 'the month (default: last month)')
+    .option('--month <YYYY-MM>', 'the month (default: last month)', monthValue)
     .option('--out <file>', 'write the HTML to this file (default: print it)')
     .option('--force', 'overwrite an existing file')
     .action(run(monthly));

@@ -7,6 +7,7 @@ import { withSession } from '../cli/session.js';
 import { resolveTherapist } from '../domain/people/resolve.js';
 import { listAppointments } from '../domain/scheduling/appointment-queries.js';
 import { clinicDate } from '../domain/time.js';
+import { dateValue } from '../cli/options.js';
 
 async function showDay(env: CommandEnv, flags: { date?: string; therapist?: string }, title: (date: string) => string) {
   return withSession(env, async ({ ctx }) => {
@@ -32,7 +33,7 @@ export function register(program: Command, run: RunCommand): void {
   program
     .command('schedule')
     .description("A day's appointments per therapist (default today)")
-    .option('--date <date>', 'clinic date, YYYY-MM-DD')
+    .option('--date <date>', 'clinic date, YYYY-MM-DD', dateValue)
     .option('--therapist <therapist>', 'only this therapist')
     .action(run((env, flags: { date?: string; therapist?: string }) => showDay(env, flags, (d) => `Schedule for ${d}`)));
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { requireFlag } from '../cli/prompts.js';
 import type { RunCommand } from '../cli/command-groups.js';
 import { dim, emit, table } from '../cli/output.js';
-import { positiveInt } from '../cli/options.js';
+import { positiveInt, rupeesValue } from '../cli/options.js';
 import { withSession } from '../cli/session.js';
 import { parseInput } from '../domain/errors.js';
 import { authorize } from '../domain/policy.js';
@@ -44,7 +44,8 @@ interface ServiceFlags {
   name?: string;
   nameHi?: string;
   minutes?: number;
-  price?: string;
+  /** Paise. */
+  price?: number;
   spec?: string;
   capacity?: number;
   assessment?: boolean;
@@ -87,7 +88,7 @@ export function register(program: Command, run: RunCommand): void {
     .option('--name <name>', 'name patients see')
     .option('--name-hi <name>', 'name in Hindi (default: the English name)')
     .option('--minutes <minutes>', 'duration in minutes', positiveInt)
-    .option('--price <rupees>', 'price in rupees, e.g. 1000 or 850.50')
+    .option('--price <rupees>', 'price in rupees, e.g. 1000 or 850.50', rupeesValue)
     .option('--spec <code>', 'specialization a therapist needs to give it (slp, ot, pt); none for any')
     .option('--capacity <people>', 'patients per session, more than 1 for group sessions (default 1)', positiveInt)
     .option('--assessment', 'an assessment rather than a therapy session')
@@ -99,13 +100,14 @@ export function register(program: Command, run: RunCommand): void {
           const name = await requireFlag(env, flags.name, '--name', { message: 'Name' });
           const minutes =
             flags.minutes ?? Number(await requireFlag(env, undefined, '--minutes', { message: 'Minutes', placeholder: '45', schema: wholeNumber }));
-          const price = await requireFlag(env, flags.price, '--price', { message: 'Price in rupees', placeholder: '1000', schema: rupees });
+          const pricePaise =
+            flags.price ?? paiseFrom(await requireFlag(env, undefined, '--price', { message: 'Price in rupees', placeholder: '1000', schema: rupees }));
           const added = await addService(ctx, {
             code,
             name,
             nameHi: flags.nameHi,
             minutes,
-            pricePaise: paiseFrom(price),
+            pricePaise,
             specialization: specFrom(flags.spec),
             capacity: flags.capacity,
             isAssessment: Boolean(flags.assessment),
@@ -123,7 +125,7 @@ export function register(program: Command, run: RunCommand): void {
     .option('--name <name>', 'name patients see')
     .option('--name-hi <name>', 'name in Hindi')
     .option('--minutes <minutes>', 'duration in minutes', positiveInt)
-    .option('--price <rupees>', 'price in rupees, e.g. 1000 or 850.50')
+    .option('--price <rupees>', 'price in rupees, e.g. 1000 or 850.50', rupeesValue)
     .option('--spec <code>', 'specialization (slp, ot, pt), or none for any therapist')
     .option('--capacity <people>', 'patients per session', positiveInt)
     .action(
@@ -134,7 +136,7 @@ export function register(program: Command, run: RunCommand): void {
             name: flags.name,
             nameHi: flags.nameHi,
             minutes: flags.minutes,
-            pricePaise: flags.price === undefined ? undefined : paiseFrom(flags.price),
+            pricePaise: flags.price,
             specialization: specFrom(flags.spec),
             capacity: flags.capacity,
           });

@@ -4,7 +4,7 @@ import { requireFlag } from '../cli/prompts.js';
 import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
 import { bold, dim, emit, note, table } from '../cli/output.js';
-import { positiveInt, wholeNumber } from '../cli/options.js';
+import { dateValue, positiveInt, wholeNumber } from '../cli/options.js';
 import { withSession } from '../cli/session.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { weekOf, type ClinicDays } from '../domain/scheduling/clinic-days.js';
@@ -62,10 +62,6 @@ async function generate(env: CommandEnv, flags: GenerateFlags): Promise<number> 
 
 function daysAsked(flags: ListFlags, today: string): ClinicDays {
   if (flags.date !== undefined && flags.week !== undefined) throw new InvalidInputError('Give --date or --week, not both.');
-  for (const [flag, value] of [['--date', flags.date], ['--week', flags.week]] as const) {
-    const parsed = value === undefined ? undefined : isoDate.safeParse(value);
-    if (parsed && !parsed.success) throw new InvalidInputError(`${flag}: ${parsed.error.issues[0]!.message}`);
-  }
   if (flags.week !== undefined) return weekOf(flags.week);
   const day = flags.date ?? today;
   return { from: day, to: day };
@@ -126,8 +122,8 @@ export function register(program: Command, run: RunCommand): void {
   slots
     .command('generate')
     .description('Make bookable slots from working hours (safe to run again: existing slots are kept, none are duplicated)')
-    .option('--from <date>', 'first day, YYYY-MM-DD')
-    .option('--to <date>', 'last day, YYYY-MM-DD')
+    .option('--from <date>', 'first day, YYYY-MM-DD', dateValue)
+    .option('--to <date>', 'last day, YYYY-MM-DD', dateValue)
     .option('--therapist <therapist>', 'only this therapist (id, username or part of the name)')
     .option('--service <code>', 'slots reserved for one service, with its length and group size (e.g. group-social-skills)')
     .option('--minutes <n>', 'slot length (default: the service\'s, else the clinic\'s)', positiveInt)
@@ -137,8 +133,8 @@ export function register(program: Command, run: RunCommand): void {
   slots
     .command('list')
     .description('Slots of a day or a week, per therapist, with bookings and status')
-    .option('--date <date>', 'one day, YYYY-MM-DD (default: today)')
-    .option('--week <date>', 'the Monday-to-Sunday week holding this day')
+    .option('--date <date>', 'one day, YYYY-MM-DD (default: today)', dateValue)
+    .option('--week <date>', 'the Monday-to-Sunday week holding this day', dateValue)
     .option('--therapist <therapist>', 'only this therapist (id, username or part of the name)')
     .option('--free', 'only slots that can still be booked')
     .action(

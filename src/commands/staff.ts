@@ -11,6 +11,7 @@ import { authorize } from '../domain/policy.js';
 import type { CommandEnv } from '../cli/io.js';
 import { readPassword } from '../cli/password-input.js';
 import { registerStaffAccess } from './staff-access.js';
+import { mobilePhoneValue } from '../cli/phone-options.js';
 
 interface StaffRow {
   id: number;
@@ -66,7 +67,7 @@ export function register(program: Command, run: RunCommand): void {
     .option('--username <username>', 'what they sign in with, e.g. priya.slp')
     .option('--name <name>', 'full name')
     .option('--role <role>', 'admin, receptionist or therapist')
-    .option('--phone <phone>', 'phone number (+91 assumed)')
+    .option('--phone <phone>', 'phone number (+91 assumed)', mobilePhoneValue)
     .option('--email <email>', 'email address')
     .option('--password-stdin', 'read their password from standard input (on a terminal it is asked for, hidden)')
     .option('--invite', 'instead, make a temporary password, shown once, that they must change at their first sign-in')

@@ -8,6 +8,7 @@ import { resolveTherapist } from '../domain/people/resolve.js';
 import { addTherapist, deactivateTherapist, listTherapists, therapistInput, therapistProfile } from '../domain/people/therapists.js';
 import { authorize } from '../domain/policy.js';
 import { formatFriendly } from '../domain/time.js';
+import { mobilePhoneValue } from '../cli/phone-options.js';
 
 type TherapistRow = Awaited<ReturnType<typeof listTherapists>>[number];
 
@@ -40,7 +41,7 @@ export function register(program: Command, run: RunCommand): void {
     .description('Add a therapist (prompts on a terminal for what is missing)')
     .option('--name <name>', 'full name, as patients know them')
     .option('--spec <codes>', 'specializations, e.g. slp or slp,ot (repeatable)', collect)
-    .option('--phone <phone>', 'phone number (+91 assumed)')
+    .option('--phone <phone>', 'phone number (+91 assumed)', mobilePhoneValue)
     .option('--email <email>', 'email address')
     .option('--staff <username>', 'the existing staff user who logs in as this therapist')
     .action(

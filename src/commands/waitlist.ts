@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
-import { positiveInt } from '../cli/options.js';
+import { dateValue, positiveInt } from '../cli/options.js';
 import { emit, table } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
 import { InvalidInputError } from '../domain/errors.js';
@@ -50,8 +50,8 @@ export function register(program: Command, run: RunCommand): void {
     .option('--patient <patient>', 'patient')
     .option('--service <code>', 'service code')
     .option('--therapist <therapist>', 'one therapist, or "any" (default)')
-    .option('--from <date>', 'earliest clinic date (default today)')
-    .option('--to <date>', 'latest clinic date (default two weeks on)')
+    .option('--from <date>', 'earliest clinic date (default today)', dateValue)
+    .option('--to <date>', 'latest clinic date (default two weeks on)', dateValue)
     .option('--urgent', 'offer freed places to this entry first')
     .option('--note <text>', 'a note for the desk')
     .action(run(add));
@@ -86,7 +86,7 @@ export function register(program: Command, run: RunCommand): void {
   waitlist
     .command('offers')
     .description('Places offered to waiting patients and how each ended (pending, accepted, declined, expired, taken)')
-    .option('--since <date>', 'offers made from this clinic date (default: the last 7 days)')
+    .option('--since <date>', 'offers made from this clinic date (default: the last 7 days)', dateValue)
     .action(
       run(async (env, flags: { since?: string }) =>
         withSession(env, async ({ ctx }) => {

@@ -178,13 +178,13 @@ describe('UPI at the front desk: a QR, then the UTR the patient reads out', () =
   it('refuses bad input with a clear message, exit 2 or 3, and writes nothing', async () => {
     const visit = await book(0);
     const number = visit.appointmentNumber;
-    await expectRefused(() => roshni(['pay', 'upi', number, '--amount', '0']), 2, 'roshni: --amount must be more than zero.');
-    await expectRefused(() => roshni(['pay', 'upi', number, '--amount=-5']), 2, 'roshni: --amount must be an amount in rupees with at most two decimals');
-    await expectRefused(() => roshni(['pay', 'upi', number, '--amount', '10.005']), 2, '--amount must be an amount in rupees with at most two decimals');
+    await expectRefused(() => roshni(['pay', 'upi', number, '--amount', '0']), 2, 'roshni: --amount: "0" must be more than zero.');
+    await expectRefused(() => roshni(['pay', 'upi', number, '--amount=-5']), 2, 'roshni: --amount: "-5" must be an amount in rupees with at most two decimals');
+    await expectRefused(() => roshni(['pay', 'upi', number, '--amount', '10.005']), 2, '--amount: "10.005" must be an amount in rupees with at most two decimals');
     await expectRefused(() => roshni(['pay', 'upi', number, '--amount', '1000.01']), 2, `Appointment ${number} has ₹1,000.00 due; ₹1,000.01 is more than that.`);
     await expectRefused(() => roshni(['pay', 'upi', 'APT-999999']), 3, 'roshni: No appointment APT-999999.');
-    await expectRefused(() => roshni(['pay', 'upi', number, '--utr', '12-34']), 2, 'roshni: --utr must be the 6–35 character UTR');
-    await expectRefused(() => roshni(['pay', 'upi', number, '--utr', '12345']), 2, '--utr must be the 6–35 character UTR');
+    await expectRefused(() => roshni(['pay', 'upi', number, '--utr', '12-34']), 2, 'roshni: --utr: "12-34" must be the 6–35 character UTR');
+    await expectRefused(() => roshni(['pay', 'upi', number, '--utr', '12345']), 2, '--utr: "12345" must be the 6–35 character UTR');
     await expectRefused(() => roshni(['pay', 'confirm', 'PAY-999999', '--utr', '123456789012']), 3, 'roshni: No payment PAY-999999.');
     await expectRefused(() => roshni(['pay', 'confirm', 'PAY-000001']), 2, 'roshni: --utr is required');
     await expectRefused(() => roshni(['pay', 'confirm', 'receipt-7', '--utr', '123456789012']), 2, 'reference: must be a payment reference such as PAY-000123');

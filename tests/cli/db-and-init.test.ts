@@ -61,9 +61,17 @@ describe('roshni db and roshni init', () => {
     expect(JSON.parse(stdout).firstAdmin).toBeNull();
   });
 
+  it("takes a landline as the clinic's own number (no message goes to it), with a warning", async () => {
+    database = await createTestDatabase();
+    const { code, stdout, stderr } = await runCli(['init', '--name', 'Sunrise', '--phone', '080 2345 6789', '--json', ...FIRST_ADMIN], { DATABASE_URL: database.url }, PASSWORD);
+    expect(code, stderr).toBe(0);
+    expect(JSON.parse(stdout).settings.phone).toBe('+918023456789');
+    expect(stderr).toBe("roshni: warning: the clinic's phone +91 80 2345 6789 is a landline: fine on receipts, but it cannot receive messages.\n");
+  });
+
   it.each([
     [['--name', 'Sunrise', '--upi-vpa', 'not a vpa'], 'upiVpa: must be a UPI id'],
-    [['--name', 'Sunrise', '--phone', '12345'], 'phone: must be a valid phone number'],
+    [['--name', 'Sunrise', '--phone', '12345'], '--phone: "12345" must be a valid phone number'],
     [['--name', 'Sunrise', '--timezone', 'Mars/Base'], 'timezone: must be an IANA time zone'],
     [['--name', 'S'], 'name: must be at least 2 characters'],
     [[], '--name is required'],

@@ -29,7 +29,8 @@ describe('roshni --help', () => {
     const heavy = ['grammy', 'whatsapp-web.js', 'razorpay', 'resend', 'puppeteer', '@electric-sql/pglite', '/pg/', 'kysely', 'zod', '/src/commands/'];
     for (const name of heavy) expect(loaded.filter((url) => url.includes(name)), name).toEqual([]);
     // The error reporter knows the domain's error classes, and nothing else of the domain.
-    expect(loaded.filter((url) => url.includes('/src/domain/')).map((u) => u.replace(/.*\/src\//, ''))).toEqual(['domain/errors.js']);
+    // (The option parsers' error namer imports it as well: the recorder lists each import.)
+    expect([...new Set(loaded.filter((url) => url.includes('/src/domain/')).map((u) => u.replace(/.*\/src\//, '')))]).toEqual(['domain/errors.js']);
   });
 
   it('loads only the group that is run', async () => {

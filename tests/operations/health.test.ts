@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -47,13 +47,33 @@ describe('roshni health', () => {
     await backupFinished(2, 30);
     const { code, stdout } = await runCli(['health', '--json'], env);
     const report = JSON.parse(stdout);
-    expect(report.checks.map((c: { name: string }) => c.name)).toEqual(['database', 'disk', 'backup', 'backup-clock', 'backup-retention', 'verified-backup', 'outbox', 'audit-chain', 'documents']);
+    expect(report.checks.map((c: { name: string }) => c.name)).toEqual(['database', 'disk', 'backup', 'backup-clock', 'backup-retention', 'verified-backup', 'outbox', 'audit-chain', 'documents', 'file-modes']);
     expect(report.status).toBe('healthy');
     expect(code).toBe(0);
     const logged = await database.db.selectFrom('health_checks').selectAll().execute();
     expect(logged).toHaveLength(1);
     expect(logged[0]!.status).toBe('healthy');
     expect((await runCli(['health'], env)).stdout).toContain('Roshni is healthy');
+  });
+
+  it('warns (exit 1) about backups or documents that the group or others may read, naming the path and the mode it should have', async () => {
+    await backupFinished(2, 30);
+    const backups = join(home, 'backups');
+    mkdirSync(backups, { mode: 0o700 });
+    writeFileSync(join(backups, 'roshni-manual-20261101T000000Z.backup'), 'x', { mode: 0o600 });
+    expect(check(JSON.parse((await runCli(['health', '--json'], env)).stdout), 'file-modes')).toBe('ok');
+
+    chmodSync(join(backups, 'roshni-manual-20261101T000000Z.backup'), 0o644);
+    const { code, stdout } = await runCli(['health', '--json'], env);
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout).checks.find((c: { name: string }) => c.name === 'file-modes')).toMatchObject({
+      status: 'warn',
+      detail: `${join(backups, 'roshni-manual-20261101T000000Z.backup')} (the backups, a file) is 0644, should be 0600: \`chmod -R go= ${join(backups, 'roshni-manual-20261101T000000Z.backup')}\``,
+    });
+
+    chmodSync(home, 0o755); // a home made by hand
+    const home755 = JSON.parse((await runCli(['health', '--json'], env)).stdout).checks.find((c: { name: string }) => c.name === 'file-modes');
+    expect(home755.detail).toMatch(new RegExp(`^${home} \\(ROSHNI_HOME, a directory\\) is 0755, should be 0700 \\(and 1 more\\)`));
   });
 
   it('is degraded (exit 1) when the last backup is older than 26 h', async () => {

@@ -49,9 +49,9 @@ describe("a staff session's idle time", () => {
   });
 
   it.each([
-    ['4m', /sessionIdleMinutes: must be at least 5 minutes/],
-    ['8d', /sessionIdleMinutes: must be at most 7 days/],
-    ['soon', /--session-idle must be a duration such as "12h" or "90m"/],
+    ['4m', /--session-idle: "4m" must be at least 5 minutes/],
+    ['8d', /--session-idle: "8d" must be at most 7 days/],
+    ['soon', /--session-idle: "soon" must be a duration such as "12h" or "90m"/],
   ])('refuses --session-idle %s with a clear message, changing nothing', async (value, message) => {
     const run = await runCli(['settings', 'set', '--session-idle', value], admin);
     expect(run.code).toBe(2);

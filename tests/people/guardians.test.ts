@@ -25,7 +25,10 @@ describe('guardians and their children', () => {
   });
 
   it.each([
-    [['--name', 'Suresh Nair', '--phone', '12345'], 2, 'phone: must be a valid phone number'],
+    [['--name', 'Suresh Nair', '--phone', '12345'], 2, '--phone: "12345" must be a valid phone number'],
+    // A valid Indian landline (libphonenumber: FIXED_LINE): no reminder could ever reach it.
+    [['--name', 'Suresh Nair', '--phone', '12345 67890'], 2, '--phone: "12345 67890" is a landline (+91 1234 567 890), which cannot receive messages: give a mobile number'],
+    [['--name', 'Suresh Nair', '--phone', '080 2345 6789'], 2, 'is a landline (+91 80 2345 6789)'],
     [['--name', 'Suresh Nair', '--phone', '99000 11223', '--language', 'ta'], 2, 'language: must be en or hi'],
     [['--name', 'Suresh Nair'], 2, '--phone is required'],
     [['--name', 'Another Neha', '--phone', '+91 98200-12345'], 4, 'A guardian with this phone number already exists (id 1)'],

@@ -73,9 +73,10 @@ describe('patients at the front desk', () => {
   });
 
   it.each([
-    [['--name', 'Ishaan Rao', '--phone', '12345'], 2, 'phone: must be a valid phone number'],
-    [['--name', 'Ishaan Rao', '--dob', '2019-02-30'], 2, 'dateOfBirth: is not a real date'],
-    [['--name', 'Ishaan Rao', '--dob', '14/05/2019'], 2, 'dateOfBirth: must be a date as YYYY-MM-DD'],
+    [['--name', 'Ishaan Rao', '--phone', '12345'], 2, '--phone: "12345" must be a valid phone number'],
+    [['--name', 'Ishaan Rao', '--phone', '12345 67890'], 2, '--phone: "12345 67890" is a landline (+91 1234 567 890)'],
+    [['--name', 'Ishaan Rao', '--dob', '2019-02-30'], 2, '--dob: "2019-02-30" is not a real date'],
+    [['--name', 'Ishaan Rao', '--dob', '14/05/2019'], 2, '--dob: "14/05/2019" must be a date as YYYY-MM-DD'],
     [['--name', 'Ishaan Rao', '--dob', '2999-01-01'], 2, 'dateOfBirth: 2999-01-01 is in the future'],
     [['--name', 'Ishaan Rao', '--gender', 'boy'], 2, 'gender: must be female, male or other'],
     [['--name', 'Ishaan Rao', '--guardian', '98000 00000'], 3, 'No guardian matches "98000 00000"'],
@@ -211,7 +212,7 @@ describe('patients at the front desk', () => {
 
   it.each([
     [['patient', 'update', 'P-00001'], 2, 'Nothing to change'],
-    [['patient', 'update', 'P-00001', '--phone', '0000'], 2, 'phone: must be a valid phone number'],
+    [['patient', 'update', 'P-00001', '--phone', '0000'], 2, '--phone: "0000" must be a valid phone number'],
     [['patient', 'update', 'P-00001', '--dob', '2999-01-01'], 2, 'dateOfBirth: 2999-01-01 is in the future'],
     [['patient', 'update', 'P-00077', '--name', 'Nobody'], 3, 'No patient matches "P-00077"'],
     [['patient', 'show', 'Zoya Khan'], 3, 'No patient matches "Zoya Khan"'],

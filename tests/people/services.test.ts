@@ -43,11 +43,11 @@ describe('services', () => {
   });
 
   it.each([
-    [['--price', '-100'], 2, 'price: must be an amount in rupees with at most two decimals'],
-    [['--price', '850.505'], 2, 'price: must be an amount in rupees with at most two decimals'],
+    [['--price', '-100'], 2, '--price: "-100" must be an amount in rupees with at most two decimals'],
+    [['--price', '850.505'], 2, '--price: "850.505" must be an amount in rupees with at most two decimals'],
     [['--price', '800', '--spec', 'music'], 2, 'Unknown specialization music'],
     [['--price', '800', '--minutes', '600'], 2, 'minutes: must be at most 480'],
-    [['--price', '800', '--capacity', '0'], 2, "option '--capacity <people>' argument '0' is invalid"],
+    [['--price', '800', '--capacity', '0'], 2, '--capacity: "0" must be a positive whole number.'],
     [['--code', 'speech-therapy', '--price', '800'], 4, 'A service with code speech-therapy already exists'],
     [[], 2, '--price is required'],
   ])('refuses service add with %j and changes nothing', async (flags, code, message) => {
@@ -86,7 +86,7 @@ describe('services', () => {
 
   it.each([
     [['physiotherapy'], 2, 'Nothing to change for service physiotherapy'],
-    [['physiotherapy', '--price', '12.345'], 2, 'price: must be an amount in rupees'],
+    [['physiotherapy', '--price', '12.345'], 2, '--price: "12.345" must be an amount in rupees'],
     [['yoga', '--price', '500'], 3, 'No service with code yoga'],
   ])('refuses service update %j', async (args, code, message) => {
     const before = await clinic.counts();

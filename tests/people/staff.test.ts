@@ -34,7 +34,7 @@ describe('staff users', () => {
   it.each([
     [['--username', 'x', '--name', 'Xavier', '--role', 'admin', '--invite'], 2, 'username: must be 2–32 lowercase letters'],
     [['--username', 'ravi', '--name', 'Ravi', '--role', 'owner', '--invite'], 2, 'role: must be one of admin, receptionist, therapist'],
-    [['--username', 'ravi', '--name', 'Ravi', '--role', 'admin', '--phone', '12345', '--invite'], 2, 'phone: must be a valid phone number'],
+    [['--username', 'ravi', '--name', 'Ravi', '--role', 'admin', '--phone', '12345', '--invite'], 2, '--phone: "12345" must be a valid phone number'],
     [['--name', 'Ravi', '--role', 'admin', '--invite'], 2, '--username is required'],
     [['--username', 'farhan.desk', '--name', 'Another Farhan', '--role', 'admin', '--invite'], 4, 'The username farhan.desk is already taken'],
     [['--username', 'ravi', '--name', 'Ravi', '--role', 'admin'], 2, /How will they sign in\? Give --invite .* or --password-stdin .*nothing was added/],

@@ -57,7 +57,7 @@ describe('therapists', () => {
 
   it.each([
     [['--name', 'Meera Iyer', '--spec', 'yoga'], 2, 'Unknown specialization yoga. Known: ot, pt, slp.'],
-    [['--name', 'Meera Iyer', '--spec', 'pt', '--phone', '98765'], 2, 'phone: must be a valid phone number'],
+    [['--name', 'Meera Iyer', '--spec', 'pt', '--phone', '98765'], 2, '--phone: "98765" must be a valid phone number'],
     [['--name', 'Meera Iyer'], 2, '--spec is required'],
     [['--spec', 'pt'], 2, '--name is required'],
     [['--name', 'Meera Iyer', '--spec', 'pt', '--staff', 'nobody'], 3, 'No staff user nobody'],

@@ -212,13 +212,13 @@ describe('reports over a known month (September 2026)', () => {
 
   it('refuses a malformed period or two output formats, naming the problem', async () => {
     const cases: Array<[string[], string]> = [
-      [['report', 'revenue', '--month', '2026-13'], 'month: must be a month as YYYY-MM'],
+      [['report', 'revenue', '--month', '2026-13'], '--month: "2026-13" must be a month as YYYY-MM'],
       [['report', 'revenue', '--month', '2026-09', '--from', '2026-09-01'], 'give either a month or from/to'],
       [['report', 'attendance', '--to', '2026-09-01'], 'to: needs from as well'],
       [['report', 'patients', '--from', '2026-09-30', '--to', '2026-09-01'], 'to: must not be before from'],
-      [['report', 'utilisation', '--from', '2026-02-30'], 'from: is not a real date'],
+      [['report', 'utilisation', '--from', '2026-02-30'], '--from: "2026-02-30" is not a real date'],
       [['report', 'revenue', '--csv', '--json'], '--csv and --json: choose one'],
-      [['report', 'revenue', '--by', 'patient'], "argument 'patient' is invalid"],
+      [['report', 'revenue', '--by', 'patient'], '--by: "patient": Allowed choices are method, service, day.'],
     ];
     for (const [argv, message] of cases) {
       const result = await clinic.roshni(argv);

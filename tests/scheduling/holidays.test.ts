@@ -89,7 +89,7 @@ describe('clinic holidays', () => {
   });
 
   it.each([
-    [['add', '--date', '2031-13-01', '--name', 'Bad'], admin, 2, 'date: is not a real date'],
+    [['add', '--date', '2031-13-01', '--name', 'Bad'], admin, 2, '--date: "2031-13-01" is not a real date'],
     [['add', '--name', 'Diwali'], admin, 2, '--date is required'],
     [['add', '--date', '2031-11-01'], admin, 2, '--name is required'],
     [['add', '--date', '2031-11-01', '--name', 'Diwali'], 'farhan.desk', 5, "A receptionist may not change the clinic's settings (clinic.configure: admin only)."],

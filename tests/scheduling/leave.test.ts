@@ -138,7 +138,7 @@ describe('therapist leave', () => {
 
   it.each([
     [['priya', '--from', '2031-04-10', '--to', '2031-04-01'], 2, 'to: must not be before from'],
-    [['priya', '--from', '10-04-2031'], 2, 'from: must be a date as YYYY-MM-DD'],
+    [['priya', '--from', '10-04-2031'], 2, '--from: "10-04-2031" must be a date as YYYY-MM-DD'],
     [['priya', '--to', '2031-04-01'], 2, '--from is required'],
     [['--from', '2031-04-01'], 2, '<therapist> is required'],
     [['Nobody', '--from', '2031-04-01'], 3, 'No therapist matches "Nobody"'],

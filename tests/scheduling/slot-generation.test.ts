@@ -144,8 +144,8 @@ describe('generating slots from working hours', () => {
 
   it.each([
     [['--from', '2031-06-10', '--to', '2031-06-01'], 2, 'to: must not be before from'],
-    [['--from', '2031-02-30', '--to', '2031-03-01'], 2, 'from: is not a real date'],
-    [['--from', '01-03-2031', '--to', '2031-03-01'], 2, 'from: must be a date as YYYY-MM-DD'],
+    [['--from', '2031-02-30', '--to', '2031-03-01'], 2, '--from: "2031-02-30" is not a real date'],
+    [['--from', '01-03-2031', '--to', '2031-03-01'], 2, '--from: "01-03-2031" must be a date as YYYY-MM-DD'],
     [['--from', '2031-06-01', '--to', '2032-06-30'], 2, 'to: may cover at most 366 days'],
     [['--to', '2031-06-01'], 2, '--from is required'],
     [['--from', '2031-06-01', '--to', '2031-06-07', '--therapist', 'Nobody'], 3, 'No therapist matches "Nobody"'],

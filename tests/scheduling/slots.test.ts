@@ -94,7 +94,7 @@ describe('listing, blocking and unblocking slots', () => {
     [['block', 'SLOT', '--reason', 'Leave'], 2, 'reason: is kept for days off'],
     [['unblock', 'SLOT'], 4, 'is not blocked.'],
     [['list', '--date', monday, '--week', monday], 2, 'Give --date or --week, not both.'],
-    [['list', '--week', '3 March'], 2, '--week: must be a date as YYYY-MM-DD'],
+    [['list', '--week', '3 March'], 2, '--week: "3 March" must be a date as YYYY-MM-DD'],
     [['list', '--therapist', 'Nobody'], 3, 'No therapist matches "Nobody"'],
   ])('refuses slots %j with a clear message (exit %i) and changes nothing', async (args, exitCode, message) => {
     const [free] = await slotsOf(clinic, clinic.priya, day(week(1).monday, 5));

@@ -7,7 +7,7 @@ import { isoDate } from '../time.js';
 import { personName } from './contact-details.js';
 import { addGuardian } from './guardians.js';
 import { addPatient } from './patients.js';
-import { phoneNumber } from './phone.js';
+import { messagingPhone } from './phone.js';
 
 // Who is writing to the clinic's bots: found by phone number, or registered from the chat with
 // explicit consent (DPDP Act 2023: purpose, channel, notice version, withdrawable).
@@ -58,11 +58,11 @@ export async function rememberChat(ctx: DomainContext, who: ChatIdentity, channe
 }
 
 const registration = z.discriminatedUnion('for', [
-  z.object({ for: z.literal('self'), fullName: personName, phone: phoneNumber, language: z.enum(['en', 'hi']) }),
+  z.object({ for: z.literal('self'), fullName: personName, phone: messagingPhone, language: z.enum(['en', 'hi']) }),
   z.object({
     for: z.literal('child'),
     fullName: personName,
-    phone: phoneNumber,
+    phone: messagingPhone,
     language: z.enum(['en', 'hi']),
     childName: personName,
     childDateOfBirth: isoDate,

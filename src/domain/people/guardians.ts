@@ -4,11 +4,11 @@ import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, InvalidInputError, NotFoundError, parseInput, translateConstraintError } from '../errors.js';
 import { authorize } from '../policy.js';
 import { contactLanguage, emailAddress, personName } from './contact-details.js';
-import { normalizePhone, phoneNumber } from './phone.js';
+import { messagingPhone, normalizePhone } from './phone.js';
 
 export const guardianInput = z.object({
   fullName: personName,
-  phone: phoneNumber,
+  phone: messagingPhone,
   email: emailAddress.optional(),
   language: contactLanguage.default('en'),
 });

@@ -7,14 +7,14 @@ import { authorize } from '../policy.js';
 import { clinicDate, isoDate } from '../time.js';
 import { contactLanguage, emailAddress, personName } from './contact-details.js';
 import { linkGuardian, relationship } from './guardians.js';
-import { phoneNumber } from './phone.js';
+import { messagingPhone } from './phone.js';
 
 export { contactLanguage };
 
 const optionalDetails = {
   dateOfBirth: isoDate.optional(),
   gender: z.enum(['female', 'male', 'other'], { error: 'must be female, male or other' }).optional(),
-  phone: phoneNumber.optional(),
+  phone: messagingPhone.optional(),
   email: emailAddress.optional(),
 };
 

@@ -4,7 +4,7 @@ import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, NotFoundError, parseInput, translateConstraintError } from '../errors.js';
 import { authorize } from '../policy.js';
 import { emailAddress, personName } from './contact-details.js';
-import { phoneNumber } from './phone.js';
+import { messagingPhone } from './phone.js';
 
 export const staffRole = z.enum(['admin', 'receptionist', 'therapist'], {
   error: 'must be one of admin, receptionist, therapist',
@@ -20,7 +20,7 @@ export const staffUserInput = z.object({
   username: staffUsername,
   fullName: personName,
   role: staffRole,
-  phone: phoneNumber.optional(),
+  phone: messagingPhone.optional(),
   email: emailAddress.optional(),
 });
 export type StaffUserInput = z.input<typeof staffUserInput>;

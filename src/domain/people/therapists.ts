@@ -7,7 +7,7 @@ import { authorize } from '../policy.js';
 import { LIVE_STATUSES } from '../scheduling/appointment-lifecycle.js';
 import { weekdayName, weeklyHours, type WeeklyBlock } from '../scheduling/working-hours.js';
 import { emailAddress, personName } from './contact-details.js';
-import { phoneNumber } from './phone.js';
+import { messagingPhone } from './phone.js';
 import { findStaffUserByUsername } from './staff.js';
 
 export const specializationCodes = z
@@ -17,7 +17,7 @@ export const specializationCodes = z
 export const therapistInput = z.object({
   fullName: personName,
   specializations: specializationCodes,
-  phone: phoneNumber.optional(),
+  phone: messagingPhone.optional(),
   email: emailAddress.optional(),
   /** The staff user who logs in as this therapist: by id, or by username from the CLI. */
   staffUserId: z.number().int().positive().optional(),

@@ -2,14 +2,13 @@ import { z } from 'zod';
 import type { DomainContext } from '../context.js';
 import { parseInput } from '../errors.js';
 import { clinicDaysSpan, orderedDays } from '../scheduling/clinic-days.js';
-import { addDays, clinicDate, isoDate } from '../time.js';
+import { addDays, clinicDate, isoDate, isoMonth } from '../time.js';
 
 // The clinic days a report covers: a month, or a run of days from one date to another (inclusive).
 
-const monthText = z.string().trim().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month as YYYY-MM');
 
 export const reportPeriodInput = z
-  .object({ month: monthText.optional(), from: isoDate.optional(), to: isoDate.optional() })
+  .object({ month: isoMonth.optional(), from: isoDate.optional(), to: isoDate.optional() })
   .refine((p) => !(p.month && (p.from || p.to)), { message: 'give either a month or from/to, not both', path: ['month'] })
   .refine((p) => !(p.to && !p.from), { message: 'needs from as well', path: ['to'] });
 

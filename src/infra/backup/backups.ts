@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { sql, type Kysely } from 'kysely';
@@ -9,6 +9,7 @@ import { pgliteParsers, type Database } from '../db/database.js';
 import type { DB } from '../db/schema.js';
 import { declareActor, ownerAtWork } from '../db/row-security.js';
 import { createDatabase, databaseUrl, dropDatabase } from '../db/server-admin.js';
+import { ensurePrivateDirectory } from '../private-directory.js';
 import {
   assertDataDirReadable,
   authenticatePayload,
@@ -220,7 +221,7 @@ async function writeEmbeddedBackup(database: Database, db: Kysely<any>, config: 
 /** Writes a consistent backup of the whole database into the backup directory and records it in the log. */
 export async function createBackup(database: Database, config: Config, options: BackupOptions): Promise<CreatedBackup> {
   const dir = config.backupDir;
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  ensurePrivateDirectory(dir);
   const startedAt = options.clock.now();
   const file = join(dir, backupFileName(options.kind, startedAt));
   // One connection holds the backup's lock from its log row's first sight to its end.

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { pgliteParsers } from '../db/database.js';
+import { ensurePrivateDirectory, tightenTree } from '../private-directory.js';
 import { assertDataDirReadable, authenticatePayload, inspectBackupFile, openPayload, readPayload, type InspectedBackup } from './backup-file.js';
 import { chooseBackupFile } from './backup-choice.js';
 import { INTERRUPTED_BY_RESTORE } from './backup-log.js';
@@ -315,7 +316,7 @@ async function restoreEmbedded(ref: string, config: Config, options: RestoreOpti
     import('../db/embedded-lock.js'),
     import('kysely'),
   ]);
-  mkdirSync(config.home, { recursive: true, mode: 0o700 });
+  ensurePrivateDirectory(config.home);
   const release = acquireEmbeddedLock(join(config.home, 'data.lock'));
   const dataDir = join(config.home, 'data');
   const incoming = join(config.home, `data.restoring-${randomBytes(4).toString('hex')}`);
@@ -398,6 +399,7 @@ async function restoreEmbedded(ref: string, config: Config, options: RestoreOpti
       renameSync(dataDir, previousDataDir);
     }
     renameSync(incoming, dataDir);
+    tightenTree(dataDir); // PGlite wrote its files 0666
     options.progress(`  ${total}/${total} tables`);
     return { ...outcome, ...result, previousDataDir };
   } catch (error) {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Kysely } from 'kysely';
 import type { Config } from '../config.js';
-import { ensurePrivateDirectory } from '../private-directory.js';
+import { ensurePrivateDirectory, tightenTree } from '../private-directory.js';
 import type { DB } from './schema.js';
 
 export type DatabaseKind = 'postgres' | 'embedded';
@@ -95,6 +95,8 @@ export async function openEmbedded(home: string, options: OpenOptions = {}): Pro
   const release = acquireEmbeddedLock(join(home, 'data.lock'));
   try {
     const pglite = await PGlite.create({ dataDir, extensions: { btree_gist }, parsers: pgliteParsers() });
+    // PGlite makes its files 0666 whatever the umask: its owner's alone, when opened and when closed.
+    tightenTree(dataDir);
     const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
     if (options.role) {
       try {
@@ -114,6 +116,7 @@ export async function openEmbedded(home: string, options: OpenOptions = {}): Pro
       close: async () => {
         await db.destroy();
         await pglite.close();
+        tightenTree(dataDir);
         release();
       },
     };

@@ -1,9 +1,10 @@
 import { statfs as statfsCallback } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { pendingMigrations } from '../db/migrate.js';
+import { looseEntries } from '../private-directory.js';
 import { documentStoreFor } from '../storage/file-document-store.js';
 import type { DB } from '../db/schema.js';
 import { describeTimeout } from '../outbound.js';
@@ -161,6 +162,33 @@ function reportOf(results: HealthCheck[], run: ChecksRun): HealthReport {
   return { status, checkedAt: run.checkedAt, durationMs: Math.round(performance.now() - run.began), checks: results };
 }
 
+/** What Roshni keeps on disk, for its owner only: what each tree is, for the warning. */
+function privateTrees(config: Config): Array<{ root: string; what: string; onlyItself?: boolean }> {
+  return [
+    { root: config.home, what: 'ROSHNI_HOME', onlyItself: true },
+    ...(config.databaseUrl ? [] : [{ root: join(config.home, 'data'), what: "the embedded database's files" }]),
+    { root: config.backupDir, what: 'the backups' },
+    { root: config.documentsDir, what: "the patients' documents" },
+  ];
+}
+
+const octal = (mode: number) => `0${mode.toString(8).padStart(3, '0')}`;
+
+/** Files 0600 and directories 0700 under the home, the backups and the documents: warns, one line, about the first that is looser. */
+function fileModesCheck(config: Config): { status: CheckStatus; detail: string } {
+  const loose = privateTrees(config).flatMap(({ root, what, onlyItself }) =>
+    looseEntries(root, { limit: 100, recurse: !onlyItself }).map((entry) => ({ ...entry, what })),
+  );
+  if (!loose.length) return { status: 'ok', detail: 'data, backups and documents are readable by their owner only' };
+  const [first] = loose;
+  const should = first!.kind === 'directory' ? '0700' : '0600';
+  const more = loose.length > 1 ? ` (and ${loose.length >= 100 ? 'at least ' : ''}${loose.length - 1} more)` : '';
+  return {
+    status: 'warn',
+    detail: `${first!.path} (${first!.what}, a ${first!.kind}) is ${octal(first!.mode)}, should be ${should}${more}: \`chmod -R go= ${first!.path}\``,
+  };
+}
+
 /** Starts every check at once. */
 function startChecks(deps: HealthDeps): ChecksRun {
   const began = performance.now();
@@ -271,6 +299,7 @@ function startChecks(deps: HealthDeps): ChecksRun {
       return { status: 'ok', detail: `${store.dir} is writable` };
     }, within),
   );
+  checks.push(timed('file-modes', async () => fileModesCheck(config), within));
   for (const service of externalServices(config)) {
     checks.push(
       timed(service.name, async () => {

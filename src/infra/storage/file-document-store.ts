@@ -4,6 +4,7 @@ import { access, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SHA256_PATTERN, type DocumentStore } from '../../domain/documents/document-store.js';
 import type { Config } from '../config.js';
+import { ensurePrivateDirectory } from '../private-directory.js';
 
 // Documents on disk: <dir>/ab/cdef… (the SHA-256 of the content, split after two characters so no
 // folder grows too large). A file is written to <dir>/.tmp, flushed, and only then renamed into
@@ -35,6 +36,7 @@ export class FileDocumentStore implements DocumentStore {
   async put(sha256: string, bytes: Uint8Array): Promise<{ created: boolean }> {
     const target = blobPath(this.dir, sha256);
     if (await exists(target)) return { created: false };
+    ensurePrivateDirectory(this.dir); // its owner's alone, whatever its parent's mode
     const tmpDir = join(this.dir, TMP);
     await mkdir(tmpDir, { recursive: true, mode: 0o700 });
     const tmp = join(tmpDir, `${sha256}.${randomBytes(6).toString('hex')}`);
@@ -70,6 +72,7 @@ export class FileDocumentStore implements DocumentStore {
 
   /** Proves the store can be written: a file in its temporary folder, written and removed (for `roshni health`). */
   async probe(): Promise<void> {
+    ensurePrivateDirectory(this.dir); // its owner's alone, whatever its parent's mode
     const tmpDir = join(this.dir, TMP);
     await mkdir(tmpDir, { recursive: true, mode: 0o700 });
     const probe = join(tmpDir, `.health-${process.pid}-${randomBytes(4).toString('hex')}`);
