@@ -1,6 +1,5 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
+import { appendJsonLines, readJsonLines } from '../json-lines-file.js';
 import { sql, type Kysely } from 'kysely';
 import { chainHashesAt, chainHeadAsOwner, GENESIS_HASH, type BrokenLink, type ChainHead } from './audit-chain.js';
 
@@ -44,25 +43,11 @@ function isAnchor(value: unknown): value is Anchor {
 
 /** The database's anchors that count (from its last restore on), and how many lines could not be read. */
 export function readAnchors(file: string, database: string): { anchors: Anchor[]; unreadable: number } {
-  if (!existsSync(file)) return { anchors: [], unreadable: 0 };
+  const { values, unreadable } = readJsonLines(file, isAnchor);
   let anchors: Anchor[] = [];
-  let unreadable = 0;
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      unreadable++;
-      continue;
-    }
-    if (!isAnchor(value)) {
-      unreadable++;
-      continue;
-    }
-    if (value.database !== database) continue;
-    if (value.restoredFrom !== undefined) anchors = [];
-    anchors.push(value);
+  for (const anchor of values.filter((a) => a.database === database)) {
+    if (anchor.restoredFrom !== undefined) anchors = [];
+    anchors.push(anchor);
   }
   return { anchors, unreadable };
 }
@@ -71,8 +56,7 @@ export function readAnchors(file: string, database: string): { anchors: Anchor[]
 export function appendAnchor(file: string, anchor: Anchor): boolean {
   const last = readAnchors(file, anchor.database).anchors.at(-1);
   if (!anchor.restoredFrom && last && last.position === anchor.position && last.hash === anchor.hash) return false;
-  mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
-  appendFileSync(file, `${JSON.stringify(anchor)}\n`, { mode: 0o600 });
+  appendJsonLines(file, [anchor]);
   return true;
 }
 

@@ -1,5 +1,5 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { appendJsonLines, readJsonLines } from '../json-lines-file.js';
 
 // The erasure ledger's copy outside the database: erasures.jsonl beside the backups, one JSON line per
 // erasure (patient id and P-number, guardian ids, when, who: no personal data). A restore replaces the
@@ -56,25 +56,10 @@ function isErasureLine(value: unknown): value is ErasureLine {
 
 /** The database's erasures the file records (each once), and how many lines could not be read. */
 export function readErasureFile(file: string, database: string): { entries: ErasureEntry[]; unreadable: number } {
-  if (!existsSync(file)) return { entries: [], unreadable: 0 };
+  const { values, unreadable } = readJsonLines(file, isErasureLine);
   const entries = new Map<string, ErasureEntry>();
-  let unreadable = 0;
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      unreadable++;
-      continue;
-    }
-    if (!isErasureLine(value)) {
-      unreadable++;
-      continue;
-    }
-    if (value.database !== database) continue;
-    const { database: _database, ...entry } = value;
-    entries.set(erasureKey(entry), { ...entry, erasedAt: new Date(entry.erasedAt).toISOString() });
+  for (const { database: lineDatabase, ...entry } of values) {
+    if (lineDatabase === database) entries.set(erasureKey(entry), { ...entry, erasedAt: new Date(entry.erasedAt).toISOString() });
   }
   return { entries: [...entries.values()], unreadable };
 }
@@ -83,10 +68,9 @@ export function readErasureFile(file: string, database: string): { entries: Eras
 export function appendErasures(file: string, database: string, entries: ErasureEntry[]): number {
   const known = new Set(readErasureFile(file, database).entries.map(erasureKey));
   const missing = entries.filter((e) => !known.has(erasureKey(e)));
-  if (!missing.length) return 0;
-  mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
-  const lines = missing.map((e) =>
-    JSON.stringify({
+  appendJsonLines(
+    file,
+    missing.map((e) => ({
       database,
       id: e.id,
       patientId: e.patientId,
@@ -95,8 +79,7 @@ export function appendErasures(file: string, database: string, entries: ErasureE
       erasedAt: new Date(e.erasedAt).toISOString(),
       erasedByStaffId: e.erasedByStaffId,
       erasedBy: e.erasedBy,
-    }),
+    })),
   );
-  appendFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
   return missing.length;
 }
