@@ -18,6 +18,8 @@ export const ExitCode = {
   notSignedIn: 9,
   /** `roshni audit verify`: the audit log's hash chain is broken (an entry edited, deleted or inserted). */
   auditChainBroken: 10,
+  /** A weekly series booked some of its dates and not others (each listed with the reason). */
+  partlyDone: 11,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

@@ -1,7 +1,8 @@
 import type { DomainContext } from '../domain/context.js';
 import { ConflictError, InvalidInputError, isDomainError } from '../domain/errors.js';
-import { findAvailability, findSlotAt, type AvailableSlot } from '../domain/scheduling/availability.js';
-import { addDays, clinicDate, clinicTime, formatFriendly, localDateTime } from '../domain/time.js';
+import { findAvailability } from '../domain/scheduling/availability.js';
+import { freeThatDay, freeTimesText, requireSlotAtTime } from '../domain/scheduling/slot-at.js';
+import { addDays, clinicDate, formatFriendly, localDateTime } from '../domain/time.js';
 import type { CommandEnv } from './io.js';
 import { parseFlag } from './options.js';
 import { askSelect } from './prompts.js';
@@ -12,11 +13,8 @@ export interface SlotWanted {
   patientId?: number;
   slot?: number;
   at?: string;
-}
-
-function freeTimes(slots: AvailableSlot[], timezone: string): string {
-  const times = [...new Set(slots.map((s) => clinicTime(s.startsAt, timezone)))].slice(0, 8);
-  return times.length ? `Free times that day: ${times.join(', ')}.` : 'Nothing else is free that day.';
+  /** Staff booking inside the clinic's minimum notice on purpose (--short-notice). */
+  shortNotice?: boolean;
 }
 
 /**
@@ -29,16 +27,15 @@ export async function chooseSlot(env: CommandEnv, ctx: DomainContext, wanted: Sl
     serviceId: wanted.serviceId,
     ...(wanted.therapistId !== undefined ? { therapistId: wanted.therapistId } : {}),
     ...(wanted.patientId !== undefined ? { patientId: wanted.patientId } : {}),
+    ...(wanted.shortNotice ? { shortNotice: true } : {}),
   };
   if (wanted.at !== undefined) {
     const { date, time } = parseFlag(localDateTime, wanted.at, '--at');
-    const { slot, sameDay } = await findSlotAt(ctx, { ...filters, date, time });
-    if (!slot) throw new ConflictError(`No free slot at ${time} on ${date}. ${freeTimes(sameDay, ctx.timezone)}`, { reason: 'no_slot' });
-    return slot.slotId;
+    return (await requireSlotAtTime(ctx, { ...filters, date, time })).slotId;
   }
   if (!env.interactive) throw new InvalidInputError('Say which slot: --slot <id> or --at "YYYY-MM-DD HH:MM".');
   const today = clinicDate(ctx.clock.now(), ctx.timezone);
-  const options = await findAvailability(ctx, { ...filters, from: today, to: addDays(today, 14), ignoreMinimumNotice: true, limit: 40 });
+  const options = await findAvailability(ctx, { ...filters, from: today, to: addDays(today, 14), limit: 40 });
   if (!options.length) throw new ConflictError('Nothing is free in the next two weeks; add the patient to the waitlist.');
   const choice = await askSelect({
     message: 'Which time?',
@@ -47,20 +44,19 @@ export async function chooseSlot(env: CommandEnv, ctx: DomainContext, wanted: Sl
   return Number(choice);
 }
 
-/** A "slot just taken" conflict, told with the times still free that day. */
+/**
+ * A refusal as the desk should hear it: a slot just taken, with the times still free that day; the
+ * minimum notice, with the flag that books inside it on purpose.
+ */
 export async function withFreeTimes(ctx: DomainContext, error: unknown, wanted: SlotWanted): Promise<never> {
-  if (isDomainError(error) && error.details?.reason === 'slot_taken' && typeof error.details.slotId === 'number') {
+  if (isDomainError(error) && error.details?.reason === 'min_notice' && ctx.actor.kind === 'staff') {
+    throw new ConflictError(`${error.message} Add --short-notice to book it anyway.`, error.details);
+  }
+  if (isDomainError(error) && ['slot_taken', 'full'].includes(String(error.details?.reason)) && typeof error.details?.slotId === 'number') {
     const slot = await ctx.db.selectFrom('appointment_slots').select('starts_at').where('id', '=', error.details.slotId).executeTakeFirst();
     if (slot) {
-      const date = clinicDate(slot.starts_at, ctx.timezone);
-      const sameDay = await findAvailability(ctx, {
-        serviceId: wanted.serviceId,
-        ...(wanted.therapistId !== undefined ? { therapistId: wanted.therapistId } : {}),
-        from: date,
-        to: date,
-        ignoreMinimumNotice: true,
-      });
-      throw new ConflictError(`${error.message} ${freeTimes(sameDay, ctx.timezone)}`, error.details);
+      const sameDay = await freeThatDay(ctx, { ...wanted, date: clinicDate(slot.starts_at, ctx.timezone) });
+      throw new ConflictError(`${error.message} ${freeTimesText(sameDay, ctx.timezone)}`, error.details);
     }
   }
   throw error;

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import { patientFrom, serviceFrom, therapistFrom } from '../cli/booking-prompts.js';
 import type { CommandEnv } from '../cli/io.js';
+import { ExitCode } from '../cli/exit-codes.js';
 import { offerSessionNotes } from '../cli/notes-editor.js';
 import { dateValue, positiveInt, startValue } from '../cli/options.js';
 import { emit, table } from '../cli/output.js';
@@ -30,6 +31,7 @@ interface BookFlags {
   repeat?: string;
   weeks?: number;
   from?: string;
+  shortNotice?: boolean;
 }
 
 function offerLine(offer: WaitlistOffer | null, timezone: string): string[] {
@@ -57,14 +59,17 @@ async function book(env: CommandEnv, flags: BookFlags): Promise<number> {
         `Booked ${result.booked.length} session(s) of ${service.name} for ${patient.full_name} with ${therapist.full_name}:`,
         ...result.booked.map((b) => `  ${b.appointmentNumber}  ${formatFriendly(b.startsAt, ctx.timezone)}`),
         ...(result.notBooked.length
-          ? [`Could not book ${result.notBooked.length} date(s):`, ...result.notBooked.map((n) => `  ${n.date}  ${n.reason}`)]
+          ? [`Could not book ${result.notBooked.length} date(s):`, ...result.notBooked.map((n) => `  ${n.date}  ${n.message}`)]
           : []),
       ]);
-      return 0;
+      // Some dates booked, some not: done, but not all of it (scripts must look at the list).
+      return result.notBooked.length ? ExitCode.partlyDone : ExitCode.ok;
     }
-    const wanted = { serviceId: service.id, patientId: patient.id, ...(therapist ? { therapistId: therapist.id } : {}), ...(flags.slot ? { slot: flags.slot } : {}), ...(flags.at ? { at: flags.at } : {}) };
-    const slotId = await chooseSlot(env, ctx, wanted);
-    const booked = await bookAppointment(ctx, { patientId: patient.id, serviceId: service.id, slotId }).catch((e) => withFreeTimes(ctx, e, wanted));
+    const shortNotice = Boolean(flags.shortNotice);
+    const wanted = { serviceId: service.id, patientId: patient.id, shortNotice, ...(therapist ? { therapistId: therapist.id } : {}), ...(flags.slot ? { slot: flags.slot } : {}), ...(flags.at ? { at: flags.at } : {}) };
+    const booked = await chooseSlot(env, ctx, wanted)
+      .then((slotId) => bookAppointment(ctx, { patientId: patient.id, serviceId: service.id, slotId, shortNotice }))
+      .catch((e) => withFreeTimes(ctx, e, wanted));
     emit(env, booked, () =>
       `Booked ${booked.appointmentNumber} for ${patient.full_name}: ${booked.serviceName} with ${booked.therapistName}, ` +
       `${formatFriendly(booked.startsAt, ctx.timezone)} (${ctx.timezone}). ${formatRupees(booked.pricePaise)} due.`,
@@ -73,14 +78,16 @@ async function book(env: CommandEnv, flags: BookFlags): Promise<number> {
   });
 }
 
-async function reschedule(env: CommandEnv, ref: string, flags: { slot?: number; at?: string; therapist?: string }): Promise<number> {
+async function reschedule(env: CommandEnv, ref: string, flags: { slot?: number; at?: string; therapist?: string; shortNotice?: boolean }): Promise<number> {
   return withSession(env, async ({ ctx }) => {
     const current = await getAppointment(ctx, await resolveAppointmentId(ctx, ref));
     const therapist = flags.therapist && flags.therapist !== 'any' ? await resolveTherapist(ctx, flags.therapist) : undefined;
     const service = await ctx.db.selectFrom('appointments').select('service_id').where('id', '=', current.id).executeTakeFirstOrThrow();
-    const wanted = { serviceId: service.service_id, ...(therapist ? { therapistId: therapist.id } : {}), ...(flags.slot ? { slot: flags.slot } : {}), ...(flags.at ? { at: flags.at } : {}) };
-    const slotId = await chooseSlot(env, ctx, wanted);
-    const moved = await rescheduleAppointment(ctx, { appointmentId: current.id, slotId }).catch((e) => withFreeTimes(ctx, e, wanted));
+    const shortNotice = Boolean(flags.shortNotice);
+    const wanted = { serviceId: service.service_id, patientId: current.patient_id, shortNotice, ...(therapist ? { therapistId: therapist.id } : {}), ...(flags.slot ? { slot: flags.slot } : {}), ...(flags.at ? { at: flags.at } : {}) };
+    const moved = await chooseSlot(env, ctx, wanted)
+      .then((slotId) => rescheduleAppointment(ctx, { appointmentId: current.id, slotId, shortNotice }))
+      .catch((e) => withFreeTimes(ctx, e, wanted));
     emit(env, moved, () => [
       `Moved ${moved.appointmentNumber} from ${formatFriendly(current.starts_at, ctx.timezone)} to ${formatFriendly(moved.startsAt, ctx.timezone)} with ${moved.therapistName}.`,
       ...offerLine(moved.waitlistOffer, ctx.timezone),
@@ -153,6 +160,7 @@ export function register(program: Command, run: RunCommand): void {
     .option('--repeat <days>', 'book a weekly series on these days, e.g. tue,thu')
     .option('--weeks <n>', 'number of weeks of the series (default 8)', positiveInt)
     .option('--from <date>', 'first date of the series (default today)', dateValue)
+    .option('--short-notice', "book inside the clinic's minimum notice, on purpose")
     .action(run(book));
 
   program
@@ -161,6 +169,7 @@ export function register(program: Command, run: RunCommand): void {
     .option('--slot <id>', 'new slot id', positiveInt)
     .option('--at <when>', 'new start "YYYY-MM-DD HH:MM"', startValue)
     .option('--therapist <therapist>', 'with this therapist, or "any"')
+    .option('--short-notice', "move it inside the clinic's minimum notice, on purpose")
     .action(run(reschedule));
 
   program

@@ -33,7 +33,7 @@ async function availability(env: CommandEnv, flags: AvailabilityFlags): Promise<
       to: flags.to ?? addDays(from, 6),
       ...(therapist ? { therapistId: therapist.id } : {}),
       ...(patient ? { patientId: patient.id } : {}),
-      ignoreMinimumNotice: Boolean(flags.shortNotice),
+      shortNotice: Boolean(flags.shortNotice),
       limit: flags.limit ?? 50,
     });
     emit(env, slots, () =>

@@ -25,7 +25,7 @@ describe('availability', () => {
     const today = await findAvailability(ctx, { serviceId: clinic.speechService.id, from: '2027-05-03', to: '2027-05-03' });
     // Slots at 09:00…12:00; at 08:30 the notice period hides 09:00 and 10:00.
     expect(times(today)).toEqual(['11:00', '12:00']);
-    const desk = await findAvailability(ctx, { serviceId: clinic.speechService.id, from: '2027-05-03', to: '2027-05-03', ignoreMinimumNotice: true });
+    const desk = await findAvailability(ctx, { serviceId: clinic.speechService.id, from: '2027-05-03', to: '2027-05-03', shortNotice: true });
     expect(times(desk)).toEqual(['09:00', '10:00', '11:00', '12:00']);
   });
 

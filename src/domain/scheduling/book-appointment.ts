@@ -3,11 +3,12 @@ import { z } from 'zod';
 import { auditRow } from '../audit/record-audit.js';
 import { staffUserIdOf } from '../actor.js';
 import { attempt, type Attempt, type DomainContext } from '../context.js';
-import { ConflictError, InvalidInputError, parseInput } from '../errors.js';
+import { ConflictError, parseInput } from '../errors.js';
 import { authorize } from '../policy.js';
-import { requireClinicSettings } from '../clinic/settings.js';
 import { requireInCare } from '../people/in-care.js';
-import { checkBookable, describeSlot, translateBookingConflict } from './bookable-slot.js';
+import { describeSlot, isConstraintRefusal, translateBookingConflict } from './bookable-slot.js';
+import { allOf, minNoticeApplies, slotPredicates, type Asker } from './bookable-rule.js';
+import { slotRefusal } from './booking-refusal.js';
 import { confirmationInsert } from '../notifications/appointment-messages.js';
 
 export const bookingChannel = z.enum(['cli', 'telegram', 'whatsapp', 'terminal_chat', 'waitlist', 'system']);
@@ -18,6 +19,8 @@ const bookInput = z.object({
   serviceId: z.number().int().positive(),
   via: bookingChannel.default('cli'),
   seriesId: z.number().int().positive().optional(),
+  /** Staff booking inside the clinic's minimum notice on purpose (a family's own booking never is). */
+  shortNotice: z.boolean().default(false),
 });
 export type BookAppointmentInput = z.input<typeof bookInput>;
 
@@ -60,6 +63,7 @@ export async function bookAppointment(ctx: DomainContext, raw: BookAppointmentIn
   const input = parseInput(bookInput, raw);
   // A patient books for themselves, a guardian for their own children (anyone else is "not found").
   if (bookingForSelf) await requireInCare(ctx, input.patientId);
+  const asker: Asker = { applyMinNotice: minNoticeApplies(ctx.actor, input.shortNotice), patientId: input.patientId };
   const audit = auditRow(ctx, { action: 'appointment.book', entity: 'appointment', patientId: input.patientId });
   const now = ctx.clock.now();
   // The outbox is written by the same statement: the confirmation (one per series, written by
@@ -75,17 +79,12 @@ export async function bookAppointment(ctx: DomainContext, raw: BookAppointmentIn
              s.starts_at + make_interval(mins => sv.duration_minutes), sv.price_paise, ${input.via}::booking_channel,
              ${staffUserIdOf(ctx.actor)}::integer, ${ctx.actor.kind === 'guardian' ? ctx.actor.guardianId : null}::integer
       FROM appointment_slots s
-      JOIN therapists t ON t.id = s.therapist_id AND t.active
+      JOIN therapists t ON t.id = s.therapist_id
       JOIN services sv ON sv.id = ${input.serviceId} AND sv.active
       JOIN patients p ON p.id = ${input.patientId} AND p.erased_at IS NULL
-      WHERE s.id = ${input.slotId} AND s.status = 'open' AND s.starts_at > ${now}::timestamptz
-        AND (s.service_id IS NULL OR s.service_id = sv.id)
-        AND s.ends_at - s.starts_at >= make_interval(mins => sv.duration_minutes)
-        AND (sv.specialization_code IS NULL OR EXISTS (
-          SELECT 1 FROM therapist_specializations ts
-          WHERE ts.therapist_id = s.therapist_id AND ts.specialization_code = sv.specialization_code))
-        AND (NOT ${bookingForSelf}::boolean OR s.starts_at >= ${now}::timestamptz
-             + make_interval(mins => (SELECT min_notice_minutes FROM clinic_settings)))
+      -- The bookable-slot rule (bookable-rule.ts); a full slot and the patient's own clash are the
+      -- database's to refuse (capacity trigger, exclusion constraint), which also decides a race.
+      WHERE s.id = ${input.slotId} AND ${allOf(slotPredicates(now, asker, ctx.timezone), ['patient_clash', 'full'])}
       -- Holds the therapist as active until this booking commits: a deactivation waits, then sees it.
       FOR SHARE OF t
       RETURNING id, appointment_number, patient_id, therapist_id, service_id, starts_at, ends_at, price_paise
@@ -105,9 +104,9 @@ export async function bookAppointment(ctx: DomainContext, raw: BookAppointmentIn
   const result: Attempt<Awaited<ReturnType<typeof insert>>> = ctx.db.isTransaction
     ? await attempt(ctx, insert)
     : await insert().then((value) => ({ ok: true, value }) as const, (error: unknown) => ({ ok: false, error }) as const);
-  if (!result.ok) translateBookingConflict(result.error, await describeSlot(ctx, input.slotId));
+  if (!result.ok) return refuseAfterConflict(ctx, result.error, input, asker);
   const row = result.value.rows[0];
-  if (!row) return explainRefusal(ctx, input, bookingForSelf);
+  if (!row) return explainRefusal(ctx, input, asker);
   return {
     id: row.id,
     appointmentNumber: row.appointment_number,
@@ -123,13 +122,20 @@ export async function bookAppointment(ctx: DomainContext, raw: BookAppointmentIn
   };
 }
 
-/** Nothing was booked: say which check failed. */
-async function explainRefusal(ctx: DomainContext, input: z.infer<typeof bookInput>, bookingForSelf: boolean): Promise<never> {
-  const { slot } = await checkBookable(ctx, input);
-  if (bookingForSelf) {
-    const { min_notice_minutes } = await requireClinicSettings(ctx);
-    throw new InvalidInputError(`Appointments need at least ${min_notice_minutes / 60} hours' notice.`);
-  }
-  // The slot changed between the booking and the checks (blocked, or its therapist deactivated).
+/** Nothing was booked: say which part of the rule refused. */
+async function explainRefusal(ctx: DomainContext, input: z.infer<typeof bookInput>, asker: Asker): Promise<never> {
+  const refusal = await slotRefusal(ctx, input, asker);
+  if (refusal) throw refusal.error;
+  // The slot changed between the booking and the explanation (blocked, or its therapist deactivated).
+  const slot = await describeSlot(ctx, input.slotId);
   throw new ConflictError(`The slot ${slot.label()} is no longer available.`, { reason: 'slot_taken', slotId: slot.id });
+}
+
+/** The database refused (a full slot, the patient's own clash): said as the rule says it, or as a race lost. */
+async function refuseAfterConflict(ctx: DomainContext, error: unknown, input: z.infer<typeof bookInput>, asker: Asker): Promise<never> {
+  if (isConstraintRefusal(error)) {
+    const refusal = await slotRefusal(ctx, input, asker);
+    if (refusal) throw refusal.error;
+  }
+  return translateBookingConflict(error, await describeSlot(ctx, input.slotId));
 }

@@ -4,9 +4,10 @@ import { staffUserIdOf } from '../actor.js';
 import { attempt, inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, InvalidInputError, isDomainError, parseInput } from '../errors.js';
 import { authorize } from '../policy.js';
-import { addDays, clockTime, isoDate, isoWeekdayOf, zonedInstant } from '../time.js';
+import { addDays, clockTime, isoDate, isoWeekdayOf } from '../time.js';
 import { enqueueForPatient } from '../notifications/appointment-messages.js';
 import { bookAppointment, type BookedAppointment } from './book-appointment.js';
+import { findSlotAtTime } from './slot-at.js';
 
 const seriesInput = z.object({
   patientId: z.number().int().positive(),
@@ -23,7 +24,8 @@ export type BookSeriesInput = z.input<typeof seriesInput>;
 export interface SeriesResult {
   seriesId: number;
   booked: BookedAppointment[];
-  notBooked: Array<{ date: string; reason: string }>;
+  /** The dates refused, each with the rule's reason (bookable-rule.ts) and what the desk is told. */
+  notBooked: Array<{ date: string; reason: string; message: string }>;
 }
 
 const WEEKDAY_NAMES = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
@@ -64,25 +66,22 @@ export async function bookSeries(ctx: DomainContext, raw: BookSeriesInput): Prom
     for (let day = 0; day < input.weeks * 7; day++) {
       const date = addDays(input.from, day);
       if (!input.weekdays.includes(isoWeekdayOf(date))) continue;
-      const slot = await tx.db
-        .selectFrom('appointment_slots')
-        .select('id')
-        .where('therapist_id', '=', input.therapistId)
-        .where('starts_at', '=', zonedInstant(date, input.time, tx.timezone))
-        .executeTakeFirst();
-      if (!slot) {
-        notBooked.push({ date, reason: `no slot at ${input.time} (not a working time, leave or holiday)` });
+      // Each date by the bookable-slot rule, its slot opened from the working hours if need be.
+      const wanted = { serviceId: input.serviceId, therapistId: input.therapistId, patientId: input.patientId, date, time: input.time };
+      const found = await findSlotAtTime(tx, wanted);
+      if (found.refusal) {
+        notBooked.push({ date, reason: found.refusal.reason, message: found.refusal.error.message });
         continue;
       }
       const result = await attempt(tx, () =>
-        bookAppointment(tx, { patientId: input.patientId, serviceId: input.serviceId, slotId: slot.id, seriesId: series.id }),
+        bookAppointment(tx, { patientId: input.patientId, serviceId: input.serviceId, slotId: found.slot.slotId, seriesId: series.id }),
       );
       if (result.ok) booked.push(result.value);
-      else if (isDomainError(result.error)) notBooked.push({ date, reason: result.error.message });
+      else if (isDomainError(result.error)) notBooked.push({ date, reason: String(result.error.details?.reason ?? result.error.kind), message: result.error.message });
       else throw result.error;
     }
     if (!booked.length) {
-      throw new ConflictError(`None of the dates could be booked: ${notBooked.map((n) => `${n.date} (${n.reason})`).join('; ')}.`);
+      throw new ConflictError(`None of the dates could be booked: ${notBooked.map((n) => `${n.date} (${n.message})`).join('; ')}.`, { reason: 'series_refused' });
     }
     await recordAudit(tx, {
       action: 'appointment.book_series',

@@ -3,13 +3,17 @@ import { recordAudit } from '../audit/record-audit.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { InvalidInputError, parseInput } from '../errors.js';
 import { authorizeAppointmentChange, lockAppointment } from './appointment-lifecycle.js';
-import { checkBookable, translateBookingConflict } from './bookable-slot.js';
+import { describeSlot, requireActiveService, translateBookingConflict } from './bookable-slot.js';
+import { minNoticeApplies, type Asker } from './bookable-rule.js';
+import { slotRefusal } from './booking-refusal.js';
 import { noticeAppointmentRescheduled } from '../notifications/appointment-messages.js';
 import { offerFreedSlot, type WaitlistOffer } from './waitlist-offers.js';
 
 const rescheduleInput = z.object({
   appointmentId: z.number().int().positive(),
   slotId: z.number().int().positive(),
+  /** Staff moving it inside the clinic's minimum notice on purpose. */
+  shortNotice: z.boolean().default(false),
 });
 
 export interface RescheduledAppointment {
@@ -44,7 +48,13 @@ export async function rescheduleAppointment(
     if (appointment.slot_id === input.slotId) {
       throw new InvalidInputError(`Appointment ${appointment.appointment_number} is already in that slot.`);
     }
-    const { slot, service } = await checkBookable(tx, { slotId: input.slotId, serviceId: appointment.service_id, patientId: null });
+    // The bookable-slot rule, as for a booking: the family's minimum notice too, and the patient's own
+    // appointments (this one excepted).
+    const asker: Asker = { applyMinNotice: minNoticeApplies(tx.actor, input.shortNotice), patientId: appointment.patient_id, movingAppointmentId: appointment.id };
+    const refusal = await slotRefusal(tx, { slotId: input.slotId, serviceId: appointment.service_id }, asker);
+    if (refusal) throw refusal.error;
+    const slot = await describeSlot(tx, input.slotId);
+    const service = { durationMinutes: (await requireActiveService(tx, appointment.service_id)).duration_minutes };
     await tx.db
       .updateTable('appointments')
       .set({

@@ -143,7 +143,8 @@ export async function acceptWaitlistOffer(ctx: DomainContext, raw: z.input<typeo
     }
     const staffOrSystem = tx.actor.kind === 'staff' ? tx : withActor(tx, systemActor);
     const booking = await attempt(tx, () =>
-      bookAppointment(staffOrSystem, { patientId: offer.patient_id, serviceId: offer.service_id, slotId: offer.slot_id, via: 'waitlist' }),
+      // The clinic offered this place itself, however near it is: no minimum notice.
+      bookAppointment(staffOrSystem, { patientId: offer.patient_id, serviceId: offer.service_id, slotId: offer.slot_id, via: 'waitlist', shortNotice: true }),
     );
     if (!booking.ok) {
       if (!(isDomainError(booking.error) && booking.error instanceof ConflictError)) throw booking.error;
