@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { recordAudit } from '../audit/record-audit.js';
 import { staffUserIdOf } from '../actor.js';
 import { attempt, inTransaction, type DomainContext } from '../context.js';
-import { ConflictError, InvalidInputError, isDomainError, parseInput } from '../errors.js';
+import { ConflictError, InvalidInputError, isDomainError, parseInput, type DomainErrorKind } from '../errors.js';
 import { authorize } from '../policy.js';
 import { addDays, clockTime, isoDate, isoWeekdayOf } from '../time.js';
 import { enqueueForPatient } from '../notifications/appointment-messages.js';
@@ -62,7 +62,7 @@ export async function bookSeries(ctx: DomainContext, raw: BookSeriesInput): Prom
       .returning('id')
       .executeTakeFirstOrThrow();
     const booked: BookedAppointment[] = [];
-    const notBooked: SeriesResult['notBooked'] = [];
+    const notBooked: Array<SeriesResult['notBooked'][number] & { kind: DomainErrorKind }> = [];
     for (let day = 0; day < input.weeks * 7; day++) {
       const date = addDays(input.from, day);
       if (!input.weekdays.includes(isoWeekdayOf(date))) continue;
@@ -70,18 +70,21 @@ export async function bookSeries(ctx: DomainContext, raw: BookSeriesInput): Prom
       const wanted = { serviceId: input.serviceId, therapistId: input.therapistId, patientId: input.patientId, date, time: input.time };
       const found = await findSlotAtTime(tx, wanted);
       if (found.refusal) {
-        notBooked.push({ date, reason: found.refusal.reason, message: found.refusal.error.message });
+        notBooked.push({ date, reason: found.refusal.reason, message: found.refusal.error.message, kind: found.refusal.error.kind });
         continue;
       }
       const result = await attempt(tx, () =>
         bookAppointment(tx, { patientId: input.patientId, serviceId: input.serviceId, slotId: found.slot.slotId, seriesId: series.id }),
       );
       if (result.ok) booked.push(result.value);
-      else if (isDomainError(result.error)) notBooked.push({ date, reason: String(result.error.details?.reason ?? result.error.kind), message: result.error.message });
+      else if (isDomainError(result.error)) notBooked.push({ date, reason: String(result.error.details?.reason ?? result.error.kind), message: result.error.message, kind: result.error.kind });
       else throw result.error;
     }
     if (!booked.length) {
-      throw new ConflictError(`None of the dates could be booked: ${notBooked.map((n) => `${n.date} (${n.message})`).join('; ')}.`, { reason: 'series_refused' });
+      // Refused for the same kind of reason throughout (every date in the past: invalid), or a conflict.
+      const message = `None of the dates could be booked: ${notBooked.map((n) => `${n.date} (${n.message})`).join('; ')}.`;
+      const invalid = notBooked.every((n) => n.kind === 'invalid');
+      throw invalid ? new InvalidInputError(message, { reason: 'series_refused' }) : new ConflictError(message, { reason: 'series_refused' });
     }
     await recordAudit(tx, {
       action: 'appointment.book_series',
@@ -104,6 +107,6 @@ export async function bookSeries(ctx: DomainContext, raw: BookSeriesInput): Prom
         sessions: booked.length,
       },
     });
-    return { seriesId: series.id, booked, notBooked };
+    return { seriesId: series.id, booked, notBooked: notBooked.map(({ kind: _kind, ...n }) => n) };
   });
 }
