@@ -147,7 +147,7 @@ function erasureLines(erasures: NonNullable<import('../infra/backup/restore.js')
 function recordLines(recorded: NonNullable<import('../infra/backup/restore.js').RestoreResult['recorded']>): string[] {
   const kept = [
     ...(recorded.verificationsKept ? [`${recorded.verificationsKept} verification(s)`] : []),
-    ...(recorded.backupsPutBack ? [`${recorded.backupsPutBack} backup(s) it did not know`] : []),
+    ...(recorded.backupsPutBack ? [`${recorded.backupsPutBack} backup(s) made after it`] : []),
   ];
   return [
     `Recorded in the audit log (entry ${recorded.auditId}) as restored by ${recorded.by ? recorded.by.username : 'nobody signed in on this machine'}.`,

@@ -42,7 +42,7 @@ describe('roshni backup restore is recorded (PostgreSQL)', () => {
     const restored = await runCli(['backup', 'restore', older.file, '--force'], anita);
     expect(restored.code, restored.stderr).toBe(0);
     expect(restored.stdout).toMatch(/Recorded in the audit log \(entry \d+\) as restored by anita\.admin\./);
-    expect(restored.stdout).toContain('1 verification(s) and 1 backup(s) it did not know');
+    expect(restored.stdout).toContain('1 verification(s) and 1 backup(s) made after it');
 
     // The restore ended every session (the backup's own): Anita signs in again.
     const again = { ...env, ROSHNI_SESSION: await sessionFor(database.db, 'anita.admin') };
