@@ -24,6 +24,8 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     .option('--json', 'print machine-readable JSON on stdout')
     .option('--debug', 'show stack traces of unexpected errors')
     .showSuggestionAfterError()
+    // Every command's own --help lists --json and --debug (they are the program's, taken by every command).
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({
       writeOut: (text) => writeText(io.stdout, text),

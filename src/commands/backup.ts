@@ -143,6 +143,18 @@ function erasureLines(erasures: NonNullable<import('../infra/backup/restore.js')
   return lines;
 }
 
+/** What a restore recorded in the restored database (src/infra/backup/restore-record.ts). */
+function recordLines(recorded: NonNullable<import('../infra/backup/restore.js').RestoreResult['recorded']>): string[] {
+  const kept = [
+    ...(recorded.verificationsKept ? [`${recorded.verificationsKept} verification(s)`] : []),
+    ...(recorded.backupsPutBack ? [`${recorded.backupsPutBack} backup(s) made after it`] : []),
+  ];
+  return [
+    `Recorded in the audit log (entry ${recorded.auditId}) as restored by ${recorded.by ? recorded.by.username : 'nobody signed in on this machine'}.`,
+    ...(kept.length ? [`The backup log keeps what it recorded since this backup: ${kept.join(' and ')}.`] : []),
+  ];
+}
+
 /** The audit chain's anchors start again from the restored head (src/infra/audit/anchors.ts). */
 async function anchorRestored(env: CommandEnv, config: Config, file: string): Promise<void> {
   const [{ openDatabase }, { anchorRestore }] = await Promise.all([import('../infra/db/database.js'), import('../infra/audit/anchors.js')]);
@@ -161,12 +173,14 @@ async function anchorRestored(env: CommandEnv, config: Config, file: string): Pr
 async function restore(env: CommandEnv, ref: string, flags: { force?: boolean } & TrustOptions): Promise<number> {
   return reporting(env, async () => {
     const config = loadConfig(env.io.env);
-    const { restoreBackup } = await import('../infra/backup/restore.js');
+    const [{ restoreBackup }, { readSessionFile, thisMachine }] = await Promise.all([import('../infra/backup/restore.js'), import('../cli/staff-session-file.js')]);
     const result = await restoreBackup(ref, config, {
       force: Boolean(flags.force),
       trust: trustOf(flags),
       progress: (line) => writeLine(env.io.stderr, line),
       clock: env.io.clock,
+      // A restore acts as the database's owner; the member of staff signed in here, if any, is who it is audited as.
+      who: { token: config.env.ROSHNI_SESSION ?? readSessionFile(config.home)?.token ?? '', machine: thisMachine() },
     });
     const file = result.file;
     if (result.ok) await anchorRestored(env, config, file);
@@ -180,6 +194,7 @@ async function restore(env: CommandEnv, ref: string, flags: { force?: boolean } 
       ...(result.safetyBackup ? [`The replaced database was backed up first to ${result.safetyBackup}.`] : []),
       ...(result.previousDataDir ? [`The replaced data directory is kept at ${result.previousDataDir}.`] : []),
       ...(result.erasures ? erasureLines(result.erasures) : []),
+      ...(result.recorded ? recordLines(result.recorded) : []),
     ]);
     return result.ok ? ExitCode.ok : ExitCode.unexpected;
   });

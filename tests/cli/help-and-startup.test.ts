@@ -40,6 +40,30 @@ describe('roshni --help', () => {
   });
 });
 
+describe("every command's own --help", () => {
+  /** The subcommands a help text lists (its "Commands:" section), without commander's own `help`. */
+  const subcommandsOf = (help: string) =>
+    [...(help.split(/^Commands:$/m)[1] ?? '').matchAll(/^ {2}([a-z][a-z0-9-]*)/gm)].map((m) => m[1]!).filter((name) => name !== 'help');
+
+  it('mentions --json (and --debug), the options every command takes', async () => {
+    const { commandGroups } = await import('../../src/cli/command-groups.js');
+    const pending = commandGroups.flatMap((group) => Object.keys(group.commands).map((name) => [name]));
+    const seen: string[] = [];
+    while (pending.length) {
+      const path = pending.shift()!;
+      const { code, stdout } = await runCli([...path, '--help'], {});
+      expect(code, path.join(' ')).toBe(0);
+      expect(stdout, path.join(' ')).toMatch(/^Global Options:$/m);
+      expect(stdout, path.join(' ')).toMatch(/^ {2}--json\s+print machine-readable JSON on stdout$/m);
+      expect(stdout, path.join(' ')).toMatch(/^ {2}--debug\s/m);
+      seen.push(path.join(' '));
+      pending.push(...subcommandsOf(stdout).map((name) => [...path, name]));
+    }
+    expect(seen).toEqual(expect.arrayContaining(['jobs list', 'backup restore', 'health', 'patient add']));
+    expect(seen.length).toBeGreaterThan(100);
+  }, 120_000);
+});
+
 describe('roshni basics', () => {
   it('prints the package version', async () => {
     const { code, stdout } = await runCli(['--version'], {});

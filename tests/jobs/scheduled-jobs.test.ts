@@ -103,10 +103,19 @@ describe('scheduled jobs', () => {
     const again = await runCli(['remind', 'run'], env);
     expect(again.stdout).toMatch(/already ran this minute|Scheduled 0 reminder/);
 
+    // In words: when each job runs, what its last run did; the raw results are --json's.
     const jobs = await runCli(['jobs', 'list'], env);
     expect(jobs.code).toBe(0);
-    expect(jobs.stdout).toMatch(/reminders\s+\* \* \* \* \*/);
-    expect(jobs.stdout).toMatch(/slot-generation\s+30 1 \* \* \*\s+never/);
+    expect(jobs.stdout).toMatch(/^Job\s+When\s+Last run\s+Took\s+Outcome\s+Result\s+Runs\s*$/m);
+    expect(jobs.stdout).toMatch(/^reminders\s+every minute\s+.+\s+\d+ ms\s+done\s+\d+ reminder\(s\) for \d+ appointment\(s\)\s+\d+\s*$/m);
+    expect(jobs.stdout).toMatch(/^slot-generation\s+daily 01:30\s+never run\s+0\s*$/m);
+    expect(jobs.stdout).toMatch(/^backup-daily\s+daily from 02:00, hourly until 23:00\s/m);
+    expect(jobs.stdout).toMatch(/^backup-weekly\s+Sundays from 02:30, hourly until 23:30\s/m);
+    expect(jobs.stdout).toMatch(/^backup-monthly\s+the 1st of each month from 03:00, hourly until 23:00\s/m);
+    expect(jobs.stdout).not.toMatch(/[{}"]/);
+    const raw = JSON.parse((await runCli(['jobs', 'list', '--json'], env)).stdout) as Array<{ job: string; schedule: string; last: { result: unknown } | null }>;
+    expect(raw.find((j) => j.job === 'reminders')).toMatchObject({ schedule: '* * * * *', last: { result: { scheduled: expect.any(Number), appointments: expect.any(Number) } } });
+    expect(raw.find((j) => j.job === 'slot-generation')).toMatchObject({ schedule: '30 1 * * *', last: null });
 
     const confirmation = await database.db.selectFrom('notifications').select('id').where('kind', '=', 'booking_confirmed').executeTakeFirstOrThrow();
     await database.db.updateTable('notifications').set({ state: 'failed', last_error: 'fast2sms: 416', attempts: 6 }).where('id', '=', confirmation.id).execute();
@@ -118,5 +127,19 @@ describe('scheduled jobs', () => {
     const row = await database.db.selectFrom('notifications').select(['state', 'attempts']).where('id', '=', confirmation.id).executeTakeFirstOrThrow();
     expect(row).toEqual({ state: 'pending', attempts: 0 });
     expect((await runCli(['notifications', 'retry', String(confirmation.id)], env)).code).toBe(3);
+  });
+});
+
+describe('jobs list in words', () => {
+  it("says each job's result in a few words (the backups', health's and any other's)", async () => {
+    const { describeSchedule, summariseResult } = await import('../../src/commands/jobs.js');
+    expect(describeSchedule('*/5 * * * *')).toBe('every 5 min');
+    expect(describeSchedule('15 9 * * 1-5')).toBe('15 9 * * 1-5'); // not one Roshni uses: shown as it is
+    expect(summariseResult('backup-daily', { backupId: 12, kind: 'daily', file: 'roshni-daily-20261207T020000000Z.backup', sizeBytes: 2_500_000, encrypted: true, rotated: 1 })).toBe(
+      'backup 12: roshni-daily-20261207T020000000Z.backup, 2.4 MB, encrypted, 1 rotated away',
+    );
+    expect(summariseResult('health', { status: 'degraded', failing: [], warning: ['backup', 'outbox'], alerted: 0 })).toBe('degraded; warning: backup, outbox');
+    expect(summariseResult('waitlist-offers', { expired: 1, offered: 2, lapsed: 0 })).toBe('2 offered, 1 expired, 0 lapsed');
+    expect(summariseResult('some-new-job', { sentOut: 3, dryRun: true, names: ['a', 'b'], mode: 'fast' })).toBe('3 sent out, dry run, 2 names, mode fast');
   });
 });

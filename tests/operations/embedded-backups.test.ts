@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/infra/clock.js';
 import { createBackup, verifyBackup } from '../../src/infra/backup/backups.js';
@@ -55,10 +55,33 @@ describe('roshni backup on the embedded database', () => {
     const listed = JSON.parse((await runCli(['backup', 'list', '--json'], elsewhere)).stdout);
     expect(listed).toEqual([expect.objectContaining({ id: made.id, kind: 'daily', state: 'completed' })]);
 
+    // Verified there, the backup stays verified across a restore of it (issue 20, item 7).
+    expect((await runCli(['backup', 'verify', made.file], elsewhere)).code).toBe(0);
     // Now the restored home has data: a second restore needs --force.
     const refused = await runCli(['backup', 'restore', made.file], elsewhere);
     expect(refused.code).toBe(4);
-    expect((await runCli(['backup', 'restore', made.file, '--force'], elsewhere)).code).toBe(0);
+    const forced = await runCli(['backup', 'restore', made.file, '--force'], elsewhere);
+    expect(forced.code, forced.stderr).toBe(0);
+    // Anita is signed in there (`roshni login`'s file): the restore is audited as hers, and health shows it.
+    expect(forced.stdout).toContain('as restored by anita.admin.');
+    const health = JSON.parse((await runCli(['health', '--json'], elsewhere)).stdout) as { checks: Array<{ name: string; detail: string }> };
+    expect(health.checks.find((c) => c.name === 'verified-backup')!.detail).not.toContain('no backup verified yet');
+    expect(health.checks.find((c) => c.name === 'backup')!.detail).toContain(`${basename(made.file)}, by anita.admin`);
+    const after = await openEmbedded(elsewhere.ROSHNI_HOME);
+    try {
+      const row = await after.db.selectFrom('backups').select(['verified_at', 'verify_result']).where('id', '=', made.id).executeTakeFirstOrThrow();
+      expect(row.verified_at).not.toBeNull();
+      expect(row.verify_result).toMatchObject({ ok: true });
+      const entry = await after.db
+        .selectFrom('audit_log as a')
+        .innerJoin('staff_users as u', 'u.id', 'a.actor_id')
+        .select(['u.username', 'a.meta'])
+        .where('a.action', '=', 'backup.restore')
+        .executeTakeFirstOrThrow();
+      expect(entry).toMatchObject({ username: 'anita.admin', meta: expect.objectContaining({ file: basename(made.file), sha256: made.sha256, database: 'embedded' }) });
+    } finally {
+      await after.close();
+    }
   }, 300_000);
 
   it('inside roshni start, with others writing meanwhile, the dump holds exactly what its manifest counted', async () => {

@@ -14,6 +14,7 @@ import { assertTrustedBackup, readBackupLog, type RecordedBackup, type TrustFlag
 import { countRows, safetyBackupName, serverVersion, writePostgresBackup } from './backups.js';
 import { findPostgresTool, PostgresToolError, replaceWithArchive } from './pg-tools.js';
 import { fingerprintDifferences, SCHEMA_FINGERPRINT_QUERY, type SchemaFingerprint } from './schema-fingerprint.js';
+import { NOTHING_REMEMBERED, recordRestoreSafely, rememberBeforeRestore, type RestoreFacts, type RestoreMemory, type RestoreRecord } from './restore-record.js';
 
 export class RestoreRefusedError extends Error {
   constructor(message: string) {
@@ -35,6 +36,11 @@ export interface RestoreOptions {
   trust: TrustFlags;
   progress: (line: string) => void;
   clock: Clock;
+  /**
+   * The session of the member of staff signed in on this machine (ROSHNI_SESSION or `roshni login`'s file)
+   * and the machine as sessions name it: the restore is audited as done by them (see restore-record.ts).
+   */
+  who?: { token: string; machine: string };
 }
 
 export interface RestoreResult {
@@ -57,6 +63,11 @@ export interface RestoreResult {
    * `recorded` erasures known before the restore, the patients erased again, the ledger rows put back.
    */
   erasures: (ReapplyReport & { recorded: number }) | null;
+  /**
+   * What the restore wrote in the restored database (null: it did not go through, or could not be recorded):
+   * its audit entry, who restored, and the backup log's rows and verifications kept across it.
+   */
+  recorded: RestoreRecord | null;
 }
 
 const NO_ERASURES: GatheredErasures = { database: null, entries: [], unreadable: 0 };
@@ -200,6 +211,7 @@ async function restorePostgres(ref: string, config: Config, databaseUrl: string,
   let major: number;
   let safetyBackup: string | null = null;
   let gathered: GatheredErasures = NO_ERASURES;
+  let memory: RestoreMemory = NOTHING_REMEMBERED;
   try {
     ({ backup, notes } = await chosenBackup(ref, config, options, await readBackupLog(target.db)));
     if (backup.header.payload !== 'pg_dump-custom') {
@@ -214,6 +226,8 @@ async function restorePostgres(ref: string, config: Config, databaseUrl: string,
     if (rows > 0 && !options.force) {
       throw new RestoreRefusedError(`The database is not empty (${rows} rows): add --force to replace it with the backup.`);
     }
+    // The backup log and who is restoring, written back after the restore (restore-record.ts).
+    memory = await rememberBeforeRestore(target.db, options.who);
     major = (await serverVersion(target.db)).major;
     // With erasures to apply again, even an empty database is kept first: a failed re-application rolls back to it.
     if (rows > 0 || gathered.entries.length > 0) {
@@ -233,7 +247,7 @@ async function restorePostgres(ref: string, config: Config, databaseUrl: string,
   const besideIt = join(dirname(pgRestore), 'psql');
   const psql = existsSync(besideIt) ? besideIt : findPostgresTool('psql', major);
   let done = 0;
-  const outcome = { file, notes, database: 'postgres' as const, schemaChecked: Boolean(backup.header.manifest.schema), safetyBackup, previousDataDir: null, erasures: null };
+  const outcome = { file, notes, database: 'postgres' as const, schemaChecked: Boolean(backup.header.manifest.schema), safetyBackup, previousDataDir: null, erasures: null, recorded: null };
   try {
     // Dropping the old schema, loading the backup and checking it are one transaction: a restore
     // that fails at any point (a damaged archive, a full disk, a wrong count or schema) leaves the old data.
@@ -252,8 +266,16 @@ async function restorePostgres(ref: string, config: Config, databaseUrl: string,
     if (schemaDifferences) return { ...outcome, ...compare(expected, expected), ok: false, schemaDifferences };
     throw new RestoreRolledBackError(error.message);
   }
-  const erasures = await reapplyOrRollBack(databaseUrl, config, options, { backup: file, safetyBackup, gathered, pgRestore, psql });
-  return { ...outcome, ...compare(expected, expected), schemaDifferences: [], erasures };
+  const { erasures, recorded } = await reapplyOrRollBack(databaseUrl, config, options, {
+    backup: file,
+    safetyBackup,
+    gathered,
+    pgRestore,
+    psql,
+    memory,
+    facts: factsOf(backup, 'postgres', safetyBackup, options),
+  });
+  return { ...outcome, ...compare(expected, expected), schemaDifferences: [], erasures, recorded };
 }
 
 /**
@@ -265,14 +287,25 @@ async function reapplyOrRollBack(
   databaseUrl: string,
   config: Config,
   options: RestoreOptions,
-  run: { backup: string; safetyBackup: string | null; gathered: GatheredErasures; pgRestore: string; psql: string },
-): Promise<ReapplyReport & { recorded: number }> {
+  run: {
+    backup: string;
+    safetyBackup: string | null;
+    gathered: GatheredErasures;
+    pgRestore: string;
+    psql: string;
+    memory: RestoreMemory;
+    facts: Omit<RestoreFacts, 'reErased'>;
+  },
+): Promise<{ erasures: ReapplyReport & { recorded: number }; recorded: RestoreRecord | null }> {
   const { openPostgres } = await import('../db/database.js');
   let failure: ErasureReapplicationError;
   try {
     const target = await openPostgres(databaseUrl, { max: 2 });
     try {
-      return await reapplyAfterRestore(target.db, { backupDir: config.backupDir, backupFile: run.backup, gathered: run.gathered, clock: options.clock, progress: options.progress });
+      const erasures = await reapplyAfterRestore(target.db, { backupDir: config.backupDir, backupFile: run.backup, gathered: run.gathered, clock: options.clock, progress: options.progress });
+      // Done: what the restore must not forget, and the restore itself, recorded in the restored database.
+      const recorded = await recordRestoreSafely(target.db, run.memory, { ...run.facts, reErased: erasures.reErased.length }, options.clock, options.progress);
+      return { erasures, recorded };
     } finally {
       await target.close();
     }
@@ -301,6 +334,18 @@ async function reapplyOrRollBack(
     );
   }
   throw new RestoreRolledBackError(`${failure.message}; the database was put back from the safety backup ${run.safetyBackup}`);
+}
+
+/** What the restore's audit entry says of it (restore-record.ts). */
+function factsOf(backup: InspectedBackup, database: 'postgres' | 'embedded', safetyBackup: string | null, options: RestoreOptions): Omit<RestoreFacts, 'reErased'> {
+  return {
+    backup,
+    database,
+    safetyBackup,
+    force: options.force,
+    fromElsewhere: options.trust.fileFromElsewhere,
+    machine: options.who?.machine ?? '',
+  };
 }
 
 function erasedList(gathered: GatheredErasures): string {
@@ -333,14 +378,17 @@ async function restoreEmbedded(ref: string, config: Config, options: RestoreOpti
     let log: RecordedBackup[] | null = null;
     let rows = 0;
     let gathered: GatheredErasures = NO_ERASURES;
+    let memory: RestoreMemory = NOTHING_REMEMBERED;
     if (existsSync(dataDir)) {
       const current = await PGlite.create({ dataDir, extensions: { btree_gist }, parsers: pgliteParsers() });
       try {
-        ({ log, rows, gathered } = await inspect(current, async (db) => ({
+        ({ log, rows, gathered, memory } = await inspect(current, async (db) => ({
           log: await readBackupLog(db),
           rows: rowsOfClinic(await countRows(db)),
           // The erasures recorded so far (the ledger and erasures.jsonl): applied again to the restored data below.
           gathered: await gatherErasures(db, config.backupDir, options.clock),
+          // The backup log and who is restoring, written back to the restored data below (restore-record.ts).
+          memory: await rememberBeforeRestore(db, options.who),
         })));
       } finally {
         await current.close();
@@ -363,6 +411,7 @@ async function restoreEmbedded(ref: string, config: Config, options: RestoreOpti
     let result: ReturnType<typeof compare>;
     let schemaDifferences: string[] = [];
     let erasures: RestoreResult['erasures'] = null;
+    let recorded: RestoreRecord | null = null;
     try {
       result = compare(expected, await inspect(restored, countRows));
       if (result.ok) {
@@ -384,11 +433,13 @@ async function restoreEmbedded(ref: string, config: Config, options: RestoreOpti
         } catch (error) {
           throw new RestoreRolledBackError((error as Error).message);
         }
+        const facts = { ...factsOf(backup, 'embedded', null, options), reErased: erasures.reErased.length };
+        recorded = await inspect(restored, (db) => recordRestoreSafely(db, memory, facts, options.clock, options.progress));
       }
     } finally {
       await restored.close();
     }
-    const outcome = { file, notes, database: 'embedded' as const, schemaChecked: Boolean(backup.header.manifest.schema), schemaDifferences, safetyBackup: null, erasures };
+    const outcome = { file, notes, database: 'embedded' as const, schemaChecked: Boolean(backup.header.manifest.schema), schemaDifferences, safetyBackup: null, erasures, recorded };
     if (!result.ok) {
       rmSync(incoming, { recursive: true, force: true });
       return { ...outcome, ...result, previousDataDir: null };

@@ -131,6 +131,32 @@ function describeAge(hours: number): string {
   return hours < 48 ? `${Math.round(hours)} h ago` : `${Math.round(hours / 24)} days ago`;
 }
 
+/**
+ * The last restore, from its audit entry (src/infra/backup/restore-record.ts), as a clause of the backup
+ * check: when, which file, by whom. Empty when there was none, or when this connection may not read the audit log.
+ */
+async function lastRestore(db: Kysely<DB>, now: Date): Promise<string> {
+  let row: { at: Date; meta: unknown; username: string | null } | undefined;
+  try {
+    row = await db
+      .selectFrom('audit_log as a')
+      .leftJoin('staff_users as u', (join) => join.onRef('u.id', '=', 'a.actor_id').on('a.actor_kind', '=', 'staff'))
+      .select(['a.at', 'a.meta', 'u.username'])
+      .where('a.action', '=', 'backup.restore')
+      .orderBy('a.at', 'desc')
+      .orderBy('a.id', 'desc')
+      .executeTakeFirst();
+  } catch (error) {
+    if ((error as { code?: string }).code === '42501') return '';
+    throw error;
+  }
+  if (!row) return '';
+  const meta = (row.meta ?? {}) as { file?: string; restoredBy?: { username?: string } | null };
+  const by = row.username ?? meta.restoredBy?.username ?? 'nobody signed in';
+  const at = new Date(row.at);
+  return `; last restore ${describeAge(hoursSince(at, now))} (${at.toISOString().slice(0, 16).replace('T', ' ')} UTC): ${meta.file ?? 'a backup'}, by ${by}`;
+}
+
 /** The nearest existing directory at or above `path` (ROSHNI_HOME may not exist yet). */
 async function existingAncestor(path: string, diskSpace: (path: string) => Promise<DiskSpace>): Promise<DiskSpace> {
   let current = path;
@@ -240,9 +266,10 @@ function startChecks(deps: HealthDeps): ChecksRun {
           .where('finished_at', 'is not', null)
           .orderBy('finished_at', 'desc')
           .executeTakeFirst();
-        if (!last?.finished_at) return { status: 'warn', detail: 'no successful backup yet: `roshni backup create`' };
+        const restore = await lastRestore(db, now);
+        if (!last?.finished_at) return { status: 'warn', detail: `no successful backup yet: \`roshni backup create\`${restore}` };
         const hours = hoursSince(last.finished_at, now);
-        return { status: hours < BACKUP_MAX_AGE_HOURS ? 'ok' : 'warn', detail: `last successful backup ${describeAge(hours)}` };
+        return { status: hours < BACKUP_MAX_AGE_HOURS ? 'ok' : 'warn', detail: `last successful backup ${describeAge(hours)}${restore}` };
       }, within),
       timed('backup-clock', async () => {
         const { futureDatedBackups } = await import('../backup/backup-names.js');
