@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isDomainError } from '../../src/domain/errors.js';
+import { addGuardian } from '../../src/domain/people/guardians.js';
 import { addStaffUser } from '../../src/domain/people/staff.js';
+import { rescheduleAppointment } from '../../src/domain/scheduling/reschedule-appointment.js';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
+import { cancelAppointment } from '../../src/domain/scheduling/cancel-appointment.js';
 import { addHoliday } from '../../src/domain/scheduling/holidays.js';
 import { addLeave } from '../../src/domain/scheduling/leave.js';
 import { generateSlots } from '../../src/domain/scheduling/slots.js';
@@ -94,6 +98,7 @@ describe('every refusal gives the reason that refused it, whichever way the book
     toMove = (await bookAppointment(ctx, { patientId: p1!.id, serviceId: clinic.speechService.id, slotId: await slotAt('priya', '2027-03-02', '11:00') })).appointmentNumber;
   });
   afterAll(() => database?.close());
+  const speechServiceId = async () => (await database.db.selectFrom('services').select('id').where('code', '=', 'speech-therapy').executeTakeFirstOrThrow()).id;
 
   const expectRefusal = (result: { code: number; stderr: string }, c: Case) => {
     expect(result.stderr).toMatch(c.message);
@@ -134,6 +139,24 @@ describe('every refusal gives the reason that refused it, whichever way the book
     expect(booked).toHaveLength(3);
     const moved = await cli(['appointments', 'show', toMove, '--json']);
     expect(JSON.parse(moved.stdout)).toMatchObject({ starts_at: zonedInstant('2027-03-02', '11:00', TZ).toISOString() });
+  });
+
+  it("a family moving their own appointment is held to the notice and the booking window, as a booking is", async () => {
+    const clock = fixedClock(NOW);
+    const system = systemContext(database.db, clock);
+    const patient = await database.db.selectFrom('patients').select('id').where('full_name', '=', 'Patient 003').executeTakeFirstOrThrow();
+    const mother = await addGuardian(system, { fullName: 'Kavita Rao', phone: '+919812345678' });
+    await database.db.insertInto('patient_guardians').values({ patient_id: patient.id, guardian_id: mother.id, relationship: 'mother', is_primary: true }).execute();
+    const theirs = await bookAppointment(system, { patientId: patient.id, serviceId: (await speechServiceId()), slotId: await slotAt('priya', '2027-03-02', '12:00') });
+    const asMother = { ...system, actor: { kind: 'guardian' as const, guardianId: mother.id } };
+    for (const [time, reason] of [[['2027-03-01', '09:00'], 'min_notice'], [['2027-05-10', '10:00'], 'max_advance']] as const) {
+      const move = rescheduleAppointment(asMother, { appointmentId: theirs.id, slotId: await slotAt('priya', time[0], time[1]) });
+      await expect(move).rejects.toSatisfy((e) => isDomainError(e) && e.details?.reason === reason);
+    }
+    // --short-notice is the desk's: a family asking for it is still held to the notice.
+    const sneaky = rescheduleAppointment(asMother, { appointmentId: theirs.id, slotId: await slotAt('priya', '2027-03-01', '09:00'), shortNotice: true });
+    await expect(sneaky).rejects.toSatisfy((e) => isDomainError(e) && e.details?.reason === 'min_notice');
+    await cancelAppointment(system, { appointmentId: theirs.id, reason: 'Moved to another day', clinicInitiated: true });
   });
 
   it('a desk booking inside the notice goes through with --short-notice; a partly booked series exits 11 and lists why', async () => {
