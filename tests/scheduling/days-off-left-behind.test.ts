@@ -207,11 +207,19 @@ describe('appointments a day off left behind', () => {
       await kavya.pressValue(buttonsOf(english)[0]!.callback_data);
       expect(kavya.options().length).toBeGreaterThan(0);
       expect(kavya.text()).toMatch(/therapist/i);
-      // Sunita presses "Cancel": she is asked to confirm cancelling that appointment, in Hindi.
+      // Sunita presses "Cancel" less than a day before: asked in Hindi, and cancelled without the
+      // late-cancellation fee (the clinic could not keep the appointment; the desk would charge ₹300).
+      await clinic.database.db.updateTable('clinic_settings').set({ late_cancel_fee_paise: 30_000 }).execute();
+      clock.set(ist(monday, '12:00'));
       const mother = chatter(engineFor(clinic.ctx), '7001', { channel: 'telegram' });
       await mother.pressValue(buttonsOf(hindi)[1]!.callback_data);
       expect(mother.text()).toContain(booked.aarav.appointmentNumber);
       expect(mother.text()).toMatch(DEVANAGARI);
+      expect(mother.text()).not.toMatch(/300|घंटे से कम/);
+      await mother.pressValue('yes');
+      const cancelled = await clinic.database.db.selectFrom('appointments').select(['status', 'late_cancellation']).where('id', '=', booked.aarav.id).executeTakeFirstOrThrow();
+      expect(cancelled).toEqual({ status: 'cancelled', late_cancellation: false });
+      expect(mother.text()).not.toMatch(/300/);
     });
 
     it('a reschedule message is not sent once there is nothing left to reschedule (the day off removed)', async () => {
