@@ -40,7 +40,7 @@ export async function forceIfConfirmed<T>(env: CommandEnv, force: boolean, quest
     const dayOffRefused = error instanceof ConflictError && error.details?.reason === 'appointments_during_day_off';
     if (force || !env.interactive || !dayOffRefused) throw error;
     writeLine(env.io.stderr, error.message);
-    if (!(await askConfirm(question))) throw new PromptCancelledError();
+    if (!(await askConfirm(question, false, env.io))) throw new PromptCancelledError();
     return attempt(true);
   }
 }
@@ -101,6 +101,8 @@ export async function offerToFamilies(
   if (result.familiesMessaged || notifyFamilies !== undefined || !env.interactive || !result.toReschedule.length) return result.familiesMessaged;
   const families = await askConfirm(
     `Message the families of these ${result.toReschedule.length} appointment(s) now, offering to reschedule or cancel?`,
+    false,
+    env.io,
   ).catch((error: unknown) => {
     // The day off is recorded already: a cancelled question only means "no message".
     if (error instanceof PromptCancelledError) return false;

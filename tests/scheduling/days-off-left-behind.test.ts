@@ -148,6 +148,48 @@ describe('appointments a day off left behind', () => {
     expect((await clinic.cli(['schedule', '--date', tuesday])).stdout).not.toContain('to reschedule');
   });
 
+  it('on a terminal, leave add --force asks whether to message the families; --no-notify-families neither sends nor asks', async () => {
+    clock.set(ist(monday, '09:50'));
+    const asked = await clinic.terminal(['leave', 'add', 'priya', '--from', tuesday, '--to', wednesday, '--force'], [['Message the families of these 2 appointment(s)', 'y']]);
+    expect(asked.unanswered).toEqual([]);
+    expect(asked.code).toBe(0);
+    expect(asked.shown).toContain('Families offered a new time: 2 message(s) through the outbox, for 2 appointment(s).');
+    const holiday = await clinic.terminal(['holiday', 'add', '--date', day(monday, 2), '--name', 'Holi', '--force', '--no-notify-families'], []);
+    expect(holiday.code).toBe(0);
+    expect(holiday.shown).not.toContain('Message the families');
+    expect(holiday.shown).toContain('Their families were not messaged');
+    const messages = await clinic.database.db.selectFrom('notifications').select('id').where('kind', '=', 'reschedule_needed').execute();
+    expect(messages).toHaveLength(2);
+  });
+
+  it('a session back to back with others a day off fell on is reminded of by itself, listing only itself', async () => {
+    // Aarav also sees Arjun at 11:00 and Priya again at 12:00, back to back: only the first had reminders.
+    const second = await bookAt(clinic, clinic.arjun, tuesday, '11:00', 0);
+    const third = await bookAt(clinic, clinic.priya, tuesday, '12:00', 0);
+    clock.set(ist(monday, '09:50'));
+    await clinic.cli(['remind', 'run']);
+    expect(await states(second.id)).toEqual([]);
+    await clinic.cli(['leave', 'add', 'priya', '--from', tuesday, '--force']);
+    clock.set(ist(monday, '10:55'));
+    await clinic.cli(['remind', 'run']);
+    expect(await states(second.id)).toEqual(['pending:', 'pending:']);
+    // Only this session's reminder goes out now (not Diya's, nor the bookings' confirmations).
+    await clinic.database.db
+      .updateTable('notifications')
+      .set({ state: 'cancelled' })
+      .where((eb) => eb.or([eb('kind', '<>', 'reminder'), eb('appointment_id', '<>', second.id)]))
+      .where('state', '=', 'pending')
+      .execute();
+    const sent: OutboundMessage[] = [];
+    const sms: Channel = { name: 'sms', send: async (_address, m) => (sent.push(m), { providerMessageId: 'x' }) };
+    clock.set(ist(monday, '11:00'));
+    await new Dispatcher({ ctx: clinic.ctx, channels: { sms }, instanceId: 'test' }).runOnce();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.text).toContain(second.appointmentNumber);
+    expect(sent[0]!.text).not.toContain(booked.aarav.appointmentNumber);
+    expect(sent[0]!.text).not.toContain(third.appointmentNumber);
+  });
+
   describe('offering the families a new time', () => {
     let telegram: FakeTelegram;
     beforeEach(async () => {
