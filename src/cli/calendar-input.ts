@@ -3,6 +3,7 @@ import { ConflictError, InvalidInputError, NotFoundError } from '../domain/error
 import { resolveTherapist } from '../domain/people/resolve.js';
 import { listTherapists } from '../domain/people/therapists.js';
 import type { StrandedAppointment } from '../domain/scheduling/days-off.js';
+import { offerReschedule, type DayOffOccasion, type RescheduleOffers } from '../domain/notifications/reschedule-offers.js';
 import { clinicDate, clinicTime } from '../domain/time.js';
 import { writeLine, type CommandEnv } from './io.js';
 import { table } from './output.js';
@@ -39,7 +40,7 @@ export async function forceIfConfirmed<T>(env: CommandEnv, force: boolean, quest
     const dayOffRefused = error instanceof ConflictError && error.details?.reason === 'appointments_during_day_off';
     if (force || !env.interactive || !dayOffRefused) throw error;
     writeLine(env.io.stderr, error.message);
-    if (!(await askConfirm(question))) throw new PromptCancelledError();
+    if (!(await askConfirm(question, false, env.io))) throw new PromptCancelledError();
     return attempt(true);
   }
 }
@@ -77,4 +78,46 @@ export function toRescheduleJson(appointments: StrandedAppointment[], timeZone: 
     therapist: { id: a.therapist_id, name: a.therapist_name },
     service: a.service_name,
   }));
+}
+
+/** What a day off forced over bookings returns, for the follow-up below. */
+interface ForcedDayOff {
+  toReschedule: StrandedAppointment[];
+  familiesMessaged: RescheduleOffers | null;
+}
+
+/**
+ * After a day off forced over bookings: whether the families are offered a reschedule message.
+ * --notify-families (sent with the day off, in its transaction) or --no-notify-families decide;
+ * without either, a terminal user is asked; a script sends nothing.
+ */
+export async function offerToFamilies(
+  env: CommandEnv,
+  ctx: DomainContext,
+  notifyFamilies: boolean | undefined,
+  result: ForcedDayOff,
+  occasion: DayOffOccasion,
+): Promise<RescheduleOffers | null> {
+  if (result.familiesMessaged || notifyFamilies !== undefined || !env.interactive || !result.toReschedule.length) return result.familiesMessaged;
+  const families = await askConfirm(
+    `Message the families of these ${result.toReschedule.length} appointment(s) now, offering to reschedule or cancel?`,
+    false,
+    env.io,
+  ).catch((error: unknown) => {
+    // The day off is recorded already: a cancelled question only means "no message".
+    if (error instanceof PromptCancelledError) return false;
+    throw error;
+  });
+  return families ? offerReschedule(ctx, { appointmentIds: result.toReschedule.map((a) => a.id), occasion }) : null;
+}
+
+/** What happens to the appointments a forced day off left behind: flagged, not reminded of, families messaged or not. */
+export function forcedDayOffLines(toReschedule: StrandedAppointment[], offers: RescheduleOffers | null): string[] {
+  if (!toReschedule.length) return [];
+  return [
+    'They show as "to reschedule" in the schedule, and no reminders go out for them (roshni notifications list --state skipped says why).',
+    offers
+      ? `Families offered a new time: ${offers.messages} message(s) through the outbox, for ${offers.appointments} appointment(s).`
+      : 'Their families were not messaged: add --notify-families to offer them a new time (a terminal asks).',
+  ];
 }

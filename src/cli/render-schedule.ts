@@ -1,5 +1,6 @@
 import type { AppointmentRow } from '../domain/scheduling/appointment-queries.js';
 import { formatRupees } from '../domain/money.js';
+import { RESCHEDULE_NOTES } from '../domain/scheduling/needs-reschedule.js';
 import { clinicTime } from '../domain/time.js';
 import { table } from './output.js';
 
@@ -23,11 +24,15 @@ export function paymentText(a: Pick<AppointmentRow, 'payment_status' | 'price_pa
   return `${mark} ${formatRupees(a.price_paise)}`;
 }
 
-/** "confirmed on WhatsApp 18:05": who confirmed (the patient's own reply, or the desk) and when. */
+/**
+ * "confirmed on WhatsApp 18:05": who confirmed (the patient's own reply, or the desk) and when; and
+ * for an appointment a day off left behind, "scheduled — therapist on leave: to reschedule".
+ */
 export function statusText(a: AppointmentRow, timezone: string): string {
-  if (a.status !== 'confirmed') return a.status.replace('_', ' ');
+  const flag = a.needs_reschedule ? ` — ${RESCHEDULE_NOTES[a.needs_reschedule.reason]}` : '';
+  if (a.status !== 'confirmed') return `${a.status.replace('_', ' ')}${flag}`;
   const via = a.confirmed_via ? ` ${CONFIRMED_VIA[a.confirmed_via] ?? a.confirmed_via}` : '';
-  return `confirmed${via}${a.confirmed_at ? ` ${clinicTime(a.confirmed_at, timezone)}` : ''}`;
+  return `confirmed${via}${a.confirmed_at ? ` ${clinicTime(a.confirmed_at, timezone)}` : ''}${flag}`;
 }
 
 /** A day's appointments as one table per therapist. */
@@ -73,5 +78,7 @@ export function scheduleJson(rows: ScheduleRows, timezone: string) {
     paymentStatus: a.payment_status,
     pricePaise: a.price_paise,
     duePaise: a.due_paise,
+    /** `{ reason: 'therapist_leave' | 'clinic_holiday' }` when a day off fell on it after it was booked. */
+    needsReschedule: a.needs_reschedule,
   }));
 }

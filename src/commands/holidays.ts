@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { forceIfConfirmed, toRescheduleJson, toRescheduleLines } from '../cli/calendar-input.js';
+import { forceIfConfirmed, forcedDayOffLines, offerToFamilies, toRescheduleJson, toRescheduleLines } from '../cli/calendar-input.js';
 import { requireFlag } from '../cli/prompts.js';
 import type { RunCommand } from '../cli/command-groups.js';
 import { bold, emit, table } from '../cli/output.js';
@@ -20,22 +20,32 @@ export function register(program: Command, run: RunCommand): void {
     .option('--date <date>', 'the day, YYYY-MM-DD', dateValue)
     .option('--name <name>', 'e.g. "Diwali"')
     .option('--force', 'declare it even though appointments fall on it, and list them for rescheduling')
+    .option('--notify-families', 'with --force: message their families through the outbox, offering to reschedule or cancel')
+    .option('--no-notify-families', 'with --force: do not message the families, and do not ask')
     .action(
-      run(async (env, flags: { date?: string; name?: string; force?: boolean }) =>
+      run(async (env, flags: { date?: string; name?: string; force?: boolean; notifyFamilies?: boolean }) =>
         withSession(env, async ({ ctx }) => {
           const date = await requireFlag(env, flags.date, '--date', { message: 'Holiday date', placeholder: 'YYYY-MM-DD', schema: isoDate });
           const name = await requireFlag(env, flags.name, '--name', { message: 'Name of the holiday', placeholder: 'Diwali' });
           const result = await forceIfConfirmed(env, Boolean(flags.force), 'Declare the holiday anyway and list them for rescheduling?', (force) =>
-            addHoliday(ctx, { date, name, force }),
+            addHoliday(ctx, { date, name, force, notifyFamilies: flags.notifyFamilies === true }),
           );
           const { holiday_on: day } = result.holiday;
+          const offers = await offerToFamilies(env, ctx, flags.notifyFamilies, result, { holidayOn: day });
           emit(
             env,
-            { date: day, name: result.holiday.name, slotsBlocked: result.slotsBlocked, toReschedule: toRescheduleJson(result.toReschedule, ctx.timezone) },
+            {
+              date: day,
+              name: result.holiday.name,
+              slotsBlocked: result.slotsBlocked,
+              toReschedule: toRescheduleJson(result.toReschedule, ctx.timezone),
+              familiesMessaged: offers,
+            },
             () => [
               bold(env, `Holiday added: ${dayLabel(day)}, ${result.holiday.name}.`),
               `${result.slotsBlocked} open slot(s) blocked.`,
               ...toRescheduleLines(result.toReschedule, ctx.timezone),
+              ...forcedDayOffLines(result.toReschedule, offers),
             ],
           );
           return 0;

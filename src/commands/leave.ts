@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import {
   forceIfConfirmed,
+  forcedDayOffLines,
+  offerToFamilies,
   requireTherapist,
   therapistFilter,
   toRescheduleJson,
@@ -20,6 +22,7 @@ interface AddFlags {
   to?: string;
   reason?: string;
   force?: boolean;
+  notifyFamilies?: boolean;
 }
 
 const leaveJson = (leave: { id: number; therapist_id: number; therapist_name: string; starts_on: string; ends_on: string; reason: string | null }) => ({
@@ -44,6 +47,8 @@ export function register(program: Command, run: RunCommand): void {
     .option('--to <date>', 'last day of leave, YYYY-MM-DD (default: the --from day)', dateValue)
     .option('--reason <text>', 'why, for the desk (e.g. "conference")')
     .option('--force', 'record it even though appointments fall in it, and list them for rescheduling')
+    .option('--notify-families', 'with --force: message their families through the outbox, offering to reschedule or cancel')
+    .option('--no-notify-families', 'with --force: do not message the families, and do not ask')
     .action(
       run(async (env, ref: string | undefined, flags: AddFlags) =>
         withSession(env, async ({ ctx }) => {
@@ -53,15 +58,22 @@ export function register(program: Command, run: RunCommand): void {
             flags.to ?? (flags.from === undefined ? await askText({ message: 'Last day of leave', initialValue: from, schema: isoDate }) : from)!;
           const input = { therapistId: therapist.id, from, to, ...(flags.reason ? { reason: flags.reason } : {}) };
           const result = await forceIfConfirmed(env, Boolean(flags.force), 'Record the leave anyway and list them for rescheduling?', (force) =>
-            addLeave(ctx, { ...input, force }),
+            addLeave(ctx, { ...input, force, notifyFamilies: flags.notifyFamilies === true }),
           );
+          const offers = await offerToFamilies(env, ctx, flags.notifyFamilies, result, { leaveId: result.leave.id });
           emit(
             env,
-            { leave: leaveJson(result.leave), slotsBlocked: result.slotsBlocked, toReschedule: toRescheduleJson(result.toReschedule, ctx.timezone) },
+            {
+              leave: leaveJson(result.leave),
+              slotsBlocked: result.slotsBlocked,
+              toReschedule: toRescheduleJson(result.toReschedule, ctx.timezone),
+              familiesMessaged: offers,
+            },
             () => [
               bold(env, `Leave ${result.leave.id} recorded: ${therapist.full_name}, ${span(result.leave)}.`),
               `${result.slotsBlocked} open slot(s) blocked.`,
               ...toRescheduleLines(result.toReschedule, ctx.timezone),
+              ...forcedDayOffLines(result.toReschedule, offers),
             ],
           );
           return 0;

@@ -8,20 +8,26 @@ import { authorize } from '../domain/policy.js';
 import { findJob, fireJob } from '../jobs/scheduler.js';
 import { hostname } from 'node:os';
 
+/** "; 2 recorded as skipped (…)": reminders not to be sent, and where the desk reads why. */
+const skippedText = (skipped: number, verb: string) =>
+  skipped ? `; ${skipped} ${verb} recorded as skipped, not to be sent (why: roshni notifications list --state skipped)` : '';
+
 /** The reminder job by hand: in its window like the scheduled one (never twice), or a dry run. */
 async function remindRun(env: CommandEnv, flags: { dryRun?: boolean }): Promise<number> {
   return withSession(env, async ({ ctx }) => {
     authorize(ctx.actor, 'jobs.run');
     if (flags.dryRun) {
       const counted = await scheduleReminders(ctx, { dryRun: true });
-      emit(env, { dryRun: true, ...counted }, () => `Would schedule ${counted.scheduled} reminder(s) for ${counted.appointments} upcoming appointment(s). Nothing was written.`);
+      emit(env, { dryRun: true, ...counted }, () =>
+        `Would schedule ${counted.scheduled} reminder(s) for ${counted.appointments} upcoming appointment(s)${skippedText(counted.skipped, 'would be')}. Nothing was written.`,
+      );
       return 0;
     }
     const outcome = await fireJob(ctx, findJob('reminders')!, `cli:${hostname()}:${process.pid}`);
     emit(env, outcome, () => {
       if (!outcome.ran) return outcome.reason === 'already_ran' ? 'The reminders already ran this minute.' : 'The reminders are running in another process right now.';
       if (outcome.state === 'failed') return `The reminder run failed: ${outcome.error}`;
-      return `Scheduled ${String(outcome.result.scheduled)} reminder(s) for ${String(outcome.result.appointments)} upcoming appointment(s).`;
+      return `Scheduled ${String(outcome.result.scheduled)} reminder(s) for ${String(outcome.result.appointments)} upcoming appointment(s)${skippedText(Number(outcome.result.skipped ?? 0), 'were')}.`;
     });
     return outcome.ran && outcome.state === 'failed' ? 1 : 0;
   });

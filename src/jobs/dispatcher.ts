@@ -4,7 +4,9 @@ import { quietUntil, type QuietHours } from '../domain/notifications/quiet-hours
 import { sessionsOfReminder } from '../domain/notifications/reminder-sessions.js';
 import { offerActionsInChat } from '../bot/engine/state-store.js';
 import { whatsappChatId } from '../infra/channels/whatsapp-sender.js';
-import { renderMessage, type TemplateContext } from '../domain/notifications/templates.js';
+import { renderMessage, type ReminderSession, type TemplateContext } from '../domain/notifications/templates.js';
+import { sessionsStillToReschedule } from '../domain/notifications/reschedule-offers.js';
+import { RESCHEDULE_NOTES } from '../domain/scheduling/needs-reschedule.js';
 import { ChannelError, sleep, type OutboundMessage } from '../infra/channels/channel.js';
 import type { Channels } from '../infra/channels/from-config.js';
 import { isConnectionLoss } from '../infra/db/connection-loss.js';
@@ -224,6 +226,10 @@ export class Dispatcher {
     if (row.kind === 'reminder' && (row.opted_out || row.appointment_live === false)) {
       return this.finish(row, 'skipped', { last_error: row.opted_out ? 'opted out of reminders' : 'appointment no longer upcoming' });
     }
+    // The last check: a day off fell on the appointment since the reminder was written.
+    if (row.kind === 'reminder' && row.appointment_reschedule) {
+      return this.finish(row, 'skipped', { last_error: RESCHEDULE_NOTES[row.appointment_reschedule] });
+    }
     // Quiet hours: a message falling in them waits for their end (not counted as a try), unless it
     // is urgent; a reminder that would then come less than an hour before its session is skipped.
     const until = context.quiet && !URGENT_KINDS.has(row.kind) ? quietUntil(this.options.ctx.clock.now(), context.quiet, context.timezone) : null;
@@ -236,10 +242,8 @@ export class Dispatcher {
     const routes = this.route(row);
     if (!routes.length && row.sample) return this.finish(row, 'skipped', { last_error: 'a sample person (roshni demo): sent only to a chat linked to the bot' });
     if (!routes.length) return this.finish(row, 'failed', { last_error: 'no channel reaches this recipient' });
-    const payload =
-      row.kind === 'reminder' && row.appointment_id
-        ? { ...row.payload, sessions: await sessionsOfReminder(this.options.ctx.db, { appointmentId: row.appointment_id, guardianId: row.guardian_id }, context.timezone) }
-        : row.payload;
+    const payload = await this.payloadAtSending(row, context);
+    if (!payload) return this.finish(row, 'skipped', { last_error: 'nothing left to reschedule (moved, cancelled, or the day off removed)' });
     const rendered = renderMessage(row.kind, row.language, payload, context);
     const message: OutboundMessage = { idempotencyKey: row.idempotency_key, kind: row.kind, ...rendered };
     const errors: string[] = [];
@@ -274,6 +278,23 @@ export class Dispatcher {
       return this.finish(row, 'pending', { last_error: lastError, next_attempt_at: new Date(this.options.ctx.clock.now().getTime() + delay) });
     }
     return this.finish(row, 'failed', { last_error: lastError });
+  }
+
+  /**
+   * What a message says as things stand when it is sent: a reminder lists the sessions it covers, a
+   * reschedule message those still to reschedule (null when none is left: it is not sent).
+   */
+  private async payloadAtSending(row: ClaimedRow, context: MessageContext): Promise<Record<string, unknown> | null> {
+    const { db, clock } = this.options.ctx;
+    if (row.kind === 'reminder' && row.appointment_id) {
+      return { ...row.payload, sessions: await sessionsOfReminder(db, { appointmentId: row.appointment_id, guardianId: row.guardian_id }, context.timezone) };
+    }
+    if (row.kind === 'reschedule_needed') {
+      const named = Array.isArray(row.payload.sessions) ? (row.payload.sessions as ReminderSession[]) : [];
+      const sessions = await sessionsStillToReschedule(db, named, context.timezone, clock.now());
+      return sessions.length ? { ...row.payload, sessions } : null;
+    }
+    return row.payload;
   }
 
   /** The message went out: whatever happens now, it is recorded as sent and never sent again. */

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { DomainContext } from '../domain/context.js';
 import type { NotificationKind } from '../domain/notifications/enqueue.js';
 import { recipientOf } from '../domain/notifications/recipients.js';
+import { rescheduleReason, type RescheduleReason } from '../domain/scheduling/needs-reschedule.js';
 import { clinicDate } from '../domain/time.js';
 import type { ContactChannel, ContactLanguage } from '../infra/db/schema.js';
 
@@ -28,6 +29,8 @@ export interface ClaimedRow {
   opted_out: boolean;
   appointment_live: boolean | null;
   appointment_starts_at: Date | null;
+  /** Why the row's appointment needs rescheduling (a day off on its day), else null. */
+  appointment_reschedule: RescheduleReason | null;
 }
 
 export type Outcome = 'sent' | 'pending' | 'failed' | 'skipped';
@@ -80,7 +83,9 @@ export class OutboxClaims {
              coalesce(p.reminders_opted_out_at, g.reminders_opted_out_at) IS NOT NULL AS opted_out,
              CASE WHEN a.id IS NULL THEN NULL
                   ELSE a.status IN ('scheduled', 'confirmed') AND a.starts_at > ${now}::timestamptz END AS appointment_live,
-             a.starts_at AS appointment_starts_at
+             a.starts_at AS appointment_starts_at,
+             ${rescheduleReason(ctx.timezone, { therapistId: sql`a.therapist_id`, startsAt: sql`a.starts_at`, status: sql`a.status` })}
+               AS appointment_reschedule
       FROM claimed c
       -- A row naming only the patient (a booking's confirmation) reaches whoever hears about that
       -- patient now: the adult patient, else the primary guardian.

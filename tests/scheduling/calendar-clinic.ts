@@ -12,6 +12,7 @@ import { fixedClock } from '../../src/infra/clock.js';
 import { runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { staffEnvironments } from '../support/staff-sessions.js';
+import { onTerminal } from '../support/terminal.js';
 
 // A small clinic for the calendar tests: Dr. Priya Sharma (speech, Mon–Fri with a lunch break and
 // Saturday mornings) and Arjun Mehta (occupational therapy, Mon–Sat mornings), a desk and patients.
@@ -39,6 +40,8 @@ export interface CalendarClinic {
   serviceId(code: string): Promise<number>;
   /** `roshni …` against this clinic's database, as a signed-in member of staff (the admin unless told) would run it. */
   cli(argv: string[], user?: string): ReturnType<typeof runCli>;
+  /** The same on a terminal that answers its prompts (see onTerminal). */
+  terminal(argv: string[], steps: Array<[prompt: string, keys: string]>, user?: string): ReturnType<typeof onTerminal>;
   close(): Promise<void>;
 }
 
@@ -71,6 +74,7 @@ export async function openCalendarClinic(): Promise<CalendarClinic> {
     patients,
     serviceId: async (code) => (await database.db.selectFrom('services').select('id').where('code', '=', code).executeTakeFirstOrThrow()).id,
     cli: async (argv, user = 'anita.admin') => runCli(argv, await signedIn(user), { clock }),
+    terminal: async (argv, steps, user = 'anita.admin') => onTerminal(argv, await signedIn(user), steps, { clock }),
     close: () => database.close(),
   };
 }

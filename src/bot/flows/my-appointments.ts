@@ -80,7 +80,8 @@ const list: StepHandler = async (turn) => {
 export async function askCancel(turn: Turn, a: OwnAppointment): Promise<void> {
   const settings = await requireClinicSettings(turn.ctx);
   const hours = settings.late_cancel_hours;
-  const late = a.startsAt.getTime() - turn.ctx.clock.now().getTime() < hours * 3_600_000;
+  // A day off fell on it: the clinic's doing, so no late-cancellation terms (cancelAppointment agrees).
+  const late = !a.needsReschedule && a.startsAt.getTime() - turn.ctx.clock.now().getTime() < hours * 3_600_000;
   const amount = money(settings.late_cancel_fee_paise);
   const charge = settings.policy_draws_package
     ? t(turn, settings.late_cancel_fee_paise > 0 ? 'lateTermsPackageOrFee' : 'lateTermsPackage', { amount })

@@ -3,6 +3,7 @@ import type { DomainContext } from '../context.js';
 import { clinicDate } from '../time.js';
 import { cancelPendingNotifications, type NotificationKind } from './enqueue.js';
 import { recipientOf } from './recipients.js';
+import { isRescheduleNote, rescheduleNote, rescheduleReason } from '../scheduling/needs-reschedule.js';
 
 // The messages an appointment's life sends, written in the transaction (or the statement) of the
 // change. A confirmation waits the clinic's grace period (change_grace_minutes): a reschedule inside
@@ -42,6 +43,11 @@ export function confirmationInsert(ctx: DomainContext, source: RawBuilder<unknow
  * the start time, so a rescheduled appointment gets new reminders (the old ones are cancelled); a
  * reminder cancelled and wanted again (moved back to its old time) is revived. Of sessions back to
  * back on one day for one recipient, only the first has reminders.
+ *
+ * An appointment that needs rescheduling (its therapist on leave, or the clinic on holiday, on its
+ * day: needs-reschedule.ts) is reminded of by nobody: its reminders are written as skipped with the
+ * reason (a pending one becomes skipped), and come back (pending) once the day off is removed. So
+ * running this over the appointments of a day off, when it is added or removed, settles them.
  */
 export function reminderInsert(ctx: DomainContext, source: RawBuilder<unknown>): RawBuilder<unknown> {
   const now = ctx.clock.now();
@@ -53,11 +59,14 @@ export function reminderInsert(ctx: DomainContext, source: RawBuilder<unknown>):
            'reminder', r.patient_id, r.guardian_id, a.appointment_id, r.language,
            ${appointmentPayload} || jsonb_build_object('offsetMinutes', o.offset_minutes),
            q.send_at,
-           CASE WHEN q.send_at <= a.starts_at - interval '60 minutes' THEN 'pending' ELSE 'skipped' END::notification_state,
-           CASE WHEN q.send_at <= a.starts_at - interval '60 minutes' THEN NULL
+           CASE WHEN x.reason IS NOT NULL THEN 'skipped'
+                WHEN q.send_at <= a.starts_at - interval '60 minutes' THEN 'pending' ELSE 'skipped' END::notification_state,
+           CASE WHEN x.reason IS NOT NULL THEN ${rescheduleNote(sql`x.reason`)}
+                WHEN q.send_at <= a.starts_at - interval '60 minutes' THEN NULL
                 ELSE 'quiet hours: no useful time left before the appointment' END
     FROM ${source} a
     JOIN therapists t ON t.id = a.therapist_id
+    CROSS JOIN LATERAL (SELECT ${rescheduleReason(ctx.timezone, { therapistId: sql`a.therapist_id`, startsAt: sql`a.starts_at` })} AS reason) x
     CROSS JOIN clinic_settings cs
     CROSS JOIN LATERAL unnest(cs.reminder_offsets_minutes) AS o(offset_minutes)
     CROSS JOIN LATERAL (SELECT a.starts_at - make_interval(mins => o.offset_minutes) AS due) d
@@ -78,6 +87,7 @@ export function reminderInsert(ctx: DomainContext, source: RawBuilder<unknown>):
       AND NOT EXISTS (
         SELECT 1 FROM appointments b
         WHERE b.status IN ('scheduled', 'confirmed') AND b.id <> a.appointment_id
+          AND ${rescheduleReason(ctx.timezone, { therapistId: sql`b.therapist_id`, startsAt: sql`b.starts_at` })} IS NULL
           AND b.starts_at < a.starts_at AND b.ends_at >= a.starts_at - interval '30 minutes'
           -- From the start of that clinic day: a range the starts_at index answers (not every earlier row).
           AND b.starts_at >= date_trunc('day', a.starts_at AT TIME ZONE cs.timezone) AT TIME ZONE cs.timezone
@@ -86,7 +96,11 @@ export function reminderInsert(ctx: DomainContext, source: RawBuilder<unknown>):
     ON CONFLICT (idempotency_key) DO UPDATE
       SET state = excluded.state, due_at = excluded.due_at, payload = excluded.payload, last_error = excluded.last_error,
           attempts = 0, next_attempt_at = NULL
-      WHERE notifications.state = 'cancelled'`;
+      WHERE notifications.state = 'cancelled'
+         -- A day off added (pending → skipped, with why) or removed (skipped for it → pending again).
+         OR (notifications.state = 'pending' AND ${isRescheduleNote(sql`excluded.last_error`)})
+         OR (notifications.state = 'skipped' AND ${isRescheduleNote(sql`notifications.last_error`)}
+             AND notifications.last_error IS DISTINCT FROM excluded.last_error)`;
 }
 
 /** One appointment as a `source` for the fragments above. */

@@ -13,6 +13,8 @@ export type NotificationKind =
   | 'refund_processed'
   | 'waitlist_offer'
   | 'reminder'
+  /** A day off (leave, a holiday) fell on booked sessions: offers the family to reschedule or cancel them. */
+  | 'reschedule_needed'
   | 'staff_reply'
   | 'therapist_daily_summary'
   | 'admin_alert';

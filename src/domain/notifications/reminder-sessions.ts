@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../infra/db/schema.js';
+import { rescheduleReason } from '../scheduling/needs-reschedule.js';
 import type { ReminderSession } from './templates.js';
 
 /** Sessions closer than this (end of one to start of the next) count as back to back. */
@@ -8,7 +9,8 @@ const BACK_TO_BACK_MS = 30 * 60_000;
 /**
  * The live sessions one reminder covers: the reminded appointment and those following it back to
  * back on the same clinic day for the same recipient (the patient, or every child of the guardian
- * it goes to). reminderInsert() writes reminders only for the first of such a run.
+ * it goes to), leaving out those that need rescheduling (a day off fell on them). reminderInsert()
+ * writes reminders only for the first of such a run.
  */
 export async function sessionsOfReminder(
   db: Kysely<DB>,
@@ -24,6 +26,8 @@ export async function sessionsOfReminder(
             SELECT pg.patient_id FROM patient_guardians pg WHERE pg.guardian_id = ${reminder.guardianId}::integer))
     JOIN therapists t ON t.id = a.therapist_id
     WHERE h.id = ${reminder.appointmentId}
+      -- A session a day off left to reschedule is not one to come to.
+      AND ${rescheduleReason(timezone, { therapistId: sql`a.therapist_id`, startsAt: sql`a.starts_at` })} IS NULL
     ORDER BY a.starts_at, a.id`.execute(db);
   const run: typeof rows = [];
   for (const row of rows) {

@@ -3,8 +3,10 @@ import type { DomainContext } from '../context.js';
 import { reminderInsert } from './appointment-messages.js';
 
 export interface ReminderRun {
-  /** Reminders written (or revived) by this run. */
+  /** Reminders written (or revived) by this run, to be sent. */
   scheduled: number;
+  /** Reminders this run recorded as skipped, with why (quiet hours, a day off on the appointment's day). */
+  skipped: number;
   /** Live appointments looked at. */
   appointments: number;
 }
@@ -24,14 +26,16 @@ export async function scheduleReminders(ctx: DomainContext, options: { dryRun?: 
       AND starts_at <= ${now}::timestamptz + make_interval(mins => (
         SELECT coalesce(max(o), 0) + 15 FROM clinic_settings, unnest(reminder_offsets_minutes) o)))`;
   const run = async (db: DomainContext['db']) => {
-    const { rows } = await sql<{ scheduled: string; appointments: string }>`
-      WITH written AS (${reminderInsert(ctx, source)} RETURNING 1)
-      SELECT (SELECT count(*) FROM written) AS scheduled, (SELECT count(*) FROM ${source} s) AS appointments`.execute(db);
-    return { scheduled: Number(rows[0]!.scheduled), appointments: Number(rows[0]!.appointments) };
+    const { rows } = await sql<{ scheduled: string; skipped: string; appointments: string }>`
+      WITH written AS (${reminderInsert(ctx, source)} RETURNING state)
+      SELECT (SELECT count(*) FROM written WHERE state = 'pending') AS scheduled,
+             (SELECT count(*) FROM written WHERE state = 'skipped') AS skipped,
+             (SELECT count(*) FROM ${source} s) AS appointments`.execute(db);
+    return { scheduled: Number(rows[0]!.scheduled), skipped: Number(rows[0]!.skipped), appointments: Number(rows[0]!.appointments) };
   };
   if (!options.dryRun) return run(ctx.db);
   // A dry run writes in a transaction that is always rolled back.
-  let result: ReminderRun = { scheduled: 0, appointments: 0 };
+  let result: ReminderRun = { scheduled: 0, skipped: 0, appointments: 0 };
   await ctx.db
     .transaction()
     .execute(async (trx) => {

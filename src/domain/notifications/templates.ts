@@ -76,6 +76,22 @@ const en: Record<NotificationKind, Lines> = {
       vars: [when(p.startsAt), str(p.therapistName)],
     };
   },
+  reschedule_needed: (p, when, _c, { clock, day }) => {
+    const sessions = sessionsOf(p);
+    const why =
+      p.reason === 'clinic_holiday' ? 'the clinic is closed that day' : p.reason === 'therapist_leave' ? 'the therapist is on leave that day' : 'the day is off';
+    const first = sessions[0];
+    return {
+      subject: 'Please choose a new time',
+      body:
+        sessions.length > 1
+          ? `These sessions cannot go ahead (${why}):\n${sessions
+              .map((s) => `• ${day(s.startsAt)}, ${clock(s.startsAt)} with ${s.therapistName} (${s.appointmentNumber})`)
+              .join('\n')}\nChoose below to reschedule or cancel each, or call us.`
+          : `Your appointment ${str(first?.appointmentNumber)} with ${str(first?.therapistName)} on ${when(first?.startsAt)} cannot go ahead: ${why}. Choose below to reschedule or cancel it, or call us.`,
+      vars: [when(first?.startsAt), str(first?.therapistName)],
+    };
+  },
   payment_received: (p) => ({
     subject: 'Payment received',
     body: `We received ${money(p.amountPaise)}. Receipt ${str(p.receiptNumber)}. Thank you.`,
@@ -134,6 +150,21 @@ const hi: Record<NotificationKind, Lines> = {
       vars: [when(p.startsAt), str(p.therapistName)],
     };
   },
+  reschedule_needed: (p, when, _c, { clock, day }) => {
+    const sessions = sessionsOf(p);
+    const why = p.reason === 'clinic_holiday' ? 'उस दिन क्लिनिक बंद है' : p.reason === 'therapist_leave' ? 'उस दिन थेरेपिस्ट छुट्टी पर हैं' : 'उस दिन छुट्टी है';
+    const first = sessions[0];
+    return {
+      subject: 'कृपया नया समय चुनें',
+      body:
+        sessions.length > 1
+          ? `ये सत्र नहीं हो पाएँगे (${why}):\n${sessions
+              .map((s) => `• ${day(s.startsAt)}, ${clock(s.startsAt)} ${s.therapistName} के साथ (${s.appointmentNumber})`)
+              .join('\n')}\nहर सत्र का समय बदलने या उसे रद्द करने के लिए नीचे चुनें, या हमें फ़ोन करें।`
+          : `${str(first?.therapistName)} के साथ ${when(first?.startsAt)} का आपका अपॉइंटमेंट ${str(first?.appointmentNumber)} नहीं हो पाएगा: ${why}। समय बदलने या रद्द करने के लिए नीचे चुनें, या हमें फ़ोन करें।`,
+      vars: [when(first?.startsAt), str(first?.therapistName)],
+    };
+  },
   payment_received: (p) => ({
     subject: 'भुगतान प्राप्त',
     body: `हमें ${money(p.amountPaise)} प्राप्त हुए। रसीद ${str(p.receiptNumber)}। धन्यवाद।`,
@@ -159,8 +190,17 @@ const ACTION_WORDS = {
   hi: { confirm: 'पुष्टि करें', cancel: 'रद्द करें', reschedule: 'समय बदलें', yes: 'हाँ, बुक करें', no: 'नहीं, धन्यवाद' },
 } as const;
 
-/** The actions a message offers: per listed session for a reminder, yes/no for a waitlist offer. */
-function actionsOf(kind: NotificationKind, language: ContactLanguage, p: Payload, clock: (value: unknown) => string): MessageAction[] {
+/**
+ * The actions a message offers: per listed session for a reminder (confirm, cancel, reschedule) and
+ * for a day off's reschedule message (reschedule, cancel); yes/no for a waitlist offer.
+ */
+function actionsOf(
+  kind: NotificationKind,
+  language: ContactLanguage,
+  p: Payload,
+  clock: (value: unknown) => string,
+  day: (value: unknown) => string,
+): MessageAction[] {
   const words = ACTION_WORDS[language === 'hi' ? 'hi' : 'en'];
   if (kind === 'waitlist_offer' && typeof p.offerId === 'number') {
     return [
@@ -168,13 +208,16 @@ function actionsOf(kind: NotificationKind, language: ContactLanguage, p: Payload
       { value: encodeAction({ verb: 'offer-no', offerId: p.offerId }), label: words.no },
     ];
   }
-  if (kind !== 'reminder') return [];
+  if (kind !== 'reminder' && kind !== 'reschedule_needed') return [];
   const sessions = sessionsOf(p);
   const several = sessions.length > 1;
+  // A reminder's sessions share a day; a reschedule message's may not.
+  const at = (s: ReminderSession) => (kind === 'reminder' ? clock(s.startsAt) : `${day(s.startsAt)} ${clock(s.startsAt)}`);
+  const verbs = kind === 'reminder' ? (['confirm', 'cancel', 'reschedule'] as const) : (['reschedule', 'cancel'] as const);
   return sessions.flatMap((s) =>
-    (['confirm', 'cancel', 'reschedule'] as const).map((verb) => ({
+    verbs.map((verb) => ({
       value: encodeAction({ verb, appointmentId: s.appointmentId, startsAt: new Date(s.startsAt) }),
-      label: several ? `${words[verb]} ${clock(s.startsAt)} (${s.appointmentNumber})` : words[verb],
+      label: several ? `${words[verb]} ${at(s)} (${s.appointmentNumber})` : words[verb],
     })),
   );
 }
@@ -189,5 +232,5 @@ export function renderMessage(kind: NotificationKind, language: ContactLanguage,
   const signature = context.clinicPhone ? `${context.clinicName} (${context.clinicPhone})` : context.clinicName;
   const text = `${body}\n— ${signature}`;
   const html = `<!doctype html><html lang="${language}"><body><p>${escapeHtml(body).replace(/\n/g, '<br>')}</p><p>— ${escapeHtml(signature)}</p></body></html>`;
-  return { subject: `${subject} — ${context.clinicName}`, text, html, smsVariables: vars, actions: actionsOf(kind, language, payload, clock) };
+  return { subject: `${subject} — ${context.clinicName}`, text, html, smsVariables: vars, actions: actionsOf(kind, language, payload, clock, day) };
 }

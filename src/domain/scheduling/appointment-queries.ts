@@ -1,9 +1,11 @@
+import { sql } from 'kysely';
 import { z } from 'zod';
 import type { DomainContext } from '../context.js';
 import { NotFoundError, parseInput } from '../errors.js';
 import { authorize } from '../policy.js';
 import { addDays, isoDate, zonedInstant } from '../time.js';
 import { appointmentDue } from '../billing/payment-status.js';
+import { rescheduleFlag } from './needs-reschedule.js';
 
 const appointmentStatus = z.enum(['scheduled', 'confirmed', 'in_progress', 'completed', 'cancelled', 'no_show']);
 
@@ -17,7 +19,10 @@ const listInput = z.object({
   limit: z.number().int().min(1).max(5000).default(200),
 });
 
-/** Appointments with the names the desk reads: patient, therapist, service. */
+/**
+ * Appointments with the names the desk reads: patient, therapist, service; and `needs_reschedule`
+ * (`{ reason }` or null) for a live one whose day became a day off (needs-reschedule.ts).
+ */
 export function appointmentsWithNames(ctx: DomainContext) {
   return ctx.db
     .selectFrom('appointments as a')
@@ -43,6 +48,9 @@ export function appointmentsWithNames(ctx: DomainContext) {
       't.full_name as therapist_name',
       's.name as service_name',
       appointmentDue.as('due_paise'),
+      rescheduleFlag(ctx.timezone, { therapistId: sql.ref('a.therapist_id'), startsAt: sql.ref('a.starts_at'), status: sql.ref('a.status') }).as(
+        'needs_reschedule',
+      ),
     ]);
 }
 

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { z } from 'zod';
 import { recordedStaff, staffUserIdOf } from '../actor.js';
 import { requireClinicSettings } from '../clinic/settings.js';
@@ -7,6 +8,7 @@ import { chargeMissedSession, type PolicyCharge } from '../billing/missed-sessio
 import { applyTransition, assertNotMoved, authorizeAppointmentChange, lockAppointment } from './appointment-lifecycle.js';
 import { noticeAppointmentCancelled } from '../notifications/appointment-messages.js';
 import { offerFreedSlot, type WaitlistOffer } from './waitlist-offers.js';
+import { rescheduleReason } from './needs-reschedule.js';
 
 const cancelInput = z.object({
   appointmentId: z.number().int().positive(),
@@ -29,7 +31,8 @@ export interface CancelledAppointment {
 /**
  * Cancels a future appointment and frees its place. Inside the clinic's late-cancellation window
  * (default 24 h) the cancellation is flagged late and the clinic's policy charge applies (unless the
- * clinic itself cancelled).
+ * clinic itself cancelled). An appointment a day off fell on (needs-reschedule.ts) is never late:
+ * the family is cancelling what the clinic could not keep.
  */
 export async function cancelAppointment(ctx: DomainContext, raw: z.input<typeof cancelInput>): Promise<CancelledAppointment> {
   authorizeAppointmentChange(ctx);
@@ -46,7 +49,13 @@ export async function cancelAppointment(ctx: DomainContext, raw: z.input<typeof 
       );
     }
     const { late_cancel_hours } = await requireClinicSettings(tx);
-    const late = appointment.starts_at.getTime() - now.getTime() < late_cancel_hours * 3_600_000;
+    // A day off fell on it (leave or a holiday forced over the booking): cancelling is the clinic's doing, never late.
+    const dayOff = await tx.db
+      .selectFrom('appointments as a')
+      .select(rescheduleReason(tx.timezone, { therapistId: sql.ref('a.therapist_id'), startsAt: sql.ref('a.starts_at'), status: sql.ref('a.status') }).as('reason'))
+      .where('a.id', '=', appointment.id)
+      .executeTakeFirstOrThrow();
+    const late = !dayOff.reason && appointment.starts_at.getTime() - now.getTime() < late_cancel_hours * 3_600_000;
     await applyTransition(tx, appointment, 'cancelled', {
       cancelled_at: now,
       cancelled_by: recordedStaff(ctx.actor) ? 'staff' : ctx.actor.kind === 'system' ? 'system' : 'patient',

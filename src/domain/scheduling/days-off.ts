@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { DomainContext } from '../context.js';
+import { reminderInsert } from '../notifications/appointment-messages.js';
 import { formatFriendly } from '../time.js';
 import { LIVE_STATUSES } from './appointment-lifecycle.js';
 import { appointmentsWithNames } from './appointment-queries.js';
@@ -90,4 +91,24 @@ export async function settleDayOffBlocks(
     blocked: rows.filter((r) => r.status === 'blocked' && r.previous === 'open').length,
     reopened: rows.filter((r) => r.status === 'open' && r.previous === 'blocked').length,
   };
+}
+
+/**
+ * Brings the reminders of the live appointments on the given days (of one therapist, or everyone's)
+ * in line with the days off, by the one rule (needs-reschedule.ts, applied by reminderInsert): an
+ * appointment a day off now falls on has its reminders recorded as skipped, with why; one a removed
+ * day off no longer covers has them back. Returns how many reminders are now held back.
+ */
+export async function settleDayOffReminders(ctx: DomainContext, days: ClinicDays & { therapistId?: number }): Promise<number> {
+  const { start, end } = clinicDaysSpan(days, ctx.timezone);
+  const therapistId = days.therapistId ?? null;
+  const source = sql`(SELECT id AS appointment_id, patient_id, therapist_id, starts_at, appointment_number
+    FROM appointments
+    WHERE status IN ('scheduled', 'confirmed') AND starts_at < ${end} AND ends_at > ${start}
+      AND starts_at > ${ctx.clock.now()}::timestamptz
+      AND (${therapistId}::integer IS NULL OR therapist_id = ${therapistId}::integer))`;
+  const { rows } = await sql<{ held: string }>`
+    WITH written AS (${reminderInsert(ctx, source)} RETURNING state)
+    SELECT count(*) FILTER (WHERE state = 'skipped') AS held FROM written`.execute(ctx.db);
+  return Number(rows[0]?.held ?? 0);
 }

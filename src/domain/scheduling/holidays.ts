@@ -4,19 +4,24 @@ import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, NotFoundError, parseInput, translateConstraintError } from '../errors.js';
 import { authorize } from '../policy.js';
 import { clinicDate, isoDate } from '../time.js';
-import { listStranded, liveAppointmentsDuring, lockCalendar, settleDayOffBlocks } from './days-off.js';
+import { offerReschedule } from '../notifications/reschedule-offers.js';
+import { listStranded, liveAppointmentsDuring, lockCalendar, settleDayOffBlocks, settleDayOffReminders } from './days-off.js';
 
 const holidayInput = z.object({
   date: isoDate,
   name: z.string().trim().min(2, 'must be at least 2 characters').max(80),
   /** Declare the holiday even though appointments fall on it; they are returned for rescheduling. */
   force: z.boolean().default(false),
+  /** With force: also offer their families a reschedule message (offerReschedule). */
+  notifyFamilies: z.boolean().default(false),
 });
 export type AddHolidayInput = z.input<typeof holidayInput>;
 
 /**
  * Closes the clinic for a day and blocks every open slot on it. Refused while live appointments
- * fall on that day, unless forced: then they are returned, still booked, for the desk to reschedule.
+ * fall on that day, unless forced: then they are returned, still booked, for the desk to reschedule;
+ * they are flagged as such wherever they are listed, and no reminder goes out for them
+ * (needs-reschedule.ts). With `notifyFamilies`, their families are offered a reschedule message.
  */
 export async function addHoliday(ctx: DomainContext, raw: AddHolidayInput) {
   authorize(ctx.actor, 'clinic.configure');
@@ -45,6 +50,7 @@ export async function addHoliday(ctx: DomainContext, raw: AddHolidayInput) {
         }),
       );
     const { blocked } = await settleDayOffBlocks(tx, day);
+    const remindersHeld = await settleDayOffReminders(tx, day);
     await recordAudit(tx, {
       action: 'holiday.add',
       entity: 'clinic_holiday',
@@ -52,7 +58,11 @@ export async function addHoliday(ctx: DomainContext, raw: AddHolidayInput) {
       after: { date: input.date, slotsBlocked: blocked },
       meta: { forced: stranded.length > 0, toReschedule: stranded.map((a) => a.id) },
     });
-    return { holiday, slotsBlocked: blocked, toReschedule: stranded };
+    const familiesMessaged =
+      input.notifyFamilies && stranded.length
+        ? await offerReschedule(tx, { appointmentIds: stranded.map((a) => a.id), occasion: { holidayOn: input.date } })
+        : null;
+    return { holiday, slotsBlocked: blocked, toReschedule: stranded, remindersHeld, familiesMessaged };
   });
 }
 
@@ -75,7 +85,10 @@ export async function listHolidays(ctx: DomainContext, raw: z.input<typeof listI
     .execute();
 }
 
-/** Reopens the clinic on a day, and the slots the holiday blocked (unless leave still covers them). */
+/**
+ * Reopens the clinic on a day, and the slots the holiday blocked (unless leave still covers them);
+ * its appointments get their reminders back.
+ */
 export async function removeHoliday(ctx: DomainContext, raw: { date: string }) {
   authorize(ctx.actor, 'clinic.configure');
   const input = parseInput(z.object({ date: isoDate }), raw);
@@ -84,6 +97,8 @@ export async function removeHoliday(ctx: DomainContext, raw: { date: string }) {
     const holiday = await tx.db.deleteFrom('clinic_holidays').where('holiday_on', '=', input.date).returningAll().executeTakeFirst();
     if (!holiday) throw new NotFoundError(`${input.date} is not a clinic holiday.`);
     const { reopened } = await settleDayOffBlocks(tx, { from: input.date, to: input.date });
+    // The day's appointments (unless leave still covers them) are reminded of again.
+    await settleDayOffReminders(tx, { from: input.date, to: input.date });
     await recordAudit(tx, {
       action: 'holiday.remove',
       entity: 'clinic_holiday',

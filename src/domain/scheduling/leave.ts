@@ -7,7 +7,8 @@ import { resolveTherapist } from '../people/resolve.js';
 import { authorize } from '../policy.js';
 import { clinicDate, isoDate } from '../time.js';
 import { orderedDays } from './clinic-days.js';
-import { listStranded, liveAppointmentsDuring, lockCalendar, settleDayOffBlocks } from './days-off.js';
+import { offerReschedule } from '../notifications/reschedule-offers.js';
+import { listStranded, liveAppointmentsDuring, lockCalendar, settleDayOffBlocks, settleDayOffReminders } from './days-off.js';
 
 const leaveInput = z
   .object({
@@ -17,6 +18,8 @@ const leaveInput = z
     reason: z.string().trim().max(200).optional(),
     /** Record the leave even though appointments fall in it; they are returned for rescheduling. */
     force: z.boolean().default(false),
+    /** With force: also offer their families a reschedule message (offerReschedule). */
+    notifyFamilies: z.boolean().default(false),
   })
   .superRefine(orderedDays());
 export type AddLeaveInput = z.input<typeof leaveInput>;
@@ -24,7 +27,9 @@ export type AddLeaveInput = z.input<typeof leaveInput>;
 /**
  * Records a therapist's leave (whole clinic days, inclusive) and blocks their open slots in it.
  * Refused while live appointments fall in the leave, unless forced: then they are returned, still
- * booked, for the desk to reschedule.
+ * booked, for the desk to reschedule; they are flagged as such wherever they are listed, and no
+ * reminder goes out for them (needs-reschedule.ts). With `notifyFamilies`, their families are
+ * offered a reschedule message.
  */
 export async function addLeave(ctx: DomainContext, raw: AddLeaveInput) {
   authorize(ctx.actor, 'schedule.manage');
@@ -65,6 +70,7 @@ export async function addLeave(ctx: DomainContext, raw: AddLeaveInput) {
       .returningAll()
       .executeTakeFirstOrThrow();
     const { blocked } = await settleDayOffBlocks(tx, days);
+    const remindersHeld = await settleDayOffReminders(tx, days);
     await recordAudit(tx, {
       action: 'leave.add',
       entity: 'therapist_leave',
@@ -72,7 +78,11 @@ export async function addLeave(ctx: DomainContext, raw: AddLeaveInput) {
       after: { therapistId: therapist.id, from: input.from, to: input.to, slotsBlocked: blocked },
       meta: { forced: stranded.length > 0, toReschedule: stranded.map((a) => a.id) },
     });
-    return { leave: { ...leave, therapist_name: therapist.full_name }, slotsBlocked: blocked, toReschedule: stranded };
+    const familiesMessaged =
+      input.notifyFamilies && stranded.length
+        ? await offerReschedule(tx, { appointmentIds: stranded.map((a) => a.id), occasion: { leaveId: leave.id } })
+        : null;
+    return { leave: { ...leave, therapist_name: therapist.full_name }, slotsBlocked: blocked, toReschedule: stranded, remindersHeld, familiesMessaged };
   });
 }
 
@@ -97,7 +107,10 @@ export async function listLeave(ctx: DomainContext, raw: z.input<typeof listInpu
     .execute();
 }
 
-/** Removes leave and reopens the slots it blocked, unless another day off still covers them. */
+/**
+ * Removes leave and reopens the slots it blocked, unless another day off still covers them; the
+ * appointments left in it are no longer to reschedule, and get their reminders back.
+ */
 export async function removeLeave(ctx: DomainContext, raw: { leaveId: number }) {
   authorize(ctx.actor, 'schedule.manage');
   const input = parseInput(z.object({ leaveId: z.number().int().positive() }), raw);
@@ -105,7 +118,10 @@ export async function removeLeave(ctx: DomainContext, raw: { leaveId: number }) 
     await lockCalendar(tx, 'change_days_off');
     const leave = await tx.db.deleteFrom('therapist_leave').where('id', '=', input.leaveId).returningAll().executeTakeFirst();
     if (!leave) throw new NotFoundError(`No leave with id ${input.leaveId}.`);
-    const { reopened } = await settleDayOffBlocks(tx, { therapistId: leave.therapist_id, from: leave.starts_on, to: leave.ends_on });
+    const days = { therapistId: leave.therapist_id, from: leave.starts_on, to: leave.ends_on };
+    const { reopened } = await settleDayOffBlocks(tx, days);
+    // Its appointments (unless another day off still covers them) are reminded of again.
+    await settleDayOffReminders(tx, days);
     await recordAudit(tx, {
       action: 'leave.remove',
       entity: 'therapist_leave',

@@ -3,6 +3,7 @@ import type { DomainContext } from '../context.js';
 import { NotFoundError } from '../errors.js';
 import { appointmentDue } from '../billing/payment-status.js';
 import { patientIdsInCare } from '../people/in-care.js';
+import { rescheduleReason } from './needs-reschedule.js';
 
 // What a patient or guardian sees of their own appointments (and their children's) in a chat.
 
@@ -17,6 +18,8 @@ export interface OwnAppointment {
   startsAt: Date;
   status: string;
   duePaise: number;
+  /** A day off (the therapist's leave, a clinic holiday) fell on it: the clinic's doing, to reschedule. */
+  needsReschedule: boolean;
 }
 
 async function ownAppointments(ctx: DomainContext, filter: { upcoming?: boolean; withDues?: boolean; number?: string; id?: number }) {
@@ -38,6 +41,9 @@ async function ownAppointments(ctx: DomainContext, filter: { upcoming?: boolean;
       'a.starts_at',
       'a.status',
       sql<number>`${appointmentDue}`.as('due_paise'),
+      rescheduleReason(ctx.timezone, { therapistId: sql.ref('a.therapist_id'), startsAt: sql.ref('a.starts_at'), status: sql.ref('a.status') }).as(
+        'needs_reschedule',
+      ),
     ])
     .where('a.patient_id', 'in', inCare)
     .$if(Boolean(filter.upcoming), (qb) => qb.where('a.status', 'in', ['scheduled', 'confirmed']).where('a.starts_at', '>', ctx.clock.now()))
@@ -59,6 +65,7 @@ async function ownAppointments(ctx: DomainContext, filter: { upcoming?: boolean;
       startsAt: r.starts_at,
       status: r.status,
       duePaise: Number(r.due_paise),
+      needsReschedule: r.needs_reschedule !== null,
     }))
     .filter((r) => !filter.withDues || r.duePaise > 0);
 }
