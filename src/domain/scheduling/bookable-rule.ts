@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Actor } from '../actor.js';
+import { clinicDayOf, isClinicHoliday, isOnLeave } from './day-off-sql.js';
 
 // What makes a slot bookable: the one home of the rule. Each condition is a named SQL predicate over a
 // slot `s` (appointment_slots), a service `sv` and the slot's therapist `t`. The booking statement and
@@ -54,13 +55,13 @@ export function timePredicates(now: Date, asker: Pick<Asker, 'applyMinNotice'>) 
 /** Every predicate a slot must pass, by the reason its failure gives (`open` false: blocked by hand). */
 export function slotPredicates(now: Date, asker: Asker, timezone: string) {
   const patientId = asker.patientId;
-  const day = sql`(s.starts_at AT TIME ZONE ${timezone})::date`;
+  const day = clinicDayOf(sql`s.starts_at`, timezone);
   return {
     ...timePredicates(now, asker),
     // Days off are also blocked on their slots (days-off.ts); asked here too, so that a day off is
     // honoured even on a slot left open.
-    holiday: sql<boolean>`NOT EXISTS (SELECT 1 FROM clinic_holidays h WHERE h.holiday_on = ${day})`,
-    leave: sql<boolean>`NOT EXISTS (SELECT 1 FROM therapist_leave l WHERE l.therapist_id = s.therapist_id AND ${day} BETWEEN l.starts_on AND l.ends_on)`,
+    holiday: sql<boolean>`NOT ${isClinicHoliday(day)}`,
+    leave: sql<boolean>`NOT ${isOnLeave(sql`s.therapist_id`, day)}`,
     open: sql<boolean>`s.status = 'open'`,
     therapist_inactive: sql<boolean>`t.active`,
     // A group service is booked only into its own slots; any other into a free slot or one of its own.

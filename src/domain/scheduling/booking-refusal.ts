@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { DomainContext } from '../context.js';
 import { ConflictError, InvalidInputError, NotFoundError, type DomainError } from '../errors.js';
 import { clinicTime, formatFriendly, formatFriendlyDay } from '../time.js';
+import { isOnLeave } from './day-off-sql.js';
 import { REFUSAL_ORDER, slotPredicates, timePredicates, type Asker, type RefusalReason } from './bookable-rule.js';
 
 // A refused booking, told by the rule that refused it (bookable-rule.ts): the same predicates the
@@ -121,16 +122,16 @@ export async function unslottedTimeRefusal(ctx: DomainContext, input: { startsAt
     SELECT ${p.past} AS past, ${p.min_notice} AS min_notice, ${p.max_advance} AS max_advance,
            (SELECT min_notice_minutes FROM clinic_settings) AS min_notice_minutes,
            (SELECT max_advance_days FROM clinic_settings) AS max_advance_days,
-           (SELECT h.name FROM clinic_holidays h WHERE h.holiday_on = l.day) AS holiday,
-           EXISTS (SELECT 1 FROM therapist_leave tl WHERE tl.therapist_id = ${input.therapistId}::integer AND l.day BETWEEN tl.starts_on AND tl.ends_on) AS on_leave,
+           (SELECT h.name FROM clinic_holidays h WHERE h.holiday_on = lc.day) AS holiday,
+           ${isOnLeave(sql`${input.therapistId}::integer`, sql`lc.day`)} AS on_leave,
            EXISTS (SELECT 1 FROM working_hours wh WHERE wh.therapist_id = ${input.therapistId}::integer
-                   AND wh.weekday = extract(isodow FROM l.day) AND l.at >= wh.start_time
-                   AND l.at + make_interval(mins => ${input.durationMinutes}::integer) <= wh.end_time) AS working,
+                   AND wh.weekday = extract(isodow FROM lc.day) AND lc.at >= wh.start_time
+                   AND lc.at + make_interval(mins => ${input.durationMinutes}::integer) <= wh.end_time) AS working,
            (SELECT string_agg(to_char(wh.start_time, 'HH24:MI') || '–' || to_char(wh.end_time, 'HH24:MI'), ', ' ORDER BY wh.start_time)
-              FROM working_hours wh WHERE wh.therapist_id = ${input.therapistId}::integer AND wh.weekday = extract(isodow FROM l.day)) AS hours,
+              FROM working_hours wh WHERE wh.therapist_id = ${input.therapistId}::integer AND wh.weekday = extract(isodow FROM lc.day)) AS hours,
            (SELECT full_name FROM therapists WHERE id = ${input.therapistId}::integer) AS therapist_name
     FROM (SELECT ${input.startsAt}::timestamptz AS starts_at) s
-    CROSS JOIN LATERAL (SELECT (s.starts_at AT TIME ZONE ${ctx.timezone})::date AS day, (s.starts_at AT TIME ZONE ${ctx.timezone})::time AS at) l`.execute(ctx.db);
+    CROSS JOIN LATERAL (SELECT (s.starts_at AT TIME ZONE ${ctx.timezone})::date AS day, (s.starts_at AT TIME ZONE ${ctx.timezone})::time AS at) lc`.execute(ctx.db);
   const f = rows[0]!;
   const when = formatFriendly(input.startsAt, ctx.timezone);
   const day = formatFriendlyDay(input.startsAt, ctx.timezone);

@@ -1,4 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
+import { clinicDayOf, isClinicHoliday, isOnLeave } from './day-off-sql.js';
 
 // THE rule for appointments a day off left behind: an appointment whose therapist is on leave, or
 // on a clinic holiday, on its (clinic) day, needs rescheduling. Leave and holidays forced over
@@ -30,12 +31,11 @@ export interface AppointmentColumns {
  * are live already. `timezone` is the clinic's: days off are clinic days.
  */
 export function rescheduleReason(timezone: string, a: AppointmentColumns): RawBuilder<RescheduleReason | null> {
-  const day = sql`(${a.startsAt} AT TIME ZONE ${timezone})::date`;
+  const day = clinicDayOf(a.startsAt, timezone);
   const live = a.status ? sql`${a.status}::text IN ('scheduled', 'confirmed') AND ` : sql.raw('');
   return sql<RescheduleReason | null>`(CASE
-    WHEN ${live}EXISTS (SELECT 1 FROM clinic_holidays h WHERE h.holiday_on = ${day}) THEN 'clinic_holiday'
-    WHEN ${live}EXISTS (SELECT 1 FROM therapist_leave l
-                        WHERE l.therapist_id = ${a.therapistId} AND ${day} BETWEEN l.starts_on AND l.ends_on) THEN 'therapist_leave'
+    WHEN ${live}${isClinicHoliday(day)} THEN 'clinic_holiday'
+    WHEN ${live}${isOnLeave(a.therapistId, day)} THEN 'therapist_leave'
   END)`;
 }
 

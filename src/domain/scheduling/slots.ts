@@ -9,6 +9,7 @@ import { resolveTherapist } from '../people/resolve.js';
 import { addDays, isoDate } from '../time.js';
 import { orderedDays } from './clinic-days.js';
 import { lockCalendar } from './days-off.js';
+import { isClinicHoliday, isOnLeave } from './day-off-sql.js';
 import { requireServiceByCode } from './services.js';
 
 const generateInput = z
@@ -101,10 +102,8 @@ async function generateDays(ctx: DomainContext, from: string, to: string, therap
         AND (${shape.specializationCode}::text IS NULL OR EXISTS (
           SELECT 1 FROM therapist_specializations ts
           WHERE ts.therapist_id = wh.therapist_id AND ts.specialization_code = ${shape.specializationCode}::text))
-        AND NOT EXISTS (SELECT 1 FROM clinic_holidays h WHERE h.holiday_on = d.day::date)
-        AND NOT EXISTS (
-          SELECT 1 FROM therapist_leave l
-          WHERE l.therapist_id = wh.therapist_id AND d.day::date BETWEEN l.starts_on AND l.ends_on)
+        AND NOT ${isClinicHoliday(sql`d.day::date`)}
+        AND NOT ${isOnLeave(sql`wh.therapist_id`, sql`d.day::date`)}
     ),
     inserted AS (
       INSERT INTO appointment_slots (therapist_id, service_id, starts_at, ends_at, max_bookings)
