@@ -23,8 +23,9 @@ export const REFUSAL_ORDER = [
   'not_qualified',
   'patient_clash',
   'full',
-  'not_open_yet',
 ] as const;
+// A time whose slot is not made yet is no refusal: within the booking window, its slot is made from
+// the therapist's working hours (slot-at.ts); beyond it, max_advance refuses first.
 export type RefusalReason = (typeof REFUSAL_ORDER)[number];
 
 /** Who asks, and whether the clinic's minimum notice holds them. */
