@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Pool } from 'pg';
 import { saveClinicSettings } from '../../src/domain/clinic/settings.js';
 import type { DomainContext } from '../../src/domain/context.js';
@@ -41,6 +41,8 @@ export interface SeededClinic {
 export async function seedClinic(db: Kysely<DB>, options: { therapists: number; slotsNeeded: number }): Promise<SeededClinic> {
   const ctx: DomainContext = { db, clock: fixedClock(SEED_NOW), timezone: TIMEZONE, actor: { kind: 'system' } };
   await saveClinicSettings(ctx, { name: 'Benchmark Clinic', timezone: TIMEZONE });
+  // Bookings run months ahead here: a clinic that books a year ahead, so every slot is within its window.
+  await sql`UPDATE clinic_settings SET max_advance_days = 366`.execute(db);
 
   const patientOf = new Map<number, number>();
   for (let i = 1; i <= options.therapists; i++) {
