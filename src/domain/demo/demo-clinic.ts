@@ -97,7 +97,7 @@ export const DEMO_POLICY_FEES = { lateCancelFeePaise: 50_000, noShowFeePaise: 50
 
 /** The patients of the past who are not among DEMO_PATIENTS: children come with a parent. */
 export const DEMO_HISTORY_PATIENTS = [
-  { key: 'ishaan', fullName: 'Ishaan Reddy', dateOfBirth: '2018-07-11', gender: 'male', parent: ['Lavanya Reddy', '+91 98450 31245', 'mother'] },
+  { key: 'dhruv', fullName: 'Dhruv Reddy', dateOfBirth: '2018-07-11', gender: 'male', parent: ['Lavanya Reddy', '+91 98450 31245', 'mother'] },
   { key: 'anaya', fullName: 'Anaya Joshi', dateOfBirth: '2019-12-02', gender: 'female', parent: ['Mihir Joshi', '+91 98860 44512', 'father'] },
   { key: 'vihaan', fullName: 'Vihaan Malhotra', dateOfBirth: '2020-04-18', gender: 'male', parent: ['Ritika Malhotra', '+91 99160 72310', 'mother'] },
   { key: 'myra', fullName: 'Myra Kulkarni', dateOfBirth: '2017-10-27', gender: 'female', parent: ['Aditi Kulkarni', '+91 97390 18264', 'mother'] },
@@ -131,7 +131,7 @@ export const DEMO_CASELOAD: readonly DemoCaseload[] = [
   { patient: 'kavya', therapist: 'arjun.ot', service: 'occupational-therapy', perWeek: 2, from: 'before', until: 13, pays: ['upi', 'razorpay'] },
   { patient: 'rohan', therapist: 'meera.pt', service: 'physiotherapy', perWeek: 2, from: 3, until: 13, pays: ['card', 'upi'] },
   { patient: 'iqbal', therapist: 'meera.pt', service: 'physiotherapy', perWeek: 2, from: 'before', until: 13, pays: ['cash'], package: { plan: 'physio-8', week: 10, method: 'bank_transfer' } },
-  { patient: 'ishaan', therapist: 'priya.slp', service: 'speech-therapy', perWeek: 3, from: 'before', until: 13, pays: ['upi', 'cash'] },
+  { patient: 'dhruv', therapist: 'priya.slp', service: 'speech-therapy', perWeek: 3, from: 'before', until: 13, pays: ['upi', 'cash'] },
   { patient: 'anaya', therapist: 'priya.slp', service: 'speech-therapy', perWeek: 2, from: 'before', until: 13, pays: ['razorpay'] },
   { patient: 'vihaan', therapist: 'priya.slp', service: 'speech-therapy', perWeek: 3, from: 2, until: 13, pays: ['upi'] },
   { patient: 'myra', therapist: 'priya.slp', service: 'speech-therapy', perWeek: 2, from: 'before', until: 13, pays: ['card'], package: { plan: 'speech-10', week: 0, method: 'card', renew: true } },
@@ -141,7 +141,7 @@ export const DEMO_CASELOAD: readonly DemoCaseload[] = [
   { patient: 'zara', therapist: 'priya.slp', service: 'speech-therapy', perWeek: 2, from: 9, until: 13, pays: ['cash'] },
   { patient: 'aditya', therapist: 'priya.slp', service: 'speech-therapy', perWeek: 2, from: 5, until: 13, pays: ['upi', 'cash'] },
   { patient: 'navya', therapist: 'priya.slp', service: 'speech-therapy', perWeek: 2, from: 'before', until: 13, pays: ['card', 'razorpay'] },
-  { patient: 'kabir', therapist: 'arjun.ot', service: 'occupational-therapy', perWeek: 3, from: 'before', until: 13, pays: ['upi'], package: { plan: 'ot-10', week: 9, method: 'upi' } },
+  { patient: 'kabir', therapist: 'arjun.ot', service: 'occupational-therapy', perWeek: 3, from: 'before', until: 13, pays: ['upi'], package: { plan: 'ot-10', week: 11, method: 'upi' } },
   { patient: 'aadhya', therapist: 'arjun.ot', service: 'occupational-therapy', perWeek: 2, from: 1, until: 13, pays: ['cash', 'card'] },
   { patient: 'arnav', therapist: 'arjun.ot', service: 'occupational-therapy', perWeek: 2, from: 'before', until: 13, pays: ['razorpay', 'upi'] },
   { patient: 'pari', therapist: 'arjun.ot', service: 'occupational-therapy', perWeek: 2, from: 5, until: 13, pays: ['upi'] },
@@ -167,7 +167,7 @@ export const DEMO_GOALS = [
   { patient: 'kavya', description: 'Buttons her school shirt on her own', unit: 's', baseline: 180, target: 60, reached: 0.6 },
   { patient: 'rohan', description: 'Knee bends (flexion) after the ligament repair', unit: '°', baseline: 85, target: 130, reached: 0.7 },
   { patient: 'iqbal', description: 'Timed up-and-go test', unit: 's', baseline: 24, target: 12, reached: 0.5 },
-  { patient: 'ishaan', description: 'Follows two-step instructions', unit: '%', baseline: 30, target: 90, reached: 0.6 },
+  { patient: 'dhruv', description: 'Follows two-step instructions', unit: '%', baseline: 30, target: 90, reached: 0.6 },
   { patient: 'kabir', description: 'Copies shapes legibly', unit: '%', baseline: 25, target: 85, reached: 0.45 },
   { patient: 'lakshmi', description: 'Walks with a stick without support', unit: 'm', baseline: 10, target: 100, reached: 0.55 },
   { patient: 'vikram', description: 'Single-leg balance on the operated leg', unit: 's', baseline: 5, target: 45, reached: 1 },
