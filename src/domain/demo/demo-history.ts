@@ -116,7 +116,6 @@ interface Staff {
 }
 
 interface PlannedAppointment {
-  key: string;
   patientId: number;
   therapistId: number;
   therapistUser: Staff;
@@ -139,7 +138,6 @@ interface PlannedAppointment {
 }
 
 interface PlannedPayment {
-  key: string;
   patientId: number;
   appointment?: PlannedAppointment;
   packageKey?: string;
@@ -362,7 +360,6 @@ export async function addDemoHistory(
         const bookedOn = addDays(date, -rng.int(3, 10));
         const createdAt = zonedInstant(isoWeekdayOf(bookedOn) === 7 ? addDays(bookedOn, -1) : bookedOn, `${rng.int(10, 17)}:${String(rng.int(0, 59)).padStart(2, '0')}`, tz);
         appointments.push({
-          key: '',
           patientId: patientIds.get(plan.patient)!,
           therapistId,
           therapistUser: { id: therapistRow.id, role: 'therapist' },
@@ -431,7 +428,6 @@ export async function addDemoHistory(
     const evening = later(attendedAt, rng.int(60, 300) * MINUTE);
     const paidAt = online ? (evening < latest ? evening : latest) : later(attendedAt, rng.int(2, 9) * MINUTE);
     return {
-      key: '',
       patientId,
       amountPaise,
       method,
@@ -446,7 +442,6 @@ export async function addDemoHistory(
   const chronological = [...appointments].sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime());
   const open = new Map<string, PlannedPackage>();
   const unpaidFees = new Map<number, PlannedAppointment[]>();
-  const lastAttended = new Map<number, PlannedAppointment>();
   for (const a of chronological) {
     const { plan } = a;
     const bought = plan.package;
@@ -490,7 +485,6 @@ export async function addDemoHistory(
         payments.push(fee);
       }
       unpaidFees.delete(a.patientId);
-      lastAttended.set(a.patientId, a);
     } else if (a.policyFee) {
       unpaidFees.set(a.patientId, [...(unpaidFees.get(a.patientId) ?? []), a]);
     } else if (a.outcome === 'clinic_cancel') {
