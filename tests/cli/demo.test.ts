@@ -39,7 +39,9 @@ describe('roshni demo on PostgreSQL', () => {
     const { code, stdout, stderr } = await runCli(['demo'], { DATABASE_URL: database.url });
     expect(stderr).not.toContain('roshni:');
     expect(code).toBe(0);
-    expect(stdout).toContain('Demo clinic loaded: 3 therapists, 5 patients, 6 bookings');
+    expect(stdout).toContain('Demo clinic loaded: 3 therapists, 32 patients, 6 bookings');
+    // Its past (tests/cli/demo-history.test.ts): three months of sessions before today.
+    expect(stdout).toMatch(/Its past, \d{4}-\d{2}-\d{2} to \d{4}-\d{2}-\d{2}: \d{3} appointments/);
     expect(stdout).toMatch(/Schedule for \d{4}-\d{2}-\d{2}/);
     expect(stdout).toContain('Aarav Gupta');
     expect(stdout).toContain('Try next:');
@@ -48,8 +50,11 @@ describe('roshni demo on PostgreSQL', () => {
     expect(stdout).toContain(DEMO_PASSWORD);
 
     const c = await counts(database);
-    expect(c).toMatchObject({ patients: 5, guardians: 2, therapists: 3, staff: 5, appointments: 6, payments: 2, services: 5 });
-    expect(c.slots).toBeGreaterThan(150);
+    expect(c).toMatchObject({ patients: 32, guardians: 20, therapists: 3, staff: 5, services: 5 });
+    // The six bookings from today on, and the past's appointments and payments before it.
+    expect(c.appointments).toBeGreaterThan(500);
+    expect(c.payments).toBeGreaterThan(400);
+    expect(c.slots).toBeGreaterThan(1000);
     const [{ children }] = (
       await sql<{ children: number }>`
         SELECT count(*)::int AS children FROM patient_guardians pg JOIN guardians g ON g.id = pg.guardian_id

@@ -15,6 +15,7 @@ import { requireServiceByCode } from '../scheduling/services.js';
 import { generateSlots } from '../scheduling/slots.js';
 import { parseWeeklyHours, setWorkingHours } from '../scheduling/working-hours.js';
 import { addDays, clinicDate, zonedInstant } from '../time.js';
+import { addDemoHistory, HISTORY_DAYS, type DemoHistory } from './demo-history.js';
 import {
   DEMO_ADMIN,
   DEMO_BOOKINGS,
@@ -33,10 +34,13 @@ export interface DemoLoadResult {
   peopleCreated: boolean;
   slotsCreated: number;
   bookingsCreated: number;
+  /** The clinic's past, made with its people: null when the demo was already loaded. */
+  history: DemoHistory | null;
   /** The first day from today with demo bookings: the schedule worth showing. */
   firstClinicDay: string;
 }
 
+/** The people of the demo are added as when the clinic was set up, before the past begins. */
 async function addPeople(ctx: DomainContext) {
   for (const staff of DEMO_STAFF) await addStaffUser(ctx, staff);
   const therapistIds = new Map<string, number>();
@@ -133,12 +137,15 @@ export async function loadDemoClinic(ctx: DomainContext): Promise<DemoLoadResult
     if (!settings) await saveClinicSettings(tx, DEMO_CLINIC);
     const today = clinicDate(tx.clock.now(), tx.timezone);
     const alreadyLoaded = Boolean(await findStaffUserByUsername(tx, DEMO_ADMIN));
-    const ids = alreadyLoaded ? undefined : await addPeople(tx);
+    // The clinic opened a while before its past begins: its people are added then.
+    const opening = zonedInstant(addDays(today, -HISTORY_DAYS - 100), '10:00', tx.timezone);
+    const ids = alreadyLoaded ? undefined : await addPeople({ ...tx, clock: fixedClock(opening) });
     if (ids) await giveDemoPasswords(tx);
+    const history = ids ? await addDemoHistory(tx, ids, today, opening) : null;
     const { created: slotsCreated } = await generateSlots(tx, { from: today, to: addDays(today, DEMO_DAYS - 1) });
     const days = await clinicDays(tx, today);
     const bookingsCreated = ids ? await addBookings(tx, ids, days) : 0;
-    return { peopleCreated: !alreadyLoaded, slotsCreated, bookingsCreated, firstClinicDay: days[0] ?? today };
+    return { peopleCreated: !alreadyLoaded, slotsCreated, bookingsCreated, history, firstClinicDay: days[0] ?? today };
   });
 }
 

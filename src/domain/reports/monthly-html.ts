@@ -9,26 +9,39 @@ import { standalonePage } from './html-page.js';
 // The monthly report as one printable HTML page: figures, inline SVG charts, and the tables behind
 // them. Self-contained: no script, stylesheet, font or image is fetched from anywhere.
 
+// Fits a 1,200 px window with no sideways scrolling, and A4 paper: the page is at most 72rem wide, the
+// paired sections share it (one above the other when there is no room for two), a table's first column
+// wraps while its figures never do, and on paper everything is one column at A4's printable width.
 const STYLE = `
   * { box-sizing: border-box; }
   body { font-family: system-ui, "Segoe UI", "Noto Sans", sans-serif; color: #222; margin: 0; background: #fff; }
-  main { max-width: 60rem; margin: 0 auto; padding: 1.5rem; }
+  main { max-width: 72rem; margin: 0 auto; padding: 1.5rem; }
   header { border-bottom: 2px solid #222; margin-bottom: 1rem; }
   h1 { font-size: 1.5rem; margin: 0; }
   header p { margin: .2rem 0 .6rem; color: #555; }
   h2 { font-size: 1.05rem; margin: 1.2rem 0 .4rem; }
-  .figures { display: grid; grid-template-columns: repeat(4, 1fr); gap: .5rem; }
-  .figure { border: 1px solid #ddd; border-radius: 6px; padding: .5rem .7rem; }
+  .figures { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: .5rem; }
+  .figure { border: 1px solid #ddd; border-radius: 6px; padding: .5rem .7rem; overflow-wrap: anywhere; }
   .figure b { display: block; font-size: 1.25rem; }
   .figure span { font-size: .8rem; color: #555; }
-  .two { display: grid; grid-template-columns: 1fr 1fr; gap: 1.2rem; }
-  table { border-collapse: collapse; width: 100%; font-size: .85rem; margin-top: .4rem; }
-  th, td { text-align: left; padding: .2rem .4rem; border-bottom: 1px solid #eee; }
+  .two { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 30rem), 1fr)); gap: 1.2rem; }
+  .two > section { min-width: 0; }
+  table { border-collapse: collapse; width: 100%; font-size: .8rem; margin-top: .4rem; }
+  th, td { text-align: left; padding: .2rem .35rem; border-bottom: 1px solid #eee; vertical-align: bottom; }
   td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+  td.n { white-space: nowrap; }
   tr.total td { font-weight: 600; border-top: 1px solid #999; }
   footer { margin-top: 1.5rem; font-size: .75rem; color: #666; }
-  .chart { display: block; max-width: 100%; }
-  @media print { main { padding: 0; } @page { size: A4; margin: 12mm; } }
+  .chart { display: block; max-width: 100%; height: auto; }
+  @page { size: A4; margin: 12mm; }
+  @media print {
+    body { font-size: 10pt; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+    main { max-width: none; padding: 0; }
+    .figures { grid-template-columns: repeat(3, minmax(0, 1fr)); }
+    .two { display: block; }
+    h2 { break-after: avoid; }
+    table, tr, .figure, .chart { break-inside: avoid; }
+  }
 `;
 
 const esc = (value: string | number) => escapeHtml(String(value));
