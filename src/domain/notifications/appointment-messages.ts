@@ -51,6 +51,8 @@ export function confirmationInsert(ctx: DomainContext, source: RawBuilder<unknow
  */
 export function reminderInsert(ctx: DomainContext, source: RawBuilder<unknown>): RawBuilder<unknown> {
   const now = ctx.clock.now();
+  const dayOff = rescheduleReason(ctx.timezone, { therapistId: sql`a.therapist_id`, startsAt: sql`a.starts_at` });
+  const earlierDayOff = rescheduleReason(ctx.timezone, { therapistId: sql`b.therapist_id`, startsAt: sql`b.starts_at` });
   return sql`
     INSERT INTO notifications (idempotency_key, kind, patient_id, guardian_id, appointment_id, language, payload,
                                due_at, state, last_error)
@@ -59,14 +61,13 @@ export function reminderInsert(ctx: DomainContext, source: RawBuilder<unknown>):
            'reminder', r.patient_id, r.guardian_id, a.appointment_id, r.language,
            ${appointmentPayload} || jsonb_build_object('offsetMinutes', o.offset_minutes),
            q.send_at,
-           CASE WHEN x.reason IS NOT NULL THEN 'skipped'
+           CASE WHEN ${dayOff} IS NOT NULL THEN 'skipped'
                 WHEN q.send_at <= a.starts_at - interval '60 minutes' THEN 'pending' ELSE 'skipped' END::notification_state,
-           CASE WHEN x.reason IS NOT NULL THEN ${rescheduleNote(sql`x.reason`)}
+           CASE WHEN ${dayOff} IS NOT NULL THEN ${rescheduleNote(dayOff)}
                 WHEN q.send_at <= a.starts_at - interval '60 minutes' THEN NULL
                 ELSE 'quiet hours: no useful time left before the appointment' END
     FROM ${source} a
     JOIN therapists t ON t.id = a.therapist_id
-    CROSS JOIN LATERAL (SELECT ${rescheduleReason(ctx.timezone, { therapistId: sql`a.therapist_id`, startsAt: sql`a.starts_at` })} AS reason) x
     CROSS JOIN clinic_settings cs
     CROSS JOIN LATERAL unnest(cs.reminder_offsets_minutes) AS o(offset_minutes)
     CROSS JOIN LATERAL (SELECT a.starts_at - make_interval(mins => o.offset_minutes) AS due) d
@@ -85,14 +86,19 @@ export function reminderInsert(ctx: DomainContext, source: RawBuilder<unknown>):
       -- Back-to-back sessions the same day (the patient's, or siblings' under one guardian): only
       -- the first is reminded of. Should the first be cancelled, the next run reminds of the next.
       AND NOT EXISTS (
-        SELECT 1 FROM appointments b
-        WHERE b.status IN ('scheduled', 'confirmed') AND b.id <> a.appointment_id
-          AND ${rescheduleReason(ctx.timezone, { therapistId: sql`b.therapist_id`, startsAt: sql`b.starts_at` })} IS NULL
-          AND b.starts_at < a.starts_at AND b.ends_at >= a.starts_at - interval '30 minutes'
-          -- From the start of that clinic day: a range the starts_at index answers (not every earlier row).
-          AND b.starts_at >= date_trunc('day', a.starts_at AT TIME ZONE cs.timezone) AT TIME ZONE cs.timezone
-          AND (b.patient_id = a.patient_id OR (r.guardian_id IS NOT NULL AND b.patient_id IN (
-                SELECT pg.patient_id FROM patient_guardians pg WHERE pg.guardian_id = r.guardian_id))))
+        -- The earlier sessions found by the starts_at index first (OFFSET 0 keeps the planner from
+        -- folding the day-off question into a scan of every appointment, eight times the statement's
+        -- cost); then a session a day off left behind does not count.
+        SELECT 1 FROM (
+          SELECT b.therapist_id, b.starts_at FROM appointments b
+          WHERE b.status IN ('scheduled', 'confirmed') AND b.id <> a.appointment_id
+            AND b.starts_at < a.starts_at AND b.ends_at >= a.starts_at - interval '30 minutes'
+            -- From the start of that clinic day: a range the starts_at index answers (not every earlier row).
+            AND b.starts_at >= date_trunc('day', a.starts_at AT TIME ZONE cs.timezone) AT TIME ZONE cs.timezone
+            AND (b.patient_id = a.patient_id OR (r.guardian_id IS NOT NULL AND b.patient_id IN (
+                  SELECT pg.patient_id FROM patient_guardians pg WHERE pg.guardian_id = r.guardian_id)))
+          OFFSET 0) b
+        WHERE ${earlierDayOff} IS NULL)
     ON CONFLICT (idempotency_key) DO UPDATE
       SET state = excluded.state, due_at = excluded.due_at, payload = excluded.payload, last_error = excluded.last_error,
           attempts = 0, next_attempt_at = NULL
