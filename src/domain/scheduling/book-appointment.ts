@@ -83,8 +83,10 @@ export async function bookAppointment(ctx: DomainContext, raw: BookAppointmentIn
       JOIN services sv ON sv.id = ${input.serviceId} AND sv.active
       JOIN patients p ON p.id = ${input.patientId} AND p.erased_at IS NULL
       -- The bookable-slot rule (bookable-rule.ts); a full slot and the patient's own clash are the
-      -- database's to refuse (capacity trigger, exclusion constraint), which also decides a race.
-      WHERE s.id = ${input.slotId} AND ${allOf(slotPredicates(now, asker, ctx.timezone), ['patient_clash', 'full'])}
+      -- database's to refuse (capacity trigger, exclusion constraint), which also decides a race; a day
+      -- off is the slot's status here (adding one blocks its slots under the calendar lock, days-off.ts),
+      -- asking the day-off tables again cost a tenth of the booking rate. The explanation asks all.
+      WHERE s.id = ${input.slotId} AND ${allOf(slotPredicates(now, asker, ctx.timezone), ['patient_clash', 'full', 'holiday', 'leave'])}
       -- Holds the therapist as active until this booking commits: a deactivation waits, then sees it.
       FOR SHARE OF t
       RETURNING id, appointment_number, patient_id, therapist_id, service_id, starts_at, ends_at, price_paise

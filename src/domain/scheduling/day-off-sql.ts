@@ -19,4 +19,3 @@ export function isClinicHoliday(day: RawBuilder<unknown>): RawBuilder<boolean> {
 export function isOnLeave(therapistId: RawBuilder<unknown>, day: RawBuilder<unknown>): RawBuilder<boolean> {
   return sql<boolean>`EXISTS (SELECT 1 FROM therapist_leave off_l WHERE off_l.therapist_id = ${therapistId} AND ${day} BETWEEN off_l.starts_on AND off_l.ends_on)`;
 }
-
