@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// Runs the compiled CLI (built by `npm install` through the prepare script).
+// Runs the bundled CLI (built by `npm install` through the prepare script: tsc, then scripts/bundle-cli.mjs).
+// With --debug, stack traces name the TypeScript sources (the bundle's source maps).
+if (process.argv.includes('--debug')) process.setSourceMapsEnabled(true);
 let main;
 try {
-  ({ main } = await import('../dist/src/cli/main.js'));
+  ({ main } = await import('../dist/cli/main.js'));
 } catch (error) {
-  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('dist/src/cli/main.js')) throw error;
+  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('dist/cli/main.js')) throw error;
   process.stderr.write('roshni: the CLI is not built yet. Run `npm install` (or `npm run build`) in the Roshni folder.\n');
   process.exit(1);
 }

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 
-// The same module runs from src/ (tests) and dist/src/ (the CLI): find the package.json above it.
+// The same module runs from src/ (tests), dist/src/ and the bundle in dist/cli/: find the package.json above it.
 function readVersion(): string {
   for (let up = '../..'; up.length < 20; up += '/..') {
     const candidate = new URL(`${up}/package.json`, import.meta.url);

@@ -1,0 +1,89 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { thisMachine } from '../../src/cli/staff-session-file.js';
+import { createFirstAdmin } from '../../src/domain/access/first-admin.js';
+import { signIn } from '../../src/domain/access/sign-in.js';
+import { requireDatabaseUrl, type Benchmark, type BenchResult } from '../support/benchmark.js';
+import { openBenchPool } from '../support/database.js';
+import { repoRoot } from '../support/paths.js';
+import { insertAppointments, seedClinic } from '../support/seed-clinic.js';
+import { median } from '../support/stats.js';
+import { msSince, now } from '../support/timing.js';
+
+// A member of staff's read at the desk, as its own process (what they wait for): `roshni today` and
+// `roshni schedule --date` (a day of 72 appointments) on a PostgreSQL server, against node connecting
+// with `pg` and running SELECT 1, the least any command that reads the database can do.
+
+const RUNS = 15;
+const WARMUPS = 2;
+const PASSWORD = 'a benchmark password';
+const SEEDED_DAY = '2030-01-07';
+
+const BASELINE_SCRIPT = `
+import pg from 'pg';
+const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+await client.connect();
+await client.query('SELECT 1');
+await client.end();
+`;
+
+function spawnOnce(args: readonly string[], env: NodeJS.ProcessEnv): number {
+  const start = now();
+  const child = spawnSync(process.execPath, args, { cwd: repoRoot, env, encoding: 'utf8' });
+  const ms = msSince(start);
+  if (child.status !== 0) throw new Error(`node ${args.join(' ')} exited with ${child.status ?? child.signal}: ${child.stderr.trim()}`);
+  return ms;
+}
+
+export const cliRead: Benchmark = {
+  name: 'cli-read',
+  description: '`roshni today` and `roshni schedule --date` as processes, against node + pg connect + SELECT 1',
+  needsDatabase: true,
+  async run(env) {
+    const url = requireDatabaseUrl(env);
+    const home = mkdtempSync(join(tmpdir(), 'roshni-bench-cli-read-'));
+    // The baseline lives in the repository so that `pg` resolves from node_modules.
+    const baseline = join(repoRoot, 'dist', 'bench', 'pg-select-one.mjs');
+    writeFileSync(baseline, BASELINE_SCRIPT);
+    const { db, pool, close } = openBenchPool(url, 2);
+    try {
+      const clinic = await seedClinic(db, { therapists: 6, slotsNeeded: 72 });
+      await insertAppointments(pool, clinic, 72);
+      await createFirstAdmin(clinic.ctx, { username: 'bench.admin', fullName: 'Bench Admin', password: PASSWORD });
+      const { token } = await signIn(db, { username: 'bench.admin', password: PASSWORD, machine: thisMachine() });
+      const processEnv = { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: url, ROSHNI_HOME: home, ROSHNI_SESSION: token };
+      const commands = {
+        bare: [baseline],
+        today: ['bin/roshni.js', 'today'],
+        schedule: ['bin/roshni.js', 'schedule', '--date', SEEDED_DAY],
+      } as const;
+      const times = { bare: [] as number[], today: [] as number[], schedule: [] as number[] };
+      env.log(`cli read: ${WARMUPS} warm-ups, then ${RUNS} runs of each, alternating`);
+      for (let i = 0; i < WARMUPS + RUNS; i++) {
+        // Alternating spreads any drift in machine load over every command alike.
+        for (const which of ['bare', 'today', 'schedule'] as const) {
+          const ms = spawnOnce(commands[which], processEnv);
+          if (i >= WARMUPS) times[which].push(ms);
+        }
+      }
+      const bare = median(times.bare);
+      const result = (name: 'today' | 'schedule', label: string): BenchResult => ({
+        name: `cli-read/${name}`,
+        unit: 'ms',
+        measured: median(times[name]),
+        baseline: bare,
+        baselineLabel: 'node + pg connect + SELECT 1',
+        better: 'lower',
+        targetRatio: 1.5,
+        notes: `median of ${RUNS}: ${label}; range ${Math.min(...times[name]).toFixed(0)}–${Math.max(...times[name]).toFixed(0)} ms, baseline ${Math.min(...times.bare).toFixed(0)}–${Math.max(...times.bare).toFixed(0)} ms`,
+      });
+      return [result('today', 'signed in, the day on the server'), result('schedule', `signed in, ${SEEDED_DAY}'s 72 appointments`)];
+    } finally {
+      await close();
+      rmSync(home, { recursive: true, force: true });
+      rmSync(baseline, { force: true });
+    }
+  },
+};
