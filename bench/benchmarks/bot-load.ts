@@ -80,6 +80,8 @@ export const botLoad: Benchmark = {
     const b = await runScenario({ databaseUrl, chatIds: everyone, seconds, slowChat: { chatId: slowChatId, slowMs: SLOW_CALL_MS }, log: env.log });
     env.log(summary('B', b));
     const slowP99 = b.slowTally?.latencies.length ? ms(percentile(b.slowTally.latencies, 99)) : 'none';
+    // Once A misses its own target the bot is saturated: B's other chats wait behind the backlog either way.
+    const saturated = p99Of(a) > TARGET_P99_MS ? ' (A misses its own target: saturated, so this comparison says little)' : '';
 
     return [
       {
@@ -101,7 +103,7 @@ export const botLoad: Benchmark = {
         baselineLabel: 'A p99, no slow chat',
         better: 'lower',
         targetRatio: NOISE_RATIO,
-        notes: `${summary('B', b)}; the slow chat (${SLOW_CALL_MS / 1000} s per reply): ${b.slowTally?.taps ?? 0} taps, p99 ${slowP99}`,
+        notes: `${summary('B', b)}; the slow chat (${SLOW_CALL_MS / 1000} s per reply): ${b.slowTally?.taps ?? 0} taps, p99 ${slowP99}${saturated}`,
       },
       answeredInTime('bot-load/B-taps-answered-in-10s', b),
     ];

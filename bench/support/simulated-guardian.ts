@@ -21,6 +21,8 @@ const SOMETHING_WRONG = translate('en', 'somethingWrong');
 
 export interface LoadTally {
   taps: number;
+  /** Taps that pressed a button the bot offered (the rest write "menu"). */
+  presses: number;
   answeredTaps: number;
   replies: number;
   /** Milliseconds from tap to first reply; "slow down" replies left out (they answer before any work). */
@@ -36,7 +38,7 @@ export interface LoadTally {
 }
 
 export function emptyTally(): LoadTally {
-  return { taps: 0, answeredTaps: 0, replies: 0, latencies: [], stuckChats: new Set(), stuckTaps: 0, unanswered: 0, errorReplies: 0, rateLimitedReplies: 0, droppedTaps: 0 };
+  return { taps: 0, presses: 0, answeredTaps: 0, replies: 0, latencies: [], stuckChats: new Set(), stuckTaps: 0, unanswered: 0, errorReplies: 0, rateLimitedReplies: 0, droppedTaps: 0 };
 }
 
 interface PendingTap {
@@ -116,6 +118,7 @@ export class SimulatedGuardian {
       };
       this.pending = pending;
       this.tally.taps++;
+      if (tap.kind === 'press') this.tally.presses++;
       this.telegram.pushUpdate(this.updateFor(tap));
       timers.push(
         setTimeout(() => {
