@@ -38,8 +38,17 @@ export interface SeededClinic {
   slots: SeedSlot[];
 }
 
-export async function seedClinic(db: Kysely<DB>, options: { therapists: number; slotsNeeded: number }): Promise<SeededClinic> {
-  const ctx: DomainContext = { db, clock: fixedClock(SEED_NOW), timezone: TIMEZONE, actor: { kind: 'system' } };
+export interface SeedOptions {
+  therapists: number;
+  slotsNeeded: number;
+  /** The clinic's "now" and its first day of slots (default: fixed in 2030); a benchmark against a real clock passes today's. */
+  now?: Date | string;
+  firstDay?: string;
+}
+
+export async function seedClinic(db: Kysely<DB>, options: SeedOptions): Promise<SeededClinic> {
+  const ctx: DomainContext = { db, clock: fixedClock(options.now ?? SEED_NOW), timezone: TIMEZONE, actor: { kind: 'system' } };
+  const firstDay = options.firstDay ?? FIRST_DAY;
   await saveClinicSettings(ctx, { name: 'Benchmark Clinic', timezone: TIMEZONE });
   // Bookings run months ahead here: a clinic that books a year ahead, so every slot is within its window.
   await sql`UPDATE clinic_settings SET max_advance_days = 366`.execute(db);
@@ -53,7 +62,7 @@ export async function seedClinic(db: Kysely<DB>, options: { therapists: number; 
   }
 
   const days = Math.ceil(options.slotsNeeded / (options.therapists * SLOTS_PER_DAY));
-  await generateSlots(ctx, { from: FIRST_DAY, to: addDays(FIRST_DAY, days) });
+  await generateSlots(ctx, { from: firstDay, to: addDays(firstDay, days) });
 
   const rows = await db
     .selectFrom('appointment_slots')
