@@ -45,7 +45,7 @@ describe('files from chats that are never fetched', () => {
     const client = new EventEmitter() as EventEmitter & { sendMessage: (chatId: string, content: unknown) => Promise<unknown> };
     const replies: string[] = [];
     client.sendMessage = async (_chatId, content) => (replies.push(String(content)), {});
-    const adapter = attachWhatsApp(client as never, new ConversationEngine({ db: ctx.db, clock, timezone: ctx.timezone, documentStore: store, rateLimit: { messages: 100, perMs: 60_000 }, ...extra }), () => ({}));
+    const adapter = attachWhatsApp(client as never, new ConversationEngine({ db: ctx.db, clock, timezone: ctx.timezone, documentStore: store, rateLimit: { burst: 300, perSecond: 1 }, ...extra }), () => ({}));
     let downloads = 0;
     const sendFile = async (from: string, size: number) => {
       client.emit('message', {
