@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
+import { CHAT_FLOOD_LIMIT } from '../../src/bot/engine/rate-limit.js';
 import { fixedClock } from '../../src/infra/clock.js';
 import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -112,7 +113,7 @@ describe('booking by chat', () => {
 
   it('a flood gets one polite "slow down", then silence, and the chat answers again once it stops', async () => {
     const floodClock = fixedClock('2026-12-01T02:30:00Z');
-    const chat = chatter(engineFor(ctx, { clock: floodClock }), 'term-flood', { senderPhone: clinic.patients[0]!.phone! });
+    const chat = chatter(engineFor(ctx, { clock: floodClock, rateLimit: CHAT_FLOOD_LIMIT }), 'term-flood', { senderPhone: clinic.patients[0]!.phone! });
     const answers: string[] = [];
     for (let i = 0; i < 30; i++) {
       await chat.write('menu'); // 30 typed messages in 2 s

@@ -14,6 +14,9 @@ export interface BucketLimit {
 /** The bot's default: ten at once, then one token a second. */
 export const CHAT_FLOOD_LIMIT: BucketLimit = { burst: 10, perSecond: 1 };
 
+/** No limit: for the desk's own terminal chat (`roshni chat`), whose input may be piped from a file. */
+export const NO_FLOOD_LIMIT: BucketLimit = { burst: Number.POSITIVE_INFINITY, perSecond: 0 };
+
 /**
  * What an update costs. A tap (or a typed option number, WhatsApp's way of tapping) costs 1; typed
  * words cost 2, as nobody types sentences every second; a file costs 3, so an album of three photos
