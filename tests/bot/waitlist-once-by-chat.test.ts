@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addPatient } from '../../src/domain/people/patients.js';
 import { addStaffUser } from '../../src/domain/people/staff.js';
+import { removeFromWaitlist } from '../../src/domain/scheduling/waitlist.js';
 import { fixedClock } from '../../src/infra/clock.js';
 import { runCli } from '../support/cli.js';
 import { seedClinic, systemContext } from '../support/clinic.js';
@@ -70,6 +71,15 @@ describe('the waitlist, joined twice', () => {
     await chat.press(/No, keep/);
     expect(chat.text()).toMatch(/nothing changed/);
     expect(await waitingRows(patient.id)).toEqual([expect.objectContaining({ latest_on: '2027-04-14' })]);
+
+    // Asked again, but the desk takes the entry off before the answer: nothing to change.
+    await chat.write('menu');
+    await chat.pressValue('waitlist');
+    await chat.press(0);
+    const [entry] = await waitingRows(patient.id);
+    await removeFromWaitlist(ctx(), { entryId: entry!.id });
+    await chat.press(/Yes, wait until/);
+    expect(chat.text()).toMatch(/no longer waiting on that entry/);
   });
 
   it('`waitlist add` twice: the second says until when and exits 4; `waitlist dates` changes the dates', async () => {

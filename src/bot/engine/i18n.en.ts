@@ -82,6 +82,7 @@ export const en = {
   waitlistWaitLonger: 'Yes, wait until {later}',
   waitlistKeepDates: 'No, keep {to}',
   waitlistDatesChanged: 'Done: you are on the waitlist for {service} until {to}.',
+  waitlistEntryGone: 'You are no longer waiting on that entry (booked or taken off), so nothing changed.',
   talkStarted: 'I have passed your chat to the clinic. Write your message; someone will reply here. Write "menu" to return to the bot.',
   talkReceived: 'Sent to the clinic.',
   talkEnded: 'Back with the bot.',

@@ -84,6 +84,7 @@ export const hi: Record<MessageKey, string> = {
   waitlistWaitLonger: 'हाँ, {later} तक प्रतीक्षा करें',
   waitlistKeepDates: 'नहीं, {to} ही रहने दें',
   waitlistDatesChanged: 'हो गया: आप {to} तक {service} की प्रतीक्षा सूची में हैं।',
+  waitlistEntryGone: 'आप अब उस प्रतीक्षा सूची में नहीं हैं (बुक हो गया या हटा दिया गया), इसलिए कुछ नहीं बदला।',
   talkStarted: 'आपकी चैट क्लिनिक को भेज दी गई है। अपना संदेश लिखें; यहीं जवाब आएगा। बॉट पर लौटने के लिए "menu" लिखें।',
   talkReceived: 'क्लिनिक को भेज दिया।',
   talkEnded: 'आप फिर से बॉट के साथ हैं।',

@@ -1,3 +1,4 @@
+import { isDomainError } from '../../domain/errors.js';
 import { addToWaitlist, changeWaitlistDates } from '../../domain/scheduling/waitlist.js';
 import { listServices } from '../../domain/scheduling/services.js';
 import { addDays, clinicDate } from '../../domain/time.js';
@@ -56,10 +57,16 @@ const dates: StepHandler = async (turn) => {
   }
   if (picked !== 'waitlist:longer') return unknownInput(turn);
   const later = data<string>(turn, 'later');
-  const entry = await guarded(turn, () =>
-    changeWaitlistDates(turn.ctx, { entryId: data<number>(turn, 'entryId'), from: data<string>(turn, 'from'), to: later }),
-  );
-  say(turn, 'waitlistDatesChanged', { service: await serviceName(turn, data<number>(turn, 'serviceId')), to: day(turn, entry.latest_on) });
+  try {
+    const entry = await guarded(turn, () =>
+      changeWaitlistDates(turn.ctx, { entryId: data<number>(turn, 'entryId'), from: data<string>(turn, 'from'), to: later }),
+    );
+    say(turn, 'waitlistDatesChanged', { service: await serviceName(turn, data<number>(turn, 'serviceId')), to: day(turn, entry.latest_on) });
+  } catch (error) {
+    // Booked from an offer or taken off by the desk since the question was asked.
+    if (!(isDomainError(error) && error.kind === 'not_found')) throw error;
+    say(turn, 'waitlistEntryGone');
+  }
   showMenu(turn);
 };
 
