@@ -22,6 +22,7 @@ import * as webhookPayloadDedupe from './2026-12-07-0021-webhook-payload-dedupe.
 import * as pendingChatDocuments from './2026-12-07-0022-pending-chat-documents.js';
 import * as erasureLedger from './2026-12-07-0023-erasure-ledger.js';
 import * as notificationSubject from './2026-12-07-0024-notification-subject.js';
+import * as oneWaitlistEntry from './2026-12-07-0025-one-waitlist-entry.js';
 
 // Listed statically (not read from the folder at run time) so the compiled CLI, the
 // tests and the benchmark all apply exactly the same set. tests/db/migrations.test.ts
@@ -50,4 +51,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-07-0022-pending-chat-documents': pendingChatDocuments,
   '2026-12-07-0023-erasure-ledger': erasureLedger,
   '2026-12-07-0024-notification-subject': notificationSubject,
+  '2026-12-07-0025-one-waitlist-entry': oneWaitlistEntry,
 };

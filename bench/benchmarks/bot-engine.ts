@@ -49,7 +49,7 @@ export const botEngine: Benchmark = {
     const bench = openBenchPool(requireDatabaseUrl(env), POOL);
     try {
       const clinic = await seedClinic(bench.db, { therapists: 4, slotsNeeded: 48 });
-      const engine = new ConversationEngine({ db: bench.db, clock: clinic.ctx.clock, timezone: clinic.ctx.timezone, rateLimit: { messages: 1e9, perMs: 1 } });
+      const engine = new ConversationEngine({ db: bench.db, clock: clinic.ctx.clock, timezone: clinic.ctx.timezone, rateLimit: { burst: 1e9, perSecond: 1e9 } });
       env.log(`bot-engine: ${CHATS} chats linked to patients`);
       for (let chat = 0; chat < CHATS; chat++) {
         const patient = await addPatient(clinic.ctx, { fullName: `Chat Patient ${chat}`, allowDuplicate: true });

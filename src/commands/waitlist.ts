@@ -4,10 +4,10 @@ import type { CommandEnv } from '../cli/io.js';
 import { dateValue, positiveInt } from '../cli/options.js';
 import { emit, table } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
-import { InvalidInputError } from '../domain/errors.js';
+import { ConflictError, InvalidInputError } from '../domain/errors.js';
 import { resolvePatient, resolveTherapist } from '../domain/people/resolve.js';
 import { requireServiceByCode } from '../domain/scheduling/services.js';
-import { addToWaitlist, listWaitlist, listWaitlistOffers, removeFromWaitlist } from '../domain/scheduling/waitlist.js';
+import { addToWaitlist, changeWaitlistDates, listWaitlist, listWaitlistOffers, removeFromWaitlist } from '../domain/scheduling/waitlist.js';
 import { acceptWaitlistOffer, declineWaitlistOffer } from '../domain/scheduling/waitlist-offers.js';
 import { addDays, clinicDate, formatFriendly } from '../domain/time.js';
 
@@ -37,7 +37,24 @@ async function add(env: CommandEnv, flags: AddFlags): Promise<number> {
       ...(therapist ? { therapistId: therapist.id } : {}),
       ...(flags.note ? { note: flags.note } : {}),
     });
+    if (entry.alreadyWaiting) {
+      throw new ConflictError(
+        `${patient.full_name} is already on the waitlist (entry ${entry.id}) for ${service.name} until ${entry.latest_on}; nothing changed. ` +
+          `To change the dates: roshni waitlist dates ${entry.id} --from ${entry.earliest_on} --to <date>.`,
+        { entryId: entry.id, from: entry.earliest_on, to: entry.latest_on },
+      );
+    }
     emit(env, entry, () => `${patient.full_name} is on the waitlist (entry ${entry.id}) for ${service.name}, ${entry.earliest_on} to ${entry.latest_on}.`);
+    return 0;
+  });
+}
+
+async function changeDates(env: CommandEnv, entryId: number, flags: { from?: string; to?: string }): Promise<number> {
+  if (!flags.to) throw new InvalidInputError('--to is required.');
+  return withSession(env, async ({ ctx }) => {
+    const from = flags.from ?? clinicDate(ctx.clock.now(), ctx.timezone);
+    const entry = await changeWaitlistDates(ctx, { entryId, from, to: flags.to! });
+    emit(env, entry, () => `Waitlist entry ${entry.id} now waits ${entry.earliest_on} to ${entry.latest_on}.`);
     return 0;
   });
 }
@@ -46,7 +63,7 @@ export function register(program: Command, run: RunCommand): void {
   const waitlist = program.command('waitlist').description('Patients waiting for a freed place, and the offers made to them');
   waitlist
     .command('add')
-    .description('Put a patient on the waitlist')
+    .description('Put a patient on the waitlist (once per service and therapist; exit 4 when already waiting)')
     .option('--patient <patient>', 'patient')
     .option('--service <code>', 'service code')
     .option('--therapist <therapist>', 'one therapist, or "any" (default)')
@@ -55,6 +72,13 @@ export function register(program: Command, run: RunCommand): void {
     .option('--urgent', 'offer freed places to this entry first')
     .option('--note <text>', 'a note for the desk')
     .action(run(add));
+  waitlist
+    .command('dates')
+    .argument('<entry>', 'waitlist entry id', positiveInt)
+    .description('Change the dates an open entry waits for (it keeps its place in line)')
+    .option('--from <date>', 'earliest clinic date (default today)', dateValue)
+    .option('--to <date>', 'latest clinic date', dateValue)
+    .action(run(changeDates));
   waitlist
     .command('list')
     .description('Entries waiting or holding an offer, urgent first, then oldest')

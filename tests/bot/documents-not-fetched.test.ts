@@ -16,7 +16,7 @@ import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
 import { pdf } from '../documents/sample-files.js';
-import { linkedChat, pollingBot } from './support.js';
+import { linkedChat, pollingBot, SCRIPTED_CHAT } from './support.js';
 
 // Nothing is downloaded from a chat before the engine decides to take it: not for a chat nobody has
 // identified, not over the size limit the channel announces, not beyond a chat's allowance; and a
@@ -45,7 +45,7 @@ describe('files from chats that are never fetched', () => {
     const client = new EventEmitter() as EventEmitter & { sendMessage: (chatId: string, content: unknown) => Promise<unknown> };
     const replies: string[] = [];
     client.sendMessage = async (_chatId, content) => (replies.push(String(content)), {});
-    const adapter = attachWhatsApp(client as never, new ConversationEngine({ db: ctx.db, clock, timezone: ctx.timezone, documentStore: store, rateLimit: { messages: 100, perMs: 60_000 }, ...extra }), () => ({}));
+    const adapter = attachWhatsApp(client as never, new ConversationEngine({ db: ctx.db, clock, timezone: ctx.timezone, documentStore: store, ...SCRIPTED_CHAT, ...extra }), () => ({}));
     let downloads = 0;
     const sendFile = async (from: string, size: number) => {
       client.emit('message', {

@@ -10,8 +10,14 @@ import type { DomainContext } from '../../src/domain/context.js';
 import { STATE_VERSION } from '../../src/bot/engine/state-store.js';
 import type { DB } from '../../src/infra/db/schema.js';
 
+/**
+ * A scripted chat on a clock that stands still sends every message at one instant: a flood by the
+ * bot's measure. Scenarios about something else lift the limit; flood tests pass CHAT_FLOOD_LIMIT.
+ */
+export const SCRIPTED_CHAT: Pick<EngineDeps, 'rateLimit'> = { rateLimit: { burst: 1000, perSecond: 1 } };
+
 export function engineFor(ctx: DomainContext, extra: Partial<EngineDeps> = {}) {
-  return new ConversationEngine({ db: ctx.db, clock: ctx.clock, timezone: ctx.timezone, ...extra });
+  return new ConversationEngine({ db: ctx.db, clock: ctx.clock, timezone: ctx.timezone, ...SCRIPTED_CHAT, ...extra });
 }
 
 /** The real grammY bot over `engine`, long-polling the fake Bot API (stop it with `bot.stop()`). */

@@ -17,7 +17,7 @@ import { alertAdmins } from '../../domain/notifications/admin-alerts.js';
 import { runAfterCommit } from './after-commit.js';
 import { translate } from './i18n.js';
 import { say, unknownInput } from './kit.js';
-import { ChatRateLimiter } from './rate-limit.js';
+import { CHAT_FLOOD_LIMIT, ChatRateLimiter, costOf } from './rate-limit.js';
 import { takeDocument } from './take-document.js';
 import { loadConversation, saveConversation } from './state-store.js';
 import type { Conversation, EngineDeps, Incoming, Reply, StepHandler, Turn, Update } from './types.js';
@@ -60,10 +60,10 @@ export class ConversationEngine {
   private readonly documentAllowance: ChatRateLimiter;
 
   constructor(private readonly deps: EngineDeps) {
-    const limit = deps.rateLimit ?? { messages: 20, perMs: 60_000 };
-    this.limiter = new ChatRateLimiter(limit.messages, limit.perMs, () => deps.clock.now().getTime());
+    this.limiter = new ChatRateLimiter(deps.rateLimit ?? CHAT_FLOOD_LIMIT, () => deps.clock.now().getTime());
     const documents = deps.documentLimit ?? { documents: 10, perMs: 60 * 60_000 };
-    this.documentAllowance = new ChatRateLimiter(documents.documents, documents.perMs, () => deps.clock.now().getTime());
+    const perSecond = (documents.documents * 1000) / documents.perMs;
+    this.documentAllowance = new ChatRateLimiter({ burst: documents.documents, perSecond }, () => deps.clock.now().getTime());
   }
 
   /**
@@ -71,7 +71,7 @@ export class ConversationEngine {
    * step left for after the commit (an outside call), and returns the replies.
    */
   async handle(update: Update): Promise<Reply[]> {
-    const flood = this.limiter.check(`${update.channel}:${update.chatId}`);
+    const flood = this.limiter.check(`${update.channel}:${update.chatId}`, costOf(update.input));
     if (flood === 'drop') return [];
     if (flood === 'warn') return [{ kind: 'text', text: `${translate('en', 'slowDown')}\n${translate('hi', 'slowDown')}` }];
     let language: 'en' | 'hi' = 'en';

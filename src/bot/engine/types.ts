@@ -3,6 +3,7 @@ import type { DomainContext } from '../../domain/context.js';
 import type { PaymentGateway } from '../../domain/billing/payment-gateway.js';
 import type { DocumentStore } from '../../domain/documents/document-store.js';
 import type { Clock } from '../../infra/clock.js';
+import type { BucketLimit } from './rate-limit.js';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../infra/db/schema.js';
 
@@ -93,7 +94,8 @@ export interface EngineDeps {
   documentStore?: DocumentStore;
   /** Logs without personal data: event names, ids and error kinds only. */
   log?: (event: string, fields: Record<string, unknown>) => void;
-  rateLimit?: { messages: number; perMs: number };
+  /** Flood control per chat (rate-limit.ts); default a burst of 10, then 1 a second. */
+  rateLimit?: BucketLimit;
   /** How many documents a chat may send in a window (default 10 an hour); the rest are not fetched. */
   documentLimit?: { documents: number; perMs: number };
   /** The terminal chat's staff user, recorded when the chat acts as a family (`chat.as`). */

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { z } from 'zod';
 import { recordAudit } from '../audit/record-audit.js';
 import { staffUserIdOf } from '../actor.js';
@@ -20,13 +21,39 @@ const waitlistInput = z
   })
   .refine((w) => w.to >= w.from, { message: 'must not be before from', path: ['to'] });
 
-/** A patient waits for a place with a therapist (or any) between two dates. */
+const OPEN: Array<'waiting' | 'offered'> = ['waiting', 'offered'];
+
+type WaitlistWish = Pick<z.infer<typeof waitlistInput>, 'patientId' | 'serviceId' | 'therapistId'>;
+
+/** The patient's open entry for this service and therapist ("any" being one choice), if any. */
+function openEntryFor(tx: DomainContext, wish: WaitlistWish) {
+  return tx.db
+    .selectFrom('waitlist_entries')
+    .selectAll()
+    .where('patient_id', '=', wish.patientId)
+    .where('service_id', '=', wish.serviceId)
+    .where(sql<boolean>`therapist_id IS NOT DISTINCT FROM ${wish.therapistId ?? null}::integer`)
+    .where('status', 'in', OPEN)
+    .executeTakeFirst();
+}
+
+/**
+ * A patient waits for a place with a therapist (or any) between two dates, once: joining again for
+ * the same service and therapist changes nothing and returns the entry already waiting, marked
+ * `alreadyWaiting` (migration 0025's unique index decides when two joins race).
+ */
 export async function addToWaitlist(ctx: DomainContext, raw: z.input<typeof waitlistInput>) {
   if (ctx.actor.kind === 'staff' || ctx.actor.kind === 'system') authorize(ctx.actor, 'waitlist.manage');
   const input = parseInput(waitlistInput, raw);
   await requireInCare(ctx, input.patientId);
-  if (input.to < clinicDate(ctx.clock.now(), ctx.timezone)) throw new InvalidInputError('to: is already in the past.');
+  const today = clinicDate(ctx.clock.now(), ctx.timezone);
+  if (input.to < today) throw new InvalidInputError('to: is already in the past.');
   return inTransaction(ctx, async (tx) => {
+    // An entry whose last date has passed is over, even before the lapse job says so.
+    await tx.db.updateTable('waitlist_entries').set({ status: 'lapsed' })
+      .where('patient_id', '=', input.patientId).where('status', '=', 'waiting').where('latest_on', '<', today).execute();
+    const waiting = await openEntryFor(tx, input);
+    if (waiting) return { ...waiting, alreadyWaiting: true };
     const entry = await tx.db
       .insertInto('waitlist_entries')
       .values({
@@ -39,14 +66,51 @@ export async function addToWaitlist(ctx: DomainContext, raw: z.input<typeof wait
         note: input.note ?? null,
         created_by_staff_id: staffUserIdOf(tx.actor),
       })
+      // Another join committed between the check and this insert: it waits for it, then adds nothing.
+      .onConflict((oc) =>
+        // The index's own predicate, written out: a bound parameter could not be matched to it.
+        oc.columns(['patient_id', 'service_id', 'therapist_id']).where(sql<boolean>`status IN ('waiting', 'offered')`).doNothing(),
+      )
       .returningAll()
-      .executeTakeFirstOrThrow();
+      .executeTakeFirst();
+    if (!entry) return { ...(await openEntryFor(tx, input))!, alreadyWaiting: true };
     await recordAudit(tx, {
       action: 'waitlist.add',
       entity: 'waitlist_entry',
       entityId: entry.id,
       patientId: input.patientId,
       after: { from: input.from, to: input.to, urgent: input.urgent },
+    });
+    return { ...entry, alreadyWaiting: false };
+  });
+}
+
+const datesInput = z
+  .object({ entryId: z.number().int().positive(), from: isoDate, to: isoDate })
+  .refine((w) => w.to >= w.from, { message: 'must not be before from', path: ['to'] });
+
+/** New dates for an open entry (its place in line stays): the desk's, or the patient's own from a chat. */
+export async function changeWaitlistDates(ctx: DomainContext, raw: z.input<typeof datesInput>) {
+  if (ctx.actor.kind === 'staff' || ctx.actor.kind === 'system') authorize(ctx.actor, 'waitlist.manage');
+  const input = parseInput(datesInput, raw);
+  if (input.to < clinicDate(ctx.clock.now(), ctx.timezone)) throw new InvalidInputError('to: is already in the past.');
+  return inTransaction(ctx, async (tx) => {
+    const before = await tx.db.selectFrom('waitlist_entries').selectAll()
+      .where('id', '=', input.entryId).where('status', 'in', OPEN).forUpdate().executeTakeFirst();
+    const notOpen = () => new NotFoundError(`No open waitlist entry ${input.entryId}.`);
+    if (!before) throw notOpen();
+    await requireInCare(tx, before.patient_id).catch(() => {
+      throw notOpen();
+    });
+    const entry = await tx.db.updateTable('waitlist_entries').set({ earliest_on: input.from, latest_on: input.to })
+      .where('id', '=', input.entryId).returningAll().executeTakeFirstOrThrow();
+    await recordAudit(tx, {
+      action: 'waitlist.change_dates',
+      entity: 'waitlist_entry',
+      entityId: entry.id,
+      patientId: entry.patient_id,
+      before: { from: before.earliest_on, to: before.latest_on },
+      after: { from: input.from, to: input.to },
     });
     return entry;
   });
