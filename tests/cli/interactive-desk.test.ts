@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KEYS, onPseudoTerminal } from '../support/pty.js';
+import { DESK_NOW, openDeskClinic } from './desk-clinic.js';
+
+// The receptionist at a real terminal (a pseudo-terminal running the built CLI, its clock pinned to
+// DESK_NOW): what is missing or ambiguous is asked, and a booking is confirmed before it is written.
+describe('at the desk terminal, commands ask instead of giving up', { timeout: 60_000 }, () => {
+  let desk: Awaited<ReturnType<typeof openDeskClinic>>;
+  beforeAll(async () => {
+    desk = await openDeskClinic();
+  });
+  afterAll(() => desk?.close());
+
+  const appointmentsOf = (patientId: number) => desk.database.db.selectFrom('appointments').selectAll().where('patient_id', '=', patientId).execute();
+
+  /** `roshni book`, typing "Gupta", picking Diya (the second match), the first service, any therapist, the first time. */
+  async function bookDiyaUpToTheSummary() {
+    const term = onPseudoTerminal(['book'], desk.env, { at: DESK_NOW });
+    await term.waitFor('Patient (name, phone, P-number or id)');
+    await term.type(`Gupta${KEYS.enter}`);
+    await term.waitFor('"Gupta" matches 2 patients');
+    await term.waitFor(`${desk.aarav.patient_number}  Aarav Gupta`);
+    await term.waitFor(`${desk.diya.patient_number}  Diya Gupta`);
+    await term.type(`${KEYS.down}${KEYS.enter}`);
+    await term.waitFor('Service');
+    await term.type(KEYS.enter);
+    await term.waitFor('Any therapist');
+    await term.type(KEYS.enter);
+    await term.waitFor('Which time?');
+    await term.type(KEYS.enter);
+    await term.waitFor(`Diya Gupta (${desk.diya.patient_number})`);
+    await term.waitFor('Book it?');
+    return term;
+  }
+
+  it('offers the patients a name matches, with P-number, age and guardian, then books the one picked once confirmed', async () => {
+    const term = await bookDiyaUpToTheSummary();
+    const screen = term.shown();
+    expect(screen).toContain('age 11, guardian Sunita Gupta');
+    expect(screen).toContain('age 9, guardian Rahul Gupta');
+    expect(screen).toMatch(/Therapist +(Dr\. Priya Sharma|Meera Iyer)/);
+    expect(screen).toMatch(/When +\w{3}, \d+ \w{3}.*\(Asia\/Kolkata\)/);
+    expect(screen).toMatch(/Price +₹[\d,]+\.\d{2}/);
+    expect(await appointmentsOf(desk.diya.id)).toEqual([]); // nothing is written before the answer
+    await term.type(KEYS.enter); // Yes is the default
+    await term.waitFor('Booked APT-');
+    expect(await term.exitCode()).toBe(0);
+    expect(await appointmentsOf(desk.diya.id)).toHaveLength(1);
+    expect(await appointmentsOf(desk.aarav.id)).toEqual([]);
+  });
+
+  it('writes nothing when the summary is declined, and says so (exit 2)', async () => {
+    const before = await appointmentsOf(desk.diya.id);
+    const term = await bookDiyaUpToTheSummary();
+    await term.type('n');
+    await term.waitFor('Cancelled; nothing was changed.');
+    expect(await term.exitCode()).toBe(2);
+    expect(await appointmentsOf(desk.diya.id)).toEqual(before);
+  });
+
+  it('asks again when no patient matches', async () => {
+    const term = onPseudoTerminal(['book', '--service', 'speech-therapy', '--therapist', 'any'], desk.env, { at: DESK_NOW });
+    await term.waitFor('Patient (name, phone, P-number or id)');
+    await term.type(`Mehta${KEYS.enter}`);
+    await term.waitFor('No patient matches "Mehta".');
+    await term.type(`Aarav${KEYS.enter}`);
+    await term.waitFor('Which time?');
+    await term.type(KEYS.escape);
+    await term.waitFor('Cancelled; nothing was changed.');
+    expect(await term.exitCode()).toBe(2);
+    expect(await appointmentsOf(desk.aarav.id)).toEqual([]);
+  });
+
+  it("`pay cash` with no appointment offers today's, then takes what is due", async () => {
+    const term = onPseudoTerminal(['pay', 'cash'], desk.env, { at: DESK_NOW });
+    await term.waitFor("Which of today's appointments (2031-03-04)?");
+    await term.waitFor('12:00  Patient 001  Speech therapy');
+    await term.waitFor(`${desk.todays.appointmentNumber}, scheduled`);
+    await term.type(KEYS.enter);
+    await term.waitFor('Amount received, in rupees');
+    await term.type(KEYS.enter);
+    await term.waitFor('Received ₹');
+    expect(await term.exitCode()).toBe(0);
+    const paid = await desk.database.db.selectFrom('appointments').select('payment_status').where('id', '=', desk.todays.id).executeTakeFirstOrThrow();
+    expect(paid.payment_status).toBe('paid');
+  });
+});
