@@ -38,8 +38,7 @@ export async function appointmentIdFor(env: CommandEnv, ctx: DomainContext, ref:
     message: `Which of today's appointments (${today})?`,
     choices: rows.map((a) => ({
       value: String(a.id),
-      label: `${clinicTime(a.starts_at, ctx.timezone)}  ${a.patient_name}  ${a.service_name}  ${a.therapist_name}`,
-      hint: `${a.appointment_number}, ${statusText(a, ctx.timezone)}`,
+      label: `${clinicTime(a.starts_at, ctx.timezone)}  ${a.patient_name}  ${a.service_name}  ${a.therapist_name}  ${a.appointment_number}, ${statusText(a, ctx.timezone)}`,
     })),
     io: env.io,
   });

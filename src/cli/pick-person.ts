@@ -54,7 +54,8 @@ export async function patientFor(env: CommandEnv, ctx: DomainContext, ref: strin
       return patients.map((p) => {
         const guardian = guardians.find((g) => g.patient_id === p.id);
         const age = p.date_of_birth ? `age ${ageOn(p.date_of_birth, today)}` : 'age not recorded';
-        return { value: String(p.id), label: `${p.patient_number}  ${p.full_name}`, hint: `${age}, ${guardian ? `guardian ${guardian.full_name}` : 'no guardian'}` };
+        // All on the label: a select shows an option's hint only while it is highlighted.
+        return { value: String(p.id), label: `${p.patient_number}  ${p.full_name}  ${age}, ${guardian ? `guardian ${guardian.full_name}` : 'no guardian'}` };
       });
     },
   });
@@ -69,6 +70,6 @@ export async function therapistFor(env: CommandEnv, ctx: DomainContext, ref: str
     matching: (text) => therapistsMatching(ctx, text),
     idOf: (t) => t.id,
     choices: async (therapists) =>
-      therapists.map((t) => ({ value: String(t.id), label: t.full_name, hint: `id ${t.id}${t.active ? '' : ', inactive'}` })),
+      therapists.map((t) => ({ value: String(t.id), label: `${t.full_name}  id ${t.id}${t.active ? '' : ', inactive'}` })),
   });
 }

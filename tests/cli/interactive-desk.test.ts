@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KEYS, onPseudoTerminal } from '../support/pty.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { KEYS, onPseudoTerminal as startOnPseudoTerminal } from '../support/pty.js';
 import { DESK_NOW, openDeskClinic } from './desk-clinic.js';
 
 // The receptionist at a real terminal (a pseudo-terminal running the built CLI, its clock pinned to
@@ -11,6 +11,17 @@ describe('at the desk terminal, commands ask instead of giving up', { timeout: 6
   });
   afterAll(() => desk?.close());
 
+  // A test that fails while a prompt waits leaves no CLI behind.
+  const started: Array<ReturnType<typeof startOnPseudoTerminal>> = [];
+  const onPseudoTerminal = (...args: Parameters<typeof startOnPseudoTerminal>) => {
+    const term = startOnPseudoTerminal(...args);
+    started.push(term);
+    return term;
+  };
+  afterEach(() => {
+    for (const term of started.splice(0)) term.kill();
+  });
+
   const appointmentsOf = (patientId: number) => desk.database.db.selectFrom('appointments').selectAll().where('patient_id', '=', patientId).execute();
 
   /** `roshni book`, typing "Gupta", picking Diya (the second match), the first service, any therapist, the first time. */
@@ -19,8 +30,8 @@ describe('at the desk terminal, commands ask instead of giving up', { timeout: 6
     await term.waitFor('Patient (name, phone, P-number or id)');
     await term.type(`Gupta${KEYS.enter}`);
     await term.waitFor('"Gupta" matches 2 patients');
-    await term.waitFor(`${desk.aarav.patient_number}  Aarav Gupta`);
-    await term.waitFor(`${desk.diya.patient_number}  Diya Gupta`);
+    await term.waitFor(`${desk.aarav.patient_number}  Aarav Gupta  age 11, guardian Sunita Gupta`);
+    await term.waitFor(`${desk.diya.patient_number}  Diya Gupta  age 9, guardian Rahul Gupta`);
     await term.type(`${KEYS.down}${KEYS.enter}`);
     await term.waitFor('Service');
     await term.type(KEYS.enter);
@@ -36,8 +47,6 @@ describe('at the desk terminal, commands ask instead of giving up', { timeout: 6
   it('offers the patients a name matches, with P-number, age and guardian, then books the one picked once confirmed', async () => {
     const term = await bookDiyaUpToTheSummary();
     const screen = term.shown();
-    expect(screen).toContain('age 11, guardian Sunita Gupta');
-    expect(screen).toContain('age 9, guardian Rahul Gupta');
     expect(screen).toMatch(/Therapist +(Dr\. Priya Sharma|Meera Iyer)/);
     expect(screen).toMatch(/When +\w{3}, \d+ \w{3}.*\(Asia\/Kolkata\)/);
     expect(screen).toMatch(/Price +₹[\d,]+\.\d{2}/);
@@ -71,11 +80,26 @@ describe('at the desk terminal, commands ask instead of giving up', { timeout: 6
     expect(await appointmentsOf(desk.aarav.id)).toEqual([]);
   });
 
+  it('books at once, with no summary, when the flags said everything (as a script would)', async () => {
+    const term = onPseudoTerminal(['book', '--patient', 'Aarav', '--service', 'speech-therapy', '--therapist', 'any', '--at', '2031-03-06 10:00'], desk.env, { at: DESK_NOW });
+    await term.waitFor('Booked APT-');
+    expect(await term.exitCode()).toBe(0);
+    expect(term.shown()).not.toContain('Book it?');
+  });
+
+  it('--yes books what the terminal helped choose without the summary', async () => {
+    const term = onPseudoTerminal(['book', '--patient', 'Gupta', '--service', 'speech-therapy', '--therapist', 'any', '--at', '2031-03-06 11:00', '--yes'], desk.env, { at: DESK_NOW });
+    await term.waitFor('"Gupta" matches 2 patients');
+    await term.type(`${KEYS.down}${KEYS.enter}`);
+    await term.waitFor('Booked APT-');
+    expect(await term.exitCode()).toBe(0);
+    expect(term.shown()).not.toContain('Book it?');
+  });
+
   it("`pay cash` with no appointment offers today's, then takes what is due", async () => {
     const term = onPseudoTerminal(['pay', 'cash'], desk.env, { at: DESK_NOW });
     await term.waitFor("Which of today's appointments (2031-03-04)?");
-    await term.waitFor('12:00  Patient 001  Speech therapy');
-    await term.waitFor(`${desk.todays.appointmentNumber}, scheduled`);
+    await term.waitFor(`12:00  Patient 001  Speech therapy session  Dr. Priya Sharma  ${desk.todays.appointmentNumber}, scheduled`);
     await term.type(KEYS.enter);
     await term.waitFor('Amount received, in rupees');
     await term.type(KEYS.enter);
