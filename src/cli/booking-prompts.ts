@@ -63,14 +63,17 @@ export async function confirmBooking(
 ): Promise<void> {
   if (!env.interactive || booking.yes || !anythingAsked(env.io)) return;
   const { patient, service } = booking;
-  const slot = 'slotId' in when ? await getSlot(ctx, when.slotId) : undefined;
+  const one = 'slotId' in when ? await getSlot(ctx, when.slotId) : undefined;
+  const [therapistName, whenText] = one
+    ? [one.therapistName, `${formatFriendly(one.startsAt, ctx.timezone)} (${ctx.timezone})`]
+    : [(when as { therapistName: string }).therapistName, (when as { series: string }).series];
   const lines = summary([
     ['Patient', `${patient.full_name} (${patient.patient_number})`],
     ['Service', service.name],
-    ['Therapist', slot ? slot.therapistName : 'therapistName' in when ? when.therapistName : ''],
-    ['When', slot ? `${formatFriendly(slot.startsAt, ctx.timezone)} (${ctx.timezone})` : 'series' in when ? when.series : ''],
-    ['Price', `${formatRupees(service.price_paise)}${slot ? '' : ' a session'}`],
+    ['Therapist', therapistName],
+    ['When', whenText],
+    ['Price', `${formatRupees(service.price_paise)}${one ? '' : ' a session'}`],
   ]);
   for (const line of ['', ...lines, '']) writeLine(env.io.stdout, line);
-  if (!(await askConfirm(slot ? 'Book it?' : 'Book the series?', true, env.io))) throw new PromptCancelledError();
+  if (!(await askConfirm(one ? 'Book it?' : 'Book the series?', true, env.io))) throw new PromptCancelledError();
 }

@@ -45,17 +45,18 @@ describe('at the desk terminal, commands ask instead of giving up', { timeout: 6
   }
 
   it('offers the patients a name matches, with P-number, age and guardian, then books the one picked once confirmed', async () => {
+    const [diyaBefore, aaravBefore] = [await appointmentsOf(desk.diya.id), await appointmentsOf(desk.aarav.id)];
     const term = await bookDiyaUpToTheSummary();
     const screen = term.shown();
     expect(screen).toMatch(/Therapist +(Dr\. Priya Sharma|Meera Iyer)/);
     expect(screen).toMatch(/When +\w{3}, \d+ \w{3}.*\(Asia\/Kolkata\)/);
     expect(screen).toMatch(/Price +₹[\d,]+\.\d{2}/);
-    expect(await appointmentsOf(desk.diya.id)).toEqual([]); // nothing is written before the answer
+    expect(await appointmentsOf(desk.diya.id)).toEqual(diyaBefore); // nothing is written before the answer
     await term.type(KEYS.enter); // Yes is the default
     await term.waitFor('Booked APT-');
     expect(await term.exitCode()).toBe(0);
-    expect(await appointmentsOf(desk.diya.id)).toHaveLength(1);
-    expect(await appointmentsOf(desk.aarav.id)).toEqual([]);
+    expect(await appointmentsOf(desk.diya.id)).toHaveLength(diyaBefore.length + 1);
+    expect(await appointmentsOf(desk.aarav.id)).toEqual(aaravBefore);
   });
 
   it('writes nothing when the summary is declined, and says so (exit 2)', async () => {
@@ -68,6 +69,7 @@ describe('at the desk terminal, commands ask instead of giving up', { timeout: 6
   });
 
   it('asks again when no patient matches', async () => {
+    const before = await appointmentsOf(desk.aarav.id);
     const term = onPseudoTerminal(['book', '--service', 'speech-therapy', '--therapist', 'any'], desk.env, { at: DESK_NOW });
     await term.waitFor('Patient (name, phone, P-number or id)');
     await term.type(`Mehta${KEYS.enter}`);
@@ -77,7 +79,22 @@ describe('at the desk terminal, commands ask instead of giving up', { timeout: 6
     await term.type(KEYS.escape);
     await term.waitFor('Cancelled; nothing was changed.');
     expect(await term.exitCode()).toBe(2);
-    expect(await appointmentsOf(desk.aarav.id)).toEqual([]);
+    expect(await appointmentsOf(desk.aarav.id)).toEqual(before);
+  });
+
+  it('shows a weekly series before booking it, and books none of it when declined', async () => {
+    const before = await appointmentsOf(desk.aarav.id);
+    const argv = ['book', '--patient', 'Gupta', '--service', 'speech-therapy', '--therapist', 'priya', '--repeat', 'wed', '--at', '10:00', '--weeks', '2'];
+    const term = onPseudoTerminal(argv, desk.env, { at: DESK_NOW });
+    await term.waitFor('"Gupta" matches 2 patients');
+    await term.type(KEYS.enter); // Aarav
+    await term.waitFor(`Aarav Gupta (${desk.aarav.patient_number})`);
+    await term.waitFor('wed at 10:00, 2 weeks from 2031-03-04 (Asia/Kolkata)');
+    await term.waitFor('Book the series?');
+    await term.type('n');
+    await term.waitFor('Cancelled; nothing was changed.');
+    expect(await term.exitCode()).toBe(2);
+    expect(await appointmentsOf(desk.aarav.id)).toEqual(before);
   });
 
   it('books at once, with no summary, when the flags said everything (as a script would)', async () => {
