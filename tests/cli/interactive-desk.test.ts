@@ -113,6 +113,17 @@ describe('at the desk terminal, commands ask instead of giving up', { timeout: 6
     expect(term.shown()).not.toContain('Book it?');
   });
 
+  it('offers the therapists a name part matches, and goes on with the one picked', async () => {
+    const term = onPseudoTerminal(['today', '--therapist', 'a'], desk.env, { at: DESK_NOW });
+    await term.waitFor('"a" matches 2 therapists');
+    await term.waitFor(`Dr. Priya Sharma  id ${desk.clinic.speech.id}`);
+    await term.waitFor(`Meera Iyer  id ${desk.clinic.physio.id}`);
+    await term.type(KEYS.enter);
+    await term.waitFor('Today, 2031-03-04');
+    await term.waitFor(desk.todays.appointmentNumber);
+    expect(await term.exitCode()).toBe(0);
+  });
+
   it("`pay cash` with no appointment offers today's, then takes what is due", async () => {
     const term = onPseudoTerminal(['pay', 'cash'], desk.env, { at: DESK_NOW });
     await term.waitFor("Which of today's appointments (2031-03-04)?");
