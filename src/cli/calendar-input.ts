@@ -7,19 +7,21 @@ import { offerReschedule, type DayOffOccasion, type RescheduleOffers } from '../
 import { clinicDate, clinicTime } from '../domain/time.js';
 import { writeLine, type CommandEnv } from './io.js';
 import { table } from './output.js';
+import { therapistFor } from './pick-person.js';
 import { askConfirm, askSelect, PromptCancelledError } from './prompts.js';
 
 // Input and output shared by the calendar commands: hours, leave, holiday and slots.
 
 /** The <therapist> argument (an id, a username or part of the name); on a terminal, picked from a list when left out. */
 export async function requireTherapist(env: CommandEnv, ctx: DomainContext, ref: string | undefined) {
-  if (ref !== undefined) return resolveTherapist(ctx, ref);
+  if (ref !== undefined) return therapistFor(env, ctx, ref);
   if (!env.interactive) throw new InvalidInputError('<therapist> is required: an id, a username or part of the name.');
   const therapists = await listTherapists(ctx);
   if (!therapists.length) throw new NotFoundError('There are no therapists yet; add one with `roshni therapist add`.');
   const chosen = await askSelect({
     message: 'Therapist',
     choices: therapists.map((t) => ({ value: String(t.id), label: t.full_name, hint: t.specializations.join(', ') })),
+    io: env.io,
   });
   return resolveTherapist(ctx, chosen);
 }

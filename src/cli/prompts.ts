@@ -17,7 +17,16 @@ export type PromptIO = Pick<CliIO, 'stdin' | 'stdout'>;
 /** What a prompt shows (a patient's name in a choice, say) is cleaned like every printed line. */
 const shown = (text: string) => terminalText(text);
 
-const streams = (io: PromptIO | undefined) => (io ? { input: io.stdin as Readable, output: io.stdout as Writable } : {});
+/** Terminals a question was put on during this run (keyed by their input stream). */
+const asked = new WeakSet<object>();
+
+/** Whether anything was asked on this terminal: a booking the terminal helped build is confirmed before it is written. */
+export const anythingAsked = (io: PromptIO): boolean => asked.has(io.stdin);
+
+const streams = (io: PromptIO | undefined) => {
+  asked.add(io?.stdin ?? process.stdin);
+  return io ? { input: io.stdin as Readable, output: io.stdout as Writable } : {};
+};
 
 /** Asks for one value on the terminal, validated by the same zod schema the flag would be. */
 export async function askText(options: {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
-import { patientFrom, serviceFrom, therapistFrom } from '../cli/booking-prompts.js';
+import { appointmentIdFor, takingAppointment } from '../cli/appointment-choice.js';
+import { confirmBooking, patientFrom, serviceFrom, therapistFrom } from '../cli/booking-prompts.js';
 import type { CommandEnv } from '../cli/io.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { offerSessionNotes } from '../cli/notes-editor.js';
@@ -11,7 +12,7 @@ import { chooseSlot, withFreeTimes } from '../cli/slot-choice.js';
 import { paymentText, statusText } from '../cli/render-schedule.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { formatRupees } from '../domain/money.js';
-import { resolveAppointmentId, resolvePatient, resolveTherapist } from '../domain/people/resolve.js';
+import { patientFor, therapistFor } from '../cli/pick-person.js';
 import { getAppointment, listAppointments, type ListAppointmentsInput } from '../domain/scheduling/appointment-queries.js';
 import { checkInAppointment, completeAppointment, confirmAppointment, markNoShow } from '../domain/scheduling/attendance.js';
 import { bookAppointment } from '../domain/scheduling/book-appointment.js';
@@ -32,6 +33,7 @@ interface BookFlags {
   weeks?: number;
   from?: string;
   shortNotice?: boolean;
+  yes?: boolean;
 }
 
 function offerLine(offer: WaitlistOffer | null, timezone: string): string[] {
@@ -42,18 +44,23 @@ async function book(env: CommandEnv, flags: BookFlags): Promise<number> {
   return withSession(env, async ({ ctx }) => {
     const patient = await patientFrom(env, ctx, flags.patient);
     const service = await serviceFrom(env, ctx, flags.service);
-    const therapist = await therapistFrom(env, ctx, flags.therapist, service.specialization_code);
+    // A slot names its therapist: no need to ask for one.
+    const therapist = flags.slot && !flags.therapist ? undefined : await therapistFrom(env, ctx, flags.therapist, service.specialization_code);
     if (flags.repeat) {
       if (!therapist) throw new InvalidInputError('--therapist is required for a recurring series.');
       if (!flags.at || !/^\d{2}:\d{2}$/.test(flags.at)) throw new InvalidInputError('--at HH:MM is required for a recurring series.');
+      const from = flags.from ?? clinicDate(ctx.clock.now(), ctx.timezone);
+      const weeks = flags.weeks ?? 8;
+      const series = `${flags.repeat} at ${flags.at}, ${weeks} weeks from ${from} (${ctx.timezone})`;
+      await confirmBooking(env, ctx, { patient, service, yes: flags.yes }, { series, therapistName: therapist.full_name });
       const result = await bookSeries(ctx, {
         patientId: patient.id,
         serviceId: service.id,
         therapistId: therapist.id,
         weekdays: parseWeekdays(flags.repeat),
         time: flags.at,
-        from: flags.from ?? clinicDate(ctx.clock.now(), ctx.timezone),
-        weeks: flags.weeks ?? 8,
+        from,
+        weeks,
       });
       emit(env, result, () => [
         `Booked ${result.booked.length} session(s) of ${service.name} for ${patient.full_name} with ${therapist.full_name}:`,
@@ -68,7 +75,10 @@ async function book(env: CommandEnv, flags: BookFlags): Promise<number> {
     const shortNotice = Boolean(flags.shortNotice);
     const wanted = { serviceId: service.id, patientId: patient.id, shortNotice, ...(therapist ? { therapistId: therapist.id } : {}), ...(flags.slot ? { slot: flags.slot } : {}), ...(flags.at ? { at: flags.at } : {}) };
     const booked = await chooseSlot(env, ctx, wanted)
-      .then((slotId) => bookAppointment(ctx, { patientId: patient.id, serviceId: service.id, slotId, shortNotice }))
+      .then(async (slotId) => {
+        await confirmBooking(env, ctx, { patient, service, yes: flags.yes }, { slotId });
+        return bookAppointment(ctx, { patientId: patient.id, serviceId: service.id, slotId, shortNotice });
+      })
       .catch((e) => withFreeTimes(ctx, e, wanted));
     emit(env, booked, () =>
       `Booked ${booked.appointmentNumber} for ${patient.full_name}: ${booked.serviceName} with ${booked.therapistName}, ` +
@@ -78,10 +88,10 @@ async function book(env: CommandEnv, flags: BookFlags): Promise<number> {
   });
 }
 
-async function reschedule(env: CommandEnv, ref: string, flags: { slot?: number; at?: string; therapist?: string; shortNotice?: boolean }): Promise<number> {
+async function reschedule(env: CommandEnv, ref: string | undefined, flags: { slot?: number; at?: string; therapist?: string; shortNotice?: boolean }): Promise<number> {
   return withSession(env, async ({ ctx }) => {
-    const current = await getAppointment(ctx, await resolveAppointmentId(ctx, ref));
-    const therapist = flags.therapist && flags.therapist !== 'any' ? await resolveTherapist(ctx, flags.therapist) : undefined;
+    const current = await getAppointment(ctx, await appointmentIdFor(env, ctx, ref));
+    const therapist = flags.therapist && flags.therapist !== 'any' ? await therapistFor(env, ctx, flags.therapist) : undefined;
     const service = await ctx.db.selectFrom('appointments').select('service_id').where('id', '=', current.id).executeTakeFirstOrThrow();
     const shortNotice = Boolean(flags.shortNotice);
     const wanted = { serviceId: service.service_id, patientId: current.patient_id, shortNotice, ...(therapist ? { therapistId: therapist.id } : {}), ...(flags.slot ? { slot: flags.slot } : {}), ...(flags.at ? { at: flags.at } : {}) };
@@ -103,10 +113,10 @@ function chargeLines(charge: PolicyCharge | null, appointmentNumber: string): st
   return [`${what}; an admin can waive it: roshni waive ${appointmentNumber} --reason "…".`];
 }
 
-async function cancel(env: CommandEnv, ref: string, flags: { reason?: string; clinic?: boolean }): Promise<number> {
+async function cancel(env: CommandEnv, ref: string | undefined, flags: { reason?: string; clinic?: boolean }): Promise<number> {
   return withSession(env, async ({ ctx }) => {
     const result = await cancelAppointment(ctx, {
-      appointmentId: await resolveAppointmentId(ctx, ref),
+      appointmentId: await appointmentIdFor(env, ctx, ref),
       ...(flags.reason ? { reason: flags.reason } : {}),
       ...(flags.clinic ? { clinicInitiated: true } : {}),
     });
@@ -131,8 +141,8 @@ async function list(env: CommandEnv, flags: { from?: string; to?: string; therap
     const rows = await listAppointments(ctx, {
       ...(flags.from ? { from: flags.from } : {}),
       ...(flags.to ? { to: flags.to } : {}),
-      ...(flags.therapist ? { therapistId: (await resolveTherapist(ctx, flags.therapist)).id } : {}),
-      ...(flags.patient ? { patientId: (await resolvePatient(ctx, flags.patient)).id } : {}),
+      ...(flags.therapist ? { therapistId: (await therapistFor(env, ctx, flags.therapist)).id } : {}),
+      ...(flags.patient ? { patientId: (await patientFor(env, ctx, flags.patient)).id } : {}),
       ...(flags.status ? { status: flags.status as ListAppointmentsInput['status'] } : {}),
       ...(flags.payment ? { paymentStatus: flags.payment as ListAppointmentsInput['paymentStatus'] } : {}),
     });
@@ -161,37 +171,40 @@ export function register(program: Command, run: RunCommand): void {
     .option('--weeks <n>', 'number of weeks of the series (default 8)', positiveInt)
     .option('--from <date>', 'first date of the series (default today)', dateValue)
     .option('--short-notice', "book inside the clinic's minimum notice, on purpose")
+    .option('-y, --yes', 'on a terminal, book without showing the summary and asking to confirm')
     .action(run(book));
 
   program
-    .command('reschedule <appointment>')
+    .command('reschedule [appointment]')
     .description('Move an appointment to another slot (the old one frees only if the new one is taken)')
     .option('--slot <id>', 'new slot id', positiveInt)
     .option('--at <when>', 'new start "YYYY-MM-DD HH:MM"', startValue)
     .option('--therapist <therapist>', 'with this therapist, or "any"')
     .option('--short-notice', "move it inside the clinic's minimum notice, on purpose")
-    .action(run(reschedule));
+    .action(run(takingAppointment(reschedule)));
 
   program
-    .command('cancel <appointment>')
+    .command('cancel [appointment]')
     .description('Cancel an appointment and free its slot (flagged late inside the late-cancellation window)')
     .option('--reason <reason>', 'why (required for staff)')
     .option('--clinic', 'the clinic cancelled (therapist away, clinic closed): no late-cancellation charge')
-    .action(run(cancel));
+    .action(run(takingAppointment(cancel)));
 
   for (const { name, description, change, done } of STATUS_CHANGES) {
     program
-      .command(`${name} <appointment>`)
+      .command(`${name} [appointment]`)
       .description(description)
       .action(
-        run(async (env, ref: string) =>
-          withSession(env, async ({ ctx }) => {
-            const updated = await change(ctx, { appointmentId: await resolveAppointmentId(ctx, ref) });
-            const charge = 'policyCharge' in updated ? (updated.policyCharge as PolicyCharge | null) : null;
-            emit(env, updated, () => [`${done} ${updated.appointment_number}.`, ...chargeLines(charge, updated.appointment_number)]);
-            if (name === 'complete') await offerSessionNotes(env, ctx, updated);
-            return 0;
-          }),
+        run(
+          takingAppointment(async (env, ref) =>
+            withSession(env, async ({ ctx }) => {
+              const updated = await change(ctx, { appointmentId: await appointmentIdFor(env, ctx, ref) });
+              const charge = 'policyCharge' in updated ? (updated.policyCharge as PolicyCharge | null) : null;
+              emit(env, updated, () => [`${done} ${updated.appointment_number}.`, ...chargeLines(charge, updated.appointment_number)]);
+              if (name === 'complete') await offerSessionNotes(env, ctx, updated);
+              return 0;
+            }),
+          ),
         ),
       );
   }
@@ -208,20 +221,22 @@ export function register(program: Command, run: RunCommand): void {
     .option('--payment <status>', 'pending, partially_paid, paid, refunded or waived')
     .action(run(list));
   appointments
-    .command('show <appointment>')
+    .command('show [appointment]')
     .description('One appointment')
     .action(
-      run(async (env, ref: string) =>
-        withSession(env, async ({ ctx }) => {
-          const a = await getAppointment(ctx, await resolveAppointmentId(ctx, ref));
-          emit(env, a, () => [
-            `${a.appointment_number}  ${a.service_name}`,
-            `  ${formatFriendly(a.starts_at, ctx.timezone)} with ${a.therapist_name}`,
-            `  Patient: ${a.patient_name} (${a.patient_number})`,
-            `  Status: ${statusText(a, ctx.timezone)}${a.late_cancellation ? ' (late)' : ''}; payment: ${paymentText(a)}, price ${formatRupees(a.price_paise)}`,
-          ]);
-          return 0;
-        }),
+      run(
+        takingAppointment(async (env, ref) =>
+          withSession(env, async ({ ctx }) => {
+            const a = await getAppointment(ctx, await appointmentIdFor(env, ctx, ref));
+            emit(env, a, () => [
+              `${a.appointment_number}  ${a.service_name}`,
+              `  ${formatFriendly(a.starts_at, ctx.timezone)} with ${a.therapist_name}`,
+              `  Patient: ${a.patient_name} (${a.patient_number})`,
+              `  Status: ${statusText(a, ctx.timezone)}${a.late_cancellation ? ' (late)' : ''}; payment: ${paymentText(a)}, price ${formatRupees(a.price_paise)}`,
+            ]);
+            return 0;
+          }),
+        ),
       ),
     );
 }

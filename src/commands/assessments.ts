@@ -14,7 +14,8 @@ import { ASSESSMENT_TEMPLATES, findAssessmentTemplate } from '../domain/clinical
 import { withUnit } from '../domain/clinical/goals.js';
 import { ASSESSMENT_KINDS, listAssessments, newAssessment, showAssessment, validateAssessmentData } from '../domain/clinical/assessments.js';
 import { InvalidInputError } from '../domain/errors.js';
-import { resolveAppointmentId, resolvePatient, resolveTherapist } from '../domain/people/resolve.js';
+import { resolveAppointmentId } from '../domain/people/resolve.js';
+import { patientFor, therapistFor } from '../cli/pick-person.js';
 import { isoDate } from '../domain/time.js';
 
 /** --data is inline JSON, or the path of a .json file. */
@@ -93,7 +94,7 @@ async function create(env: CommandEnv, flags: NewFlags): Promise<number> {
     const summary = await optional(flags.summary, 'Summary (optional)');
     const recommendations = await optional(flags.recommendations, 'Recommendations (optional)');
     const nextReview = await optional(flags.nextReview, 'Next review date, YYYY-MM-DD (optional)', isoDate);
-    const patient = await resolvePatient(ctx, patientRef);
+    const patient = await patientFor(env, ctx, patientRef);
     const therapist =
       flags.therapist ?? (asked && writingTherapistId(ctx, undefined) === undefined ? await askText({ message: 'Whose assessment? (therapist)', io: env.io }) : undefined);
     const assessment = await newAssessment(ctx, {
@@ -105,7 +106,7 @@ async function create(env: CommandEnv, flags: NewFlags): Promise<number> {
       ...(recommendations ? { recommendations } : {}),
       ...(nextReview ? { nextReviewOn: nextReview } : {}),
       ...(flags.on ? { assessedOn: flags.on } : {}),
-      ...(therapist ? { therapistId: (await resolveTherapist(ctx, therapist)).id } : {}),
+      ...(therapist ? { therapistId: (await therapistFor(env, ctx, therapist)).id } : {}),
       ...(flags.appointment ? { appointmentId: await resolveAppointmentId(ctx, flags.appointment) } : {}),
     });
     const scores = Object.entries(assessment.scores).map(([k, v]) => `${k} ${v}`).join(', ');
@@ -136,7 +137,7 @@ async function show(env: CommandEnv, id: number): Promise<number> {
 
 async function list(env: CommandEnv, ref: string): Promise<number> {
   return withSession(env, async ({ ctx }) => {
-    const patient = await resolvePatient(ctx, ref);
+    const patient = await patientFor(env, ctx, ref);
     const rows = await listAssessments(ctx, { patientId: patient.id });
     emit(env, rows, () =>
       rows.length

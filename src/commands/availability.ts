@@ -5,7 +5,7 @@ import { dateValue, positiveInt } from '../cli/options.js';
 import { emit, table } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
 import { InvalidInputError } from '../domain/errors.js';
-import { resolvePatient, resolveTherapist } from '../domain/people/resolve.js';
+import { patientFor, therapistFor } from '../cli/pick-person.js';
 import { findAvailability } from '../domain/scheduling/availability.js';
 import { requireServiceByCode } from '../domain/scheduling/services.js';
 import { addDays, clinicDate, formatFriendly } from '../domain/time.js';
@@ -24,8 +24,8 @@ async function availability(env: CommandEnv, flags: AvailabilityFlags): Promise<
   if (!flags.service) throw new InvalidInputError('--service is required (see roshni service list).');
   return withSession(env, async ({ ctx }) => {
     const service = await requireServiceByCode(ctx, flags.service!);
-    const therapist = flags.therapist && flags.therapist !== 'any' ? await resolveTherapist(ctx, flags.therapist) : undefined;
-    const patient = flags.patient ? await resolvePatient(ctx, flags.patient) : undefined;
+    const therapist = flags.therapist && flags.therapist !== 'any' ? await therapistFor(env, ctx, flags.therapist) : undefined;
+    const patient = flags.patient ? await patientFor(env, ctx, flags.patient) : undefined;
     const from = flags.from ?? clinicDate(ctx.clock.now(), ctx.timezone);
     const slots = await findAvailability(ctx, {
       serviceId: service.id,

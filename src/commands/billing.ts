@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { appointmentIdFor, takingAppointment } from '../cli/appointment-choice.js';
 import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
 import { emit, table } from '../cli/output.js';
@@ -7,7 +8,6 @@ import { listDues, listPayments, reconcileDay } from '../domain/billing/billing-
 import { waiveCharge } from '../domain/billing/waive-charge.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { formatRupees } from '../domain/money.js';
-import { resolveAppointmentId } from '../domain/people/resolve.js';
 import { clinicDate, formatFriendly } from '../domain/time.js';
 import { dateValue } from '../cli/options.js';
 
@@ -102,17 +102,19 @@ export function register(program: Command, run: RunCommand): void {
     .option('--date <date>', 'clinic date (default today)', dateValue)
     .action(run(reconcile));
   program
-    .command('waive <appointment>')
+    .command('waive [appointment]')
     .description("Waive an appointment's charge (admin; refund any payment first)")
     .option('--reason <text>', 'why (required)')
     .action(
-      run(async (env, ref: string, flags: { reason?: string }) => {
-        if (!flags.reason) throw new InvalidInputError('--reason is required to waive a charge.');
-        return withSession(env, async ({ ctx }) => {
-          const result = await waiveCharge(ctx, { appointmentId: await resolveAppointmentId(ctx, ref), reason: flags.reason! });
-          emit(env, result, () => `Waived the charge of ${result.appointmentNumber}.`);
-          return 0;
-        });
-      }),
+      run(
+        takingAppointment(async (env, ref, flags: { reason?: string }) => {
+          if (!flags.reason) throw new InvalidInputError('--reason is required to waive a charge.');
+          return withSession(env, async ({ ctx }) => {
+            const result = await waiveCharge(ctx, { appointmentId: await appointmentIdFor(env, ctx, ref), reason: flags.reason! });
+            emit(env, result, () => `Waived the charge of ${result.appointmentNumber}.`);
+            return 0;
+          });
+        }),
+      ),
     );
 }

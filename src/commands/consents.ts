@@ -8,7 +8,7 @@ import type { DomainContext } from '../domain/context.js';
 import { CONSENT_CHANNELS, CONSENT_PURPOSES, grantConsent, listConsents, withdrawConsent, type ConsentPurpose } from '../domain/data-rights/consents.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { resolveGuardian } from '../domain/people/guardians.js';
-import { resolvePatient } from '../domain/people/resolve.js';
+import { patientFor } from '../cli/pick-person.js';
 import { formatFriendly } from '../domain/time.js';
 
 async function purposeOf(env: CommandEnv, value: string | undefined): Promise<ConsentPurpose> {
@@ -21,7 +21,7 @@ const guardianIdOf = async (ctx: DomainContext, ref: string | undefined) => (ref
 
 async function list(env: CommandEnv, patientRef: string): Promise<number> {
   return withSession(env, async ({ ctx }) => {
-    const patient = await resolvePatient(ctx, patientRef);
+    const patient = await patientFor(env, ctx, patientRef);
     const consents = await listConsents(ctx, { patientId: patient.id });
     emit(env, consents, () =>
       consents.length
@@ -45,7 +45,7 @@ async function list(env: CommandEnv, patientRef: string): Promise<number> {
 
 async function grant(env: CommandEnv, patientRef: string, flags: { purpose?: string; channel?: string; notice?: string; guardian?: string }): Promise<number> {
   return withSession(env, async ({ ctx }) => {
-    const patient = await resolvePatient(ctx, patientRef);
+    const patient = await patientFor(env, ctx, patientRef);
     const consent = await grantConsent(ctx, {
       patientId: patient.id,
       purpose: await purposeOf(env, flags.purpose),
@@ -60,7 +60,7 @@ async function grant(env: CommandEnv, patientRef: string, flags: { purpose?: str
 
 async function withdraw(env: CommandEnv, patientRef: string, flags: { purpose?: string; guardian?: string }): Promise<number> {
   return withSession(env, async ({ ctx }) => {
-    const patient = await resolvePatient(ctx, patientRef);
+    const patient = await patientFor(env, ctx, patientRef);
     const result = await withdrawConsent(ctx, { patientId: patient.id, purpose: await purposeOf(env, flags.purpose), ...(await guardianIdOf(ctx, flags.guardian)) });
     emit(env, result, () =>
       `Withdrew ${result.purpose.replace('_', ' ')} consent for ${patient.patient_number} (${result.consentIds.length} record(s)).` +

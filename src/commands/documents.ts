@@ -14,7 +14,8 @@ import { ACCESS_LEVELS } from '../domain/documents/access.js';
 import { addDocument, DOCUMENT_TYPES, getDocument, listDocuments, readableSize, removeDocument, type DocumentType } from '../domain/documents/documents.js';
 import { extensionOf } from '../domain/documents/file-kind.js';
 import { InvalidInputError, NotFoundError } from '../domain/errors.js';
-import { resolveAppointmentId, resolvePatient } from '../domain/people/resolve.js';
+import { resolveAppointmentId } from '../domain/people/resolve.js';
+import { patientFor } from '../cli/pick-person.js';
 import { formatFriendly } from '../domain/time.js';
 import { documentStoreFor } from '../infra/storage/file-document-store.js';
 
@@ -47,7 +48,7 @@ interface AddFlags {
 async function add(env: CommandEnv, patientRef: string, file: string, flags: AddFlags): Promise<number> {
   return withSession(env, async (session) => {
     const ctx = withDocuments(session);
-    const patient = await resolvePatient(ctx, patientRef);
+    const patient = await patientFor(env, ctx, patientRef);
     const docType =
       flags.type ??
       (env.interactive
@@ -74,7 +75,7 @@ async function add(env: CommandEnv, patientRef: string, file: string, flags: Add
 async function list(env: CommandEnv, patientRef: string): Promise<number> {
   return withSession(env, async (session) => {
     const ctx = withDocuments(session);
-    const patient = await resolvePatient(ctx, patientRef);
+    const patient = await patientFor(env, ctx, patientRef);
     const docs = await listDocuments(ctx, { patientId: patient.id });
     emit(env, docs, () =>
       docs.length

@@ -13,7 +13,8 @@ import { writingTherapistId } from '../domain/clinical/access.js';
 import { addGoal, GOAL_STATUSES, measureGoal, patientProgress, setGoalStatus, withUnit, type GoalProgress } from '../domain/clinical/goals.js';
 import { renderProgressHtml } from '../domain/clinical/progress-html.js';
 import { requireClinicSettings } from '../domain/clinic/settings.js';
-import { resolveAppointmentId, resolvePatient, resolveTherapist } from '../domain/people/resolve.js';
+import { resolveAppointmentId } from '../domain/people/resolve.js';
+import { patientFor, therapistFor } from '../cli/pick-person.js';
 import { isoDate } from '../domain/time.js';
 
 type GoalStatusName = (typeof GOAL_STATUSES)[number];
@@ -37,7 +38,7 @@ async function add(env: CommandEnv, flags: GoalFlags): Promise<number> {
     authorize(ctx.actor, 'clinical.write'); // before any question is asked
     // On a terminal, a goal asked for is asked for in full: the optional values too.
     const asked = env.interactive && REQUIRED.some((flag) => flags[flag] === undefined);
-    const patient = await resolvePatient(ctx, await requireFlag(env, flags.patient, '--patient', { message: 'Patient (name, phone, P-number or id)' }));
+    const patient = await patientFor(env, ctx, await requireFlag(env, flags.patient, '--patient', { message: 'Patient (name, phone, P-number or id)' }));
     const description = await requireFlag(env, flags.description, '--description', { message: 'What is the goal?', placeholder: 'Says /s/ in initial position' });
     const unit = flags.unit ?? (asked ? await askText({ message: 'Unit of the values', initialValue: '%', optional: true, io: env.io }) : undefined);
     const baseline = await requireFlag(env, flags.baseline, '--baseline', { message: `Baseline (where ${patient.full_name} starts)`, schema: measureText });
@@ -53,7 +54,7 @@ async function add(env: CommandEnv, flags: GoalFlags): Promise<number> {
       ...(unit ? { unit } : {}),
       ...(by ? { targetOn: by } : {}),
       ...(flags.specialization ? { specialization: flags.specialization } : {}),
-      ...(therapist ? { therapistId: (await resolveTherapist(ctx, therapist)).id } : {}),
+      ...(therapist ? { therapistId: (await therapistFor(env, ctx, therapist)).id } : {}),
     });
     emit(env, goal, () => `Added goal ${goal.id} for ${patient.full_name}: baseline ${withUnit(goal.baseline_value, goal.unit)}, target ${withUnit(goal.target_value, goal.unit)}.`);
     return 0;
@@ -101,7 +102,7 @@ function renderGoal(g: GoalProgress): string[] {
 
 async function progress(env: CommandEnv, ref: string, flags: { out?: string; force?: boolean }): Promise<number> {
   return withSession(env, async ({ ctx }) => {
-    const patient = await resolvePatient(ctx, ref);
+    const patient = await patientFor(env, ctx, ref);
     if (flags.out !== undefined) {
       const target = await checkOutputFile(flags.out, Boolean(flags.force));
       const goals = await patientProgress(ctx, { patientId: patient.id, format: 'html' });

@@ -13,7 +13,7 @@ import {
   type GuardianInput,
   type LinkGuardianInput,
 } from '../domain/people/guardians.js';
-import { resolvePatient } from '../domain/people/resolve.js';
+import { patientFor } from '../cli/pick-person.js';
 import { authorize } from '../domain/policy.js';
 import { displayPhone } from '../domain/people/phone.js';
 import { mobilePhoneValue } from '../cli/phone-options.js';
@@ -81,7 +81,7 @@ export function register(program: Command, run: RunCommand): void {
       run(async (env, guardianRef: string, patientRef: string, flags: { relationship?: string; primary?: boolean }) =>
         withSession(env, async ({ ctx }) => {
           const g = await resolveGuardian(ctx, guardianRef);
-          const patient = await resolvePatient(ctx, patientRef);
+          const patient = await patientFor(env, ctx, patientRef);
           const link = await linkGuardian(ctx, {
             guardianId: g.id,
             patientId: patient.id,

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { appointmentIdFor, takingAppointment } from '../cli/appointment-choice.js';
 import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
 import { notesFields, notesFromTerminal, type NoteFields } from '../cli/notes-editor.js';
@@ -7,7 +8,7 @@ import { withSession } from '../cli/session.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { editSessionNotes, sessionNotesForEditing } from '../domain/clinical/edit-session-notes.js';
 import { addSessionNotes, notesDue, requireNotesWritable, showSessionNotes } from '../domain/clinical/session-notes.js';
-import { resolveAppointmentId, resolveTherapist } from '../domain/people/resolve.js';
+import { therapistFor } from '../cli/pick-person.js';
 import { formatFriendly } from '../domain/time.js';
 
 interface NoteFlags {
@@ -39,9 +40,9 @@ function fromFlags(flags: NoteFlags): NoteFields {
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as NoteFields;
 }
 
-async function add(env: CommandEnv, ref: string, flags: NoteFlags): Promise<number> {
+async function add(env: CommandEnv, ref: string | undefined, flags: NoteFlags): Promise<number> {
   return withSession(env, async ({ ctx }) => {
-    const appointmentId = await resolveAppointmentId(ctx, ref);
+    const appointmentId = await appointmentIdFor(env, ctx, ref);
     let fields = fromFlags(flags);
     if (!Object.keys(fields).length && env.interactive) {
       // Refused before the editor or the questions, not after the notes are typed.
@@ -71,9 +72,9 @@ function editorFields(n: Awaited<ReturnType<typeof sessionNotesForEditing>>): No
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null)) as NoteFields;
 }
 
-async function edit(env: CommandEnv, ref: string, flags: NoteFlags): Promise<number> {
+async function edit(env: CommandEnv, ref: string | undefined, flags: NoteFlags): Promise<number> {
   return withSession(env, async ({ ctx }) => {
-    const appointmentId = await resolveAppointmentId(ctx, ref);
+    const appointmentId = await appointmentIdFor(env, ctx, ref);
     let fields = fromFlags(flags);
     let unchangedSince: Date | undefined;
     if (!Object.keys(fields).length) {
@@ -94,9 +95,9 @@ async function edit(env: CommandEnv, ref: string, flags: NoteFlags): Promise<num
   });
 }
 
-async function show(env: CommandEnv, ref: string): Promise<number> {
+async function show(env: CommandEnv, ref: string | undefined): Promise<number> {
   return withSession(env, async ({ ctx }) => {
-    const n = await showSessionNotes(ctx, { appointmentId: await resolveAppointmentId(ctx, ref) });
+    const n = await showSessionNotes(ctx, { appointmentId: await appointmentIdFor(env, ctx, ref) });
     emit(env, n, () => {
       const lines = [
         `${n.appointmentNumber}  ${n.service}, ${formatFriendly(n.startsAt, ctx.timezone)}`,
@@ -124,7 +125,7 @@ async function show(env: CommandEnv, ref: string): Promise<number> {
 
 async function due(env: CommandEnv, flags: { therapist?: string }): Promise<number> {
   return withSession(env, async ({ ctx }) => {
-    const therapistId = flags.therapist ? (await resolveTherapist(ctx, flags.therapist)).id : undefined;
+    const therapistId = flags.therapist ? (await therapistFor(env, ctx, flags.therapist)).id : undefined;
     const rows = await notesDue(ctx, { therapistId });
     emit(env, rows, () =>
       rows.length
@@ -158,13 +159,13 @@ function withNoteFlags(command: Command, editing: boolean): Command {
 
 export function register(program: Command, run: RunCommand): void {
   const notes = program.command('notes').description('Therapy session notes: add, edit, show, due');
-  withNoteFlags(notes.command('add <appointment>'), false)
+  withNoteFlags(notes.command('add [appointment]'), false)
     .description('Write the notes of a session (flags; on a terminal, $EDITOR on a template or prompts)')
-    .action(run(add));
-  withNoteFlags(notes.command('edit <appointment>'), true)
+    .action(run(takingAppointment(add)));
+  withNoteFlags(notes.command('edit [appointment]'), true)
     .description('Edit the notes of a session you wrote: only the fields given change ("" clears one); on a terminal, $EDITOR')
-    .action(run(edit));
-  notes.command('show <appointment>').description("A session's notes (the read is audited)").action(run(show));
+    .action(run(takingAppointment(edit)));
+  notes.command('show [appointment]').description("A session's notes (the read is audited)").action(run(takingAppointment(show)));
   notes
     .command('due')
     .description('Completed sessions still without notes (a therapist: their own)')

@@ -8,7 +8,7 @@ import { addPackagePlan, listPackagePlans, packageBalances, sellPackage } from '
 import { InvalidInputError } from '../domain/errors.js';
 import { upiTransactionId } from '../domain/billing/utr.js';
 import { formatRupees } from '../domain/money.js';
-import { resolvePatient } from '../domain/people/resolve.js';
+import { patientFor } from '../cli/pick-person.js';
 import { requireServiceByCode } from '../domain/scheduling/services.js';
 
 interface PlanFlags {
@@ -43,7 +43,7 @@ async function addPlan(env: CommandEnv, flags: PlanFlags): Promise<number> {
 async function sell(env: CommandEnv, flags: { patient?: string; plan?: string; method?: string; utr?: string }): Promise<number> {
   if (!flags.patient || !flags.plan || !flags.method) throw new InvalidInputError('--patient, --plan and --method are required.');
   return withSession(env, async ({ ctx, config }) => {
-    const patient = await resolvePatient(ctx, flags.patient!);
+    const patient = await patientFor(env, ctx, flags.patient!);
     const online = flags.method === 'razorpay';
     // Checked before the sale, so an online sale without Razorpay leaves no package waiting for payment.
     const gateway = online ? await (await import('../infra/gateways/from-config.js')).createConfiguredGateway(config) : {};
@@ -111,7 +111,7 @@ export function register(program: Command, run: RunCommand): void {
     .action(
       run(async (env, flags: { patient?: string; active?: boolean }) =>
         withSession(env, async ({ ctx }) => {
-          const patientId = flags.patient ? (await resolvePatient(ctx, flags.patient)).id : undefined;
+          const patientId = flags.patient ? (await patientFor(env, ctx, flags.patient)).id : undefined;
           const rows = await packageBalances(ctx, { ...(patientId ? { patientId } : {}), activeOnly: Boolean(flags.active) });
           emit(env, rows, () =>
             rows.length

@@ -4,7 +4,7 @@ import { emit } from '../cli/output.js';
 import { requireFlag } from '../cli/prompts.js';
 import { withSession } from '../cli/session.js';
 import { assignTherapist } from '../domain/clinical/treating-therapist.js';
-import { resolvePatient, resolveTherapist } from '../domain/people/resolve.js';
+import { patientFor, therapistFor } from '../cli/pick-person.js';
 
 // `roshni patient assign`: which therapists care for a patient, and so may read their clinical records
 // before having seen them (registered by patients.ts).
@@ -20,8 +20,8 @@ export function registerAssign(patient: Command, run: RunCommand): void {
       run(async (env, ref: string, flags: { therapist?: string; remove?: boolean }) =>
         withSession(env, async ({ ctx }) => {
           const therapistRef = await requireFlag(env, flags.therapist, '--therapist', { message: 'Therapist' });
-          const found = await resolvePatient(ctx, ref);
-          const therapist = await resolveTherapist(ctx, therapistRef);
+          const found = await patientFor(env, ctx, ref);
+          const therapist = await therapistFor(env, ctx, therapistRef);
           const { changed } = await assignTherapist(ctx, { patientId: found.id, therapistId: therapist.id, remove: Boolean(flags.remove) });
           const what = flags.remove ? 'no longer assigned to' : 'assigned to';
           emit(env, { patient: found.patient_number, therapistId: therapist.id, assigned: !flags.remove, changed }, () =>

@@ -13,7 +13,7 @@ import { applyRetention, patientsPastRetention } from '../domain/data-rights/ret
 import { readableSize } from '../domain/documents/documents.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { authorize } from '../domain/policy.js';
-import { resolvePatient } from '../domain/people/resolve.js';
+import { patientFor } from '../cli/pick-person.js';
 import { clinicDate } from '../domain/time.js';
 import { writeZipFile } from '../infra/archive/zip-file.js';
 import { withDocuments } from './documents.js';
@@ -30,7 +30,7 @@ async function confirmed(env: CommandEnv, yes: boolean | undefined, question: st
 async function exportData(env: CommandEnv, ref: string, flags: { out?: string; force?: boolean }): Promise<number> {
   return withSession(env, async (session) => {
     const ctx = withDocuments(session);
-    const patient = await resolvePatient(ctx, ref);
+    const patient = await patientFor(env, ctx, ref);
     const overwrite = Boolean(flags.force);
     // The target is checked before the (audited) export: a folder that is missing is no export.
     const target = await checkOutputFile(flags.out ?? `${patient.patient_number}-export-${clinicDate(ctx.clock.now(), ctx.timezone)}.zip`, overwrite);
@@ -61,7 +61,7 @@ async function erase(env: CommandEnv, ref: string, flags: { reason?: string; yes
   return withRazorpay(env, async (gateway, session) => {
     const ctx = { ...withDocuments(session), paymentGateway: gateway.paymentGateway };
     authorize(ctx.actor, 'patient.erase'); // before any question is asked
-    const patient = await resolvePatient(ctx, ref);
+    const patient = await patientFor(env, ctx, ref);
     const reason = await requireFlag(env, flags.reason, '--reason', { message: 'Why is the patient erased (e.g. "Request by the patient, 12 Nov")?' });
     if (!flags.yes && env.interactive) writeLine(env.io.stderr, yellow(env, `Erasing ${patient.patient_number} ${patient.full_name}: name, contacts, notes, assessments, documents and chats go; payments, refunds and receipts stay.`));
     await confirmed(env, flags.yes, `Erase ${patient.patient_number} ${patient.full_name}'s personal data? This cannot be undone.`);

@@ -8,11 +8,12 @@ import { withSession } from '../cli/session.js';
 import type { DomainContext } from '../domain/context.js';
 import { ConflictError } from '../domain/errors.js';
 import { formatRupees } from '../domain/money.js';
+import { ageOn } from '../domain/people/age.js';
 import { findPatients } from '../domain/people/find-patients.js';
 import { guardiansOfPatients, resolveGuardian, type LinkGuardianInput } from '../domain/people/guardians.js';
 import { patientProfile, type PatientDues } from '../domain/people/patient-profile.js';
 import { addPatient, patientInput, updatePatient, type AddPatientInput, type PatientInput } from '../domain/people/patients.js';
-import { resolvePatient } from '../domain/people/resolve.js';
+import { patientFor } from '../cli/pick-person.js';
 import { authorize } from '../domain/policy.js';
 import { registerDataRights } from './patient-data-rights.js';
 import { clinicDate, formatFriendly } from '../domain/time.js';
@@ -58,12 +59,6 @@ const guardianLine = (g: GuardianOfPatient) => `${g.full_name} (${g.relationship
 const duesLine = (d: PatientDues) =>
   `${formatRupees(d.duePaise)} for ${d.sessionsDue} attended session(s), ${formatRupees(d.upcomingPaise)} for booked ones` +
   ` (charged ${formatRupees(d.chargedPaise)}, paid ${formatRupees(d.paidPaise)})`;
-
-/** Whole years between a date of birth and a clinic date, both YYYY-MM-DD. */
-function ageOn(dateOfBirth: string, today: string): number {
-  const years = Number(today.slice(0, 4)) - Number(dateOfBirth.slice(0, 4));
-  return today.slice(5) < dateOfBirth.slice(5) ? years - 1 : years;
-}
 
 const FIELD_WORDS: Record<string, string> = { fullName: 'name', dateOfBirth: 'date of birth' };
 
@@ -188,7 +183,7 @@ function registerShow(patient: Command, run: RunCommand): void {
     .action(
       run(async (env, ref: string) =>
         withSession(env, async ({ ctx }) => {
-          const { patient: p, guardians, upcoming, dues } = await patientProfile(ctx, (await resolvePatient(ctx, ref)).id);
+          const { patient: p, guardians, upcoming, dues } = await patientProfile(ctx, (await patientFor(env, ctx, ref)).id);
           const tz = ctx.timezone;
           const age = p.date_of_birth ? ` (${ageOn(p.date_of_birth, clinicDate(ctx.clock.now(), tz))} years)` : '';
           const appointments = upcoming.map((a) => ({
@@ -243,7 +238,7 @@ function registerUpdate(patient: Command, run: RunCommand): void {
     .action(
       run(async (env, ref: string, flags: DetailFlags) =>
         withSession(env, async ({ ctx }) => {
-          const found = await resolvePatient(ctx, ref);
+          const found = await patientFor(env, ctx, ref);
           const { patient: p, changed } = await updatePatient(ctx, { patientId: found.id, ...details(flags) });
           const fields = changed.map((f) => FIELD_WORDS[f] ?? f).join(', ');
           emit(env, { ...patientJson(p), changed }, () =>

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { appointmentIdFor, takingAppointment } from '../cli/appointment-choice.js';
 import type { RunCommand } from '../cli/command-groups.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { writeLine, type CommandEnv } from '../cli/io.js';
@@ -8,7 +9,6 @@ import { withSession, type Session } from '../cli/session.js';
 import { createOrder, createPaymentLink } from '../domain/billing/online-payments.js';
 import type { DomainContext } from '../domain/context.js';
 import { formatRupees } from '../domain/money.js';
-import { resolveAppointmentId } from '../domain/people/resolve.js';
 
 /**
  * Runs `work` with the Razorpay gateway in the context (when `optional`, only if it is configured);
@@ -37,18 +37,18 @@ export async function withRazorpay(
   }
 }
 
-async function sendPaymentLink(env: CommandEnv, ref: string, flags: { amount?: number }) {
+async function sendPaymentLink(env: CommandEnv, ref: string | undefined, flags: { amount?: number }) {
   const amountPaise = flags.amount;
   return withRazorpay(env, async (ctx) => {
-    const link = await createPaymentLink(ctx, { appointmentId: await resolveAppointmentId(ctx, ref), ...(amountPaise ? { amountPaise } : {}) });
+    const link = await createPaymentLink(ctx, { appointmentId: await appointmentIdFor(env, ctx, ref), ...(amountPaise ? { amountPaise } : {}) });
     const heading = `Payment link for ${formatRupees(link.amountPaise)} (${link.reference})${link.reused ? ', the one already sent: it is still open' : ''}:`;
     emit(env, link, () => [heading, link.shortUrl]);
   });
 }
 
-async function openOrder(env: CommandEnv, ref: string) {
+async function openOrder(env: CommandEnv, ref: string | undefined) {
   return withRazorpay(env, async (ctx) => {
-    const order = await createOrder(ctx, { appointmentId: await resolveAppointmentId(ctx, ref) });
+    const order = await createOrder(ctx, { appointmentId: await appointmentIdFor(env, ctx, ref) });
     emit(env, order, () => `Razorpay order ${order.orderId} for ${formatRupees(order.amountPaise)} (${order.reference}).`);
   });
 }
@@ -56,12 +56,12 @@ async function openOrder(env: CommandEnv, ref: string) {
 /** `roshni pay link` and `roshni pay order`: the webhook (`roshni serve`) records the payment when it is made. */
 export function registerOnlinePayments(pay: Command, run: RunCommand): void {
   pay
-    .command('link <appointment>')
+    .command('link [appointment]')
     .description('Create a Razorpay payment link (UPI, cards, netbanking) to send to the patient')
     .option('--amount <rupees>', 'part of what is due, in rupees; all of it when left out', positiveRupeesValue)
-    .action(run((env, ref: string, flags: { amount?: number }) => sendPaymentLink(env, ref, flags)));
+    .action(run(takingAppointment((env, ref, flags: { amount?: number }) => sendPaymentLink(env, ref, flags))));
   pay
-    .command('order <appointment>')
+    .command('order [appointment]')
     .description('Create a Razorpay order for Checkout, for what is due')
-    .action(run((env, ref: string) => openOrder(env, ref)));
+    .action(run(takingAppointment((env, ref) => openOrder(env, ref))));
 }

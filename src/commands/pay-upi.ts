@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { appointmentIdFor, takingAppointment } from '../cli/appointment-choice.js';
 import type { RunCommand } from '../cli/command-groups.js';
 import { checkedBy, parseFlag, positiveRupeesValue } from '../cli/options.js';
 import type { CommandEnv } from '../cli/io.js';
@@ -10,7 +11,6 @@ import { upiAmount } from '../domain/billing/upi-link.js';
 import { confirmUpiPayment, recordUpiPayment, startUpiPayment, upiTransactionId, type ConfirmedUpiPayment } from '../domain/billing/upi-payments.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { formatRupees } from '../domain/money.js';
-import { resolveAppointmentId } from '../domain/people/resolve.js';
 import { pngQr, terminalQr } from '../infra/qr.js';
 
 interface UpiFlags {
@@ -28,11 +28,11 @@ function confirmedLine(payment: ConfirmedUpiPayment): string {
   );
 }
 
-async function payByUpi(env: CommandEnv, ref: string, flags: UpiFlags): Promise<number> {
+async function payByUpi(env: CommandEnv, ref: string | undefined, flags: UpiFlags): Promise<number> {
   const { amount: amountPaise, utr } = flags;
   if (utr && flags.png) throw new InvalidInputError('--png is for asking to be paid; with --utr the payment is already made.');
   return withSession(env, async ({ ctx }) => {
-    const appointmentId = await resolveAppointmentId(ctx, ref);
+    const appointmentId = await appointmentIdFor(env, ctx, ref);
     if (utr) {
       const payment = await recordUpiPayment(ctx, { appointmentId, amountPaise, utr });
       emit(env, payment, () => confirmedLine(payment));
@@ -70,12 +70,12 @@ async function confirmByUtr(env: CommandEnv, reference: string, flags: { utr?: s
 
 export function registerUpiPayments(pay: Command, run: RunCommand): void {
   pay
-    .command('upi <appointment>')
+    .command('upi [appointment]')
     .description("Show a UPI QR for what is due, or record a UPI payment already made with --utr")
     .option('--amount <rupees>', 'amount in rupees (default: what is due), e.g. 850 or 850.50', positiveRupeesValue)
     .option('--png <file>', 'also save the QR as a PNG image')
     .option('--utr <UTR>', 'the patient has paid to the clinic\'s UPI id: record and confirm it at once', checkedBy(upiTransactionId))
-    .action(run((env, ref: string, flags: UpiFlags) => payByUpi(env, ref, flags)));
+    .action(run(takingAppointment((env, ref, flags: UpiFlags) => payByUpi(env, ref, flags))));
   pay
     .command('confirm <reference>')
     .description('Confirm a UPI payment (PAY-…) with the UTR the patient received')

@@ -4,7 +4,7 @@ import type { RunCommand } from '../cli/command-groups.js';
 import { bold, dim, emit, table, yellow } from '../cli/output.js';
 import { collect } from '../cli/options.js';
 import { withSession } from '../cli/session.js';
-import { resolveTherapist } from '../domain/people/resolve.js';
+import { therapistFor } from '../cli/pick-person.js';
 import { addTherapist, deactivateTherapist, listTherapists, therapistInput, therapistProfile } from '../domain/people/therapists.js';
 import { authorize } from '../domain/policy.js';
 import { formatFriendly } from '../domain/time.js';
@@ -101,7 +101,7 @@ export function register(program: Command, run: RunCommand): void {
     .action(
       run(async (env, ref: string) =>
         withSession(env, async ({ ctx }) => {
-          const profile = await therapistProfile(ctx, (await resolveTherapist(ctx, ref)).id);
+          const profile = await therapistProfile(ctx, (await therapistFor(env, ctx, ref)).id);
           const { workingHours, hoursSummary, upcomingAppointments } = profile;
           emit(env, { ...therapistJson(profile), workingHours, hoursSummary, upcomingAppointments }, () => [
             bold(env, `${profile.full_name} (id ${profile.id})${profile.active ? '' : ' — deactivated'}`),
@@ -124,7 +124,7 @@ export function register(program: Command, run: RunCommand): void {
     .action(
       run(async (env, ref: string, flags: { force?: boolean }) =>
         withSession(env, async ({ ctx }) => {
-          const found = await resolveTherapist(ctx, ref);
+          const found = await therapistFor(env, ctx, ref);
           const { therapist: t, deactivated, appointments } = await deactivateTherapist(ctx, { therapistId: found.id, force: Boolean(flags.force) });
           const stranded = appointments.map((a) => ({
             id: a.id,

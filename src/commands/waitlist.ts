@@ -5,7 +5,7 @@ import { dateValue, positiveInt } from '../cli/options.js';
 import { emit, table } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
 import { ConflictError, InvalidInputError } from '../domain/errors.js';
-import { resolvePatient, resolveTherapist } from '../domain/people/resolve.js';
+import { patientFor, therapistFor } from '../cli/pick-person.js';
 import { requireServiceByCode } from '../domain/scheduling/services.js';
 import { addToWaitlist, changeWaitlistDates, listWaitlist, listWaitlistOffers, removeFromWaitlist } from '../domain/scheduling/waitlist.js';
 import { acceptWaitlistOffer, declineWaitlistOffer } from '../domain/scheduling/waitlist-offers.js';
@@ -24,9 +24,9 @@ interface AddFlags {
 async function add(env: CommandEnv, flags: AddFlags): Promise<number> {
   if (!flags.patient || !flags.service) throw new InvalidInputError('--patient and --service are required.');
   return withSession(env, async ({ ctx }) => {
-    const patient = await resolvePatient(ctx, flags.patient!);
+    const patient = await patientFor(env, ctx, flags.patient!);
     const service = await requireServiceByCode(ctx, flags.service!);
-    const therapist = flags.therapist && flags.therapist !== 'any' ? await resolveTherapist(ctx, flags.therapist) : undefined;
+    const therapist = flags.therapist && flags.therapist !== 'any' ? await therapistFor(env, ctx, flags.therapist) : undefined;
     const from = flags.from ?? clinicDate(ctx.clock.now(), ctx.timezone);
     const entry = await addToWaitlist(ctx, {
       patientId: patient.id,

@@ -8,18 +8,25 @@ function ambiguous(kind: string, ref: string, names: string[]): never {
   throw new InvalidInputError(`"${ref}" matches several ${kind}s (${names.slice(0, 5).join(', ')}); use the id.`);
 }
 
-/** A therapist by id, staff username, or a unique part of the name. */
-export async function resolveTherapist(ctx: DomainContext, ref: string | number) {
+/** Every therapist a reference could mean: by id, staff username, or part of the name. */
+export async function therapistsMatching(ctx: DomainContext, ref: string | number) {
   const text = String(ref).trim();
   const query = ctx.db
     .selectFrom('therapists as t')
     .leftJoin('staff_users as u', 'u.id', 't.staff_user_id')
-    .select(['t.id', 't.full_name', 't.active', 't.staff_user_id']);
-  const rows = /^\d+$/.test(text)
-    ? await query.where('t.id', '=', Number(text)).execute()
-    : await query
+    .select(['t.id', 't.full_name', 't.active', 't.staff_user_id'])
+    .orderBy('t.id');
+  return /^\d+$/.test(text)
+    ? query.where('t.id', '=', Number(text)).execute()
+    : query
         .where((eb) => eb.or([eb('u.username', '=', text.toLowerCase()), eb('t.full_name', 'ilike', `%${text.replace(/[%_\\]/g, '\\$&')}%`)]))
         .execute();
+}
+
+/** A therapist by id, staff username, or a unique part of the name. */
+export async function resolveTherapist(ctx: DomainContext, ref: string | number) {
+  const text = String(ref).trim();
+  const rows = await therapistsMatching(ctx, text);
   if (rows.length === 0) throw new NotFoundError(`No therapist matches "${text}".`);
   if (rows.length > 1) ambiguous('therapist', text, rows.map((r) => `${r.id} ${r.full_name}`));
   return rows[0]!;

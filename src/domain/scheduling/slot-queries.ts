@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { DomainContext } from '../context.js';
-import { parseInput } from '../errors.js';
+import { NotFoundError, parseInput } from '../errors.js';
 import { authorize } from '../policy.js';
 import { clinicDate, isoDate } from '../time.js';
 import { clinicDaysSpan, orderedDays } from './clinic-days.js';
@@ -81,4 +81,17 @@ export async function listSlots(ctx: DomainContext, raw: ListSlotsInput): Promis
       blockedReason: r.blocked_reason,
     }))
     .filter((s) => !input.freeOnly || (s.status === 'open' && s.booked < s.capacity && s.startsAt > now));
+}
+
+/** One slot's time and therapist (what a booking's summary names), or NotFound. */
+export async function getSlot(ctx: DomainContext, slotId: number): Promise<{ id: number; startsAt: Date; therapistName: string }> {
+  authorize(ctx.actor, 'schedule.read');
+  const row = await ctx.db
+    .selectFrom('appointment_slots as s')
+    .innerJoin('therapists as t', 't.id', 's.therapist_id')
+    .select(['s.id', 's.starts_at', 't.full_name'])
+    .where('s.id', '=', slotId)
+    .executeTakeFirst();
+  if (!row) throw new NotFoundError(`No slot ${slotId}.`);
+  return { id: row.id, startsAt: row.starts_at, therapistName: row.full_name };
 }
