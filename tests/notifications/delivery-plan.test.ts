@@ -31,7 +31,7 @@ const facts = (over: Partial<DeliveryFacts> = {}): DeliveryFacts => ({
 const reminder = (startsAt: string, over: Partial<DeliveryFacts> = {}) =>
   facts({ kind: 'reminder', appointment_id: 7, appointment_live: true, appointment_starts_at: ist(startsAt), ...over });
 
-const sms = { action: 'send', routes: [{ channel: 'whatsapp', address: '+919800000001' }, { channel: 'sms', address: '+919800000001' }] } as const;
+const sms: DeliveryDecision = { action: 'send', routes: [{ channel: 'whatsapp', address: '+919800000001' }, { channel: 'sms', address: '+919800000001' }] };
 const held = (until: string, clock: string): DeliveryDecision => ({ action: 'defer', reason: 'quiet_hours', until: ist(until), untilClinicTime: clock });
 
 describe('the delivery plan', () => {
