@@ -38,7 +38,6 @@ export interface DispatcherOptions {
 /** After stop(), how long outcomes are still retried while the database is unreachable. */
 const STOP_GRACE_MS = 3_000;
 
-
 export interface DispatchTally {
   sent: number;
   retried: number;
@@ -48,7 +47,6 @@ export interface DispatchTally {
 
 export class Dispatcher {
   private readonly options: Required<Omit<DispatcherOptions, 'log'>> & Pick<DispatcherOptions, 'log'>;
-  private readonly sendable: ReadonlySet<ContactChannel>;
   private readonly claims: OutboxClaims;
   private running = false;
   private loop: Promise<void> | null = null;
@@ -68,7 +66,6 @@ export class Dispatcher {
       chatOffers: chatOffersInConversations(options.ctx.db),
       ...options,
     };
-    this.sendable = new Set((Object.keys(this.options.channels) as ContactChannel[]).filter((c) => this.options.channels[c]));
     this.claims = new OutboxClaims(this.options.ctx, this.options.instanceId, this.options.leaseMs);
   }
 
@@ -196,7 +193,10 @@ export class Dispatcher {
   }
 
   private async deliver(row: ClaimedRow, settings: DeliverySettings): Promise<void> {
-    const plan = await planDelivery(this.options.ctx.db, row, settings, this.options.ctx.clock.now(), this.sendable);
+    const { ctx, channels } = this.options;
+    // Read at each message: a channel may come and go while running (WhatsApp, while its session is held).
+    const sendable = new Set((Object.keys(channels) as ContactChannel[]).filter((c) => channels[c]));
+    const plan = await planDelivery(ctx.db, row, settings, ctx.clock.now(), sendable);
     switch (plan.action) {
       case 'skip':
         return this.finish(row, 'skipped', { last_error: plan.note });

@@ -1,8 +1,7 @@
 import type { Kysely } from 'kysely';
-import type { DB } from '../../infra/db/schema.js';
+import type { ContactChannel, DB } from '../../infra/db/schema.js';
 import type { MessageAction } from './actions.js';
 import { decideDelivery, SKIP_NOTES, type DeliveryDecision, type DeliveryFacts, type DeliverySettings } from './delivery-plan.js';
-import type { ContactChannel } from '../../infra/db/schema.js';
 import { sessionsOfReminder } from './reminder-sessions.js';
 import { sessionsStillToReschedule } from './reschedule-offers.js';
 import { renderMessage, type RenderedMessage, type ReminderSession } from './templates.js';
