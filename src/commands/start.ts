@@ -3,6 +3,7 @@ import type { RunCommand } from '../cli/command-groups.js';
 import { writeLine, type CommandEnv } from '../cli/io.js';
 import { emit, note } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
+import { shownAt, type Log } from '../infra/log.js';
 import { exitIfStillRunningAfter, untilStopSignal } from '../cli/stop-signal.js';
 import { startRoshni } from '../jobs/start.js';
 import { JOBS } from '../jobs/scheduler.js';
@@ -16,9 +17,8 @@ async function start(env: CommandEnv, flags: { http?: boolean }): Promise<number
   // (the embedded database's first creation takes seconds); we then finish starting and stop cleanly.
   const stopSignal = untilStopSignal();
   return withSession(env, async ({ ctx, config, database }) => {
-    const quiet = ['warn', 'error', 'silent'].includes(config.env.ROSHNI_LOG_LEVEL);
-    const log = (line: string) => {
-      if (!quiet) writeLine(env.io.stderr, line);
+    const log: Log = (line, level) => {
+      if (shownAt(config.env.ROSHNI_LOG_LEVEL, level)) writeLine(env.io.stderr, line);
     };
     const { botStartParts } = await import('../bot/start-parts.js');
     const running = await startRoshni({ ctx, config, database, log, http: flags.http !== false, parts: botStartParts(config) });

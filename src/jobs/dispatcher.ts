@@ -1,24 +1,21 @@
 import type { DomainContext } from '../domain/context.js';
-import type { NotificationKind } from '../domain/notifications/enqueue.js';
-import { quietUntil, type QuietHours } from '../domain/notifications/quiet-hours.js';
-import { sessionsOfReminder } from '../domain/notifications/reminder-sessions.js';
-import { offerActionsInChat } from '../bot/engine/state-store.js';
-import { whatsappChatId } from '../infra/channels/whatsapp-sender.js';
-import { renderMessage, type ReminderSession, type TemplateContext } from '../domain/notifications/templates.js';
-import { sessionsStillToReschedule } from '../domain/notifications/reschedule-offers.js';
-import { RESCHEDULE_NOTES } from '../domain/scheduling/needs-reschedule.js';
+import type { ChatOffers } from '../domain/notifications/chat-offers.js';
+import { deliverySettings, planDelivery, type DeliveryPlan } from '../domain/notifications/delivery-content.js';
+import { offersRepliesInChat, type DeliverySettings, type Route } from '../domain/notifications/delivery-plan.js';
 import { ChannelError, sleep, type OutboundMessage } from '../infra/channels/channel.js';
+import { chatOffersInConversations } from '../infra/channels/chat-offers.js';
 import type { Channels } from '../infra/channels/from-config.js';
 import { isConnectionLoss } from '../infra/db/connection-loss.js';
 import type { ContactChannel } from '../infra/db/schema.js';
+import type { Log } from '../infra/log.js';
 import { OutboxClaims, type ClaimedRow, type Outcome, type OutcomeFields } from './outbox-claims.js';
 
-// The outbox's sender. Claims due rows (outbox-claims.ts: shared by any number of dispatchers,
-// under a lease), sends each on the recipient's channels, and records the outcome while it still
-// holds the claim. Transient failures are retried with exponential backoff up to maxAttempts, then
-// marked failed for staff (`roshni notifications list --failed`, `retry`). Logs carry ids, never people.
-
-export const FALLBACK_ORDER: ContactChannel[] = ['whatsapp', 'telegram', 'sms', 'email'];
+// The outbox's sender: claim → plan → send → record. Claims due rows (outbox-claims.ts: shared by
+// any number of dispatchers, under a lease), asks the domain's delivery plan what to do with each
+// (src/domain/notifications/delivery-plan.ts: whom, when, on which channels, or why not), sends on
+// the plan's channels in order, and records the outcome while it still holds the claim. Transient
+// failures are retried with exponential backoff up to maxAttempts, then marked failed for staff
+// (`roshni notifications list --failed`, `retry`). Logs carry ids, never people.
 
 export interface DispatcherOptions {
   ctx: DomainContext;
@@ -33,16 +30,13 @@ export interface DispatcherOptions {
   /** First retry delay; doubles each attempt (capped at 6 h). */
   backoffMs?: number;
   pollMs?: number;
-  log?: (line: string) => void;
+  /** Where a sent message's replies are kept for its chat (default: the bots' conversations). */
+  chatOffers?: ChatOffers;
+  log?: Log;
 }
 
 /** After stop(), how long outcomes are still retried while the database is unreachable. */
 const STOP_GRACE_MS = 3_000;
-
-/** Kinds sent even in quiet hours: answers to someone who just wrote, and alerts to the clinic's admins. */
-const URGENT_KINDS: ReadonlySet<NotificationKind> = new Set(['staff_reply', 'admin_alert']);
-
-type MessageContext = TemplateContext & { quiet: QuietHours | null };
 
 export interface DispatchTally {
   sent: number;
@@ -69,6 +63,7 @@ export class Dispatcher {
       maxAttempts: 6,
       backoffMs: 30_000,
       pollMs: 1_000,
+      chatOffers: chatOffersInConversations(options.ctx.db),
       ...options,
     };
     this.claims = new OutboxClaims(this.options.ctx, this.options.instanceId, this.options.leaseMs);
@@ -116,7 +111,7 @@ export class Dispatcher {
   private async keepSending(): Promise<void> {
     const { concurrency, log } = this.options;
     const held = new Set<number>();
-    const waiting: Array<{ row: ClaimedRow; context: Promise<MessageContext> }> = [];
+    const waiting: Array<{ row: ClaimedRow; context: Promise<DeliverySettings> }> = [];
     const sending = new Set<Promise<void>>();
     const heartbeat = this.renewing(held);
     try {
@@ -128,19 +123,19 @@ export class Dispatcher {
             const batch = await this.claimHeld(held);
             if (batch) waiting.push(...batch.rows.map((row) => ({ row, context: batch.context })));
             claimed = batch?.rows.length ?? 0;
-            if (unreachable) log?.('dispatcher: the database is back');
+            if (unreachable) log?.('dispatcher: the database is back', 'info');
             unreachable = false;
           } catch (error) {
             const lost = isConnectionLoss(error);
             // A database away (a restart) is said once, not at every poll.
-            if (!(lost && unreachable)) log?.(`dispatcher: ${(error as Error).message}${lost ? ' (trying again every poll)' : ''}`);
+            if (!(lost && unreachable)) log?.(`dispatcher: ${(error as Error).message}${lost ? ' (trying again every poll)' : ''}`, 'warn');
             unreachable = lost;
           }
         }
         while (waiting.length && sending.size < concurrency) {
           const { row, context } = waiting.shift()!;
           const send: Promise<void> = this.sendHeld(row, context, held)
-            .catch((error: unknown) => log?.(`dispatcher: notification ${row.id}: ${(error as Error).message}`))
+            .catch((error: unknown) => log?.(`dispatcher: notification ${row.id}: ${(error as Error).message}`, 'warn'))
             .finally(() => sending.delete(send));
           sending.add(send);
         }
@@ -178,13 +173,13 @@ export class Dispatcher {
     const rows = await this.claims.claim(this.options.batchSize);
     if (!rows.length) return null;
     for (const row of rows) held.add(row.id);
-    const context = this.persistently(() => this.templateContext());
+    const context = this.persistently(() => deliverySettings(this.options.ctx.db, this.options.ctx.timezone));
     context.catch(() => {}); // met by each send
     return { rows, context };
   }
 
   /** Sends a claimed row, unless its claim was found lost (this process stalled past its lease). */
-  private async sendHeld(row: ClaimedRow, context: Promise<MessageContext>, held: Set<number>): Promise<void> {
+  private async sendHeld(row: ClaimedRow, context: Promise<DeliverySettings>, held: Set<number>): Promise<void> {
     if (!held.has(row.id)) return;
     try {
       await this.deliver(row, await context);
@@ -197,66 +192,38 @@ export class Dispatcher {
     return setInterval(() => void this.claims.renew(held).catch(() => {}), Math.max(10, this.options.leaseMs / 3));
   }
 
-  private async templateContext(): Promise<MessageContext> {
-    const settings = await this.options.ctx.db
-      .selectFrom('clinic_settings')
-      .select(['name', 'phone', 'timezone', 'quiet_hours_start', 'quiet_hours_end'])
-      .executeTakeFirst();
-    return {
-      clinicName: settings?.name ?? 'The clinic',
-      clinicPhone: settings?.phone ?? null,
-      timezone: settings?.timezone ?? this.options.ctx.timezone,
-      quiet: settings ? { start: String(settings.quiet_hours_start), end: String(settings.quiet_hours_end) } : null,
-    };
+  private async deliver(row: ClaimedRow, settings: DeliverySettings): Promise<void> {
+    const { ctx, channels } = this.options;
+    // Read at each message: a channel may come and go while running (WhatsApp, while its session is held).
+    const sendable = new Set((Object.keys(channels) as ContactChannel[]).filter((c) => channels[c]));
+    const plan = await planDelivery(ctx.db, row, settings, ctx.clock.now(), sendable);
+    switch (plan.action) {
+      case 'skip':
+        return this.finish(row, 'skipped', { last_error: plan.note });
+      case 'fail':
+        return this.finish(row, 'failed', { last_error: plan.note });
+      case 'defer':
+        // Not counted as a try.
+        return this.finish(row, 'pending', { next_attempt_at: plan.until, attempts: row.attempts - 1 }, `held until ${plan.untilClinicTime} (quiet hours)`);
+      case 'send':
+        return this.send(row, plan);
+    }
   }
 
-  /** The channels to try, in order: the recipient's preference, then the clinic's fallback order. */
-  private route(row: ClaimedRow): Array<{ channel: ContactChannel; address: string }> {
-    const addresses: Record<ContactChannel, string | null> = {
-      telegram: row.telegram_chat_id,
-      whatsapp: row.whatsapp_id ?? row.phone,
-      sms: row.phone,
-      email: row.email,
-    };
-    const order = row.preferred_channel ? [row.preferred_channel, ...FALLBACK_ORDER.filter((c) => c !== row.preferred_channel)] : FALLBACK_ORDER;
-    return order.filter((c) => this.options.channels[c] && addresses[c]).map((channel) => ({ channel, address: addresses[channel]! }));
-  }
-
-  private async deliver(row: ClaimedRow, context: MessageContext): Promise<void> {
-    if (row.kind === 'reminder' && (row.opted_out || row.appointment_live === false)) {
-      return this.finish(row, 'skipped', { last_error: row.opted_out ? 'opted out of reminders' : 'appointment no longer upcoming' });
-    }
-    // The last check: a day off fell on the appointment since the reminder was written.
-    if (row.kind === 'reminder' && row.appointment_reschedule) {
-      return this.finish(row, 'skipped', { last_error: RESCHEDULE_NOTES[row.appointment_reschedule] });
-    }
-    // Quiet hours: a message falling in them waits for their end (not counted as a try), unless it
-    // is urgent; a reminder that would then come less than an hour before its session is skipped.
-    const until = context.quiet && !URGENT_KINDS.has(row.kind) ? quietUntil(this.options.ctx.clock.now(), context.quiet, context.timezone) : null;
-    if (until) {
-      if (row.kind === 'reminder' && row.appointment_starts_at && until.getTime() > row.appointment_starts_at.getTime() - 3_600_000) {
-        return this.finish(row, 'skipped', { last_error: 'quiet hours: no useful time left before the appointment' });
-      }
-      return this.finish(row, 'pending', { next_attempt_at: until, attempts: row.attempts - 1 });
-    }
-    const routes = this.route(row);
-    if (!routes.length && row.sample) return this.finish(row, 'skipped', { last_error: 'a sample person (roshni demo): sent only to a chat linked to the bot' });
-    if (!routes.length) return this.finish(row, 'failed', { last_error: 'no channel reaches this recipient' });
-    const payload = await this.payloadAtSending(row, context);
-    if (!payload) return this.finish(row, 'skipped', { last_error: 'nothing left to reschedule (moved, cancelled, or the day off removed)' });
-    const rendered = renderMessage(row.kind, row.language, payload, context);
-    const message: OutboundMessage = { idempotencyKey: row.idempotency_key, kind: row.kind, ...rendered };
+  /** Tries the plan's channels in order; a transient failure is retried later on the same channel. */
+  private async send(row: ClaimedRow, plan: Extract<DeliveryPlan, { action: 'send' }>): Promise<void> {
+    const message: OutboundMessage = { idempotencyKey: row.idempotency_key, kind: row.kind, ...plan.message };
     const errors: string[] = [];
     let retryAfterMs: number | undefined;
     let retryable = false;
-    for (const { channel, address } of routes) {
+    for (const { channel, address } of plan.routes) {
       let providerMessageId: string;
       try {
         ({ providerMessageId } = await this.options.channels[channel]!.send(address, message));
       } catch (error) {
         if (!(error instanceof ChannelError)) {
           errors.push(`${channel}: unexpected error`);
-          this.options.log?.(`dispatcher: notification ${row.id} on ${channel}: ${(error as Error).name}`);
+          this.options.log?.(`dispatcher: notification ${row.id} on ${channel}: ${(error as Error).name}`, 'warn');
           retryable = true;
           continue;
         }
@@ -269,7 +236,7 @@ export class Dispatcher {
         }
         continue;
       }
-      return this.recordSent(row, message, { channel, address, providerMessageId });
+      return this.recordSent(row, plan, { channel, address }, providerMessageId);
     }
     const lastError = errors.join('; ').slice(0, 500);
     if (retryable && row.attempts < this.options.maxAttempts) {
@@ -280,30 +247,11 @@ export class Dispatcher {
     return this.finish(row, 'failed', { last_error: lastError });
   }
 
-  /**
-   * What a message says as things stand when it is sent: a reminder lists the sessions it covers, a
-   * reschedule message those still to reschedule (null when none is left: it is not sent).
-   */
-  private async payloadAtSending(row: ClaimedRow, context: MessageContext): Promise<Record<string, unknown> | null> {
-    const { db, clock } = this.options.ctx;
-    if (row.kind === 'reminder' && row.appointment_id) {
-      return { ...row.payload, sessions: await sessionsOfReminder(db, { appointmentId: row.appointment_id, guardianId: row.guardian_id }, context.timezone) };
-    }
-    if (row.kind === 'reschedule_needed') {
-      const named = Array.isArray(row.payload.sessions) ? (row.payload.sessions as ReminderSession[]) : [];
-      const sessions = await sessionsStillToReschedule(db, named, context.timezone, clock.now());
-      return sessions.length ? { ...row.payload, sessions } : null;
-    }
-    return row.payload;
-  }
-
   /** The message went out: whatever happens now, it is recorded as sent and never sent again. */
-  private async recordSent(row: ClaimedRow, message: OutboundMessage, sent: { channel: ContactChannel; address: string; providerMessageId: string }) {
-    const { channel, address, providerMessageId } = sent;
-    if (message.actions.length && (channel === 'telegram' || channel === 'whatsapp')) {
-      const chatId = channel === 'whatsapp' ? whatsappChatId(address) : address;
-      await this.persistently(() => offerActionsInChat(this.options.ctx.db, channel, chatId, message.actions)).catch((error: unknown) =>
-        this.options.log?.(`dispatcher: notification ${row.id}: its replies could not be offered in the chat (${(error as Error).message})`),
+  private async recordSent(row: ClaimedRow, plan: Extract<DeliveryPlan, { action: 'send' }>, { channel, address }: Route, providerMessageId: string) {
+    if (plan.actions.length && offersRepliesInChat(channel)) {
+      await this.persistently(() => this.options.chatOffers.offer(channel, address, plan.actions)).catch((error: unknown) =>
+        this.options.log?.(`dispatcher: notification ${row.id}: its replies could not be offered in the chat (${(error as Error).message})`, 'warn'),
       );
     }
     // Who heard it, for a row that named only the patient (a confirmation resolved to a guardian at sending).
@@ -329,12 +277,17 @@ export class Dispatcher {
     }
   }
 
-  private async finish(row: ClaimedRow, state: Outcome, fields: OutcomeFields): Promise<void> {
+  /** Records the outcome and says it: a message held (`held`, why) at debug level, a send that failed as a warning. */
+  private async finish(row: ClaimedRow, state: Outcome, fields: OutcomeFields, held?: string): Promise<void> {
     await this.persistently(() => this.claims.record(row.id, state, fields));
     if (state === 'sent') this.tally.sent++;
     else if (state === 'pending') this.tally.retried++;
     else if (state === 'failed') this.tally.failed++;
     else this.tally.skipped++;
-    if (state !== 'sent') this.options.log?.(`dispatcher: notification ${row.id} ${state === 'pending' ? 'will be retried' : state}`);
+    const { log } = this.options;
+    if (held) log?.(`dispatcher: notification ${row.id} ${held}`, 'debug');
+    else if (state === 'pending') log?.(`dispatcher: notification ${row.id} will be retried`, 'warn');
+    else if (state === 'failed') log?.(`dispatcher: notification ${row.id} failed`, 'warn');
+    else if (state === 'skipped') log?.(`dispatcher: notification ${row.id} skipped`, 'info');
   }
 }

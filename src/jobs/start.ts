@@ -6,6 +6,7 @@ import { addWhatsAppWhileConnected } from '../infra/channels/whatsapp-while-conn
 import type { Config } from '../infra/config.js';
 import type { Database } from '../infra/db/database.js';
 import type { StartPartReport } from '../infra/health/health.js';
+import type { Log } from '../infra/log.js';
 import type { TelegramWebhook } from '../http/telegram-webhook-route.js';
 import { Dispatcher } from './dispatcher.js';
 import { PartSupervisor, type PartControl, type RetryPolicy, type SupervisedPart } from './part-supervisor.js';
@@ -28,7 +29,7 @@ export interface PartHandle extends Running {
 }
 
 /** What every start of a bot part is given. */
-export type StartControl = PartControl & { ctx: DomainContext; config: Config; log: (line: string) => void };
+export type StartControl = PartControl & { ctx: DomainContext; config: Config; log: Log };
 
 /**
  * Where the patient bots join `roshni start` (src/bot/start-parts.ts). A part in webhook mode brings
@@ -41,7 +42,7 @@ export interface StartOptions {
   config: Config;
   /** The open database, for the jobs that need more than the domain (backups, health). */
   database: Database;
-  log: (line: string) => void;
+  log: Log;
   /** Defaults to host:pid. */
   instanceId?: string;
   http?: boolean;

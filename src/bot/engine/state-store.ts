@@ -1,10 +1,10 @@
 import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
+import { STATE_VERSION } from '../../infra/db/conversation-state-version.js';
 import type { DB } from '../../infra/db/schema.js';
 import type { ChatChannel, Conversation, ConversationState } from './types.js';
 
-/** Bumped when flows change shape: a conversation saved by an older version restarts politely. */
-export const STATE_VERSION = 2;
+export { STATE_VERSION };
 
 export const initialState = (): ConversationState => ({ step: 'start', data: {}, options: [] });
 
@@ -65,22 +65,5 @@ export async function saveConversation(db: Kysely<DB>, conversation: Conversatio
       last_message_at: at,
     })
     .where('id', '=', conversation.id)
-    .execute();
-}
-
-/**
- * A message from the outbox offered actions in this chat (a reminder's confirm/cancel/reschedule):
- * they become the conversation's current options, so "2" typed on WhatsApp means the second one.
- * Only an identified chat that is not talking to staff takes them.
- */
-export async function offerActionsInChat(db: Kysely<DB>, channel: ChatChannel, chatId: string, options: Array<{ value: string; label: string }>): Promise<void> {
-  const state: ConversationState = { step: 'remind.actions', data: {}, options };
-  await db
-    .updateTable('bot_conversations')
-    .set({ state: sql`${JSON.stringify(state)}::jsonb`, state_version: STATE_VERSION })
-    .where('channel', '=', channel)
-    .where('chat_id', '=', chatId)
-    .where('handed_to_staff_at', 'is', null)
-    .where((eb) => eb.or([eb('patient_id', 'is not', null), eb('guardian_id', 'is not', null)]))
     .execute();
 }

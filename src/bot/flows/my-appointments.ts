@@ -2,6 +2,7 @@ import { packageBalances } from '../../domain/billing/packages.js';
 import { requireClinicSettings } from '../../domain/clinic/settings.js';
 import { isDomainError } from '../../domain/errors.js';
 import { cancelAppointment } from '../../domain/scheduling/cancel-appointment.js';
+import { cancellationTermsNow } from '../../domain/scheduling/cancellation-terms.js';
 import { ownAppointment, ownAppointmentById, upcomingOwnAppointments, type OwnAppointment } from '../../domain/scheduling/my-appointments.js';
 import type { PolicyCharge } from '../../domain/billing/missed-session-policy.js';
 import { friendlyTime, money } from '../engine/i18n.js';
@@ -76,17 +77,14 @@ const list: StepHandler = async (turn) => {
   showActions(turn, found);
 };
 
-/** "Cancel {number}?", naming what the clinic's late-cancellation policy would charge. */
+/** "Cancel {number}?", naming what the clinic's late-cancellation policy would charge (as cancelling would). */
 export async function askCancel(turn: Turn, a: OwnAppointment): Promise<void> {
-  const settings = await requireClinicSettings(turn.ctx);
-  const hours = settings.late_cancel_hours;
-  // A day off fell on it: the clinic's doing, so no late-cancellation terms (cancelAppointment agrees).
-  const late = !a.needsReschedule && a.startsAt.getTime() - turn.ctx.clock.now().getTime() < hours * 3_600_000;
-  const amount = money(settings.late_cancel_fee_paise);
-  const charge = settings.policy_draws_package
-    ? t(turn, settings.late_cancel_fee_paise > 0 ? 'lateTermsPackageOrFee' : 'lateTermsPackage', { amount })
-    : t(turn, settings.late_cancel_fee_paise > 0 ? 'lateTermsFee' : 'lateTermsNone', { amount });
-  ask(turn, 'mine.cancel', t(turn, late ? 'confirmCancelLate' : 'confirmCancel', { number: a.appointmentNumber, when: when(turn, a), hours, charge }), [
+  const terms = await cancellationTermsNow(turn.ctx, a);
+  const amount = money(terms.feePaise);
+  const charge = terms.drawsPackage
+    ? t(turn, terms.feePaise > 0 ? 'lateTermsPackageOrFee' : 'lateTermsPackage', { amount })
+    : t(turn, terms.feePaise > 0 ? 'lateTermsFee' : 'lateTermsNone', { amount });
+  ask(turn, 'mine.cancel', t(turn, terms.late ? 'confirmCancelLate' : 'confirmCancel', { number: a.appointmentNumber, when: when(turn, a), hours: terms.lateCancelHours, charge }), [
     opt('yes', t(turn, 'yesCancel')),
     opt('no', t(turn, 'no')),
   ], { appointmentId: a.id, startsAt: a.startsAt.toISOString() });

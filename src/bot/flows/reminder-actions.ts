@@ -1,5 +1,6 @@
 import { isDomainError } from '../../domain/errors.js';
 import { parseAction, type PatientAction } from '../../domain/notifications/actions.js';
+import { OFFERED_REPLIES_STEP } from '../../infra/channels/chat-offers.js';
 import { confirmAppointment } from '../../domain/scheduling/attendance.js';
 import { ownAppointmentById, type OwnAppointment } from '../../domain/scheduling/my-appointments.js';
 import { acceptWaitlistOffer, declineWaitlistOffer } from '../../domain/scheduling/waitlist-offers.js';
@@ -69,11 +70,11 @@ export async function answerAction(turn: Turn, value: string): Promise<void> {
   return 'offerId' in action ? onOffer(turn, action) : onAppointment(turn, action);
 }
 
-/** The options a reminder or offer left in the chat (see offerActionsInChat): "2" on WhatsApp lands here. */
+/** The options a reminder or offer left in the chat (see src/infra/channels/chat-offers.ts): "2" on WhatsApp lands here. */
 const remindActions: StepHandler = async (turn) => {
   const picked = choice(turn);
   if (picked) return answerAction(turn, picked);
   unknownInput(turn);
 };
 
-export const reminderActionSteps: Record<string, StepHandler> = { 'remind.actions': remindActions };
+export const reminderActionSteps: Record<string, StepHandler> = { [OFFERED_REPLIES_STEP]: remindActions };

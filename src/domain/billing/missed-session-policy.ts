@@ -14,18 +14,31 @@ export type PolicyCharge =
   | { kind: 'package_session'; packageId: number; sessionsLeft: number }
   | { kind: 'fee'; feePaise: number };
 
+/** What the policy charges for a missed session: a package session first (when the clinic says so), else this fee. */
+export interface MissedSessionTerms {
+  feePaise: number;
+  drawsPackage: boolean;
+}
+
+/** The policy's terms for `missed`, as the clinic has set them (the one reading, for charging and for telling the family). */
+export function missedSessionTerms(
+  settings: { late_cancel_fee_paise: number; no_show_fee_paise: number; policy_draws_package: boolean },
+  missed: MissedSession,
+): MissedSessionTerms {
+  return { feePaise: missed === 'no_show' ? settings.no_show_fee_paise : settings.late_cancel_fee_paise, drawsPackage: settings.policy_draws_package };
+}
+
 export async function chargeMissedSession(
   ctx: DomainContext,
   appointment: { id: number; patient_id: number; service_id: number },
   missed: MissedSession,
 ): Promise<PolicyCharge | null> {
-  const settings = await requireClinicSettings(ctx);
+  const { feePaise: fee, drawsPackage } = missedSessionTerms(await requireClinicSettings(ctx), missed);
   let charge: PolicyCharge | null = null;
-  if (settings.policy_draws_package) {
+  if (drawsPackage) {
     const draw = await drawFromPackage(ctx, appointment, missed);
     if (draw) charge = { kind: 'package_session', ...draw };
   }
-  const fee = missed === 'no_show' ? settings.no_show_fee_paise : settings.late_cancel_fee_paise;
   if (!charge && fee > 0) {
     await ctx.db.updateTable('appointments').set({ policy_fee_paise: fee }).where('id', '=', appointment.id).execute();
     charge = { kind: 'fee', feePaise: fee };

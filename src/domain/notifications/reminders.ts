@@ -13,8 +13,9 @@ export interface ReminderRun {
 
 /**
  * Makes sure every live appointment starting within the largest reminder offset (plus a margin)
- * has its reminders in the outbox. Bookings and reschedules already write them; this is the net
- * under them (an opt-in after booking, appointments from before the outbox). One INSERT … SELECT,
+ * has its reminders in the outbox. This is what writes a booking's reminders (a booking leaves them
+ * out to stay fast: book-appointment.ts); a reschedule writes its own at once, and this is the net
+ * under it (an opt-in since, appointments from before the outbox). One INSERT … SELECT,
  * safe to run any number of times: the idempotency keys make a second run write nothing.
  * With `dryRun`, counts what would be written and writes nothing.
  */

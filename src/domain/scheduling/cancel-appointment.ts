@@ -9,6 +9,7 @@ import { applyTransition, assertNotMoved, authorizeAppointmentChange, lockAppoin
 import { noticeAppointmentCancelled } from '../notifications/appointment-messages.js';
 import { offerFreedSlot, type WaitlistOffer } from './waitlist-offers.js';
 import { rescheduleReason } from './needs-reschedule.js';
+import { cancellationTerms } from './cancellation-terms.js';
 
 const cancelInput = z.object({
   appointmentId: z.number().int().positive(),
@@ -48,14 +49,14 @@ export async function cancelAppointment(ctx: DomainContext, raw: z.input<typeof 
         `Appointment ${appointment.appointment_number} has already begun; mark it as completed or no-show instead.`,
       );
     }
-    const { late_cancel_hours } = await requireClinicSettings(tx);
+    const settings = await requireClinicSettings(tx);
     // A day off fell on it (leave or a holiday forced over the booking): cancelling is the clinic's doing, never late.
     const dayOff = await tx.db
       .selectFrom('appointments as a')
       .select(rescheduleReason(tx.timezone, { therapistId: sql.ref('a.therapist_id'), startsAt: sql.ref('a.starts_at'), status: sql.ref('a.status') }).as('reason'))
       .where('a.id', '=', appointment.id)
       .executeTakeFirstOrThrow();
-    const late = !dayOff.reason && appointment.starts_at.getTime() - now.getTime() < late_cancel_hours * 3_600_000;
+    const { late } = cancellationTerms(settings, { startsAt: appointment.starts_at, dayOff: dayOff.reason !== null }, now);
     await applyTransition(tx, appointment, 'cancelled', {
       cancelled_at: now,
       cancelled_by: recordedStaff(ctx.actor) ? 'staff' : ctx.actor.kind === 'system' ? 'system' : 'patient',
