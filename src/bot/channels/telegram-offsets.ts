@@ -1,7 +1,7 @@
-// Which Telegram updates long polling has taken and which of those are finished. Telegram forgets
-// an update once a getUpdates asks with a greater offset, so an offset is only ever given past
-// updates that are finished: one still running when the process stops is delivered again at the
-// next start, and none is lost. To keep fetching while an update is slow, the offset trails the
+// Which Telegram updates long polling has taken and which of those are handled (their turn
+// committed, or over). Telegram forgets an update once a getUpdates asks with a greater offset, so
+// an offset is only ever given past handled updates: one whose turn had not committed when the
+// process stops is delivered again at the next start (and answered once), and none is lost. To keep fetching while an update is slow, the offset trails the
 // newest taken by at most HELD_BACK_AT_MOST; only an update older than that is confirmed unfinished
 // (and a stop then waits for it, as for every update taken).
 

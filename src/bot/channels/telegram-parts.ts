@@ -4,7 +4,7 @@ import type { TelegramWebhook } from '../../http/telegram-webhook-route.js';
 import { ServiceUnavailable } from '../../infra/service-unavailable.js';
 import { finishedWithin, type PartControl, type Releasable, type SupervisedPart } from '../../jobs/part-supervisor.js';
 import { ChatQueue } from '../engine/chat-queue.js';
-import { TELEGRAM_UPDATES, telegramChatOf } from './telegram.js';
+import { TELEGRAM_UPDATES, telegramChatOf, whenTelegramUpdateCommitted } from './telegram.js';
 import { TelegramOffsets } from './telegram-offsets.js';
 
 // The Telegram bot as a part of `roshni start`, kept going by the part supervisor: every call to the
@@ -182,8 +182,11 @@ export function telegramPollingPart<C extends PartControl>(createBot: (control: 
   };
 
   const take = (bot: Bot, update: Update) => {
+    const handled = () => offsets.finished(update.update_id);
     offsets.taken(update.update_id);
-    void queue.take(telegramChatOf(update), () => handle(bot, update)).finally(() => offsets.finished(update.update_id));
+    // Handled once its turn is committed (a stop may still cut its replies: it is not answered twice), or once it is over.
+    whenTelegramUpdateCommitted.set(update, handled);
+    void queue.take(telegramChatOf(update), () => handle(bot, update)).finally(handled);
   };
 
   return {

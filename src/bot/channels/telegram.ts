@@ -18,6 +18,12 @@ export function telegramChatOf(update: Update): string {
   return chat === undefined ? `update:${update.update_id}` : String(chat);
 }
 
+/**
+ * Told when an update's turn is committed (ConversationEngine's `committed`): long polling counts
+ * it as handled from then on (telegram-parts.ts), keyed by the update object grammY hands the bot.
+ */
+export const whenTelegramUpdateCommitted = new WeakMap<object, () => void>();
+
 export interface TelegramConfig {
   token: string;
   /** A different Bot API server (tests use a fake one on 127.0.0.1). */
@@ -113,14 +119,19 @@ export function createTelegramBot(engine: ConversationEngine, config: TelegramCo
   bot.on('callback_query:data', async (ctx) => {
     await ctx.answerCallbackQuery();
     const chatId = ctx.chat?.id ?? ctx.from.id;
-    const replies = await engine.handle({ channel: 'telegram', chatId: String(chatId), input: { kind: 'choice', value: ctx.callbackQuery.data } });
+    const replies = await engine.handle({
+      channel: 'telegram',
+      chatId: String(chatId),
+      input: { kind: 'choice', value: ctx.callbackQuery.data },
+      committed: () => whenTelegramUpdateCommitted.get(ctx.update)?.(),
+    });
     await sendReplies(ctx.api, chatId, replies);
   });
   bot.on('message', async (ctx) => {
     if (ctx.chat.type !== 'private') return;
     const input = incomingOf(ctx) ?? documentOf(ctx, config);
     if (!input) return;
-    const replies = await engine.handle({ channel: 'telegram', chatId: String(ctx.chat.id), input });
+    const replies = await engine.handle({ channel: 'telegram', chatId: String(ctx.chat.id), input, committed: () => whenTelegramUpdateCommitted.get(ctx.update)?.() });
     await sendReplies(ctx.api, ctx.chat.id, replies);
   });
   bot.catch((error) => log?.('telegram.error', { error: error.error instanceof Error ? error.error.name : 'unknown' }));

@@ -72,6 +72,7 @@ export class ConversationEngine {
    */
   async handle(update: Update): Promise<Reply[]> {
     const flood = this.limiter.check(`${update.channel}:${update.chatId}`);
+    if (flood !== 'ok') update.committed?.();
     if (flood === 'drop') return [];
     if (flood === 'warn') return [{ kind: 'text', text: `${translate('en', 'slowDown')}\n${translate('hi', 'slowDown')}` }];
     let language: 'en' | 'hi' = 'en';
@@ -102,6 +103,7 @@ export class ConversationEngine {
         await saveConversation(db, conversation, this.deps.clock.now());
         return turn;
       });
+      update.committed?.();
       // The chat's row is free again: an outside call left by the turn holds up no one.
       return await runAfterCommit(committed, { ...committed.ctx, db: this.deps.db });
     } catch (error) {
