@@ -2,7 +2,9 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 // A fake Telegram Bot API on 127.0.0.1 for grammY's real client (`client: { apiRoot }`): it records
-// every call, feeds queued updates to getUpdates (long polling), and can answer 429 with retry_after.
+// every call, feeds queued updates to getUpdates (long polling) and, like Telegram, forgets an update
+// only when a later getUpdates asks with a greater offset; it can answer 429 with retry_after, and
+// take its time over a method.
 // Shared by the tests and the bot-load benchmark (which watches calls as they come and slows some).
 
 export interface RecordedCall {
@@ -30,6 +32,10 @@ export interface FakeTelegram {
   callsOf(method: string): RecordedCall[];
   /** Queues an update (without update_id; it is numbered here) for getUpdates. */
   pushUpdate(update: Record<string, unknown>): number;
+  /** Updates handed out and not yet confirmed by a greater offset, with those never handed out. */
+  unconfirmed(): number[];
+  /** Every call of `method` is answered after `ms` (0: at once again). */
+  delay(method: string, ms: number): void;
   /** The next `count` calls of `method` answer 429 Too Many Requests with this retry_after (seconds). */
   failWith429(method: string, count: number, retryAfterSeconds: number): void;
   /** A file a user sent, for getFile and the file download endpoint (documents and photos). */
@@ -95,6 +101,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
   const queue: Array<Record<string, unknown>> = [];
   const waiting: Array<() => void> = [];
   const failures = new Map<string, { count: number; retryAfter: number }>();
+  const delays = new Map<string, number>();
   let nextUpdateId = 1;
   const files = new Map<string, Uint8Array>();
 
@@ -126,13 +133,14 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
           });
         });
       }
-      const limit = Number(params.limit ?? 100) || 100;
+      const limit = Math.min(Math.max(Number(params.limit ?? 100) || 100, 1), 100);
       return reply(200, { ok: true, result: queue.filter((u) => Number(u.update_id) >= offset).slice(0, limit) });
     }
+    // Recorded on arrival: a message that reached Telegram is delivered, however late the answer.
     const call = { method, params, at: Date.now() };
     if (recordCalls) calls.push(call);
     onCall?.(call);
-    const delay = answerDelayMs?.(call) ?? 0;
+    const delay = Math.max(answerDelayMs?.(call) ?? 0, delays.get(method) ?? 0);
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     const failure = failures.get(method);
     if (failure && failure.count > 0) {
@@ -154,6 +162,10 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
       queue.push({ ...update, update_id: id });
       waiting.splice(0).forEach((wake) => wake());
       return id;
+    },
+    unconfirmed: () => queue.map((u) => Number(u.update_id)),
+    delay(method, ms) {
+      delays.set(method, ms);
     },
     addFile(fileId, bytes) {
       files.set(fileId, bytes);

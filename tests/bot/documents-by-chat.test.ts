@@ -140,7 +140,7 @@ describe('documents sent by chat', () => {
     expect(replies.map((r) => ('text' in r ? r.text : '')).join('\n')).toMatch(/something went wrong\. The clinic has been told/);
     const alerts = await database.db.selectFrom('notifications as n').innerJoin('staff_users as s', 's.id', 'n.staff_user_id').select(['s.username', 'n.payload']).where('n.kind', '=', 'admin_alert').execute();
     expect(alerts.map((a) => a.username)).toEqual(['boss']);
-    expect(alerts[0]!.payload).toMatchObject({ about: 'bot_error', channel: 'terminal', text: expect.stringContaining('unexpected error on terminal') });
+    expect(alerts[0]!.payload).toMatchObject({ about: 'bot_error', channels: ['terminal'], count: 1, text: expect.stringContaining('unexpected error (unexpected:Error, on terminal)') });
     expect(logged.join('\n')).not.toMatch(/Failing Store|9833399902/);
     expect(await documentsOf(patient.id)).toHaveLength(0);
   });

@@ -3,7 +3,9 @@ import type { Update } from 'grammy/types';
 import type { TelegramWebhook } from '../../http/telegram-webhook-route.js';
 import { ServiceUnavailable } from '../../infra/service-unavailable.js';
 import { finishedWithin, type PartControl, type Releasable, type SupervisedPart } from '../../jobs/part-supervisor.js';
-import { TELEGRAM_UPDATES } from './telegram.js';
+import { ChatQueue } from '../engine/chat-queue.js';
+import { TELEGRAM_UPDATES, telegramChatOf, whenTelegramUpdateCommitted } from './telegram.js';
+import { TelegramOffsets } from './telegram-offsets.js';
 
 // The Telegram bot as a part of `roshni start`, kept going by the part supervisor: every call to the
 // Bot API is bounded in time and given up when the part stops, and a failed call becomes a
@@ -12,17 +14,27 @@ import { TELEGRAM_UPDATES } from './telegram.js';
 // to stop it, its polling loop retries silently (nothing to report as degraded) and throws on 409,
 // and its stop() makes one more getUpdates with no time limit (500 s by default). @grammyjs/runner
 // has the same gaps for this purpose (no state to report, uncapped and unabortable retry sleeps, 429
-// fatal), so it is not used. grammY itself is loaded only when the bot is first made (createBot).
+// fatal), and it confirms a batch to Telegram as soon as it fetches the next, so an update still
+// running at a stop could be neither finished nor delivered again; so it is not used. Its shape is
+// kept: updates run concurrently across chats and in order within one (src/bot/engine/chat-queue.ts).
 
 /** getMe, setWebhook, deleteWebhook, and a poll beyond its long-poll time. */
 const CALL_TIMEOUT_MS = 10_000;
 const LONG_POLL_SECONDS = 25;
 /** A reply (a message, the QR, a document) is given up after this long. */
 const REPLY_TIMEOUT_MS = 60_000;
-/** When the part stops, the update being handled has this long to finish its replies before they are cut. */
+/**
+ * When the part stops, the updates taken have this long to finish with their replies, then this
+ * much more once their replies are cut; with the last confirmation, within the supervisor's 5 s.
+ */
 const FINISH_GRACE_MS = 3_000;
+const SETTLE_MS = 500;
 /** Telegram is told which updates were handled with one last short call when polling stops. */
-const CONFIRM_TIMEOUT_MS = 2_000;
+const CONFIRM_TIMEOUT_MS = 1_000;
+/** Updates taken and not finished (running, or waiting behind their chat's) before polling waits for room. */
+const TAKEN_AT_MOST = 100;
+/** While updates run and nothing new came, the next poll waits for one to finish, or this long. */
+const RECHECK_MS = 200;
 
 /** grammY's Node build types its signals with the abort-controller polyfill; Node's own AbortSignal works the same. */
 type ApiSignal = Parameters<Bot['api']['getMe']>[0];
@@ -125,21 +137,56 @@ async function handle(bot: Bot, update: Update): Promise<void> {
   }
 }
 
-/** Long polling (no TELEGRAM_WEBHOOK_URL): running once Telegram hands this process its updates; lost when a poll fails. */
-export function telegramPollingPart<C extends PartControl>(createBot: (control: C) => Promise<Bot>): SupervisedPart<Releasable, C> {
+/** Resolves after `ms`, on the signal, or when the queue finishes an update, whichever comes first. */
+function untilProgress(queue: ChatQueue, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+    void queue.nextFinish().then(done);
+  });
+}
+
+/**
+ * When the part stops, its updates finish: first within FINISH_GRACE_MS with their replies, then
+ * (replies cut) a moment more for what they write. Returns whether they all finished.
+ */
+async function finishTaken(queue: ChatQueue, calls: BotCalls): Promise<boolean> {
+  if (await finishedWithin(FINISH_GRACE_MS, queue.idle())) return true;
+  calls.cut();
+  return finishedWithin(SETTLE_MS, queue.idle());
+}
+
+/**
+ * Long polling (no TELEGRAM_WEBHOOK_URL): running once Telegram hands this process its updates; lost
+ * when a poll fails. Updates run through a ChatQueue (concurrent across chats, in order within one);
+ * the offset Telegram hears never passes an update still running (telegram-offsets.ts).
+ */
+export function telegramPollingPart<C extends PartControl>(createBot: (control: C) => Promise<Bot>, queue = new ChatQueue()): SupervisedPart<Releasable, C> {
   const connect = lazyBot(createBot);
   let webhookCleared = false;
-  /** The next update to ask for, and the offset Telegram last heard (updates below it are not sent again). */
-  let offset = 0;
-  let confirmed = 0;
+  const offsets = new TelegramOffsets();
 
+  /** The updates not taken yet among those Telegram hands out from the poll's offset. */
   const poll = async (bot: Bot, timeout: number, signal: AbortSignal) => {
-    const asked = offset;
+    const asked = offsets.pollFrom();
     const updates = await bounded(signal, timeout * 1000 + CALL_TIMEOUT_MS, (s) =>
-      bot.api.getUpdates({ offset: asked, timeout, allowed_updates: [...TELEGRAM_UPDATES] }, s),
+      bot.api.getUpdates({ offset: asked, limit: 100, timeout, allowed_updates: [...TELEGRAM_UPDATES] }, s),
     );
-    confirmed = Math.max(confirmed, asked);
-    return updates;
+    offsets.asked(asked);
+    return updates.filter((update) => offsets.isNew(update.update_id));
+  };
+
+  const take = (bot: Bot, update: Update) => {
+    const handled = () => offsets.finished(update.update_id);
+    offsets.taken(update.update_id);
+    // Handled once its turn is committed (a stop may still cut its replies: it is not answered twice), or once it is over.
+    whenTelegramUpdateCommitted.set(update, handled);
+    void queue.take(telegramChatOf(update), () => handle(bot, update)).finally(handled);
   };
 
   return {
@@ -156,26 +203,33 @@ export function telegramPollingPart<C extends PartControl>(createBot: (control: 
       const polling = new AbortController();
       const loop = (async () => {
         for (let updates = first; ; ) {
-          for (const update of updates) {
-            if (polling.signal.aborted) return; // the rest are handed back: Telegram sends them again
-            offset = update.update_id + 1;
-            await handle(bot, update);
-          }
+          if (polling.signal.aborted) return; // fetched and not taken: not confirmed, so Telegram sends them again
+          for (const update of updates) take(bot, update);
+          while (queue.size >= TAKEN_AT_MOST && !polling.signal.aborted) await untilProgress(queue, RECHECK_MS, polling.signal);
           if (polling.signal.aborted) return;
           try {
-            updates = await poll(bot, LONG_POLL_SECONDS, polling.signal);
+            // While updates run, a poll returns at once (it hands out those again): no long wait then.
+            updates = await poll(bot, offsets.running ? 0 : LONG_POLL_SECONDS, polling.signal);
           } catch (error) {
             if (!polling.signal.aborted) control.lost(error);
             return;
           }
+          if (!updates.length && offsets.running) await untilProgress(queue, RECHECK_MS, polling.signal);
         }
       })();
       return {
         async stop() {
           polling.abort();
-          if (!(await finishedWithin(FINISH_GRACE_MS, loop))) calls.cut();
           await loop;
-          if (offset > confirmed) await poll(bot, 0, AbortSignal.timeout(CONFIRM_TIMEOUT_MS)).catch(() => {});
+          await finishTaken(queue, calls);
+          const past = offsets.handledBelow();
+          if (past > offsets.confirmed) {
+            await bounded(AbortSignal.timeout(CONFIRM_TIMEOUT_MS), CONFIRM_TIMEOUT_MS, (s) =>
+              bot.api.getUpdates({ offset: past, limit: 1, timeout: 0, allowed_updates: [...TELEGRAM_UPDATES] }, s),
+            )
+              .then(() => offsets.asked(past))
+              .catch(() => {});
+          }
         },
       };
     },
@@ -189,10 +243,10 @@ export function telegramPollingPart<C extends PartControl>(createBot: (control: 
 export function telegramWebhookPart<C extends PartControl>(
   createBot: (control: C) => Promise<Bot>,
   hook: { url: string; secret: string },
+  queue = new ChatQueue(),
 ): SupervisedPart<Releasable, C> & { telegramWebhook: TelegramWebhook } {
   const connect = lazyBot(createBot);
   let current: Bot | undefined;
-  const inFlight = new Set<Promise<void>>();
   return {
     name: 'telegram',
     label: 'Telegram bot (webhook: POST /webhooks/telegram)',
@@ -200,12 +254,9 @@ export function telegramWebhookPart<C extends PartControl>(
       secret: hook.secret,
       ready: () => current !== undefined,
       handleUpdate(update) {
-        if (!current) return Promise.reject(new Error('the Telegram bot is not connected'));
-        const work = current.handleUpdate(update as Update);
-        const tracked = work.catch(() => {});
-        inFlight.add(tracked);
-        void tracked.finally(() => inFlight.delete(tracked));
-        return work;
+        const bot = current;
+        if (!bot) return Promise.reject(new Error('the Telegram bot is not connected'));
+        return queue.take(telegramChatOf(update as Update), () => bot.handleUpdate(update as Update));
       },
     },
     async start(control) {
@@ -217,7 +268,7 @@ export function telegramWebhookPart<C extends PartControl>(
       return {
         async stop() {
           current = undefined;
-          if (!(await finishedWithin(FINISH_GRACE_MS, Promise.all([...inFlight])))) calls.cut();
+          await finishTaken(queue, calls);
         },
       };
     },

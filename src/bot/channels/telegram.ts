@@ -1,6 +1,7 @@
 import { Bot, InputFile, type Api, type Context } from 'grammy';
 import type { InlineKeyboardButton, Update } from 'grammy/types';
 import { FILE_TRANSFER_TIMEOUT_MS, OUTBOUND_TIMEOUT_MS, outboundDeadline } from '../../infra/outbound.js';
+import { ChatQueue } from '../engine/chat-queue.js';
 import { ConversationEngine } from '../engine/engine.js';
 import type { EngineDeps, Incoming, IncomingDocument, Reply } from '../engine/types.js';
 
@@ -10,6 +11,18 @@ import type { EngineDeps, Incoming, IncomingDocument, Reply } from '../engine/ty
 
 /** The updates the bot asks Telegram for, by long polling or webhook. */
 export const TELEGRAM_UPDATES = ['message', 'callback_query'] as const;
+
+/** Whose turn an update takes: its chat (a button's message's chat, else the sender). */
+export function telegramChatOf(update: Update): string {
+  const chat = update.message?.chat.id ?? update.callback_query?.message?.chat.id ?? update.callback_query?.from.id;
+  return chat === undefined ? `update:${update.update_id}` : String(chat);
+}
+
+/**
+ * Told when an update's turn is committed (ConversationEngine's `committed`): long polling counts
+ * it as handled from then on (telegram-parts.ts), keyed by the update object grammY hands the bot.
+ */
+export const whenTelegramUpdateCommitted = new WeakMap<object, () => void>();
 
 export interface TelegramConfig {
   token: string;
@@ -106,14 +119,19 @@ export function createTelegramBot(engine: ConversationEngine, config: TelegramCo
   bot.on('callback_query:data', async (ctx) => {
     await ctx.answerCallbackQuery();
     const chatId = ctx.chat?.id ?? ctx.from.id;
-    const replies = await engine.handle({ channel: 'telegram', chatId: String(chatId), input: { kind: 'choice', value: ctx.callbackQuery.data } });
+    const replies = await engine.handle({
+      channel: 'telegram',
+      chatId: String(chatId),
+      input: { kind: 'choice', value: ctx.callbackQuery.data },
+      committed: () => whenTelegramUpdateCommitted.get(ctx.update)?.(),
+    });
     await sendReplies(ctx.api, chatId, replies);
   });
   bot.on('message', async (ctx) => {
     if (ctx.chat.type !== 'private') return;
     const input = incomingOf(ctx) ?? documentOf(ctx, config);
     if (!input) return;
-    const replies = await engine.handle({ channel: 'telegram', chatId: String(ctx.chat.id), input });
+    const replies = await engine.handle({ channel: 'telegram', chatId: String(ctx.chat.id), input, committed: () => whenTelegramUpdateCommitted.get(ctx.update)?.() });
     await sendReplies(ctx.api, ctx.chat.id, replies);
   });
   bot.catch((error) => log?.('telegram.error', { error: error.error instanceof Error ? error.error.name : 'unknown' }));
@@ -124,17 +142,21 @@ export interface RunningBot {
   stop(): Promise<void>;
 }
 
-/** Starts the Telegram bot with long polling (for `roshni bot telegram` and `roshni start`). */
-export async function startTelegramBot(config: TelegramConfig, deps: EngineDeps): Promise<RunningBot & { bot: Bot }> {
-  const bot = createTelegramBot(new ConversationEngine(deps), config, deps.log);
-  await bot.init();
-  void bot.start({ drop_pending_updates: false, allowed_updates: [...TELEGRAM_UPDATES] });
-  return { bot, stop: () => bot.stop() };
+/**
+ * Starts the Telegram bot with long polling in the foreground (`roshni bot telegram`): the same part
+ * as inside `roshni start`, kept going by a part supervisor of its own.
+ */
+export async function startTelegramBot(config: TelegramConfig, deps: EngineDeps): Promise<RunningBot> {
+  const [{ telegramPollingPart }, { PartSupervisor }] = await Promise.all([import('./telegram-parts.js'), import('../../jobs/part-supervisor.js')]);
+  const supervisor = new PartSupervisor({ clock: deps.clock, given: {}, log: (line) => deps.log?.('telegram.part', { state: line }) });
+  supervisor.add(telegramPollingPart(async () => createTelegramBot(new ConversationEngine(deps), config, deps.log)));
+  return { stop: () => supervisor.stop() };
 }
 
 /**
- * The webhook mode (`roshni serve` and `roshni start` with TELEGRAM_WEBHOOK_URL): tells Telegram where
- * to post updates and with which secret token, and hands each update to the same bot as long polling.
+ * The webhook mode (`roshni serve` with TELEGRAM_WEBHOOK_URL): tells Telegram where to post updates
+ * and with which secret token, and hands each update to the same bot as long polling, through a
+ * ChatQueue (concurrent across chats, in order within one).
  */
 export async function startTelegramWebhook(
   config: TelegramConfig & { url: string; secret: string },
@@ -143,5 +165,6 @@ export async function startTelegramWebhook(
   const bot = createTelegramBot(new ConversationEngine(deps), config, deps.log);
   await bot.init();
   await bot.api.setWebhook(config.url, { secret_token: config.secret, allowed_updates: [...TELEGRAM_UPDATES] });
-  return { secret: config.secret, handleUpdate: (update) => bot.handleUpdate(update as Update) };
+  const queue = new ChatQueue();
+  return { secret: config.secret, handleUpdate: (update) => queue.take(telegramChatOf(update as Update), () => bot.handleUpdate(update as Update)) };
 }

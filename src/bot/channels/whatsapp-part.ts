@@ -1,5 +1,5 @@
 import { ServiceUnavailable } from '../../infra/service-unavailable.js';
-import type { PartControl, Releasable, SupervisedPart } from '../../jobs/part-supervisor.js';
+import { finishedWithin, type PartControl, type Releasable, type SupervisedPart } from '../../jobs/part-supervisor.js';
 import { ConversationEngine } from '../engine/engine.js';
 import type { EngineDeps } from '../engine/types.js';
 import { attachWhatsApp, type WhatsAppClientLike, type WhatsAppSession } from './whatsapp.js';
@@ -8,6 +8,9 @@ import { attachWhatsApp, type WhatsAppClientLike, type WhatsAppSession } from '.
 // client (one that failed or was disconnected is not used again), and the part is running once the
 // session is ready. It is lost when the client says 'disconnected' or when the browser under it
 // closes or its page crashes, which whatsapp-web.js does not notice by itself.
+
+/** When the part stops, the messages taken have this long to finish (within the supervisor's 5 s). */
+const FINISH_GRACE_MS = 3_500;
 
 export interface WhatsAppHandle extends Releasable {
   /** The connected client, for the dispatcher's WhatsApp channel and GET /health's session state. */
@@ -44,7 +47,7 @@ export function whatsappPart<C extends PartControl>(
     async start(control) {
       const deps = await engineDeps(control);
       const { client, makeMedia } = await openSession(control);
-      attachWhatsApp(client, new ConversationEngine(deps), makeMedia, deps.log);
+      const adapter = attachWhatsApp(client, new ConversationEngine(deps), makeMedia, deps.log);
       let started = false;
       let failStart: (reason: unknown) => void = () => {};
       const ready = new Promise<void>((resolve, reject) => {
@@ -71,7 +74,14 @@ export function whatsappPart<C extends PartControl>(
         control.signal.removeEventListener('abort', onStop);
       }
       started = true;
-      return { whatsapp: client, stop: () => destroyQuietly(client) };
+      return {
+        whatsapp: client,
+        async stop() {
+          // The messages taken finish with their replies (WhatsApp does not deliver them again) before the browser goes.
+          await finishedWithin(FINISH_GRACE_MS, adapter.idle());
+          await destroyQuietly(client);
+        },
+      };
     },
   };
 }

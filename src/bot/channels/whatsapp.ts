@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { chromiumArgs, chromiumSandbox } from '../../infra/chromium-sandbox.js';
 import { ConfigError, type Config } from '../../infra/config.js';
 import { terminalQr } from '../../infra/qr.js';
+import { ChatQueue } from '../engine/chat-queue.js';
 import { ConversationEngine } from '../engine/engine.js';
 import type { EngineDeps, Incoming, Reply } from '../engine/types.js';
 import { replyAsText } from './text-render.js';
@@ -79,8 +80,8 @@ function incomingOf(message: WhatsAppMessageLike): Incoming | undefined {
   return { kind: 'text', text: message.body };
 }
 
-export function attachWhatsApp(client: WhatsAppClientLike, engine: ConversationEngine, makeMedia: MediaFactory, log?: EngineDeps['log']) {
-  const pending = new Set<Promise<void>>();
+/** Hands each message to the engine through a ChatQueue (concurrent across chats, in order within one); idle() waits for all. */
+export function attachWhatsApp(client: WhatsAppClientLike, engine: ConversationEngine, makeMedia: MediaFactory, log?: EngineDeps['log'], queue = new ChatQueue()) {
   const handle = async (message: WhatsAppMessageLike) => {
     if (message.fromMe || message.isStatus) return;
     const phone = await senderPhone(client, message.from);
@@ -91,11 +92,9 @@ export function attachWhatsApp(client: WhatsAppClientLike, engine: ConversationE
     for (const reply of replies) await send(client, message.from, reply, makeMedia);
   };
   client.on('message', (message: WhatsAppMessageLike) => {
-    const job = handle(message).catch((error: unknown) => log?.('whatsapp.error', { error: error instanceof Error ? error.name : 'unknown' }));
-    pending.add(job);
-    void job.finally(() => pending.delete(job));
+    void queue.take(String(message.from), () => handle(message)).catch((error: unknown) => log?.('whatsapp.error', { error: error instanceof Error ? error.name : 'unknown' }));
   });
-  return { idle: () => Promise.all([...pending]).then(() => undefined) };
+  return { idle: () => queue.idle() };
 }
 
 async function send(client: WhatsAppClientLike, chatId: string, reply: Reply, makeMedia: MediaFactory): Promise<void> {

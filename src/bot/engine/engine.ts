@@ -13,7 +13,7 @@ import { answerAction, reminderActionSteps } from '../flows/reminder-actions.js'
 import { receiveDocument, sendDocumentSteps } from '../flows/send-document.js';
 import { sharedDocumentSteps } from '../flows/shared-documents.js';
 import { isActionToken } from '../../domain/notifications/actions.js';
-import { alertAdmins } from '../../domain/notifications/admin-alerts.js';
+import { alertUnexpectedError } from '../../domain/notifications/unexpected-error-alerts.js';
 import { runAfterCommit } from './after-commit.js';
 import { translate } from './i18n.js';
 import { say, unknownInput } from './kit.js';
@@ -72,6 +72,7 @@ export class ConversationEngine {
    */
   async handle(update: Update): Promise<Reply[]> {
     const flood = this.limiter.check(`${update.channel}:${update.chatId}`, costOf(update.input));
+    if (flood !== 'ok') update.committed?.();
     if (flood === 'drop') return [];
     if (flood === 'warn') return [{ kind: 'text', text: `${translate('en', 'slowDown')}\n${translate('hi', 'slowDown')}` }];
     let language: 'en' | 'hi' = 'en';
@@ -102,16 +103,15 @@ export class ConversationEngine {
         await saveConversation(db, conversation, this.deps.clock.now());
         return turn;
       });
+      update.committed?.();
       // The chat's row is free again: an outside call left by the turn holds up no one.
       return await runAfterCommit(committed, { ...committed.ctx, db: this.deps.db });
     } catch (error) {
-      // No personal data in the log: the chat's channel, the error's kind and name only.
-      this.deps.log?.('bot.error', {
-        channel: update.channel,
-        kind: isDomainError(error) ? error.kind : 'unexpected',
-        error: error instanceof Error ? error.name : typeof error,
-      });
-      await this.tellClinic(update).catch(() => undefined);
+      // No personal data in the log or the alert: the chat's channel, the error's kind and name only.
+      const kind = isDomainError(error) ? error.kind : 'unexpected';
+      const name = error instanceof Error ? error.name : typeof error;
+      this.deps.log?.('bot.error', { channel: update.channel, kind, error: name });
+      await this.tellClinic(update, `${kind}:${name}`).catch(() => undefined);
       return [{ kind: 'text', text: translate(language, 'somethingWrong') }];
     }
   }
@@ -151,15 +151,9 @@ export class ConversationEngine {
     await step(turn);
   }
 
-  /** Admins hear that a chat hit an unexpected error (the channel only, never the person), through the outbox. */
-  private async tellClinic(update: Update): Promise<void> {
-    const now = this.deps.clock.now();
+  /** Admins hear that a chat hit an unexpected error: its kind and channel only, never the person (merged per kind). */
+  private async tellClinic(update: Update, kind: string): Promise<void> {
     const ctx = { db: this.deps.db, clock: this.deps.clock, timezone: this.deps.timezone, actor: systemActor };
-    await alertAdmins(
-      ctx,
-      `bot-error:${update.channel}:${update.chatId}:${now.toISOString()}`,
-      { about: 'bot_error', channel: update.channel, text: `The patient bot hit an unexpected error on ${update.channel}; the patient was told the clinic knows. See the bot's log.` },
-      now,
-    );
+    await alertUnexpectedError(ctx, { kind, channel: update.channel });
   }
 }

@@ -63,6 +63,12 @@ export interface Update {
   input: Incoming;
   /** The sender's number when the channel knows it (WhatsApp, `roshni chat --as`). */
   senderPhone?: string;
+  /**
+   * Called once the update's turn is committed (or it changed nothing): from then on handling it
+   * again would be a second answer, so a channel that can have it delivered again (Telegram) counts
+   * it as handled, even if a stop cuts its replies.
+   */
+  committed?: () => void;
 }
 
 /** The stored conversation: who the chat is, its language, and where it stands. */
