@@ -167,7 +167,6 @@ function todayOf(out: Printed, withPriya: boolean): string {
 
 /** Documented in README.md but not run here, and why. */
 export const DOCUMENTED_NOT_RUN: Record<string, string> = {
-  demo: 'run before every case, to seed the clinic',
   start: 'runs until stopped (tests/jobs/start.test.ts)',
   serve: 'runs until stopped',
   'pay link': 'needs Razorpay (tests/billing/razorpay-online-payments.test.ts)',

@@ -21,6 +21,7 @@ const documented = documentedShapes(readFileSync(new URL('../../README.md', impo
 async function programCommands(): Promise<string[]> {
   const program = new Command('roshni');
   for (const group of commandGroups) (await group.load()).register(program, () => async () => {});
+  // Commander has no public word for "this command runs something"; a group such as `patient` has no action.
   const walk = (command: Command, path: string[]): string[] => [
     ...((command as unknown as { _actionHandler: unknown })._actionHandler && path.length ? [path.join(' ')] : []),
     ...command.commands.flatMap((sub) => walk(sub, [...path, sub.name()])),
@@ -46,7 +47,7 @@ describe('--json shapes are the README’s', () => {
       results.set(command, result);
       if (codes.includes(result.code)) printed[command] = JSON.parse(result.stdout);
     };
-    await run('demo', ['demo'], owner);
+    await run('demo', ['demo'], owner); // the clinic every case reads, and itself a case
     const envs: Record<NonNullable<JsonCase['as']>, Record<string, string>> = {
       owner,
       admin: { ...owner, ROSHNI_SESSION: await sessionFor(database.db, 'demo.admin') },
