@@ -1,5 +1,6 @@
 import Table from 'cli-table3';
 import { writeLine, type CommandEnv } from './io.js';
+import { camelCaseKeys } from './json-keys.js';
 import { colourMarker, coloursToMarkers, terminalJson, terminalText } from './terminal-text.js';
 
 function color(env: CommandEnv, code: number, text: string): string {
@@ -14,10 +15,10 @@ export const green = (env: CommandEnv, text: string) => color(env, 32, text);
 export const yellow = (env: CommandEnv, text: string) => color(env, 33, text);
 export const red = (env: CommandEnv, text: string) => color(env, 31, text);
 
-/** With --json, stdout carries only `data`; otherwise the human rendering. */
+/** With --json, stdout carries only `data` (its keys camelCase, see json-keys.ts); otherwise the human rendering. */
 export function emit(env: CommandEnv, data: unknown, human: () => string | string[]): void {
   if (env.json) {
-    writeLine(env.io.stdout, terminalJson(data, 2));
+    writeLine(env.io.stdout, terminalJson(camelCaseKeys(data), 2));
     return;
   }
   const text = human();

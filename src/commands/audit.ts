@@ -4,6 +4,7 @@ import type { CommandEnv } from '../cli/io.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { writeLine } from '../cli/io.js';
 import { dateValue, positiveInt } from '../cli/options.js';
+import { keysAreData } from '../cli/json-keys.js';
 import { emit, note, table } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
 import { listAudit } from '../domain/audit/list-audit.js';
@@ -22,7 +23,9 @@ interface AuditFlags {
 async function audit(env: CommandEnv, flags: AuditFlags): Promise<number> {
   return withSession(env, async ({ ctx }) => {
     const lines = await listAudit(ctx, flags);
-    emit(env, lines, () =>
+    // A stored row (before, after) keeps its own column names: they are what the database holds.
+    const json = lines.map((l) => ({ ...l, before: keysAreData(l.before), after: keysAreData(l.after) }));
+    emit(env, json, () =>
       lines.length
         ? table(
             ['Id', 'When', 'Who', 'Action', 'Entity', 'Patient', 'Outcome'],

@@ -2,6 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { writeLine, type CommandEnv } from '../cli/io.js';
+import { keysAreData } from '../cli/json-keys.js';
 import { emit, note, table } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
 import { isDomainError } from '../domain/errors.js';
@@ -73,7 +74,7 @@ async function create(env: CommandEnv, flags: { type: BackupKind }): Promise<num
       note(env, `Backing up the ${database.kind === 'embedded' ? 'embedded database' : 'PostgreSQL database'} to ${config.backupDir}…`);
       const made = await createBackup(database, config, { kind: flags.type, clock: ctx.clock });
       const rows = Object.values(made.tables).reduce((a, b) => a + b, 0);
-      emit(env, made, () => [
+      emit(env, { ...made, tables: keysAreData(made.tables) }, () => [
         `Backup ${made.id} written: ${made.file}`,
         `${formatBytes(made.sizeBytes)}, ${Object.keys(made.tables).length} tables, ${rows} rows, ${made.encrypted ? 'encrypted' : 'not encrypted'}, sha256 ${made.sha256}.`,
         ...(made.rotated.length ? [`Rotated away ${made.rotated.length} older ${flags.type} backup(s).`] : []),

@@ -136,7 +136,7 @@ describe('payments at the desk, refunds, waivers and dues', () => {
     await database.db.updateTable('appointments').set({ status: 'completed', completed_at: new Date() }).where('appointment_number', 'in', appointments.slice(0, 3)).execute();
     const dues = JSON.parse((await roshni(['dues', '--json'])).stdout);
     // Appointment 1 owes ₹600 after its refund; appointment 2 is waived; appointment 3 owes ₹1,000.
-    expect(dues.map((d: { due_paise: number }) => d.due_paise).sort()).toEqual([100000, 60000].sort());
+    expect(dues.map((d: { duePaise: number }) => d.duePaise).sort()).toEqual([100000, 60000].sort());
     const day = JSON.parse((await roshni(['reconcile', '--date', clinicDate(new Date(), 'Asia/Kolkata'), '--json'])).stdout);
     const byMethod = Object.fromEntries(day.receivedByMethod.map((m: { method: string; receivedPaise: number; refundedPaise: number }) => [m.method, m]));
     expect(byMethod.cash.receivedPaise).toBe(40000);

@@ -68,8 +68,8 @@ describe('late cancellation and no-show policy', () => {
     expect(cancelled.stdout).toMatch(/late cancellation[\s\S]*Fee of ₹250\.00 added to the dues; an admin can waive it/);
     const clinicSide = await roshni(['cancel', byClinic.appointmentNumber, '--reason', 'Therapist on leave', '--clinic']);
     expect(clinicSide.stdout).not.toMatch(/Fee/);
-    const dues = JSON.parse((await roshni(['dues', '--json'])).stdout) as Array<{ patient_id: number; due_paise: number }>;
-    expect(dues.map((d) => [d.patient_id, d.due_paise])).toEqual([[clinic.patients[0]!.id, 25_000]]);
+    const dues = JSON.parse((await roshni(['dues', '--json'])).stdout) as Array<{ patientId: number; duePaise: number }>;
+    expect(dues.map((d) => [d.patientId, d.duePaise])).toEqual([[clinic.patients[0]!.id, 25_000]]);
 
     // The fee is paid like any due, at the desk.
     const paid = await roshni(['pay', 'cash', byPatient.appointmentNumber, '--amount', '250', '--json']);
@@ -89,7 +89,7 @@ describe('late cancellation and no-show policy', () => {
     const noShow = await roshni(['no-show', missed.appointmentNumber]);
     expect(noShow.code).toBe(0);
     expect(noShow.stdout).toMatch(/One package session used \(1 left\)/);
-    const left = () => roshni(['package', 'list', '--patient', 'Patient 003', '--json']).then((r) => JSON.parse(r.stdout)[0].sessions_left);
+    const left = () => roshni(['package', 'list', '--patient', 'Patient 003', '--json']).then((r) => JSON.parse(r.stdout)[0].sessionsLeft);
     expect(await left()).toBe(1);
 
     expect((await roshni(['waive', missed.appointmentNumber, '--reason', 'Traffic jam, first time'], 'desk')).code).toBe(5);

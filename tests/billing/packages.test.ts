@@ -55,9 +55,9 @@ describe('session packages', () => {
       expect(done.payment_status, `session ${i + 1}`).toBe(i < 3 ? 'paid' : 'pending');
     }
     const balances = JSON.parse((await roshni(['package', 'list', '--patient', 'Patient 001', '--json'])).stdout);
-    expect(balances).toEqual([expect.objectContaining({ sessions_left: 0, sessions_total: 3, status: 'exhausted' })]);
+    expect(balances).toEqual([expect.objectContaining({ sessionsLeft: 0, sessionsTotal: 3, status: 'exhausted' })]);
     const dues = JSON.parse((await roshni(['dues', '--json'])).stdout);
-    expect(dues).toEqual([expect.objectContaining({ due_paise: 100000, sessions: 1 })]);
+    expect(dues).toEqual([expect.objectContaining({ duePaise: 100000, sessions: 1 })]);
   });
 
   it('refuses a receptionist adding a plan, and a sale of an unknown plan', async () => {

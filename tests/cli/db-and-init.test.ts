@@ -45,7 +45,7 @@ describe('roshni db and roshni init', () => {
     );
     expect(code, stderr).toBe(0);
     const { settings, firstAdmin } = JSON.parse(stdout);
-    expect(settings).toMatchObject({ name: 'Sunrise Child Therapy', phone: '+919876543210', upi_vpa: 'sunrise@okaxis', gstin: '29ABCDE1234F1Z5', timezone: 'Asia/Kolkata' });
+    expect(settings).toMatchObject({ name: 'Sunrise Child Therapy', phone: '+919876543210', upiVpa: 'sunrise@okaxis', gstin: '29ABCDE1234F1Z5', timezone: 'Asia/Kolkata' });
     expect(firstAdmin).toBe('anita.admin');
   });
 
@@ -57,7 +57,7 @@ describe('roshni db and roshni init', () => {
     const admin = { ...env, ROSHNI_SESSION: await sessionFor(database.db, 'anita.admin') };
     const { code, stdout, stderr } = await runCli(['init', '--upi-vpa', 'sunrise@okaxis', '--json'], admin);
     expect(code, stderr).toBe(0);
-    expect(JSON.parse(stdout).settings).toMatchObject({ name: 'Sunrise Child Therapy', upi_vpa: 'sunrise@okaxis' });
+    expect(JSON.parse(stdout).settings).toMatchObject({ name: 'Sunrise Child Therapy', upiVpa: 'sunrise@okaxis' });
     expect(JSON.parse(stdout).firstAdmin).toBeNull();
   });
 

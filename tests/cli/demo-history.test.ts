@@ -109,7 +109,7 @@ describe('the demo clinic has a past', () => {
       FROM appointments a
       WHERE a.payment_status = 'pending' AND NOT EXISTS (SELECT 1 FROM package_draws d WHERE d.appointment_id = a.id)
         AND (a.status = 'completed' OR a.policy_fee_paise IS NOT NULL)`);
-    expect(dues.reduce((n: number, d: { due_paise: number }) => n + d.due_paise, 0)).toBe(owed!.due);
+    expect(dues.reduce((n: number, d: { duePaise: number }) => n + d.duePaise, 0)).toBe(owed!.due);
     expect(dues.length).toBe(owed!.patients);
     expect(owed!.due).toBeGreaterThan(0);
 

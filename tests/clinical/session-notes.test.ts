@@ -25,7 +25,7 @@ describe('therapy session notes, through the CLI', () => {
     const { first, second, physio } = clinic.appointments;
     const mine = await clinic.roshni(['notes', 'due', '--json'], 'priya');
     expect(mine.code).toBe(0);
-    expect(JSON.parse(mine.stdout).map((r: { appointment_number: string }) => r.appointment_number)).toEqual([first, second]);
+    expect(JSON.parse(mine.stdout).map((r: { appointmentNumber: string }) => r.appointmentNumber)).toEqual([first, second]);
     const all = await clinic.roshni(['notes', 'due'], 'anita');
     expect(all.stdout).toContain('Notes due (3):');
     expect(all.stdout).toContain(physio);
@@ -58,7 +58,7 @@ describe('therapy session notes, through the CLI', () => {
     expect(again.code).toBe(4);
     expect(again.stderr).toContain('already has session notes');
     const due = JSON.parse((await clinic.roshni(['notes', 'due', '--json'], 'priya')).stdout);
-    expect(due.map((r: { appointment_number: string }) => r.appointment_number)).toEqual([clinic.appointments.second]);
+    expect(due.map((r: { appointmentNumber: string }) => r.appointmentNumber)).toEqual([clinic.appointments.second]);
   });
 
   it('refuses bad notes with a clear message and writes nothing', async () => {
@@ -116,7 +116,7 @@ describe('therapy session notes, through the CLI', () => {
     expect(done.stdout).toContain(`Completed ${unmarked}.`);
     expect(done.stderr).toContain(`No session notes yet: write them with \`roshni notes add ${unmarked}\`.`);
     const due = JSON.parse((await clinic.roshni(['notes', 'due', '--json'], 'priya')).stdout);
-    expect(due.map((r: { appointment_number: string }) => r.appointment_number)).toEqual([clinic.appointments.second, unmarked]);
+    expect(due.map((r: { appointmentNumber: string }) => r.appointmentNumber)).toEqual([clinic.appointments.second, unmarked]);
   });
 });
 

@@ -97,7 +97,7 @@ describe('messaging jobs', () => {
     await addStaffUser(ctx, { username: 'farhan.desk', fullName: 'Farhan Sheikh', role: 'receptionist' });
     const desk = { DATABASE_URL: database.url, ROSHNI_SESSION: await sessionFor(database.db, 'farhan.desk') };
     const listed = await runCli(['waitlist', 'offers', '--since', TODAY, '--json'], desk);
-    expect(JSON.parse(listed.stdout).map((o: { patient_name: string; status: string }) => [o.patient_name, o.status])).toEqual([
+    expect(JSON.parse(listed.stdout).map((o: { patientName: string; status: string }) => [o.patientName, o.status])).toEqual([
       ['Wait Second', 'pending'],
       ['Wait First', 'expired'],
     ]);

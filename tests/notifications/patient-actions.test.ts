@@ -152,7 +152,7 @@ describe('reminders patients act on, through Telegram', () => {
     expect(await appointment(booked.id)).toMatchObject({ status: 'cancelled', cancelled_by: 'patient', late_cancellation: true, policy_fee_paise: 30_000 });
 
     const env = await adminEnv();
-    expect((await runCli(['dues', '--json'], env)).stdout).toContain('"due_paise": 30000');
+    expect((await runCli(['dues', '--json'], env)).stdout).toContain('"duePaise": 30000');
     const waived = await runCli(['waive', booked.appointmentNumber, '--reason', 'Child was unwell'], env);
     expect(waived.code).toBe(0);
     expect(JSON.parse((await runCli(['dues', '--json'], env)).stdout)).toEqual([]);

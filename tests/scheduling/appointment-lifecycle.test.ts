@@ -85,7 +85,7 @@ describe('a day at the front desk, through the CLI', () => {
   it('refuses illegal transitions with a clear message and exit code 2', async () => {
     await bookPatient001AtNine();
     const list = JSON.parse((await runCli(['appointments', 'list', '--patient', 'Patient 001', '--json'], env)).stdout);
-    const number = list[0].appointment_number;
+    const number = list[0].appointmentNumber;
     const checkin = await runCli(['checkin', number], env);
     expect(checkin.code).toBe(2);
     expect(checkin.stderr).toContain('check-in is on the day');

@@ -85,7 +85,7 @@ describe('appointments a day off left behind', () => {
     const listed = await clinic.cli(['appointments', 'list', '--from', tuesday, '--to', wednesday]);
     expect(listed.stdout.match(/therapist on leave: to reschedule/g)).toHaveLength(2);
     const listedJson = JSON.parse((await clinic.cli(['appointments', 'list', '--from', tuesday, '--to', wednesday, '--json'])).stdout);
-    expect(listedJson.map((a: { appointment_number: string; needs_reschedule: unknown }) => [a.appointment_number, a.needs_reschedule])).toEqual([
+    expect(listedJson.map((a: { appointmentNumber: string; needsReschedule: unknown }) => [a.appointmentNumber, a.needsReschedule])).toEqual([
       [booked.diya.appointmentNumber, null], // Arjun Mehta sorts before Dr. Priya Sharma at the same time
       [booked.aarav.appointmentNumber, { reason: 'therapist_leave' }],
       [booked.kavya.appointmentNumber, { reason: 'therapist_leave' }],

@@ -138,7 +138,7 @@ describe('every refusal gives the reason that refused it, whichever way the book
     const booked = await database.db.selectFrom('appointments').select('appointment_number').execute();
     expect(booked).toHaveLength(3);
     const moved = await cli(['appointments', 'show', toMove, '--json']);
-    expect(JSON.parse(moved.stdout)).toMatchObject({ starts_at: zonedInstant('2027-03-02', '11:00', TZ).toISOString() });
+    expect(JSON.parse(moved.stdout)).toMatchObject({ startsAt: zonedInstant('2027-03-02', '11:00', TZ).toISOString() });
   });
 
   it("a family moving their own appointment is held to the notice and the booking window, as a booking is", async () => {
