@@ -44,7 +44,8 @@ async function add(env: CommandEnv, flags: AddFlags): Promise<number> {
         { entryId: entry.id, from: entry.earliest_on, to: entry.latest_on },
       );
     }
-    emit(env, entry, () => `${patient.full_name} is on the waitlist (entry ${entry.id}) for ${service.name}, ${entry.earliest_on} to ${entry.latest_on}.`);
+    const { alreadyWaiting: _new, ...added } = entry;
+    emit(env, added, () => `${patient.full_name} is on the waitlist (entry ${entry.id}) for ${service.name}, ${entry.earliest_on} to ${entry.latest_on}.`);
     return 0;
   });
 }

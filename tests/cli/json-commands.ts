@@ -89,6 +89,7 @@ export const JSON_CASES: JsonCase[] = [
   { command: 'pay cancel', argv: (out) => ['pay', 'cancel', out['pay upi, to be cancelled'].reference, '--reason', 'Paying in cash instead'] },
   { command: 'waive', argv: (out) => ['waive', out.today.appointments.find((a: { paymentStatus: string }) => a.paymentStatus === 'pending').appointmentNumber, '--reason', 'Hardship'] },
   { command: 'waitlist add', argv: (out) => ['waitlist', 'add', '--patient', out['patient add'].patientNumber, '--service', 'speech-therapy', '--from', TOMORROW, '--to', '2026-12-20'] },
+  { command: 'waitlist dates', argv: (out) => ['waitlist', 'dates', String(out['waitlist add'].id), '--from', TOMORROW, '--to', '2026-12-24'] },
   { command: 'waitlist list', argv: () => ['waitlist', 'list'] },
   { command: 'waitlist remove', argv: (out) => ['waitlist', 'remove', String(out['waitlist add'].id)] },
   // Two families wait for speech therapy; the cancelled session's place is offered to one, who declines, then the other.
