@@ -10,6 +10,7 @@ import { describeSlot, isConstraintRefusal, translateBookingConflict } from './b
 import { allOf, minNoticeApplies, slotPredicates, type Asker } from './bookable-rule.js';
 import { slotRefusal } from './booking-refusal.js';
 import { confirmationInsert } from '../notifications/appointment-messages.js';
+import { preparedOnce } from '../../infra/db/prepared-statements.js';
 
 export const bookingChannel = z.enum(['cli', 'telegram', 'whatsapp', 'terminal_chat', 'waitlist', 'system']);
 
@@ -71,7 +72,9 @@ export async function bookAppointment(ctx: DomainContext, raw: BookAppointmentIn
   // job (every minute) as their time approaches; keeping them out of this statement keeps booking fast.
   const bookedSource = sql`(SELECT b.id AS appointment_id, b.patient_id, b.starts_at, b.appointment_number,
     (SELECT full_name FROM therapists WHERE id = b.therapist_id) AS therapist_name FROM booked b)`;
-  const insert = () => sql<InsertedRow>`
+  // Prepared once per connection: its text is the same for every booking of one kind, and planning it
+  // cost more than running it.
+  const insert = () => preparedOnce(sql<InsertedRow>`
     WITH booked AS (
       INSERT INTO appointments (patient_id, therapist_id, service_id, slot_id, series_id, starts_at, ends_at,
                                 price_paise, booked_via, booked_by_staff_id, booked_by_guardian_id)
@@ -101,7 +104,7 @@ export async function bookAppointment(ctx: DomainContext, raw: BookAppointmentIn
       FROM booked b
     )
     SELECT b.*, t.full_name AS therapist_name, sv.name AS service_name
-    FROM booked b JOIN therapists t ON t.id = b.therapist_id JOIN services sv ON sv.id = b.service_id`.execute(ctx.db);
+    FROM booked b JOIN therapists t ON t.id = b.therapist_id JOIN services sv ON sv.id = b.service_id`).execute(ctx.db);
   // Inside a caller's transaction, a refused insert must not abort it: a savepoint keeps it usable.
   const result: Attempt<Awaited<ReturnType<typeof insert>>> = ctx.db.isTransaction
     ? await attempt(ctx, insert)

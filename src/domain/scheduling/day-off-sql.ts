@@ -19,3 +19,19 @@ export function isClinicHoliday(day: RawBuilder<unknown>): RawBuilder<boolean> {
 export function isOnLeave(therapistId: RawBuilder<unknown>, day: RawBuilder<unknown>): RawBuilder<boolean> {
   return sql<boolean>`EXISTS (SELECT 1 FROM therapist_leave off_l WHERE off_l.therapist_id = ${therapistId} AND ${day} BETWEEN off_l.starts_on AND off_l.ends_on)`;
 }
+
+/**
+ * SQL: the clinic holidays from `from` (a date) on, as a set with column `day`: for statements over
+ * many appointments, which join it once instead of asking isClinicHoliday of every row.
+ */
+export function clinicHolidaysFrom(from: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`(SELECT off_h.holiday_on AS day FROM clinic_holidays off_h WHERE off_h.holiday_on >= ${from})`;
+}
+
+/** SQL: each day of leave from `from` (a date) on, as a set with columns `therapist_id` and `day` (no duplicates). */
+export function leaveDaysFrom(from: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`(SELECT DISTINCT off_l.therapist_id, off_d::date AS day
+    FROM therapist_leave off_l
+    CROSS JOIN generate_series(greatest(off_l.starts_on, ${from}), off_l.ends_on, interval '1 day') off_d
+    WHERE off_l.ends_on >= ${from})`;
+}

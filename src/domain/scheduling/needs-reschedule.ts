@@ -33,10 +33,16 @@ export interface AppointmentColumns {
 export function rescheduleReason(timezone: string, a: AppointmentColumns): RawBuilder<RescheduleReason | null> {
   const day = clinicDayOf(a.startsAt, timezone);
   const live = a.status ? sql`${a.status}::text IN ('scheduled', 'confirmed') AND ` : sql.raw('');
-  return sql<RescheduleReason | null>`(CASE
-    WHEN ${live}${isClinicHoliday(day)} THEN 'clinic_holiday'
-    WHEN ${live}${isOnLeave(a.therapistId, day)} THEN 'therapist_leave'
-  END)`;
+  return reasonOf(sql`${live}${isClinicHoliday(day)}`, sql`${live}${isOnLeave(a.therapistId, day)}`);
+}
+
+/**
+ * SQL: the reason from whether the appointment's day is a clinic holiday and whether its therapist is
+ * on leave then, however the caller found out (rescheduleReason asks per row; a statement over many
+ * appointments may join clinicHolidaysFrom/leaveDaysFrom once instead).
+ */
+export function reasonOf(onHoliday: RawBuilder<unknown>, onLeave: RawBuilder<unknown>): RawBuilder<RescheduleReason | null> {
+  return sql<RescheduleReason | null>`(CASE WHEN ${onHoliday} THEN 'clinic_holiday' WHEN ${onLeave} THEN 'therapist_leave' END)`;
 }
 
 /** SQL: `{ "reason": … }` (jsonb) for an appointment that needs rescheduling, else NULL: the listings' column. */

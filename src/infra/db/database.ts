@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import { ensurePrivateDirectory, tightenTree } from '../private-directory.js';
+import { runMarkedStatementsPrepared } from './prepared-statements.js';
 import type { DB } from './schema.js';
 
 export type DatabaseKind = 'postgres' | 'embedded';
@@ -49,7 +50,10 @@ export function createPool(pg: typeof import('pg').default, url: string, options
   // (a transaction between two statements) is listened to here. Its queries fail by themselves,
   // and the pool drops it when it comes back.
   pool.on('error', () => {});
-  pool.on('connect', (client) => client.on('error', () => {}));
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+    runMarkedStatementsPrepared(client as never);
+  });
   return pool;
 }
 
