@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import { writeLine, type CommandEnv } from './io.js';
-import { colourMarker, coloursToMarkers, terminalJson, terminalText } from './terminal-text.js';
+import { colourMarker, coloursToMarkers, terminalJson, terminalText } from '../infra/terminal-text.js';
 
 function color(env: CommandEnv, code: number, text: string): string {
   const stream = env.io.stdout as NodeJS.WritableStream & { isTTY?: boolean };

@@ -2,7 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { z } from 'zod';
 import { InvalidInputError } from '../domain/errors.js';
 import type { CliIO, CommandEnv } from './io.js';
-import { terminalText } from './terminal-text.js';
+import { terminalText } from '../infra/terminal-text.js';
 
 export class PromptCancelledError extends Error {
   constructor() {

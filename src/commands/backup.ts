@@ -4,7 +4,6 @@ import { ExitCode } from '../cli/exit-codes.js';
 import { writeLine, type CommandEnv } from '../cli/io.js';
 import { emit, note, table } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
-import { isDomainError } from '../domain/errors.js';
 import { authorize } from '../domain/policy.js';
 import { loadConfig, type Config } from '../infra/config.js';
 import type { BackupKind } from '../infra/backup/backup-file.js';

@@ -1,8 +1,8 @@
 import type { Bot, BotError, GrammyError } from 'grammy';
 import type { Update } from 'grammy/types';
-import type { TelegramWebhook } from '../../http/telegram-webhook-route.js';
+import type { TelegramWebhook } from '../../infra/channels/telegram-webhook.js';
 import { ServiceUnavailable } from '../../infra/service-unavailable.js';
-import { finishedWithin, type PartControl, type Releasable, type SupervisedPart } from '../../jobs/part-supervisor.js';
+import { finishedWithin, type PartControl, type Releasable, type SupervisedPart } from '../../infra/part-supervisor.js';
 import { TELEGRAM_UPDATES } from './telegram.js';
 
 // The Telegram bot as a part of `roshni start`, kept going by the part supervisor: every call to the

@@ -1,5 +1,6 @@
 import { actorOf } from './chat-actor.js';
 import { systemActor } from '../../domain/actor.js';
+import { getClinicSettings } from '../../domain/clinic/settings.js';
 import { isDomainError } from '../../domain/errors.js';
 import { bookSteps } from '../flows/book.js';
 import { identifySteps, startIdentify } from '../flows/identify.js';
@@ -122,7 +123,7 @@ export class ConversationEngine {
     const word = turn.input.kind === 'text' ? turn.input.text.trim().toLowerCase() : undefined;
     if (!identified) {
       if (c.state.step === 'start' || !steps[c.state.step] || (word && MENU_WORDS.has(word))) {
-        const settings = await turn.ctx.db.selectFrom('clinic_settings').select('name').executeTakeFirst();
+        const settings = await getClinicSettings(turn.ctx);
         return startIdentify(turn, settings?.name ?? 'the clinic');
       }
     } else if (word && MENU_WORDS.has(word)) {

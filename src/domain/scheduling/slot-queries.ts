@@ -82,3 +82,9 @@ export async function listSlots(ctx: DomainContext, raw: ListSlotsInput): Promis
     }))
     .filter((s) => !input.freeOnly || (s.status === 'open' && s.booked < s.capacity && s.startsAt > now));
 }
+
+/** When a slot starts, or undefined when there is no such slot. */
+export async function slotStart(ctx: DomainContext, slotId: number): Promise<Date | undefined> {
+  authorize(ctx.actor, 'schedule.read');
+  return (await ctx.db.selectFrom('appointment_slots').select('starts_at').where('id', '=', slotId).executeTakeFirst())?.starts_at;
+}

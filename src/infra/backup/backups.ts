@@ -594,7 +594,7 @@ export async function listBackups(db: Kysely<DB>, now: Date): Promise<BackupList
   const rows = await db.selectFrom('backups').selectAll().where('state', '!=', 'rotated').orderBy('started_at', 'desc').orderBy('id', 'desc').execute();
   const dead = new Set(await deadBackups(db));
   return rows.map((r) => {
-    let onDisk = false;
+    let onDisk: boolean;
     try {
       onDisk = Boolean(r.file_path && statSync(r.file_path).isFile());
     } catch {

@@ -210,8 +210,8 @@ async function restorePostgres(ref: string, config: Config, databaseUrl: string,
   let notes: string[];
   let major: number;
   let safetyBackup: string | null = null;
-  let gathered: GatheredErasures = NO_ERASURES;
-  let memory: RestoreMemory = NOTHING_REMEMBERED;
+  let gathered: GatheredErasures;
+  let memory: RestoreMemory;
   try {
     ({ backup, notes } = await chosenBackup(ref, config, options, await readBackupLog(target.db)));
     if (backup.header.payload !== 'pg_dump-custom') {

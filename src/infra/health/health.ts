@@ -34,7 +34,7 @@ export interface HealthReport {
   parts?: StartPartReport[];
 }
 
-/** One part of `roshni start` (the HTTP server, the dispatcher, the scheduler, each bot): src/jobs/part-supervisor.ts. */
+/** One part of `roshni start` (the HTTP server, the dispatcher, the scheduler, each bot): src/infra/part-supervisor.ts. */
 export interface StartPartReport {
   name: string;
   state: 'starting' | 'running' | 'degraded';
