@@ -3,10 +3,11 @@ import type { z } from 'zod';
 import { InvalidInputError } from '../domain/errors.js';
 import type { CliIO, CommandEnv } from './io.js';
 import { terminalText } from '../infra/terminal-text.js';
+import { OperationalError } from '../infra/failure.js';
 
-export class PromptCancelledError extends Error {
+export class PromptCancelledError extends OperationalError {
   constructor() {
-    super('Cancelled; nothing was changed.');
+    super('invalid', 'Cancelled; nothing was changed.');
     this.name = 'PromptCancelledError';
   }
 }

@@ -30,6 +30,7 @@ import { BackupDiskFullError, freeBytesIn, isNoSpace } from './disk-space.js';
 import { findPostgresTool, runPgRestore, startPgDump } from './pg-tools.js';
 import { fingerprintDifferences, schemaFingerprint, type SchemaFingerprint } from './schema-fingerprint.js';
 import type { ErasureEntry } from './erasure-ledger-file.js';
+import { OperationalError } from '../failure.js';
 
 // `roshni backup`: make, rotate, verify and restore backups of the whole database.
 
@@ -402,9 +403,9 @@ export function resolveBackupFile(config: Config, ref: string, now: Date): strin
   return path;
 }
 
-export class BackupNotFoundError extends Error {
+export class BackupNotFoundError extends OperationalError {
   constructor(message: string) {
-    super(message);
+    super('not_found', message);
     this.name = 'BackupNotFoundError';
   }
 }
