@@ -10,9 +10,7 @@ function color(env: CommandEnv, code: number, text: string): string {
 
 export const bold = (env: CommandEnv, text: string) => color(env, 1, text);
 export const dim = (env: CommandEnv, text: string) => color(env, 2, text);
-export const green = (env: CommandEnv, text: string) => color(env, 32, text);
 export const yellow = (env: CommandEnv, text: string) => color(env, 33, text);
-export const red = (env: CommandEnv, text: string) => color(env, 31, text);
 
 /** With --json, stdout carries only `data`; otherwise the human rendering. */
 export function emit(env: CommandEnv, data: unknown, human: () => string | string[]): void {

@@ -47,14 +47,6 @@ export async function askText(options: {
   return text || undefined;
 }
 
-export async function introOutro<T>(title: string, work: () => Promise<T>, done: string): Promise<T> {
-  const prompts = await import('@clack/prompts');
-  prompts.intro(shown(title));
-  const result = await work();
-  prompts.outro(shown(done));
-  return result;
-}
-
 export async function askSelect<T extends string>(options: {
   message: string;
   choices: Array<{ value: T; label: string; hint?: string }>;

@@ -12,9 +12,10 @@ export interface ReminderRun {
 }
 
 /**
- * Makes sure every live appointment starting within the largest reminder offset (plus a margin)
- * has its reminders in the outbox. Bookings and reschedules already write them; this is the net
- * under them (an opt-in after booking, appointments from before the outbox). One INSERT … SELECT,
+ * Writes the reminders of every live appointment starting within the largest reminder offset (plus
+ * a margin) into the outbox. Bookings and reschedules leave reminders to this job (run every
+ * minute), which keeps the booking statement fast; it also covers an opt-in after booking and
+ * appointments from before the outbox. One INSERT … SELECT,
  * safe to run any number of times: the idempotency keys make a second run write nothing.
  * With `dryRun`, counts what would be written and writes nothing.
  */
