@@ -1,6 +1,6 @@
+import type { Actor } from '../domain/actor.js';
 import type { DomainContext } from '../domain/context.js';
 import { ConfigError, type Config } from '../infra/config.js';
-import type { Actor } from '../domain/actor.js';
 
 // One patient bot run in the foreground by a command (`roshni bot telegram|whatsapp`, `roshni chat`,
 // `roshni serve` with a Telegram webhook). The SDKs load only when their bot starts.
