@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { STATE_VERSION } from '../../src/bot/engine/state-store.js';
+import { STATE_VERSION } from '../../src/domain/messaging/conversations.js';
 import type { SeededClinic } from './seed-clinic.js';
 
 // Guardians on Telegram for the bot-load benchmark, in bulk SQL (hundreds of families; the clinic

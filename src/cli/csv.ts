@@ -1,6 +1,6 @@
 // CSV as spreadsheets read it (RFC 4180): a header line, then one line per row, CRLF line ends.
 
-import { cleanText } from './terminal-text.js';
+import { cleanText } from '../infra/terminal-text.js';
 
 type Cell = string | number | boolean | null | undefined;
 

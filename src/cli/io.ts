@@ -1,4 +1,4 @@
-import { terminalText } from './terminal-text.js';
+import { terminalText } from '../infra/terminal-text.js';
 import { systemClock, type Clock } from '../infra/clock.js';
 
 export interface CliIO {

@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import { writeLine, type CommandEnv } from './io.js';
 import { camelCaseKeys } from './json-keys.js';
-import { colourMarker, coloursToMarkers, terminalJson, terminalText } from './terminal-text.js';
+import { colourMarker, coloursToMarkers, terminalJson, terminalText } from '../infra/terminal-text.js';
 
 function color(env: CommandEnv, code: number, text: string): string {
   const stream = env.io.stdout as NodeJS.WritableStream & { isTTY?: boolean };
@@ -11,9 +11,7 @@ function color(env: CommandEnv, code: number, text: string): string {
 
 export const bold = (env: CommandEnv, text: string) => color(env, 1, text);
 export const dim = (env: CommandEnv, text: string) => color(env, 2, text);
-export const green = (env: CommandEnv, text: string) => color(env, 32, text);
 export const yellow = (env: CommandEnv, text: string) => color(env, 33, text);
-export const red = (env: CommandEnv, text: string) => color(env, 31, text);
 
 /** With --json, stdout carries only `data` (its keys camelCase, see json-keys.ts); otherwise the human rendering. */
 export function emit(env: CommandEnv, data: unknown, human: () => string | string[]): void {

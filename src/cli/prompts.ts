@@ -2,11 +2,12 @@ import type { Readable, Writable } from 'node:stream';
 import type { z } from 'zod';
 import { InvalidInputError } from '../domain/errors.js';
 import type { CliIO, CommandEnv } from './io.js';
-import { terminalText } from './terminal-text.js';
+import { terminalText } from '../infra/terminal-text.js';
+import { OperationalError } from '../infra/failure.js';
 
-export class PromptCancelledError extends Error {
+export class PromptCancelledError extends OperationalError {
   constructor() {
-    super('Cancelled; nothing was changed.');
+    super('invalid', 'Cancelled; nothing was changed.');
     this.name = 'PromptCancelledError';
   }
 }
@@ -53,14 +54,6 @@ export async function askText(options: {
   if (prompts.isCancel(answer)) throw new PromptCancelledError();
   const text = (answer ?? '').trim();
   return text || undefined;
-}
-
-export async function introOutro<T>(title: string, work: () => Promise<T>, done: string): Promise<T> {
-  const prompts = await import('@clack/prompts');
-  prompts.intro(shown(title));
-  const result = await work();
-  prompts.outro(shown(done));
-  return result;
 }
 
 export async function askSelect<T extends string>(options: {

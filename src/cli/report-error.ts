@@ -3,17 +3,18 @@ import { isDomainError } from '../domain/errors.js';
 import { isConnectionLoss } from '../infra/db/connection-loss.js';
 import { ExitCode } from './exit-codes.js';
 import { writeLine, type CliIO } from './io.js';
+import { OperationalError, type FailureKind } from '../infra/failure.js';
 
-export class NotSignedInError extends Error {
+export class NotSignedInError extends OperationalError {
   constructor(message: string) {
-    super(message);
+    super('not_signed_in', message);
     this.name = 'NotSignedInError';
   }
 }
 
-export class SchemaBehindError extends Error {
+export class SchemaBehindError extends OperationalError {
   constructor(readonly pending: string[]) {
-    super(`The database needs ${pending.length} migration(s). Run \`roshni db migrate\` first.`);
+    super('database', `The database needs ${pending.length} migration(s). Run \`roshni db migrate\` first.`);
     this.name = 'SchemaBehindError';
   }
 }
@@ -25,18 +26,25 @@ function cannotReachDatabase(error: unknown): boolean {
   return isConnectionLoss(error) || CANNOT_CONNECT_CODES.has((error as { code?: string })?.code ?? '');
 }
 
+/** The exit code of each kind of failure of Roshni's machinery (src/infra/failure.ts). */
+const EXIT_BY_KIND: Record<FailureKind, number> = {
+  invalid: ExitCode.invalidInput,
+  not_found: ExitCode.notFound,
+  conflict: ExitCode.conflict,
+  configuration: ExitCode.configuration,
+  database: ExitCode.database,
+  disk_full: ExitCode.diskFull,
+  not_signed_in: ExitCode.notSignedIn,
+  unexpected: ExitCode.unexpected,
+};
+
 function exitCodeFor(error: unknown): number {
   if (isDomainError(error)) {
     return { invalid: ExitCode.invalidInput, not_found: ExitCode.notFound, conflict: ExitCode.conflict, forbidden: ExitCode.forbidden }[
       error.kind
     ];
   }
-  // Matched by name so that this module (loaded by every command) does not load the database layer.
-  const name = error instanceof Error ? error.name : '';
-  if (name === 'ConfigError') return ExitCode.configuration;
-  if (name === 'NotSignedInError') return ExitCode.notSignedIn;
-  if (['EmbeddedDatabaseBusyError', 'SchemaBehindError', 'MigrationError'].includes(name)) return ExitCode.database;
-  if (name === 'PromptCancelledError') return ExitCode.invalidInput;
+  if (error instanceof OperationalError) return EXIT_BY_KIND[error.kind];
   if (cannotReachDatabase(error)) return ExitCode.database;
   return ExitCode.unexpected;
 }
@@ -46,7 +54,8 @@ function messageFor(error: unknown): string {
     const code = (error as { code?: string })?.code ?? 'connection lost';
     return `Cannot reach the database (${code}): check DATABASE_URL and that PostgreSQL is running.`;
   }
-  if (error instanceof Error && exitCodeFor(error) !== ExitCode.unexpected) return error.message;
+  // An operational failure's message says what to do, even when its kind is "unexpected" (a restore rolled back).
+  if (error instanceof OperationalError || isDomainError(error)) return error.message;
   const name = error instanceof Error ? error.name : 'Error';
   return `Something unexpected went wrong (${name}). Run again with --debug to see the details.`;
 }

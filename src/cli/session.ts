@@ -1,6 +1,7 @@
 import { systemActor } from '../domain/actor.js';
 import { resumeSession } from '../domain/access/sign-in.js';
 import { auditingDenials } from '../domain/audit/denials.js';
+import { clinicTimezone } from '../domain/clinic/settings.js';
 import type { DomainContext } from '../domain/context.js';
 import { loadConfig, type Config } from '../infra/config.js';
 import { openDatabase, type Database } from '../infra/db/database.js';
@@ -82,13 +83,11 @@ export async function openSession(env: CommandEnv, options: SessionOptions = {})
       const pending = await pendingMigrations(database.db);
       if (pending.length) throw new SchemaBehindError(pending);
     }
-    const settings = options.skipSchemaCheck
-      ? undefined
-      : await database.db.selectFrom('clinic_settings').select('timezone').executeTakeFirst();
+    const timezone = options.skipSchemaCheck ? undefined : await clinicTimezone(database.db);
     const base: DomainContext = {
       db: database.db,
       clock: env.io.clock,
-      timezone: settings?.timezone ?? config.timezone,
+      timezone: timezone ?? config.timezone,
       actor: systemActor,
     };
     const ctx = acting === 'staff' ? await signedInStaff(database, config, base, { changesPassword: options.changesPassword }) : base;

@@ -2,6 +2,7 @@ import type { DomainContext } from '../domain/context.js';
 import { ConflictError, InvalidInputError, isDomainError } from '../domain/errors.js';
 import { findAvailability } from '../domain/scheduling/availability.js';
 import { freeThatDay, freeTimesText, requireSlotAtTime } from '../domain/scheduling/slot-at.js';
+import { slotStart } from '../domain/scheduling/slot-queries.js';
 import { addDays, clinicDate, formatFriendly, localDateTime } from '../domain/time.js';
 import type { CommandEnv } from './io.js';
 import { parseFlag } from './options.js';
@@ -53,9 +54,9 @@ export async function withFreeTimes(ctx: DomainContext, error: unknown, wanted: 
     throw new ConflictError(`${error.message} Add --short-notice to book it anyway.`, error.details);
   }
   if (isDomainError(error) && ['slot_taken', 'full'].includes(String(error.details?.reason)) && typeof error.details?.slotId === 'number') {
-    const slot = await ctx.db.selectFrom('appointment_slots').select('starts_at').where('id', '=', error.details.slotId).executeTakeFirst();
-    if (slot) {
-      const sameDay = await freeThatDay(ctx, { ...wanted, date: clinicDate(slot.starts_at, ctx.timezone) });
+    const startsAt = await slotStart(ctx, error.details.slotId);
+    if (startsAt) {
+      const sameDay = await freeThatDay(ctx, { ...wanted, date: clinicDate(startsAt, ctx.timezone) });
       throw new ConflictError(`${error.message} ${freeTimesText(sameDay, ctx.timezone)}`, error.details);
     }
   }

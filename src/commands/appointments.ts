@@ -13,7 +13,7 @@ import { paymentText, statusText } from '../cli/render-schedule.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { formatRupees } from '../domain/money.js';
 import { patientFor, therapistFor } from '../cli/pick-person.js';
-import { getAppointment, listAppointments, type ListAppointmentsInput } from '../domain/scheduling/appointment-queries.js';
+import { getAppointment, listAppointments, serviceOfAppointment, type ListAppointmentsInput } from '../domain/scheduling/appointment-queries.js';
 import { checkInAppointment, completeAppointment, confirmAppointment, markNoShow } from '../domain/scheduling/attendance.js';
 import { bookAppointment } from '../domain/scheduling/book-appointment.js';
 import { bookSeries, parseWeekdays } from '../domain/scheduling/book-series.js';
@@ -92,9 +92,9 @@ async function reschedule(env: CommandEnv, ref: string | undefined, flags: { slo
   return withSession(env, async ({ ctx }) => {
     const current = await getAppointment(ctx, await appointmentIdFor(env, ctx, ref));
     const therapist = flags.therapist && flags.therapist !== 'any' ? await therapistFor(env, ctx, flags.therapist) : undefined;
-    const service = await ctx.db.selectFrom('appointments').select('service_id').where('id', '=', current.id).executeTakeFirstOrThrow();
+    const serviceId = await serviceOfAppointment(ctx, current.id);
     const shortNotice = Boolean(flags.shortNotice);
-    const wanted = { serviceId: service.service_id, patientId: current.patient_id, shortNotice, ...(therapist ? { therapistId: therapist.id } : {}), ...(flags.slot ? { slot: flags.slot } : {}), ...(flags.at ? { at: flags.at } : {}) };
+    const wanted = { serviceId, patientId: current.patient_id, shortNotice, ...(therapist ? { therapistId: therapist.id } : {}), ...(flags.slot ? { slot: flags.slot } : {}), ...(flags.at ? { at: flags.at } : {}) };
     const moved = await chooseSlot(env, ctx, wanted)
       .then((slotId) => rescheduleAppointment(ctx, { appointmentId: current.id, slotId, shortNotice }))
       .catch((e) => withFreeTimes(ctx, e, wanted));

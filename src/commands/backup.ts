@@ -5,7 +5,6 @@ import { writeLine, type CommandEnv } from '../cli/io.js';
 import { keysAreData } from '../cli/json-keys.js';
 import { emit, note, table } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
-import { isDomainError } from '../domain/errors.js';
 import { authorize } from '../domain/policy.js';
 import { loadConfig, type Config } from '../infra/config.js';
 import type { BackupKind } from '../infra/backup/backup-file.js';
@@ -16,34 +15,6 @@ const KINDS = ['manual', 'daily', 'weekly', 'monthly'] as const;
 function kindOf(value: string): BackupKind {
   if (!(KINDS as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${KINDS.join(', ')}.`);
   return value as BackupKind;
-}
-
-// Failures of the backup machinery that people can act on: one line and an exit code of their kind.
-const KNOWN_FAILURES: Record<string, number> = {
-  BackupNotFoundError: ExitCode.notFound,
-  BackupDamagedError: ExitCode.invalidInput,
-  BackupContentsDamagedError: ExitCode.invalidInput,
-  BackupUndecryptableError: ExitCode.invalidInput,
-  ArchiveUnreadableError: ExitCode.invalidInput,
-  BackupDiskFullError: ExitCode.diskFull,
-  RestoreRefusedError: ExitCode.conflict,
-  BackupNotTrustedError: ExitCode.conflict,
-  RestoreRolledBackError: ExitCode.unexpected,
-  ErasureReapplicationError: ExitCode.unexpected,
-  BackupPassphraseError: ExitCode.configuration,
-  PostgresToolNotFoundError: ExitCode.configuration,
-  PostgresToolError: ExitCode.unexpected,
-};
-
-async function reporting(env: CommandEnv, work: () => Promise<number>): Promise<number> {
-  try {
-    return await work();
-  } catch (error) {
-    const code = KNOWN_FAILURES[(error as Error)?.name];
-    if (code === undefined) throw error;
-    writeLine(env.io.stderr, `roshni: ${(error as Error).message}`);
-    return code;
-  }
 }
 
 /** Backups dated after now: the clock was ahead when they were made, or is behind now. */
@@ -67,21 +38,19 @@ export function formatAge(from: Date, now: Date): string {
 }
 
 async function create(env: CommandEnv, flags: { type: BackupKind }): Promise<number> {
-  return reporting(env, () =>
-    withSession(env, async ({ config, database, ctx }) => {
-      authorize(ctx.actor, 'backup.manage');
-      const { createBackup } = await import('../infra/backup/backups.js');
-      note(env, `Backing up the ${database.kind === 'embedded' ? 'embedded database' : 'PostgreSQL database'} to ${config.backupDir}…`);
-      const made = await createBackup(database, config, { kind: flags.type, clock: ctx.clock });
-      const rows = Object.values(made.tables).reduce((a, b) => a + b, 0);
-      emit(env, { ...made, tables: keysAreData(made.tables) }, () => [
-        `Backup ${made.id} written: ${made.file}`,
-        `${formatBytes(made.sizeBytes)}, ${Object.keys(made.tables).length} tables, ${rows} rows, ${made.encrypted ? 'encrypted' : 'not encrypted'}, sha256 ${made.sha256}.`,
-        ...(made.rotated.length ? [`Rotated away ${made.rotated.length} older ${flags.type} backup(s).`] : []),
-      ]);
-      return ExitCode.ok;
-    }, { acting: 'owner' }),
-  );
+  return withSession(env, async ({ config, database, ctx }) => {
+    authorize(ctx.actor, 'backup.manage');
+    const { createBackup } = await import('../infra/backup/backups.js');
+    note(env, `Backing up the ${database.kind === 'embedded' ? 'embedded database' : 'PostgreSQL database'} to ${config.backupDir}…`);
+    const made = await createBackup(database, config, { kind: flags.type, clock: ctx.clock });
+    const rows = Object.values(made.tables).reduce((a, b) => a + b, 0);
+    emit(env, { ...made, tables: keysAreData(made.tables) }, () => [
+      `Backup ${made.id} written: ${made.file}`,
+      `${formatBytes(made.sizeBytes)}, ${Object.keys(made.tables).length} tables, ${rows} rows, ${made.encrypted ? 'encrypted' : 'not encrypted'}, sha256 ${made.sha256}.`,
+      ...(made.rotated.length ? [`Rotated away ${made.rotated.length} older ${flags.type} backup(s).`] : []),
+    ]);
+    return ExitCode.ok;
+  }, { acting: 'owner' });
 }
 
 interface TrustOptions {
@@ -94,35 +63,33 @@ function trustOf(flags: TrustOptions): TrustFlags {
 }
 
 async function verify(env: CommandEnv, ref: string, flags: TrustOptions): Promise<number> {
-  return reporting(env, () =>
-    withSession(env, async ({ config, ctx }) => {
-      authorize(ctx.actor, 'backup.manage');
-      const [{ verifyBackup }, { chooseBackupFile }, { readBackupLog }, { gatherErasures }] = await Promise.all([
-        import('../infra/backup/backups.js'),
-        import('../infra/backup/backup-choice.js'),
-        import('../infra/backup/backup-trust.js'),
-        import('../infra/backup/erasure-reapplication.js'),
-      ]);
-      const trust = trustOf(flags);
-      const file = await chooseBackupFile(config, ref, ctx.clock.now(), await readBackupLog(ctx.db), trust, (line) => note(env, line));
-      note(env, `Restoring ${file} into a scratch database…`);
-      const { entries: erasures } = await gatherErasures(ctx.db, config.backupDir, ctx.clock);
-      const result = await verifyBackup(file, config, ctx.clock, { db: ctx.db, trust, erasures });
-      result.notes.forEach((line) => note(env, line));
-      emit(env, result, () => [
-        ...(result.tables.length
-          ? [table(['Table', 'Manifest', 'Restored'], result.tables.map((t) => [t.table, t.expected, t.actual ?? 'missing'])), '']
-          : []),
-        ...(result.checksums.length
-          ? [`Checksums of ${result.checksums.map((c) => c.table).join(', ')}: ${result.checksums.every((c) => c.actual === c.expected) ? 'as in the manifest' : 'NOT as in the manifest'}.`]
-          : []),
-        result.ok ? `Verified: ${file} restores with the row counts${result.checksums.length ? ' and checksums' : ''} of its manifest.` : `NOT verified: ${result.problem}`,
-        ...(result.erasedPatients ? [erasedPatientsLine(result.erasedPatients)] : []),
-      ]);
-      if (!result.ok) writeLine(env.io.stderr, `roshni: backup ${file} failed verification: ${result.problem}`);
-      return result.ok ? ExitCode.ok : ExitCode.unexpected;
-    }, { acting: 'owner' }),
-  );
+  return withSession(env, async ({ config, ctx }) => {
+    authorize(ctx.actor, 'backup.manage');
+    const [{ verifyBackup }, { chooseBackupFile }, { readBackupLog }, { gatherErasures }] = await Promise.all([
+      import('../infra/backup/backups.js'),
+      import('../infra/backup/backup-choice.js'),
+      import('../infra/backup/backup-trust.js'),
+      import('../infra/backup/erasure-reapplication.js'),
+    ]);
+    const trust = trustOf(flags);
+    const file = await chooseBackupFile(config, ref, ctx.clock.now(), await readBackupLog(ctx.db), trust, (line) => note(env, line));
+    note(env, `Restoring ${file} into a scratch database…`);
+    const { entries: erasures } = await gatherErasures(ctx.db, config.backupDir, ctx.clock);
+    const result = await verifyBackup(file, config, ctx.clock, { db: ctx.db, trust, erasures });
+    result.notes.forEach((line) => note(env, line));
+    emit(env, result, () => [
+      ...(result.tables.length
+        ? [table(['Table', 'Manifest', 'Restored'], result.tables.map((t) => [t.table, t.expected, t.actual ?? 'missing'])), '']
+        : []),
+      ...(result.checksums.length
+        ? [`Checksums of ${result.checksums.map((c) => c.table).join(', ')}: ${result.checksums.every((c) => c.actual === c.expected) ? 'as in the manifest' : 'NOT as in the manifest'}.`]
+        : []),
+      result.ok ? `Verified: ${file} restores with the row counts${result.checksums.length ? ' and checksums' : ''} of its manifest.` : `NOT verified: ${result.problem}`,
+      ...(result.erasedPatients ? [erasedPatientsLine(result.erasedPatients)] : []),
+    ]);
+    if (!result.ok) writeLine(env.io.stderr, `roshni: backup ${file} failed verification: ${result.problem}`);
+    return result.ok ? ExitCode.ok : ExitCode.unexpected;
+  }, { acting: 'owner' });
 }
 
 /** What `backup verify` says of the erased patients a backup still holds (the erasure ledger). */
@@ -172,7 +139,6 @@ async function anchorRestored(env: CommandEnv, config: Config, file: string): Pr
 }
 
 async function restore(env: CommandEnv, ref: string, flags: { force?: boolean } & TrustOptions): Promise<number> {
-  return reporting(env, async () => {
     const config = loadConfig(env.io.env);
     const [{ restoreBackup }, { readSessionFile, thisMachine }] = await Promise.all([import('../infra/backup/restore.js'), import('../cli/staff-session-file.js')]);
     const result = await restoreBackup(ref, config, {
@@ -198,7 +164,6 @@ async function restore(env: CommandEnv, ref: string, flags: { force?: boolean } 
       ...(result.recorded ? recordLines(result.recorded) : []),
     ]);
     return result.ok ? ExitCode.ok : ExitCode.unexpected;
-  });
 }
 
 async function list(env: CommandEnv): Promise<number> {

@@ -4,19 +4,13 @@ import type { CommandEnv } from '../cli/io.js';
 import { writeLine } from '../cli/io.js';
 import { withSession } from '../cli/session.js';
 import { untilStopSignal } from '../cli/stop-signal.js';
-import { ConfigError } from '../infra/config.js';
+import { startTelegramForeground, startWhatsAppForeground } from '../start/foreground-bots.js';
 
 const log = (env: CommandEnv) => (event: string, fields: Record<string, unknown>) => writeLine(env.io.stderr, JSON.stringify({ event, ...fields }));
 
 async function telegram(env: CommandEnv): Promise<number> {
   return withSession(env, async ({ ctx, config }) => {
-    const token = config.env.TELEGRAM_BOT_TOKEN;
-    if (!token) throw new ConfigError('TELEGRAM_BOT_TOKEN', 'is missing (ask @BotFather for one)');
-    const [{ startTelegramBot }, { engineDepsFor }] = await Promise.all([import('../bot/channels/telegram.js'), import('../bot/engine-deps.js')]);
-    const running = await startTelegramBot(
-      { token, ...(config.env.TELEGRAM_API_ROOT ? { apiRoot: config.env.TELEGRAM_API_ROOT } : {}) },
-      await engineDepsFor(ctx, config, log(env)),
-    );
+    const running = await startTelegramForeground(ctx, config, log(env));
     writeLine(env.io.stdout, 'Telegram bot running (long polling). Ctrl-C to stop.');
     await untilStopSignal();
     await running.stop();
@@ -26,8 +20,7 @@ async function telegram(env: CommandEnv): Promise<number> {
 
 async function whatsapp(env: CommandEnv): Promise<number> {
   return withSession(env, async ({ ctx, config }) => {
-    const [{ startWhatsAppBot }, { engineDepsFor }] = await Promise.all([import('../bot/channels/whatsapp.js'), import('../bot/engine-deps.js')]);
-    const running = await startWhatsAppBot(config, await engineDepsFor(ctx, config, log(env)), (line) => writeLine(env.io.stdout, line));
+    const running = await startWhatsAppForeground(ctx, config, log(env), (line) => writeLine(env.io.stdout, line));
     await untilStopSignal();
     await running.stop();
     return 0;

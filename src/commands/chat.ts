@@ -5,21 +5,15 @@ import type { CommandEnv } from '../cli/io.js';
 import { phoneValue } from '../cli/phone-options.js';
 import { withSession } from '../cli/session.js';
 import { authorize } from '../domain/policy.js';
+import { runTerminalChatAs } from '../start/foreground-bots.js';
 
 async function chat(env: CommandEnv, flags: { as?: string }): Promise<number> {
   const phone = flags.as;
   return withSession(env, async ({ ctx, config }) => {
     authorize(ctx.actor, 'chat.as');
-    const [{ ConversationEngine }, { runTerminalChat }, { engineDepsFor }, { NO_FLOOD_LIMIT }] = await Promise.all([
-      import('../bot/engine/engine.js'),
-      import('../bot/channels/terminal.js'),
-      import('../bot/engine-deps.js'),
-      import('../bot/engine/rate-limit.js'),
-    ]);
     // Each run is its own conversation: it identifies afresh, so every run acting as a family is recorded (chat.as).
-    // Signed-in staff at their own terminal, typing or piping a script: no flood to refuse.
-    const engine = new ConversationEngine({ ...(await engineDepsFor(ctx, config)), operator: ctx.actor, rateLimit: NO_FLOOD_LIMIT });
-    await runTerminalChat({ engine, input: env.io.stdin, output: env.io.stdout, chatId: `terminal:${randomUUID()}`, ...(phone ? { senderPhone: phone } : {}) });
+    // Signed-in staff at their own terminal, typing or piping a script: no flood to refuse (runTerminalChatAs).
+    await runTerminalChatAs(ctx, config, { input: env.io.stdin, output: env.io.stdout, chatId: `terminal:${randomUUID()}`, operator: ctx.actor, ...(phone ? { senderPhone: phone } : {}) });
     return 0;
   });
 }

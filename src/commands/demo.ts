@@ -3,6 +3,7 @@ import type { RunCommand } from '../cli/command-groups.js';
 import { bold, emit, note } from '../cli/output.js';
 import { renderSchedule, scheduleJson } from '../cli/render-schedule.js';
 import { withSession } from '../cli/session.js';
+import { clinicTimezone } from '../domain/clinic/settings.js';
 import { DEMO_ADMIN, DEMO_HISTORY_PATIENTS, DEMO_PASSWORD, DEMO_PATIENTS } from '../domain/demo/demo-clinic.js';
 import { loadDemoClinic, DEMO_DAYS } from '../domain/demo/load-demo-clinic.js';
 import { listAppointments } from '../domain/scheduling/appointment-queries.js';
@@ -40,8 +41,7 @@ export function register(program: Command, run: RunCommand): void {
           async ({ ctx, database }) => {
             note(env, `Preparing the ${database.kind === 'embedded' ? 'embedded' : 'PostgreSQL'} database at ${database.location}…`);
             await migrateToLatest(database.db);
-            const settings = await database.db.selectFrom('clinic_settings').select('timezone').executeTakeFirst();
-            const demoCtx = { ...ctx, timezone: settings?.timezone ?? ctx.timezone };
+            const demoCtx = { ...ctx, timezone: (await clinicTimezone(database.db)) ?? ctx.timezone };
             note(env, 'Loading the demo clinic…');
             const result = await loadDemoClinic(demoCtx);
             const rows = await listAppointments(demoCtx, { from: result.firstClinicDay, to: result.firstClinicDay });

@@ -5,8 +5,8 @@ import { emit, table } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
 import { authorize } from '../domain/policy.js';
 import { formatFriendly } from '../domain/time.js';
-import { listJobs, type JobSummary } from '../jobs/job-runs.js';
-import { JOBS } from '../jobs/scheduler.js';
+import { listJobs, type JobSummary } from '../domain/operations/job-runs.js';
+import { scheduledJobs } from '../start/jobs.js';
 import { formatBytes } from './backup.js';
 
 const WEEKDAYS = ['Sundays', 'Mondays', 'Tuesdays', 'Wednesdays', 'Thursdays', 'Fridays', 'Saturdays'];
@@ -75,7 +75,7 @@ async function list(env: CommandEnv): Promise<number> {
   return withSession(env, async ({ ctx }) => {
     authorize(ctx.actor, 'notification.read');
     const runs = await listJobs(ctx);
-    const rows = JOBS.map((job) => ({ job: job.name, schedule: job.cron, last: runs.find((r) => r.jobName === job.name) ?? null }));
+    const rows = scheduledJobs().map((job) => ({ job: job.name, schedule: job.cron, last: runs.find((r) => r.jobName === job.name) ?? null }));
     emit(env, rows, () =>
       table(
         ['Job', 'When', 'Last run', 'Took', 'Outcome', 'Result', 'Runs'],

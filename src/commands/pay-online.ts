@@ -6,6 +6,7 @@ import { writeLine, type CommandEnv } from '../cli/io.js';
 import { positiveRupeesValue } from '../cli/options.js';
 import { emit } from '../cli/output.js';
 import { withSession, type Session } from '../cli/session.js';
+import { PaymentGatewayError } from '../domain/billing/payment-gateway.js';
 import { createOrder, createPaymentLink } from '../domain/billing/online-payments.js';
 import type { DomainContext } from '../domain/context.js';
 import { formatRupees } from '../domain/money.js';
@@ -31,7 +32,7 @@ export async function withRazorpay(
     });
     return ExitCode.ok;
   } catch (error) {
-    if (!(error instanceof Error) || error.name !== 'RazorpayRequestError') throw error;
+    if (!(error instanceof PaymentGatewayError)) throw error;
     writeLine(env.io.stderr, `roshni: ${error.message} ${options.whenRefused ?? 'Nothing was charged; try again in a moment.'}`);
     return ExitCode.unexpected;
   }

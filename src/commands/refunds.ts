@@ -6,7 +6,7 @@ import { emit } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
 import { refundPayment } from '../domain/billing/refund-payment.js';
 import { InvalidInputError } from '../domain/errors.js';
-import { formatRupees, positiveRupees } from '../domain/money.js';
+import { formatRupees } from '../domain/money.js';
 
 interface RefundFlags {
   /** Paise. */

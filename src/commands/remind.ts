@@ -5,7 +5,7 @@ import { emit } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
 import { scheduleReminders } from '../domain/notifications/reminders.js';
 import { authorize } from '../domain/policy.js';
-import { findJob, fireJob } from '../jobs/scheduler.js';
+import { runJobNow } from '../start/jobs.js';
 import { hostname } from 'node:os';
 
 /** "; 2 recorded as skipped (…)": reminders not to be sent, and where the desk reads why. */
@@ -23,7 +23,7 @@ async function remindRun(env: CommandEnv, flags: { dryRun?: boolean }): Promise<
       );
       return 0;
     }
-    const outcome = await fireJob(ctx, findJob('reminders')!, `cli:${hostname()}:${process.pid}`);
+    const outcome = await runJobNow(ctx, 'reminders', `cli:${hostname()}:${process.pid}`);
     emit(env, outcome, () => {
       if (!outcome.ran) return outcome.reason === 'already_ran' ? 'The reminders already ran this minute.' : 'The reminders are running in another process right now.';
       if (outcome.state === 'failed') return `The reminder run failed: ${outcome.error}`;

@@ -5,10 +5,9 @@ import { writeLine, type CommandEnv } from '../cli/io.js';
 import { emit, note } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
 import { untilStopSignal } from '../cli/stop-signal.js';
-import { startClinicServer } from '../http/clinic-server.js';
-import type { RunningServer } from '../http/server.js';
-import { ConfigError, type Config } from '../infra/config.js';
-import type { DomainContext } from '../domain/context.js';
+import { ConfigError } from '../infra/config.js';
+import { serveClinicHttp, type RunningServer } from '../start/clinic-http.js';
+import { telegramWebhookOf } from '../start/foreground-bots.js';
 
 interface ServeFlags {
   port?: number;
@@ -32,38 +31,21 @@ async function listen(start: () => Promise<RunningServer>, host: string, port: n
   }
 }
 
-/** The Telegram bot in webhook mode, when TELEGRAM_WEBHOOK_URL is set (it needs the token and the secret). */
-async function telegramWebhookOf(ctx: DomainContext, config: Config, env: CommandEnv) {
-  const { TELEGRAM_BOT_TOKEN: token, TELEGRAM_WEBHOOK_URL: url, TELEGRAM_WEBHOOK_SECRET: secret, TELEGRAM_API_ROOT: apiRoot } = config.env;
-  if (!url) return undefined;
-  if (!token) throw new ConfigError('TELEGRAM_BOT_TOKEN', 'is missing: TELEGRAM_WEBHOOK_URL needs the bot token');
-  if (!secret) throw new ConfigError('TELEGRAM_WEBHOOK_SECRET', 'is missing: Telegram webhooks are only taken with a secret token');
-  const [{ startTelegramWebhook }, { engineDepsFor }] = await Promise.all([import('../bot/channels/telegram.js'), import('../bot/engine-deps.js')]);
-  const log = (event: string, fields: Record<string, unknown>) => writeLine(env.io.stderr, JSON.stringify({ event, ...fields }));
-  return startTelegramWebhook({ token, url, secret, ...(apiRoot ? { apiRoot } : {}) }, await engineDepsFor(ctx, config, log));
-}
-
 /** Runs until SIGINT or SIGTERM, then lets requests in flight finish and exits 0. */
 async function serve(env: CommandEnv, flags: ServeFlags): Promise<number> {
   return withSession(env, async ({ config, ctx }) => {
-    const { healthProbe } = await import('../infra/health/health.js');
     const host = flags.host ?? config.env.ROSHNI_HTTP_HOST;
     const port = flags.port ?? config.env.ROSHNI_HTTP_PORT;
     const secret = config.env.RAZORPAY_WEBHOOK_SECRET;
-    const previous = config.env.RAZORPAY_WEBHOOK_SECRET_PREVIOUS;
     const quiet = ['warn', 'error', 'silent'].includes(config.env.ROSHNI_LOG_LEVEL);
-    const telegram = await telegramWebhookOf(ctx, config, env);
+    const telegram = await telegramWebhookOf(ctx, config, (event, fields) => writeLine(env.io.stderr, JSON.stringify({ event, ...fields })));
     // Listening for the stop signals before saying we are up: a supervisor may stop us at once.
     const stopSignal = untilStopSignal();
     const server = await listen(
       () =>
-        startClinicServer({
-          ctx,
+        serveClinicHttp(ctx, config, {
           host,
           port,
-          razorpayWebhookSecrets: secret ? [secret, ...(previous ? [previous] : [])] : [],
-          health: healthProbe({ config, clock: ctx.clock, db: ctx.db }),
-          healthAccess: { token: config.env.ROSHNI_HEALTH_TOKEN },
           ...(telegram ? { telegram } : {}),
           ...(quiet ? {} : { log: (line: string) => writeLine(env.io.stderr, line) }),
         }),

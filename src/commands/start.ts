@@ -5,8 +5,8 @@ import { emit, note } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
 import { shownAt, type Log } from '../infra/log.js';
 import { exitIfStillRunningAfter, untilStopSignal } from '../cli/stop-signal.js';
-import { startRoshni } from '../jobs/start.js';
-import { JOBS } from '../jobs/scheduler.js';
+import { startRoshni } from '../start/roshni.js';
+import { scheduledJobs } from '../start/jobs.js';
 
 /** A stop ends the process within this time, whatever hangs (the clinic's supervisor waits 10 s). */
 const STOP_BUDGET_MS = 9_000;
@@ -20,14 +20,14 @@ async function start(env: CommandEnv, flags: { http?: boolean }): Promise<number
     const log: Log = (line, level) => {
       if (shownAt(config.env.ROSHNI_LOG_LEVEL, level)) writeLine(env.io.stderr, line);
     };
-    const { botStartParts } = await import('../bot/start-parts.js');
+    const { botStartParts } = await import('../start/bot-parts.js');
     const running = await startRoshni({ ctx, config, database, log, http: flags.http !== false, parts: botStartParts(config) });
-    emit(env, { instanceId: running.instanceId, httpUrl: running.httpUrl, bots: running.bots, channels: running.channels, jobs: JOBS.map((j) => j.name) }, () => [
+    emit(env, { instanceId: running.instanceId, httpUrl: running.httpUrl, bots: running.bots, channels: running.channels, jobs: scheduledJobs().map((j) => j.name) }, () => [
       `Roshni is running (${running.instanceId}).`,
       `  HTTP: ${running.httpUrl ?? 'off'}`,
       `  Bots: ${running.bots.length ? `${running.bots.join(', ')} (starting in the background; GET /health shows their state)` : 'none configured (TELEGRAM_BOT_TOKEN, WHATSAPP_ENABLED)'}`,
       `  Sending by: ${running.channels.join(', ') || 'no channel configured (messages wait in the outbox)'}`,
-      `  Jobs: ${JOBS.map((j) => `${j.name} (${j.cron})`).join(', ')}`,
+      `  Jobs: ${scheduledJobs().map((j) => `${j.name} (${j.cron})`).join(', ')}`,
       'Stop with Ctrl+C.',
     ]);
     const signal = await stopSignal;

@@ -40,7 +40,3 @@ export function onBehalfOf(actor: Actor): { onBehalfOf: 'patient'; patientId: nu
   if (actor.kind === 'guardian' && actor.operator) return { onBehalfOf: 'guardian', guardianId: actor.guardianId };
   return null;
 }
-
-export function roleOf(actor: Actor): StaffRole | 'system' | 'patient' | 'guardian' {
-  return actor.kind === 'staff' ? actor.role : actor.kind;
-}

@@ -80,7 +80,3 @@ export function translateContention(error: unknown): never {
   }
   throw error;
 }
-
-export function constraintOf(error: unknown): string | undefined {
-  return (error as PostgresError | undefined)?.constraint;
-}

@@ -1,16 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { readRawBody } from './read-body.js';
+import type { TelegramWebhook } from '../infra/channels/telegram-webhook.js';
 import type { Reply, Route } from './server.js';
 
-/** What the HTTP side needs of the Telegram bot in webhook mode (src/bot/channels/telegram.ts). */
-export interface TelegramWebhook {
-  /** TELEGRAM_WEBHOOK_SECRET: Telegram sends it back in X-Telegram-Bot-Api-Secret-Token. */
-  secret: string;
-  handleUpdate(update: { update_id: number }): Promise<void>;
-  /** False while the bot cannot answer (`roshni start` still reaching the Bot API): updates are then refused for redelivery. */
-  ready?(): boolean;
-}
+export type { TelegramWebhook };
 
 const UPDATE_BODY_LIMIT_BYTES = 1024 * 1024;
 const update = z.looseObject({ update_id: z.number().int().nonnegative() });

@@ -5,6 +5,7 @@ import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { timeZoneName } from '../domain/time.js';
 import { maskUrlPassword } from './db/connection-url.js';
+import { OperationalError } from './failure.js';
 
 
 const flag = z
@@ -97,9 +98,9 @@ export interface Config {
   documentsDir: string;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends OperationalError {
   constructor(readonly variable: string, detail: string) {
-    super(`Configuration error: ${variable} ${detail}.`);
+    super('configuration', `Configuration error: ${variable} ${detail}.`);
     this.name = 'ConfigError';
   }
 }

@@ -8,9 +8,9 @@ import type { Channels } from '../infra/channels/from-config.js';
 import { isConnectionLoss } from '../infra/db/connection-loss.js';
 import type { ContactChannel } from '../infra/db/schema.js';
 import type { Log } from '../infra/log.js';
-import { OutboxClaims, type ClaimedRow, type Outcome, type OutcomeFields } from './outbox-claims.js';
+import { OutboxClaims, type ClaimedRow, type Outcome, type OutcomeFields } from '../domain/notifications/outbox-claims.js';
 
-// The outbox's sender: claim → plan → send → record. Claims due rows (outbox-claims.ts: shared by
+// The outbox's sender: claim → plan → send → record. Claims due rows (src/domain/notifications/outbox-claims.ts: shared by
 // any number of dispatchers, under a lease), asks the domain's delivery plan what to do with each
 // (src/domain/notifications/delivery-plan.ts: whom, when, on which channels, or why not), sends on
 // the plan's channels in order, and records the outcome while it still holds the claim. Transient

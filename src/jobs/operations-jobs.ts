@@ -1,20 +1,16 @@
 import { basename } from 'node:path';
-import { sql } from 'kysely';
 import { systemActor } from '../domain/actor.js';
 import { inTransaction, withActor, type DomainContext } from '../domain/context.js';
 import { alertAdmins } from '../domain/notifications/admin-alerts.js';
+import { recordHealthAndAlert } from '../domain/operations/health-alerts.js';
 import { clinicDate, clinicTime } from '../domain/time.js';
 import type { BackupKind } from '../infra/backup/backup-file.js';
-import type { HealthReport } from '../infra/health/health.js';
 import type { JobDefinition, JobServices } from './scheduler.js';
 
 // The operations jobs of `roshni start`: the nightly backups (daily at 02:00 clinic time, a weekly
 // one on Sundays, a monthly one on the 1st, each rotated as `roshni backup create --type` does) and
 // the health check every minute, which logs each result and alerts the admins once when Roshni
-// turns unhealthy (again only after it has recovered in between).
-
-/** health_checks rows are kept this long (one a minute). */
-export const HEALTH_LOG_DAYS = 30;
+// turns unhealthy (src/domain/operations/health-alerts.ts).
 
 const minute = (now: Date, tz: string) => `${clinicDate(now, tz)}T${clinicTime(now, tz)}`;
 const day = (now: Date, tz: string) => clinicDate(now, tz);
@@ -45,38 +41,6 @@ function backupJob(kind: Exclude<BackupKind, 'manual'>, cron: string, windowKey:
       }
     },
   };
-}
-
-/** The text of the alert: which checks failed and why (no personal data is in a health report). */
-export function alertText(report: HealthReport): string {
-  const failing = report.checks.filter((c) => c.status === 'fail').map((c) => `${c.name}: ${c.detail}`);
-  return `Roshni is unhealthy since ${report.checkedAt}: ${failing.join('; ')}. Details: roshni health.`;
-}
-
-/**
- * Logs a health report, and when it is unhealthy and no alert went out since the last report that was
- * not (whoever logged it: this job or `roshni health`), writes one alert to each active admin in the
- * outbox. Old health_checks rows are let go. Returns how many alerts were written.
- */
-export async function recordHealthAndAlert(ctx: DomainContext, report: HealthReport): Promise<number> {
-  const { recordHealth } = await import('../infra/health/health.js');
-  return inTransaction(withActor(ctx, systemActor), async (tx) => {
-    // The spell began after the last report that was not unhealthy (from this job or a `roshni health`).
-    const lastFine = await tx.db.selectFrom('health_checks').select('checked_at').where('status', '<>', 'unhealthy').orderBy('checked_at', 'desc').executeTakeFirst();
-    await recordHealth(tx.db, report);
-    const checkedAt = new Date(report.checkedAt);
-    await tx.db.deleteFrom('health_checks').where('checked_at', '<', new Date(checkedAt.getTime() - HEALTH_LOG_DAYS * 86_400_000)).execute();
-    if (report.status !== 'unhealthy') return 0;
-    const alerted = await tx.db
-      .selectFrom('notifications')
-      .select('id')
-      .where('kind', '=', 'admin_alert')
-      .where(sql<boolean>`payload->>'about' = 'health'`)
-      .$if(Boolean(lastFine), (qb) => qb.where('due_at', '>', lastFine!.checked_at))
-      .executeTakeFirst();
-    if (alerted) return 0;
-    return alertAdmins(tx, `health-unhealthy:${report.checkedAt}`, { about: 'health', text: alertText(report) }, checkedAt);
-  });
 }
 
 async function health(ctx: DomainContext, services: JobServices): Promise<Record<string, unknown>> {

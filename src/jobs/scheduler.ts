@@ -8,7 +8,7 @@ import { expireWaitlistOffers, lapseWaitlistEntries } from '../domain/scheduling
 import { addDays, clinicDate, clinicTime } from '../domain/time.js';
 import type { Config } from '../infra/config.js';
 import type { Database } from '../infra/db/database.js';
-import { runJobOnce, type JobOutcome } from './job-runs.js';
+import { runJobOnce, type JobOutcome } from '../domain/operations/job-runs.js';
 import { OPERATIONS_JOBS } from './operations-jobs.js';
 
 // The scheduled jobs of `roshni start`. Each names its window (the minute, the day) so that any

@@ -7,7 +7,7 @@ import type { FakeTelegram } from '../support/fake-telegram.js';
 import type { EngineDeps, Reply, Update } from '../../src/bot/engine/types.js';
 import type { Kysely } from 'kysely';
 import type { DomainContext } from '../../src/domain/context.js';
-import { STATE_VERSION } from '../../src/bot/engine/state-store.js';
+import { STATE_VERSION } from '../../src/domain/messaging/conversations.js';
 import type { DB } from '../../src/infra/db/schema.js';
 
 /**

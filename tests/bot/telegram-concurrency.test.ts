@@ -5,7 +5,7 @@ import { ChatQueue } from '../../src/bot/engine/chat-queue.js';
 import { ConversationEngine } from '../../src/bot/engine/engine.js';
 import { fixedClock } from '../../src/infra/clock.js';
 import { FileDocumentStore } from '../../src/infra/storage/file-document-store.js';
-import { PartSupervisor } from '../../src/jobs/part-supervisor.js';
+import { PartSupervisor } from '../../src/infra/part-supervisor.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -3,6 +3,7 @@
 // A case reads what earlier ones printed (`out`) for the ids it needs. Order matters: writes follow reads.
 
 /** What the cases printed so far, by command. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each case reads the JSON another printed, whatever its shape
 export type Printed = Record<string, any>;
 
 export interface JsonCase {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { toCsv } from '../../src/cli/csv.js';
 import type { CommandEnv } from '../../src/cli/io.js';
 import { bold, emit, table } from '../../src/cli/output.js';
-import { cleanText, terminalJson, terminalText } from '../../src/cli/terminal-text.js';
+import { cleanText, terminalJson, terminalText } from '../../src/infra/terminal-text.js';
 import { systemClock } from '../../src/infra/clock.js';
 
 // What a patient could send to get at a staff member's terminal.

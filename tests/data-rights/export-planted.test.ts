@@ -73,7 +73,7 @@ describe('the patient export finds a row planted in every table it covers, and n
       const [first, second] = await appointmentOf(patient.id);
       await db.updateTable('appointments').set({ waived_reason: `${who}-appointments` }).where('id', '=', first!).execute();
       mark('appointments', who, `${who}-appointments`);
-      const series = await db
+      await db
         .insertInto('appointment_series')
         .values({ patient_id: patient.id, therapist_id: speech.id, service_id: speechService.id, rule: JSON.stringify({ marker: `${who}-appointment_series` }) })
         .returning('id')

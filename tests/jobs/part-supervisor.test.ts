@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/infra/clock.js';
 import { ServiceUnavailable } from '../../src/infra/service-unavailable.js';
-import { PartSupervisor, retryDelay, type PartControl, type SupervisedPart } from '../../src/jobs/part-supervisor.js';
+import { PartSupervisor, retryDelay, type PartControl, type SupervisedPart } from '../../src/infra/part-supervisor.js';
 import { waitFor } from '../support/wait.js';
 
 // The supervisor of `roshni start`'s bots: a part whose service is down is degraded and tried again

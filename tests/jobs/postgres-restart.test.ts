@@ -9,7 +9,7 @@ import { SERVICE_ROLE } from '../../src/infra/db/row-security.js';
 import { createMigratedDatabase } from '../../src/infra/db/server-admin.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../../src/infra/db/throwaway-postgres.js';
 import type { JobDefinition } from '../../src/jobs/scheduler.js';
-import { startRoshni } from '../../src/jobs/start.js';
+import { startRoshni } from '../../src/start/roshni.js';
 import { startFakeResend, type FakeResend } from '../support/fake-resend.js';
 import { gate } from '../support/faults.js';
 import { waitFor } from '../support/wait.js';

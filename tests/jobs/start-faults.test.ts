@@ -4,16 +4,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { botStartParts } from '../../src/bot/start-parts.js';
+import { botStartParts } from '../../src/start/bot-parts.js';
 import { fixedClock } from '../../src/infra/clock.js';
 import { loadConfig } from '../../src/infra/config.js';
 import type { JobDefinition } from '../../src/jobs/scheduler.js';
-import { startRoshni, type StartPart } from '../../src/jobs/start.js';
+import { startRoshni, type StartPart } from '../../src/start/roshni.js';
 import { startCli } from '../support/cli.js';
 import { systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeResend, type FakeResend } from '../support/fake-resend.js';
-import { startFaultyTelegram, type FaultyTelegram, type TelegramFault } from '../support/faulty-telegram.js';
+import { startFaultyTelegram, type TelegramFault } from '../support/faulty-telegram.js';
 
 // `roshni start` survives its outside services: a bot whose service is down, hangs or refuses is
 // reported degraded on GET /health (answered within a second) and tried again in the background,

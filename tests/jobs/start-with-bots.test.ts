@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { botStartParts } from '../../src/bot/start-parts.js';
+import { botStartParts } from '../../src/start/bot-parts.js';
 import { loadConfig } from '../../src/infra/config.js';
-import { startRoshni, type StartPart } from '../../src/jobs/start.js';
+import { startRoshni, type StartPart } from '../../src/start/roshni.js';
 import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';

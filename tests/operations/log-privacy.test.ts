@@ -54,7 +54,8 @@ describe('no personal data in the logs of a full day', () => {
   const cli = async (argv: string[], as?: string, { stdoutIsLog = false } = {}): Promise<CliResult> => {
     const result = await runCli(argv, as ? await signedIn(as) : env);
     logs.push([`roshni ${argv.join(' ')} (stderr)`, result.stderr]);
-    (stdoutIsLog ? logs.push([`roshni ${argv.join(' ')} (stdout)`, result.stdout]) : shown.push(result.stdout));
+    if (stdoutIsLog) logs.push([`roshni ${argv.join(' ')} (stdout)`, result.stdout]);
+    else shown.push(result.stdout);
     return result;
   };
 

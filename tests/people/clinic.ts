@@ -15,8 +15,10 @@ export interface TestClinic {
   /** `roshni <argv>` acting as a staff user (the clinic's admin unless told), with `input` on standard input. */
   run(argv: string[], as?: string, input?: string): Promise<CliResult>;
   /** `roshni <argv> --json` that must succeed: its parsed stdout. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a command's JSON, shaped as each test asserts it
   json<T = any>(argv: string[], as?: string, input?: string): Promise<T>;
   /** `roshni staff add` by the admin, with STAFF_PASSWORD as the new member's password: its JSON. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as json()
   addStaff<T = any>(username: string, fullName: string, role: string, more?: string[]): Promise<T>;
   /** How many rows each people table holds, to prove a refusal changed nothing. */
   counts(): Promise<Record<string, number>>;

@@ -17,6 +17,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 // The screenshot and the PDF go to a temporary directory, for a person to look at.
 
 /** The page's own document, in the functions that run inside Chromium (this project compiles without the DOM's types). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- no DOM types here, and the page's code runs in Chromium
 declare const document: any;
 
 const CHROMIUM = process.env.ROSHNI_CHROMIUM_PATH ?? '/usr/bin/chromium';

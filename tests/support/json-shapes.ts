@@ -43,12 +43,18 @@ export function parseShape(text: string): Shape {
   };
   const type = (): Shape => {
     const options = [postfix()];
-    while (peek() === '|') (take(), options.push(postfix()));
+    while (peek() === '|') {
+      take();
+      options.push(postfix());
+    }
     return options.length === 1 ? options[0]! : { kind: 'union', options };
   };
   const postfix = (): Shape => {
     let shape = primary();
-    while (peek() === '[]') (take(), (shape = { kind: 'array', of: shape }));
+    while (peek() === '[]') {
+      take();
+      shape = { kind: 'array', of: shape };
+    }
     return shape;
   };
   const primary = (): Shape => {
@@ -71,7 +77,10 @@ export function parseShape(text: string): Shape {
         take();
         spreads.push(take());
       } else if (peek() === '[') {
-        take(), take(), take(']'), take(':');
+        take();
+        take();
+        take(']');
+        take(':');
         const of = type();
         take('}');
         return { kind: 'record', of };

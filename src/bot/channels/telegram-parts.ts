@@ -1,8 +1,8 @@
 import type { Bot, BotError, GrammyError } from 'grammy';
 import type { Update } from 'grammy/types';
-import type { TelegramWebhook } from '../../http/telegram-webhook-route.js';
+import type { TelegramWebhook } from '../../infra/channels/telegram-webhook.js';
 import { ServiceUnavailable } from '../../infra/service-unavailable.js';
-import { finishedWithin, type PartControl, type Releasable, type SupervisedPart } from '../../jobs/part-supervisor.js';
+import { finishedWithin, type PartControl, type Releasable, type SupervisedPart } from '../../infra/part-supervisor.js';
 import { ChatQueue } from '../engine/chat-queue.js';
 import { TELEGRAM_UPDATES, telegramChatOf, whenTelegramUpdateCommitted } from './telegram.js';
 import { TelegramOffsets } from './telegram-offsets.js';

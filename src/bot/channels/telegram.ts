@@ -147,7 +147,7 @@ export interface RunningBot {
  * as inside `roshni start`, kept going by a part supervisor of its own.
  */
 export async function startTelegramBot(config: TelegramConfig, deps: EngineDeps): Promise<RunningBot> {
-  const [{ telegramPollingPart }, { PartSupervisor }] = await Promise.all([import('./telegram-parts.js'), import('../../jobs/part-supervisor.js')]);
+  const [{ telegramPollingPart }, { PartSupervisor }] = await Promise.all([import('./telegram-parts.js'), import('../../infra/part-supervisor.js')]);
   const supervisor = new PartSupervisor({ clock: deps.clock, given: {}, log: (line) => deps.log?.('telegram.part', { state: line }) });
   supervisor.add(telegramPollingPart(async () => createTelegramBot(new ConversationEngine(deps), config, deps.log)));
   return { stop: () => supervisor.stop() };

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { readableSize } from '../../domain/documents/documents.js';
-import { terminalText } from '../../cli/terminal-text.js';
+import { terminalText } from '../../infra/terminal-text.js';
 import { terminalQr } from '../../infra/qr.js';
 import type { ConversationEngine } from '../engine/engine.js';
 import type { Reply } from '../engine/types.js';

@@ -1,5 +1,5 @@
 import { ServiceUnavailable } from '../../infra/service-unavailable.js';
-import { finishedWithin, type PartControl, type Releasable, type SupervisedPart } from '../../jobs/part-supervisor.js';
+import { finishedWithin, type PartControl, type Releasable, type SupervisedPart } from '../../infra/part-supervisor.js';
 import { ConversationEngine } from '../engine/engine.js';
 import type { EngineDeps } from '../engine/types.js';
 import { attachWhatsApp, type WhatsAppClientLike, type WhatsAppSession } from './whatsapp.js';

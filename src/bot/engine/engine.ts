@@ -1,5 +1,6 @@
 import { actorOf } from './chat-actor.js';
 import { systemActor } from '../../domain/actor.js';
+import { getClinicSettings } from '../../domain/clinic/settings.js';
 import { isDomainError } from '../../domain/errors.js';
 import { bookSteps } from '../flows/book.js';
 import { identifySteps, startIdentify } from '../flows/identify.js';
@@ -19,7 +20,7 @@ import { translate } from './i18n.js';
 import { say, unknownInput } from './kit.js';
 import { CHAT_FLOOD_LIMIT, ChatRateLimiter, costOf } from './rate-limit.js';
 import { takeDocument } from './take-document.js';
-import { loadConversation, saveConversation } from './state-store.js';
+import { loadConversation, saveConversation } from '../../domain/messaging/conversations.js';
 import type { Conversation, EngineDeps, Incoming, Reply, StepHandler, Turn, Update } from './types.js';
 
 // The conversation engine: one update in, replies out. Channel-agnostic, deterministic given the
@@ -122,7 +123,7 @@ export class ConversationEngine {
     const word = turn.input.kind === 'text' ? turn.input.text.trim().toLowerCase() : undefined;
     if (!identified) {
       if (c.state.step === 'start' || !steps[c.state.step] || (word && MENU_WORDS.has(word))) {
-        const settings = await turn.ctx.db.selectFrom('clinic_settings').select('name').executeTakeFirst();
+        const settings = await getClinicSettings(turn.ctx);
         return startIdentify(turn, settings?.name ?? 'the clinic');
       }
     } else if (word && MENU_WORDS.has(word)) {

@@ -10,10 +10,6 @@ export function say(turn: Turn, key: MessageKey, values?: Record<string, string 
   turn.replies.push({ kind: 'text', text: t(turn, key, values) });
 }
 
-export function sayText(turn: Turn, text: string): void {
-  turn.replies.push({ kind: 'text', text });
-}
-
 /** Offers options and waits at `step` for one of them. */
 export function ask(turn: Turn, step: string, text: string, options: Option[], data?: Record<string, unknown>): void {
   turn.replies.push({ kind: 'choices', text, options });

@@ -1,5 +1,4 @@
-import type { Kysely } from 'kysely';
-import type { DB } from '../../infra/db/schema.js';
+import { isChatIdentified } from '../../domain/messaging/conversations.js';
 import type { ChatRateLimiter } from './rate-limit.js';
 import type { EngineDeps, IncomingDocument, ReceivedDocument, Update } from './types.js';
 
@@ -7,22 +6,11 @@ import type { EngineDeps, IncomingDocument, ReceivedDocument, Update } from './t
 // is identified, when the clinic keeps documents, within the size limit (as the channel tells it) and
 // within the chat's allowance of documents. A stranger's files are never fetched.
 
-async function isIdentified(db: Kysely<DB>, update: Update): Promise<boolean> {
-  const row = await db
-    .selectFrom('bot_conversations')
-    .select('id')
-    .where('channel', '=', update.channel)
-    .where('chat_id', '=', update.chatId)
-    .where((eb) => eb.or([eb('patient_id', 'is not', null), eb('guardian_id', 'is not', null)]))
-    .executeTakeFirst();
-  return Boolean(row);
-}
-
 export async function takeDocument(deps: EngineDeps, allowance: ChatRateLimiter, update: Update, input: IncomingDocument): Promise<ReceivedDocument> {
   const base: ReceivedDocument = { kind: 'document', ...(input.name ? { name: input.name } : {}) };
   if (input.bytes) return { ...base, bytes: input.bytes };
   const store = deps.documentStore;
-  if (!store || !(await isIdentified(deps.db, update))) return base;
+  if (!store || !(await isChatIdentified(deps.db, update.channel, update.chatId))) return base;
   if (input.tooLarge || (input.size !== undefined && input.size > store.maxBytes)) return { ...base, refused: 'too_large' };
   if (allowance.check(`${update.channel}:${update.chatId}`) !== 'ok') return { ...base, refused: 'too_many' };
   if (!input.download) return base;

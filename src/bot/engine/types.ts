@@ -4,11 +4,9 @@ import type { PaymentGateway } from '../../domain/billing/payment-gateway.js';
 import type { DocumentStore } from '../../domain/documents/document-store.js';
 import type { Clock } from '../../infra/clock.js';
 import type { BucketLimit } from './rate-limit.js';
-import type { Kysely } from 'kysely';
-import type { DB } from '../../infra/db/schema.js';
+import type { ChatChannel, Conversation, ConversationState, Language } from '../../domain/messaging/conversations.js';
 
-export type ChatChannel = 'telegram' | 'whatsapp' | 'terminal';
-export type Language = 'en' | 'hi';
+export type { ChatChannel, Conversation, ConversationState, Language };
 
 /** What a person sent: words, a press on an offered option, or a shared phone number. */
 export type Incoming =
@@ -71,27 +69,8 @@ export interface Update {
   committed?: () => void;
 }
 
-/** The stored conversation: who the chat is, its language, and where it stands. */
-export interface ConversationState {
-  step: string;
-  data: Record<string, unknown>;
-  /** The options last offered, so "2" typed on WhatsApp means the second one, and stale buttons are refused. */
-  options: Option[];
-}
-
-export interface Conversation {
-  id: number;
-  channel: ChatChannel;
-  chatId: string;
-  patientId: number | null;
-  guardianId: number | null;
-  language: Language;
-  handedToStaffAt: Date | null;
-  state: ConversationState;
-}
-
 export interface EngineDeps {
-  db: Kysely<DB>;
+  db: DomainContext['db'];
   clock: Clock;
   timezone: string;
   /** Razorpay, when configured: "pay now" sends a payment link; otherwise the clinic's UPI QR. */

@@ -1,5 +1,5 @@
 import { denialsRecorded, recordAudit } from '../../domain/audit/record-audit.js';
-import { attempt, type DomainContext } from '../../domain/context.js';
+import { attempt } from '../../domain/context.js';
 import { isDomainError } from '../../domain/errors.js';
 import type { ConsentChannel } from '../../domain/people/chat-identity.js';
 import type { ChatChannel, Turn } from '../engine/types.js';
@@ -13,8 +13,6 @@ export function identityOf(turn: Turn) {
   if (c.patientId) return { kind: 'patient' as const, patientId: c.patientId, name: '' };
   return null;
 }
-
-export const domain = (turn: Turn): DomainContext => turn.ctx;
 
 /** An id carried in an option value ("slot:42" → 42), or undefined when the value is not one. */
 export function idFrom(value: string | undefined, prefix: string): number | undefined {

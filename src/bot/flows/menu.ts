@@ -1,4 +1,5 @@
 import { setChatMessaging } from '../../domain/people/chat-identity.js';
+import { setPreferredLanguage } from '../../domain/people/chat-language.js';
 import { ask, choice, opt, say, t } from '../engine/kit.js';
 import type { StepHandler, Turn } from '../engine/types.js';
 import { startBooking } from './book.js';
@@ -53,11 +54,7 @@ const language: StepHandler = async (turn) => {
   if (picked !== 'lang:en' && picked !== 'lang:hi') return showMenu(turn);
   turn.conversation.language = picked === 'lang:hi' ? 'hi' : 'en';
   const who = identityOf(turn);
-  if (who) {
-    const table = who.kind === 'guardian' ? 'guardians' : 'patients';
-    const id = who.kind === 'guardian' ? who.guardianId : who.patientId;
-    await turn.ctx.db.updateTable(table).set({ preferred_language: turn.conversation.language }).where('id', '=', id).execute();
-  }
+  if (who) await setPreferredLanguage(turn.ctx, who, turn.conversation.language);
   say(turn, 'languageSet');
   showMenu(turn);
 };

@@ -1,6 +1,7 @@
 import { packageBalances } from '../../domain/billing/packages.js';
 import { requireClinicSettings } from '../../domain/clinic/settings.js';
 import { isDomainError } from '../../domain/errors.js';
+import { serviceOfAppointment } from '../../domain/scheduling/appointment-queries.js';
 import { cancelAppointment } from '../../domain/scheduling/cancel-appointment.js';
 import { cancellationTermsNow } from '../../domain/scheduling/cancellation-terms.js';
 import { ownAppointment, ownAppointmentById, upcomingOwnAppointments, type OwnAppointment } from '../../domain/scheduling/my-appointments.js';
@@ -92,13 +93,13 @@ export async function askCancel(turn: Turn, a: OwnAppointment): Promise<void> {
 
 /** Opens the booking steps (therapist, day, time) to move this appointment. */
 export async function startReschedule(turn: Turn, a: OwnAppointment): Promise<void> {
-  const service = await turn.ctx.db.selectFrom('appointments').select('service_id').where('id', '=', a.id).executeTakeFirstOrThrow();
+  const serviceId = await serviceOfAppointment(turn.ctx, a.id);
   turn.conversation.state.data = {
     mode: 'reschedule',
     appointmentId: a.id,
     appointmentNumber: a.appointmentNumber,
     patientId: a.patientId,
-    serviceId: service.service_id,
+    serviceId,
   };
   await askTherapist(turn);
 }

@@ -1,3 +1,4 @@
+import { receiveChatMessage } from '../../domain/messaging/inbox.js';
 import { say } from '../engine/kit.js';
 import type { Turn } from '../engine/types.js';
 
@@ -11,7 +12,7 @@ export function startTalk(turn: Turn): void {
 }
 
 export async function passToStaff(turn: Turn, body: string): Promise<void> {
-  await turn.ctx.db.insertInto('inbox_messages').values({ conversation_id: turn.conversation.id, direction: 'in', body: body.slice(0, 4000) }).execute();
+  await receiveChatMessage(turn.ctx, turn.conversation.id, body);
   say(turn, 'talkReceived');
 }
 

@@ -26,8 +26,10 @@ export async function lockPayableAppointment(ctx: DomainContext, appointmentId: 
     .forUpdate('a')
     .executeTakeFirst();
   if (!appointment) throw new NotFoundError(`No appointment with id ${appointmentId}.`);
-  await requireInCare(ctx, appointment.patient_id).catch(() => {
-    throw new NotFoundError(`No appointment with id ${appointmentId}.`);
+  // Someone else's patient is "no such appointment" (ids typed into a chat reveal nothing); any
+  // other failure (the database's) is not dressed up as one.
+  await requireInCare(ctx, appointment.patient_id).catch((error: unknown) => {
+    throw error instanceof NotFoundError ? new NotFoundError(`No appointment with id ${appointmentId}.`) : error;
   });
   if (appointment.status === 'cancelled' && appointment.policy_fee_paise === null) {
     throw new InvalidInputError(`Appointment ${appointment.appointment_number} is cancelled; it takes no payment.`);

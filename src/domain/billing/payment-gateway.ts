@@ -45,6 +45,17 @@ export interface PaymentGateway {
   refund(input: { paymentId: string; amountPaise: number; idempotencyKey: string; notes: Record<string, string> }): Promise<GatewayRefund>;
 }
 
+/** A payment gateway refused a request or could not be reached; its message says which, in one line. */
+export class PaymentGatewayError extends Error {
+  constructor(
+    message: string,
+    /** No answer came although the request may have arrived: the gateway may have done what was asked. */
+    readonly outcomeUnknown: boolean,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * Whether a failed call may still have been carried out: no answer came although the request may
  * have arrived (a timeout, a dropped connection). A refusal, or a connection never made, did nothing.

@@ -11,7 +11,7 @@ export interface AssessmentTemplate {
   example: unknown;
   schema: z.ZodType;
   /** Scores derived from valid data (stored beside it). */
-  score(data: any): Record<string, number>;
+  score(data: unknown): Record<string, number>;
 }
 
 const percent = z.number({ error: 'must be a number from 0 to 100' }).min(0, 'must be from 0 to 100').max(100, 'must be from 0 to 100');

@@ -185,6 +185,7 @@ async function insertAll<T extends keyof DB & string>(ctx: DomainContext, table:
   for (let i = 0; i < rows.length; i += 500) {
     const chunk = rows.slice(i, i + 500);
     // Kysely's typing of a table chosen at run time: the rows are typed by the caller.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kysely cannot type values() for a table chosen at run time
     const query = (ctx.db.insertInto(table) as any).values(chunk);
     if (returning) out.push(...((await query.returning(returning).execute()) as Array<Record<string, unknown>>));
     else await query.execute();

@@ -63,3 +63,25 @@ export async function replyInInbox(ctx: DomainContext, raw: z.input<typeof reply
     return { messageId: message.id, channel: c.channel };
   });
 }
+
+/** The longest message kept from a chat; the rest is cut. */
+const CHAT_MESSAGE_CHARS = 4000;
+
+/**
+ * What a chat handed to the clinic writes lands in the staff inbox. The chat speaks for its own
+ * conversation only (the engine passes the conversation it loaded for this update).
+ */
+export async function receiveChatMessage(ctx: DomainContext, conversationId: number, body: string): Promise<{ messageId: number }> {
+  if (ctx.actor.kind === 'staff') authorize(ctx.actor, 'patient.manage');
+  return inTransaction(ctx, async (tx) => {
+    const c = await tx.db.selectFrom('bot_conversations').select(['id', 'patient_id']).where('id', '=', conversationId).executeTakeFirst();
+    if (!c) throw new NotFoundError(`No conversation ${conversationId}.`);
+    const message = await tx.db
+      .insertInto('inbox_messages')
+      .values({ conversation_id: c.id, direction: 'in', body: body.slice(0, CHAT_MESSAGE_CHARS) })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await recordAudit(tx, { action: 'inbox.receive', entity: 'bot_conversation', entityId: c.id, patientId: c.patient_id, meta: { messageId: message.id } });
+    return { messageId: message.id };
+  });
+}

@@ -9,7 +9,7 @@ import type { TemplateContext } from './templates.js';
 // which order), hold it (until when, and why), skip it or give up on it (and why, in the words staff
 // see in `roshni notifications list`). The dispatcher only claims, asks, sends and records.
 // Pure: the time is given, and everything known about the message comes in its facts, read once
-// when it was claimed (src/jobs/outbox-claims.ts). The content is settled later (delivery-content.ts).
+// when it was claimed (src/domain/notifications/outbox-claims.ts). The content is settled later (delivery-content.ts).
 
 /** Everything the plan needs to know about a claimed message and whom it is for. */
 export interface DeliveryFacts {

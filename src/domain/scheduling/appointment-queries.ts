@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { DomainContext } from '../context.js';
 import { NotFoundError, parseInput } from '../errors.js';
-import { authorize } from '../policy.js';
+import { authorize, authorizeStaffOrOwner } from '../policy.js';
 import { addDays, isoDate, zonedInstant } from '../time.js';
 import { appointmentDue } from '../billing/payment-status.js';
 import { rescheduleFlag } from './needs-reschedule.js';
@@ -80,4 +80,12 @@ export async function getAppointment(ctx: DomainContext, appointmentId: number):
   const row = await appointmentsWithNames(ctx).where('a.id', '=', appointmentId).executeTakeFirst();
   if (!row) throw new NotFoundError(`No appointment with id ${appointmentId}.`);
   return row;
+}
+
+/** The service an appointment is for (a reschedule keeps it); a family's ownership is checked by the caller. */
+export async function serviceOfAppointment(ctx: DomainContext, appointmentId: number): Promise<number> {
+  authorizeStaffOrOwner(ctx.actor, 'schedule.read');
+  const row = await ctx.db.selectFrom('appointments').select('service_id').where('id', '=', appointmentId).executeTakeFirst();
+  if (!row) throw new NotFoundError(`No appointment with id ${appointmentId}.`);
+  return row.service_id;
 }

@@ -95,3 +95,9 @@ export async function getSlot(ctx: DomainContext, slotId: number): Promise<{ id:
   if (!row) throw new NotFoundError(`No slot ${slotId}.`);
   return { id: row.id, startsAt: row.starts_at, therapistName: row.full_name };
 }
+
+/** When a slot starts, or undefined when there is no such slot. */
+export async function slotStart(ctx: DomainContext, slotId: number): Promise<Date | undefined> {
+  authorize(ctx.actor, 'schedule.read');
+  return (await ctx.db.selectFrom('appointment_slots').select('starts_at').where('id', '=', slotId).executeTakeFirst())?.starts_at;
+}

@@ -8,6 +8,7 @@ import { gunzip } from 'node:zlib';
 import { z } from 'zod';
 
 import type { SchemaFingerprint } from './schema-fingerprint.js';
+import { OperationalError } from '../failure.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -90,32 +91,32 @@ const headerSchema = z.object({
     .nullable(),
 });
 
-export class BackupDamagedError extends Error {
+export class BackupDamagedError extends OperationalError {
   constructor(readonly file: string, detail: string) {
-    super(`The backup ${file} is damaged or not a Roshni backup: ${detail}.`);
+    super('invalid', `The backup ${file} is damaged or not a Roshni backup: ${detail}.`);
     this.name = 'BackupDamagedError';
   }
 }
 
 /** A file whose checksum matches but whose payload cannot be read: altered, and its checksum recomputed. */
-export class BackupContentsDamagedError extends Error {
+export class BackupContentsDamagedError extends OperationalError {
   constructor(readonly file: string, detail: string) {
-    super(`The backup ${file} matches its checksum but its contents cannot be read (${detail}): it was altered after it was written. Nothing was restored: the database is as it was.`);
+    super('invalid', `The backup ${file} matches its checksum but its contents cannot be read (${detail}): it was altered after it was written. Nothing was restored: the database is as it was.`);
     this.name = 'BackupContentsDamagedError';
   }
 }
 
 /** GCM refused the payload: a wrong passphrase and altered contents look alike to it. */
-export class BackupUndecryptableError extends Error {
+export class BackupUndecryptableError extends OperationalError {
   constructor(readonly file: string) {
-    super(`The backup ${file} could not be decrypted: ROSHNI_BACKUP_PASSPHRASE is not the passphrase it was made with, or the file was altered after it was written. Nothing was restored: the database is as it was.`);
+    super('invalid', `The backup ${file} could not be decrypted: ROSHNI_BACKUP_PASSPHRASE is not the passphrase it was made with, or the file was altered after it was written. Nothing was restored: the database is as it was.`);
     this.name = 'BackupUndecryptableError';
   }
 }
 
-export class BackupPassphraseError extends Error {
+export class BackupPassphraseError extends OperationalError {
   constructor(detail: string) {
-    super(detail);
+    super('configuration', detail);
     this.name = 'BackupPassphraseError';
   }
 }

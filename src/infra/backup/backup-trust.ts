@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import { BackupDamagedError, inspectBackupFile, type BackupKind, type InspectedBackup } from './backup-file.js';
 import { isBackupFileName } from './backup-names.js';
+import { OperationalError } from '../failure.js';
 
 // Which backup files Roshni restores and verifies: the ones it made. A file's checksum proves only
 // that it is whole (anyone can recompute it), so a file counts as Roshni's when the database's own
@@ -26,9 +27,9 @@ export interface TrustFlags {
   fileFromElsewhere: boolean;
 }
 
-export class BackupNotTrustedError extends Error {
+export class BackupNotTrustedError extends OperationalError {
   constructor(message: string) {
-    super(message);
+    super('conflict', message);
     this.name = 'BackupNotTrustedError';
   }
 }

@@ -30,6 +30,7 @@ import { BackupDiskFullError, freeBytesIn, isNoSpace } from './disk-space.js';
 import { findPostgresTool, runPgRestore, startPgDump } from './pg-tools.js';
 import { fingerprintDifferences, schemaFingerprint, type SchemaFingerprint } from './schema-fingerprint.js';
 import type { ErasureEntry } from './erasure-ledger-file.js';
+import { OperationalError } from '../failure.js';
 
 // `roshni backup`: make, rotate, verify and restore backups of the whole database.
 
@@ -402,9 +403,9 @@ export function resolveBackupFile(config: Config, ref: string, now: Date): strin
   return path;
 }
 
-export class BackupNotFoundError extends Error {
+export class BackupNotFoundError extends OperationalError {
   constructor(message: string) {
-    super(message);
+    super('not_found', message);
     this.name = 'BackupNotFoundError';
   }
 }
@@ -594,7 +595,7 @@ export async function listBackups(db: Kysely<DB>, now: Date): Promise<BackupList
   const rows = await db.selectFrom('backups').selectAll().where('state', '!=', 'rotated').orderBy('started_at', 'desc').orderBy('id', 'desc').execute();
   const dead = new Set(await deadBackups(db));
   return rows.map((r) => {
-    let onDisk = false;
+    let onDisk: boolean;
     try {
       onDisk = Boolean(r.file_path && statSync(r.file_path).isFile());
     } catch {

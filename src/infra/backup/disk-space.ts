@@ -1,4 +1,5 @@
 import { statfs } from 'node:fs/promises';
+import { OperationalError } from '../failure.js';
 
 // A full backup disk is said plainly: which directory, how much the backup needs, how much is free.
 
@@ -6,9 +7,9 @@ function megabytes(bytes: number): string {
   return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
 }
 
-export class BackupDiskFullError extends Error {
+export class BackupDiskFullError extends OperationalError {
   constructor(readonly dir: string, readonly neededBytes: number, readonly freeBytes: number) {
-    super(
+    super('disk_full', 
       `Not enough space in ${dir}: the backup needs about ${megabytes(neededBytes)} and ${megabytes(freeBytes)} is free. ` +
         'Nothing was written: free some space there or set ROSHNI_BACKUP_DIR to a larger disk.',
     );

@@ -8,13 +8,14 @@ import type { Clock } from '../clock.js';
 import { ownerAtWork } from '../db/row-security.js';
 import type { DB } from '../db/schema.js';
 import { appendErasures, erasureKey, erasuresPath, readErasureFile, type ErasureEntry } from './erasure-ledger-file.js';
+import { OperationalError } from '../failure.js';
 
 // The erasure ledger around a restore (issue 21): read before the restore from the database being replaced
 // and from erasures.jsonl, applied again to the restored database, written back to both.
 
-export class ErasureReapplicationError extends Error {
+export class ErasureReapplicationError extends OperationalError {
   constructor(message: string) {
-    super(message);
+    super('unexpected', message);
     this.name = 'ErasureReapplicationError';
   }
 }

@@ -7,12 +7,13 @@ import { killProcessGroup, spawnInOwnGroup } from './process-group.js';
 import { ConfigError } from '../config.js';
 import { withoutSecrets } from '../db/connection-url.js';
 import { OWNER_AT_WORK_OPTIONS } from '../db/row-security.js';
+import { OperationalError } from '../failure.js';
 
 // pg_dump and pg_restore from the machine's PostgreSQL, of the same major version as the server.
 
-export class PostgresToolNotFoundError extends Error {
+export class PostgresToolNotFoundError extends OperationalError {
   constructor(tool: string, major: number) {
-    super(`${tool} for PostgreSQL ${major} was not found: install postgresql-client-${major} (or the server packages of that version).`);
+    super('configuration', `${tool} for PostgreSQL ${major} was not found: install postgresql-client-${major} (or the server packages of that version).`);
     this.name = 'PostgresToolNotFoundError';
   }
 }
@@ -70,9 +71,9 @@ export function libpqEnv(url: string): { dbname: string; env: NodeJS.ProcessEnv 
   return { dbname, env: { ...process.env, PGOPTIONS: OWNER_AT_WORK_OPTIONS, ...(password ? { PGPASSWORD: password } : {}) } };
 }
 
-export class PostgresToolError extends Error {
+export class PostgresToolError extends OperationalError {
   constructor(tool: string, code: number | null, stderr: string) {
-    super(`${tool} failed (exit ${code ?? 'signal'}): ${stderr.trim().split('\n').slice(-3).join(' ') || 'no message'}`);
+    super('unexpected', `${tool} failed (exit ${code ?? 'signal'}): ${stderr.trim().split('\n').slice(-3).join(' ') || 'no message'}`);
     this.name = 'PostgresToolError';
   }
 }
@@ -146,9 +147,9 @@ export async function runPgRestore(binary: string, url: string, input: Readable,
   if (inputError) throw inputError;
 }
 
-export class ArchiveUnreadableError extends Error {
+export class ArchiveUnreadableError extends OperationalError {
   constructor(detail: string) {
-    super(`pg_restore could not read the backup's contents (${detail}); nothing was restored: the database is as it was.`);
+    super('invalid', `pg_restore could not read the backup's contents (${detail}); nothing was restored: the database is as it was.`);
     this.name = 'ArchiveUnreadableError';
   }
 }

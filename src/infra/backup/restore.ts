@@ -15,17 +15,18 @@ import { countRows, safetyBackupName, serverVersion, writePostgresBackup } from 
 import { findPostgresTool, PostgresToolError, replaceWithArchive } from './pg-tools.js';
 import { fingerprintDifferences, SCHEMA_FINGERPRINT_QUERY, type SchemaFingerprint } from './schema-fingerprint.js';
 import { NOTHING_REMEMBERED, recordRestoreSafely, rememberBeforeRestore, type RestoreFacts, type RestoreMemory, type RestoreRecord } from './restore-record.js';
+import { OperationalError } from '../failure.js';
 
-export class RestoreRefusedError extends Error {
+export class RestoreRefusedError extends OperationalError {
   constructor(message: string) {
-    super(message);
+    super('conflict', message);
     this.name = 'RestoreRefusedError';
   }
 }
 
-export class RestoreRolledBackError extends Error {
+export class RestoreRolledBackError extends OperationalError {
   constructor(detail: string) {
-    super(`The restore failed and was rolled back (${detail}): the database is as it was.`);
+    super('unexpected', `The restore failed and was rolled back (${detail}): the database is as it was.`);
     this.name = 'RestoreRolledBackError';
   }
 }
@@ -210,8 +211,8 @@ async function restorePostgres(ref: string, config: Config, databaseUrl: string,
   let notes: string[];
   let major: number;
   let safetyBackup: string | null = null;
-  let gathered: GatheredErasures = NO_ERASURES;
-  let memory: RestoreMemory = NOTHING_REMEMBERED;
+  let gathered: GatheredErasures;
+  let memory: RestoreMemory;
   try {
     ({ backup, notes } = await chosenBackup(ref, config, options, await readBackupLog(target.db)));
     if (backup.header.payload !== 'pg_dump-custom') {

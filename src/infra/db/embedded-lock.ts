@@ -1,8 +1,9 @@
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { OperationalError } from '../failure.js';
 
-export class EmbeddedDatabaseBusyError extends Error {
+export class EmbeddedDatabaseBusyError extends OperationalError {
   constructor(readonly pid: number) {
-    super(
+    super('database', 
       `The embedded database is in use by another Roshni process (pid ${pid}). ` +
         'Stop that process, or set DATABASE_URL to use a PostgreSQL server.',
     );

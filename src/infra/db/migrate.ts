@@ -1,6 +1,7 @@
 import { Migrator, sql, type Kysely, type MigrationInfo, type MigrationResultSet } from 'kysely';
 import { migrations } from '../../../migrations/index.js';
 import { grantAppRole } from './row-security.js';
+import { OperationalError } from '../failure.js';
 
 function migrator(db: Kysely<any>): Migrator {
   return new Migrator({ db, provider: { getMigrations: async () => migrations } });
@@ -10,9 +11,9 @@ export interface MigrationRun {
   applied: string[];
 }
 
-export class MigrationError extends Error {
+export class MigrationError extends OperationalError {
   constructor(readonly migration: string | undefined, cause: unknown) {
-    super(`Migration ${migration ?? '(unknown)'} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
+    super('database', `Migration ${migration ?? '(unknown)'} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
       cause,
     });
     this.name = 'MigrationError';

@@ -182,7 +182,7 @@ async function waitUntilReady(server: ChildProcess, port: number, dir: string): 
       return;
     } catch (error) {
       if (Date.now() > deadline) {
-        throw new Error(`PostgreSQL did not accept connections within ${READY_TIMEOUT_MS / 1000} s: ${(error as Error).message}\n${serverLog(dir).trim()}`);
+        throw new Error(`PostgreSQL did not accept connections within ${READY_TIMEOUT_MS / 1000} s: ${(error as Error).message}\n${serverLog(dir).trim()}`, { cause: error });
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     } finally {

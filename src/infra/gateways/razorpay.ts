@@ -1,5 +1,5 @@
 import Razorpay from 'razorpay';
-import type { GatewayLinkStatus, GatewayRefund, PaymentGateway } from '../../domain/billing/payment-gateway.js';
+import { PaymentGatewayError, type GatewayLinkStatus, type GatewayRefund, type PaymentGateway } from '../../domain/billing/payment-gateway.js';
 import { ConfigError, type Config } from '../config.js';
 import { describeTimeout, OUTBOUND_TIMEOUT_MS, outboundDeadline } from '../outbound.js';
 
@@ -10,21 +10,16 @@ import { describeTimeout, OUTBOUND_TIMEOUT_MS, outboundDeadline } from '../outbo
 const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** A refusal or an unreachable Razorpay, said in one line (the SDK throws plain objects). */
-export class RazorpayRequestError extends Error {
-  /**
-   * No answer came although the request may have arrived (a timeout, a dropped connection): Razorpay
-   * may have done what was asked. A refusal (any HTTP answer) or a connection never made did nothing.
-   */
-  readonly outcomeUnknown: boolean;
-
+export class RazorpayRequestError extends PaymentGatewayError {
   constructor(
     message: string,
     readonly statusCode: number,
     readonly code: string,
   ) {
-    super(message);
+    // No answer came although the request may have arrived (a timeout, a dropped connection): Razorpay
+    // may have done what was asked. A refusal (any HTTP answer) or a connection never made did nothing.
+    super(message, statusCode === 0 && !NEVER_SENT.has(code));
     this.name = 'RazorpayRequestError';
-    this.outcomeUnknown = statusCode === 0 && !NEVER_SENT.has(code);
   }
 }
 

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import { EmbeddedDatabaseBusyError } from '../db/embedded-lock.js';
 import { pendingMigrations } from '../db/migrate.js';
 import { looseEntries } from '../private-directory.js';
 import { documentStoreFor } from '../storage/file-document-store.js';
@@ -34,7 +35,7 @@ export interface HealthReport {
   parts?: StartPartReport[];
 }
 
-/** One part of `roshni start` (the HTTP server, the dispatcher, the scheduler, each bot): src/jobs/part-supervisor.ts. */
+/** One part of `roshni start` (the HTTP server, the dispatcher, the scheduler, each bot): src/infra/part-supervisor.ts. */
 export interface StartPartReport {
   name: string;
   state: 'starting' | 'running' | 'degraded';
@@ -232,7 +233,7 @@ function startChecks(deps: HealthDeps): ChecksRun {
   checks.push(
     timed('database', async () => {
       if (!db) {
-        const busy = openError?.name === 'EmbeddedDatabaseBusyError';
+        const busy = openError instanceof EmbeddedDatabaseBusyError;
         return { status: busy ? 'warn' : 'fail', detail: busy ? `${openError!.message}` : `unreachable: ${openError?.message ?? 'unknown error'}` };
       }
       try {

@@ -1,11 +1,11 @@
 import { ConfigError, type Config } from '../infra/config.js';
-import type { StartControl, StartPart } from '../jobs/start.js';
-import { telegramPollingPart, telegramWebhookPart } from './channels/telegram-parts.js';
-import type { WhatsAppSession } from './channels/whatsapp.js';
-import { whatsappPart } from './channels/whatsapp-part.js';
-import { ConversationEngine } from './engine/engine.js';
-import type { EngineDeps } from './engine/types.js';
-import { engineDepsFor } from './engine-deps.js';
+import type { StartControl, StartPart } from './roshni.js';
+import { telegramPollingPart, telegramWebhookPart } from '../bot/channels/telegram-parts.js';
+import type { WhatsAppSession } from '../bot/channels/whatsapp.js';
+import { whatsappPart } from '../bot/channels/whatsapp-part.js';
+import { ConversationEngine } from '../bot/engine/engine.js';
+import type { EngineDeps } from '../bot/engine/types.js';
+import { engineDepsFor } from '../bot/engine-deps.js';
 
 export interface BotPartOptions {
   /** The WhatsApp client to drive (tests inject one); whatsapp-web.js's by default. */
@@ -26,7 +26,7 @@ function sharedEngineDeps(): (control: StartControl) => Promise<EngineDeps> {
 
 /**
  * The patient bots `roshni start` runs, each started and kept going in the background
- * (src/jobs/part-supervisor.ts): Telegram when a bot token is configured (long polling, or behind the
+ * (src/infra/part-supervisor.ts): Telegram when a bot token is configured (long polling, or behind the
  * HTTP endpoints when TELEGRAM_WEBHOOK_URL is set), WhatsApp when enabled (its client then also
  * carries the outbox's WhatsApp messages). A configuration that cannot work is refused here, before
  * anything starts. The SDKs load when a bot first starts.
@@ -37,7 +37,7 @@ export function botStartParts(config: Config, options: BotPartOptions = {}): Sta
   const { TELEGRAM_BOT_TOKEN: token, TELEGRAM_API_ROOT: apiRoot, TELEGRAM_WEBHOOK_URL: url, TELEGRAM_WEBHOOK_SECRET: secret } = config.env;
   if (token) {
     const createBot = async (control: StartControl) => {
-      const { createTelegramBot } = await import('./channels/telegram.js');
+      const { createTelegramBot } = await import('../bot/channels/telegram.js');
       const deps = await engineDeps(control);
       return createTelegramBot(new ConversationEngine(deps), { token, ...(apiRoot ? { apiRoot } : {}) }, deps.log);
     };
@@ -47,7 +47,7 @@ export function botStartParts(config: Config, options: BotPartOptions = {}): Sta
   }
   if (config.env.WHATSAPP_ENABLED) {
     const openSession =
-      options.whatsappSession ?? (async ({ config: given, log }: StartControl) => (await import('./channels/whatsapp.js')).whatsappWebSession(given, log));
+      options.whatsappSession ?? (async ({ config: given, log }: StartControl) => (await import('../bot/channels/whatsapp.js')).whatsappWebSession(given, log));
     parts.push(whatsappPart(openSession, engineDeps));
   }
   return parts;

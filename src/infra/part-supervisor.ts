@@ -1,6 +1,6 @@
-import type { Clock } from '../infra/clock.js';
-import type { StartPartReport } from '../infra/health/health.js';
-import { ServiceUnavailable } from '../infra/service-unavailable.js';
+import type { Clock } from './clock.js';
+import type { StartPartReport } from './health/health.js';
+import { ServiceUnavailable } from './service-unavailable.js';
 
 // The parts of `roshni start` that need an outside service (the patient bots) start in the
 // background and are kept going here, each on its own: while its service is down a part is

@@ -2,7 +2,33 @@ import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
 import { STATE_VERSION } from '../../infra/db/conversation-state-version.js';
 import type { DB } from '../../infra/db/schema.js';
-import type { ChatChannel, Conversation, ConversationState } from './types.js';
+
+// The bots' conversations as stored: who each chat is, its language, and where it stands in a flow.
+// The engine (src/bot/engine) loads one per update and saves it back; the outbox's chat offers
+// (src/infra/channels/chat-offers.ts) put a reminder's actions in a chat.
+
+export type ChatChannel = 'telegram' | 'whatsapp' | 'terminal';
+export type Language = 'en' | 'hi';
+
+/** Where the conversation stands: its step, what the flow collected, and the options last offered. */
+export interface ConversationState {
+  step: string;
+  data: Record<string, unknown>;
+  /** The options last offered, so "2" typed on WhatsApp means the second one, and stale buttons are refused. */
+  options: Array<{ value: string; label: string }>;
+}
+
+/** The stored conversation: who the chat is, its language, and where it stands. */
+export interface Conversation {
+  id: number;
+  channel: ChatChannel;
+  chatId: string;
+  patientId: number | null;
+  guardianId: number | null;
+  language: Language;
+  handedToStaffAt: Date | null;
+  state: ConversationState;
+}
 
 export { STATE_VERSION };
 
@@ -66,4 +92,16 @@ export async function saveConversation(db: Kysely<DB>, conversation: Conversatio
     })
     .where('id', '=', conversation.id)
     .execute();
+}
+
+/** Whether a chat is known to be a patient or guardian (a stranger's files are never fetched). */
+export async function isChatIdentified(db: Kysely<DB>, channel: ChatChannel, chatId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('bot_conversations')
+    .select('id')
+    .where('channel', '=', channel)
+    .where('chat_id', '=', chatId)
+    .where((eb) => eb.or([eb('patient_id', 'is not', null), eb('guardian_id', 'is not', null)]))
+    .executeTakeFirst();
+  return Boolean(row);
 }

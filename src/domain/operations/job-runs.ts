@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { DomainContext } from '../domain/context.js';
+import type { DomainContext } from '../context.js';
 
 export type JobOutcome =
   | { ran: true; state: 'succeeded'; result: Record<string, unknown>; durationMs: number }

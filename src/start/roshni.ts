@@ -7,10 +7,10 @@ import type { Config } from '../infra/config.js';
 import type { Database } from '../infra/db/database.js';
 import type { StartPartReport } from '../infra/health/health.js';
 import type { Log } from '../infra/log.js';
-import type { TelegramWebhook } from '../http/telegram-webhook-route.js';
-import { Dispatcher } from './dispatcher.js';
-import { PartSupervisor, type PartControl, type RetryPolicy, type SupervisedPart } from './part-supervisor.js';
-import { startScheduler, type JobDefinition } from './scheduler.js';
+import type { TelegramWebhook } from '../infra/channels/telegram-webhook.js';
+import { Dispatcher } from '../jobs/dispatcher.js';
+import { PartSupervisor, type PartControl, type RetryPolicy, type SupervisedPart } from '../infra/part-supervisor.js';
+import { startScheduler, type JobDefinition } from '../jobs/scheduler.js';
 
 // `roshni start`: one long-running process with the bots, the HTTP endpoints, the dispatcher and
 // the scheduled jobs. The HTTP server, the dispatcher and the scheduler start at once; each bot
@@ -32,7 +32,7 @@ export interface PartHandle extends Running {
 export type StartControl = PartControl & { ctx: DomainContext; config: Config; log: Log };
 
 /**
- * Where the patient bots join `roshni start` (src/bot/start-parts.ts). A part in webhook mode brings
+ * Where the patient bots join `roshni start` (src/start/bot-parts.ts). A part in webhook mode brings
  * the handler of POST /webhooks/telegram, served from the start (503 until its bot is connected).
  */
 export type StartPart = SupervisedPart<PartHandle, StartControl> & { telegramWebhook?: TelegramWebhook };
@@ -47,7 +47,7 @@ export interface StartOptions {
   instanceId?: string;
   http?: boolean;
   jobs?: readonly JobDefinition[];
-  /** The patient bots (src/bot/start-parts.ts); none by default. */
+  /** The patient bots (src/start/bot-parts.ts); none by default. */
   parts?: readonly StartPart[];
   /** How a bot whose service is down is tried again (the supervisor's default: 1 s doubling to 60 s). */
   retry?: RetryPolicy;

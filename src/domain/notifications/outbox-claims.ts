@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
-import type { DomainContext } from '../domain/context.js';
-import { deliveryFactsOf } from '../domain/notifications/delivery-facts.js';
-import type { DeliveryFacts } from '../domain/notifications/delivery-plan.js';
-import type { ContactChannel } from '../infra/db/schema.js';
+import type { DomainContext } from '../context.js';
+import { deliveryFactsOf } from './delivery-facts.js';
+import type { DeliveryFacts } from './delivery-plan.js';
+import type { ContactChannel } from '../../infra/db/schema.js';
 
 // The outbox's claims, for the dispatcher: due rows are taken with FOR UPDATE SKIP LOCKED (so any
 // number of dispatchers share one outbox) and marked 'sending' under a lease; an outcome is
