@@ -35,7 +35,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       ALTER TABLE ${sql.table(table)} FORCE ROW LEVEL SECURITY;
     `.execute(db);
   }
-  await sql.raw(`
+  await sql
+    .raw(
+      `
     CREATE OR REPLACE FUNCTION public.roshni_locate_clinical(kind text, key integer)
       RETURNS TABLE (id integer, patient_id integer, therapist_id integer)
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$${atWork(`
@@ -65,7 +67,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       PERFORM set_config('roshni.maintenance', coalesce(was, ''), true);
       RETURN in_use;
     END $fn$;
-  `).execute(db);
+  `,
+    )
+    .execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

@@ -84,9 +84,7 @@ try {
   }
   const alone = files.reduce((sum, tests) => sum + tests.length, 0);
   const rounds = Math.max(0, ...files.map((tests) => tests.length));
-  console.log(
-    `${alone} tests in ${files.length} files to run alone (${singles} files hold a single test), in ${rounds} rounds (${seconds()})`,
-  );
+  console.log(`${alone} tests in ${files.length} files to run alone (${singles} files hold a single test), in ${rounds} rounds (${seconds()})`);
 
   const project = specifications[0].project;
   for (let round = 0; round < rounds; round++) {

@@ -88,8 +88,12 @@ function rawQuery(question: Question): { text: string; values: unknown[] } {
 }
 
 const same = (a: AvailableSlot, b: AvailableSlot) =>
-  a.slotId === b.slotId && a.therapistId === b.therapistId && a.therapistName === b.therapistName &&
-  a.startsAt.getTime() === b.startsAt.getTime() && a.endsAt.getTime() === b.endsAt.getTime() && a.freePlaces === b.freePlaces;
+  a.slotId === b.slotId &&
+  a.therapistId === b.therapistId &&
+  a.therapistName === b.therapistName &&
+  a.startsAt.getTime() === b.startsAt.getTime() &&
+  a.endsAt.getTime() === b.endsAt.getTime() &&
+  a.freePlaces === b.freePlaces;
 
 /** Both ways must give the very same slots, in the same order, or the timing compares nothing. */
 function checkSameAnswer(key: string, domain: AvailableSlot[], raw: AvailableSlot[]): void {
@@ -165,7 +169,8 @@ function toResult(question: Question, timings: Timings, extra = ''): BenchResult
     baselineLabel: 'one hand-written SQL query',
     better: 'lower',
     targetRatio: TARGET_RATIO,
-    notes: `median of ${timings.domain.length} after ${timings.warmups} warm-ups, ${timings.rows} slots each; domain ${figures(timings.domain)}; ` +
+    notes:
+      `median of ${timings.domain.length} after ${timings.warmups} warm-ups, ${timings.rows} slots each; domain ${figures(timings.domain)}; ` +
       `raw ${figures(timings.raw)}${extra}`,
   };
 }
@@ -181,7 +186,8 @@ export const availability: Benchmark = {
       const pastYears = positiveIntFromEnv('BENCH_PAST_YEARS', 0);
       const seeded = await seedAvailability(bench.db, env.log, { pastYears });
       const c = seeded.counts;
-      const seedFacts = `${c.slots} slots (${c.openSlots} open, ${c.freeOpenSlots} of them free), ` +
+      const seedFacts =
+        `${c.slots} slots (${c.openSlots} open, ${c.freeOpenSlots} of them free), ` +
         `${c.appointments} appointments (${c.liveAppointments} live)${pastYears ? `, ${pastYears} past years of days off` : ''}`;
       env.log(`seeded ${seedFacts} in ${(msSince(started) / 1000).toFixed(1)} s`);
 

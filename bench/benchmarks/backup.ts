@@ -62,7 +62,14 @@ export const backupBench: Benchmark = {
         await freshTarget();
         const plainRestore = await timed(() => run(pgRestore, ['--no-owner', `--dbname=${into.dbname}`, plain], { env: into.env }));
         await freshTarget();
-        const restored = await timed(() => restoreBackup(made.result.file, intoConfig, { force: false, trust: { allowUnencrypted: false, fileFromElsewhere: true }, progress: () => {}, clock: { now: () => new Date() } }));
+        const restored = await timed(() =>
+          restoreBackup(made.result.file, intoConfig, {
+            force: false,
+            trust: { allowUnencrypted: false, fileFromElsewhere: true },
+            progress: () => {},
+            clock: { now: () => new Date() },
+          }),
+        );
         if (!restored.result.ok) throw new Error('the restore did not match its manifest');
         times.pgDump.push(dumped.ms);
         times.backup.push(made.ms);

@@ -69,8 +69,7 @@ function toResult(name: string, domainRuns: BatchRun[], rawRuns: BatchRun[], tar
   const bookings = domainRuns[0]!.count;
   const domain = summarise(domainRuns);
   const raw = summarise(rawRuns);
-  const figures = (s: typeof domain) =>
-    `p50 ${s.p50Ms.toFixed(2)} / p99 ${s.p99Ms.toFixed(2)} ms, node CPU ${s.clientCpuMs.toFixed(3)} ms/booking`;
+  const figures = (s: typeof domain) => `p50 ${s.p50Ms.toFixed(2)} / p99 ${s.p99Ms.toFixed(2)} ms, node CPU ${s.clientCpuMs.toFixed(3)} ms/booking`;
   const ratios = domainRuns.map((d, i) => (d.perSecond / rawRuns[i]!.perSecond).toFixed(2));
   return {
     name,

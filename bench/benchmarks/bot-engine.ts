@@ -49,11 +49,19 @@ export const botEngine: Benchmark = {
     const bench = openBenchPool(requireDatabaseUrl(env), POOL);
     try {
       const clinic = await seedClinic(bench.db, { therapists: 4, slotsNeeded: 48 });
-      const engine = new ConversationEngine({ db: bench.db, clock: clinic.ctx.clock, timezone: clinic.ctx.timezone, rateLimit: { burst: 1e9, perSecond: 1e9 } });
+      const engine = new ConversationEngine({
+        db: bench.db,
+        clock: clinic.ctx.clock,
+        timezone: clinic.ctx.timezone,
+        rateLimit: { burst: 1e9, perSecond: 1e9 },
+      });
       env.log(`bot-engine: ${CHATS} chats linked to patients`);
       for (let chat = 0; chat < CHATS; chat++) {
         const patient = await addPatient(clinic.ctx, { fullName: `Chat Patient ${chat}`, allowDuplicate: true });
-        await bench.db.insertInto('bot_conversations').values({ channel: 'telegram', chat_id: `bench-${chat}`, patient_id: patient.id }).execute();
+        await bench.db
+          .insertInto('bot_conversations')
+          .values({ channel: 'telegram', chat_id: `bench-${chat}`, patient_id: patient.id })
+          .execute();
         await engine.handle({ channel: 'telegram', chatId: `bench-${chat}`, input: { kind: 'text', text: 'menu' } });
       }
       const update = (chat: number) => engine.handle({ channel: 'telegram', chatId: `bench-${chat}`, input: { kind: 'choice', value: 'mine' } });
@@ -78,9 +86,23 @@ export const botEngine: Benchmark = {
       const flat = `${CHATS} chats flat out`;
       return [
         figure('bot-engine/paced-p50', pacedEngine, pacedBase, p50, `SELECT 1 p50, ${paced}`),
-        figure('bot-engine/paced-p99', pacedEngine, pacedBase, p99, `SELECT 1 p99, ${paced}`, `${pacedEngine.length} updates, ${paced}, ${POOL}-connection pool; p99 ${p99(pacedEngine).toFixed(1)} ms ${verdict(p99(pacedEngine))}`),
+        figure(
+          'bot-engine/paced-p99',
+          pacedEngine,
+          pacedBase,
+          p99,
+          `SELECT 1 p99, ${paced}`,
+          `${pacedEngine.length} updates, ${paced}, ${POOL}-connection pool; p99 ${p99(pacedEngine).toFixed(1)} ms ${verdict(p99(pacedEngine))}`,
+        ),
         figure('bot-engine/flat-out-p50', engineTimes, baseTimes, p50, `SELECT 1 p50, ${flat}`),
-        figure('bot-engine/flat-out-p99', engineTimes, baseTimes, p99, `SELECT 1 p99, ${flat}`, `${engineTimes.length} updates, ${flat}: queueing for 2 CPU cores (stress figure, no target)`),
+        figure(
+          'bot-engine/flat-out-p99',
+          engineTimes,
+          baseTimes,
+          p99,
+          `SELECT 1 p99, ${flat}`,
+          `${engineTimes.length} updates, ${flat}: queueing for 2 CPU cores (stress figure, no target)`,
+        ),
       ];
     } finally {
       await bench.close();

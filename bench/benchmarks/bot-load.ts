@@ -66,7 +66,12 @@ export const botLoad: Benchmark = {
     try {
       // `roshni start` runs on the real clock: the clinic's slots start tomorrow.
       const now = new Date();
-      const clinic = await seedClinic(bench.db, { therapists: THERAPISTS, slotsNeeded: slotsNeededFor(users + 1), now, firstDay: addDays(clinicDate(now, TIMEZONE), 1) });
+      const clinic = await seedClinic(bench.db, {
+        therapists: THERAPISTS,
+        slotsNeeded: slotsNeededFor(users + 1),
+        now,
+        firstDay: addDays(clinicDate(now, TIMEZONE), 1),
+      });
       chatIds = await seedBotUsers(bench.pool, clinic, users + 1);
     } finally {
       await bench.close();

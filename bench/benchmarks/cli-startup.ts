@@ -49,7 +49,8 @@ export const cliStartup: Benchmark = {
         baselineLabel: 'node -e ""',
         better: 'lower',
         targetRatio: 1.5,
-        notes: `median of ${RUNS}; roshni adds ${(roshni - bare).toFixed(1)} ms; ` +
+        notes:
+          `median of ${RUNS}; roshni adds ${(roshni - bare).toFixed(1)} ms; ` +
           `range roshni ${Math.min(...times.roshni).toFixed(1)}–${Math.max(...times.roshni).toFixed(1)} ms, ` +
           `bare ${Math.min(...times.bare).toFixed(1)}–${Math.max(...times.bare).toFixed(1)} ms`,
       },

@@ -10,4 +10,14 @@ import { notificationsBench } from './notifications.js';
 import { sessionOverhead } from './session-overhead.js';
 
 /** Every benchmark, in the order they run. A new benchmark is one file here plus one line below. */
-export const benchmarks: readonly Benchmark[] = [bookingInserts, availability, cliStartup, cliRead, sessionOverhead, botEngine, botLoad, notificationsBench, backupBench];
+export const benchmarks: readonly Benchmark[] = [
+  bookingInserts,
+  availability,
+  cliStartup,
+  cliRead,
+  sessionOverhead,
+  botEngine,
+  botLoad,
+  notificationsBench,
+  backupBench,
+];

@@ -136,18 +136,26 @@ export const notificationsBench: Benchmark = {
             const { rows } = await bench.pool.query<{ id: number }>(RAW_CLAIM);
             if (!rows.length) break;
             let next = 0;
-            await Promise.all(Array.from({ length: CLIENTS / 2 }, async () => {
-              while (next < rows.length) {
-                const row = rows[next++]!;
-                await fake.send(String(row.id), {} as never);
-                await bench.pool.query(RAW_SENT, [row.id, String(row.id)]);
-              }
-            }));
+            await Promise.all(
+              Array.from({ length: CLIENTS / 2 }, async () => {
+                while (next < rows.length) {
+                  const row = rows[next++]!;
+                  await fake.send(String(row.id), {} as never);
+                  await bench.pool.query(RAW_SENT, [row.id, String(row.id)]);
+                }
+              }),
+            );
           }
         });
         rawRates.push(messages / (raw.ms / 1000));
         await enqueue();
-        const dispatcher = new Dispatcher({ ctx: { ...ctx, clock: { now: () => new Date() } }, channels: { sms: fake }, instanceId: 'bench', batchSize: 100, concurrency: CLIENTS / 2 });
+        const dispatcher = new Dispatcher({
+          ctx: { ...ctx, clock: { now: () => new Date() } },
+          channels: { sms: fake },
+          instanceId: 'bench',
+          batchSize: 100,
+          concurrency: CLIENTS / 2,
+        });
         const domain = await timed(async () => {
           while ((await dispatcher.runOnce()) > 0);
         });

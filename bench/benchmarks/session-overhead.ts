@@ -46,7 +46,12 @@ async function countingRoundTrips<T>(work: () => Promise<T>): Promise<{ result: 
 function commandEnv(databaseUrl: string, home: string, token?: string): CommandEnv {
   const env: Record<string, string> = { DATABASE_URL: databaseUrl, ROSHNI_HOME: home };
   if (token) env.ROSHNI_SESSION = token;
-  return { io: { stdout: new PassThrough(), stderr: new PassThrough(), stdin: new PassThrough(), env, clock: fixedClock(DAY_NOW) }, json: true, debug: false, interactive: false };
+  return {
+    io: { stdout: new PassThrough(), stderr: new PassThrough(), stdin: new PassThrough(), env, clock: fixedClock(DAY_NOW) },
+    json: true,
+    debug: false,
+    interactive: false,
+  };
 }
 
 /** What `roshni today` does, acting as `acting`; the number of appointments it read. */
@@ -83,7 +88,9 @@ export const sessionOverhead: Benchmark = {
       for (let i = 0; i < WARMUPS + RUNS; i++) {
         for (const which of ['before', 'signedIn'] as const) {
           const start = now();
-          const { result, roundTrips } = await countingRoundTrips(() => today(which === 'signedIn' ? signedIn : before, which === 'signedIn' ? 'staff' : 'signing-in'));
+          const { result, roundTrips } = await countingRoundTrips(() =>
+            today(which === 'signedIn' ? signedIn : before, which === 'signedIn' ? 'staff' : 'signing-in'),
+          );
           const ms = msSince(start);
           if (i < WARMUPS) continue;
           times[which].push(ms);

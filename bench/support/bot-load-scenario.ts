@@ -55,7 +55,9 @@ function startSampling(databaseUrl: string, roshni: RoshniProcess) {
   const figures = { peakDbConnections: 0, rssPeakMb: null as number | null, healthMs: [] as number[] };
   let stopped = false;
   const sample = async () => {
-    const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    const { rows } = await client.query<{ n: string }>(
+      'SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
     figures.peakDbConnections = Math.max(figures.peakDbConnections, Number(rows[0]!.n));
     const rss = roshni.rssMb();
     if (rss !== null) figures.rssPeakMb = Math.max(figures.rssPeakMb ?? 0, rss);
@@ -115,7 +117,13 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioFig
     const rampMs = Math.min(10_000, (options.seconds * 1000) / 4);
     const until = startedAt + options.seconds * 1000;
     options.log(`${options.chatIds.length} guardians${slow ? ` and one chat whose replies take ${slow.slowMs} ms` : ''}, ${options.seconds} s`);
-    const progress = setInterval(() => options.log(`  ${Math.round((performance.now() - startedAt) / 1000)} s: ${tally.taps} taps, ${tally.answeredTaps} answered, ${tally.stuckChats.size} stuck chats`), 10_000);
+    const progress = setInterval(
+      () =>
+        options.log(
+          `  ${Math.round((performance.now() - startedAt) / 1000)} s: ${tally.taps} taps, ${tally.answeredTaps} answered, ${tally.stuckChats.size} stuck chats`,
+        ),
+      10_000,
+    );
     await Promise.all([...guardians.values()].map((g, i) => g.run(startedAt + (rampMs * i) / guardians.size, until))).finally(() => clearInterval(progress));
 
     const sampled = await sampling.stop();

@@ -76,11 +76,24 @@ function resultFor(method: string, params: Record<string, unknown>): unknown {
   const chat = { id: Number(params.chat_id ?? 0), type: 'private' };
   switch (method) {
     case 'getMe':
-      return { id: 1000, is_bot: true, first_name: 'Roshni Clinic', username: 'roshni_clinic_bot', can_join_groups: false, can_read_all_group_messages: false, supports_inline_queries: false };
+      return {
+        id: 1000,
+        is_bot: true,
+        first_name: 'Roshni Clinic',
+        username: 'roshni_clinic_bot',
+        can_join_groups: false,
+        can_read_all_group_messages: false,
+        supports_inline_queries: false,
+      };
     case 'sendMessage':
       return { message_id: messageIds++, date: Math.floor(Date.now() / 1000), chat, text: params.text };
     case 'sendPhoto':
-      return { message_id: messageIds++, date: Math.floor(Date.now() / 1000), chat, photo: [{ file_id: 'photo', file_unique_id: 'p', width: 256, height: 256 }] };
+      return {
+        message_id: messageIds++,
+        date: Math.floor(Date.now() / 1000),
+        chat,
+        photo: [{ file_id: 'photo', file_unique_id: 'p', width: 256, height: 256 }],
+      };
     case 'sendDocument':
       return { message_id: messageIds++, date: Math.floor(Date.now() / 1000), chat, document: { file_id: 'document', file_unique_id: 'd' } };
     case 'getFile':
@@ -145,7 +158,12 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     const failure = failures.get(method);
     if (failure && failure.count > 0) {
       failure.count--;
-      return reply(429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${failure.retryAfter}`, parameters: { retry_after: failure.retryAfter } });
+      return reply(429, {
+        ok: false,
+        error_code: 429,
+        description: `Too Many Requests: retry after ${failure.retryAfter}`,
+        parameters: { retry_after: failure.retryAfter },
+      });
     }
     return reply(200, { ok: true, result: resultFor(method, params) });
   });
@@ -176,7 +194,8 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     async waitForCalls(method, count, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       while (calls.filter((c) => c.method === method).length < count) {
-        if (Date.now() > deadline) throw new Error(`fake Telegram: expected ${count} ${method} call(s), got ${calls.filter((c) => c.method === method).length}`);
+        if (Date.now() > deadline)
+          throw new Error(`fake Telegram: expected ${count} ${method} call(s), got ${calls.filter((c) => c.method === method).length}`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       return calls.filter((c) => c.method === method);

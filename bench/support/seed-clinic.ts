@@ -64,12 +64,7 @@ export async function seedClinic(db: Kysely<DB>, options: SeedOptions): Promise<
   const days = Math.ceil(options.slotsNeeded / (options.therapists * SLOTS_PER_DAY));
   await generateSlots(ctx, { from: firstDay, to: addDays(firstDay, days) });
 
-  const rows = await db
-    .selectFrom('appointment_slots')
-    .select(['id', 'therapist_id', 'starts_at'])
-    .orderBy('starts_at')
-    .orderBy('therapist_id')
-    .execute();
+  const rows = await db.selectFrom('appointment_slots').select(['id', 'therapist_id', 'starts_at']).orderBy('starts_at').orderBy('therapist_id').execute();
   if (rows.length < options.slotsNeeded) throw new Error(`Seeded ${rows.length} slots, needed ${options.slotsNeeded}.`);
   const service = await requireServiceByCode(ctx, SERVICE_CODE);
   return {

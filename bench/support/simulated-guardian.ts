@@ -38,7 +38,19 @@ export interface LoadTally {
 }
 
 export function emptyTally(): LoadTally {
-  return { taps: 0, presses: 0, answeredTaps: 0, replies: 0, latencies: [], stuckChats: new Set(), stuckTaps: 0, unanswered: 0, errorReplies: 0, rateLimitedReplies: 0, droppedTaps: 0 };
+  return {
+    taps: 0,
+    presses: 0,
+    answeredTaps: 0,
+    replies: 0,
+    latencies: [],
+    stuckChats: new Set(),
+    stuckTaps: 0,
+    unanswered: 0,
+    errorReplies: 0,
+    rateLimitedReplies: 0,
+    droppedTaps: 0,
+  };
 }
 
 interface PendingTap {

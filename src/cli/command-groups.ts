@@ -7,9 +7,7 @@ export interface CommandGroup {
 }
 
 /** Wraps a handler: builds the CommandEnv, runs it, and records its exit code. */
-export type RunCommand = <A extends unknown[]>(
-  handler: (env: CommandEnv, ...args: A) => Promise<number>,
-) => (...args: A) => Promise<void>;
+export type RunCommand = <A extends unknown[]>(handler: (env: CommandEnv, ...args: A) => Promise<number>) => (...args: A) => Promise<void>;
 
 interface GroupEntry {
   /** Top-level command names this module registers. */
@@ -80,7 +78,10 @@ export const commandGroups: GroupEntry[] = [
   { commands: { backup: 'Backups: create, list, verify, restore' }, load: () => import('../commands/backup.js') },
   { commands: { health: 'Health checks: database, disk, backups, outbox, services (exit 0/1/2)' }, load: () => import('../commands/health.js') },
   { commands: { audit: 'The audit log: by patient, user or dates' }, load: () => import('../commands/audit.js') },
-  { commands: { report: 'Reports: revenue, dues, utilisation, attendance, patients, packages; the monthly HTML report' }, load: () => import('../commands/report.js') },
+  {
+    commands: { report: 'Reports: revenue, dues, utilisation, attendance, patients, packages; the monthly HTML report' },
+    load: () => import('../commands/report.js'),
+  },
   { commands: { login: 'Act as a staff user on this machine', logout: 'Forget the staff user of roshni login' }, load: () => import('../commands/login.js') },
   { commands: { notes: 'Therapy session notes: add, edit, show, notes due' }, load: () => import('../commands/notes.js') },
   { commands: { assess: 'Assessments: new, show, list, templates' }, load: () => import('../commands/assessments.js') },

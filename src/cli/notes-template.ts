@@ -16,7 +16,11 @@ export const NOTE_SECTIONS = [
 export type NoteKey = (typeof NOTE_SECTIONS)[number]['key'];
 
 export function notesTemplate(title: string, prefilled: Partial<Record<NoteKey, string>> = {}): string {
-  const lines = [`# Session notes for ${title}. Write under each heading; lines starting with # are ignored.`, '# Leave a section empty to skip it. Save and close the editor to record the notes.', ''];
+  const lines = [
+    `# Session notes for ${title}. Write under each heading; lines starting with # are ignored.`,
+    '# Leave a section empty to skip it. Save and close the editor to record the notes.',
+    '',
+  ];
   for (const { key, heading } of NOTE_SECTIONS) {
     lines.push(`## ${heading}`, prefilled[key] ?? (key === 'attendance' ? 'present' : ''), '');
   }

@@ -22,10 +22,7 @@ async function nextStdinLine(stdin: NodeJS.ReadableStream): Promise<string | und
   return (await stdinLines.get(stdin)!).shift();
 }
 
-export async function readPassword(
-  env: CommandEnv,
-  options: { fromStdin?: boolean; message: string; confirm?: boolean },
-): Promise<string> {
+export async function readPassword(env: CommandEnv, options: { fromStdin?: boolean; message: string; confirm?: boolean }): Promise<string> {
   if (options.fromStdin) {
     const line = await nextStdinLine(env.io.stdin);
     if (!line) throw new InvalidInputError('--password-stdin: standard input held no password (one a line).');

@@ -50,7 +50,10 @@ export async function patientFor(env: CommandEnv, ctx: DomainContext, ref: strin
     matching: async (text) => (await patientsMatching(ctx, text)).patients,
     idOf: (p) => p.id,
     choices: async (patients) => {
-      const guardians = await guardiansOfPatients(ctx, patients.map((p) => p.id));
+      const guardians = await guardiansOfPatients(
+        ctx,
+        patients.map((p) => p.id),
+      );
       return patients.map((p) => {
         const guardian = guardians.find((g) => g.patient_id === p.id);
         const age = p.date_of_birth ? `age ${ageOn(p.date_of_birth, today)}` : 'age not recorded';
@@ -69,7 +72,6 @@ export async function therapistFor(env: CommandEnv, ctx: DomainContext, ref: str
     question: 'Therapist (name, username or id)',
     matching: (text) => therapistsMatching(ctx, text),
     idOf: (t) => t.id,
-    choices: async (therapists) =>
-      therapists.map((t) => ({ value: String(t.id), label: `${t.full_name}  id ${t.id}${t.active ? '' : ', inactive'}` })),
+    choices: async (therapists) => therapists.map((t) => ({ value: String(t.id), label: `${t.full_name}  id ${t.id}${t.active ? '' : ', inactive'}` })),
   });
 }

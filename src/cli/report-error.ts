@@ -40,9 +40,7 @@ const EXIT_BY_KIND: Record<FailureKind, number> = {
 
 function exitCodeFor(error: unknown): number {
   if (isDomainError(error)) {
-    return { invalid: ExitCode.invalidInput, not_found: ExitCode.notFound, conflict: ExitCode.conflict, forbidden: ExitCode.forbidden }[
-      error.kind
-    ];
+    return { invalid: ExitCode.invalidInput, not_found: ExitCode.notFound, conflict: ExitCode.conflict, forbidden: ExitCode.forbidden }[error.kind];
   }
   if (error instanceof OperationalError) return EXIT_BY_KIND[error.kind];
   if (cannotReachDatabase(error)) return ExitCode.database;

@@ -57,9 +57,7 @@ export async function signedInStaff(
   if (!token) throw new NotSignedInError('Nobody is signed in on this machine: run `roshni login <username>` first.');
   const session = await resumeSession(database.db, token, thisMachine());
   if (!session) {
-    throw new NotSignedInError(
-      'Your session has ended (signed out, idle too long, revoked, or begun on another computer or user): run `roshni login` again.',
-    );
+    throw new NotSignedInError('Your session has ended (signed out, idle too long, revoked, or begun on another computer or user): run `roshni login` again.');
   }
   if (session.mustChangePassword && !options.changesPassword) {
     throw new NotSignedInError(
@@ -98,11 +96,7 @@ export async function openSession(env: CommandEnv, options: SessionOptions = {})
   }
 }
 
-export async function withSession<T>(
-  env: CommandEnv,
-  work: (session: Session) => Promise<T>,
-  options: SessionOptions = {},
-): Promise<T> {
+export async function withSession<T>(env: CommandEnv, work: (session: Session) => Promise<T>, options: SessionOptions = {}): Promise<T> {
   const session = await openSession(env, options);
   try {
     // A refused action is audited here, after its transaction rolled back (src/domain/audit/denials.ts).

@@ -65,36 +65,55 @@ async function book(env: CommandEnv, flags: BookFlags): Promise<number> {
       emit(env, result, () => [
         `Booked ${result.booked.length} session(s) of ${service.name} for ${patient.full_name} with ${therapist.full_name}:`,
         ...result.booked.map((b) => `  ${b.appointmentNumber}  ${formatFriendly(b.startsAt, ctx.timezone)}`),
-        ...(result.notBooked.length
-          ? [`Could not book ${result.notBooked.length} date(s):`, ...result.notBooked.map((n) => `  ${n.date}  ${n.message}`)]
-          : []),
+        ...(result.notBooked.length ? [`Could not book ${result.notBooked.length} date(s):`, ...result.notBooked.map((n) => `  ${n.date}  ${n.message}`)] : []),
       ]);
       // Some dates booked, some not: done, but not all of it (scripts must look at the list).
       return result.notBooked.length ? ExitCode.partlyDone : ExitCode.ok;
     }
     const shortNotice = Boolean(flags.shortNotice);
-    const wanted = { serviceId: service.id, patientId: patient.id, shortNotice, ...(therapist ? { therapistId: therapist.id } : {}), ...(flags.slot ? { slot: flags.slot } : {}), ...(flags.at ? { at: flags.at } : {}) };
+    const wanted = {
+      serviceId: service.id,
+      patientId: patient.id,
+      shortNotice,
+      ...(therapist ? { therapistId: therapist.id } : {}),
+      ...(flags.slot ? { slot: flags.slot } : {}),
+      ...(flags.at ? { at: flags.at } : {}),
+    };
     const booked = await chooseSlot(env, ctx, wanted)
       .then(async (slotId) => {
         await confirmBooking(env, ctx, { patient, service, yes: flags.yes }, { slotId });
         return bookAppointment(ctx, { patientId: patient.id, serviceId: service.id, slotId, shortNotice });
       })
       .catch((e) => withFreeTimes(ctx, e, wanted));
-    emit(env, booked, () =>
-      `Booked ${booked.appointmentNumber} for ${patient.full_name}: ${booked.serviceName} with ${booked.therapistName}, ` +
-      `${formatFriendly(booked.startsAt, ctx.timezone)} (${ctx.timezone}). ${formatRupees(booked.pricePaise)} due.`,
+    emit(
+      env,
+      booked,
+      () =>
+        `Booked ${booked.appointmentNumber} for ${patient.full_name}: ${booked.serviceName} with ${booked.therapistName}, ` +
+        `${formatFriendly(booked.startsAt, ctx.timezone)} (${ctx.timezone}). ${formatRupees(booked.pricePaise)} due.`,
     );
     return 0;
   });
 }
 
-async function reschedule(env: CommandEnv, ref: string | undefined, flags: { slot?: number; at?: string; therapist?: string; shortNotice?: boolean }): Promise<number> {
+async function reschedule(
+  env: CommandEnv,
+  ref: string | undefined,
+  flags: { slot?: number; at?: string; therapist?: string; shortNotice?: boolean },
+): Promise<number> {
   return withSession(env, async ({ ctx }) => {
     const current = await getAppointment(ctx, await appointmentIdFor(env, ctx, ref));
     const therapist = flags.therapist && flags.therapist !== 'any' ? await therapistFor(env, ctx, flags.therapist) : undefined;
     const serviceId = await serviceOfAppointment(ctx, current.id);
     const shortNotice = Boolean(flags.shortNotice);
-    const wanted = { serviceId, patientId: current.patient_id, shortNotice, ...(therapist ? { therapistId: therapist.id } : {}), ...(flags.slot ? { slot: flags.slot } : {}), ...(flags.at ? { at: flags.at } : {}) };
+    const wanted = {
+      serviceId,
+      patientId: current.patient_id,
+      shortNotice,
+      ...(therapist ? { therapistId: therapist.id } : {}),
+      ...(flags.slot ? { slot: flags.slot } : {}),
+      ...(flags.at ? { at: flags.at } : {}),
+    };
     const moved = await chooseSlot(env, ctx, wanted)
       .then((slotId) => rescheduleAppointment(ctx, { appointmentId: current.id, slotId, shortNotice }))
       .catch((e) => withFreeTimes(ctx, e, wanted));
@@ -150,7 +169,15 @@ async function list(env: CommandEnv, flags: { from?: string; to?: string; therap
       rows.length
         ? table(
             ['When', 'Appointment', 'Patient', 'Therapist', 'Service', 'Status', 'Payment'],
-            rows.map((a) => [formatFriendly(a.starts_at, ctx.timezone), a.appointment_number, a.patient_name, a.therapist_name, a.service_name, statusText(a, ctx.timezone), paymentText(a)]),
+            rows.map((a) => [
+              formatFriendly(a.starts_at, ctx.timezone),
+              a.appointment_number,
+              a.patient_name,
+              a.therapist_name,
+              a.service_name,
+              statusText(a, ctx.timezone),
+              paymentText(a),
+            ]),
           )
         : 'No appointments match.',
     );

@@ -96,7 +96,8 @@ async function create(env: CommandEnv, flags: NewFlags): Promise<number> {
     const nextReview = await optional(flags.nextReview, 'Next review date, YYYY-MM-DD (optional)', isoDate);
     const patient = await patientFor(env, ctx, patientRef);
     const therapist =
-      flags.therapist ?? (asked && writingTherapistId(ctx, undefined) === undefined ? await askText({ message: 'Whose assessment? (therapist)', io: env.io }) : undefined);
+      flags.therapist ??
+      (asked && writingTherapistId(ctx, undefined) === undefined ? await askText({ message: 'Whose assessment? (therapist)', io: env.io }) : undefined);
     const assessment = await newAssessment(ctx, {
       patientId: patient.id,
       kind: kind as 'initial',
@@ -109,8 +110,14 @@ async function create(env: CommandEnv, flags: NewFlags): Promise<number> {
       ...(therapist ? { therapistId: (await therapistFor(env, ctx, therapist)).id } : {}),
       ...(flags.appointment ? { appointmentId: await resolveAppointmentId(ctx, flags.appointment) } : {}),
     });
-    const scores = Object.entries(assessment.scores).map(([k, v]) => `${k} ${v}`).join(', ');
-    emit(env, assessment, () => `Recorded ${assessment.kind} assessment ${assessment.id} (${assessment.templateName}) for ${patient.full_name}${scores ? `: ${scores}` : ''}.`);
+    const scores = Object.entries(assessment.scores)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    emit(
+      env,
+      assessment,
+      () => `Recorded ${assessment.kind} assessment ${assessment.id} (${assessment.templateName}) for ${patient.full_name}${scores ? `: ${scores}` : ''}.`,
+    );
     return 0;
   });
 }
@@ -121,15 +128,24 @@ async function show(env: CommandEnv, id: number): Promise<number> {
     emit(env, a, () => [
       `Assessment ${a.id}: ${a.kind}, ${a.templateName} (${a.template})`,
       `  Patient: ${a.patient.name} (${a.patient.number}); therapist: ${a.therapist.name}; on ${a.assessedOn}${a.nextReviewOn ? `; next review ${a.nextReviewOn}` : ''}`,
-      `  Scores: ${Object.entries(a.scores).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
+      `  Scores: ${
+        Object.entries(a.scores)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ') || 'none'
+      }`,
       '',
       'Findings:',
-      ...JSON.stringify(a.data, null, 2).split('\n').map((l) => `  ${l}`),
+      ...JSON.stringify(a.data, null, 2)
+        .split('\n')
+        .map((l) => `  ${l}`),
       ...(a.summary ? ['', 'Summary:', `  ${a.summary}`] : []),
       ...(a.recommendations ? ['', 'Recommendations:', `  ${a.recommendations}`] : []),
       '',
       a.goals.length ? 'Active goals:' : 'No active goals (add one with `roshni goal add`).',
-      ...a.goals.map((g) => `  ${g.id}. ${g.description}: baseline ${withUnit(g.baseline, g.unit)}, target ${withUnit(g.target, g.unit)}${g.targetOn ? ` by ${g.targetOn}` : ''}`),
+      ...a.goals.map(
+        (g) =>
+          `  ${g.id}. ${g.description}: baseline ${withUnit(g.baseline, g.unit)}, target ${withUnit(g.target, g.unit)}${g.targetOn ? ` by ${g.targetOn}` : ''}`,
+      ),
     ]);
     return 0;
   });
@@ -143,7 +159,17 @@ async function list(env: CommandEnv, ref: string): Promise<number> {
       rows.length
         ? table(
             ['Id', 'On', 'Kind', 'Template', 'Scores', 'Therapist', 'Next review'],
-            rows.map((r) => [r.id, r.assessedOn, r.kind, r.template, Object.entries(r.scores).map(([k, v]) => `${k} ${v}`).join(', '), r.therapist.name, r.nextReviewOn ?? '']),
+            rows.map((r) => [
+              r.id,
+              r.assessedOn,
+              r.kind,
+              r.template,
+              Object.entries(r.scores)
+                .map(([k, v]) => `${k} ${v}`)
+                .join(', '),
+              r.therapist.name,
+              r.nextReviewOn ?? '',
+            ]),
           )
         : `No assessments for ${patient.full_name} yet.`,
     );
@@ -164,7 +190,7 @@ export function register(program: Command, run: RunCommand): void {
     .option('--recommendations <text>', 'recommendations')
     .option('--next-review <date>', 'next review date, YYYY-MM-DD', dateValue)
     .option('--on <date>', 'assessed on (default today), YYYY-MM-DD', dateValue)
-    .option('--therapist <therapist>', "whose assessment (a therapist always writes their own; an admin only reads)")
+    .option('--therapist <therapist>', 'whose assessment (a therapist always writes their own; an admin only reads)')
     .option('--appointment <appointment>', 'the appointment it was done in')
     .action(run(create));
   assess.command('show').argument('<id>', 'assessment id', positiveInt).description('One assessment (the read is audited)').action(run(show));

@@ -32,7 +32,11 @@ async function audit(env: CommandEnv, flags: AuditFlags): Promise<number> {
             lines.map((l) => [
               l.id,
               `${clinicDate(l.at, ctx.timezone)} ${clinicTime(l.at, ctx.timezone)}`,
-              l.actorKind === 'staff' ? `${l.actorUsername ?? `staff ${l.actorId}`} (${l.actorRole})` : l.actorId == null ? l.actorKind : `${l.actorKind} ${l.actorId}`,
+              l.actorKind === 'staff'
+                ? `${l.actorUsername ?? `staff ${l.actorId}`} (${l.actorRole})`
+                : l.actorId == null
+                  ? l.actorKind
+                  : `${l.actorKind} ${l.actorId}`,
               l.action,
               l.entityId ? `${l.entity} ${l.entityId}` : l.entity,
               l.patientId ?? '',
@@ -83,6 +87,6 @@ export function register(program: Command, run: RunCommand): void {
     .action(run(audit));
   group
     .command('verify')
-    .description('Check the audit log\'s hash chain and the anchors kept beside the backups (admin; exit 10 when broken)')
+    .description("Check the audit log's hash chain and the anchors kept beside the backups (admin; exit 10 when broken)")
     .action(run(verify));
 }

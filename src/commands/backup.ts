@@ -38,19 +38,23 @@ export function formatAge(from: Date, now: Date): string {
 }
 
 async function create(env: CommandEnv, flags: { type: BackupKind }): Promise<number> {
-  return withSession(env, async ({ config, database, ctx }) => {
-    authorize(ctx.actor, 'backup.manage');
-    const { createBackup } = await import('../infra/backup/backups.js');
-    note(env, `Backing up the ${database.kind === 'embedded' ? 'embedded database' : 'PostgreSQL database'} to ${config.backupDir}…`);
-    const made = await createBackup(database, config, { kind: flags.type, clock: ctx.clock });
-    const rows = Object.values(made.tables).reduce((a, b) => a + b, 0);
-    emit(env, { ...made, tables: keysAreData(made.tables) }, () => [
-      `Backup ${made.id} written: ${made.file}`,
-      `${formatBytes(made.sizeBytes)}, ${Object.keys(made.tables).length} tables, ${rows} rows, ${made.encrypted ? 'encrypted' : 'not encrypted'}, sha256 ${made.sha256}.`,
-      ...(made.rotated.length ? [`Rotated away ${made.rotated.length} older ${flags.type} backup(s).`] : []),
-    ]);
-    return ExitCode.ok;
-  }, { acting: 'owner' });
+  return withSession(
+    env,
+    async ({ config, database, ctx }) => {
+      authorize(ctx.actor, 'backup.manage');
+      const { createBackup } = await import('../infra/backup/backups.js');
+      note(env, `Backing up the ${database.kind === 'embedded' ? 'embedded database' : 'PostgreSQL database'} to ${config.backupDir}…`);
+      const made = await createBackup(database, config, { kind: flags.type, clock: ctx.clock });
+      const rows = Object.values(made.tables).reduce((a, b) => a + b, 0);
+      emit(env, { ...made, tables: keysAreData(made.tables) }, () => [
+        `Backup ${made.id} written: ${made.file}`,
+        `${formatBytes(made.sizeBytes)}, ${Object.keys(made.tables).length} tables, ${rows} rows, ${made.encrypted ? 'encrypted' : 'not encrypted'}, sha256 ${made.sha256}.`,
+        ...(made.rotated.length ? [`Rotated away ${made.rotated.length} older ${flags.type} backup(s).`] : []),
+      ]);
+      return ExitCode.ok;
+    },
+    { acting: 'owner' },
+  );
 }
 
 interface TrustOptions {
@@ -63,33 +67,47 @@ function trustOf(flags: TrustOptions): TrustFlags {
 }
 
 async function verify(env: CommandEnv, ref: string, flags: TrustOptions): Promise<number> {
-  return withSession(env, async ({ config, ctx }) => {
-    authorize(ctx.actor, 'backup.manage');
-    const [{ verifyBackup }, { chooseBackupFile }, { readBackupLog }, { gatherErasures }] = await Promise.all([
-      import('../infra/backup/backups.js'),
-      import('../infra/backup/backup-choice.js'),
-      import('../infra/backup/backup-trust.js'),
-      import('../infra/backup/erasure-reapplication.js'),
-    ]);
-    const trust = trustOf(flags);
-    const file = await chooseBackupFile(config, ref, ctx.clock.now(), await readBackupLog(ctx.db), trust, (line) => note(env, line));
-    note(env, `Restoring ${file} into a scratch database…`);
-    const { entries: erasures } = await gatherErasures(ctx.db, config.backupDir, ctx.clock);
-    const result = await verifyBackup(file, config, ctx.clock, { db: ctx.db, trust, erasures });
-    result.notes.forEach((line) => note(env, line));
-    emit(env, result, () => [
-      ...(result.tables.length
-        ? [table(['Table', 'Manifest', 'Restored'], result.tables.map((t) => [t.table, t.expected, t.actual ?? 'missing'])), '']
-        : []),
-      ...(result.checksums.length
-        ? [`Checksums of ${result.checksums.map((c) => c.table).join(', ')}: ${result.checksums.every((c) => c.actual === c.expected) ? 'as in the manifest' : 'NOT as in the manifest'}.`]
-        : []),
-      result.ok ? `Verified: ${file} restores with the row counts${result.checksums.length ? ' and checksums' : ''} of its manifest.` : `NOT verified: ${result.problem}`,
-      ...(result.erasedPatients ? [erasedPatientsLine(result.erasedPatients)] : []),
-    ]);
-    if (!result.ok) writeLine(env.io.stderr, `roshni: backup ${file} failed verification: ${result.problem}`);
-    return result.ok ? ExitCode.ok : ExitCode.unexpected;
-  }, { acting: 'owner' });
+  return withSession(
+    env,
+    async ({ config, ctx }) => {
+      authorize(ctx.actor, 'backup.manage');
+      const [{ verifyBackup }, { chooseBackupFile }, { readBackupLog }, { gatherErasures }] = await Promise.all([
+        import('../infra/backup/backups.js'),
+        import('../infra/backup/backup-choice.js'),
+        import('../infra/backup/backup-trust.js'),
+        import('../infra/backup/erasure-reapplication.js'),
+      ]);
+      const trust = trustOf(flags);
+      const file = await chooseBackupFile(config, ref, ctx.clock.now(), await readBackupLog(ctx.db), trust, (line) => note(env, line));
+      note(env, `Restoring ${file} into a scratch database…`);
+      const { entries: erasures } = await gatherErasures(ctx.db, config.backupDir, ctx.clock);
+      const result = await verifyBackup(file, config, ctx.clock, { db: ctx.db, trust, erasures });
+      result.notes.forEach((line) => note(env, line));
+      emit(env, result, () => [
+        ...(result.tables.length
+          ? [
+              table(
+                ['Table', 'Manifest', 'Restored'],
+                result.tables.map((t) => [t.table, t.expected, t.actual ?? 'missing']),
+              ),
+              '',
+            ]
+          : []),
+        ...(result.checksums.length
+          ? [
+              `Checksums of ${result.checksums.map((c) => c.table).join(', ')}: ${result.checksums.every((c) => c.actual === c.expected) ? 'as in the manifest' : 'NOT as in the manifest'}.`,
+            ]
+          : []),
+        result.ok
+          ? `Verified: ${file} restores with the row counts${result.checksums.length ? ' and checksums' : ''} of its manifest.`
+          : `NOT verified: ${result.problem}`,
+        ...(result.erasedPatients ? [erasedPatientsLine(result.erasedPatients)] : []),
+      ]);
+      if (!result.ok) writeLine(env.io.stderr, `roshni: backup ${file} failed verification: ${result.problem}`);
+      return result.ok ? ExitCode.ok : ExitCode.unexpected;
+    },
+    { acting: 'owner' },
+  );
 }
 
 /** What `backup verify` says of the erased patients a backup still holds (the erasure ledger). */
@@ -102,12 +120,15 @@ export function erasedPatientsLine(erased: { recorded: number; stillHeld: number
 function erasureLines(erasures: NonNullable<import('../infra/backup/restore.js').RestoreResult['erasures']>): string[] {
   const lines: string[] = [];
   if (erasures.reErased.length) {
-    lines.push(`Erased again: ${erasures.reErased.length} patient(s) erased after this backup was made: ${erasures.reErased.map((e) => `${e.patientNumber} (erased ${e.erasedAt.slice(0, 10)} by ${e.erasedBy})`).join(', ')}.`);
+    lines.push(
+      `Erased again: ${erasures.reErased.length} patient(s) erased after this backup was made: ${erasures.reErased.map((e) => `${e.patientNumber} (erased ${e.erasedAt.slice(0, 10)} by ${e.erasedBy})`).join(', ')}.`,
+    );
   } else {
     lines.push(`Erased again: none (the erasure ledger records ${erasures.recorded} erasure(s); the backup holds none of those patients unerased).`);
   }
   if (erasures.ledgerRowsPutBack) lines.push(`The erasure ledger has its ${erasures.ledgerRowsPutBack} entry(ies) recorded after the backup back.`);
-  if (erasures.mismatched.length) lines.push(`Not erased again: ${erasures.mismatched.join(', ')} (the patient with that id has another P-number in this backup): check by hand.`);
+  if (erasures.mismatched.length)
+    lines.push(`Not erased again: ${erasures.mismatched.join(', ')} (the patient with that id has another P-number in this backup): check by hand.`);
   return lines;
 }
 
@@ -134,36 +155,42 @@ async function anchorRestored(env: CommandEnv, config: Config, file: string): Pr
       await database.close();
     }
   } catch (error) {
-    note(env, `The audit log's anchors could not be marked for this restore (${(error as Error).message}): \`roshni audit verify\` may report the anchors recorded before it.`);
+    note(
+      env,
+      `The audit log's anchors could not be marked for this restore (${(error as Error).message}): \`roshni audit verify\` may report the anchors recorded before it.`,
+    );
   }
 }
 
 async function restore(env: CommandEnv, ref: string, flags: { force?: boolean } & TrustOptions): Promise<number> {
-    const config = loadConfig(env.io.env);
-    const [{ restoreBackup }, { readSessionFile, thisMachine }] = await Promise.all([import('../infra/backup/restore.js'), import('../cli/staff-session-file.js')]);
-    const result = await restoreBackup(ref, config, {
-      force: Boolean(flags.force),
-      trust: trustOf(flags),
-      progress: (line) => writeLine(env.io.stderr, line),
-      clock: env.io.clock,
-      // A restore acts as the database's owner; the member of staff signed in here, if any, is who it is audited as.
-      who: { token: config.env.ROSHNI_SESSION ?? readSessionFile(config.home)?.token ?? '', machine: thisMachine() },
-    });
-    const file = result.file;
-    if (result.ok) await anchorRestored(env, config, file);
-    const wrongCounts = result.tables.filter((t) => t.actual !== t.expected).map((t) => t.table);
-    emit(env, result, () => [
-      result.ok
-        ? `Restored ${file}: ${result.tables.length} tables with the row counts${result.schemaChecked ? ' and the schema' : ''} of its manifest.`
-        : wrongCounts.length
-          ? `Nothing was restored: ${file} loads with row counts other than its manifest's (${wrongCounts.join(', ')}); the database is as it was.`
-          : `Nothing was restored: ${file} loads with a schema other than its manifest's (${result.schemaDifferences.join(', ')}); the database is as it was.`,
-      ...(result.safetyBackup ? [`The replaced database was backed up first to ${result.safetyBackup}.`] : []),
-      ...(result.previousDataDir ? [`The replaced data directory is kept at ${result.previousDataDir}.`] : []),
-      ...(result.erasures ? erasureLines(result.erasures) : []),
-      ...(result.recorded ? recordLines(result.recorded) : []),
-    ]);
-    return result.ok ? ExitCode.ok : ExitCode.unexpected;
+  const config = loadConfig(env.io.env);
+  const [{ restoreBackup }, { readSessionFile, thisMachine }] = await Promise.all([
+    import('../infra/backup/restore.js'),
+    import('../cli/staff-session-file.js'),
+  ]);
+  const result = await restoreBackup(ref, config, {
+    force: Boolean(flags.force),
+    trust: trustOf(flags),
+    progress: (line) => writeLine(env.io.stderr, line),
+    clock: env.io.clock,
+    // A restore acts as the database's owner; the member of staff signed in here, if any, is who it is audited as.
+    who: { token: config.env.ROSHNI_SESSION ?? readSessionFile(config.home)?.token ?? '', machine: thisMachine() },
+  });
+  const file = result.file;
+  if (result.ok) await anchorRestored(env, config, file);
+  const wrongCounts = result.tables.filter((t) => t.actual !== t.expected).map((t) => t.table);
+  emit(env, result, () => [
+    result.ok
+      ? `Restored ${file}: ${result.tables.length} tables with the row counts${result.schemaChecked ? ' and the schema' : ''} of its manifest.`
+      : wrongCounts.length
+        ? `Nothing was restored: ${file} loads with row counts other than its manifest's (${wrongCounts.join(', ')}); the database is as it was.`
+        : `Nothing was restored: ${file} loads with a schema other than its manifest's (${result.schemaDifferences.join(', ')}); the database is as it was.`,
+    ...(result.safetyBackup ? [`The replaced database was backed up first to ${result.safetyBackup}.`] : []),
+    ...(result.previousDataDir ? [`The replaced data directory is kept at ${result.previousDataDir}.`] : []),
+    ...(result.erasures ? erasureLines(result.erasures) : []),
+    ...(result.recorded ? recordLines(result.recorded) : []),
+  ]);
+  return result.ok ? ExitCode.ok : ExitCode.unexpected;
 }
 
 async function list(env: CommandEnv): Promise<number> {
@@ -177,16 +204,16 @@ async function list(env: CommandEnv): Promise<number> {
       entries.length
         ? [
             table(
-            ['Id', 'Backup', 'Type', 'Age', 'Size', 'State', 'Verified'],
-            entries.map((e) => [
-              e.id,
-              e.name + (e.onDisk || e.state !== 'completed' ? '' : ' (file missing)'),
-              e.kind,
-              e.futureDated ? 'FUTURE' : formatAge(e.startedAt, now),
-              formatBytes(e.sizeBytes),
-              e.state + (e.encrypted ? ', encrypted' : ''),
-              e.verifiedAt ? `yes, ${formatAge(e.verifiedAt, now)} ago` : e.verifyOk === false ? 'FAILED' : 'no',
-            ]),
+              ['Id', 'Backup', 'Type', 'Age', 'Size', 'State', 'Verified'],
+              entries.map((e) => [
+                e.id,
+                e.name + (e.onDisk || e.state !== 'completed' ? '' : ' (file missing)'),
+                e.kind,
+                e.futureDated ? 'FUTURE' : formatAge(e.startedAt, now),
+                formatBytes(e.sizeBytes),
+                e.state + (e.encrypted ? ', encrypted' : ''),
+                e.verifiedAt ? `yes, ${formatAge(e.verifiedAt, now)} ago` : e.verifyOk === false ? 'FAILED' : 'no',
+              ]),
             ),
             ...(future.length ? ['', futureDatedWarning(future.length)] : []),
           ].join('\n')
@@ -220,6 +247,8 @@ export function register(program: Command, run: RunCommand): void {
       .argument('<file>', 'a backup file, or "latest" (the newest one the backup log records)')
       .option('--force', 'replace a database that is not empty'),
   )
-    .description('Restore a backup into the configured database (refuses a non-empty one without --force, a file Roshni did not record without --file-from-elsewhere)')
+    .description(
+      'Restore a backup into the configured database (refuses a non-empty one without --force, a file Roshni did not record without --file-from-elsewhere)',
+    )
     .action(run(restore));
 }

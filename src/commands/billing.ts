@@ -54,7 +54,13 @@ async function reconcile(env: CommandEnv, flags: { date?: string }) {
       `Expected for sessions attended: ${formatRupees(day.expectedPaise)}; still owed: ${formatRupees(day.outstandingPaise)}`,
       table(
         ['Method', 'Payments', 'Received', 'Refunded', 'Net'],
-        day.receivedByMethod.map((m) => [m.method, m.count, formatRupees(m.receivedPaise), formatRupees(m.refundedPaise), formatRupees(m.receivedPaise - m.refundedPaise)]),
+        day.receivedByMethod.map((m) => [
+          m.method,
+          m.count,
+          formatRupees(m.receivedPaise),
+          formatRupees(m.refundedPaise),
+          formatRupees(m.receivedPaise - m.refundedPaise),
+        ]),
       ),
       `Net received: ${formatRupees(day.receivedPaise)}`,
       day.unconfirmedUpi.length
@@ -80,7 +86,13 @@ export function register(program: Command, run: RunCommand): void {
             rows.length
               ? table(
                   ['Patient', 'Owes', 'Sessions', 'Since', 'Upcoming booked'],
-                  rows.map((r) => [`${r.patient_name} (${r.patient_number})`, formatRupees(r.due_paise), r.sessions, formatFriendly(r.oldest, ctx.timezone), formatRupees(r.upcoming_paise)]),
+                  rows.map((r) => [
+                    `${r.patient_name} (${r.patient_number})`,
+                    formatRupees(r.due_paise),
+                    r.sessions,
+                    formatFriendly(r.oldest, ctx.timezone),
+                    formatRupees(r.upcoming_paise),
+                  ]),
                 )
               : 'Nobody owes anything.',
           );

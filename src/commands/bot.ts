@@ -9,22 +9,30 @@ import { startTelegramForeground, startWhatsAppForeground } from '../start/foreg
 const log = (env: CommandEnv) => (event: string, fields: Record<string, unknown>) => writeLine(env.io.stderr, JSON.stringify({ event, ...fields }));
 
 async function telegram(env: CommandEnv): Promise<number> {
-  return withSession(env, async ({ ctx, config }) => {
-    const running = await startTelegramForeground(ctx, config, log(env));
-    writeLine(env.io.stdout, 'Telegram bot running (long polling). Ctrl-C to stop.');
-    await untilStopSignal();
-    await running.stop();
-    return 0;
-  }, { acting: 'service' });
+  return withSession(
+    env,
+    async ({ ctx, config }) => {
+      const running = await startTelegramForeground(ctx, config, log(env));
+      writeLine(env.io.stdout, 'Telegram bot running (long polling). Ctrl-C to stop.');
+      await untilStopSignal();
+      await running.stop();
+      return 0;
+    },
+    { acting: 'service' },
+  );
 }
 
 async function whatsapp(env: CommandEnv): Promise<number> {
-  return withSession(env, async ({ ctx, config }) => {
-    const running = await startWhatsAppForeground(ctx, config, log(env), (line) => writeLine(env.io.stdout, line));
-    await untilStopSignal();
-    await running.stop();
-    return 0;
-  }, { acting: 'service' });
+  return withSession(
+    env,
+    async ({ ctx, config }) => {
+      const running = await startWhatsAppForeground(ctx, config, log(env), (line) => writeLine(env.io.stdout, line));
+      await untilStopSignal();
+      await running.stop();
+      return 0;
+    },
+    { acting: 'service' },
+  );
 }
 
 export function register(program: Command, run: RunCommand): void {

@@ -13,7 +13,13 @@ async function chat(env: CommandEnv, flags: { as?: string }): Promise<number> {
     authorize(ctx.actor, 'chat.as');
     // Each run is its own conversation: it identifies afresh, so every run acting as a family is recorded (chat.as).
     // Signed-in staff at their own terminal, typing or piping a script: no flood to refuse (runTerminalChatAs).
-    await runTerminalChatAs(ctx, config, { input: env.io.stdin, output: env.io.stdout, chatId: `terminal:${randomUUID()}`, operator: ctx.actor, ...(phone ? { senderPhone: phone } : {}) });
+    await runTerminalChatAs(ctx, config, {
+      input: env.io.stdin,
+      output: env.io.stdout,
+      chatId: `terminal:${randomUUID()}`,
+      operator: ctx.actor,
+      ...(phone ? { senderPhone: phone } : {}),
+    });
     return 0;
   });
 }

@@ -11,7 +11,12 @@ export function register(program: Command, run: RunCommand): void {
     .action(
       run(async (env) => {
         const values = describeConfig(loadConfig(env.io.env));
-        emit(env, values, () => table(['Variable', 'Value'], Object.entries(values).map(([k, v]) => [k, String(v)])));
+        emit(env, values, () =>
+          table(
+            ['Variable', 'Value'],
+            Object.entries(values).map(([k, v]) => [k, String(v)]),
+          ),
+        );
         return 0;
       }),
     );

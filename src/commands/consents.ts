@@ -53,7 +53,12 @@ async function grant(env: CommandEnv, patientRef: string, flags: { purpose?: str
       ...(flags.notice ? { noticeVersion: flags.notice } : {}),
       ...(await guardianIdOf(ctx, flags.guardian)),
     });
-    emit(env, consent, () => `Recorded ${consent.purpose.replace('_', ' ')} consent ${consent.id} for ${patient.patient_number} (${consent.channel}, notice ${consent.noticeVersion}).`);
+    emit(
+      env,
+      consent,
+      () =>
+        `Recorded ${consent.purpose.replace('_', ' ')} consent ${consent.id} for ${patient.patient_number} (${consent.channel}, notice ${consent.noticeVersion}).`,
+    );
     return 0;
   });
 }
@@ -61,10 +66,17 @@ async function grant(env: CommandEnv, patientRef: string, flags: { purpose?: str
 async function withdraw(env: CommandEnv, patientRef: string, flags: { purpose?: string; guardian?: string }): Promise<number> {
   return withSession(env, async ({ ctx }) => {
     const patient = await patientFor(env, ctx, patientRef);
-    const result = await withdrawConsent(ctx, { patientId: patient.id, purpose: await purposeOf(env, flags.purpose), ...(await guardianIdOf(ctx, flags.guardian)) });
-    emit(env, result, () =>
-      `Withdrew ${result.purpose.replace('_', ' ')} consent for ${patient.patient_number} (${result.consentIds.length} record(s)).` +
-      (result.purpose === 'messaging' ? ` No more reminders; ${result.remindersWithdrawn} pending reminder(s) withdrawn.` : ''),
+    const result = await withdrawConsent(ctx, {
+      patientId: patient.id,
+      purpose: await purposeOf(env, flags.purpose),
+      ...(await guardianIdOf(ctx, flags.guardian)),
+    });
+    emit(
+      env,
+      result,
+      () =>
+        `Withdrew ${result.purpose.replace('_', ' ')} consent for ${patient.patient_number} (${result.consentIds.length} record(s)).` +
+        (result.purpose === 'messaging' ? ` No more reminders; ${result.remindersWithdrawn} pending reminder(s) withdrawn.` : ''),
     );
     return 0;
   });

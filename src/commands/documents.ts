@@ -64,9 +64,12 @@ async function add(env: CommandEnv, patientRef: string, file: string, flags: Add
       ...(flags.access ? { access: flags.access as (typeof ACCESS_LEVELS)[number] } : {}),
       ...(flags.session ? { appointmentId: await resolveAppointmentId(ctx, flags.session) } : {}),
     });
-    emit(env, doc, () =>
-      `Filed document ${doc.id} for ${patient.patient_number}: ${doc.docType.replace('_', ' ')}, ${doc.mimeType}, ${readableSize(doc.sizeBytes)}, access ${doc.access}` +
-      `${doc.storedOnce ? ' (the same content was already stored; kept once)' : ''}.`,
+    emit(
+      env,
+      doc,
+      () =>
+        `Filed document ${doc.id} for ${patient.patient_number}: ${doc.docType.replace('_', ' ')}, ${doc.mimeType}, ${readableSize(doc.sizeBytes)}, access ${doc.access}` +
+        `${doc.storedOnce ? ' (the same content was already stored; kept once)' : ''}.`,
     );
     return 0;
   });
@@ -81,7 +84,17 @@ async function list(env: CommandEnv, patientRef: string): Promise<number> {
       docs.length
         ? table(
             ['Id', 'Added', 'Type', 'Name', 'Content', 'Size', 'Access', 'Session', 'Review'],
-            docs.map((d) => [d.id, formatFriendly(d.addedAt, ctx.timezone), d.docType, d.name, d.mimeType, readableSize(d.sizeBytes), d.access, d.appointmentNumber ?? '', d.needsReview ? `needs review (${d.uploadedVia})` : '']),
+            docs.map((d) => [
+              d.id,
+              formatFriendly(d.addedAt, ctx.timezone),
+              d.docType,
+              d.name,
+              d.mimeType,
+              readableSize(d.sizeBytes),
+              d.access,
+              d.appointmentNumber ?? '',
+              d.needsReview ? `needs review (${d.uploadedVia})` : '',
+            ]),
           )
         : `No documents for ${patient.patient_number} that you may see.`,
     );

@@ -39,13 +39,17 @@ async function add(env: CommandEnv, flags: GoalFlags): Promise<number> {
     // On a terminal, a goal asked for is asked for in full: the optional values too.
     const asked = env.interactive && REQUIRED.some((flag) => flags[flag] === undefined);
     const patient = await patientFor(env, ctx, await requireFlag(env, flags.patient, '--patient', { message: 'Patient (name, phone, P-number or id)' }));
-    const description = await requireFlag(env, flags.description, '--description', { message: 'What is the goal?', placeholder: 'Says /s/ in initial position' });
+    const description = await requireFlag(env, flags.description, '--description', {
+      message: 'What is the goal?',
+      placeholder: 'Says /s/ in initial position',
+    });
     const unit = flags.unit ?? (asked ? await askText({ message: 'Unit of the values', initialValue: '%', optional: true, io: env.io }) : undefined);
     const baseline = await requireFlag(env, flags.baseline, '--baseline', { message: `Baseline (where ${patient.full_name} starts)`, schema: measureText });
     const target = await requireFlag(env, flags.target, '--target', { message: 'Target (where the goal is reached)', schema: measureText });
     const by = flags.by ?? (asked ? await askText({ message: 'Target date (YYYY-MM-DD, optional)', optional: true, schema: isoDate, io: env.io }) : undefined);
     const therapist =
-      flags.therapist ?? (asked && writingTherapistId(ctx, undefined) === undefined ? await askText({ message: 'Whose goal? (therapist)', io: env.io }) : undefined);
+      flags.therapist ??
+      (asked && writingTherapistId(ctx, undefined) === undefined ? await askText({ message: 'Whose goal? (therapist)', io: env.io }) : undefined);
     const goal = await addGoal(ctx, {
       patientId: patient.id,
       description,
@@ -56,7 +60,12 @@ async function add(env: CommandEnv, flags: GoalFlags): Promise<number> {
       ...(flags.specialization ? { specialization: flags.specialization } : {}),
       ...(therapist ? { therapistId: (await therapistFor(env, ctx, therapist)).id } : {}),
     });
-    emit(env, goal, () => `Added goal ${goal.id} for ${patient.full_name}: baseline ${withUnit(goal.baseline_value, goal.unit)}, target ${withUnit(goal.target_value, goal.unit)}.`);
+    emit(
+      env,
+      goal,
+      () =>
+        `Added goal ${goal.id} for ${patient.full_name}: baseline ${withUnit(goal.baseline_value, goal.unit)}, target ${withUnit(goal.target_value, goal.unit)}.`,
+    );
     return 0;
   });
 }
@@ -80,7 +89,12 @@ async function measure(env: CommandEnv, goalId: number, value: string, flags: { 
       ...(flags.note ? { note: flags.note } : {}),
       ...(flags.appointment ? { appointmentId: await resolveAppointmentId(ctx, flags.appointment) } : {}),
     });
-    emit(env, measurement, () => `Recorded ${withUnit(measurement.value, goal.unit)} for goal ${goal.id} on ${measurement.measured_on} (target ${withUnit(goal.target_value, goal.unit)}).`);
+    emit(
+      env,
+      measurement,
+      () =>
+        `Recorded ${withUnit(measurement.value, goal.unit)} for goal ${goal.id} on ${measurement.measured_on} (target ${withUnit(goal.target_value, goal.unit)}).`,
+    );
     return 0;
   });
 }
@@ -107,7 +121,13 @@ async function progress(env: CommandEnv, ref: string, flags: { out?: string; for
       const target = await checkOutputFile(flags.out, Boolean(flags.force));
       const goals = await patientProgress(ctx, { patientId: patient.id, format: 'html' });
       const { name: clinicName } = await requireClinicSettings(ctx);
-      const page = { clinicName, patient: { name: patient.full_name, number: patient.patient_number }, generatedAt: ctx.clock.now(), timezone: ctx.timezone, goals };
+      const page = {
+        clinicName,
+        patient: { name: patient.full_name, number: patient.patient_number },
+        generatedAt: ctx.clock.now(),
+        timezone: ctx.timezone,
+        goals,
+      };
       await writeOutputFile(target, renderProgressHtml(page), Boolean(flags.force));
       emit(env, { file: target, goals }, () => `Wrote the progress of ${patient.full_name} (${goals.length} goal(s), with charts) to ${target}.`);
       return 0;
@@ -134,7 +154,7 @@ export function register(program: Command, run: RunCommand): void {
     .option('--unit <unit>', 'unit of the values (default %)')
     .option('--by <date>', 'target date, YYYY-MM-DD', dateValue)
     .option('--specialization <code>', 'slp, ot or pt')
-    .option('--therapist <therapist>', "whose goal (a therapist always writes their own; an admin only reads)")
+    .option('--therapist <therapist>', 'whose goal (a therapist always writes their own; an admin only reads)')
     .action(run(add));
   goal
     .command('measure')

@@ -43,8 +43,5 @@ async function health(env: CommandEnv): Promise<number> {
 }
 
 export function register(program: Command, run: RunCommand): void {
-  program
-    .command('health')
-    .description('Check the database, disk, backups, documents, outbox and external services (exit 0/1/2)')
-    .action(run(health));
+  program.command('health').description('Check the database, disk, backups, documents, outbox and external services (exit 0/1/2)').action(run(health));
 }

@@ -61,8 +61,16 @@ export function register(program: Command, run: RunCommand): void {
       run(async (env, flags: { year?: number }) =>
         withSession(env, async ({ ctx }) => {
           const rows = await listHolidays(ctx, flags.year === undefined ? {} : { year: flags.year });
-          emit(env, rows.map((r) => ({ date: r.holiday_on, name: r.name })), () =>
-            rows.length ? table(['Date', 'Holiday'], rows.map((r) => [dayLabel(r.holiday_on), r.name])) : 'No holidays.',
+          emit(
+            env,
+            rows.map((r) => ({ date: r.holiday_on, name: r.name })),
+            () =>
+              rows.length
+                ? table(
+                    ['Date', 'Holiday'],
+                    rows.map((r) => [dayLabel(r.holiday_on), r.name]),
+                  )
+                : 'No holidays.',
           );
           return 0;
         }),

@@ -24,7 +24,11 @@ function weekGrid(weeks: TherapistWeek[]): string[] {
   const blocks = weeks.flatMap((w) => w.blocks);
   const first = Math.min(8, ...blocks.map((b) => Math.floor(minutesOf(b.start) / 60)));
   const last = Math.max(18, ...blocks.map((b) => Math.ceil(minutesOf(b.end) / 60)));
-  const axis = Array.from({ length: last - first }, (_, i) => String(first + i).padStart(2, '0').padEnd(4)).join('');
+  const axis = Array.from({ length: last - first }, (_, i) =>
+    String(first + i)
+      .padStart(2, '0')
+      .padEnd(4),
+  ).join('');
   const lines: string[] = [];
   for (const week of weeks) {
     lines.push(`${week.therapistName} (id ${week.therapistId})${week.active ? '' : ' – inactive'}`, `     ${axis}`);

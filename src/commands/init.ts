@@ -47,7 +47,11 @@ interface FirstAdmin {
 async function actingForInit(env: CommandEnv, session: Session, flags: FirstAdminFlags): Promise<{ ctx: DomainContext; firstAdmin?: FirstAdmin }> {
   if (!(await needsFirstAdmin(session.database.db))) return { ctx: await signedInStaff(session.database, session.config, session.ctx) };
   const shape = staffUserInput.shape;
-  const username = await requireFlag(env, flags.admin, '--admin', { message: "The first admin's username", placeholder: 'anita.admin', schema: shape.username });
+  const username = await requireFlag(env, flags.admin, '--admin', {
+    message: "The first admin's username",
+    placeholder: 'anita.admin',
+    schema: shape.username,
+  });
   const fullName = await requireFlag(env, flags.adminName, '--admin-name', { message: "The first admin's full name", schema: shape.fullName });
   const password = await readPassword(env, { fromStdin: flags.passwordStdin, message: `A password for ${username}`, confirm: true });
   const parsed = passwordRule.safeParse(password);
@@ -91,7 +95,10 @@ async function initClinic(env: CommandEnv, allFlags: InitFlags & FirstAdminFlags
         return input ? saveClinicSettings(tx, input) : existing!;
       });
       if (input?.phone && settings.phone && phoneKind(settings.phone) === 'landline') {
-        writeLine(env.io.stderr, `roshni: warning: the clinic's phone ${displayPhone(settings.phone)} is a landline: fine on receipts, but it cannot receive messages.`);
+        writeLine(
+          env.io.stderr,
+          `roshni: warning: the clinic's phone ${displayPhone(settings.phone)} is a landline: fine on receipts, but it cannot receive messages.`,
+        );
       }
       const firstAdmin = acting.firstAdmin?.username;
       emit(env, { database: session.database.kind, location: session.database.location, applied, settings, firstAdmin: firstAdmin ?? null }, () => [

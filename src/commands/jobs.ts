@@ -44,13 +44,23 @@ export function summariseResult(job: string, result: unknown): string {
   if (job === 'slot-generation') return `${count(r.created)} slot(s) made, ${count(r.skipped)} already there`;
   if (job.startsWith('backup-') && typeof r.file === 'string') {
     const size = formatBytes(typeof r.sizeBytes === 'number' ? r.sizeBytes : null);
-    return [`backup ${r.backupId ?? ''}: ${r.file}`, ...(size ? [size] : []), r.encrypted ? 'encrypted' : 'not encrypted', ...(count(r.rotated) ? [`${count(r.rotated)} rotated away`] : [])].join(', ');
+    return [
+      `backup ${r.backupId ?? ''}: ${r.file}`,
+      ...(size ? [size] : []),
+      r.encrypted ? 'encrypted' : 'not encrypted',
+      ...(count(r.rotated) ? [`${count(r.rotated)} rotated away`] : []),
+    ].join(', ');
   }
   if (job === 'health' && typeof r.status === 'string') {
     const names = (v: unknown) => (Array.isArray(v) ? v.map(String) : []);
     const failing = names(r.failing);
     const warning = names(r.warning);
-    return [r.status, ...(failing.length ? [`failing: ${failing.join(', ')}`] : []), ...(warning.length ? [`warning: ${warning.join(', ')}`] : []), ...(r.alerted ? ['admins alerted'] : [])].join('; ');
+    return [
+      r.status,
+      ...(failing.length ? [`failing: ${failing.join(', ')}`] : []),
+      ...(warning.length ? [`warning: ${warning.join(', ')}`] : []),
+      ...(r.alerted ? ['admins alerted'] : []),
+    ].join('; ');
   }
   // Any other job: its counts, then anything else it says.
   return Object.entries(r)
@@ -96,8 +106,5 @@ async function list(env: CommandEnv): Promise<number> {
 
 export function register(program: Command, run: RunCommand): void {
   const jobs = program.command('jobs').description('Scheduled jobs of `roshni start`');
-  jobs
-    .command('list')
-    .description('Each job: when it runs, its last run, how long it took and what it did (--json: the raw results)')
-    .action(run(list));
+  jobs.command('list').description('Each job: when it runs, its last run, how long it took and what it did (--json: the raw results)').action(run(list));
 }

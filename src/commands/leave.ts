@@ -41,7 +41,7 @@ export function register(program: Command, run: RunCommand): void {
 
   leave
     .command('add')
-    .description('Record leave and block the therapist\'s open slots in it (refused while appointments fall in it, unless --force)')
+    .description("Record leave and block the therapist's open slots in it (refused while appointments fall in it, unless --force)")
     .argument('[therapist]', 'id, username or part of the name')
     .option('--from <date>', 'first day of leave, YYYY-MM-DD', dateValue)
     .option('--to <date>', 'last day of leave, YYYY-MM-DD (default: the --from day)', dateValue)
@@ -54,8 +54,7 @@ export function register(program: Command, run: RunCommand): void {
         withSession(env, async ({ ctx }) => {
           const therapist = await requireTherapist(env, ctx, ref);
           const from = await requireFlag(env, flags.from, '--from', { message: 'First day of leave', placeholder: 'YYYY-MM-DD', schema: isoDate });
-          const to =
-            flags.to ?? (flags.from === undefined ? await askText({ message: 'Last day of leave', initialValue: from, schema: isoDate }) : from)!;
+          const to = flags.to ?? (flags.from === undefined ? await askText({ message: 'Last day of leave', initialValue: from, schema: isoDate }) : from)!;
           const input = { therapistId: therapist.id, from, to, ...(flags.reason ? { reason: flags.reason } : {}) };
           const result = await forceIfConfirmed(env, Boolean(flags.force), 'Record the leave anyway and list them for rescheduling?', (force) =>
             addLeave(ctx, { ...input, force, notifyFamilies: flags.notifyFamilies === true }),
@@ -93,7 +92,10 @@ export function register(program: Command, run: RunCommand): void {
           const rows = await listLeave(ctx, { ...(therapistId !== undefined ? { therapistId } : {}), includePast: Boolean(flags.all) });
           emit(env, rows.map(leaveJson), () =>
             rows.length
-              ? table(['Id', 'Therapist', 'From', 'To', 'Reason'], rows.map((r) => [r.id, r.therapist_name, r.starts_on, r.ends_on, r.reason ?? '']))
+              ? table(
+                  ['Id', 'Therapist', 'From', 'To', 'Reason'],
+                  rows.map((r) => [r.id, r.therapist_name, r.starts_on, r.ends_on, r.reason ?? '']),
+                )
               : 'No leave recorded.',
           );
           return 0;

@@ -79,13 +79,17 @@ async function edit(env: CommandEnv, ref: string | undefined, flags: NoteFlags):
     let unchangedSince: Date | undefined;
     if (!Object.keys(fields).length) {
       if (!env.interactive) {
-        throw new InvalidInputError('Give the fields to change as flags, e.g. --observations "…" (an empty value clears a field), or run the command in a terminal to edit the notes in $EDITOR.');
+        throw new InvalidInputError(
+          'Give the fields to change as flags, e.g. --observations "…" (an empty value clears a field), or run the command in a terminal to edit the notes in $EDITOR.',
+        );
       }
       const current = await sessionNotesForEditing(ctx, { appointmentId });
       unchangedSince = current.updatedAt;
       fields = await notesFromTerminal(env, current.appointmentNumber, editorFields(current));
     }
-    const notes = await editSessionNotes(ctx, { appointmentId, ...fields, ...(unchangedSince ? { unchangedSince } : {}) } as Parameters<typeof editSessionNotes>[1]);
+    const notes = await editSessionNotes(ctx, { appointmentId, ...fields, ...(unchangedSince ? { unchangedSince } : {}) } as Parameters<
+      typeof editSessionNotes
+    >[1]);
     emit(env, notes, () =>
       notes.changed.length
         ? `Session notes of ${notes.appointmentNumber} edited: ${notes.changed.join(', ')}.`
@@ -133,7 +137,13 @@ async function due(env: CommandEnv, flags: { therapist?: string }): Promise<numb
             `Notes due (${rows.length}):`,
             table(
               ['When', 'Appointment', 'Patient', 'Therapist', 'Service'],
-              rows.map((r) => [formatFriendly(r.starts_at, ctx.timezone), r.appointment_number, `${r.patient_name} (${r.patient_number})`, r.therapist_name, r.service_name]),
+              rows.map((r) => [
+                formatFriendly(r.starts_at, ctx.timezone),
+                r.appointment_number,
+                `${r.patient_name} (${r.patient_number})`,
+                r.therapist_name,
+                r.service_name,
+              ]),
             ),
           ]
         : 'No notes due: every completed session has its notes.',
@@ -165,7 +175,10 @@ export function register(program: Command, run: RunCommand): void {
   withNoteFlags(notes.command('edit [appointment]'), true)
     .description('Edit the notes of a session you wrote: only the fields given change ("" clears one); on a terminal, $EDITOR')
     .action(run(takingAppointment(edit)));
-  notes.command('show [appointment]').description("A session's notes (the read is audited)").action(run(takingAppointment(show)));
+  notes
+    .command('show [appointment]')
+    .description("A session's notes (the read is audited)")
+    .action(run(takingAppointment(show)));
   notes
     .command('due')
     .description('Completed sessions still without notes (a therapist: their own)')

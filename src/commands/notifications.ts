@@ -41,7 +41,12 @@ async function list(env: CommandEnv, flags: ListFlags): Promise<number> {
 }
 
 /** "the patient", "guardian (mother)", "staff anita": who hears it, as the desk says it. */
-function recipientText(r: { patient_id: number | null; guardian_id: number | null; guardian_relationship: string | null; staff_username: string | null }): string {
+function recipientText(r: {
+  patient_id: number | null;
+  guardian_id: number | null;
+  guardian_relationship: string | null;
+  staff_username: string | null;
+}): string {
   if (r.patient_id) return 'the patient';
   if (r.guardian_id) return r.guardian_relationship ? `guardian (${r.guardian_relationship})` : 'guardian';
   return r.staff_username ? `staff ${r.staff_username}` : 'staff';
@@ -51,7 +56,9 @@ async function retry(env: CommandEnv, id: string | undefined, flags: { allFailed
   if (!id && !flags.allFailed) throw new InvalidInputError('Name a notification id, or use --all-failed.');
   return withSession(env, async ({ ctx }) => {
     const ids = await retryNotifications(ctx, flags.allFailed ? { allFailed: true } : { id: positiveInt(id!) });
-    emit(env, { retried: ids }, () => (ids.length ? `Queued again: ${ids.join(', ')}. The dispatcher sends them on its next pass.` : 'No failed notifications.'));
+    emit(env, { retried: ids }, () =>
+      ids.length ? `Queued again: ${ids.join(', ')}. The dispatcher sends them on its next pass.` : 'No failed notifications.',
+    );
     return 0;
   });
 }

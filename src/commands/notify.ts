@@ -34,18 +34,27 @@ async function test(env: CommandEnv, flags: { channel?: ContactChannel; to?: str
       throw new ConfigError(flags.channel!, `is not configured: it needs ${needs[flags.channel!]}`);
     }
     const settings = await requireClinicSettings(ctx);
-    const rendered = renderMessage('admin_alert', 'en', { text: 'This is a test message from Roshni.' }, {
-      clinicName: settings.name,
-      clinicPhone: settings.phone,
-      timezone: ctx.timezone,
-    });
+    const rendered = renderMessage(
+      'admin_alert',
+      'en',
+      { text: 'This is a test message from Roshni.' },
+      {
+        clinicName: settings.name,
+        clinicPhone: settings.phone,
+        timezone: ctx.timezone,
+      },
+    );
     try {
       const sent = await channel.send(flags.to!, { idempotencyKey: `test:${ctx.clock.now().toISOString()}`, kind: 'admin_alert', ...rendered });
       emit(env, { channel: flags.channel, ...sent }, () => `Sent a test message by ${flags.channel} (provider id ${sent.providerMessageId || 'none'}).`);
       return 0;
     } catch (error) {
       if (!(error instanceof ChannelError)) throw error;
-      emit(env, { channel: flags.channel, error: error.message, retryable: error.retryable }, () => `Not sent: ${error.message}${error.retryable ? ' (temporary: try again later)' : ''}.`);
+      emit(
+        env,
+        { channel: flags.channel, error: error.message, retryable: error.retryable },
+        () => `Not sent: ${error.message}${error.retryable ? ' (temporary: try again later)' : ''}.`,
+      );
       return 1;
     }
   });

@@ -35,7 +35,11 @@ async function addPlan(env: CommandEnv, flags: PlanFlags): Promise<number> {
       pricePaise,
       ...(flags.validDays ? { validDays: flags.validDays } : {}),
     });
-    emit(env, plan, () => `Package plan ${plan.code}: ${plan.sessions} × ${service.name} for ${formatRupees(plan.price_paise)}, valid ${plan.valid_days} days.`);
+    emit(
+      env,
+      plan,
+      () => `Package plan ${plan.code}: ${plan.sessions} × ${service.name} for ${formatRupees(plan.price_paise)}, valid ${plan.valid_days} days.`,
+    );
     return 0;
   });
 }
@@ -55,13 +59,21 @@ async function sell(env: CommandEnv, flags: { patient?: string; plan?: string; m
       ...(flags.utr ? { utr: flags.utr } : {}),
     });
     if (sale.receiptNumber) {
-      emit(env, sale, () => `Sold ${sale.plan} to ${patient.full_name}: ${sale.sessions} sessions until ${sale.expiresOn}. Paid ${sale.paymentReference}, receipt ${sale.receiptNumber}.`);
+      emit(
+        env,
+        sale,
+        () =>
+          `Sold ${sale.plan} to ${patient.full_name}: ${sale.sessions} sessions until ${sale.expiresOn}. Paid ${sale.paymentReference}, receipt ${sale.receiptNumber}.`,
+      );
       return 0;
     }
     const { createPaymentLink } = await import('../domain/billing/online-payments.js');
     const link = await createPaymentLink({ ...ctx, ...gateway }, { paymentId: sale.paymentId });
-    emit(env, { ...sale, paymentLink: link }, () =>
-      `Sold ${sale.plan} to ${patient.full_name}, to be paid online: ${link.shortUrl} (${sale.paymentReference}). It becomes active when Razorpay confirms the payment.`,
+    emit(
+      env,
+      { ...sale, paymentLink: link },
+      () =>
+        `Sold ${sale.plan} to ${patient.full_name}, to be paid online: ${link.shortUrl} (${sale.paymentReference}). It becomes active when Razorpay confirms the payment.`,
     );
     return 0;
   });
@@ -78,7 +90,10 @@ export function register(program: Command, run: RunCommand): void {
           const plans = await listPackagePlans(ctx);
           emit(env, plans, () =>
             plans.length
-              ? table(['Code', 'Name', 'Service', 'Sessions', 'Price', 'Valid'], plans.map((p) => [p.code, p.name, p.service_name, p.sessions, formatRupees(p.price_paise), `${p.valid_days} days`]))
+              ? table(
+                  ['Code', 'Name', 'Service', 'Sessions', 'Price', 'Valid'],
+                  plans.map((p) => [p.code, p.name, p.service_name, p.sessions, formatRupees(p.price_paise), `${p.valid_days} days`]),
+                )
               : 'No package plans yet: add one with roshni package add-plan.',
           );
           return 0;
@@ -115,7 +130,17 @@ export function register(program: Command, run: RunCommand): void {
           const rows = await packageBalances(ctx, { ...(patientId ? { patientId } : {}), activeOnly: Boolean(flags.active) });
           emit(env, rows, () =>
             rows.length
-              ? table(['Package', 'Patient', 'Plan', 'Left', 'Expires', 'Status'], rows.map((r) => [r.id, `${r.patient_name} (${r.patient_number})`, r.plan_name, `${r.sessions_left}/${r.sessions_total}`, r.expires_on, r.status]))
+              ? table(
+                  ['Package', 'Patient', 'Plan', 'Left', 'Expires', 'Status'],
+                  rows.map((r) => [
+                    r.id,
+                    `${r.patient_name} (${r.patient_number})`,
+                    r.plan_name,
+                    `${r.sessions_left}/${r.sessions_total}`,
+                    r.expires_on,
+                    r.status,
+                  ]),
+                )
               : 'No packages.',
           );
           return 0;

@@ -14,7 +14,7 @@ export function registerAssign(patient: Command, run: RunCommand): void {
     .command('assign')
     .argument('<patient>', 'patient id, number (P-00012), phone or name')
     .option('--therapist <therapist>', 'therapist id, username or name')
-    .option('--remove', "end the assignment (what she has already seen stays hers)")
+    .option('--remove', 'end the assignment (what she has already seen stays hers)')
     .description("Make a therapist one of the patient's own (the desk and admins), or end it with --remove")
     .action(
       run(async (env, ref: string, flags: { therapist?: string; remove?: boolean }) =>
@@ -25,7 +25,9 @@ export function registerAssign(patient: Command, run: RunCommand): void {
           const { changed } = await assignTherapist(ctx, { patientId: found.id, therapistId: therapist.id, remove: Boolean(flags.remove) });
           const what = flags.remove ? 'no longer assigned to' : 'assigned to';
           emit(env, { patient: found.patient_number, therapistId: therapist.id, assigned: !flags.remove, changed }, () =>
-            changed ? `${found.patient_number} ${what} ${therapist.full_name}.` : `Nothing changed: ${found.patient_number} was already ${what} ${therapist.full_name}.`,
+            changed
+              ? `${found.patient_number} ${what} ${therapist.full_name}.`
+              : `Nothing changed: ${found.patient_number} was already ${what} ${therapist.full_name}.`,
           );
           return 0;
         }),

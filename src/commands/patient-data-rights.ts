@@ -49,8 +49,10 @@ async function exportData(env: CommandEnv, ref: string, flags: { out?: string; f
     ).catch((error: unknown) => {
       throw outputFileError(target, error);
     });
-    emit(env, { path: written.path, bytes: written.bytes, files: written.files }, () =>
-      `Wrote ${data.patient.patientNumber}'s data to ${written.path}: ${written.files.length} files and manifest.json, ${readableSize(written.bytes)}.`,
+    emit(
+      env,
+      { path: written.path, bytes: written.bytes, files: written.files },
+      () => `Wrote ${data.patient.patientNumber}'s data to ${written.path}: ${written.files.length} files and manifest.json, ${readableSize(written.bytes)}.`,
     );
     return 0;
   });
@@ -58,22 +60,31 @@ async function exportData(env: CommandEnv, ref: string, flags: { out?: string; f
 
 async function erase(env: CommandEnv, ref: string, flags: { reason?: string; yes?: boolean }): Promise<number> {
   // With Razorpay's keys when configured: an open payment link is cancelled there before the erasure.
-  return withRazorpay(env, async (gateway, session) => {
-    const ctx = { ...withDocuments(session), paymentGateway: gateway.paymentGateway };
-    authorize(ctx.actor, 'patient.erase'); // before any question is asked
-    const patient = await patientFor(env, ctx, ref);
-    const reason = await requireFlag(env, flags.reason, '--reason', { message: 'Why is the patient erased (e.g. "Request by the patient, 12 Nov")?' });
-    if (!flags.yes && env.interactive) writeLine(env.io.stderr, yellow(env, `Erasing ${patient.patient_number} ${patient.full_name}: name, contacts, notes, assessments, documents and chats go; payments, refunds and receipts stay.`));
-    await confirmed(env, flags.yes, `Erase ${patient.patient_number} ${patient.full_name}'s personal data? This cannot be undone.`);
-    const done = await erasePatient(ctx, { patientId: patient.id, reason });
-    await copyErasureBesideBackups(env, ctx, session.config.backupDir);
-    emit(env, done, () =>
-      [
+  return withRazorpay(
+    env,
+    async (gateway, session) => {
+      const ctx = { ...withDocuments(session), paymentGateway: gateway.paymentGateway };
+      authorize(ctx.actor, 'patient.erase'); // before any question is asked
+      const patient = await patientFor(env, ctx, ref);
+      const reason = await requireFlag(env, flags.reason, '--reason', { message: 'Why is the patient erased (e.g. "Request by the patient, 12 Nov")?' });
+      if (!flags.yes && env.interactive)
+        writeLine(
+          env.io.stderr,
+          yellow(
+            env,
+            `Erasing ${patient.patient_number} ${patient.full_name}: name, contacts, notes, assessments, documents and chats go; payments, refunds and receipts stay.`,
+          ),
+        );
+      await confirmed(env, flags.yes, `Erase ${patient.patient_number} ${patient.full_name}'s personal data? This cannot be undone.`);
+      const done = await erasePatient(ctx, { patientId: patient.id, reason });
+      await copyErasureBesideBackups(env, ctx, session.config.backupDir);
+      emit(env, done, () => [
         `Erased ${done.patientNumber}: ${done.documents} document(s), ${done.chats} chat(s); ${done.guardiansErased.length} guardian(s) erased, ${done.guardiansKept.length} kept (they have other children here). Payments and receipts are kept.`,
         ...withdrawnLine(done.withdrawn),
-      ],
-    );
-  }, { optional: true, whenRefused: 'Nothing was erased; try again in a moment.' });
+      ]);
+    },
+    { optional: true, whenRefused: 'Nothing was erased; try again in a moment.' },
+  );
 }
 
 function withdrawnLine(withdrawn: WithdrawnForErasure): string[] {
@@ -95,7 +106,10 @@ async function copyErasureBesideBackups(env: CommandEnv, ctx: Parameters<typeof 
     const { syncErasureFile } = await import('../infra/backup/erasure-reapplication.js');
     await syncErasureFile(ctx, backupDir);
   } catch (error) {
-    writeLine(env.io.stderr, `roshni: the erasure is recorded in the database's erasure ledger, but not copied beside the backups (${(error as Error).message}); the next backup copies it.`);
+    writeLine(
+      env.io.stderr,
+      `roshni: the erasure is recorded in the database's erasure ledger, but not copied beside the backups (${(error as Error).message}); the next backup copies it.`,
+    );
   }
 }
 
@@ -109,7 +123,10 @@ async function retention(env: CommandEnv, flags: { apply?: boolean; yes?: boolea
         due.patients.length
           ? [
               `Patients with no activity since ${since} (retention ${due.years} years): ${due.patients.length}`,
-              table(['Patient', 'Name', 'Last activity'], due.patients.map((p) => [p.patientNumber, p.fullName, clinicDate(p.lastActivityAt, ctx.timezone)])),
+              table(
+                ['Patient', 'Name', 'Last activity'],
+                due.patients.map((p) => [p.patientNumber, p.fullName, clinicDate(p.lastActivityAt, ctx.timezone)]),
+              ),
               'Erase them with `roshni patient retention --apply`.',
             ]
           : `No patient past the retention period (${due.years} years: no activity since ${since}).`,
@@ -128,7 +145,7 @@ export function registerDataRights(patient: Command, run: RunCommand): void {
   patient
     .command('export')
     .argument('<patient>', 'id, P-number, phone or part of the name')
-    .description("Everything about the patient as a zip with a manifest (DPDP right to access); admins")
+    .description('Everything about the patient as a zip with a manifest (DPDP right to access); admins')
     .option('--out <file.zip>', 'where to write it (default ./<P-number>-export-<date>.zip)')
     .option('--force', 'overwrite an existing file')
     .action(run(exportData));

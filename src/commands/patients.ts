@@ -131,9 +131,7 @@ function registerAdd(patient: Command, run: RunCommand): void {
             dateOfBirth: await optional(flags.dob, 'Date of birth (YYYY-MM-DD)', shape.dateOfBirth),
             phone: await optional(flags.phone, "Patient's own phone (leave empty for a child)", shape.phone),
             allowDuplicate: Boolean(flags.allowDuplicate),
-            ...(guardian
-              ? { withGuardian: { guardianId: guardian.id, relationship: flags.relationship as LinkGuardianInput['relationship'] } }
-              : {}),
+            ...(guardian ? { withGuardian: { guardianId: guardian.id, relationship: flags.relationship as LinkGuardianInput['relationship'] } } : {}),
           });
           const guardians = await guardiansOfPatients(ctx, [added.id]);
           emit(env, { ...patientJson(added), guardians: guardians.map(guardianJson) }, () => [
@@ -149,7 +147,7 @@ function registerAdd(patient: Command, run: RunCommand): void {
 function registerFind(patient: Command, run: RunCommand): void {
   patient
     .command('find')
-    .description('Every patient matching a name fragment, phone (theirs or a guardian\'s), P-number or APT-number')
+    .description("Every patient matching a name fragment, phone (theirs or a guardian's), P-number or APT-number")
     .argument('<text>', 'what to look for')
     .action(
       run(async (env, text: string) =>
@@ -159,13 +157,7 @@ function registerFind(patient: Command, run: RunCommand): void {
             patients.length
               ? table(
                   ['Patient', 'Name', 'Born', 'Phone', 'Guardians'],
-                  patients.map((p) => [
-                    p.patient_number,
-                    p.full_name,
-                    p.date_of_birth ?? '',
-                    displayPhone(p.phone),
-                    p.guardians.map(guardianLine).join('; '),
-                  ]),
+                  patients.map((p) => [p.patient_number, p.full_name, p.date_of_birth ?? '', displayPhone(p.phone), p.guardians.map(guardianLine).join('; ')]),
                 )
               : `No patient matches "${text.trim()}".`,
           );
@@ -207,14 +199,7 @@ function registerShow(patient: Command, run: RunCommand): void {
             upcoming.length
               ? table(
                   ['Appointment', 'When', 'Therapist', 'Service', 'Status', 'Payment'],
-                  upcoming.map((a) => [
-                    a.appointment_number,
-                    formatFriendly(a.starts_at, tz),
-                    a.therapist_name,
-                    a.service_name,
-                    a.status,
-                    a.payment_status,
-                  ]),
+                  upcoming.map((a) => [a.appointment_number, formatFriendly(a.starts_at, tz), a.therapist_name, a.service_name, a.status, a.payment_status]),
                 )
               : 'No upcoming appointments.',
           ]);

@@ -16,8 +16,11 @@ async function cancelRequest(env: CommandEnv, reference: string, flags: { reason
     env,
     async (ctx) => {
       const cancelled = await cancelPaymentRequest(ctx, { reference, reason: reason! });
-      emit(env, cancelled, () =>
-        `Cancelled ${cancelled.reference} (${formatRupees(cancelled.amountPaise)} by ${cancelled.method === 'razorpay' ? 'Razorpay' : cancelled.method.toUpperCase()})` +
+      emit(
+        env,
+        cancelled,
+        () =>
+          `Cancelled ${cancelled.reference} (${formatRupees(cancelled.amountPaise)} by ${cancelled.method === 'razorpay' ? 'Razorpay' : cancelled.method.toUpperCase()})` +
           (cancelled.linkCancelled ? '; its payment link no longer takes payments.' : '.'),
       );
     },

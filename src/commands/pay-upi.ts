@@ -71,10 +71,10 @@ async function confirmByUtr(env: CommandEnv, reference: string, flags: { utr?: s
 export function registerUpiPayments(pay: Command, run: RunCommand): void {
   pay
     .command('upi [appointment]')
-    .description("Show a UPI QR for what is due, or record a UPI payment already made with --utr")
+    .description('Show a UPI QR for what is due, or record a UPI payment already made with --utr')
     .option('--amount <rupees>', 'amount in rupees (default: what is due), e.g. 850 or 850.50', positiveRupeesValue)
     .option('--png <file>', 'also save the QR as a PNG image')
-    .option('--utr <UTR>', 'the patient has paid to the clinic\'s UPI id: record and confirm it at once', checkedBy(upiTransactionId))
+    .option('--utr <UTR>', "the patient has paid to the clinic's UPI id: record and confirm it at once", checkedBy(upiTransactionId))
     .action(run(takingAppointment((env, ref, flags: UpiFlags) => payByUpi(env, ref, flags))));
   pay
     .command('confirm <reference>')

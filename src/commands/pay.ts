@@ -37,9 +37,12 @@ async function recordDeskPayment(env: CommandEnv, ref: string | undefined, metho
       method,
       ...(flags.note ? { note: flags.note } : {}),
     });
-    emit(env, payment, () =>
-      `Received ${formatRupees(amountPaise)} by ${method.replace('_', ' ')} (${payment.reference}); receipt ${payment.receiptNumber}. ` +
-      `Appointment is now ${payment.paymentStatus?.replace('_', ' ')}.`,
+    emit(
+      env,
+      payment,
+      () =>
+        `Received ${formatRupees(amountPaise)} by ${method.replace('_', ' ')} (${payment.reference}); receipt ${payment.receiptNumber}. ` +
+        `Appointment is now ${payment.paymentStatus?.replace('_', ' ')}.`,
     );
     return 0;
   });

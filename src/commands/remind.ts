@@ -18,14 +18,18 @@ async function remindRun(env: CommandEnv, flags: { dryRun?: boolean }): Promise<
     authorize(ctx.actor, 'jobs.run');
     if (flags.dryRun) {
       const counted = await scheduleReminders(ctx, { dryRun: true });
-      emit(env, { dryRun: true, ...counted }, () =>
-        `Would schedule ${counted.scheduled} reminder(s) for ${counted.appointments} upcoming appointment(s)${skippedText(counted.skipped, 'would be')}. Nothing was written.`,
+      emit(
+        env,
+        { dryRun: true, ...counted },
+        () =>
+          `Would schedule ${counted.scheduled} reminder(s) for ${counted.appointments} upcoming appointment(s)${skippedText(counted.skipped, 'would be')}. Nothing was written.`,
       );
       return 0;
     }
     const outcome = await runJobNow(ctx, 'reminders', `cli:${hostname()}:${process.pid}`);
     emit(env, outcome, () => {
-      if (!outcome.ran) return outcome.reason === 'already_ran' ? 'The reminders already ran this minute.' : 'The reminders are running in another process right now.';
+      if (!outcome.ran)
+        return outcome.reason === 'already_ran' ? 'The reminders already ran this minute.' : 'The reminders are running in another process right now.';
       if (outcome.state === 'failed') return `The reminder run failed: ${outcome.error}`;
       return `Scheduled ${String(outcome.result.scheduled)} reminder(s) for ${String(outcome.result.appointments)} upcoming appointment(s)${skippedText(Number(outcome.result.skipped ?? 0), 'were')}.`;
     });

@@ -71,19 +71,34 @@ function render<R>(env: CommandEnv, flags: ReportFlags, data: unknown, view: Rep
   if (flags.csv) {
     const csvColumns = columns.filter((c) => c.csv);
     // Written as it is, CRLF and all: toCsv cleans every cell of what could act on a terminal.
-    env.io.stdout.write(toCsv(csvColumns.map((c) => c.csv!), all.map((r) => csvColumns.map((c) => (c.raw ?? c.text)!(r)))));
+    env.io.stdout.write(
+      toCsv(
+        csvColumns.map((c) => c.csv!),
+        all.map((r) => csvColumns.map((c) => (c.raw ?? c.text)!(r))),
+      ),
+    );
     return;
   }
   const tableColumns = columns.filter((c) => c.head !== undefined);
   emit(env, data, () =>
     rows.length
-      ? [view.title, table(tableColumns.map((c) => c.head!), all.map((r) => tableColumns.map((c) => (c.text ?? c.raw)!(r) ?? ''))), ...(view.notes ?? [])]
+      ? [
+          view.title,
+          table(
+            tableColumns.map((c) => c.head!),
+            all.map((r) => tableColumns.map((c) => (c.text ?? c.raw)!(r) ?? '')),
+          ),
+          ...(view.notes ?? []),
+        ]
       : [view.title, view.empty],
   );
 }
 
 /** A report command: fetch the report in a session, then show it as its view says. */
-function reportAction<F extends ReportFlags, D, R>(fetch: (ctx: DomainContext, flags: F) => Promise<D>, view: (report: D, ctx: DomainContext, flags: F) => ReportView<R>) {
+function reportAction<F extends ReportFlags, D, R>(
+  fetch: (ctx: DomainContext, flags: F) => Promise<D>,
+  view: (report: D, ctx: DomainContext, flags: F) => ReportView<R>,
+) {
   return async (env: CommandEnv, flags: F): Promise<number> => {
     if (flags.csv && env.json) throw new InvalidInputError('--csv and --json: choose one.');
     return withSession(env, async ({ ctx }) => {

@@ -33,33 +33,37 @@ async function listen(start: () => Promise<RunningServer>, host: string, port: n
 
 /** Runs until SIGINT or SIGTERM, then lets requests in flight finish and exits 0. */
 async function serve(env: CommandEnv, flags: ServeFlags): Promise<number> {
-  return withSession(env, async ({ config, ctx }) => {
-    const host = flags.host ?? config.env.ROSHNI_HTTP_HOST;
-    const port = flags.port ?? config.env.ROSHNI_HTTP_PORT;
-    const secret = config.env.RAZORPAY_WEBHOOK_SECRET;
-    const quiet = ['warn', 'error', 'silent'].includes(config.env.ROSHNI_LOG_LEVEL);
-    const telegram = await telegramWebhookOf(ctx, config, (event, fields) => writeLine(env.io.stderr, JSON.stringify({ event, ...fields })));
-    // Listening for the stop signals before saying we are up: a supervisor may stop us at once.
-    const stopSignal = untilStopSignal();
-    const server = await listen(
-      () =>
-        serveClinicHttp(ctx, config, {
-          host,
-          port,
-          ...(telegram ? { telegram } : {}),
-          ...(quiet ? {} : { log: (line: string) => writeLine(env.io.stderr, line) }),
-        }),
-      host,
-      port,
-    );
-    const routes = `POST /webhooks/razorpay,${telegram ? ' POST /webhooks/telegram,' : ''} GET /health`;
-    emit(env, { url: server.url }, () => `Listening on ${server.url}: ${routes}. Stop with Ctrl+C.`);
-    if (!secret) note(env, 'RAZORPAY_WEBHOOK_SECRET is not set: the Razorpay webhook answers 503 until it is.');
-    const signal = await stopSignal;
-    note(env, `${signal}: finishing requests in flight and stopping.`);
-    await server.close();
-    return ExitCode.ok;
-  }, { acting: 'service' });
+  return withSession(
+    env,
+    async ({ config, ctx }) => {
+      const host = flags.host ?? config.env.ROSHNI_HTTP_HOST;
+      const port = flags.port ?? config.env.ROSHNI_HTTP_PORT;
+      const secret = config.env.RAZORPAY_WEBHOOK_SECRET;
+      const quiet = ['warn', 'error', 'silent'].includes(config.env.ROSHNI_LOG_LEVEL);
+      const telegram = await telegramWebhookOf(ctx, config, (event, fields) => writeLine(env.io.stderr, JSON.stringify({ event, ...fields })));
+      // Listening for the stop signals before saying we are up: a supervisor may stop us at once.
+      const stopSignal = untilStopSignal();
+      const server = await listen(
+        () =>
+          serveClinicHttp(ctx, config, {
+            host,
+            port,
+            ...(telegram ? { telegram } : {}),
+            ...(quiet ? {} : { log: (line: string) => writeLine(env.io.stderr, line) }),
+          }),
+        host,
+        port,
+      );
+      const routes = `POST /webhooks/razorpay,${telegram ? ' POST /webhooks/telegram,' : ''} GET /health`;
+      emit(env, { url: server.url }, () => `Listening on ${server.url}: ${routes}. Stop with Ctrl+C.`);
+      if (!secret) note(env, 'RAZORPAY_WEBHOOK_SECRET is not set: the Razorpay webhook answers 503 until it is.');
+      const signal = await stopSignal;
+      note(env, `${signal}: finishing requests in flight and stopping.`);
+      await server.close();
+      return ExitCode.ok;
+    },
+    { acting: 'service' },
+  );
 }
 
 export function register(program: Command, run: RunCommand): void {

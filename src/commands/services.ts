@@ -157,9 +157,7 @@ export function register(program: Command, run: RunCommand): void {
       run(async (env, code: string) =>
         withSession(env, async ({ ctx }) => {
           const { service: s, deactivated } = await deactivateService(ctx, { code });
-          emit(env, { ...serviceJson(s), deactivated }, () =>
-            deactivated ? `Deactivated ${s.code}: no new bookings.` : `${s.code} was already deactivated.`,
-          );
+          emit(env, { ...serviceJson(s), deactivated }, () => (deactivated ? `Deactivated ${s.code}: no new bookings.` : `${s.code} was already deactivated.`));
           return 0;
         }),
       ),

@@ -58,11 +58,35 @@ const hoursText = (minutes: number) => (minutes % 60 === 0 ? `${minutes / 60}h` 
 const idleText = (minutes: number) => (minutes % (24 * 60) === 0 ? `${minutes / (24 * 60)}d` : hoursText(minutes));
 
 const SETTINGS: Setting[] = [
-  { flag: 'late-cancel-hours', label: 'Late cancellation window (hours before)', example: '24', show: (p) => `${p.lateCancelHours} h`, parse: (v) => ({ lateCancelHours: whole(v) }) },
-  { flag: 'late-cancel-fee', label: 'Late cancellation fee (₹)', example: '300', show: (p) => formatRupees(p.lateCancelFeePaise), parse: (v) => ({ lateCancelFeePaise: v }) },
+  {
+    flag: 'late-cancel-hours',
+    label: 'Late cancellation window (hours before)',
+    example: '24',
+    show: (p) => `${p.lateCancelHours} h`,
+    parse: (v) => ({ lateCancelHours: whole(v) }),
+  },
+  {
+    flag: 'late-cancel-fee',
+    label: 'Late cancellation fee (₹)',
+    example: '300',
+    show: (p) => formatRupees(p.lateCancelFeePaise),
+    parse: (v) => ({ lateCancelFeePaise: v }),
+  },
   { flag: 'noshow-fee', label: 'No-show fee (₹)', example: '500', show: (p) => formatRupees(p.noShowFeePaise), parse: (v) => ({ noShowFeePaise: v }) },
-  { flag: 'policy-draws-package', label: 'A late cancellation or no-show uses a package session first', example: 'yes', show: (p) => (p.policyDrawsPackage ? 'yes' : 'no'), parse: (v) => ({ policyDrawsPackage: yesNo(v) }) },
-  { flag: 'reminders', label: 'Reminders before a session', example: '24h,2h', show: (p) => p.reminderOffsetsMinutes.map(hoursText).join(', ') || 'none', parse: (v) => ({ reminderOffsetsMinutes: durations(v) }) },
+  {
+    flag: 'policy-draws-package',
+    label: 'A late cancellation or no-show uses a package session first',
+    example: 'yes',
+    show: (p) => (p.policyDrawsPackage ? 'yes' : 'no'),
+    parse: (v) => ({ policyDrawsPackage: yesNo(v) }),
+  },
+  {
+    flag: 'reminders',
+    label: 'Reminders before a session',
+    example: '24h,2h',
+    show: (p) => p.reminderOffsetsMinutes.map(hoursText).join(', ') || 'none',
+    parse: (v) => ({ reminderOffsetsMinutes: durations(v) }),
+  },
   {
     flag: 'quiet-hours',
     label: 'Quiet hours (no messages to patients)',
@@ -74,10 +98,34 @@ const SETTINGS: Setting[] = [
       return { quietHoursStart: start, quietHoursEnd: end };
     },
   },
-  { flag: 'grace-minutes', label: 'Grace period before confirmations (minutes)', example: '3', show: (p) => `${p.changeGraceMinutes} min`, parse: (v) => ({ changeGraceMinutes: whole(v) }) },
-  { flag: 'offer-minutes', label: 'Waitlist offers expire after (minutes)', example: '30', show: (p) => `${p.waitlistOfferMinutes} min`, parse: (v) => ({ waitlistOfferMinutes: whole(v) }) },
-  { flag: 'min-notice-minutes', label: 'Earliest booking from now (minutes)', example: '120', show: (p) => `${p.minNoticeMinutes} min`, parse: (v) => ({ minNoticeMinutes: whole(v) }) },
-  { flag: 'max-advance-days', label: 'Latest booking ahead (days)', example: '60', show: (p) => `${p.maxAdvanceDays} days`, parse: (v) => ({ maxAdvanceDays: whole(v) }) },
+  {
+    flag: 'grace-minutes',
+    label: 'Grace period before confirmations (minutes)',
+    example: '3',
+    show: (p) => `${p.changeGraceMinutes} min`,
+    parse: (v) => ({ changeGraceMinutes: whole(v) }),
+  },
+  {
+    flag: 'offer-minutes',
+    label: 'Waitlist offers expire after (minutes)',
+    example: '30',
+    show: (p) => `${p.waitlistOfferMinutes} min`,
+    parse: (v) => ({ waitlistOfferMinutes: whole(v) }),
+  },
+  {
+    flag: 'min-notice-minutes',
+    label: 'Earliest booking from now (minutes)',
+    example: '120',
+    show: (p) => `${p.minNoticeMinutes} min`,
+    parse: (v) => ({ minNoticeMinutes: whole(v) }),
+  },
+  {
+    flag: 'max-advance-days',
+    label: 'Latest booking ahead (days)',
+    example: '60',
+    show: (p) => `${p.maxAdvanceDays} days`,
+    parse: (v) => ({ maxAdvanceDays: whole(v) }),
+  },
   {
     flag: 'therapist-summary',
     label: "Therapists' daily schedule message at",
@@ -92,7 +140,13 @@ const SETTINGS: Setting[] = [
     show: (p) => idleText(p.sessionIdleMinutes),
     parse: (v) => ({ sessionIdleMinutes: duration(v, '"12h" or "90m"') }),
   },
-  { flag: 'retention-years', label: 'Keep records of past patients (years)', example: '7', show: (p) => `${p.dataRetentionYears} years`, parse: (v) => ({ dataRetentionYears: whole(v) }) },
+  {
+    flag: 'retention-years',
+    label: 'Keep records of past patients (years)',
+    example: '7',
+    show: (p) => `${p.dataRetentionYears} years`,
+    parse: (v) => ({ dataRetentionYears: whole(v) }),
+  },
 ];
 
 /** A setting's value as its flag's parser: the words turned into the domain's input, checked by the domain's schema. */
@@ -108,7 +162,12 @@ const valueOf =
 const optionKey = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 function render(env: CommandEnv, policies: ClinicPolicies): void {
-  emit(env, policies, () => table(['Setting', 'Value', 'Flag'], SETTINGS.map((s) => [s.label, s.show(policies), `--${s.flag}`])));
+  emit(env, policies, () =>
+    table(
+      ['Setting', 'Value', 'Flag'],
+      SETTINGS.map((s) => [s.label, s.show(policies), `--${s.flag}`]),
+    ),
+  );
 }
 
 async function askForOne(): Promise<ClinicPoliciesInput> {
@@ -123,7 +182,9 @@ async function askForOne(): Promise<ClinicPoliciesInput> {
 }
 
 export function register(program: Command, run: RunCommand): void {
-  const settings = program.command('settings').description("The clinic's rules: cancellation window and fees, reminders, quiet hours, waitlist offers, staff sessions' idle time");
+  const settings = program
+    .command('settings')
+    .description("The clinic's rules: cancellation window and fees, reminders, quiet hours, waitlist offers, staff sessions' idle time");
 
   settings
     .command('show')

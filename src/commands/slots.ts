@@ -80,7 +80,13 @@ function slotLines(slots: ListedSlot[], timeZone: string): string[] {
   let rows: string[][] = [];
   const flush = () => {
     const head = ['Slot', 'Time', 'Booked', ...(withService ? ['Service'] : []), 'Status'];
-    if (rows.length) lines.push(...table(head, rows).split('\n').map((line) => `    ${line}`), '');
+    if (rows.length)
+      lines.push(
+        ...table(head, rows)
+          .split('\n')
+          .map((line) => `    ${line}`),
+        '',
+      );
     rows = [];
   };
   for (const s of slots) {
@@ -126,8 +132,8 @@ export function register(program: Command, run: RunCommand): void {
     .option('--to <date>', 'last day, YYYY-MM-DD', dateValue)
     .option('--therapist <therapist>', 'only this therapist (id, username or part of the name)')
     .option('--service <code>', 'slots reserved for one service, with its length and group size (e.g. group-social-skills)')
-    .option('--minutes <n>', 'slot length (default: the service\'s, else the clinic\'s)', positiveInt)
-    .option('--buffer <n>', 'minutes between sessions (default: the clinic\'s)', wholeNumber)
+    .option('--minutes <n>', "slot length (default: the service's, else the clinic's)", positiveInt)
+    .option('--buffer <n>', "minutes between sessions (default: the clinic's)", wholeNumber)
     .action(run(async (env, flags: GenerateFlags) => generate(env, flags)));
 
   slots
@@ -164,8 +170,10 @@ export function register(program: Command, run: RunCommand): void {
         withSession(env, async ({ ctx }) => {
           const reason = await requireFlag(env, flags.reason, '--reason', { message: 'Why is the slot blocked?', placeholder: 'team meeting' });
           const slot = await blockSlot(ctx, { slotId, reason });
-          emit(env, { id: slot.id, status: slot.status, blockedReason: slot.blocked_reason }, () =>
-            `Slot ${slot.id} (${slotWhen(slot.starts_at, ctx.timezone)}) blocked: ${slot.blocked_reason}.`,
+          emit(
+            env,
+            { id: slot.id, status: slot.status, blockedReason: slot.blocked_reason },
+            () => `Slot ${slot.id} (${slotWhen(slot.starts_at, ctx.timezone)}) blocked: ${slot.blocked_reason}.`,
           );
           return 0;
         }),
@@ -180,9 +188,7 @@ export function register(program: Command, run: RunCommand): void {
       run(async (env, slotId: number) =>
         withSession(env, async ({ ctx }) => {
           const slot = await unblockSlot(ctx, { slotId });
-          emit(env, { id: slot.id, status: slot.status }, () =>
-            `Slot ${slot.id} (${slotWhen(slot.starts_at, ctx.timezone)}) is open again.`,
-          );
+          emit(env, { id: slot.id, status: slot.status }, () => `Slot ${slot.id} (${slotWhen(slot.starts_at, ctx.timezone)}) is open again.`);
           return 0;
         }),
       ),

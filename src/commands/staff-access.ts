@@ -15,23 +15,28 @@ export function registerStaffAccess(staff: Command, run: RunCommand): void {
     .command('password')
     .argument('[username]', "someone else's username (admins: sets a password they must change)")
     .option('--password-stdin', 'read the passwords from standard input, one a line: current then new (own), or new (for someone else)')
-    .description('Change your own password, or (admins) set a member of staff\'s')
+    .description("Change your own password, or (admins) set a member of staff's")
     .action(
-      run(async (env, username: string | undefined, flags: { passwordStdin?: boolean }) =>
-        withSession(env, async ({ ctx }) => {
-          const fromStdin = flags.passwordStdin;
-          if (username) {
-            const password = await readPassword(env, { fromStdin, message: `New password for ${username}`, confirm: true });
-            await setStaffPassword(ctx, { username, password });
-            emit(env, { username, passwordSet: true }, () => `Password set for ${username}; every session of theirs is ended.`);
-            return 0;
-          }
-          const currentPassword = await readPassword(env, { fromStdin, message: 'Your current password' });
-          const newPassword = await readPassword(env, { fromStdin, message: 'Your new password', confirm: true });
-          await changeOwnPassword(ctx, { currentPassword, newPassword });
-          emit(env, { passwordChanged: true }, () => 'Password changed; your sessions on other computers are ended.');
-          return 0;
-        }, { changesPassword: !username }), // one's own: what a password an admin gave is good for
+      run(
+        async (env, username: string | undefined, flags: { passwordStdin?: boolean }) =>
+          withSession(
+            env,
+            async ({ ctx }) => {
+              const fromStdin = flags.passwordStdin;
+              if (username) {
+                const password = await readPassword(env, { fromStdin, message: `New password for ${username}`, confirm: true });
+                await setStaffPassword(ctx, { username, password });
+                emit(env, { username, passwordSet: true }, () => `Password set for ${username}; every session of theirs is ended.`);
+                return 0;
+              }
+              const currentPassword = await readPassword(env, { fromStdin, message: 'Your current password' });
+              const newPassword = await readPassword(env, { fromStdin, message: 'Your new password', confirm: true });
+              await changeOwnPassword(ctx, { currentPassword, newPassword });
+              emit(env, { passwordChanged: true }, () => 'Password changed; your sessions on other computers are ended.');
+              return 0;
+            },
+            { changesPassword: !username },
+          ), // one's own: what a password an admin gave is good for
       ),
     );
 

@@ -23,7 +23,11 @@ const therapistJson = (t: TherapistRow) => ({
 });
 
 /** "--spec slp,ot" or "--spec slp --spec ot". */
-const splitCodes = (values: string[]) => values.flatMap((v) => v.split(',')).map((c) => c.trim()).filter(Boolean);
+const splitCodes = (values: string[]) =>
+  values
+    .flatMap((v) => v.split(','))
+    .map((c) => c.trim())
+    .filter(Boolean);
 
 interface AddFlags {
   name?: string;

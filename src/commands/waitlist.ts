@@ -150,7 +150,10 @@ export function register(program: Command, run: RunCommand): void {
         }),
       ),
     );
-  for (const [name, answer] of [['accept', acceptWaitlistOffer], ['decline', declineWaitlistOffer]] as const) {
+  for (const [name, answer] of [
+    ['accept', acceptWaitlistOffer],
+    ['decline', declineWaitlistOffer],
+  ] as const) {
     waitlist
       .command(name)
       .argument('<offer>', 'waitlist offer id', positiveInt)

@@ -17,10 +17,7 @@ interface ForFamily {
 
 /** Who is acting. Staff act from the CLI; patients and guardians through the bots; the system runs jobs. */
 export type Actor =
-  | StaffActor
-  | { kind: 'system' }
-  | ({ kind: 'patient'; patientId: number } & ForFamily)
-  | ({ kind: 'guardian'; guardianId: number } & ForFamily);
+  StaffActor | { kind: 'system' } | ({ kind: 'patient'; patientId: number } & ForFamily) | ({ kind: 'guardian'; guardianId: number } & ForFamily);
 
 export const systemActor: Actor = { kind: 'system' };
 

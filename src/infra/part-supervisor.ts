@@ -82,7 +82,13 @@ export async function finishedWithin(ms: number, work: Promise<unknown>): Promis
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
   try {
-    return await Promise.race([work.then(() => true, () => true), late]);
+    return await Promise.race([
+      work.then(
+        () => true,
+        () => true,
+      ),
+      late,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -175,7 +181,8 @@ export class PartSupervisor<H extends Releasable, X extends object = object> {
 
   private async release(entry: Tracked<H, X>, handle: H): Promise<void> {
     const stopped = handle.stop().catch((error: unknown) => this.options.log(`${entry.label}: letting go failed (${reasonOf(error)}).`));
-    if (!(await finishedWithin(RELEASE_GRACE_MS, stopped))) this.options.log(`${entry.label}: did not let go within ${RELEASE_GRACE_MS / 1000} s; left behind.`);
+    if (!(await finishedWithin(RELEASE_GRACE_MS, stopped)))
+      this.options.log(`${entry.label}: did not let go within ${RELEASE_GRACE_MS / 1000} s; left behind.`);
   }
 
   private runningNow(entry: Tracked<H, X>): void {
@@ -190,9 +197,7 @@ export class PartSupervisor<H extends Releasable, X extends object = object> {
     if (was.state === 'degraded' && was.reason === reason) return;
     entry.report = { name: was.name, state: 'degraded', since: was.state === 'degraded' ? was.since : this.now(), reason };
     this.options.log(
-      was.state === 'degraded'
-        ? `${entry.label}: still degraded, now ${reason}.`
-        : `${entry.label}: degraded: ${reason}; trying again in the background.`,
+      was.state === 'degraded' ? `${entry.label}: still degraded, now ${reason}.` : `${entry.label}: degraded: ${reason}; trying again in the background.`,
     );
   }
 }

@@ -35,7 +35,12 @@ function backupJob(kind: Exclude<BackupKind, 'manual'>, cron: string, windowKey:
         const window = windowKey(ctx.clock.now(), ctx.timezone);
         const reason = error instanceof Error ? error.message.slice(0, 200) : 'unknown error';
         await inTransaction(withActor(ctx, systemActor), (tx) =>
-          alertAdmins(tx, `backup-failed:${kind}:${window}`, { about: 'backup', text: `The ${kind} backup of ${window} failed: ${reason}. It is tried again every hour today; see roshni jobs list.` }, ctx.clock.now()),
+          alertAdmins(
+            tx,
+            `backup-failed:${kind}:${window}`,
+            { about: 'backup', text: `The ${kind} backup of ${window} failed: ${reason}. It is tried again every hour today; see roshni jobs list.` },
+            ctx.clock.now(),
+          ),
         );
         throw error;
       }

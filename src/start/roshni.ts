@@ -101,7 +101,8 @@ export async function startRoshni(
   const whatsapp = () => supervisor.running().find((handle) => handle.whatsapp)?.whatsapp;
   const whatsappState = config.env.WHATSAPP_ENABLED ? async () => (await whatsapp()?.getState?.()) ?? null : undefined;
 
-  const http = options.http === false ? null : await startHttp(options, parts.find((p) => p.telegramWebhook)?.telegramWebhook, whatsappState, () => supervisor.report());
+  const http =
+    options.http === false ? null : await startHttp(options, parts.find((p) => p.telegramWebhook)?.telegramWebhook, whatsappState, () => supervisor.report());
   if (http) supervisor.steady('http');
   const channels = channelsFromConfig(config, { db: ctx.db });
   if (config.env.WHATSAPP_ENABLED) addWhatsAppWhileConnected(channels, whatsapp);

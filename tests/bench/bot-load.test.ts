@@ -37,7 +37,11 @@ describe('the bot-load benchmark, briefly', () => {
     expect({ stuck: tally.stuckChats.size, errors: tally.errorReplies, unanswered: tally.unanswered }).toEqual({ stuck: 0, errors: 0, unanswered: 0 });
     expect(figures.peakDbConnections).toBeGreaterThan(0);
     expect(figures.rssPeakMb).toBeGreaterThan(0);
-    const linked = await database.db.selectFrom('bot_conversations').select(['guardian_id', 'last_message_at']).where('chat_id', 'in', chatIds.map(String)).execute();
+    const linked = await database.db
+      .selectFrom('bot_conversations')
+      .select(['guardian_id', 'last_message_at'])
+      .where('chat_id', 'in', chatIds.map(String))
+      .execute();
     expect(linked.every((c) => c.guardian_id !== null && c.last_message_at !== null)).toBe(true);
   }, 40_000);
 });

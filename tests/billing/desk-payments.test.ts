@@ -34,8 +34,7 @@ describe('payments at the desk, refunds, waivers and dues', () => {
   });
   afterEach(() => database?.close());
 
-  const appointment = (number: string) =>
-    database.db.selectFrom('appointments').selectAll().where('appointment_number', '=', number).executeTakeFirstOrThrow();
+  const appointment = (number: string) => database.db.selectFrom('appointments').selectAll().where('appointment_number', '=', number).executeTakeFirstOrThrow();
 
   /** The first patient pays ₹400 in cash and the other ₹600 by card: the card payment's reference. */
   async function paidInCashThenByCard(): Promise<string> {
@@ -133,7 +132,11 @@ describe('payments at the desk, refunds, waivers and dues', () => {
     expect((await roshni(['refund', card, '--amount', '400', '--reason', 'Duplicate charge'])).code).toBe(0);
     expect((await roshni(['waive', appointments[1]!, '--reason', 'Staff family'])).code).toBe(0);
     expect((await roshni(['cancel', appointments[3]!, '--reason', 'Moved away'])).code).toBe(0);
-    await database.db.updateTable('appointments').set({ status: 'completed', completed_at: new Date() }).where('appointment_number', 'in', appointments.slice(0, 3)).execute();
+    await database.db
+      .updateTable('appointments')
+      .set({ status: 'completed', completed_at: new Date() })
+      .where('appointment_number', 'in', appointments.slice(0, 3))
+      .execute();
     const dues = JSON.parse((await roshni(['dues', '--json'])).stdout);
     // Appointment 1 owes ₹600 after its refund; appointment 2 is waived; appointment 3 owes ₹1,000.
     expect(dues.map((d: { duePaise: number }) => d.duePaise).sort()).toEqual([100000, 60000].sort());

@@ -27,10 +27,13 @@ describe('late cancellation and no-show policy', () => {
     env = { DATABASE_URL: database.url };
     ctx = systemContext(database.db, clock);
     clinic = await seedClinic(ctx, { patients: 3, days: 4 });
-    await database.db.insertInto('staff_users').values([
-      { username: 'owner', full_name: 'Clinic Owner', role: 'admin' },
-      { username: 'desk', full_name: 'Front Desk', role: 'receptionist' },
-    ]).execute();
+    await database.db
+      .insertInto('staff_users')
+      .values([
+        { username: 'owner', full_name: 'Clinic Owner', role: 'admin' },
+        { username: 'desk', full_name: 'Front Desk', role: 'receptionist' },
+      ])
+      .execute();
     staff = signedInCli(database.db);
   });
   afterEach(() => database?.close());
@@ -41,9 +44,33 @@ describe('late cancellation and no-show policy', () => {
   };
 
   it('admins set the fees and rules; others are refused; bad values change nothing', async () => {
-    const set = await roshni(['settings', 'set', '--late-cancel-fee', '250', '--noshow-fee', '₹400', '--late-cancel-hours', '48', '--reminders', '24h,90m', '--quiet-hours', '22:00-07:30', '--json'], 'owner');
+    const set = await roshni(
+      [
+        'settings',
+        'set',
+        '--late-cancel-fee',
+        '250',
+        '--noshow-fee',
+        '₹400',
+        '--late-cancel-hours',
+        '48',
+        '--reminders',
+        '24h,90m',
+        '--quiet-hours',
+        '22:00-07:30',
+        '--json',
+      ],
+      'owner',
+    );
     expect(set.code).toBe(0);
-    expect(JSON.parse(set.stdout)).toMatchObject({ lateCancelFeePaise: 25_000, noShowFeePaise: 40_000, lateCancelHours: 48, reminderOffsetsMinutes: [1440, 90], quietHoursStart: '22:00', quietHoursEnd: '07:30' });
+    expect(JSON.parse(set.stdout)).toMatchObject({
+      lateCancelFeePaise: 25_000,
+      noShowFeePaise: 40_000,
+      lateCancelHours: 48,
+      reminderOffsetsMinutes: [1440, 90],
+      quietHoursStart: '22:00',
+      quietHoursEnd: '07:30',
+    });
 
     expect((await roshni(['settings', 'set', '--noshow-fee', '100'], 'desk')).code).toBe(5);
     const bad = await roshni(['settings', 'set', '--noshow-fee', '100', '--quiet-hours', '25:00-07:00']);
@@ -80,12 +107,29 @@ describe('late cancellation and no-show policy', () => {
   it('a no-show with a package draws a session when the clinic says so; an admin waiver gives it back', async () => {
     // A no-show costs ₹400, but a patient with a package gives up a session instead.
     expect((await roshni(['settings', 'set', '--noshow-fee', '400', '--policy-draws-package', 'yes'])).code).toBe(0);
-    await roshni(['package', 'add-plan', '--code', 'speech-2', '--name', 'Two speech sessions', '--service', 'speech-therapy', '--sessions', '2', '--price', '1800']);
+    await roshni([
+      'package',
+      'add-plan',
+      '--code',
+      'speech-2',
+      '--name',
+      'Two speech sessions',
+      '--service',
+      'speech-therapy',
+      '--sessions',
+      '2',
+      '--price',
+      '1800',
+    ]);
     expect((await roshni(['package', 'sell', '--patient', 'Patient 003', '--plan', 'speech-2', '--method', 'cash'])).code).toBe(0);
     const missed = await book(2, 1, 2);
     clock.set(zonedInstant(addDays(today, 1), '12:00', 'Asia/Kolkata'));
     // The CLI runs on the real clock: mark the no-show once the session's time has begun.
-    await database.db.updateTable('appointments').set({ starts_at: new Date(Date.now() - 3_600_000), ends_at: new Date(Date.now() - 600_000), slot_id: null }).where('id', '=', missed.id).execute();
+    await database.db
+      .updateTable('appointments')
+      .set({ starts_at: new Date(Date.now() - 3_600_000), ends_at: new Date(Date.now() - 600_000), slot_id: null })
+      .where('id', '=', missed.id)
+      .execute();
     const noShow = await roshni(['no-show', missed.appointmentNumber]);
     expect(noShow.code).toBe(0);
     expect(noShow.stdout).toMatch(/One package session used \(1 left\)/);

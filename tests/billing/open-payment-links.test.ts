@@ -25,10 +25,13 @@ describe('one open Razorpay payment link per appointment', () => {
     const ctx = systemContext(database.db);
     const clinic = await seedClinic(ctx, { patients: 7 });
     const slots = [...(await slotsOn(ctx, clinic.speech.id, tomorrow)), ...(await slotsOn(ctx, clinic.physio.id, tomorrow))];
-    await database.db.insertInto('staff_users').values([
-      { username: 'desk', full_name: 'Front Desk', role: 'receptionist' },
-      { username: 'anita', full_name: 'Anita Therapist', role: 'therapist' },
-    ]).execute();
+    await database.db
+      .insertInto('staff_users')
+      .values([
+        { username: 'desk', full_name: 'Front Desk', role: 'receptionist' },
+        { username: 'anita', full_name: 'Anita Therapist', role: 'therapist' },
+      ])
+      .execute();
     await addClinicAdmin(database.db);
     staff = signedInCli(database.db);
     // One appointment for each test; the last one, the first patient's second, for a cash payment.
@@ -42,7 +45,12 @@ describe('one open Razorpay payment link per appointment', () => {
 
   const ctx = () => ({ ...systemContext(database.db), paymentGateway: razorpayGateway({ keyId: fake.keyId, keySecret: fake.keySecret, baseUrl: fake.url }) });
   const paymentsOf = (appointmentId: number) =>
-    database.db.selectFrom('payments').select(['id', 'state', 'amount_paise', 'razorpay_payment_link_id', 'failure_reason']).where('appointment_id', '=', appointmentId).orderBy('id').execute();
+    database.db
+      .selectFrom('payments')
+      .select(['id', 'state', 'amount_paise', 'razorpay_payment_link_id', 'failure_reason'])
+      .where('appointment_id', '=', appointmentId)
+      .orderBy('id')
+      .execute();
   const linkCalls = (path: string) => fake.requests.filter((r) => r.path.startsWith(path)).length;
 
   it('asking again for the same amount hands out the link already sent, from the CLI too', async () => {
@@ -68,7 +76,10 @@ describe('one open Razorpay payment link per appointment', () => {
     expect(fake.links.get(old.paymentLinkId)!.status).toBe('cancelled');
     expect(() => fake.payLink(old.paymentLinkId)).toThrow('cannot pay a cancelled link');
     const payments = await paymentsOf(appointment.id);
-    expect(payments.map((p) => [p.state, p.amount_paise])).toEqual([['cancelled', 100000], ['pending', 40000]]);
+    expect(payments.map((p) => [p.state, p.amount_paise])).toEqual([
+      ['cancelled', 100000],
+      ['pending', 40000],
+    ]);
     expect(payments[0]!.failure_reason).toContain('replaced by a new one');
     const audit = await database.db.selectFrom('audit_log').select('action').where('entity_id', '=', String(old.paymentId)).execute();
     expect(audit.map((a) => a.action)).toContain('payment.cancel');
@@ -137,23 +148,35 @@ describe('one open Razorpay payment link per appointment', () => {
     it('refuses, changing nothing: a paid link, Razorpay unreachable, a completed payment, a therapist, no reason', async () => {
       const appointment = appointments[6]!;
       const link = await createPaymentLink(ctx(), { appointmentId: appointment.id });
-      const unreachable = await roshni(['pay', 'cancel', link.reference, '--reason', 'Wrong amount'], undefined, { ...env, RAZORPAY_BASE_URL: 'http://127.0.0.1:9' });
+      const unreachable = await roshni(['pay', 'cancel', link.reference, '--reason', 'Wrong amount'], undefined, {
+        ...env,
+        RAZORPAY_BASE_URL: 'http://127.0.0.1:9',
+      });
       expect(unreachable.code).toBe(1);
       expect(unreachable.stderr).toMatch(/^roshni: Cannot reach Razorpay to cancel the payment link: .*The request is still open; try again in a moment\.\n$/);
       const unconfigured = await roshni(['pay', 'cancel', link.reference, '--reason', 'Wrong amount'], undefined, { DATABASE_URL: database.url });
-      expect([unconfigured.code, unconfigured.stderr]).toEqual([2, `roshni: Payment ${link.reference} is a Razorpay link: set RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET so it can be cancelled at Razorpay.\n`]);
+      expect([unconfigured.code, unconfigured.stderr]).toEqual([
+        2,
+        `roshni: Payment ${link.reference} is a Razorpay link: set RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET so it can be cancelled at Razorpay.\n`,
+      ]);
       const therapist = await roshni(['pay', 'cancel', link.reference, '--reason', 'Wrong amount'], 'anita');
       expect(therapist.code).toBe(5);
       const noReason = await roshni(['pay', 'cancel', link.reference]);
       expect([noReason.code, noReason.stderr]).toEqual([2, 'roshni: --reason is required: say why the request is withdrawn.\n']);
       fake.payLink(link.paymentLinkId);
       const paid = await roshni(['pay', 'cancel', link.reference, '--reason', 'Wrong amount']);
-      expect([paid.code, paid.stderr]).toEqual([4, `roshni: The payment link sent earlier (${link.reference}) has just been paid; it shows here once Razorpay confirms it.\n`]);
+      expect([paid.code, paid.stderr]).toEqual([
+        4,
+        `roshni: The payment link sent earlier (${link.reference}) has just been paid; it shows here once Razorpay confirms it.\n`,
+      ]);
       expect((await paymentsOf(appointment.id)).map((p) => p.state)).toEqual(['pending']);
 
       const cash = JSON.parse((await roshni(['pay', 'cash', appointments[7]!.number, '--amount', '100', '--json'])).stdout);
       const completed = await roshni(['pay', 'cancel', cash.reference, '--reason', 'Mistake']);
-      expect([completed.code, completed.stderr]).toEqual([4, `roshni: Payment ${cash.reference} is completed; only a pending request can be cancelled (money received is refunded: roshni refund ${cash.reference} …).\n`]);
+      expect([completed.code, completed.stderr]).toEqual([
+        4,
+        `roshni: Payment ${cash.reference} is completed; only a pending request can be cancelled (money received is refunded: roshni refund ${cash.reference} …).\n`,
+      ]);
     });
   });
 });

@@ -32,14 +32,41 @@ describe('session packages', () => {
   /** Patient 001 comes to a clinic that sells three speech sessions for ₹2,700. */
   async function speechPlanOnOffer() {
     await seedClinic(systemContext(database.db, clock), { patients: 1, days: 6 });
-    const plan = await roshni(['package', 'add-plan', '--code', 'speech-3', '--name', 'Three speech sessions', '--service', 'speech-therapy', '--sessions', '3', '--price', '2700']);
+    const plan = await roshni([
+      'package',
+      'add-plan',
+      '--code',
+      'speech-3',
+      '--name',
+      'Three speech sessions',
+      '--service',
+      'speech-therapy',
+      '--sessions',
+      '3',
+      '--price',
+      '2700',
+    ]);
     expect(plan.code).toBe(0);
   }
 
   it('sells three sessions paid once; each completed session draws one, and the fourth is charged', async () => {
     const ctx = systemContext(database.db, clock);
     const clinic = await seedClinic(ctx, { patients: 1, days: 6 });
-    const plan = await roshni(['package', 'add-plan', '--code', 'speech-3', '--name', 'Three speech sessions', '--service', 'speech-therapy', '--sessions', '3', '--price', '2700', '--json']);
+    const plan = await roshni([
+      'package',
+      'add-plan',
+      '--code',
+      'speech-3',
+      '--name',
+      'Three speech sessions',
+      '--service',
+      'speech-therapy',
+      '--sessions',
+      '3',
+      '--price',
+      '2700',
+      '--json',
+    ]);
     expect(plan.code).toBe(0);
     const sale = await roshni(['package', 'sell', '--patient', 'Patient 001', '--plan', 'speech-3', '--method', 'upi', '--utr', 'UTR998877665', '--json']);
     expect(sale.code).toBe(0);
@@ -63,7 +90,10 @@ describe('session packages', () => {
   it('refuses a receptionist adding a plan, and a sale of an unknown plan', async () => {
     await speechPlanOnOffer();
     await database.db.insertInto('staff_users').values({ username: 'desk', full_name: 'Front Desk', role: 'receptionist' }).execute();
-    const denied = await roshni(['package', 'add-plan', '--code', 'ot-5', '--name', 'Five OT sessions', '--service', 'occupational-therapy', '--sessions', '5', '--price', '4500'], 'desk');
+    const denied = await roshni(
+      ['package', 'add-plan', '--code', 'ot-5', '--name', 'Five OT sessions', '--service', 'occupational-therapy', '--sessions', '5', '--price', '4500'],
+      'desk',
+    );
     expect(denied.code).toBe(5);
     const unknown = await roshni(['package', 'sell', '--patient', 'Patient 001', '--plan', 'nope', '--method', 'cash']);
     expect(unknown.code).toBe(3);
@@ -79,7 +109,10 @@ describe('session packages', () => {
     const fake = await startFakeRazorpay();
     const server = await startClinicServer({ ctx: systemContext(database.db), host: '127.0.0.1', port: 0, razorpayWebhookSecrets: [fake.webhookSecret] });
     try {
-      const sale = await roshni(['package', 'sell', '--patient', 'Patient 001', '--plan', 'speech-3', '--method', 'razorpay', '--json'], undefined, { ...env, ...fake.env() });
+      const sale = await roshni(['package', 'sell', '--patient', 'Patient 001', '--plan', 'speech-3', '--method', 'razorpay', '--json'], undefined, {
+        ...env,
+        ...fake.env(),
+      });
       expect(sale.stderr).toBe('');
       const sold = JSON.parse(sale.stdout);
       expect(sold).toMatchObject({ receiptNumber: null, paymentLink: { shortUrl: expect.stringMatching(/^https?:/) } });

@@ -14,14 +14,19 @@ function scriptedDb(answers: Array<Record<string, unknown> | undefined | Error>)
     if (next instanceof Error) throw next;
     return next;
   };
-  const chain: object = new Proxy(
-    {},
-    { get: (_target, key) => (key === 'executeTakeFirst' ? run : key === 'then' ? undefined : () => chain) },
-  );
+  const chain: object = new Proxy({}, { get: (_target, key) => (key === 'executeTakeFirst' ? run : key === 'then' ? undefined : () => chain) });
   return chain as DomainContext['db'];
 }
 
-const appointment = { id: 7, patient_id: 3, status: 'scheduled', appointment_number: 'APT-7', payment_status: 'unpaid', policy_fee_paise: null, service_name: 'Speech therapy' };
+const appointment = {
+  id: 7,
+  patient_id: 3,
+  status: 'scheduled',
+  appointment_number: 'APT-7',
+  payment_status: 'unpaid',
+  policy_fee_paise: null,
+  service_name: 'Speech therapy',
+};
 
 function guardianCtx(db: DomainContext['db']): DomainContext {
   return { db, clock: fixedClock(new Date('2027-03-01T04:00:00Z')), timezone: 'Asia/Kolkata', actor: { kind: 'guardian', guardianId: 11 } };

@@ -18,7 +18,12 @@ describe('a change of where the money goes', () => {
     database = await createTestDatabase();
     const ctx = systemContext(database.db);
     await saveClinicSettings(ctx, { name: 'Sunrise Child Therapy', upiVpa: 'sunrise@okaxis', upiPayeeName: 'Sunrise Child Therapy' });
-    for (const [username, role] of [['anita.admin', 'admin'], ['ravi.admin', 'admin'], ['old.admin', 'admin'], ['farhan.desk', 'receptionist']] as const) {
+    for (const [username, role] of [
+      ['anita.admin', 'admin'],
+      ['ravi.admin', 'admin'],
+      ['old.admin', 'admin'],
+      ['farhan.desk', 'receptionist'],
+    ] as const) {
       ids[username] = (await addStaffUser(ctx, { username, fullName: `Staff ${username}`, role })).id;
     }
     await database.db.updateTable('staff_users').set({ active: false }).where('username', '=', 'old.admin').execute();
@@ -28,7 +33,12 @@ describe('a change of where the money goes', () => {
   afterEach(() => database?.close());
 
   const alerts = () =>
-    database.db.selectFrom('notifications').select(['staff_user_id', 'idempotency_key', 'payload']).where('kind', '=', 'admin_alert').orderBy('staff_user_id').execute();
+    database.db
+      .selectFrom('notifications')
+      .select(['staff_user_id', 'idempotency_key', 'payload'])
+      .where('kind', '=', 'admin_alert')
+      .orderBy('staff_user_id')
+      .execute();
   const settings = () => database.db.selectFrom('clinic_settings').select(['upi_vpa', 'upi_payee_name']).executeTakeFirstOrThrow();
 
   it('is audited with the UPI id and payee name before and after, and told to every active admin', async () => {

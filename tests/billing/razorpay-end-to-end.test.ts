@@ -46,7 +46,8 @@ describe('a payment link paid end to end: desk, Razorpay, webhook, receipt', () 
     const clinic = await seedClinic(ctx, { patients: 1 });
     const [slot] = await slotsOn(ctx, clinic.speech.id, addDays(clinicDate(new Date(), ctx.timezone), 1));
     await addClinicAdmin(database.db);
-    appointmentNumber = (await bookAppointment(ctx, { patientId: clinic.patients[0]!.id, serviceId: clinic.speechService.id, slotId: slot!.id })).appointmentNumber;
+    appointmentNumber = (await bookAppointment(ctx, { patientId: clinic.patients[0]!.id, serviceId: clinic.speechService.id, slotId: slot!.id }))
+      .appointmentNumber;
   });
   afterAll(() => Promise.all([database?.close(), fake?.close()]));
 
@@ -67,11 +68,23 @@ describe('a payment link paid end to end: desk, Razorpay, webhook, receipt', () 
       expect(await deliverWebhook(server.url, linkPaid, { secret: fake.webhookSecret })).toEqual({ status: 200, body: { status: 'ok', outcome: 'applied' } });
       expect((await deliverWebhook(server.url, captured, { secret: fake.webhookSecret })).body.outcome).toBe('no_change');
 
-      const appointment = await database.db.selectFrom('appointments').select('payment_status').where('appointment_number', '=', appointmentNumber).executeTakeFirstOrThrow();
+      const appointment = await database.db
+        .selectFrom('appointments')
+        .select('payment_status')
+        .where('appointment_number', '=', appointmentNumber)
+        .executeTakeFirstOrThrow();
       expect(appointment.payment_status).toBe('paid');
-      const payment = await database.db.selectFrom('payments').select(['state', 'razorpay_payment_id']).where('id', '=', link.paymentId).executeTakeFirstOrThrow();
+      const payment = await database.db
+        .selectFrom('payments')
+        .select(['state', 'razorpay_payment_id'])
+        .where('id', '=', link.paymentId)
+        .executeTakeFirstOrThrow();
       expect(payment).toEqual({ state: 'completed', razorpay_payment_id: paymentId });
-      const receipt = await database.db.selectFrom('receipts').select(['kind', 'amount_paise', 'snapshot']).where('payment_id', '=', link.paymentId).executeTakeFirstOrThrow();
+      const receipt = await database.db
+        .selectFrom('receipts')
+        .select(['kind', 'amount_paise', 'snapshot'])
+        .where('payment_id', '=', link.paymentId)
+        .executeTakeFirstOrThrow();
       expect(receipt).toMatchObject({ kind: 'receipt', amount_paise: 100000 });
       expect(receipt.snapshot).toMatchObject({ method: 'razorpay', paymentReference: link.reference, externalReference: paymentId });
 

@@ -32,7 +32,11 @@ describe('Razorpay failing while a payment link is asked for', () => {
     [database, fake] = await Promise.all([createTestDatabase(), startFakeRazorpay()]);
     ctx = systemContext(database.db, clock);
     clinic = await seedClinic(ctx, { patients: 5, days: 6 });
-    const staff = await database.db.insertInto('staff_users').values({ username: 'desk', full_name: 'Front Desk', role: 'receptionist' }).returning('id').executeTakeFirstOrThrow();
+    const staff = await database.db
+      .insertInto('staff_users')
+      .values({ username: 'desk', full_name: 'Front Desk', role: 'receptionist' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     desk = { ...ctx, actor: { kind: 'staff', staffUserId: staff.id, role: 'receptionist', therapistId: null } };
     await addClinicAdmin(database.db);
   });
@@ -59,7 +63,12 @@ describe('Razorpay failing while a payment link is asked for', () => {
     };
   };
   const paymentsOf = (appointmentId: number) =>
-    database.db.selectFrom('payments').select(['method', 'state', 'razorpay_payment_link_id', 'failure_reason']).where('appointment_id', '=', appointmentId).orderBy('id').execute();
+    database.db
+      .selectFrom('payments')
+      .select(['method', 'state', 'razorpay_payment_link_id', 'failure_reason'])
+      .where('appointment_id', '=', appointmentId)
+      .orderBy('id')
+      .execute();
   const linksFor = (appointmentNumber: string) => [...fake.links.values()].filter((l) => String(l.description).includes(appointmentNumber));
   const timed = async <T>(work: Promise<T>) => {
     const began = performance.now();
@@ -90,8 +99,13 @@ describe('Razorpay failing while a payment link is asked for', () => {
     // Razorpay made no link (it was asked once, then asked for the link by our reference): the request is cancelled, saying why.
     expect(linksFor(appointment.appointmentNumber)).toEqual([]);
     const payments = await paymentsOf(appointment.id);
-    expect(payments.map((p) => [p.method, p.state])).toEqual([['razorpay', 'cancelled'], ['cash', 'completed']]);
-    expect(payments[0]!.failure_reason).toMatch(/^Razorpay did not create the link: Cannot reach Razorpay to create the payment link: no answer from 127\.0\.0\.1:\d+ within 4 s\./);
+    expect(payments.map((p) => [p.method, p.state])).toEqual([
+      ['razorpay', 'cancelled'],
+      ['cash', 'completed'],
+    ]);
+    expect(payments[0]!.failure_reason).toMatch(
+      /^Razorpay did not create the link: Cannot reach Razorpay to create the payment link: no answer from 127\.0\.0\.1:\d+ within 4 s\./,
+    );
     const appointmentNow = await database.db.selectFrom('appointments').select('payment_status').where('id', '=', appointment.id).executeTakeFirstOrThrow();
     expect(appointmentNow.payment_status).toBe('paid');
     // Asking again finds nothing due, and asks Razorpay nothing.
@@ -100,7 +114,7 @@ describe('Razorpay failing while a payment link is asked for', () => {
     expect(fake.requests.length).toBe(requests);
   }, 30_000);
 
-  it("Razorpay making the link but its answer lost: the link is found by its reference and handed out, and asking again gives the same one", async () => {
+  it('Razorpay making the link but its answer lost: the link is found by its reference and handed out, and asking again gives the same one', async () => {
     const { appointment, openDues, payNow } = await family(1);
     await openDues();
     fake.faults.next({ kind: 'answer-lost' });
@@ -138,11 +152,16 @@ describe('Razorpay failing while a payment link is asked for', () => {
     const { appointment } = await family(3);
     await sql`
       INSERT INTO payments (patient_id, appointment_id, amount_paise, method, state, created_at)
-      VALUES (${clinic.patients[3]!.id}, ${appointment.id}, ${appointment.pricePaise}, 'razorpay', 'pending', now() - interval '10 minutes')`.execute(database.db);
+      VALUES (${clinic.patients[3]!.id}, ${appointment.id}, ${appointment.pricePaise}, 'razorpay', 'pending', now() - interval '10 minutes')`.execute(
+      database.db,
+    );
     const link = await createPaymentLink({ ...desk, paymentGateway: gateway() }, { appointmentId: appointment.id });
     expect(link).toMatchObject({ reused: false, amountPaise: appointment.pricePaise });
     const payments = await paymentsOf(appointment.id);
-    expect(payments.map((p) => [p.state, p.razorpay_payment_link_id])).toEqual([['cancelled', null], ['pending', link.paymentLinkId]]);
+    expect(payments.map((p) => [p.state, p.razorpay_payment_link_id])).toEqual([
+      ['cancelled', null],
+      ['pending', link.paymentLinkId],
+    ]);
     expect(payments[0]!.failure_reason).toBe('Razorpay made no link for this request (its answer never came)');
     expect(linksFor(appointment.appointmentNumber)).toHaveLength(1);
   });
@@ -150,9 +169,13 @@ describe('Razorpay failing while a payment link is asked for', () => {
   it('roshni pay link with Razorpay hanging: the desk hears "try again" within the 8-second limit, and nothing is left pending', async () => {
     const { appointment } = await family(4);
     fake.faults.next({ kind: 'hang' });
-    const { value: cli, ms } = await timed(signedInCli(database.db).roshni(['pay', 'link', appointment.appointmentNumber], { DATABASE_URL: database.url, ...fake.env() }));
+    const { value: cli, ms } = await timed(
+      signedInCli(database.db).roshni(['pay', 'link', appointment.appointmentNumber], { DATABASE_URL: database.url, ...fake.env() }),
+    );
     expect(cli.code).toBe(1);
-    expect(cli.stderr).toMatch(/^roshni: Cannot reach Razorpay to create the payment link: no answer from 127\.0\.0\.1:\d+ within 8 s\. Nothing was charged; try again in a moment\.\n$/);
+    expect(cli.stderr).toMatch(
+      /^roshni: Cannot reach Razorpay to create the payment link: no answer from 127\.0\.0\.1:\d+ within 8 s\. Nothing was charged; try again in a moment\.\n$/,
+    );
     expect(ms).toBeLessThan(20_000);
     expect((await paymentsOf(appointment.id)).map((p) => p.state)).toEqual(['cancelled']);
     expect(linksFor(appointment.appointmentNumber)).toEqual([]);

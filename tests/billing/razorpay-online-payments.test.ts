@@ -77,7 +77,11 @@ describe('asking for money online: Razorpay payment links and orders', () => {
   it('takes part of what is due with --amount, and refuses more than is due', async () => {
     const part = await roshni(['pay', 'link', appointments[1]!, '--amount', '400.50', '--json'], env);
     expect(part.code).toBe(0);
-    expect(JSON.parse(part.stdout)).toMatchObject({ amountPaise: 40050, reference: expect.stringMatching(/^PAY-\d{6}$/), shortUrl: expect.stringMatching(/^https:\/\/rzp\.io\/i\//) });
+    expect(JSON.parse(part.stdout)).toMatchObject({
+      amountPaise: 40050,
+      reference: expect.stringMatching(/^PAY-\d{6}$/),
+      shortUrl: expect.stringMatching(/^https:\/\/rzp\.io\/i\//),
+    });
     const calls = fake.requests.length;
     const tooMuch = await roshni(['pay', 'link', appointments[2]!, '--amount', '1000.01'], env);
     expect(tooMuch.code).toBe(2);
@@ -104,7 +108,11 @@ describe('asking for money online: Razorpay payment links and orders', () => {
     const cancelled = appointments[5]!;
     const id = (await database.db.selectFrom('appointments').select('id').where('appointment_number', '=', cancelled).executeTakeFirstOrThrow()).id;
     await cancelAppointment(ctx, { appointmentId: id, reason: 'Family travelling' });
-    await database.db.updateTable('appointments').set({ payment_status: 'waived', waived_reason: 'Hardship' }).where('appointment_number', '=', appointments[6]!).execute();
+    await database.db
+      .updateTable('appointments')
+      .set({ payment_status: 'waived', waived_reason: 'Hardship' })
+      .where('appointment_number', '=', appointments[6]!)
+      .execute();
     const calls = fake.requests.length;
     const one = await roshni(['pay', 'link', cancelled], env);
     expect([one.code, one.stderr]).toEqual([2, `roshni: Appointment ${cancelled} is cancelled; it takes no payment.\n`]);
@@ -117,7 +125,9 @@ describe('asking for money online: Razorpay payment links and orders', () => {
     const { code, stderr } = await roshni(['pay', 'link', appointments[8]!], { DATABASE_URL: database.url });
     expect(code).toBe(6);
     expect(stderr).toBe('roshni: Configuration error: RAZORPAY_KEY_ID is missing: online payments need RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET.\n');
-    const appointmentId = (await database.db.selectFrom('appointments').select('id').where('appointment_number', '=', appointments[8]!).executeTakeFirstOrThrow()).id;
+    const appointmentId = (
+      await database.db.selectFrom('appointments').select('id').where('appointment_number', '=', appointments[8]!).executeTakeFirstOrThrow()
+    ).id;
     await expect(createPaymentLink(systemContext(database.db), { appointmentId })).rejects.toThrow('Razorpay is not configured');
     expect(await paymentsOf(appointments[8]!)).toEqual([]);
   });
@@ -145,7 +155,11 @@ describe('asking for money online: Razorpay payment links and orders', () => {
 
   it('collects an existing pending payment once (how a package sale will use it)', async () => {
     const ctx = gatewayCtx();
-    const appointment = await database.db.selectFrom('appointments').select(['id', 'patient_id']).where('appointment_number', '=', appointments[7]!).executeTakeFirstOrThrow();
+    const appointment = await database.db
+      .selectFrom('appointments')
+      .select(['id', 'patient_id'])
+      .where('appointment_number', '=', appointments[7]!)
+      .executeTakeFirstOrThrow();
     const pending = await database.db
       .insertInto('payments')
       .values({ patient_id: appointment.patient_id, appointment_id: appointment.id, amount_paise: 50000, method: 'razorpay' })
@@ -154,12 +168,14 @@ describe('asking for money online: Razorpay payment links and orders', () => {
     const order = await createOrder(ctx, { paymentId: pending.id });
     expect(order).toMatchObject({ paymentId: pending.id, reference: pending.reference, amountPaise: 50000, orderId: expect.stringMatching(/^order_/) });
     await expect(createPaymentLink(ctx, { paymentId: pending.id })).rejects.toThrow(`Payment ${pending.reference} already has a Razorpay order or link.`);
-    await expect(createOrder(ctx, { paymentId: pending.id, amountPaise: 100 })).rejects.toThrow("amountPaise: is the pending payment’s own amount");
+    await expect(createOrder(ctx, { paymentId: pending.id, amountPaise: 100 })).rejects.toThrow('amountPaise: is the pending payment’s own amount');
   });
 
   it('lets a receptionist ask for money online, not a therapist', async () => {
     const ctx = gatewayCtx();
-    const appointmentId = (await database.db.selectFrom('appointments').select('id').where('appointment_number', '=', appointments[7]!).executeTakeFirstOrThrow()).id;
+    const appointmentId = (
+      await database.db.selectFrom('appointments').select('id').where('appointment_number', '=', appointments[7]!).executeTakeFirstOrThrow()
+    ).id;
     const therapist = { ...ctx, actor: { kind: 'staff' as const, staffUserId: 1, role: 'therapist' as const, therapistId: 1 } };
     await expect(createOrder(therapist, { appointmentId })).rejects.toThrow('A therapist may not take payments (payment.record: admin or receptionist only).');
   });
@@ -172,7 +188,10 @@ describe('asking for money online: Razorpay payment links and orders', () => {
     expect(first).toEqual({ refundId: expect.stringMatching(/^rfnd_/), status: 'pending' });
     expect(again.refundId).toBe(first.refundId);
     const request = lastRequest();
-    expect(request).toMatchObject({ path: '/v1/payments/pay_Fake00000001/refund', body: { amount: 25000, receipt: 'RFD-000042', notes: { refund: 'RFD-000042' } } });
+    expect(request).toMatchObject({
+      path: '/v1/payments/pay_Fake00000001/refund',
+      body: { amount: 25000, receipt: 'RFD-000042', notes: { refund: 'RFD-000042' } },
+    });
     expect(request.headers['x-refund-idempotency']).toBe('RFD-000042');
     // The header belongs to that refund only, not to the gateway's other calls.
     await gateway.createOrder({ amountPaise: 10000, receipt: 'PAY-999999', notes: {} });

@@ -79,8 +79,20 @@ describe('receipts and credit notes, printed from what was frozen when they were
     const cash = await roshni(['pay', 'cash', small.appointmentNumber, '--amount', '0.50', '--json']);
     expect(cash.code).toBe(0);
     cheap = { appointmentNumber: small.appointmentNumber, reference: JSON.parse(cash.stdout).reference };
-    for (const [username, role] of [['ravi.desk', 'receptionist'], ['tara.slp', 'therapist']]) {
-      expect((await staff.roshni(['staff', 'add', '--username', username!, '--name', `Staff ${username}`, '--role', role!, '--password-stdin'], env, undefined, 'a staff password\n')).code).toBe(0);
+    for (const [username, role] of [
+      ['ravi.desk', 'receptionist'],
+      ['tara.slp', 'therapist'],
+    ]) {
+      expect(
+        (
+          await staff.roshni(
+            ['staff', 'add', '--username', username!, '--name', `Staff ${username}`, '--role', role!, '--password-stdin'],
+            env,
+            undefined,
+            'a staff password\n',
+          )
+        ).code,
+      ).toBe(0);
     }
   });
   afterAll(async () => {
@@ -137,7 +149,16 @@ describe('receipts and credit notes, printed from what was frozen when they were
     expect(stdout).toContain('&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt; &amp; Sons');
     expect(stdout).not.toContain('<script');
     expect(stdout).not.toMatch(/\b(src|href)=|https?:|@import/);
-    for (const expected of ['<h1>Sunrise Child Therapy</h1>', 'GSTIN 29ABCDE1234F1Z5', 'Initial assessment', '₹1,250.50', 'Rupees One Thousand Two Hundred and Fifty and Fifty Paise Only', '<td>UPI</td>', assessment.reference, 'SUN-000001']) {
+    for (const expected of [
+      '<h1>Sunrise Child Therapy</h1>',
+      'GSTIN 29ABCDE1234F1Z5',
+      'Initial assessment',
+      '₹1,250.50',
+      'Rupees One Thousand Two Hundred and Fifty and Fifty Paise Only',
+      '<td>UPI</td>',
+      assessment.reference,
+      'SUN-000001',
+    ]) {
       expect(stdout).toContain(expected);
     }
   });

@@ -22,9 +22,7 @@ function paramsOf(link: string): Array<[string, string]> {
 describe('a UPI deep link, per the NPCI linking specification', () => {
   it('carries pa, pn, am, cu, tn and tr in that order, every value percent-encoded', () => {
     const link = buildUpiLink({ ...clinic, amountPaise: 85_000, note: 'APT-000012 Speech therapy session' });
-    expect(link).toBe(
-      'upi://pay?pa=sunrise@okaxis&pn=Sunrise%20Child%20Therapy&am=850.00&cu=INR&tn=APT-000012%20Speech%20therapy%20session&tr=PAY-000042',
-    );
+    expect(link).toBe('upi://pay?pa=sunrise@okaxis&pn=Sunrise%20Child%20Therapy&am=850.00&cu=INR&tn=APT-000012%20Speech%20therapy%20session&tr=PAY-000042');
     expect(paramsOf(link)).toEqual([
       ['pa', 'sunrise@okaxis'],
       ['pn', 'Sunrise Child Therapy'],

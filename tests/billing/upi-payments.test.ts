@@ -63,8 +63,16 @@ describe('UPI at the front desk: a QR, then the UTR the patient reads out', () =
     staff = signedInCli(database.db);
     env = { DATABASE_URL: database.url };
     folder = mkdtempSync(join(tmpdir(), 'roshni-upi-'));
-    for (const [username, role] of [['ravi.desk', 'receptionist'], ['tara.slp', 'therapist']]) {
-      const added = await staff.roshni(['staff', 'add', '--username', username!, '--name', `Staff ${username}`, '--role', role!, '--password-stdin'], env, undefined, 'a staff password\n');
+    for (const [username, role] of [
+      ['ravi.desk', 'receptionist'],
+      ['tara.slp', 'therapist'],
+    ]) {
+      const added = await staff.roshni(
+        ['staff', 'add', '--username', username!, '--name', `Staff ${username}`, '--role', role!, '--password-stdin'],
+        env,
+        undefined,
+        'a staff password\n',
+      );
       expect(added.code).toBe(0);
     }
   });
@@ -152,11 +160,7 @@ describe('UPI at the front desk: a QR, then the UTR the patient reads out', () =
       4,
       'roshni: The UTR 246813579024 has already been used for another payment.',
     );
-    await expectRefused(
-      () => roshni(['pay', 'upi', other.appointmentNumber, '--utr', '246813579024']),
-      4,
-      'The UTR 246813579024 has already been used',
-    );
+    await expectRefused(() => roshni(['pay', 'upi', other.appointmentNumber, '--utr', '246813579024']), 4, 'The UTR 246813579024 has already been used');
     expect(await paymentByReference(request.reference)).toMatchObject({ state: 'pending', utr: null });
   });
 
@@ -180,8 +184,16 @@ describe('UPI at the front desk: a QR, then the UTR the patient reads out', () =
     const number = visit.appointmentNumber;
     await expectRefused(() => roshni(['pay', 'upi', number, '--amount', '0']), 2, 'roshni: --amount: "0" must be more than zero.');
     await expectRefused(() => roshni(['pay', 'upi', number, '--amount=-5']), 2, 'roshni: --amount: "-5" must be an amount in rupees with at most two decimals');
-    await expectRefused(() => roshni(['pay', 'upi', number, '--amount', '10.005']), 2, '--amount: "10.005" must be an amount in rupees with at most two decimals');
-    await expectRefused(() => roshni(['pay', 'upi', number, '--amount', '1000.01']), 2, `Appointment ${number} has ₹1,000.00 due; ₹1,000.01 is more than that.`);
+    await expectRefused(
+      () => roshni(['pay', 'upi', number, '--amount', '10.005']),
+      2,
+      '--amount: "10.005" must be an amount in rupees with at most two decimals',
+    );
+    await expectRefused(
+      () => roshni(['pay', 'upi', number, '--amount', '1000.01']),
+      2,
+      `Appointment ${number} has ₹1,000.00 due; ₹1,000.01 is more than that.`,
+    );
     await expectRefused(() => roshni(['pay', 'upi', 'APT-999999']), 3, 'roshni: No appointment APT-999999.');
     await expectRefused(() => roshni(['pay', 'upi', number, '--utr', '12-34']), 2, 'roshni: --utr: "12-34" must be the 6–35 character UTR');
     await expectRefused(() => roshni(['pay', 'upi', number, '--utr', '12345']), 2, '--utr: "12345" must be the 6–35 character UTR');
@@ -195,7 +207,11 @@ describe('UPI at the front desk: a QR, then the UTR the patient reads out', () =
 
     const cancelled = await book(1);
     await cancelAppointment(ctx(), { appointmentId: cancelled.id, reason: 'Family travelling' });
-    await expectRefused(() => roshni(['pay', 'upi', cancelled.appointmentNumber]), 2, `Appointment ${cancelled.appointmentNumber} is cancelled; it takes no payment.`);
+    await expectRefused(
+      () => roshni(['pay', 'upi', cancelled.appointmentNumber]),
+      2,
+      `Appointment ${cancelled.appointmentNumber} is cancelled; it takes no payment.`,
+    );
 
     const settled = await book(2);
     expect((await roshni(['pay', 'upi', settled.appointmentNumber, '--utr', '135792468013'])).code).toBe(0);
@@ -205,7 +221,11 @@ describe('UPI at the front desk: a QR, then the UTR the patient reads out', () =
 
   it("lets the desk take UPI but not a therapist, and says how to set the clinic's UPI id when there is none", async () => {
     const visit = await book(2);
-    await expectRefused(() => roshni(['pay', 'upi', visit.appointmentNumber], 'tara.slp'), 5, 'A therapist may not take payments (payment.record: admin or receptionist only).');
+    await expectRefused(
+      () => roshni(['pay', 'upi', visit.appointmentNumber], 'tara.slp'),
+      5,
+      'A therapist may not take payments (payment.record: admin or receptionist only).',
+    );
     await database.db.updateTable('clinic_settings').set({ upi_vpa: null }).execute();
     try {
       await expectRefused(
@@ -241,7 +261,11 @@ describe('UPI at the front desk: a QR, then the UTR the patient reads out', () =
       const states = await database.db
         .selectFrom('payments')
         .select(['state', 'utr'])
-        .where('reference', 'in', requests.map((r) => r.reference))
+        .where(
+          'reference',
+          'in',
+          requests.map((r) => r.reference),
+        )
         .execute();
       expect(states.map((s) => s.state).sort()).toEqual(['completed', 'pending']);
       expect(states.filter((s) => s.utr === '777788889999')).toHaveLength(1);

@@ -70,7 +70,12 @@ describe('Razorpay events: every payment recorded once, whatever the order or th
     expect(outcomes.sort()).toEqual(['applied', 'duplicate', 'duplicate', 'duplicate', 'duplicate']);
     expect((await paymentRow(order.paymentId)).state).toBe('completed');
     expect(await receiptsOf(order.paymentId)).toHaveLength(1);
-    const audit = await database.db.selectFrom('audit_log').select('id').where('action', '=', 'payment.complete').where('entity_id', '=', String(order.paymentId)).execute();
+    const audit = await database.db
+      .selectFrom('audit_log')
+      .select('id')
+      .where('action', '=', 'payment.complete')
+      .where('entity_id', '=', String(order.paymentId))
+      .execute();
     expect(audit).toHaveLength(1);
   });
 
@@ -98,7 +103,11 @@ describe('Razorpay events: every payment recorded once, whatever the order or th
   it('marks a pending payment failed with the reason, and a later attempt that succeeds still completes it', async () => {
     const order = await newOrder();
     expect(await deliver(fake.failAttempt(order.orderId, 'Payment was unsuccessful as the UPI PIN entered was incorrect.'))).toBe('applied');
-    expect(await paymentRow(order.paymentId)).toMatchObject({ state: 'failed', failure_reason: 'Payment was unsuccessful as the UPI PIN entered was incorrect.', payment_status: 'pending' });
+    expect(await paymentRow(order.paymentId)).toMatchObject({
+      state: 'failed',
+      failure_reason: 'Payment was unsuccessful as the UPI PIN entered was incorrect.',
+      payment_status: 'pending',
+    });
     expect(await deliver(fake.payOrder(order.orderId).captured)).toBe('applied');
     expect(await paymentRow(order.paymentId)).toMatchObject({ state: 'completed', payment_status: 'paid' });
   });
@@ -127,10 +136,14 @@ describe('Razorpay events: every payment recorded once, whatever the order or th
   });
 
   it('keeps a payment that is not ours as unmatched, and flags one of a different amount for a person', async () => {
-    const stranger = razorpayEvent('payment.captured', { payment: { entity: { id: 'pay_Dashboard001', amount: 50000, currency: 'INR', order_id: 'order_NotOurs0001', notes: [] } } });
+    const stranger = razorpayEvent('payment.captured', {
+      payment: { entity: { id: 'pay_Dashboard001', amount: 50000, currency: 'INR', order_id: 'order_NotOurs0001', notes: [] } },
+    });
     expect(await deliver(stranger)).toBe('unmatched');
     const order = await newOrder();
-    const short = razorpayEvent('payment.captured', { payment: { entity: { id: 'pay_Short000001', amount: 100, currency: 'INR', order_id: order.orderId, notes: [] } } });
+    const short = razorpayEvent('payment.captured', {
+      payment: { entity: { id: 'pay_Short000001', amount: 100, currency: 'INR', order_id: order.orderId, notes: [] } },
+    });
     expect(await deliver(short)).toBe('attention');
     expect((await storedEvent(short.eventId)).outcome).toBe(`attention: pay_Short000001 paid ₹1.00 for ${order.reference} of ₹1,000.00: not marked paid`);
     expect((await paymentRow(order.paymentId)).state).toBe('pending');
@@ -147,16 +160,29 @@ describe('Razorpay events: every payment recorded once, whatever the order or th
       .values({ payment_id: order.paymentId, amount_paise: 40000, reason: 'Session cut short' })
       .returning(['id', 'reference'])
       .executeTakeFirstOrThrow();
-    const { refundId } = await ctx.paymentGateway!.refund({ paymentId, amountPaise: 40000, idempotencyKey: refund.reference, notes: { refund: refund.reference } });
+    const { refundId } = await ctx.paymentGateway!.refund({
+      paymentId,
+      amountPaise: 40000,
+      idempotencyKey: refund.reference,
+      notes: { refund: refund.reference },
+    });
     const processed = fake.refundProcessed(refundId);
     expect(await deliver(processed)).toBe('applied');
     expect(await deliver({ ...processed, eventId: 'evt_RefundAgain01' })).toBe('duplicate');
-    const row = await database.db.selectFrom('refunds').select(['state', 'razorpay_refund_id', 'processed_at']).where('id', '=', refund.id).executeTakeFirstOrThrow();
+    const row = await database.db
+      .selectFrom('refunds')
+      .select(['state', 'razorpay_refund_id', 'processed_at'])
+      .where('id', '=', refund.id)
+      .executeTakeFirstOrThrow();
     expect(row).toMatchObject({ state: 'processed', razorpay_refund_id: refundId });
     const creditNotes = await database.db.selectFrom('receipts').select(['kind', 'amount_paise']).where('refund_id', '=', refund.id).execute();
     expect(creditNotes).toEqual([{ kind: 'credit_note', amount_paise: 40000 }]);
     expect((await paymentRow(order.paymentId)).payment_status).toBe('partially_paid');
-    expect(await deliver(razorpayEvent('refund.processed', { refund: { entity: { id: 'rfnd_Elsewhere01', payment_id: 'pay_X', amount: 100, currency: 'INR', notes: [] } } }))).toBe('unmatched');
+    expect(
+      await deliver(
+        razorpayEvent('refund.processed', { refund: { entity: { id: 'rfnd_Elsewhere01', payment_id: 'pay_X', amount: 100, currency: 'INR', notes: [] } } }),
+      ),
+    ).toBe('unmatched');
   });
 
   it('keeps the payer’s email, phone and UPI id out of the stored events', async () => {

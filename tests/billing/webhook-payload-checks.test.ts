@@ -32,7 +32,10 @@ describe('a signed Razorpay event is held to what it says', () => {
     await addStaffUser(booking, { username: 'anita.admin', fullName: 'Anita Rao', role: 'admin' });
     const [slot] = await slotsOn(booking, clinic.speech.id, addDays(clinicDate(new Date(), booking.timezone), 1));
     const booked = await bookAppointment(booking, { patientId: clinic.patients[0]!.id, serviceId: clinic.speechService.id, slotId: slot!.id });
-    payment = await createOrder({ ...booking, paymentGateway: razorpayGateway({ keyId: fake.keyId, keySecret: fake.keySecret, baseUrl: fake.url }) }, { appointmentId: booked.id });
+    payment = await createOrder(
+      { ...booking, paymentGateway: razorpayGateway({ keyId: fake.keyId, keySecret: fake.keySecret, baseUrl: fake.url }) },
+      { appointmentId: booked.id },
+    );
     captured = fake.payOrder(payment.orderId).captured;
     ctx = systemContext(database.db, clock);
   });
@@ -71,7 +74,9 @@ describe('a signed Razorpay event is held to what it says', () => {
     expect(await receipts()).toBe(0);
     const [stored] = await database.db.selectFrom('webhook_events').select(['outcome']).execute();
     expect(stored!.outcome).toMatch(/^stale: raised at 2026-11-30T09:59:00.000Z, more than 24 h ago/);
-    expect(await alerts()).toEqual([{ kind: 'admin_alert', payload: expect.objectContaining({ about: 'payment', text: expect.stringContaining('not applied') }) }]);
+    expect(await alerts()).toEqual([
+      { kind: 'admin_alert', payload: expect.objectContaining({ about: 'payment', text: expect.stringContaining('not applied') }) },
+    ]);
     // Just inside the window, Razorpay's own last retry is taken (another event: a fresh payment of this order is still Razorpay's to deliver).
     expect((await deliver(event(nowSeconds() - 24 * 3600 + 60, (p) => (p.id = 'pay_LastRetry00001')))).status).toBe('applied');
   });

@@ -152,7 +152,12 @@ describe('checking what Razorpay Checkout hands back to the browser', () => {
     const signature = signed('order_Fake0001', 'pay_Fake0001');
     expect(verifyCheckoutSignature({ orderId: 'order_Fake0001', paymentId: 'pay_Fake0002', signature }, keySecret)).toBe(false);
     expect(verifyCheckoutSignature({ orderId: 'pay_Fake0001', paymentId: 'order_Fake0001', signature }, keySecret)).toBe(false);
-    expect(verifyCheckoutSignature({ orderId: 'order_Fake0001', paymentId: 'pay_Fake0001', signature: signed('order_Fake0001', 'pay_Fake0001', 'webhook-secret') }, keySecret)).toBe(false);
+    expect(
+      verifyCheckoutSignature(
+        { orderId: 'order_Fake0001', paymentId: 'pay_Fake0001', signature: signed('order_Fake0001', 'pay_Fake0001', 'webhook-secret') },
+        keySecret,
+      ),
+    ).toBe(false);
     expect(verifyCheckoutSignature({ orderId: 'order_Fake0001', paymentId: 'pay_Fake0001', signature: signature.slice(0, 63) }, keySecret)).toBe(false);
     expect(() => verifyCheckoutSignature({ orderId: '', paymentId: 'pay_Fake0001', signature }, keySecret)).toThrow('orderId');
   });

@@ -83,7 +83,12 @@ describe('booking by chat', () => {
     expect(chat.text()).toContain('मैं हिन्दी में लिखूँगा');
     await chat.press('अपॉइंटमेंट बुक करें');
     expect(chat.text()).toContain('कौन-सी सेवा?');
-    expect(chat.options().map((o) => o.label).join()).toContain('स्पीच थेरेपी सत्र');
+    expect(
+      chat
+        .options()
+        .map((o) => o.label)
+        .join(),
+    ).toContain('स्पीच थेरेपी सत्र');
     const stored = await database.db.selectFrom('patients').select('preferred_language').where('id', '=', clinic.patients[1]!.id).executeTakeFirstOrThrow();
     expect(stored.preferred_language).toBe('hi');
   });

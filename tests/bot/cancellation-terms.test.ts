@@ -43,12 +43,34 @@ describe('the terms a family is told before cancelling are the terms it is charg
   }
   const policy = (late_cancel_hours: number, late_cancel_fee_paise: number) =>
     database.db.updateTable('clinic_settings').set({ late_cancel_hours, late_cancel_fee_paise, policy_draws_package: false }).execute();
-  const charged = (id: number) => database.db.selectFrom('appointments').select(['late_cancellation', 'policy_fee_paise']).where('id', '=', id).executeTakeFirstOrThrow();
+  const charged = (id: number) =>
+    database.db.selectFrom('appointments').select(['late_cancellation', 'policy_fee_paise']).where('id', '=', id).executeTakeFirstOrThrow();
 
   it.each([
-    { index: 0, time: '10:00', hours: 24, feePaise: 30_000, told: /less than 24 hours away, so the late-cancellation fee of ₹300\.00 applies/, charge: { late_cancellation: true, policy_fee_paise: 30_000 } },
-    { index: 1, time: '11:00', hours: 24, feePaise: 45_000, told: /less than 24 hours away, so the late-cancellation fee of ₹450\.00 applies/, charge: { late_cancellation: true, policy_fee_paise: 45_000 } },
-    { index: 2, time: '12:00', hours: 12, feePaise: 45_000, told: /^(?![\s\S]*less than)[\s\S]*Cancel \S+ on /, charge: { late_cancellation: false, policy_fee_paise: null } },
+    {
+      index: 0,
+      time: '10:00',
+      hours: 24,
+      feePaise: 30_000,
+      told: /less than 24 hours away, so the late-cancellation fee of ₹300\.00 applies/,
+      charge: { late_cancellation: true, policy_fee_paise: 30_000 },
+    },
+    {
+      index: 1,
+      time: '11:00',
+      hours: 24,
+      feePaise: 45_000,
+      told: /less than 24 hours away, so the late-cancellation fee of ₹450\.00 applies/,
+      charge: { late_cancellation: true, policy_fee_paise: 45_000 },
+    },
+    {
+      index: 2,
+      time: '12:00',
+      hours: 12,
+      feePaise: 45_000,
+      told: /^(?![\s\S]*less than)[\s\S]*Cancel \S+ on /,
+      charge: { late_cancellation: false, policy_fee_paise: null },
+    },
   ])('with $hours h and a fee of $feePaise paise', async ({ index, time, hours, feePaise, told, charge }) => {
     await policy(hours, feePaise);
     const { asked, chat, appointmentId } = await askToCancel(index, time);

@@ -20,7 +20,12 @@ describe('who a chat is', () => {
   });
   afterEach(() => database?.close());
 
-  const linkedChats = () => database.db.selectFrom('bot_conversations').select(['chat_id', 'patient_id', 'guardian_id']).where((eb) => eb.or([eb('patient_id', 'is not', null), eb('guardian_id', 'is not', null)])).execute();
+  const linkedChats = () =>
+    database.db
+      .selectFrom('bot_conversations')
+      .select(['chat_id', 'patient_id', 'guardian_id'])
+      .where((eb) => eb.or([eb('patient_id', 'is not', null), eb('guardian_id', 'is not', null)]))
+      .execute();
 
   it('a WhatsApp sender with no usable number of their own is never linked by a number they type', async () => {
     const stranger = chatter(engineFor(ctx), 'unknown@c.us', { channel: 'whatsapp' });
@@ -35,7 +40,7 @@ describe('who a chat is', () => {
     expect(chats.every((c) => c.patient_id === null && c.guardian_id === null)).toBe(true);
   });
 
-  it("a WhatsApp sender from a number libphonenumber does not know (+882) is known by that number, not asked to type one", async () => {
+  it('a WhatsApp sender from a number libphonenumber does not know (+882) is known by that number, not asked to type one', async () => {
     const chat = chatter(engineFor(ctx), '88212345678@c.us', { channel: 'whatsapp', senderPhone: '+88212345678' });
     await chat.write('hi');
     expect(chat.text()).toMatch(/do not have \+88212345678/);
@@ -43,7 +48,9 @@ describe('who a chat is', () => {
     await chat.press('For me');
     await chat.write('Lena Fischer');
     expect(chat.text()).toMatch(/Welcome, Lena Fischer/);
-    expect(await database.db.selectFrom('patients').select('phone').where('full_name', '=', 'Lena Fischer').executeTakeFirstOrThrow()).toEqual({ phone: '+88212345678' });
+    expect(await database.db.selectFrom('patients').select('phone').where('full_name', '=', 'Lena Fischer').executeTakeFirstOrThrow()).toEqual({
+      phone: '+88212345678',
+    });
   });
 
   it("Telegram's numbers are international: 6591234567 is Singapore's, not an Indian family's +91 65912 34567", async () => {

@@ -47,7 +47,11 @@ describe('documents sent by chat', () => {
   });
 
   const documentsOf = (patientId: number) =>
-    database.db.selectFrom('documents').select(['doc_type', 'access_level', 'needs_review', 'mime_type', 'uploaded_via', 'original_name']).where('patient_id', '=', patientId).execute();
+    database.db
+      .selectFrom('documents')
+      .select(['doc_type', 'access_level', 'needs_review', 'mime_type', 'uploaded_via', 'original_name'])
+      .where('patient_id', '=', patientId)
+      .execute();
 
   it('Telegram: a PDF is filed for review; a program renamed .pdf is refused kindly, nothing kept', async () => {
     const patient = clinic.patients[0]!;
@@ -55,17 +59,33 @@ describe('documents sent by chat', () => {
     const chat = { id: 7001, type: 'private' };
     const from = { id: 7001, is_bot: false, first_name: 'Asha' };
     telegram.addFile('rx-1', pdf('prescription'));
-    telegram.pushUpdate({ message: { message_id: 1, date: 0, chat, from, document: { file_id: 'rx-1', file_unique_id: 'u1', file_name: 'prescription.pdf', file_size: 80 } } });
+    telegram.pushUpdate({
+      message: { message_id: 1, date: 0, chat, from, document: { file_id: 'rx-1', file_unique_id: 'u1', file_name: 'prescription.pdf', file_size: 80 } },
+    });
     const sent = await telegram.waitForCalls('sendMessage', 1);
     expect(String(sent[0]!.params.text)).toMatch(/received your document/);
     expect(await documentsOf(patient.id)).toEqual([
-      { doc_type: 'other', access_level: 'therapist', needs_review: true, mime_type: 'application/pdf', uploaded_via: 'telegram', original_name: 'prescription.pdf' },
+      {
+        doc_type: 'other',
+        access_level: 'therapist',
+        needs_review: true,
+        mime_type: 'application/pdf',
+        uploaded_via: 'telegram',
+        original_name: 'prescription.pdf',
+      },
     ]);
 
     telegram.addFile('exe-1', windowsProgram);
-    telegram.pushUpdate({ message: { message_id: 2, date: 0, chat, from, document: { file_id: 'exe-1', file_unique_id: 'u2', file_name: 'report.pdf', file_size: 256 } } });
+    telegram.pushUpdate({
+      message: { message_id: 2, date: 0, chat, from, document: { file_id: 'exe-1', file_unique_id: 'u2', file_name: 'report.pdf', file_size: 256 } },
+    });
     await telegram.waitForCalls('sendMessage', 3);
-    expect(telegram.callsOf('sendMessage').map((c) => String(c.params.text)).join('\n')).toMatch(/PDFs, photos, audio, video and office documents only/);
+    expect(
+      telegram
+        .callsOf('sendMessage')
+        .map((c) => String(c.params.text))
+        .join('\n'),
+    ).toMatch(/PDFs, photos, audio, video and office documents only/);
     expect(await documentsOf(patient.id)).toHaveLength(1);
   });
 
@@ -80,7 +100,16 @@ describe('documents sent by chat', () => {
     client.emit('message', { from, body: '', hasMedia: true, downloadMedia: async () => ({ data: png.toString('base64'), mimetype: 'image/png' }) });
     await adapter.idle();
     expect(replies.join('\n')).toMatch(/received your document/);
-    client.emit('message', { from, body: '', hasMedia: true, downloadMedia: async () => ({ data: Buffer.concat([pdf(), Buffer.alloc(2 * 1024 * 1024)]).toString('base64'), mimetype: 'application/pdf', filename: 'scan.pdf' }) });
+    client.emit('message', {
+      from,
+      body: '',
+      hasMedia: true,
+      downloadMedia: async () => ({
+        data: Buffer.concat([pdf(), Buffer.alloc(2 * 1024 * 1024)]).toString('base64'),
+        mimetype: 'application/pdf',
+        filename: 'scan.pdf',
+      }),
+    });
     await adapter.idle();
     expect(replies.at(-2)).toMatch(/too large \(at most 1\.0 MB\)/);
     expect((await documentsOf(patient.id)).map((d) => [d.mime_type, d.uploaded_via])).toEqual([['image/png', 'whatsapp']]);
@@ -118,7 +147,11 @@ describe('documents sent by chat', () => {
       const patient = await addPatient(ctx, { fullName: 'Role Check', phone: '+919833399901' });
       await linkedChat(database.db, { channel: 'terminal', chatId: 'app-role-chat', patientId: patient.id });
       const engine = new ConversationEngine({ db: app.db, clock, timezone: ctx.timezone, documentStore: store });
-      const replies = await engine.handle({ channel: 'terminal', chatId: 'app-role-chat', input: { kind: 'document', bytes: pdf('referral'), name: 'referral.pdf' } });
+      const replies = await engine.handle({
+        channel: 'terminal',
+        chatId: 'app-role-chat',
+        input: { kind: 'document', bytes: pdf('referral'), name: 'referral.pdf' },
+      });
       expect(replies.map((r) => ('text' in r ? r.text : '')).join('\n')).toMatch(/received your document/);
       expect(await documentsOf(patient.id)).toHaveLength(1);
     } finally {
@@ -129,18 +162,37 @@ describe('documents sent by chat', () => {
   it('an unexpected failure: the patient is told kindly, each admin alerted once with the channel only, the log has no person', async () => {
     const patient = await addPatient(ctx, { fullName: 'Failing Store', phone: '+919833399902' });
     await linkedChat(database.db, { channel: 'terminal', chatId: 'broken-store-chat', patientId: patient.id });
-    await database.db.insertInto('staff_users').values([
-      { username: 'boss', full_name: 'Clinic Boss', role: 'admin' },
-      { username: 'desk2', full_name: 'Desk', role: 'receptionist' },
-    ]).execute();
+    await database.db
+      .insertInto('staff_users')
+      .values([
+        { username: 'boss', full_name: 'Clinic Boss', role: 'admin' },
+        { username: 'desk2', full_name: 'Desk', role: 'receptionist' },
+      ])
+      .execute();
     const broken = { maxBytes: 1024 * 1024, put: async () => Promise.reject(new Error('disk on fire')), get: async () => null, delete: async () => {} };
     const logged: string[] = [];
-    const engine = new ConversationEngine({ db: ctx.db, clock, timezone: ctx.timezone, documentStore: broken, log: (event, fields) => logged.push(JSON.stringify({ event, ...fields })) });
+    const engine = new ConversationEngine({
+      db: ctx.db,
+      clock,
+      timezone: ctx.timezone,
+      documentStore: broken,
+      log: (event, fields) => logged.push(JSON.stringify({ event, ...fields })),
+    });
     const replies = await engine.handle({ channel: 'terminal', chatId: 'broken-store-chat', input: { kind: 'document', bytes: pdf(), name: 'x.pdf' } });
     expect(replies.map((r) => ('text' in r ? r.text : '')).join('\n')).toMatch(/something went wrong\. The clinic has been told/);
-    const alerts = await database.db.selectFrom('notifications as n').innerJoin('staff_users as s', 's.id', 'n.staff_user_id').select(['s.username', 'n.payload']).where('n.kind', '=', 'admin_alert').execute();
+    const alerts = await database.db
+      .selectFrom('notifications as n')
+      .innerJoin('staff_users as s', 's.id', 'n.staff_user_id')
+      .select(['s.username', 'n.payload'])
+      .where('n.kind', '=', 'admin_alert')
+      .execute();
     expect(alerts.map((a) => a.username)).toEqual(['boss']);
-    expect(alerts[0]!.payload).toMatchObject({ about: 'bot_error', channels: ['terminal'], count: 1, text: expect.stringContaining('unexpected error (unexpected:Error, on terminal)') });
+    expect(alerts[0]!.payload).toMatchObject({
+      about: 'bot_error',
+      channels: ['terminal'],
+      count: 1,
+      text: expect.stringContaining('unexpected error (unexpected:Error, on terminal)'),
+    });
     expect(logged.join('\n')).not.toMatch(/Failing Store|9833399902/);
     expect(await documentsOf(patient.id)).toHaveLength(0);
   });

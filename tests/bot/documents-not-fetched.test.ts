@@ -45,7 +45,11 @@ describe('files from chats that are never fetched', () => {
     const client = new EventEmitter() as EventEmitter & { sendMessage: (chatId: string, content: unknown) => Promise<unknown> };
     const replies: string[] = [];
     client.sendMessage = async (_chatId, content) => (replies.push(String(content)), {});
-    const adapter = attachWhatsApp(client as never, new ConversationEngine({ db: ctx.db, clock, timezone: ctx.timezone, documentStore: store, ...SCRIPTED_CHAT, ...extra }), () => ({}));
+    const adapter = attachWhatsApp(
+      client as never,
+      new ConversationEngine({ db: ctx.db, clock, timezone: ctx.timezone, documentStore: store, ...SCRIPTED_CHAT, ...extra }),
+      () => ({}),
+    );
     let downloads = 0;
     const sendFile = async (from: string, size: number) => {
       client.emit('message', {
@@ -98,20 +102,43 @@ describe('files from chats that are never fetched', () => {
     it('asks the Bot API for no file of a stranger, nor one over the limit', async () => {
       const stranger = { id: 7301, type: 'private' };
       telegram.addFile('big-1', pdf());
-      telegram.pushUpdate({ message: { message_id: 1, date: 0, chat: stranger, from: { id: 7301, is_bot: false, first_name: 'X' }, document: { file_id: 'big-1', file_unique_id: 'b1', file_name: 'a.pdf', file_size: 80 } } });
+      telegram.pushUpdate({
+        message: {
+          message_id: 1,
+          date: 0,
+          chat: stranger,
+          from: { id: 7301, is_bot: false, first_name: 'X' },
+          document: { file_id: 'big-1', file_unique_id: 'b1', file_name: 'a.pdf', file_size: 80 },
+        },
+      });
       const toStranger = (await telegram.waitForCalls('sendMessage', 2)).length;
       const patient = await addPatient(ctx, { fullName: 'Telegram Limit', phone: '+919833311133' });
       await linkedChat(database.db, { channel: 'telegram', chatId: '7302', patientId: patient.id });
-      telegram.pushUpdate({ message: { message_id: 2, date: 0, chat: { id: 7302, type: 'private' }, from: { id: 7302, is_bot: false, first_name: 'Y' }, document: { file_id: 'big-1', file_unique_id: 'b2', file_name: 'b.pdf', file_size: 5 * MiB } } });
+      telegram.pushUpdate({
+        message: {
+          message_id: 2,
+          date: 0,
+          chat: { id: 7302, type: 'private' },
+          from: { id: 7302, is_bot: false, first_name: 'Y' },
+          document: { file_id: 'big-1', file_unique_id: 'b2', file_name: 'b.pdf', file_size: 5 * MiB },
+        },
+      });
       await telegram.waitForCalls('sendMessage', toStranger + 2);
-      expect(telegram.callsOf('sendMessage').slice(toStranger).map((c) => String(c.params.text)).join('\n')).toMatch(/too large/);
+      expect(
+        telegram
+          .callsOf('sendMessage')
+          .slice(toStranger)
+          .map((c) => String(c.params.text))
+          .join('\n'),
+      ).toMatch(/too large/);
       expect(telegram.callsOf('getFile')).toEqual([]);
     });
   });
 
   it('a guardian of two: the document waits in the database, not on disk, and is gone after its hour', async () => {
     const parent = await addGuardian(ctx, { fullName: 'Meher Shah', phone: '+919833344466' });
-    for (const name of ['Ira Shah', 'Vir Shah']) await addPatient(ctx, { fullName: name, dateOfBirth: '2018-01-01', withGuardian: { guardianId: parent.id, isPrimary: true } });
+    for (const name of ['Ira Shah', 'Vir Shah'])
+      await addPatient(ctx, { fullName: name, dateOfBirth: '2018-01-01', withGuardian: { guardianId: parent.id, isPrimary: true } });
     await linkedChat(database.db, { channel: 'terminal', chatId: 'two-children', guardianId: parent.id });
     const engine = new ConversationEngine({ db: ctx.db, clock, timezone: ctx.timezone, documentStore: store });
     const send = (input: Parameters<typeof engine.handle>[0]['input']) => engine.handle({ channel: 'terminal', chatId: 'two-children', input });

@@ -41,7 +41,7 @@ describe('flood control per chat', () => {
     const chat = chatAt();
     const random = seeded(seed);
     const answers: string[] = [];
-    for (let elapsed = 0; elapsed < 10 * 60_000; ) {
+    for (let elapsed = 0; elapsed < 10 * 60_000;) {
       answers.push(chat.send(next()));
       const pause = 1000 + Math.floor(random() * 2001);
       chat.wait(pause);

@@ -49,7 +49,8 @@ for (const language of ['en', 'hi'] as const) {
     /** Each reply in the chat's language: Hindi has Devanagari in every message, English none outside names of languages. */
     function expectLanguage(replies: Reply[]) {
       for (const reply of replies) {
-        const text = reply.kind === 'choices' || reply.kind === 'contact_request' || reply.kind === 'text' || reply.kind === 'link' ? reply.text : reply.caption;
+        const text =
+          reply.kind === 'choices' || reply.kind === 'contact_request' || reply.kind === 'text' || reply.kind === 'link' ? reply.text : reply.caption;
         if (language === 'hi') expect(text, replyAsText(reply)).toMatch(DEVANAGARI);
         else expect(text.replace('Language / भाषा', ''), replyAsText(reply)).not.toMatch(DEVANAGARI);
       }
@@ -59,7 +60,13 @@ for (const language of ['en', 'hi'] as const) {
       const chat = chatter(engineFor(ctx, extra), chatId);
       const choose = async (match: (value: string) => boolean) => {
         const option = chat.options().find((o) => match(o.value));
-        expect(option, `an option among ${chat.options().map((o) => o.value).join(', ')}`).toBeDefined();
+        expect(
+          option,
+          `an option among ${chat
+            .options()
+            .map((o) => o.value)
+            .join(', ')}`,
+        ).toBeDefined();
         await chat.pressValue(option!.value);
         expectLanguage(chat.replies);
         return chat;
@@ -100,7 +107,11 @@ for (const language of ['en', 'hi'] as const) {
     });
 
     it('no availability: offered the waitlist, and joining it', async () => {
-      await database.db.updateTable('appointment_slots').set({ status: 'blocked', blocked_reason: 'physio away' }).where('therapist_id', '=', clinic.physio.id).execute();
+      await database.db
+        .updateTable('appointment_slots')
+        .set({ status: 'blocked', blocked_reason: 'physio away' })
+        .where('therapist_id', '=', clinic.physio.id)
+        .execute();
       const { chat, choose, nonsense, is } = walker();
       await chat.write('menu');
       await choose(is('book'));

@@ -18,7 +18,8 @@ describe('chat isolation, registration, cancel and stop', () => {
     ctx = systemContext(database.db, fixedClock('2026-12-01T02:30:00Z'));
     clinic = await seedClinic(ctx, { patients: 2, days: 4 });
     const slots = await slotsOn(ctx, clinic.speech.id, '2026-12-03');
-    othersNumber = (await bookAppointment(ctx, { patientId: clinic.patients[1]!.id, slotId: slots[0]!.id, serviceId: clinic.speechService.id })).appointmentNumber;
+    othersNumber = (await bookAppointment(ctx, { patientId: clinic.patients[1]!.id, slotId: slots[0]!.id, serviceId: clinic.speechService.id }))
+      .appointmentNumber;
     ownId = (await bookAppointment(ctx, { patientId: clinic.patients[0]!.id, slotId: slots[1]!.id, serviceId: clinic.speechService.id })).id;
   });
   afterEach(() => database?.close());

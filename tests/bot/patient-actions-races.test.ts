@@ -45,7 +45,11 @@ describe('messages patients act on: races, offers, WhatsApp, quiet hours', () =>
     const chatId = channel === 'whatsapp' ? `${patient.phone!.slice(1)}@c.us` : `chat-${n}`;
     const column = channel === 'whatsapp' ? 'whatsapp_id' : 'telegram_chat_id';
     if (channel !== 'terminal') {
-      await database.db.updateTable('patients').set({ [column]: chatId, preferred_channel: channel }).where('id', '=', patient.id).execute();
+      await database.db
+        .updateTable('patients')
+        .set({ [column]: chatId, preferred_channel: channel })
+        .where('id', '=', patient.id)
+        .execute();
     }
     await linkedChat(database.db, { channel, chatId, patientId: patient.id, language });
     return { patient, chatId };
@@ -144,7 +148,8 @@ describe('messages patients act on: races, offers, WhatsApp, quiet hours', () =>
     await cancelAppointment(ctx, { appointmentId: holder.id, reason: 'moving to evenings' });
     const sent: Array<{ chatId: string; content: string }> = [];
     const client = { sendMessage: async (chatId: string, content: string) => (sent.push({ chatId, content }), {}) };
-    const dispatch = () => new Dispatcher({ ctx, channels: { whatsapp: whatsappChannel(client, { perSecond: 1000, perChatIntervalMs: 0 }) }, instanceId: 't' }).runOnce();
+    const dispatch = () =>
+      new Dispatcher({ ctx, channels: { whatsapp: whatsappChannel(client, { perSecond: 1000, perChatIntervalMs: 0 }) }, instanceId: 't' }).runOnce();
     await dispatch();
     const offerToFirst = sent.find((m) => m.chatId === first.chatId)!;
     expect(offerToFirst.content).toMatch(/A place opened .*\n\n1\. Yes, book it\n2\. No, thanks/s);
@@ -173,7 +178,9 @@ describe('messages patients act on: races, offers, WhatsApp, quiet hours', () =>
     await scheduleReminders(ctx);
     const sent: Array<{ chatId: string; content: string }> = [];
     const client = { sendMessage: async (to: string, content: string) => (sent.push({ chatId: to, content }), {}) };
-    while ((await new Dispatcher({ ctx, channels: { whatsapp: whatsappChannel(client, { perSecond: 1000, perChatIntervalMs: 0 }) }, instanceId: 't' }).runOnce()) > 0);
+    while (
+      (await new Dispatcher({ ctx, channels: { whatsapp: whatsappChannel(client, { perSecond: 1000, perChatIntervalMs: 0 }) }, instanceId: 't' }).runOnce()) > 0
+    );
     const reminder = sent.find((m) => m.chatId === chatId && m.content.startsWith('Reminder'))!;
     expect(reminder.content).toMatch(/\n1\. Confirm\n2\. Cancel\n3\. Reschedule$/);
 
@@ -204,9 +211,18 @@ describe('messages patients act on: races, offers, WhatsApp, quiet hours', () =>
     const sent: Array<{ chatId: string; content: string }> = [];
     const client = { sendMessage: async (to: string, content: string) => (sent.push({ chatId: to, content }), {}) };
     const dispatch = async () => {
-      while ((await new Dispatcher({ ctx, channels: { whatsapp: whatsappChannel(client, { perSecond: 1000, perChatIntervalMs: 0 }) }, instanceId: 't' }).runOnce()) > 0);
+      while (
+        (await new Dispatcher({ ctx, channels: { whatsapp: whatsappChannel(client, { perSecond: 1000, perChatIntervalMs: 0 }) }, instanceId: 't' }).runOnce()) >
+        0
+      );
     };
-    const rows = () => database.db.selectFrom('notifications').select(['kind', 'state', 'due_at', 'next_attempt_at', 'last_error']).where('appointment_id', '=', booked.id).orderBy('kind').execute();
+    const rows = () =>
+      database.db
+        .selectFrom('notifications')
+        .select(['kind', 'state', 'due_at', 'next_attempt_at', 'last_error'])
+        .where('appointment_id', '=', booked.id)
+        .orderBy('kind')
+        .execute();
 
     clock.set(at(1, '00:03')); // past the grace period, inside quiet hours
     await dispatch();

@@ -49,7 +49,9 @@ describe('paying by chat', () => {
     expect(payment.razorpay_payment_link_id).toMatch(/^plink_/);
     // Asking again ("Pay dues") gives the same link, not a second one that could also be paid.
     await chat.press('Pay dues');
-    const appointmentNumber = (await database.db.selectFrom('appointments').select('appointment_number').where('id', '=', payment.appointment_id!).executeTakeFirstOrThrow()).appointment_number;
+    const appointmentNumber = (
+      await database.db.selectFrom('appointments').select('appointment_number').where('id', '=', payment.appointment_id!).executeTakeFirstOrThrow()
+    ).appointment_number;
     await chat.press(appointmentNumber);
     const again = chat.replies.filter((r) => r.kind === 'link').at(-1);
     expect(again && again.kind === 'link' && again.url).toBe(link && link.kind === 'link' && link.url);
@@ -64,7 +66,11 @@ describe('paying by chat', () => {
     } finally {
       await server.close();
     }
-    const appointment = await database.db.selectFrom('appointments').select('payment_status').where('id', '=', payment.appointment_id!).executeTakeFirstOrThrow();
+    const appointment = await database.db
+      .selectFrom('appointments')
+      .select('payment_status')
+      .where('id', '=', payment.appointment_id!)
+      .executeTakeFirstOrThrow();
     expect(appointment.payment_status).toBe('paid');
   });
 
@@ -101,7 +107,9 @@ describe('a refusal inside a chat turn', () => {
       const { ForbiddenError } = await import('../../src/domain/errors.js');
       await database.db.transaction().execute(async (db) => {
         const turn = { ctx: { ...systemContext(db), actor: { kind: 'patient' as const, patientId: 1 } }, conversation: { channel: 'telegram' } } as never;
-        await expect(guarded(turn, async () => Promise.reject(new ForbiddenError('No.', { action: 'payment.record' })))).rejects.toMatchObject({ kind: 'forbidden' });
+        await expect(guarded(turn, async () => Promise.reject(new ForbiddenError('No.', { action: 'payment.record' })))).rejects.toMatchObject({
+          kind: 'forbidden',
+        });
       });
       const rows = await database.db.selectFrom('audit_log').select(['action', 'outcome', 'actor_kind', 'meta']).execute();
       expect(rows).toEqual([{ action: 'payment.record', outcome: 'denied', actor_kind: 'patient', meta: { channel: 'telegram' } }]);

@@ -61,7 +61,12 @@ describe('documents the clinic shares, by chat', () => {
 
   const guardian = () => withActor(ctx, { kind: 'guardian', guardianId: family.guardianId });
   const reads = () =>
-    database.db.selectFrom('audit_log').select(['actor_kind', 'actor_id', 'entity_id', 'outcome']).where('action', '=', 'document.read').orderBy('id').execute();
+    database.db
+      .selectFrom('audit_log')
+      .select(['actor_kind', 'actor_id', 'entity_id', 'outcome'])
+      .where('action', '=', 'document.read')
+      .orderBy('id')
+      .execute();
 
   it('a guardian picks the child and gets the shared documents only, each as a file; the opening is audited', async () => {
     await linkedChat(database.db, { channel: 'terminal', chatId: 'farah-en', guardianId: family.guardianId });
@@ -74,7 +79,12 @@ describe('documents the clinic shares, by chat', () => {
     expect(chat.options().map((o) => o.label.split(' · ')[0])).toEqual(['invoice-RCPT-7.png', 'progress-november.pdf']);
     await chat.press('progress-november.pdf');
     const file = chat.replies.find((r) => r.kind === 'file');
-    expect(file).toMatchObject({ kind: 'file', name: 'progress-november.pdf', mimeType: 'application/pdf', caption: 'progress-november.pdf (from the clinic)' });
+    expect(file).toMatchObject({
+      kind: 'file',
+      name: 'progress-november.pdf',
+      mimeType: 'application/pdf',
+      caption: 'progress-november.pdf (from the clinic)',
+    });
     expect(file && file.kind === 'file' && file.bytes.equals(progressBytes)).toBe(true);
     expect((await reads()).at(-1)).toEqual({ actor_kind: 'guardian', actor_id: family.guardianId, entity_id: String(docs.progress), outcome: 'ok' });
 
@@ -94,7 +104,12 @@ describe('documents the clinic shares, by chat', () => {
 
   it('the domain refuses what the chat never offers: clinical papers (audited), and any other family', async () => {
     await expect(getDocument(guardian(), { documentId: docs.prescription })).rejects.toThrow('may not handle clinical documents (access: therapist)');
-    const denied = await database.db.selectFrom('audit_log').select(['actor_kind', 'outcome']).where('action', '=', 'document.read').where('entity_id', '=', String(docs.prescription)).execute();
+    const denied = await database.db
+      .selectFrom('audit_log')
+      .select(['actor_kind', 'outcome'])
+      .where('action', '=', 'document.read')
+      .where('entity_id', '=', String(docs.prescription))
+      .execute();
     expect(denied).toEqual([{ actor_kind: 'guardian', outcome: 'denied' }]);
     const stranger = await addGuardian(ctx, { fullName: 'Stranger', phone: '+919844455502' });
     const asStranger = withActor(ctx, { kind: 'guardian', guardianId: stranger.id });
@@ -154,7 +169,10 @@ describe('documents the clinic shares, by chat', () => {
     };
     await say('menu');
     const menu = String(sentToWhatsApp.at(-1)!.content);
-    const number = menu.split('\n').find((line) => line.includes('Documents from the clinic'))!.split('.')[0]!;
+    const number = menu
+      .split('\n')
+      .find((line) => line.includes('Documents from the clinic'))!
+      .split('.')[0]!;
     await say(number);
     await say('1'); // Zoya Khan
     await say('2'); // newest first: the invoice, then the progress report
@@ -170,7 +188,11 @@ describe('documents the clinic shares, by chat', () => {
       expect(await currentRole(app.db)).toBe('roshni_service');
       await linkedChat(database.db, { channel: 'terminal', chatId: 'farah-app', guardianId: family.guardianId });
       const engine = engineFor({ ...ctx, db: app.db }, { documentStore: store });
-      const sent = await engine.handle({ channel: 'terminal', chatId: 'farah-app', input: { kind: 'document', bytes: pdf('school note'), name: 'school.pdf' } });
+      const sent = await engine.handle({
+        channel: 'terminal',
+        chatId: 'farah-app',
+        input: { kind: 'document', bytes: pdf('school note'), name: 'school.pdf' },
+      });
       const whose = sent.flatMap((r) => (r.kind === 'choices' ? r.options : [])).find((o) => o.label === 'Zoya Khan')!;
       await engine.handle({ channel: 'terminal', chatId: 'farah-app', input: { kind: 'choice', value: whose.value } });
       const chat = chatter(engine, 'farah-app');

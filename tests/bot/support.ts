@@ -46,7 +46,8 @@ export function chatter(engine: ConversationEngine, chatId: string, options: { c
     pressValue: (value: string) => send({ kind: 'choice', value }),
     async press(label: string | RegExp | number) {
       const options = lastChoices()?.options ?? [];
-      const option = typeof label === 'number' ? options[label] : options.find((o) => (typeof label === 'string' ? o.label.includes(label) : label.test(o.label)));
+      const option =
+        typeof label === 'number' ? options[label] : options.find((o) => (typeof label === 'string' ? o.label.includes(label) : label.test(o.label)));
       expect(option, `option ${String(label)} among ${options.map((o) => o.label).join(' | ')}`).toBeDefined();
       return send({ kind: 'choice', value: option!.value });
     },

@@ -54,7 +54,11 @@ describe('Telegram long polling on a busy evening', () => {
     const message = (chatId: number, body: Record<string, unknown>) => ({
       message: { message_id: chatId, date: 0, chat: { id: chatId, type: 'private' }, from: { id: chatId, is_bot: false, first_name: 'Asha' }, ...body },
     });
-    const repliesTo = (chatId: number) => telegram.callsOf('sendMessage').filter((c) => c.params.chat_id === chatId).map((c) => String(c.params.text));
+    const repliesTo = (chatId: number) =>
+      telegram
+        .callsOf('sendMessage')
+        .filter((c) => c.params.chat_id === chatId)
+        .map((c) => String(c.params.text));
     try {
       telegram.addFile('rx-1', new Uint8Array(Buffer.from('%PDF-1.4\n% prescription\n%%EOF\n')));
       telegram.pushUpdate(message(8001, { document: { file_id: 'rx-1', file_unique_id: 'u1', file_name: 'prescription.pdf', file_size: 40 } }));

@@ -25,11 +25,20 @@ describe('a Telegram reply that hangs', () => {
 
   it('gives up at the outbound deadline, and the next message of the chat is answered', async () => {
     const ctx = systemContext(database.db, fixedClock('2026-12-01T02:30:00Z'));
-    const bot = createTelegramBot(new ConversationEngine({ db: ctx.db, clock: ctx.clock, timezone: ctx.timezone }), { token: telegram.token, apiRoot: telegram.apiRoot });
+    const bot = createTelegramBot(new ConversationEngine({ db: ctx.db, clock: ctx.clock, timezone: ctx.timezone }), {
+      token: telegram.token,
+      apiRoot: telegram.apiRoot,
+    });
     await bot.init();
     const update = (id: number) => ({
       update_id: id,
-      message: { message_id: id, date: 0, chat: { id: 901, type: 'private' as const, first_name: 'Asha' }, from: { id: 901, is_bot: false, first_name: 'Asha' }, text: '/start' },
+      message: {
+        message_id: id,
+        date: 0,
+        chat: { id: 901, type: 'private' as const, first_name: 'Asha' },
+        from: { id: 901, is_bot: false, first_name: 'Asha' },
+        text: '/start',
+      },
     });
     await telegram.set('hang', ['sendMessage']);
     const startedAt = performance.now();

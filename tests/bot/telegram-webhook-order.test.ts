@@ -50,9 +50,16 @@ describe('the Telegram webhook keeps each chat in order', () => {
       fetch(`${running.httpUrl}/webhooks/telegram`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': secret },
-        body: JSON.stringify({ update_id: updateId, message: { message_id: updateId, date: 0, chat: { id: chatId, type: 'private' }, from: { id: chatId, is_bot: false, first_name: 'Asha' }, ...body } }),
+        body: JSON.stringify({
+          update_id: updateId,
+          message: { message_id: updateId, date: 0, chat: { id: chatId, type: 'private' }, from: { id: chatId, is_bot: false, first_name: 'Asha' }, ...body },
+        }),
       });
-    const repliesTo = (chatId: number) => telegram.callsOf('sendMessage').filter((c) => c.params.chat_id === chatId).map((c) => String(c.params.text));
+    const repliesTo = (chatId: number) =>
+      telegram
+        .callsOf('sendMessage')
+        .filter((c) => c.params.chat_id === chatId)
+        .map((c) => String(c.params.text));
     try {
       await waitFor(() => running.parts().find((p) => p.name === 'telegram')?.state === 'running', 10_000, 'the webhook set');
       telegram.addFile('report-1', new Uint8Array(Buffer.from('%PDF-1.4\n% school report\n%%EOF\n')));

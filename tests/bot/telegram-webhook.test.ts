@@ -20,12 +20,12 @@ describe('the Telegram bot in webhook mode, behind roshni serve', () => {
     [database, telegram] = await Promise.all([createTestDatabase(), startFakeTelegram()]);
     await seedClinic(systemContext(database.db), { patients: 1, days: 2 });
     child = startCli(['serve', '--port', '0'], {
-        ROSHNI_HOME: '/nonexistent/roshni-home',
-        DATABASE_URL: database.url,
-        TELEGRAM_BOT_TOKEN: telegram.token,
-        TELEGRAM_API_ROOT: telegram.apiRoot,
-        TELEGRAM_WEBHOOK_URL: 'https://clinic.example.in/webhooks/telegram',
-        TELEGRAM_WEBHOOK_SECRET: secret,
+      ROSHNI_HOME: '/nonexistent/roshni-home',
+      DATABASE_URL: database.url,
+      TELEGRAM_BOT_TOKEN: telegram.token,
+      TELEGRAM_API_ROOT: telegram.apiRoot,
+      TELEGRAM_WEBHOOK_URL: 'https://clinic.example.in/webhooks/telegram',
+      TELEGRAM_WEBHOOK_SECRET: secret,
     });
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     url = await new Promise<string>((resolve, reject) => {

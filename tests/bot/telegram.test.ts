@@ -22,7 +22,10 @@ describe('the Telegram bot, end to end', () => {
     const ctx = systemContext(database.db, fixedClock('2026-12-01T02:30:00Z'));
     clinic = await seedClinic(ctx, { patients: 2, days: 4 });
     telegram = await startFakeTelegram();
-    bot = createTelegramBot(new ConversationEngine({ db: ctx.db, clock: ctx.clock, timezone: ctx.timezone }), { token: telegram.token, apiRoot: telegram.apiRoot });
+    bot = createTelegramBot(new ConversationEngine({ db: ctx.db, clock: ctx.clock, timezone: ctx.timezone }), {
+      token: telegram.token,
+      apiRoot: telegram.apiRoot,
+    });
     await bot.init();
     void bot.start({ timeout: 1 });
   });
@@ -46,7 +49,15 @@ describe('the Telegram bot, end to end', () => {
     expect(button, `button ${String(label)} in ${buttons.map((b) => b.text).join(' | ')}`).toBeDefined();
     const before = sent().length;
     const answered = telegram.callsOf('answerCallbackQuery').length;
-    telegram.pushUpdate({ callback_query: { id: `cb${messageId++}`, from: user, chat_instance: 'x', data: button!.callback_data, message: { message_id: 1, date: 0, chat, text: 'menu' } } });
+    telegram.pushUpdate({
+      callback_query: {
+        id: `cb${messageId++}`,
+        from: user,
+        chat_instance: 'x',
+        data: button!.callback_data,
+        message: { message_id: 1, date: 0, chat, text: 'menu' },
+      },
+    });
     await telegram.waitForCalls('answerCallbackQuery', answered + 1);
     await telegram.waitForCalls('sendMessage', before + 1);
     await new Promise((resolve) => setTimeout(resolve, 80));
@@ -85,7 +96,9 @@ describe('the Telegram bot, end to end', () => {
     expect(JSON.stringify(sent().at(-1)!.params.reply_markup)).toContain('request_contact');
 
     const phone = clinic.patients[0]!.phone!.replace('+', '');
-    telegram.pushUpdate({ message: { message_id: messageId++, date: 0, chat, from: user, contact: { phone_number: phone, first_name: 'Asha', user_id: 555 } } });
+    telegram.pushUpdate({
+      message: { message_id: messageId++, date: 0, chat, from: user, contact: { phone_number: phone, first_name: 'Asha', user_id: 555 } },
+    });
     await telegram.waitForCalls('sendMessage', 4);
     expect(String(sent().at(-2)!.params.text)).toContain('Patient 001');
 
@@ -96,7 +109,11 @@ describe('the Telegram bot, end to end', () => {
     await press(0);
     expect(String(sent().at(-1)!.params.text)).toMatch(/Shall I book it/);
     await press(/Yes, book it/);
-    expect(sent().map((c) => String(c.params.text)).join('\n')).toMatch(/Booked! Your appointment number is APT-/);
+    expect(
+      sent()
+        .map((c) => String(c.params.text))
+        .join('\n'),
+    ).toMatch(/Booked! Your appointment number is APT-/);
     const rows = await database.db.selectFrom('appointments').selectAll().where('patient_id', '=', clinic.patients[0]!.id).execute();
     expect(rows).toHaveLength(1);
     expect(rows[0]!.booked_via).toBe('telegram');

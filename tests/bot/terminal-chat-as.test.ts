@@ -30,7 +30,11 @@ describe('roshni chat --as', () => {
     expect(run.stdout).toContain('You are connected');
     expect(run.stdout).toMatch(/Booked! Your appointment number is APT-/);
 
-    const entries = await database.db.selectFrom('audit_log').select(['id', 'action', 'actor_kind', 'actor_role', 'entity', 'entity_id', 'patient_id', 'after', 'meta']).orderBy('id').execute();
+    const entries = await database.db
+      .selectFrom('audit_log')
+      .select(['id', 'action', 'actor_kind', 'actor_role', 'entity', 'entity_id', 'patient_id', 'after', 'meta'])
+      .orderBy('id')
+      .execute();
     const chatAs = entries.find((e) => e.action === 'chat.as');
     expect(chatAs).toMatchObject({
       actor_kind: 'staff',
@@ -59,9 +63,11 @@ describe('roshni chat --as', () => {
     expect(run.stdout).toMatch(/Appointment APT-\d+ is cancelled/);
 
     const farhan = await database.db.selectFrom('staff_users').select('id').where('username', '=', 'farhan.desk').executeTakeFirstOrThrow();
-    const appointment = await database.db.selectFrom('appointments')
+    const appointment = await database.db
+      .selectFrom('appointments')
       .select(['id', 'status', 'booked_via', 'booked_by_staff_id', 'booked_by_guardian_id', 'cancelled_by', 'cancelled_by_staff_id'])
-      .where('patient_id', '=', child.id).executeTakeFirstOrThrow();
+      .where('patient_id', '=', child.id)
+      .executeTakeFirstOrThrow();
     expect(appointment).toMatchObject({
       status: 'cancelled',
       booked_via: 'terminal_chat',
@@ -70,11 +76,21 @@ describe('roshni chat --as', () => {
       cancelled_by: 'staff',
       cancelled_by_staff_id: farhan.id,
     });
-    const entries = await database.db.selectFrom('audit_log').select(['action', 'actor_kind', 'actor_id', 'actor_role', 'meta'])
-      .where('entity', '=', 'appointment').where('entity_id', '=', String(appointment.id)).orderBy('id').execute();
+    const entries = await database.db
+      .selectFrom('audit_log')
+      .select(['action', 'actor_kind', 'actor_id', 'actor_role', 'meta'])
+      .where('entity', '=', 'appointment')
+      .where('entity_id', '=', String(appointment.id))
+      .orderBy('id')
+      .execute();
     expect(entries.map((e) => e.action)).toEqual(expect.arrayContaining(['appointment.book', 'appointment.cancelled']));
     for (const entry of entries) {
-      expect(entry).toMatchObject({ actor_kind: 'staff', actor_id: farhan.id, actor_role: 'receptionist', meta: { onBehalfOf: 'guardian', guardianId: guardian.id } });
+      expect(entry).toMatchObject({
+        actor_kind: 'staff',
+        actor_id: farhan.id,
+        actor_role: 'receptionist',
+        meta: { onBehalfOf: 'guardian', guardianId: guardian.id },
+      });
     }
     expect(JSON.stringify(entries)).not.toMatch(/Sunita|Kabir|98111/);
   });
@@ -92,7 +108,12 @@ describe('roshni chat --as', () => {
     const run = await runCli(['chat'], env, { input: `${patient.phone}\n/quit\n` });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('You are connected');
-    const entry = await database.db.selectFrom('audit_log').select(['actor_role', 'after', 'patient_id']).where('action', '=', 'chat.as').orderBy('id', 'desc').executeTakeFirstOrThrow();
+    const entry = await database.db
+      .selectFrom('audit_log')
+      .select(['actor_role', 'after', 'patient_id'])
+      .where('action', '=', 'chat.as')
+      .orderBy('id', 'desc')
+      .executeTakeFirstOrThrow();
     expect(entry).toEqual({ actor_role: 'receptionist', after: { as: 'patient', patientId: patient.id }, patient_id: patient.id });
   });
 
@@ -100,7 +121,8 @@ describe('roshni chat --as', () => {
     await addStaffUser(systemContext(database.db), { username: 'priya.slp', fullName: 'Priya Nair', role: 'therapist' });
     const therapist = { DATABASE_URL: database.url, ROSHNI_SESSION: await sessionFor(database.db, 'priya.slp') };
     const patient = clinic.patients[0]!;
-    const ok = async () => (await database.db.selectFrom('audit_log').select('id').where('action', '=', 'chat.as').where('outcome', '=', 'ok').execute()).length;
+    const ok = async () =>
+      (await database.db.selectFrom('audit_log').select('id').where('action', '=', 'chat.as').where('outcome', '=', 'ok').execute()).length;
     const before = await ok();
     for (const argv of [['chat', '--as', patient.phone!], ['chat']]) {
       const run = await runCli(argv, therapist, { input: `${patient.phone}\n/quit\n` });

@@ -19,15 +19,17 @@ describe('the alert behind "the clinic has been told"', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     await database.db.insertInto('clinic_settings').values({ name: 'Sunrise Child Therapy' }).execute();
-    await database.db.insertInto('staff_users').values([
-      { username: 'boss', full_name: 'Clinic Boss', role: 'admin' },
-      { username: 'desk', full_name: 'Front Desk', role: 'receptionist' },
-    ]).execute();
+    await database.db
+      .insertInto('staff_users')
+      .values([
+        { username: 'boss', full_name: 'Clinic Boss', role: 'admin' },
+        { username: 'desk', full_name: 'Front Desk', role: 'receptionist' },
+      ])
+      .execute();
   });
   afterAll(() => database?.close());
 
-  const alerts = () =>
-    database.db.selectFrom('notifications').select(['id', 'payload', 'state']).where('kind', '=', 'admin_alert').orderBy('id').execute();
+  const alerts = () => database.db.selectFrom('notifications').select(['id', 'payload', 'state']).where('kind', '=', 'admin_alert').orderBy('id').execute();
 
   it('merges errors of one kind within 10 minutes into one alert, counted; a later one writes a new alert', async () => {
     const ctx = systemContext(database.db, clock);
@@ -35,7 +37,11 @@ describe('the alert behind "the clinic has been told"', () => {
     const family = async (n: number) => {
       const patient = await addPatient(ctx, { fullName: `Family ${n} Child`, phone: `+91983339${String(n).padStart(4, '0')}` });
       await linkedChat(database.db, { channel: n % 2 ? 'telegram' : 'whatsapp', chatId: `family-${n}`, patientId: patient.id });
-      const replies = await engine.handle({ channel: n % 2 ? 'telegram' : 'whatsapp', chatId: `family-${n}`, input: { kind: 'document', bytes: pdf(), name: 'report.pdf' } });
+      const replies = await engine.handle({
+        channel: n % 2 ? 'telegram' : 'whatsapp',
+        chatId: `family-${n}`,
+        input: { kind: 'document', bytes: pdf(), name: 'report.pdf' },
+      });
       expect(replies.map((r) => ('text' in r ? r.text : '')).join('\n')).toMatch(/something went wrong\. The clinic has been told/);
     };
 

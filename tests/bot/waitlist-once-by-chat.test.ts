@@ -27,8 +27,12 @@ describe('the waitlist, joined twice', () => {
   afterAll(() => database?.close());
 
   const waitingRows = (patientId: number) =>
-    database.db.selectFrom('waitlist_entries').select(['id', 'earliest_on', 'latest_on', 'status'])
-      .where('patient_id', '=', patientId).where('status', 'in', ['waiting', 'offered']).execute();
+    database.db
+      .selectFrom('waitlist_entries')
+      .select(['id', 'earliest_on', 'latest_on', 'status'])
+      .where('patient_id', '=', patientId)
+      .where('status', 'in', ['waiting', 'offered'])
+      .execute();
 
   it('the desk chatting as a patient, joining twice: one entry, and "already on the waitlist until …"', async () => {
     const patient = clinic.patients[0]!;
@@ -54,8 +58,12 @@ describe('the waitlist, joined twice', () => {
     const rows = await waitingRows(child.id);
     // Joined 1 Apr for two weeks (to 14 Apr); two weeks more from then.
     expect(rows).toEqual([expect.objectContaining({ earliest_on: '2027-04-01', latest_on: '2027-04-28' })]);
-    const audit = await database.db.selectFrom('audit_log').select(['action', 'actor_kind']).where('action', '=', 'waitlist.change_dates')
-      .where('entity_id', '=', String(rows[0]!.id)).execute();
+    const audit = await database.db
+      .selectFrom('audit_log')
+      .select(['action', 'actor_kind'])
+      .where('action', '=', 'waitlist.change_dates')
+      .where('entity_id', '=', String(rows[0]!.id))
+      .execute();
     expect(audit).toEqual([{ action: 'waitlist.change_dates', actor_kind: 'patient' }]);
   });
 

@@ -37,17 +37,25 @@ describe("the WhatsApp browser's sandbox", () => {
     expect(options.puppeteer.args ?? []).not.toContain('--disable-setuid-sandbox');
 
     vi.spyOn(process, 'getuid').mockReturnValue(0);
-    await expect(whatsappWebSession(configWith(), () => {})).rejects.toMatchObject({ name: 'ConfigError', message: expect.stringMatching(/ROSHNI_WHATSAPP_NO_SANDBOX/) });
+    await expect(whatsappWebSession(configWith(), () => {})).rejects.toMatchObject({
+      name: 'ConfigError',
+      message: expect.stringMatching(/ROSHNI_WHATSAPP_NO_SANDBOX/),
+    });
     const unsandboxed = await whatsappWebSession(configWith({ ROSHNI_WHATSAPP_NO_SANDBOX: 'yes' }), () => {});
     expect((unsandboxed.client as unknown as { options: { puppeteer: { args: string[] } } }).options.puppeteer.args).toContain('--no-sandbox');
   });
 
   it('is checked by `roshni health`: a warning when running as root or with the sandbox off, nothing without WhatsApp', async () => {
     const sandboxCheck = async (config: ReturnType<typeof configWith>, userId: number) =>
-      (await checkHealth({ config, clock: systemClock, db: { error: new Error('not needed here') }, diskSpace: roomyDisk, userId })).checks.find((c) => c.name === 'whatsapp-sandbox');
+      (await checkHealth({ config, clock: systemClock, db: { error: new Error('not needed here') }, diskSpace: roomyDisk, userId })).checks.find(
+        (c) => c.name === 'whatsapp-sandbox',
+      );
     expect(await sandboxCheck(configWith(), 1000)).toMatchObject({ status: 'ok' });
     expect(await sandboxCheck(configWith(), 0)).toMatchObject({ status: 'warn', detail: expect.stringMatching(/root/) });
-    expect(await sandboxCheck(configWith({ ROSHNI_WHATSAPP_NO_SANDBOX: 'yes' }), 1000)).toMatchObject({ status: 'warn', detail: expect.stringMatching(/without Chromium's sandbox/) });
+    expect(await sandboxCheck(configWith({ ROSHNI_WHATSAPP_NO_SANDBOX: 'yes' }), 1000)).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/without Chromium's sandbox/),
+    });
     expect(await sandboxCheck(loadConfig({ ROSHNI_HOME: home }, '/nonexistent/.env'), 0)).toBeUndefined();
 
     const cli = await runCli(['health', '--json'], { ROSHNI_HOME: home, WHATSAPP_ENABLED: 'true', ROSHNI_WHATSAPP_NO_SANDBOX: 'yes' });

@@ -39,13 +39,31 @@ describe('roshni db and roshni init', () => {
   it('sets up the clinic from flags, normalising the phone number', async () => {
     database = await createTestDatabase();
     const { code, stdout, stderr } = await runCli(
-      ['init', '--name', 'Sunrise Child Therapy', '--phone', '098765 43210', '--upi-vpa', 'sunrise@okaxis', '--gstin', '29abcde1234f1z5', ...FIRST_ADMIN, '--json'],
+      [
+        'init',
+        '--name',
+        'Sunrise Child Therapy',
+        '--phone',
+        '098765 43210',
+        '--upi-vpa',
+        'sunrise@okaxis',
+        '--gstin',
+        '29abcde1234f1z5',
+        ...FIRST_ADMIN,
+        '--json',
+      ],
       { DATABASE_URL: database.url },
       PASSWORD,
     );
     expect(code, stderr).toBe(0);
     const { settings, firstAdmin } = JSON.parse(stdout);
-    expect(settings).toMatchObject({ name: 'Sunrise Child Therapy', phone: '+919876543210', upiVpa: 'sunrise@okaxis', gstin: '29ABCDE1234F1Z5', timezone: 'Asia/Kolkata' });
+    expect(settings).toMatchObject({
+      name: 'Sunrise Child Therapy',
+      phone: '+919876543210',
+      upiVpa: 'sunrise@okaxis',
+      gstin: '29ABCDE1234F1Z5',
+      timezone: 'Asia/Kolkata',
+    });
     expect(firstAdmin).toBe('anita.admin');
   });
 
@@ -63,7 +81,11 @@ describe('roshni db and roshni init', () => {
 
   it("takes a landline as the clinic's own number (no message goes to it), with a warning", async () => {
     database = await createTestDatabase();
-    const { code, stdout, stderr } = await runCli(['init', '--name', 'Sunrise', '--phone', '080 2345 6789', '--json', ...FIRST_ADMIN], { DATABASE_URL: database.url }, PASSWORD);
+    const { code, stdout, stderr } = await runCli(
+      ['init', '--name', 'Sunrise', '--phone', '080 2345 6789', '--json', ...FIRST_ADMIN],
+      { DATABASE_URL: database.url },
+      PASSWORD,
+    );
     expect(code, stderr).toBe(0);
     expect(JSON.parse(stdout).settings.phone).toBe('+918023456789');
     expect(stderr).toBe("roshni: warning: the clinic's phone +91 80 2345 6789 is a landline: fine on receipts, but it cannot receive messages.\n");

@@ -26,7 +26,7 @@ describe('the demo clinic has a past', () => {
     expect(result.code).toBe(0);
     return JSON.parse(result.stdout);
   };
-  const rows = async <T,>(query: ReturnType<typeof sql<T>>) => (await query.execute(database.db)).rows;
+  const rows = async <T>(query: ReturnType<typeof sql<T>>) => (await query.execute(database.db)).rows;
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -61,7 +61,9 @@ describe('the demo clinic has a past', () => {
     expect(utilisation.total.utilisationPercent).toBeLessThan(60);
     for (const line of utilisation.lines) expect(line.utilisationPercent).toBeGreaterThan(15);
     expect(revenue.byMethod.lines.map((l: { key: string }) => l.key).sort()).toEqual(['bank_transfer', 'card', 'cash', 'razorpay', 'upi']);
-    expect(revenue.byService.lines.map((l: { key: string }) => l.key)).toEqual(expect.arrayContaining(['speech-therapy', 'occupational-therapy', 'physiotherapy', 'initial-assessment']));
+    expect(revenue.byService.lines.map((l: { key: string }) => l.key)).toEqual(
+      expect.arrayContaining(['speech-therapy', 'occupational-therapy', 'physiotherapy', 'initial-assessment']),
+    );
     expect(patients.total.seen).toBeGreaterThan(20);
     expect(patients.total.new).toBeGreaterThan(0);
     expect(patients.total.returning).toBeGreaterThan(patients.total.new);

@@ -65,7 +65,10 @@ describe('roshni demo on PostgreSQL', () => {
 
   it('lets the demo admin and desk sign in with the published password, and nobody with another', async () => {
     expect((await runCli(['demo'], env())).code).toBe(0);
-    for (const [username, role] of [['demo.admin', 'admin'], ['demo.desk', 'receptionist']]) {
+    for (const [username, role] of [
+      ['demo.admin', 'admin'],
+      ['demo.desk', 'receptionist'],
+    ]) {
       const signedIn = await login(username!);
       expect(signedIn.code, signedIn.stderr).toBe(0);
       expect(signedIn.stdout).toContain(`Signed in as ${username} (${role})`);

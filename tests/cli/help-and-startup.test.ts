@@ -43,7 +43,11 @@ describe('roshni --help', () => {
     expect(loaded).toContain('bundle:main.js');
     expect(loaded).toContain('src/cli/main.ts');
     const heavy = ['grammy', 'whatsapp-web.js', 'razorpay', 'resend', 'puppeteer', '@electric-sql/pglite', '/pg/', 'kysely', 'zod', 'src/commands/'];
-    for (const name of heavy) expect(loaded.filter((url) => url.includes(name)), name).toEqual([]);
+    for (const name of heavy)
+      expect(
+        loaded.filter((url) => url.includes(name)),
+        name,
+      ).toEqual([]);
     // The error reporter knows the domain's error classes, and nothing else of the domain.
     // (The option parsers' error namer imports it as well: the recorder lists each import.)
     expect(loaded.filter((source) => source.startsWith('src/domain/'))).toEqual(['src/domain/errors.ts']);

@@ -98,14 +98,20 @@ describe('at the desk terminal, commands ask instead of giving up', { timeout: 6
   });
 
   it('books at once, with no summary, when the flags said everything (as a script would)', async () => {
-    const term = onPseudoTerminal(['book', '--patient', 'Aarav', '--service', 'speech-therapy', '--therapist', 'any', '--at', '2031-03-06 10:00'], desk.env, { at: DESK_NOW });
+    const term = onPseudoTerminal(['book', '--patient', 'Aarav', '--service', 'speech-therapy', '--therapist', 'any', '--at', '2031-03-06 10:00'], desk.env, {
+      at: DESK_NOW,
+    });
     await term.waitFor('Booked APT-');
     expect(await term.exitCode()).toBe(0);
     expect(term.shown()).not.toContain('Book it?');
   });
 
   it('--yes books what the terminal helped choose without the summary', async () => {
-    const term = onPseudoTerminal(['book', '--patient', 'Gupta', '--service', 'speech-therapy', '--therapist', 'any', '--at', '2031-03-06 11:00', '--yes'], desk.env, { at: DESK_NOW });
+    const term = onPseudoTerminal(
+      ['book', '--patient', 'Gupta', '--service', 'speech-therapy', '--therapist', 'any', '--at', '2031-03-06 11:00', '--yes'],
+      desk.env,
+      { at: DESK_NOW },
+    );
     await term.waitFor('"Gupta" matches 2 patients');
     await term.type(`${KEYS.down}${KEYS.enter}`);
     await term.waitFor('Booked APT-');

@@ -14,7 +14,7 @@ describe('--json keys', () => {
     expect(camelCaseKeys(byDay)).toEqual(byDay);
   });
 
-  it("keeps the keys of a record marked as keyed by data, still converting what it holds", () => {
+  it('keeps the keys of a record marked as keyed by data, still converting what it holds', () => {
     const tables = keysAreData({ audit_log: 3, therapy_sessions: { row_count: 1 } });
     expect(camelCaseKeys({ backup_id: 1, tables })).toEqual({ backupId: 1, tables: { audit_log: 3, therapy_sessions: { rowCount: 1 } } });
   });

@@ -83,7 +83,8 @@ describe('--json shapes are the README’s', () => {
 
   it('prints camelCase keys only, at every depth (the keys of a { [name]: T } record are data)', () => {
     const offending = Object.fromEntries(
-      [...byLabel].filter(([label, c]) => documented.commands.has(c.command) && label in printed)
+      [...byLabel]
+        .filter(([label, c]) => documented.commands.has(c.command) && label in printed)
         .map(([label, c]) => [label, keysNotCamelCase(printed[label], documented.commands.get(c.command)!, documented.types)]),
     );
     expect(Object.entries(offending).filter(([, keys]) => keys.length)).toEqual([]);

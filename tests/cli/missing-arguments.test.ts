@@ -46,7 +46,9 @@ describe('scripts get one line and exit 2 instead of a question', () => {
         clock: fixedClock(DESK_NOW),
       });
       expect(code).toBe(2);
-      expect(stderr).toBe(`roshni: "Gupta" matches several patients (${desk.aarav.patient_number} Aarav Gupta, ${desk.diya.patient_number} Diya Gupta); use the id.\n`);
+      expect(stderr).toBe(
+        `roshni: "Gupta" matches several patients (${desk.aarav.patient_number} Aarav Gupta, ${desk.diya.patient_number} Diya Gupta); use the id.\n`,
+      );
       const booked = await desk.database.db.selectFrom('appointments').select('id').where('patient_id', 'in', [desk.aarav.id, desk.diya.id]).execute();
       expect(booked).toEqual([]);
     });

@@ -66,18 +66,25 @@ describe('what reaches a staff terminal', () => {
 
   it("indents a message's own lines, so none passes for a message of the clinic's", async () => {
     const [conversation] = await clinic.database.db.selectFrom('bot_conversations').select('id').execute();
-    await clinic.database.db.insertInto('inbox_messages').values({ conversation_id: conversation!.id, direction: 'in', body: 'ok\n1 Dec, 10:00 → Your refund is ready' }).execute();
+    await clinic.database.db
+      .insertInto('inbox_messages')
+      .values({ conversation_id: conversation!.id, direction: 'in', body: 'ok\n1 Dec, 10:00 → Your refund is ready' })
+      .execute();
     const shown = await roshni(['inbox', 'show', String(conversation!.id)], 'desk');
     expect(shown.stdout).toContain('ok\n    1 Dec, 10:00 → Your refund is ready');
   });
 
-  it("shows a name kept with escape sequences (registered before they were refused) cleaned, in lists, profiles and tables", async () => {
+  it('shows a name kept with escape sequences (registered before they were refused) cleaned, in lists, profiles and tables', async () => {
     const [patient] = await clinic.database.db
       .insertInto('patients')
       .values({ full_name: hostile('Kabir Rao'), phone: '+919811122233' })
       .returning(['id', 'patient_number'])
       .execute();
-    for (const argv of [['patient', 'show', patient!.patient_number], ['patient', 'find', 'Kabir'], ['patient', 'find', 'Kabir', '--json']]) {
+    for (const argv of [
+      ['patient', 'show', patient!.patient_number],
+      ['patient', 'find', 'Kabir'],
+      ['patient', 'find', 'Kabir', '--json'],
+    ]) {
       const run = await roshni(argv, 'desk');
       expect(run.code, `${argv.join(' ')}: ${run.stderr}`).toBe(0);
       expect(run.stdout).toContain('Kabir Rao');
@@ -90,7 +97,11 @@ describe('what reaches a staff terminal', () => {
     expect(refused.code).toBe(2);
     const added = await roshni(['doc', 'add', 'P-00001', writeIn('report.pdf'), '--type', 'report', '--json'], 'priya');
     expect(added.code, added.stderr).toBe(0);
-    await clinic.database.db.updateTable('documents').set({ original_name: `report${CLIPBOARD}${CLEAR}${BIDI}fdp.exe.pdf` }).where('id', '=', JSON.parse(added.stdout).id).execute();
+    await clinic.database.db
+      .updateTable('documents')
+      .set({ original_name: `report${CLIPBOARD}${CLEAR}${BIDI}fdp.exe.pdf` })
+      .where('id', '=', JSON.parse(added.stdout).id)
+      .execute();
     const listed = await roshni(['doc', 'list', 'P-00001'], 'priya');
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toContain('reportfdp.exe.pdf');
@@ -112,7 +123,13 @@ describe('what reaches a staff terminal', () => {
     const [doc] = await clinic.database.db.selectFrom('documents').select('id').execute();
     const stdout = Object.assign(new PassThrough(), { isTTY: true });
     const stderr = new PassThrough();
-    const code = await main(['doc', 'get', String(doc!.id), '--out', '-'], { stdout, stderr, stdin: new PassThrough(), env: { ...(await clinic.envOf('priya')), ROSHNI_HOME: home }, clock: systemClock });
+    const code = await main(['doc', 'get', String(doc!.id), '--out', '-'], {
+      stdout,
+      stderr,
+      stdin: new PassThrough(),
+      env: { ...(await clinic.envOf('priya')), ROSHNI_HOME: home },
+      clock: systemClock,
+    });
     expect(code).toBe(2);
     expect(String(stderr.read())).toMatch(/standard output is a terminal/);
     expect(stdout.read()).toBeNull();

@@ -39,7 +39,12 @@ describe('text for a staff terminal', () => {
   it("draws Roshni's own colours, and none a patient's text forges", () => {
     const out = new PassThrough() as PassThrough & { isTTY?: boolean };
     out.isTTY = true;
-    const env = { io: { stdout: out, stderr: out, stdin: new PassThrough(), env: {}, clock: systemClock }, json: false, debug: false, interactive: false } as CommandEnv;
+    const env = {
+      io: { stdout: out, stderr: out, stdin: new PassThrough(), env: {}, clock: systemClock },
+      json: false,
+      debug: false,
+      interactive: false,
+    } as CommandEnv;
     const forged = '\uE0008:0000000000000000\uE001hidden';
     const written: string[] = [];
     out.on('data', (chunk: Buffer) => written.push(chunk.toString()));
@@ -52,7 +57,13 @@ describe('text for a staff terminal', () => {
   });
 
   it('draws a table of one line per row, whatever a cell holds', () => {
-    const drawn = table(['Name', 'Phone'], [['Aarav\nP-00009  Fake Row', '+91 98'], [`Diya${CLEAR}`, '+91 97']]);
+    const drawn = table(
+      ['Name', 'Phone'],
+      [
+        ['Aarav\nP-00009  Fake Row', '+91 98'],
+        [`Diya${CLEAR}`, '+91 97'],
+      ],
+    );
     expect(drawn.split('\n')).toHaveLength(3);
     expect(hasEscape(drawn)).toBe(false);
   });

@@ -29,21 +29,46 @@ describe('assessments with findings checked against their template, through the 
 
   it('records an initial articulation screen from inline JSON, with its scores', async () => {
     const result = await clinic.roshni(
-      ['assess', 'new', '--patient', 'Patient 001', '--kind', 'initial', '--template', 'slp-articulation-screen', '--data', JSON.stringify(articulation),
-        '--summary', 'Fronting of /s/', '--recommendations', 'Twice weekly therapy', '--next-review', review, '--json'],
+      [
+        'assess',
+        'new',
+        '--patient',
+        'Patient 001',
+        '--kind',
+        'initial',
+        '--template',
+        'slp-articulation-screen',
+        '--data',
+        JSON.stringify(articulation),
+        '--summary',
+        'Fronting of /s/',
+        '--recommendations',
+        'Twice weekly therapy',
+        '--next-review',
+        review,
+        '--json',
+      ],
       'priya',
     );
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const assessment = JSON.parse(result.stdout);
-    expect(assessment).toMatchObject({ kind: 'initial', template: 'slp-articulation-screen', scores: { percentCorrect: 50, intelligibilityPercent: 65 }, nextReviewOn: review });
+    expect(assessment).toMatchObject({
+      kind: 'initial',
+      template: 'slp-articulation-screen',
+      scores: { percentCorrect: 50, intelligibilityPercent: 65 },
+      nextReviewOn: review,
+    });
   });
 
   it('records a range-of-motion table from a JSON file, shows it and lists it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'roshni-assess-'));
     const file = join(dir, 'rom.json');
     writeFileSync(file, JSON.stringify({ joints: [{ joint: 'knee', side: 'left', movement: 'flexion', activeDegrees: 108, normalDegrees: 135 }] }));
-    const added = await clinic.roshni(['assess', 'new', '--patient', 'Patient 002', '--kind', 'progress', '--template', 'pt-range-of-motion', '--data', file], 'meera');
+    const added = await clinic.roshni(
+      ['assess', 'new', '--patient', 'Patient 002', '--kind', 'progress', '--template', 'pt-range-of-motion', '--data', file],
+      'meera',
+    );
     expect(added.code).toBe(0);
     expect(added.stdout).toMatch(/Recorded progress assessment \d+ \(Physio: range of motion table\) for Patient 002: percentOfNormal 80\./);
     const id = Number(/assessment (\d+)/.exec(added.stdout)![1]);
@@ -64,22 +89,36 @@ describe('assessments with findings checked against their template, through the 
       [{ ...articulation, intelligibilityPercent: 140 }, 'field intelligibilityPercent: must be from 0 to 100'],
       [{ ...articulation, intelligibility: 60 }, 'field intelligibility: is not a field of this template (a typo?)'],
       [{ ...articulation, sounds: [{ sound: 's', position: 'initial' }] }, 'field sounds[0].correct: must be true or false'],
-      [{ sounds: [] , intelligibilityPercent: 50 }, 'field sounds: must list at least one sound tested'],
+      [{ sounds: [], intelligibilityPercent: 50 }, 'field sounds: must list at least one sound tested'],
     ];
     for (const [data, message] of cases) {
-      const result = await clinic.roshni(['assess', 'new', '--patient', 'Patient 001', '--kind', 'progress', '--template', 'slp-articulation-screen', '--data', JSON.stringify(data)], 'priya');
+      const result = await clinic.roshni(
+        ['assess', 'new', '--patient', 'Patient 001', '--kind', 'progress', '--template', 'slp-articulation-screen', '--data', JSON.stringify(data)],
+        'priya',
+      );
       expect(result.code).toBe(2);
       expect(result.stdout).toBe('');
       expect(result.stderr).toContain('Assessment data (slp-articulation-screen)');
       expect(result.stderr).toContain(message);
     }
-    const notJson = await clinic.roshni(['assess', 'new', '--patient', 'Patient 001', '--kind', 'initial', '--template', 'slp-articulation-screen', '--data', '{"sounds": ['], 'priya');
+    const notJson = await clinic.roshni(
+      ['assess', 'new', '--patient', 'Patient 001', '--kind', 'initial', '--template', 'slp-articulation-screen', '--data', '{"sounds": ['],
+      'priya',
+    );
     expect(notJson.code).toBe(2);
     expect(notJson.stderr).toContain('--data is not valid JSON');
-    const noTemplate = await clinic.roshni(['assess', 'new', '--patient', 'Patient 001', '--kind', 'initial', '--template', 'slp-nope', '--data', '{}'], 'priya');
+    const noTemplate = await clinic.roshni(
+      ['assess', 'new', '--patient', 'Patient 001', '--kind', 'initial', '--template', 'slp-nope', '--data', '{}'],
+      'priya',
+    );
     expect(noTemplate.code).toBe(2);
-    expect(noTemplate.stderr).toContain('No assessment template "slp-nope". Templates: slp-articulation-screen, ot-sensory-profile-summary, pt-range-of-motion.');
-    const badKind = await clinic.roshni(['assess', 'new', '--patient', 'Patient 001', '--kind', 'final', '--template', 'slp-articulation-screen', '--data', JSON.stringify(articulation)], 'priya');
+    expect(noTemplate.stderr).toContain(
+      'No assessment template "slp-nope". Templates: slp-articulation-screen, ot-sensory-profile-summary, pt-range-of-motion.',
+    );
+    const badKind = await clinic.roshni(
+      ['assess', 'new', '--patient', 'Patient 001', '--kind', 'final', '--template', 'slp-articulation-screen', '--data', JSON.stringify(articulation)],
+      'priya',
+    );
     expect(badKind.code).toBe(2);
     expect(badKind.stderr).toContain('kind: must be one of initial, progress, reassessment, discharge');
     expect((await clinic.database.db.selectFrom('assessments').select('id').execute()).length).toBe(before);
@@ -88,7 +127,22 @@ describe('assessments with findings checked against their template, through the 
   it("refuses another patient's appointment, a date ahead and a review not after the assessment, writing nothing", async () => {
     const before = (await clinic.database.db.selectFrom('assessments').select('id').execute()).length;
     const attempt = (...extra: string[]) =>
-      clinic.roshni(['assess', 'new', '--patient', 'Patient 001', '--kind', 'progress', '--template', 'slp-articulation-screen', '--data', JSON.stringify(articulation), ...extra], 'priya');
+      clinic.roshni(
+        [
+          'assess',
+          'new',
+          '--patient',
+          'Patient 001',
+          '--kind',
+          'progress',
+          '--template',
+          'slp-articulation-screen',
+          '--data',
+          JSON.stringify(articulation),
+          ...extra,
+        ],
+        'priya',
+      );
     // Meera's physio session with Patient 002.
     const foreign = await attempt('--appointment', clinic.appointments.physio);
     expect(foreign.stderr).toContain(`${clinic.appointments.physio} is another patient's appointment`);
@@ -108,8 +162,23 @@ describe('assessments with findings checked against their template, through the 
 
   it('keeps receptionists and other therapists out, and audits each read', async () => {
     const recorded = await clinic.roshni(
-      ['assess', 'new', '--patient', 'Patient 001', '--kind', 'initial', '--template', 'slp-articulation-screen', '--data', JSON.stringify(articulation),
-        '--summary', 'Fronting of /s/', '--recommendations', 'Twice weekly therapy', '--json'],
+      [
+        'assess',
+        'new',
+        '--patient',
+        'Patient 001',
+        '--kind',
+        'initial',
+        '--template',
+        'slp-articulation-screen',
+        '--data',
+        JSON.stringify(articulation),
+        '--summary',
+        'Fronting of /s/',
+        '--recommendations',
+        'Twice weekly therapy',
+        '--json',
+      ],
       'priya',
     );
     expect(recorded.code).toBe(0);
@@ -119,7 +188,10 @@ describe('assessments with findings checked against their template, through the 
     expect((await clinic.roshni(['assess', 'show', String(mine!.id)], 'desk')).code).toBe(5);
     expect((await clinic.roshni(['assess', 'list', 'Patient 001'], 'desk')).code).toBe(5);
     expect((await clinic.roshni(['assess', 'show', String(mine!.id)], 'meera')).code).toBe(5);
-    const write = await clinic.roshni(['assess', 'new', '--patient', 'Patient 001', '--kind', 'initial', '--template', 'slp-articulation-screen', '--data', JSON.stringify(articulation)], 'meera');
+    const write = await clinic.roshni(
+      ['assess', 'new', '--patient', 'Patient 001', '--kind', 'initial', '--template', 'slp-articulation-screen', '--data', JSON.stringify(articulation)],
+      'meera',
+    );
     expect(write.code).toBe(5);
 
     expect((await clinic.roshni(['assess', 'show', String(mine!.id)], 'priya')).code).toBe(0);

@@ -19,7 +19,12 @@ export async function openClinicalClinic(given?: TestDatabase) {
   const clock = fixedClock(`${start}T00:00:00Z`);
   const ctx = systemContext(database.db, clock);
   const clinic = await seedClinic(ctx, { patients: 3, days: 3 });
-  for (const [username, role] of [['anita', 'admin'], ['desk', 'receptionist'], ['priya', 'therapist'], ['meera', 'therapist']] as const) {
+  for (const [username, role] of [
+    ['anita', 'admin'],
+    ['desk', 'receptionist'],
+    ['priya', 'therapist'],
+    ['meera', 'therapist'],
+  ] as const) {
     const user = await addStaffUser(ctx, { username, fullName: `Staff ${username}`, role });
     if (role === 'therapist') {
       const therapistId = username === 'priya' ? clinic.speech.id : clinic.physio.id;
@@ -43,8 +48,7 @@ export async function openClinicalClinic(given?: TestDatabase) {
   // Each member of staff is signed in once (a session made by the database's owner); no one is 'anita', the admin.
   const signedIn = staffEnvironments(database.db, { DATABASE_URL: database.url });
   const roshni = async (argv: string[], as = 'anita') => runCli(argv, await signedIn(as));
-  const audit = (action: string) =>
-    database.db.selectFrom('audit_log').selectAll().where('action', '=', action).orderBy('id').execute();
+  const audit = (action: string) => database.db.selectFrom('audit_log').selectAll().where('action', '=', action).orderBy('id').execute();
   return {
     database,
     clinic,

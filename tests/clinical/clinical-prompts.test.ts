@@ -50,7 +50,10 @@ describe('clinical commands ask for what is missing on a terminal', () => {
       ['Kind of assessment', `${DOWN}${ENTER}`],
       ['Template', ENTER],
       ['Findings', `{"sounds": []}${ENTER}`],
-      ['must list at least one sound tested', `${CLEAR_LINE}{"sounds": [{"sound": "s", "position": "initial", "correct": true}], "intelligibilityPercent": 60}${ENTER}`],
+      [
+        'must list at least one sound tested',
+        `${CLEAR_LINE}{"sounds": [{"sound": "s", "position": "initial", "correct": true}], "intelligibilityPercent": 60}${ENTER}`,
+      ],
       ['Summary', ENTER],
       ['Recommendations', `Twice weekly${ENTER}`],
       ['Next review date', `${nextReview}${ENTER}`],
@@ -60,7 +63,13 @@ describe('clinical commands ask for what is missing on a terminal', () => {
     expect(run.code).toBe(0);
     expect(run.shown).toContain('Recorded progress assessment');
     const row = await clinic.database.db.selectFrom('assessments').selectAll().orderBy('id', 'desc').executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ kind: 'progress', template_code: 'slp-articulation-screen', recommendations: 'Twice weekly', next_review_on: nextReview, summary: null });
+    expect(row).toMatchObject({
+      kind: 'progress',
+      template_code: 'slp-articulation-screen',
+      recommendations: 'Twice weekly',
+      next_review_on: nextReview,
+      summary: null,
+    });
     expect(row.data).toMatchObject({ intelligibilityPercent: 60 });
   });
 
@@ -97,7 +106,10 @@ describe('clinical commands ask for what is missing on a terminal', () => {
   });
 
   it('on a terminal, someone who may not write clinical records is refused before any question', async () => {
-    for (const [argv, user] of [[['goal', 'add'], 'anita'], [['assess', 'new'], 'desk']] as const) {
+    for (const [argv, user] of [
+      [['goal', 'add'], 'anita'],
+      [['assess', 'new'], 'desk'],
+    ] as const) {
       const run = await onTerminal([...argv], await env(user), []);
       expect(run.code).toBe(5);
       expect(run.errors).toContain('may not write clinical records (clinical.write: therapist only).');

@@ -17,15 +17,37 @@ describe('goals measured over sessions, and the progress chart', () => {
   /** Priya sets Patient 001 a goal, notes the first session and measures the goal over four weeks: 30, 45, 40, 65%. */
   async function priyaMeasuresAGoal() {
     const added = await clinic.roshni(
-      ['goal', 'add', '--patient', 'Patient 001', '--description', 'Says /s/ correctly in initial position', '--baseline', '20', '--target', '80', '--by', '2027-03-31', '--json'],
+      [
+        'goal',
+        'add',
+        '--patient',
+        'Patient 001',
+        '--description',
+        'Says /s/ correctly in initial position',
+        '--baseline',
+        '20',
+        '--target',
+        '80',
+        '--by',
+        '2027-03-31',
+        '--json',
+      ],
       'priya',
     );
     expect(added.code).toBe(0);
     const goal = JSON.parse(added.stdout);
     const { first } = clinic.appointments;
     expect((await clinic.roshni(['notes', 'add', first, '--observations', 'Good effort'], 'priya')).code).toBe(0);
-    for (const [value, on] of [['30', '2026-10-01'], ['45', '2026-10-08'], ['40', '2026-10-15'], ['65', '2026-10-22']] as const) {
-      const measured = await clinic.roshni(['goal', 'measure', String(goal.id), value, '--on', on, ...(on === '2026-10-01' ? ['--appointment', first] : [])], 'priya');
+    for (const [value, on] of [
+      ['30', '2026-10-01'],
+      ['45', '2026-10-08'],
+      ['40', '2026-10-15'],
+      ['65', '2026-10-22'],
+    ] as const) {
+      const measured = await clinic.roshni(
+        ['goal', 'measure', String(goal.id), value, '--on', on, ...(on === '2026-10-01' ? ['--appointment', first] : [])],
+        'priya',
+      );
       expect(measured.code).toBe(0);
     }
     return goal as { id: number };
@@ -33,7 +55,21 @@ describe('goals measured over sessions, and the progress chart', () => {
 
   it('adds a goal, measures it over four sessions and draws its trend', async () => {
     const added = await clinic.roshni(
-      ['goal', 'add', '--patient', 'Patient 001', '--description', 'Says /s/ correctly in initial position', '--baseline', '20', '--target', '80', '--by', '2027-03-31', '--json'],
+      [
+        'goal',
+        'add',
+        '--patient',
+        'Patient 001',
+        '--description',
+        'Says /s/ correctly in initial position',
+        '--baseline',
+        '20',
+        '--target',
+        '80',
+        '--by',
+        '2027-03-31',
+        '--json',
+      ],
       'priya',
     );
     expect(added.stderr).toBe('');
@@ -41,8 +77,16 @@ describe('goals measured over sessions, and the progress chart', () => {
     const goal = JSON.parse(added.stdout);
     const { first } = clinic.appointments;
     await clinic.roshni(['notes', 'add', first, '--observations', 'Good effort'], 'priya');
-    for (const [value, on] of [['30', '2026-10-01'], ['45', '2026-10-08'], ['40', '2026-10-15'], ['65', '2026-10-22']] as const) {
-      const measured = await clinic.roshni(['goal', 'measure', String(goal.id), value, '--on', on, ...(on === '2026-10-01' ? ['--appointment', first] : [])], 'priya');
+    for (const [value, on] of [
+      ['30', '2026-10-01'],
+      ['45', '2026-10-08'],
+      ['40', '2026-10-15'],
+      ['65', '2026-10-22'],
+    ] as const) {
+      const measured = await clinic.roshni(
+        ['goal', 'measure', String(goal.id), value, '--on', on, ...(on === '2026-10-01' ? ['--appointment', first] : [])],
+        'priya',
+      );
       expect(measured.stderr).toBe('');
       expect(measured.code).toBe(0);
     }
@@ -107,7 +151,9 @@ describe('goals measured over sessions, and the progress chart', () => {
     expect((await clinic.roshni(['progress', 'Patient 001', '--json'], 'anita')).code).toBe(0);
     expect((await clinic.roshni(['progress', 'Patient 001'], 'desk')).code).toBe(5);
     expect((await clinic.roshni(['progress', 'Patient 001'], 'meera')).code).toBe(5);
-    expect((await clinic.roshni(['goal', 'add', '--patient', 'Patient 001', '--description', 'Walks', '--baseline', '1', '--target', '2'], 'meera')).code).toBe(5);
+    expect((await clinic.roshni(['goal', 'add', '--patient', 'Patient 001', '--description', 'Walks', '--baseline', '1', '--target', '2'], 'meera')).code).toBe(
+      5,
+    );
     expect((await clinic.roshni(['goal', 'measure', String(goal.id), '90'], 'desk')).code).toBe(5);
     const reads = (await clinic.audit('clinical.read')).filter((r) => r.entity === 'progress');
     expect(reads.map((r) => [r.outcome, r.actor_role])).toEqual([
@@ -121,11 +167,17 @@ describe('goals measured over sessions, and the progress chart', () => {
   });
 
   it('writes a unit that is a word after a space, a symbol right after the number', async () => {
-    const added = await clinic.roshni(['goal', 'add', '--patient', 'Patient 002', '--description', 'Climbs stairs unaided', '--baseline', '2', '--target', '10', '--unit', 'steps'], 'meera');
+    const added = await clinic.roshni(
+      ['goal', 'add', '--patient', 'Patient 002', '--description', 'Climbs stairs unaided', '--baseline', '2', '--target', '10', '--unit', 'steps'],
+      'meera',
+    );
     expect(added.stdout).toContain('baseline 2 steps, target 10 steps.');
     const id = /goal (\d+)/.exec(added.stdout)![1]!;
     expect((await clinic.roshni(['goal', 'measure', id, '4'], 'meera')).stdout).toContain('Recorded 4 steps for goal');
-    const knee = await clinic.roshni(['goal', 'add', '--patient', 'Patient 002', '--description', 'Knee flexion', '--baseline', '90', '--target', '130', '--unit', '°'], 'meera');
+    const knee = await clinic.roshni(
+      ['goal', 'add', '--patient', 'Patient 002', '--description', 'Knee flexion', '--baseline', '90', '--target', '130', '--unit', '°'],
+      'meera',
+    );
     expect(knee.stdout).toContain('baseline 90°, target 130°.');
   });
 

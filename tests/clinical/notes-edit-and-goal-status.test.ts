@@ -48,8 +48,18 @@ describe('editing session notes: only by their author, audited without their tex
     const edited = await clinic.roshni(['notes', 'edit', first, '--observations', 'Lisped on /s/ blends only', '--rating', '4', '--json'], 'priya');
     expect(edited.stderr).toBe('');
     expect(edited.code).toBe(0);
-    expect(JSON.parse(edited.stdout)).toMatchObject({ changed: ['observations', 'rating'], observations: 'Lisped on /s/ blends only', rating: 4, objectives: 'Initial /s/' });
-    expect(await notesOf(first)).toMatchObject({ observations: 'Lisped on /s/ blends only', rating: 4, objectives: 'Initial /s/', homework: 'Five words daily' });
+    expect(JSON.parse(edited.stdout)).toMatchObject({
+      changed: ['observations', 'rating'],
+      observations: 'Lisped on /s/ blends only',
+      rating: 4,
+      objectives: 'Initial /s/',
+    });
+    expect(await notesOf(first)).toMatchObject({
+      observations: 'Lisped on /s/ blends only',
+      rating: 4,
+      objectives: 'Initial /s/',
+      homework: 'Five words daily',
+    });
 
     const [entry] = await clinic.audit('clinical.notes_edit');
     expect(entry).toMatchObject({ entity: 'therapy_session', actor_role: 'therapist', patient_id: clinic.clinic.patients[0]!.id, outcome: 'ok' });
@@ -103,9 +113,14 @@ describe('editing session notes: only by their author, audited without their tex
   it('refuses an edit of notes that changed since they were read', async () => {
     const { first } = clinic.appointments;
     const priya = await clinic.database.db.selectFrom('staff_users').select('id').where('username', '=', 'priya').executeTakeFirstOrThrow();
-    const ctx = { ...systemContext(clinic.database.db), actor: { kind: 'staff' as const, staffUserId: priya.id, role: 'therapist' as const, therapistId: clinic.clinic.speech.id } };
+    const ctx = {
+      ...systemContext(clinic.database.db),
+      actor: { kind: 'staff' as const, staffUserId: priya.id, role: 'therapist' as const, therapistId: clinic.clinic.speech.id },
+    };
     const appointment = await clinic.database.db.selectFrom('appointments').select('id').where('appointment_number', '=', first).executeTakeFirstOrThrow();
-    await expect(editSessionNotes(ctx, { appointmentId: appointment.id, observations: 'Stale', unchangedSince: new Date('2020-01-01T00:00:00Z') })).rejects.toThrow(ConflictError);
+    await expect(
+      editSessionNotes(ctx, { appointmentId: appointment.id, observations: 'Stale', unchangedSince: new Date('2020-01-01T00:00:00Z') }),
+    ).rejects.toThrow(ConflictError);
     expect((await notesOf(first)).observations).not.toBe('Stale');
   });
 
@@ -137,7 +152,10 @@ describe('goal status', () => {
   let goalId: number;
   beforeAll(async () => {
     clinic = await openClinicalClinic();
-    const added = await clinic.roshni(['goal', 'add', '--patient', 'Patient 001', '--description', 'Names ten animals', '--baseline', '2', '--target', '10', '--unit', ' words', '--json'], 'priya');
+    const added = await clinic.roshni(
+      ['goal', 'add', '--patient', 'Patient 001', '--description', 'Names ten animals', '--baseline', '2', '--target', '10', '--unit', ' words', '--json'],
+      'priya',
+    );
     goalId = JSON.parse(added.stdout).id;
   });
   afterAll(() => clinic?.close());

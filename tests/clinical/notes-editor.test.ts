@@ -47,10 +47,13 @@ describe('roshni notes add on a terminal opens $EDITOR on the template', () => {
     const dir = mkdtempSync(join(tmpdir(), 'roshni-editor-'));
     const opened = join(dir, 'opened');
     const editor = join(dir, 'trace-editor.sh');
-    writeFileSync(editor, `#!/bin/sh
+    writeFileSync(
+      editor,
+      `#!/bin/sh
 touch '${opened}'
 echo "## Observations\nTyped for nothing" > "$1"
-`);
+`,
+    );
     chmodSync(editor, 0o755);
     const onTerminal = async (appointment: string, user: string) => {
       const stderr = new PassThrough();

@@ -13,9 +13,29 @@ describe('therapy session notes, through the CLI', () => {
   /** Priya writes the notes of her first session with Patient 001. */
   async function priyaWritesTheFirstSessionsNotes() {
     const added = await clinic.roshni(
-      ['notes', 'add', clinic.appointments.first, '--objectives', 'Produce /s/ in initial position', '--activities', 'Picture cards, snake game',
-        '--observations', 'Lisped on /s/ blends', '--progress', '7 of 10 correct', '--homework', 'Practise 5 words daily',
-        '--next-plan', 'Move to medial /s/', '--attendance', 'late', '--response', 'Engaged, tired at the end', '--rating', '4'],
+      [
+        'notes',
+        'add',
+        clinic.appointments.first,
+        '--objectives',
+        'Produce /s/ in initial position',
+        '--activities',
+        'Picture cards, snake game',
+        '--observations',
+        'Lisped on /s/ blends',
+        '--progress',
+        '7 of 10 correct',
+        '--homework',
+        'Practise 5 words daily',
+        '--next-plan',
+        'Move to medial /s/',
+        '--attendance',
+        'late',
+        '--response',
+        'Engaged, tired at the end',
+        '--rating',
+        '4',
+      ],
       'priya',
     );
     expect(added.code).toBe(0);
@@ -36,9 +56,29 @@ describe('therapy session notes, through the CLI', () => {
   it('records the notes of a session from flags, and shows them back', async () => {
     const { first } = clinic.appointments;
     const added = await clinic.roshni(
-      ['notes', 'add', first, '--objectives', 'Produce /s/ in initial position', '--activities', 'Picture cards, snake game',
-        '--observations', 'Lisped on /s/ blends', '--progress', '7 of 10 correct', '--homework', 'Practise 5 words daily',
-        '--next-plan', 'Move to medial /s/', '--attendance', 'late', '--response', 'Engaged, tired at the end', '--rating', '4'],
+      [
+        'notes',
+        'add',
+        first,
+        '--objectives',
+        'Produce /s/ in initial position',
+        '--activities',
+        'Picture cards, snake game',
+        '--observations',
+        'Lisped on /s/ blends',
+        '--progress',
+        '7 of 10 correct',
+        '--homework',
+        'Practise 5 words daily',
+        '--next-plan',
+        'Move to medial /s/',
+        '--attendance',
+        'late',
+        '--response',
+        'Engaged, tired at the end',
+        '--rating',
+        '4',
+      ],
       'priya',
     );
     expect(added.stderr).toBe('');

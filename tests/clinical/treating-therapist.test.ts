@@ -20,9 +20,12 @@ describe("a therapist's own patients", () => {
   afterAll(() => clinic?.close());
 
   const screen = JSON.stringify({ sounds: [{ sound: 's', position: 'initial', correct: false }], intelligibilityPercent: 70, stimulable: [] });
-  const assess = () => clinic.roshni(['assess', 'new', '--patient', 'Patient 003', '--kind', 'initial', '--template', 'slp-articulation-screen', '--data', screen, '--json'], 'priya');
-  const assessmentsOf003 = () =>
-    clinic.database.db.selectFrom('assessments').select('id').where('patient_id', '=', clinic.clinic.patients[2]!.id).execute();
+  const assess = () =>
+    clinic.roshni(
+      ['assess', 'new', '--patient', 'Patient 003', '--kind', 'initial', '--template', 'slp-articulation-screen', '--data', screen, '--json'],
+      'priya',
+    );
+  const assessmentsOf003 = () => clinic.database.db.selectFrom('assessments').select('id').where('patient_id', '=', clinic.clinic.patients[2]!.id).execute();
 
   it('a booking does not open the records; the desk assigning the patient does', async () => {
     const booked = await assess();
@@ -36,7 +39,10 @@ describe("a therapist's own patients", () => {
     expect(mine.code, mine.stderr).toBe(0);
     expect(await assessmentsOf003()).toHaveLength(1);
     // Meera, not assigned and not having seen Patient 003, still may not.
-    const other = await clinic.roshni(['assess', 'new', '--patient', 'Patient 003', '--kind', 'initial', '--template', 'pt-range-of-motion', '--data', '{"joints":[]}'], 'meera');
+    const other = await clinic.roshni(
+      ['assess', 'new', '--patient', 'Patient 003', '--kind', 'initial', '--template', 'pt-range-of-motion', '--data', '{"joints":[]}'],
+      'meera',
+    );
     expect(other.code).toBe(5);
   });
 });

@@ -16,7 +16,13 @@ describe('consents, and messaging consent withdrawn', () => {
   let ctx: DomainContext;
   let appointmentId: number;
   const pendingReminders = () =>
-    clinic.database.db.selectFrom('notifications').select('id').where('appointment_id', '=', appointmentId).where('kind', '=', 'reminder').where('state', '=', 'pending').execute();
+    clinic.database.db
+      .selectFrom('notifications')
+      .select('id')
+      .where('appointment_id', '=', appointmentId)
+      .where('kind', '=', 'reminder')
+      .where('state', '=', 'pending')
+      .execute();
 
   beforeEach(async () => {
     clinic = await openClinicalClinic();
@@ -40,7 +46,9 @@ describe('consents, and messaging consent withdrawn', () => {
     expect(twice.code).toBe(4);
     expect(twice.stderr).toContain('already in force');
     const listed = JSON.parse((await clinic.roshni(['consent', 'list', 'P-00003', '--json'], 'anita')).stdout);
-    expect(listed.map((c: { purpose: string; channel: string; noticeVersion: string; inForce: boolean }) => [c.purpose, c.channel, c.noticeVersion, c.inForce])).toEqual([
+    expect(
+      listed.map((c: { purpose: string; channel: string; noticeVersion: string; inForce: boolean }) => [c.purpose, c.channel, c.noticeVersion, c.inForce]),
+    ).toEqual([
       ['messaging', 'paper', 'paper-2026-01', true],
       ['data_processing', 'cli', 'desk-2026-11', true],
     ]);
@@ -89,7 +97,12 @@ describe('consents, and messaging consent withdrawn', () => {
     expect((await clinic.roshni(['consent', 'grant', 'P-00003', '--purpose', 'messaging'], 'desk')).code).toBe(0);
     expect((await scheduleReminders(ctx)).scheduled).toBeGreaterThan(0);
     expect((await pendingReminders()).length).toBeGreaterThan(0);
-    const audit = await clinic.database.db.selectFrom('audit_log').select(['action', 'patient_id']).where('action', 'like', 'consent.%').where('outcome', '=', 'ok').execute();
+    const audit = await clinic.database.db
+      .selectFrom('audit_log')
+      .select(['action', 'patient_id'])
+      .where('action', 'like', 'consent.%')
+      .where('outcome', '=', 'ok')
+      .execute();
     expect(audit.filter((a) => a.action === 'consent.withdraw')).toEqual([{ action: 'consent.withdraw', patient_id: clinic.clinic.patients[2]!.id }]);
   });
 });
@@ -125,10 +138,19 @@ describe('data retention', () => {
     const applied = await clinic.roshni(['patient', 'retention', '--apply', '--yes'], 'anita');
     expect(applied.stderr).toBe('');
     expect(applied.stdout).toContain('Erased 1 patient(s): P-00003.');
-    const erased = await clinic.database.db.selectFrom('patients').select(['full_name', 'phone', 'erased_at']).where('patient_number', '=', 'P-00003').executeTakeFirstOrThrow();
+    const erased = await clinic.database.db
+      .selectFrom('patients')
+      .select(['full_name', 'phone', 'erased_at'])
+      .where('patient_number', '=', 'P-00003')
+      .executeTakeFirstOrThrow();
     expect(erased).toMatchObject({ full_name: 'Erased patient', phone: null });
     expect(erased.erased_at).not.toBeNull();
-    const entry = await clinic.database.db.selectFrom('audit_log').select('meta').where('action', '=', 'patient.erase').where('outcome', '=', 'ok').executeTakeFirstOrThrow();
+    const entry = await clinic.database.db
+      .selectFrom('audit_log')
+      .select('meta')
+      .where('action', '=', 'patient.erase')
+      .where('outcome', '=', 'ok')
+      .executeTakeFirstOrThrow();
     expect((entry.meta as { reason: string }).reason).toMatch(/^Data retention: no activity since \d{4}-\d\d-\d\d, more than 2 year\(s\) ago$/);
     expect((await clinic.roshni(['patient', 'retention'], 'anita')).stdout).toContain('No patient past the retention period');
   });

@@ -95,7 +95,11 @@ describe('an erasure leaves no trace of the person, however their details were w
       withGuardian: { guardianId: neha.id, relationship: 'mother', isPrimary: true },
     });
     await database.db.insertInto('patient_guardians').values({ patient_id: aarohi.id, guardian_id: sameer.id, relationship: 'father' }).execute();
-    const tanvi = await addPatient(ctx, { fullName: TANVI.name, dateOfBirth: TANVI.dateOfBirth, withGuardian: { guardianId: neha.id, relationship: 'mother', isPrimary: true } });
+    const tanvi = await addPatient(ctx, {
+      fullName: TANVI.name,
+      dateOfBirth: TANVI.dateOfBirth,
+      withGuardian: { guardianId: neha.id, relationship: 'mother', isPrimary: true },
+    });
 
     // Sessions today: one attended (notes, payment, refund), one missed, one cancelled, one let off.
     const today = '2027-03-01';
@@ -119,18 +123,35 @@ describe('an erasure leaves no trace of the person, however their details were w
     await startUpiPayment(ctx, { appointmentId: attended.id });
 
     const assessment = { seeking: 'more', avoiding: 'just_like', sensitivity: 'much_more', registration: 'less' };
-    await newAssessment(ctx, { patientId: aarohi.id, therapistId: clinic.speech.id, kind: 'initial', templateCode: 'ot-sensory-profile-summary', data: assessment, summary: BOTH });
+    await newAssessment(ctx, {
+      patientId: aarohi.id,
+      therapistId: clinic.speech.id,
+      kind: 'initial',
+      templateCode: 'ot-sensory-profile-summary',
+      data: assessment,
+      summary: BOTH,
+    });
     const goal = await addGoal(ctx, { patientId: aarohi.id, therapistId: clinic.speech.id, description: ABOUT_AAROHI, baseline: 10, target: 80 });
     await measureGoal(ctx, { goalId: goal.id, value: 30, note: ABOUT_AAROHI });
-    await addDocument(ctx, { patientId: aarohi.id, bytes: pdf(BOTH), originalName: `${AAROHI.name} ${AAROHI.dates[0]!.replace(/\//g, '-')}.pdf`, docType: 'report' });
+    await addDocument(ctx, {
+      patientId: aarohi.id,
+      bytes: pdf(BOTH),
+      originalName: `${AAROHI.name} ${AAROHI.dates[0]!.replace(/\//g, '-')}.pdf`,
+      docType: 'report',
+    });
 
     // The family's chats: Aarohi's own, her father's (both go), her mother's (kept, about both girls).
     const chat = (values: { chat_id: string; patient_id?: number; guardian_id?: number; state: unknown }) =>
-      database.db.insertInto('bot_conversations').values({ channel: 'telegram', ...values, state: JSON.stringify(values.state) }).returning('id').executeTakeFirstOrThrow();
+      database.db
+        .insertInto('bot_conversations')
+        .values({ channel: 'telegram', ...values, state: JSON.stringify(values.state) })
+        .returning('id')
+        .executeTakeFirstOrThrow();
     const own = await chat({ chat_id: '81001', patient_id: aarohi.id, state: { step: 'menu', said: BOTH } });
     const father = await chat({ chat_id: '81002', guardian_id: sameer.id, state: { step: 'menu', said: ABOUT_SAMEER } });
     const mother = await chat({ chat_id: '81003', guardian_id: neha.id, state: { step: 'documents.whose', child: AAROHI.first, sister: TANVI.name } });
-    for (const conversation of [own, father]) await database.db.insertInto('inbox_messages').values({ conversation_id: conversation.id, direction: 'in', body: BOTH }).execute();
+    for (const conversation of [own, father])
+      await database.db.insertInto('inbox_messages').values({ conversation_id: conversation.id, direction: 'in', body: BOTH }).execute();
     const nehaSays = [
       `${AAROHI.first} has fever today, ${TANVI.name} is fine`,
       `${AAROHI.first}'s DOB is ${AAROHI.dates[0]}, mine is on file; call me or ${AAROHI.phones[3]}`,
@@ -159,7 +180,8 @@ describe('an erasure leaves no trace of the person, however their details were w
 
   it('withdraws what was pending, keeps the P-number for the audit, and leaves no identifier in the database or the files', async () => {
     const { db } = database;
-    const offerMessages = () => db.selectFrom('notifications').select(['state', 'payload', 'last_error']).where('kind', '=', 'waitlist_offer').orderBy('id').execute();
+    const offerMessages = () =>
+      db.selectFrom('notifications').select(['state', 'payload', 'last_error']).where('kind', '=', 'waitlist_offer').orderBy('id').execute();
     expect((await offerMessages()).map((m) => m.state)).toEqual(['pending']);
     expect(await scan()).toEqual(expect.arrayContaining(GONE));
     // The desk sees whom the offer is about and who hears it, by P-number and role only.
@@ -185,8 +207,12 @@ describe('an erasure leaves no trace of the person, however their details were w
     expect(nextOffer).toEqual({ status: 'pending', patient_id: family.other.id });
     const [toNeha] = await offerMessages();
     expect(toNeha).toMatchObject({ state: 'cancelled', payload: {}, last_error: 'patient erased' });
-    expect(await db.selectFrom('notifications').select('id').where('about_patient_id', '=', family.aarohi.id).where('state', '=', 'pending').execute()).toEqual([]);
-    expect(await db.selectFrom('payments').select('state').where('patient_id', '=', family.aarohi.id).where('method', '=', 'upi').execute()).toEqual([{ state: 'cancelled' }]);
+    expect(await db.selectFrom('notifications').select('id').where('about_patient_id', '=', family.aarohi.id).where('state', '=', 'pending').execute()).toEqual(
+      [],
+    );
+    expect(await db.selectFrom('payments').select('state').where('patient_id', '=', family.aarohi.id).where('method', '=', 'upi').execute()).toEqual([
+      { state: 'cancelled' },
+    ]);
     const offers = await roshni(['waitlist', 'offers', '--json']);
     expect(JSON.parse(offers.stdout).map((o: { patientId: number }) => o.patientId)).not.toContain(family.aarohi.id);
 

@@ -70,18 +70,28 @@ describe('the erasure ledger: a restore does not bring erased patients back', ()
     const restored = await runCli(['backup', 'restore', before.file, '--force', '--json'], env);
     expect(restored.code, restored.stderr).toBe(0);
     const result = JSON.parse(restored.stdout);
-    expect(result.erasures).toMatchObject({ recorded: 1, reErased: [expect.objectContaining({ patientNumber: meera.patient_number, erasedBy: 'anita.admin' })], mismatched: [] });
+    expect(result.erasures).toMatchObject({
+      recorded: 1,
+      reErased: [expect.objectContaining({ patientNumber: meera.patient_number, erasedBy: 'anita.admin' })],
+      mismatched: [],
+    });
 
     const patient = await database.db.selectFrom('patients').selectAll().where('id', '=', meera.id).executeTakeFirstOrThrow();
     expect(patient.erased_at).not.toBeNull();
     const ledger = await database.db.selectFrom('erasure_ledger').selectAll().execute();
     expect(ledger).toEqual([expect.objectContaining({ patient_id: meera.id, patient_number: meera.patient_number, erased_by: 'anita.admin' })]);
     const audited = await database.db.selectFrom('audit_log').select(['action', 'meta']).where('action', '=', 'patient.erase_reapplied').execute();
-    expect(audited).toEqual([expect.objectContaining({ meta: expect.objectContaining({ ledgerId: ledger[0]!.id, backupFile: before.file.split('/').at(-1) }) })]);
+    expect(audited).toEqual([
+      expect.objectContaining({ meta: expect.objectContaining({ ledgerId: ledger[0]!.id, backupFile: before.file.split('/').at(-1) }) }),
+    ]);
 
     // The scan: a data-only dump of the live database, and every file under ROSHNI_HOME but the backups.
     const { hostname, port, username, pathname } = new URL(database.url);
-    const dump = execFileSync(PG_DUMP, ['--data-only', '-h', hostname, '-p', port, '-U', decodeURIComponent(username), pathname.slice(1)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] });
+    const dump = execFileSync(PG_DUMP, ['--data-only', '-h', hostname, '-p', port, '-U', decodeURIComponent(username), pathname.slice(1)], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     expect(dump).toContain(meera.patient_number); // the dump is the clinic's
     const files = filesUnder(home);
     expect(files.some((f) => f.endsWith(ERASURES_FILE))).toBe(true);
@@ -119,12 +129,17 @@ describe('the erasure ledger: a restore does not bring erased patients back', ()
     // In the backup, Meera is in a session right now: erasing her is refused (as it would be at the desk).
     const { addDays, clinicDate } = await import('../../src/domain/time.js');
     const tomorrow = addDays(clinicDate(new Date(), 'Asia/Kolkata'), 1);
-    const booked = await runCli(['book', '--patient', meera.patient_number, '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 10:00`], admin);
+    const booked = await runCli(
+      ['book', '--patient', meera.patient_number, '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 10:00`],
+      admin,
+    );
     expect(booked.code, booked.stderr).toBe(0);
     await sql`SET session_replication_role = replica`.execute(database.db);
     await sql`UPDATE appointments SET status = 'in_progress', checked_in_at = now() WHERE patient_id = ${meera.id}`.execute(database.db);
     const before = await backup();
-    await sql`UPDATE appointments SET status = 'cancelled', checked_in_at = NULL, cancelled_at = now(), cancelled_by = 'staff' WHERE patient_id = ${meera.id}`.execute(database.db);
+    await sql`UPDATE appointments SET status = 'cancelled', checked_in_at = NULL, cancelled_at = now(), cancelled_by = 'staff' WHERE patient_id = ${meera.id}`.execute(
+      database.db,
+    );
     await sql`SET session_replication_role = DEFAULT`.execute(database.db);
     await erase();
 
@@ -165,14 +180,21 @@ describe('the erasure ledger: a restore does not bring erased patients back', ()
     copyFileSync(first.file, stray);
     const health = await runCli(['health', '--json'], env, { clock });
     const check = JSON.parse(health.stdout).checks.find((c: { name: string }) => c.name === 'backup-retention');
-    expect(check).toMatchObject({ status: 'warn', detail: expect.stringContaining('1 backup file(s) older than the longest retention (372 days; the oldest from 2029-06-01)') });
+    expect(check).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('1 backup file(s) older than the longest retention (372 days; the oldest from 2029-06-01)'),
+    });
     // 91 days after the first: it goes (and the stray file with it); the one just written stays.
     clock.set('2031-04-11T04:00:00Z');
     const third = await backup(clock);
     expect(third.rotated.sort()).toEqual([first.file, stray].sort());
     expect(existsSync(first.file)).toBe(false);
     expect(existsSync(second.file) && existsSync(third.file)).toBe(true);
-    const shorter = await runCli(['backup', 'create', '--json'], { ...env, ROSHNI_BACKUP_KEEP_MANUAL_DAYS: '30' }, { clock: fixedClock('2031-04-12T04:00:00Z') });
+    const shorter = await runCli(
+      ['backup', 'create', '--json'],
+      { ...env, ROSHNI_BACKUP_KEEP_MANUAL_DAYS: '30' },
+      { clock: fixedClock('2031-04-12T04:00:00Z') },
+    );
     expect(JSON.parse(shorter.stdout).rotated).toEqual([second.file]);
     const healthy = JSON.parse((await runCli(['health', '--json'], env, { clock })).stdout).checks.find((c: { name: string }) => c.name === 'backup-retention');
     expect(healthy.status).toBe('ok');

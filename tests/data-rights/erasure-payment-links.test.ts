@@ -70,7 +70,10 @@ describe('erasing a patient with an open Razorpay payment link', () => {
     const patient = patients[1]!;
     fake.payLink(patient.link.paymentLinkId);
     const refused = await roshni(['patient', 'erase', patient.number, '--reason', 'Request by the parents', '--yes']);
-    expect([refused.code, refused.stderr]).toEqual([4, `roshni: The payment link sent earlier (${patient.link.reference}) has just been paid; it shows here once Razorpay confirms it.\n`]);
+    expect([refused.code, refused.stderr]).toEqual([
+      4,
+      `roshni: The payment link sent earlier (${patient.link.reference}) has just been paid; it shows here once Razorpay confirms it.\n`,
+    ]);
     expect(await state(patient.id)).toEqual({ erased: false, payments: ['pending'] });
   });
 });

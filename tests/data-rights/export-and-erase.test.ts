@@ -30,12 +30,16 @@ describe("a patient's data rights: export and erasure", () => {
     const { rows: columns } = await sql<{ table_name: string; column_name: string }>`
       SELECT c.table_name, c.column_name FROM information_schema.columns c
       JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE'
-      WHERE c.table_schema = 'public' AND c.data_type IN ('text', 'character varying', 'character', 'json', 'jsonb', 'ARRAY', 'USER-DEFINED')`.execute(clinic.database.db);
+      WHERE c.table_schema = 'public' AND c.data_type IN ('text', 'character varying', 'character', 'json', 'jsonb', 'ARRAY', 'USER-DEFINED')`.execute(
+      clinic.database.db,
+    );
     expect(columns.length).toBeGreaterThan(100);
     const found: string[] = [];
     for (const { table_name, column_name } of columns) {
       for (const needle of needles) {
-        const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM ${sql.table(table_name)} WHERE ${sql.ref(column_name)}::text ILIKE ${`%${needle}%`}`.execute(clinic.database.db);
+        const { rows } = await sql<{
+          n: string;
+        }>`SELECT count(*) AS n FROM ${sql.table(table_name)} WHERE ${sql.ref(column_name)}::text ILIKE ${`%${needle}%`}`.execute(clinic.database.db);
         if (Number(rows[0]!.n)) found.push(`${table_name}.${column_name}: ${needle}`);
       }
     }
@@ -52,7 +56,9 @@ describe("a patient's data rights: export and erasure", () => {
     const missing = await clinic.roshni(['patient', 'export', clinic.aarav.patient_number, '--out', nowhere], 'anita');
     expect(missing.stderr).toContain(`Cannot write ${nowhere}: its folder does not exist.`);
     expect(missing.code).toBe(2);
-    expect(await clinic.database.db.selectFrom('audit_log').select('id').where('action', '=', 'patient.export').where('outcome', '=', 'ok').execute()).toEqual([]);
+    expect(await clinic.database.db.selectFrom('audit_log').select('id').where('action', '=', 'patient.export').where('outcome', '=', 'ok').execute()).toEqual(
+      [],
+    );
 
     const done = await clinic.roshni(['patient', 'export', clinic.aarav.patient_number, '--out', out], 'anita');
     expect(done.stderr).toBe('');
@@ -62,16 +68,30 @@ describe("a patient's data rights: export and erasure", () => {
     const manifest = JSON.parse(new TextDecoder().decode(files['manifest.json']));
     expect(manifest).toMatchObject({ format: 'roshni-patient-export', patient: { id: clinic.aarav.id, patientNumber: clinic.aarav.patient_number } });
     const listed = manifest.files.map((f: { path: string }) => f.path).sort();
-    expect(listed).toEqual(Object.keys(files).filter((p) => p !== 'manifest.json').sort());
+    expect(listed).toEqual(
+      Object.keys(files)
+        .filter((p) => p !== 'manifest.json')
+        .sort(),
+    );
     for (const f of manifest.files) expect(createHash('sha256').update(files[f.path]!).digest('hex'), f.path).toBe(f.sha256);
 
     const data = (name: string) => JSON.parse(new TextDecoder().decode(files[`data/${name}.json`]));
     expect(data('profile')).toMatchObject({ full_name: AARAV.name, phone: AARAV.phone, email: AARAV.email });
-    expect(data('guardians').map((g: { full_name: string }) => g.full_name).sort()).toEqual([RAKESH.name, SUNITA.name]);
+    expect(
+      data('guardians')
+        .map((g: { full_name: string }) => g.full_name)
+        .sort(),
+    ).toEqual([RAKESH.name, SUNITA.name]);
     expect(data('appointments')).toHaveLength(2);
-    expect(data('payments').map((p: { reference: string; amount_paise: number }) => [p.reference, p.amount_paise])).toEqual([[clinic.payments.aarav.reference, 100000]]);
+    expect(data('payments').map((p: { reference: string; amount_paise: number }) => [p.reference, p.amount_paise])).toEqual([
+      [clinic.payments.aarav.reference, 100000],
+    ]);
     expect(data('refunds')).toHaveLength(1);
-    expect(data('receipts').map((r: { kind: string }) => r.kind).sort()).toEqual(['credit_note', 'receipt']);
+    expect(
+      data('receipts')
+        .map((r: { kind: string }) => r.kind)
+        .sort(),
+    ).toEqual(['credit_note', 'receipt']);
     expect(data('session-notes')[0].observations).toBe(`${AARAV.name} said /s/ well`);
     expect(data('assessments')[0].data).toMatchObject({ seeking: 'more' });
     expect(data('goals')).toHaveLength(1);
@@ -83,7 +103,9 @@ describe("a patient's data rights: export and erasure", () => {
     expect(sha256Of(report)).toBe(clinic.documents.report.sha256);
     expect(Object.keys(files).filter((p) => p.startsWith('documents/'))).toHaveLength(2);
 
-    const everything = Object.values(files).map((bytes) => Buffer.from(bytes).toString('latin1')).join('\n');
+    const everything = Object.values(files)
+      .map((bytes) => Buffer.from(bytes).toString('latin1'))
+      .join('\n');
     for (const sister of [DIYA.name, 'Diya', clinic.diya.patient_number, clinic.payments.diya.reference]) expect(everything, sister).not.toContain(sister);
 
     const audited = await clinic.database.db.selectFrom('audit_log').selectAll().where('action', '=', 'patient.export').where('outcome', '=', 'ok').execute();
@@ -110,15 +132,27 @@ describe("a patient's data rights: export and erasure", () => {
     const erased = await clinic.roshni(['patient', 'erase', ref, '--reason', 'Request by both parents (DPDP s.12)', '--yes', '--json'], 'anita');
     expect(erased.stderr).toBe('');
     expect(erased.code).toBe(0);
-    expect(JSON.parse(erased.stdout)).toMatchObject({ guardiansErased: [clinic.rakesh.id], guardiansKept: [clinic.sunita.id], documents: 2, contentsDeleted: 1, chats: 1 });
+    expect(JSON.parse(erased.stdout)).toMatchObject({
+      guardiansErased: [clinic.rakesh.id],
+      guardiansKept: [clinic.sunita.id],
+      documents: 2,
+      contentsDeleted: 1,
+      chats: 1,
+    });
 
-    expect(await occurrences([AARAV.name, AARAV.phone, AARAV.national, AARAV.email, 'Aarav', RAKESH.name, RAKESH.phone, RAKESH.national, RAKESH.email])).toEqual([]);
+    expect(
+      await occurrences([AARAV.name, AARAV.phone, AARAV.national, AARAV.email, 'Aarav', RAKESH.name, RAKESH.phone, RAKESH.national, RAKESH.email]),
+    ).toEqual([]);
 
     // The books: payments, the refund and both receipts, with their amounts and numbers.
     const db = clinic.database.db;
     const payments = await db.selectFrom('payments').select(['reference', 'amount_paise', 'state']).where('patient_id', '=', clinic.aarav.id).execute();
     expect(payments).toEqual([{ reference: clinic.payments.aarav.reference, amount_paise: 100000, state: 'completed' }]);
-    const refunds = await db.selectFrom('refunds').select(['reference', 'amount_paise', 'reason']).where('reference', '=', clinic.payments.refund.reference).execute();
+    const refunds = await db
+      .selectFrom('refunds')
+      .select(['reference', 'amount_paise', 'reason'])
+      .where('reference', '=', clinic.payments.refund.reference)
+      .execute();
     expect(refunds).toEqual([{ reference: clinic.payments.refund.reference, amount_paise: 20000, reason: 'Session cut short, [erased] was tired' }]);
     const receipts = await db.selectFrom('receipts').select(['receipt_number', 'amount_paise', 'snapshot']).orderBy('id').execute();
     const own = receipts.filter((r) => (r.snapshot as { patient: { number: string } }).patient.number === ref);
@@ -129,20 +163,33 @@ describe("a patient's data rights: export and erasure", () => {
     // The sister, her mother and her documents are untouched.
     const diya = await db.selectFrom('patients').select(['full_name', 'erased_at']).where('id', '=', clinic.diya.id).executeTakeFirstOrThrow();
     expect(diya).toEqual({ full_name: DIYA.name, erased_at: null });
-    const sunita = await db.selectFrom('guardians').select(['full_name', 'phone', 'email', 'erased_at']).where('id', '=', clinic.sunita.id).executeTakeFirstOrThrow();
+    const sunita = await db
+      .selectFrom('guardians')
+      .select(['full_name', 'phone', 'email', 'erased_at'])
+      .where('id', '=', clinic.sunita.id)
+      .executeTakeFirstOrThrow();
     expect(sunita).toEqual({ full_name: SUNITA.name, phone: SUNITA.phone, email: SUNITA.email, erased_at: null });
-    const motherChat = await db.selectFrom('inbox_messages as m').innerJoin('bot_conversations as c', 'c.id', 'm.conversation_id').select('m.body').where('c.guardian_id', '=', clinic.sunita.id).execute();
+    const motherChat = await db
+      .selectFrom('inbox_messages as m')
+      .innerJoin('bot_conversations as c', 'c.id', 'm.conversation_id')
+      .select('m.body')
+      .where('c.guardian_id', '=', clinic.sunita.id)
+      .execute();
     expect(motherChat).toEqual([{ body: `Can [erased] and ${DIYA.name} come together?` }]);
     expect(existsSync(blobPath(clinic.documentsDir, clinic.documents.diyaLetter.sha256))).toBe(true);
     expect(existsSync(blobPath(clinic.documentsDir, clinic.documents.report.sha256))).toBe(false);
-    expect(await db.selectFrom('consents').select('withdrawn_at').where('patient_id', '=', clinic.diya.id).executeTakeFirstOrThrow()).toEqual({ withdrawn_at: null });
+    expect(await db.selectFrom('consents').select('withdrawn_at').where('patient_id', '=', clinic.diya.id).executeTakeFirstOrThrow()).toEqual({
+      withdrawn_at: null,
+    });
 
     // Clinical text and data are gone; the rows say only that they were there.
-    expect(await db.selectFrom('therapy_sessions').select(['observations', 'homework', 'attendance']).where('patient_id', '=', clinic.aarav.id).execute()).toEqual([
-      { observations: null, homework: null, attendance: 'present' },
-    ]);
+    expect(
+      await db.selectFrom('therapy_sessions').select(['observations', 'homework', 'attendance']).where('patient_id', '=', clinic.aarav.id).execute(),
+    ).toEqual([{ observations: null, homework: null, attendance: 'present' }]);
     expect(await db.selectFrom('assessments').select('data').where('patient_id', '=', clinic.aarav.id).execute()).toEqual([{ data: {} }]);
-    expect(await db.selectFrom('consents').select('withdrawn_at').where('patient_id', '=', clinic.aarav.id).where('withdrawn_at', 'is', null).execute()).toEqual([]);
+    expect(
+      await db.selectFrom('consents').select('withdrawn_at').where('patient_id', '=', clinic.aarav.id).where('withdrawn_at', 'is', null).execute(),
+    ).toEqual([]);
 
     // Audited, with the reason; the patient is found no more.
     const entry = await db.selectFrom('audit_log').selectAll().where('action', '=', 'patient.erase').where('outcome', '=', 'ok').executeTakeFirstOrThrow();
@@ -153,18 +200,30 @@ describe("a patient's data rights: export and erasure", () => {
   });
 
   it('keeps the audit log append-only outside an erasure', async () => {
-    await expect(sql`UPDATE audit_log SET meta = '{}' WHERE patient_id = ${clinic.diya.id}`.execute(clinic.database.db)).rejects.toThrow('audit_log is append-only');
+    await expect(sql`UPDATE audit_log SET meta = '{}' WHERE patient_id = ${clinic.diya.id}`.execute(clinic.database.db)).rejects.toThrow(
+      'audit_log is append-only',
+    );
     await expect(sql`DELETE FROM audit_log WHERE patient_id = ${clinic.aarav.id}`.execute(clinic.database.db)).rejects.toThrow('append-only');
   });
 
   it('refuses to erase a patient with appointments still to come', async () => {
     // Three weeks ago, Diya's next session (12:00 that day) was still to come.
     const { ctx } = clinic;
-    const day = clinicDate(await clinic.database.db.selectFrom('appointments').select('starts_at').where('patient_id', '=', clinic.diya.id).executeTakeFirstOrThrow().then((a) => a.starts_at), ctx.timezone);
+    const day = clinicDate(
+      await clinic.database.db
+        .selectFrom('appointments')
+        .select('starts_at')
+        .where('patient_id', '=', clinic.diya.id)
+        .executeTakeFirstOrThrow()
+        .then((a) => a.starts_at),
+      ctx.timezone,
+    );
     const then = { ...ctx, clock: fixedClock(`${day}T00:00:00Z`) };
     const [, , , noon] = await slotsOn(then, clinic.clinic.speech.id, day);
     const next = await bookAppointment(then, { patientId: clinic.diya.id, serviceId: clinic.clinic.speechService.id, slotId: noon!.id });
-    await expect(erasePatient(then, { patientId: clinic.diya.id, reason: 'Moving away' })).rejects.toThrow(`has upcoming appointments (${next.appointmentNumber})`);
+    await expect(erasePatient(then, { patientId: clinic.diya.id, reason: 'Moving away' })).rejects.toThrow(
+      `has upcoming appointments (${next.appointmentNumber})`,
+    );
     const diya = await clinic.database.db.selectFrom('patients').select('erased_at').where('id', '=', clinic.diya.id).executeTakeFirstOrThrow();
     expect(diya.erased_at).toBeNull();
   });

@@ -60,7 +60,18 @@ describe('the patient export covers every table about a patient or guardian', ()
     const about = await tablesAboutPeople(database.db);
     // The schema as migrated: the direct references, the audit log's bare patient_id, and tables one
     // or more hops away (refunds through payments, receipts through refunds, chat files through chats).
-    for (const table of ['patients', 'guardians', 'patient_guardians', 'audit_log', 'waitlist_offers', 'refunds', 'receipts', 'goal_measurements', 'pending_chat_documents', 'inbox_messages']) {
+    for (const table of [
+      'patients',
+      'guardians',
+      'patient_guardians',
+      'audit_log',
+      'waitlist_offers',
+      'refunds',
+      'receipts',
+      'goal_measurements',
+      'pending_chat_documents',
+      'inbox_messages',
+    ]) {
       expect(about, table).toContain(table);
     }
     expect(about).not.toContain('therapists');

@@ -56,7 +56,11 @@ export async function openGuptaClinic() {
     withGuardian: { guardianId: sunita.id, relationship: 'mother', isPrimary: true },
   });
   await clinic.database.db.insertInto('patient_guardians').values({ patient_id: aarav.id, guardian_id: rakesh.id, relationship: 'father' }).execute();
-  const diya = await addPatient(ctx, { fullName: DIYA.name, dateOfBirth: '2020-01-01', withGuardian: { guardianId: sunita.id, relationship: 'mother', isPrimary: true } });
+  const diya = await addPatient(ctx, {
+    fullName: DIYA.name,
+    dateOfBirth: '2020-01-01',
+    withGuardian: { guardianId: sunita.id, relationship: 'mother', isPrimary: true },
+  });
 
   const [s9, s10, s11] = await slotsOn(ctx, speech.id, day);
   const session = await bookAppointment(ctx, { patientId: aarav.id, serviceId: speechService.id, slotId: s9!.id });
@@ -97,13 +101,19 @@ export async function openGuptaClinic() {
     .values({ channel: 'telegram', chat_id: '70001', guardian_id: rakesh.id, state: JSON.stringify({ step: 'menu', name: RAKESH.name }) })
     .returning('id')
     .executeTakeFirstOrThrow();
-  await db.insertInto('inbox_messages').values({ conversation_id: fatherChat.id, direction: 'in', body: `This is ${RAKESH.name}, call me on ${RAKESH.phone}` }).execute();
+  await db
+    .insertInto('inbox_messages')
+    .values({ conversation_id: fatherChat.id, direction: 'in', body: `This is ${RAKESH.name}, call me on ${RAKESH.phone}` })
+    .execute();
   const motherChat = await db
     .insertInto('bot_conversations')
     .values({ channel: 'telegram', chat_id: '70002', guardian_id: sunita.id, state: JSON.stringify({ step: 'menu', child: AARAV.name }) })
     .returning('id')
     .executeTakeFirstOrThrow();
-  await db.insertInto('inbox_messages').values({ conversation_id: motherChat.id, direction: 'in', body: `Can ${AARAV.name} and ${DIYA.name} come together?` }).execute();
+  await db
+    .insertInto('inbox_messages')
+    .values({ conversation_id: motherChat.id, direction: 'in', body: `Can ${AARAV.name} and ${DIYA.name} come together?` })
+    .execute();
 
   await db.updateTable('payments').set({ razorpay_payment_id: 'pay_GuptaTest0001' }).where('reference', '=', payment.reference).execute();
   await db
@@ -112,11 +122,19 @@ export async function openGuptaClinic() {
       provider: 'razorpay',
       event_id: 'evt_gupta_1',
       event_type: 'payment.captured',
-      payload: JSON.stringify({ payload: { payment: { entity: { id: 'pay_GuptaTest0001', contact: AARAV.phone, email: AARAV.email, notes: { patient: AARAV.name } } } } }),
+      payload: JSON.stringify({
+        payload: { payment: { entity: { id: 'pay_GuptaTest0001', contact: AARAV.phone, email: AARAV.email, notes: { patient: AARAV.name } } } },
+      }),
     })
     .execute();
   // An entry from before the rule "ids only" was kept everywhere.
-  await recordAudit(ctx, { action: 'patient.note', entity: 'patient', entityId: aarav.id, patientId: aarav.id, meta: { said: `spoke to ${AARAV.name} at ${AARAV.phone}` } });
+  await recordAudit(ctx, {
+    action: 'patient.note',
+    entity: 'patient',
+    entityId: aarav.id,
+    patientId: aarav.id,
+    meta: { said: `spoke to ${AARAV.name} at ${AARAV.phone}` },
+  });
 
   // Signed in as `as`; by default as Anita, the admin (where the clinic's own work was once done as the system).
   const roshni = async (argv: string[], as = 'anita') => runCli(argv, { ...(await clinic.envOf(as)), ROSHNI_HOME: home });

@@ -21,14 +21,26 @@ describe('taking a person out of free text', () => {
   });
 
   it('leaves other numbers, dates and names alone', () => {
-    for (const other of ['98450 12345', '+91 97311 48827', '12/11/2018', '2 Nov 2019', '2018-11-20', '120/11/2018', 'Kavyashree', 'Menonite', 'UTR 497311488261']) {
+    for (const other of [
+      '98450 12345',
+      '+91 97311 48827',
+      '12/11/2018',
+      '2 Nov 2019',
+      '2018-11-20',
+      '120/11/2018',
+      'Kavyashree',
+      'Menonite',
+      'UTR 497311488261',
+    ]) {
       expect(own.text(other), other).toBe(other);
     }
   });
 
   it('in the records of someone kept, spares the words of the names kept with them', () => {
     const kept = scrubberFor([kavya], { keepWords: ['Lakshmi', 'Menon', 'Arjun', 'Menon'] });
-    expect(kept.text('Kavya has fever, Arjun Menon is fine; Kavya Menon will not come')).toBe('[erased] has fever, Arjun Menon is fine; [erased] will not come');
+    expect(kept.text('Kavya has fever, Arjun Menon is fine; Kavya Menon will not come')).toBe(
+      '[erased] has fever, Arjun Menon is fine; [erased] will not come',
+    );
     expect(kept.json({ child: 'Kavya', sister: 'Arjun Menon', at: 3 })).toEqual({ child: '[erased]', sister: 'Arjun Menon', at: 3 });
   });
 });

@@ -89,18 +89,13 @@ describe('the booking and billing rules, raced on real connections', () => {
   }
 
   async function liveAppointments(where: string, values: unknown[]): Promise<number> {
-    const { rows } = await pool.query(
-      `SELECT count(*)::int AS n FROM appointments WHERE status <> 'cancelled' AND ${where}`,
-      values,
-    );
+    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM appointments WHERE status <> 'cancelled' AND ${where}`, values);
     return rows[0].n;
   }
 
   it("fifty families ask for Meera's 10:00 at the same moment: one gets it, forty-nine are told it is taken", async () => {
     const startsAt = at('2026-12-07', '10:00');
-    const { succeeded, refused } = await atOnce(pool, 50, (client, i) =>
-      book(client, { patient: patient(i), therapist: meera, service: speech, startsAt }),
-    );
+    const { succeeded, refused } = await atOnce(pool, 50, (client, i) => book(client, { patient: patient(i), therapist: meera, service: speech, startsAt }));
     expect(succeeded).toHaveLength(1);
     expect(refused).toHaveLength(49);
     expect(new Set(refused.map(why))).toEqual(new Set(['23P01 appointments_therapist_no_overlap']));
@@ -110,38 +105,43 @@ describe('the booking and billing rules, raced on real connections', () => {
   // Without the lock of migration 0015 these deadlock: the desk's row waits on the first session
   // while the second session waits on the desk's row, and PostgreSQL breaks it a second later with 40P01.
   it.each([
-    ['books', '2026-12-21', async (desk: pg.PoolClient, startsAt: string) => {
-      await book(desk, { patient: patient(2), therapist: meera, service: speech, startsAt });
-    }],
-    ['moves an appointment', '2026-12-22', async (desk: pg.PoolClient, startsAt: string) => {
-      const { id } = await book(desk, { patient: patient(2), therapist: arjun, service: speech, startsAt });
-      await desk.query(`UPDATE appointments SET therapist_id = $1 WHERE id = $2`, [meera, id]);
-    }],
-  ] as const)(
-    'the desk %s into the middle of a double session being written: it waits, then is told the time is taken',
-    async (_, day, deskWrites) => {
-      const double = await pool.connect();
-      const desk = await pool.connect();
-      try {
-        await double.query('BEGIN');
-        await book(double, { patient: patient(1), therapist: meera, service: speech, startsAt: at(day, '10:00') });
-        const deskPid: number = (await desk.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
-        await desk.query('BEGIN');
-        const deskDone = deskWrites(desk, at(day, '10:30')).then(
-          () => desk.query('COMMIT').then(() => 'committed'),
-          async (error: pg.DatabaseError) => (await desk.query('ROLLBACK'), why(error)),
-        );
-        await waitUntilBlocked(deskPid);
-        await book(double, { patient: patient(1), therapist: meera, service: speech, startsAt: at(day, '11:00') });
-        await double.query('COMMIT');
-        expect(await deskDone).toBe('23P01 appointments_therapist_no_overlap');
-        expect(await liveAppointments(`therapist_id = $1 AND starts_at::date = $2::date`, [meera, day])).toBe(2);
-      } finally {
-        double.release();
-        desk.release();
-      }
-    },
-  );
+    [
+      'books',
+      '2026-12-21',
+      async (desk: pg.PoolClient, startsAt: string) => {
+        await book(desk, { patient: patient(2), therapist: meera, service: speech, startsAt });
+      },
+    ],
+    [
+      'moves an appointment',
+      '2026-12-22',
+      async (desk: pg.PoolClient, startsAt: string) => {
+        const { id } = await book(desk, { patient: patient(2), therapist: arjun, service: speech, startsAt });
+        await desk.query(`UPDATE appointments SET therapist_id = $1 WHERE id = $2`, [meera, id]);
+      },
+    ],
+  ] as const)('the desk %s into the middle of a double session being written: it waits, then is told the time is taken', async (_, day, deskWrites) => {
+    const double = await pool.connect();
+    const desk = await pool.connect();
+    try {
+      await double.query('BEGIN');
+      await book(double, { patient: patient(1), therapist: meera, service: speech, startsAt: at(day, '10:00') });
+      const deskPid: number = (await desk.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+      await desk.query('BEGIN');
+      const deskDone = deskWrites(desk, at(day, '10:30')).then(
+        () => desk.query('COMMIT').then(() => 'committed'),
+        async (error: pg.DatabaseError) => (await desk.query('ROLLBACK'), why(error)),
+      );
+      await waitUntilBlocked(deskPid);
+      await book(double, { patient: patient(1), therapist: meera, service: speech, startsAt: at(day, '11:00') });
+      await double.query('COMMIT');
+      expect(await deskDone).toBe('23P01 appointments_therapist_no_overlap');
+      expect(await liveAppointments(`therapist_id = $1 AND starts_at::date = $2::date`, [meera, day])).toBe(2);
+    } finally {
+      double.release();
+      desk.release();
+    }
+  });
 
   async function waitUntilBlocked(pid: number) {
     for (let tries = 0; tries < 500; tries++) {
@@ -163,10 +163,7 @@ describe('the booking and billing rules, raced on real connections', () => {
       constraint: 'appointments_therapist_no_overlap',
     });
 
-    await pool.query(
-      `UPDATE appointments SET status = 'cancelled', cancelled_at = now(), cancelled_by = 'patient' WHERE id = $1`,
-      [first.id],
-    );
+    await pool.query(`UPDATE appointments SET status = 'cancelled', cancelled_at = now(), cancelled_by = 'patient' WHERE id = $1`, [first.id]);
     await expect(book(pool, latecomer)).resolves.toMatchObject({ appointment_number: expect.any(String) });
   });
 
@@ -204,9 +201,7 @@ describe('the booking and billing rules, raced on real connections', () => {
     expect(refused.map(why)).toEqual(['23P01 appointments_patient_no_overlap']);
 
     // Later that afternoon, either session is fine.
-    await expect(
-      book(pool, { patient: child, therapist: arjun, service: occupational, startsAt: at(day, '17:00') }),
-    ).resolves.toBeDefined();
+    await expect(book(pool, { patient: child, therapist: arjun, service: occupational, startsAt: at(day, '17:00') })).resolves.toBeDefined();
   });
 
   it('a slot blocked for staff training refuses bookings', async () => {
@@ -271,9 +266,7 @@ describe('the booking and billing rules, raced on real connections', () => {
 
     it('200 patients registered at once get 200 P- numbers', async () => {
       const { succeeded, refused } = await settle(
-        Array.from({ length: 200 }, (_, i) =>
-          pool.query('INSERT INTO patients (full_name) VALUES ($1) RETURNING patient_number', [`Walk-in ${i}`]),
-        ),
+        Array.from({ length: 200 }, (_, i) => pool.query('INSERT INTO patients (full_name) VALUES ($1) RETURNING patient_number', [`Walk-in ${i}`])),
       );
       expect(refused).toEqual([]);
       const numbers = succeeded.map((r) => r.rows[0].patient_number as string);
@@ -282,7 +275,9 @@ describe('the booking and billing rules, raced on real connections', () => {
     });
 
     it('numbers outgrow their padding instead of being cut short', async () => {
-      const { rows: [numbering] } = await pool.query(`SELECT last_value, is_called FROM patient_number_seq`);
+      const {
+        rows: [numbering],
+      } = await pool.query(`SELECT last_value, is_called FROM patient_number_seq`);
       await pool.query(`SELECT setval('patient_number_seq', 99999)`);
       try {
         const { rows } = await pool.query(`INSERT INTO patients (full_name) VALUES ('Walk-in A'), ('Walk-in B') RETURNING patient_number`);
@@ -303,9 +298,7 @@ describe('the booking and billing rules, raced on real connections', () => {
     );
     const payment = rows[0].id as number;
     const { succeeded, refused } = await atOnce(pool, 10, (client) =>
-      client.query(`INSERT INTO refunds (payment_id, amount_paise, reason) VALUES ($1, 40000, 'Session cancelled by clinic')`, [
-        payment,
-      ]),
+      client.query(`INSERT INTO refunds (payment_id, amount_paise, reason) VALUES ($1, 40000, 'Session cancelled by clinic')`, [payment]),
     );
     expect(succeeded).toHaveLength(2);
     expect(refused.map(why)).toEqual(Array(8).fill('23514 refund_within_payment'));

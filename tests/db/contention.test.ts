@@ -27,7 +27,11 @@ describe('a transaction that loses a deadlock', () => {
     database = await createTestDatabase();
     ctx = systemContext(database.db);
     [first, second] = (
-      await database.db.insertInto('therapists').values([{ full_name: 'First' }, { full_name: 'Second' }]).returning('id').execute()
+      await database.db
+        .insertInto('therapists')
+        .values([{ full_name: 'First' }, { full_name: 'Second' }])
+        .returning('id')
+        .execute()
     ).map((t) => t.id) as [number, number];
   });
   afterAll(() => database?.close());

@@ -71,9 +71,15 @@ describe('embedded database (PGlite)', { timeout: 60_000 }, () => {
       price_paise: service.price_paise,
     });
 
-    await db.insertInto('appointments').values(appointment(first!.id, '2026-12-07T10:00:00+05:30', '2026-12-07T10:45:00+05:30')).execute();
+    await db
+      .insertInto('appointments')
+      .values(appointment(first!.id, '2026-12-07T10:00:00+05:30', '2026-12-07T10:45:00+05:30'))
+      .execute();
     await expect(
-      db.insertInto('appointments').values(appointment(second!.id, '2026-12-07T10:30:00+05:30', '2026-12-07T11:15:00+05:30')).execute(),
+      db
+        .insertInto('appointments')
+        .values(appointment(second!.id, '2026-12-07T10:30:00+05:30', '2026-12-07T11:15:00+05:30'))
+        .execute(),
     ).rejects.toMatchObject({ code: '23P01', constraint: 'appointments_therapist_no_overlap' });
   });
 
@@ -81,7 +87,10 @@ describe('embedded database (PGlite)', { timeout: 60_000 }, () => {
     const { db } = await opened();
     const anchorsFile = join(home, 'backups', 'audit-anchors.jsonl');
     for (let i = 0; i < 3; i++) {
-      await db.insertInto('audit_log').values({ actor_kind: 'system', action: 'test.embedded', entity: 'test', meta: JSON.stringify({ i }) }).execute();
+      await db
+        .insertInto('audit_log')
+        .values({ actor_kind: 'system', action: 'test.embedded', entity: 'test', meta: JSON.stringify({ i }) })
+        .execute();
     }
     const intact = await verifyAuditChain(directly(db), { anchorsFile, now: new Date(), pageSize: 2 });
     expect(intact).toMatchObject({ intact: true, firstBroken: null, anchors: { recorded: true } });

@@ -62,9 +62,7 @@ describe('migrations', () => {
     const migrator = new Migrator({ db: database.db, provider: { getMigrations: async () => migrations } });
     const down = await migrator.migrateTo(NO_MIGRATIONS);
     expect(down.error).toBeUndefined();
-    expect(down.results?.map((r) => [r.migrationName, r.direction, r.status])).toEqual(
-      [...names].reverse().map((name) => [name, 'Down', 'Success']),
-    );
+    expect(down.results?.map((r) => [r.migrationName, r.direction, r.status])).toEqual([...names].reverse().map((name) => [name, 'Down', 'Success']));
     expect(await publicSchemaObjects(database.db)).toEqual([]);
 
     expect((await migrateToLatest(database.db)).applied).toEqual(names);

@@ -46,9 +46,7 @@ describe('migration 0024: notifications.about_patient_id', () => {
     // wrong child.
     patient.adult = await insertedId(sql`INSERT INTO patients (full_name) VALUES ('Asha Verma') RETURNING id`);
     for (const child of ['appointment', 'payment', 'refund', 'series', 'offer']) {
-      patient[child] = await insertedId(
-        sql`INSERT INTO patients (full_name, date_of_birth) VALUES (${`Child of ${child}`}, '2019-05-01') RETURNING id`,
-      );
+      patient[child] = await insertedId(sql`INSERT INTO patients (full_name, date_of_birth) VALUES (${`Child of ${child}`}, '2019-05-01') RETURNING id`);
     }
     guardianId = await insertedId(sql`INSERT INTO guardians (full_name) VALUES ('Priya Sharma') RETURNING id`);
     await sql`

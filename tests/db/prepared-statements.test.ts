@@ -12,8 +12,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 describe('statements prepared once per connection', () => {
   let database: TestDatabase;
   let one: Database;
-  const prepared = async () =>
-    (await sql<{ statement: string }>`SELECT statement FROM pg_prepared_statements`.execute(one.db)).rows.map((r) => r.statement);
+  const prepared = async () => (await sql<{ statement: string }>`SELECT statement FROM pg_prepared_statements`.execute(one.db)).rows.map((r) => r.statement);
 
   beforeAll(async () => {
     database = await createTestDatabase();

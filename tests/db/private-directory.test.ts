@@ -28,7 +28,7 @@ describe('ROSHNI_HOME is created for its owner only', () => {
   });
 });
 
-describe('what lies under ROSHNI_HOME is its owner\'s alone, whatever the parent\'s mode', () => {
+describe("what lies under ROSHNI_HOME is its owner's alone, whatever the parent's mode", () => {
   const made: string[] = [];
   afterEach(() => made.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
   const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
@@ -54,7 +54,12 @@ describe('what lies under ROSHNI_HOME is its owner\'s alone, whatever the parent
     ]);
     tightenTree(root);
     expect(looseEntries(root)).toEqual([]);
-    expect([mode(root), mode(join(root, 'base', '1')), mode(join(root, 'base', '1', '1259')), mode(join(root, 'PG_VERSION'))]).toEqual(['700', '700', '600', '600']);
+    expect([mode(root), mode(join(root, 'base', '1')), mode(join(root, 'base', '1', '1259')), mode(join(root, 'PG_VERSION'))]).toEqual([
+      '700',
+      '700',
+      '600',
+      '600',
+    ]);
     expect(looseEntries(join(root, 'missing'))).toEqual([]);
   });
 

@@ -27,9 +27,7 @@ function generatorArguments(variables: Record<string, string>): string[] {
   return (command.match(/(?:'[^']*'|"[^"]*"|[^\s'"])+/g) ?? [])
     .filter((word) => word !== '"$@"')
     .map((word) =>
-      word.replace(/'([^']*)'|"([^"]*)"|([^'"]+)/g, (_, single?: string, double?: string, bare?: string) =>
-        single ?? expand(double ?? bare ?? ''),
-      ),
+      word.replace(/'([^']*)'|"([^"]*)"|([^'"]+)/g, (_, single?: string, double?: string, bare?: string) => single ?? expand(double ?? bare ?? '')),
     );
 }
 

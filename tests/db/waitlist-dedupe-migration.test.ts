@@ -72,7 +72,10 @@ describe('migration 0025: one open waitlist entry per wish', () => {
     offer.kept = await insertedId(sql`
       INSERT INTO waitlist_offers (entry_id, slot_id, expires_at)
       VALUES (${entry.meeraOffered}, ${slot}, now() + interval '30 minutes') RETURNING id`);
-    for (const [which, at] of [['kabirOfferedFirst', '11:00'], ['kabirOfferedLater', '12:00']] as const) {
+    for (const [which, at] of [
+      ['kabirOfferedFirst', '11:00'],
+      ['kabirOfferedLater', '12:00'],
+    ] as const) {
       const place = await insertedId(sql`
         INSERT INTO appointment_slots (therapist_id, starts_at, ends_at)
         VALUES (${therapist}, ${`2026-12-09T${at}:00+05:30`}::timestamptz, ${`2026-12-09T${at}:00+05:30`}::timestamptz + interval '45 minutes')

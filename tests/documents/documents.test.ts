@@ -36,8 +36,7 @@ describe('documents, through the CLI', () => {
     return path;
   };
   // Signed in as `as`; by default as Anita, the admin (where the clinic's own work was once done as the system).
-  const roshni = async (argv: string[], as = 'anita') =>
-    runCli(argv, { ...(await clinic.envOf(as)), ROSHNI_HOME: home, ROSHNI_MAX_DOCUMENT_MB: '1' });
+  const roshni = async (argv: string[], as = 'anita') => runCli(argv, { ...(await clinic.envOf(as)), ROSHNI_HOME: home, ROSHNI_MAX_DOCUMENT_MB: '1' });
   const rows = () => clinic.database.db.selectFrom('documents').selectAll().orderBy('id').execute();
   const blobs = () => filesUnder(documentsDir).filter((f) => !f.startsWith('.tmp'));
 
@@ -82,7 +81,7 @@ describe('documents, through the CLI', () => {
     const { first, second } = clinic.appointments;
     expect((await roshni(['notes', 'add', first, '--observations', 'Good session'], 'priya')).code).toBe(0);
     const tied = await roshni(['doc', 'add', 'P-00001', file('cards.png', png), '--type', 'media', '--session', first, '--json'], 'priya');
-    expect(tied.stderr).toBe("");
+    expect(tied.stderr).toBe('');
     expect(tied.code).toBe(0);
     expect(JSON.parse(tied.stdout).therapySessionId).toBeTypeOf('number');
     const untied = await roshni(['doc', 'add', 'P-00001', file('cards2.docx', docx), '--type', 'media', '--session', second], 'priya');
@@ -128,7 +127,12 @@ describe('documents, through the CLI', () => {
     expect(existsSync(path)).toBe(true);
     expect((await roshni(['doc', 'remove', String(b.id), '--reason', 'Wrong patient'], 'anita')).code).toBe(0);
     expect(existsSync(path)).toBe(false);
-    const removed = await clinic.database.db.selectFrom('documents').select(['removed_reason', 'removed_at']).where('id', 'in', [a.id, b.id]).orderBy('id').execute();
+    const removed = await clinic.database.db
+      .selectFrom('documents')
+      .select(['removed_reason', 'removed_at'])
+      .where('id', 'in', [a.id, b.id])
+      .orderBy('id')
+      .execute();
     expect(removed.map((r) => r.removed_reason)).toEqual(['Filed twice', 'Wrong patient']);
     const gone = await roshni(['doc', 'get', String(b.id), '--out', join(work, 'x.pdf')], 'anita');
     expect(gone.code).toBe(3);
@@ -139,7 +143,7 @@ describe('documents, through the CLI', () => {
     const report = await priyaFilesHerReport();
     const out = join(work, 'out.pdf');
     const got = await roshni(['doc', 'get', String(report!.id), '--out', out], 'priya');
-    expect(got.stderr).toBe("");
+    expect(got.stderr).toBe('');
     expect(got.code).toBe(0);
     expect(sha256Of(readFileSync(out))).toBe(report.sha256);
     const again = await roshni(['doc', 'get', String(report!.id), '--out', out], 'priya');
@@ -186,7 +190,9 @@ describe('documents, through the CLI', () => {
     expect(meeraGet.stderr).toContain('only handle the documents of their own patients');
 
     // Admin-only papers: not even the patient's own therapist.
-    const secret = JSON.parse((await roshni(['doc', 'add', 'P-00001', file('complaint.pdf', pdf('complaint')), '--type', 'other', '--access', 'admin', '--json'], 'anita')).stdout);
+    const secret = JSON.parse(
+      (await roshni(['doc', 'add', 'P-00001', file('complaint.pdf', pdf('complaint')), '--type', 'other', '--access', 'admin', '--json'], 'anita')).stdout,
+    );
     expect((await roshni(['doc', 'get', String(secret.id), '--out', join(work, 'p.pdf')], 'priya')).code).toBe(5);
     expect(JSON.parse((await roshni(['doc', 'list', 'P-00001', '--json'], 'priya')).stdout).some((d: { id: number }) => d.id === secret.id)).toBe(false);
     expect((await roshni(['doc', 'remove', String(secret.id), '--reason', 'x y z'], 'priya')).code).toBe(5);
@@ -195,11 +201,18 @@ describe('documents, through the CLI', () => {
   it('audits every read and every refusal by id, never with the name', async () => {
     // A day of Patient 001's papers: filed, listed and read by those who may, refused to those who may not.
     const report = await priyaFilesHerReport();
-    const referral = JSON.parse((await roshni(['doc', 'add', 'P-00001', file('referral.pdf', pdf('referral')), '--type', 'referral', '--json'], 'anita')).stdout);
+    const referral = JSON.parse(
+      (await roshni(['doc', 'add', 'P-00001', file('referral.pdf', pdf('referral')), '--type', 'referral', '--json'], 'anita')).stdout,
+    );
     expect((await roshni(['doc', 'add', 'P-00001', file('consent.pdf', pdf('consent form')), '--type', 'consent_form'], 'desk')).code).toBe(0);
     expect((await roshni(['doc', 'add', 'P-00001', file('complaint.pdf', pdf('complaint')), '--type', 'other', '--access', 'admin'], 'anita')).code).toBe(0);
     expect((await roshni(['doc', 'add', 'P-00001', file('rx.pdf', pdf('prescription')), '--type', 'prescription'], 'desk')).code).toBe(5);
-    for (const [as, json] of [['priya', false], ['priya', true], ['anita', true], ['desk', true]] as const) {
+    for (const [as, json] of [
+      ['priya', false],
+      ['priya', true],
+      ['anita', true],
+      ['desk', true],
+    ] as const) {
       expect((await roshni(['doc', 'list', 'P-00001', ...(json ? ['--json'] : [])], as)).code).toBe(0);
     }
     expect((await roshni(['doc', 'get', String(report.id), '--out', join(work, 'report.pdf')], 'priya')).code).toBe(0);
@@ -223,7 +236,11 @@ describe('documents, through the CLI', () => {
 describe('documents sent from a chat', () => {
   let clinic: Awaited<ReturnType<typeof openClinicalClinic>>;
   let dir: string;
-  const ctxAs = (actor: Actor) => ({ ...systemContext(clinic.database.db, fixedClock('2026-11-20T10:00:00Z')), actor, documentStore: new FileDocumentStore(dir, 1024 * 1024) });
+  const ctxAs = (actor: Actor) => ({
+    ...systemContext(clinic.database.db, fixedClock('2026-11-20T10:00:00Z')),
+    actor,
+    documentStore: new FileDocumentStore(dir, 1024 * 1024),
+  });
 
   beforeAll(async () => {
     clinic = await openClinicalClinic();
@@ -261,16 +278,22 @@ describe('documents sent from a chat', () => {
     const before = { files: filesUnder(dir), rows: (await clinic.database.db.selectFrom('documents').select('id').execute()).length };
     const asStranger = ctxAs({ kind: 'guardian', guardianId: stranger.id });
     const patientId = clinic.clinic.patients[0]!.id;
-    await expect(fileDocumentFromChat(asStranger, { patientId, bytes: pdf(), originalName: 'x.pdf', channel: 'telegram' })).rejects.toThrow('No patient with id');
+    await expect(fileDocumentFromChat(asStranger, { patientId, bytes: pdf(), originalName: 'x.pdf', channel: 'telegram' })).rejects.toThrow(
+      'No patient with id',
+    );
     const asPatient = ctxAs({ kind: 'patient', patientId });
     await expect(fileDocumentFromChat(asPatient, { patientId, bytes: windowsProgram, originalName: 'report.pdf', channel: 'telegram' })).rejects.toMatchObject({
       kind: 'invalid',
       details: { reason: 'type_not_allowed' },
     });
-    await expect(fileDocumentFromChat(asPatient, { patientId, bytes: Buffer.concat([pdf(), Buffer.alloc(1024 * 1024)]), originalName: 'big.pdf', channel: 'telegram' })).rejects.toMatchObject({
+    await expect(
+      fileDocumentFromChat(asPatient, { patientId, bytes: Buffer.concat([pdf(), Buffer.alloc(1024 * 1024)]), originalName: 'big.pdf', channel: 'telegram' }),
+    ).rejects.toMatchObject({
       details: { reason: 'too_large' },
     });
-    await expect(fileDocumentFromChat(ctxAs({ kind: 'system' }), { patientId, bytes: pdf(), originalName: 'x.pdf', channel: 'telegram' })).rejects.toThrow('staff use `roshni doc add`');
+    await expect(fileDocumentFromChat(ctxAs({ kind: 'system' }), { patientId, bytes: pdf(), originalName: 'x.pdf', channel: 'telegram' })).rejects.toThrow(
+      'staff use `roshni doc add`',
+    );
     expect(filesUnder(dir)).toEqual(before.files);
     expect((await clinic.database.db.selectFrom('documents').select('id').execute()).length).toBe(before.rows);
   });

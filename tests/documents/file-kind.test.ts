@@ -16,7 +16,9 @@ describe("a document's type, told by its content", () => {
     await expect(detectFileKind(linuxProgram)).rejects.toThrow('a program (elf)');
     await expect(detectFileKind(installer)).rejects.toThrow('not a Word, Excel or PowerPoint one');
     await expect(detectFileKind(Buffer.from('root:x:0:0:root:/root:/bin/bash\n'))).rejects.toThrow('cannot be recognised from its content');
-    await expect(detectFileKind(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'))).rejects.toThrow(/not a document|cannot be recognised/);
+    await expect(detectFileKind(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'))).rejects.toThrow(
+      /not a document|cannot be recognised/,
+    );
   });
 
   it('makes file extensions from the type, never from a name', () => {

@@ -16,7 +16,9 @@ export const windowsProgram = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(254
 export const linuxProgram = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(120)]);
 
 const contentTypes = (main: string) =>
-  strToU8(`<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/word/document.xml" ContentType="${main}"/></Types>`);
+  strToU8(
+    `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/word/document.xml" ContentType="${main}"/></Types>`,
+  );
 
 export const docx = Buffer.from(
   zipSync({

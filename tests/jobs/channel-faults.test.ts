@@ -47,7 +47,13 @@ describe('outside services failing while the dispatcher sends', () => {
       address: 'email',
       faults: () => resend.faults,
       delivered: () => resend.emails.length,
-      channel: (o) => resendChannel({ apiKey: 're_test_key_000', from: 'desk@sunrise.example', baseUrl: o.baseUrl ?? resend.baseUrl, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) }),
+      channel: (o) =>
+        resendChannel({
+          apiKey: 're_test_key_000',
+          from: 'desk@sunrise.example',
+          baseUrl: o.baseUrl ?? resend.baseUrl,
+          ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
+        }),
       overloaded: { status: 429, body: { statusCode: 429, name: 'rate_limit_exceeded', message: 'Too many requests' } },
       broken: { status: 500, body: { statusCode: 500, name: 'internal_server_error', message: 'Internal server error' } },
     },
@@ -97,7 +103,11 @@ describe('outside services failing while the dispatcher sends', () => {
   describe.each(providers)('$name', (provider) => {
     it('refusing the connection: the message waits for its backoff, the provider is named as unreachable', async () => {
       await enqueue(1, provider.address);
-      const dispatcher = new Dispatcher({ ctx: ctx(), channels: { [provider.address === 'email' ? 'email' : 'sms']: provider.channel({ baseUrl: await refusingUrl() }) }, instanceId: 'refused' });
+      const dispatcher = new Dispatcher({
+        ctx: ctx(),
+        channels: { [provider.address === 'email' ? 'email' : 'sms']: provider.channel({ baseUrl: await refusingUrl() }) },
+        instanceId: 'refused',
+      });
       const began = performance.now();
       await dispatcher.runOnce();
       expect(performance.now() - began).toBeLessThan(5_000);
@@ -113,7 +123,14 @@ describe('outside services failing while the dispatcher sends', () => {
       const timeoutMs = 4_000;
       const channel = provider.channel({ timeoutMs });
       // Small batches, so the messages behind the hung one are not all in its batch.
-      const dispatcher = new Dispatcher({ ctx: ctx(), channels: { [provider.address === 'email' ? 'email' : 'sms']: channel }, instanceId: 'hung', batchSize: 3, concurrency: 2, pollMs: 20 });
+      const dispatcher = new Dispatcher({
+        ctx: ctx(),
+        channels: { [provider.address === 'email' ? 'email' : 'sms']: channel },
+        instanceId: 'hung',
+        batchSize: 3,
+        concurrency: 2,
+        pollMs: 20,
+      });
       const before = provider.delivered();
       const began = performance.now();
       let hungId = 0;
@@ -132,7 +149,10 @@ describe('outside services failing while the dispatcher sends', () => {
         await dispatcher.stop();
       }
       expect((await rows()).find((r) => r.id === hungId)).toMatchObject({
-        state: 'pending', attempts: 1, last_error: `${provider.name}: no answer within 4 s`, next_attempt_at: dueAfter(BACKOFF_MS),
+        state: 'pending',
+        attempts: 1,
+        last_error: `${provider.name}: no answer within 4 s`,
+        next_attempt_at: dueAfter(BACKOFF_MS),
       });
     }, 40_000);
 
@@ -140,9 +160,15 @@ describe('outside services failing while the dispatcher sends', () => {
       await enqueue(1, provider.address);
       provider.faults().next({ kind: 'drop' });
       const before = provider.delivered();
-      const dispatcher = new Dispatcher({ ctx: ctx(), channels: { [provider.address === 'email' ? 'email' : 'sms']: provider.channel({ timeoutMs: 5_000 }) }, instanceId: 'dropped' });
+      const dispatcher = new Dispatcher({
+        ctx: ctx(),
+        channels: { [provider.address === 'email' ? 'email' : 'sms']: provider.channel({ timeoutMs: 5_000 }) },
+        instanceId: 'dropped',
+      });
       await dispatcher.runOnce();
-      expect(await rows()).toEqual([expect.objectContaining({ state: 'pending', attempts: 1, last_error: `${provider.name}: connection failed`, next_attempt_at: dueAfter(BACKOFF_MS) })]);
+      expect(await rows()).toEqual([
+        expect.objectContaining({ state: 'pending', attempts: 1, last_error: `${provider.name}: connection failed`, next_attempt_at: dueAfter(BACKOFF_MS) }),
+      ]);
       expect(provider.delivered()).toBe(before);
     });
 
@@ -151,7 +177,12 @@ describe('outside services failing while the dispatcher sends', () => {
       provider.faults().next({ kind: 'status', ...provider.broken });
       provider.faults().next({ kind: 'status', ...provider.overloaded, headers: { 'retry-after': '120' } });
       const before = provider.delivered();
-      const dispatcher = new Dispatcher({ ctx: ctx(), channels: { [provider.address === 'email' ? 'email' : 'sms']: provider.channel({ timeoutMs: 5_000 }) }, instanceId: 'refusing', concurrency: 1 });
+      const dispatcher = new Dispatcher({
+        ctx: ctx(),
+        channels: { [provider.address === 'email' ? 'email' : 'sms']: provider.channel({ timeoutMs: 5_000 }) },
+        instanceId: 'refusing',
+        concurrency: 1,
+      });
       await dispatcher.runOnce();
       const [broken, overloaded] = await rows();
       expect(broken).toMatchObject({ state: 'pending', attempts: 1, next_attempt_at: dueAfter(BACKOFF_MS) });
@@ -160,7 +191,7 @@ describe('outside services failing while the dispatcher sends', () => {
     });
   });
 
-  it("Resend losing its answer after sending: the retry carries the same Idempotency-Key, so the email goes out once", async () => {
+  it('Resend losing its answer after sending: the retry carries the same Idempotency-Key, so the email goes out once', async () => {
     await enqueue(1, 'email');
     resend.faults.next({ kind: 'answer-lost' });
     const before = resend.emails.length;
@@ -197,7 +228,11 @@ describe('outside services failing while the dispatcher sends', () => {
     const channel = whatsappChannel(stuck, { perSecond: 100, perChatIntervalMs: 0 }, 1_000);
     const began = performance.now();
     const message = { idempotencyKey: 'k', kind: 'payment_received', subject: '', text: 'Paid', html: '', smsVariables: [], actions: [] };
-    await expect(channel.send('+919800000001', message)).rejects.toMatchObject({ name: 'ChannelError', retryable: true, message: 'whatsapp: no answer within 1 s' });
+    await expect(channel.send('+919800000001', message)).rejects.toMatchObject({
+      name: 'ChannelError',
+      retryable: true,
+      message: 'whatsapp: no answer within 1 s',
+    });
     expect(performance.now() - began).toBeLessThan(6_000);
   }, 20_000);
 });

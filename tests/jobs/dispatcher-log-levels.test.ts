@@ -27,13 +27,24 @@ describe("the dispatcher's log lines", () => {
     const patient = await database.db.insertInto('patients').values({ full_name: 'Meera Iyer', phone: PHONE }).returning('id').executeTakeFirstOrThrow();
     return database.db
       .insertInto('notifications')
-      .values({ idempotency_key: `log-levels:${patient.id}`, kind: 'payment_received', patient_id: patient.id, payload: JSON.stringify({ amountPaise: 100_000 }), due_at: new Date(at.getTime() - 60_000) })
+      .values({
+        idempotency_key: `log-levels:${patient.id}`,
+        kind: 'payment_received',
+        patient_id: patient.id,
+        payload: JSON.stringify({ amountPaise: 100_000 }),
+        due_at: new Date(at.getTime() - 60_000),
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
   };
   const dispatch = async (clock: typeof night, sms: Channel) => {
     const lines: Array<{ line: string; level: LogLevel | undefined }> = [];
-    await new Dispatcher({ ctx: systemContext(database.db, clock), channels: { sms }, instanceId: 'logs', log: (line, level) => lines.push({ line, level }) }).runOnce();
+    await new Dispatcher({
+      ctx: systemContext(database.db, clock),
+      channels: { sms },
+      instanceId: 'logs',
+      log: (line, level) => lines.push({ line, level }),
+    }).runOnce();
     return lines;
   };
 

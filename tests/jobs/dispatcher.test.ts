@@ -47,7 +47,10 @@ describe('the dispatcher', () => {
   const openEveryConnection = () => Promise.all(Array.from({ length: 10 }, () => sql`SELECT pg_sleep(0.01)`.execute(database.db)));
   const states = async () =>
     Object.fromEntries(
-      (await sql<{ state: string; n: string }>`SELECT state, count(*) AS n FROM notifications GROUP BY state`.execute(database.db)).rows.map((r) => [r.state, Number(r.n)]),
+      (await sql<{ state: string; n: string }>`SELECT state, count(*) AS n FROM notifications GROUP BY state`.execute(database.db)).rows.map((r) => [
+        r.state,
+        Number(r.n),
+      ]),
     );
 
   beforeAll(async () => {
@@ -104,7 +107,7 @@ describe('the dispatcher', () => {
     let stderr = '';
     dying.stdout.on('data', (d: Buffer) => (output += d.toString()));
     dying.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    for (const deadline = Date.now() + 30_000; output.split('\n').length <= 11 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+    for (const deadline = Date.now() + 30_000; output.split('\n').length <= 11 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
     dying.kill('SIGKILL');
     expect(await exited, stderr).toBe('SIGKILL');
     const sent = output.trim().split('\n');
@@ -123,29 +126,37 @@ describe('the dispatcher', () => {
   it.each([
     ['paced in this process', false],
     ['paced through the database (as roshni start does)', true],
-  ])("waits out Telegram's 429 retry_after and completes, never above 30/s overall or 1/s per chat: %s", async (_how, shared) => {
-    await enqueue(40, 10);
-    telegram.failWith429('sendMessage', 1, 1);
-    const channel = telegramChannel({ token: telegram.token, apiRoot: telegram.apiRoot, ...(shared ? { sharedPacing: databasePacing(database.db, 'telegram') } : {}) });
-    const dispatcher = new Dispatcher({ ctx, channels: { telegram: channel }, instanceId: 'paced', concurrency: 10, batchSize: 40 });
-    await openEveryConnection();
-    const started = Date.now();
-    while ((await dispatcher.runOnce()) > 0);
-    expect(await states()).toEqual({ sent: 40 });
-    const calls = telegram.callsOf('sendMessage');
-    expect(calls).toHaveLength(41);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
-    const times = calls.map((c) => c.at).sort((a, b) => a - b);
-    for (let i = 0; i < times.length; i++) expect(times.filter((t) => t >= times[i]! && t < times[i]! + 1000).length).toBeLessThanOrEqual(30);
-    const byChat = new Map<string, number[]>();
-    for (const c of calls) byChat.set(String(c.params.chat_id), [...(byChat.get(String(c.params.chat_id)) ?? []), c.at]);
-    for (const chatTimes of byChat.values()) {
-      for (let i = 1; i < chatTimes.length; i++) expect(chatTimes[i]! - chatTimes[i - 1]!).toBeGreaterThanOrEqual(950);
-    }
-    // The 429 held every chat for its retry_after: beyond sends already on their way when it came
-    // back, nothing went out until the second was over.
-    expect(times.filter((t) => t > calls[0]!.at + 150 && t < calls[0]!.at + 950)).toEqual([]);
-  }, 30_000);
+  ])(
+    "waits out Telegram's 429 retry_after and completes, never above 30/s overall or 1/s per chat: %s",
+    async (_how, shared) => {
+      await enqueue(40, 10);
+      telegram.failWith429('sendMessage', 1, 1);
+      const channel = telegramChannel({
+        token: telegram.token,
+        apiRoot: telegram.apiRoot,
+        ...(shared ? { sharedPacing: databasePacing(database.db, 'telegram') } : {}),
+      });
+      const dispatcher = new Dispatcher({ ctx, channels: { telegram: channel }, instanceId: 'paced', concurrency: 10, batchSize: 40 });
+      await openEveryConnection();
+      const started = Date.now();
+      while ((await dispatcher.runOnce()) > 0);
+      expect(await states()).toEqual({ sent: 40 });
+      const calls = telegram.callsOf('sendMessage');
+      expect(calls).toHaveLength(41);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
+      const times = calls.map((c) => c.at).sort((a, b) => a - b);
+      for (let i = 0; i < times.length; i++) expect(times.filter((t) => t >= times[i]! && t < times[i]! + 1000).length).toBeLessThanOrEqual(30);
+      const byChat = new Map<string, number[]>();
+      for (const c of calls) byChat.set(String(c.params.chat_id), [...(byChat.get(String(c.params.chat_id)) ?? []), c.at]);
+      for (const chatTimes of byChat.values()) {
+        for (let i = 1; i < chatTimes.length; i++) expect(chatTimes[i]! - chatTimes[i - 1]!).toBeGreaterThanOrEqual(950);
+      }
+      // The 429 held every chat for its retry_after: beyond sends already on their way when it came
+      // back, nothing went out until the second was over.
+      expect(times.filter((t) => t > calls[0]!.at + 150 && t < calls[0]!.at + 950)).toEqual([]);
+    },
+    30_000,
+  );
 
   it('two processes sending through one bot share its overall pace (kept in the database), never above it together', async () => {
     await enqueue(30);
@@ -154,7 +165,9 @@ describe('the dispatcher', () => {
     const process = (name: string) =>
       new Dispatcher({
         ctx,
-        channels: { telegram: telegramChannel({ token: telegram.token, apiRoot: telegram.apiRoot, perSecond: 9, sharedPacing: databasePacing(database.db, 'telegram') }) },
+        channels: {
+          telegram: telegramChannel({ token: telegram.token, apiRoot: telegram.apiRoot, perSecond: 9, sharedPacing: databasePacing(database.db, 'telegram') }),
+        },
         instanceId: name,
         concurrency: 10,
         batchSize: 15,
@@ -166,7 +179,10 @@ describe('the dispatcher', () => {
     expect(await states()).toEqual({ sent: 30 });
     expect(one.tally.sent).toBe(15);
     expect(two.tally.sent).toBe(15);
-    const times = telegram.callsOf('sendMessage').map((c) => c.at).sort((a, b) => a - b);
+    const times = telegram
+      .callsOf('sendMessage')
+      .map((c) => c.at)
+      .sort((a, b) => a - b);
     expect(times).toHaveLength(30);
     for (const t of times) expect(times.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(10);
     expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
@@ -228,7 +244,12 @@ describe('the dispatcher', () => {
   it('falls back to the next channel when one refuses for good', async () => {
     await enqueue(1, 1, { email: true });
     await database.db.updateTable('patients').set({ telegram_chat_id: '999', preferred_channel: 'telegram' }).execute();
-    const refusing: Channel = { name: 'telegram', send: async () => { throw new ChannelError('telegram', false, 'telegram: 403 blocked'); } };
+    const refusing: Channel = {
+      name: 'telegram',
+      send: async () => {
+        throw new ChannelError('telegram', false, 'telegram: 403 blocked');
+      },
+    };
     const email = resendChannel({ apiKey: 're_test_key_000', from: 'desk@sunrise.example', baseUrl: resend.baseUrl });
     const dispatcher = new Dispatcher({ ctx, channels: { telegram: refusing, email }, instanceId: 'fallback' });
     await dispatcher.runOnce();

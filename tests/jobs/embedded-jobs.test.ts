@@ -39,7 +39,15 @@ describe('scheduled jobs on the embedded database', () => {
       cron: '* * * * *',
       windowKey: () => 'window-1',
       run: async (c) => ({
-        runs: Number((await c.db.selectFrom('job_runs').select((eb) => eb.fn.countAll().as('n')).where('job_name', '=', 'embedded-query').executeTakeFirstOrThrow()).n),
+        runs: Number(
+          (
+            await c.db
+              .selectFrom('job_runs')
+              .select((eb) => eb.fn.countAll().as('n'))
+              .where('job_name', '=', 'embedded-query')
+              .executeTakeFirstOrThrow()
+          ).n,
+        ),
       }),
     };
     expect(await within(10_000, fireJob(ctx, job, 'embedded'))).toMatchObject({ ran: true, state: 'succeeded', result: { runs: 1 } });
@@ -54,7 +62,12 @@ describe('scheduled jobs on the embedded database', () => {
       const services = { config, database };
       expect(await within(20_000, fireJob(ctx, findJob('reminders')!, 'embedded', services))).toMatchObject({ ran: true, state: 'succeeded' });
       expect(await within(20_000, fireJob(ctx, findJob('health')!, 'embedded', services))).toMatchObject({ ran: true, state: 'succeeded' });
-      const everySecond: JobDefinition = { ...findJob('reminders')!, name: 'embedded-every-second', cron: '* * * * * *', windowKey: (now) => now.toISOString().slice(0, 19) };
+      const everySecond: JobDefinition = {
+        ...findJob('reminders')!,
+        name: 'embedded-every-second',
+        cron: '* * * * * *',
+        windowKey: (now) => now.toISOString().slice(0, 19),
+      };
       const scheduler = startScheduler(ctx, { instanceId: 'embedded', jobs: [everySecond], services });
       await new Promise((resolve) => setTimeout(resolve, 2_500));
       await within(10_000, scheduler.stop());

@@ -36,7 +36,11 @@ describe('messaging jobs', () => {
   afterEach(() => database?.close());
 
   it("therapist-summary: from the clinic's summary time, each therapist with a login gets today's times once, without names", async () => {
-    const login = await database.db.insertInto('staff_users').values({ username: 'priya', full_name: 'Dr. Priya Sharma', role: 'therapist', email: 'priya@example.com' }).returning('id').executeTakeFirstOrThrow();
+    const login = await database.db
+      .insertInto('staff_users')
+      .values({ username: 'priya', full_name: 'Dr. Priya Sharma', role: 'therapist', email: 'priya@example.com' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     await database.db.updateTable('therapists').set({ staff_user_id: login.id }).where('id', '=', clinic.speech.id).execute();
     const slots = await slotsOn(ctx, clinic.speech.id, TODAY);
     const booked = [];
@@ -60,7 +64,11 @@ describe('messaging jobs', () => {
     const rows = await summaries();
     expect(rows).toHaveLength(1); // the physiotherapist has no login: no one to send it to
     expect(rows[0]!.staff_user_id).toBe(login.id);
-    const text = renderMessage('therapist_daily_summary', 'en', rows[0]!.payload as Record<string, unknown>, { clinicName: 'Sunrise', clinicPhone: null, timezone: 'Asia/Kolkata' }).text;
+    const text = renderMessage('therapist_daily_summary', 'en', rows[0]!.payload as Record<string, unknown>, {
+      clinicName: 'Sunrise',
+      clinicPhone: null,
+      timezone: 'Asia/Kolkata',
+    }).text;
     expect(text).toContain(`10:00 ${booked[0]!.appointmentNumber}`);
     expect(text).toContain(`11:00 ${booked[1]!.appointmentNumber}`);
     expect(text).not.toMatch(/Patient 00/);
@@ -85,7 +93,12 @@ describe('messaging jobs', () => {
     expect(await fireJob(ctx, job, 'a')).toMatchObject({ ran: true, result: { expired: 0, offered: 0 } });
     clock.advance(25 * 60_000);
     expect(await fireJob(ctx, job, 'a')).toMatchObject({ ran: true, result: { expired: 1, offered: 1 } });
-    const offers = await database.db.selectFrom('waitlist_offers as o').innerJoin('waitlist_entries as e', 'e.id', 'o.entry_id').select(['e.patient_id', 'o.status']).orderBy('o.id').execute();
+    const offers = await database.db
+      .selectFrom('waitlist_offers as o')
+      .innerJoin('waitlist_entries as e', 'e.id', 'o.entry_id')
+      .select(['e.patient_id', 'o.status'])
+      .orderBy('o.id')
+      .execute();
     expect(offers).toEqual([
       { patient_id: waiting[0]!.id, status: 'expired' },
       { patient_id: waiting[1]!.id, status: 'pending' },

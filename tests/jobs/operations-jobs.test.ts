@@ -113,7 +113,8 @@ describe('the operations jobs of roshni start', () => {
   it('the health check logs every minute and alerts the admins once per unhealthy spell', async () => {
     const clock = fixedClock(new Date());
     const job = findJob('health')!;
-    const alerts = () => database.db.selectFrom('notifications').select(['staff_user_id', 'payload', 'idempotency_key']).where('kind', '=', 'admin_alert').orderBy('id').execute();
+    const alerts = () =>
+      database.db.selectFrom('notifications').select(['staff_user_id', 'payload', 'idempotency_key']).where('kind', '=', 'admin_alert').orderBy('id').execute();
     const minute = async (disk: () => Promise<DiskSpace>) => {
       healthProbes.diskSpace = disk;
       const outcome = await fireJob(contextAt(clock), job, 'p', services);
@@ -162,8 +163,17 @@ describe('the operations jobs of roshni start', () => {
     const job = findJob('backup-daily')!;
     // A backup folder that cannot be made: its parent is a file.
     writeFileSync(join(home, 'not-a-folder'), 'x');
-    const broken = { ...services, config: loadConfig({ DATABASE_URL: database.url, ROSHNI_HOME: home, ROSHNI_BACKUP_DIR: join(home, 'not-a-folder', 'backups') }, '/nonexistent/.env') };
-    const alerts = () => database.db.selectFrom('notifications').select('payload').where('kind', '=', 'admin_alert').where(sql<boolean>`payload->>'about' = 'backup'`).execute();
+    const broken = {
+      ...services,
+      config: loadConfig({ DATABASE_URL: database.url, ROSHNI_HOME: home, ROSHNI_BACKUP_DIR: join(home, 'not-a-folder', 'backups') }, '/nonexistent/.env'),
+    };
+    const alerts = () =>
+      database.db
+        .selectFrom('notifications')
+        .select('payload')
+        .where('kind', '=', 'admin_alert')
+        .where(sql<boolean>`payload->>'about' = 'backup'`)
+        .execute();
     expect(await fireJob(contextAt(clock), job, 'p', broken)).toMatchObject({ ran: true, state: 'failed' });
     clock.advance(3_600_000); // 03:00: the hourly retry, failing again
     expect(await fireJob(contextAt(clock), job, 'p', broken)).toMatchObject({ ran: true, state: 'failed' });
@@ -176,7 +186,10 @@ describe('the operations jobs of roshni start', () => {
 
     // Another day's run whose process died mid-way stays "running": taken over once stale, not before.
     const nextDay = '2031-03-06';
-    await database.db.insertInto('job_runs').values({ job_name: 'backup-daily', window_key: nextDay, instance_id: 'dead:1', started_at: new Date('2031-03-05T20:30:00Z') }).execute();
+    await database.db
+      .insertInto('job_runs')
+      .values({ job_name: 'backup-daily', window_key: nextDay, instance_id: 'dead:1', started_at: new Date('2031-03-05T20:30:00Z') })
+      .execute();
     clock.set(new Date('2031-03-05T21:00:00Z')); // 02:30: 30 minutes on
     expect(await fireJob(contextAt(clock), job, 'p', services)).toEqual({ ran: false, reason: 'running_elsewhere' });
     clock.set(new Date('2031-03-05T21:30:00Z')); // 03:00: an hour on
@@ -191,7 +204,7 @@ describe('the operations jobs of roshni start', () => {
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     try {
       let started: { httpUrl: string; jobs: string[] } | undefined;
-      for (const deadline = Date.now() + 20_000; !started && Date.now() < deadline; ) {
+      for (const deadline = Date.now() + 20_000; !started && Date.now() < deadline;) {
         try {
           started = JSON.parse(stdout);
         } catch {

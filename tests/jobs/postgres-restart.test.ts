@@ -48,7 +48,12 @@ describe('PostgreSQL restarting under a running roshni start', () => {
       FROM patients p WHERE p.email LIKE ${`${batch}%`}`.execute(database.db);
   };
   const states = async () =>
-    Object.fromEntries((await sql<{ state: string; n: number }>`SELECT state, count(*)::int AS n FROM notifications GROUP BY state`.execute(database.db)).rows.map((r) => [r.state, r.n]));
+    Object.fromEntries(
+      (await sql<{ state: string; n: number }>`SELECT state, count(*)::int AS n FROM notifications GROUP BY state`.execute(database.db)).rows.map((r) => [
+        r.state,
+        r.n,
+      ]),
+    );
 
   it('sends every message exactly once across the restart, and keeps sending and running jobs after it', async () => {
     const crashes: unknown[] = [];
@@ -75,13 +80,24 @@ describe('PostgreSQL restarting under a running roshni start', () => {
     const held = gate();
     resend.faults.next({ kind: 'hold', until: held.until }, 4);
     const ctx: DomainContext = { db: database.db, clock, timezone: 'Asia/Kolkata', actor: systemActor };
-    const config = loadConfig({ DATABASE_URL: 'postgres://unused@127.0.0.1/unused', RESEND_API_KEY: 're_test_key_000', RESEND_BASE_URL: resend.baseUrl, ROSHNI_EMAIL_FROM: 'desk@sunrise.example' }, '/nonexistent/.env');
+    const config = loadConfig(
+      {
+        DATABASE_URL: 'postgres://unused@127.0.0.1/unused',
+        RESEND_API_KEY: 're_test_key_000',
+        RESEND_BASE_URL: resend.baseUrl,
+        ROSHNI_EMAIL_FROM: 'desk@sunrise.example',
+      },
+      '/nonexistent/.env',
+    );
     const running = await startRoshni({ ctx, config, database, log: (line) => logged.push(line), http: false, jobs: [probe] });
     try {
       await waitThroughErrors(() => resend.faults.struck === 4 && ticks > 0, 15_000, 'four sends in flight and the probe job running');
       // A desk report in progress, and a transaction between two statements (a chat turn waiting on
       // something), when the server goes down: both fail; the process does not.
-      const report = sql`SELECT pg_sleep(30)`.execute(database.db).then(() => 'finished', () => 'failed');
+      const report = sql`SELECT pg_sleep(30)`.execute(database.db).then(
+        () => 'finished',
+        () => 'failed',
+      );
       const [inside, restarted] = [gate(), gate()];
       const turn = database.db
         .transaction()
@@ -91,7 +107,10 @@ describe('PostgreSQL restarting under a running roshni start', () => {
           await restarted.until;
           await sql`SELECT 1`.execute(trx);
         })
-        .then(() => 'finished', () => 'failed');
+        .then(
+          () => 'finished',
+          () => 'failed',
+        );
       await inside.until;
 
       await server.restart(async () => {

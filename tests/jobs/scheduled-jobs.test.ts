@@ -87,8 +87,17 @@ describe('scheduled jobs', () => {
     // reminder is still to come, its 24 h one has passed.
     const startsAt = new Date(Math.ceil((Date.now() + 5 * 3_600_000) / 60_000) * 60_000);
     const endsAt = new Date(startsAt.getTime() + 45 * 60_000);
-    await database.db.deleteFrom('appointment_slots').where('therapist_id', '=', clinic.speech.id).where('starts_at', '<', endsAt).where('ends_at', '>', startsAt).execute();
-    const slot = await database.db.insertInto('appointment_slots').values({ therapist_id: clinic.speech.id, starts_at: startsAt, ends_at: endsAt }).returning('id').executeTakeFirstOrThrow();
+    await database.db
+      .deleteFrom('appointment_slots')
+      .where('therapist_id', '=', clinic.speech.id)
+      .where('starts_at', '<', endsAt)
+      .where('ends_at', '>', startsAt)
+      .execute();
+    const slot = await database.db
+      .insertInto('appointment_slots')
+      .values({ therapist_id: clinic.speech.id, starts_at: startsAt, ends_at: endsAt })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     await bookAppointment(ctx, { patientId: clinic.patients[0]!.id, slotId: slot.id, serviceId: clinic.speechService.id });
     await database.db.deleteFrom('notifications').where('kind', '=', 'reminder').execute();
     // No quiet hours: at night (the suite runs at 00:10 too) the 2 h reminder would fall in them and be
@@ -116,12 +125,23 @@ describe('scheduled jobs', () => {
     expect(jobs.stdout).toMatch(/^backup-weekly\s+Sundays from 02:30, hourly until 23:30\s/m);
     expect(jobs.stdout).toMatch(/^backup-monthly\s+the 1st of each month from 03:00, hourly until 23:00\s/m);
     expect(jobs.stdout).not.toMatch(/[{}"]/);
-    const raw = JSON.parse((await runCli(['jobs', 'list', '--json'], env)).stdout) as Array<{ job: string; schedule: string; last: { result: unknown } | null }>;
-    expect(raw.find((j) => j.job === 'reminders')).toMatchObject({ schedule: '* * * * *', last: { result: { scheduled: expect.any(Number), appointments: expect.any(Number) } } });
+    const raw = JSON.parse((await runCli(['jobs', 'list', '--json'], env)).stdout) as Array<{
+      job: string;
+      schedule: string;
+      last: { result: unknown } | null;
+    }>;
+    expect(raw.find((j) => j.job === 'reminders')).toMatchObject({
+      schedule: '* * * * *',
+      last: { result: { scheduled: expect.any(Number), appointments: expect.any(Number) } },
+    });
     expect(raw.find((j) => j.job === 'slot-generation')).toMatchObject({ schedule: '30 1 * * *', last: null });
 
     const confirmation = await database.db.selectFrom('notifications').select('id').where('kind', '=', 'booking_confirmed').executeTakeFirstOrThrow();
-    await database.db.updateTable('notifications').set({ state: 'failed', last_error: 'fast2sms: 416', attempts: 6 }).where('id', '=', confirmation.id).execute();
+    await database.db
+      .updateTable('notifications')
+      .set({ state: 'failed', last_error: 'fast2sms: 416', attempts: 6 })
+      .where('id', '=', confirmation.id)
+      .execute();
     const failed = await runCli(['notifications', 'list', '--failed'], env);
     expect(failed.stdout).toMatch(new RegExp(`${confirmation.id}\\s+booking_confirmed\\s+failed`));
     expect(failed.stdout).not.toContain('+9198');
@@ -138,9 +158,16 @@ describe('jobs list in words', () => {
     const { describeSchedule, summariseResult } = await import('../../src/commands/jobs.js');
     expect(describeSchedule('*/5 * * * *')).toBe('every 5 min');
     expect(describeSchedule('15 9 * * 1-5')).toBe('15 9 * * 1-5'); // not one Roshni uses: shown as it is
-    expect(summariseResult('backup-daily', { backupId: 12, kind: 'daily', file: 'roshni-daily-20261207T020000000Z.backup', sizeBytes: 2_500_000, encrypted: true, rotated: 1 })).toBe(
-      'backup 12: roshni-daily-20261207T020000000Z.backup, 2.4 MB, encrypted, 1 rotated away',
-    );
+    expect(
+      summariseResult('backup-daily', {
+        backupId: 12,
+        kind: 'daily',
+        file: 'roshni-daily-20261207T020000000Z.backup',
+        sizeBytes: 2_500_000,
+        encrypted: true,
+        rotated: 1,
+      }),
+    ).toBe('backup 12: roshni-daily-20261207T020000000Z.backup, 2.4 MB, encrypted, 1 rotated away');
     expect(summariseResult('health', { status: 'degraded', failing: [], warning: ['backup', 'outbox'], alerted: 0 })).toBe('degraded; warning: backup, outbox');
     expect(summariseResult('waitlist-offers', { expired: 1, offered: 2, lapsed: 0 })).toBe('2 offered, 1 expired, 0 lapsed');
     expect(summariseResult('some-new-job', { sentOut: 3, dryRun: true, names: ['a', 'b'], mode: 'fast' })).toBe('3 sent out, dry run, 2 names, mode fast');

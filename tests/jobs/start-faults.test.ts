@@ -66,7 +66,7 @@ async function untilPart(httpUrl: string, name: string, state: PartReport['state
 }
 
 async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  for (const deadline = Date.now() + timeoutMs; ; ) {
+  for (const deadline = Date.now() + timeoutMs; ;) {
     const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -92,7 +92,9 @@ function razorpayDelivery(httpUrl: string, eventId: string): Promise<Response> {
 }
 
 function telegramMessage(chatId: number, text: string) {
-  return { message: { message_id: chatId, date: 1_764_570_600, chat: { id: chatId, type: 'private' }, from: { id: chatId, is_bot: false, first_name: 'Neha' }, text } };
+  return {
+    message: { message_id: chatId, date: 1_764_570_600, chat: { id: chatId, type: 'private' }, from: { id: chatId, is_bot: false, first_name: 'Neha' }, text },
+  };
 }
 
 /** A job firing every second, to see the scheduler running. */
@@ -201,7 +203,11 @@ describe('roshni start when its outside services fail', () => {
       const config = configWith({ TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.apiRoot });
       const job = heartbeat(`heartbeat-start-${fault}`);
       const notification = await messageDue(`start-faults:${fault}`, { email: `family-${fault}@example.in` });
-      const running = await within(10_000, 'startRoshni', startRoshni({ ctx: ctx(), config, database: opened(), log: () => {}, jobs: [job], parts: botStartParts(config), retry: FAST_RETRY }));
+      const running = await within(
+        10_000,
+        'startRoshni',
+        startRoshni({ ctx: ctx(), config, database: opened(), log: () => {}, jobs: [job], parts: botStartParts(config), retry: FAST_RETRY }),
+      );
       try {
         const httpUrl = running.httpUrl!;
         const degraded = await untilPart(httpUrl, 'telegram', 'degraded');
@@ -272,7 +278,11 @@ describe('roshni start when its outside services fail', () => {
       TELEGRAM_WEBHOOK_URL: 'https://clinic.example.in/webhooks/telegram',
       TELEGRAM_WEBHOOK_SECRET: WEBHOOK_SECRET,
     });
-    const running = await within(10_000, 'startRoshni', startRoshni({ ctx: ctx(), config, database: opened(), log: () => {}, jobs: [], parts: botStartParts(config), retry: FAST_RETRY }));
+    const running = await within(
+      10_000,
+      'startRoshni',
+      startRoshni({ ctx: ctx(), config, database: opened(), log: () => {}, jobs: [], parts: botStartParts(config), retry: FAST_RETRY }),
+    );
     const post = (updateId: number, secret = WEBHOOK_SECRET) =>
       fetch(`${running.httpUrl}/webhooks/telegram`, {
         method: 'POST',
@@ -309,11 +319,15 @@ describe('roshni start when its outside services fail', () => {
         },
       });
 
-    it("a browser that fails to start: WhatsApp is degraded, messages go by another channel meanwhile, then by WhatsApp once it starts", async () => {
+    it('a browser that fails to start: WhatsApp is degraded, messages go by another channel meanwhile, then by WhatsApp once it starts', async () => {
       FakeWhatsAppClient.browserStarts = false;
       clients.length = 0;
       const config = configWith({ WHATSAPP_ENABLED: 'true' });
-      const running = await within(10_000, 'startRoshni', startRoshni({ ctx: ctx(), config, database: opened(), log: () => {}, jobs: [], parts: whatsappParts(config), retry: FAST_RETRY }));
+      const running = await within(
+        10_000,
+        'startRoshni',
+        startRoshni({ ctx: ctx(), config, database: opened(), log: () => {}, jobs: [], parts: whatsappParts(config), retry: FAST_RETRY }),
+      );
       try {
         const httpUrl = running.httpUrl!;
         const degraded = await untilPart(httpUrl, 'whatsapp', 'degraded');
@@ -333,31 +347,35 @@ describe('roshni start when its outside services fail', () => {
       }
     }, 60_000);
 
-    it.each(['the client reports disconnected', 'the browser dies'])('%s later: WhatsApp is degraded, the old client let go, and a new one takes over', async (how) => {
-      FakeWhatsAppClient.browserStarts = true;
-      clients.length = 0;
-      const config = configWith({ WHATSAPP_ENABLED: 'true' });
-      const running = await startRoshni({ ctx: ctx(), config, database: opened(), log: () => {}, jobs: [], parts: whatsappParts(config), retry: FAST_RETRY });
-      try {
-        const httpUrl = running.httpUrl!;
-        await untilPart(httpUrl, 'whatsapp', 'running');
-        const first = clients[0]!;
-        FakeWhatsAppClient.browserStarts = false;
-        if (how === 'the browser dies') first.pupBrowser.emit('disconnected');
-        else first.emit('disconnected', 'CONFLICT');
-        await untilPart(httpUrl, 'whatsapp', 'degraded');
-        expect(first.destroyed).toBe(true);
+    it.each(['the client reports disconnected', 'the browser dies'])(
+      '%s later: WhatsApp is degraded, the old client let go, and a new one takes over',
+      async (how) => {
+        FakeWhatsAppClient.browserStarts = true;
+        clients.length = 0;
+        const config = configWith({ WHATSAPP_ENABLED: 'true' });
+        const running = await startRoshni({ ctx: ctx(), config, database: opened(), log: () => {}, jobs: [], parts: whatsappParts(config), retry: FAST_RETRY });
+        try {
+          const httpUrl = running.httpUrl!;
+          await untilPart(httpUrl, 'whatsapp', 'running');
+          const first = clients[0]!;
+          FakeWhatsAppClient.browserStarts = false;
+          if (how === 'the browser dies') first.pupBrowser.emit('disconnected');
+          else first.emit('disconnected', 'CONFLICT');
+          await untilPart(httpUrl, 'whatsapp', 'degraded');
+          expect(first.destroyed).toBe(true);
 
-        FakeWhatsAppClient.browserStarts = true;
-        await untilPart(httpUrl, 'whatsapp', 'running');
-        expect(clients.at(-1)).not.toBe(first);
-        expect(clients.at(-1)!.destroyed).toBe(false);
-      } finally {
-        FakeWhatsAppClient.browserStarts = true;
-        await within(10_000, 'stop', running.stop());
-      }
-      expect(clients.every((c) => c.destroyed)).toBe(true);
-    }, 60_000);
+          FakeWhatsAppClient.browserStarts = true;
+          await untilPart(httpUrl, 'whatsapp', 'running');
+          expect(clients.at(-1)).not.toBe(first);
+          expect(clients.at(-1)!.destroyed).toBe(false);
+        } finally {
+          FakeWhatsAppClient.browserStarts = true;
+          await within(10_000, 'stop', running.stop());
+        }
+        expect(clients.every((c) => c.destroyed)).toBe(true);
+      },
+      60_000,
+    );
   });
 
   it('the built CLI answers /health promptly while Telegram hangs, and a SIGTERM during start-up ends it with exit 0 within 10 s', async () => {

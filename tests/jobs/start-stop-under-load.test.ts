@@ -60,7 +60,9 @@ describe('roshni start stopped under load', () => {
   it('SIGTERM with 50 updates in flight: exit 0 within 10 s, no error to anyone, each answered exactly once across a restart', async () => {
     telegram.delay('sendMessage', 400);
     const write = (chatId: number) =>
-      telegram.pushUpdate({ message: { message_id: 1, date: 0, chat: { id: chatId, type: 'private' }, from: { id: chatId, is_bot: false, first_name: 'Neha' }, text: '/start' } });
+      telegram.pushUpdate({
+        message: { message_id: 1, date: 0, chat: { id: chatId, type: 'private' }, from: { id: chatId, is_bot: false, first_name: 'Neha' }, text: '/start' },
+      });
     for (let i = 0; i < FAMILIES - 10; i++) write(9100 + i);
 
     const first = start();

@@ -25,10 +25,26 @@ describe('roshni start with the Telegram bot', () => {
     const config = loadConfig({ DATABASE_URL: database.url, TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.apiRoot }, '/nonexistent/.env');
     expect(botStartParts(loadConfig({}, '/nonexistent/.env'))).toEqual([]);
     const opened = { db: database.db, kind: 'postgres' as const, location: database.url, close: async () => {} };
-    const running = await startRoshni({ ctx: systemContext(database.db), config, database: opened, log: () => {}, http: false, jobs: [], parts: botStartParts(config) });
+    const running = await startRoshni({
+      ctx: systemContext(database.db),
+      config,
+      database: opened,
+      log: () => {},
+      http: false,
+      jobs: [],
+      parts: botStartParts(config),
+    });
     try {
       expect(running.bots).toEqual(['telegram']);
-      telegram.pushUpdate({ message: { message_id: 1, date: Math.floor(Date.now() / 1000), chat: { id: 501, type: 'private' }, from: { id: 501, is_bot: false, first_name: 'Neha' }, text: '/start' } });
+      telegram.pushUpdate({
+        message: {
+          message_id: 1,
+          date: Math.floor(Date.now() / 1000),
+          chat: { id: 501, type: 'private' },
+          from: { id: 501, is_bot: false, first_name: 'Neha' },
+          text: '/start',
+        },
+      });
       const [reply] = await telegram.waitForCalls('sendMessage', 1);
       expect(reply!.params.chat_id).toBe(501);
     } finally {
@@ -54,7 +70,7 @@ describe('roshni start with the Telegram bot', () => {
     const running = await startRoshni({ ctx: systemContext(database.db), config, database: opened, log: () => {}, jobs: [], parts: botStartParts(config) });
     try {
       // The bot connects in the background: the webhook is set once the part runs.
-      for (const deadline = Date.now() + 10_000; running.parts().find((p) => p.name === 'telegram')?.state !== 'running'; ) {
+      for (const deadline = Date.now() + 10_000; running.parts().find((p) => p.name === 'telegram')?.state !== 'running';) {
         if (Date.now() > deadline) throw new Error(`the Telegram part did not start: ${JSON.stringify(running.parts())}`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
@@ -75,7 +91,7 @@ describe('roshni start with the Telegram bot', () => {
     }
   });
 
-  it("GET /health reports the state of the WhatsApp session the process holds, and WhatsApp becomes a channel", async () => {
+  it('GET /health reports the state of the WhatsApp session the process holds, and WhatsApp becomes a channel', async () => {
     const config = loadConfig({ DATABASE_URL: database.url, WHATSAPP_ENABLED: 'true', ROSHNI_HTTP_PORT: '0' }, '/nonexistent/.env');
     const whatsapp: StartPart = {
       name: 'whatsapp',

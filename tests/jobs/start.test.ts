@@ -63,7 +63,7 @@ describe('roshni start', () => {
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       const exit = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (code, signal) => resolve([code, signal])));
       // The data directory appears as the embedded database is being created: the command is running.
-      for (const deadline = Date.now() + 20_000; !existsSync(join(home, 'data')) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
+      for (const deadline = Date.now() + 20_000; !existsSync(join(home, 'data')) && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 10));
       expect(existsSync(join(home, 'data'))).toBe(true);
       child.kill('SIGTERM');
       expect(await exit, stderr).toEqual([0, null]);

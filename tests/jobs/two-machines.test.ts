@@ -25,7 +25,9 @@ describe.skipIf(missingFaketime && !process.env.CI)('two roshni starts on two ma
     database = await createTestDatabase();
     telegram = await startFakeTelegram();
     await database.db.insertInto('clinic_settings').values({ name: 'Sunrise Child Therapy', quiet_hours_start: '00:00', quiet_hours_end: '00:00' }).execute();
-    await sql`INSERT INTO patients (full_name, telegram_chat_id) SELECT 'Patient ' || i, (8000 + i)::text FROM generate_series(1, ${MESSAGES}) i`.execute(database.db);
+    await sql`INSERT INTO patients (full_name, telegram_chat_id) SELECT 'Patient ' || i, (8000 + i)::text FROM generate_series(1, ${MESSAGES}) i`.execute(
+      database.db,
+    );
     await sql`
       INSERT INTO notifications (idempotency_key, kind, patient_id, payload, due_at)
       SELECT 'two-machines:' || id, 'payment_received', id, '{"amountPaise": 50000, "receiptNumber": "RCPT-1"}', now()
@@ -63,10 +65,18 @@ describe.skipIf(missingFaketime && !process.env.CI)('two roshni starts on two ma
       return { child, out, exit };
     });
 
-    await waitFor(async () => {
-      const runs = await database.db.selectFrom('job_runs').select(['job_name', 'state']).where('window_key', 'in', ['2027-03-02', '2027-03-02T02:00']).execute();
-      return runs.filter((r) => r.state === 'succeeded').length === 2;
-    }, 75_000, 'the 02:00 backup and health windows to be run');
+    await waitFor(
+      async () => {
+        const runs = await database.db
+          .selectFrom('job_runs')
+          .select(['job_name', 'state'])
+          .where('window_key', 'in', ['2027-03-02', '2027-03-02T02:00'])
+          .execute();
+        return runs.filter((r) => r.state === 'succeeded').length === 2;
+      },
+      75_000,
+      'the 02:00 backup and health windows to be run',
+    );
     await waitFor(() => telegram.callsOf('sendMessage').length >= MESSAGES, 20_000, 'every message to be sent');
     for (const machine of machines) machine.child.kill('SIGTERM');
     const exits = await Promise.all(machines.map((m) => m.exit));

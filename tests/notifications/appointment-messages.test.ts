@@ -65,17 +65,24 @@ describe('the messages an appointment sends', () => {
     const confirmation = live.find((r) => r.kind === 'booking_confirmed')!;
     expect(new Date((confirmation.payload as { startsAt: string }).startsAt).toISOString()).toBe(at(3, '12:00').toISOString());
     expect(confirmation.due_at.getTime()).toBe(clock.now().getTime() + 3 * 60_000);
-    expect(live.filter((r) => r.kind === 'reminder').map((r) => r.due_at.toISOString()).sort()).toEqual([
-      at(2, '12:00').toISOString(),
-      at(3, '10:00').toISOString(),
-    ]);
+    expect(
+      live
+        .filter((r) => r.kind === 'reminder')
+        .map((r) => r.due_at.toISOString())
+        .sort(),
+    ).toEqual([at(2, '12:00').toISOString(), at(3, '10:00').toISOString()]);
     expect(rows.filter((r) => r.kind === 'reminder' && r.state === 'cancelled')).toHaveLength(2);
     clock.set(at(0, '10:00'));
   });
 
   it('a reschedule after the confirmation went out writes one "changed" message; a cancellation then withdraws the reminders and says so', async () => {
     const booked = await book(clinic.patients[2]!.id, 4, '09:00');
-    await database.db.updateTable('notifications').set({ state: 'sent' }).where('appointment_id', '=', booked.id).where('kind', '=', 'booking_confirmed').execute();
+    await database.db
+      .updateTable('notifications')
+      .set({ state: 'sent' })
+      .where('appointment_id', '=', booked.id)
+      .where('kind', '=', 'booking_confirmed')
+      .execute();
     await rescheduleAppointment(ctx, { appointmentId: booked.id, slotId: (await slotAt(4, '11:00')).id });
     let rows = await messagesOf(booked.id);
     const changed = rows.filter((r) => r.kind === 'appointment_changed');
@@ -126,7 +133,12 @@ describe('the messages an appointment sends', () => {
     // The confirmation goes to the mother's phone, in Hindi.
     const sent: Array<[string, string]> = [];
     const sms: Channel = { name: 'sms', send: async (address, message) => (sent.push([address, message.text]), { providerMessageId: 'x' }) };
-    await database.db.updateTable('notifications').set({ state: 'cancelled' }).where('appointment_id', '<>', booked.id).where('state', '=', 'pending').execute();
+    await database.db
+      .updateTable('notifications')
+      .set({ state: 'cancelled' })
+      .where('appointment_id', '<>', booked.id)
+      .where('state', '=', 'pending')
+      .execute();
     await new Dispatcher({ ctx, channels: { sms }, instanceId: 'test' }).runOnce();
     expect(sent.map(([address]) => address)).toEqual(['+919820012345']);
     expect(sent[0]![1]).toContain('बुक');
@@ -159,8 +171,7 @@ describe('the messages an appointment sends', () => {
       await addPatient(ctx, { fullName: 'Veer Rao', dateOfBirth: '2020-02-01', withGuardian: { guardianId: parent.id, isPrimary: true } }),
     ];
     const slots = await slotsOn(ctx, clinic.physio.id, addDays(TODAY, 5));
-    const book5 = (patientId: number, index: number) =>
-      bookAppointment(ctx, { patientId, slotId: slots[index]!.id, serviceId: clinic.physioService.id });
+    const book5 = (patientId: number, index: number) => bookAppointment(ctx, { patientId, slotId: slots[index]!.id, serviceId: clinic.physioService.id });
     const first = await book5(tara.id, 0);
     const second = await book5(veer.id, 1);
     const alone = await book5(veer.id, 3);

@@ -63,7 +63,11 @@ describe('reminders patients act on, through Telegram', () => {
   async function linkTelegram(who: { patientId: number } | { guardianId: number }, chatId: number, language: 'en' | 'hi' = 'en') {
     const table = 'patientId' in who ? 'patients' : 'guardians';
     const id = 'patientId' in who ? who.patientId : who.guardianId;
-    await database.db.updateTable(table).set({ telegram_chat_id: String(chatId), preferred_channel: 'telegram', preferred_language: language }).where('id', '=', id).execute();
+    await database.db
+      .updateTable(table)
+      .set({ telegram_chat_id: String(chatId), preferred_channel: 'telegram', preferred_language: language })
+      .where('id', '=', id)
+      .execute();
     await linkedChat(database.db, { channel: 'telegram', chatId: String(chatId), language, ...who });
   }
 
@@ -85,7 +89,10 @@ describe('reminders patients act on, through Telegram', () => {
     await scheduleReminders(ctx);
     const before = telegram.callsOf('sendMessage').length;
     while ((await dispatcher.runOnce()) > 0);
-    return telegram.callsOf('sendMessage').slice(before).filter((c) => String(c.params.chat_id) === String(chatId));
+    return telegram
+      .callsOf('sendMessage')
+      .slice(before)
+      .filter((c) => String(c.params.chat_id) === String(chatId));
   }
   const buttonsOf = (call: { params: Record<string, unknown> }): Button[] =>
     ((call.params.reply_markup as { inline_keyboard?: Button[][] } | undefined)?.inline_keyboard ?? []).flat();
@@ -97,12 +104,22 @@ describe('reminders patients act on, through Telegram', () => {
     const user = { id: chatId, is_bot: false, first_name: 'P' };
     telegram.pushUpdate({
       update_id: updateId++,
-      callback_query: { id: `cb${updateId}`, from: user, chat_instance: 'x', data: button.callback_data, message: { message_id: 1, date: 0, chat: { id: chatId, type: 'private' }, text: 'reminder' } },
+      callback_query: {
+        id: `cb${updateId}`,
+        from: user,
+        chat_instance: 'x',
+        data: button.callback_data,
+        message: { message_id: 1, date: 0, chat: { id: chatId, type: 'private' }, text: 'reminder' },
+      },
     });
     await telegram.waitForCalls('answerCallbackQuery', answered + 1);
     await telegram.waitForCalls('sendMessage', before + 1);
     await new Promise((resolve) => setTimeout(resolve, 60));
-    return telegram.callsOf('sendMessage').slice(before).map((c) => String(c.params.text)).join('\n');
+    return telegram
+      .callsOf('sendMessage')
+      .slice(before)
+      .map((c) => String(c.params.text))
+      .join('\n');
   }
 
   it('a reminder carries Confirm / Cancel / Reschedule; Confirm confirms it, and the desk sees who confirmed', async () => {
@@ -147,7 +164,10 @@ describe('reminders patients act on, through Telegram', () => {
     expect(question).toMatch(/less than 24 hours away, so the late-cancellation fee of ₹300.00 applies/);
     expect((await appointment(booked.id)).status).toBe('scheduled');
     const buttons = buttonsOf(telegram.callsOf('sendMessage').at(-1)!);
-    const done = await press(9003, buttons.find((b) => /Yes, cancel/.test(b.text))!);
+    const done = await press(
+      9003,
+      buttons.find((b) => /Yes, cancel/.test(b.text))!,
+    );
     expect(done).toMatch(/is cancelled, as a late cancellation .* A fee of ₹300.00 is added to your dues/);
     expect(await appointment(booked.id)).toMatchObject({ status: 'cancelled', cancelled_by: 'patient', late_cancellation: true, policy_fee_paise: 30_000 });
 
@@ -166,7 +186,11 @@ describe('reminders patients act on, through Telegram', () => {
     ];
     await linkTelegram({ guardianId: mother.id }, 9004, 'hi');
     const first = await bookSpeech(anu.id, 4, '09:00');
-    const second = await bookAppointment(ctx, { patientId: ishan.id, serviceId: clinic.physioService.id, slotId: (await slot(clinic.physio.id, 4, '10:00')).id });
+    const second = await bookAppointment(ctx, {
+      patientId: ishan.id,
+      serviceId: clinic.physioService.id,
+      slotId: (await slot(clinic.physio.id, 4, '10:00')).id,
+    });
     const received = await remindAt(at(3, '09:00'), 9004);
     const reminders = received.filter((c) => String(c.params.text).startsWith('याद'));
     expect(reminders).toHaveLength(1);

@@ -63,17 +63,15 @@ describe("the demo clinic's made-up people", () => {
     });
     while ((await dispatcher.runOnce()) > 0);
 
-    const outbox = await database.db
-      .selectFrom('notifications')
-      .select(['patient_id', 'state', 'channel', 'last_error'])
-      .orderBy('id')
-      .execute();
+    const outbox = await database.db.selectFrom('notifications').select(['patient_id', 'state', 'channel', 'last_error']).orderBy('id').execute();
     const samples = outbox.filter((n) => n.patient_id !== real.id);
     expect(samples.length).toBeGreaterThan(3);
     expect(samples.filter((n) => n.state === 'sent').every((n) => n.channel === 'telegram')).toBe(true);
     expect(samples.filter((n) => n.state === 'sent').length).toBeGreaterThan(0); // Aarav's and Diya's, to their mother
     expect(samples.filter((n) => n.state !== 'sent')).toEqual(
-      samples.filter((n) => n.state !== 'sent').map((n) => ({ ...n, state: 'skipped', last_error: 'a sample person (roshni demo): sent only to a chat linked to the bot' })),
+      samples
+        .filter((n) => n.state !== 'sent')
+        .map((n) => ({ ...n, state: 'skipped', last_error: 'a sample person (roshni demo): sent only to a chat linked to the bot' })),
     );
     expect(new Set(telegram.callsOf('sendMessage').map((c) => String(c.params.chat_id)))).toEqual(new Set(['7001']));
 

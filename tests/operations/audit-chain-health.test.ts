@@ -37,7 +37,9 @@ describe('roshni health: the audit chain', () => {
 
   const chainCheck = async (at: string) => {
     const { stdout } = await runCli(['health', '--json'], env, { clock: fixedClock(at) });
-    return (JSON.parse(stdout) as { checks: Array<{ name: string; status: string; detail: string; verifiedAt?: string }> }).checks.find((c) => c.name === 'audit-chain')!;
+    return (JSON.parse(stdout) as { checks: Array<{ name: string; status: string; detail: string; verifiedAt?: string }> }).checks.find(
+      (c) => c.name === 'audit-chain',
+    )!;
   };
 
   it('verifies at most daily, seals every run, and turns unhealthy with the first broken link', async () => {

@@ -51,8 +51,14 @@ describe('the audit log as a hash chain: roshni audit verify', () => {
     await addStaffUser(ctx, { username: 'asha', fullName: 'Asha Rao', role: 'admin' });
     await addStaffUser(ctx, { username: 'ravi', fullName: 'Ravi Kumar', role: 'receptionist' });
     const tomorrow = addDays(clinicDate(new Date(), 'Asia/Kolkata'), 1);
-    for (const [patient, time] of [['Patient 001', '09:00'], ['Patient 002', '10:00']]) {
-      const booked = await runCli(['book', '--patient', patient!, '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} ${time}`], await as('ravi'));
+    for (const [patient, time] of [
+      ['Patient 001', '09:00'],
+      ['Patient 002', '10:00'],
+    ]) {
+      const booked = await runCli(
+        ['book', '--patient', patient!, '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} ${time}`],
+        await as('ravi'),
+      );
       expect(booked.code, booked.stderr).toBe(0);
     }
   });
@@ -69,11 +75,23 @@ describe('the audit log as a hash chain: roshni audit verify', () => {
   it('finds an intact chain (exit 0), seals what was written since, and writes its head down beside the backups', async () => {
     const first = await verify();
     expect(first.code, first.stderr).toBe(0);
-    const entries = Number((await database.db.selectFrom('audit_log').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const entries = Number(
+      (
+        await database.db
+          .selectFrom('audit_log')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
     expect(first.report).toMatchObject({ intact: true, entries, firstBroken: null, anchors: { recorded: true } });
     expect(first.report!.head!.position).toBe(entries);
-    const anchors = readFileSync(join(backupDir, ANCHORS_FILE), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
-    expect(anchors).toEqual([{ database: expect.stringMatching(/^\d+\/roshni_test_/), at: expect.any(String), position: entries, hash: first.report!.head!.hash }]);
+    const anchors = readFileSync(join(backupDir, ANCHORS_FILE), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(anchors).toEqual([
+      { database: expect.stringMatching(/^\d+\/roshni_test_/), at: expect.any(String), position: entries, hash: first.report!.head!.hash },
+    ]);
 
     await recordAudit(systemContext(database.db), { action: 'test.later', entity: 'test' });
     const second = await verify();
@@ -120,7 +138,14 @@ describe('the audit log as a hash chain: roshni audit verify', () => {
 
   it('reports a forged entry inserted with made-up hashes, in the middle or at the end', async () => {
     await sealAudit(database.db);
-    const head = Number((await database.db.selectFrom('audit_log').select((eb) => eb.fn.max('chain_position').as('p')).executeTakeFirstOrThrow()).p);
+    const head = Number(
+      (
+        await database.db
+          .selectFrom('audit_log')
+          .select((eb) => eb.fn.max('chain_position').as('p'))
+          .executeTakeFirstOrThrow()
+      ).p,
+    );
     const forged = (position: number) =>
       sql`INSERT INTO audit_log (actor_kind, actor_id, actor_role, action, entity, chain_position, prev_hash, body_hash, hash)
           VALUES ('staff', 1, 'admin', 'payment.refund', 'payment', ${position}, sha256('made up'), sha256('made up too'), sha256('and this'))`;
@@ -166,23 +191,46 @@ describe('the audit log as a hash chain: roshni audit verify', () => {
 
   it('after an erasure: the entries lose the personal data, are marked redacted, and the chain still verifies', async () => {
     const patient = patients[1]!;
-    await recordAudit(systemContext(database.db), { action: 'patient.note', entity: 'patient', entityId: patient.id, patientId: patient.id, meta: { said: 'Patient 002 rang from +919810000002' } });
-    await recordAudit(systemContext(database.db), { action: 'patient.note', entity: 'patient', entityId: patients[0]!.id, patientId: patients[0]!.id, meta: { said: 'Patient 001 rang' } });
+    await recordAudit(systemContext(database.db), {
+      action: 'patient.note',
+      entity: 'patient',
+      entityId: patient.id,
+      patientId: patient.id,
+      meta: { said: 'Patient 002 rang from +919810000002' },
+    });
+    await recordAudit(systemContext(database.db), {
+      action: 'patient.note',
+      entity: 'patient',
+      entityId: patients[0]!.id,
+      patientId: patients[0]!.id,
+      meta: { said: 'Patient 001 rang' },
+    });
     expect((await verify()).code).toBe(0);
-    for (const { appointment_number } of await database.db.selectFrom('appointments').select('appointment_number').where('patient_id', '=', patient.id).execute()) {
+    for (const { appointment_number } of await database.db
+      .selectFrom('appointments')
+      .select('appointment_number')
+      .where('patient_id', '=', patient.id)
+      .execute()) {
       expect((await runCli(['cancel', appointment_number, '--reason', 'Moving away'], await as('ravi'))).code).toBe(0);
     }
     const erased = await runCli(['patient', 'erase', String(patient.id), '--reason', 'Request by the parents', '--yes', '--json'], await as('asha'));
     expect(erased.code, erased.stderr).toBe(0);
     expect(JSON.parse(erased.stdout)).toMatchObject({ auditEntriesRewritten: 1 });
-    const rows = await database.db.selectFrom('audit_log').select(['patient_id', 'meta', 'redacted_at']).where('action', '=', 'patient.note').orderBy('id').execute();
+    const rows = await database.db
+      .selectFrom('audit_log')
+      .select(['patient_id', 'meta', 'redacted_at'])
+      .where('action', '=', 'patient.note')
+      .orderBy('id')
+      .execute();
     expect(rows[0]).toMatchObject({ patient_id: patient.id, meta: { said: '[erased] rang from [erased]' }, redacted_at: expect.any(Date) });
     expect(rows[1]).toMatchObject({ meta: { said: 'Patient 001 rang' }, redacted_at: null });
     const verified = await verify();
     expect(verified.code, verified.stderr).toBe(0);
 
     // Marking a living patient's entry as redacted, to hide an edit, is found.
-    await asOwnerWithoutTriggers(database.db, [sql`UPDATE audit_log SET meta = '{}', redacted_at = now() WHERE action = 'patient.note' AND patient_id = ${patients[0]!.id}`]);
+    await asOwnerWithoutTriggers(database.db, [
+      sql`UPDATE audit_log SET meta = '{}', redacted_at = now() WHERE action = 'patient.note' AND patient_id = ${patients[0]!.id}`,
+    ]);
     expect((await verify()).report!.firstBroken).toMatchObject({ problem: 'edited' });
   });
 
@@ -190,10 +238,14 @@ describe('the audit log as a hash chain: roshni audit verify', () => {
     const patient = patients[0]!;
     const staff = await openPostgres(database.url, { role: 'roshni_staff' });
     try {
-      await expect(sql`SELECT roshni_auth.redact_audit_for_erasure(${patient.id}, '[]'::jsonb)`.execute(staff.db)).rejects.toThrow(/not being erased in this transaction/);
+      await expect(sql`SELECT roshni_auth.redact_audit_for_erasure(${patient.id}, '[]'::jsonb)`.execute(staff.db)).rejects.toThrow(
+        /not being erased in this transaction/,
+      );
       // Erased earlier, in another transaction: still refused.
       await database.db.updateTable('patients').set({ erased_at: new Date() }).where('id', '=', patient.id).execute();
-      await expect(sql`SELECT roshni_auth.redact_audit_for_erasure(${patient.id}, '[]'::jsonb)`.execute(staff.db)).rejects.toThrow(/not being erased in this transaction/);
+      await expect(sql`SELECT roshni_auth.redact_audit_for_erasure(${patient.id}, '[]'::jsonb)`.execute(staff.db)).rejects.toThrow(
+        /not being erased in this transaction/,
+      );
       await expect(
         staff.db.transaction().execute(async (trx) => {
           await sql`SELECT set_config('roshni.erasing_patient', ${String(patient.id)}, true)`.execute(trx);
@@ -205,12 +257,17 @@ describe('the audit log as a hash chain: roshni audit verify', () => {
       const own = await database.db.selectFrom('audit_log').select('id').where('patient_id', '=', patient.id).executeTakeFirstOrThrow();
       const rewritten = await staff.db.transaction().execute(async (trx) => {
         await sql`UPDATE patients SET erased_at = now() WHERE id = ${patient.id}`.execute(trx);
-        const entries = JSON.stringify([{ id: other.id, meta: {} }, { id: own.id, meta: { redacted: true }, action: 'nothing' }]);
+        const entries = JSON.stringify([
+          { id: other.id, meta: {} },
+          { id: own.id, meta: { redacted: true }, action: 'nothing' },
+        ]);
         const { rows } = await sql<{ n: number }>`SELECT roshni_auth.redact_audit_for_erasure(${patient.id}, ${entries}::jsonb) AS n`.execute(trx);
         return rows[0]!.n;
       });
       expect(rewritten).toBe(1);
-      expect(await database.db.selectFrom('audit_log').select(['meta', 'action']).where('id', '=', own.id).executeTakeFirstOrThrow()).toMatchObject({ meta: { redacted: true } });
+      expect(await database.db.selectFrom('audit_log').select(['meta', 'action']).where('id', '=', own.id).executeTakeFirstOrThrow()).toMatchObject({
+        meta: { redacted: true },
+      });
       expect((await verify()).code).toBe(0);
     } finally {
       await staff.close();
@@ -233,8 +290,14 @@ describe('sealing while the clinic writes', () => {
       const write = async (writer: number) => {
         for (let i = 0; i < 25; i++) {
           await writers.db.transaction().execute(async (trx) => {
-            await trx.insertInto('audit_log').values({ actor_kind: 'system', action: 'test.write', entity: 'writer', entity_id: String(writer), meta: JSON.stringify({ i }) }).execute();
-            await trx.insertInto('audit_log').values({ actor_kind: 'system', action: 'test.write', entity: 'writer', entity_id: String(writer), meta: JSON.stringify({ i, second: true }) }).execute();
+            await trx
+              .insertInto('audit_log')
+              .values({ actor_kind: 'system', action: 'test.write', entity: 'writer', entity_id: String(writer), meta: JSON.stringify({ i }) })
+              .execute();
+            await trx
+              .insertInto('audit_log')
+              .values({ actor_kind: 'system', action: 'test.write', entity: 'writer', entity_id: String(writer), meta: JSON.stringify({ i, second: true }) })
+              .execute();
           });
         }
       };
@@ -247,7 +310,15 @@ describe('sealing while the clinic writes', () => {
       await Promise.all(Array.from({ length: 8 }, (_, w) => write(w)));
       writing = false;
       const sealed = (await Promise.all(sealing)).reduce((a, b) => a + b, 0);
-      const total = Number((await database.db.selectFrom('audit_log').select((eb) => eb.fn.countAll().as('n')).where('action', '=', 'test.write').executeTakeFirstOrThrow()).n);
+      const total = Number(
+        (
+          await database.db
+            .selectFrom('audit_log')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('action', '=', 'test.write')
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
       expect(total).toBe(8 * 25 * 2);
       const rows = await database.db.selectFrom('audit_log').select(['chain_position']).orderBy('chain_position').execute();
       expect(rows.every((r) => r.chain_position !== null)).toBe(true);
@@ -289,7 +360,12 @@ describe('sealing while the clinic writes', () => {
       await slowWriter;
       // The slow entry has the lower id but committed last: it is sealed after the quick one.
       expect(await sealAudit(sealers.db)).toBe(1);
-      const sealed = await database.db.selectFrom('audit_log').select(['id', 'action', 'chain_position']).where('action', 'like', 'test.%').orderBy('chain_position').execute();
+      const sealed = await database.db
+        .selectFrom('audit_log')
+        .select(['id', 'action', 'chain_position'])
+        .where('action', 'like', 'test.%')
+        .orderBy('chain_position')
+        .execute();
       expect(sealed.map((e) => e.action)).toEqual(['test.quick', 'test.slow']);
       expect(sealed[1]!.id).toBeLessThan(sealed[0]!.id);
       const { rows: walked } = await sql<{ problem: string | null }>`

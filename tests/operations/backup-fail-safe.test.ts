@@ -33,7 +33,10 @@ describe('backups that fail safe', () => {
     rmSync(home, { recursive: true, force: true });
   });
 
-  const onDisk = () => readdirSync(join(home, 'backups')).filter((n) => n.endsWith('.backup')).sort();
+  const onDisk = () =>
+    readdirSync(join(home, 'backups'))
+      .filter((n) => n.endsWith('.backup'))
+      .sort();
   const daily = async (at: string) => {
     const made = await runCli(['backup', 'create', '--type', 'daily', '--json'], env, { clock: fixedClock(at) });
     expect(made.code, made.stderr).toBe(0);
@@ -78,10 +81,18 @@ describe('backups that fail safe', () => {
 
     const clock = { clock: fixedClock('2026-12-04T03:00:00Z') };
     const listed = JSON.parse((await runCli(['backup', 'list', '--json'], admin, clock)).stdout) as Array<{ id: number; futureDated: boolean }>;
-    expect(listed.filter((b) => b.futureDated).map((b) => b.id).sort()).toEqual([ahead1.id, ahead2.id].sort());
+    expect(
+      listed
+        .filter((b) => b.futureDated)
+        .map((b) => b.id)
+        .sort(),
+    ).toEqual([ahead1.id, ahead2.id].sort());
     expect((await runCli(['backup', 'list'], admin, clock)).stdout).toContain('Clock problem: 2 backup(s) are dated in the future');
     const health = JSON.parse((await runCli(['health', '--json'], env, clock)).stdout) as { checks: Array<{ name: string; status: string; detail: string }> };
-    expect(health.checks.find((c) => c.name === 'backup-clock')).toMatchObject({ status: 'warn', detail: expect.stringContaining('clock problem: 2 backup(s)') });
+    expect(health.checks.find((c) => c.name === 'backup-clock')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('clock problem: 2 backup(s)'),
+    });
   }, 120_000);
 
   it('a full backup disk: which directory, how much is needed, exit 8, nothing left behind', async () => {
@@ -96,7 +107,9 @@ describe('backups that fail safe', () => {
     }
     try {
       // About 6 MB of hex (half of it random): more than the 2 MB disk.
-      await sql`CREATE TABLE ballast AS SELECT g AS id, md5(random()::text) || md5(random()::text) AS filler FROM generate_series(1, 120000) g`.execute(database.db);
+      await sql`CREATE TABLE ballast AS SELECT g AS id, md5(random()::text) || md5(random()::text) AS filler FROM generate_series(1, 120000) g`.execute(
+        database.db,
+      );
       const small = { ...env, ROSHNI_BACKUP_DIR: dir };
       const upFront = await runCli(['backup', 'create'], small);
       expect(upFront.code).toBe(8);
@@ -104,11 +117,18 @@ describe('backups that fail safe', () => {
       expect(readdirSync(dir)).toEqual([]);
       if (mounted) {
         // The estimate can be wrong (here a log claiming the last backup was tiny): the disk fills mid-way.
-        await sql`INSERT INTO backups (kind, state, started_at, finished_at, size_bytes, file_path) VALUES ('manual', 'completed', now(), now(), 1000, '/nowhere')`.execute(database.db);
+        await sql`INSERT INTO backups (kind, state, started_at, finished_at, size_bytes, file_path) VALUES ('manual', 'completed', now(), now(), 1000, '/nowhere')`.execute(
+          database.db,
+        );
         const midway = await runCli(['backup', 'create'], small);
         expect(midway.code, midway.stderr).toBe(8);
         expect(midway.stderr).toContain(`Not enough space in ${dir}`);
-        expect(midway.stderr.trim().split('\n').filter((l) => l.startsWith('roshni:'))).toHaveLength(1);
+        expect(
+          midway.stderr
+            .trim()
+            .split('\n')
+            .filter((l) => l.startsWith('roshni:')),
+        ).toHaveLength(1);
         expect(readdirSync(dir)).toEqual([]);
         const logged = await database.db.selectFrom('backups').select(['state', 'error']).orderBy('id', 'desc').executeTakeFirstOrThrow();
         expect(logged).toEqual({ state: 'failed', error: expect.stringContaining('Not enough space') });
@@ -133,7 +153,10 @@ describe('backups that fail safe', () => {
     const before = await countRows(database.db);
     const restored = await runCli(['backup', 'restore', altered, '--force', '--file-from-elsewhere'], env);
     expect(restored.code, restored.stderr).toBe(2);
-    const lines = restored.stderr.trim().split('\n').filter((l) => l.startsWith('roshni:'));
+    const lines = restored.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('roshni:'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('the database is as it was');
     expect(await countRows(database.db)).toEqual(before);

@@ -38,7 +38,11 @@ function withHeader(file: string, edit: (header: Record<string, unknown>) => voi
   const headerEnd = bytes.indexOf(0x0a, firstLine + 1);
   const header = JSON.parse(bytes.subarray(firstLine + 1, headerEnd).toString('utf8'));
   edit(header);
-  const content = Buffer.concat([bytes.subarray(0, firstLine + 1), Buffer.from(JSON.stringify(header) + '\n'), bytes.subarray(headerEnd + 1, bytes.length - 72)]);
+  const content = Buffer.concat([
+    bytes.subarray(0, firstLine + 1),
+    Buffer.from(JSON.stringify(header) + '\n'),
+    bytes.subarray(headerEnd + 1, bytes.length - 72),
+  ]);
   const out = `${file}.edited-${randomBytes(3).toString('hex')}`;
   writeFileSync(out, Buffer.concat([content, Buffer.from(`\nsha256 ${createHash('sha256').update(content).digest('hex')}\n`)]));
   return out;
@@ -88,7 +92,11 @@ function formatOneBackup(path: string, payload: Buffer): void {
   const params = { N: 2 ** 15, r: 8, p: 1 };
   const key = scryptSync(PASSPHRASE, salt, 32, { ...params, maxmem: 256 * params.N * params.r });
   const cipher = createCipheriv('aes-256-gcm', key, iv);
-  const header = { format: 1, ...headerOf('pg_dump-custom'), encryption: { cipher: 'aes-256-gcm', kdf: 'scrypt', salt: salt.toString('base64'), iv: iv.toString('base64'), ...params } };
+  const header = {
+    format: 1,
+    ...headerOf('pg_dump-custom'),
+    encryption: { cipher: 'aes-256-gcm', kdf: 'scrypt', salt: salt.toString('base64'), iv: iv.toString('base64'), ...params },
+  };
   const content = Buffer.concat([Buffer.from(`ROSHNI-BACKUP 1\n${JSON.stringify(header)}\n`), cipher.update(payload), cipher.final(), cipher.getAuthTag()]);
   writeFileSync(path, Buffer.concat([content, Buffer.from(`\nsha256 ${createHash('sha256').update(content).digest('hex')}\n`)]));
 }
@@ -105,7 +113,9 @@ describe('a backup made before headers were authenticated (format 1)', () => {
     const none = { allowUnencrypted: false, fileFromElsewhere: false };
     expect(assertTrustedBackup(backup, recorded, PASSPHRASE, none).join(' ')).toContain("the backup log's checksum, the whole file");
     expect(() => assertTrustedBackup(backup, [], PASSPHRASE, none)).toThrow(BackupNotTrustedError);
-    expect(assertTrustedBackup(backup, [], PASSPHRASE, { ...none, fileFromElsewhere: true }).join(' ')).toMatch(/--file-from-elsewhere.*header \(the manifest\) is taken as it is/s);
+    expect(assertTrustedBackup(backup, [], PASSPHRASE, { ...none, fileFromElsewhere: true }).join(' ')).toMatch(
+      /--file-from-elsewhere.*header \(the manifest\) is taken as it is/s,
+    );
   });
 });
 
@@ -127,7 +137,7 @@ describe('who vouches for a backup', () => {
     expect(assertTrustedBackup(backup, null, PASSPHRASE, { ...none, fileFromElsewhere: true })).toHaveLength(1);
   });
 
-  it("a header that is not one Roshni writes is refused before anything reads it", async () => {
+  it('a header that is not one Roshni writes is refused before anything reads it', async () => {
     const file = await written('pg_dump-custom', undefined);
     for (const edit of [
       (h: Record<string, unknown>) => (h.kind = "manual'; DROP TABLE patients; --"),

@@ -29,10 +29,18 @@ describe('roshni backup restore|verify restores only what Roshni made', () => {
     await addStaffUser(systemContext(clinic.db), { username: 'anita.admin', fullName: 'Anita Rao', role: 'admin' });
     await addStaffUser(systemContext(attacker.db), { username: 'mallory', fullName: 'Mallory', role: 'admin' });
     // The attacker's own backup, made elsewhere without a passphrase, planted as the newest file in the folder.
-    const theirs = await runCli(['backup', 'create', '--json'], { DATABASE_URL: attacker.url, ROSHNI_HOME: join(home, 'elsewhere') }, { clock: fixedClock('2026-12-01T02:30:00Z') });
+    const theirs = await runCli(
+      ['backup', 'create', '--json'],
+      { DATABASE_URL: attacker.url, ROSHNI_HOME: join(home, 'elsewhere') },
+      { clock: fixedClock('2026-12-01T02:30:00Z') },
+    );
     expect(theirs.code, theirs.stderr).toBe(0);
     planted = join(home, 'backups', backupFileName('daily', new Date('2026-12-01T02:30:00Z')));
-    const ours = await runCli(['backup', 'create', '--type', 'daily', '--json'], { ...env, ROSHNI_BACKUP_PASSPHRASE: 'the clinic passphrase' }, { clock: fixedClock('2026-12-01T02:00:00Z') });
+    const ours = await runCli(
+      ['backup', 'create', '--type', 'daily', '--json'],
+      { ...env, ROSHNI_BACKUP_PASSPHRASE: 'the clinic passphrase' },
+      { clock: fixedClock('2026-12-01T02:00:00Z') },
+    );
     expect(ours.code, ours.stderr).toBe(0);
     copyFileSync(JSON.parse(theirs.stdout).file, planted);
   });

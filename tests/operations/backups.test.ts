@@ -37,7 +37,10 @@ describe('roshni backup on PostgreSQL', () => {
     await addStaffUser(ctx, { username: 'anita.admin', fullName: 'Anita Rao', role: 'admin' });
     admin = { ...env, ROSHNI_SESSION: await sessionFor(database.db, 'anita.admin') };
     tomorrow = addDays(clinicDate(new Date(), 'Asia/Kolkata'), 1);
-    const booked = await runCli(['book', '--patient', 'Patient 001', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 10:00`], admin);
+    const booked = await runCli(
+      ['book', '--patient', 'Patient 001', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 10:00`],
+      admin,
+    );
     expect(booked.code, booked.stderr).toBe(0);
   });
   afterEach(async () => {
@@ -85,10 +88,16 @@ describe('roshni backup on PostgreSQL', () => {
       } finally {
         await after.close();
       }
-      const booked = await runCli(['book', '--patient', 'Patient 002', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 11:00`], restoredAdmin);
+      const booked = await runCli(
+        ['book', '--patient', 'Patient 002', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 11:00`],
+        restoredAdmin,
+      );
       expect(booked.code, booked.stderr).toBe(0);
       // The slot booked before the backup is still taken after the restore.
-      const again = await runCli(['book', '--patient', 'Patient 003', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 10:00`], restoredAdmin);
+      const again = await runCli(
+        ['book', '--patient', 'Patient 003', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 10:00`],
+        restoredAdmin,
+      );
       expect(again.code).toBe(4);
     } finally {
       await dropDatabase(serverUrl(), name);
@@ -97,7 +106,9 @@ describe('roshni backup on PostgreSQL', () => {
 
   it('refuses to restore over a database with data unless --force', async () => {
     expect((await runCli(['backup', 'create'], env)).code).toBe(0);
-    expect((await runCli(['book', '--patient', 'Patient 002', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 11:00`], admin)).code).toBe(0);
+    expect(
+      (await runCli(['book', '--patient', 'Patient 002', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 11:00`], admin)).code,
+    ).toBe(0);
     const refused = await runCli(['backup', 'restore', 'latest'], env);
     expect(refused.code).toBe(4);
     expect(refused.stderr).toContain('add --force');
@@ -187,7 +198,12 @@ describe('roshni backup on PostgreSQL', () => {
     const expected = [...files.daily!.slice(-2), ...files.weekly!.slice(-1), ...files.manual!].map((f) => basename(f)).sort();
     expect(readdirSync(join(home, 'backups')).sort()).toEqual(expected);
     const states = await database!.db.selectFrom('backups').select(['file_path', 'state']).execute();
-    expect(states.filter((s) => s.state === 'completed').map((s) => basename(s.file_path!)).sort()).toEqual(expected);
+    expect(
+      states
+        .filter((s) => s.state === 'completed')
+        .map((s) => basename(s.file_path!))
+        .sort(),
+    ).toEqual(expected);
     expect(states.filter((s) => s.state === 'rotated')).toHaveLength(3);
   });
 
@@ -223,7 +239,8 @@ describe('roshni backup on PostgreSQL', () => {
     const killed = () => database!.db.selectFrom('backups').select(['state', 'error']).where('id', '=', killedId).executeTakeFirstOrThrow();
     expect((await killed()).state).toBe('running');
     // Its process is gone, and with it the lock its log row held: `list` says interrupted at once.
-    const states = async () => JSON.parse((await runCli(['backup', 'list', '--json'], admin)).stdout).map((b: { id: number; state: string }) => [b.id, b.state]);
+    const states = async () =>
+      JSON.parse((await runCli(['backup', 'list', '--json'], admin)).stdout).map((b: { id: number; state: string }) => [b.id, b.state]);
     expect(await states()).toContainEqual([killedId, 'interrupted']);
 
     // The next backup records it so and clears the partial file it left (a running backup's is kept).
@@ -262,15 +279,18 @@ describe('roshni backup on PostgreSQL', () => {
     await sql`ALTER TABLE appointments ADD COLUMN probe int`.execute(database!.db);
   });
   it("keeps pg_dump's output when it finishes before anyone reads it (Node drops an unread child's output)", async () => {
-    const bytes = await database!.db.transaction().setIsolationLevel('repeatable read').execute(async (trx) => {
-      const { rows } = await sql<{ snapshot: string; major: number }>`
+    const bytes = await database!.db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .execute(async (trx) => {
+        const { rows } = await sql<{ snapshot: string; major: number }>`
         SELECT pg_export_snapshot() AS snapshot, current_setting('server_version_num')::int / 10000 AS major`.execute(trx);
-      const dump = startPgDump(findPostgresTool('pg_dump', rows[0]!.major), database!.url, rows[0]!.snapshot);
-      await dump.done; // exited: everything it wrote sits unread
-      const chunks: Buffer[] = [];
-      for await (const chunk of dump.output) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks);
-    });
+        const dump = startPgDump(findPostgresTool('pg_dump', rows[0]!.major), database!.url, rows[0]!.snapshot);
+        await dump.done; // exited: everything it wrote sits unread
+        const chunks: Buffer[] = [];
+        for await (const chunk of dump.output) chunks.push(chunk as Buffer);
+        return Buffer.concat(chunks);
+      });
     expect(bytes.subarray(0, 5).toString()).toBe('PGDMP');
     expect(bytes.length).toBeGreaterThan(10_000);
   });

@@ -59,7 +59,10 @@ describe('the secrets of a DATABASE_URL', () => {
     const json = await runCli(['db', 'status', '--json'], { DATABASE_URL: url.toString() });
     expect(json.stdout).not.toContain(SECRET);
 
-    for (const unreachable of [`postgres://owner@127.0.0.1:1/clinic?password=${SECRET}`, `postgres://owner:${SECRET}@127.0.0.1:1/clinic?sslpassword=${SECRET}`]) {
+    for (const unreachable of [
+      `postgres://owner@127.0.0.1:1/clinic?password=${SECRET}`,
+      `postgres://owner:${SECRET}@127.0.0.1:1/clinic?sslpassword=${SECRET}`,
+    ]) {
       const failed = await runCli(['db', 'status', '--debug'], { DATABASE_URL: unreachable });
       expect(failed.code).toBe(7);
       expect(failed.stderr).toMatch(/Cannot reach the database/);

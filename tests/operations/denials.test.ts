@@ -26,7 +26,10 @@ describe('refused actions are audited', () => {
     ravi = (await addStaffUser(ctx, { username: 'ravi', fullName: 'Ravi Kumar', role: 'receptionist' })).id;
     await addStaffUser(ctx, { username: 'anita.admin', fullName: 'Anita Rao', role: 'admin' });
     const tomorrow = addDays(clinicDate(new Date(), 'Asia/Kolkata'), 1);
-    const booked = await runCli(['book', '--patient', 'Patient 001', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 10:00`, '--json'], await as('anita.admin'));
+    const booked = await runCli(
+      ['book', '--patient', 'Patient 001', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 10:00`, '--json'],
+      await as('anita.admin'),
+    );
     expect(booked.code, booked.stderr).toBe(0);
     appointment = JSON.parse(booked.stdout).appointmentNumber;
   });
@@ -41,7 +44,15 @@ describe('refused actions are audited', () => {
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
     const entries = (await denied()).slice(before);
     expect(entries).toHaveLength(1);
-    expect(entries[0]).toMatchObject({ actor_kind: 'staff', actor_id: ravi, actor_role: 'receptionist', action: 'payment.waive', entity: 'policy', outcome: 'denied', meta: { command: 'waive' } });
+    expect(entries[0]).toMatchObject({
+      actor_kind: 'staff',
+      actor_id: ravi,
+      actor_role: 'receptionist',
+      action: 'payment.waive',
+      entity: 'policy',
+      outcome: 'denied',
+      meta: { command: 'waive' },
+    });
     // Nothing else was written: the charge stands.
     const row = await database.db.selectFrom('appointments').select('payment_status').where('appointment_number', '=', appointment).executeTakeFirstOrThrow();
     expect(row.payment_status).not.toBe('waived');
@@ -56,7 +67,12 @@ describe('refused actions are audited', () => {
   });
 
   it('a refusal inside a transaction: the transaction rolls back, the denied entry stays', async () => {
-    const ctx: DomainContext = { db: database.db, clock: { now: () => new Date() }, timezone: 'Asia/Kolkata', actor: { kind: 'staff', staffUserId: ravi, role: 'receptionist', therapistId: null } };
+    const ctx: DomainContext = {
+      db: database.db,
+      clock: { now: () => new Date() },
+      timezone: 'Asia/Kolkata',
+      actor: { kind: 'staff', staffUserId: ravi, role: 'receptionist', therapistId: null },
+    };
     const before = (await denied()).length;
     await expect(
       auditingDenials(ctx, () =>

@@ -25,7 +25,9 @@ describe('roshni backup on the embedded database', () => {
   it("dumps PGlite's data directory, verifies it in memory and restores it into another home", async () => {
     const home = newHome();
     const env = { ROSHNI_HOME: home, ROSHNI_BACKUP_PASSPHRASE: 'a long enough passphrase' };
-    const init = await runCli(['init', '--name', 'Sunrise Child Therapy', '--admin', 'anita.admin', '--admin-name', 'Anita Rao', '--password-stdin'], env, { input: `${PASSWORD}\n` });
+    const init = await runCli(['init', '--name', 'Sunrise Child Therapy', '--admin', 'anita.admin', '--admin-name', 'Anita Rao', '--password-stdin'], env, {
+      input: `${PASSWORD}\n`,
+    });
     expect(init.code, init.stderr).toBe(0);
     const created = await runCli(['backup', 'create', '--type', 'daily', '--json'], env);
     expect(created.code, created.stderr).toBe(0);
@@ -78,7 +80,10 @@ describe('roshni backup on the embedded database', () => {
         .select(['u.username', 'a.meta'])
         .where('a.action', '=', 'backup.restore')
         .executeTakeFirstOrThrow();
-      expect(entry).toMatchObject({ username: 'anita.admin', meta: expect.objectContaining({ file: basename(made.file), sha256: made.sha256, database: 'embedded' }) });
+      expect(entry).toMatchObject({
+        username: 'anita.admin',
+        meta: expect.objectContaining({ file: basename(made.file), sha256: made.sha256, database: 'embedded' }),
+      });
     } finally {
       await after.close();
     }
@@ -96,14 +101,17 @@ describe('roshni backup on the embedded database', () => {
     const writer = Promise.all(
       [1, 2, 3].map(async (n) => {
         for (let i = 0; writing; i++) {
-          await database.db.insertInto('job_runs').values({ job_name: `busy-${n}`, window_key: `w${i}`, instance_id: 'other' }).execute();
+          await database.db
+            .insertInto('job_runs')
+            .values({ job_name: `busy-${n}`, window_key: `w${i}`, instance_id: 'other' })
+            .execute();
           written += 1;
           await new Promise((resolve) => setImmediate(resolve));
         }
       }),
     );
     try {
-      for (const deadline = Date.now() + 10_000; written < 5 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 5));
+      for (const deadline = Date.now() + 10_000; written < 5 && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 5));
       expect(written).toBeGreaterThanOrEqual(5);
       const made = await createBackup(database, config, { kind: 'daily', clock: systemClock });
       writing = false;

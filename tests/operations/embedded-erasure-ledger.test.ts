@@ -25,7 +25,9 @@ describe('an embedded restore applies recorded erasures again', () => {
 
   it('erases again a patient erased after the backup was made', async () => {
     const env = { ROSHNI_HOME: home };
-    const init = await runCli(['init', '--name', 'Sunrise Child Therapy', '--admin', 'anita.admin', '--admin-name', 'Anita Rao', '--password-stdin'], env, { input: 'sunrise admin password\n' });
+    const init = await runCli(['init', '--name', 'Sunrise Child Therapy', '--admin', 'anita.admin', '--admin-name', 'Anita Rao', '--password-stdin'], env, {
+      input: 'sunrise admin password\n',
+    });
     expect(init.code, init.stderr).toBe(0);
     const patient = await withDatabase((db) => addPatient(systemContext(db), { fullName: 'Kavya Menon', dateOfBirth: '2017-02-03', phone: '+919812300011' }));
     const made = await runCli(['backup', 'create', '--json'], env);
@@ -35,9 +37,16 @@ describe('an embedded restore applies recorded erasures again', () => {
 
     const restored = await runCli(['backup', 'restore', backup.file, '--force', '--json'], env);
     expect(restored.code, restored.stderr).toBe(0);
-    expect(JSON.parse(restored.stdout).erasures).toMatchObject({ recorded: 1, reErased: [expect.objectContaining({ patientNumber: erased.patientNumber, erasedBy: 'system' })] });
+    expect(JSON.parse(restored.stdout).erasures).toMatchObject({
+      recorded: 1,
+      reErased: [expect.objectContaining({ patientNumber: erased.patientNumber, erasedBy: 'system' })],
+    });
     const after = await withDatabase(async (db) => ({
-      patient: await db.selectFrom('patients').select(['full_name', 'phone', 'date_of_birth', 'erased_at']).where('id', '=', patient.id).executeTakeFirstOrThrow(),
+      patient: await db
+        .selectFrom('patients')
+        .select(['full_name', 'phone', 'date_of_birth', 'erased_at'])
+        .where('id', '=', patient.id)
+        .executeTakeFirstOrThrow(),
       ledger: await db.selectFrom('erasure_ledger').select('patient_number').execute(),
     }));
     expect(after.patient).toMatchObject({ full_name: 'Erased patient', phone: null, date_of_birth: null });

@@ -9,14 +9,24 @@ import { runCli } from '../support/cli.js';
 const TOKEN = 'b7e1c0d2a9f84e6b3c5d7e9f0a1b2c3d';
 const detail = (status: 'healthy' | 'degraded' | 'unhealthy') => ({
   status,
-  checks: [{ name: 'database', status: 'fail', detail: 'connect ECONNREFUSED db.internal:5432' }, { name: 'documents', status: 'ok', detail: '/srv/roshni/documents' }],
+  checks: [
+    { name: 'database', status: 'fail', detail: 'connect ECONNREFUSED db.internal:5432' },
+    { name: 'documents', status: 'ok', detail: '/srv/roshni/documents' },
+  ],
 });
-const probeOf = (status: 'healthy' | 'degraded' | 'unhealthy'): HealthProbe => async () => detail(status);
+const probeOf =
+  (status: 'healthy' | 'degraded' | 'unhealthy'): HealthProbe =>
+  async () =>
+    detail(status);
 const request = (remoteAddress: string, headers: Record<string, string> = {}) => ({ socket: { remoteAddress }, headers }) as unknown as IncomingMessage;
 
 describe('GET /health: who is told what', () => {
   it('tells a caller from elsewhere one word, with the same HTTP status', async () => {
-    for (const [status, word, code] of [['healthy', 'ok', 200], ['degraded', 'degraded', 200], ['unhealthy', 'down', 503]] as const) {
+    for (const [status, word, code] of [
+      ['healthy', 'ok', 200],
+      ['degraded', 'degraded', 200],
+      ['unhealthy', 'down', 503],
+    ] as const) {
       const answer = await healthRoute(probeOf(status)).handle(request('203.0.113.7'));
       expect(answer.status).toBe(code);
       expect(answer.body).toEqual({ status: word });

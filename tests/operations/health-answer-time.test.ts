@@ -79,7 +79,10 @@ describe('GET /health when what it checks hangs', () => {
     try {
       expect(await timedProbe()).toMatchObject({ status: 'warn', detail: 'no answer yet within 0.7 s (still checking)' });
       await new Promise((resolve) => setTimeout(resolve, 2_500)); // the slow answer arrives meanwhile
-      expect(await timedProbe()).toMatchObject({ status: 'ok', detail: `bot @roshni_clinic_bot answering (as of ${clock.now().toISOString()}; being checked again)` });
+      expect(await timedProbe()).toMatchObject({
+        status: 'ok',
+        detail: `bot @roshni_clinic_bot answering (as of ${clock.now().toISOString()}; being checked again)`,
+      });
     } finally {
       await telegram.set('hang');
     }

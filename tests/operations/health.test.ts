@@ -37,7 +37,13 @@ describe('roshni health', () => {
     const at = (h: number) => new Date(Date.now() - h * 3_600_000);
     await database.db
       .insertInto('backups')
-      .values({ kind: 'daily', state: 'completed', started_at: at(hoursAgo), finished_at: at(hoursAgo), verified_at: verifiedHoursAgo === null ? null : at(verifiedHoursAgo) })
+      .values({
+        kind: 'daily',
+        state: 'completed',
+        started_at: at(hoursAgo),
+        finished_at: at(hoursAgo),
+        verified_at: verifiedHoursAgo === null ? null : at(verifiedHoursAgo),
+      })
       .execute();
   }
 
@@ -47,7 +53,18 @@ describe('roshni health', () => {
     await backupFinished(2, 30);
     const { code, stdout } = await runCli(['health', '--json'], env);
     const report = JSON.parse(stdout);
-    expect(report.checks.map((c: { name: string }) => c.name)).toEqual(['database', 'disk', 'backup', 'backup-clock', 'backup-retention', 'verified-backup', 'outbox', 'audit-chain', 'documents', 'file-modes']);
+    expect(report.checks.map((c: { name: string }) => c.name)).toEqual([
+      'database',
+      'disk',
+      'backup',
+      'backup-clock',
+      'backup-retention',
+      'verified-backup',
+      'outbox',
+      'audit-chain',
+      'documents',
+      'file-modes',
+    ]);
     expect(report.status).toBe('healthy');
     expect(code).toBe(0);
     const logged = await database.db.selectFrom('health_checks').selectAll().execute();
@@ -103,11 +120,20 @@ describe('roshni health', () => {
       state,
       due_at: new Date(Date.now() - minutesAgo * 60_000),
     });
-    await database.db.insertInto('notifications').values([message('due-now', 5, 'pending'), message('sent', 60, 'sent')]).execute();
+    await database.db
+      .insertInto('notifications')
+      .values([message('due-now', 5, 'pending'), message('sent', 60, 'sent')])
+      .execute();
     const onTime = JSON.parse((await runCli(['health', '--json'], env)).stdout);
-    expect(onTime.checks.find((c: { name: string }) => c.name === 'outbox')).toMatchObject({ status: 'ok', detail: '0 message(s) more than 15 min late, 0 failed' });
+    expect(onTime.checks.find((c: { name: string }) => c.name === 'outbox')).toMatchObject({
+      status: 'ok',
+      detail: '0 message(s) more than 15 min late, 0 failed',
+    });
 
-    await database.db.insertInto('notifications').values([message('late-1', 20, 'pending'), message('late-2', 90, 'pending'), message('failed', 60, 'failed')]).execute();
+    await database.db
+      .insertInto('notifications')
+      .values([message('late-1', 20, 'pending'), message('late-2', 90, 'pending'), message('failed', 60, 'failed')])
+      .execute();
     const { code, stdout } = await runCli(['health', '--json'], env);
     const report = JSON.parse(stdout);
     expect(report.checks.find((c: { name: string }) => c.name === 'outbox')).toMatchObject({
@@ -169,7 +195,10 @@ describe("roshni health: the external services' credentials", () => {
       response.end(JSON.stringify(body));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return { baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+    return {
+      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
   }
 
   it('Telegram getMe, Resend and Fast2SMS keys: accepted ones are ok (a sending-only Resend key too), refused ones warn, each timed', async () => {
@@ -219,7 +248,9 @@ describe("roshni health: the external services' credentials", () => {
     const home = mkdtempSync(join(tmpdir(), 'roshni-health-whatsapp-'));
     const config = loadConfig({ ROSHNI_HOME: home, WHATSAPP_ENABLED: 'true' }, '/nonexistent/.env');
     const whatsapp = async (deps: { whatsappState?: () => Promise<string | null> } = {}) =>
-      (await checkHealth({ config, clock: systemClock, db: { error: new Error('not needed here') }, diskSpace: roomyDisk, ...deps })).checks.find((c) => c.name === 'whatsapp');
+      (await checkHealth({ config, clock: systemClock, db: { error: new Error('not needed here') }, diskSpace: roomyDisk, ...deps })).checks.find(
+        (c) => c.name === 'whatsapp',
+      );
     try {
       expect(await whatsapp()).toMatchObject({ status: 'warn', detail: expect.stringContaining('no WhatsApp session') });
       mkdirSync(join(home, 'whatsapp', 'session-roshni'), { recursive: true });

@@ -91,7 +91,9 @@ describe('no personal data in the logs of a full day', () => {
   it('a day at the demo clinic leaves no name or phone number of a patient or guardian in any log', async () => {
     expect((await cli(['demo'])).code).toBe(0);
     // The demo's six bookings from today on (its past is all attended, missed or cancelled): Kavya's, Iqbal's and Diya's below.
-    const bookings = (await sql<{ n: string }>`SELECT appointment_number AS n FROM appointments WHERE status = 'scheduled' ORDER BY id`.execute(database.db)).rows.map((r) => r.n);
+    const bookings = (
+      await sql<{ n: string }>`SELECT appointment_number AS n FROM appointments WHERE status = 'scheduled' ORDER BY id`.execute(database.db)
+    ).rows.map((r) => r.n);
     expect(bookings).toHaveLength(6);
     // Whatever the hour the suite runs at, the day's messages go out now (no quiet hours).
     expect((await cli(['settings', 'set', '--quiet-hours', '00:00-00:00'], 'demo.admin')).code).toBe(0);
@@ -101,7 +103,7 @@ describe('no personal data in the logs of a full day', () => {
     await sql`UPDATE guardians SET sample = false`.execute(database.db);
     const roshni = startRoshni();
     let httpUrl = '';
-    for (const deadline = Date.now() + 20_000; !httpUrl && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 20_000; !httpUrl && Date.now() < deadline;) {
       try {
         httpUrl = (JSON.parse(roshni.output.stdout) as { httpUrl: string }).httpUrl;
       } catch {
@@ -117,7 +119,7 @@ describe('no personal data in the logs of a full day', () => {
     let messageId = 1;
     const sent = () => telegram.callsOf('sendMessage').filter((c) => c.params.chat_id === 777);
     const waitForReply = async (count: number) => {
-      for (const deadline = Date.now() + 10_000; sent().length < count && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 25));
+      for (const deadline = Date.now() + 10_000; sent().length < count && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 25));
       expect(sent().length, roshni.output.stderr).toBeGreaterThanOrEqual(count);
       await new Promise((r) => setTimeout(r, 100));
     };
@@ -127,12 +129,22 @@ describe('no personal data in the logs of a full day', () => {
       const button = typeof label === 'number' ? buttons[label] : buttons.find((b) => label.test(b.text));
       expect(button, `button ${String(label)} among ${buttons.map((b) => b.text).join(' | ')}`).toBeDefined();
       const before = sent().length;
-      telegram.pushUpdate({ callback_query: { id: `cb${messageId++}`, from, chat_instance: 'x', data: button!.callback_data, message: { message_id: 1, date: 0, chat, text: 'menu' } } });
+      telegram.pushUpdate({
+        callback_query: {
+          id: `cb${messageId++}`,
+          from,
+          chat_instance: 'x',
+          data: button!.callback_data,
+          message: { message_id: 1, date: 0, chat, text: 'menu' },
+        },
+      });
       await waitForReply(before + 1);
     };
     telegram.pushUpdate({ message: { message_id: messageId++, date: 0, chat, from, text: '/start' } });
     await waitForReply(2);
-    telegram.pushUpdate({ message: { message_id: messageId++, date: 0, chat, from, contact: { phone_number: rohan.phone.replace(/\D/g, ''), first_name: 'Rohan', user_id: 777 } } });
+    telegram.pushUpdate({
+      message: { message_id: messageId++, date: 0, chat, from, contact: { phone_number: rohan.phone.replace(/\D/g, ''), first_name: 'Rohan', user_id: 777 } },
+    });
     await waitForReply(4);
     await press(/Book an appointment/);
     await press(/Physiotherapy/);
@@ -140,7 +152,9 @@ describe('no personal data in the logs of a full day', () => {
     await press(0);
     await press(0);
     await press(/Yes, book it/);
-    const conversation = sent().map((c) => String(c.params.text)).join('\n');
+    const conversation = sent()
+      .map((c) => String(c.params.text))
+      .join('\n');
     expect(conversation).toMatch(/Booked! Your appointment number is APT-/);
     shown.push(conversation);
 
@@ -157,7 +171,7 @@ describe('no personal data in the logs of a full day', () => {
 
     // Every message waiting in the outbox is due now: the running dispatcher sends them.
     await sql`UPDATE notifications SET due_at = ${new Date(Date.now() - 60_000)} WHERE state = 'pending'`.execute(database.db);
-    for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
       const waiting = await database.db.selectFrom('notifications').select('id').where('state', 'in', ['pending', 'sending']).execute();
       if (waiting.length === 0) break;
       await new Promise((r) => setTimeout(r, 200));

@@ -38,7 +38,11 @@ describe('roshni login and logout', () => {
     const asha = await addStaffUser(ctx, { username: 'asha', fullName: 'Asha Rao', role: 'admin' });
     // Asha's is the first admin's password (a new clinic), then she, signed in, adds Ravi with his.
     await setStaffPassword(ctx, { username: 'asha', password: ASHA_PASSWORD });
-    const admin = { ...ctx, actor: { kind: 'staff' as const, staffUserId: asha.id, role: 'admin' as const, therapistId: null }, sessionToken: await sessionFor(database.db, 'asha') };
+    const admin = {
+      ...ctx,
+      actor: { kind: 'staff' as const, staffUserId: asha.id, role: 'admin' as const, therapistId: null },
+      sessionToken: await sessionFor(database.db, 'asha'),
+    };
     ravi = (await addStaffUserWithPassword(admin, { username: 'ravi', fullName: 'Ravi Kumar', role: 'receptionist' }, { password: RAVI_PASSWORD })).user.id;
   });
   afterEach(async () => {

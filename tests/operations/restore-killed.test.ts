@@ -65,7 +65,9 @@ describe('a killed restore rolls back', () => {
     await seedClinic(systemContext(database.db), { days: 3 });
     await addStaffUser(systemContext(database.db), { username: 'anita.admin', fullName: 'Anita Rao', role: 'admin' });
     admin = { ...env, ROSHNI_SESSION: await sessionFor(database.db, 'anita.admin') };
-    await sql`CREATE TABLE padding AS SELECT g AS id, md5(g::text) AS c0, md5((g + 1)::text) AS c1, md5((g + 2)::text) AS c2 FROM generate_series(1, 2000) g`.execute(database.db);
+    await sql`CREATE TABLE padding AS SELECT g AS id, md5(g::text) AS c0, md5((g + 1)::text) AS c1, md5((g + 2)::text) AS c2 FROM generate_series(1, 2000) g`.execute(
+      database.db,
+    );
     for (let i = 0; i < PADDING_INDEXES; i++) {
       const name = `padding_index_that_lengthens_the_tail_of_the_dump_${String(i).padStart(3, '0')}`;
       await sql`CREATE INDEX ${sql.id(name)} ON padding (${sql.id(`c${i % 3}`)}, ${sql.id(`c${(i + 1) % 3}`)}, id)`.execute(database.db);
@@ -103,7 +105,11 @@ describe('a killed restore rolls back', () => {
     const outcomes: string[] = [];
     for (const point of points) {
       const before = await stateOf();
-      const child = spawn(process.execPath, [binPath, 'backup', 'restore', file, '--force'], { env: childEnv(env), detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [binPath, 'backup', 'restore', file, '--force'], {
+        env: childEnv(env),
+        detached: true,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
       let stderr = '';
       child.stdout.resume();
       const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
@@ -128,7 +134,9 @@ describe('a killed restore rolls back', () => {
       const after = await stateOf();
       const asBefore = JSON.stringify(after) === JSON.stringify(before);
       const asBackup = JSON.stringify(after) === JSON.stringify(backup);
-      outcomes.push(`${point.after.source.trim()} +${point.delayMs}ms ${point.group ? 'group' : 'process'}: ${asBefore ? 'as before' : asBackup ? 'the backup' : 'NEITHER'}, settled in ${settledMs} ms`);
+      outcomes.push(
+        `${point.after.source.trim()} +${point.delayMs}ms ${point.group ? 'group' : 'process'}: ${asBefore ? 'as before' : asBackup ? 'the backup' : 'NEITHER'}, settled in ${settledMs} ms`,
+      );
       expect(asBefore || asBackup, `${outcomes.at(-1)}\n${stderr}`).toBe(true);
       expect(settledMs).toBeLessThan(10_000);
       if (asBackup) {

@@ -46,7 +46,12 @@ describe('roshni backup restore is recorded (PostgreSQL)', () => {
 
     // The restore ended every session (the backup's own): Anita signs in again.
     const again = { ...env, ROSHNI_SESSION: await sessionFor(database.db, 'anita.admin') };
-    const listed = JSON.parse((await runCli(['backup', 'list', '--json'], again)).stdout) as Array<{ id: number; state: string; verifiedAt: string | null; verifyOk: boolean | null }>;
+    const listed = JSON.parse((await runCli(['backup', 'list', '--json'], again)).stdout) as Array<{
+      id: number;
+      state: string;
+      verifiedAt: string | null;
+      verifyOk: boolean | null;
+    }>;
     expect(listed.find((b) => b.id === older.id)).toMatchObject({ state: 'completed', verifyOk: true, verifiedAt: expect.any(String) });
     expect(listed.find((b) => b.id === newer.id)).toMatchObject({ state: 'completed' });
 
@@ -54,9 +59,16 @@ describe('roshni backup restore is recorded (PostgreSQL)', () => {
     const verifiedCheck = health.checks.find((c) => c.name === 'verified-backup')!;
     expect(verifiedCheck.detail).not.toContain('no backup verified yet');
     expect(verifiedCheck.status).toBe('ok');
-    expect(health.checks.find((c) => c.name === 'backup')!.detail).toMatch(new RegExp(`last restore 0 h ago \\(.* UTC\\): ${basename(older.file).replace(/\./g, '\\.')}, by anita\\.admin$`));
+    expect(health.checks.find((c) => c.name === 'backup')!.detail).toMatch(
+      new RegExp(`last restore 0 h ago \\(.* UTC\\): ${basename(older.file).replace(/\./g, '\\.')}, by anita\\.admin$`),
+    );
 
-    const audit = JSON.parse((await runCli(['audit', '--json'], again)).stdout) as Array<{ action: string; actorUsername: string | null; entityId: string | null; meta: Record<string, unknown> }>;
+    const audit = JSON.parse((await runCli(['audit', '--json'], again)).stdout) as Array<{
+      action: string;
+      actorUsername: string | null;
+      entityId: string | null;
+      meta: Record<string, unknown>;
+    }>;
     const entry = audit.find((e) => e.action === 'backup.restore');
     expect(entry).toMatchObject({
       actorUsername: 'anita.admin',
@@ -78,11 +90,13 @@ describe('roshni backup restore is recorded (PostgreSQL)', () => {
     expect(latest.stderr).toContain(`Restoring ${newer.file}`);
     expect(latest.stdout).toContain('as restored by nobody signed in on this machine');
     const third = { ...env, ROSHNI_SESSION: await sessionFor(database.db, 'anita.admin') };
-    const restores = (JSON.parse((await runCli(['audit', '--json'], third)).stdout) as Array<{ action: string; actorKind: string; meta: Record<string, unknown> }>).filter(
-      (e) => e.action === 'backup.restore',
-    );
+    const restores = (
+      JSON.parse((await runCli(['audit', '--json'], third)).stdout) as Array<{ action: string; actorKind: string; meta: Record<string, unknown> }>
+    ).filter((e) => e.action === 'backup.restore');
     // The newer backup was made before the first restore: the entry of that restore is gone with the rest, its own is there.
-    expect(restores).toEqual([expect.objectContaining({ actorKind: 'system', meta: expect.objectContaining({ file: basename(newer.file), restoredBy: null }) })]);
+    expect(restores).toEqual([
+      expect.objectContaining({ actorKind: 'system', meta: expect.objectContaining({ file: basename(newer.file), restoredBy: null }) }),
+    ]);
     const relisted = JSON.parse((await runCli(['backup', 'list', '--json'], third)).stdout) as Array<{ id: number; verifyOk: boolean | null }>;
     expect(relisted.find((b) => b.id === older.id)?.verifyOk).toBe(true);
   }, 120_000);

@@ -34,7 +34,11 @@ describe('roshni backup restore is all or nothing', () => {
     const path = join(home, name);
     const base: Omit<BackupHeader, 'encryption' | 'format'> = {
       ...rest,
-      manifest: { ...header.manifest, tables: manifest ?? header.manifest.tables, ...(checksums ? { checksums: { ...header.manifest.checksums, ...checksums } } : {}) },
+      manifest: {
+        ...header.manifest,
+        tables: manifest ?? header.manifest.tables,
+        ...(checksums ? { checksums: { ...header.manifest.checksums, ...checksums } } : {}),
+      },
     };
     const { Readable } = await import('node:stream');
     await writeBackupFile(path, base, () => Readable.from([payload]), undefined);
@@ -55,13 +59,18 @@ describe('roshni backup restore is all or nothing', () => {
     await addStaffUser(systemContext(database.db), { username: 'anita.admin', fullName: 'Anita Rao', role: 'admin' });
     admin = { ...env, ROSHNI_SESSION: await sessionFor(database.db, 'anita.admin') };
     tomorrow = addDays(clinicDate(new Date(), 'Asia/Kolkata'), 1);
-    const booked = await runCli(['book', '--patient', 'Patient 001', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 10:00`], admin);
+    const booked = await runCli(
+      ['book', '--patient', 'Patient 001', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 10:00`],
+      admin,
+    );
     expect(booked.code, booked.stderr).toBe(0);
     const made = await runCli(['backup', 'create', '--json'], env);
     expect(made.code, made.stderr).toBe(0);
     good = JSON.parse(made.stdout);
     // Data written after the backup: a failed restore must not lose it.
-    expect((await runCli(['book', '--patient', 'Patient 002', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 11:00`], admin)).code).toBe(0);
+    expect(
+      (await runCli(['book', '--patient', 'Patient 002', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 11:00`], admin)).code,
+    ).toBe(0);
   });
   afterEach(async () => {
     await database?.close();
@@ -79,7 +88,10 @@ describe('roshni backup restore is all or nothing', () => {
     expect(await countRows(database.db)).toEqual(before);
     expect(await appointments()).toBe(2);
     // And the database still works.
-    const booked = await runCli(['book', '--patient', 'Patient 003', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 12:00`], admin);
+    const booked = await runCli(
+      ['book', '--patient', 'Patient 003', '--service', 'speech-therapy', '--therapist', 'priya', '--at', `${tomorrow} 12:00`],
+      admin,
+    );
     expect(booked.code, booked.stderr).toBe(0);
   });
 
@@ -96,7 +108,7 @@ describe('roshni backup restore is all or nothing', () => {
     expect(await countRows(database.db)).toEqual(before);
   });
 
-  it('verify compares the key tables\' checksums too: same row counts but other rows is not verified', async () => {
+  it("verify compares the key tables' checksums too: same row counts but other rows is not verified", async () => {
     // Summed in the dump's snapshot while pg_dump ran, and kept in the backup log.
     const logged = await database.db.selectFrom('backups').select('manifest').where('id', '=', good.id).executeTakeFirstOrThrow();
     const sums = (logged.manifest as { checksums: Record<string, string> }).checksums;

@@ -35,11 +35,17 @@ describe('row level security on the clinical records', () => {
   beforeAll(async () => {
     clinic = await openClinicalClinic();
     const { first, physio } = clinic.appointments;
-    for (const [number, as] of [[first, 'priya'], [physio, 'meera']] as const) {
+    for (const [number, as] of [
+      [first, 'priya'],
+      [physio, 'meera'],
+    ] as const) {
       const added = await clinic.roshni(['notes', 'add', number, '--observations', `Observed by ${as}`], as);
       expect(added.code, added.stderr).toBe(0);
     }
-    const goal = await clinic.roshni(['goal', 'add', '--patient', String(clinic.clinic.patients[1]!.id), '--description', 'Walks 10 m', '--baseline', '2', '--target', '10', '--json'], 'meera');
+    const goal = await clinic.roshni(
+      ['goal', 'add', '--patient', String(clinic.clinic.patients[1]!.id), '--description', 'Walks 10 m', '--baseline', '2', '--target', '10', '--json'],
+      'meera',
+    );
     expect(goal.code, goal.stderr).toBe(0);
     expect((await clinic.roshni(['goal', 'measure', String(JSON.parse(goal.stdout).id), '4'], 'meera')).code).toBe(0);
     for (const u of await clinic.database.db.selectFrom('staff_users').select(['id', 'username']).execute()) {
@@ -61,14 +67,19 @@ describe('row level security on the clinical records', () => {
    * A direct query as a desk computer (roshni_staff), in a transaction that presents `username`'s session
    * (null: none) and declares `role` (what the domain would say; no policy believes it on its own).
    */
-  async function asSession<T>(username: string | null, query: (db: Kysely<DB>) => Promise<T>, options: { role?: DatabaseActorRole; token?: string } = {}): Promise<T> {
+  async function asSession<T>(
+    username: string | null,
+    query: (db: Kysely<DB>) => Promise<T>,
+    options: { role?: DatabaseActorRole; token?: string } = {},
+  ): Promise<T> {
     return desk.db.transaction().execute(async (trx) => {
       const session = options.token ?? (username ? tokens[username]! : null);
       await declareActor(trx, { role: options.role ?? 'admin', session });
       return query(trx);
     });
   }
-  const notesOf = (db: Kysely<DB>, patientId: number) => db.selectFrom('therapy_sessions').select(['patient_id', 'observations']).where('patient_id', '=', patientId).execute();
+  const notesOf = (db: Kysely<DB>, patientId: number) =>
+    db.selectFrom('therapy_sessions').select(['patient_id', 'observations']).where('patient_id', '=', patientId).execute();
   const allNotes = (db: Kysely<DB>) => db.selectFrom('therapy_sessions').select('id').execute();
 
   it('the CLI connects as roshni_staff and roshni start as roshni_service, neither the owner of the tables', async () => {
@@ -98,7 +109,9 @@ describe('row level security on the clinical records', () => {
 
   it("a therapist's session gets nothing of another therapist's patient, even asking directly", async () => {
     expect(await asSession('priya', (db) => notesOf(db, patients.meera!), { role: 'therapist' })).toEqual([]);
-    expect(await asSession('priya', (db) => notesOf(db, patients.priya!), { role: 'therapist' })).toEqual([{ patient_id: patients.priya, observations: 'Observed by priya' }]);
+    expect(await asSession('priya', (db) => notesOf(db, patients.priya!), { role: 'therapist' })).toEqual([
+      { patient_id: patients.priya, observations: 'Observed by priya' },
+    ]);
     // Every clinical table, without any filter at all:
     const everything = await asSession('priya', async (db) => ({
       notes: await db.selectFrom('therapy_sessions').select('patient_id').execute(),
@@ -139,7 +152,13 @@ describe('row level security on the clinical records', () => {
 
   it('the domain declares its session in every transaction, so a query that forgot its filter is still contained', async () => {
     const therapist = (username: string, therapistId: number): Actor => ({ kind: 'staff', staffUserId: staff[username]!, role: 'therapist', therapistId });
-    const ctx = (actor: Actor, sessionToken?: string): DomainContext => ({ db: desk.db, clock: { now: () => new Date() }, timezone: 'Asia/Kolkata', actor, sessionToken });
+    const ctx = (actor: Actor, sessionToken?: string): DomainContext => ({
+      db: desk.db,
+      clock: { now: () => new Date() },
+      timezone: 'Asia/Kolkata',
+      actor,
+      sessionToken,
+    });
     const careless = (c: DomainContext) => inTransaction(c, (tx) => tx.db.selectFrom('therapy_sessions').select('observations').execute());
     expect(await careless(ctx(therapist('priya', clinic.clinic.speech.id), tokens.priya))).toEqual([{ observations: 'Observed by priya' }]);
     const anita: Actor = { kind: 'staff', staffUserId: staff.anita!, role: 'admin', therapistId: null };
@@ -162,7 +181,9 @@ describe('row level security on the clinical records', () => {
     const anita: Actor = { kind: 'staff', staffUserId: staff.anita!, role: 'admin', therapistId: null };
     const outer: DomainContext = { db: desk.db, clock: { now: () => new Date() }, timezone: 'Asia/Kolkata', actor: meera, sessionToken: tokens.meera };
     const nested = await inTransaction(outer, async (tx) => {
-      const all = await inTransaction({ ...tx, actor: anita, sessionToken: tokens.anita }, (inner) => inner.db.selectFrom('therapy_sessions').select('id').execute());
+      const all = await inTransaction({ ...tx, actor: anita, sessionToken: tokens.anita }, (inner) =>
+        inner.db.selectFrom('therapy_sessions').select('id').execute(),
+      );
       const own = await tx.db.selectFrom('therapy_sessions').select('observations').execute();
       return { all: all.length, own };
     });
@@ -225,7 +246,10 @@ describe('the append-only audit log, for the application roles', () => {
     const app = await openPostgres(clinic.database.url, { max: 1, role });
     opened.push(app);
     expect(await currentRole(app.db)).toBe(role);
-    await app.db.insertInto('audit_log').values({ actor_kind: 'system', action: `test.append.${role}`, entity: 'test' }).execute();
+    await app.db
+      .insertInto('audit_log')
+      .values({ actor_kind: 'system', action: `test.append.${role}`, entity: 'test' })
+      .execute();
     const refused = async (statement: ReturnType<typeof sql>) => {
       try {
         await statement.execute(app.db);
@@ -259,7 +283,15 @@ describe('the embedded database', () => {
         const patient = await owner.db.insertInto('patients').values({ full_name: 'Kavya Nair' }).returning('id').executeTakeFirstOrThrow();
         await owner.db
           .insertInto('documents')
-          .values({ patient_id: patient.id, doc_type: 'report', access_level: 'therapist', sha256: randomBytes(32).toString('hex'), size_bytes: 1, mime_type: 'application/pdf', original_name: 'report.pdf' })
+          .values({
+            patient_id: patient.id,
+            doc_type: 'report',
+            access_level: 'therapist',
+            sha256: randomBytes(32).toString('hex'),
+            size_bytes: 1,
+            mime_type: 'application/pdf',
+            original_name: 'report.pdf',
+          })
           .execute();
         token = await sessionFor(owner.db, 'anita');
       } finally {

@@ -41,7 +41,12 @@ describe("a staff session's idle time", () => {
     expect(await idle()).toBe(2 * 24 * 60);
     expect((await runCli(['settings', 'show'], admin)).stdout).toMatch(/A staff session ends after idle \(5m to 7d\)\s+2d\s+--session-idle/);
 
-    const audit = await database.db.selectFrom('audit_log').select(['actor_role', 'before', 'after']).where('action', '=', 'clinic.policies').orderBy('id').execute();
+    const audit = await database.db
+      .selectFrom('audit_log')
+      .select(['actor_role', 'before', 'after'])
+      .where('action', '=', 'clinic.policies')
+      .orderBy('id')
+      .execute();
     expect(audit).toEqual([
       { actor_role: 'admin', before: { sessionIdleMinutes: 720 }, after: { sessionIdleMinutes: 90 } },
       { actor_role: 'admin', before: { sessionIdleMinutes: 90 }, after: { sessionIdleMinutes: 2880 } },

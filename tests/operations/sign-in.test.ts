@@ -23,7 +23,10 @@ describe('staff sign in with a password of their own', () => {
   beforeEach(async () => {
     database = await createTestDatabase({ empty: true });
     home = mkdtempSync(join(tmpdir(), 'roshni-sign-in-'));
-    const init = await roshni(['init', '--name', 'Sunrise Child Therapy', '--admin', 'anita.admin', '--admin-name', 'Anita Rao', '--password-stdin'], `${PASSWORD}\n`);
+    const init = await roshni(
+      ['init', '--name', 'Sunrise Child Therapy', '--admin', 'anita.admin', '--admin-name', 'Anita Rao', '--password-stdin'],
+      `${PASSWORD}\n`,
+    );
     expect(init.code, init.stderr).toBe(0);
   });
   afterEach(async () => {
@@ -80,7 +83,14 @@ describe('staff sign in with a password of their own', () => {
   it('a session ends after the idle time, when revoked by an admin, and at logout', async () => {
     expect((await roshni(['staff', 'add', '--username', 'farhan.desk', '--name', 'Farhan Sheikh', '--role', 'receptionist'], '')).code).toBe(9);
     expect((await login('anita.admin', PASSWORD)).code).toBe(0);
-    expect((await roshni(['staff', 'add', '--username', 'farhan.desk', '--name', 'Farhan Sheikh', '--role', 'receptionist', '--password-stdin'], 'farhan chose this\n')).code).toBe(0);
+    expect(
+      (
+        await roshni(
+          ['staff', 'add', '--username', 'farhan.desk', '--name', 'Farhan Sheikh', '--role', 'receptionist', '--password-stdin'],
+          'farhan chose this\n',
+        )
+      ).code,
+    ).toBe(0);
     const reset = await roshni(['staff', 'password', 'farhan.desk', '--password-stdin'], 'a temporary one\n');
     expect(reset.code, reset.stderr).toBe(0);
 
@@ -113,7 +123,10 @@ describe('staff sign in with a password of their own', () => {
     expect((await runCli(['login', 'farhan.desk', '--password-stdin'], desk, { input: 'farhan chose this\n' })).code).toBe(0);
     const sessions = JSON.parse((await roshni(['staff', 'sessions', '--json'])).stdout);
     expect(sessions.map((s: { username: string; current: boolean }) => [s.username, s.current])).toEqual(
-      expect.arrayContaining([['farhan.desk', false], ['anita.admin', true]]),
+      expect.arrayContaining([
+        ['farhan.desk', false],
+        ['anita.admin', true],
+      ]),
     );
     expect((await runCli(['staff', 'revoke', '--user', 'farhan.desk'], desk)).code).toBe(5); // not an admin
     const revoked = await roshni(['staff', 'revoke', '--user', 'farhan.desk', '--json']);
@@ -171,10 +184,25 @@ describe('the credentials of a desk computer cannot become anyone else', () => {
     database = await createTestDatabase();
     const home = mkdtempSync(join(tmpdir(), 'roshni-desk-'));
     const env = { DATABASE_URL: database.url, ROSHNI_HOME: home };
-    expect((await runCli(['init', '--name', 'Sunrise', '--admin', 'anita.admin', '--admin-name', 'Anita Rao', '--password-stdin'], env, { input: `${PASSWORD}\n` })).code).toBe(0);
-    const admin = { ...env, ROSHNI_SESSION: (await runCli(['login', 'anita.admin', '--password-stdin', '--print-token'], env, { input: `${PASSWORD}\n` })).stdout.trim() };
-    for (const [username, role] of [['farhan.desk', 'receptionist'], ['priya.slp', 'therapist']]) {
-      expect((await runCli(['staff', 'add', '--username', username!, '--name', `Staff ${username}`, '--role', role!, '--password-stdin'], admin, { input: `${PASSWORD}\n` })).code).toBe(0);
+    expect(
+      (await runCli(['init', '--name', 'Sunrise', '--admin', 'anita.admin', '--admin-name', 'Anita Rao', '--password-stdin'], env, { input: `${PASSWORD}\n` }))
+        .code,
+    ).toBe(0);
+    const admin = {
+      ...env,
+      ROSHNI_SESSION: (await runCli(['login', 'anita.admin', '--password-stdin', '--print-token'], env, { input: `${PASSWORD}\n` })).stdout.trim(),
+    };
+    for (const [username, role] of [
+      ['farhan.desk', 'receptionist'],
+      ['priya.slp', 'therapist'],
+    ]) {
+      expect(
+        (
+          await runCli(['staff', 'add', '--username', username!, '--name', `Staff ${username}`, '--role', role!, '--password-stdin'], admin, {
+            input: `${PASSWORD}\n`,
+          })
+        ).code,
+      ).toBe(0);
       tokens[username!] = (await runCli(['login', username!, '--password-stdin', '--print-token'], env, { input: `${PASSWORD}\n` })).stdout.trim();
     }
     tokens['anita.admin'] = admin.ROSHNI_SESSION;
@@ -220,22 +248,73 @@ describe('the credentials of a desk computer cannot become anyone else', () => {
     ['deleting from the audit log', ['DELETE FROM audit_log'], /permission denied for table audit_log/],
     ['reading the password verifiers', ['SELECT * FROM roshni_auth.passwords'], /permission denied for table passwords/],
     ['reading the sessions', ['SELECT * FROM roshni_auth.sessions'], /permission denied for table sessions/],
-    ['making a session of its own', [`INSERT INTO roshni_auth.sessions (token_hash, staff_user_id, machine) VALUES ('\\x00', 1, 'x')`], /permission denied for table sessions/],
+    [
+      'making a session of its own',
+      [`INSERT INTO roshni_auth.sessions (token_hash, staff_user_id, machine) VALUES ('\\x00', 1, 'x')`],
+      /permission denied for table sessions/,
+    ],
     ['writing the audit log as the sign-in functions do', [`SELECT roshni_auth.audit(1, 'admin', 'x', 1, 'ok', NULL)`], /permission denied for function audit/],
-    ['the old erasure setting, then rewriting the audit log', [`SELECT set_config('roshni.erasing_patient', (SELECT min(id) FROM patients)::text, true)`, "UPDATE audit_log SET meta = '{}' WHERE patient_id = (SELECT min(id) FROM patients)"], /permission denied for table audit_log/],
-    ['saying the audit log is being sealed', [`SELECT set_config('roshni.audit_write', 'seal', true)`, 'UPDATE audit_log SET chain_position = NULL, prev_hash = NULL, hash = NULL'], /permission denied for table audit_log/],
-    ['writing an audit entry already sealed', [`INSERT INTO audit_log (actor_kind, action, entity, chain_position, prev_hash, hash) VALUES ('system', 'x', 'y', 1000000, sha256('a'), sha256('b'))`], /never written sealed/],
-    ["the audit log's erasure function with a receptionist's session", [`SELECT set_config('roshni.session', '$DESK', true)`, 'UPDATE patients SET erased_at = now()', `SELECT roshni_auth.redact_audit_for_erasure((SELECT min(id) FROM patients), '[]')`], /only a signed-in admin/],
-    ["the audit log's erasure function for a patient not being erased", [`SELECT set_config('roshni.session', '$ADMIN', true)`, `SELECT roshni_auth.redact_audit_for_erasure((SELECT min(id) FROM patients), '[]')`], /not being erased in this transaction/],
-    ["walking the audit log's chain without an admin's session", [`SELECT * FROM roshni_auth.audit_chain_page(0, sha256(''), 10)`], /only a signed-in admin may verify/],
+    [
+      'the old erasure setting, then rewriting the audit log',
+      [
+        `SELECT set_config('roshni.erasing_patient', (SELECT min(id) FROM patients)::text, true)`,
+        "UPDATE audit_log SET meta = '{}' WHERE patient_id = (SELECT min(id) FROM patients)",
+      ],
+      /permission denied for table audit_log/,
+    ],
+    [
+      'saying the audit log is being sealed',
+      [`SELECT set_config('roshni.audit_write', 'seal', true)`, 'UPDATE audit_log SET chain_position = NULL, prev_hash = NULL, hash = NULL'],
+      /permission denied for table audit_log/,
+    ],
+    [
+      'writing an audit entry already sealed',
+      [`INSERT INTO audit_log (actor_kind, action, entity, chain_position, prev_hash, hash) VALUES ('system', 'x', 'y', 1000000, sha256('a'), sha256('b'))`],
+      /never written sealed/,
+    ],
+    [
+      "the audit log's erasure function with a receptionist's session",
+      [
+        `SELECT set_config('roshni.session', '$DESK', true)`,
+        'UPDATE patients SET erased_at = now()',
+        `SELECT roshni_auth.redact_audit_for_erasure((SELECT min(id) FROM patients), '[]')`,
+      ],
+      /only a signed-in admin/,
+    ],
+    [
+      "the audit log's erasure function for a patient not being erased",
+      [`SELECT set_config('roshni.session', '$ADMIN', true)`, `SELECT roshni_auth.redact_audit_for_erasure((SELECT min(id) FROM patients), '[]')`],
+      /not being erased in this transaction/,
+    ],
+    [
+      "walking the audit log's chain without an admin's session",
+      [`SELECT * FROM roshni_auth.audit_chain_page(0, sha256(''), 10)`],
+      /only a signed-in admin may verify/,
+    ],
   ])('%s is refused', async (_what, statements, expected) => {
-    const documentsBefore = await database.db.selectFrom('documents').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    const auditBefore = await database.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const documentsBefore = await database.db
+      .selectFrom('documents')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    const auditBefore = await database.db
+      .selectFrom('audit_log')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     const outcome = await attempt(statements as string[]);
     if (typeof expected === 'number') expect(outcome).toBe(expected);
     else expect(outcome).toMatch(expected);
-    expect(await database.db.selectFrom('documents').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).toEqual(documentsBefore);
-    expect(await database.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).toEqual(auditBefore);
+    expect(
+      await database.db
+        .selectFrom('documents')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow(),
+    ).toEqual(documentsBefore);
+    expect(
+      await database.db
+        .selectFrom('audit_log')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow(),
+    ).toEqual(auditBefore);
   });
 
   it("a receptionist's own session sees the family's documents but no clinical one; a made-up token sees nothing", async () => {
@@ -243,7 +322,15 @@ describe('the credentials of a desk computer cannot become anyone else', () => {
     for (const level of ['family', 'therapist', 'admin'] as const) {
       await database.db
         .insertInto('documents')
-        .values({ patient_id: patient!.id, doc_type: 'report', access_level: level, sha256: randomBytes(32).toString('hex'), size_bytes: 1, mime_type: 'application/pdf', original_name: level })
+        .values({
+          patient_id: patient!.id,
+          doc_type: 'report',
+          access_level: level,
+          sha256: randomBytes(32).toString('hex'),
+          size_bytes: 1,
+          mime_type: 'application/pdf',
+          original_name: level,
+        })
         .execute();
     }
     const seen = async (token: string) => {

@@ -3,7 +3,7 @@ import { expectRefused, openTestClinic, type TestClinic } from './clinic.js';
 
 const NOT_HER_PATIENT = 'A therapist may only see and write the clinical records of their own patients';
 
-describe('roshni patient assign: a therapist\'s own patients', () => {
+describe("roshni patient assign: a therapist's own patients", () => {
   // Each test opens a clinic of its own: Farhan at the desk, Priya and Arjun as therapists (each with
   // a staff user), and Aarav, registered but never seen by anyone.
   let clinic: TestClinic;
@@ -14,7 +14,10 @@ describe('roshni patient assign: a therapist\'s own patients', () => {
   beforeEach(async () => {
     clinic = await openTestClinic();
     farhanId = (await clinic.addStaff('farhan.desk', 'Farhan Sheikh', 'receptionist')).id;
-    for (const [username, name, spec] of [['priya.slp', 'Dr. Priya Sharma', 'slp'], ['arjun.ot', 'Arjun Mehta', 'ot']] as const) {
+    for (const [username, name, spec] of [
+      ['priya.slp', 'Dr. Priya Sharma', 'slp'],
+      ['arjun.ot', 'Arjun Mehta', 'ot'],
+    ] as const) {
       await clinic.addStaff(username, name, 'therapist');
       await clinic.json(['therapist', 'add', '--name', name, '--spec', spec, '--staff', username]);
     }
@@ -29,17 +32,25 @@ describe('roshni patient assign: a therapist\'s own patients', () => {
   const assignments = () =>
     clinic.database.db.selectFrom('patient_therapists').select(['patient_id', 'therapist_id', 'assigned_by_staff_id']).orderBy('therapist_id').execute();
   const audited = (action: string) =>
-    clinic.database.db.selectFrom('audit_log').select(['actor_kind', 'actor_id', 'actor_role', 'entity_id', 'after', 'outcome']).where('action', '=', action).orderBy('id').execute();
+    clinic.database.db
+      .selectFrom('audit_log')
+      .select(['actor_kind', 'actor_id', 'actor_role', 'entity_id', 'after', 'outcome'])
+      .where('action', '=', action)
+      .orderBy('id')
+      .execute();
   const addGoal = (as: string) =>
-    clinic.run(['goal', 'add', '--patient', 'Aarav', '--description', 'Says /s/ in initial position', '--baseline', '10', '--target', '80', '--specialization', 'slp'], as);
+    clinic.run(
+      ['goal', 'add', '--patient', 'Aarav', '--description', 'Says /s/ in initial position', '--baseline', '10', '--target', '80', '--specialization', 'slp'],
+      as,
+    );
 
-  it('a registered patient whom no one has seen or been assigned is nobody\'s: a therapist may not open or write her records', async () => {
+  it("a registered patient whom no one has seen or been assigned is nobody's: a therapist may not open or write her records", async () => {
     expectRefused(await clinic.run(['progress', 'Aarav'], 'priya.slp'), 5, NOT_HER_PATIENT);
     expectRefused(await addGoal('priya.slp'), 5, NOT_HER_PATIENT);
     expect(await assignments()).toEqual([]);
   });
 
-  it('the desk assigns Priya: it is recorded with who did it, audited once, and opens Aarav\'s records to her alone', async () => {
+  it("the desk assigns Priya: it is recorded with who did it, audited once, and opens Aarav's records to her alone", async () => {
     const assigned = await clinic.json(['patient', 'assign', 'Aarav', '--therapist', 'priya'], 'farhan.desk');
     expect(assigned).toMatchObject({ therapistId: priya, assigned: true, changed: true });
     expect(await assignments()).toEqual([{ patient_id: aarav.id, therapist_id: priya, assigned_by_staff_id: farhanId }]);
@@ -82,7 +93,11 @@ describe('roshni patient assign: a therapist\'s own patients', () => {
     expect(await clinic.counts()).toEqual(before);
     expect(await audited('patient.assign')).toEqual([]);
     // Each refusal is audited as the policy's, with the command that tried.
-    const denials = await clinic.database.db.selectFrom('audit_log').select(['actor_role', 'action', 'entity', 'meta']).where('outcome', '=', 'denied').execute();
+    const denials = await clinic.database.db
+      .selectFrom('audit_log')
+      .select(['actor_role', 'action', 'entity', 'meta'])
+      .where('outcome', '=', 'denied')
+      .execute();
     expect(denials).toEqual([1, 2].map(() => ({ actor_role: 'therapist', action: 'patient.manage', entity: 'policy', meta: { command: 'patient assign' } })));
     // Nor does the refusal open anything to her.
     expectRefused(await clinic.run(['progress', 'Aarav'], 'priya.slp'), 5, NOT_HER_PATIENT);
@@ -94,7 +109,14 @@ describe('roshni patient assign: a therapist\'s own patients', () => {
     const startsAt = new Date(Date.now() + 24 * 60 * 60 * 1000);
     const booking = await db
       .insertInto('appointments')
-      .values({ patient_id: aarav.id, therapist_id: arjun, service_id: service.id, starts_at: startsAt, ends_at: new Date(startsAt.getTime() + 45 * 60_000), price_paise: service.price_paise })
+      .values({
+        patient_id: aarav.id,
+        therapist_id: arjun,
+        service_id: service.id,
+        starts_at: startsAt,
+        ends_at: new Date(startsAt.getTime() + 45 * 60_000),
+        price_paise: service.price_paise,
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     expectRefused(await clinic.run(['progress', 'Aarav'], 'arjun.ot'), 5, NOT_HER_PATIENT);
@@ -105,7 +127,10 @@ describe('roshni patient assign: a therapist\'s own patients', () => {
   });
 
   it('an admin may assign too, and names an unknown therapist or patient plainly', async () => {
-    expect(await clinic.json(['patient', 'assign', aarav.patientNumber, '--therapist', String(arjun)])).toMatchObject({ patient: aarav.patientNumber, changed: true });
+    expect(await clinic.json(['patient', 'assign', aarav.patientNumber, '--therapist', String(arjun)])).toMatchObject({
+      patient: aarav.patientNumber,
+      changed: true,
+    });
     const adminId = (await clinic.database.db.selectFrom('staff_users').select('id').where('username', '=', 'anita.admin').executeTakeFirstOrThrow()).id;
     expect(await assignments()).toEqual([{ patient_id: aarav.id, therapist_id: arjun, assigned_by_staff_id: adminId }]);
     expectRefused(await clinic.run(['patient', 'assign', 'Aarav', '--therapist', 'Nobody']), 3, /Nobody/);

@@ -20,8 +20,10 @@ describe("a patient's language chosen in a chat", () => {
   });
   afterEach(() => database?.close());
 
-  const languageOf = async (id: number) => (await database.db.selectFrom('patients').select('preferred_language').where('id', '=', id).executeTakeFirstOrThrow()).preferred_language;
-  const languageAudits = () => database.db.selectFrom('audit_log').select(['actor_kind', 'entity_id', 'before', 'after']).where('action', '=', 'language.set').execute();
+  const languageOf = async (id: number) =>
+    (await database.db.selectFrom('patients').select('preferred_language').where('id', '=', id).executeTakeFirstOrThrow()).preferred_language;
+  const languageAudits = () =>
+    database.db.selectFrom('audit_log').select(['actor_kind', 'entity_id', 'before', 'after']).where('action', '=', 'language.set').execute();
 
   it('is saved and audited when the patient picks Hindi, and picking it again changes nothing', async () => {
     const [own] = patientIds as [number];

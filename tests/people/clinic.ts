@@ -31,8 +31,7 @@ export async function openTestClinic(): Promise<TestClinic> {
   await addStaffUser(systemContext(database.db), { username: ADMIN, fullName: 'Anita Rao', role: 'admin' });
   // Each member of staff is signed in once (a session made by the database's owner).
   const signedIn = staffEnvironments(database.db, { DATABASE_URL: database.url });
-  const run = async (argv: string[], as: string = ADMIN, input?: string) =>
-    runCli(argv, await signedIn(as), input === undefined ? {} : { input });
+  const run = async (argv: string[], as: string = ADMIN, input?: string) => runCli(argv, await signedIn(as), input === undefined ? {} : { input });
   const json = async (argv: string[], as?: string, input?: string) => {
     const result = await run([...argv, '--json'], as, input);
     expect(result.stderr).toBe('');

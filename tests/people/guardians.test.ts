@@ -27,7 +27,11 @@ describe('guardians and their children', () => {
   it.each([
     [['--name', 'Suresh Nair', '--phone', '12345'], 2, '--phone: "12345" must be a valid phone number'],
     // A valid Indian landline (libphonenumber: FIXED_LINE): no reminder could ever reach it.
-    [['--name', 'Suresh Nair', '--phone', '12345 67890'], 2, '--phone: "12345 67890" is a landline (+91 1234 567 890), which cannot receive messages: give a mobile number'],
+    [
+      ['--name', 'Suresh Nair', '--phone', '12345 67890'],
+      2,
+      '--phone: "12345 67890" is a landline (+91 1234 567 890), which cannot receive messages: give a mobile number',
+    ],
     [['--name', 'Suresh Nair', '--phone', '080 2345 6789'], 2, 'is a landline (+91 80 2345 6789)'],
     [['--name', 'Suresh Nair', '--phone', '99000 11223', '--language', 'ta'], 2, 'language: must be en or hi'],
     [['--name', 'Suresh Nair'], 2, '--phone is required'],
@@ -41,9 +45,7 @@ describe('guardians and their children', () => {
 
   it('links one mother to two children, the first link making her the primary contact', async () => {
     await addNeha();
-    const aarav = await clinic.json(
-      ['patient', 'add', '--name', 'Aarav Gupta', '--dob', '2019-05-14', '--guardian', '9820012345', '--relationship', 'mother'],
-    );
+    const aarav = await clinic.json(['patient', 'add', '--name', 'Aarav Gupta', '--dob', '2019-05-14', '--guardian', '9820012345', '--relationship', 'mother']);
     expect(aarav.guardians).toEqual([{ id: 1, fullName: 'Neha Gupta', phone: '+919820012345', relationship: 'mother', isPrimary: true }]);
     const diya = await clinic.json(['patient', 'add', '--name', 'Diya Gupta', '--dob', '2021-02-03']);
     expect(diya.guardians).toEqual([]);

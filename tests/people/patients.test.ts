@@ -19,10 +19,7 @@ describe('patients at the front desk', () => {
    * Rohan's wife Rekha on his phone (P-00003, a possible duplicate let through).
    */
   async function registerTheVermasAndKavya() {
-    const rohan = await clinic.json(
-      ['patient', 'add', '--name', ' Rohan  Verma ', '--dob', '1988-11-02', '--gender', 'male', '--phone', '098765 43210'],
-      desk,
-    );
+    const rohan = await clinic.json(['patient', 'add', '--name', ' Rohan  Verma ', '--dob', '1988-11-02', '--gender', 'male', '--phone', '098765 43210'], desk);
     const kavya = await clinic.json(
       ['patient', 'add', '--name', 'Kavya Nair', '--dob', '2017-09-22', '--language', 'hi', '--guardian', '+91 99000 11223', '--relationship', 'father'],
       desk,
@@ -35,10 +32,7 @@ describe('patients at the front desk', () => {
   const registerAnotherKavya = () => clinic.json(['patient', 'add', '--name', 'Kavya Nair', '--dob', '2015-01-01'], desk);
 
   it('registers an adult, a child with a guardian, and normalises every way of writing a phone', async () => {
-    const rohan = await clinic.json(
-      ['patient', 'add', '--name', ' Rohan  Verma ', '--dob', '1988-11-02', '--gender', 'male', '--phone', '098765 43210'],
-      desk,
-    );
+    const rohan = await clinic.json(['patient', 'add', '--name', ' Rohan  Verma ', '--dob', '1988-11-02', '--gender', 'male', '--phone', '098765 43210'], desk);
     expect(rohan).toMatchObject({ patientNumber: 'P-00001', fullName: 'Rohan Verma', phone: '+919876543210', language: 'en' });
 
     const kavya = await clinic.json(
@@ -94,11 +88,7 @@ describe('patients at the front desk', () => {
     const therapist =
       (await db.selectFrom('therapists').select('id').executeTakeFirst()) ??
       (await db.insertInto('therapists').values({ full_name: 'Arjun Mehta' }).returning('id').executeTakeFirstOrThrow());
-    const service = await db
-      .selectFrom('services')
-      .select(['id', 'price_paise'])
-      .where('code', '=', 'occupational-therapy')
-      .executeTakeFirstOrThrow();
+    const service = await db.selectFrom('services').select(['id', 'price_paise']).where('code', '=', 'occupational-therapy').executeTakeFirstOrThrow();
     const startsAt = new Date(Date.now() + daysFromNow * DAY);
     return db
       .insertInto('appointments')
@@ -231,7 +221,11 @@ describe('patients at the front desk', () => {
     expect((await clinic.json(['patient', 'find', 'Kavya'], 'priya.slp')).patients).toHaveLength(2);
     // Money is the desk's business: a therapist sees the patient, not the dues.
     expect(await clinic.json(['patient', 'show', 'P-00001'], 'priya.slp')).toMatchObject({ patientNumber: 'P-00001', dues: null });
-    expectRefused(await clinic.run(['patient', 'add', '--name', 'Ishaan Rao'], 'priya.slp'), 5, 'A therapist may not add or change patients (patient.manage: admin or receptionist only).');
+    expectRefused(
+      await clinic.run(['patient', 'add', '--name', 'Ishaan Rao'], 'priya.slp'),
+      5,
+      'A therapist may not add or change patients (patient.manage: admin or receptionist only).',
+    );
   });
 
   it('writes an audit row for every change, with no names or phone numbers in it', async () => {
@@ -239,9 +233,7 @@ describe('patients at the front desk', () => {
     await clinic.json(['patient', 'update', 'P-00001', '--phone', '+91 98111 22334', '--email', 'rohan@example.in'], desk);
     await clinic.addStaff('priya.slp', 'Priya Sharma', 'therapist');
     const rows = await clinic.database.db.selectFrom('audit_log').selectAll().orderBy('id').execute();
-    expect(rows.map((r) => r.action)).toEqual(
-      expect.arrayContaining(['staff.add', 'guardian.add', 'patient.add', 'guardian.link', 'patient.update']),
-    );
+    expect(rows.map((r) => r.action)).toEqual(expect.arrayContaining(['staff.add', 'guardian.add', 'patient.add', 'guardian.link', 'patient.update']));
     const duplicateAllowed = rows.filter((r) => r.action === 'patient.add' && r.meta);
     expect(duplicateAllowed.map((r) => r.meta)).toEqual([{ possibleDuplicateOf: [1] }]);
     expect(rows.every((r) => r.actor_kind === 'system' || (r.actor_kind === 'staff' && r.actor_id !== null))).toBe(true);

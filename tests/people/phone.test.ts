@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { messagingPhone, phoneKind, phoneNumber, platformPhone } from '../../src/domain/people/phone.js';
 
 describe('phone numbers that can receive messages', () => {
-  it('tells a mobile from a landline by libphonenumber\'s full metadata', () => {
+  it("tells a mobile from a landline by libphonenumber's full metadata", () => {
     expect(phoneKind('+919876543210')).toBe('mobile');
     expect(phoneKind('+14155552671')).toBe('mobile'); // FIXED_LINE_OR_MOBILE: the US cannot tell, so it may be messaged
     expect(phoneKind('+911234567890')).toBe('landline'); // "12345 67890": valid, but a fixed line
@@ -22,7 +22,7 @@ describe('phone numbers that can receive messages', () => {
     expect(phoneNumber.parse('080 2345 6789')).toBe('+918023456789');
   });
 
-  it('keeps the platform\'s numbers, whatever the metadata knows', () => {
+  it("keeps the platform's numbers, whatever the metadata knows", () => {
     expect(platformPhone('6591234567')).toBe('+6591234567');
     expect(platformPhone('88212345678')).toBe('+88212345678');
   });

@@ -62,7 +62,11 @@ describe('people changes raced from two terminals', () => {
   it('two receptionists registering the same child at once register one patient', async () => {
     const desk = await as('farhan.desk');
     const ishaan = { fullName: 'Ishaan Rao', dateOfBirth: '2020-06-01' };
-    const { second } = await race((tx) => addPatient(tx, ishaan), () => addPatient(desk, ishaan), desk);
+    const { second } = await race(
+      (tx) => addPatient(tx, ishaan),
+      () => addPatient(desk, ishaan),
+      desk,
+    );
     expect(!second.ok && second.error.message).toContain('P-00001 Ishaan Rao (born 2020-06-01): same name and date of birth');
     expect(await clinic.database.db.selectFrom('patients').select('patient_number').execute()).toEqual([{ patient_number: 'P-00001' }]);
   });

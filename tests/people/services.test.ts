@@ -12,8 +12,22 @@ describe('services', () => {
 
   const addHandwritingGroup = () =>
     clinic.json([
-      'service', 'add', '--code', 'Handwriting-Group', '--name', 'Handwriting group', '--name-hi', 'लिखावट समूह',
-      '--minutes', '60', '--price', '₹1,250.50', '--spec', 'OT', '--capacity', '6',
+      'service',
+      'add',
+      '--code',
+      'Handwriting-Group',
+      '--name',
+      'Handwriting group',
+      '--name-hi',
+      'लिखावट समूह',
+      '--minutes',
+      '60',
+      '--price',
+      '₹1,250.50',
+      '--spec',
+      'OT',
+      '--capacity',
+      '6',
     ]);
 
   it('lists the services the clinic starts with, prices in paise', async () => {
@@ -36,9 +50,19 @@ describe('services', () => {
       isAssessment: false,
       active: true,
     });
-    const assessment = await clinic.json(
-      ['service', 'add', '--code', 'ot-assessment', '--name', 'OT assessment', '--minutes', '90', '--price', '2000', '--assessment'],
-    );
+    const assessment = await clinic.json([
+      'service',
+      'add',
+      '--code',
+      'ot-assessment',
+      '--name',
+      'OT assessment',
+      '--minutes',
+      '90',
+      '--price',
+      '2000',
+      '--assessment',
+    ]);
     expect(assessment).toMatchObject({ nameHi: 'OT assessment', pricePaise: 200000, specialization: null, capacity: 1, isAssessment: true });
   });
 

@@ -11,7 +11,9 @@ import { ADMIN, expectRefused, openTestClinic, STAFF_PASSWORD, type TestClinic }
 /** Whether a member of staff's stored password must still be changed. */
 const storedPassword = (clinic: TestClinic, username: string) =>
   sql<{ must_change: boolean }>`SELECT p.must_change FROM roshni_auth.passwords p JOIN staff_users u ON u.id = p.staff_user_id
-                                WHERE u.username = ${username}`.execute(clinic.database.db).then((r) => r.rows);
+                                WHERE u.username = ${username}`
+    .execute(clinic.database.db)
+    .then((r) => r.rows);
 
 // `roshni staff add` gives the new member of staff a way to sign in, in the same transaction: the
 // password the admin is given for them, or an invitation (a temporary password shown once, which opens
@@ -58,7 +60,9 @@ describe('a new member of staff can sign in', () => {
     expectRefused(await runCli(['today'], env(token)), 9, /Your password was given to you by an admin: choose your own first with `roshni staff password`/);
     expectRefused(await runCli(['staff', 'password', ADMIN, '--password-stdin'], env(token), { input: 'not hers to set\n' }), 9, /choose your own first/);
 
-    const changed = await runCli(['staff', 'password', '--password-stdin'], env(token), { input: `${temporary}\npriya's own password\npriya's own password\n` });
+    const changed = await runCli(['staff', 'password', '--password-stdin'], env(token), {
+      input: `${temporary}\npriya's own password\npriya's own password\n`,
+    });
     expect(changed.code, changed.stderr).toBe(0);
     expect(await stored('priya.slp')).toEqual([{ must_change: false }]);
     expect((await runCli(['staff', 'sessions'], env(token))).code).toBe(0); // the same session goes on
@@ -69,15 +73,23 @@ describe('a new member of staff can sign in', () => {
   it('--json gives the temporary password once; every invitation gets a different one', async () => {
     const first = await clinic.json(['staff', 'add', '--username', 'farhan.desk', '--name', 'Farhan Sheikh', '--role', 'receptionist', '--invite']);
     const second = await clinic.json(['staff', 'add', '--username', 'ravi.admin', '--name', 'Ravi Kumar', '--role', 'admin', '--invite']);
-    expect(first).toMatchObject({ username: 'farhan.desk', mustChangePassword: true, temporaryPassword: expect.stringMatching(/^([a-z2-9]{4}-){3}[a-z2-9]{4}$/) });
+    expect(first).toMatchObject({
+      username: 'farhan.desk',
+      mustChangePassword: true,
+      temporaryPassword: expect.stringMatching(/^([a-z2-9]{4}-){3}[a-z2-9]{4}$/),
+    });
     expect(second.temporaryPassword).not.toBe(first.temporaryPassword);
     const { rows } = await sql<{ text: string }>`SELECT concat_ws(' ', before, after, meta) AS text FROM audit_log`.execute(clinic.database.db);
     expect(rows.map((r) => r.text).join(' ')).not.toContain(first.temporaryPassword);
   });
 
   it('the member of staff and the password are one transaction: no password, no new member of staff', async () => {
-    await sql`CREATE FUNCTION roshni_auth.refuse_for_test() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$`.execute(clinic.database.db);
-    await sql`CREATE TRIGGER refuse_for_test BEFORE INSERT ON roshni_auth.passwords FOR EACH ROW EXECUTE FUNCTION roshni_auth.refuse_for_test()`.execute(clinic.database.db);
+    await sql`CREATE FUNCTION roshni_auth.refuse_for_test() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$`.execute(
+      clinic.database.db,
+    );
+    await sql`CREATE TRIGGER refuse_for_test BEFORE INSERT ON roshni_auth.passwords FOR EACH ROW EXECUTE FUNCTION roshni_auth.refuse_for_test()`.execute(
+      clinic.database.db,
+    );
     const before = await clinic.counts();
     const run = await clinic.run(['staff', 'add', '--username', 'farhan.desk', '--name', 'Farhan Sheikh', '--role', 'receptionist', '--invite']);
     expect(run.code).not.toBe(0);
@@ -88,7 +100,15 @@ describe('a new member of staff can sign in', () => {
   it('only an admin adds staff, before any password is read', async () => {
     await clinic.addStaff('farhan.desk', 'Farhan Sheikh', 'receptionist');
     const before = await clinic.counts();
-    expectRefused(await clinic.run(['staff', 'add', '--username', 'sneaky', '--name', 'Sneaky Sam', '--role', 'admin', '--password-stdin'], 'farhan.desk', `${STAFF_PASSWORD}\n`), 5, 'may not manage staff users');
+    expectRefused(
+      await clinic.run(
+        ['staff', 'add', '--username', 'sneaky', '--name', 'Sneaky Sam', '--role', 'admin', '--password-stdin'],
+        'farhan.desk',
+        `${STAFF_PASSWORD}\n`,
+      ),
+      5,
+      'may not manage staff users',
+    );
     expect(await clinic.counts()).toEqual(before);
   });
 });
@@ -125,7 +145,11 @@ describe('on a terminal, passwords are asked for, hidden', () => {
       expect(signIn.shown).toContain('choose your own now');
       expect(await storedPassword(clinic, 'priya.slp')).toEqual([{ must_change: false }]);
       expect((await runCli(['staff', 'sessions'], { DATABASE_URL: clinic.database.url, ROSHNI_HOME: home })).code).toBe(0);
-      const farhan = await runCli(['login', 'farhan.desk', '--password-stdin', '--print-token'], { DATABASE_URL: clinic.database.url }, { input: "farhan's password\n" });
+      const farhan = await runCli(
+        ['login', 'farhan.desk', '--password-stdin', '--print-token'],
+        { DATABASE_URL: clinic.database.url },
+        { input: "farhan's password\n" },
+      );
       expect(farhan.code, farhan.stderr).toBe(0);
     } finally {
       rmSync(home, { recursive: true, force: true });

@@ -12,8 +12,7 @@ describe('staff users', () => {
   });
   afterEach(() => clinic?.close());
 
-  const addFarhanAtTheDesk = () =>
-    clinic.addStaff('farhan.desk', 'Farhan Sheikh', 'receptionist', ['--phone', '098765 43210']);
+  const addFarhanAtTheDesk = () => clinic.addStaff('farhan.desk', 'Farhan Sheikh', 'receptionist', ['--phone', '098765 43210']);
   /** Ravi joins as a second admin and deactivates Anita. */
   const raviTakesOver = async () => {
     await clinic.addStaff('ravi.admin', 'Ravi Kumar', 'admin');

@@ -40,9 +40,18 @@ describe('therapists', () => {
   }
 
   it('adds a therapist with two specializations, linked to their staff user', async () => {
-    const added = await clinic.json(
-      ['therapist', 'add', '--name', 'Dr. Priya Sharma', '--spec', 'SLP, ot', '--phone', '+91 98765-43210', '--staff', 'priya.slp'],
-    );
+    const added = await clinic.json([
+      'therapist',
+      'add',
+      '--name',
+      'Dr. Priya Sharma',
+      '--spec',
+      'SLP, ot',
+      '--phone',
+      '+91 98765-43210',
+      '--staff',
+      'priya.slp',
+    ]);
     expect(added).toMatchObject({
       fullName: 'Dr. Priya Sharma',
       specializations: ['ot', 'slp'],

@@ -62,7 +62,9 @@ describe('the policy', () => {
       expect(() => authorize(staff(role), action)).toThrow(ForbiddenError);
       const who = `${role === 'admin' ? 'An' : 'A'} ${role}`;
       const allowedRoles = EXPECTED[action].join(' or ');
-      expect(() => authorize(staff(role), action)).toThrow(new RegExp(`^${who} may not [a-z' ]+ \\(${action.replace('.', '\\.')}: ${allowedRoles} only\\)\\.$`));
+      expect(() => authorize(staff(role), action)).toThrow(
+        new RegExp(`^${who} may not [a-z' ]+ \\(${action.replace('.', '\\.')}: ${allowedRoles} only\\)\\.$`),
+      );
     }
   });
 

@@ -35,7 +35,11 @@ export async function openReportClinic() {
   const clock = fixedClock('2026-08-20T00:00:00Z');
   const ctx = systemContext(database.db, clock);
   const clinic = await seedClinic(ctx, { patients: 5, days: 45 });
-  for (const [username, role] of [['anita', 'admin'], ['desk', 'receptionist'], ['priya', 'therapist']] as const) {
+  for (const [username, role] of [
+    ['anita', 'admin'],
+    ['desk', 'receptionist'],
+    ['priya', 'therapist'],
+  ] as const) {
     const user = await addStaffUser(ctx, { username, fullName: `Staff ${username}`, role });
     if (username === 'priya') await database.db.updateTable('therapists').set({ staff_user_id: user.id }).where('id', '=', clinic.speech.id).execute();
   }
@@ -96,8 +100,16 @@ export async function openReportClinic() {
   at('2026-09-14');
   await completeAppointment(ctx, { appointmentId: a.p4Package });
 
-  await database.db.updateTable('patients').set({ created_at: new Date('2026-08-20T00:00:00Z') }).where('id', '<>', p5).execute();
-  await database.db.updateTable('patients').set({ created_at: zonedInstant('2026-09-20', '12:00', TZ) }).where('id', '=', p5).execute();
+  await database.db
+    .updateTable('patients')
+    .set({ created_at: new Date('2026-08-20T00:00:00Z') })
+    .where('id', '<>', p5)
+    .execute();
+  await database.db
+    .updateTable('patients')
+    .set({ created_at: zonedInstant('2026-09-20', '12:00', TZ) })
+    .where('id', '=', p5)
+    .execute();
 
   const staff = staffEnvironments(database.db, { DATABASE_URL: database.url });
   const roshni = async (argv: string[], as = 'anita') => runCli(argv, await staff(as));

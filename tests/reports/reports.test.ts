@@ -62,7 +62,9 @@ describe('reports over a known month (September 2026)', () => {
     ]);
     const byDay = JSON.parse((await clinic.roshni(['report', 'revenue', '--month', '2026-09', '--by', 'day', '--json'])).stdout);
     expect(byDay.lines).toHaveLength(30);
-    const net = Object.fromEntries(byDay.lines.filter((l: { netPaise: number }) => l.netPaise !== 0).map((l: { key: string; netPaise: number }) => [l.key, l.netPaise]));
+    const net = Object.fromEntries(
+      byDay.lines.filter((l: { netPaise: number }) => l.netPaise !== 0).map((l: { key: string; netPaise: number }) => [l.key, l.netPaise]),
+    );
     expect(net).toEqual({ '2026-09-02': 100000, '2026-09-03': 100000, '2026-09-04': 80000, '2026-09-07': 900000, '2026-09-08': 50000, '2026-09-12': -20000 });
     const table = await clinic.roshni(['report', 'revenue', '--month', '2026-09', '--by', 'day']);
     expect(table.stdout.split('\n').find((l) => l.startsWith('2026-09-12'))).toMatch(/^2026-09-12\s+0\s+₹0\.00\s+1\s+₹200\.00\s+-₹200\.00\s*$/);
@@ -73,8 +75,22 @@ describe('reports over a known month (September 2026)', () => {
     // Booked: Priya 5 × 45 min (2, 3, 10 (no-show), 14, 29 Sep), of which 3 attended; Meera 1 × 45 min.
     const json = JSON.parse((await clinic.roshni(['report', 'utilisation', '--month', '2026-09', '--json'])).stdout);
     expect(json.lines).toEqual([
-      { therapistId: clinic.clinic.speech.id, therapistName: 'Dr. Priya Sharma', availableMinutes: 6960, bookedMinutes: 225, attendedMinutes: 135, utilisationPercent: 3.2 },
-      { therapistId: clinic.clinic.physio.id, therapistName: 'Meera Iyer', availableMinutes: 6480, bookedMinutes: 45, attendedMinutes: 45, utilisationPercent: 0.7 },
+      {
+        therapistId: clinic.clinic.speech.id,
+        therapistName: 'Dr. Priya Sharma',
+        availableMinutes: 6960,
+        bookedMinutes: 225,
+        attendedMinutes: 135,
+        utilisationPercent: 3.2,
+      },
+      {
+        therapistId: clinic.clinic.physio.id,
+        therapistName: 'Meera Iyer',
+        availableMinutes: 6480,
+        bookedMinutes: 45,
+        attendedMinutes: 45,
+        utilisationPercent: 0.7,
+      },
     ]);
     expect(json.total).toEqual({ availableMinutes: 13440, bookedMinutes: 270, attendedMinutes: 180, utilisationPercent: 2 });
     expect(JSON.stringify(json)).not.toMatch(/Patient 00|\+9198|P-0/);
@@ -94,10 +110,39 @@ describe('reports over a known month (September 2026)', () => {
   it('attendance: one no-show of four due (Priya), one late cancellation of two due (Meera)', async () => {
     const json = JSON.parse((await clinic.roshni(['report', 'attendance', '--month', '2026-09', '--json'])).stdout);
     expect(json.lines).toEqual([
-      expect.objectContaining({ therapistName: 'Dr. Priya Sharma', booked: 5, attended: 3, noShows: 1, lateCancellations: 0, cancellations: 0, open: 1, noShowRate: 25, lateCancellationRate: 0 }),
-      expect.objectContaining({ therapistName: 'Meera Iyer', booked: 3, attended: 1, noShows: 0, lateCancellations: 1, cancellations: 1, open: 0, noShowRate: 0, lateCancellationRate: 50 }),
+      expect.objectContaining({
+        therapistName: 'Dr. Priya Sharma',
+        booked: 5,
+        attended: 3,
+        noShows: 1,
+        lateCancellations: 0,
+        cancellations: 0,
+        open: 1,
+        noShowRate: 25,
+        lateCancellationRate: 0,
+      }),
+      expect.objectContaining({
+        therapistName: 'Meera Iyer',
+        booked: 3,
+        attended: 1,
+        noShows: 0,
+        lateCancellations: 1,
+        cancellations: 1,
+        open: 0,
+        noShowRate: 0,
+        lateCancellationRate: 50,
+      }),
     ]);
-    expect(json.total).toEqual({ booked: 8, attended: 4, noShows: 1, lateCancellations: 1, cancellations: 1, open: 1, noShowRate: 16.7, lateCancellationRate: 16.7 });
+    expect(json.total).toEqual({
+      booked: 8,
+      attended: 4,
+      noShows: 1,
+      lateCancellations: 1,
+      cancellations: 1,
+      open: 1,
+      noShowRate: 16.7,
+      lateCancellationRate: 16.7,
+    });
 
     const csv = await clinic.roshni(['report', 'attendance', '--month', '2026-09', '--csv']);
     expect(csvLines(csv.stdout)).toEqual([
@@ -142,11 +187,22 @@ describe('reports over a known month (September 2026)', () => {
 
     const packages = JSON.parse((await clinic.roshni(['report', 'packages', '--json'])).stdout);
     expect(packages.lines).toEqual([
-      expect.objectContaining({ patientNumber: 'P-00004', plan: '10 speech sessions', status: 'active', sessionsTotal: 10, sessionsUsed: 1, sessionsLeft: 9, pricePaise: 900000, unusedValuePaise: 810000 }),
+      expect.objectContaining({
+        patientNumber: 'P-00004',
+        plan: '10 speech sessions',
+        status: 'active',
+        sessionsTotal: 10,
+        sessionsUsed: 1,
+        sessionsLeft: 9,
+        pricePaise: 900000,
+        unusedValuePaise: 810000,
+      }),
     ]);
     expect(packages.total).toEqual({ packages: 1, sessionsLeft: 9, unusedValuePaise: 810000 });
     const packagesCsv = await clinic.roshni(['report', 'packages', '--csv']);
-    expect(csvLines(packagesCsv.stdout)[1]).toMatch(/^\d+,P-00004,Patient 004,10 speech sessions,Speech therapy session,active,10,1,9,\d{4}-\d{2}-\d{2},8100\.00$/);
+    expect(csvLines(packagesCsv.stdout)[1]).toMatch(
+      /^\d+,P-00004,Patient 004,10 speech sessions,Speech therapy session,active,10,1,9,\d{4}-\d{2}-\d{2},8100\.00$/,
+    );
     const packagesTable = await clinic.roshni(['report', 'packages']);
     expect(packagesTable.stdout).toMatch(/Patient 004 \(P-00004\)\s+10 speech sessions\s+active\s+9\/10/);
     expect(packagesTable.stdout).toMatch(/Total.*₹8,100\.00/);

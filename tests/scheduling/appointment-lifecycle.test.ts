@@ -70,7 +70,24 @@ describe('a day at the front desk, through the CLI', () => {
 
   it('books a weekly series, opening the slots it needs from the working hours', async () => {
     const { code, stdout } = await runCli(
-      ['book', '--patient', 'Patient 003', '--service', 'physiotherapy', '--therapist', 'meera', '--repeat', 'mon,wed,fri', '--at', '11:00', '--weeks', '3', '--from', tomorrow, '--json'],
+      [
+        'book',
+        '--patient',
+        'Patient 003',
+        '--service',
+        'physiotherapy',
+        '--therapist',
+        'meera',
+        '--repeat',
+        'mon,wed,fri',
+        '--at',
+        '11:00',
+        '--weeks',
+        '3',
+        '--from',
+        tomorrow,
+        '--json',
+      ],
       env,
     );
     expect(code).toBe(0);
@@ -103,7 +120,23 @@ describe('a day at the front desk, through the CLI', () => {
   it('writes the audit log for every change, with before and after of status changes', async () => {
     const { appointmentNumber } = await bookPatient001AtNine();
     const series = await runCli(
-      ['book', '--patient', 'Patient 003', '--service', 'physiotherapy', '--therapist', 'meera', '--repeat', 'mon,wed,fri', '--at', '11:00', '--weeks', '1', '--from', tomorrow],
+      [
+        'book',
+        '--patient',
+        'Patient 003',
+        '--service',
+        'physiotherapy',
+        '--therapist',
+        'meera',
+        '--repeat',
+        'mon,wed,fri',
+        '--at',
+        '11:00',
+        '--weeks',
+        '1',
+        '--from',
+        tomorrow,
+      ],
       env,
     );
     expect(series.code).toBe(0);

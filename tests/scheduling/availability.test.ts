@@ -43,7 +43,12 @@ describe('availability', () => {
     const [physioTen] = (await slotsOn(ctx, clinic.physio.id, '2027-05-05')).slice(1);
     await bookAppointment(ctx, { patientId: clinic.patients[1]!.id, serviceId: clinic.physioService.id, slotId: physioTen!.id });
     expect(ten).toBeDefined();
-    const forSecond = await findAvailability(ctx, { serviceId: clinic.speechService.id, from: '2027-05-05', to: '2027-05-05', patientId: clinic.patients[1]!.id });
+    const forSecond = await findAvailability(ctx, {
+      serviceId: clinic.speechService.id,
+      from: '2027-05-05',
+      to: '2027-05-05',
+      patientId: clinic.patients[1]!.id,
+    });
     expect(times(forSecond)).toEqual(['11:00', '12:00']);
 
     // Leave and holidays written straight to the tables (slots left open) are still honoured.
@@ -57,7 +62,13 @@ describe('availability', () => {
     const starts = zonedInstant('2027-05-10', '15:00', 'Asia/Kolkata');
     await database.db
       .insertInto('appointment_slots')
-      .values({ therapist_id: clinic.speech.id, service_id: clinic.groupService.id, max_bookings: 4, starts_at: starts, ends_at: new Date(starts.getTime() + 45 * 60_000) })
+      .values({
+        therapist_id: clinic.speech.id,
+        service_id: clinic.groupService.id,
+        max_bookings: 4,
+        starts_at: starts,
+        ends_at: new Date(starts.getTime() + 45 * 60_000),
+      })
       .execute();
     const group = await findAvailability(ctx, { serviceId: clinic.groupService.id, from: '2027-05-10', to: '2027-05-10' });
     expect(group).toEqual([expect.objectContaining({ freePlaces: 4 })]);

@@ -62,9 +62,9 @@ describe('booking under concurrency', () => {
       .returning('id')
       .execute();
     const results = await Promise.allSettled(
-      patientIds.slice(0, 20).map((patientId) =>
-        bookAppointment(systemContext(pool.db), { patientId, serviceId: clinic.groupService.id, slotId: groupSlot!.id }),
-      ),
+      patientIds
+        .slice(0, 20)
+        .map((patientId) => bookAppointment(systemContext(pool.db), { patientId, serviceId: clinic.groupService.id, slotId: groupSlot!.id })),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
     expect(results.filter((r) => r.status === 'rejected' && r.reason instanceof ConflictError)).toHaveLength(16);
@@ -92,11 +92,7 @@ describe('booking under concurrency', () => {
       if (r.status === 'rejected') expect(r.reason instanceof ConflictError || /already in that slot/.test(r.reason.message), r.reason.message).toBe(true);
     }
     expect(results.some((r) => r.status === 'fulfilled')).toBe(true);
-    const rows = await database.db
-      .selectFrom('appointments')
-      .select(['id', 'slot_id', 'status'])
-      .where('id', 'in', [a.id, b.id])
-      .execute();
+    const rows = await database.db.selectFrom('appointments').select(['id', 'slot_id', 'status']).where('id', 'in', [a.id, b.id]).execute();
     expect(rows).toHaveLength(2);
     expect(rows.every((r) => r.status === 'scheduled')).toBe(true);
     expect(new Set(rows.map((r) => r.slot_id)).size).toBe(2);

@@ -25,7 +25,11 @@ describe('appointments a day off left behind', () => {
   let clinic: CalendarClinic;
   let clock: ReturnType<typeof fixedClock>;
   /** Aarav (his mother Sunita hears, in Hindi) with Priya on Tuesday 10:00; Kavya (herself, English) with Priya on Wednesday 10:00; Diya with Arjun on Tuesday 10:00. */
-  let booked: { aarav: { id: number; appointmentNumber: string }; kavya: { id: number; appointmentNumber: string }; diya: { id: number; appointmentNumber: string } };
+  let booked: {
+    aarav: { id: number; appointmentNumber: string };
+    kavya: { id: number; appointmentNumber: string };
+    diya: { id: number; appointmentNumber: string };
+  };
   let sunita: number;
 
   beforeEach(async () => {
@@ -150,7 +154,10 @@ describe('appointments a day off left behind', () => {
 
   it('on a terminal, leave add --force asks whether to message the families; --no-notify-families neither sends nor asks', async () => {
     clock.set(ist(monday, '09:50'));
-    const asked = await clinic.terminal(['leave', 'add', 'priya', '--from', tuesday, '--to', wednesday, '--force'], [['Message the families of these 2 appointment(s)', 'y']]);
+    const asked = await clinic.terminal(
+      ['leave', 'add', 'priya', '--from', tuesday, '--to', wednesday, '--force'],
+      [['Message the families of these 2 appointment(s)', 'y']],
+    );
     expect(asked.unanswered).toEqual([]);
     expect(asked.code).toBe(0);
     expect(asked.shown).toContain('Families offered a new time: 2 message(s) through the outbox, for 2 appointment(s).');
@@ -204,7 +211,11 @@ describe('appointments a day off left behind', () => {
     it('leave add --force --notify-families: one message per family in its language, sent on Telegram with Reschedule and Cancel, which the bot answers', async () => {
       await clinic.database.db.updateTable('guardians').set({ telegram_chat_id: '7001', preferred_channel: 'telegram' }).where('id', '=', sunita).execute();
       await linkedChat(clinic.database.db, { channel: 'telegram', chatId: '7001', guardianId: sunita, language: 'hi' });
-      await clinic.database.db.updateTable('patients').set({ telegram_chat_id: '7002', preferred_channel: 'telegram' }).where('id', '=', clinic.patients[2]!).execute();
+      await clinic.database.db
+        .updateTable('patients')
+        .set({ telegram_chat_id: '7002', preferred_channel: 'telegram' })
+        .where('id', '=', clinic.patients[2]!)
+        .execute();
       await linkedChat(clinic.database.db, { channel: 'telegram', chatId: '7002', patientId: clinic.patients[2]!, language: 'en' });
 
       clock.set(ist(monday, '09:50'));
@@ -221,11 +232,19 @@ describe('appointments a day off left behind', () => {
         [sunita, null, clinic.patients[0], booked.aarav.id, 'hi'],
         [null, clinic.patients[2], clinic.patients[2], booked.kavya.id, 'en'],
       ]);
-      expect(messages[0]!.payload).toMatchObject({ reason: 'therapist_leave', sessions: [{ appointmentId: booked.aarav.id, appointmentNumber: booked.aarav.appointmentNumber }] });
+      expect(messages[0]!.payload).toMatchObject({
+        reason: 'therapist_leave',
+        sessions: [{ appointmentId: booked.aarav.id, appointmentNumber: booked.aarav.appointmentNumber }],
+      });
       expect(JSON.stringify(messages.map((m) => m.payload))).not.toMatch(/Aarav|Kavya|speech/i);
 
       // Only these two go out now.
-      await clinic.database.db.updateTable('notifications').set({ state: 'cancelled' }).where('kind', '<>', 'reschedule_needed').where('state', '=', 'pending').execute();
+      await clinic.database.db
+        .updateTable('notifications')
+        .set({ state: 'cancelled' })
+        .where('kind', '<>', 'reschedule_needed')
+        .where('state', '=', 'pending')
+        .execute();
       const channel = telegramChannel({ token: telegram.token, apiRoot: telegram.apiRoot, perSecond: 1000, perChatIntervalMs: 0 });
       await new Dispatcher({ ctx: clinic.ctx, channels: { telegram: channel }, instanceId: 'test' }).runOnce();
       const sent = telegram.callsOf('sendMessage');
@@ -259,7 +278,11 @@ describe('appointments a day off left behind', () => {
       expect(mother.text()).toMatch(DEVANAGARI);
       expect(mother.text()).not.toMatch(/300|घंटे से कम/);
       await mother.pressValue('yes');
-      const cancelled = await clinic.database.db.selectFrom('appointments').select(['status', 'late_cancellation']).where('id', '=', booked.aarav.id).executeTakeFirstOrThrow();
+      const cancelled = await clinic.database.db
+        .selectFrom('appointments')
+        .select(['status', 'late_cancellation'])
+        .where('id', '=', booked.aarav.id)
+        .executeTakeFirstOrThrow();
       expect(cancelled).toEqual({ status: 'cancelled', late_cancellation: false });
       expect(mother.text()).not.toMatch(/300/);
     });
@@ -271,13 +294,20 @@ describe('appointments a day off left behind', () => {
       const [message] = await clinic.database.db.selectFrom('notifications').select(['payload']).where('kind', '=', 'reschedule_needed').execute();
       expect(message!.payload).toMatchObject({ reason: 'clinic_holiday' });
       await clinic.cli(['holiday', 'remove', tuesday]);
-      await clinic.database.db.updateTable('notifications').set({ state: 'cancelled' }).where('kind', '<>', 'reschedule_needed').where('state', '=', 'pending').execute();
+      await clinic.database.db
+        .updateTable('notifications')
+        .set({ state: 'cancelled' })
+        .where('kind', '<>', 'reschedule_needed')
+        .where('state', '=', 'pending')
+        .execute();
       const sent: OutboundMessage[] = [];
       const sms: Channel = { name: 'sms', send: async (_address, m) => (sent.push(m), { providerMessageId: 'x' }) };
       await new Dispatcher({ ctx: clinic.ctx, channels: { sms }, instanceId: 'test' }).runOnce();
       expect(sent).toEqual([]);
       const rows = await clinic.database.db.selectFrom('notifications').select(['state', 'last_error']).where('kind', '=', 'reschedule_needed').execute();
-      expect(rows.map((r) => `${r.state}:${r.last_error}`)).toEqual(Array(2).fill('skipped:nothing left to reschedule (moved, cancelled, or the day off removed)'));
+      expect(rows.map((r) => `${r.state}:${r.last_error}`)).toEqual(
+        Array(2).fill('skipped:nothing left to reschedule (moved, cancelled, or the day off removed)'),
+      );
     });
   });
 });

@@ -92,7 +92,12 @@ describe('clinic holidays', () => {
     [['add', '--date', '2031-13-01', '--name', 'Bad'], admin, 2, '--date: "2031-13-01" is not a real date'],
     [['add', '--name', 'Diwali'], admin, 2, '--date is required'],
     [['add', '--date', '2031-11-01'], admin, 2, '--name is required'],
-    [['add', '--date', '2031-11-01', '--name', 'Diwali'], 'farhan.desk', 5, "A receptionist may not change the clinic's settings (clinic.configure: admin only)."],
+    [
+      ['add', '--date', '2031-11-01', '--name', 'Diwali'],
+      'farhan.desk',
+      5,
+      "A receptionist may not change the clinic's settings (clinic.configure: admin only).",
+    ],
     [['remove', '2031-11-02'], admin, 3, '2031-11-02 is not a clinic holiday.'],
   ])('refuse holiday %j as %s with a clear message (exit %i) and change nothing', async (args, user, exitCode, message) => {
     const before = await calendarState(clinic);

@@ -52,7 +52,11 @@ describe('therapist leave', () => {
     const slots = await slotsOf(clinic, clinic.priya, tuesday, wednesday);
     expect(slots.map((s) => `${s.status}:${s.blocked_reason}`)).toEqual(Array(16).fill('blocked:leave'));
     expect(await slotsOf(clinic, clinic.priya, monday)).toSatisfy((open: Array<{ status: string }>) => open.every((s) => s.status === 'open'));
-    const appointment = await clinic.database.db.selectFrom('appointments').select('status').where('id', '=', result.toReschedule[0].id).executeTakeFirstOrThrow();
+    const appointment = await clinic.database.db
+      .selectFrom('appointments')
+      .select('status')
+      .where('id', '=', result.toReschedule[0].id)
+      .executeTakeFirstOrThrow();
     expect(appointment.status).toBe('scheduled');
 
     const [audit] = await auditActions(clinic, 'leave.add');
@@ -76,7 +80,11 @@ describe('therapist leave', () => {
   it('keeps blocked slots from being booked', async () => {
     await arjunAwayThursdayToSaturday();
     const [slot] = await slotsOf(clinic, clinic.arjun, day(week(1).monday, 4));
-    const attempt = bookAppointment(clinic.ctx, { patientId: clinic.patients[3]!, slotId: slot!.id, serviceId: await clinic.serviceId('occupational-therapy') });
+    const attempt = bookAppointment(clinic.ctx, {
+      patientId: clinic.patients[3]!,
+      slotId: slot!.id,
+      serviceId: await clinic.serviceId('occupational-therapy'),
+    });
     await expect(attempt).rejects.toSatisfy((e) => isDomainError(e) && e.kind === 'conflict' && e.message === 'Arjun Mehta is on leave on Thu, 13 Mar.');
   });
 

@@ -5,17 +5,7 @@ import { addLeave } from '../../src/domain/scheduling/leave.js';
 import { generateSlots } from '../../src/domain/scheduling/slots.js';
 import { clinicTime, isoWeekdayOf, clinicDate } from '../../src/domain/time.js';
 import { openPostgres, type Database } from '../../src/infra/db/database.js';
-import {
-  auditActions,
-  bookAt,
-  calendarState,
-  day,
-  openCalendarClinic,
-  slotsOf,
-  SLOTS_PER_WEEK,
-  week,
-  type CalendarClinic,
-} from './calendar-clinic.js';
+import { auditActions, bookAt, calendarState, day, openCalendarClinic, slotsOf, SLOTS_PER_WEEK, week, type CalendarClinic } from './calendar-clinic.js';
 
 const perWeek = SLOTS_PER_WEEK.priya + SLOTS_PER_WEEK.arjun;
 
@@ -32,7 +22,7 @@ describe('generating slots from working hours', () => {
   });
   afterAll(() => clinic?.close());
 
-  it('makes the week\'s slots once; a second run creates none and changes nothing', async () => {
+  it("makes the week's slots once; a second run creates none and changes nothing", async () => {
     const { monday, sunday } = week(1);
     const first = await clinic.cli(['slots', 'generate', '--from', monday, '--to', sunday, '--json']);
     expect(first.stderr).not.toContain('roshni:');
@@ -54,7 +44,7 @@ describe('generating slots from working hours', () => {
     ]);
   });
 
-  it('keeps breaks and working hours: Priya\'s Monday is 09:00–12:45 and 14:00–17:45', async () => {
+  it("keeps breaks and working hours: Priya's Monday is 09:00–12:45 and 14:00–17:45", async () => {
     const monday = week(0).monday;
     const times = (await slotsOf(clinic, clinic.priya, monday)).map((s) => clinicTime(s.starts_at, 'Asia/Kolkata'));
     expect(times).toEqual(['09:00', '10:00', '11:00', '12:00', '14:00', '15:00', '16:00', '17:00']);
@@ -87,7 +77,10 @@ describe('generating slots from working hours', () => {
     } finally {
       await Promise.all(connections.map((c) => c.close()));
     }
-    const once = [...(await slotsOf(clinic, clinic.priya, week(0).monday, week(0).sunday)), ...(await slotsOf(clinic, clinic.arjun, week(0).monday, week(0).sunday))];
+    const once = [
+      ...(await slotsOf(clinic, clinic.priya, week(0).monday, week(0).sunday)),
+      ...(await slotsOf(clinic, clinic.arjun, week(0).monday, week(0).sunday)),
+    ];
     for (let n = 2; n <= 6; n++) {
       const { monday: m, sunday: s } = week(n);
       const raced = [...(await slotsOf(clinic, clinic.priya, m, s)), ...(await slotsOf(clinic, clinic.arjun, m, s))];

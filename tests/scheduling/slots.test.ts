@@ -57,7 +57,11 @@ describe('listing, blocking and unblocking slots', () => {
     expect(blocked.stdout.trim()).toBe(`Slot ${slot!.id} (${tuesday} 10:00) blocked: team meeting.`);
     const listed = await clinic.cli(['slots', 'list', '--date', tuesday, '--therapist', 'arjun']);
     expect(listed.stdout).toMatch(new RegExp(`^\\s+${slot!.id}\\s+10:00–10:45\\s+0/1\\s+blocked: team meeting`, 'm'));
-    const booking = bookAppointment(clinic.ctx, { patientId: clinic.patients[1]!, slotId: slot!.id, serviceId: await clinic.serviceId('occupational-therapy') });
+    const booking = bookAppointment(clinic.ctx, {
+      patientId: clinic.patients[1]!,
+      slotId: slot!.id,
+      serviceId: await clinic.serviceId('occupational-therapy'),
+    });
     await expect(booking).rejects.toSatisfy((e) => isDomainError(e) && e.kind === 'conflict');
 
     const opened = await clinic.cli(['slots', 'unblock', String(slot!.id), '--json']);
@@ -74,7 +78,9 @@ describe('listing, blocking and unblocking slots', () => {
     const before = await calendarState(clinic);
     const { code, stderr } = await clinic.cli(['slots', 'block', String(booking.slotId), '--reason', 'team meeting']);
     expect(code).toBe(4);
-    expect(stderr).toContain(`Slot ${booking.slotId} (Tue, 4 Mar, 11:00 with Arjun Mehta) is booked (${booking.appointmentNumber}); reschedule or cancel first.`);
+    expect(stderr).toContain(
+      `Slot ${booking.slotId} (Tue, 4 Mar, 11:00 with Arjun Mehta) is booked (${booking.appointmentNumber}); reschedule or cancel first.`,
+    );
     expect(await calendarState(clinic)).toEqual(before);
   });
 

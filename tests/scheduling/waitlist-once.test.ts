@@ -29,8 +29,12 @@ describe('a patient waits once for a service', () => {
   });
 
   const entriesOf = (patientId: number) =>
-    database.db.selectFrom('waitlist_entries').select(['id', 'status', 'therapist_id', 'earliest_on', 'latest_on'])
-      .where('patient_id', '=', patientId).orderBy('id').execute();
+    database.db
+      .selectFrom('waitlist_entries')
+      .select(['id', 'status', 'therapist_id', 'earliest_on', 'latest_on'])
+      .where('patient_id', '=', patientId)
+      .orderBy('id')
+      .execute();
 
   it('joining again changes nothing and names the dates already waited for', async () => {
     const patient = clinic.patients[0]!;
@@ -66,12 +70,16 @@ describe('a patient waits once for a service', () => {
       const entry = await addToWaitlist({ ...onPool(), db: trx }, wish);
       // The other tap's check finds nothing (this entry is not committed); its insert must wait for this one.
       second = addToWaitlist(onPool(), wish);
-      await waitFor(async () => {
-        const { rows } = await sql<{ n: number }>`
+      await waitFor(
+        async () => {
+          const { rows } = await sql<{ n: number }>`
           SELECT count(*)::int AS n FROM pg_stat_activity
           WHERE wait_event_type = 'Lock' AND query ILIKE 'insert into "waitlist_entries"%'`.execute(database.db);
-        return rows[0]!.n === 1;
-      }, 10_000, 'the second join to wait on the first');
+          return rows[0]!.n === 1;
+        },
+        10_000,
+        'the second join to wait on the first',
+      );
       return entry;
     });
     const answer = await second!;
@@ -101,8 +109,12 @@ describe('a patient waits once for a service', () => {
     const entry = await addToWaitlist(ctx(), { patientId: patient.id, serviceId: clinic.speechService.id, from: '2027-04-01', to: '2027-04-14' });
     const changed = await changeWaitlistDates(ctx(), { entryId: entry.id, from: '2027-04-01', to: '2027-04-28' });
     expect(changed).toMatchObject({ id: entry.id, earliest_on: '2027-04-01', latest_on: '2027-04-28', status: 'waiting' });
-    const audit = await database.db.selectFrom('audit_log').select(['before', 'after'])
-      .where('action', '=', 'waitlist.change_dates').where('entity_id', '=', String(entry.id)).executeTakeFirstOrThrow();
+    const audit = await database.db
+      .selectFrom('audit_log')
+      .select(['before', 'after'])
+      .where('action', '=', 'waitlist.change_dates')
+      .where('entity_id', '=', String(entry.id))
+      .executeTakeFirstOrThrow();
     expect(audit).toMatchObject({ before: { from: '2027-04-01', to: '2027-04-14' }, after: { from: '2027-04-01', to: '2027-04-28' } });
     await removeFromWaitlist(ctx(), { entryId: entry.id });
     await expect(changeWaitlistDates(ctx(), { entryId: entry.id, from: '2027-04-01', to: '2027-04-30' })).rejects.toThrow(/No open waitlist entry/);

@@ -3,12 +3,7 @@ import { addPatient } from '../../src/domain/people/patients.js';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
 import { cancelAppointment } from '../../src/domain/scheduling/cancel-appointment.js';
 import { addToWaitlist } from '../../src/domain/scheduling/waitlist.js';
-import {
-  acceptWaitlistOffer,
-  declineWaitlistOffer,
-  expireWaitlistOffers,
-  offerFreedSlot,
-} from '../../src/domain/scheduling/waitlist-offers.js';
+import { acceptWaitlistOffer, declineWaitlistOffer, expireWaitlistOffers, offerFreedSlot } from '../../src/domain/scheduling/waitlist-offers.js';
 import { fixedClock } from '../../src/infra/clock.js';
 import { openPostgres, type Database } from '../../src/infra/db/database.js';
 import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
@@ -57,7 +52,10 @@ describe('the waitlist', () => {
     const answer = await acceptWaitlistOffer(ctx, { offerId: waitlistOffer!.offerId });
     expect(answer.outcome).toBe('booked');
     const entries = await database.db.selectFrom('waitlist_entries').select(['id', 'status']).orderBy('id').execute();
-    expect(entries).toEqual([{ id: older.id, status: 'waiting' }, { id: urgent.id, status: 'booked' }]);
+    expect(entries).toEqual([
+      { id: older.id, status: 'waiting' },
+      { id: urgent.id, status: 'booked' },
+    ]);
   });
 
   it('"no" and silence pass the place on to the next entry', async () => {
@@ -89,9 +87,7 @@ describe('the waitlist', () => {
     const secondOffer = (await database.db.transaction().execute((trx) => offerFreedSlot({ ...ctx, db: trx }, third!.slotId)))!;
     expect(secondOffer.entryId).not.toBe(firstOffer.entryId);
 
-    const answers = await Promise.all(
-      [firstOffer, secondOffer].map((o) => acceptWaitlistOffer(systemContext(pool.db, clock), { offerId: o.offerId })),
-    );
+    const answers = await Promise.all([firstOffer, secondOffer].map((o) => acceptWaitlistOffer(systemContext(pool.db, clock), { offerId: o.offerId })));
     expect(answers.map((a) => a.outcome).sort()).toEqual(['booked', 'taken']);
     const live = await database.db.selectFrom('appointments').select('id').where('slot_id', '=', third!.slotId).where('status', '<>', 'cancelled').execute();
     expect(live).toHaveLength(1);

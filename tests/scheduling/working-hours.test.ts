@@ -59,9 +59,7 @@ describe('weekly working hours', () => {
 
   it('understand day lists and spaces', () => {
     expect(parseWeeklyHours('mon,wed,fri 16:00-19:00').map((b) => b.weekday)).toEqual([1, 3, 5]);
-    expect(parseWeeklyHours('Mon - Wed, sat 09:30 - 12:00')).toEqual(
-      [1, 2, 3, 6].map((weekday) => ({ weekday, start: '09:30', end: '12:00' })),
-    );
+    expect(parseWeeklyHours('Mon - Wed, sat 09:30 - 12:00')).toEqual([1, 2, 3, 6].map((weekday) => ({ weekday, start: '09:30', end: '12:00' })));
   });
 
   it.each([

@@ -20,11 +20,7 @@ function collect(stream: PassThrough): () => string {
  * Runs `roshni <argv>` in this process, as a script would (stdin is not a terminal).
  * Only the variables given are the environment: no .env file, no developer's DATABASE_URL.
  */
-export async function runCli(
-  argv: string[],
-  env: Record<string, string | undefined>,
-  options: { input?: string; clock?: Clock } = {},
-): Promise<CliResult> {
+export async function runCli(argv: string[], env: Record<string, string | undefined>, options: { input?: string; clock?: Clock } = {}): Promise<CliResult> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const stdin = new PassThrough();

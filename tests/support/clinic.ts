@@ -43,11 +43,6 @@ export async function seedClinic(ctx: DomainContext, options: { patients?: numbe
 
 /** The therapist's slots starting on a clinic date, earliest first. */
 export async function slotsOn(ctx: DomainContext, therapistId: number, date: string) {
-  const rows = await ctx.db
-    .selectFrom('appointment_slots')
-    .selectAll()
-    .where('therapist_id', '=', therapistId)
-    .orderBy('starts_at')
-    .execute();
+  const rows = await ctx.db.selectFrom('appointment_slots').selectAll().where('therapist_id', '=', therapistId).orderBy('starts_at').execute();
   return rows.filter((s) => clinicDate(s.starts_at, ctx.timezone) === date);
 }

@@ -21,11 +21,7 @@ export async function settle<T>(attempts: Promise<T>[]): Promise<Settled<T>> {
  * Runs `count` attempts at the same moment, each on its own connection: every connection
  * is opened first, so the attempts race inside PostgreSQL rather than queue in the pool.
  */
-export async function atOnce<T>(
-  pool: pg.Pool,
-  count: number,
-  attempt: (client: pg.PoolClient, index: number) => Promise<T>,
-): Promise<Settled<T>> {
+export async function atOnce<T>(pool: pg.Pool, count: number, attempt: (client: pg.PoolClient, index: number) => Promise<T>): Promise<Settled<T>> {
   const max = pool.options.max ?? 10;
   if (count > max) throw new Error(`the pool holds ${max} connections, not ${count}`);
   const clients = await Promise.all(Array.from({ length: count }, () => pool.connect()));

@@ -18,5 +18,12 @@ const channel: Channel = {
     return { providerMessageId: address };
   },
 };
-const dispatcher = new Dispatcher({ ctx: systemContext(database.db), channels: { telegram: channel }, instanceId: 'dying', concurrency: 1, batchSize: 20, leaseMs: Number(leaseMs) });
+const dispatcher = new Dispatcher({
+  ctx: systemContext(database.db),
+  channels: { telegram: channel },
+  instanceId: 'dying',
+  concurrency: 1,
+  batchSize: 20,
+  leaseMs: Number(leaseMs),
+});
 await dispatcher.runOnce();

@@ -25,7 +25,8 @@ export async function startFakeFast2Sms(apiKey: string): Promise<FakeFast2Sms> {
       response.writeHead(status, { 'content-type': 'application/json' });
       response.end(JSON.stringify(body));
     };
-    if (request.headers.authorization !== apiKey) return reply(401, { return: false, status_code: 412, message: 'Invalid Authentication, Check Authorization Key' });
+    if (request.headers.authorization !== apiKey)
+      return reply(401, { return: false, status_code: 412, message: 'Invalid Authentication, Check Authorization Key' });
     // The wallet balance: what `roshni health` asks to check the credentials.
     if (request.method === 'GET') return reply(200, { return: true, wallet: '100.00', sms_count: 400 });
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
@@ -45,6 +46,10 @@ export async function startFakeFast2Sms(apiKey: string): Promise<FakeFast2Sms> {
     requests,
     faults,
     failNext: (count, httpStatus, statusCode, message = 'fake failure') => (failure = { count, httpStatus, statusCode, message }),
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -120,14 +120,36 @@ export async function startFakeRazorpay(): Promise<FakeRazorpay> {
       return [400, badRequest('The amount must be atleast INR 1.00')];
     }
     if (method === 'POST' && path === '/v1/orders') {
-      const order = { id: id('order'), entity: 'order', amount, amount_paid: 0, amount_due: amount, currency: body.currency, receipt: body.receipt ?? null, status: 'created', attempts: 0, notes: body.notes ?? [], created_at: nowSeconds() };
+      const order = {
+        id: id('order'),
+        entity: 'order',
+        amount,
+        amount_paid: 0,
+        amount_due: amount,
+        currency: body.currency,
+        receipt: body.receipt ?? null,
+        status: 'created',
+        attempts: 0,
+        notes: body.notes ?? [],
+        created_at: nowSeconds(),
+      };
       orders.set(order.id, order);
       return [200, order];
     }
     if (method === 'POST' && path === '/v1/payment_links') {
-      if ([...links.values()].some((l) => l.reference_id === body.reference_id)) return [400, badRequest(`Payment Link with reference id ${String(body.reference_id)} already exists`)];
+      if ([...links.values()].some((l) => l.reference_id === body.reference_id))
+        return [400, badRequest(`Payment Link with reference id ${String(body.reference_id)} already exists`)];
       const linkId = id('plink');
-      const link = { ...body, id: linkId, amount, amount_paid: 0, status: 'created', order_id: '', short_url: `https://rzp.io/i/${linkId.slice(6, 14)}`, created_at: nowSeconds() };
+      const link = {
+        ...body,
+        id: linkId,
+        amount,
+        amount_paid: 0,
+        status: 'created',
+        order_id: '',
+        short_url: `https://rzp.io/i/${linkId.slice(6, 14)}`,
+        created_at: nowSeconds(),
+      };
       links.set(link.id, link);
       return [200, link];
     }
@@ -150,7 +172,18 @@ export async function startFakeRazorpay(): Promise<FakeRazorpay> {
       const key = headers['x-refund-idempotency'] as string | undefined;
       const earlier = key ? refundsByKey.get(key) : undefined;
       if (earlier) return [200, earlier];
-      const entity = { id: id('rfnd'), entity: 'refund', amount, currency: 'INR', payment_id: refund[1]!, receipt: body.receipt ?? null, notes: body.notes ?? [], status: 'pending', speed_requested: body.speed, created_at: nowSeconds() };
+      const entity = {
+        id: id('rfnd'),
+        entity: 'refund',
+        amount,
+        currency: 'INR',
+        payment_id: refund[1]!,
+        receipt: body.receipt ?? null,
+        notes: body.notes ?? [],
+        status: 'pending',
+        speed_requested: body.speed,
+        created_at: nowSeconds(),
+      };
       refunds.set(entity.id, entity);
       if (key) refundsByKey.set(key, entity);
       return [200, entity];
@@ -173,7 +206,23 @@ export async function startFakeRazorpay(): Promise<FakeRazorpay> {
 
   function payment(amount: number, orderId: string, extra: Record<string, unknown> = {}) {
     // What Razorpay puts in a payment entity, personal details included (Roshni must not store them).
-    return { id: id('pay'), entity: 'payment', amount, currency: 'INR', status: 'captured', order_id: orderId, method: 'upi', vpa: 'asha.rao@okhdfcbank', email: 'asha.rao@example.com', contact: '+919812345678', notes: [], captured: true, acquirer_data: { rrn: '412345678901', upi_transaction_id: 'AXI4a1b2c3' }, created_at: nowSeconds(), ...extra };
+    return {
+      id: id('pay'),
+      entity: 'payment',
+      amount,
+      currency: 'INR',
+      status: 'captured',
+      order_id: orderId,
+      method: 'upi',
+      vpa: 'asha.rao@okhdfcbank',
+      email: 'asha.rao@example.com',
+      contact: '+919812345678',
+      notes: [],
+      captured: true,
+      acquirer_data: { rrn: '412345678901', upi_transaction_id: 'AXI4a1b2c3' },
+      created_at: nowSeconds(),
+      ...extra,
+    };
   }
 
   return {
@@ -217,12 +266,21 @@ export async function startFakeRazorpay(): Promise<FakeRazorpay> {
     },
     failAttempt(orderId, description = 'Payment was unsuccessful as the UPI PIN entered was incorrect.') {
       const order = orders.get(orderId)!;
-      const failed = payment(order.amount, orderId, { status: 'failed', captured: false, error_code: 'BAD_REQUEST_ERROR', error_description: description, error_reason: 'incorrect_pin' });
+      const failed = payment(order.amount, orderId, {
+        status: 'failed',
+        captured: false,
+        error_code: 'BAD_REQUEST_ERROR',
+        error_description: description,
+        error_reason: 'incorrect_pin',
+      });
       return razorpayEvent('payment.failed', { payment: { entity: failed } });
     },
     refundProcessed(refundId) {
       const refund: Entity = { ...refunds.get(refundId)!, status: 'processed' };
-      return razorpayEvent('refund.processed', { refund: { entity: refund }, payment: { entity: payment(refund.amount, '', { id: refund.payment_id as string }) } });
+      return razorpayEvent('refund.processed', {
+        refund: { entity: refund },
+        payment: { entity: payment(refund.amount, '', { id: refund.payment_id as string }) },
+      });
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -55,6 +55,10 @@ export async function startFakeResend(): Promise<FakeResend> {
     sendsByKey,
     faults,
     failNext: (count, statusCode, name) => (failure = { count, statusCode, name }),
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

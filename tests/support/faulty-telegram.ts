@@ -70,18 +70,20 @@ export async function startFaultyTelegram(initial: TelegramFault = 'up'): Promis
     socket.on('close', () => sockets.delete(socket));
   });
 
-  const listen = (port: number) => new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
-  const shut = () => new Promise<void>((resolve) => {
-    if (!server.listening) return resolve();
-    for (const socket of sockets) socket.destroy();
-    server.close(() => resolve());
-  });
+  const shut = () =>
+    new Promise<void>((resolve) => {
+      if (!server.listening) return resolve();
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    });
 
   await listen(0);
   const { port } = server.address() as AddressInfo;
@@ -99,7 +101,7 @@ export async function startFaultyTelegram(initial: TelegramFault = 'up'): Promis
     },
     attempts: (method) => attempts.get(method) ?? 0,
     async waitForAttempts(method, count, timeoutMs = 15_000) {
-      for (const deadline = Date.now() + timeoutMs; (attempts.get(method) ?? 0) < count; ) {
+      for (const deadline = Date.now() + timeoutMs; (attempts.get(method) ?? 0) < count;) {
         if (Date.now() > deadline) throw new Error(`faulty Telegram: expected ${count} ${method} attempt(s), got ${attempts.get(method) ?? 0}`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }

@@ -38,7 +38,8 @@ export function parseShape(text: string): Shape {
   const peek = () => tokens[i];
   const take = (expected?: string) => {
     const token = tokens[i++];
-    if (token === undefined || (expected !== undefined && token !== expected)) throw new Error(`Expected ${expected ?? 'more'} in «${text}», found ${token ?? 'the end'}`);
+    if (token === undefined || (expected !== undefined && token !== expected))
+      throw new Error(`Expected ${expected ?? 'more'} in «${text}», found ${token ?? 'the end'}`);
     return token;
   };
   const type = (): Shape => {

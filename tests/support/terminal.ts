@@ -10,12 +10,7 @@ export const CLEAR_LINE = '\u0015';
  * A terminal that answers prompts: each step waits until the output shows `prompt` (after the
  * previous step's), then types `keys`. Returns the exit code, everything shown, and the steps left.
  */
-export async function onTerminal(
-  argv: string[],
-  env: Record<string, string>,
-  steps: Array<[prompt: string, keys: string]>,
-  options: { clock?: Clock } = {},
-) {
+export async function onTerminal(argv: string[], env: Record<string, string>, steps: Array<[prompt: string, keys: string]>, options: { clock?: Clock } = {}) {
   const stdin = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => stdin });
   const stdout = Object.assign(new PassThrough(), { isTTY: true, columns: 160, rows: 40 });
   const stderr = new PassThrough();

@@ -74,7 +74,8 @@ export function telegramTrouble(error: unknown, timedOut: boolean): unknown {
     if (code === 409) return new ServiceUnavailable('conflict (HTTP 409): another process polls this bot, or a webhook is set', { cause: error });
     return new ServiceUnavailable(`Bot API answered HTTP ${code}`, { cause: error });
   }
-  if (error instanceof Error && error.name === 'HttpError') return new ServiceUnavailable(timedOut ? 'Bot API not answering' : 'Bot API unreachable', { cause: error });
+  if (error instanceof Error && error.name === 'HttpError')
+    return new ServiceUnavailable(timedOut ? 'Bot API not answering' : 'Bot API unreachable', { cause: error });
   return error;
 }
 
@@ -202,7 +203,7 @@ export function telegramPollingPart<C extends PartControl>(createBot: (control: 
       const first = await poll(bot, 0, control.signal);
       const polling = new AbortController();
       const loop = (async () => {
-        for (let updates = first; ; ) {
+        for (let updates = first; ;) {
           if (polling.signal.aborted) return; // fetched and not taken: not confirmed, so Telegram sends them again
           for (const update of updates) take(bot, update);
           while (queue.size >= TAKEN_AT_MOST && !polling.signal.aborted) await untilProgress(queue, RECHECK_MS, polling.signal);

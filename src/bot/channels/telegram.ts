@@ -131,7 +131,12 @@ export function createTelegramBot(engine: ConversationEngine, config: TelegramCo
     if (ctx.chat.type !== 'private') return;
     const input = incomingOf(ctx) ?? documentOf(ctx, config);
     if (!input) return;
-    const replies = await engine.handle({ channel: 'telegram', chatId: String(ctx.chat.id), input, committed: () => whenTelegramUpdateCommitted.get(ctx.update)?.() });
+    const replies = await engine.handle({
+      channel: 'telegram',
+      chatId: String(ctx.chat.id),
+      input,
+      committed: () => whenTelegramUpdateCommitted.get(ctx.update)?.(),
+    });
     await sendReplies(ctx.api, ctx.chat.id, replies);
   });
   bot.catch((error) => log?.('telegram.error', { error: error.error instanceof Error ? error.error.name : 'unknown' }));

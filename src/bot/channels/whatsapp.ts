@@ -81,7 +81,13 @@ function incomingOf(message: WhatsAppMessageLike): Incoming | undefined {
 }
 
 /** Hands each message to the engine through a ChatQueue (concurrent across chats, in order within one); idle() waits for all. */
-export function attachWhatsApp(client: WhatsAppClientLike, engine: ConversationEngine, makeMedia: MediaFactory, log?: EngineDeps['log'], queue = new ChatQueue()) {
+export function attachWhatsApp(
+  client: WhatsAppClientLike,
+  engine: ConversationEngine,
+  makeMedia: MediaFactory,
+  log?: EngineDeps['log'],
+  queue = new ChatQueue(),
+) {
   const handle = async (message: WhatsAppMessageLike) => {
     if (message.fromMe || message.isStatus) return;
     const phone = await senderPhone(client, message.from);
@@ -92,7 +98,9 @@ export function attachWhatsApp(client: WhatsAppClientLike, engine: ConversationE
     for (const reply of replies) await send(client, message.from, reply, makeMedia);
   };
   client.on('message', (message: WhatsAppMessageLike) => {
-    void queue.take(String(message.from), () => handle(message)).catch((error: unknown) => log?.('whatsapp.error', { error: error instanceof Error ? error.name : 'unknown' }));
+    void queue
+      .take(String(message.from), () => handle(message))
+      .catch((error: unknown) => log?.('whatsapp.error', { error: error instanceof Error ? error.name : 'unknown' }));
   });
   return { idle: () => queue.idle() };
 }

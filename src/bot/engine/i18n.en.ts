@@ -5,7 +5,8 @@ export const en = {
   shareContactButton: 'Share my phone number',
   useContactButton: 'For your family’s privacy I can only use the number your Telegram account is registered with. Please tap the button below.',
   contactNotUsable: 'I could not read a mobile number from your Telegram account. Please message us on WhatsApp or call the clinic.',
-  numberNotUsable: 'We could not read a phone number from your chat account, so we cannot show you any appointments here. Please call the clinic and we will help.',
+  numberNotUsable:
+    'We could not read a phone number from your chat account, so we cannot show you any appointments here. Please call the clinic and we will help.',
   typePhone: 'Please type your mobile number (for example 98765 43210).',
   badPhone: 'That does not look like a mobile number. Please type it again, for example 98765 43210.',
   linked: 'Thank you, {name}. You are connected.',

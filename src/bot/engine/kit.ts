@@ -3,8 +3,7 @@ import type { Option, Turn } from './types.js';
 
 // Small helpers every flow uses to speak, ask and move on.
 
-export const t = (turn: Turn, key: MessageKey, values?: Record<string, string | number>) =>
-  translate(turn.conversation.language, key, values);
+export const t = (turn: Turn, key: MessageKey, values?: Record<string, string | number>) => translate(turn.conversation.language, key, values);
 
 export function say(turn: Turn, key: MessageKey, values?: Record<string, string | number>): void {
   turn.replies.push({ kind: 'text', text: t(turn, key, values) });

@@ -104,7 +104,12 @@ async function askDay(turn: Turn, intro: 'pickDay' | 'slotTakenDay'): Promise<vo
   if (!slots.length) return noAvailability(turn);
   const days = [...new Set(slots.map((s) => clinicDate(s.startsAt, turn.ctx.timezone)))].slice(0, MAX_DAYS_SHOWN);
   const lang = turn.conversation.language;
-  ask(turn, 'book.day', t(turn, intro), days.map((d) => opt(`day:${d}`, friendlyDay(d, lang))));
+  ask(
+    turn,
+    'book.day',
+    t(turn, intro),
+    days.map((d) => opt(`day:${d}`, friendlyDay(d, lang))),
+  );
 }
 
 const day: StepHandler = async (turn) => {

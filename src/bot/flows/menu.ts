@@ -13,15 +13,21 @@ import { startWaitlist } from './waitlist.js';
 // The menu, help, language and stop/start: the ways into every other flow.
 
 export function showMenu(turn: Turn): void {
-  ask(turn, 'menu', t(turn, 'menu'), [
-    opt('book', t(turn, 'menuBook')),
-    opt('mine', t(turn, 'menuMine')),
-    opt('pay', t(turn, 'menuPay')),
-    opt('waitlist', t(turn, 'menuWaitlist')),
-    opt('docs', t(turn, 'menuDocuments')),
-    opt('talk', t(turn, 'menuTalk')),
-    opt('language', t(turn, 'menuLanguage')),
-  ], {});
+  ask(
+    turn,
+    'menu',
+    t(turn, 'menu'),
+    [
+      opt('book', t(turn, 'menuBook')),
+      opt('mine', t(turn, 'menuMine')),
+      opt('pay', t(turn, 'menuPay')),
+      opt('waitlist', t(turn, 'menuWaitlist')),
+      opt('docs', t(turn, 'menuDocuments')),
+      opt('talk', t(turn, 'menuTalk')),
+      opt('language', t(turn, 'menuLanguage')),
+    ],
+    {},
+  );
 }
 
 const fromMenu: Record<string, (turn: Turn) => Promise<void> | void> = {

@@ -33,27 +33,42 @@ export async function startMyAppointments(turn: Turn): Promise<void> {
     return showMenu(turn);
   }
   const several = new Set(upcoming.map((a) => a.patientId)).size > 1;
-  ask(turn, 'mine.list', t(turn, 'yourAppointments'), [
-    ...upcoming.map((a) =>
-      opt(`appt:${a.id}`, t(turn, 'appointmentLine', {
-        number: a.appointmentNumber,
-        service: localName(turn, a.serviceName, a.serviceNameHi),
-        therapist: a.therapistName,
-        when: when(turn, a),
-        who: several ? ` (${a.patientName})` : '',
-      })),
-    ),
-    opt('menu', t(turn, 'backToMenu')),
-  ], {});
+  ask(
+    turn,
+    'mine.list',
+    t(turn, 'yourAppointments'),
+    [
+      ...upcoming.map((a) =>
+        opt(
+          `appt:${a.id}`,
+          t(turn, 'appointmentLine', {
+            number: a.appointmentNumber,
+            service: localName(turn, a.serviceName, a.serviceNameHi),
+            therapist: a.therapistName,
+            when: when(turn, a),
+            who: several ? ` (${a.patientName})` : '',
+          }),
+        ),
+      ),
+      opt('menu', t(turn, 'backToMenu')),
+    ],
+    {},
+  );
 }
 
 export function showActions(turn: Turn, a: OwnAppointment): void {
-  ask(turn, 'mine.actions', t(turn, 'apptActions', {
-    number: a.appointmentNumber,
-    service: localName(turn, a.serviceName, a.serviceNameHi),
-    therapist: a.therapistName,
-    when: when(turn, a),
-  }), [opt('reschedule', t(turn, 'reschedule')), opt('cancel', t(turn, 'cancel')), opt('menu', t(turn, 'backToMenu'))], { appointmentId: a.id });
+  ask(
+    turn,
+    'mine.actions',
+    t(turn, 'apptActions', {
+      number: a.appointmentNumber,
+      service: localName(turn, a.serviceName, a.serviceNameHi),
+      therapist: a.therapistName,
+      when: when(turn, a),
+    }),
+    [opt('reschedule', t(turn, 'reschedule')), opt('cancel', t(turn, 'cancel')), opt('menu', t(turn, 'backToMenu'))],
+    { appointmentId: a.id },
+  );
 }
 
 async function find(turn: Turn, ref: { id: number } | { text: string }): Promise<OwnAppointment | undefined> {
@@ -85,10 +100,13 @@ export async function askCancel(turn: Turn, a: OwnAppointment): Promise<void> {
   const charge = terms.drawsPackage
     ? t(turn, terms.feePaise > 0 ? 'lateTermsPackageOrFee' : 'lateTermsPackage', { amount })
     : t(turn, terms.feePaise > 0 ? 'lateTermsFee' : 'lateTermsNone', { amount });
-  ask(turn, 'mine.cancel', t(turn, terms.late ? 'confirmCancelLate' : 'confirmCancel', { number: a.appointmentNumber, when: when(turn, a), hours: terms.lateCancelHours, charge }), [
-    opt('yes', t(turn, 'yesCancel')),
-    opt('no', t(turn, 'no')),
-  ], { appointmentId: a.id, startsAt: a.startsAt.toISOString() });
+  ask(
+    turn,
+    'mine.cancel',
+    t(turn, terms.late ? 'confirmCancelLate' : 'confirmCancel', { number: a.appointmentNumber, when: when(turn, a), hours: terms.lateCancelHours, charge }),
+    [opt('yes', t(turn, 'yesCancel')), opt('no', t(turn, 'no'))],
+    { appointmentId: a.id, startsAt: a.startsAt.toISOString() },
+  );
 }
 
 /** Opens the booking steps (therapist, day, time) to move this appointment. */
@@ -115,9 +133,7 @@ const actions: StepHandler = async (turn) => {
 
 function chargeText(turn: Turn, charge: PolicyCharge | null): string {
   if (!charge) return '';
-  return charge.kind === 'fee'
-    ? t(turn, 'chargedFee', { amount: money(charge.feePaise) })
-    : t(turn, 'chargedPackage', { left: charge.sessionsLeft });
+  return charge.kind === 'fee' ? t(turn, 'chargedFee', { amount: money(charge.feePaise) }) : t(turn, 'chargedPackage', { left: charge.sessionsLeft });
 }
 
 const cancel: StepHandler = async (turn) => {

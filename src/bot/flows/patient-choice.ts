@@ -17,7 +17,13 @@ export async function pickPatient(turn: Turn, after: string): Promise<void> {
   const inCare = await patientsInCare(turn.ctx);
   if (!inCare.length) return say(turn, 'noChildren');
   if (inCare.length === 1) return continuations.get(after)!(turn, inCare[0]!.id);
-  ask(turn, 'child.pick', t(turn, 'pickChild'), inCare.map((p) => opt(`patient:${p.id}`, p.fullName)), { after });
+  ask(
+    turn,
+    'child.pick',
+    t(turn, 'pickChild'),
+    inCare.map((p) => opt(`patient:${p.id}`, p.fullName)),
+    { after },
+  );
 }
 
 const pick: StepHandler = async (turn) => {

@@ -14,10 +14,9 @@ import { showMenu } from './menu.js';
 // Pay now (a Razorpay payment link when configured, otherwise the clinic's UPI QR and link) or at the clinic.
 
 export function offerPayment(turn: Turn, appointmentId: number, amountPaise: number): void {
-  ask(turn, 'pay.choose', t(turn, 'payNowOrLater', { amount: money(amountPaise) }), [
-    opt('now', t(turn, 'payNow')),
-    opt('clinic', t(turn, 'payAtClinic')),
-  ], { appointmentId });
+  ask(turn, 'pay.choose', t(turn, 'payNowOrLater', { amount: money(amountPaise) }), [opt('now', t(turn, 'payNow')), opt('clinic', t(turn, 'payAtClinic'))], {
+    appointmentId,
+  });
 }
 
 const chooseWhen: StepHandler = async (turn) => {
@@ -37,7 +36,9 @@ export async function requestPayment(turn: Turn, appointmentId: number): Promise
     afterCommit(turn, async (ctx) => {
       try {
         const link = await auditingDenials(ctx, () => createPaymentLink(ctx, { appointmentId }), { channel: turn.conversation.channel });
-        return [{ kind: 'link', text: t(turn, 'paymentLinkText', { amount: money(link.amountPaise) }), url: link.shortUrl, label: t(turn, 'paymentLinkLabel') }];
+        return [
+          { kind: 'link', text: t(turn, 'paymentLinkText', { amount: money(link.amountPaise) }), url: link.shortUrl, label: t(turn, 'paymentLinkLabel') },
+        ];
       } catch (error) {
         return [refusal(turn, error, appointmentId)];
       }
@@ -46,7 +47,12 @@ export async function requestPayment(turn: Turn, appointmentId: number): Promise
     try {
       const request = await guarded(turn, () => startUpiPayment(turn.ctx, { appointmentId }));
       const amount = money(request.amountPaise);
-      turn.replies.push({ kind: 'image', png: await pngQr(request.link), caption: t(turn, 'upiCaption', { amount, reference: request.reference }), encodes: request.link });
+      turn.replies.push({
+        kind: 'image',
+        png: await pngQr(request.link),
+        caption: t(turn, 'upiCaption', { amount, reference: request.reference }),
+        encodes: request.link,
+      });
       turn.replies.push({ kind: 'link', text: t(turn, 'upiLinkText', { amount }), url: request.link, label: t(turn, 'upiLinkLabel') });
     } catch (error) {
       turn.replies.push(refusal(turn, error, appointmentId));
@@ -71,9 +77,18 @@ export async function startPayDues(turn: Turn): Promise<void> {
     return showMenu(turn);
   }
   const lang = turn.conversation.language;
-  ask(turn, 'pay.pick', t(turn, 'pickDue'), dues.map((a) =>
-    opt(`appt:${a.id}`, `${a.appointmentNumber} · ${localName(turn, a.serviceName, a.serviceNameHi)} · ${friendlyTime(a.startsAt, turn.ctx.timezone, lang)} · ${money(a.duePaise)}`),
-  ), {});
+  ask(
+    turn,
+    'pay.pick',
+    t(turn, 'pickDue'),
+    dues.map((a) =>
+      opt(
+        `appt:${a.id}`,
+        `${a.appointmentNumber} · ${localName(turn, a.serviceName, a.serviceNameHi)} · ${friendlyTime(a.startsAt, turn.ctx.timezone, lang)} · ${money(a.duePaise)}`,
+      ),
+    ),
+    {},
+  );
 }
 
 const pickDue: StepHandler = async (turn) => {

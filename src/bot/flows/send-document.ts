@@ -61,7 +61,13 @@ export async function receiveDocument(turn: Turn, document: ReceivedDocument): P
     return showMenu(turn);
   }
   const pending = await holdPendingDocument(turn.ctx, turn.conversation.id, { bytes: document.bytes, ...(document.name ? { name: document.name } : {}) });
-  ask(turn, 'document.whose', t(turn, 'documentForWhom'), inCare.map((p) => opt(`patient:${p.id}`, p.fullName)), { pending });
+  ask(
+    turn,
+    'document.whose',
+    t(turn, 'documentForWhom'),
+    inCare.map((p) => opt(`patient:${p.id}`, p.fullName)),
+    { pending },
+  );
 }
 
 const whose: StepHandler = async (turn) => {

@@ -29,9 +29,13 @@ whenPatientPicked('documents', async (turn, patientId) => {
     return showMenu(turn);
   }
   const lang = turn.conversation.language;
-  ask(turn, 'documents.pick', t(turn, 'documentsShared'), documents.slice(0, SHOWN).map((d) =>
-    opt(`doc:${d.id}`, `${d.name} · ${friendlyTime(d.addedAt, turn.ctx.timezone, lang)}`),
-  ), {});
+  ask(
+    turn,
+    'documents.pick',
+    t(turn, 'documentsShared'),
+    documents.slice(0, SHOWN).map((d) => opt(`doc:${d.id}`, `${d.name} · ${friendlyTime(d.addedAt, turn.ctx.timezone, lang)}`)),
+    {},
+  );
 });
 
 const pickDocument: StepHandler = async (turn) => {
@@ -39,7 +43,13 @@ const pickDocument: StepHandler = async (turn) => {
   if (!documentId) return unknownInput(turn);
   try {
     const { document, bytes } = await guarded(turn, () => getDocument(turn.ctx, { documentId }));
-    turn.replies.push({ kind: 'file', bytes: Buffer.from(bytes), name: document.name, mimeType: document.mimeType, caption: t(turn, 'documentCaption', { name: document.name }) });
+    turn.replies.push({
+      kind: 'file',
+      bytes: Buffer.from(bytes),
+      name: document.name,
+      mimeType: document.mimeType,
+      caption: t(turn, 'documentCaption', { name: document.name }),
+    });
   } catch (error) {
     if (!isDomainError(error)) throw error;
     say(turn, 'documentUnavailable');

@@ -20,7 +20,13 @@ export function startWaitlist(turn: Turn): Promise<void> {
 
 whenPatientPicked('waitlist', async (turn, patientId) => {
   const services = (await listServices(turn.ctx)).filter((s) => s.max_participants === 1);
-  ask(turn, 'waitlist.service', t(turn, 'pickService'), services.map((s) => opt(`service:${s.id}`, localName(turn, s.name, s.name_hi))), { patientId });
+  ask(
+    turn,
+    'waitlist.service',
+    t(turn, 'pickService'),
+    services.map((s) => opt(`service:${s.id}`, localName(turn, s.name, s.name_hi))),
+    { patientId },
+  );
 });
 
 const service: StepHandler = async (turn) => {
@@ -44,7 +50,10 @@ export async function joinWaitlist(turn: Turn, patientId: number, serviceId: num
     turn,
     'waitlist.dates',
     t(turn, 'waitlistAlready', { service, to: day(turn, entry.latest_on), later: day(turn, later) }),
-    [opt('waitlist:longer', t(turn, 'waitlistWaitLonger', { later: day(turn, later) })), opt('waitlist:keep', t(turn, 'waitlistKeepDates', { to: day(turn, entry.latest_on) }))],
+    [
+      opt('waitlist:longer', t(turn, 'waitlistWaitLonger', { later: day(turn, later) })),
+      opt('waitlist:keep', t(turn, 'waitlistKeepDates', { to: day(turn, entry.latest_on) })),
+    ],
     { entryId: entry.id, serviceId, from: entry.earliest_on, later },
   );
 }

@@ -17,10 +17,13 @@ export async function createFirstAdmin(ctx: DomainContext, input: { username: st
   return inTransaction(ctx, async (tx) => {
     await sql`SELECT pg_advisory_xact_lock(hashtext('roshni.first_admin'))`.execute(tx.db);
     if (!(await needsFirstAdmin(tx.db))) throw new ConflictError('The clinic already has an admin who can sign in: sign in as them instead.');
-    const existing = await tx.db.selectFrom('staff_users').select(['id', 'role', 'active']).where('username', '=', input.username.trim().toLowerCase()).executeTakeFirst();
-    const admin = existing?.role === 'admin' && existing.active
-      ? existing
-      : await addStaffUser(tx, { username: input.username, fullName: input.fullName, role: 'admin' });
+    const existing = await tx.db
+      .selectFrom('staff_users')
+      .select(['id', 'role', 'active'])
+      .where('username', '=', input.username.trim().toLowerCase())
+      .executeTakeFirst();
+    const admin =
+      existing?.role === 'admin' && existing.active ? existing : await addStaffUser(tx, { username: input.username, fullName: input.fullName, role: 'admin' });
     await setStaffPassword(tx, { username: input.username, password: input.password });
     return admin;
   });

@@ -30,9 +30,7 @@ function parseScheme(scheme: string): ScryptCost {
 export function stretchPassword(plain: string, scheme: string, salt: Uint8Array): Promise<Buffer> {
   const cost = parseScheme(scheme);
   const options: ScryptOptions = { ...cost, maxmem: 256 * cost.N * cost.r };
-  return new Promise((resolve, reject) =>
-    scrypt(plain.normalize('NFC'), salt, 32, options, (error, key) => (error ? reject(error) : resolve(key))),
-  );
+  return new Promise((resolve, reject) => scrypt(plain.normalize('NFC'), salt, 32, options, (error, key) => (error ? reject(error) : resolve(key))));
 }
 
 export interface PasswordRecord {

@@ -21,12 +21,7 @@ async function storePassword(tx: DomainContext, targetId: number, currentProof: 
   return rows[0]!.outcome;
 }
 
-async function setPassword(
-  ctx: DomainContext,
-  username: string,
-  newPassword: string,
-  options: { currentPassword?: string; reset: boolean },
-): Promise<void> {
+async function setPassword(ctx: DomainContext, username: string, newPassword: string, options: { currentPassword?: string; reset: boolean }): Promise<void> {
   const target = await requireStaffUserByUsername(ctx, username);
   if (!target.active) throw new NotFoundError(`${target.username} is deactivated.`);
   const record = await newPasswordRecord(newPassword);

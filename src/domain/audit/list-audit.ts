@@ -41,8 +41,20 @@ export async function listAudit(ctx: DomainContext, input: AuditFilters): Promis
     .selectFrom('audit_log as a')
     .leftJoin('staff_users as u', (join) => join.onRef('u.id', '=', 'a.actor_id').on('a.actor_kind', '=', 'staff'))
     .select([
-      'a.id', 'a.at', 'a.actor_kind', 'a.actor_id', 'a.actor_role', 'u.username', 'a.action', 'a.entity', 'a.entity_id',
-      'a.patient_id', 'a.outcome', 'a.before', 'a.after', 'a.meta',
+      'a.id',
+      'a.at',
+      'a.actor_kind',
+      'a.actor_id',
+      'a.actor_role',
+      'u.username',
+      'a.action',
+      'a.entity',
+      'a.entity_id',
+      'a.patient_id',
+      'a.outcome',
+      'a.before',
+      'a.after',
+      'a.meta',
     ]);
   if (filters.patient) {
     // An erased patient's entries (the erasure among them) are still found by their P-number.

@@ -10,9 +10,7 @@ import { refreshPaymentStatus } from './payment-status.js';
 
 export type MissedSession = 'late_cancellation' | 'no_show';
 
-export type PolicyCharge =
-  | { kind: 'package_session'; packageId: number; sessionsLeft: number }
-  | { kind: 'fee'; feePaise: number };
+export type PolicyCharge = { kind: 'package_session'; packageId: number; sessionsLeft: number } | { kind: 'fee'; feePaise: number };
 
 /** What the policy charges for a missed session: a package session first (when the clinic says so), else this fee. */
 export interface MissedSessionTerms {

@@ -65,7 +65,10 @@ async function pendingPaymentForAppointment(tx: DomainContext, appointmentId: nu
     })
     .returning(['id', 'reference'])
     .executeTakeFirstOrThrow();
-  return { kind: 'new', pending: { paymentId: payment.id, reference: payment.reference, amountPaise: amount, patientId: appointment.patient_id, createdHere: true } };
+  return {
+    kind: 'new',
+    pending: { paymentId: payment.id, reference: payment.reference, amountPaise: amount, patientId: appointment.patient_id, createdHere: true },
+  };
 }
 
 async function existingPendingPayment(tx: DomainContext, paymentId: number): Promise<PendingCollection> {
@@ -77,7 +80,9 @@ async function existingPendingPayment(tx: DomainContext, paymentId: number): Pro
     .executeTakeFirst();
   if (!payment) throw new NotFoundError(`No payment with id ${paymentId}.`);
   if (payment.method !== 'razorpay' || payment.state !== 'pending') {
-    throw new ConflictError(`Payment ${payment.reference} is a ${payment.state} ${payment.method} payment; only a pending Razorpay payment can be collected online.`);
+    throw new ConflictError(
+      `Payment ${payment.reference} is a ${payment.state} ${payment.method} payment; only a pending Razorpay payment can be collected online.`,
+    );
   }
   if (payment.razorpay_order_id || payment.razorpay_payment_link_id) {
     throw new ConflictError(`Payment ${payment.reference} already has a Razorpay order or link.`);
@@ -88,9 +93,10 @@ async function existingPendingPayment(tx: DomainContext, paymentId: number): Pro
 /** What the patient sees on the link: the session or package, never a diagnosis. */
 async function describeCollection(ctx: DomainContext, paymentId: number) {
   const facts = await paymentFacts(ctx, paymentId);
-  const item = facts.service_name && facts.starts_at
-    ? `${facts.service_name}, ${formatFriendly(facts.starts_at, ctx.timezone)} (${facts.appointment_number})`
-    : `Package: ${facts.plan_name ?? 'sessions'}`;
+  const item =
+    facts.service_name && facts.starts_at
+      ? `${facts.service_name}, ${formatFriendly(facts.starts_at, ctx.timezone)} (${facts.appointment_number})`
+      : `Package: ${facts.plan_name ?? 'sessions'}`;
   const customer = {
     name: facts.full_name,
     ...(facts.phone ? { contact: facts.phone } : {}),

@@ -11,7 +11,11 @@ import { completePayment } from './complete-payment.js';
 import { translateUtrConflict, upiTransactionId } from './utr.js';
 
 const planInput = z.object({
-  code: z.string().trim().toLowerCase().regex(/^[a-z][a-z0-9-]{1,31}$/, 'must be 2–32 lowercase letters, digits or dashes'),
+  code: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^[a-z][a-z0-9-]{1,31}$/, 'must be 2–32 lowercase letters, digits or dashes'),
   name: z.string().trim().min(3).max(120),
   serviceId: z.number().int().positive(),
   sessions: z.number().int().min(1).max(200),
@@ -26,7 +30,14 @@ export async function addPackagePlan(ctx: DomainContext, raw: z.input<typeof pla
   return inTransaction(ctx, async (tx) => {
     const plan = await tx.db
       .insertInto('package_plans')
-      .values({ code: input.code, name: input.name, service_id: input.serviceId, sessions: input.sessions, price_paise: input.pricePaise, valid_days: input.validDays })
+      .values({
+        code: input.code,
+        name: input.name,
+        service_id: input.serviceId,
+        sessions: input.sessions,
+        price_paise: input.pricePaise,
+        valid_days: input.validDays,
+      })
       .returningAll()
       .executeTakeFirstOrThrow()
       .catch((error) =>
@@ -35,7 +46,12 @@ export async function addPackagePlan(ctx: DomainContext, raw: z.input<typeof pla
           package_plans_service_id_fkey: () => new NotFoundError(`No service with id ${input.serviceId}.`),
         }),
       );
-    await recordAudit(tx, { action: 'package_plan.add', entity: 'package_plan', entityId: plan.id, after: { sessions: plan.sessions, pricePaise: plan.price_paise } });
+    await recordAudit(tx, {
+      action: 'package_plan.add',
+      entity: 'package_plan',
+      entityId: plan.id,
+      after: { sessions: plan.sessions, pricePaise: plan.price_paise },
+    });
     return plan;
   });
 }
@@ -101,7 +117,13 @@ export async function sellPackage(ctx: DomainContext, raw: z.input<typeof saleIn
       .executeTakeFirstOrThrow()
       .catch((error) => translateUtrConflict(error, input.utr));
     const completed = input.method === 'razorpay' ? null : await completePayment(tx, payment.id);
-    await recordAudit(tx, { action: 'package.sell', entity: 'patient_package', entityId: sold.id, patientId: patient.id, after: { planId: plan.id, sessions: plan.sessions, method: input.method } });
+    await recordAudit(tx, {
+      action: 'package.sell',
+      entity: 'patient_package',
+      entityId: sold.id,
+      patientId: patient.id,
+      after: { planId: plan.id, sessions: plan.sessions, method: input.method },
+    });
     return {
       packageId: sold.id,
       plan: plan.name,
@@ -175,7 +197,13 @@ export async function drawFromPackage(
   if (pkg.used + 1 >= pkg.sessions_total) {
     await ctx.db.updateTable('patient_packages').set({ status: 'exhausted' }).where('id', '=', pkg.id).execute();
   }
-  await recordAudit(ctx, { action: 'package.draw', entity: 'patient_package', entityId: pkg.id, patientId: appointment.patient_id, after: { appointmentId: appointment.id, reason } });
+  await recordAudit(ctx, {
+    action: 'package.draw',
+    entity: 'patient_package',
+    entityId: pkg.id,
+    patientId: appointment.patient_id,
+    after: { appointmentId: appointment.id, reason },
+  });
   return { packageId: pkg.id, sessionsLeft: pkg.sessions_total - pkg.used - 1 };
 }
 

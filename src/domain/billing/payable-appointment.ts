@@ -48,9 +48,7 @@ export async function amountToCollect(ctx: DomainContext, appointment: { id: num
     return duePaise;
   }
   if (asked > duePaise) {
-    throw new InvalidInputError(
-      `Appointment ${appointment.appointment_number} has ${formatRupees(duePaise)} due; ${formatRupees(asked)} is more than that.`,
-    );
+    throw new InvalidInputError(`Appointment ${appointment.appointment_number} has ${formatRupees(duePaise)} due; ${formatRupees(asked)} is more than that.`);
   }
   return asked;
 }

@@ -16,12 +16,7 @@ export async function cancelLinkAtRazorpay(gateway: PaymentGateway, link: { paym
 }
 
 /** Marks a still-pending payment cancelled, with why, in the audit log too. False if it was no longer pending. */
-export async function markPaymentCancelled(
-  ctx: DomainContext,
-  paymentId: number,
-  reason: string,
-  details: Record<string, unknown> = {},
-): Promise<boolean> {
+export async function markPaymentCancelled(ctx: DomainContext, paymentId: number, reason: string, details: Record<string, unknown> = {}): Promise<boolean> {
   return inTransaction(ctx, async (tx) => {
     const cancelled = await tx.db
       .updateTable('payments')

@@ -48,11 +48,6 @@ export function paymentStatusFor(balance: AppointmentBalance): PaymentStatus {
 /** Recomputes an appointment's payment status from its payments and refunds (a waiver stands). */
 export async function refreshPaymentStatus(ctx: DomainContext, appointmentId: number): Promise<PaymentStatus> {
   const status = paymentStatusFor(await appointmentBalance(ctx, appointmentId));
-  await ctx.db
-    .updateTable('appointments')
-    .set({ payment_status: status })
-    .where('id', '=', appointmentId)
-    .where('payment_status', '<>', 'waived')
-    .execute();
+  await ctx.db.updateTable('appointments').set({ payment_status: status }).where('id', '=', appointmentId).where('payment_status', '<>', 'waived').execute();
   return status;
 }

@@ -36,7 +36,14 @@ const paymentEntity = z.object({
 });
 type PaymentEntity = z.infer<typeof paymentEntity>;
 
-const refundEntity = z.object({ id: z.string().min(1), payment_id: z.string().min(1), amount: z.number().int(), currency: z.string(), receipt: z.string().nullish(), notes });
+const refundEntity = z.object({
+  id: z.string().min(1),
+  payment_id: z.string().min(1),
+  amount: z.number().int(),
+  currency: z.string(),
+  receipt: z.string().nullish(),
+  notes,
+});
 
 /** The clinic charges and refunds in rupees only: anything else is for a person to look at, never paid. */
 export const CLINIC_CURRENCY = 'INR';
@@ -79,7 +86,10 @@ async function paymentReceived(tx: DomainContext, payment: PaymentEntity, keys: 
   const ours = await lockOurPayment(tx, { razorpayPaymentId: payment.id, ...keys });
   if (!ours) return { status: 'unmatched', detail: `no Razorpay payment of ours for ${payment.id}` };
   if (payment.currency !== CLINIC_CURRENCY) {
-    return { status: 'attention', detail: `${payment.id} paid ${payment.amount} in ${payment.currency.slice(0, 10)}, not ${CLINIC_CURRENCY}, for ${ours.reference}: not marked paid` };
+    return {
+      status: 'attention',
+      detail: `${payment.id} paid ${payment.amount} in ${payment.currency.slice(0, 10)}, not ${CLINIC_CURRENCY}, for ${ours.reference}: not marked paid`,
+    };
   }
   if (ours.state === 'completed') {
     if (ours.razorpay_payment_id && ours.razorpay_payment_id !== payment.id) {
@@ -88,7 +98,10 @@ async function paymentReceived(tx: DomainContext, payment: PaymentEntity, keys: 
     return { status: 'no_change', detail: `${ours.reference} is already completed` };
   }
   if (payment.amount !== ours.amount_paise) {
-    return { status: 'attention', detail: `${payment.id} paid ${formatRupees(payment.amount)} for ${ours.reference} of ${formatRupees(ours.amount_paise)}: not marked paid` };
+    return {
+      status: 'attention',
+      detail: `${payment.id} paid ${formatRupees(payment.amount)} for ${ours.reference} of ${formatRupees(ours.amount_paise)}: not marked paid`,
+    };
   }
   // A payment link's order is made by Razorpay; remembering it lets later events find the payment by order.
   if (keys.orderId && !ours.razorpay_order_id) {
@@ -134,7 +147,10 @@ async function refundProcessed(tx: DomainContext, refund: RefundEntity, processe
   if (!ours) return { status: 'unmatched', detail: `no refund of ours for ${refund.id}` };
   if (ours.state === 'processed') return { status: 'no_change', detail: `${ours.reference} is already processed` };
   if (ours.state === 'failed' || refund.amount !== ours.amount_paise || refund.currency !== CLINIC_CURRENCY) {
-    return { status: 'attention', detail: `Razorpay processed ${refund.id} (${refund.amount} paise in ${refund.currency.slice(0, 10)}) but ${ours.reference} is ${ours.state}, ${formatRupees(ours.amount_paise)}` };
+    return {
+      status: 'attention',
+      detail: `Razorpay processed ${refund.id} (${refund.amount} paise in ${refund.currency.slice(0, 10)}) but ${ours.reference} is ${ours.state}, ${formatRupees(ours.amount_paise)}`,
+    };
   }
   await tx.db
     .updateTable('refunds')

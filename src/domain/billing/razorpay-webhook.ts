@@ -37,14 +37,23 @@ const envelope = z.object({
 });
 
 // Kept out of the stored payload: who paid, and how to reach them (ids, amounts, notes and bank references stay).
-const PERSONAL_KEYS = new Set(['email', 'contact', 'name', 'vpa', 'customer', 'customer_details', 'card', 'bank_account', 'billing_address', 'shipping_address']);
+const PERSONAL_KEYS = new Set([
+  'email',
+  'contact',
+  'name',
+  'vpa',
+  'customer',
+  'customer_details',
+  'card',
+  'bank_account',
+  'billing_address',
+  'shipping_address',
+]);
 
 function withoutPersonalDetails(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutPersonalDetails);
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(
-    Object.entries(value).map(([key, v]) => [key, PERSONAL_KEYS.has(key) && v !== null ? '[removed]' : withoutPersonalDetails(v)]),
-  );
+  return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, PERSONAL_KEYS.has(key) && v !== null ? '[removed]' : withoutPersonalDetails(v)]));
 }
 
 function parseEvent(rawBody: Buffer) {
@@ -129,7 +138,10 @@ export async function handleRazorpayWebhook(ctx: DomainContext, delivery: Razorp
       await alertAdmins(
         tx,
         `razorpay-webhook:${recorded.id}`,
-        { about: 'payment', text: `A Razorpay ${event.event} event was not applied: ${outcome.detail}. Nothing was changed: check it on the Razorpay Dashboard.` },
+        {
+          about: 'payment',
+          text: `A Razorpay ${event.event} event was not applied: ${outcome.detail}. Nothing was changed: check it on the Razorpay Dashboard.`,
+        },
         now,
       );
     }

@@ -17,8 +17,26 @@ export interface ReceiptDocument {
 }
 
 const ONES = [
-  'Zero', 'One', 'Two', 'Three', 'Four', 'Five', 'Six', 'Seven', 'Eight', 'Nine', 'Ten',
-  'Eleven', 'Twelve', 'Thirteen', 'Fourteen', 'Fifteen', 'Sixteen', 'Seventeen', 'Eighteen', 'Nineteen',
+  'Zero',
+  'One',
+  'Two',
+  'Three',
+  'Four',
+  'Five',
+  'Six',
+  'Seven',
+  'Eight',
+  'Nine',
+  'Ten',
+  'Eleven',
+  'Twelve',
+  'Thirteen',
+  'Fourteen',
+  'Fifteen',
+  'Sixteen',
+  'Seventeen',
+  'Eighteen',
+  'Nineteen',
 ];
 const TENS = ['', '', 'Twenty', 'Thirty', 'Forty', 'Fifty', 'Sixty', 'Seventy', 'Eighty', 'Ninety'];
 
@@ -132,7 +150,12 @@ function layoutOf(doc: ReceiptDocument, timeZone: string): ReceiptLayout {
   const s = doc.snapshot;
   const contact = [displayPhone(s.clinic.phone), s.clinic.email].filter(Boolean).join(' · ');
   const clinicLines = [
-    ...(s.clinic.address ? s.clinic.address.split(/\r?\n/).map((line) => line.trim()).filter(Boolean) : []),
+    ...(s.clinic.address
+      ? s.clinic.address
+          .split(/\r?\n/)
+          .map((line) => line.trim())
+          .filter(Boolean)
+      : []),
     ...(contact ? [contact] : []),
     ...(s.clinic.gstin ? [`GSTIN ${s.clinic.gstin}`] : []),
   ];

@@ -75,9 +75,7 @@ export async function refundPayment(ctx: DomainContext, raw: z.input<typeof refu
     const payment = await lockRefundablePayment(tx, input.paymentReference);
     const amount = input.amountPaise ?? payment.refundable;
     if (amount <= 0 || amount > payment.refundable) {
-      throw new ConflictError(
-        `${payment.reference} has ${formatRupees(payment.refundable)} left to refund; ${formatRupees(amount)} is more than that.`,
-      );
+      throw new ConflictError(`${payment.reference} has ${formatRupees(payment.refundable)} left to refund; ${formatRupees(amount)} is more than that.`);
     }
     const online = payment.method === 'razorpay';
     if (online && !tx.paymentGateway) throw new InvalidInputError('Razorpay is not configured: set RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET.');

@@ -114,11 +114,7 @@ export async function confirmUpiPayment(ctx: DomainContext, raw: ConfirmUpiPayme
   authorize(ctx.actor, 'payment.record');
   const input = parseInput(confirmInput, raw);
   return inTransaction(ctx, async (tx) => {
-    const found = await tx.db
-      .selectFrom('payments')
-      .select(['id', 'appointment_id'])
-      .where('reference', '=', input.reference)
-      .executeTakeFirst();
+    const found = await tx.db.selectFrom('payments').select(['id', 'appointment_id']).where('reference', '=', input.reference).executeTakeFirst();
     if (!found) throw new NotFoundError(`No payment ${input.reference}.`);
     // Appointment before payment, the order in which taking a payment locks them.
     if (found.appointment_id) {

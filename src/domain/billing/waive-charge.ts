@@ -27,7 +27,9 @@ export async function waiveCharge(ctx: DomainContext, raw: z.input<typeof waiveI
     const missed = appointment.status === 'cancelled' || appointment.status === 'no_show';
     const returned = missed ? await returnPolicySession(tx, appointment.id) : null;
     if (missed && !returned && appointment.policy_fee_paise === null) {
-      throw new InvalidInputError(`Appointment ${appointment.appointment_number} is ${appointment.status.replace('_', '-')} with no charge; there is nothing to waive.`);
+      throw new InvalidInputError(
+        `Appointment ${appointment.appointment_number} is ${appointment.status.replace('_', '-')} with no charge; there is nothing to waive.`,
+      );
     }
     const balance = await appointmentBalance(tx, appointment.id);
     if (balance.paidPaise - balance.refundedPaise > 0) {

@@ -19,20 +19,34 @@ export const clinicPoliciesInput = z
     noShowFeePaise: rupees,
     policyDrawsPackage: z.boolean(),
     reminderOffsetsMinutes: z
-      .array(z.number().int().min(10, 'must be at least 10 minutes').max(7 * 24 * 60, 'must be at most a week'))
+      .array(
+        z
+          .number()
+          .int()
+          .min(10, 'must be at least 10 minutes')
+          .max(7 * 24 * 60, 'must be at most a week'),
+      )
       .max(4, 'at most four reminders')
       .refine((list) => new Set(list).size === list.length, 'must not repeat a time'),
     quietHoursStart: clockTime,
     quietHoursEnd: clockTime,
     changeGraceMinutes: minutes(60),
-    waitlistOfferMinutes: z.number().int().min(5).max(24 * 60),
+    waitlistOfferMinutes: z
+      .number()
+      .int()
+      .min(5)
+      .max(24 * 60),
     minNoticeMinutes: minutes(7 * 24 * 60),
     maxAdvanceDays: z.number().int().min(1).max(366),
     dataRetentionYears: z.number().int().min(1).max(30),
     /** When therapists get the day's schedule; null: no daily summary. */
     therapistSummaryAt: clockTime.nullable(),
     /** A staff session unused this long ends (the database enforces it: roshni_auth.live_session, migration 0017). */
-    sessionIdleMinutes: z.number().int().min(5, 'must be at least 5 minutes').max(7 * 24 * 60, 'must be at most 7 days'),
+    sessionIdleMinutes: z
+      .number()
+      .int()
+      .min(5, 'must be at least 5 minutes')
+      .max(7 * 24 * 60, 'must be at most 7 days'),
   })
   .partial();
 export type ClinicPoliciesInput = z.input<typeof clinicPoliciesInput>;

@@ -25,7 +25,10 @@ export const ASSESSMENT_TEMPLATES: readonly AssessmentTemplate[] = [
     name: 'Speech: articulation screen',
     specialization: 'slp',
     example: {
-      sounds: [{ sound: 's', position: 'initial', correct: false }, { sound: 'p', position: 'initial', correct: true }],
+      sounds: [
+        { sound: 's', position: 'initial', correct: false },
+        { sound: 'p', position: 'initial', correct: true },
+      ],
       intelligibilityPercent: 70,
       stimulable: ['s'],
     },

@@ -35,7 +35,11 @@ export function validateAssessmentData(templateCode: string, data: unknown) {
     const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
     const field = fieldPath(unknownKey === undefined ? issue.path : [...issue.path, unknownKey]);
     const message =
-      unknownKey !== undefined ? 'is not a field of this template (a typo?)' : issue.code === 'invalid_type' && !field ? 'must be a JSON object' : issue.message;
+      unknownKey !== undefined
+        ? 'is not a field of this template (a typo?)'
+        : issue.code === 'invalid_type' && !field
+          ? 'must be a JSON object'
+          : issue.message;
     throw new InvalidInputError(`Assessment data (${template.code}) ${field ? `field ${field}` : 'as a whole'}: ${message}.`, {
       field,
       issues: parsed.error.issues.length,
@@ -59,7 +63,11 @@ export async function newAssessment(ctx: DomainContext, raw: NewAssessmentInput)
       throw new InvalidInputError(`nextReviewOn: must be after the assessment (${assessedOn}).`);
     }
     if (input.appointmentId !== undefined) {
-      const appointment = await tx.db.selectFrom('appointments').select(['patient_id', 'appointment_number']).where('id', '=', input.appointmentId).executeTakeFirst();
+      const appointment = await tx.db
+        .selectFrom('appointments')
+        .select(['patient_id', 'appointment_number'])
+        .where('id', '=', input.appointmentId)
+        .executeTakeFirst();
       if (!appointment) throw new NotFoundError(`No appointment with id ${input.appointmentId}.`);
       if (appointment.patient_id !== input.patientId) {
         throw new InvalidInputError(`appointmentId: ${appointment.appointment_number} is another patient's appointment.`);
@@ -153,7 +161,14 @@ export async function showAssessment(ctx: DomainContext, raw: { assessmentId: nu
       ...assessmentJson(row),
       patient: { id: row.patient_id, number: row.patient_number, name: row.patient_name },
       therapist: { id: row.therapist_id, name: row.therapist_name },
-      goals: goals.map((g) => ({ id: g.id, description: g.description, unit: g.unit, baseline: g.baseline_value, target: g.target_value, targetOn: g.target_on === null ? null : String(g.target_on) })),
+      goals: goals.map((g) => ({
+        id: g.id,
+        description: g.description,
+        unit: g.unit,
+        baseline: g.baseline_value,
+        target: g.target_value,
+        targetOn: g.target_on === null ? null : String(g.target_on),
+      })),
     };
   });
 }

@@ -71,7 +71,9 @@ async function editableNotes(ctx: DomainContext, appointmentId: number) {
   const appointment = await appointmentFor(ctx, appointmentId);
   const notes = await locateClinicalRecord(ctx, 'therapy_session_of_appointment', appointment.id);
   if (!notes) {
-    throw new NotFoundError(`${appointment.appointment_number} has no session notes yet; write them with \`roshni notes add ${appointment.appointment_number}\`.`);
+    throw new NotFoundError(
+      `${appointment.appointment_number} has no session notes yet; write them with \`roshni notes add ${appointment.appointment_number}\`.`,
+    );
   }
   const target = { entity: 'therapy_session' as const, entityId: notes.id, patientId: appointment.patient_id };
   await requireClinicalAccess(ctx, 'write', target);

@@ -7,7 +7,10 @@ import { auditClinicalRead, locateClinicalRecord, requireClinicalAccess, writing
 
 // Goals per patient with a baseline and a target, measured over sessions.
 
-const measure = z.coerce.number({ error: 'must be a number' }).refine(Number.isFinite, 'must be a number').refine((v) => Math.abs(v) < 1e8, 'is too large');
+const measure = z.coerce
+  .number({ error: 'must be a number' })
+  .refine(Number.isFinite, 'must be a number')
+  .refine((v) => Math.abs(v) < 1e8, 'is too large');
 
 const goalInput = z.object({
   patientId: z.number().int().positive(),
@@ -144,7 +147,11 @@ export async function patientProgress(ctx: DomainContext, raw: z.input<typeof pr
       ? await tx.db
           .selectFrom('goal_measurements')
           .select(['goal_id', 'measured_on', 'value'])
-          .where('goal_id', 'in', goals.map((g) => g.id))
+          .where(
+            'goal_id',
+            'in',
+            goals.map((g) => g.id),
+          )
           .orderBy('measured_on')
           .orderBy('id')
           .execute()

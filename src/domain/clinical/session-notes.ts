@@ -165,11 +165,20 @@ export async function showSessionNotes(ctx: DomainContext, raw: { appointmentId:
       .innerJoin('therapists as t', 't.id', 's.therapist_id')
       .innerJoin('services as sv', 'sv.id', 'a.service_id')
       .selectAll('s')
-      .select(['a.appointment_number', 'a.starts_at', 'p.full_name as patient_name', 'p.patient_number', 't.full_name as therapist_name', 'sv.name as service_name'])
+      .select([
+        'a.appointment_number',
+        'a.starts_at',
+        'p.full_name as patient_name',
+        'p.patient_number',
+        't.full_name as therapist_name',
+        'sv.name as service_name',
+      ])
       .where('s.appointment_id', '=', appointmentId)
       .executeTakeFirst();
     if (!row) {
-      throw new NotFoundError(`${appointment.appointment_number} has no session notes yet; write them with \`roshni notes add ${appointment.appointment_number}\`.`);
+      throw new NotFoundError(
+        `${appointment.appointment_number} has no session notes yet; write them with \`roshni notes add ${appointment.appointment_number}\`.`,
+      );
     }
     await auditClinicalRead(tx, { entity: 'therapy_session', entityId: row.id, patientId: row.patient_id });
     return {
@@ -212,7 +221,18 @@ export async function notesDue(ctx: DomainContext, raw: { therapistId?: number |
       .innerJoin('therapists as t', 't.id', 'a.therapist_id')
       .innerJoin('services as sv', 'sv.id', 'a.service_id')
       .leftJoin('therapy_sessions as s', 's.appointment_id', 'a.id')
-      .select(['a.id', 'a.appointment_number', 'a.starts_at', 'a.completed_at', 'a.patient_id', 'p.full_name as patient_name', 'p.patient_number', 'a.therapist_id', 't.full_name as therapist_name', 'sv.name as service_name'])
+      .select([
+        'a.id',
+        'a.appointment_number',
+        'a.starts_at',
+        'a.completed_at',
+        'a.patient_id',
+        'p.full_name as patient_name',
+        'p.patient_number',
+        'a.therapist_id',
+        't.full_name as therapist_name',
+        'sv.name as service_name',
+      ])
       .where('a.status', '=', 'completed')
       .where('s.id', 'is', null)
       .$if(therapistId !== undefined, (qb) => qb.where('a.therapist_id', '=', therapistId!))

@@ -42,8 +42,13 @@ export async function assignTherapist(ctx: DomainContext, raw: z.input<typeof as
   return inTransaction(ctx, async (tx) => {
     await requireLivePatient(tx, input.patientId);
     const changed = input.remove
-      ? (await tx.db.deleteFrom('patient_therapists').where('patient_id', '=', input.patientId).where('therapist_id', '=', input.therapistId).executeTakeFirst())
-          .numDeletedRows > 0n
+      ? (
+          await tx.db
+            .deleteFrom('patient_therapists')
+            .where('patient_id', '=', input.patientId)
+            .where('therapist_id', '=', input.therapistId)
+            .executeTakeFirst()
+        ).numDeletedRows > 0n
       : (
           await tx.db
             .insertInto('patient_therapists')

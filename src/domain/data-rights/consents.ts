@@ -37,7 +37,11 @@ async function linkedGuardian(ctx: DomainContext, patientId: number, guardianId:
 }
 
 /** A grant's or withdrawal's input, for a patient in care and a guardian of theirs. */
-async function manageInput<S extends z.ZodType<{ patientId: number; guardianId?: number | undefined }>>(ctx: DomainContext, schema: S, raw: unknown): Promise<z.infer<S>> {
+async function manageInput<S extends z.ZodType<{ patientId: number; guardianId?: number | undefined }>>(
+  ctx: DomainContext,
+  schema: S,
+  raw: unknown,
+): Promise<z.infer<S>> {
   authorize(ctx.actor, 'consent.manage');
   const input = parseInput(schema, raw);
   await requireLivePatient(ctx, input.patientId);
@@ -53,7 +57,17 @@ export async function listConsents(ctx: DomainContext, raw: { patientId: number 
   const rows = await ctx.db
     .selectFrom('consents as c')
     .leftJoin('guardians as g', 'g.id', 'c.guardian_id')
-    .select(['c.id', 'c.patient_id', 'c.guardian_id', 'g.full_name as guardian_name', 'c.purpose', 'c.channel', 'c.notice_version', 'c.granted_at', 'c.withdrawn_at'])
+    .select([
+      'c.id',
+      'c.patient_id',
+      'c.guardian_id',
+      'g.full_name as guardian_name',
+      'c.purpose',
+      'c.channel',
+      'c.notice_version',
+      'c.granted_at',
+      'c.withdrawn_at',
+    ])
     .where((eb) =>
       eb.or([
         eb('c.patient_id', '=', patientId),
@@ -126,7 +140,14 @@ export async function grantConsent(ctx: DomainContext, raw: z.input<typeof grant
       patientId: input.patientId,
       after: { purpose: row.purpose, channel: row.channel, noticeVersion: row.notice_version, guardianId: row.guardian_id },
     });
-    return { id: row.id, purpose: row.purpose, channel: row.channel, noticeVersion: row.notice_version, grantedAt: row.granted_at, guardianId: row.guardian_id };
+    return {
+      id: row.id,
+      purpose: row.purpose,
+      channel: row.channel,
+      noticeVersion: row.notice_version,
+      grantedAt: row.granted_at,
+      guardianId: row.guardian_id,
+    };
   });
 }
 

@@ -10,7 +10,13 @@ export async function scrubMoney(tx: DomainContext, patientId: number, scrubber:
   const { db } = tx;
   const paymentIds = db.selectFrom('payments').select('id').where('patient_id', '=', patientId);
   const refundIds = db.selectFrom('refunds').select('id').where('payment_id', 'in', paymentIds);
-  await rewrite(tx, 'appointments', ['waived_reason'], await db.selectFrom('appointments').select('id').where('patient_id', '=', patientId).where('waived_reason', 'is not', null).execute(), scrubber);
+  await rewrite(
+    tx,
+    'appointments',
+    ['waived_reason'],
+    await db.selectFrom('appointments').select('id').where('patient_id', '=', patientId).where('waived_reason', 'is not', null).execute(),
+    scrubber,
+  );
   await rewrite(tx, 'payments', ['note', 'failure_reason'], await paymentIds.execute(), scrubber);
   await rewrite(tx, 'refunds', ['reason'], await refundIds.execute(), scrubber);
   const receipts = await db
@@ -22,10 +28,20 @@ export async function scrubMoney(tx: DomainContext, patientId: number, scrubber:
     const snapshot = scrubber.json(receipt.snapshot as Record<string, unknown>);
     const named = snapshot.patient as Record<string, unknown> | undefined;
     if (named && typeof named === 'object') named.name = ERASED_PATIENT_NAME;
-    await db.updateTable('receipts').set({ snapshot: JSON.stringify(snapshot) }).where('id', '=', receipt.id).execute();
+    await db
+      .updateTable('receipts')
+      .set({ snapshot: JSON.stringify(snapshot) })
+      .where('id', '=', receipt.id)
+      .execute();
   }
-  const gatewayIds = await db.selectFrom('payments').select(['razorpay_payment_id', 'razorpay_order_id', 'razorpay_payment_link_id']).where('patient_id', '=', patientId).execute();
-  const providerRefs = gatewayIds.flatMap((p) => [p.razorpay_payment_id, p.razorpay_order_id, p.razorpay_payment_link_id]).filter((v): v is string => Boolean(v));
+  const gatewayIds = await db
+    .selectFrom('payments')
+    .select(['razorpay_payment_id', 'razorpay_order_id', 'razorpay_payment_link_id'])
+    .where('patient_id', '=', patientId)
+    .execute();
+  const providerRefs = gatewayIds
+    .flatMap((p) => [p.razorpay_payment_id, p.razorpay_order_id, p.razorpay_payment_link_id])
+    .filter((v): v is string => Boolean(v));
   if (!providerRefs.length) return;
   const events = await db
     .selectFrom('webhook_events')
@@ -33,7 +49,12 @@ export async function scrubMoney(tx: DomainContext, patientId: number, scrubber:
     .where((eb) => eb.or(providerRefs.map((ref) => eb(sql`payload::text`, 'like', `%${ref.replace(/[%_\\]/g, '\\$&')}%`))))
     .execute();
   for (const event of events) {
-    if (scrubber.mentions(event.payload)) await db.updateTable('webhook_events').set({ payload: JSON.stringify(scrubber.json(event.payload)) }).where('id', '=', event.id).execute();
+    if (scrubber.mentions(event.payload))
+      await db
+        .updateTable('webhook_events')
+        .set({ payload: JSON.stringify(scrubber.json(event.payload)) })
+        .where('id', '=', event.id)
+        .execute();
   }
 }
 
@@ -46,9 +67,20 @@ export async function scrubKeptGuardiansChats(tx: DomainContext, guardianIds: nu
   if (!guardianIds.length) return;
   const { db } = tx;
   const theirChats = db.selectFrom('bot_conversations').select('id').where('guardian_id', 'in', guardianIds);
-  await rewrite(tx, 'inbox_messages', ['body'], await db.selectFrom('inbox_messages').select('id').where('conversation_id', 'in', theirChats).execute(), scrubber);
+  await rewrite(
+    tx,
+    'inbox_messages',
+    ['body'],
+    await db.selectFrom('inbox_messages').select('id').where('conversation_id', 'in', theirChats).execute(),
+    scrubber,
+  );
   for (const chat of await db.selectFrom('bot_conversations').select(['id', 'state']).where('id', 'in', theirChats).execute()) {
-    if (scrubber.mentions(chat.state)) await db.updateTable('bot_conversations').set({ state: JSON.stringify(scrubber.json(chat.state)) }).where('id', '=', chat.id).execute();
+    if (scrubber.mentions(chat.state))
+      await db
+        .updateTable('bot_conversations')
+        .set({ state: JSON.stringify(scrubber.json(chat.state)) })
+        .where('id', '=', chat.id)
+        .execute();
   }
   for (const message of await db.selectFrom('notifications').select(['id', 'payload', 'last_error']).where('guardian_id', 'in', guardianIds).execute()) {
     if (scrubber.mentions([message.payload, message.last_error])) {
@@ -89,7 +121,15 @@ async function rewrite(ctx: DomainContext, table: TextTable, columns: string[], 
   if (!ids.length) return;
   // One loop over four tables' text columns: typed loosely here, the column names are this file's own.
   const db = ctx.db as unknown as Kysely<Record<TextTable, Record<string, unknown>>>;
-  const rows = await db.selectFrom(table).select(['id', ...columns]).where('id', 'in', ids.map((r) => r.id)).execute();
+  const rows = await db
+    .selectFrom(table)
+    .select(['id', ...columns])
+    .where(
+      'id',
+      'in',
+      ids.map((r) => r.id),
+    )
+    .execute();
   for (const row of rows) {
     const changed = Object.fromEntries(
       columns.filter((c) => typeof row[c] === 'string' && scrubber.mentions(row[c])).map((c) => [c, scrubber.text(row[c] as string)]),

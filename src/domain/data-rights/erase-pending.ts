@@ -45,7 +45,13 @@ export async function withdrawPending(tx: DomainContext, patientId: number, eras
     .updateTable('notifications')
     .set({ state: 'cancelled', last_error: ERASURE_REASON })
     .where('state', '=', 'pending')
-    .where((eb) => eb.or([eb('about_patient_id', '=', patientId), eb('patient_id', '=', patientId), ...(erasedGuardianIds.length ? [eb('guardian_id', 'in', erasedGuardianIds)] : [])]))
+    .where((eb) =>
+      eb.or([
+        eb('about_patient_id', '=', patientId),
+        eb('patient_id', '=', patientId),
+        ...(erasedGuardianIds.length ? [eb('guardian_id', 'in', erasedGuardianIds)] : []),
+      ]),
+    )
     .executeTakeFirst();
 
   const offers = await db
@@ -66,5 +72,10 @@ export async function withdrawPending(tx: DomainContext, patientId: number, eras
   const requests = await db.selectFrom('payments').select('id').where('patient_id', '=', patientId).where('state', '=', 'pending').execute();
   for (const request of requests) await markPaymentCancelled(tx, request.id, ERASURE_REASON);
 
-  return { messages: Number(messages.numUpdatedRows), waitlistEntries: Number(entries.numUpdatedRows), offers: offers.length, paymentRequests: requests.length };
+  return {
+    messages: Number(messages.numUpdatedRows),
+    waitlistEntries: Number(entries.numUpdatedRows),
+    offers: offers.length,
+    paymentRequests: requests.length,
+  };
 }

@@ -44,7 +44,12 @@ export async function erasePatient(ctx: DomainContext, raw: z.input<typeof erase
   authorize(ctx.actor, 'patient.erase');
   const input = parseInput(eraseInput, raw);
   // Refused before anything is cancelled at Razorpay (and again inside, against a booking meanwhile).
-  const before = await ctx.db.selectFrom('patients').select(['id', 'patient_number']).where('id', '=', input.patientId).where('erased_at', 'is', null).executeTakeFirst();
+  const before = await ctx.db
+    .selectFrom('patients')
+    .select(['id', 'patient_number'])
+    .where('id', '=', input.patientId)
+    .where('erased_at', 'is', null)
+    .executeTakeFirst();
   if (!before) throw new NotFoundError(`No patient with id ${input.patientId}.`);
   await refuseWhileUpcoming(ctx, before);
   // Applied again after a restore, the links were cancelled at Razorpay the first time: only our rows remain to cancel.
@@ -80,7 +85,13 @@ export async function erasePatient(ctx: DomainContext, raw: z.input<typeof erase
     // The patient's own records lose every word of the names; the records of people kept (a guardian
     // with another child here) lose the erased child's name, never a word of the names kept with them.
     const ownRecords = scrubberFor(erasedPeople);
-    const keptRecords = scrubberFor(erasedPeople, { keepWords: await namesKeptWith(tx, patient.id, keptGuardians.map((g) => g.id)) });
+    const keptRecords = scrubberFor(erasedPeople, {
+      keepWords: await namesKeptWith(
+        tx,
+        patient.id,
+        keptGuardians.map((g) => g.id),
+      ),
+    });
     const ids = {
       appointments: db.selectFrom('appointments').select('id').where('patient_id', '=', patient.id),
       guardians: erasedGuardians.map((g) => g.id),
@@ -90,19 +101,37 @@ export async function erasePatient(ctx: DomainContext, raw: z.input<typeof erase
     const withdrawn = await withdrawPending(tx, patient.id, ids.guardians);
 
     // The people.
-    await db.updateTable('patients').set({ ...anonymousPerson(ERASED_PATIENT_NAME, now), date_of_birth: null, gender: null }).where('id', '=', patient.id).execute();
+    await db
+      .updateTable('patients')
+      .set({ ...anonymousPerson(ERASED_PATIENT_NAME, now), date_of_birth: null, gender: null })
+      .where('id', '=', patient.id)
+      .execute();
     if (ids.guardians.length) await db.updateTable('guardians').set(anonymousPerson(ERASED_GUARDIAN_NAME, now)).where('id', 'in', ids.guardians).execute();
     await db
       .updateTable('consents')
       .set({ withdrawn_at: now })
       .where('withdrawn_at', 'is', null)
-      .where((eb) => eb.or([eb('patient_id', '=', patient.id), ...(ids.guardians.length ? [eb.and([eb('patient_id', 'is', null), eb('guardian_id', 'in', ids.guardians)])] : [])]))
+      .where((eb) =>
+        eb.or([
+          eb('patient_id', '=', patient.id),
+          ...(ids.guardians.length ? [eb.and([eb('patient_id', 'is', null), eb('guardian_id', 'in', ids.guardians)])] : []),
+        ]),
+      )
       .execute();
 
     // Clinical records: the text and data go, the rows (ids, dates, attendance) stay.
     await db
       .updateTable('therapy_sessions')
-      .set({ objectives: null, activities: null, materials: null, observations: null, progress_notes: null, homework: null, next_plan: null, patient_response: null })
+      .set({
+        objectives: null,
+        activities: null,
+        materials: null,
+        observations: null,
+        progress_notes: null,
+        homework: null,
+        next_plan: null,
+        patient_response: null,
+      })
       .where('patient_id', '=', patient.id)
       .execute();
     await db.updateTable('assessments').set({ data: '{}', scores: '{}', summary: null, recommendations: null }).where('patient_id', '=', patient.id).execute();
@@ -148,7 +177,11 @@ export async function erasePatient(ctx: DomainContext, raw: z.input<typeof erase
       .where((eb) => eb.or([eb('patient_id', '=', patient.id), ...(ids.guardians.length ? [eb('guardian_id', 'in', ids.guardians)] : [])]));
     const chatMessages = await db.deleteFrom('inbox_messages').where('conversation_id', 'in', ownChats).executeTakeFirst();
     const chats = await db.deleteFrom('bot_conversations').where('id', 'in', ownChats).executeTakeFirst();
-    await scrubKeptGuardiansChats(tx, keptGuardians.map((g) => g.id), keptRecords);
+    await scrubKeptGuardiansChats(
+      tx,
+      keptGuardians.map((g) => g.id),
+      keptRecords,
+    );
 
     const auditRewritten = await scrubAuditEntries(tx, patient.id, ownRecords);
 
@@ -206,6 +239,8 @@ async function refuseWhileUpcoming(ctx: DomainContext, patient: { id: number; pa
     .where((eb) => eb.or([eb('status', '=', 'in_progress'), eb.and([eb('status', 'in', ['scheduled', 'confirmed']), eb('starts_at', '>', ctx.clock.now())])]))
     .execute();
   if (upcoming.length) {
-    throw new ConflictError(`${patient.patient_number} has upcoming appointments (${upcoming.map((a) => a.appointment_number).join(', ')}); cancel them first.`);
+    throw new ConflictError(
+      `${patient.patient_number} has upcoming appointments (${upcoming.map((a) => a.appointment_number).join(', ')}); cancel them first.`,
+    );
   }
 }

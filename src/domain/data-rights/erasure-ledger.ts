@@ -22,7 +22,15 @@ export interface EraseOptions {
   reapplying?: Reapplying;
 }
 
-type LedgerRow = { id: number; patient_id: number; patient_number: string; guardian_ids: number[]; erased_at: Date | string; erased_by_staff_id: number | null; erased_by: string };
+type LedgerRow = {
+  id: number;
+  patient_id: number;
+  patient_number: string;
+  guardian_ids: number[];
+  erased_at: Date | string;
+  erased_by_staff_id: number | null;
+  erased_by: string;
+};
 
 export function entryOfRow(row: LedgerRow): ErasureEntry {
   return {
@@ -84,7 +92,8 @@ export async function recordErasure(
   }
   const staff = recordedStaff(ctx.actor);
   const username = staff
-    ? ((await ctx.db.selectFrom('staff_users').select('username').where('id', '=', staff.staffUserId).executeTakeFirst())?.username ?? `staff #${staff.staffUserId}`)
+    ? ((await ctx.db.selectFrom('staff_users').select('username').where('id', '=', staff.staffUserId).executeTakeFirst())?.username ??
+      `staff #${staff.staffUserId}`)
     : ctx.actor.kind;
   await ctx.db
     .insertInto('erasure_ledger')

@@ -97,8 +97,7 @@ export type ExportSectionName = (typeof EXPORT_SECTIONS)[number]['name'];
 export const NOT_EXPORTED: Readonly<Record<string, string>> = {
   // Every other table that refers to a person is exported (see EXPORT_SECTIONS for which rows).
   // A table added here must say why, e.g. "staff sign-in sessions: about staff, never a patient".
-  erasure_ledger:
-    'the record that a patient was erased (ids, times, who): it exists only once the patient is erased, when there is no one left to export',
+  erasure_ledger: 'the record that a patient was erased (ids, times, who): it exists only once the patient is erased, when there is no one left to export',
 };
 
 /**
@@ -145,7 +144,13 @@ export async function exportPatientData(ctx: DomainContext, raw: { patientId: nu
       .select(['pg.relationship', 'pg.is_primary', 'pg.created_at as linked_at'])
       .select((eb) =>
         eb
-          .exists(eb.selectFrom('patient_guardians as other').select('other.patient_id').whereRef('other.guardian_id', '=', 'g.id').where('other.patient_id', '<>', patientId))
+          .exists(
+            eb
+              .selectFrom('patient_guardians as other')
+              .select('other.patient_id')
+              .whereRef('other.guardian_id', '=', 'g.id')
+              .where('other.patient_id', '<>', patientId),
+          )
           .as('has_other_children'),
       )
       .where('pg.patient_id', '=', patientId)
@@ -174,7 +179,12 @@ export async function exportPatientData(ctx: DomainContext, raw: { patientId: nu
       db
         .selectFrom('package_draws')
         .selectAll()
-        .where((eb) => eb.or([...(appointmentIds.length ? [eb('appointment_id', 'in', appointmentIds)] : []), ...(packages.length ? [eb('package_id', 'in', ids(packages))] : [])]))
+        .where((eb) =>
+          eb.or([
+            ...(appointmentIds.length ? [eb('appointment_id', 'in', appointmentIds)] : []),
+            ...(packages.length ? [eb('package_id', 'in', ids(packages))] : []),
+          ]),
+        )
         .orderBy('id')
         .execute(),
     );
@@ -204,12 +214,19 @@ export async function exportPatientData(ctx: DomainContext, raw: { patientId: nu
     const sessionNotes = await db.selectFrom('therapy_sessions').selectAll().where('patient_id', '=', patientId).orderBy('id').execute();
     const assessments = await db.selectFrom('assessments').selectAll().where('patient_id', '=', patientId).orderBy('id').execute();
     const goals = await db.selectFrom('goals').selectAll().where('patient_id', '=', patientId).orderBy('id').execute();
-    const measurements = await none(ids(goals), () => db.selectFrom('goal_measurements').selectAll().where('goal_id', 'in', ids(goals)).orderBy('id').execute());
+    const measurements = await none(ids(goals), () =>
+      db.selectFrom('goal_measurements').selectAll().where('goal_id', 'in', ids(goals)).orderBy('id').execute(),
+    );
     const documents = await db.selectFrom('documents').selectAll().where('patient_id', '=', patientId).orderBy('id').execute();
     const consents = await db
       .selectFrom('consents')
       .selectAll()
-      .where((eb) => eb.or([eb('patient_id', '=', patientId), ...(guardianIds.length ? [eb.and([eb('patient_id', 'is', null), eb('guardian_id', 'in', guardianIds)])] : [])]))
+      .where((eb) =>
+        eb.or([
+          eb('patient_id', '=', patientId),
+          ...(guardianIds.length ? [eb.and([eb('patient_id', 'is', null), eb('guardian_id', 'in', guardianIds)])] : []),
+        ]),
+      )
       .orderBy('id')
       .execute();
     const treatingTherapists = await db.selectFrom('patient_therapists').selectAll().where('patient_id', '=', patientId).orderBy('therapist_id').execute();
@@ -217,11 +234,18 @@ export async function exportPatientData(ctx: DomainContext, raw: { patientId: nu
     const conversations = await db
       .selectFrom('bot_conversations')
       .selectAll()
-      .where((eb) => eb.or([eb('patient_id', '=', patientId), ...(soleGuardianIds.length ? [eb.and([eb('patient_id', 'is', null), eb('guardian_id', 'in', soleGuardianIds)])] : [])]))
+      .where((eb) =>
+        eb.or([
+          eb('patient_id', '=', patientId),
+          ...(soleGuardianIds.length ? [eb.and([eb('patient_id', 'is', null), eb('guardian_id', 'in', soleGuardianIds)])] : []),
+        ]),
+      )
       .orderBy('id')
       .execute();
     const conversationIds = ids(conversations);
-    const chatMessages = await none(conversationIds, () => db.selectFrom('inbox_messages').selectAll().where('conversation_id', 'in', conversationIds).orderBy('id').execute());
+    const chatMessages = await none(conversationIds, () =>
+      db.selectFrom('inbox_messages').selectAll().where('conversation_id', 'in', conversationIds).orderBy('id').execute(),
+    );
     const chatFiles = await none(conversationIds, () =>
       db.selectFrom('pending_chat_documents').selectAll().where('conversation_id', 'in', conversationIds).orderBy('id').execute(),
     );

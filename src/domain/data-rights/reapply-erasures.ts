@@ -79,7 +79,14 @@ export async function reapplyErasures(ctx: DomainContext, entries: ErasureEntry[
         patientId: entry.patientId,
         meta: { ledgerId: entry.id, erasedAt: entry.erasedAt, erasedBy: entry.erasedBy, backupFile: file, cancelledAppointments: cancelled },
       });
-      report.reErased.push({ ledgerId: entry.id, patientId: entry.patientId, patientNumber: entry.patientNumber, erasedAt: entry.erasedAt, erasedBy: entry.erasedBy, cancelledAppointments: cancelled });
+      report.reErased.push({
+        ledgerId: entry.id,
+        patientId: entry.patientId,
+        patientNumber: entry.patientNumber,
+        erasedAt: entry.erasedAt,
+        erasedBy: entry.erasedBy,
+        cancelledAppointments: cancelled,
+      });
     }
     // The ledger rows of every other erasure recorded after the backup (the re-erased ones are put back by erasePatient).
     for (const entry of [...standing.alreadyErased, ...standing.notInDatabase, ...standing.mismatched]) {

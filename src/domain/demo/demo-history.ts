@@ -9,15 +9,7 @@ import type { DomainContext } from '../context.js';
 import { TEXT_FIELDS } from '../clinical/session-notes.js';
 import { generateSlots } from '../scheduling/slots.js';
 import { addDays, clinicDate, isoWeekdayOf, zonedInstant } from '../time.js';
-import {
-  DEMO_CASELOAD,
-  DEMO_GOALS,
-  DEMO_HISTORY_PATIENTS,
-  DEMO_PACKAGE_PLANS,
-  DEMO_POLICY_FEES,
-  type DemoCaseload,
-  type DemoMethod,
-} from './demo-clinic.js';
+import { DEMO_CASELOAD, DEMO_GOALS, DEMO_HISTORY_PATIENTS, DEMO_PACKAGE_PLANS, DEMO_POLICY_FEES, type DemoCaseload, type DemoMethod } from './demo-clinic.js';
 
 // The demo's past: thirteen weeks of sessions before the day `roshni demo` runs (attended, missed,
 // cancelled), their payments and receipts, package sales and draws, one refund with its credit note,
@@ -75,23 +67,48 @@ const later = (at: Date, ms: number) => new Date(at.getTime() + ms);
 const NOTES: Record<string, { objectives: string[]; activities: string[]; observations: string[]; progress: string[]; homework: string[]; next: string[] }> = {
   'speech-therapy': {
     objectives: ['Target sounds in words and short phrases', 'Expand phrases during play', 'Listening and following instructions'],
-    activities: ['Picture cards, sound bingo', 'Pretend play with the kitchen set; modelling two-word phrases', 'Storybook retell with picture prompts', 'Barrier game with coloured blocks'],
-    observations: ['Attentive for most of the session', 'Needed breaks after 20 minutes', 'Self-corrected twice without prompting', 'Shy at first, warmed up with play'],
+    activities: [
+      'Picture cards, sound bingo',
+      'Pretend play with the kitchen set; modelling two-word phrases',
+      'Storybook retell with picture prompts',
+      'Barrier game with coloured blocks',
+    ],
+    observations: [
+      'Attentive for most of the session',
+      'Needed breaks after 20 minutes',
+      'Self-corrected twice without prompting',
+      'Shy at first, warmed up with play',
+    ],
     progress: ['Accuracy up on last week', 'Steady; consolidating', 'Better carry-over into conversation', 'Fewer prompts needed'],
     homework: ['Five minutes of sound practice daily with the word list', 'Name pictures in the storybook at bedtime', 'Practise requests at mealtimes'],
     next: ['Move to sentence level', 'Continue at word level', 'Add a new target sound', 'Review with parent at the next session'],
   },
   'occupational-therapy': {
     objectives: ['Fine motor control for dressing', 'Pencil grip and shape copying', 'Sensory regulation before table work'],
-    activities: ['Buttoning board, threading beads', 'Theraputty, tracing shapes', 'Swing and obstacle course, then table tasks', 'Scissor skills along thick lines'],
-    observations: ['Settled quickly after movement breaks', 'Grip tiring towards the end', 'Good attention with visual schedule', 'Frustrated with small buttons, persisted'],
+    activities: [
+      'Buttoning board, threading beads',
+      'Theraputty, tracing shapes',
+      'Swing and obstacle course, then table tasks',
+      'Scissor skills along thick lines',
+    ],
+    observations: [
+      'Settled quickly after movement breaks',
+      'Grip tiring towards the end',
+      'Good attention with visual schedule',
+      'Frustrated with small buttons, persisted',
+    ],
     progress: ['Faster than last week', 'More independent; fewer cues', 'Consistent tripod grip in most attempts', 'Steady'],
     homework: ['Practise buttons on the school shirt every morning', 'Playdough 10 minutes a day', 'Colouring inside lines, two pages a day'],
     next: ['Smaller buttons', 'Copy triangle and diamond', 'Introduce the handwriting programme', 'Continue the sensory diet'],
   },
   physiotherapy: {
     objectives: ['Range of motion and strength', 'Balance and walking', 'Pain relief and posture'],
-    activities: ['Heel slides, quadriceps sets, static cycling', 'Balance board, sit-to-stand practice', 'Mobilisation, core strengthening', 'Gait training with a stick'],
+    activities: [
+      'Heel slides, quadriceps sets, static cycling',
+      'Balance board, sit-to-stand practice',
+      'Mobilisation, core strengthening',
+      'Gait training with a stick',
+    ],
     observations: ['Mild pain at end range, settled with ice', 'Good effort throughout', 'Needed rest between sets', 'Walking more confidently'],
     progress: ['Range improved by a few degrees', 'Less pain on stairs reported', 'Balance steadier', 'Steady'],
     homework: ['Home exercise sheet twice a day', 'Walk 15 minutes morning and evening', 'Ice after exercises; posture breaks at work'],
@@ -212,7 +229,11 @@ function weekdaysFor(rng: Rng, perWeek: number, saturday: boolean): number[] {
   const patterns: Record<number, number[][]> = {
     1: [[1], [2], [3], [4], [5], ...(saturday ? [[6]] : [])],
     2: [[1, 4], [2, 5], [1, 3], [3, 5], [2, 4], ...(saturday ? [[3, 6]] : [])],
-    3: [[1, 3, 5], [2, 4, 5], [1, 2, 4]],
+    3: [
+      [1, 3, 5],
+      [2, 4, 5],
+      [1, 2, 4],
+    ],
   };
   return rng.pick(patterns[perWeek] ?? patterns[2]!);
 }
@@ -241,8 +262,21 @@ export async function addDemoHistory(
   const service = (code: string) => services.get(code)!;
   const plans = new Map<string, { id: number; name: string; serviceId: number; sessions: number; pricePaise: number; validDays: number }>();
   for (const p of DEMO_PACKAGE_PLANS) {
-    const plan = await addPackagePlan(at(opening), { code: p.code, name: p.name, serviceId: service(p.service).id, sessions: p.sessions, pricePaise: p.rupees * 100 });
-    plans.set(p.code, { id: plan.id, name: plan.name, serviceId: plan.service_id, sessions: plan.sessions, pricePaise: plan.price_paise, validDays: plan.valid_days });
+    const plan = await addPackagePlan(at(opening), {
+      code: p.code,
+      name: p.name,
+      serviceId: service(p.service).id,
+      sessions: p.sessions,
+      pricePaise: p.rupees * 100,
+    });
+    plans.set(p.code, {
+      id: plan.id,
+      name: plan.name,
+      serviceId: plan.service_id,
+      sessions: plan.sessions,
+      pricePaise: plan.price_paise,
+      validDays: plan.valid_days,
+    });
   }
   await generateSlots(at(opening), { from, to });
 
@@ -359,7 +393,11 @@ export async function addDemoHistory(
         const sv = service(code);
         // Booked at the desk some days ahead, on a day it is open (not a Sunday).
         const bookedOn = addDays(date, -rng.int(3, 10));
-        const createdAt = zonedInstant(isoWeekdayOf(bookedOn) === 7 ? addDays(bookedOn, -1) : bookedOn, `${rng.int(10, 17)}:${String(rng.int(0, 59)).padStart(2, '0')}`, tz);
+        const createdAt = zonedInstant(
+          isoWeekdayOf(bookedOn) === 7 ? addDays(bookedOn, -1) : bookedOn,
+          `${rng.int(10, 17)}:${String(rng.int(0, 59)).padStart(2, '0')}`,
+          tz,
+        );
         appointments.push({
           patientId: patientIds.get(plan.patient)!,
           therapistId,
@@ -383,7 +421,11 @@ export async function addDemoHistory(
   // ---- What became of each: about 85% of the sessions due were attended.
   const refundCase = appointments
     .filter((a) => a.plan.patient === 'rohan' && a.serviceCode === 'physiotherapy')
-    .sort((a, b) => Math.abs(a.startsAt.getTime() - zonedInstant(addDays(today, -40), '12:00', tz).getTime()) - Math.abs(b.startsAt.getTime() - zonedInstant(addDays(today, -40), '12:00', tz).getTime()))[0];
+    .sort(
+      (a, b) =>
+        Math.abs(a.startsAt.getTime() - zonedInstant(addDays(today, -40), '12:00', tz).getTime()) -
+        Math.abs(b.startsAt.getTime() - zonedInstant(addDays(today, -40), '12:00', tz).getTime()),
+    )[0];
   for (const a of appointments) {
     const r = rng.next();
     if (a === refundCase) {
@@ -411,7 +453,9 @@ export async function addDemoHistory(
     if (a.doneAt <= a.createdAt) a.createdAt = later(a.doneAt, -rng.int(2, 5) * 24 * HOUR);
   }
   if (refundCase) {
-    const visits = appointments.filter((a) => a.patientId === refundCase.patientId && a.outcome === 'completed' && a.doneAt.getTime() < refundCase.doneAt.getTime() - HOUR);
+    const visits = appointments.filter(
+      (a) => a.patientId === refundCase.patientId && a.outcome === 'completed' && a.doneAt.getTime() < refundCase.doneAt.getTime() - HOUR,
+    );
     const previous = visits.sort((a, b) => b.doneAt.getTime() - a.doneAt.getTime())[0];
     refundCase.createdAt = previous ? later(previous.doneAt, 3 * MINUTE) : later(refundCase.doneAt, -3 * 24 * HOUR);
   }
@@ -435,7 +479,9 @@ export async function addDemoHistory(
       createdAt: online ? later(attendedAt, MINUTE) : paidAt,
       paidAt,
       utr: method === 'upi' ? String(512_300_000_000 + ++utrCounter * 7_919) : null,
-      razorpay: online ? { payment: `pay_${rng.token(14)}`, link: `plink_${rng.token(14)}`, order: `order_${rng.token(14)}`, url: `https://rzp.io/i/${rng.token(8)}` } : null,
+      razorpay: online
+        ? { payment: `pay_${rng.token(14)}`, link: `plink_${rng.token(14)}`, order: `order_${rng.token(14)}`, url: `https://rzp.io/i/${rng.token(8)}` }
+        : null,
       staff: online ? null : desk,
       item,
     };
@@ -452,7 +498,18 @@ export async function addDemoHistory(
         const used = packages.some((p) => p.patientId === a.patientId);
         if (!pkg && (!used || bought.renew)) {
           const p = plans.get(bought.plan)!;
-          pkg = { key: `package:${packages.length}`, patientId: a.patientId, planId: p.id, planName: p.name, validDays: p.validDays, serviceId: p.serviceId, sessions: p.sessions, pricePaise: p.pricePaise, soldAt: later(a.startsAt, -rng.int(8, 15) * MINUTE), used: 0 };
+          pkg = {
+            key: `package:${packages.length}`,
+            patientId: a.patientId,
+            planId: p.id,
+            planName: p.name,
+            validDays: p.validDays,
+            serviceId: p.serviceId,
+            sessions: p.sessions,
+            pricePaise: p.pricePaise,
+            soldAt: later(a.startsAt, -rng.int(8, 15) * MINUTE),
+            used: 0,
+          };
           packages.push(pkg);
           open.set(plan.patient, pkg);
           const sale = paymentOf(a.patientId, bought.method, p.pricePaise, pkg.soldAt, `Package: ${p.name}`);
@@ -556,7 +613,9 @@ export async function addDemoHistory(
   await insertAll(
     ctx,
     'package_draws',
-    draws.sort((a, b) => a.doneAt.getTime() - b.doneAt.getTime()).map((a) => ({ package_id: packageByKey.get(a.packageKey!)!.id!, appointment_id: a.id!, reason: 'session', drawn_at: a.doneAt })),
+    draws
+      .sort((a, b) => a.doneAt.getTime() - b.doneAt.getTime())
+      .map((a) => ({ package_id: packageByKey.get(a.packageKey!)!.id!, appointment_id: a.id!, reason: 'session', drawn_at: a.doneAt })),
   );
   const exhausted = packages.filter((p) => p.used >= p.sessions).map((p) => p.id!);
   if (exhausted.length) await ctx.db.updateTable('patient_packages').set({ status: 'exhausted' }).where('id', 'in', exhausted).execute();
@@ -593,9 +652,7 @@ export async function addDemoHistory(
   const paymentIds = new Map(paymentRows.map((r) => [r.reference as string, r.id as number]));
   for (const p of payments) p.id = paymentIds.get(p.reference!)!;
 
-  const patientFacts = new Map(
-    (await ctx.db.selectFrom('patients').select(['id', 'patient_number', 'full_name']).execute()).map((p) => [p.id, p]),
-  );
+  const patientFacts = new Map((await ctx.db.selectFrom('patients').select(['id', 'patient_number', 'full_name']).execute()).map((p) => [p.id, p]));
   const clinic = { name: settings.name, address: settings.address, phone: settings.phone, email: settings.email, gstin: settings.gstin };
   const snapshot = (p: PlannedPayment, amountPaise: number, issuedAt: Date): ReceiptSnapshot => ({
     clinic,
@@ -724,7 +781,8 @@ export async function addDemoHistory(
     const points = g.sessions.filter((_, n) => n % 2 === 0 || n === g.sessions.length - 1);
     const step = g.goal.unit === '%' ? 5 : 1;
     return points.map((n, k) => {
-      const share = k === 0 ? 0 : Math.max(0, Math.min(1, g.goal.reached * (k / (points.length - 1)) ** 0.85 + (k === points.length - 1 ? 0 : (rng.next() - 0.5) * 0.08)));
+      const share =
+        k === 0 ? 0 : Math.max(0, Math.min(1, g.goal.reached * (k / (points.length - 1)) ** 0.85 + (k === points.length - 1 ? 0 : (rng.next() - 0.5) * 0.08)));
       const value = Math.round((g.goal.baseline + (g.goal.target - g.goal.baseline) * share) / step) * step;
       return { goalId, goal: g, session: n, value, at: later(n.writtenAt, MINUTE) };
     });
@@ -779,7 +837,15 @@ export async function addDemoHistory(
     }
     if (a.packageKey) {
       const pkg = packageByKey.get(a.packageKey)!;
-      audit.push({ at: a.doneAt, actor, action: 'package.draw', entity: 'patient_package', entityId: () => pkg.id!, patientId, after: () => ({ appointmentId: a.id, reason: 'session' }) });
+      audit.push({
+        at: a.doneAt,
+        actor,
+        action: 'package.draw',
+        entity: 'patient_package',
+        entityId: () => pkg.id!,
+        patientId,
+        after: () => ({ appointmentId: a.id, reason: 'session' }),
+      });
     }
   }
   for (const p of payments) {
@@ -831,7 +897,16 @@ export async function addDemoHistory(
     });
     if (g.goal.reached >= 1) {
       const last = measurements.filter((m) => m.goalId === id).at(-1)!;
-      audit.push({ at: later(last.at, MINUTE), actor, action: 'clinical.goal_status', entity: 'goal', entityId: () => id, patientId, before: { status: 'active' }, after: () => ({ status: 'achieved' }) });
+      audit.push({
+        at: later(last.at, MINUTE),
+        actor,
+        action: 'clinical.goal_status',
+        entity: 'goal',
+        entityId: () => id,
+        patientId,
+        before: { status: 'active' },
+        after: () => ({ status: 'achieved' }),
+      });
     }
   });
   measurements.forEach((m, i) => {

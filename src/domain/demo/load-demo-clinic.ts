@@ -16,16 +16,7 @@ import { generateSlots } from '../scheduling/slots.js';
 import { parseWeeklyHours, setWorkingHours } from '../scheduling/working-hours.js';
 import { addDays, clinicDate, zonedInstant } from '../time.js';
 import { addDemoHistory, HISTORY_DAYS, type DemoHistory } from './demo-history.js';
-import {
-  DEMO_ADMIN,
-  DEMO_BOOKINGS,
-  DEMO_CLINIC,
-  DEMO_GUARDIANS,
-  DEMO_PASSWORD,
-  DEMO_PATIENTS,
-  DEMO_STAFF,
-  DEMO_THERAPISTS,
-} from './demo-clinic.js';
+import { DEMO_ADMIN, DEMO_BOOKINGS, DEMO_CLINIC, DEMO_GUARDIANS, DEMO_PASSWORD, DEMO_PATIENTS, DEMO_STAFF, DEMO_THERAPISTS } from './demo-clinic.js';
 
 export const DEMO_DAYS = 14;
 
@@ -63,8 +54,16 @@ async function addPeople(ctx: DomainContext) {
     }
   }
   // Made-up people: the dispatcher sends them nothing but to a chat someone linked (migration 0016).
-  await ctx.db.updateTable('guardians').set({ sample: true }).where('id', 'in', [...guardianIds.values()]).execute();
-  await ctx.db.updateTable('patients').set({ sample: true }).where('id', 'in', [...patientIds.values()]).execute();
+  await ctx.db
+    .updateTable('guardians')
+    .set({ sample: true })
+    .where('id', 'in', [...guardianIds.values()])
+    .execute();
+  await ctx.db
+    .updateTable('patients')
+    .set({ sample: true })
+    .where('id', 'in', [...patientIds.values()])
+    .execute();
   return { therapistIds, patientIds };
 }
 

@@ -43,7 +43,7 @@ export async function documentLevels(ctx: DomainContext, action: DocumentAction,
   authorize(actor, action);
   if (actor.kind !== 'staff') return ACCESS_LEVELS;
   if (actor.role === 'therapist' && (actor.therapistId === null || !(await treatsPatient(ctx, actor.therapistId, patientId)))) {
-    throw new ForbiddenError("A therapist may only handle the documents of their own patients.", { action });
+    throw new ForbiddenError('A therapist may only handle the documents of their own patients.', { action });
   }
   return STAFF_LEVELS[actor.role];
 }

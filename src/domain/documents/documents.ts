@@ -132,7 +132,14 @@ export async function storeDocument(ctx: DomainContext, doc: NewDocument) {
         entity: 'document',
         entityId: row.id,
         patientId: doc.patientId,
-        after: { docType: row.doc_type, accessLevel: row.access_level, mimeType: row.mime_type, sizeBytes: row.size_bytes, therapySessionId: row.therapy_session_id, via: row.uploaded_via },
+        after: {
+          docType: row.doc_type,
+          accessLevel: row.access_level,
+          mimeType: row.mime_type,
+          sizeBytes: row.size_bytes,
+          therapySessionId: row.therapy_session_id,
+          via: row.uploaded_via,
+        },
       });
       return { ...documentJson(row), storedOnce: !created };
     } catch (error) {
@@ -181,11 +188,7 @@ export function documentJson(row: DocumentRow) {
  * notes they may not read).
  */
 async function sessionOf(ctx: DomainContext, appointmentId: number, patientId: number): Promise<number> {
-  const appointment = await ctx.db
-    .selectFrom('appointments')
-    .select(['appointment_number', 'patient_id'])
-    .where('id', '=', appointmentId)
-    .executeTakeFirst();
+  const appointment = await ctx.db.selectFrom('appointments').select(['appointment_number', 'patient_id']).where('id', '=', appointmentId).executeTakeFirst();
   const session = appointment ? await locateClinicalRecord(ctx, 'therapy_session_of_appointment', appointmentId) : undefined;
   const row = appointment && { ...appointment, session_id: session?.id ?? null };
   if (!row || row.patient_id !== patientId) throw new NotFoundError(`No appointment ${appointmentId} of this patient.`);
@@ -290,8 +293,10 @@ export async function getDocument(ctx: DomainContext, raw: { documentId: number 
   return inTransaction(ctx, async (tx) => {
     const row = await documentRow(tx, documentId);
     const bytes = await store.get(row.sha256);
-    if (!bytes) throw new ConflictError(`The content of document ${documentId} is missing from the document store; restore it from a backup of the documents folder.`);
-    if (sha256Of(bytes) !== row.sha256) throw new ConflictError(`The stored content of document ${documentId} is damaged (its SHA-256 does not match); restore it from a backup.`);
+    if (!bytes)
+      throw new ConflictError(`The content of document ${documentId} is missing from the document store; restore it from a backup of the documents folder.`);
+    if (sha256Of(bytes) !== row.sha256)
+      throw new ConflictError(`The stored content of document ${documentId} is damaged (its SHA-256 does not match); restore it from a backup.`);
     const reviewed = row.needs_review && tx.actor.kind === 'staff';
     if (reviewed) await tx.db.updateTable('documents').set({ needs_review: false }).where('id', '=', documentId).execute();
     await recordAudit(tx, {
@@ -325,7 +330,14 @@ export async function removeDocument(ctx: DomainContext, raw: z.input<typeof rem
       .returning('id')
       .executeTakeFirst();
     if (!removed) throw new ConflictError(`Document ${row.id} is already removed.`);
-    await recordAudit(tx, { action: 'document.remove', entity: 'document', entityId: row.id, patientId: row.patient_id, before: { removed: false }, after: { removed: true } });
+    await recordAudit(tx, {
+      action: 'document.remove',
+      entity: 'document',
+      entityId: row.id,
+      patientId: row.patient_id,
+      before: { removed: false },
+      after: { removed: true },
+    });
     const contentDeleted = await releaseContent(tx, row.sha256);
     return { id: row.id, patientId: row.patient_id, contentDeleted };
   });

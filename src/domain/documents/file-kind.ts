@@ -24,8 +24,7 @@ const OFFICE: Record<string, string> = {
 };
 
 /** Images that are pictures only: SVG (which can carry scripts) is never detected, so never allowed. */
-const allowedMime = (mime: string) =>
-  mime === 'application/pdf' || mime in OFFICE || /^(image|audio|video)\/[a-z0-9.+-]+$/.test(mime);
+const allowedMime = (mime: string) => mime === 'application/pdf' || mime in OFFICE || /^(image|audio|video)\/[a-z0-9.+-]+$/.test(mime);
 
 /**
  * Legacy Word/Excel/PowerPoint files are OLE compound files, a container that installers (.msi) use

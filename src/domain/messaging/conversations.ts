@@ -44,13 +44,8 @@ const storedState = z.object({
  * The chat's conversation, created on first contact and locked for this update: two bot processes
  * serving the same chat take turns, and each sees what the other saved.
  */
-export async function loadConversation(
-  db: Kysely<DB>,
-  channel: ChatChannel,
-  chatId: string,
-): Promise<{ conversation: Conversation; outdated: boolean }> {
-  const lock = () =>
-    db.selectFrom('bot_conversations').selectAll().where('channel', '=', channel).where('chat_id', '=', chatId).forUpdate().executeTakeFirst();
+export async function loadConversation(db: Kysely<DB>, channel: ChatChannel, chatId: string): Promise<{ conversation: Conversation; outdated: boolean }> {
+  const lock = () => db.selectFrom('bot_conversations').selectAll().where('channel', '=', channel).where('chat_id', '=', chatId).forUpdate().executeTakeFirst();
   // Known chats (nearly every update) cost one statement; a first contact inserts, then locks.
   let row = await lock();
   if (!row) {

@@ -20,8 +20,13 @@ export async function listInbox(ctx: DomainContext) {
       'c.channel',
       'c.handed_to_staff_at',
       eb.fn.coalesce('g.full_name', 'p.full_name').as('name'),
-      eb.selectFrom('inbox_messages as m').select((m) => m.fn.countAll<number>().as('n'))
-        .whereRef('m.conversation_id', '=', 'c.id').where('m.direction', '=', 'in').where('m.read_at', 'is', null).as('unread'),
+      eb
+        .selectFrom('inbox_messages as m')
+        .select((m) => m.fn.countAll<number>().as('n'))
+        .whereRef('m.conversation_id', '=', 'c.id')
+        .where('m.direction', '=', 'in')
+        .where('m.read_at', 'is', null)
+        .as('unread'),
     ])
     .where('c.handed_to_staff_at', 'is not', null)
     .orderBy('c.handed_to_staff_at', 'desc')
@@ -32,8 +37,20 @@ export async function showInboxConversation(ctx: DomainContext, conversationId: 
   authorize(ctx.actor, 'patient.read');
   const conversation = await ctx.db.selectFrom('bot_conversations').selectAll().where('id', '=', conversationId).executeTakeFirst();
   if (!conversation) throw new NotFoundError(`No conversation ${conversationId}.`);
-  const messages = await ctx.db.selectFrom('inbox_messages').selectAll().where('conversation_id', '=', conversationId).orderBy('created_at').orderBy('id').execute();
-  await ctx.db.updateTable('inbox_messages').set({ read_at: ctx.clock.now() }).where('conversation_id', '=', conversationId).where('direction', '=', 'in').where('read_at', 'is', null).execute();
+  const messages = await ctx.db
+    .selectFrom('inbox_messages')
+    .selectAll()
+    .where('conversation_id', '=', conversationId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  await ctx.db
+    .updateTable('inbox_messages')
+    .set({ read_at: ctx.clock.now() })
+    .where('conversation_id', '=', conversationId)
+    .where('direction', '=', 'in')
+    .where('read_at', 'is', null)
+    .execute();
   return { conversation, messages };
 }
 

@@ -7,8 +7,7 @@ import { z } from 'zod';
 // and never acts on the appointment as it is now.
 
 export type PatientAction =
-  | { verb: 'confirm' | 'cancel' | 'reschedule'; appointmentId: number; startsAt: Date }
-  | { verb: 'offer-yes' | 'offer-no'; offerId: number };
+  { verb: 'confirm' | 'cancel' | 'reschedule'; appointmentId: number; startsAt: Date } | { verb: 'offer-yes' | 'offer-no'; offerId: number };
 
 export interface MessageAction {
   value: string;

@@ -14,7 +14,13 @@ export async function alertAdmins(
   const admins = await ctx.db.selectFrom('staff_users').select('id').where('role', '=', 'admin').where('active', '=', true).orderBy('id').execute();
   let written = 0;
   for (const admin of admins) {
-    const row = await enqueueNotification(ctx, { kind: 'admin_alert', idempotencyKey: `${key}:${admin.id}`, recipient: { staffUserId: admin.id }, dueAt: at, payload });
+    const row = await enqueueNotification(ctx, {
+      kind: 'admin_alert',
+      idempotencyKey: `${key}:${admin.id}`,
+      recipient: { staffUserId: admin.id },
+      dueAt: at,
+      payload,
+    });
     if (row) written += 1;
   }
   return written;

@@ -52,19 +52,14 @@ export async function enqueueNotification(ctx: DomainContext, request: Notificat
             ${request.appointmentId ?? null}::integer, ${request.channel ?? null}::contact_channel,
             ${request.language ?? 'en'}::contact_language, ${payload}::jsonb, ${request.dueAt}::timestamptz)
     ON CONFLICT (idempotency_key) DO ${
-      request.replacePending
-        ? sql`UPDATE SET payload = excluded.payload, due_at = excluded.due_at WHERE notifications.state = 'pending'`
-        : sql`NOTHING`
+      request.replacePending ? sql`UPDATE SET payload = excluded.payload, due_at = excluded.due_at WHERE notifications.state = 'pending'` : sql`NOTHING`
     }
     RETURNING id`.execute(ctx.db);
   return rows[0] ?? null;
 }
 
 /** Withdraws messages not sent yet (an old reminder after a reschedule or a cancellation). */
-export async function cancelPendingNotifications(
-  ctx: DomainContext,
-  filter: { appointmentId: number; kinds: NotificationKind[] },
-): Promise<number> {
+export async function cancelPendingNotifications(ctx: DomainContext, filter: { appointmentId: number; kinds: NotificationKind[] }): Promise<number> {
   const result = await ctx.db
     .updateTable('notifications')
     .set({ state: 'cancelled' })

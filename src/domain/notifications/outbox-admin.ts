@@ -21,10 +21,23 @@ export async function listNotifications(ctx: DomainContext, raw: z.input<typeof 
     .leftJoin('patient_guardians as link', (join) => join.onRef('link.patient_id', '=', 'n.about_patient_id').onRef('link.guardian_id', '=', 'n.guardian_id'))
     .leftJoin('staff_users as u', 'u.id', 'n.staff_user_id')
     .select([
-      'n.id', 'n.kind', 'n.state', 'n.channel', 'n.patient_id', 'n.guardian_id', 'n.staff_user_id', 'n.due_at',
-      'n.attempts', 'n.next_attempt_at', 'n.last_error', 'n.sent_at', 'a.appointment_number',
+      'n.id',
+      'n.kind',
+      'n.state',
+      'n.channel',
+      'n.patient_id',
+      'n.guardian_id',
+      'n.staff_user_id',
+      'n.due_at',
+      'n.attempts',
+      'n.next_attempt_at',
+      'n.last_error',
+      'n.sent_at',
+      'a.appointment_number',
       // Whom it is about (a P-number) and who hears it, in words: ids and roles only, never a name or a number.
-      'about.patient_number as about_patient_number', 'link.relationship as guardian_relationship', 'u.username as staff_username',
+      'about.patient_number as about_patient_number',
+      'link.relationship as guardian_relationship',
+      'u.username as staff_username',
     ])
     .orderBy('n.due_at', 'desc')
     .orderBy('n.id', 'desc')

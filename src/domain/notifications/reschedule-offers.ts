@@ -27,10 +27,7 @@ export interface RescheduleOffers {
  * Writes the 'reschedule_needed' messages for those of `appointmentIds` that still need rescheduling
  * (needs-reschedule.ts) and have not begun, due now. Names only times, the therapist and numbers.
  */
-export async function offerReschedule(
-  ctx: DomainContext,
-  input: { appointmentIds: number[]; occasion: DayOffOccasion },
-): Promise<RescheduleOffers> {
+export async function offerReschedule(ctx: DomainContext, input: { appointmentIds: number[]; occasion: DayOffOccasion }): Promise<RescheduleOffers> {
   authorize(ctx.actor, 'schedule.manage');
   if (!input.appointmentIds.length) return { messages: 0, appointments: 0 };
   const now = ctx.clock.now();
@@ -73,12 +70,7 @@ export async function offerReschedule(
  * time the message names, and still flagged by the rule. The rest (moved, cancelled, the day off
  * removed since) are left out; when none is left, the message is not sent.
  */
-export async function sessionsStillToReschedule(
-  db: Kysely<DB>,
-  sessions: ReminderSession[],
-  timezone: string,
-  now: Date,
-): Promise<ReminderSession[]> {
+export async function sessionsStillToReschedule(db: Kysely<DB>, sessions: ReminderSession[], timezone: string, now: Date): Promise<ReminderSession[]> {
   if (!sessions.length) return [];
   const { rows } = await sql<{ id: number; starts_at: Date }>`
     SELECT a.id, a.starts_at FROM appointments a

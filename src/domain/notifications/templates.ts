@@ -79,7 +79,11 @@ const en: Record<NotificationKind, Lines> = {
   reschedule_needed: (p, when, _c, { clock, day }) => {
     const sessions = sessionsOf(p);
     const why =
-      p.reason === 'clinic_holiday' ? 'the clinic is closed that day' : p.reason === 'therapist_leave' ? 'the therapist is on leave that day' : 'the day is off';
+      p.reason === 'clinic_holiday'
+        ? 'the clinic is closed that day'
+        : p.reason === 'therapist_leave'
+          ? 'the therapist is on leave that day'
+          : 'the day is off';
     const first = sessions[0];
     return {
       subject: 'Please choose a new time',
@@ -182,8 +186,7 @@ const hi: Record<NotificationKind, Lines> = {
   }),
 };
 
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 const ACTION_WORDS = {
   en: { confirm: 'Confirm', cancel: 'Cancel', reschedule: 'Reschedule', yes: 'Yes, book it', no: 'No, thanks' },

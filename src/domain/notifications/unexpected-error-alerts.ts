@@ -72,7 +72,11 @@ export async function alertUnexpectedError(ctx: DomainContext, error: Unexpected
       const tally: Tally = { ...was, channels, count: was.count + 1, lastSeenAt: now.toISOString() };
       // A sent alert keeps the text that went out; its count and last time still grow.
       const text = row.state === 'pending' ? describe(tally, tx.timezone) : was.text;
-      await tx.db.updateTable('notifications').set({ payload: JSON.stringify({ ...was, ...tally, text }) }).where('id', '=', row.id).execute();
+      await tx.db
+        .updateTable('notifications')
+        .set({ payload: JSON.stringify({ ...was, ...tally, text }) })
+        .where('id', '=', row.id)
+        .execute();
     }
     return 0;
   });

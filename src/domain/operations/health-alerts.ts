@@ -27,10 +27,18 @@ export async function recordHealthAndAlert(ctx: DomainContext, report: HealthRep
   // Checking health is the system's own work, whoever started the process.
   return inTransaction(withActor(ctx, systemActor), async (tx) => {
     // The spell began after the last report that was not unhealthy (from this job or a `roshni health`).
-    const lastFine = await tx.db.selectFrom('health_checks').select('checked_at').where('status', '<>', 'unhealthy').orderBy('checked_at', 'desc').executeTakeFirst();
+    const lastFine = await tx.db
+      .selectFrom('health_checks')
+      .select('checked_at')
+      .where('status', '<>', 'unhealthy')
+      .orderBy('checked_at', 'desc')
+      .executeTakeFirst();
     await recordHealth(tx.db, report);
     const checkedAt = new Date(report.checkedAt);
-    await tx.db.deleteFrom('health_checks').where('checked_at', '<', new Date(checkedAt.getTime() - HEALTH_LOG_DAYS * 86_400_000)).execute();
+    await tx.db
+      .deleteFrom('health_checks')
+      .where('checked_at', '<', new Date(checkedAt.getTime() - HEALTH_LOG_DAYS * 86_400_000))
+      .execute();
     if (report.status !== 'unhealthy') return 0;
     const alerted = await tx.db
       .selectFrom('notifications')
@@ -42,8 +50,11 @@ export async function recordHealthAndAlert(ctx: DomainContext, report: HealthRep
     if (alerted) return 0;
     const written = await alertAdmins(tx, `health-unhealthy:${report.checkedAt}`, { about: 'health', text: alertText(report) }, checkedAt);
     // The routine log of a check a minute is not audited; telling the admins is.
-    await recordAudit(tx, { action: 'health.alert', entity: 'health_check', meta: { alerts: written, failing: report.checks.filter((c) => c.status === 'fail').map((c) => c.name) } });
+    await recordAudit(tx, {
+      action: 'health.alert',
+      entity: 'health_check',
+      meta: { alerts: written, failing: report.checks.filter((c) => c.status === 'fail').map((c) => c.name) },
+    });
     return written;
   });
 }
-

@@ -82,7 +82,14 @@ export interface JobSummary {
 /** The last run of each job, with how many windows it has run. */
 export async function listJobs(ctx: DomainContext): Promise<JobSummary[]> {
   const { rows } = await sql<{
-    job_name: string; window_key: string; state: string; started_at: Date; finished_at: Date | null; result: unknown; error: string | null; runs: string;
+    job_name: string;
+    window_key: string;
+    state: string;
+    started_at: Date;
+    finished_at: Date | null;
+    result: unknown;
+    error: string | null;
+    runs: string;
   }>`
     SELECT DISTINCT ON (job_name) job_name, window_key, state, started_at, finished_at, result, error,
            count(*) OVER (PARTITION BY job_name) AS runs

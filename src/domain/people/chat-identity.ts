@@ -54,7 +54,11 @@ export async function rememberChat(ctx: DomainContext, who: ChatIdentity, channe
   const id = who.kind === 'guardian' ? who.guardianId : who.patientId;
   const taken = await ctx.db.selectFrom(table).select('id').where(column, '=', chatId).executeTakeFirst();
   if (taken) return;
-  await ctx.db.updateTable(table).set({ [column]: chatId, preferred_channel: channel }).where('id', '=', id).execute();
+  await ctx.db
+    .updateTable(table)
+    .set({ [column]: chatId, preferred_channel: channel })
+    .where('id', '=', id)
+    .execute();
 }
 
 const registration = z.discriminatedUnion('for', [
@@ -121,7 +125,11 @@ export async function setChatMessaging(ctx: DomainContext, who: ChatIdentity, on
     const now = tx.clock.now();
     const table = who.kind === 'guardian' ? 'guardians' : 'patients';
     const id = who.kind === 'guardian' ? who.guardianId : who.patientId;
-    await tx.db.updateTable(table).set({ reminders_opted_out_at: on ? null : now }).where('id', '=', id).execute();
+    await tx.db
+      .updateTable(table)
+      .set({ reminders_opted_out_at: on ? null : now })
+      .where('id', '=', id)
+      .execute();
     if (on) {
       for (const purpose of ['messaging', 'marketing'] as const) await grantConsent(tx, who, purpose, channel);
       return;

@@ -10,7 +10,10 @@ export type ChatLanguage = 'en' | 'hi';
 /** A patient or guardian chooses their own language; staff need patient.manage (the system may). */
 function mayChange(actor: Actor, who: ChatIdentity): void {
   if (actor.kind === 'patient' || actor.kind === 'guardian') {
-    const own = who.kind === 'guardian' ? actor.kind === 'guardian' && actor.guardianId === who.guardianId : actor.kind === 'patient' && actor.patientId === who.patientId;
+    const own =
+      who.kind === 'guardian'
+        ? actor.kind === 'guardian' && actor.guardianId === who.guardianId
+        : actor.kind === 'patient' && actor.patientId === who.patientId;
     if (!own) throw new ForbiddenError('A chat may change only its own language.', { action: 'patient.language' });
     return;
   }

@@ -81,7 +81,10 @@ export async function findPatients(ctx: DomainContext, text: string) {
   authorize(ctx.actor, 'patient.read');
   if (!text.trim()) throw new InvalidInputError('Give a name, phone number, P-number or APT-number to search for.');
   const { kind, patients } = await patientsMatching(ctx, text);
-  const guardians = await guardiansOfPatients(ctx, patients.map((p) => p.id));
+  const guardians = await guardiansOfPatients(
+    ctx,
+    patients.map((p) => p.id),
+  );
   return {
     matchedBy: kind,
     patients: patients.map((p) => ({ ...p, guardians: guardians.filter((g) => g.patient_id === p.id) })),

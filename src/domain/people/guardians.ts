@@ -141,12 +141,7 @@ export async function linkGuardian(ctx: DomainContext, raw: LinkGuardianInput) {
 /** A guardian and the children they bring. */
 export async function guardianProfile(ctx: DomainContext, guardianId: number) {
   authorize(ctx.actor, 'patient.read');
-  const guardian = await ctx.db
-    .selectFrom('guardians')
-    .selectAll()
-    .where('id', '=', guardianId)
-    .where('erased_at', 'is', null)
-    .executeTakeFirst();
+  const guardian = await ctx.db.selectFrom('guardians').selectAll().where('id', '=', guardianId).where('erased_at', 'is', null).executeTakeFirst();
   if (!guardian) throw new NotFoundError(`No guardian with id ${guardianId}.`);
   const children = await ctx.db
     .selectFrom('patient_guardians as pg')

@@ -21,9 +21,7 @@ export async function patientsInCare(ctx: DomainContext): Promise<PatientInCare[
     .where('p.erased_at', 'is', null)
     .$if(actor.kind === 'patient', (qb) => qb.where('p.id', '=', actor.kind === 'patient' ? actor.patientId : -1))
     .$if(actor.kind === 'guardian', (qb) =>
-      qb
-        .innerJoin('patient_guardians as pg', 'pg.patient_id', 'p.id')
-        .where('pg.guardian_id', '=', actor.kind === 'guardian' ? actor.guardianId : -1),
+      qb.innerJoin('patient_guardians as pg', 'pg.patient_id', 'p.id').where('pg.guardian_id', '=', actor.kind === 'guardian' ? actor.guardianId : -1),
     )
     .orderBy('p.id')
     .execute();

@@ -42,12 +42,7 @@ export async function patientDues(ctx: DomainContext, patientId: number): Promis
 /** One patient as the desk sees them: details, guardians, what is coming up and (for those who see billing) what is owed. */
 export async function patientProfile(ctx: DomainContext, patientId: number) {
   authorize(ctx.actor, 'patient.read');
-  const patient = await ctx.db
-    .selectFrom('patients')
-    .selectAll()
-    .where('id', '=', patientId)
-    .where('erased_at', 'is', null)
-    .executeTakeFirst();
+  const patient = await ctx.db.selectFrom('patients').selectAll().where('id', '=', patientId).where('erased_at', 'is', null).executeTakeFirst();
   if (!patient) throw new NotFoundError(`No patient with id ${patientId}.`);
   const now = ctx.clock.now();
   const [guardians, fromToday, dues] = await Promise.all([

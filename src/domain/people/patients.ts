@@ -25,9 +25,7 @@ const addPatientInput = patientInput.extend({
   /** The front desk has seen the possible duplicates and this is someone else. */
   allowDuplicate: z.boolean().default(false),
   /** A child's parent or guardian, linked in the same transaction. */
-  withGuardian: z
-    .object({ guardianId: z.number().int().positive(), relationship: relationship.optional(), isPrimary: z.boolean().optional() })
-    .optional(),
+  withGuardian: z.object({ guardianId: z.number().int().positive(), relationship: relationship.optional(), isPrimary: z.boolean().optional() }).optional(),
 });
 export type AddPatientInput = z.input<typeof addPatientInput>;
 
@@ -130,13 +128,7 @@ export async function updatePatient(ctx: DomainContext, raw: UpdatePatientInput)
   const given = (Object.keys(COLUMNS) as PatientField[]).filter((field) => changes[field] !== undefined);
   if (!given.length) throw new InvalidInputError('Nothing to change: give at least one new detail.');
   return inTransaction(ctx, async (tx) => {
-    const current = await tx.db
-      .selectFrom('patients')
-      .selectAll()
-      .where('id', '=', patientId)
-      .where('erased_at', 'is', null)
-      .forUpdate()
-      .executeTakeFirst();
+    const current = await tx.db.selectFrom('patients').selectAll().where('id', '=', patientId).where('erased_at', 'is', null).forUpdate().executeTakeFirst();
     if (!current) throw new NotFoundError(`No patient with id ${patientId}.`);
     const changed = given.filter((field) => current[COLUMNS[field]] !== changes[field]);
     if (!changed.length) return { patient: current, changed };

@@ -18,9 +18,7 @@ export async function therapistsMatching(ctx: DomainContext, ref: string | numbe
     .orderBy('t.id');
   return /^\d+$/.test(text)
     ? query.where('t.id', '=', Number(text)).execute()
-    : query
-        .where((eb) => eb.or([eb('u.username', '=', text.toLowerCase()), eb('t.full_name', 'ilike', `%${text.replace(/[%_\\]/g, '\\$&')}%`)]))
-        .execute();
+    : query.where((eb) => eb.or([eb('u.username', '=', text.toLowerCase()), eb('t.full_name', 'ilike', `%${text.replace(/[%_\\]/g, '\\$&')}%`)])).execute();
 }
 
 /** A therapist by id, staff username, or a unique part of the name. */
@@ -28,7 +26,12 @@ export async function resolveTherapist(ctx: DomainContext, ref: string | number)
   const text = String(ref).trim();
   const rows = await therapistsMatching(ctx, text);
   if (rows.length === 0) throw new NotFoundError(`No therapist matches "${text}".`);
-  if (rows.length > 1) ambiguous('therapist', text, rows.map((r) => `${r.id} ${r.full_name}`));
+  if (rows.length > 1)
+    ambiguous(
+      'therapist',
+      text,
+      rows.map((r) => `${r.id} ${r.full_name}`),
+    );
   return rows[0]!;
 }
 
@@ -37,7 +40,12 @@ export async function resolvePatient(ctx: DomainContext, ref: string | number) {
   const text = String(ref).trim();
   const { patients } = await patientsMatching(ctx, text);
   if (patients.length === 0) throw new NotFoundError(`No patient matches "${text}".`);
-  if (patients.length > 1) ambiguous('patient', text, patients.map((r) => `${r.patient_number} ${r.full_name}`));
+  if (patients.length > 1)
+    ambiguous(
+      'patient',
+      text,
+      patients.map((r) => `${r.patient_number} ${r.full_name}`),
+    );
   return patients[0]!;
 }
 

@@ -83,9 +83,7 @@ export async function deactivateStaffUser(ctx: DomainContext, raw: { username: s
       .selectFrom('staff_users')
       .select(['id', 'active'])
       .where((eb) =>
-        user.role === 'admin'
-          ? eb.or([eb('id', '=', user.id), eb.and([eb('role', '=', 'admin'), eb('active', '=', true)])])
-          : eb('id', '=', user.id),
+        user.role === 'admin' ? eb.or([eb('id', '=', user.id), eb.and([eb('role', '=', 'admin'), eb('active', '=', true)])]) : eb('id', '=', user.id),
       )
       .orderBy('id')
       .forUpdate()
@@ -94,12 +92,7 @@ export async function deactivateStaffUser(ctx: DomainContext, raw: { username: s
     if (user.role === 'admin' && !locked.some((row) => row.id !== user.id && row.active)) {
       throw new ConflictError(`${user.username} is the last active admin; add another admin before deactivating them.`);
     }
-    const updated = await tx.db
-      .updateTable('staff_users')
-      .set({ active: false })
-      .where('id', '=', user.id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const updated = await tx.db.updateTable('staff_users').set({ active: false }).where('id', '=', user.id).returningAll().executeTakeFirstOrThrow();
     await recordAudit(tx, {
       action: 'staff.deactivate',
       entity: 'staff_user',

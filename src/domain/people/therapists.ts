@@ -10,9 +10,7 @@ import { emailAddress, personName } from './contact-details.js';
 import { messagingPhone } from './phone.js';
 import { findStaffUserByUsername } from './staff.js';
 
-export const specializationCodes = z
-  .array(z.string().trim().toLowerCase().min(1))
-  .min(1, 'must name at least one specialization, e.g. slp, ot or pt');
+export const specializationCodes = z.array(z.string().trim().toLowerCase().min(1)).min(1, 'must name at least one specialization, e.g. slp, ot or pt');
 
 export const therapistInput = z.object({
   fullName: personName,
@@ -87,8 +85,10 @@ function therapistRows(ctx: DomainContext) {
     .leftJoin('therapist_specializations as ts', 'ts.therapist_id', 't.id')
     .leftJoin('staff_users as u', 'u.id', 't.staff_user_id')
     .select(['t.id', 't.full_name', 't.active', 't.staff_user_id', 't.phone', 't.email', 'u.username'])
-    .select(sql<string[]>`coalesce(array_agg(ts.specialization_code ORDER BY ts.specialization_code)
-      FILTER (WHERE ts.specialization_code IS NOT NULL), '{}')`.as('specializations'))
+    .select(
+      sql<string[]>`coalesce(array_agg(ts.specialization_code ORDER BY ts.specialization_code)
+      FILTER (WHERE ts.specialization_code IS NOT NULL), '{}')`.as('specializations'),
+    )
     .groupBy(['t.id', 'u.username']);
 }
 
@@ -131,7 +131,9 @@ export async function therapistProfile(ctx: DomainContext, therapistId: number) 
   if (!therapist) throw new NotFoundError(`No therapist with id ${therapistId}.`);
   const [[week], upcoming] = await Promise.all([
     weeklyHours(ctx, { therapistId }),
-    upcomingAppointments(ctx, therapistId).select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow(),
+    upcomingAppointments(ctx, therapistId)
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .executeTakeFirstOrThrow(),
   ]);
   const workingHours = week?.blocks ?? [];
   return { ...therapist, workingHours, hoursSummary: summarizeWeeklyHours(workingHours), upcomingAppointments: upcoming.count };
@@ -172,7 +174,10 @@ export async function deactivateTherapist(ctx: DomainContext, raw: z.input<typeo
       .execute();
     if (!therapist.active) return { therapist, deactivated: false, appointments };
     if (appointments.length && !input.force) {
-      const numbers = appointments.slice(0, 5).map((a) => a.appointment_number).join(', ');
+      const numbers = appointments
+        .slice(0, 5)
+        .map((a) => a.appointment_number)
+        .join(', ');
       throw new ConflictError(
         `${therapist.full_name} has ${appointments.length} upcoming appointment(s) (${numbers}${appointments.length > 5 ? ', …' : ''}); ` +
           'move or cancel them first, or pass --force to deactivate anyway and list them.',

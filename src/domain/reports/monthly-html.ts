@@ -71,7 +71,14 @@ export function renderMonthlyHtml(report: MonthlyReport): string {
   const byDay = revenue.byDay.lines.map((l) => ({ label: String(Number(l.key.slice(8))), value: l.netPaise, display: formatRupees(l.netPaise) }));
   const revenueRows = (lines: typeof revenue.byMethod.lines) =>
     lines.map((l) => [l.label, l.payments, formatRupees(l.receivedPaise), l.refunds, formatRupees(l.refundedPaise), formatRupees(l.netPaise)]);
-  const revenueTotal = ['Total', total.payments, formatRupees(total.receivedPaise), total.refunds, formatRupees(total.refundedPaise), formatRupees(total.netPaise)];
+  const revenueTotal = [
+    'Total',
+    total.payments,
+    formatRupees(total.receivedPaise),
+    total.refunds,
+    formatRupees(total.refundedPaise),
+    formatRupees(total.netPaise),
+  ];
   const revenueHead = ['', 'Payments', 'Received', 'Refunds', 'Refunded', 'Net'];
 
   return standalonePage({
@@ -87,7 +94,10 @@ ${[
   figure(formatRupees(total.refundedPaise), `refunded (${total.refunds})`),
   figure(formatRupees(dues.duePaise), `outstanding dues now (${dues.patients} ${dues.patients === 1 ? 'patient' : 'patients'})`),
   figure(`${attendance.total.attended}`, 'sessions attended'),
-  figure(formatPercent(utilisation.total.utilisationPercent), `utilisation (${formatHours(utilisation.total.bookedMinutes)} of ${formatHours(utilisation.total.availableMinutes)} h)`),
+  figure(
+    formatPercent(utilisation.total.utilisationPercent),
+    `utilisation (${formatHours(utilisation.total.bookedMinutes)} of ${formatHours(utilisation.total.availableMinutes)} h)`,
+  ),
   figure(formatPercent(attendance.total.noShowRate), `no-show rate (${attendance.total.noShows})`),
   figure(formatPercent(attendance.total.lateCancellationRate), `late cancellations (${attendance.total.lateCancellations})`),
   figure(`${patients.total.new}`, 'new patients'),
@@ -103,12 +113,18 @@ ${columnChart(`Net revenue by day, ${report.period.label}`, byDay, { format: for
 <div class="two">
 <section>
 <h2>By payment method</h2>
-${barChart('Net revenue by payment method', revenue.byMethod.lines.map((l) => ({ label: l.label, value: l.netPaise, display: formatRupees(l.netPaise) })))}
+${barChart(
+  'Net revenue by payment method',
+  revenue.byMethod.lines.map((l) => ({ label: l.label, value: l.netPaise, display: formatRupees(l.netPaise) })),
+)}
 ${htmlTable(revenueHead, revenueRows(revenue.byMethod.lines), revenueTotal)}
 </section>
 <section>
 <h2>By service</h2>
-${barChart('Net revenue by service', revenue.byService.lines.map((l) => ({ label: l.label, value: l.netPaise, display: formatRupees(l.netPaise) })))}
+${barChart(
+  'Net revenue by service',
+  revenue.byService.lines.map((l) => ({ label: l.label, value: l.netPaise, display: formatRupees(l.netPaise) })),
+)}
 ${htmlTable(revenueHead, revenueRows(revenue.byService.lines), revenueTotal)}
 </section>
 </div>
@@ -123,8 +139,20 @@ ${barChart(
 )}
 ${htmlTable(
   ['Therapist', 'Available h', 'Booked h', 'Attended h', 'Utilisation'],
-  utilisation.lines.map((l) => [l.therapistName, formatHours(l.availableMinutes), formatHours(l.bookedMinutes), formatHours(l.attendedMinutes), formatPercent(l.utilisationPercent)]),
-  ['Total', formatHours(utilisation.total.availableMinutes), formatHours(utilisation.total.bookedMinutes), formatHours(utilisation.total.attendedMinutes), formatPercent(utilisation.total.utilisationPercent)],
+  utilisation.lines.map((l) => [
+    l.therapistName,
+    formatHours(l.availableMinutes),
+    formatHours(l.bookedMinutes),
+    formatHours(l.attendedMinutes),
+    formatPercent(l.utilisationPercent),
+  ]),
+  [
+    'Total',
+    formatHours(utilisation.total.availableMinutes),
+    formatHours(utilisation.total.bookedMinutes),
+    formatHours(utilisation.total.attendedMinutes),
+    formatPercent(utilisation.total.utilisationPercent),
+  ],
 )}
 </section>
 <section>
@@ -136,8 +164,24 @@ ${stackedBarChart(
 )}
 ${htmlTable(
   ['Therapist', 'Booked', 'Attended', 'No-shows', 'Late canc.', 'No-show rate', 'Late canc. rate'],
-  attendance.lines.map((l) => [l.therapistName, l.booked, l.attended, l.noShows, l.lateCancellations, formatPercent(l.noShowRate), formatPercent(l.lateCancellationRate)]),
-  ['Overall', attendance.total.booked, attendance.total.attended, attendance.total.noShows, attendance.total.lateCancellations, formatPercent(attendance.total.noShowRate), formatPercent(attendance.total.lateCancellationRate)],
+  attendance.lines.map((l) => [
+    l.therapistName,
+    l.booked,
+    l.attended,
+    l.noShows,
+    l.lateCancellations,
+    formatPercent(l.noShowRate),
+    formatPercent(l.lateCancellationRate),
+  ]),
+  [
+    'Overall',
+    attendance.total.booked,
+    attendance.total.attended,
+    attendance.total.noShows,
+    attendance.total.lateCancellations,
+    formatPercent(attendance.total.noShowRate),
+    formatPercent(attendance.total.lateCancellationRate),
+  ],
 )}
 </section>
 </div>

@@ -33,7 +33,17 @@ export async function packagesReport(ctx: DomainContext, raw: { all?: boolean } 
   const rows = await packageBalances(ctx, { activeOnly: !raw.all });
   const prices = new Map(
     rows.length
-      ? (await ctx.db.selectFrom('patient_packages').select(['id', 'price_paise']).where('id', 'in', rows.map((r) => r.id)).execute()).map((p) => [p.id, p.price_paise])
+      ? (
+          await ctx.db
+            .selectFrom('patient_packages')
+            .select(['id', 'price_paise'])
+            .where(
+              'id',
+              'in',
+              rows.map((r) => r.id),
+            )
+            .execute()
+        ).map((p) => [p.id, p.price_paise])
       : [],
   );
   const today = clinicDate(ctx.clock.now(), ctx.timezone);

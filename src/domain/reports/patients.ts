@@ -59,7 +59,13 @@ export async function patientsReport(ctx: DomainContext, raw: ReportPeriodInput)
   const totals = overall.rows[0]!;
   return {
     period,
-    lines: perTherapist.rows.map((r) => ({ therapistId: r.therapist_id, therapistName: r.therapist_name, seen: r.seen, new: r.new, returning: r.seen - r.new })),
+    lines: perTherapist.rows.map((r) => ({
+      therapistId: r.therapist_id,
+      therapistName: r.therapist_name,
+      seen: r.seen,
+      new: r.new,
+      returning: r.seen - r.new,
+    })),
     total: { seen: totals.seen, new: totals.new, returning: totals.seen - totals.new },
     registered: registered.rows[0]!.registered,
   };

@@ -6,7 +6,6 @@ import { addDays, clinicDate, isoDate, isoMonth } from '../time.js';
 
 // The clinic days a report covers: a month, or a run of days from one date to another (inclusive).
 
-
 export const reportPeriodInput = z
   .object({ month: isoMonth.optional(), from: isoDate.optional(), to: isoDate.optional() })
   .refine((p) => !(p.month && (p.from || p.to)), { message: 'give either a month or from/to, not both', path: ['month'] })

@@ -57,7 +57,10 @@ function groupKey(by: RevenueGrouping, timezone: string) {
         label: sql<string>`coalesce(s.name, 'Other') || CASE WHEN m.package_sale THEN ' (packages)' ELSE '' END`,
       };
     case 'day':
-      return { key: sql<string>`to_char(m.at AT TIME ZONE ${timezone}, 'YYYY-MM-DD')`, label: sql<string>`to_char(m.at AT TIME ZONE ${timezone}, 'YYYY-MM-DD')` };
+      return {
+        key: sql<string>`to_char(m.at AT TIME ZONE ${timezone}, 'YYYY-MM-DD')`,
+        label: sql<string>`to_char(m.at AT TIME ZONE ${timezone}, 'YYYY-MM-DD')`,
+      };
   }
 }
 

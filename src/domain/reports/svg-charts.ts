@@ -156,16 +156,21 @@ export function lineChart(title: string, points: Bar[], guides: Guide[] = []): s
     );
   });
   if (points.length > 1) {
-    body.push(`<polyline points="${points.map((p, i) => `${round(x(i))},${round(y(p.value))}`).join(' ')}" fill="none" stroke="${CHART_COLOURS[0]}" stroke-width="2"/>`);
+    body.push(
+      `<polyline points="${points.map((p, i) => `${round(x(i))},${round(y(p.value))}`).join(' ')}" fill="none" stroke="${CHART_COLOURS[0]}" stroke-width="2"/>`,
+    );
   }
   // Dates under the points: all of them when they fit, else about eight.
   const every = Math.max(1, Math.ceil(points.length / 8));
   points.forEach((p, i) => {
-    body.push(`<circle cx="${round(x(i))}" cy="${round(y(p.value))}" r="4" fill="${CHART_COLOURS[0]}"><title>${escapeHtml(`${p.label}: ${p.display}`)}</title></circle>`);
+    body.push(
+      `<circle cx="${round(x(i))}" cy="${round(y(p.value))}" r="4" fill="${CHART_COLOURS[0]}"><title>${escapeHtml(`${p.label}: ${p.display}`)}</title></circle>`,
+    );
     if (i % every === 0 || i === points.length - 1) {
       body.push(`<text x="${round(x(i))}" y="${height - 10}" text-anchor="middle" font-size="10" ${FONT} fill="#555">${escapeHtml(p.label)}</text>`);
     }
   });
-  if (!points.length) body.push(`<text x="${(width - right) / 2}" y="${height / 2}" text-anchor="middle" font-size="12" ${FONT} fill="#777">No measurements yet</text>`);
+  if (!points.length)
+    body.push(`<text x="${(width - right) / 2}" y="${height / 2}" text-anchor="middle" font-size="12" ${FONT} fill="#777">No measurements yet</text>`);
   return svg(width, height, title, body);
 }

@@ -76,10 +76,10 @@ export function assertNotMoved(appointment: LockedAppointment, expectedStartsAt:
 
 export function assertTransition(appointment: LockedAppointment, to: AppointmentStatus): void {
   if (!ALLOWED[appointment.status].includes(to)) {
-    throw new InvalidInputError(
-      `Cannot ${VERBS[to]} appointment ${appointment.appointment_number}: it is ${appointment.status.replace('_', ' ')}.`,
-      { from: appointment.status, to },
-    );
+    throw new InvalidInputError(`Cannot ${VERBS[to]} appointment ${appointment.appointment_number}: it is ${appointment.status.replace('_', ' ')}.`, {
+      from: appointment.status,
+      to,
+    });
   }
 }
 

@@ -74,7 +74,8 @@ export async function bookAppointment(ctx: DomainContext, raw: BookAppointmentIn
     (SELECT full_name FROM therapists WHERE id = b.therapist_id) AS therapist_name FROM booked b)`;
   // Prepared once per connection: its text is the same for every booking of one kind, and planning it
   // cost more than running it.
-  const insert = () => preparedOnce(sql<InsertedRow>`
+  const insert = () =>
+    preparedOnce(sql<InsertedRow>`
     WITH booked AS (
       INSERT INTO appointments (patient_id, therapist_id, service_id, slot_id, series_id, starts_at, ends_at,
                                 price_paise, booked_via, booked_by_staff_id, booked_by_guardian_id)
@@ -108,7 +109,10 @@ export async function bookAppointment(ctx: DomainContext, raw: BookAppointmentIn
   // Inside a caller's transaction, a refused insert must not abort it: a savepoint keeps it usable.
   const result: Attempt<Awaited<ReturnType<typeof insert>>> = ctx.db.isTransaction
     ? await attempt(ctx, insert)
-    : await insert().then((value) => ({ ok: true, value }) as const, (error: unknown) => ({ ok: false, error }) as const);
+    : await insert().then(
+        (value) => ({ ok: true, value }) as const,
+        (error: unknown) => ({ ok: false, error }) as const,
+      );
   if (!result.ok) return refuseAfterConflict(ctx, result.error, input, asker);
   const row = result.value.rows[0];
   if (!row) return explainRefusal(ctx, input, asker);

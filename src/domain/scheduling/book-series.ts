@@ -77,7 +77,8 @@ export async function bookSeries(ctx: DomainContext, raw: BookSeriesInput): Prom
         bookAppointment(tx, { patientId: input.patientId, serviceId: input.serviceId, slotId: found.slot.slotId, seriesId: series.id }),
       );
       if (result.ok) booked.push(result.value);
-      else if (isDomainError(result.error)) notBooked.push({ date, reason: String(result.error.details?.reason ?? result.error.kind), message: result.error.message, kind: result.error.kind });
+      else if (isDomainError(result.error))
+        notBooked.push({ date, reason: String(result.error.details?.reason ?? result.error.kind), message: result.error.message, kind: result.error.kind });
       else throw result.error;
     }
     if (!booked.length) {

@@ -87,5 +87,8 @@ export type SlotPredicates = ReturnType<typeof slotPredicates>;
 /** All of them, for a WHERE clause. */
 export function allOf(predicates: Record<string, RawBuilder<boolean>>, leaveOut: string[] = []): RawBuilder<boolean> {
   const kept = Object.entries(predicates).filter(([name]) => !leaveOut.includes(name));
-  return sql<boolean>`(${sql.join(kept.map(([, p]) => p), sql` AND `)})`;
+  return sql<boolean>`(${sql.join(
+    kept.map(([, p]) => p),
+    sql` AND `,
+  )})`;
 }

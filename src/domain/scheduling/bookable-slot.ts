@@ -61,7 +61,6 @@ export function translateBookingConflict(error: unknown, slot: BookableSlot): ne
     appointment_slot_capacity: taken,
     appointments_therapist_no_overlap: taken,
     appointment_slot_open: () => new ConflictError(`The slot ${slot.label()} is blocked.`, { reason: 'slot_blocked' }),
-    appointments_patient_no_overlap: () =>
-      new ConflictError('The patient already has an appointment at that time.', { reason: 'patient_busy' }),
+    appointments_patient_no_overlap: () => new ConflictError('The patient already has an appointment at that time.', { reason: 'patient_busy' }),
   });
 }

@@ -98,7 +98,8 @@ export async function slotRefusal(ctx: DomainContext, input: { slotId: number; s
     blocked: () => (f.open ? null : conflict('blocked', `The slot ${label} is blocked${f.blocked_reason ? ` (${f.blocked_reason})` : ''}.`, id)),
     therapist_inactive: () => (f.therapist_inactive ? null : conflict('therapist_inactive', `${f.therapist_name} is no longer taking appointments.`, id)),
     other_service: () => (f.other_service ? null : invalid('other_service', `The slot ${label} is reserved for another service.`, id)),
-    too_short: () => (f.too_short ? null : invalid('too_short', `${f.service_name} takes ${f.duration_minutes} minutes; the slot ${label} has ${f.slot_minutes}.`, id)),
+    too_short: () =>
+      f.too_short ? null : invalid('too_short', `${f.service_name} takes ${f.duration_minutes} minutes; the slot ${label} has ${f.slot_minutes}.`, id),
     not_qualified: () => (f.not_qualified ? null : invalid('not_qualified', `${f.therapist_name} does not offer ${f.service_name}.`, id)),
     patient_clash: () =>
       f.patient_clash ? null : conflict('patient_clash', `The patient already has an appointment at that time${f.clash ? ` (${f.clash})` : ''}.`, id),
@@ -116,7 +117,11 @@ export async function slotRefusal(ctx: DomainContext, input: { slotId: number; s
  * bookable and its slot can be opened: past, notice, advance, a clinic holiday, the therapist's leave,
  * outside their working hours. With no therapist, only what holds for the whole clinic.
  */
-export async function unslottedTimeRefusal(ctx: DomainContext, input: { startsAt: Date; therapistId: number | null; durationMinutes: number }, asker: Asker): Promise<Refusal | null> {
+export async function unslottedTimeRefusal(
+  ctx: DomainContext,
+  input: { startsAt: Date; therapistId: number | null; durationMinutes: number },
+  asker: Asker,
+): Promise<Refusal | null> {
   const p = timePredicates(ctx.clock.now(), asker);
   const { rows } = await sql<TimeFacts & { holiday: string | null; on_leave: boolean; working: boolean; hours: string | null; therapist_name: string | null }>`
     SELECT ${p.past} AS past, ${p.min_notice} AS min_notice, ${p.max_advance} AS max_advance,
@@ -131,7 +136,9 @@ export async function unslottedTimeRefusal(ctx: DomainContext, input: { startsAt
               FROM working_hours wh WHERE wh.therapist_id = ${input.therapistId}::integer AND wh.weekday = extract(isodow FROM lc.day)) AS hours,
            (SELECT full_name FROM therapists WHERE id = ${input.therapistId}::integer) AS therapist_name
     FROM (SELECT ${input.startsAt}::timestamptz AS starts_at) s
-    CROSS JOIN LATERAL (SELECT (s.starts_at AT TIME ZONE ${ctx.timezone})::date AS day, (s.starts_at AT TIME ZONE ${ctx.timezone})::time AS at) lc`.execute(ctx.db);
+    CROSS JOIN LATERAL (SELECT (s.starts_at AT TIME ZONE ${ctx.timezone})::date AS day, (s.starts_at AT TIME ZONE ${ctx.timezone})::time AS at) lc`.execute(
+    ctx.db,
+  );
   const f = rows[0]!;
   const when = formatFriendly(input.startsAt, ctx.timezone);
   const day = formatFriendlyDay(input.startsAt, ctx.timezone);
@@ -146,4 +153,3 @@ export async function unslottedTimeRefusal(ctx: DomainContext, input: { startsAt
   }
   return null;
 }
-

@@ -45,15 +45,15 @@ export async function cancelAppointment(ctx: DomainContext, raw: z.input<typeof 
     assertNotMoved(appointment, input.expectedStartsAt, 'cancelled');
     const now = tx.clock.now();
     if (appointment.starts_at <= now && appointment.status !== 'cancelled') {
-      throw new InvalidInputError(
-        `Appointment ${appointment.appointment_number} has already begun; mark it as completed or no-show instead.`,
-      );
+      throw new InvalidInputError(`Appointment ${appointment.appointment_number} has already begun; mark it as completed or no-show instead.`);
     }
     const settings = await requireClinicSettings(tx);
     // A day off fell on it (leave or a holiday forced over the booking): cancelling is the clinic's doing, never late.
     const dayOff = await tx.db
       .selectFrom('appointments as a')
-      .select(rescheduleReason(tx.timezone, { therapistId: sql.ref('a.therapist_id'), startsAt: sql.ref('a.starts_at'), status: sql.ref('a.status') }).as('reason'))
+      .select(
+        rescheduleReason(tx.timezone, { therapistId: sql.ref('a.therapist_id'), startsAt: sql.ref('a.starts_at'), status: sql.ref('a.status') }).as('reason'),
+      )
       .where('a.id', '=', appointment.id)
       .executeTakeFirstOrThrow();
     const { late } = cancellationTerms(settings, { startsAt: appointment.starts_at, dayOff: dayOff.reason !== null }, now);

@@ -32,8 +32,6 @@ export function weekOf(date: string): ClinicDays {
 
 /** "IST" for Asia/Kolkata: the short name people read next to clinic times. */
 export function zoneLabel(timeZone: string, at: Date): string {
-  const part = new Intl.DateTimeFormat('en-IN', { timeZone, timeZoneName: 'short' })
-    .formatToParts(at)
-    .find((p) => p.type === 'timeZoneName');
+  const part = new Intl.DateTimeFormat('en-IN', { timeZone, timeZoneName: 'short' }).formatToParts(at).find((p) => p.type === 'timeZoneName');
   return part?.value ?? timeZone;
 }

@@ -60,10 +60,7 @@ export function listStranded(appointments: StrandedAppointment[], timeZone: stri
  * leave become blocked (a holiday wins over leave as the reason), and slots blocked for a day off
  * that no longer applies reopen. Slots blocked by hand, for any other reason, are left alone.
  */
-export async function settleDayOffBlocks(
-  ctx: DomainContext,
-  days: ClinicDays & { therapistId?: number },
-): Promise<{ blocked: number; reopened: number }> {
+export async function settleDayOffBlocks(ctx: DomainContext, days: ClinicDays & { therapistId?: number }): Promise<{ blocked: number; reopened: number }> {
   const { start, end } = clinicDaysSpan(days, ctx.timezone);
   const therapistId = days.therapistId ?? null;
   const { rows } = await sql<{ status: 'open' | 'blocked'; previous: 'open' | 'blocked' }>`

@@ -74,15 +74,8 @@ const listInput = z.object({
 export async function listHolidays(ctx: DomainContext, raw: z.input<typeof listInput> = {}) {
   authorize(ctx.actor, 'schedule.read');
   const input = parseInput(listInput, raw);
-  const [first, last] =
-    input.year === undefined ? [clinicDate(ctx.clock.now(), ctx.timezone), '9999-12-31'] : [`${input.year}-01-01`, `${input.year}-12-31`];
-  return ctx.db
-    .selectFrom('clinic_holidays')
-    .selectAll()
-    .where('holiday_on', '>=', first)
-    .where('holiday_on', '<=', last)
-    .orderBy('holiday_on')
-    .execute();
+  const [first, last] = input.year === undefined ? [clinicDate(ctx.clock.now(), ctx.timezone), '9999-12-31'] : [`${input.year}-01-01`, `${input.year}-12-31`];
+  return ctx.db.selectFrom('clinic_holidays').selectAll().where('holiday_on', '>=', first).where('holiday_on', '<=', last).orderBy('holiday_on').execute();
 }
 
 /**

@@ -45,9 +45,7 @@ export async function addLeave(ctx: DomainContext, raw: AddLeaveInput) {
       .where('ends_on', '>=', input.from)
       .executeTakeFirst();
     if (overlapping) {
-      throw new ConflictError(
-        `${therapist.full_name} is already on leave from ${overlapping.starts_on} to ${overlapping.ends_on} (leave ${overlapping.id}).`,
-      );
+      throw new ConflictError(`${therapist.full_name} is already on leave from ${overlapping.starts_on} to ${overlapping.ends_on} (leave ${overlapping.id}).`);
     }
     const days = { therapistId: therapist.id, from: input.from, to: input.to };
     const stranded = await liveAppointmentsDuring(tx, days);

@@ -29,18 +29,13 @@ export interface RescheduledAppointment {
  * it, so the old place frees only if the new one is taken; if the database refuses, nothing changes.
  * A confirmation was for the old time, so the appointment goes back to scheduled.
  */
-export async function rescheduleAppointment(
-  ctx: DomainContext,
-  raw: z.input<typeof rescheduleInput>,
-): Promise<RescheduledAppointment> {
+export async function rescheduleAppointment(ctx: DomainContext, raw: z.input<typeof rescheduleInput>): Promise<RescheduledAppointment> {
   authorizeAppointmentChange(ctx);
   const input = parseInput(rescheduleInput, raw);
   return inTransaction(ctx, async (tx) => {
     const appointment = await lockAppointment(tx, input.appointmentId);
     if (appointment.status !== 'scheduled' && appointment.status !== 'confirmed') {
-      throw new InvalidInputError(
-        `Cannot reschedule appointment ${appointment.appointment_number}: it is ${appointment.status.replace('_', ' ')}.`,
-      );
+      throw new InvalidInputError(`Cannot reschedule appointment ${appointment.appointment_number}: it is ${appointment.status.replace('_', ' ')}.`);
     }
     if (appointment.starts_at <= tx.clock.now()) {
       throw new InvalidInputError(`Appointment ${appointment.appointment_number} has already begun.`);
@@ -50,7 +45,11 @@ export async function rescheduleAppointment(
     }
     // The bookable-slot rule, as for a booking: the family's minimum notice too, and the patient's own
     // appointments (this one excepted).
-    const asker: Asker = { applyMinNotice: minNoticeApplies(tx.actor, input.shortNotice), patientId: appointment.patient_id, movingAppointmentId: appointment.id };
+    const asker: Asker = {
+      applyMinNotice: minNoticeApplies(tx.actor, input.shortNotice),
+      patientId: appointment.patient_id,
+      movingAppointmentId: appointment.id,
+    };
     const refusal = await slotRefusal(tx, { slotId: input.slotId, serviceId: appointment.service_id }, asker);
     if (refusal) throw refusal.error;
     const slot = await describeSlot(tx, input.slotId);

@@ -124,8 +124,7 @@ export async function updateService(ctx: DomainContext, raw: UpdateServiceInput)
       .where('id', '=', current.id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    const values = (row: typeof current) =>
-      Object.fromEntries(changed.filter((f) => AUDITED_VALUES.includes(f)).map((f) => [f, row[COLUMNS[f]]]));
+    const values = (row: typeof current) => Object.fromEntries(changed.filter((f) => AUDITED_VALUES.includes(f)).map((f) => [f, row[COLUMNS[f]]]));
     await recordAudit(tx, {
       action: 'service.update',
       entity: 'service',
@@ -146,12 +145,7 @@ export async function deactivateService(ctx: DomainContext, raw: { code: string 
     const current = await tx.db.selectFrom('services').selectAll().where('code', '=', code).forUpdate().executeTakeFirst();
     if (!current) throw new NotFoundError(`No service with code ${code}.`);
     if (!current.active) return { service: current, deactivated: false };
-    const service = await tx.db
-      .updateTable('services')
-      .set({ active: false })
-      .where('id', '=', current.id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const service = await tx.db.updateTable('services').set({ active: false }).where('id', '=', current.id).returningAll().executeTakeFirstOrThrow();
     await recordAudit(tx, {
       action: 'service.deactivate',
       entity: 'service',

@@ -42,7 +42,11 @@ export async function findSlotAtTime(ctx: DomainContext, wanted: TimeWanted, opt
     .$if(wanted.therapistId === undefined && service.specialization_code !== null, (qb) =>
       qb.where((eb) =>
         eb.exists(
-          eb.selectFrom('therapist_specializations as ts').select('ts.therapist_id').whereRef('ts.therapist_id', '=', 's.therapist_id').where('ts.specialization_code', '=', service.specialization_code),
+          eb
+            .selectFrom('therapist_specializations as ts')
+            .select('ts.therapist_id')
+            .whereRef('ts.therapist_id', '=', 's.therapist_id')
+            .where('ts.specialization_code', '=', service.specialization_code),
         ),
       ),
     )

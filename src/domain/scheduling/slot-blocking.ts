@@ -47,9 +47,7 @@ export async function blockSlot(ctx: DomainContext, raw: z.input<typeof blockInp
       .orderBy('appointment_number')
       .execute();
     if (booked.length) {
-      throw new ConflictError(
-        `${slot.label} is booked (${booked.map((b) => b.appointment_number).join(', ')}); reschedule or cancel first.`,
-      );
+      throw new ConflictError(`${slot.label} is booked (${booked.map((b) => b.appointment_number).join(', ')}); reschedule or cancel first.`);
     }
     const blocked = await tx.db
       .updateTable('appointment_slots')

@@ -125,8 +125,7 @@ async function closeOffer(ctx: DomainContext, offerId: number, entryId: number, 
 const offerRef = z.object({ offerId: z.number().int().positive() });
 
 export type OfferAnswer =
-  | { outcome: 'booked'; appointmentId: number; appointmentNumber: string }
-  | { outcome: 'taken' | 'expired'; nextOffer: WaitlistOffer | null };
+  { outcome: 'booked'; appointmentId: number; appointmentNumber: string } | { outcome: 'taken' | 'expired'; nextOffer: WaitlistOffer | null };
 
 /**
  * "Yes" to an offer: books the slot if the database still has room. Two patients saying yes to

@@ -50,8 +50,13 @@ export async function addToWaitlist(ctx: DomainContext, raw: z.input<typeof wait
   if (input.to < today) throw new InvalidInputError('to: is already in the past.');
   return inTransaction(ctx, async (tx) => {
     // An entry whose last date has passed is over, even before the lapse job says so.
-    await tx.db.updateTable('waitlist_entries').set({ status: 'lapsed' })
-      .where('patient_id', '=', input.patientId).where('status', '=', 'waiting').where('latest_on', '<', today).execute();
+    await tx.db
+      .updateTable('waitlist_entries')
+      .set({ status: 'lapsed' })
+      .where('patient_id', '=', input.patientId)
+      .where('status', '=', 'waiting')
+      .where('latest_on', '<', today)
+      .execute();
     const waiting = await openEntryFor(tx, input);
     if (waiting) return { ...waiting, alreadyWaiting: true };
     const entry = await tx.db
@@ -69,7 +74,10 @@ export async function addToWaitlist(ctx: DomainContext, raw: z.input<typeof wait
       // Another join committed between the check and this insert: it waits for it, then adds nothing.
       .onConflict((oc) =>
         // The index's own predicate, written out: a bound parameter could not be matched to it.
-        oc.columns(['patient_id', 'service_id', 'therapist_id']).where(sql<boolean>`status IN ('waiting', 'offered')`).doNothing(),
+        oc
+          .columns(['patient_id', 'service_id', 'therapist_id'])
+          .where(sql<boolean>`status IN ('waiting', 'offered')`)
+          .doNothing(),
       )
       .returningAll()
       .executeTakeFirst();
@@ -95,15 +103,24 @@ export async function changeWaitlistDates(ctx: DomainContext, raw: z.input<typeo
   const input = parseInput(datesInput, raw);
   if (input.to < clinicDate(ctx.clock.now(), ctx.timezone)) throw new InvalidInputError('to: is already in the past.');
   return inTransaction(ctx, async (tx) => {
-    const before = await tx.db.selectFrom('waitlist_entries').selectAll()
-      .where('id', '=', input.entryId).where('status', 'in', OPEN).forUpdate().executeTakeFirst();
+    const before = await tx.db
+      .selectFrom('waitlist_entries')
+      .selectAll()
+      .where('id', '=', input.entryId)
+      .where('status', 'in', OPEN)
+      .forUpdate()
+      .executeTakeFirst();
     const notOpen = () => new NotFoundError(`No open waitlist entry ${input.entryId}.`);
     if (!before) throw notOpen();
     await requireInCare(tx, before.patient_id).catch(() => {
       throw notOpen();
     });
-    const entry = await tx.db.updateTable('waitlist_entries').set({ earliest_on: input.from, latest_on: input.to })
-      .where('id', '=', input.entryId).returningAll().executeTakeFirstOrThrow();
+    const entry = await tx.db
+      .updateTable('waitlist_entries')
+      .set({ earliest_on: input.from, latest_on: input.to })
+      .where('id', '=', input.entryId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
     await recordAudit(tx, {
       action: 'waitlist.change_dates',
       entity: 'waitlist_entry',
@@ -187,8 +204,12 @@ export async function removeFromWaitlist(ctx: DomainContext, raw: { entryId: num
       .returning(['id', 'patient_id'])
       .executeTakeFirst();
     if (!entry) throw new NotFoundError(`No open waitlist entry ${entryId}.`);
-    await tx.db.updateTable('waitlist_offers').set({ status: 'declined', responded_at: tx.clock.now() })
-      .where('entry_id', '=', entryId).where('status', '=', 'pending').execute();
+    await tx.db
+      .updateTable('waitlist_offers')
+      .set({ status: 'declined', responded_at: tx.clock.now() })
+      .where('entry_id', '=', entryId)
+      .where('status', '=', 'pending')
+      .execute();
     await recordAudit(tx, { action: 'waitlist.remove', entity: 'waitlist_entry', entityId: entryId, patientId: entry.patient_id });
     return entry;
   });

@@ -15,9 +15,7 @@ export interface WeeklyBlock {
   end: string;
 }
 
-const block = z
-  .object({ weekday: z.number().int().min(1).max(7), start: clockTime, end: clockTime })
-  .refine((b) => b.end > b.start, 'end must be after start');
+const block = z.object({ weekday: z.number().int().min(1).max(7), start: clockTime, end: clockTime }).refine((b) => b.end > b.start, 'end must be after start');
 
 const workingHoursInput = z.object({
   therapistId: z.number().int().positive(),
@@ -59,9 +57,7 @@ function refuseOverlaps(blocks: WeeklyBlock[]): void {
   for (let i = 1; i < sorted.length; i++) {
     const [before, after] = [sorted[i - 1]!, sorted[i]!];
     if (before.weekday === after.weekday && after.start < before.end) {
-      throw new InvalidInputError(
-        `Working hours overlap on ${weekdayName(after.weekday)}: ${before.start}-${before.end} and ${after.start}-${after.end}.`,
-      );
+      throw new InvalidInputError(`Working hours overlap on ${weekdayName(after.weekday)}: ${before.start}-${before.end} and ${after.start}-${after.end}.`);
     }
   }
 }
@@ -111,7 +107,11 @@ export async function weeklyHours(ctx: DomainContext, raw: { therapistId?: numbe
     ? await ctx.db
         .selectFrom('working_hours')
         .select(['therapist_id', 'weekday', 'start_time', 'end_time'])
-        .where('therapist_id', 'in', therapists.map((t) => t.id))
+        .where(
+          'therapist_id',
+          'in',
+          therapists.map((t) => t.id),
+        )
         .orderBy('weekday')
         .orderBy('start_time')
         .execute()

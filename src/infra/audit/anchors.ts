@@ -38,7 +38,14 @@ function isAnchor(value: unknown): value is Anchor {
   const a = value as Anchor;
   // A restore of an empty chain writes position 0: it only says that the anchors before it no longer count.
   const least = a?.restoredFrom === undefined ? 1 : 0;
-  return Boolean(a) && typeof a.database === 'string' && typeof a.at === 'string' && Number.isSafeInteger(a.position) && a.position >= least && /^[0-9a-f]{64}$/.test(a.hash);
+  return (
+    Boolean(a) &&
+    typeof a.database === 'string' &&
+    typeof a.at === 'string' &&
+    Number.isSafeInteger(a.position) &&
+    a.position >= least &&
+    /^[0-9a-f]{64}$/.test(a.hash)
+  );
 }
 
 /** The database's anchors that count (from its last restore on), and how many lines could not be read. */
@@ -64,7 +71,10 @@ export function appendAnchor(file: string, anchor: Anchor): boolean {
 export async function brokenAnchor(db: Kysely<any>, anchors: Anchor[], head: ChainHead | null): Promise<BrokenLink | null> {
   anchors = anchors.filter((a) => a.position > 0);
   if (!anchors.length) return null;
-  const hashes = await chainHashesAt(db, anchors.map((a) => a.position));
+  const hashes = await chainHashesAt(
+    db,
+    anchors.map((a) => a.position),
+  );
   const day = (at: string) => at.slice(0, 10);
   for (const anchor of [...anchors].sort((a, b) => a.position - b.position)) {
     const hash = hashes.get(anchor.position);
@@ -95,7 +105,12 @@ export async function brokenAnchor(db: Kysely<any>, anchors: Anchor[], head: Cha
  */
 export async function anchorRestore(db: Kysely<any>, backupDir: string, backupFile: string, now: Date): Promise<Anchor> {
   const head = await chainHeadAsOwner(db).catch(() => null);
-  const anchor: Anchor = { database: await databaseIdentity(db), at: now.toISOString(), ...(head ?? { position: 0, hash: GENESIS_HASH.toString('hex') }), restoredFrom: basename(backupFile) };
+  const anchor: Anchor = {
+    database: await databaseIdentity(db),
+    at: now.toISOString(),
+    ...(head ?? { position: 0, hash: GENESIS_HASH.toString('hex') }),
+    restoredFrom: basename(backupFile),
+  };
   appendAnchor(anchorsPath(backupDir), anchor);
   return anchor;
 }

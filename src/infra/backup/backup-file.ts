@@ -84,7 +84,11 @@ const headerSchema = z.object({
       salt: z.string().base64(),
       iv: z.string().base64(),
       // Bounded: a crafted header must not make the key derivation take all memory.
-      N: z.number().int().min(2 ** 14).max(2 ** 20),
+      N: z
+        .number()
+        .int()
+        .min(2 ** 14)
+        .max(2 ** 20),
       r: z.number().int().min(1).max(16),
       p: z.number().int().min(1).max(4),
     })
@@ -92,7 +96,10 @@ const headerSchema = z.object({
 });
 
 export class BackupDamagedError extends OperationalError {
-  constructor(readonly file: string, detail: string) {
+  constructor(
+    readonly file: string,
+    detail: string,
+  ) {
     super('invalid', `The backup ${file} is damaged or not a Roshni backup: ${detail}.`);
     this.name = 'BackupDamagedError';
   }
@@ -100,8 +107,14 @@ export class BackupDamagedError extends OperationalError {
 
 /** A file whose checksum matches but whose payload cannot be read: altered, and its checksum recomputed. */
 export class BackupContentsDamagedError extends OperationalError {
-  constructor(readonly file: string, detail: string) {
-    super('invalid', `The backup ${file} matches its checksum but its contents cannot be read (${detail}): it was altered after it was written. Nothing was restored: the database is as it was.`);
+  constructor(
+    readonly file: string,
+    detail: string,
+  ) {
+    super(
+      'invalid',
+      `The backup ${file} matches its checksum but its contents cannot be read (${detail}): it was altered after it was written. Nothing was restored: the database is as it was.`,
+    );
     this.name = 'BackupContentsDamagedError';
   }
 }
@@ -109,7 +122,10 @@ export class BackupContentsDamagedError extends OperationalError {
 /** GCM refused the payload: a wrong passphrase and altered contents look alike to it. */
 export class BackupUndecryptableError extends OperationalError {
   constructor(readonly file: string) {
-    super('invalid', `The backup ${file} could not be decrypted: ROSHNI_BACKUP_PASSPHRASE is not the passphrase it was made with, or the file was altered after it was written. Nothing was restored: the database is as it was.`);
+    super(
+      'invalid',
+      `The backup ${file} could not be decrypted: ROSHNI_BACKUP_PASSPHRASE is not the passphrase it was made with, or the file was altered after it was written. Nothing was restored: the database is as it was.`,
+    );
     this.name = 'BackupUndecryptableError';
   }
 }

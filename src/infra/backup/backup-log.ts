@@ -17,10 +17,7 @@ export function wasInterrupted(error: string | null): boolean {
 }
 
 /** Logs a backup as running, holding its lock (on the caller's single connection) before anyone can see the row. */
-export async function logRunningBackup(
-  conn: Kysely<DB>,
-  row: { kind: string; startedAt: Date; file: string; encrypted: boolean },
-): Promise<number> {
+export async function logRunningBackup(conn: Kysely<DB>, row: { kind: string; startedAt: Date; file: string; encrypted: boolean }): Promise<number> {
   // One statement: the row becomes visible when it commits, after the lock is taken.
   const { rows } = await sql<{ id: number }>`
     WITH made AS (
@@ -50,5 +47,10 @@ export async function deadBackups(db: Kysely<DB>): Promise<number[]> {
 export async function settleDeadBackups(db: Kysely<DB>, now: Date): Promise<void> {
   const dead = await deadBackups(db);
   if (!dead.length) return;
-  await db.updateTable('backups').set({ state: 'failed', finished_at: now, error: INTERRUPTED }).where('id', 'in', dead).where('state', '=', 'running').execute();
+  await db
+    .updateTable('backups')
+    .set({ state: 'failed', finished_at: now, error: INTERRUPTED })
+    .where('id', 'in', dead)
+    .where('state', '=', 'running')
+    .execute();
 }

@@ -42,4 +42,3 @@ export function futureDatedBackups(dir: string, now: Date): Array<{ path: string
     .map((f) => ({ path: f.path, kind: f.kind, at: backupTime(f.stamp) }))
     .filter((f) => f.at.getTime() > now.getTime());
 }
-

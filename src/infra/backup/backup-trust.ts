@@ -48,8 +48,7 @@ export async function readBackupLog(db: Kysely<any>): Promise<RecordedBackup[] |
   return rows.map((r) => ({ filePath: r.file_path, sha256: r.sha256, kind: r.kind, startedAt: new Date(r.started_at) }));
 }
 
-const NO_LOG =
-  'This database has no backup log (it is new or empty), so nothing here records which backups Roshni made.';
+const NO_LOG = 'This database has no backup log (it is new or empty), so nothing here records which backups Roshni made.';
 
 /**
  * `latest`: the newest backup the log records whose file is still where it was written, named as a

@@ -213,7 +213,14 @@ async function writeEmbeddedBackup(database: Database, db: Kysely<any>, config: 
     const { tables, checksums, schema } = await describeContents(db);
     const blob = await database.dumpDataDir!();
     const payload = Readable.from([Buffer.from(await blob.arrayBuffer())]);
-    const header = { kind, createdAt: at.toISOString(), serverVersion: version.text, database: 'embedded' as const, payload: 'pglite-datadir-tgz' as const, manifest: { tables, schema } };
+    const header = {
+      kind,
+      createdAt: at.toISOString(),
+      serverVersion: version.text,
+      database: 'embedded' as const,
+      payload: 'pglite-datadir-tgz' as const,
+      manifest: { tables, schema },
+    };
     const written = await writeBackupFile(file, header, () => payload, config.env.ROSHNI_BACKUP_PASSPHRASE);
     return { tables, checksums, schema, written };
   });
@@ -486,7 +493,7 @@ async function countInScratch(
     if ((error as { code?: string }).code !== '42501') throw error;
     throw new ConfigError(
       'DATABASE_URL',
-      "names a user that may not create databases, and verifying restores the backup into a scratch one: give it CREATEDB " +
+      'names a user that may not create databases, and verifying restores the backup into a scratch one: give it CREATEDB ' +
         '(ALTER ROLE … CREATEDB), or verify with a URL whose user may. Nothing was changed',
     );
   }
@@ -514,7 +521,13 @@ async function countInScratch(
 /** The key tables' checksums the backup log recorded for this file when it was made (none without the log). */
 async function loggedChecksums(db: Kysely<DB> | undefined, file: string, sha256: string): Promise<Record<string, string>> {
   if (!db) return {};
-  const row = await db.selectFrom('backups').select('manifest').where('file_path', '=', file).where('sha256', '=', sha256).orderBy('id', 'desc').executeTakeFirst();
+  const row = await db
+    .selectFrom('backups')
+    .select('manifest')
+    .where('file_path', '=', file)
+    .where('sha256', '=', sha256)
+    .orderBy('id', 'desc')
+    .executeTakeFirst();
   return (row?.manifest as BackupManifest | null)?.checksums ?? {};
 }
 
@@ -551,7 +564,11 @@ export async function verifyBackup(file: string, config: Config, clock: Clock, o
   } catch (error) {
     const name = (error as Error).name;
     if (error instanceof BackupNotTrustedError) throw error; // refused before anything was read: not a verification
-    if (!['BackupDamagedError', 'BackupContentsDamagedError', 'BackupUndecryptableError', 'BackupPassphraseError', 'PostgresToolError'].includes(name) && !/auth/i.test((error as Error).message)) throw error;
+    if (
+      !['BackupDamagedError', 'BackupContentsDamagedError', 'BackupUndecryptableError', 'BackupPassphraseError', 'PostgresToolError'].includes(name) &&
+      !/auth/i.test((error as Error).message)
+    )
+      throw error;
     result = { file, ok: false, sha256: '', problem: (error as Error).message, tables: [], checksums: [], notes, erasedPatients: null };
   }
   if (db) {

@@ -8,8 +8,13 @@ function megabytes(bytes: number): string {
 }
 
 export class BackupDiskFullError extends OperationalError {
-  constructor(readonly dir: string, readonly neededBytes: number, readonly freeBytes: number) {
-    super('disk_full', 
+  constructor(
+    readonly dir: string,
+    readonly neededBytes: number,
+    readonly freeBytes: number,
+  ) {
+    super(
+      'disk_full',
       `Not enough space in ${dir}: the backup needs about ${megabytes(neededBytes)} and ${megabytes(freeBytes)} is free. ` +
         'Nothing was written: free some space there or set ROSHNI_BACKUP_DIR to a larger disk.',
     );

@@ -65,7 +65,10 @@ export function findPostgresTool(tool: 'pg_dump' | 'pg_restore' | 'psql', server
 export function libpqEnv(url: string): { dbname: string; env: NodeJS.ProcessEnv } {
   const { url: dbname, password, secretParameters } = withoutSecrets(url);
   if (secretParameters.some((name) => name.toLowerCase() !== 'password')) {
-    throw new ConfigError('DATABASE_URL', "has an sslpassword, which pg_dump, pg_restore and psql could only be given on their command line, readable by every user of the machine: use a client key without a passphrase, readable only by Roshni's user");
+    throw new ConfigError(
+      'DATABASE_URL',
+      "has an sslpassword, which pg_dump, pg_restore and psql could only be given on their command line, readable by every user of the machine: use a client key without a passphrase, readable only by Roshni's user",
+    );
   }
   // Dumping and restoring are the owner's work: the clinical tables' rows are theirs only with this on (migration 0020).
   return { dbname, env: { ...process.env, PGOPTIONS: OWNER_AT_WORK_OPTIONS, ...(password ? { PGPASSWORD: password } : {}) } };
@@ -216,17 +219,18 @@ export async function replaceWithArchive(
     } catch (error) {
       const psqlStoppedFirst = psql.exitCode !== null && psql.exitCode !== 0;
       killProcessGroup(psql); // its transaction is still open: it cannot have committed
-      const psqlError = await applied.then(() => null, (e: unknown) => e);
+      const psqlError = await applied.then(
+        () => null,
+        (e: unknown) => e,
+      );
       if (inputError) throw inputError;
       if (psqlStoppedFirst) throw damagedText(psqlError) ? new ArchiveUnreadableError((psqlError as Error).message) : psqlError;
       throw new ArchiveUnreadableError((error as Error).message);
     }
     psql.stdin!.write(`\n${sql.after}\n\\echo ${checked}\n`);
-    await Promise.race([checksPassed, applied.then(() => Promise.reject(new PostgresToolError('psql', psql.exitCode, psqlErr)))]).catch(
-      (error: unknown) => {
-        throw damagedText(error) ? new ArchiveUnreadableError((error as Error).message) : error;
-      },
-    );
+    await Promise.race([checksPassed, applied.then(() => Promise.reject(new PostgresToolError('psql', psql.exitCode, psqlErr)))]).catch((error: unknown) => {
+      throw damagedText(error) ? new ArchiveUnreadableError((error as Error).message) : error;
+    });
     psql.stdin!.end('COMMIT;\n');
     await applied;
   } finally {

@@ -182,7 +182,12 @@ function mismatchOf(error: unknown, expected: Record<string, number>): Record<st
  * The backup `ref` names, checked whole and vouched for against the target's backup log before
  * anything is read from it (see `assertTrustedBackup`); its notes are printed as progress.
  */
-async function chosenBackup(ref: string, config: Config, options: RestoreOptions, log: RecordedBackup[] | null): Promise<{ backup: InspectedBackup; notes: string[] }> {
+async function chosenBackup(
+  ref: string,
+  config: Config,
+  options: RestoreOptions,
+  log: RecordedBackup[] | null,
+): Promise<{ backup: InspectedBackup; notes: string[] }> {
   const file = await chooseBackupFile(config, ref, options.clock.now(), log, options.trust, options.progress);
   options.progress(`Restoring ${file}…`);
   const backup = await inspectBackupFile(file);
@@ -248,7 +253,16 @@ async function restorePostgres(ref: string, config: Config, databaseUrl: string,
   const besideIt = join(dirname(pgRestore), 'psql');
   const psql = existsSync(besideIt) ? besideIt : findPostgresTool('psql', major);
   let done = 0;
-  const outcome = { file, notes, database: 'postgres' as const, schemaChecked: Boolean(backup.header.manifest.schema), safetyBackup, previousDataDir: null, erasures: null, recorded: null };
+  const outcome = {
+    file,
+    notes,
+    database: 'postgres' as const,
+    schemaChecked: Boolean(backup.header.manifest.schema),
+    safetyBackup,
+    previousDataDir: null,
+    erasures: null,
+    recorded: null,
+  };
   try {
     // Dropping the old schema, loading the backup and checking it are one transaction: a restore
     // that fails at any point (a damaged archive, a full disk, a wrong count or schema) leaves the old data.
@@ -256,7 +270,10 @@ async function restorePostgres(ref: string, config: Config, databaseUrl: string,
       { pgRestore, psql },
       databaseUrl,
       await openPayload(backup, passphrase),
-      { before: 'DROP SCHEMA IF EXISTS roshni_auth CASCADE; DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;', after: restoreEpilogue(backup, statSync(file).mtime) },
+      {
+        before: 'DROP SCHEMA IF EXISTS roshni_auth CASCADE; DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;',
+        after: restoreEpilogue(backup, statSync(file).mtime),
+      },
       (table) => options.progress(`  ${++done}/${total} ${table}`),
     );
   } catch (error) {
@@ -303,7 +320,13 @@ async function reapplyOrRollBack(
   try {
     const target = await openPostgres(databaseUrl, { max: 2 });
     try {
-      const erasures = await reapplyAfterRestore(target.db, { backupDir: config.backupDir, backupFile: run.backup, gathered: run.gathered, clock: options.clock, progress: options.progress });
+      const erasures = await reapplyAfterRestore(target.db, {
+        backupDir: config.backupDir,
+        backupFile: run.backup,
+        gathered: run.gathered,
+        clock: options.clock,
+        progress: options.progress,
+      });
       // Done: what the restore must not forget, and the restore itself, recorded in the restored database.
       const recorded = await recordRestoreSafely(target.db, run.memory, { ...run.facts, reErased: erasures.reErased.length }, options.clock, options.progress);
       return { erasures, recorded };
@@ -311,7 +334,10 @@ async function reapplyOrRollBack(
       await target.close();
     }
   } catch (error) {
-    failure = error instanceof ErasureReapplicationError ? error : new ErasureReapplicationError(`the erasure ledger could not be read back (${(error as Error).message})`);
+    failure =
+      error instanceof ErasureReapplicationError
+        ? error
+        : new ErasureReapplicationError(`the erasure ledger could not be read back (${(error as Error).message})`);
   }
   if (!run.safetyBackup) {
     throw new ErasureReapplicationError(
@@ -325,7 +351,10 @@ async function reapplyOrRollBack(
       { pgRestore: run.pgRestore, psql: run.psql },
       databaseUrl,
       await openPayload(safety, config.env.ROSHNI_BACKUP_PASSPHRASE),
-      { before: 'DROP SCHEMA IF EXISTS roshni_auth CASCADE; DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;', after: restoreEpilogue(safety, statSync(run.safetyBackup).mtime) },
+      {
+        before: 'DROP SCHEMA IF EXISTS roshni_auth CASCADE; DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;',
+        after: restoreEpilogue(safety, statSync(run.safetyBackup).mtime),
+      },
       () => {},
     );
   } catch (rollback) {
@@ -338,7 +367,12 @@ async function reapplyOrRollBack(
 }
 
 /** What the restore's audit entry says of it (restore-record.ts). */
-function factsOf(backup: InspectedBackup, database: 'postgres' | 'embedded', safetyBackup: string | null, options: RestoreOptions): Omit<RestoreFacts, 'reErased'> {
+function factsOf(
+  backup: InspectedBackup,
+  database: 'postgres' | 'embedded',
+  safetyBackup: string | null,
+  options: RestoreOptions,
+): Omit<RestoreFacts, 'reErased'> {
   return {
     backup,
     database,
@@ -440,7 +474,16 @@ async function restoreEmbedded(ref: string, config: Config, options: RestoreOpti
     } finally {
       await restored.close();
     }
-    const outcome = { file, notes, database: 'embedded' as const, schemaChecked: Boolean(backup.header.manifest.schema), schemaDifferences, safetyBackup: null, erasures, recorded };
+    const outcome = {
+      file,
+      notes,
+      database: 'embedded' as const,
+      schemaChecked: Boolean(backup.header.manifest.schema),
+      schemaDifferences,
+      safetyBackup: null,
+      erasures,
+      recorded,
+    };
     if (!result.ok) {
       rmSync(incoming, { recursive: true, force: true });
       return { ...outcome, ...result, previousDataDir: null };

@@ -27,10 +27,19 @@ export function channelsFromConfig(config: Config, options: { whatsapp?: WhatsAp
     });
   }
   if (env.RESEND_API_KEY && env.ROSHNI_EMAIL_FROM) {
-    channels.email = resendChannel({ apiKey: env.RESEND_API_KEY, from: env.ROSHNI_EMAIL_FROM, ...(env.RESEND_BASE_URL ? { baseUrl: env.RESEND_BASE_URL } : {}) });
+    channels.email = resendChannel({
+      apiKey: env.RESEND_API_KEY,
+      from: env.ROSHNI_EMAIL_FROM,
+      ...(env.RESEND_BASE_URL ? { baseUrl: env.RESEND_BASE_URL } : {}),
+    });
   }
   if (env.FAST2SMS_API_KEY) {
-    const dltTemplates = Object.fromEntries((env.FAST2SMS_DLT_TEMPLATES ?? '').split(',').filter(Boolean).map((pair) => pair.split('=') as [string, string]));
+    const dltTemplates = Object.fromEntries(
+      (env.FAST2SMS_DLT_TEMPLATES ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((pair) => pair.split('=') as [string, string]),
+    );
     channels.sms = fast2smsChannel({
       apiKey: env.FAST2SMS_API_KEY,
       baseUrl: env.FAST2SMS_BASE_URL,

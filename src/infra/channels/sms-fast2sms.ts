@@ -31,7 +31,8 @@ export function fast2smsChannel(options: Fast2SmsOptions): Channel {
   const timeoutMs = options.timeoutMs ?? OUTBOUND_TIMEOUT_MS;
   const post = async (body: Record<string, unknown>) => {
     const deadline = outboundDeadline(timeoutMs);
-    const unanswered = () => new ChannelError('sms', true, deadline.aborted ? `fast2sms: no answer ${describeTimeout(timeoutMs)}` : 'fast2sms: connection failed');
+    const unanswered = () =>
+      new ChannelError('sms', true, deadline.aborted ? `fast2sms: no answer ${describeTimeout(timeoutMs)}` : 'fast2sms: connection failed');
     let response: Response;
     let reply: Fast2SmsReply;
     try {

@@ -33,11 +33,7 @@ export function withNumberedReplies(message: OutboundMessage): string {
  * browser has not finished within `timeoutMs` is given up (retried later) rather than let a stuck
  * session hold the dispatcher; if the browser finishes it after all, the retry sends it again.
  */
-export function whatsappChannel(
-  client: WhatsAppClientLike,
-  pacing = { perSecond: 0.25, perChatIntervalMs: 60_000 },
-  timeoutMs = OUTBOUND_TIMEOUT_MS,
-): Channel {
+export function whatsappChannel(client: WhatsAppClientLike, pacing = { perSecond: 0.25, perChatIntervalMs: 60_000 }, timeoutMs = OUTBOUND_TIMEOUT_MS): Channel {
   const limiter = new RateLimiter({ perSecond: pacing.perSecond, perKeyIntervalMs: pacing.perChatIntervalMs });
   return {
     name: 'whatsapp',
@@ -45,7 +41,8 @@ export function whatsappChannel(
       const chatId = whatsappChatId(address);
       const sendOver = await limiter.acquire(chatId);
       try {
-        const sent = (await beforeDeadline(client.sendMessage(chatId, withNumberedReplies(message)), timeoutMs)) as { id?: { _serialized?: string } } | undefined;
+        const sent = (await beforeDeadline(client.sendMessage(chatId, withNumberedReplies(message)), timeoutMs)) as
+          { id?: { _serialized?: string } } | undefined;
         return { providerMessageId: sent?.id?._serialized ?? '' };
       } catch (error) {
         // The client gives no typed errors; a disconnected session is worth a later try.

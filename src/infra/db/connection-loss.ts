@@ -2,7 +2,12 @@
 // network cut) or is not yet back: worth trying again in a moment, unlike an error in the query.
 
 const CONNECTION_LOSS_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
   '57P01', // admin_shutdown: the server is stopping (fast shutdown, pg_terminate_backend)
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now: the server is starting up

@@ -33,8 +33,7 @@ export const pgliteParsers = (): Record<string, (value: string) => unknown> => (
 /** A pg pool whose values come back as the domain wants them (see typeParsers). */
 export function createPool(pg: typeof import('pg').default, url: string, options: { max?: number; keepIdle?: boolean } = {}) {
   const types = {
-    getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-      typeParsers[oid] ?? pg.types.getTypeParser(oid, format as 'text'),
+    getTypeParser: (oid: number, format?: 'text' | 'binary') => typeParsers[oid] ?? pg.types.getTypeParser(oid, format as 'text'),
   };
   const pool = new pg.Pool({
     connectionString: url,

@@ -3,9 +3,9 @@ import { OperationalError } from '../failure.js';
 
 export class EmbeddedDatabaseBusyError extends OperationalError {
   constructor(readonly pid: number) {
-    super('database', 
-      `The embedded database is in use by another Roshni process (pid ${pid}). ` +
-        'Stop that process, or set DATABASE_URL to use a PostgreSQL server.',
+    super(
+      'database',
+      `The embedded database is in use by another Roshni process (pid ${pid}). ` + 'Stop that process, or set DATABASE_URL to use a PostgreSQL server.',
     );
     this.name = 'EmbeddedDatabaseBusyError';
   }

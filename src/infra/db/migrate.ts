@@ -12,7 +12,10 @@ export interface MigrationRun {
 }
 
 export class MigrationError extends OperationalError {
-  constructor(readonly migration: string | undefined, cause: unknown) {
+  constructor(
+    readonly migration: string | undefined,
+    cause: unknown,
+  ) {
     super('database', `Migration ${migration ?? '(unknown)'} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
       cause,
     });

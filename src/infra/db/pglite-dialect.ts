@@ -89,9 +89,7 @@ class PGliteConnection implements DatabaseConnection {
     const affected = 'affectedRows' in result ? result.affectedRows : undefined;
     return {
       rows: result.rows as R[],
-      ...(affected !== undefined && /^\s*(insert|update|delete|merge)/i.test(compiledQuery.sql)
-        ? { numAffectedRows: BigInt(affected) }
-        : {}),
+      ...(affected !== undefined && /^\s*(insert|update|delete|merge)/i.test(compiledQuery.sql) ? { numAffectedRows: BigInt(affected) } : {}),
     };
   }
 

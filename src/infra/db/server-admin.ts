@@ -21,9 +21,7 @@ export async function withServerClient<T>(serverUrl: string, work: (client: pg.C
 }
 
 export async function createDatabase(serverUrl: string, name: string, template = 'template0'): Promise<void> {
-  await withServerClient(serverUrl, (client) =>
-    client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(template)}`),
-  );
+  await withServerClient(serverUrl, (client) => client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(template)}`));
 }
 
 const OBJECT_IN_USE = '55006';

@@ -53,11 +53,11 @@ export async function startThrowawayPostgres(options: ThrowawayPostgresOptions =
     if (owner) chownSync(dir, owner.uid, owner.gid);
     const dataDir = join(dir, 'data');
     log(`initdb ${dataDir} (${bindir})`);
-    await run(
-      join(bindir, 'initdb'),
-      ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C'],
-      { cwd: dir, env: serverEnvironment(), ...owner },
-    ).catch((error: { stderr?: string; message: string }) => {
+    await run(join(bindir, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C'], {
+      cwd: dir,
+      env: serverEnvironment(),
+      ...owner,
+    }).catch((error: { stderr?: string; message: string }) => {
       throw new Error(`initdb failed: ${error.stderr?.trim() || error.message}`);
     });
 
@@ -182,7 +182,9 @@ async function waitUntilReady(server: ChildProcess, port: number, dir: string): 
       return;
     } catch (error) {
       if (Date.now() > deadline) {
-        throw new Error(`PostgreSQL did not accept connections within ${READY_TIMEOUT_MS / 1000} s: ${(error as Error).message}\n${serverLog(dir).trim()}`, { cause: error });
+        throw new Error(`PostgreSQL did not accept connections within ${READY_TIMEOUT_MS / 1000} s: ${(error as Error).message}\n${serverLog(dir).trim()}`, {
+          cause: error,
+        });
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     } finally {

@@ -72,7 +72,8 @@ function describeFailure(action: string, error: unknown): RazorpayRequestError {
   if (sdk && typeof sdk === 'object' && 'statusCode' in sdk) {
     const code = sdk.error?.code ?? 'ERROR';
     const why = sdk.error?.description ?? 'no reason given';
-    const message = sdk.statusCode === 0 ? `Cannot reach Razorpay to ${action}: ${why}.` : `Razorpay refused to ${action}: ${why} (HTTP ${sdk.statusCode} ${code}).`;
+    const message =
+      sdk.statusCode === 0 ? `Cannot reach Razorpay to ${action}: ${why}.` : `Razorpay refused to ${action}: ${why} (HTTP ${sdk.statusCode} ${code}).`;
     return new RazorpayRequestError(message, sdk.statusCode ?? 0, code);
   }
   return new RazorpayRequestError(`Razorpay could not ${action}: ${error instanceof Error ? error.message : String(error)}.`, 0, 'ERROR');

@@ -49,7 +49,11 @@ async function verifyNow(db: Kysely<DB>, config: Config, now: Date, last: AuditC
   }
   const head = report.head ? `, head at position ${report.head.position}` : '';
   if (report.anchors.error) {
-    return { status: 'warn', detail: `intact (${report.entries} entries${head}), but the head could not be written down: ${report.anchors.error} (verified ${verifiedAt})`, verifiedAt };
+    return {
+      status: 'warn',
+      detail: `intact (${report.entries} entries${head}), but the head could not be written down: ${report.anchors.error} (verified ${verifiedAt})`,
+      verifiedAt,
+    };
   }
   return { status: 'ok', detail: `intact: ${report.entries} entries${head}, ${report.anchors.checked} anchor(s) checked (verified ${verifiedAt})`, verifiedAt };
 }
@@ -74,9 +78,7 @@ export async function auditChainCheck(db: Kysely<DB>, config: Config, now: Date)
   const hours = last ? (now.getTime() - new Date(last.verifiedAt!).getTime()) / 3_600_000 : Infinity;
   if (last && hours >= 0 && hours < AUDIT_VERIFY_EVERY_HOURS) return last;
   if (walks.walking) {
-    return last
-      ? { ...last, detail: `${last.detail}; being verified again` }
-      : { status: 'warn', detail: 'being verified (a long chain takes a while)' };
+    return last ? { ...last, detail: `${last.detail}; being verified again` } : { status: 'warn', detail: 'being verified (a long chain takes a while)' };
   }
   const walk = verifyNow(db, config, now, last);
   const state = walks;

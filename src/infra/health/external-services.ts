@@ -34,7 +34,11 @@ export function externalServices(config: Config): ExternalService[] {
   }
   if (env.RAZORPAY_KEY_ID && env.RAZORPAY_KEY_SECRET) {
     const auth = Buffer.from(`${env.RAZORPAY_KEY_ID}:${env.RAZORPAY_KEY_SECRET}`).toString('base64');
-    services.push({ name: 'razorpay', url: `${(env.RAZORPAY_BASE_URL ?? 'https://api.razorpay.com').replace(/\/$/, '')}/v1/payments?count=1`, headers: { authorization: `Basic ${auth}` } });
+    services.push({
+      name: 'razorpay',
+      url: `${(env.RAZORPAY_BASE_URL ?? 'https://api.razorpay.com').replace(/\/$/, '')}/v1/payments?count=1`,
+      headers: { authorization: `Basic ${auth}` },
+    });
   }
   if (env.RESEND_API_KEY) {
     services.push({
@@ -71,10 +75,11 @@ export async function whatsappCheck(config: Config, state: HealthDeps['whatsappS
   }
   try {
     const now = await beforeDeadline(state(), withinMs);
-    return now === 'CONNECTED' ? { status: 'ok', detail: 'session CONNECTED' } : { status: 'warn', detail: `session ${now ?? 'not ready'}: messages wait or go by another channel` };
+    return now === 'CONNECTED'
+      ? { status: 'ok', detail: 'session CONNECTED' }
+      : { status: 'warn', detail: `session ${now ?? 'not ready'}: messages wait or go by another channel` };
   } catch (error) {
     const timedOut = (error as Error | undefined)?.name === 'TimeoutError';
     return { status: 'warn', detail: `session state unknown: ${timedOut ? `no answer ${describeTimeout(withinMs)}` : (error as Error).message}` };
   }
 }
-

@@ -231,121 +231,166 @@ function startChecks(deps: HealthDeps): ChecksRun {
 
   const checks: RunningCheck[] = [];
   checks.push(
-    timed('database', async () => {
-      if (!db) {
-        const busy = openError instanceof EmbeddedDatabaseBusyError;
-        return { status: busy ? 'warn' : 'fail', detail: busy ? `${openError!.message}` : `unreachable: ${openError?.message ?? 'unknown error'}` };
-      }
-      try {
-        await sql`SELECT 1`.execute(db);
-      } catch (error) {
-        return { status: 'fail', detail: `unreachable: ${(error as Error).message}` };
-      }
-      const pending = await pendingMigrations(db);
-      return pending.length
-        ? { status: 'fail', detail: `reachable, but ${pending.length} migration(s) pending: run \`roshni db migrate\`` }
-        : { status: 'ok', detail: 'reachable, migrations current' };
-    }, within, 'fail'),
+    timed(
+      'database',
+      async () => {
+        if (!db) {
+          const busy = openError instanceof EmbeddedDatabaseBusyError;
+          return { status: busy ? 'warn' : 'fail', detail: busy ? `${openError!.message}` : `unreachable: ${openError?.message ?? 'unknown error'}` };
+        }
+        try {
+          await sql`SELECT 1`.execute(db);
+        } catch (error) {
+          return { status: 'fail', detail: `unreachable: ${(error as Error).message}` };
+        }
+        const pending = await pendingMigrations(db);
+        return pending.length
+          ? { status: 'fail', detail: `reachable, but ${pending.length} migration(s) pending: run \`roshni db migrate\`` }
+          : { status: 'ok', detail: 'reachable, migrations current' };
+      },
+      within,
+      'fail',
+    ),
   );
   checks.push(
-    timed('disk', async () => {
-      const { freeBytes, totalBytes } = await existingAncestor(config.home, diskSpace);
-      const percent = totalBytes ? (freeBytes / totalBytes) * 100 : 0;
-      const detail = `${(freeBytes / 1024 ** 3).toFixed(1)} GB free (${percent.toFixed(0)}%) under ${config.home}`;
-      if (freeBytes < DISK_FAIL_BYTES || percent < 2) return { status: 'fail', detail };
-      if (freeBytes < DISK_WARN_BYTES || percent < 10) return { status: 'warn', detail };
-      return { status: 'ok', detail };
-    }, within),
+    timed(
+      'disk',
+      async () => {
+        const { freeBytes, totalBytes } = await existingAncestor(config.home, diskSpace);
+        const percent = totalBytes ? (freeBytes / totalBytes) * 100 : 0;
+        const detail = `${(freeBytes / 1024 ** 3).toFixed(1)} GB free (${percent.toFixed(0)}%) under ${config.home}`;
+        if (freeBytes < DISK_FAIL_BYTES || percent < 2) return { status: 'fail', detail };
+        if (freeBytes < DISK_WARN_BYTES || percent < 10) return { status: 'warn', detail };
+        return { status: 'ok', detail };
+      },
+      within,
+    ),
   );
   if (db) {
     checks.push(
-      timed('backup', async () => {
-        const last = await db
-          .selectFrom('backups')
-          .select('finished_at')
-          .where('state', 'in', ['completed', 'rotated'])
-          .where('finished_at', 'is not', null)
-          .orderBy('finished_at', 'desc')
-          .executeTakeFirst();
-        const restore = await lastRestore(db, now);
-        if (!last?.finished_at) return { status: 'warn', detail: `no successful backup yet: \`roshni backup create\`${restore}` };
-        const hours = hoursSince(last.finished_at, now);
-        return { status: hours < BACKUP_MAX_AGE_HOURS ? 'ok' : 'warn', detail: `last successful backup ${describeAge(hours)}${restore}` };
-      }, within),
-      timed('backup-clock', async () => {
-        const { futureDatedBackups } = await import('../backup/backup-names.js');
-        const future = futureDatedBackups(config.backupDir, now);
-        if (!future.length) return { status: 'ok', detail: 'no backup dated in the future' };
-        const newest = future[0]!.at.toISOString();
-        return {
-          status: 'warn',
-          detail: `clock problem: ${future.length} backup(s) dated in the future (the newest ${newest}); they are never \`latest\` nor rotated away: check the clock`,
-        };
-      }, within),
-      timed('backup-retention', async () => {
-        const { overOldBackups, longestRetentionDays } = await import('../backup/backups.js');
-        const old = overOldBackups(config, now);
-        const days = longestRetentionDays(config);
-        if (!old.length) return { status: 'ok', detail: `no backup file older than the longest retention (${days} days)` };
-        return {
-          status: 'warn',
-          detail: `${old.length} backup file(s) older than the longest retention (${days} days; the oldest from ${old[0]!.at.toISOString().slice(0, 10)}) still hold the data of patients erased since: remove them, or keep them knowingly`,
-        };
-      }, within),
-      timed('verified-backup', async () => {
-        const last = await db.selectFrom('backups').select('verified_at').where('verified_at', 'is not', null).orderBy('verified_at', 'desc').executeTakeFirst();
-        if (!last?.verified_at) return { status: 'warn', detail: 'no backup verified yet: `roshni backup verify latest`' };
-        const hours = hoursSince(last.verified_at, now);
-        return { status: hours < VERIFIED_BACKUP_MAX_AGE_DAYS * 24 ? 'ok' : 'warn', detail: `last verified backup ${describeAge(hours)}` };
-      }, within),
-      timed('outbox', async () => {
-        const lateBefore = new Date(now.getTime() - OUTBOX_LATE_MINUTES * 60_000);
-        const row = await db
-          .selectFrom('notifications')
-          .select([
-            sql<number>`count(*) FILTER (WHERE state IN ('pending', 'sending') AND due_at < ${lateBefore})`.as('late'),
-            sql<number>`count(*) FILTER (WHERE state = 'failed')`.as('failed'),
-          ])
-          .executeTakeFirstOrThrow();
-        const late = Number(row.late);
-        const failed = Number(row.failed);
-        return {
-          status: late || failed ? 'warn' : 'ok',
-          detail:
-            `${late} message(s) more than ${OUTBOX_LATE_MINUTES} min late${late ? ' (they go out while `roshni start` runs)' : ''}, ` +
-            `${failed} failed${failed ? ' (`roshni notifications list --failed`)' : ''}`,
-        };
-      }, within),
+      timed(
+        'backup',
+        async () => {
+          const last = await db
+            .selectFrom('backups')
+            .select('finished_at')
+            .where('state', 'in', ['completed', 'rotated'])
+            .where('finished_at', 'is not', null)
+            .orderBy('finished_at', 'desc')
+            .executeTakeFirst();
+          const restore = await lastRestore(db, now);
+          if (!last?.finished_at) return { status: 'warn', detail: `no successful backup yet: \`roshni backup create\`${restore}` };
+          const hours = hoursSince(last.finished_at, now);
+          return { status: hours < BACKUP_MAX_AGE_HOURS ? 'ok' : 'warn', detail: `last successful backup ${describeAge(hours)}${restore}` };
+        },
+        within,
+      ),
+      timed(
+        'backup-clock',
+        async () => {
+          const { futureDatedBackups } = await import('../backup/backup-names.js');
+          const future = futureDatedBackups(config.backupDir, now);
+          if (!future.length) return { status: 'ok', detail: 'no backup dated in the future' };
+          const newest = future[0]!.at.toISOString();
+          return {
+            status: 'warn',
+            detail: `clock problem: ${future.length} backup(s) dated in the future (the newest ${newest}); they are never \`latest\` nor rotated away: check the clock`,
+          };
+        },
+        within,
+      ),
+      timed(
+        'backup-retention',
+        async () => {
+          const { overOldBackups, longestRetentionDays } = await import('../backup/backups.js');
+          const old = overOldBackups(config, now);
+          const days = longestRetentionDays(config);
+          if (!old.length) return { status: 'ok', detail: `no backup file older than the longest retention (${days} days)` };
+          return {
+            status: 'warn',
+            detail: `${old.length} backup file(s) older than the longest retention (${days} days; the oldest from ${old[0]!.at.toISOString().slice(0, 10)}) still hold the data of patients erased since: remove them, or keep them knowingly`,
+          };
+        },
+        within,
+      ),
+      timed(
+        'verified-backup',
+        async () => {
+          const last = await db
+            .selectFrom('backups')
+            .select('verified_at')
+            .where('verified_at', 'is not', null)
+            .orderBy('verified_at', 'desc')
+            .executeTakeFirst();
+          if (!last?.verified_at) return { status: 'warn', detail: 'no backup verified yet: `roshni backup verify latest`' };
+          const hours = hoursSince(last.verified_at, now);
+          return { status: hours < VERIFIED_BACKUP_MAX_AGE_DAYS * 24 ? 'ok' : 'warn', detail: `last verified backup ${describeAge(hours)}` };
+        },
+        within,
+      ),
+      timed(
+        'outbox',
+        async () => {
+          const lateBefore = new Date(now.getTime() - OUTBOX_LATE_MINUTES * 60_000);
+          const row = await db
+            .selectFrom('notifications')
+            .select([
+              sql<number>`count(*) FILTER (WHERE state IN ('pending', 'sending') AND due_at < ${lateBefore})`.as('late'),
+              sql<number>`count(*) FILTER (WHERE state = 'failed')`.as('failed'),
+            ])
+            .executeTakeFirstOrThrow();
+          const late = Number(row.late);
+          const failed = Number(row.failed);
+          return {
+            status: late || failed ? 'warn' : 'ok',
+            detail:
+              `${late} message(s) more than ${OUTBOX_LATE_MINUTES} min late${late ? ' (they go out while `roshni start` runs)' : ''}, ` +
+              `${failed} failed${failed ? ' (`roshni notifications list --failed`)' : ''}`,
+          };
+        },
+        within,
+      ),
       timed('audit-chain', async () => (await import('./audit-chain-check.js')).auditChainCheck(db, config, now), within),
     );
   }
   checks.push(
-    timed('documents', async () => {
-      // The store itself writes the probe, where it writes documents (same folder, same resolution).
-      const store = documentStoreFor(config);
-      await store.probe();
-      return { status: 'ok', detail: `${store.dir} is writable` };
-    }, within),
+    timed(
+      'documents',
+      async () => {
+        // The store itself writes the probe, where it writes documents (same folder, same resolution).
+        const store = documentStoreFor(config);
+        await store.probe();
+        return { status: 'ok', detail: `${store.dir} is writable` };
+      },
+      within,
+    ),
   );
   checks.push(timed('file-modes', async () => fileModesCheck(config), within));
   for (const service of externalServices(config)) {
     checks.push(
-      timed(service.name, async () => {
-        let response: Response;
-        let body: Record<string, unknown> | null;
-        try {
-          response = await doFetch(service.url, { headers: service.headers ?? {}, signal: deps.signal ? AbortSignal.any([AbortSignal.timeout(serviceTimeoutMs), deps.signal]) : AbortSignal.timeout(serviceTimeoutMs) });
-          const parsed: unknown = await response.json().catch(() => null);
-          body = parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : null;
-        } catch (error) {
-          return { status: 'warn', detail: `unreachable: ${(error as Error).message}` };
-        }
-        const verdict = service.judge?.(response.status, body);
-        if (verdict) return verdict;
-        if (response.status === 401 || response.status === 403) return refused(`HTTP ${response.status}`);
-        if (response.status >= 500) return { status: 'warn', detail: `answering with HTTP ${response.status}` };
-        return { status: 'ok', detail: `reachable (HTTP ${response.status})` };
-      }, within),
+      timed(
+        service.name,
+        async () => {
+          let response: Response;
+          let body: Record<string, unknown> | null;
+          try {
+            response = await doFetch(service.url, {
+              headers: service.headers ?? {},
+              signal: deps.signal ? AbortSignal.any([AbortSignal.timeout(serviceTimeoutMs), deps.signal]) : AbortSignal.timeout(serviceTimeoutMs),
+            });
+            const parsed: unknown = await response.json().catch(() => null);
+            body = parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : null;
+          } catch (error) {
+            return { status: 'warn', detail: `unreachable: ${(error as Error).message}` };
+          }
+          const verdict = service.judge?.(response.status, body);
+          if (verdict) return verdict;
+          if (response.status === 401 || response.status === 403) return refused(`HTTP ${response.status}`);
+          if (response.status >= 500) return { status: 'warn', detail: `answering with HTTP ${response.status}` };
+          return { status: 'ok', detail: `reachable (HTTP ${response.status})` };
+        },
+        within,
+      ),
     );
   }
   if (config.env.WHATSAPP_ENABLED) {
