@@ -1,16 +1,12 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { thisMachine } from '../../src/cli/staff-session-file.js';
-import { createFirstAdmin } from '../../src/domain/access/first-admin.js';
-import { signIn } from '../../src/domain/access/sign-in.js';
 import { requireDatabaseUrl, type Benchmark, type BenchResult } from '../support/benchmark.js';
 import { openBenchPool } from '../support/database.js';
+import { timeNodeProcess } from '../support/node-process.js';
 import { repoRoot } from '../support/paths.js';
-import { insertAppointments, seedClinic } from '../support/seed-clinic.js';
+import { seedSignedInClinic } from '../support/signed-in-clinic.js';
 import { median } from '../support/stats.js';
-import { msSince, now } from '../support/timing.js';
 
 // A member of staff's read at the desk, as its own process (what they wait for): `roshni today` and
 // `roshni schedule --date` (a day of 72 appointments) on a PostgreSQL server, against node connecting
@@ -18,7 +14,6 @@ import { msSince, now } from '../support/timing.js';
 
 const RUNS = 15;
 const WARMUPS = 2;
-const PASSWORD = 'a benchmark password';
 const SEEDED_DAY = '2030-01-07';
 
 const BASELINE_SCRIPT = `
@@ -28,14 +23,6 @@ await client.connect();
 await client.query('SELECT 1');
 await client.end();
 `;
-
-function spawnOnce(args: readonly string[], env: NodeJS.ProcessEnv): number {
-  const start = now();
-  const child = spawnSync(process.execPath, args, { cwd: repoRoot, env, encoding: 'utf8' });
-  const ms = msSince(start);
-  if (child.status !== 0) throw new Error(`node ${args.join(' ')} exited with ${child.status ?? child.signal}: ${child.stderr.trim()}`);
-  return ms;
-}
 
 export const cliRead: Benchmark = {
   name: 'cli-read',
@@ -49,10 +36,7 @@ export const cliRead: Benchmark = {
     writeFileSync(baseline, BASELINE_SCRIPT);
     const { db, pool, close } = openBenchPool(url, 2);
     try {
-      const clinic = await seedClinic(db, { therapists: 6, slotsNeeded: 72 });
-      await insertAppointments(pool, clinic, 72);
-      await createFirstAdmin(clinic.ctx, { username: 'bench.admin', fullName: 'Bench Admin', password: PASSWORD });
-      const { token } = await signIn(db, { username: 'bench.admin', password: PASSWORD, machine: thisMachine() });
+      const { token } = await seedSignedInClinic(db, pool);
       const processEnv = { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: url, ROSHNI_HOME: home, ROSHNI_SESSION: token };
       const commands = {
         bare: [baseline],
@@ -64,7 +48,7 @@ export const cliRead: Benchmark = {
       for (let i = 0; i < WARMUPS + RUNS; i++) {
         // Alternating spreads any drift in machine load over every command alike.
         for (const which of ['bare', 'today', 'schedule'] as const) {
-          const ms = spawnOnce(commands[which], processEnv);
+          const ms = timeNodeProcess(commands[which], processEnv);
           if (i >= WARMUPS) times[which].push(ms);
         }
       }

@@ -1,8 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import type { Benchmark } from '../support/benchmark.js';
-import { repoRoot } from '../support/paths.js';
+import { timeNodeProcess } from '../support/node-process.js';
 import { median } from '../support/stats.js';
-import { msSince, now } from '../support/timing.js';
 
 // How long `roshni --help` takes to start, against a bare Node start-up on the same machine.
 
@@ -14,16 +12,6 @@ const COMMANDS = {
   bare: ['-e', ''],
 } as const;
 
-function spawnOnce(args: readonly string[]): number {
-  const start = now();
-  const child = spawnSync(process.execPath, args, { cwd: repoRoot, encoding: 'utf8' });
-  const ms = msSince(start);
-  if (child.status !== 0) {
-    throw new Error(`node ${args.join(' ')} exited with ${child.status ?? child.signal}: ${child.stderr.trim()}`);
-  }
-  return ms;
-}
-
 export const cliStartup: Benchmark = {
   name: 'cli-startup',
   description: '`node bin/roshni.js --help` against `node -e ""`',
@@ -34,7 +22,7 @@ export const cliStartup: Benchmark = {
     for (let i = 0; i < WARMUPS + RUNS; i++) {
       // Alternating spreads any drift in machine load over both commands alike.
       for (const which of ['bare', 'roshni'] as const) {
-        const ms = spawnOnce(COMMANDS[which]);
+        const ms = timeNodeProcess(COMMANDS[which]);
         if (i >= WARMUPS) times[which].push(ms);
       }
     }

@@ -5,15 +5,12 @@ import { PassThrough } from 'node:stream';
 import pg from 'pg';
 import { openSession, type Acting } from '../../src/cli/session.js';
 import type { CommandEnv } from '../../src/cli/io.js';
-import { thisMachine } from '../../src/cli/staff-session-file.js';
-import { createFirstAdmin } from '../../src/domain/access/first-admin.js';
-import { signIn } from '../../src/domain/access/sign-in.js';
 import { listAppointments } from '../../src/domain/scheduling/appointment-queries.js';
 import { clinicDate } from '../../src/domain/time.js';
 import { fixedClock } from '../../src/infra/clock.js';
 import type { Benchmark } from '../support/benchmark.js';
 import { openBenchPool } from '../support/database.js';
-import { insertAppointments, seedClinic } from '../support/seed-clinic.js';
+import { seedSignedInClinic } from '../support/signed-in-clinic.js';
 import { median } from '../support/stats.js';
 import { msSince, now } from '../support/timing.js';
 
@@ -25,7 +22,6 @@ import { msSince, now } from '../support/timing.js';
 const RUNS = 40;
 const WARMUPS = 3;
 const DAY_NOW = '2030-01-07T07:00:00+05:30';
-const PASSWORD = 'a benchmark password';
 
 /** Counts every query a pg client sends while `work` runs: one query is one round trip. */
 async function countingRoundTrips<T>(work: () => Promise<T>): Promise<{ result: T; roundTrips: number }> {
@@ -74,10 +70,7 @@ export const sessionOverhead: Benchmark = {
     const home = mkdtempSync(join(tmpdir(), 'roshni-bench-home-'));
     const { db, pool, close } = openBenchPool(url, 2);
     try {
-      const clinic = await seedClinic(db, { therapists: 6, slotsNeeded: 72 });
-      await insertAppointments(pool, clinic, 72);
-      await createFirstAdmin(clinic.ctx, { username: 'bench.admin', fullName: 'Bench Admin', password: PASSWORD });
-      const { token } = await signIn(db, { username: 'bench.admin', password: PASSWORD, machine: thisMachine() });
+      const { token } = await seedSignedInClinic(db, pool);
       const signedIn = commandEnv(url, home, token);
       const before = commandEnv(url, home);
 
