@@ -76,7 +76,11 @@ describe.skipIf(missingFaketime && !process.env.CI)('two roshni starts on two ma
       },
       75_000,
       'the 02:00 backup and health windows to be run',
-    );
+    ).catch(async (error: Error) => {
+      // What ran, and what the two processes said: enough to tell a slow machine from a wrong window.
+      const runs = await database.db.selectFrom('job_runs').select(['job_name', 'window_key', 'state', 'instance_id']).execute();
+      throw new Error(`${error.message}; job runs: ${JSON.stringify(runs)}; logs: ${machines.map((m) => m.out.stdout + m.out.stderr).join('\n---\n')}`);
+    });
     await waitFor(() => telegram.callsOf('sendMessage').length >= MESSAGES, 20_000, 'every message to be sent');
     for (const machine of machines) machine.child.kill('SIGTERM');
     const exits = await Promise.all(machines.map((m) => m.exit));
