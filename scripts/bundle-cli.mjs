@@ -15,7 +15,6 @@ const KEPT_AS_PACKAGES = [
   'puppeteer',
   'puppeteer-core',
   'grammy',
-  '@grammyjs/runner',
   'razorpay',
   'resend',
   'node-cron',
