@@ -138,12 +138,12 @@ describe('the dispatcher', () => {
       });
       const dispatcher = new Dispatcher({ ctx, channels: { telegram: channel }, instanceId: 'paced', concurrency: 10, batchSize: 40 });
       await openEveryConnection();
-      const started = Date.now();
+      const started = performance.now();
       while ((await dispatcher.runOnce()) > 0);
       expect(await states()).toEqual({ sent: 40 });
       const calls = telegram.callsOf('sendMessage');
       expect(calls).toHaveLength(41);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(3000);
       const times = calls.map((c) => c.at).sort((a, b) => a - b);
       for (let i = 0; i < times.length; i++) expect(times.filter((t) => t >= times[i]! && t < times[i]! + 1000).length).toBeLessThanOrEqual(30);
       const byChat = new Map<string, number[]>();
@@ -174,7 +174,7 @@ describe('the dispatcher', () => {
       });
     const [one, two] = [process('one'), process('two')];
     await openEveryConnection();
-    const started = Date.now();
+    const started = performance.now();
     await Promise.all([one.runOnce(), two.runOnce()]);
     expect(await states()).toEqual({ sent: 30 });
     expect(one.tally.sent).toBe(15);
@@ -185,7 +185,7 @@ describe('the dispatcher', () => {
       .sort((a, b) => a - b);
     expect(times).toHaveLength(30);
     for (const t of times) expect(times.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(10);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(3000);
   }, 30_000);
 
   it('emails through the Resend SDK with an idempotency key; retries a 500, then sends', async () => {
