@@ -5,6 +5,7 @@ import { addPatient } from '../../src/domain/people/patients.js';
 import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js';
 import { rescheduleAppointment } from '../../src/domain/scheduling/reschedule-appointment.js';
 import { addDays, clinicDate } from '../../src/domain/time.js';
+import { fixedClock } from '../../src/infra/clock.js';
 import { openPostgres, type Database } from '../../src/infra/db/database.js';
 import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -15,12 +16,15 @@ describe('booking under concurrency', () => {
   let pool: Database;
   let clinic: Awaited<ReturnType<typeof seedClinic>>;
   let patientIds: number[];
-  const tomorrow = () => addDays(clinicDate(new Date(), 'Asia/Kolkata'), 1);
+  // A pinned morning (a Tuesday, 09:00 IST): the races are the same on any day the suite runs.
+  const clock = fixedClock('2031-03-04T03:30:00Z');
+  const at = (db: Parameters<typeof systemContext>[0]) => systemContext(db, clock);
+  const tomorrow = () => addDays(clinicDate(clock.now(), 'Asia/Kolkata'), 1);
 
   beforeAll(async () => {
     database = await createTestDatabase();
     pool = await openPostgres(database.url, { max: 40 });
-    const ctx = systemContext(database.db);
+    const ctx = at(database.db);
     clinic = await seedClinic(ctx, { patients: 0 });
     const values = Array.from({ length: 100 }, (_, i) => ({ full_name: `Child ${i}`, phone: `+9197${String(10000000 + i)}` }));
     patientIds = (await database.db.insertInto('patients').values(values).returning('id').execute()).map((p) => p.id);
@@ -31,8 +35,8 @@ describe('booking under concurrency', () => {
   });
 
   it('100 patients racing for one slot: exactly one is booked, the rest hear it was just taken', async () => {
-    const [slot] = await slotsOn(systemContext(database.db), clinic.speech.id, tomorrow());
-    const ctx = systemContext(pool.db);
+    const [slot] = await slotsOn(at(database.db), clinic.speech.id, tomorrow());
+    const ctx = at(pool.db);
     const results = await Promise.allSettled(
       patientIds.map((patientId) => bookAppointment(ctx, { patientId, serviceId: clinic.speechService.id, slotId: slot!.id })),
     );
@@ -62,16 +66,14 @@ describe('booking under concurrency', () => {
       .returning('id')
       .execute();
     const results = await Promise.allSettled(
-      patientIds
-        .slice(0, 20)
-        .map((patientId) => bookAppointment(systemContext(pool.db), { patientId, serviceId: clinic.groupService.id, slotId: groupSlot!.id })),
+      patientIds.slice(0, 20).map((patientId) => bookAppointment(at(pool.db), { patientId, serviceId: clinic.groupService.id, slotId: groupSlot!.id })),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
     expect(results.filter((r) => r.status === 'rejected' && r.reason instanceof ConflictError)).toHaveLength(16);
   });
 
   it('crossing reschedules never lose or duplicate an appointment', async () => {
-    const ctx = systemContext(database.db);
+    const ctx = at(database.db);
     const date = addDays(tomorrow(), 2);
     const slots = (await slotsOn(ctx, clinic.speech.id, date)).slice(0, 4);
     const extra = await addPatient(ctx, { fullName: 'Crossing Two' });
@@ -81,9 +83,9 @@ describe('booking under concurrency', () => {
     for (let round = 0; round < 10; round++) {
       // Each round both appointments try to move into each other's slot and into the free ones.
       moves.push(
-        rescheduleAppointment(systemContext(pool.db), { appointmentId: a.id, slotId: slots[(round + 1) % 4]!.id }),
-        rescheduleAppointment(systemContext(pool.db), { appointmentId: b.id, slotId: slots[round % 4]!.id }),
-        rescheduleAppointment(systemContext(pool.db), { appointmentId: a.id, slotId: slots[(round + 2) % 4]!.id }),
+        rescheduleAppointment(at(pool.db), { appointmentId: a.id, slotId: slots[(round + 1) % 4]!.id }),
+        rescheduleAppointment(at(pool.db), { appointmentId: b.id, slotId: slots[round % 4]!.id }),
+        rescheduleAppointment(at(pool.db), { appointmentId: a.id, slotId: slots[(round + 2) % 4]!.id }),
       );
     }
     const results = await Promise.allSettled(moves);
