@@ -31,7 +31,11 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       writeOut: (text) => writeText(io.stdout, text),
       writeErr: (text) => writeText(io.stderr, text),
     })
-    .addHelpText('after', '\nExit codes: 0 ok, 1 unexpected, 2 invalid input, 3 not found, 4 conflict, 5 forbidden, 6 configuration, 7 database.');
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 unexpected, 2 invalid input, 3 not found, 4 conflict, 5 forbidden, 6 configuration, 7 database,\n' +
+        '8 disk full, 9 not signed in, 10 audit chain broken, 11 partly done (the README says more of each).',
+    );
 
   const run: RunCommand =
     (handler) =>

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ExitCode } from '../../src/cli/exit-codes.js';
 import { describe, expect, it } from 'vitest';
 import { runCli, spawnCli } from '../support/cli.js';
 
@@ -36,6 +37,8 @@ describe('roshni --help', () => {
     expect(code).toBe(0);
     for (const command of ['init', 'db', 'demo', 'today', 'config']) expect(stdout).toMatch(new RegExp(`^\\s+${command}\\s`, 'm'));
     expect(stdout).toContain('Exit codes: 0 ok');
+    const listed = stdout.slice(stdout.indexOf('Exit codes:'));
+    for (const code of Object.values(ExitCode)) expect(listed, `exit code ${code} is explained`).toMatch(new RegExp(`\\b${code} [a-z]`));
   });
 
   it('loads no command group, database driver, bot or payment SDK', async () => {
