@@ -69,7 +69,7 @@ export async function linkedChat(
       chat_id: chat.chatId,
       ...('patientId' in chat ? { patient_id: chat.patientId } : { guardian_id: chat.guardianId }),
       language: chat.language ?? 'en',
-      state: JSON.stringify({ step: 'menu', data: {}, options: [] }),
+      state: JSON.stringify({ step: 'menu.choose', data: {}, options: [] }),
       state_version: STATE_VERSION,
     })
     .execute();
