@@ -135,8 +135,8 @@ export class ConversationEngine {
    * person hears so and starts again at the menu (or identification); nothing of the input is acted on.
    */
   private async restart(turn: Turn, standing: Extract<Standing, { at: 'unreadable' }>, update: Update): Promise<void> {
-    const { flow, step, issues } = standing;
-    this.deps.log?.('bot.conversation_unreadable', { channel: update.channel, conversationId: turn.conversation.id, flow, step, issues }, 'warn');
+    const { at: _, ...what } = standing;
+    this.deps.log?.('bot.conversation_unreadable', { channel: update.channel, conversationId: turn.conversation.id, ...what }, 'warn');
     turn.conversation.state = initialState();
     say(turn, 'conversationLost');
     await turn.goTo(turn.conversation.patientId || turn.conversation.guardianId ? 'menu' : 'identify');

@@ -4,7 +4,6 @@ import type { PaymentGateway } from '../../domain/billing/payment-gateway.js';
 import type { DocumentStore } from '../../domain/documents/document-store.js';
 import type { Clock } from '../../infra/clock.js';
 import type { LogLevel } from '../../infra/log.js';
-import type { BucketLimit } from './rate-limit.js';
 import type { ChatChannel, Conversation, ConversationState, Language } from '../../domain/messaging/conversations.js';
 
 export type { ChatChannel, Conversation, ConversationState, Language };
@@ -86,6 +85,12 @@ export interface Update {
    * it as handled, even if a stop cuts its replies.
    */
   committed?: () => void;
+}
+
+/** A token bucket's size and refill (rate-limit.ts). */
+export interface BucketLimit {
+  burst: number;
+  perSecond: number;
 }
 
 export interface EngineDeps {
