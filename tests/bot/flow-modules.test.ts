@@ -60,7 +60,7 @@ describe('the bot flows as modules', () => {
     const unknown = flowFiles.flatMap((file) => {
       const name = path.basename(file, '.ts');
       const source = readFileSync(path.join(BOT, file), 'utf8');
-      const stored = [...source.matchAll(/(?:ask|expectText)\(\s*turn,\s*'([^']+)'|step: '([^']+)'/g)].map((m) => m[1] ?? m[2]!);
+      const stored = [...source.matchAll(/(?:ask|expectText|offerOrMenu)\(\s*turn,\s*'([^']+)'|step: '([^']+)'/g)].map((m) => m[1] ?? m[2]!);
       return stored.filter((id) => id !== 'start' && !(id.startsWith(`${name}.`) && flows.has(id))).map((id) => `${file}: ${id}`);
     });
     expect(unknown).toEqual([]);

@@ -4,7 +4,7 @@ import { fixedClock } from '../../src/infra/clock.js';
 import type { LogLevel } from '../../src/infra/log.js';
 import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { chatter, engineFor, linkedChat } from './support.js';
+import { bookSoonest, chatter, engineFor, linkedChat } from './support.js';
 
 // A conversation stored by an older release (a flow's data changed shape, a step renamed) or a
 // corrupt row: the family hears a friendly line in their language and gets the menu; nothing of the
@@ -62,12 +62,7 @@ describe('a conversation whose stored data no longer parses', () => {
     expect(JSON.stringify(logged)).not.toMatch(new RegExp(`${patient.full_name}|${patient.phone!.slice(3)}|slot-12`));
 
     // From the menu the family books as ever: service, therapist, day, time, yes.
-    await chat.press('Book an appointment');
-    await chat.press('Speech therapy');
-    await chat.press('Anyone');
-    await chat.press(0);
-    await chat.press(0);
-    await chat.press('Yes, book it');
+    await bookSoonest(chat);
     expect(chat.text()).toMatch(/Booked! Your appointment number is APT-\d+/);
     expect(await database.db.selectFrom('appointments').select('patient_id').execute()).toEqual([{ patient_id: patient.id }]);
     expect(logged).toHaveLength(1);

@@ -15,6 +15,15 @@ export function ask(turn: Turn, step: StepId, text: string, options: Option[], d
   turn.conversation.state = { step, data: data ?? turn.conversation.state.data, options };
 }
 
+/** Offers `options` at `step`; when there are none, says `none` and goes back to the menu. */
+export async function offerOrMenu(turn: Turn, step: StepId, question: string, options: Option[], none: MessageKey): Promise<void> {
+  if (!options.length) {
+    say(turn, none);
+    return turn.goTo('menu');
+  }
+  ask(turn, step, question, options, {});
+}
+
 /** Waits at `step` for typed text. */
 export function expectText(turn: Turn, step: StepId, text: string, data?: Record<string, unknown>): void {
   turn.replies.push({ kind: 'text', text });

@@ -8,7 +8,7 @@ import { pngQr } from '../../infra/qr.js';
 import { afterCommit } from '../engine/after-commit.js';
 import { friendlyTime, money, type MessageKey } from '../engine/i18n.js';
 import { defineFlow, step } from '../engine/flow.js';
-import { ask, choice, opt, say, t, unknownInput } from '../engine/kit.js';
+import { ask, choice, offerOrMenu, opt, say, t, unknownInput } from '../engine/kit.js';
 import type { Reply, Turn } from '../engine/types.js';
 import { guarded, idFrom, localName, noData, recordId } from './common.js';
 
@@ -75,22 +75,15 @@ function refusal(turn: Turn, error: unknown, appointmentId: number): Reply {
 
 async function startPayDues(turn: Turn): Promise<void> {
   const dues = await ownAppointmentsWithDues(turn.ctx);
-  if (!dues.length) {
-    say(turn, 'nothingDue');
-    return turn.goTo('menu');
-  }
   const lang = turn.conversation.language;
-  ask(
+  const line = (a: (typeof dues)[number]) =>
+    `${a.appointmentNumber} · ${localName(turn, a.serviceName, a.serviceNameHi)} · ${friendlyTime(a.startsAt, turn.ctx.timezone, lang)} · ${money(a.duePaise)}`;
+  await offerOrMenu(
     turn,
     'pay.pick',
     t(turn, 'pickDue'),
-    dues.map((a) =>
-      opt(
-        `appt:${a.id}`,
-        `${a.appointmentNumber} · ${localName(turn, a.serviceName, a.serviceNameHi)} · ${friendlyTime(a.startsAt, turn.ctx.timezone, lang)} · ${money(a.duePaise)}`,
-      ),
-    ),
-    {},
+    dues.map((a) => opt(`appt:${a.id}`, line(a))),
+    'nothingDue',
   );
 }
 

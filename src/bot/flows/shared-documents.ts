@@ -3,7 +3,7 @@ import { getDocument, listDocuments } from '../../domain/documents/documents.js'
 import { isDomainError } from '../../domain/errors.js';
 import { friendlyTime } from '../engine/i18n.js';
 import { defineFlow, step } from '../engine/flow.js';
-import { ask, choice, opt, say, t, unknownInput } from '../engine/kit.js';
+import { choice, offerOrMenu, opt, say, t, unknownInput } from '../engine/kit.js';
 import type { Turn } from '../engine/types.js';
 import { guarded, idFrom, noData, recordId } from './common.js';
 
@@ -16,17 +16,13 @@ const SHOWN = 8;
 
 async function offerDocuments(turn: Turn, patientId: number): Promise<void> {
   const documents = await guarded(turn, () => listDocuments(turn.ctx, { patientId }));
-  if (!documents.length) {
-    say(turn, 'noDocumentsShared');
-    return turn.goTo('menu');
-  }
   const lang = turn.conversation.language;
-  ask(
+  await offerOrMenu(
     turn,
     'shared-documents.pick',
     t(turn, 'documentsShared'),
     documents.slice(0, SHOWN).map((d) => opt(`doc:${d.id}`, `${d.name} · ${friendlyTime(d.addedAt, turn.ctx.timezone, lang)}`)),
-    {},
+    'noDocumentsShared',
   );
 }
 
