@@ -16,7 +16,7 @@ export interface BotPartOptions {
 function sharedEngineDeps(): (control: StartControl) => Promise<EngineDeps> {
   let deps: Promise<EngineDeps> | undefined;
   return ({ ctx, config, log }) => {
-    deps ??= engineDepsFor(ctx, config, (event, fields) => log(JSON.stringify({ event, ...fields }))).catch((error: unknown) => {
+    deps ??= engineDepsFor(ctx, config, (event, fields, level) => log(JSON.stringify({ event, ...fields }), level)).catch((error: unknown) => {
       deps = undefined;
       throw error;
     });

@@ -10,7 +10,7 @@ import { startClinicServer } from '../../src/http/clinic-server.js';
 import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { deliverWebhook, startFakeRazorpay, type FakeRazorpay } from '../support/fake-razorpay.js';
-import { chatter, engineFor } from './support.js';
+import { bookSoonest, chatter, engineFor } from './support.js';
 
 // "Pay now" in a chat: a Razorpay payment link when Razorpay is configured (the real SDK against the
 // fake API), paid through the webhook; a patient asks the billing core directly, for their own only.
@@ -34,12 +34,7 @@ describe('paying by chat', () => {
     const patient = clinic.patients[0]!;
     const chat = chatter(engineFor(ctx, { paymentGateway: gateway() }), 'pay-1', { senderPhone: patient.phone! });
     await chat.write('hi');
-    await chat.press('Book an appointment');
-    await chat.press('Speech therapy');
-    await chat.press('Anyone');
-    await chat.press(0);
-    await chat.press(0);
-    await chat.press('Yes, book it');
+    await bookSoonest(chat);
     await chat.press('Pay now');
     const link = chat.replies.find((r) => r.kind === 'link');
     expect(link && link.kind === 'link' && link.url).toMatch(/^https:\/\/rzp\.io\/i\//);

@@ -57,6 +57,18 @@ export function chatter(engine: ConversationEngine, chatId: string, options: { c
   };
 }
 
+type Chat = ReturnType<typeof chatter>;
+
+/** From the menu: books `service` with anyone at the soonest day's first time, up to "Booked!". */
+export async function bookSoonest(chat: Chat, service = 'Speech therapy'): Promise<void> {
+  await chat.press('Book an appointment');
+  await chat.press(service);
+  await chat.press('Anyone');
+  await chat.press(0);
+  await chat.press(0);
+  await chat.press('Yes, book it');
+}
+
 /** A chat already linked to a patient or a guardian, waiting at the menu (as after identification). */
 export async function linkedChat(
   db: Kysely<DB>,
@@ -69,7 +81,7 @@ export async function linkedChat(
       chat_id: chat.chatId,
       ...('patientId' in chat ? { patient_id: chat.patientId } : { guardian_id: chat.guardianId }),
       language: chat.language ?? 'en',
-      state: JSON.stringify({ step: 'menu', data: {}, options: [] }),
+      state: JSON.stringify({ step: 'menu.choose', data: {}, options: [] }),
       state_version: STATE_VERSION,
     })
     .execute();

@@ -1,43 +1,21 @@
 import { actorOf } from './chat-actor.js';
 import { systemActor } from '../../domain/actor.js';
-import { getClinicSettings } from '../../domain/clinic/settings.js';
 import { isDomainError } from '../../domain/errors.js';
-import { bookSteps } from '../flows/book.js';
-import { identifySteps, startIdentify } from '../flows/identify.js';
-import { askLanguage, menuSteps, setMessaging, showMenu } from '../flows/menu.js';
-import { myAppointmentSteps } from '../flows/my-appointments.js';
-import { patientChoiceSteps } from '../flows/patient-choice.js';
-import { paySteps } from '../flows/pay.js';
-import { endTalk, passToStaff } from '../flows/talk-to-clinic.js';
-import { waitlistSteps } from '../flows/waitlist.js';
-import { answerAction, reminderActionSteps } from '../flows/reminder-actions.js';
-import { receiveDocument, sendDocumentSteps } from '../flows/send-document.js';
-import { sharedDocumentSteps } from '../flows/shared-documents.js';
+import { flows } from '../flows/index.js';
 import { isActionToken } from '../../domain/notifications/actions.js';
 import { alertUnexpectedError } from '../../domain/notifications/unexpected-error-alerts.js';
 import { runAfterCommit } from './after-commit.js';
+import type { Standing } from './flow-registry.js';
 import { translate } from './i18n.js';
 import { say, unknownInput } from './kit.js';
 import { CHAT_FLOOD_LIMIT, ChatRateLimiter, costOf } from './rate-limit.js';
 import { takeDocument } from './take-document.js';
-import { loadConversation, saveConversation } from '../../domain/messaging/conversations.js';
-import type { Conversation, EngineDeps, Incoming, Reply, StepHandler, Turn, Update } from './types.js';
+import { initialState, loadConversation, saveConversation } from '../../domain/messaging/conversations.js';
+import type { Conversation, EngineDeps, Incoming, Reply, Turn, Update } from './types.js';
 
 // The conversation engine: one update in, replies out. Channel-agnostic, deterministic given the
-// stored state, the input and the domain's answers; every rule lives in the domain core.
-
-const steps: Record<string, StepHandler> = {
-  ...identifySteps,
-  ...menuSteps,
-  ...patientChoiceSteps,
-  ...bookSteps,
-  ...myAppointmentSteps,
-  ...paySteps,
-  ...waitlistSteps,
-  ...reminderActionSteps,
-  ...sendDocumentSteps,
-  ...sharedDocumentSteps,
-};
+// stored state, the input and the domain's answers; every rule lives in the domain core. The flows
+// (src/bot/flows) are known by name; a turn moves between them with turn.goTo.
 
 const MENU_WORDS = new Set(['menu', 'hi', 'hello', 'help', '/start', '/menu', '/help', 'मेनू', 'नमस्ते', 'मदद']);
 const MAX_TEXT = 1000;
@@ -98,9 +76,12 @@ export class ConversationEngine {
           ...(update.senderPhone ? { senderPhone: update.senderPhone } : {}),
           replies: [],
           afterCommit: [],
+          goTo: async (flow, given) => flows.flow(flow).enter(turn, given),
         };
         if (outdated) say(turn, 'restarted');
-        await this.run(turn);
+        const standing = flows.standing(conversation.state);
+        if (standing.at === 'unreadable') await this.restart(turn, standing, update);
+        else await this.run(turn, standing);
         await saveConversation(db, conversation, this.deps.clock.now());
         return turn;
       });
@@ -117,39 +98,48 @@ export class ConversationEngine {
     }
   }
 
-  private async run(turn: Turn): Promise<void> {
+  private async run(turn: Turn, standing: Exclude<Standing, { at: 'unreadable' }>): Promise<void> {
     const c = turn.conversation;
     const identified = Boolean(c.patientId || c.guardianId);
     const word = turn.input.kind === 'text' ? turn.input.text.trim().toLowerCase() : undefined;
+    const menuWord = word !== undefined && MENU_WORDS.has(word);
     if (!identified) {
-      if (c.state.step === 'start' || !steps[c.state.step] || (word && MENU_WORDS.has(word))) {
-        const settings = await getClinicSettings(turn.ctx);
-        return startIdentify(turn, settings?.name ?? 'the clinic');
-      }
-    } else if (word && MENU_WORDS.has(word)) {
-      endTalk(turn);
-      return showMenu(turn);
+      // Before identification only the identify flow's own steps go on.
+      if (menuWord || standing.at !== 'step' || standing.flow !== 'identify') return turn.goTo('identify');
+    } else if (menuWord) {
+      return c.handedToStaffAt ? turn.goTo('talk-to-clinic', { end: true }) : turn.goTo('menu');
     } else if (word === 'stop' || word === 'start' || word === '/stop') {
-      return setMessaging(turn, word === 'start');
+      return turn.goTo('menu', { messaging: word === 'start' });
     } else if (word === 'language' || word === 'भाषा') {
-      return askLanguage(turn);
+      return turn.goTo('language');
     } else if (turn.input.kind === 'document') {
-      return receiveDocument(turn, turn.input);
+      return turn.goTo('send-document', turn.input);
     } else if (turn.input.kind === 'choice' && isActionToken(turn.input.value)) {
       // A button on a reminder or offer, however old: the action checks itself against now.
-      return answerAction(turn, turn.input.value);
+      return turn.goTo('reminder-actions', { action: turn.input.value });
     } else if (c.handedToStaffAt) {
-      if (turn.input.kind === 'text') return passToStaff(turn, turn.input.text);
+      if (turn.input.kind === 'text') return turn.goTo('talk-to-clinic', { message: turn.input.text });
     }
     const input = normalise(turn.input, c);
     if (input === 'stale') {
       say(turn, 'staleButton');
-      return c.state.options.length ? unknownInput(turn) : showMenu(turn);
+      return c.state.options.length ? unknownInput(turn) : turn.goTo('menu');
     }
     turn.input = input;
-    const step = steps[c.state.step];
-    if (!step) return showMenu(turn);
-    await step(turn);
+    if (standing.at !== 'step') return turn.goTo('menu');
+    await standing.run(turn);
+  }
+
+  /**
+   * The stored conversation no longer parses (a release changed a flow's data, or a corrupt row): the
+   * person hears so and starts again at the menu (or identification); nothing of the input is acted on.
+   */
+  private async restart(turn: Turn, standing: Extract<Standing, { at: 'unreadable' }>, update: Update): Promise<void> {
+    const { at: _, ...what } = standing;
+    this.deps.log?.('bot.conversation_unreadable', { channel: update.channel, conversationId: turn.conversation.id, ...what }, 'warn');
+    turn.conversation.state = initialState();
+    say(turn, 'conversationLost');
+    await turn.goTo(turn.conversation.patientId || turn.conversation.guardianId ? 'menu' : 'identify');
   }
 
   /** Admins hear that a chat hit an unexpected error: its kind and channel only, never the person (merged per kind). */

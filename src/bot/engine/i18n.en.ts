@@ -96,6 +96,7 @@ export const en = {
   slowDown: 'You are sending messages very fast. Please wait a moment and try again.',
   somethingWrong: 'Sorry, something went wrong. The clinic has been told. Write "menu" to start again.',
   restarted: 'The bot was updated, so let us start again.',
+  conversationLost: 'Sorry, I lost track of where we were. Let us start again.',
   lateTermsFee: 'the late-cancellation fee of {amount} applies',
   lateTermsPackage: 'one session of your package is used for it',
   lateTermsPackageOrFee: 'one session of your package is used for it (without a package, the fee of {amount} applies)',

@@ -1,15 +1,9 @@
-import type { Incoming } from './types.js';
+import type { BucketLimit, Incoming } from './types.js';
 
-/**
- * Per-chat flood control, a token bucket: a chat holds up to `burst` tokens and earns `perSecond`
- * back; an update spends what it costs, or is refused when the bucket holds too little. A person
- * tapping buttons (1–3 s apart) never empties it; a script sending dozens a second does at once and
- * then gets the rate back, no more. Kept in memory: each process (`roshni start`) counts its own.
- */
-export interface BucketLimit {
-  burst: number;
-  perSecond: number;
-}
+// Per-chat flood control, a token bucket: a chat holds up to `burst` tokens and earns `perSecond`
+// back; an update spends what it costs, or is refused when the bucket holds too little. A person
+// tapping buttons (1–3 s apart) never empties it; a script sending dozens a second does at once and
+// then gets the rate back, no more. Kept in memory: each process (`roshni start`) counts its own.
 
 /** The bot's default: ten at once, then one token a second. */
 export const CHAT_FLOOD_LIMIT: BucketLimit = { burst: 10, perSecond: 1 };

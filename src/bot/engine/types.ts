@@ -3,10 +3,28 @@ import type { DomainContext } from '../../domain/context.js';
 import type { PaymentGateway } from '../../domain/billing/payment-gateway.js';
 import type { DocumentStore } from '../../domain/documents/document-store.js';
 import type { Clock } from '../../infra/clock.js';
-import type { BucketLimit } from './rate-limit.js';
+import type { LogLevel } from '../../infra/log.js';
 import type { ChatChannel, Conversation, ConversationState, Language } from '../../domain/messaging/conversations.js';
 
 export type { ChatChannel, Conversation, ConversationState, Language };
+
+/** Every flow the engine knows, by name (src/bot/flows/index.ts holds one of each). */
+export type FlowName =
+  | 'identify'
+  | 'menu'
+  | 'language'
+  | 'patient-choice'
+  | 'book'
+  | 'my-appointments'
+  | 'pay'
+  | 'waitlist'
+  | 'reminder-actions'
+  | 'send-document'
+  | 'shared-documents'
+  | 'talk-to-clinic';
+
+/** A step as stored in the conversation: `<flow>.<step>` ("book.time"). */
+export type StepId = `${FlowName}.${string}`;
 
 /** What a person sent: words, a press on an offered option, or a shared phone number. */
 export type Incoming =
@@ -69,6 +87,12 @@ export interface Update {
   committed?: () => void;
 }
 
+/** A token bucket's size and refill (rate-limit.ts). */
+export interface BucketLimit {
+  burst: number;
+  perSecond: number;
+}
+
 export interface EngineDeps {
   db: DomainContext['db'];
   clock: Clock;
@@ -77,8 +101,8 @@ export interface EngineDeps {
   paymentGateway?: PaymentGateway;
   /** Where documents patients send are kept; without it, the bot asks them to bring documents in. */
   documentStore?: DocumentStore;
-  /** Logs without personal data: event names, ids and error kinds only. */
-  log?: (event: string, fields: Record<string, unknown>) => void;
+  /** Logs without personal data: event names, ids and error kinds only ('info' unless a level is given). */
+  log?: (event: string, fields: Record<string, unknown>, level?: LogLevel) => void;
   /** Flood control per chat (rate-limit.ts); default a burst of 10, then 1 a second. */
   rateLimit?: BucketLimit;
   /** How many documents a chat may send in a window (default 10 an hour); the rest are not fetched. */
@@ -106,6 +130,6 @@ export interface Turn {
   replies: Reply[];
   /** Left for after the commit, each with where its replies go among `replies`. */
   afterCommit: Array<{ at: number; work: AfterCommit }>;
+  /** Moves to another flow by name (its start, given `input` as that flow's schema takes it). */
+  goTo(flow: FlowName, input?: unknown): Promise<void>;
 }
-
-export type StepHandler = (turn: Turn) => Promise<void>;

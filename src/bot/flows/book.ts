@@ -1,16 +1,16 @@
+import { z } from 'zod';
 import { isDomainError } from '../../domain/errors.js';
 import { findAvailability, type AvailableSlot } from '../../domain/scheduling/availability.js';
 import { bookAppointment } from '../../domain/scheduling/book-appointment.js';
+import { serviceOfAppointment } from '../../domain/scheduling/appointment-queries.js';
 import { rescheduleAppointment } from '../../domain/scheduling/reschedule-appointment.js';
 import { listServices } from '../../domain/scheduling/services.js';
-import { addDays, clinicDate, clinicTime } from '../../domain/time.js';
+import { addDays, clinicDate, clinicTime, isoDate } from '../../domain/time.js';
+import { defineFlow, step } from '../engine/flow.js';
 import { friendlyDay, friendlyTime, money } from '../engine/i18n.js';
-import { ask, choice, data, opt, say, t, unknownInput } from '../engine/kit.js';
-import type { StepHandler, Turn } from '../engine/types.js';
-import { bookingVia, guarded, idFrom, localName } from './common.js';
-import { showMenu } from './menu.js';
-import { offerPayment } from './pay.js';
-import { pickPatient, whenPatientPicked } from './patient-choice.js';
+import { ask, choice, opt, say, t, unknownInput } from '../engine/kit.js';
+import type { Turn } from '../engine/types.js';
+import { bookingVia, guarded, idFrom, localName, recordId } from './common.js';
 
 // Book (and reschedule, which reuses the therapist, day and time steps): a service ("not sure":
 // an assessment), a therapist or anyone, a day (soonest first), a time from real availability.
@@ -19,11 +19,24 @@ export const SEARCH_DAYS = 14;
 const MAX_DAYS_SHOWN = 7;
 const MAX_TIMES_SHOWN = 10;
 
-export function startBooking(turn: Turn): Promise<void> {
-  return pickPatient(turn, 'book');
-}
+// What the search carries from step to step: a new booking's service, or the appointment to move.
+const booking = z.object({
+  mode: z.literal('book'),
+  patientId: recordId,
+  serviceId: recordId,
+  serviceName: z.string(),
+  serviceNameHi: z.string().nullable(),
+  pricePaise: z.number().int().nonnegative(),
+});
+const moving = z.object({ mode: z.literal('reschedule'), patientId: recordId, serviceId: recordId, appointmentId: recordId, appointmentNumber: z.string() });
+const search = z.discriminatedUnion('mode', [booking, moving]);
+const withTherapist = z.object({ therapistId: recordId.nullable() });
+const onDay = withTherapist.extend({ day: isoDate });
+const onSlot = onDay.extend({ slotId: recordId });
+type Search = z.infer<typeof search>;
+type OnDay = Search & z.infer<typeof onDay>;
 
-whenPatientPicked('book', async (turn, patientId) => {
+async function askService(turn: Turn, patientId: number): Promise<void> {
   const services = await listServices(turn.ctx);
   const regular = services.filter((s) => !s.is_assessment && s.max_participants === 1);
   const assessment = services.find((s) => s.is_assessment);
@@ -35,73 +48,67 @@ whenPatientPicked('book', async (turn, patientId) => {
       ...regular.map((s) => opt(`service:${s.id}`, `${localName(turn, s.name, s.name_hi)} (${money(s.price_paise)})`)),
       ...(assessment ? [opt(`service:${assessment.id}`, t(turn, 'notSure'))] : []),
     ],
-    { mode: 'book', patientId },
+    { patientId },
   );
-});
+}
 
-function availability(turn: Turn, from: string, to: string, therapistId?: number | null): Promise<AvailableSlot[]> {
-  return findAvailability(turn.ctx, {
-    serviceId: data<number>(turn, 'serviceId'),
-    patientId: data<number>(turn, 'patientId'),
-    from,
-    to,
-    ...(therapistId ? { therapistId } : {}),
-  });
+function availability(turn: Turn, stored: Search & { therapistId?: number | null }, from: string, to: string): Promise<AvailableSlot[]> {
+  const { serviceId, patientId, therapistId } = stored;
+  return findAvailability(turn.ctx, { serviceId, patientId, from, to, ...(therapistId ? { therapistId } : {}) });
 }
 
 const today = (turn: Turn) => clinicDate(turn.ctx.clock.now(), turn.ctx.timezone);
 
-const service: StepHandler = async (turn) => {
+const service = step(z.object({ patientId: recordId }), async (turn, { patientId }) => {
   const serviceId = idFrom(choice(turn), 'service');
   if (!serviceId) return unknownInput(turn);
   const picked = (await listServices(turn.ctx)).find((s) => s.id === serviceId);
   if (!picked) return unknownInput(turn);
-  turn.conversation.state.data = {
-    ...turn.conversation.state.data,
+  await askTherapist(turn, {
+    mode: 'book',
+    patientId,
     serviceId,
     serviceName: picked.name,
     serviceNameHi: picked.name_hi,
     pricePaise: picked.price_paise,
-  };
-  await askTherapist(turn);
-};
+  });
+});
 
 /** Therapists with a free time for the service in the coming days (or straight to "no availability"). */
-export async function askTherapist(turn: Turn): Promise<void> {
-  const slots = await availability(turn, today(turn), addDays(today(turn), SEARCH_DAYS - 1));
-  if (!slots.length) return noAvailability(turn);
+async function askTherapist(turn: Turn, stored: Search): Promise<void> {
+  const slots = await availability(turn, stored, today(turn), addDays(today(turn), SEARCH_DAYS - 1));
+  if (!slots.length) return noAvailability(turn, stored);
   const therapists = [...new Map(slots.map((s) => [s.therapistId, s.therapistName])).entries()];
-  ask(turn, 'book.therapist', t(turn, 'pickTherapist'), [
-    opt('therapist:any', t(turn, 'anyTherapist')),
-    ...therapists.map(([id, name]) => opt(`therapist:${id}`, name)),
-  ]);
+  ask(
+    turn,
+    'book.therapist',
+    t(turn, 'pickTherapist'),
+    [opt('therapist:any', t(turn, 'anyTherapist')), ...therapists.map(([id, name]) => opt(`therapist:${id}`, name))],
+    stored,
+  );
 }
 
-function noAvailability(turn: Turn): void {
-  const waitlist = data(turn, 'mode') === 'book' ? [opt('waitlist', t(turn, 'joinWaitlist'))] : [];
-  ask(turn, 'book.none', t(turn, 'noAvailability', { days: SEARCH_DAYS }), [...waitlist, opt('menu', t(turn, 'backToMenu'))]);
+function noAvailability(turn: Turn, stored: Search): void {
+  const waitlist = stored.mode === 'book' ? [opt('waitlist', t(turn, 'joinWaitlist'))] : [];
+  ask(turn, 'book.none', t(turn, 'noAvailability', { days: SEARCH_DAYS }), [...waitlist, opt('menu', t(turn, 'backToMenu'))], stored);
 }
 
-const none: StepHandler = async (turn) => {
+const none = step(search, async (turn, { patientId, serviceId }) => {
   const picked = choice(turn);
-  if (picked === 'waitlist') {
-    const { joinWaitlist } = await import('./waitlist.js');
-    return joinWaitlist(turn, data<number>(turn, 'patientId'), data<number>(turn, 'serviceId'));
-  }
-  if (picked === 'menu') return showMenu(turn);
+  if (picked === 'waitlist') return turn.goTo('waitlist', { patientId, serviceId });
+  if (picked === 'menu') return turn.goTo('menu');
   unknownInput(turn);
-};
+});
 
-const therapist: StepHandler = async (turn) => {
+const therapist = step(search, async (turn, stored) => {
   const picked = choice(turn);
   if (picked !== 'therapist:any' && !idFrom(picked, 'therapist')) return unknownInput(turn);
-  turn.conversation.state.data = { ...turn.conversation.state.data, therapistId: idFrom(picked, 'therapist') ?? null };
-  await askDay(turn, 'pickDay');
-};
+  await askDay(turn, { ...stored, therapistId: idFrom(picked, 'therapist') ?? null }, 'pickDay');
+});
 
-async function askDay(turn: Turn, intro: 'pickDay' | 'slotTakenDay'): Promise<void> {
-  const slots = await availability(turn, today(turn), addDays(today(turn), SEARCH_DAYS - 1), data<number | null>(turn, 'therapistId'));
-  if (!slots.length) return noAvailability(turn);
+async function askDay(turn: Turn, stored: Search & z.infer<typeof withTherapist>, intro: 'pickDay' | 'slotTakenDay'): Promise<void> {
+  const slots = await availability(turn, stored, today(turn), addDays(today(turn), SEARCH_DAYS - 1));
+  if (!slots.length) return noAvailability(turn, stored);
   const days = [...new Set(slots.map((s) => clinicDate(s.startsAt, turn.ctx.timezone)))].slice(0, MAX_DAYS_SHOWN);
   const lang = turn.conversation.language;
   ask(
@@ -109,93 +116,93 @@ async function askDay(turn: Turn, intro: 'pickDay' | 'slotTakenDay'): Promise<vo
     'book.day',
     t(turn, intro),
     days.map((d) => opt(`day:${d}`, friendlyDay(d, lang))),
+    stored,
   );
 }
 
-const day: StepHandler = async (turn) => {
-  const picked = choice(turn)?.replace(/^day:/, '');
-  if (!picked || !/^\d{4}-\d{2}-\d{2}$/.test(picked)) return unknownInput(turn);
-  turn.conversation.state.data = { ...turn.conversation.state.data, day: picked };
-  await askTime(turn, 'pickTime');
-};
+const day = step(search.and(withTherapist), async (turn, stored) => {
+  const picked = isoDate.safeParse(choice(turn)?.replace(/^day:/, ''));
+  if (!picked.success) return unknownInput(turn);
+  await askTime(turn, { ...stored, day: picked.data }, 'pickTime');
+});
 
-async function askTime(turn: Turn, intro: 'pickTime' | 'slotTaken'): Promise<void> {
-  const date = data<string>(turn, 'day');
-  const slots = await availability(turn, date, date, data<number | null>(turn, 'therapistId'));
-  if (!slots.length) return askDay(turn, 'slotTakenDay');
-  const anyone = !data<number | null>(turn, 'therapistId');
+async function askTime(turn: Turn, stored: OnDay, intro: 'pickTime' | 'slotTaken'): Promise<void> {
+  const date = stored.day;
+  const slots = await availability(turn, stored, date, date);
+  if (!slots.length) return askDay(turn, stored, 'slotTakenDay');
+  const anyone = !stored.therapistId;
   const lang = turn.conversation.language;
   ask(
     turn,
     'book.time',
     t(turn, intro, { day: friendlyDay(date, lang) }),
     slots.slice(0, MAX_TIMES_SHOWN).map((s) => opt(`slot:${s.slotId}`, `${clinicTime(s.startsAt, turn.ctx.timezone)}${anyone ? ` · ${s.therapistName}` : ''}`)),
+    stored,
   );
 }
 
-const time: StepHandler = async (turn) => {
+const time = step(search.and(onDay), async (turn, stored) => {
   const slotId = idFrom(choice(turn), 'slot');
   if (!slotId) return unknownInput(turn);
-  const date = data<string>(turn, 'day');
-  const slot = (await availability(turn, date, date, data<number | null>(turn, 'therapistId'))).find((s) => s.slotId === slotId);
-  if (!slot) return askTime(turn, 'slotTaken');
-  const stored: Record<string, unknown> = { ...turn.conversation.state.data, slotId, therapistName: slot.therapistName, startsAt: slot.startsAt.toISOString() };
+  const slot = (await availability(turn, stored, stored.day, stored.day)).find((s) => s.slotId === slotId);
+  if (!slot) return askTime(turn, stored, 'slotTaken');
   const when = friendlyTime(slot.startsAt, turn.ctx.timezone, turn.conversation.language);
   const question =
     stored.mode === 'reschedule'
-      ? `${String(stored.appointmentNumber)} → ${when}, ${slot.therapistName}?`
+      ? `${stored.appointmentNumber} → ${when}, ${slot.therapistName}?`
       : t(turn, 'confirmBooking', {
-          service: localName(turn, String(stored.serviceName), (stored.serviceNameHi as string | null) ?? null),
+          service: localName(turn, stored.serviceName, stored.serviceNameHi),
           therapist: slot.therapistName,
           when,
-          price: money(Number(stored.pricePaise)),
+          price: money(stored.pricePaise),
         });
-  ask(turn, 'book.confirm', question, [opt('yes', t(turn, stored.mode === 'reschedule' ? 'reschedule' : 'yesBook')), opt('no', t(turn, 'no'))], stored);
-};
+  const yes = opt('yes', t(turn, stored.mode === 'reschedule' ? 'reschedule' : 'yesBook'));
+  ask(turn, 'book.confirm', question, [yes, opt('no', t(turn, 'no'))], { ...stored, slotId });
+});
 
-const confirm: StepHandler = async (turn) => {
-  const picked = choice(turn);
-  if (picked === 'no') {
+const confirm = step(search.and(onSlot), async (turn, stored) => {
+  const answer = choice(turn);
+  if (answer === 'no') {
     say(turn, 'keptAppointment');
-    return showMenu(turn);
+    return turn.goTo('menu');
   }
-  if (picked !== 'yes') return unknownInput(turn);
-  const slotId = data<number>(turn, 'slotId');
+  if (answer !== 'yes') return unknownInput(turn);
+  const { slotId } = stored;
   try {
-    if (data(turn, 'mode') === 'reschedule') {
-      const moved = await guarded(turn, () => rescheduleAppointment(turn.ctx, { appointmentId: data<number>(turn, 'appointmentId'), slotId }));
+    if (stored.mode === 'reschedule') {
+      const moved = await guarded(turn, () => rescheduleAppointment(turn.ctx, { appointmentId: stored.appointmentId, slotId }));
       say(turn, 'rescheduled', {
         number: moved.appointmentNumber,
         when: friendlyTime(moved.startsAt, turn.ctx.timezone, turn.conversation.language),
         therapist: moved.therapistName,
       });
-      return showMenu(turn);
+      return turn.goTo('menu');
     }
-    const booked = await bookAppointment(turn.ctx, {
-      patientId: data<number>(turn, 'patientId'),
-      slotId,
-      serviceId: data<number>(turn, 'serviceId'),
-      via: bookingVia(turn.conversation.channel),
-    });
+    const { patientId, serviceId } = stored;
+    const booked = await bookAppointment(turn.ctx, { patientId, slotId, serviceId, via: bookingVia(turn.conversation.channel) });
     say(turn, 'booked', {
       number: booked.appointmentNumber,
-      service: localName(turn, booked.serviceName, data<string | null>(turn, 'serviceNameHi')),
+      service: localName(turn, booked.serviceName, stored.serviceNameHi),
       therapist: booked.therapistName,
       when: friendlyTime(booked.startsAt, turn.ctx.timezone, turn.conversation.language),
     });
-    await offerPayment(turn, booked.id, booked.pricePaise);
+    await turn.goTo('pay', { appointmentId: booked.id, amountPaise: booked.pricePaise });
   } catch (error) {
     // Taken while the patient was choosing (or no longer bookable): fresh options, never a dead end.
-    if (isDomainError(error) && (error.kind === 'conflict' || error.kind === 'invalid')) return askTime(turn, 'slotTaken');
+    if (isDomainError(error) && (error.kind === 'conflict' || error.kind === 'invalid')) return askTime(turn, stored, 'slotTaken');
     throw error;
   }
-};
+});
 
-export const bookSteps: Record<string, StepHandler> = {
-  'book.service': service,
-  'book.therapist': therapist,
-  'book.none': none,
-  'book.day': day,
-  'book.time': time,
-  'book.confirm': confirm,
-};
+export const bookFlow = defineFlow({
+  name: 'book',
+  /** Nothing: whose appointment first; `patientId` once known; `reschedule` to move an appointment to a new time. */
+  input: z.union([z.object({ patientId: recordId }), z.object({ reschedule: moving.omit({ mode: true, serviceId: true }) })]).optional(),
+  async start(turn, input) {
+    if (!input) return turn.goTo('patient-choice', { then: 'book' });
+    if ('patientId' in input) return askService(turn, input.patientId);
+    const serviceId = await serviceOfAppointment(turn.ctx, input.reschedule.appointmentId);
+    await askTherapist(turn, { mode: 'reschedule', ...input.reschedule, serviceId });
+  },
+  steps: { service, therapist, none, day, time, confirm },
+});

@@ -1,8 +1,15 @@
+import { z } from 'zod';
 import { denialsRecorded, recordAudit } from '../../domain/audit/record-audit.js';
 import { attempt } from '../../domain/context.js';
 import { isDomainError } from '../../domain/errors.js';
 import type { ConsentChannel } from '../../domain/people/chat-identity.js';
 import type { ChatChannel, Turn } from '../engine/types.js';
+
+/** A database id as flows store them (appointment, patient, slot…). */
+export const recordId = z.number().int().positive();
+
+/** The data of a step that keeps nothing. */
+export const noData = z.object({});
 
 export const bookingVia = (channel: ChatChannel) => (channel === 'terminal' ? 'terminal_chat' : channel);
 export const consentChannel = (channel: ChatChannel): ConsentChannel => (channel === 'terminal' ? 'terminal_chat' : channel);

@@ -1,21 +1,16 @@
+import { z } from 'zod';
 import { setChatMessaging } from '../../domain/people/chat-identity.js';
-import { setPreferredLanguage } from '../../domain/people/chat-language.js';
 import { ask, choice, opt, say, t } from '../engine/kit.js';
-import type { StepHandler, Turn } from '../engine/types.js';
-import { startBooking } from './book.js';
-import { consentChannel, identityOf } from './common.js';
-import { startMyAppointments } from './my-appointments.js';
-import { startPayDues } from './pay.js';
-import { startSharedDocuments } from './shared-documents.js';
-import { startTalk } from './talk-to-clinic.js';
-import { startWaitlist } from './waitlist.js';
+import { defineFlow, step } from '../engine/flow.js';
+import type { FlowName, Turn } from '../engine/types.js';
+import { consentChannel, identityOf, noData } from './common.js';
 
-// The menu, help, language and stop/start: the ways into every other flow.
+// The menu, help and stop/start: the ways into every other flow.
 
-export function showMenu(turn: Turn): void {
+function showMenu(turn: Turn): void {
   ask(
     turn,
-    'menu',
+    'menu.choose',
     t(turn, 'menu'),
     [
       opt('book', t(turn, 'menuBook')),
@@ -30,43 +25,18 @@ export function showMenu(turn: Turn): void {
   );
 }
 
-const fromMenu: Record<string, (turn: Turn) => Promise<void> | void> = {
-  book: (turn) => startBooking(turn),
-  mine: (turn) => startMyAppointments(turn),
-  pay: (turn) => startPayDues(turn),
-  waitlist: (turn) => startWaitlist(turn),
-  docs: (turn) => startSharedDocuments(turn),
-  talk: (turn) => startTalk(turn),
-  language: (turn) => askLanguage(turn),
-};
-
-const menu: StepHandler = async (turn) => {
-  const picked = choice(turn);
-  const start = picked ? fromMenu[picked] : undefined;
-  if (!start) {
-    say(turn, 'help');
-    showMenu(turn);
-    return;
-  }
-  await start(turn);
-};
-
-export function askLanguage(turn: Turn): void {
-  ask(turn, 'language', t(turn, 'pickLanguage'), [opt('lang:en', 'English'), opt('lang:hi', 'हिन्दी')], {});
-}
-
-const language: StepHandler = async (turn) => {
-  const picked = choice(turn);
-  if (picked !== 'lang:en' && picked !== 'lang:hi') return showMenu(turn);
-  turn.conversation.language = picked === 'lang:hi' ? 'hi' : 'en';
-  const who = identityOf(turn);
-  if (who) await setPreferredLanguage(turn.ctx, who, turn.conversation.language);
-  say(turn, 'languageSet');
-  showMenu(turn);
+const fromMenu: Record<string, FlowName> = {
+  book: 'book',
+  mine: 'my-appointments',
+  pay: 'pay',
+  waitlist: 'waitlist',
+  docs: 'shared-documents',
+  talk: 'talk-to-clinic',
+  language: 'language',
 };
 
 /** "stop" and "start", understood at any step once the chat knows who it is. */
-export async function setMessaging(turn: Turn, on: boolean): Promise<void> {
+async function setMessaging(turn: Turn, on: boolean): Promise<void> {
   const who = identityOf(turn);
   if (!who) return;
   await setChatMessaging(turn.ctx, who, on, consentChannel(turn.conversation.channel));
@@ -74,4 +44,20 @@ export async function setMessaging(turn: Turn, on: boolean): Promise<void> {
   showMenu(turn);
 }
 
-export const menuSteps: Record<string, StepHandler> = { menu, language };
+export const menuFlow = defineFlow({
+  name: 'menu',
+  /** Nothing to show the menu; `messaging` to turn reminders and offers on or off first. */
+  input: z.object({ messaging: z.boolean() }).optional(),
+  start: (turn, input) => (input ? setMessaging(turn, input.messaging) : showMenu(turn)),
+  steps: {
+    choose: step(noData, async (turn) => {
+      const picked = choice(turn);
+      const next = picked ? fromMenu[picked] : undefined;
+      if (!next) {
+        say(turn, 'help');
+        return showMenu(turn);
+      }
+      await turn.goTo(next);
+    }),
+  },
+});

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { auditingDenials } from '../../domain/audit/denials.js';
 import { createPaymentLink } from '../../domain/billing/online-payments.js';
 import { startUpiPayment } from '../../domain/billing/upi-payments.js';
@@ -6,30 +7,32 @@ import { ownAppointmentsWithDues } from '../../domain/scheduling/my-appointments
 import { pngQr } from '../../infra/qr.js';
 import { afterCommit } from '../engine/after-commit.js';
 import { friendlyTime, money, type MessageKey } from '../engine/i18n.js';
-import { ask, choice, data, opt, say, t, unknownInput } from '../engine/kit.js';
-import type { Reply, StepHandler, Turn } from '../engine/types.js';
-import { guarded, idFrom, localName } from './common.js';
-import { showMenu } from './menu.js';
+import { defineFlow, step } from '../engine/flow.js';
+import { ask, choice, offerOrMenu, opt, say, t, unknownInput } from '../engine/kit.js';
+import type { Reply, Turn } from '../engine/types.js';
+import { guarded, idFrom, localName, noData, recordId } from './common.js';
 
 // Pay now (a Razorpay payment link when configured, otherwise the clinic's UPI QR and link) or at the clinic.
 
-export function offerPayment(turn: Turn, appointmentId: number, amountPaise: number): void {
+const offer = z.object({ appointmentId: recordId, amountPaise: z.number().int().nonnegative() });
+
+function offerPayment(turn: Turn, { appointmentId, amountPaise }: z.infer<typeof offer>): void {
   ask(turn, 'pay.choose', t(turn, 'payNowOrLater', { amount: money(amountPaise) }), [opt('now', t(turn, 'payNow')), opt('clinic', t(turn, 'payAtClinic'))], {
     appointmentId,
   });
 }
 
-const chooseWhen: StepHandler = async (turn) => {
+const chooseWhen = step(z.object({ appointmentId: recordId }), async (turn, { appointmentId }) => {
   const picked = choice(turn);
   if (picked === 'clinic') {
     say(turn, 'paidAtClinic');
-    return showMenu(turn);
+    return turn.goTo('menu');
   }
   if (picked !== 'now') return unknownInput(turn);
-  await requestPayment(turn, data<number>(turn, 'appointmentId'));
-};
+  await requestPayment(turn, appointmentId);
+});
 
-export async function requestPayment(turn: Turn, appointmentId: number): Promise<void> {
+async function requestPayment(turn: Turn, appointmentId: number): Promise<void> {
   // The domain checks that the appointment is the patient's own (anyone else's is "not found").
   if (turn.ctx.paymentGateway) {
     // Razorpay is asked once the turn has committed: a slow Razorpay holds neither this chat nor the appointment.
@@ -58,7 +61,7 @@ export async function requestPayment(turn: Turn, appointmentId: number): Promise
       turn.replies.push(refusal(turn, error, appointmentId));
     }
   }
-  showMenu(turn);
+  await turn.goTo('menu');
 }
 
 /** What to tell the family when a payment cannot be asked for. */
@@ -70,31 +73,30 @@ function refusal(turn: Turn, error: unknown, appointmentId: number): Reply {
   return say('paymentDeclined');
 }
 
-export async function startPayDues(turn: Turn): Promise<void> {
+async function startPayDues(turn: Turn): Promise<void> {
   const dues = await ownAppointmentsWithDues(turn.ctx);
-  if (!dues.length) {
-    say(turn, 'nothingDue');
-    return showMenu(turn);
-  }
   const lang = turn.conversation.language;
-  ask(
+  const line = (a: (typeof dues)[number]) =>
+    `${a.appointmentNumber} · ${localName(turn, a.serviceName, a.serviceNameHi)} · ${friendlyTime(a.startsAt, turn.ctx.timezone, lang)} · ${money(a.duePaise)}`;
+  await offerOrMenu(
     turn,
     'pay.pick',
     t(turn, 'pickDue'),
-    dues.map((a) =>
-      opt(
-        `appt:${a.id}`,
-        `${a.appointmentNumber} · ${localName(turn, a.serviceName, a.serviceNameHi)} · ${friendlyTime(a.startsAt, turn.ctx.timezone, lang)} · ${money(a.duePaise)}`,
-      ),
-    ),
-    {},
+    dues.map((a) => opt(`appt:${a.id}`, line(a))),
+    'nothingDue',
   );
 }
 
-const pickDue: StepHandler = async (turn) => {
+const pickDue = step(noData, async (turn) => {
   const id = idFrom(choice(turn), 'appt');
   if (!id) return unknownInput(turn);
   await requestPayment(turn, id);
-};
+});
 
-export const paySteps: Record<string, StepHandler> = { 'pay.choose': chooseWhen, 'pay.pick': pickDue };
+export const payFlow = defineFlow({
+  name: 'pay',
+  /** Nothing to pick among the dues; a just-booked appointment and its price to offer paying now or at the clinic. */
+  input: offer.optional(),
+  start: (turn, input) => (input ? offerPayment(turn, input) : startPayDues(turn)),
+  steps: { choose: chooseWhen, pick: pickDue },
+});

@@ -1,12 +1,13 @@
+import { z } from 'zod';
 import { fileDocumentFromChat } from '../../domain/documents/chat-documents.js';
 import { holdPendingDocument, takePendingDocument } from '../../domain/documents/pending-chat-documents.js';
 import { checkContent, readableSize } from '../../domain/documents/documents.js';
 import { isDomainError } from '../../domain/errors.js';
 import { patientsInCare } from '../../domain/people/in-care.js';
-import { ask, choice, data, opt, say, t, unknownInput } from '../engine/kit.js';
-import type { ReceivedDocument, StepHandler, Turn } from '../engine/types.js';
-import { guarded, idFrom } from './common.js';
-import { showMenu } from './menu.js';
+import { defineFlow, step } from '../engine/flow.js';
+import { ask, choice, opt, say, t, unknownInput } from '../engine/kit.js';
+import type { ReceivedDocument, Turn } from '../engine/types.js';
+import { guarded, idFrom, recordId } from './common.js';
 
 // A document sent to the clinic's chat (a prescription, a school report) is filed to the record of
 // the patient it is for, as "other", for the therapists to review. A guardian of several children
@@ -34,22 +35,22 @@ async function file(turn: Turn, patientId: number, bytes: Uint8Array, name: stri
   } catch (error) {
     sayRefusal(turn, error);
   }
-  showMenu(turn);
+  await turn.goTo('menu');
 }
 
-export async function receiveDocument(turn: Turn, document: ReceivedDocument): Promise<void> {
+async function receiveDocument(turn: Turn, document: ReceivedDocument): Promise<void> {
   const store = turn.ctx.documentStore;
   if (!store) {
     say(turn, 'documentsOff');
-    return showMenu(turn);
+    return turn.goTo('menu');
   }
   if (document.refused === 'too_large') {
     say(turn, 'documentTooLarge', { max: readableSize(store.maxBytes) });
-    return showMenu(turn);
+    return turn.goTo('menu');
   }
   if (document.refused === 'too_many' || !document.bytes) {
     say(turn, 'documentsTooMany');
-    return showMenu(turn);
+    return turn.goTo('menu');
   }
   const inCare = await patientsInCare(turn.ctx);
   if (!inCare.length) return say(turn, 'noChildren');
@@ -58,27 +59,35 @@ export async function receiveDocument(turn: Turn, document: ReceivedDocument): P
     await checkContent(turn.ctx, document.bytes);
   } catch (error) {
     sayRefusal(turn, error);
-    return showMenu(turn);
+    return turn.goTo('menu');
   }
   const pending = await holdPendingDocument(turn.ctx, turn.conversation.id, { bytes: document.bytes, ...(document.name ? { name: document.name } : {}) });
   ask(
     turn,
-    'document.whose',
+    'send-document.whose',
     t(turn, 'documentForWhom'),
     inCare.map((p) => opt(`patient:${p.id}`, p.fullName)),
     { pending },
   );
 }
 
-const whose: StepHandler = async (turn) => {
+const whose = step(z.object({ pending: recordId }), async (turn, { pending }) => {
   const patientId = idFrom(choice(turn), 'patient');
   if (!patientId) return unknownInput(turn);
-  const document = await takePendingDocument(turn.ctx, turn.conversation.id, data<number>(turn, 'pending'));
+  const document = await takePendingDocument(turn.ctx, turn.conversation.id, pending);
   if (!document) {
     say(turn, 'documentLost');
-    return showMenu(turn);
+    return turn.goTo('menu');
   }
   await file(turn, patientId, document.bytes, document.name);
-};
+});
 
-export const sendDocumentSteps: Record<string, StepHandler> = { 'document.whose': whose };
+/** A document as the engine hands it over: fetched, or refused before fetching (ReceivedDocument). */
+const received: z.ZodType<ReceivedDocument> = z.object({
+  kind: z.literal('document'),
+  name: z.string().optional(),
+  bytes: z.instanceof(Uint8Array).optional(),
+  refused: z.enum(['too_large', 'too_many']).optional(),
+});
+
+export const sendDocumentFlow = defineFlow({ name: 'send-document', input: received, start: receiveDocument, steps: { whose } });

@@ -1,11 +1,11 @@
+import { z } from 'zod';
 import { getDocument, listDocuments } from '../../domain/documents/documents.js';
 import { isDomainError } from '../../domain/errors.js';
 import { friendlyTime } from '../engine/i18n.js';
-import { ask, choice, opt, say, t, unknownInput } from '../engine/kit.js';
-import type { StepHandler, Turn } from '../engine/types.js';
-import { guarded, idFrom } from './common.js';
-import { showMenu } from './menu.js';
-import { pickPatient, whenPatientPicked } from './patient-choice.js';
+import { defineFlow, step } from '../engine/flow.js';
+import { choice, offerOrMenu, opt, say, t, unknownInput } from '../engine/kit.js';
+import type { Turn } from '../engine/types.js';
+import { guarded, idFrom, noData, recordId } from './common.js';
 
 // Documents the clinic shared with the family (access "patient" or "family": a progress report,
 // an invoice, a consent form), sent as files. Clinical papers never leave the clinic by chat; the
@@ -14,31 +14,19 @@ import { pickPatient, whenPatientPicked } from './patient-choice.js';
 /** The newest few: a chat is no place for a long list (the clinic can send older ones). */
 const SHOWN = 8;
 
-export async function startSharedDocuments(turn: Turn): Promise<void> {
-  if (!turn.ctx.documentStore) {
-    say(turn, 'documentUnavailable');
-    return showMenu(turn);
-  }
-  await pickPatient(turn, 'documents');
-}
-
-whenPatientPicked('documents', async (turn, patientId) => {
+async function offerDocuments(turn: Turn, patientId: number): Promise<void> {
   const documents = await guarded(turn, () => listDocuments(turn.ctx, { patientId }));
-  if (!documents.length) {
-    say(turn, 'noDocumentsShared');
-    return showMenu(turn);
-  }
   const lang = turn.conversation.language;
-  ask(
+  await offerOrMenu(
     turn,
-    'documents.pick',
+    'shared-documents.pick',
     t(turn, 'documentsShared'),
     documents.slice(0, SHOWN).map((d) => opt(`doc:${d.id}`, `${d.name} · ${friendlyTime(d.addedAt, turn.ctx.timezone, lang)}`)),
-    {},
+    'noDocumentsShared',
   );
-});
+}
 
-const pickDocument: StepHandler = async (turn) => {
+const pickDocument = step(noData, async (turn) => {
   const documentId = idFrom(choice(turn), 'doc');
   if (!documentId) return unknownInput(turn);
   try {
@@ -54,7 +42,19 @@ const pickDocument: StepHandler = async (turn) => {
     if (!isDomainError(error)) throw error;
     say(turn, 'documentUnavailable');
   }
-  showMenu(turn);
-};
+  await turn.goTo('menu');
+});
 
-export const sharedDocumentSteps: Record<string, StepHandler> = { 'documents.pick': pickDocument };
+export const sharedDocumentsFlow = defineFlow({
+  name: 'shared-documents',
+  /** Nothing: whose documents first; `patientId` once known. */
+  input: z.object({ patientId: recordId }).optional(),
+  start(turn, input) {
+    if (!turn.ctx.documentStore) {
+      say(turn, 'documentUnavailable');
+      return turn.goTo('menu');
+    }
+    return input ? offerDocuments(turn, input.patientId) : turn.goTo('patient-choice', { then: 'shared-documents' });
+  },
+  steps: { pick: pickDocument },
+});

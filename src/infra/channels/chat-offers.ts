@@ -4,8 +4,8 @@ import { STATE_VERSION } from '../db/conversation-state-version.js';
 import type { DB } from '../db/schema.js';
 import { whatsappChatId } from './whatsapp-sender.js';
 
-/** The conversation step that answers offered replies (src/bot/flows/reminder-actions.ts). */
-export const OFFERED_REPLIES_STEP = 'remind.actions';
+/** The conversation step that answers offered replies (src/bot/flows/reminder-actions.ts, its step "answer"). */
+export const OFFERED_REPLIES_STEP = 'reminder-actions.answer';
 
 /**
  * A message from the outbox offered replies in a chat (a reminder's confirm/cancel/reschedule): they
