@@ -5,7 +5,7 @@ import { bookAppointment } from '../../src/domain/scheduling/book-appointment.js
 import { cancelAppointment } from '../../src/domain/scheduling/cancel-appointment.js';
 import { rescheduleAppointment } from '../../src/domain/scheduling/reschedule-appointment.js';
 import { scheduleReminders } from '../../src/domain/notifications/reminders.js';
-import { addDays, clinicDate, zonedInstant } from '../../src/domain/time.js';
+import { addDays, zonedInstant } from '../../src/domain/time.js';
 import { fixedClock } from '../../src/infra/clock.js';
 import type { Channel } from '../../src/infra/channels/channel.js';
 import { Dispatcher } from '../../src/jobs/dispatcher.js';
@@ -13,7 +13,8 @@ import { seedClinic, slotsOn, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 // The clinic's morning: it is 10:00 in Delhi; slots run 09:00–13:00 every day.
-const TODAY = clinicDate(new Date(), 'Asia/Kolkata');
+// A pinned day (a Tuesday): the rules are the same whatever day the suite runs.
+const TODAY = '2031-03-04';
 const at = (days: number, time: string) => zonedInstant(addDays(TODAY, days), time, 'Asia/Kolkata');
 
 describe('the messages an appointment sends', () => {
@@ -145,6 +146,41 @@ describe('the messages an appointment sends', () => {
     const confirmation = (await messagesOf(booked.id)).find((r) => r.kind === 'booking_confirmed')!;
     expect([confirmation.state, confirmation.patient_id, confirmation.guardian_id]).toEqual(['sent', aarav.id, mother.id]);
     clock.set(at(0, '10:00'));
+  });
+
+  it('a messaging consent withdrawn after a reminder was queued: at sending, the reminder is skipped, not sent', async () => {
+    const guardian = await addGuardian(ctx, { fullName: 'Lata Menon', phone: '+919820077777' });
+    const child = await addPatient(ctx, { fullName: 'Ira Menon', dateOfBirth: '2019-07-01', withGuardian: { guardianId: guardian.id, isPrimary: true } });
+    const booked = await book(child.id, 5, '11:00');
+    clock.set(at(4, '10:50'));
+    await scheduleReminders(ctx);
+    clock.set(at(0, '10:00'));
+    expect((await messagesOf(booked.id)).filter((r) => r.kind === 'reminder' && r.state === 'pending')).not.toHaveLength(0);
+    // The consent about the child is withdrawn by a path that does not reach the queue (a paper form typed in later).
+    await database.db
+      .insertInto('consents')
+      .values({ patient_id: child.id, purpose: 'messaging', channel: 'paper', notice_version: 'v1', withdrawn_at: at(0, '09:00') })
+      .execute();
+    await database.db
+      .updateTable('notifications')
+      .set({ state: 'cancelled' })
+      .where('appointment_id', '<>', booked.id)
+      .where('state', '=', 'pending')
+      .execute();
+    await database.db
+      .updateTable('notifications')
+      .set({ state: 'cancelled' })
+      .where('appointment_id', '=', booked.id)
+      .where('kind', '<>', 'reminder')
+      .execute();
+    const sent: string[] = [];
+    const sms: Channel = { name: 'sms', send: async (address) => (sent.push(address), { providerMessageId: 'x' }) };
+    clock.set(at(5, '09:05'));
+    await new Dispatcher({ ctx, channels: { sms }, instanceId: 'test' }).runOnce();
+    clock.set(at(0, '10:00'));
+    expect(sent).toEqual([]);
+    const reminders = (await messagesOf(booked.id)).filter((r) => r.kind === 'reminder');
+    expect(reminders.map((r) => [r.state, r.last_error])).toEqual(reminders.map(() => ['skipped', 'opted out of reminders']));
   });
 
   it('a reminder due in quiet hours goes at 08:00 when that is still useful, else it is recorded as skipped', async () => {

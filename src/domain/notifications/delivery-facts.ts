@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import { rescheduleReason } from '../scheduling/needs-reschedule.js';
 import { clinicDate } from '../time.js';
-import { recipientOf } from './recipients.js';
+import { guardianOptedOutAt, patientOptedOutAt, recipientOf } from './recipients.js';
 
 // What the delivery plan needs to know about messages just claimed, read in the claiming statement
 // itself (one query per batch): whom each reaches and at which addresses, whether they opted out or
@@ -22,7 +22,9 @@ export function deliveryFactsOf(claimed: RawBuilder<unknown>, now: Date, timezon
              coalesce(p.sample, g.sample, false) AS sample,
              coalesce(p.telegram_chat_id, g.telegram_chat_id) AS telegram_chat_id,
              coalesce(p.whatsapp_id, g.whatsapp_id) AS whatsapp_id,
-             coalesce(p.reminders_opted_out_at, g.reminders_opted_out_at) IS NOT NULL AS opted_out,
+             -- Asked again at sending: a "stop" or a consent withdrawn since the message was queued counts.
+             coalesce(CASE WHEN p.id IS NOT NULL THEN ${patientOptedOutAt('p')} END,
+                      CASE WHEN g.id IS NOT NULL THEN ${guardianOptedOutAt('g', sql`coalesce(c.patient_id, a.patient_id)`)} END) IS NOT NULL AS opted_out,
              CASE WHEN a.id IS NULL THEN NULL
                   ELSE a.status IN ('scheduled', 'confirmed') AND a.starts_at > ${now}::timestamptz END AS appointment_live,
              a.starts_at AS appointment_starts_at,
