@@ -5,7 +5,7 @@ import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, NotFoundError, parseInput } from '../errors.js';
 import { authorize } from '../policy.js';
 import { sha256Of } from '../documents/document-store.js';
-import { requireDocumentStore } from '../documents/documents.js';
+import { requireDocumentStore } from '../documents/document-content.js';
 import { extensionOf } from '../documents/file-kind.js';
 import { patientExportRows } from './export-rows.js';
 import { EXPORT_SECTIONS, type ExportSectionName } from './export-sections.js';
