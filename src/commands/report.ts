@@ -1,112 +1,26 @@
 import { Option, type Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
-import { toCsv } from '../cli/csv.js';
 import { writeText, type CommandEnv } from '../cli/io.js';
-import { emit, table } from '../cli/output.js';
+import { emit } from '../cli/output.js';
 import { checkOutputFile, writeOutputFile } from '../cli/output-file.js';
+import { count, hours, money, rate, reportAction, type Column, type ReportFlags, type ReportView } from '../cli/report-view.js';
 import { withSession } from '../cli/session.js';
-import type { DomainContext } from '../domain/context.js';
-import { InvalidInputError } from '../domain/errors.js';
-import { decimalRupees, formatRupees } from '../domain/money.js';
 import { attendanceReport, type AttendanceFigures } from '../domain/reports/attendance.js';
 import { duesReport, type DuesLine } from '../domain/reports/dues.js';
 import { monthlyReport } from '../domain/reports/monthly.js';
 import { renderMonthlyHtml } from '../domain/reports/monthly-html.js';
 import { packagesReport, type PackageLine } from '../domain/reports/packages.js';
 import { patientsReport, type PatientFigures } from '../domain/reports/patients.js';
-import { formatHours, formatPercent, type ReportPeriod, type ReportPeriodInput } from '../domain/reports/period.js';
+import type { ReportPeriod, ReportPeriodInput } from '../domain/reports/period.js';
 import { REVENUE_GROUPINGS, revenueReport, type RevenueGrouping, type RevenueLine } from '../domain/reports/revenue.js';
 import { utilisationReport, type UtilisationFigures } from '../domain/reports/utilisation.js';
 import { clinicDate, formatFriendly } from '../domain/time.js';
 import { dateValue, monthValue } from '../cli/options.js';
 
-type Cell = string | number | null;
-
-/** One column of a report: in the terminal table (head), in the CSV (csv), or both. */
-interface Column<R> {
-  head?: string;
-  csv?: string;
-  text?: (row: R) => Cell;
-  /** The CSV value (plain numbers, no ₹ or grouping); the table's text when left out. */
-  raw?: (row: R) => Cell;
-}
-
-interface ReportFlags {
-  csv?: boolean;
-}
-
 interface PeriodFlags extends ReportFlags {
   month?: string;
   from?: string;
   to?: string;
-}
-
-function money<R>(head: string, csv: string, paise: (row: R) => number): Column<R> {
-  return { head, csv, text: (r) => formatRupees(paise(r)), raw: (r) => decimalRupees(paise(r)) };
-}
-
-function rate<R>(head: string, csv: string, value: (row: R) => number | null): Column<R> {
-  return { head, csv, text: (r) => formatPercent(value(r)), raw: (r) => value(r) };
-}
-
-function hours<R>(head: string, csv: string, minutes: (row: R) => number): Column<R> {
-  return { head, csv, text: (r) => formatHours(minutes(r)), raw: (r) => Math.round((minutes(r) / 60) * 100) / 100 };
-}
-
-const count = <R>(head: string, csv: string, value: (row: R) => number): Column<R> => ({ head, csv, text: value });
-
-/** How a report shows: a terminal table (with a title and notes), CSV with --csv; its data with --json. */
-interface ReportView<R> {
-  title: string;
-  columns: Array<Column<R>>;
-  rows: R[];
-  total?: R;
-  empty: string;
-  notes?: string[];
-}
-
-function render<R>(env: CommandEnv, flags: ReportFlags, data: unknown, view: ReportView<R>): void {
-  const { columns, rows, total } = view;
-  const all = total && rows.length ? [...rows, total] : rows;
-  if (flags.csv) {
-    const csvColumns = columns.filter((c) => c.csv);
-    // Written as it is, CRLF and all: toCsv cleans every cell of what could act on a terminal.
-    env.io.stdout.write(
-      toCsv(
-        csvColumns.map((c) => c.csv!),
-        all.map((r) => csvColumns.map((c) => (c.raw ?? c.text)!(r))),
-      ),
-    );
-    return;
-  }
-  const tableColumns = columns.filter((c) => c.head !== undefined);
-  emit(env, data, () =>
-    rows.length
-      ? [
-          view.title,
-          table(
-            tableColumns.map((c) => c.head!),
-            all.map((r) => tableColumns.map((c) => (c.text ?? c.raw)!(r) ?? '')),
-          ),
-          ...(view.notes ?? []),
-        ]
-      : [view.title, view.empty],
-  );
-}
-
-/** A report command: fetch the report in a session, then show it as its view says. */
-function reportAction<F extends ReportFlags, D, R>(
-  fetch: (ctx: DomainContext, flags: F) => Promise<D>,
-  view: (report: D, ctx: DomainContext, flags: F) => ReportView<R>,
-) {
-  return async (env: CommandEnv, flags: F): Promise<number> => {
-    if (flags.csv && env.json) throw new InvalidInputError('--csv and --json: choose one.');
-    return withSession(env, async ({ ctx }) => {
-      const report = await fetch(ctx, flags);
-      render(env, flags, report, view(report, ctx, flags));
-      return 0;
-    });
-  };
 }
 
 const therapistColumn = <R extends { therapistName: string }>(): Column<R> => ({ head: 'Therapist', csv: 'therapist', text: (l) => l.therapistName });

@@ -1,12 +1,12 @@
 import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXPORT_SECTIONS, NOT_EXPORTED, ROWS_NOT_EXPORTED } from '../../src/domain/data-rights/export.js';
+import { EXPORT_SECTIONS, NOT_EXPORTED, ROWS_NOT_EXPORTED } from '../../src/domain/data-rights/export-sections.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 // The export misses nothing: every table that refers to a patient or a guardian — by a foreign key,
 // by a column named so without one (the audit log's patient_id), or through other such tables (a
 // refund through its payment, a chat's files through the chat) — is exported or excluded with a
-// reason, in the one list src/domain/data-rights/export.ts keeps. A migration that adds such a table
+// reason, in the one list src/domain/data-rights/export-sections.ts keeps. A migration that adds such a table
 // and forgets the export fails here.
 
 /** Tables (public ones by name, others as schema.name) that refer to a patient or guardian, at any number of hops. */

@@ -4,7 +4,7 @@ import { unzipSync } from 'fflate';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordAudit } from '../../src/domain/audit/record-audit.js';
-import { EXPORT_SECTIONS } from '../../src/domain/data-rights/export.js';
+import { EXPORT_SECTIONS } from '../../src/domain/data-rights/export-sections.js';
 import { enqueueForPatient } from '../../src/domain/notifications/appointment-messages.js';
 import { DIYA, openGuptaClinic } from './gupta-family.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { safeDisplayName, documentName } from '../../src/domain/documents/documents.js';
+import { safeDisplayName, documentName } from '../../src/domain/documents/document-fields.js';
 import { detectFileKind, extensionOf } from '../../src/domain/documents/file-kind.js';
 import { docx, installer, legacyWord, linuxProgram, pdf, png, windowsProgram } from './sample-files.js';
 

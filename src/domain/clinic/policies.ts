@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { recordAudit } from '../audit/record-audit.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { InvalidInputError, parseInput } from '../errors.js';
+import { columnValues, givenFields } from '../field-changes.js';
 import { rupees } from '../money.js';
 import { authorize } from '../policy.js';
 import { clockTime } from '../time.js';
@@ -94,12 +95,14 @@ export async function getClinicPolicies(ctx: DomainContext): Promise<ClinicPolic
 export async function updateClinicPolicies(ctx: DomainContext, raw: ClinicPoliciesInput): Promise<ClinicPolicies> {
   authorize(ctx.actor, 'clinic.configure');
   const input = parseInput(clinicPoliciesInput, raw);
-  const keys = (Object.keys(input) as Array<keyof ClinicPolicies>).filter((k) => input[k] !== undefined);
+  const keys = givenFields(COLUMNS, input);
   if (!keys.length) throw new InvalidInputError('Nothing to change: name at least one setting.');
   return inTransaction(ctx, async (tx) => {
     const before = await getClinicPolicies(tx);
-    const set = Object.fromEntries(keys.map((k) => [COLUMNS[k], input[k]]));
-    await tx.db.updateTable('clinic_settings').set(set).execute();
+    await tx.db
+      .updateTable('clinic_settings')
+      .set(columnValues(COLUMNS, keys, input))
+      .execute();
     const after = await getClinicPolicies(tx);
     await recordAudit(tx, {
       action: 'clinic.policies',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { recordAudit } from '../audit/record-audit.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, parseInput } from '../errors.js';
+import { changedFields, columnValues, givenFields } from '../field-changes.js';
 import { isAllowed } from '../policy.js';
 import type { TherapySessions } from '../../infra/db/schema.js';
 import { locateClinicalRecord, requireClinicalAccess } from './access.js';
@@ -100,9 +101,9 @@ export async function editSessionNotes(ctx: DomainContext, raw: EditSessionNotes
     if (input.unchangedSince && current.updated_at.getTime() !== input.unchangedSince.getTime()) {
       throw new ConflictError(`The notes of ${appointment.appointment_number} were changed while you edited them; nothing was saved. Edit them again.`);
     }
-    const changed = (Object.keys(COLUMNS) as NoteField[]).filter((f) => input[f] !== undefined && input[f] !== current[COLUMNS[f]]);
+    const changed = changedFields(COLUMNS, givenFields(COLUMNS, input), input, current);
     if (!changed.length) return { ...sessionNotesJson(current), appointmentNumber: appointment.appointment_number, changed };
-    const changes = Object.fromEntries(changed.map((f) => [COLUMNS[f], input[f]]));
+    const changes = columnValues(COLUMNS, changed, input);
     const next = { ...current, ...changes } as NoteRow;
     if (!TEXT_FIELDS.some((f) => next[COLUMNS[f]])) {
       throw new InvalidInputError('The notes would be empty: keep at least one of objectives, activities, observations, progress notes… .');

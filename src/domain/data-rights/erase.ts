@@ -4,7 +4,7 @@ import { recordAudit } from '../audit/record-audit.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, NotFoundError, parseInput } from '../errors.js';
 import { authorize } from '../policy.js';
-import { releaseContent } from '../documents/documents.js';
+import { releaseContent } from '../documents/document-content.js';
 import { cancelOpenLinksAtRazorpay, ERASURE_REASON, withdrawPending } from './erase-pending.js';
 import { scrubAuditEntries, scrubKeptGuardiansChats, scrubMoney } from './erase-free-text.js';
 import { ERASED, ERASED_GUARDIAN_NAME, ERASED_PATIENT_NAME, scrubberFor, type Identity } from './scrub.js';

@@ -3,7 +3,9 @@ import type { DomainContext } from '../context.js';
 import { ForbiddenError, parseInput } from '../errors.js';
 import { requireInCare } from '../people/in-care.js';
 import { requireLivePatient } from '../people/live-patient.js';
-import { checkContent, safeDisplayName, storeDocument, type UploadChannel } from './documents.js';
+import { checkContent } from './document-content.js';
+import { safeDisplayName, type UploadChannel } from './document-fields.js';
+import { storeDocument } from './store-document.js';
 
 // A patient or guardian sends a document to the clinic's bot (a prescription, a school report): it
 // is filed to the record of the patient they act for, as type "other", for the therapists to

@@ -6,181 +6,23 @@ import { recordAudit } from '../audit/record-audit.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, parseInput } from '../errors.js';
 import { requireLivePatient } from '../people/live-patient.js';
-import { hasUnsafeCharacters, UNSAFE_CHARS_ALL } from '../plain-text.js';
 import { locateClinicalRecord } from '../clinical/access.js';
 import { ACCESS_LEVELS, requireDocumentAccess } from './access.js';
-import { sha256Of, type DocumentStore } from './document-store.js';
-import { detectFileKind, type FileKind } from './file-kind.js';
+import { checkContent, releaseContent, requireDocumentStore } from './document-content.js';
+import { DEFAULT_ACCESS, DOCUMENT_TYPES, documentName } from './document-fields.js';
+import { sha256Of } from './document-store.js';
+import { documentJson, storeDocument } from './store-document.js';
 
 // A patient's documents: reports, prescriptions, referrals, scans, recordings. The content is kept
 // once per SHA-256 in the document store; the row says whose it is, what it is (type, MIME type
 // detected from the content), who may see it (access level) and where it came from. The original
 // name is kept as data for display only, never as a path.
+//
+// What a document is: document-fields.ts; its content: document-content.ts; filing one: store-document.ts.
 
-export const DOCUMENT_TYPES = ['report', 'prescription', 'assessment', 'consent_form', 'referral', 'invoice', 'media', 'other'] as const;
-export type DocumentType = (typeof DOCUMENT_TYPES)[number];
-export type UploadChannel = 'cli' | 'telegram' | 'whatsapp' | 'terminal_chat';
-
-/** Without --access: clinical papers are for the therapists, the patient's own paperwork for any staff. */
-export const DEFAULT_ACCESS: Record<DocumentType, DocumentAccess> = {
-  report: 'therapist',
-  prescription: 'therapist',
-  assessment: 'therapist',
-  referral: 'therapist',
-  media: 'therapist',
-  other: 'therapist',
-  consent_form: 'patient',
-  invoice: 'patient',
-};
-
-/** A document's name as staff give it: a plain file name, refused when it holds a path or control characters. */
-export const documentName = z
-  .string()
-  .trim()
-  .min(1, 'is empty')
-  .max(200, 'is longer than 200 characters')
-  .refine((name) => !/[/\\]/.test(name) && name !== '.' && name !== '..', 'must be a plain file name, without / or \\ (no paths)')
-  .refine((name) => !hasUnsafeCharacters(name), 'must not contain control characters');
-
-/** A name from outside (a chat) made safe to show: its last path segment, without control characters. */
-export function safeDisplayName(raw: string | null | undefined): string {
-  const last = (raw ?? '').split(/[/\\]/).pop() ?? '';
-  const clean = last.replace(UNSAFE_CHARS_ALL, '').replace(/\s+/g, ' ').trim().replace(/^\.+/, '').slice(0, 200).trim();
-  return clean || 'document';
-}
-
-export function requireDocumentStore(ctx: DomainContext): DocumentStore {
-  if (!ctx.documentStore) throw new Error('No document store in the context: create one from the configuration (documentStoreFor).');
-  return ctx.documentStore;
-}
-
-/** Serialises everything touching one content (adding it, letting it go) across processes. */
-async function lockContent(ctx: DomainContext, sha256: string): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(hashtext(${`roshni:document:${sha256}`}))`.execute(ctx.db);
-}
-
-/**
- * Deletes a content from the store when no live document refers to it any more (inside the
- * caller's transaction, under the content's lock). Returns whether it was deleted.
- */
-export async function releaseContent(ctx: DomainContext, sha256: string): Promise<boolean> {
-  await lockContent(ctx, sha256);
-  // Every patient's documents count, whoever is acting (row security would hide some): only a yes/no leaves.
-  const { rows } = await sql<{ used: boolean }>`SELECT roshni_content_in_use(${sha256}) AS used`.execute(ctx.db);
-  if (rows[0]!.used) return false;
-  await requireDocumentStore(ctx).delete(sha256);
-  return true;
-}
-
-/** Size and type, checked before anything is written. */
-export async function checkContent(ctx: DomainContext, bytes: Uint8Array): Promise<FileKind> {
-  const { maxBytes } = requireDocumentStore(ctx);
-  if (bytes.byteLength === 0) throw new InvalidInputError('The file is empty.', { reason: 'empty' });
-  if (bytes.byteLength > maxBytes) {
-    throw new InvalidInputError(`The file is ${readableSize(bytes.byteLength)}; documents may be at most ${readableSize(maxBytes)}.`, { reason: 'too_large' });
-  }
-  return detectFileKind(bytes);
-}
-
-/** A size as people read it: 57 bytes, 12.3 KB, 4.0 MB. */
-export function readableSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} bytes`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
-
-export interface NewDocument {
-  patientId: number;
-  bytes: Uint8Array;
-  kind: FileKind;
-  originalName: string;
-  docType: DocumentType;
-  access: DocumentAccess;
-  therapySessionId: number | null;
-  needsReview: boolean;
-  uploadedVia: UploadChannel;
-}
-
-/** Writes the content (once per hash) and its row, and audits it by ids and kinds (never the name). */
-export async function storeDocument(ctx: DomainContext, doc: NewDocument) {
-  const store = requireDocumentStore(ctx);
-  const sha256 = sha256Of(doc.bytes);
-  return inTransaction(ctx, async (tx) => {
-    await lockContent(tx, sha256);
-    const { created } = await store.put(sha256, doc.bytes);
-    try {
-      const row = await tx.db
-        .insertInto('documents')
-        .values({
-          patient_id: doc.patientId,
-          therapy_session_id: doc.therapySessionId,
-          doc_type: doc.docType,
-          sha256,
-          original_name: doc.originalName,
-          mime_type: doc.kind.mimeType,
-          size_bytes: doc.bytes.byteLength,
-          access_level: doc.access,
-          needs_review: doc.needsReview,
-          uploaded_by_staff_id: staffUserIdOf(tx.actor),
-          uploaded_via: doc.uploadedVia,
-          created_at: tx.clock.now(),
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      await recordAudit(tx, {
-        action: 'document.add',
-        entity: 'document',
-        entityId: row.id,
-        patientId: doc.patientId,
-        after: {
-          docType: row.doc_type,
-          accessLevel: row.access_level,
-          mimeType: row.mime_type,
-          sizeBytes: row.size_bytes,
-          therapySessionId: row.therapy_session_id,
-          via: row.uploaded_via,
-        },
-      });
-      return { ...documentJson(row), storedOnce: !created };
-    } catch (error) {
-      // Holding the content's lock: nobody else can have started to rely on what was just written.
-      if (created) await store.delete(sha256);
-      throw error;
-    }
-  });
-}
-
-interface DocumentRow {
-  id: number;
-  patient_id: number;
-  therapy_session_id: number | null;
-  doc_type: string;
-  sha256: string;
-  original_name: string;
-  mime_type: string;
-  size_bytes: number;
-  access_level: DocumentAccess;
-  needs_review: boolean;
-  uploaded_via: string;
-  created_at: Date;
-}
-
-export function documentJson(row: DocumentRow) {
-  return {
-    id: row.id,
-    patientId: row.patient_id,
-    therapySessionId: row.therapy_session_id,
-    docType: row.doc_type,
-    name: row.original_name,
-    mimeType: row.mime_type,
-    sizeBytes: row.size_bytes,
-    sha256: row.sha256,
-    access: row.access_level,
-    needsReview: row.needs_review,
-    uploadedVia: row.uploaded_via,
-    addedAt: row.created_at,
-  };
-}
+// What the doors use beside the operations below.
+export { checkContent, readableSize } from './document-content.js';
+export { DOCUMENT_TYPES, type DocumentType } from './document-fields.js';
 
 /**
  * The session notes a document belongs to, found by the session's appointment (the patient's own).

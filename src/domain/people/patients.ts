@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { recordAudit } from '../audit/record-audit.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, InvalidInputError, NotFoundError, parseInput } from '../errors.js';
+import { changedFields, columnValues, givenFields } from '../field-changes.js';
 import { authorize } from '../policy.js';
 import { clinicDate, isoDate } from '../time.js';
 import { contactLanguage, emailAddress, personName } from './contact-details.js';
@@ -118,23 +119,22 @@ const COLUMNS = {
   email: 'email',
   language: 'preferred_language',
 } as const;
-type PatientField = keyof typeof COLUMNS;
 
 /** Changes the given details; the audit records which fields changed, never their values. */
 export async function updatePatient(ctx: DomainContext, raw: UpdatePatientInput) {
   authorize(ctx.actor, 'patient.manage');
   const { patientId, ...changes } = parseInput(updatePatientInput, raw);
   requireBornBy(ctx, changes.dateOfBirth);
-  const given = (Object.keys(COLUMNS) as PatientField[]).filter((field) => changes[field] !== undefined);
+  const given = givenFields(COLUMNS, changes);
   if (!given.length) throw new InvalidInputError('Nothing to change: give at least one new detail.');
   return inTransaction(ctx, async (tx) => {
     const current = await tx.db.selectFrom('patients').selectAll().where('id', '=', patientId).where('erased_at', 'is', null).forUpdate().executeTakeFirst();
     if (!current) throw new NotFoundError(`No patient with id ${patientId}.`);
-    const changed = given.filter((field) => current[COLUMNS[field]] !== changes[field]);
+    const changed = changedFields(COLUMNS, given, changes, current);
     if (!changed.length) return { patient: current, changed };
     const patient = await tx.db
       .updateTable('patients')
-      .set(Object.fromEntries(changed.map((field) => [COLUMNS[field], changes[field]])))
+      .set(columnValues(COLUMNS, changed, changes))
       .where('id', '=', patientId)
       .returningAll()
       .executeTakeFirstOrThrow();

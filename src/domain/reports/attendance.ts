@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { DomainContext } from '../context.js';
 import { authorize } from '../policy.js';
 import { percent, resolveReportPeriod, type ReportPeriod, type ReportPeriodInput } from './period.js';
+import { sumOf } from './totals.js';
 
 // Who came and who did not, per therapist, for the appointments of a period. The rates are shares of
 // the appointments that were due to happen: attended, no-show, or cancelled inside the clinic's
@@ -68,17 +69,16 @@ export async function attendanceReport(ctx: DomainContext, raw: ReportPeriodInpu
     therapistName: r.therapist_name,
     ...withRates({ booked: r.booked, attended: r.attended, noShows: r.no_shows, lateCancellations: r.late, cancellations: r.cancelled, open: r.open }),
   }));
-  const sum = (key: keyof Counts) => lines.reduce((n, l) => n + l[key], 0);
   return {
     period,
     lines,
     total: withRates({
-      booked: sum('booked'),
-      attended: sum('attended'),
-      noShows: sum('noShows'),
-      lateCancellations: sum('lateCancellations'),
-      cancellations: sum('cancellations'),
-      open: sum('open'),
+      booked: sumOf(lines, 'booked'),
+      attended: sumOf(lines, 'attended'),
+      noShows: sumOf(lines, 'noShows'),
+      lateCancellations: sumOf(lines, 'lateCancellations'),
+      cancellations: sumOf(lines, 'cancellations'),
+      open: sumOf(lines, 'open'),
     }),
   };
 }

@@ -1,5 +1,6 @@
 import { listDues } from '../billing/billing-reports.js';
 import type { DomainContext } from '../context.js';
+import { sumOf } from './totals.js';
 
 // Outstanding dues: the desk's `roshni dues` list (billing/billing-reports.ts) with its totals.
 // It names patients: a staff-facing list, for admin and reception alike (billing.read).
@@ -17,9 +18,9 @@ export async function duesReport(ctx: DomainContext): Promise<DuesReport> {
     lines,
     total: {
       patients: lines.length,
-      sessions: lines.reduce((n, l) => n + l.sessions, 0),
-      duePaise: lines.reduce((n, l) => n + l.due_paise, 0),
-      upcomingPaise: lines.reduce((n, l) => n + l.upcoming_paise, 0),
+      sessions: sumOf(lines, 'sessions'),
+      duePaise: sumOf(lines, 'due_paise'),
+      upcomingPaise: sumOf(lines, 'upcoming_paise'),
     },
   };
 }

@@ -1,6 +1,7 @@
 import { packageBalances } from '../billing/packages.js';
 import type { DomainContext } from '../context.js';
 import { clinicDate } from '../time.js';
+import { sumOf } from './totals.js';
 
 // Package balances (billing/packages.ts) with what the sessions still owed are worth: the clinic has
 // been paid for them and still has to give them. Staff-facing (billing.read): it names patients.
@@ -70,8 +71,8 @@ export async function packagesReport(ctx: DomainContext, raw: { all?: boolean } 
     lines,
     total: {
       packages: lines.length,
-      sessionsLeft: lines.reduce((n, l) => n + l.sessionsLeft, 0),
-      unusedValuePaise: lines.reduce((n, l) => n + l.unusedValuePaise, 0),
+      sessionsLeft: sumOf(lines, 'sessionsLeft'),
+      unusedValuePaise: sumOf(lines, 'unusedValuePaise'),
     },
   };
 }

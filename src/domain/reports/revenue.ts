@@ -4,6 +4,7 @@ import type { DomainContext } from '../context.js';
 import { parseInput } from '../errors.js';
 import { authorize } from '../policy.js';
 import { periodDates, reportPeriodInput, resolveReportPeriod, type ReportPeriod } from './period.js';
+import { sumOf } from './totals.js';
 
 // What came in: completed payments by when they were paid, less processed refunds by when they were
 // processed (a refund counts in the period it is paid back, whatever the period of the payment).
@@ -65,11 +66,11 @@ function groupKey(by: RevenueGrouping, timezone: string) {
 }
 
 const sumFigures = (lines: RevenueFigures[]): RevenueFigures => ({
-  payments: lines.reduce((n, l) => n + l.payments, 0),
-  receivedPaise: lines.reduce((n, l) => n + l.receivedPaise, 0),
-  refunds: lines.reduce((n, l) => n + l.refunds, 0),
-  refundedPaise: lines.reduce((n, l) => n + l.refundedPaise, 0),
-  netPaise: lines.reduce((n, l) => n + l.netPaise, 0),
+  payments: sumOf(lines, 'payments'),
+  receivedPaise: sumOf(lines, 'receivedPaise'),
+  refunds: sumOf(lines, 'refunds'),
+  refundedPaise: sumOf(lines, 'refundedPaise'),
+  netPaise: sumOf(lines, 'netPaise'),
 });
 
 const emptyFigures = (): RevenueFigures => ({ payments: 0, receivedPaise: 0, refunds: 0, refundedPaise: 0, netPaise: 0 });

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { DomainContext } from '../context.js';
 import { authorize } from '../policy.js';
 import { percent, resolveReportPeriod, type ReportPeriod, type ReportPeriodInput } from './period.js';
+import { sumOf } from './totals.js';
 
 // How much of each therapist's working time was booked. Available time is their weekly working hours
 // on each day of the period, less clinic holidays and their leave; booked time is the time their
@@ -69,15 +70,15 @@ export async function utilisationReport(ctx: DomainContext, raw: ReportPeriodInp
     attendedMinutes: r.attended,
     utilisationPercent: percent(r.booked, r.available),
   }));
-  const available = lines.reduce((n, l) => n + l.availableMinutes, 0);
-  const booked = lines.reduce((n, l) => n + l.bookedMinutes, 0);
+  const available = sumOf(lines, 'availableMinutes');
+  const booked = sumOf(lines, 'bookedMinutes');
   return {
     period,
     lines,
     total: {
       availableMinutes: available,
       bookedMinutes: booked,
-      attendedMinutes: lines.reduce((n, l) => n + l.attendedMinutes, 0),
+      attendedMinutes: sumOf(lines, 'attendedMinutes'),
       utilisationPercent: percent(booked, available),
     },
   };

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { DomainContext } from '../context.js';
+import { ConflictError } from '../errors.js';
 import { reminderInsert } from '../notifications/appointment-messages.js';
 import { formatFriendly } from '../time.js';
 import { LIVE_STATUSES } from './appointment-lifecycle.js';
@@ -27,7 +28,7 @@ export type StrandedAppointment = Awaited<ReturnType<typeof liveAppointmentsDuri
  * Live appointments on the given days (of one therapist, or everyone's). The days' slots are locked
  * first: a booking in flight finishes before we look, and a later one waits and then finds its slot blocked.
  */
-export async function liveAppointmentsDuring(ctx: DomainContext, days: ClinicDays & { therapistId?: number }) {
+async function liveAppointmentsDuring(ctx: DomainContext, days: ClinicDays & { therapistId?: number }) {
   const { start, end } = clinicDaysSpan(days, ctx.timezone);
   await ctx.db
     .selectFrom('appointment_slots')
@@ -49,7 +50,7 @@ export async function liveAppointmentsDuring(ctx: DomainContext, days: ClinicDay
 }
 
 /** "APT-000012 Mon, 7 Dec, 09:00, APT-000013 … (times in IST)", at most ten listed. */
-export function listStranded(appointments: StrandedAppointment[], timeZone: string): string {
+function listStranded(appointments: StrandedAppointment[], timeZone: string): string {
   const shown = appointments.slice(0, 10).map((a) => `${a.appointment_number} ${formatFriendly(a.starts_at, timeZone)}`);
   const more = appointments.length > shown.length ? `; and ${appointments.length - shown.length} more` : '';
   return `${shown.join('; ')}${more} (times in ${zoneLabel(timeZone, appointments[0]?.starts_at ?? new Date(0))})`;
@@ -60,7 +61,7 @@ export function listStranded(appointments: StrandedAppointment[], timeZone: stri
  * leave become blocked (a holiday wins over leave as the reason), and slots blocked for a day off
  * that no longer applies reopen. Slots blocked by hand, for any other reason, are left alone.
  */
-export async function settleDayOffBlocks(ctx: DomainContext, days: ClinicDays & { therapistId?: number }): Promise<{ blocked: number; reopened: number }> {
+async function settleDayOffBlocks(ctx: DomainContext, days: ClinicDays & { therapistId?: number }): Promise<{ blocked: number; reopened: number }> {
   const { start, end } = clinicDaysSpan(days, ctx.timezone);
   const therapistId = days.therapistId ?? null;
   const { rows } = await sql<{ status: 'open' | 'blocked'; previous: 'open' | 'blocked' }>`
@@ -96,7 +97,7 @@ export async function settleDayOffBlocks(ctx: DomainContext, days: ClinicDays & 
  * appointment a day off now falls on has its reminders recorded as skipped, with why; one a removed
  * day off no longer covers has them back. Returns how many reminders are now held back.
  */
-export async function settleDayOffReminders(ctx: DomainContext, days: ClinicDays & { therapistId?: number }): Promise<number> {
+async function settleDayOffReminders(ctx: DomainContext, days: ClinicDays & { therapistId?: number }): Promise<number> {
   const { start, end } = clinicDaysSpan(days, ctx.timezone);
   const therapistId = days.therapistId ?? null;
   const source = sql`(SELECT id AS appointment_id, patient_id, therapist_id, starts_at, appointment_number
@@ -108,4 +109,32 @@ export async function settleDayOffReminders(ctx: DomainContext, days: ClinicDays
     WITH written AS (${reminderInsert(ctx, source)} RETURNING state)
     SELECT count(*) FILTER (WHERE state = 'skipped') AS held FROM written`.execute(ctx.db);
   return Number(rows[0]?.held ?? 0);
+}
+
+/**
+ * The live appointments a new day off falls on. While there are any, the day off is refused unless
+ * forced (then the caller returns them for the desk to reschedule); the refusal names them and the
+ * way out: "<during(count)>: <the appointments>. Reschedule them first, or add --force to <forceTo> …".
+ */
+export async function strandedByDayOff(
+  ctx: DomainContext,
+  days: ClinicDays & { therapistId?: number },
+  refusal: { force: boolean; during: (count: number) => string; forceTo: string },
+): Promise<StrandedAppointment[]> {
+  const stranded = await liveAppointmentsDuring(ctx, days);
+  if (stranded.length && !refusal.force) {
+    throw new ConflictError(
+      `${refusal.during(stranded.length)}: ${listStranded(stranded, ctx.timezone)}. ` +
+        `Reschedule them first, or add --force to ${refusal.forceTo} and list them for rescheduling.`,
+      { reason: 'appointments_during_day_off', appointments: stranded.map((a) => a.appointment_number) },
+    );
+  }
+  return stranded;
+}
+
+/** After a day off is added or removed: its slots blocked or reopened, and its appointments' reminders held back or restored. */
+export async function settleDaysOff(ctx: DomainContext, days: ClinicDays & { therapistId?: number }) {
+  const { blocked, reopened } = await settleDayOffBlocks(ctx, days);
+  const remindersHeld = await settleDayOffReminders(ctx, days);
+  return { blocked, reopened, remindersHeld };
 }

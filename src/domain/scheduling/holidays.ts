@@ -5,7 +5,7 @@ import { ConflictError, NotFoundError, parseInput, translateConstraintError } fr
 import { authorize } from '../policy.js';
 import { clinicDate, isoDate } from '../time.js';
 import { offerReschedule } from '../notifications/reschedule-offers.js';
-import { listStranded, liveAppointmentsDuring, lockCalendar, settleDayOffBlocks, settleDayOffReminders } from './days-off.js';
+import { lockCalendar, settleDaysOff, strandedByDayOff } from './days-off.js';
 
 const holidayInput = z.object({
   date: isoDate,
@@ -31,14 +31,11 @@ export async function addHoliday(ctx: DomainContext, raw: AddHolidayInput) {
     const existing = await tx.db.selectFrom('clinic_holidays').selectAll().where('holiday_on', '=', input.date).executeTakeFirst();
     if (existing) throw new ConflictError(`${input.date} is already a holiday (${existing.name}).`);
     const day = { from: input.date, to: input.date };
-    const stranded = await liveAppointmentsDuring(tx, day);
-    if (stranded.length && !input.force) {
-      throw new ConflictError(
-        `${stranded.length} appointment(s) fall on ${input.date}: ${listStranded(stranded, tx.timezone)}. ` +
-          'Reschedule them first, or add --force to declare the holiday and list them for rescheduling.',
-        { reason: 'appointments_during_day_off', appointments: stranded.map((a) => a.appointment_number) },
-      );
-    }
+    const stranded = await strandedByDayOff(tx, day, {
+      force: input.force,
+      during: (count) => `${count} appointment(s) fall on ${input.date}`,
+      forceTo: 'declare the holiday',
+    });
     const holiday = await tx.db
       .insertInto('clinic_holidays')
       .values({ holiday_on: input.date, name: input.name })
@@ -49,8 +46,7 @@ export async function addHoliday(ctx: DomainContext, raw: AddHolidayInput) {
           clinic_holidays_pkey: () => new ConflictError(`${input.date} is already a holiday.`),
         }),
       );
-    const { blocked } = await settleDayOffBlocks(tx, day);
-    const remindersHeld = await settleDayOffReminders(tx, day);
+    const { blocked, remindersHeld } = await settleDaysOff(tx, day);
     await recordAudit(tx, {
       action: 'holiday.add',
       entity: 'clinic_holiday',
@@ -89,9 +85,8 @@ export async function removeHoliday(ctx: DomainContext, raw: { date: string }) {
     await lockCalendar(tx, 'change_days_off');
     const holiday = await tx.db.deleteFrom('clinic_holidays').where('holiday_on', '=', input.date).returningAll().executeTakeFirst();
     if (!holiday) throw new NotFoundError(`${input.date} is not a clinic holiday.`);
-    const { reopened } = await settleDayOffBlocks(tx, { from: input.date, to: input.date });
     // The day's appointments (unless leave still covers them) are reminded of again.
-    await settleDayOffReminders(tx, { from: input.date, to: input.date });
+    const { reopened } = await settleDaysOff(tx, { from: input.date, to: input.date });
     await recordAudit(tx, {
       action: 'holiday.remove',
       entity: 'clinic_holiday',

@@ -8,7 +8,7 @@ import { authorize } from '../policy.js';
 import { clinicDate, isoDate } from '../time.js';
 import { orderedDays } from './clinic-days.js';
 import { offerReschedule } from '../notifications/reschedule-offers.js';
-import { listStranded, liveAppointmentsDuring, lockCalendar, settleDayOffBlocks, settleDayOffReminders } from './days-off.js';
+import { lockCalendar, settleDaysOff, strandedByDayOff } from './days-off.js';
 
 const leaveInput = z
   .object({
@@ -48,14 +48,11 @@ export async function addLeave(ctx: DomainContext, raw: AddLeaveInput) {
       throw new ConflictError(`${therapist.full_name} is already on leave from ${overlapping.starts_on} to ${overlapping.ends_on} (leave ${overlapping.id}).`);
     }
     const days = { therapistId: therapist.id, from: input.from, to: input.to };
-    const stranded = await liveAppointmentsDuring(tx, days);
-    if (stranded.length && !input.force) {
-      throw new ConflictError(
-        `${therapist.full_name} has ${stranded.length} appointment(s) during that leave: ${listStranded(stranded, tx.timezone)}. ` +
-          'Reschedule them first, or add --force to record the leave and list them for rescheduling.',
-        { reason: 'appointments_during_day_off', appointments: stranded.map((a) => a.appointment_number) },
-      );
-    }
+    const stranded = await strandedByDayOff(tx, days, {
+      force: input.force,
+      during: (count) => `${therapist.full_name} has ${count} appointment(s) during that leave`,
+      forceTo: 'record the leave',
+    });
     const leave = await tx.db
       .insertInto('therapist_leave')
       .values({
@@ -67,8 +64,7 @@ export async function addLeave(ctx: DomainContext, raw: AddLeaveInput) {
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    const { blocked } = await settleDayOffBlocks(tx, days);
-    const remindersHeld = await settleDayOffReminders(tx, days);
+    const { blocked, remindersHeld } = await settleDaysOff(tx, days);
     await recordAudit(tx, {
       action: 'leave.add',
       entity: 'therapist_leave',
@@ -117,9 +113,8 @@ export async function removeLeave(ctx: DomainContext, raw: { leaveId: number }) 
     const leave = await tx.db.deleteFrom('therapist_leave').where('id', '=', input.leaveId).returningAll().executeTakeFirst();
     if (!leave) throw new NotFoundError(`No leave with id ${input.leaveId}.`);
     const days = { therapistId: leave.therapist_id, from: leave.starts_on, to: leave.ends_on };
-    const { reopened } = await settleDayOffBlocks(tx, days);
     // Its appointments (unless another day off still covers them) are reminded of again.
-    await settleDayOffReminders(tx, days);
+    const { reopened } = await settleDaysOff(tx, days);
     await recordAudit(tx, {
       action: 'leave.remove',
       entity: 'therapist_leave',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { recordAudit } from '../audit/record-audit.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, InvalidInputError, NotFoundError, parseInput, translateConstraintError } from '../errors.js';
+import { changedFields, columnValues, givenFields } from '../field-changes.js';
 import { requireSpecializations } from '../people/therapists.js';
 import { authorize } from '../policy.js';
 
@@ -110,17 +111,17 @@ export async function addService(ctx: DomainContext, raw: AddServiceInput) {
 export async function updateService(ctx: DomainContext, raw: UpdateServiceInput) {
   authorize(ctx.actor, 'service.manage');
   const { code, ...changes } = parseInput(updateServiceInput, raw);
-  const given = (Object.keys(COLUMNS) as ServiceField[]).filter((field) => changes[field] !== undefined);
+  const given = givenFields(COLUMNS, changes);
   if (!given.length) throw new InvalidInputError(`Nothing to change for service ${code}: give at least one new value.`);
   return inTransaction(ctx, async (tx) => {
     const current = await tx.db.selectFrom('services').selectAll().where('code', '=', code).forUpdate().executeTakeFirst();
     if (!current) throw new NotFoundError(`No service with code ${code}.`);
     if (changes.specialization) await requireSpecializations(tx, [changes.specialization]);
-    const changed = given.filter((field) => current[COLUMNS[field]] !== changes[field]);
+    const changed = changedFields(COLUMNS, given, changes, current);
     if (!changed.length) return { service: current, changed };
     const service = await tx.db
       .updateTable('services')
-      .set(Object.fromEntries(changed.map((field) => [COLUMNS[field], changes[field]])))
+      .set(columnValues(COLUMNS, changed, changes))
       .where('id', '=', current.id)
       .returningAll()
       .executeTakeFirstOrThrow();

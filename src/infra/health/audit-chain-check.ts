@@ -4,7 +4,7 @@ import { sealAudit } from '../audit/audit-chain.js';
 import { directly, verifyAuditChain } from '../audit/verify-chain.js';
 import type { Config } from '../config.js';
 import type { DB } from '../db/schema.js';
-import type { CheckStatus } from './health.js';
+import type { CheckStatus } from './health-report.js';
 
 // The health check 'audit-chain': every run seals the audit entries committed since the last (the health
 // job of `roshni start` runs every minute), and at most once a day walks the whole chain as `roshni audit

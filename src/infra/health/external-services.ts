@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { beforeDeadline, describeTimeout } from '../outbound.js';
-import type { CheckStatus, HealthDeps } from './health.js';
+import type { CheckStatus, HealthDeps } from './health-report.js';
 
 // The outside services `roshni health` asks whether they answer and accept Roshni's credentials,
 // and the WhatsApp session's state.
@@ -60,6 +60,27 @@ export function externalServices(config: Config): ExternalService[] {
     });
   }
   return services;
+}
+
+/** Asks one service whether it answers and accepts Roshni's credentials; not answering only warns. */
+export async function serviceCheck(service: ExternalService, doFetch: typeof fetch, timeoutMs: number, signal?: AbortSignal): Promise<Verdict> {
+  let response: Response;
+  let body: Record<string, unknown> | null;
+  try {
+    response = await doFetch(service.url, {
+      headers: service.headers ?? {},
+      signal: signal ? AbortSignal.any([AbortSignal.timeout(timeoutMs), signal]) : AbortSignal.timeout(timeoutMs),
+    });
+    const parsed: unknown = await response.json().catch(() => null);
+    body = parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : null;
+  } catch (error) {
+    return { status: 'warn', detail: `unreachable: ${(error as Error).message}` };
+  }
+  const verdict = service.judge?.(response.status, body);
+  if (verdict) return verdict;
+  if (response.status === 401 || response.status === 403) return refused(`HTTP ${response.status}`);
+  if (response.status >= 500) return { status: 'warn', detail: `answering with HTTP ${response.status}` };
+  return { status: 'ok', detail: `reachable (HTTP ${response.status})` };
 }
 
 /** Saved by whatsapp-web.js's LocalAuth (clientId "roshni", dataPath ROSHNI_HOME/whatsapp: src/bot/channels/whatsapp.ts). */
