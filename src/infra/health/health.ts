@@ -4,7 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { EmbeddedDatabaseBusyError } from '../db/embedded-lock.js';
-import { pendingMigrations } from '../db/migrate.js';
+import { pendingMigrations } from '../db/pending-migrations.js';
 import { looseEntries } from '../private-directory.js';
 import { documentStoreFor } from '../storage/file-document-store.js';
 import type { DB } from '../db/schema.js';
