@@ -2,6 +2,15 @@
 // Runs the bundled CLI (built by `npm install` through the prepare script: tsc, then scripts/bundle-cli.mjs).
 // With --debug, stack traces name the TypeScript sources (the bundle's source maps).
 if (process.argv.includes('--debug')) process.setSourceMapsEnabled(true);
+// Node 21 and later have navigator.userAgent; on Node 20, pg's check for Cloudflare Workers instead
+// builds a fetch Response, which loads undici (about 40 ms of every command that reads the database).
+if (globalThis.navigator === undefined) {
+  Object.defineProperty(globalThis, 'navigator', {
+    value: { userAgent: `Node.js/${process.versions.node.split('.')[0]}` },
+    configurable: true,
+    writable: true,
+  });
+}
 let main;
 try {
   ({ main } = await import('../dist/cli/main.js'));

@@ -24,6 +24,22 @@ const KEPT_AS_PACKAGES = [
   'fflate',
 ];
 
+// zod's namespace carries every locale it has (`z.locales`, half of zod's bundled size: about 370 KB
+// to read and compile at every command). Roshni speaks to zod in English only, which zod registers by
+// itself (classic/schemas.js imports locales/en.js): `z.locales` holds just that one here.
+const englishOnlyZodLocales = {
+  name: 'english-only-zod-locales',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes('/node_modules/zod/') ? { path: 'zod-locales-english-only', namespace: 'roshni' } : undefined,
+    );
+    build.onLoad({ filter: /^zod-locales-english-only$/, namespace: 'roshni' }, () => ({
+      contents: "export { default as en } from 'zod/v4/locales/en.js';",
+      resolveDir: new URL('.', ROOT).pathname,
+    }));
+  },
+};
+
 const result = await build({
   absWorkingDir: new URL('.', ROOT).pathname,
   entryPoints: { main: 'src/cli/main.ts' },
@@ -39,6 +55,7 @@ const result = await build({
   banner: { js: "import { createRequire as roshniCreateRequire } from 'node:module'; const require = roshniCreateRequire(import.meta.url);" },
   sourcemap: 'linked',
   metafile: true,
+  plugins: [englishOnlyZodLocales],
   logLevel: 'warning',
 });
 writeFileSync(new URL('dist/cli/meta.json', ROOT), JSON.stringify(result.metafile));

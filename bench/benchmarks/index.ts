@@ -6,6 +6,7 @@ import { botLoad } from './bot-load.js';
 import { bookingInserts } from './booking-inserts.js';
 import { cliRead } from './cli-read.js';
 import { cliStartup } from './cli-startup.js';
+import { demoBench } from './demo.js';
 import { notificationsBench } from './notifications.js';
 import { sessionOverhead } from './session-overhead.js';
 
@@ -15,6 +16,7 @@ export const benchmarks: readonly Benchmark[] = [
   availability,
   cliStartup,
   cliRead,
+  demoBench,
   sessionOverhead,
   botEngine,
   botLoad,

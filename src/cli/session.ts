@@ -1,11 +1,11 @@
 import { systemActor } from '../domain/actor.js';
 import { resumeSession } from '../domain/access/sign-in.js';
 import { auditingDenials } from '../domain/audit/denials.js';
-import { clinicTimezone } from '../domain/clinic/settings.js';
+import { clinicTimezone } from '../domain/clinic/clinic-timezone.js';
 import type { DomainContext } from '../domain/context.js';
 import { loadConfig, type Config } from '../infra/config.js';
 import { openDatabase, type Database } from '../infra/db/database.js';
-import { pendingMigrations } from '../infra/db/migrate.js';
+import { pendingMigrations } from '../infra/db/pending-migrations.js';
 import { SERVICE_ROLE, STAFF_ROLE } from '../infra/db/row-security.js';
 import type { CommandEnv } from './io.js';
 import { NotSignedInError, SchemaBehindError } from './report-error.js';

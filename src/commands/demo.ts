@@ -3,7 +3,7 @@ import type { RunCommand } from '../cli/command-groups.js';
 import { bold, emit, note } from '../cli/output.js';
 import { renderSchedule, scheduleJson } from '../cli/render-schedule.js';
 import { withSession } from '../cli/session.js';
-import { clinicTimezone } from '../domain/clinic/settings.js';
+import { clinicTimezone } from '../domain/clinic/clinic-timezone.js';
 import { DEMO_ADMIN, DEMO_HISTORY_PATIENTS, DEMO_PASSWORD, DEMO_PATIENTS } from '../domain/demo/demo-clinic.js';
 import { loadDemoClinic, DEMO_DAYS } from '../domain/demo/load-demo-clinic.js';
 import { listAppointments } from '../domain/scheduling/appointment-queries.js';

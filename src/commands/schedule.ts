@@ -4,7 +4,6 @@ import type { CommandEnv } from '../cli/io.js';
 import { bold, emit } from '../cli/output.js';
 import { renderSchedule, scheduleJson } from '../cli/render-schedule.js';
 import { withSession } from '../cli/session.js';
-import { therapistFor } from '../cli/pick-person.js';
 import { listAppointments } from '../domain/scheduling/appointment-queries.js';
 import { clinicDate } from '../domain/time.js';
 import { dateValue } from '../cli/options.js';
@@ -12,7 +11,8 @@ import { dateValue } from '../cli/options.js';
 async function showDay(env: CommandEnv, flags: { date?: string; therapist?: string }, title: (date: string) => string) {
   return withSession(env, async ({ ctx }) => {
     const date = flags.date ?? clinicDate(ctx.clock.now(), ctx.timezone);
-    const therapist = flags.therapist ? await therapistFor(env, ctx, flags.therapist) : undefined;
+    // Loaded only when asked for: finding people brings libphonenumber (about 300 KB), which the day's list never needs.
+    const therapist = flags.therapist ? await (await import('../cli/pick-person.js')).therapistFor(env, ctx, flags.therapist) : undefined;
     const rows = await listAppointments(ctx, { from: date, to: date, ...(therapist ? { therapistId: therapist.id } : {}) });
     emit(env, { date, timezone: ctx.timezone, appointments: scheduleJson(rows, ctx.timezone) }, () => [
       bold(env, `${title(date)} (${ctx.timezone})`),

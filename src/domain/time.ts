@@ -3,7 +3,15 @@ import { z } from 'zod';
 // The clinic's time zone is applied only here, at the edges: instants are stored as timestamptz
 // and turned into the clinic's wall-clock dates and times for people.
 
+// Zones whose offset has not changed since 1946 (IANA tzdata; India's since October 1945): their wall
+// clock is arithmetic. The first Intl.DateTimeFormat of a process starts ICU, tens of milliseconds of
+// every command; for these zones a command that only shows dates and times never pays it.
+const FIXED_OFFSET_MINUTES: Record<string, number> = { 'Asia/Kolkata': 330, 'Asia/Calcutta': 330, UTC: 0, 'Etc/UTC': 0 };
+const FIXED_FROM = Date.UTC(1946, 0, 1);
+const FIXED_UNTIL = Date.UTC(9000, 0, 1);
+
 export function isTimeZone(value: string): boolean {
+  if (value in FIXED_OFFSET_MINUTES) return true;
   try {
     new Intl.DateTimeFormat('en-IN', { timeZone: value });
     return true;
@@ -57,7 +65,24 @@ interface WallClock {
 
 const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 
+/** The wall clock of a fixed-offset zone, or undefined when Intl must answer. */
+function fixedWallClock(instant: Date, timeZone: string): WallClock | undefined {
+  const offset = FIXED_OFFSET_MINUTES[timeZone];
+  const at = instant.getTime();
+  if (offset === undefined || !(at >= FIXED_FROM && at < FIXED_UNTIL)) return undefined;
+  const shifted = new Date(at + offset * 60_000);
+  const iso = shifted.toISOString();
+  return {
+    date: iso.slice(0, 10),
+    time: iso.slice(11, 16),
+    isoWeekday: shifted.getUTCDay() || 7,
+    epochAsUtc: shifted.getTime() - shifted.getUTCMilliseconds(),
+  };
+}
+
 export function wallClock(instant: Date, timeZone: string): WallClock {
+  const fixed = fixedWallClock(instant, timeZone);
+  if (fixed) return fixed;
   const parts = Object.fromEntries(
     partsFormatter(timeZone)
       .formatToParts(instant)

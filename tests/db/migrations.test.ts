@@ -3,6 +3,7 @@ import { Migrator, NO_MIGRATIONS, sql, type Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrations } from '../../migrations/index.js';
 import { migrateToLatest } from '../../src/infra/db/migrate.js';
+import { MIGRATION_NAMES } from '../../src/infra/db/migration-names.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 const migrationsDir = new URL('../../migrations/', import.meta.url);
@@ -49,6 +50,10 @@ describe('migrations', () => {
       expect(migrations[name]?.up, name).toBeTypeOf('function');
       expect(migrations[name]?.down, name).toBeTypeOf('function');
     }
+  });
+
+  it('names every migration in src/infra/db/migration-names.ts, which the commands check the schema with', () => {
+    expect(MIGRATION_NAMES).toEqual(names);
   });
 
   it('apply up from an empty database, and a second run applies nothing', async () => {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { DB, StaffRole } from '../../infra/db/schema.js';
 import type { Actor } from '../actor.js';
 import { ForbiddenError, parseInput } from '../errors.js';
-import { staffUsername } from '../people/staff.js';
+import { staffUsername } from '../people/staff-username.js';
 import { stretchPassword } from './passwords.js';
 
 // Signing in and out (migration 0017 keeps the secrets; these only talk to its functions). A session is

@@ -38,11 +38,6 @@ export async function getClinicSettings(ctx: DomainContext) {
   return ctx.db.selectFrom('clinic_settings').selectAll().executeTakeFirst();
 }
 
-/** The clinic's own timezone once it is set up (else undefined: the configured one applies). */
-export async function clinicTimezone(db: DomainContext['db']): Promise<string | undefined> {
-  return (await db.selectFrom('clinic_settings').select('timezone').executeTakeFirst())?.timezone;
-}
-
 export async function requireClinicSettings(ctx: DomainContext) {
   const settings = await getClinicSettings(ctx);
   if (!settings) throw new NotFoundError('The clinic is not set up yet. Run `roshni init` first.');

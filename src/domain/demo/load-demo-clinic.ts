@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { fixedClock } from '../../infra/clock.js';
-import { newPasswordRecord } from '../access/passwords.js';
+import { newPasswordRecord, type PasswordRecord } from '../access/passwords.js';
 import { recordManualPayment } from '../billing/record-manual-payment.js';
 import { getClinicSettings, saveClinicSettings } from '../clinic/settings.js';
 import { inTransaction, type DomainContext } from '../context.js';
@@ -124,6 +124,10 @@ const DEMO_ACCOUNTS = [...DEMO_STAFF, ...DEMO_THERAPISTS].map((account) => accou
  */
 export async function loadDemoClinic(ctx: DomainContext): Promise<DemoLoadResult> {
   authorize(ctx.actor, 'demo.load');
+  // Stretching the published password (scrypt: about 150 ms, off the main thread) overlaps the writes.
+  // Handled here as well, so that a load failing before it is awaited leaves no unhandled rejection.
+  const passwordRecord = newPasswordRecord(DEMO_PASSWORD);
+  passwordRecord.catch(() => undefined);
   return inTransaction(ctx, async (tx) => {
     const settings = await getClinicSettings(tx);
     const strangers = await tx.db.selectFrom('staff_users').select('username').where('username', 'not in', DEMO_ACCOUNTS).limit(1).execute();
@@ -139,7 +143,7 @@ export async function loadDemoClinic(ctx: DomainContext): Promise<DemoLoadResult
     // The clinic opened a while before its past begins: its people are added then.
     const opening = zonedInstant(addDays(today, -HISTORY_DAYS - 100), '10:00', tx.timezone);
     const ids = alreadyLoaded ? undefined : await addPeople({ ...tx, clock: fixedClock(opening) });
-    if (ids) await giveDemoPasswords(tx);
+    if (ids) await giveDemoPasswords(tx, await passwordRecord);
     const history = ids ? await addDemoHistory(tx, ids, today, opening) : null;
     const { created: slotsCreated } = await generateSlots(tx, { from: today, to: addDays(today, DEMO_DAYS - 1) });
     const days = await clinicDays(tx, today);
@@ -149,8 +153,7 @@ export async function loadDemoClinic(ctx: DomainContext): Promise<DemoLoadResult
 }
 
 /** The demo accounts' one published password (DEMO_PASSWORD), written as the database's owner. */
-async function giveDemoPasswords(ctx: DomainContext): Promise<void> {
-  const record = await newPasswordRecord(DEMO_PASSWORD);
+async function giveDemoPasswords(ctx: DomainContext, record: PasswordRecord): Promise<void> {
   await sql`INSERT INTO roshni_auth.passwords (staff_user_id, scheme, salt, verifier)
             SELECT id, ${record.scheme}, ${record.salt}, ${record.verifier} FROM staff_users
             WHERE username IN (${sql.join(DEMO_ACCOUNTS)})`.execute(ctx.db);

@@ -5,16 +5,11 @@ import { ConflictError, NotFoundError, parseInput, translateConstraintError } fr
 import { authorize } from '../policy.js';
 import { emailAddress, personName } from './contact-details.js';
 import { messagingPhone } from './phone.js';
+import { staffUsername } from './staff-username.js';
 
 export const staffRole = z.enum(['admin', 'receptionist', 'therapist'], {
   error: 'must be one of admin, receptionist, therapist',
 });
-
-export const staffUsername = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .regex(/^[a-z][a-z0-9._-]{1,31}$/, 'must be 2–32 lowercase letters, digits, dots, dashes or underscores');
 
 export const staffUserInput = z.object({
   username: staffUsername,

@@ -1,4 +1,4 @@
-import { Migrator, sql, type Kysely, type MigrationInfo, type MigrationResultSet } from 'kysely';
+import { Migrator, type Kysely, type MigrationInfo, type MigrationResultSet } from 'kysely';
 import { migrations } from '../../../migrations/index.js';
 import { grantAppRole } from './row-security.js';
 import { OperationalError } from '../failure.js';
@@ -44,17 +44,4 @@ export interface MigrationStatus {
 export async function migrationStatus(db: Kysely<any>): Promise<MigrationStatus[]> {
   const list: readonly MigrationInfo[] = await migrator(db).getMigrations();
   return list.map((m) => ({ name: m.name, executedAt: m.executedAt ?? null }));
-}
-
-/**
- * Every command asks this before it starts, so it reads Kysely's migration table directly: the
- * Migrator's own status first introspects every column of every table (about 12 ms of server time).
- */
-export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
-  const { rows: table } = await sql<{ present: boolean }>`SELECT to_regclass('kysely_migration') IS NOT NULL AS present`.execute(db);
-  const known = Object.keys(migrations).sort();
-  if (!table[0]?.present) return known;
-  const { rows } = await sql<{ name: string }>`SELECT name FROM kysely_migration`.execute(db);
-  const executed = new Set(rows.map((row) => row.name));
-  return known.filter((name) => !executed.has(name));
 }

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { EmbeddedDatabaseBusyError } from '../db/embedded-lock.js';
-import { pendingMigrations } from '../db/migrate.js';
+import { pendingMigrations } from '../db/pending-migrations.js';
 import type { DB } from '../db/schema.js';
 import type { Verdict } from './external-services.js';
 
