@@ -20,7 +20,7 @@ export function telegramChatOf(update: Update): string {
 
 /**
  * Told when an update's turn is committed (ConversationEngine's `committed`): long polling counts
- * it as handled from then on (telegram-parts.ts), keyed by the update object grammY hands the bot.
+ * it as handled from then on (telegram-polling.ts), keyed by the update object grammY hands the bot.
  */
 export const whenTelegramUpdateCommitted = new WeakMap<object, () => void>();
 
@@ -152,9 +152,14 @@ export interface RunningBot {
  * as inside `roshni start`, kept going by a part supervisor of its own.
  */
 export async function startTelegramBot(config: TelegramConfig, deps: EngineDeps): Promise<RunningBot> {
-  const [{ telegramPollingPart }, { PartSupervisor }] = await Promise.all([import('./telegram-parts.js'), import('../../infra/part-supervisor.js')]);
+  const [{ telegramPollingPart }, { PartSupervisor }] = await Promise.all([import('./telegram-polling.js'), import('../../infra/part-supervisor.js')]);
   const supervisor = new PartSupervisor({ clock: deps.clock, given: {}, log: (line) => deps.log?.('telegram.part', { state: line }) });
-  supervisor.add(telegramPollingPart(async () => createTelegramBot(new ConversationEngine(deps), config, deps.log)));
+  supervisor.add(
+    telegramPollingPart(
+      async () => createTelegramBot(new ConversationEngine(deps), config, deps.log),
+      () => deps,
+    ),
+  );
   return { stop: () => supervisor.stop() };
 }
 
