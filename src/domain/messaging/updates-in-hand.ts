@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, SelectQueryBuilder } from 'kysely';
 import type { DB } from '../../infra/db/schema.js';
 import type { ChatChannel } from './conversations.js';
 
@@ -62,4 +62,21 @@ export async function updatesLeftInHand(db: Kysely<DB>, bot: BotKey): Promise<Up
     .orderBy('update_id')
     .execute();
   return rows.map((r) => ({ updateId: r.update_id, chatId: r.chat_id, update: r.update, takenAt: r.taken_at }));
+}
+
+/** An erasure: the updates in hand of the chats it deletes (bot_conversations ids) go with them. */
+export async function forgetChatsUpdatesInHand(db: Kysely<DB>, chats: SelectQueryBuilder<DB, 'bot_conversations', { id: number }>): Promise<void> {
+  await db
+    .deleteFrom('updates_in_hand')
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('bot_conversations as c')
+          .select('c.id')
+          .whereRef('c.channel', '=', 'updates_in_hand.channel')
+          .whereRef('c.chat_id', '=', 'updates_in_hand.chat_id')
+          .where('c.id', 'in', chats),
+      ),
+    )
+    .execute();
 }
