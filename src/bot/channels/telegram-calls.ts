@@ -3,6 +3,7 @@ import type { Update } from 'grammy/types';
 import { ServiceUnavailable } from '../../infra/service-unavailable.js';
 import { finishedWithin, type PartControl } from '../../infra/part-supervisor.js';
 import type { ChatQueue } from '../engine/chat-queue.js';
+import { whenTelegramCallsCut } from './telegram.js';
 
 // What both Telegram parts (long polling: telegram-polling.ts; webhook: telegram-parts.ts) do with the
 // Bot API: every call bounded in time and given up when the part stops, a failed call turned into a
@@ -73,11 +74,12 @@ export async function bounded<T>(parent: AbortSignal, ms: number, call: (signal:
   }
 }
 
-/** The bot's own calls (its replies): each bounded in time, all cut at once with cut(). */
+/** The bot's own calls (its replies, its file downloads): each bounded in time, all cut at once with cut(). */
 export class BotCalls {
   private cutting = new AbortController();
 
   constructor(bot: Bot) {
+    whenTelegramCallsCut.set(bot, () => this.cutting.signal);
     bot.api.config.use(async (prev, method, payload, signal) => {
       if (signal) return prev(method, payload, signal);
       const limit = callSignal(this.cutting.signal, REPLY_TIMEOUT_MS);

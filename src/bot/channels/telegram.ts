@@ -24,6 +24,12 @@ export function telegramChatOf(update: Update): string {
  */
 export const whenTelegramUpdateCommitted = new WeakMap<object, () => void>();
 
+/**
+ * The signal a part aborts when its stop cuts the bot's calls (telegram-calls.ts, keyed by the bot): a
+ * file download, which is no Bot API call, is cut with them, so that a stop ends within its budget.
+ */
+export const whenTelegramCallsCut = new WeakMap<object, () => AbortSignal>();
+
 export interface TelegramConfig {
   token: string;
   /** A different Bot API server (tests use a fake one on 127.0.0.1). */
@@ -84,7 +90,7 @@ const BOT_API_DOWNLOAD_LIMIT = 20 * 1024 * 1024;
  * A document or photo sent to the bot, as Telegram announces it (its size comes with the message); the
  * engine fetches it through the Bot API's file endpoint only if it takes it.
  */
-function documentOf(ctx: Context, config: TelegramConfig): IncomingDocument | undefined {
+function documentOf(ctx: Context, config: TelegramConfig, bot: Bot): IncomingDocument | undefined {
   const message = ctx.message;
   const largestPhoto = message?.photo?.at(-1);
   const sent = message?.document ?? largestPhoto;
@@ -99,7 +105,7 @@ function documentOf(ctx: Context, config: TelegramConfig): IncomingDocument | un
       const file = await ctx.api.getFile(sent.file_id);
       if (!file.file_path) throw new Error('telegram file download: no file path');
       const response = await fetch(`${config.apiRoot ?? 'https://api.telegram.org'}/file/bot${config.token}/${file.file_path}`, {
-        signal: outboundDeadline(FILE_TRANSFER_TIMEOUT_MS),
+        signal: outboundDeadline(FILE_TRANSFER_TIMEOUT_MS, whenTelegramCallsCut.get(bot)?.()),
       });
       if (!response.ok) throw new Error(`telegram file download: ${response.status}`);
       return { bytes: new Uint8Array(await response.arrayBuffer()) };
@@ -129,7 +135,7 @@ export function createTelegramBot(engine: ConversationEngine, config: TelegramCo
   });
   bot.on('message', async (ctx) => {
     if (ctx.chat.type !== 'private') return;
-    const input = incomingOf(ctx) ?? documentOf(ctx, config);
+    const input = incomingOf(ctx) ?? documentOf(ctx, config, bot);
     if (!input) return;
     const replies = await engine.handle({
       channel: 'telegram',
