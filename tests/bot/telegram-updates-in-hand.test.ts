@@ -105,9 +105,10 @@ describe('Telegram updates in hand', () => {
       await waitFor(() => new Set(greeted(telegram).map((c) => c.params.chat_id)).size === OTHERS, 90_000, 'the other families answered');
       expect(repliesTo(telegram, 7001)).toEqual([]);
       // Hers is in the database, Telegram was told to let go of it, and polling waits for new updates.
+      await waitFor(async () => (await inHand(database)).includes(slow), 10_000, 'her update kept');
       expect(await inHand(database)).toEqual([slow]);
-      expect(telegram.unconfirmed()).not.toContain(slow);
       await waitFor(() => (telegram.lastPoll()?.offset ?? 0) > slow && (telegram.lastPoll()?.timeout ?? 0) > 0, 10_000, 'a long poll past her update');
+      expect(telegram.unconfirmed()).not.toContain(slow);
 
       // Stopped while it is still in hand: within the budget, no word to her, and it stays for the next start.
       const stopped = await stop(first);

@@ -41,16 +41,6 @@ function untilProgress(queue: ChatQueue, ms: number, signal: AbortSignal): Promi
   });
 }
 
-/** Resolves with the work, or undefined once the signal aborts. */
-function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => resolve(undefined);
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
 /**
  * Long polling: running once Telegram hands this process its updates; lost when a poll fails.
  * `depsOf` gives the database that keeps the updates in hand (and the log).
@@ -70,6 +60,7 @@ export function telegramPollingPart<C extends PartControl>(
   let startNo = 0;
   let cutIn = -1;
   let keepFailedAt = -Infinity;
+  let keeping: Promise<void> | undefined;
   let log: InHandDeps['log'];
 
   /** The updates not taken yet among those Telegram hands out from the poll's offset. */
@@ -108,24 +99,29 @@ export function telegramPollingPart<C extends PartControl>(
     run(bot, update);
   };
 
-  /** Keeps in the database the updates that hold the offset back (none in the common case). */
-  const keepHeldBack = async (signal: AbortSignal) => {
+  /**
+   * Keeps in the database the updates that hold the offset back (none in the common case), while
+   * polling goes on: the offset moves past them once they are written. Not while every update slot
+   * is busy: new updates could not start anyway, and the database is what the running ones wait for.
+   */
+  const keepHeldBack = () => {
     const now = performance.now();
-    if (!inHand || now - keepFailedAt < KEEP_AFTER_MS) return;
+    if (!inHand || keeping || queue.full || now - keepFailedAt < KEEP_AFTER_MS) return;
     const ids = offsets.toKeep(now).filter((id) => taken.has(id));
     if (!ids.length) return;
-    try {
-      const store = inHand;
-      const kept = store.keep(ids.map((id) => taken.get(id)!)).then(() => {
+    const store = inHand;
+    keeping = store
+      .keep(ids.map((id) => taken.get(id)!))
+      .then(() => {
         offsets.kept(ids);
         for (const id of ids) if (!taken.has(id)) store.forget(id); // handled while it was being written
-      });
-      await unlessAborted(kept, signal);
-    } catch (error) {
-      // Not kept: the offset trails the newest update by at most HELD_BACK_AT_MOST (telegram-offsets.ts).
-      keepFailedAt = now;
-      log?.('telegram.in_hand', { outcome: 'not_kept', updates: ids.length, error: error instanceof Error ? error.name : 'unknown' });
-    }
+      })
+      .catch((error: unknown) => {
+        // Not kept: the offset trails the newest update by at most HELD_BACK_AT_MOST (telegram-offsets.ts).
+        keepFailedAt = performance.now();
+        log?.('telegram.in_hand', { outcome: 'not_kept', updates: ids.length, error: error instanceof Error ? error.name : 'unknown' });
+      })
+      .finally(() => (keeping = undefined));
   };
 
   /** Before polling: what a stop cut in this process, then what an earlier process left in the database. */
@@ -180,7 +176,7 @@ export function telegramPollingPart<C extends PartControl>(
           if (polling.signal.aborted) return; // fetched and not taken: not confirmed, so Telegram sends them again
           for (const update of updates) take(bot, update);
           while (queue.size >= TAKEN_AT_MOST && !polling.signal.aborted) await untilProgress(queue, RECHECK_MS, polling.signal);
-          await keepHeldBack(polling.signal);
+          keepHeldBack();
           if (polling.signal.aborted) return;
           try {
             // While updates taken would come again, a poll returns at once (it hands them out): no long wait then.

@@ -49,6 +49,11 @@ export class ChatQueue {
     return this.takenNow;
   }
 
+  /** Whether as many updates run as may: one taken now waits. */
+  get full(): boolean {
+    return this.runningNow >= this.concurrency;
+  }
+
   /** Updates running now. */
   get running(): number {
     return this.runningNow;
