@@ -14,6 +14,7 @@ describe('the Telegram offsets', () => {
     expect(offsets.pollFrom()).toBe(10);
     expect(offsets.redelivers()).toBe(true);
     expect(offsets.toKeep(KEEP_AFTER_MS - 1)).toEqual([]); // quick updates are never written
+    expect(offsets.toKeep(KEEP_AFTER_MS, false)).toEqual([]); // every update slot busy: slow alone is no reason
     expect(offsets.toKeep(KEEP_AFTER_MS)).toEqual([10]);
     offsets.kept([10]);
     expect(offsets.pollFrom()).toBe(13);
@@ -33,6 +34,7 @@ describe('the Telegram offsets', () => {
     expect(offsets.toKeep(0)).toEqual([]);
     offsets.taken(HELD_BACK_AT_MOST + 1, 0);
     expect(offsets.toKeep(0)).toEqual([1]);
+    expect(offsets.toKeep(0, false)).toEqual([1]);
     // Not kept (the database refused): the offset still trails the newest by at most HELD_BACK_AT_MOST.
     expect(offsets.pollFrom()).toBe(2);
     expect(offsets.handledBelow()).toBe(1);

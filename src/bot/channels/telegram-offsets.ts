@@ -50,10 +50,13 @@ export class TelegramOffsets {
     return was?.kept ?? false;
   }
 
-  /** The unfinished updates that hold the offset back and are to be kept in the database (none in the common case). */
-  toKeep(now: number): number[] {
+  /**
+   * The unfinished updates that hold the offset back and are to be kept in the database (none in the
+   * common case): those HELD_BACK_AT_MOST behind the newest, and (`byAge`) those taken KEEP_AFTER_MS ago.
+   */
+  toKeep(now: number, byAge = true): number[] {
     const ids: number[] = [];
-    for (const [id, u] of this.unfinished) if (!u.kept && (now - u.takenAt >= KEEP_AFTER_MS || id < this.next - HELD_BACK_AT_MOST)) ids.push(id);
+    for (const [id, u] of this.unfinished) if (!u.kept && (id < this.next - HELD_BACK_AT_MOST || (byAge && now - u.takenAt >= KEEP_AFTER_MS))) ids.push(id);
     return ids;
   }
 

@@ -101,13 +101,14 @@ export function telegramPollingPart<C extends PartControl>(
 
   /**
    * Keeps in the database the updates that hold the offset back (none in the common case), while
-   * polling goes on: the offset moves past them once they are written. Not while every update slot
-   * is busy: new updates could not start anyway, and the database is what the running ones wait for.
+   * polling goes on: the offset moves past them once they are written. Those merely slow, not while
+   * every update slot is busy: new updates could not start anyway, and the database is what the
+   * running ones wait for.
    */
   const keepHeldBack = () => {
     const now = performance.now();
-    if (!inHand || keeping || queue.full || now - keepFailedAt < KEEP_AFTER_MS) return;
-    const ids = offsets.toKeep(now).filter((id) => taken.has(id));
+    if (!inHand || keeping || now - keepFailedAt < KEEP_AFTER_MS) return;
+    const ids = offsets.toKeep(now, !queue.full).filter((id) => taken.has(id));
     if (!ids.length) return;
     const store = inHand;
     keeping = store
