@@ -54,7 +54,7 @@ export function telegramPollingPart<C extends PartControl>(
   let webhookCleared = false;
   let inHand: TelegramUpdatesInHand | undefined;
   const offsets = new TelegramOffsets();
-  /** Updates taken and not handled, with when they were taken; `running` while in the chat queue. */
+  /** Updates taken and not handled, with when they were taken; `running` while in the chat queue (waiting or running). */
   const taken = new Map<number, { update: Update; takenAt: Date; running: boolean }>();
   /** Which start the part is in, and the last start whose stop cut the replies. */
   let startNo = 0;
@@ -76,20 +76,23 @@ export function telegramPollingPart<C extends PartControl>(
   const run = (bot: Bot, update: Update) => {
     const id = update.update_id;
     const entry = taken.get(id)!;
-    const during = startNo;
+    let startedIn = startNo;
     const handled = () => {
       if (!taken.delete(id)) return;
       if (offsets.finished(id)) inHand?.forget(id);
     };
     entry.running = true;
     // Handled once its turn is committed (a stop may still cut its replies: it is not answered twice),
-    // or once it is over, unless a stop cut it: then it is left for the next start.
+    // or once it is over, unless a stop cut it while it ran: then it is left for the next start.
     whenTelegramUpdateCommitted.set(update, handled);
     void queue
-      .take(telegramChatOf(update), () => handle(bot, update))
+      .take(telegramChatOf(update), () => {
+        startedIn = startNo;
+        return handle(bot, update);
+      })
       .finally(() => {
         entry.running = false;
-        if (cutIn !== during) handled();
+        if (cutIn !== startedIn) handled();
       });
   };
 
