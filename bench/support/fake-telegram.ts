@@ -40,6 +40,10 @@ export interface FakeTelegram {
   failWith429(method: string, count: number, retryAfterSeconds: number): void;
   /** A file a user sent, for getFile and the file download endpoint (documents and photos). */
   addFile(fileId: string, bytes: Uint8Array): void;
+  /** The file's download is answered only once `until` resolves (a slow line). */
+  holdDownload(fileId: string, until: Promise<void>): void;
+  /** The offset and long-poll timeout (seconds) of the latest getUpdates. */
+  lastPoll(): { offset: number; timeout: number } | undefined;
   /** Resolves when at least `count` calls of `method` have been recorded. */
   waitForCalls(method: string, count: number, timeoutMs?: number): Promise<RecordedCall[]>;
   close(): Promise<void>;
@@ -117,10 +121,13 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
   const delays = new Map<string, number>();
   let nextUpdateId = 1;
   const files = new Map<string, Uint8Array>();
+  const heldDownloads = new Map<string, Promise<void>>();
+  let lastPoll: { offset: number; timeout: number } | undefined;
 
   const server: Server = createServer(async (request, response) => {
     const download = /^\/file\/bot([^/]+)\/documents\/([\w-]+)$/.exec(request.url ?? '');
     if (download) {
+      await heldDownloads.get(download[2]!);
       const bytes = download[1] === token ? files.get(download[2]!) : undefined;
       response.writeHead(bytes ? 200 : 404, { 'content-type': 'application/octet-stream' });
       return response.end(bytes ? Buffer.from(bytes) : undefined);
@@ -135,6 +142,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     const params = await readParams(request);
     if (method === 'getUpdates') {
       const offset = Number(params.offset ?? 0);
+      lastPoll = { offset, timeout: Number(params.timeout ?? 0) };
       while (queue.length && Number(queue[0]!.update_id) < offset) queue.shift();
       if (!queue.length) {
         const timeoutMs = Math.min(Number(params.timeout ?? 0), 2) * 1000;
@@ -188,6 +196,10 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     addFile(fileId, bytes) {
       files.set(fileId, bytes);
     },
+    holdDownload(fileId, until) {
+      heldDownloads.set(fileId, until);
+    },
+    lastPoll: () => lastPoll,
     failWith429(method, count, retryAfterSeconds) {
       failures.set(method, { count, retryAfter: retryAfterSeconds });
     },

@@ -1,6 +1,7 @@
 import { ConfigError, type Config } from '../infra/config.js';
 import type { StartControl, StartPart } from './roshni.js';
-import { telegramPollingPart, telegramWebhookPart } from '../bot/channels/telegram-parts.js';
+import { telegramWebhookPart } from '../bot/channels/telegram-parts.js';
+import { telegramPollingPart } from '../bot/channels/telegram-polling.js';
 import type { WhatsAppSession } from '../bot/channels/whatsapp.js';
 import { whatsappPart } from '../bot/channels/whatsapp-part.js';
 import { ConversationEngine } from '../bot/engine/engine.js';
@@ -41,7 +42,7 @@ export function botStartParts(config: Config, options: BotPartOptions = {}): Sta
       const deps = await engineDeps(control);
       return createTelegramBot(new ConversationEngine(deps), { token, ...(apiRoot ? { apiRoot } : {}) }, deps.log);
     };
-    if (!url) parts.push(telegramPollingPart(createBot));
+    if (!url) parts.push(telegramPollingPart(createBot, engineDeps));
     else if (secret) parts.push(telegramWebhookPart(createBot, { url, secret }));
     else throw new ConfigError('TELEGRAM_WEBHOOK_SECRET', 'is missing: Telegram webhooks are only taken with a secret token');
   }

@@ -59,4 +59,27 @@ describe('the chat queue', () => {
     await expect(failed).rejects.toThrow('boom');
     await expect(next).resolves.toBeUndefined();
   });
+
+  it('held (a stop has cut the replies), starts nothing more: what runs finishes, what waits starts only once released', async () => {
+    const queue = new ChatQueue(1);
+    const log: string[] = [];
+    const slow = gate();
+    const a1 = queue.take('A', async () => {
+      await slow.opened;
+      log.push('A1');
+    });
+    const a2 = queue.take('A', async () => void log.push('A2'));
+    const b1 = queue.take('B', async () => void log.push('B1'));
+    expect(queue.full).toBe(true);
+    queue.hold();
+    slow.open();
+    await a1;
+    await queue.noneRunning();
+    expect(log).toEqual(['A1']);
+    expect(queue.size).toBe(2);
+    expect(queue.full).toBe(false);
+    queue.release();
+    await Promise.all([a2, b1]);
+    expect(log.sort()).toEqual(['A1', 'A2', 'B1']);
+  });
 });

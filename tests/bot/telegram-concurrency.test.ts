@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTelegramBot } from '../../src/bot/channels/telegram.js';
-import { telegramPollingPart } from '../../src/bot/channels/telegram-parts.js';
+import { telegramPollingPart } from '../../src/bot/channels/telegram-polling.js';
 import { ChatQueue } from '../../src/bot/engine/chat-queue.js';
 import { ConversationEngine } from '../../src/bot/engine/engine.js';
 import { fixedClock } from '../../src/infra/clock.js';
@@ -50,7 +50,13 @@ describe('Telegram long polling on a busy evening', () => {
     const engine = new ConversationEngine({ db: ctx.db, clock, timezone: ctx.timezone, documentStore: slowDisk });
     const queue = new ChatQueue(3);
     const supervisor = new PartSupervisor({ clock, log: () => {}, given: {} });
-    supervisor.add(telegramPollingPart(async () => createTelegramBot(engine, { token: telegram.token, apiRoot: telegram.apiRoot }), queue));
+    supervisor.add(
+      telegramPollingPart(
+        async () => createTelegramBot(engine, { token: telegram.token, apiRoot: telegram.apiRoot }),
+        () => ({ db: ctx.db }),
+        queue,
+      ),
+    );
     const message = (chatId: number, body: Record<string, unknown>) => ({
       message: { message_id: chatId, date: 0, chat: { id: chatId, type: 'private' }, from: { id: chatId, is_bot: false, first_name: 'Asha' }, ...body },
     });

@@ -152,6 +152,22 @@ describe('an erasure leaves no trace of the person, however their details were w
     const mother = await chat({ chat_id: '81003', guardian_id: neha.id, state: { step: 'documents.whose', child: AAROHI.first, sister: TANVI.name } });
     for (const conversation of [own, father])
       await database.db.insertInto('inbox_messages').values({ conversation_id: conversation.id, direction: 'in', body: BOTH }).execute();
+    // A message from each of those two chats that the Telegram bot still had in hand (a crash left it).
+    for (const [updateId, chatId] of [
+      [5001, 81001],
+      [5002, 81002],
+    ] as const)
+      await database.db
+        .insertInto('updates_in_hand')
+        .values({
+          channel: 'telegram',
+          bot_id: 1000,
+          update_id: updateId,
+          chat_id: String(chatId),
+          update: JSON.stringify({ update_id: updateId, message: { chat: { id: chatId, type: 'private' }, text: BOTH } }),
+          taken_at: new Date('2026-12-01T10:00:00Z'),
+        })
+        .execute();
     const nehaSays = [
       `${AAROHI.first} has fever today, ${TANVI.name} is fine`,
       `${AAROHI.first}'s DOB is ${AAROHI.dates[0]}, mine is on file; call me or ${AAROHI.phones[3]}`,
@@ -223,6 +239,7 @@ describe('an erasure leaves no trace of the person, however their details were w
 
     // Nothing left of Aarohi or Sameer, in any format; Neha's chat keeps Tanvi and Neha.
     expect(await scan()).toEqual([]);
+    expect(await db.selectFrom('updates_in_hand').select('update_id').execute()).toEqual([]);
     const nehaChat = await db.selectFrom('inbox_messages').select('body').where('conversation_id', '=', family.nehaChat).orderBy('id').execute();
     expect(nehaChat.map((m) => m.body)).toEqual([
       `[erased] has fever today, ${TANVI.name} is fine`,

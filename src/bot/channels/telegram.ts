@@ -20,9 +20,15 @@ export function telegramChatOf(update: Update): string {
 
 /**
  * Told when an update's turn is committed (ConversationEngine's `committed`): long polling counts
- * it as handled from then on (telegram-parts.ts), keyed by the update object grammY hands the bot.
+ * it as handled from then on (telegram-polling.ts), keyed by the update object grammY hands the bot.
  */
 export const whenTelegramUpdateCommitted = new WeakMap<object, () => void>();
+
+/**
+ * The signal a part aborts when its stop cuts the bot's calls (telegram-calls.ts, keyed by the bot): a
+ * file download, which is no Bot API call, is cut with them, so that a stop ends within its budget.
+ */
+export const whenTelegramCallsCut = new WeakMap<object, () => AbortSignal>();
 
 export interface TelegramConfig {
   token: string;
@@ -84,7 +90,7 @@ const BOT_API_DOWNLOAD_LIMIT = 20 * 1024 * 1024;
  * A document or photo sent to the bot, as Telegram announces it (its size comes with the message); the
  * engine fetches it through the Bot API's file endpoint only if it takes it.
  */
-function documentOf(ctx: Context, config: TelegramConfig): IncomingDocument | undefined {
+function documentOf(ctx: Context, config: TelegramConfig, bot: Bot): IncomingDocument | undefined {
   const message = ctx.message;
   const largestPhoto = message?.photo?.at(-1);
   const sent = message?.document ?? largestPhoto;
@@ -99,7 +105,7 @@ function documentOf(ctx: Context, config: TelegramConfig): IncomingDocument | un
       const file = await ctx.api.getFile(sent.file_id);
       if (!file.file_path) throw new Error('telegram file download: no file path');
       const response = await fetch(`${config.apiRoot ?? 'https://api.telegram.org'}/file/bot${config.token}/${file.file_path}`, {
-        signal: outboundDeadline(FILE_TRANSFER_TIMEOUT_MS),
+        signal: outboundDeadline(FILE_TRANSFER_TIMEOUT_MS, whenTelegramCallsCut.get(bot)?.()),
       });
       if (!response.ok) throw new Error(`telegram file download: ${response.status}`);
       return { bytes: new Uint8Array(await response.arrayBuffer()) };
@@ -129,7 +135,7 @@ export function createTelegramBot(engine: ConversationEngine, config: TelegramCo
   });
   bot.on('message', async (ctx) => {
     if (ctx.chat.type !== 'private') return;
-    const input = incomingOf(ctx) ?? documentOf(ctx, config);
+    const input = incomingOf(ctx) ?? documentOf(ctx, config, bot);
     if (!input) return;
     const replies = await engine.handle({
       channel: 'telegram',
@@ -152,9 +158,14 @@ export interface RunningBot {
  * as inside `roshni start`, kept going by a part supervisor of its own.
  */
 export async function startTelegramBot(config: TelegramConfig, deps: EngineDeps): Promise<RunningBot> {
-  const [{ telegramPollingPart }, { PartSupervisor }] = await Promise.all([import('./telegram-parts.js'), import('../../infra/part-supervisor.js')]);
+  const [{ telegramPollingPart }, { PartSupervisor }] = await Promise.all([import('./telegram-polling.js'), import('../../infra/part-supervisor.js')]);
   const supervisor = new PartSupervisor({ clock: deps.clock, given: {}, log: (line) => deps.log?.('telegram.part', { state: line }) });
-  supervisor.add(telegramPollingPart(async () => createTelegramBot(new ConversationEngine(deps), config, deps.log)));
+  supervisor.add(
+    telegramPollingPart(
+      async () => createTelegramBot(new ConversationEngine(deps), config, deps.log),
+      () => deps,
+    ),
+  );
   return { stop: () => supervisor.stop() };
 }
 

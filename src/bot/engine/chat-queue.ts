@@ -16,6 +16,8 @@ export class ChatQueue {
   /** Chats whose next update may start, in the order they became ready. */
   private readonly ready: string[] = [];
   private runningNow = 0;
+  /** While held, waiting updates do not start (running ones go on). */
+  private holding = false;
   private takenNow = 0;
   private peak = 0;
   private listeners: Array<() => void> = [];
@@ -47,6 +49,11 @@ export class ChatQueue {
     return this.takenNow;
   }
 
+  /** Whether as many updates run as may: one taken now waits. */
+  get full(): boolean {
+    return this.runningNow >= this.concurrency;
+  }
+
   /** Updates running now. */
   get running(): number {
     return this.runningNow;
@@ -68,8 +75,23 @@ export class ChatQueue {
     while (this.takenNow > 0) await this.nextFinish();
   }
 
+  /** Resolves once no update runs (while held, waiting ones stay waiting). */
+  async noneRunning(): Promise<void> {
+    while (this.runningNow > 0) await this.nextFinish();
+  }
+
+  /** Waiting updates do not start until release(): a stop that has cut the replies starts nothing more. */
+  hold(): void {
+    this.holding = true;
+  }
+
+  release(): void {
+    this.holding = false;
+    this.pump();
+  }
+
   private pump(): void {
-    while (this.runningNow < this.concurrency && this.ready.length) {
+    while (!this.holding && this.runningNow < this.concurrency && this.ready.length) {
       const chat = this.ready.shift()!;
       const item = this.chats.get(chat)![0]!;
       this.runningNow += 1;

@@ -9,6 +9,7 @@ import { cancelOpenLinksAtRazorpay, ERASURE_REASON, withdrawPending } from './er
 import { scrubAuditEntries, scrubKeptGuardiansChats, scrubMoney } from './erase-free-text.js';
 import { ERASED, ERASED_GUARDIAN_NAME, ERASED_PATIENT_NAME, scrubberFor, type Identity } from './scrub.js';
 import { recordErasure, type EraseOptions } from './erasure-ledger.js';
+import { forgetChatsUpdatesInHand } from '../messaging/updates-in-hand.js';
 
 // The right to erasure (DPDP Act 2023, s.12): a patient's personal data is erased or made
 // anonymous, in one transaction, audited with the reason. Kept, because the law requires the
@@ -176,6 +177,8 @@ export async function erasePatient(ctx: DomainContext, raw: z.input<typeof erase
       .select('id')
       .where((eb) => eb.or([eb('patient_id', '=', patient.id), ...(ids.guardians.length ? [eb('guardian_id', 'in', ids.guardians)] : [])]));
     const chatMessages = await db.deleteFrom('inbox_messages').where('conversation_id', 'in', ownChats).executeTakeFirst();
+    // What a bot took from those chats and has not handled yet (seconds old, or left by a crash) goes too.
+    await forgetChatsUpdatesInHand(db, ownChats);
     const chats = await db.deleteFrom('bot_conversations').where('id', 'in', ownChats).executeTakeFirst();
     await scrubKeptGuardiansChats(
       tx,

@@ -69,6 +69,8 @@ export const NOT_EXPORTED: Readonly<Record<string, string>> = {
   // Every other table that refers to a person is exported (see EXPORT_SECTIONS for which rows).
   // A table added here must say why, e.g. "staff sign-in sessions: about staff, never a patient".
   erasure_ledger: 'the record that a patient was erased (ids, times, who): it exists only once the patient is erased, when there is no one left to export',
+  updates_in_hand:
+    'messages a bot has taken and not yet answered, kept for seconds (until the next start after a crash); once answered, what they did is in the chats above',
 };
 
 /**

@@ -611,6 +611,15 @@ export interface TherapySessions {
   updated_at: Generated<Timestamp>;
 }
 
+export interface UpdatesInHand {
+  bot_id: number;
+  channel: ChatChannel;
+  chat_id: string;
+  taken_at: Timestamp;
+  update: Json;
+  update_id: number;
+}
+
 export interface WaitlistEntries {
   created_at: Generated<Timestamp>;
   created_by_staff_id: number | null;
@@ -699,6 +708,7 @@ export interface DB {
   therapist_specializations: TherapistSpecializations;
   therapists: Therapists;
   therapy_sessions: TherapySessions;
+  updates_in_hand: UpdatesInHand;
   waitlist_entries: WaitlistEntries;
   waitlist_offers: WaitlistOffers;
   webhook_events: WebhookEvents;
