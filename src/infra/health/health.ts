@@ -3,7 +3,6 @@ import { dirname, join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
-import { EmbeddedDatabaseBusyError } from '../db/embedded-lock.js';
 import { pendingMigrations } from '../db/migrate.js';
 import { looseEntries } from '../private-directory.js';
 import { documentStoreFor } from '../storage/file-document-store.js';
@@ -193,7 +192,7 @@ function reportOf(results: HealthCheck[], run: ChecksRun): HealthReport {
 function privateTrees(config: Config): Array<{ root: string; what: string; onlyItself?: boolean }> {
   return [
     { root: config.home, what: 'ROSHNI_HOME', onlyItself: true },
-    ...(config.databaseUrl ? [] : [{ root: join(config.home, 'data'), what: "the embedded database's files" }]),
+    ...(config.databaseUrl ? [] : [{ root: join(config.home, 'pg'), what: "the embedded database's files" }]),
     { root: config.backupDir, what: 'the backups' },
     { root: config.documentsDir, what: "the patients' documents" },
   ];
@@ -234,10 +233,7 @@ function startChecks(deps: HealthDeps): ChecksRun {
     timed(
       'database',
       async () => {
-        if (!db) {
-          const busy = openError instanceof EmbeddedDatabaseBusyError;
-          return { status: busy ? 'warn' : 'fail', detail: busy ? `${openError!.message}` : `unreachable: ${openError?.message ?? 'unknown error'}` };
-        }
+        if (!db) return { status: 'fail', detail: `unreachable: ${openError?.message ?? 'unknown error'}` };
         try {
           await sql`SELECT 1`.execute(db);
         } catch (error) {

