@@ -35,7 +35,8 @@ export interface EmbeddedServerStatus {
 
 const run = promisify(execFile);
 const START_TIMEOUT_S = 60;
-const LOCK_TIMEOUT_MS = 120_000;
+// Moving a large PGlite directory in may hold the lock for minutes; a live holder is waited for.
+const LOCK_TIMEOUT_MS = 600_000;
 const START_ATTEMPTS = 10;
 
 /**
