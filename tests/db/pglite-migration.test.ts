@@ -62,6 +62,11 @@ describe('an embedded PGlite directory of an earlier release', { timeout: 120_00
     const moved = readdirSync(home).filter((name) => name.startsWith('data.pglite-migrated-'));
     expect(moved).toHaveLength(1);
     expect(existsSync(join(home, 'data'))).toBe(false);
+    expect(
+      readdirSync(join(home, 'pg'))
+        .filter((name) => !name.startsWith('.'))
+        .sort(),
+    ).toEqual(['data', 'postgres.log']);
     const rows = Object.values(before).reduce((sum, n) => sum + n, 0);
     expect(firstCommand.stderr.trim()).toBe(
       `Moved the embedded database from PGlite into its PostgreSQL server: ${rows} rows in ${Object.keys(before).length} tables, each table's count checked. ` +

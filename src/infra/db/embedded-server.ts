@@ -171,6 +171,7 @@ async function moveInFromPGlite(pglite: string, layout: EmbeddedServerLayout, bi
     );
   } finally {
     await pgCtl(moving, binDir, owner, ['stop', '-D', layout.dataDir, '-m', 'fast', '-w', '-t', String(START_TIMEOUT_S), '-s']);
+    rmSync(moving.socketDir, { recursive: true, force: true });
   }
 }
 
