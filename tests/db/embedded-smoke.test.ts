@@ -1,56 +1,56 @@
-import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { directly, verifyAuditChain } from '../../src/infra/audit/verify-chain.js';
 import { openEmbedded, type Database } from '../../src/infra/db/database.js';
-import { migrateToLatest } from '../../src/infra/db/migrate.js';
+import { embeddedBinaries } from '../../src/infra/db/embedded-server-layout.js';
+import { embeddedServerStatus, ensureEmbeddedServer, stopEmbeddedServer } from '../../src/infra/db/embedded-server.js';
+import { serverOwner } from '../../src/infra/db/server-process.js';
 import { migrations } from '../../migrations/index.js';
+import { makeEmbeddedHome, removeEmbeddedHome } from '../support/embedded-home.js';
 import { runTypeScript } from '../support/run-typescript.js';
 
-// The embedded path (no DATABASE_URL): PGlite in-process, guarded by a pid lock file.
-// The scenarios share one home, migrated once, to start PGlite as few times as possible; each
-// opens the database again if an earlier one closed it.
+// The embedded default (no DATABASE_URL): a PostgreSQL server run from ROSHNI_HOME/pg, started by the
+// first process that needs it and shared by every other. The scenarios share one home, to create its
+// server once; each opens the database again when an earlier one stopped or broke it.
 
 const contender = new URL('../support/embedded-contender.ts', import.meta.url);
 
-async function secondProcessOpens(home: string): Promise<{ opened: boolean; error?: string; message?: string }> {
+async function anotherProcessOpens(home: string): Promise<{ opened: boolean; user?: string; error?: string; message?: string }> {
   return JSON.parse(await runTypeScript(contender, [home]));
 }
 
-// Each PGlite start costs seconds, more on a busy machine: allow a minute per step.
-describe('embedded database (PGlite)', { timeout: 60_000 }, () => {
-  let home: string;
-  let database: Database;
-  let open = false;
-  let migrated: Awaited<ReturnType<typeof migrateToLatest>>;
-  const lockFile = () => join(home, 'data.lock');
-  /** This process holds the database open (again, if a test before closed it). */
+describe('embedded database (a PostgreSQL server under ROSHNI_HOME)', { timeout: 60_000 }, () => {
+  const home = makeEmbeddedHome();
+  const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
+  let firstTwo: Array<Awaited<ReturnType<typeof anotherProcessOpens>>>;
+  const open: Database[] = [];
   async function opened(): Promise<Database> {
-    if (!open) {
-      database = await openEmbedded(home);
-      open = true;
-    }
+    const database = await openEmbedded(home);
+    open.push(database);
     return database;
   }
-  async function closed() {
-    if (open) await database.close();
-    open = false;
-  }
+  const servicesCount = async (database: Database) => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM services`.execute(database.db)).rows[0]!.n;
 
   beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), 'roshni-embedded-'));
-    migrated = await migrateToLatest((await opened()).db);
+    // Two commands at once on a machine where the server was never started: both succeed.
+    firstTwo = await Promise.all([anotherProcessOpens(home), anotherProcessOpens(home)]);
   });
   afterAll(async () => {
-    await closed();
-    rmSync(home, { recursive: true, force: true });
+    await Promise.all(open.map((database) => database.close().catch(() => {})));
+    await removeEmbeddedHome(home);
   });
 
-  it('applies every migration', () => {
-    expect(migrated.applied).toEqual(Object.keys(migrations));
+  it('starts the server once for two processes arriving together, each brought up to date and stepped down', async () => {
+    expect(firstTwo).toEqual([
+      { opened: true, user: 'roshni_service' },
+      { opened: true, user: 'roshni_service' },
+    ]);
+    const { db } = await opened();
+    const { rows } = await sql<{ name: string }>`SELECT name FROM kysely_migration ORDER BY name`.execute(db);
+    expect(rows.map((row) => row.name)).toEqual(Object.keys(migrations).sort());
   });
 
   it('enforces the btree_gist exclusion constraint: no double-booked therapist', async () => {
@@ -70,7 +70,6 @@ describe('embedded database (PGlite)', { timeout: 60_000 }, () => {
       ends_at: endsAt,
       price_paise: service.price_paise,
     });
-
     await db
       .insertInto('appointments')
       .values(appointment(first!.id, '2026-12-07T10:00:00+05:30', '2026-12-07T10:45:00+05:30'))
@@ -83,63 +82,91 @@ describe('embedded database (PGlite)', { timeout: 60_000 }, () => {
     ).rejects.toMatchObject({ code: '23P01', constraint: 'appointments_therapist_no_overlap' });
   });
 
-  it('keeps the audit log a hash chain: entries sealed, verified, an edit found', async () => {
+  it('keeps the audit log a hash chain: entries sealed and verified', async () => {
     const { db } = await opened();
-    const anchorsFile = join(home, 'backups', 'audit-anchors.jsonl');
     for (let i = 0; i < 3; i++) {
       await db
         .insertInto('audit_log')
         .values({ actor_kind: 'system', action: 'test.embedded', entity: 'test', meta: JSON.stringify({ i }) })
         .execute();
     }
-    const intact = await verifyAuditChain(directly(db), { anchorsFile, now: new Date(), pageSize: 2 });
-    expect(intact).toMatchObject({ intact: true, firstBroken: null, anchors: { recorded: true } });
-    expect(intact.sealed).toBeGreaterThanOrEqual(3);
-    expect(intact.head!.hash).toMatch(/^[0-9a-f]{64}$/);
+    const intact = await verifyAuditChain(directly(db), { anchorsFile: join(home, 'backups', 'audit-anchors.jsonl'), now: new Date(), pageSize: 2 });
+    expect(intact).toMatchObject({ intact: true, firstBroken: null });
     await expect(sql`UPDATE audit_log SET meta = '{}' WHERE action = 'test.embedded'`.execute(db)).rejects.toThrow('append-only');
-    await db.transaction().execute(async (trx) => {
-      await sql`ALTER TABLE audit_log DISABLE TRIGGER USER`.execute(trx);
-      await sql`UPDATE audit_log SET meta = '{"i": 9}' WHERE chain_position = ${intact.head!.position}`.execute(trx);
-      await sql`ALTER TABLE audit_log ENABLE TRIGGER USER`.execute(trx);
+  });
+
+  it('serves another process while this one holds connections open', async () => {
+    await opened();
+    expect(await anotherProcessOpens(home)).toEqual({ opened: true, user: 'roshni_service' });
+  });
+
+  it('reports its state, stops (disconnecting everyone), and starts again on the next use with the data kept', async () => {
+    const running = await embeddedServerStatus(home);
+    expect(running).toMatchObject({ state: 'running', dataDir: join(home, 'pg', 'data'), socketDir: join(home, 'pg'), version: '17.10' });
+    expect(readFileSync(join(home, 'pg', 'data', 'postmaster.pid'), 'utf8').split('\n')[0]).toBe(String(running.pid));
+
+    expect(await stopEmbeddedServer(home)).toEqual({ wasRunning: true });
+    expect(await embeddedServerStatus(home)).toMatchObject({ state: 'stopped', pid: null });
+    expect(await stopEmbeddedServer(home)).toEqual({ wasRunning: false });
+
+    expect(await servicesCount(await opened())).toBeGreaterThan(0);
+    expect((await embeddedServerStatus(home)).state).toBe('running');
+  });
+
+  it('tells a backup where the running server is, starting it if needed', async () => {
+    await stopEmbeddedServer(home);
+    const server = await ensureEmbeddedServer(home);
+    const owner = serverOwner();
+    expect(server).toEqual({
+      dataDir: join(home, 'pg', 'data'),
+      socketDir: join(home, 'pg'),
+      binDir: expect.stringMatching(/native\/bin$/),
+      url: `postgresql://postgres@localhost/postgres?host=${encodeURIComponent(join(home, 'pg'))}`,
+      ...(owner ? { owner } : {}),
     });
-    const edited = await verifyAuditChain(directly(db), { anchorsFile, now: new Date(), pageSize: 2 });
-    expect(edited.firstBroken).toMatchObject({ position: intact.head!.position, problem: 'edited' });
+    expect((await embeddedServerStatus(home)).state).toBe('running');
   });
 
-  it('refuses a second process while open, naming the process that holds it', async () => {
+  it('starts again after the server was killed (SIGKILL)', async () => {
     await opened();
-    expect(readFileSync(lockFile(), 'utf8')).toBe(String(process.pid));
-    const second = await secondProcessOpens(home);
-    expect(second).toMatchObject({ opened: false, error: 'EmbeddedDatabaseBusyError' });
-    expect(second.message).toContain(`pid ${process.pid}`);
+    const { pid } = await embeddedServerStatus(home);
+    process.kill(pid!, 'SIGKILL');
+    expect(await servicesCount(await opened())).toBeGreaterThan(0);
+    expect((await embeddedServerStatus(home)).pid).not.toBe(pid);
   });
 
-  it('releases the lock on close, so another process can open it', async () => {
-    await opened();
-    await closed();
-    expect(existsSync(lockFile())).toBe(false);
-    expect(await secondProcessOpens(home)).toEqual({ opened: true });
+  it('clears a postmaster.pid whose pid now belongs to another program, which PostgreSQL itself would refuse', async () => {
+    await stopEmbeddedServer(home);
+    // A live process of the server's own user that is not PostgreSQL (a pid reused after a reboot).
+    const impostor = spawn('sleep', ['60'], { ...serverOwner(), stdio: 'ignore' });
+    try {
+      const pidFile = join(home, 'pg', 'data', 'postmaster.pid');
+      writeFileSync(pidFile, `${impostor.pid}\n${join(home, 'pg', 'data')}\n`);
+      expect(await servicesCount(await opened())).toBeGreaterThan(0);
+    } finally {
+      impostor.kill();
+    }
   });
 
-  it('clears a lock left behind by a process that no longer exists', async () => {
-    await closed();
+  it('clears a start lock left by a process that no longer exists', async () => {
+    await stopEmbeddedServer(home);
     const dead = spawnSync(process.execPath, ['-e', '']).pid!;
-    writeFileSync(lockFile(), String(dead));
-
-    const { db } = await opened();
-    expect(readFileSync(lockFile(), 'utf8')).toBe(String(process.pid));
-    // The data is still there: the services the migrations put in.
-    const services = await db.selectFrom('services').select('code').where('code', '=', 'speech-therapy').execute();
-    expect(services).toHaveLength(1);
+    writeFileSync(join(home, 'pg.lock'), String(dead));
+    expect(await servicesCount(await opened())).toBeGreaterThan(0);
   });
 
-  it('keeps ROSHNI_HOME and its data for their owner only (0700), tightening them when they were opened up', async () => {
-    await closed();
-    const mode = (path: string) => statSync(path).mode & 0o777;
-    chmodSync(home, 0o755);
-    chmodSync(join(home, 'data'), 0o750);
+  it('keeps its files for their owner only: the home 0700 (0711 as root, for the postgres user), pg/ 0700, its log 0600', async () => {
     await opened();
-    expect(mode(home).toString(8)).toBe('700');
-    expect(mode(join(home, 'data')).toString(8)).toBe('700');
+    const owner = serverOwner();
+    expect(mode(home)).toBe(owner ? '711' : '700');
+    expect(mode(join(home, 'pg'))).toBe('700');
+    expect(mode(join(home, 'pg', 'postgres.log'))).toBe('600');
+    if (owner) expect(statSync(join(home, 'pg', 'data')).uid).toBe(owner.uid);
+  });
+
+  it('names the way out when there are no PostgreSQL binaries for this platform', async () => {
+    await expect(embeddedBinaries('plan9', 'mips')).rejects.toThrow(
+      'There is no embedded PostgreSQL for this platform (plan9-mips): set DATABASE_URL to a PostgreSQL server (README: "The embedded database").',
+    );
   });
 });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openEmbedded } from '../../src/infra/db/database.js';
+import { stopEmbeddedServer } from '../../src/infra/db/embedded-server.js';
 import { ensurePrivateDirectory, looseEntries, tightenTree } from '../../src/infra/private-directory.js';
 import { FileDocumentStore } from '../../src/infra/storage/file-document-store.js';
 
@@ -25,6 +26,18 @@ describe('ROSHNI_HOME is created for its owner only', () => {
     }
     expect(mode(join(parent, 'a'))).toBe('700');
     expect(mode(join(parent, 'a', 'home'))).toBe('700');
+  });
+
+  it('leaves a home others may only pass through (0711) as it is, and calls it private', () => {
+    const home = mkdtempSync(join(tmpdir(), 'roshni-private-'));
+    made.push(home);
+    chmodSync(home, 0o711);
+    ensurePrivateDirectory(home);
+    expect(mode(home)).toBe('711');
+    expect(looseEntries(home)).toEqual([]);
+    chmodSync(home, 0o751);
+    ensurePrivateDirectory(home);
+    expect(mode(home)).toBe('700');
   });
 });
 
@@ -73,16 +86,17 @@ describe("what lies under ROSHNI_HOME is its owner's alone, whatever the parent'
     expect(looseEntries(dir)).toEqual([]);
   });
 
-  it("keeps the embedded database's files 0600 and its folders 0700 in a home made 0755, after it is opened and closed", { timeout: 90_000 }, async () => {
+  it("keeps the embedded database's files 0600 and its folders 0700 in a home made 0755", { timeout: 90_000 }, async () => {
     const home = openHome();
     const database = await openEmbedded(home);
     try {
-      expect(looseEntries(join(home, 'data'))).toEqual([]);
       await sql`CREATE TABLE made_while_open (id int)`.execute(database.db);
+      expect(looseEntries(join(home, 'pg'))).toEqual([]);
+      // As root, the server's 'postgres' user must pass through the home: 0711, never more.
+      expect(mode(home)).toBe(process.getuid?.() === 0 ? '711' : '700');
     } finally {
       await database.close();
+      await stopEmbeddedServer(home);
     }
-    expect(looseEntries(join(home, 'data'))).toEqual([]);
-    expect(mode(home)).toBe('700');
   });
 });

@@ -1,12 +1,15 @@
 import { accessSync, constants } from 'node:fs';
 import type { TestProject } from 'vitest/node';
 import { startThrowawayPostgres } from '../../src/infra/db/throwaway-postgres.js';
+import { makeEmbeddedHomesDir, stopLeftoverEmbeddedServers } from './embedded-home.js';
 import { createTemplateDatabase, dropDatabase, TEMPLATE_DATABASE } from './server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     /** Superuser URL of the PostgreSQL server the tests create their databases on. */
     databaseServerUrl: string;
+    /** Where this run's embedded homes go (tests/support/embedded-home.ts). */
+    embeddedHomesDir: string;
   }
 }
 
@@ -28,7 +31,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     throw error;
   }
   project.provide('databaseServerUrl', serverUrl);
+  const embeddedHomesDir = makeEmbeddedHomesDir();
+  project.provide('embeddedHomesDir', embeddedHomesDir);
   return async () => {
+    await stopLeftoverEmbeddedServers(embeddedHomesDir);
     if (external) await dropDatabase(serverUrl, TEMPLATE_DATABASE);
     await server?.stop();
   };

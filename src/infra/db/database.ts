@@ -1,7 +1,5 @@
-import { join } from 'node:path';
 import { Kysely } from 'kysely';
 import type { Config } from '../config.js';
-import { ensurePrivateDirectory, tightenTree } from '../private-directory.js';
 import { runMarkedStatementsPrepared } from './prepared-statements.js';
 import type { DB } from './schema.js';
 
@@ -13,7 +11,7 @@ export interface Database {
   /** Where the data lives, for messages: a URL without password, or the embedded data directory. */
   location: string;
   close(): Promise<void>;
-  /** The embedded database's own dump: its data directory as a gzipped tarball (for backups). */
+  /** A PGlite database's own dump (backups of the embedded database before it became a PostgreSQL server). */
   dumpDataDir?: () => Promise<Blob>;
 }
 
@@ -63,70 +61,48 @@ export interface OpenOptions {
    * Without it (migrations, backups, restores, health) the connecting user's own rights apply.
    */
   role?: string;
+  /** Where the embedded database says what it did once (moved an earlier release's data in); stderr by default. */
+  notice?: (line: string) => void;
 }
 
 export async function openPostgres(url: string, options: { max?: number } & OpenOptions = {}): Promise<Database> {
-  const [{ default: pg }, { CompiledQuery, PostgresDialect }, { maskUrlPassword }, { assumeRoleStatement }] = await Promise.all([
-    import('pg'),
-    import('kysely'),
-    import('./connection-url.js'),
-    import('./row-security.js'),
-  ]);
-  const db = new Kysely<DB>({
-    dialect: new PostgresDialect({
-      pool: createPool(pg, url, options),
-      ...(options.role
-        ? { onCreateConnection: (connection) => connection.executeQuery(CompiledQuery.raw(assumeRoleStatement(options.role!))).then(() => {}) }
-        : {}),
-    }),
-  });
+  const [{ default: pg }, { maskUrlPassword }] = await Promise.all([import('pg'), import('./connection-url.js')]);
+  const db = await steppingDown(createPool(pg, url, options), options.role);
   return { db, kind: 'postgres', location: maskUrlPassword(url), close: () => db.destroy() };
 }
 
-export async function openEmbedded(home: string, options: OpenOptions = {}): Promise<Database> {
-  const [{ PGlite }, { btree_gist }, { PGliteDialect }, { acquireEmbeddedLock }, { sql }] = await Promise.all([
-    import('@electric-sql/pglite'),
-    import('@electric-sql/pglite/contrib/btree_gist'),
-    import('./pglite-dialect.js'),
-    import('./embedded-lock.js'),
-    import('kysely'),
+/** A Kysely over the pool whose every connection steps down to `role` when it is given. */
+async function steppingDown(pool: import('pg').Pool, role: string | undefined): Promise<Kysely<DB>> {
+  const [{ CompiledQuery, PostgresDialect }, { assumeRoleStatement }] = await Promise.all([import('kysely'), import('./row-security.js')]);
+  return new Kysely<DB>({
+    dialect: new PostgresDialect({
+      pool,
+      ...(role ? { onCreateConnection: (connection) => connection.executeQuery(CompiledQuery.raw(assumeRoleStatement(role))).then(() => {}) } : {}),
+    }),
+  });
+}
+
+/**
+ * The embedded default: the PostgreSQL server under ROSHNI_HOME/pg (embedded-server.ts), over its unix
+ * socket. The pool's first connection tells whether it runs; only when nobody answers is it started.
+ * Opened for the application, its schema is first brought up to date, as its owner.
+ */
+export async function openEmbedded(home: string, options: { max?: number } & OpenOptions = {}): Promise<Database> {
+  const [{ default: pg }, { embeddedServerLayout }, { connectStarting }] = await Promise.all([
+    import('pg'),
+    import('./embedded-server-layout.js'),
+    import('./embedded-connection.js'),
   ]);
-  // Whoever can read these files can read all the clinic's data: its owner only.
-  ensurePrivateDirectory(home);
-  const dataDir = join(home, 'data');
-  ensurePrivateDirectory(dataDir);
-  const release = acquireEmbeddedLock(join(home, 'data.lock'));
+  const layout = embeddedServerLayout(home);
+  const pool = createPool(pg, layout.url, options);
   try {
-    const pglite = await PGlite.create({ dataDir, extensions: { btree_gist }, parsers: pgliteParsers() });
-    // PGlite makes its files 0666 whatever the umask: its owner's alone, when opened and when closed.
-    tightenTree(dataDir);
-    const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
-    if (options.role) {
-      try {
-        const [{ migrateToLatest }, { assumeRoleStatement }] = await Promise.all([import('./migrate.js'), import('./row-security.js')]);
-        await migrateToLatest(db); // as its owner; then the one session steps down
-        await sql.raw(assumeRoleStatement(options.role)).execute(db);
-      } catch (error) {
-        await pglite.close().catch(() => {});
-        throw error;
-      }
-    }
-    return {
-      db,
-      kind: 'embedded',
-      location: dataDir,
-      dumpDataDir: () => pglite.dumpDataDir('gzip'),
-      close: async () => {
-        await db.destroy();
-        await pglite.close();
-        tightenTree(dataDir);
-        release();
-      },
-    };
+    await connectStarting(pool, home, options);
   } catch (error) {
-    release();
+    await pool.end().catch(() => {});
     throw error;
   }
+  const db = await steppingDown(pool, options.role);
+  return { db, kind: 'embedded', location: layout.dataDir, close: () => db.destroy() };
 }
 
 export function openDatabase(config: Config, options: OpenOptions = {}): Promise<Database> {

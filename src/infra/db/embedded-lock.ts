@@ -1,5 +1,8 @@
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { OperationalError } from '../failure.js';
+import { tryPidLock } from './pid-lock.js';
+
+// PGlite's exclusive lock: only a restore of a PGlite backup (src/infra/backup/restore.ts) still opens
+// PGlite in place. The live embedded database is a PostgreSQL server (embedded-server.ts).
 
 export class EmbeddedDatabaseBusyError extends OperationalError {
   constructor(readonly pid: number) {
@@ -11,42 +14,9 @@ export class EmbeddedDatabaseBusyError extends OperationalError {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * PGlite takes no lock of its own and must never be opened by two processes at once.
- * The lock file holds the owner's pid; a lock left by a process that no longer exists is stale and is cleared.
- */
+/** PGlite takes no lock of its own and must never be opened by two processes at once. */
 export function acquireEmbeddedLock(path: string): () => void {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      let released = false;
-      const release = () => {
-        if (released) return;
-        released = true;
-        process.off('exit', release);
-        rmSync(path, { force: true });
-      };
-      process.on('exit', release);
-      return release;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
-      if (Number.isInteger(owner) && owner !== process.pid && isAlive(owner)) {
-        throw new EmbeddedDatabaseBusyError(owner);
-      }
-      rmSync(path, { force: true });
-    }
-  }
-  throw new Error(`Could not take the embedded database lock at ${path}.`);
+  const attempt = tryPidLock(path);
+  if ('heldBy' in attempt) throw new EmbeddedDatabaseBusyError(attempt.heldBy);
+  return attempt.release;
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { serverEnvironment, serverOwner, type ServerOwner } from './server-process.js';
 
 // A disposable PostgreSQL server built from the machine's own server binaries, for the
 // test suite and the benchmark. Durability is switched off: the data dies with the server.
@@ -47,7 +48,7 @@ const STOP_TIMEOUT_MS = 30_000;
 export async function startThrowawayPostgres(options: ThrowawayPostgresOptions = {}): Promise<ThrowawayPostgres> {
   const log = options.log ?? (() => {});
   const bindir = findServerBinaries();
-  const owner = serverOwner();
+  const owner = serverOwner('install postgresql or set TEST_DATABASE_URL');
   const dir = mkdtempSync(join(options.parentDir ?? tmpdir(), 'roshni-pg-'));
   try {
     if (owner) chownSync(dir, owner.uid, owner.gid);
@@ -102,34 +103,6 @@ export function findServerBinaries(): string {
   return found;
 }
 
-interface Owner {
-  uid: number;
-  gid: number;
-}
-
-/**
- * The server keeps the machine's real clock even when the suite runs under libfaketime
- * (scripts/test-at-instants.sh): there, PostgreSQL's own timers (deadlock detection,
- * statement_timeout, lock_timeout) stop firing. Roshni's time comes from its own clock, never the server's.
- */
-function serverEnvironment(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  if (env.LD_PRELOAD?.includes('faketime')) delete env.LD_PRELOAD;
-  for (const name of Object.keys(env)) if (name.startsWith('FAKETIME')) delete env[name];
-  return env;
-}
-
-/** PostgreSQL refuses to run as root, so root runs it as the 'postgres' user. */
-function serverOwner(): Owner | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  try {
-    const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
-    return { uid: id('-u'), gid: id('-g') };
-  } catch {
-    throw new Error("Running as root, but there is no 'postgres' user to run PostgreSQL as: install postgresql or set TEST_DATABASE_URL.");
-  }
-}
-
 async function findFreePort(): Promise<number> {
   const probe = createServer();
   await new Promise<void>((resolve, reject) => {
@@ -149,7 +122,7 @@ function serverLog(dir: string): string {
   }
 }
 
-function startServer(bindir: string, dir: string, dataDir: string, port: number, owner: Owner | undefined): ChildProcess {
+function startServer(bindir: string, dir: string, dataDir: string, port: number, owner: ServerOwner | undefined): ChildProcess {
   const settings = {
     listen_addresses: '127.0.0.1',
     unix_socket_directories: dir,

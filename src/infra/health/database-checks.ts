@@ -1,17 +1,13 @@
 import { sql, type Kysely } from 'kysely';
-import { EmbeddedDatabaseBusyError } from '../db/embedded-lock.js';
 import { pendingMigrations } from '../db/pending-migrations.js';
 import type { DB } from '../db/schema.js';
 import type { Verdict } from './external-services.js';
 
 const OUTBOX_LATE_MINUTES = 15;
 
-/** Whether the database answers and its migrations are current; an embedded database another process holds only warns. */
+/** Whether the database answers and its migrations are current. */
 export async function databaseCheck(db: Kysely<DB> | null, openError: Error | null): Promise<Verdict> {
-  if (!db) {
-    const busy = openError instanceof EmbeddedDatabaseBusyError;
-    return { status: busy ? 'warn' : 'fail', detail: busy ? `${openError!.message}` : `unreachable: ${openError?.message ?? 'unknown error'}` };
-  }
+  if (!db) return { status: 'fail', detail: `unreachable: ${openError?.message ?? 'unknown error'}` };
   try {
     await sql`SELECT 1`.execute(db);
   } catch (error) {

@@ -7,7 +7,7 @@ import type { Verdict } from './external-services.js';
 function privateTrees(config: Config): Array<{ root: string; what: string; onlyItself?: boolean }> {
   return [
     { root: config.home, what: 'ROSHNI_HOME', onlyItself: true },
-    ...(config.databaseUrl ? [] : [{ root: join(config.home, 'data'), what: "the embedded database's files" }]),
+    ...(config.databaseUrl ? [] : [{ root: join(config.home, 'pg'), what: "the embedded database's files" }]),
     { root: config.backupDir, what: 'the backups' },
     { root: config.documentsDir, what: "the patients' documents" },
   ];
