@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
 import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { ConfigError, type Config } from '../config.js';
@@ -26,7 +25,7 @@ import {
 import { backupFileName, backupFilesIn, backupTime } from './backup-names.js';
 import { assertTrustedBackup, BackupNotTrustedError, readBackupLog, type TrustFlags } from './backup-trust.js';
 import { deadBackups, logRunningBackup, releaseBackupLock, settleDeadBackups, wasInterrupted } from './backup-log.js';
-import { BackupDiskFullError, freeBytesIn, isNoSpace } from './disk-space.js';
+import { BackupDiskFullError, ensureSpaceFor, freeBytesIn, isNoSpace } from './disk-space.js';
 import { findPostgresTool, runPgRestore, startPgDump } from './pg-tools.js';
 import { fingerprintDifferences, schemaFingerprint, type SchemaFingerprint } from './schema-fingerprint.js';
 import type { ErasureEntry } from './erasure-ledger-file.js';
@@ -86,13 +85,18 @@ export async function keyTableChecksums(trx: Kysely<any>): Promise<Record<string
   return sums;
 }
 
-/** Row counts and key tables' checksums, in one transaction of the given database, of every row (as the system). */
-async function describeContents(db: Kysely<any>): Promise<{ tables: Record<string, number>; checksums: Record<string, string>; schema: SchemaFingerprint }> {
-  return db.transaction().execute(async (trx) => {
-    await asTheOwner(trx);
-    await declareActor(trx, { role: 'system' });
-    return { tables: await countRows(trx), checksums: await keyTableChecksums(trx), schema: await schemaFingerprint(trx) };
-  });
+type Contents = { tables: Record<string, number>; checksums: Record<string, string>; schema: SchemaFingerprint };
+
+/** Row counts, key tables' checksums and the schema's fingerprint, in the caller's transaction, of every row (as the system). */
+async function contentsIn(trx: Kysely<any>): Promise<Contents> {
+  await asTheOwner(trx);
+  await declareActor(trx, { role: 'system' });
+  return { tables: await countRows(trx), checksums: await keyTableChecksums(trx), schema: await schemaFingerprint(trx) };
+}
+
+/** The same, in a transaction of its own. */
+async function describeContents(db: Kysely<any>): Promise<Contents> {
+  return db.transaction().execute(contentsIn);
 }
 
 export async function serverVersion(db: Kysely<any>): Promise<{ text: string; major: number }> {
@@ -205,24 +209,34 @@ export async function writePostgresBackup(db: Kysely<any>, config: Config, file:
   );
 }
 
-/** PGlite's data directory into a backup file (`db`: the connection to it the caller holds). One process owns the embedded database and this command is it: nothing writes while it dumps. */
-async function writeEmbeddedBackup(database: Database, db: Kysely<any>, config: Config, file: string, kind: BackupKind, at: Date): Promise<WrittenContents> {
-  if (!database.dumpDataDir) throw new Error('This embedded database cannot dump itself.');
-  const version = await serverVersion(db);
-  return withinFreeSpace(db, dirname(file), async () => {
-    const { tables, checksums, schema } = await describeContents(db);
-    const blob = await database.dumpDataDir!();
-    const payload = Readable.from([Buffer.from(await blob.arrayBuffer())]);
-    const header = {
-      kind,
-      createdAt: at.toISOString(),
-      serverVersion: version.text,
-      database: 'embedded' as const,
-      payload: 'pglite-datadir-tgz' as const,
-      manifest: { tables, schema },
-    };
-    const written = await writeBackupFile(file, header, () => payload, config.env.ROSHNI_BACKUP_PASSPHRASE);
-    return { tables, checksums, schema, written };
+/**
+ * The embedded server's base backup into a backup file (`conn`: the backup's one session). The tar is
+ * spooled under ROSHNI_HOME first (private, beside the data it copies): the header, written first,
+ * holds the manifest, which is counted only at the backup's end.
+ */
+async function writeEmbeddedBackup(conn: Kysely<any>, config: Config, file: string, kind: BackupKind, at: Date): Promise<WrittenContents> {
+  const [{ ensureEmbeddedServer }, { takeBaseBackup }] = await Promise.all([import('../db/embedded-server.js'), import('./embedded-base-backup.js')]);
+  const server = await ensureEmbeddedServer(config.home);
+  const version = await serverVersion(conn);
+  const spool = join(config.home, `backup-spool-${randomBytes(6).toString('hex')}.tgz`);
+  return withinFreeSpace(conn, dirname(file), async () => {
+    try {
+      const estimate = await estimateBackupSize(conn);
+      await ensureSpaceFor(config.home, estimate);
+      const { tables, checksums, schema } = await takeBaseBackup(conn, server.dataDir, spool, contentsIn).catch(async (error: unknown) => {
+        throw isNoSpace(error) ? new BackupDiskFullError(config.home, estimate, await freeBytesIn(config.home)) : error;
+      });
+      const header = { kind, createdAt: at.toISOString(), serverVersion: version.text, database: 'embedded' as const, payload: 'pg-base-backup-tgz' as const };
+      const written = await writeBackupFile(
+        file,
+        { ...header, manifest: { tables, schema } },
+        () => createReadStream(spool),
+        config.env.ROSHNI_BACKUP_PASSPHRASE,
+      );
+      return { tables, checksums, schema, written };
+    } finally {
+      rmSync(spool, { force: true });
+    }
   });
 }
 
@@ -239,7 +253,7 @@ export async function createBackup(database: Database, config: Config, options: 
       const { tables, checksums, schema, written } =
         database.kind === 'postgres'
           ? await writePostgresBackup(conn, config, file, options.kind, startedAt)
-          : await writeEmbeddedBackup(database, conn, config, file, options.kind, startedAt);
+          : await writeEmbeddedBackup(conn, config, file, options.kind, startedAt);
       await conn
         .updateTable('backups')
         .set({
@@ -440,6 +454,9 @@ export interface VerifyResult {
   erasedPatients: { recorded: number; stillHeld: number; patientNumbers: string[] } | null;
 }
 
+export const PGLITE_BACKUP_NOTE =
+  'This is a backup of the embedded database from before it became a PostgreSQL server (PGlite): it verifies, but does not restore into the embedded server (README: "Backups").';
+
 export interface VerifyOptions {
   /** The database whose backup log says which files Roshni made, and where the result is recorded. */
   db?: Kysely<DB>;
@@ -465,6 +482,10 @@ async function countInScratch(
     const { erasureStanding } = await import('../../domain/data-rights/reapply-erasures.js');
     return (await erasureStanding({ db }, erasures)).stillHeld;
   };
+  if (backup.header.payload === 'pg-base-backup-tgz') {
+    const { readBaseBackup } = await import('./base-backup-scratch.js');
+    return readBaseBackup(backup, config.home, passphrase, async (db) => ({ ...(await describeContents(db)), erasedStillHeld: await erasedIn(db) }));
+  }
   if (backup.header.payload === 'pglite-datadir-tgz') {
     const [{ PGlite }, { btree_gist }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite/contrib/btree_gist')]);
     const payload = await readPayload(backup, passphrase);
@@ -545,6 +566,7 @@ export async function verifyBackup(file: string, config: Config, clock: Clock, o
   try {
     const backup = await inspectBackupFile(file);
     notes = assertTrustedBackup(backup, log, config.env.ROSHNI_BACKUP_PASSPHRASE, options.trust);
+    if (backup.header.payload === 'pglite-datadir-tgz') notes.push(PGLITE_BACKUP_NOTE);
     const actual = await countInScratch(backup, config, config.env.ROSHNI_BACKUP_PASSPHRASE, options.erasures);
     const erasedPatients = actual.erasedStillHeld
       ? { recorded: options.erasures!.length, stillHeld: actual.erasedStillHeld.length, patientNumbers: actual.erasedStillHeld.map((e) => e.patientNumber) }
