@@ -1,18 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { erasePatient } from '../../src/domain/data-rights/erase.js';
 import { addPatient } from '../../src/domain/people/patients.js';
 import { openEmbedded } from '../../src/infra/db/database.js';
 import { runCli } from '../support/cli.js';
 import { systemContext } from '../support/clinic.js';
+import { makeEmbeddedHome, removeEmbeddedHome } from '../support/embedded-home.js';
 
 // Issue 21 on the embedded database: the restore applies the recorded erasures again before the restored
-// data directory takes the old one's place.
+// data directory takes the old one's place (on the scratch server that brings the backup up).
 describe('an embedded restore applies recorded erasures again', () => {
-  const home = mkdtempSync(join(tmpdir(), 'roshni-embedded-erasure-'));
-  afterAll(() => rmSync(home, { recursive: true, force: true }));
+  const home = makeEmbeddedHome();
+  afterAll(() => removeEmbeddedHome(home));
 
   const withDatabase = async <T>(work: (db: Awaited<ReturnType<typeof openEmbedded>>['db']) => Promise<T>): Promise<T> => {
     const database = await openEmbedded(home);
