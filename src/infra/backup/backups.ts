@@ -455,7 +455,7 @@ export interface VerifyResult {
 }
 
 export const PGLITE_BACKUP_NOTE =
-  'This is a backup of the embedded database from before it became a PostgreSQL server (PGlite): it verifies, but does not restore into the embedded server (README: "Backups").';
+  'This backup was made when the embedded database was PGlite (an earlier Roshni): it verifies in an in-memory PGlite, but does not restore into the embedded server (README: "Backups").';
 
 export interface VerifyOptions {
   /** The database whose backup log says which files Roshni made, and where the result is recorded. */

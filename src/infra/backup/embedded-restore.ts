@@ -8,7 +8,7 @@ import { ensureEmbeddedServer, startEmbeddedServer, stopEmbeddedServer } from '.
 import { embeddedServerLayout } from '../db/embedded-server-layout.js';
 import { waitForPidLock } from '../db/pid-lock.js';
 import { OperationalError } from '../failure.js';
-import { PGLITE_BACKUP_NOTE, countRows } from './backups.js';
+import { countRows } from './backups.js';
 import { startBaseBackup } from './base-backup-scratch.js';
 import { readBackupLog } from './backup-trust.js';
 import { gatherErasures, reapplyAfterRestore } from './erasure-reapplication.js';
@@ -35,6 +35,11 @@ import {
 
 const LOCK_TIMEOUT_MS = 120_000;
 
+export const PGLITE_RESTORE_REFUSAL =
+  'This backup was made when the embedded database was PGlite (an earlier Roshni): it does not restore into the embedded PostgreSQL server; ' +
+  '`roshni backup verify` still checks it. To bring its data back, restore it with the release that made it into an empty ROSHNI_HOME, ' +
+  'then run this release there once: it moves that data into the embedded server (README: "Backups"). Nothing was changed.';
+
 export async function restoreEmbedded(ref: string, config: Config, options: RestoreOptions): Promise<RestoreResult> {
   const passphrase = config.env.ROSHNI_BACKUP_PASSPHRASE;
   const server = await ensureEmbeddedServer(config.home);
@@ -55,7 +60,7 @@ export async function restoreEmbedded(ref: string, config: Config, options: Rest
   const { log, rows, gathered, memory } = state;
   if (gathered.unreadable) options.progress(`${gathered.unreadable} line(s) of the erasure ledger's file could not be read: they are skipped.`);
   const { backup, notes } = await chosenBackup(ref, config, options, log);
-  if (backup.header.payload === 'pglite-datadir-tgz') throw new RestoreRefusedError(`${PGLITE_BACKUP_NOTE.replace(': it verifies, but', ', which')}`);
+  if (backup.header.payload === 'pglite-datadir-tgz') throw new RestoreRefusedError(PGLITE_RESTORE_REFUSAL);
   if (backup.header.payload !== 'pg-base-backup-tgz') {
     throw new RestoreRefusedError('This is a backup of a PostgreSQL server: set DATABASE_URL to the server to restore it into.');
   }
