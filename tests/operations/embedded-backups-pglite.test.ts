@@ -11,6 +11,7 @@ import { schemaFingerprint } from '../../src/infra/backup/schema-fingerprint.js'
 import { fixedClock } from '../../src/infra/clock.js';
 import { loadConfig } from '../../src/infra/config.js';
 import { pgliteParsers } from '../../src/infra/db/database.js';
+import type { DB } from '../../src/infra/db/schema.js';
 import { migrateToLatest } from '../../src/infra/db/migrate.js';
 import { PGliteDialect } from '../../src/infra/db/pglite-dialect.js';
 import { ensurePrivateDirectory } from '../../src/infra/private-directory.js';
@@ -32,7 +33,7 @@ describe("a backup of the PGlite embedded database of Roshni's earlier releases"
     const file = join(config.backupDir, 'roshni-manual-20261116T040000000Z.backup');
     const pglite = await PGlite.create({ extensions: { btree_gist }, parsers: pgliteParsers() });
     try {
-      const db = new Kysely<any>({ dialect: new PGliteDialect(pglite) });
+      const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
       await migrateToLatest(db);
       const manifest = { tables: await countRows(db), schema: await db.transaction().execute(schemaFingerprint) };
       const payload = Buffer.from(await (await pglite.dumpDataDir('gzip')).arrayBuffer());
