@@ -13,7 +13,7 @@ export default defineConfig({
     // keep no state in modules (each opens its own clinic), and each file still runs alone.
     isolate: false,
     testTimeout: 30_000,
-    // The embedded PGlite takes several seconds to start the first time.
+    // The embedded PostgreSQL server takes seconds to create (initdb) the first time.
     hookTimeout: 90_000,
   },
 });

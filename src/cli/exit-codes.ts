@@ -10,9 +10,9 @@ export const ExitCode = {
   conflict: 4,
   forbidden: 5,
   configuration: 6,
-  /** The database cannot be reached, is in use by another process, or needs `roshni db migrate`. */
+  /** The database cannot be reached (the embedded server could not start), or needs `roshni db migrate`. */
   database: 7,
-  /** Not enough free space on a disk Roshni writes to (the backup directory). */
+  /** Not enough free space on a disk Roshni writes to (the backup directory, the embedded database). */
   diskFull: 8,
   /** No member of staff is signed in, or their session has ended: `roshni login`. */
   notSignedIn: 9,

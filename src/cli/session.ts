@@ -75,7 +75,7 @@ export async function signedInStaff(
 export async function openSession(env: CommandEnv, options: SessionOptions = {}): Promise<Session> {
   const config = loadConfig(env.io.env);
   const acting = options.acting ?? 'staff';
-  const database = await openDatabase(config, { role: ROLE_OF[acting] });
+  const database = await openDatabase(config, { role: ROLE_OF[acting], notice: (line) => void env.io.stderr.write(`${line}\n`) });
   try {
     if (!options.skipSchemaCheck && database.kind === 'postgres') {
       const pending = await pendingMigrations(database.db);

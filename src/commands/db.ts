@@ -1,11 +1,15 @@
 import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
+import type { CommandEnv } from '../cli/io.js';
 import { emit, table } from '../cli/output.js';
 import { withSession } from '../cli/session.js';
-import { migrateToLatest, migrationStatus } from '../infra/db/migrate.js';
+import { loadConfig } from '../infra/config.js';
+import { OperationalError } from '../infra/failure.js';
+import { migrateToLatest, migrationStatus, type MigrationStatus } from '../infra/db/migrate.js';
+import type { EmbeddedServerStatus } from '../infra/db/embedded-server.js';
 
 export function register(program: Command, run: RunCommand): void {
-  const db = program.command('db').description('Database migrations and status');
+  const db = program.command('db').description('Database migrations, status, and the embedded server');
 
   db.command('migrate')
     .description('Apply every pending migration (safe to run again)')
@@ -26,28 +30,74 @@ export function register(program: Command, run: RunCommand): void {
     );
 
   db.command('status')
-    .description('Show which migrations are applied and where the data lives')
-    .action(
-      run(async (env) =>
-        withSession(
-          env,
-          async ({ database }) => {
-            const migrations = await migrationStatus(database.db);
-            const pending = migrations.filter((m) => !m.executedAt).length;
-            emit(env, { database: database.kind, location: database.location, pending, migrations }, () => [
-              `Database: ${database.kind === 'embedded' ? 'embedded (PGlite)' : 'PostgreSQL'} at ${database.location}`,
-              '',
-              table(
-                ['Migration', 'Applied'],
-                migrations.map((m) => [m.name, m.executedAt ? m.executedAt.toISOString() : 'pending']),
-              ),
-              '',
-              pending ? `${pending} pending: run \`roshni db migrate\`.` : 'Up to date.',
-            ]);
-            return 0;
-          },
-          { skipSchemaCheck: true, acting: 'owner' },
-        ),
-      ),
-    );
+    .description("Show which migrations are applied, where the data lives, and the embedded server's state")
+    .action(run((env) => status(env)));
+
+  db.command('stop')
+    .description('Stop the embedded database server (the next command starts it again)')
+    .action(run((env) => stop(env)));
+}
+
+/** The embedded server is not started by `db status`: a stopped one is reported as stopped. */
+async function status(env: CommandEnv): Promise<number> {
+  const config = loadConfig(env.io.env);
+  let server: EmbeddedServerStatus | undefined;
+  if (!config.databaseUrl) {
+    const { embeddedServerStatus } = await import('../infra/db/embedded-server.js');
+    server = await embeddedServerStatus(config.home);
+    if (server.state !== 'running') {
+      emit(env, { database: 'embedded', location: server.dataDir, server }, () => serverLines(server!));
+      return 0;
+    }
+  }
+  return withSession(
+    env,
+    async ({ database }) => {
+      const migrations = await migrationStatus(database.db);
+      const pending = migrations.filter((m) => !m.executedAt).length;
+      emit(env, { database: database.kind, location: database.location, ...(server ? { server } : {}), pending, migrations }, () => [
+        ...(server ? serverLines(server) : [`Database: PostgreSQL at ${database.location}`]),
+        '',
+        migrationsTable(migrations),
+        '',
+        pending ? `${pending} pending: run \`roshni db migrate\`.` : 'Up to date.',
+      ]);
+      return 0;
+    },
+    { skipSchemaCheck: true, acting: 'owner' },
+  );
+}
+
+function serverLines(server: EmbeddedServerStatus): string[] {
+  const state = { running: `running (pid ${server.pid})`, stopped: 'stopped', absent: 'not created yet' }[server.state];
+  return [
+    `Database: embedded PostgreSQL ${server.version ?? ''}`.trimEnd(),
+    `Server:   ${state}`,
+    `Data:     ${server.dataDir}`,
+    `Socket:   ${server.socketDir}`,
+    ...(server.state === 'running' ? [] : ['', server.state === 'absent' ? 'The first command creates and starts it.' : 'Any command starts it again.']),
+  ];
+}
+
+function migrationsTable(migrations: MigrationStatus[]): string {
+  return table(
+    ['Migration', 'Applied'],
+    migrations.map((m) => [m.name, m.executedAt ? m.executedAt.toISOString() : 'pending']),
+  );
+}
+
+async function stop(env: CommandEnv): Promise<number> {
+  const config = loadConfig(env.io.env);
+  if (config.databaseUrl) {
+    throw new OperationalError('configuration', 'DATABASE_URL is set: its PostgreSQL server is stopped by whoever runs it, not by `roshni db stop`.');
+  }
+  const { stopEmbeddedServer, embeddedServerStatus } = await import('../infra/db/embedded-server.js');
+  const { wasRunning } = await stopEmbeddedServer(config.home);
+  const { dataDir } = await embeddedServerStatus(config.home);
+  emit(env, { stopped: wasRunning, dataDir }, () =>
+    wasRunning
+      ? 'The embedded database server stopped. A running `roshni start` lost its connections: its bots and jobs wait until a command starts the server again.'
+      : 'The embedded database server was not running.',
+  );
+  return 0;
 }

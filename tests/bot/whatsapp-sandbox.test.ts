@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { whatsappWebSession } from '../../src/bot/channels/whatsapp.js';
 import { chromiumArgs, chromiumSandbox } from '../../src/infra/chromium-sandbox.js';
@@ -8,16 +5,17 @@ import { systemClock } from '../../src/infra/clock.js';
 import { loadConfig } from '../../src/infra/config.js';
 import { checkHealth } from '../../src/infra/health/health.js';
 import { runCli } from '../support/cli.js';
+import { makeEmbeddedHome, removeEmbeddedHome } from '../support/embedded-home.js';
 
 // WhatsApp's browser renders a page from outside all day: it runs in Chromium's sandbox. As root,
 // where Chromium will not start sandboxed, Roshni refuses unless ROSHNI_WHATSAPP_NO_SANDBOX=yes.
-const home = mkdtempSync(join(tmpdir(), 'roshni-wa-sandbox-'));
+const home = makeEmbeddedHome(); // `roshni health` below starts its embedded server
 const configWith = (env: Record<string, string> = {}) => loadConfig({ ROSHNI_HOME: home, WHATSAPP_ENABLED: 'true', ...env }, '/nonexistent/.env');
 const roomyDisk = async () => ({ freeBytes: 40 * 1024 ** 3, totalBytes: 100 * 1024 ** 3 });
 
 describe("the WhatsApp browser's sandbox", () => {
   afterEach(() => vi.restoreAllMocks());
-  afterAll(() => rmSync(home, { recursive: true, force: true }));
+  afterAll(() => removeEmbeddedHome(home));
 
   it('is on for an unprivileged user; as root, the browser is refused, naming the README section; off only when asked for', () => {
     expect(chromiumSandbox(configWith(), 1000)).toEqual({ sandbox: true });

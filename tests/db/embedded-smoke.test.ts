@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { directly, verifyAuditChain } from '../../src/infra/audit/verify-chain.js';
 import { openEmbedded, type Database } from '../../src/infra/db/database.js';
 import { embeddedBinaries } from '../../src/infra/db/embedded-server-layout.js';
-import { embeddedServerStatus, stopEmbeddedServer } from '../../src/infra/db/embedded-server.js';
+import { embeddedServerStatus, ensureEmbeddedServer, stopEmbeddedServer } from '../../src/infra/db/embedded-server.js';
 import { serverOwner } from '../../src/infra/db/server-process.js';
 import { migrations } from '../../migrations/index.js';
 import { makeEmbeddedHome, removeEmbeddedHome } from '../support/embedded-home.js';
@@ -110,6 +110,20 @@ describe('embedded database (a PostgreSQL server under ROSHNI_HOME)', { timeout:
     expect(await stopEmbeddedServer(home)).toEqual({ wasRunning: false });
 
     expect(await servicesCount(await opened())).toBeGreaterThan(0);
+    expect((await embeddedServerStatus(home)).state).toBe('running');
+  });
+
+  it('tells a backup where the running server is, starting it if needed', async () => {
+    await stopEmbeddedServer(home);
+    const server = await ensureEmbeddedServer(home);
+    const owner = serverOwner();
+    expect(server).toEqual({
+      dataDir: join(home, 'pg', 'data'),
+      socketDir: join(home, 'pg'),
+      binDir: expect.stringMatching(/native\/bin$/),
+      url: `postgresql://postgres@localhost/postgres?host=${encodeURIComponent(join(home, 'pg'))}`,
+      ...(owner ? { owner } : {}),
+    });
     expect((await embeddedServerStatus(home)).state).toBe('running');
   });
 

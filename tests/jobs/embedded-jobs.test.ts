@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemActor } from '../../src/domain/actor.js';
 import type { DomainContext } from '../../src/domain/context.js';
@@ -10,23 +7,24 @@ import { openEmbedded, type Database } from '../../src/infra/db/database.js';
 import { SERVICE_ROLE } from '../../src/infra/db/row-security.js';
 import { healthProbes } from '../../src/infra/health/health.js';
 import { findJob, fireJob, startScheduler, type JobDefinition } from '../../src/jobs/scheduler.js';
+import { makeEmbeddedHome, removeEmbeddedHome } from '../support/embedded-home.js';
 
-// `roshni start` on the embedded database: PGlite is ONE connection, shared by the job bookkeeping
-// and the job itself. A job that needs the database while its bookkeeping holds the connection would
-// wait forever (and with it the dispatcher, GET /health and the shutdown).
+// `roshni start` on the embedded database (its PostgreSQL server under ROSHNI_HOME), opened as start
+// opens it: a job that needs the database while its bookkeeping holds a connection runs, and its run is
+// recorded once.
 describe('scheduled jobs on the embedded database', () => {
   let home: string;
   let database: Database;
   let ctx: DomainContext;
 
   beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), 'roshni-embedded-jobs-'));
+    home = makeEmbeddedHome();
     database = await openEmbedded(home, { role: SERVICE_ROLE }); // as roshni start opens it
     ctx = { db: database.db, clock: systemClock, timezone: 'Asia/Kolkata', actor: systemActor };
   }, 60_000);
   afterAll(async () => {
     await database?.close();
-    rmSync(home, { recursive: true, force: true });
+    await removeEmbeddedHome(home);
   });
 
   /** Fails instead of hanging the test run. */

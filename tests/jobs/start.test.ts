@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { makeEmbeddedHome, removeEmbeddedHome } from '../support/embedded-home.js';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
 
 describe('roshni start', () => {
@@ -56,21 +56,21 @@ describe('roshni start', () => {
   }, 40_000);
 
   it('a SIGTERM while it is still starting (creating the embedded database) lets it finish starting, then stop with exit 0', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'roshni-start-early-'));
+    const home = makeEmbeddedHome();
     try {
       const child = startCli(['start', '--no-http'], { ROSHNI_HOME: home });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       const exit = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (code, signal) => resolve([code, signal])));
-      // The data directory appears as the embedded database is being created: the command is running.
-      for (const deadline = Date.now() + 20_000; !existsSync(join(home, 'data')) && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 10));
-      expect(existsSync(join(home, 'data'))).toBe(true);
+      // The server's directory appears as the embedded database is being created: the command is running.
+      for (const deadline = Date.now() + 20_000; !existsSync(join(home, 'pg')) && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 10));
+      expect(existsSync(join(home, 'pg'))).toBe(true);
       child.kill('SIGTERM');
       expect(await exit, stderr).toEqual([0, null]);
       expect(stderr).toContain('SIGTERM: finishing sends in flight and stopping.');
-      expect(existsSync(join(home, 'data.lock'))).toBe(false);
+      expect(existsSync(join(home, 'pg.lock'))).toBe(false);
     } finally {
-      rmSync(home, { recursive: true, force: true });
+      await removeEmbeddedHome(home);
     }
   }, 60_000);
 });

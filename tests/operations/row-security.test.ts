@@ -1,7 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/domain/actor.js';
@@ -18,6 +15,7 @@ import { checkInAppointment } from '../../src/domain/scheduling/attendance.js';
 import { addDays, clinicDate } from '../../src/domain/time.js';
 import { fixedClock } from '../../src/infra/clock.js';
 import { slotsOn, systemContext } from '../support/clinic.js';
+import { makeEmbeddedHome, removeEmbeddedHome } from '../support/embedded-home.js';
 import { sessionFor } from '../support/staff-sessions.js';
 
 // Defence in depth under the domain's checks: the CLI works as roshni_staff and `roshni start` as
@@ -270,7 +268,7 @@ describe('the append-only audit log, for the application roles', () => {
 
 describe('the embedded database', () => {
   it('also steps down to roshni_staff after migrating, with the same policies', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'roshni-rls-embedded-'));
+    const home = makeEmbeddedHome();
     try {
       // As its owner: a patient with a clinical document, and an admin with a live session.
       let token: string;
@@ -319,7 +317,7 @@ describe('the embedded database', () => {
         await database.close();
       }
     } finally {
-      rmSync(home, { recursive: true, force: true });
+      await removeEmbeddedHome(home);
     }
   }, 180_000);
 });

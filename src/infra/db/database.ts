@@ -61,6 +61,8 @@ export interface OpenOptions {
    * Without it (migrations, backups, restores, health) the connecting user's own rights apply.
    */
   role?: string;
+  /** Where the embedded database says what it did once (moved an earlier release's data in); stderr by default. */
+  notice?: (line: string) => void;
 }
 
 export async function openPostgres(url: string, options: { max?: number } & OpenOptions = {}): Promise<Database> {

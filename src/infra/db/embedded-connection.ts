@@ -8,13 +8,13 @@ import { migrateToLatest, pendingMigrations } from './migrate.js';
  * socket is missing or refuses is the server started (no extra round trip on every command). For the
  * application (`role`), pending migrations are applied first on that connection, as the owner.
  */
-export async function connectStarting(pool: pg.Pool, home: string, options: { role?: string } = {}): Promise<void> {
+export async function connectStarting(pool: pg.Pool, home: string, options: { role?: string; notice?: (line: string) => void } = {}): Promise<void> {
   let client: pg.PoolClient;
   try {
     client = await pool.connect();
   } catch (error) {
     if (!isServerDown(error)) throw error;
-    await startEmbeddedServer(home);
+    await startEmbeddedServer(home, options.notice);
     client = await pool.connect();
   }
   try {

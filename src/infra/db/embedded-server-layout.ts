@@ -13,6 +13,8 @@ export interface EmbeddedServerLayout {
   logFile: string;
   /** The unix socket's directory: pgDir, or a short one under /tmp when pgDir's path is too long for a socket. */
   socketDir: string;
+  /** The socket's directory while a PGlite directory is moved in (pglite-migration.ts): no command connects meanwhile. */
+  privateSocketDir: string;
   /** Taken while one process initialises or starts the server. */
   startLock: string;
   /** The superuser's URL over the socket (no TCP, no password: the directories' modes guard it). */
@@ -26,20 +28,27 @@ const SOCKET_PATH_LIMIT = 100;
 export function embeddedServerLayout(home: string): EmbeddedServerLayout {
   const root = resolve(home);
   const pgDir = join(root, 'pg');
-  const socketDir = Buffer.byteLength(join(pgDir, SOCKET_NAME)) <= SOCKET_PATH_LIMIT ? pgDir : fallbackSocketDir(root);
+  const socketDir = socketDirIn(pgDir, root, '');
   return {
     pgDir,
     dataDir: join(pgDir, 'data'),
     logFile: join(pgDir, 'postgres.log'),
     socketDir,
+    privateSocketDir: socketDirIn(join(pgDir, 'moving'), root, '-moving'),
     startLock: join(root, 'pg.lock'),
-    url: `postgresql://postgres@localhost/postgres?host=${encodeURIComponent(socketDir)}`,
+    url: socketUrl(socketDir),
   };
 }
 
-function fallbackSocketDir(home: string): string {
+export function socketUrl(socketDir: string): string {
+  return `postgresql://postgres@localhost/postgres?host=${encodeURIComponent(socketDir)}`;
+}
+
+/** `dir`, or when a socket's path there would be too long, a short directory of its own under /tmp. */
+function socketDirIn(dir: string, home: string, suffix: string): string {
+  if (Buffer.byteLength(join(dir, SOCKET_NAME)) <= SOCKET_PATH_LIMIT) return dir;
   const hash = createHash('sha256').update(home).digest('hex').slice(0, 12);
-  return join('/tmp', `roshni-${process.getuid?.() ?? 0}-${hash}`);
+  return join('/tmp', `roshni-${process.getuid?.() ?? 0}-${hash}${suffix}`);
 }
 
 /** A value of postgresql.conf, quoted. */

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { OperationalError } from '../failure.js';
 import { ensurePrivateDirectory } from '../private-directory.js';
-import { embeddedBinaries, embeddedServerLayout, INCLUDE_LINE, serverSettings, type EmbeddedServerLayout } from './embedded-server-layout.js';
+import { embeddedBinaries, embeddedServerLayout, INCLUDE_LINE, serverSettings, socketUrl, type EmbeddedServerLayout } from './embedded-server-layout.js';
+import { pgliteDataDir } from './pglite-files.js';
 import { waitForPidLock } from './pid-lock.js';
 import { serverEnvironment, serverOwner, type ServerOwner } from './server-process.js';
 import { clearStaleServerLocks, explainServerFailure, isTransientStartFailure, logSince, logSize } from './embedded-server-failures.js';
@@ -34,7 +35,8 @@ export interface EmbeddedServerStatus {
 
 const run = promisify(execFile);
 const START_TIMEOUT_S = 60;
-const LOCK_TIMEOUT_MS = 120_000;
+// Moving a large PGlite directory in may hold the lock for minutes; a live holder is waited for.
+const LOCK_TIMEOUT_MS = 600_000;
 const START_ATTEMPTS = 10;
 
 /**
@@ -59,7 +61,7 @@ export async function ensureEmbeddedServer(home: string): Promise<EmbeddedServer
  * Starts the server unless it is running: one process at a time (a start lock), so two commands on a
  * stopped server both succeed: the second waits, sees it running and starts nothing.
  */
-export async function startEmbeddedServer(home: string): Promise<{ started: boolean }> {
+export async function startEmbeddedServer(home: string, notice: (line: string) => void = toStderr): Promise<{ started: boolean }> {
   const layout = embeddedServerLayout(home);
   const { binDir } = await embeddedBinaries();
   const owner = serverOwner();
@@ -72,9 +74,11 @@ export async function startEmbeddedServer(home: string): Promise<{ started: bool
   );
   try {
     if (await accepts(layout)) return { started: false };
-    prepareServerDirectories(layout, owner);
+    prepareServerDirectories(layout, owner, layout.socketDir);
     if (!existsSync(join(layout.dataDir, 'PG_VERSION'))) await initialise(layout, binDir, owner);
-    writeSettings(layout, owner);
+    const pglite = pgliteDataDir(home);
+    if (pglite) notice(await moveInFromPGlite(pglite, layout, binDir, owner));
+    writeSettings(layout, owner, layout.socketDir);
     await startServer(layout, binDir, owner);
     return { started: true };
   } finally {
@@ -149,8 +153,31 @@ function prepareHome(home: string, owner: ServerOwner | undefined): void {
   if (owner) chmodSync(home, 0o711);
 }
 
-function prepareServerDirectories(layout: EmbeddedServerLayout, owner: ServerOwner | undefined): void {
-  for (const dir of new Set([layout.pgDir, layout.socketDir])) {
+/**
+ * An earlier release's PGlite directory, copied into the server while it listens on a socket of its own
+ * (no other command can connect to a half-filled clinic), then the server stops to start as usual.
+ */
+async function moveInFromPGlite(pglite: string, layout: EmbeddedServerLayout, binDir: string, owner: ServerOwner | undefined): Promise<string> {
+  const { migrateFromPGlite } = await import('./pglite-migration.js');
+  const moving = { ...layout, socketDir: layout.privateSocketDir, url: socketUrl(layout.privateSocketDir) };
+  prepareServerDirectories(layout, owner, moving.socketDir);
+  writeSettings(moving, owner, moving.socketDir);
+  await startServer(moving, binDir, owner);
+  try {
+    const { tables, rows, movedTo } = await migrateFromPGlite(pglite, moving.url, new Date());
+    return (
+      `Moved the embedded database from PGlite into its PostgreSQL server: ${rows} rows in ${tables} tables, each table's count checked. ` +
+      `The old directory is now ${movedTo}: remove it once you are satisfied.`
+    );
+  } finally {
+    await pgCtl(moving, binDir, owner, ['stop', '-D', layout.dataDir, '-m', 'fast', '-w', '-t', String(START_TIMEOUT_S), '-s']);
+  }
+}
+
+const toStderr = (line: string) => void process.stderr.write(`${line}\n`);
+
+function prepareServerDirectories(layout: EmbeddedServerLayout, owner: ServerOwner | undefined, socketDir: string): void {
+  for (const dir of new Set([layout.pgDir, socketDir])) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (owner) chownSync(dir, owner.uid, owner.gid);
     chmodSync(dir, 0o700);
@@ -177,9 +204,9 @@ async function initialise(layout: EmbeddedServerLayout, binDir: string, owner: S
   writeFileSync(conf, `${readFileSync(conf, 'utf8')}\n${INCLUDE_LINE}\n`);
 }
 
-function writeSettings(layout: EmbeddedServerLayout, owner: ServerOwner | undefined): void {
+function writeSettings(layout: EmbeddedServerLayout, owner: ServerOwner | undefined, socketDir: string): void {
   const file = join(layout.dataDir, 'roshni.conf');
-  writeFileSync(file, serverSettings(layout), { mode: 0o600 });
+  writeFileSync(file, serverSettings({ ...layout, socketDir }), { mode: 0o600 });
   if (owner && statSync(file).uid !== owner.uid) chownSync(file, owner.uid, owner.gid);
 }
 
