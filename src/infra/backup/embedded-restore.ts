@@ -37,8 +37,9 @@ const LOCK_TIMEOUT_MS = 120_000;
 
 export const PGLITE_RESTORE_REFUSAL =
   'This backup was made when the embedded database was PGlite (an earlier Roshni): it does not restore into the embedded PostgreSQL server; ' +
-  '`roshni backup verify` still checks it. To bring its data back, restore it with the release that made it into an empty ROSHNI_HOME, ' +
-  'then run this release there once: it moves that data into the embedded server (README: "Backups"). Nothing was changed.';
+  '`roshni backup verify` still checks it. To bring it back, restore it with the release that made it into an empty ROSHNI_HOME, run this ' +
+  'release there once (it moves the data into the embedded server), back that home up and restore that backup here with --file-from-elsewhere ' +
+  '(README: "Backups"). Nothing was changed.';
 
 export async function restoreEmbedded(ref: string, config: Config, options: RestoreOptions): Promise<RestoreResult> {
   const passphrase = config.env.ROSHNI_BACKUP_PASSPHRASE;
