@@ -100,7 +100,7 @@ export class DataDirArchive {
     await this.write(tarPadding(contents.length));
   }
 
-  /** The archive's end, flushed to disk. */
+  /** The archive's end, written out (a spool: not synced, it is read back at once). */
   async finish(): Promise<void> {
     await this.write(TAR_END);
     this.gzip.end();
