@@ -1,6 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/infra/clock.js';
 import { createBackup, verifyBackup } from '../../src/infra/backup/backups.js';
@@ -8,21 +6,22 @@ import { loadConfig } from '../../src/infra/config.js';
 import { openEmbedded } from '../../src/infra/db/database.js';
 import { SERVICE_ROLE } from '../../src/infra/db/row-security.js';
 import { runCli } from '../support/cli.js';
+import { makeEmbeddedHome, removeEmbeddedHome } from '../support/embedded-home.js';
 
 const PASSWORD = 'sunrise admin password';
 
 describe('roshni backup on the embedded database', () => {
   const homes: string[] = [];
   const newHome = () => {
-    const home = mkdtempSync(join(tmpdir(), 'roshni-embedded-backup-'));
+    const home = makeEmbeddedHome();
     homes.push(home);
     return home;
   };
-  afterAll(() => homes.forEach((home) => rmSync(home, { recursive: true, force: true })));
+  // Every embedded server the tests started is stopped.
+  afterAll(() => Promise.all(homes.map(removeEmbeddedHome)));
 
-  // Eight opens of PGlite (about 1.5 s of CPU each, 5 s to create): quiet, 30 s; a guard against a hang,
-  // not a bound on speed, so it is generous for a loaded two-core machine running three files at a time.
-  it("dumps PGlite's data directory, verifies it in memory and restores it into another home", async () => {
+  // A guard against a hang, not a bound on speed: generous for a loaded two-core machine running three files at a time.
+  it('backs up the embedded server, verifies the backup on a scratch server and restores it into another home', async () => {
     const home = newHome();
     const env = { ROSHNI_HOME: home, ROSHNI_BACKUP_PASSPHRASE: 'a long enough passphrase' };
     const init = await runCli(['init', '--name', 'Sunrise Child Therapy', '--admin', 'anita.admin', '--admin-name', 'Anita Rao', '--password-stdin'], env, {
@@ -89,9 +88,9 @@ describe('roshni backup on the embedded database', () => {
     }
   }, 300_000);
 
-  it('inside roshni start, with others writing meanwhile, the dump holds exactly what its manifest counted', async () => {
+  it('inside roshni start, with others writing meanwhile, the backup holds exactly what its manifest counted', async () => {
     // At 02:00 the daily backup fires with the minute's jobs (each writes its job_runs row), the
-    // dispatcher and the bots: all on the embedded database's one connection.
+    // dispatcher and the bots: all on roshni start's pool, as its step-down role.
     const home = newHome();
     const config = loadConfig({ ROSHNI_HOME: home }, '/nonexistent/.env');
     const database = await openEmbedded(home, { role: SERVICE_ROLE });

@@ -7,7 +7,7 @@ import { systemContext } from '../support/clinic.js';
 import { makeEmbeddedHome, removeEmbeddedHome } from '../support/embedded-home.js';
 
 // Issue 21 on the embedded database: the restore applies the recorded erasures again before the restored
-// data directory takes the old one's place.
+// data directory takes the old one's place (on the scratch server that brings the backup up).
 describe('an embedded restore applies recorded erasures again', () => {
   const home = makeEmbeddedHome();
   afterAll(() => removeEmbeddedHome(home));

@@ -16,7 +16,8 @@ const gunzipAsync = promisify(gunzip);
 //
 //   ROSHNI-BACKUP 1\n
 //   {header: what it is, the manifest of row counts, how it is encrypted}\n
-//   payload (pg_dump custom format, or PGlite's gzipped data directory), AES-256-GCM encrypted when
+//   payload (pg_dump custom format; the embedded server's base backup as a gzipped tar; or, made
+//     before the embedded database became a PostgreSQL server, PGlite's gzipped data directory), AES-256-GCM encrypted when
 //     a passphrase is configured, followed by the 16-byte GCM tag
 //   \nsha256 <hex of every byte before this line>\n
 //
@@ -38,6 +39,9 @@ const FORMAT = 2;
 
 export type BackupKind = 'manual' | 'daily' | 'weekly' | 'monthly';
 
+const PAYLOADS = ['pg_dump-custom', 'pg-base-backup-tgz', 'pglite-datadir-tgz'] as const;
+export type BackupPayload = (typeof PAYLOADS)[number];
+
 export interface BackupManifest {
   /** Row counts per table, taken in the same snapshot as the dump. */
   tables: Record<string, number>;
@@ -56,8 +60,8 @@ export interface BackupHeader {
   kind: BackupKind;
   createdAt: string;
   database: 'postgres' | 'embedded';
-  /** 'pg_dump-custom' or 'pglite-datadir-tgz'. */
-  payload: 'pg_dump-custom' | 'pglite-datadir-tgz';
+  /** 'pg_dump-custom', 'pg-base-backup-tgz' (the embedded server), or 'pglite-datadir-tgz' (the embedded database when it was PGlite: still verified). */
+  payload: BackupPayload;
   serverVersion: string;
   manifest: BackupManifest;
   encryption: null | { cipher: 'aes-256-gcm'; kdf: 'scrypt'; salt: string; iv: string; N: number; r: number; p: number };
@@ -70,7 +74,7 @@ const headerSchema = z.object({
   kind: z.enum(['manual', 'daily', 'weekly', 'monthly']),
   createdAt: z.string().datetime(),
   database: z.enum(['postgres', 'embedded']),
-  payload: z.enum(['pg_dump-custom', 'pglite-datadir-tgz']),
+  payload: z.enum(PAYLOADS),
   serverVersion: z.string().max(200),
   manifest: z.object({
     tables: counts,

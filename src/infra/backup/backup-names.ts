@@ -1,5 +1,7 @@
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Config } from '../config.js';
+import { OperationalError } from '../failure.js';
 import type { BackupKind } from './backup-file.js';
 
 // Backup files are named by their type and the time they were started: roshni-<type>-<UTC>.backup.
@@ -41,4 +43,33 @@ export function futureDatedBackups(dir: string, now: Date): Array<{ path: string
   return backupFilesIn(dir)
     .map((f) => ({ path: f.path, kind: f.kind, at: backupTime(f.stamp) }))
     .filter((f) => f.at.getTime() > now.getTime());
+}
+
+/** `latest` (the newest backup not dated in the future) or a path: the file to verify or restore. */
+export function resolveBackupFile(config: Config, ref: string, now: Date): string {
+  if (ref === 'latest') {
+    const newest = backupFilesIn(config.backupDir).find((f) => backupTime(f.stamp).getTime() <= now.getTime());
+    if (!newest) throw new BackupNotFoundError(`There is no backup in ${config.backupDir} yet: make one with \`roshni backup create\`.`);
+    return newest.path;
+  }
+  const path = resolve(ref);
+  try {
+    statSync(path);
+  } catch {
+    const inDir = join(config.backupDir, ref);
+    try {
+      statSync(inDir);
+      return inDir;
+    } catch {
+      throw new BackupNotFoundError(`No backup file at ${ref}.`);
+    }
+  }
+  return path;
+}
+
+export class BackupNotFoundError extends OperationalError {
+  constructor(message: string) {
+    super('not_found', message);
+    this.name = 'BackupNotFoundError';
+  }
 }

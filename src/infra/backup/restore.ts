@@ -1,11 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
-import { pgliteParsers } from '../db/database.js';
-import { ensurePrivateDirectory, tightenTree } from '../private-directory.js';
-import { assertDataDirReadable, authenticatePayload, inspectBackupFile, openPayload, readPayload, type InspectedBackup } from './backup-file.js';
+import { authenticatePayload, inspectBackupFile, openPayload, type InspectedBackup } from './backup-file.js';
 import { chooseBackupFile } from './backup-choice.js';
 import { INTERRUPTED_BY_RESTORE } from './backup-log.js';
 import { ErasureReapplicationError, gatherErasures, reapplyAfterRestore, type GatheredErasures } from './erasure-reapplication.js';
@@ -14,7 +11,7 @@ import { assertTrustedBackup, readBackupLog, type RecordedBackup, type TrustFlag
 import { countRows, safetyBackupName, serverVersion, writePostgresBackup } from './backups.js';
 import { findPostgresTool, PostgresToolError, replaceWithArchive } from './pg-tools.js';
 import { fingerprintDifferences, SCHEMA_FINGERPRINT_QUERY, type SchemaFingerprint } from './schema-fingerprint.js';
-import { NOTHING_REMEMBERED, recordRestoreSafely, rememberBeforeRestore, type RestoreFacts, type RestoreMemory, type RestoreRecord } from './restore-record.js';
+import { recordRestoreSafely, rememberBeforeRestore, type RestoreFacts, type RestoreMemory, type RestoreRecord } from './restore-record.js';
 import { OperationalError } from '../failure.js';
 
 export class RestoreRefusedError extends OperationalError {
@@ -42,6 +39,8 @@ export interface RestoreOptions {
    * and the machine as sessions name it: the restore is audited as done by them (see restore-record.ts).
    */
   who?: { token: string; machine: string };
+  /** Tests only: a failure injected once an embedded restore has swapped the data directories (embedded-restore.ts). */
+  faultAfterSwap?: () => void | Promise<void>;
 }
 
 export interface RestoreResult {
@@ -71,15 +70,13 @@ export interface RestoreResult {
   recorded: RestoreRecord | null;
 }
 
-const NO_ERASURES: GatheredErasures = { database: null, entries: [], unreadable: 0 };
-
 const BOOKKEEPING = new Set(['kysely_migration', 'kysely_migration_lock']);
 
-function rowsOfClinic(counts: Record<string, number>): number {
+export function rowsOfClinic(counts: Record<string, number>): number {
   return Object.entries(counts).reduce((sum, [table, n]) => (BOOKKEEPING.has(table) ? sum : sum + n), 0);
 }
 
-function compare(expected: Record<string, number>, actual: Record<string, number | null>) {
+export function compare(expected: Record<string, number>, actual: Record<string, number | null>) {
   const tables = Object.entries(expected).map(([table, count]) => ({ table, expected: count, actual: actual[table] ?? null }));
   return { tables, ok: tables.every((t) => t.actual === t.expected) };
 }
@@ -160,7 +157,7 @@ END ${tag};`;
 }
 
 /** The schema a refused restore found, from the epilogue's error, as the parts that differ from the manifest's. */
-function schemaMismatchOf(error: unknown, expected: SchemaFingerprint | undefined): string[] | null {
+export function schemaMismatchOf(error: unknown, expected: SchemaFingerprint | undefined): string[] | null {
   const match = new RegExp(`${SCHEMA_MISMATCH} (\\{.*\\})`).exec((error as Error)?.message ?? '');
   if (!match || !expected) return null;
   return fingerprintDifferences(expected, JSON.parse(match[1]!) as SchemaFingerprint);
@@ -182,7 +179,7 @@ function mismatchOf(error: unknown, expected: Record<string, number>): Record<st
  * The backup `ref` names, checked whole and vouched for against the target's backup log before
  * anything is read from it (see `assertTrustedBackup`); its notes are printed as progress.
  */
-async function chosenBackup(
+export async function chosenBackup(
   ref: string,
   config: Config,
   options: RestoreOptions,
@@ -205,7 +202,9 @@ async function chosenBackup(
  * clinic data is replaced only with `force`; the file's checksum is checked before anything is touched.
  */
 export async function restoreBackup(ref: string, config: Config, options: RestoreOptions): Promise<RestoreResult> {
-  return config.databaseUrl ? restorePostgres(ref, config, config.databaseUrl, options) : restoreEmbedded(ref, config, options);
+  if (config.databaseUrl) return restorePostgres(ref, config, config.databaseUrl, options);
+  const { restoreEmbedded } = await import('./embedded-restore.js');
+  return restoreEmbedded(ref, config, options);
 }
 
 async function restorePostgres(ref: string, config: Config, databaseUrl: string, options: RestoreOptions): Promise<RestoreResult> {
@@ -367,7 +366,7 @@ async function reapplyOrRollBack(
 }
 
 /** What the restore's audit entry says of it (restore-record.ts). */
-function factsOf(
+export function factsOf(
   backup: InspectedBackup,
   database: 'postgres' | 'embedded',
   safetyBackup: string | null,
@@ -385,122 +384,4 @@ function factsOf(
 
 function erasedList(gathered: GatheredErasures): string {
   return gathered.entries.map((e) => e.patientNumber).join(', ') || 'see the erasure ledger';
-}
-
-async function restoreEmbedded(ref: string, config: Config, options: RestoreOptions): Promise<RestoreResult> {
-  const passphrase = config.env.ROSHNI_BACKUP_PASSPHRASE;
-  const [{ PGlite }, { btree_gist }, { PGliteDialect }, { acquireEmbeddedLock }, { Kysely }] = await Promise.all([
-    import('@electric-sql/pglite'),
-    import('@electric-sql/pglite/contrib/btree_gist'),
-    import('../db/pglite-dialect.js'),
-    import('../db/embedded-lock.js'),
-    import('kysely'),
-  ]);
-  ensurePrivateDirectory(config.home);
-  const release = acquireEmbeddedLock(join(config.home, 'data.lock'));
-  const dataDir = join(config.home, 'data');
-  const incoming = join(config.home, `data.restoring-${randomBytes(4).toString('hex')}`);
-  const inspect = async <T>(pglite: InstanceType<typeof PGlite>, read: (db: import('kysely').Kysely<any>) => Promise<T>): Promise<T> => {
-    const db = new Kysely<any>({ dialect: new PGliteDialect(pglite) });
-    try {
-      return await read(db);
-    } finally {
-      await db.destroy();
-    }
-  };
-  try {
-    // The embedded database as it is: its backup log (which backups are Roshni's) and how many rows it holds.
-    let log: RecordedBackup[] | null = null;
-    let rows = 0;
-    let gathered: GatheredErasures = NO_ERASURES;
-    let memory: RestoreMemory = NOTHING_REMEMBERED;
-    if (existsSync(dataDir)) {
-      const current = await PGlite.create({ dataDir, extensions: { btree_gist }, parsers: pgliteParsers() });
-      try {
-        ({ log, rows, gathered, memory } = await inspect(current, async (db) => ({
-          log: await readBackupLog(db),
-          rows: rowsOfClinic(await countRows(db)),
-          // The erasures recorded so far (the ledger and erasures.jsonl): applied again to the restored data below.
-          gathered: await gatherErasures(db, config.backupDir, options.clock),
-          // The backup log and who is restoring, written back to the restored data below (restore-record.ts).
-          memory: await rememberBeforeRestore(db, options.who),
-        })));
-      } finally {
-        await current.close();
-      }
-    }
-    const { backup, notes } = await chosenBackup(ref, config, options, log);
-    if (backup.header.payload !== 'pglite-datadir-tgz') {
-      throw new RestoreRefusedError('This is a backup of a PostgreSQL server: set DATABASE_URL to the server to restore it into.');
-    }
-    const payload = await readPayload(backup, passphrase);
-    await assertDataDirReadable(backup, payload);
-    if (rows > 0 && !options.force) {
-      throw new RestoreRefusedError(`The embedded database is not empty (${rows} rows): add --force to replace it with the backup.`);
-    }
-    const file = backup.path;
-    const expected = backup.header.manifest.tables;
-    const total = Object.keys(expected).length;
-    options.progress('Unpacking the backup…');
-    const restored = await PGlite.create({ dataDir: incoming, loadDataDir: new Blob([payload]), extensions: { btree_gist }, parsers: pgliteParsers() });
-    let result: ReturnType<typeof compare>;
-    let schemaDifferences: string[] = [];
-    let erasures: RestoreResult['erasures'] = null;
-    let recorded: RestoreRecord | null = null;
-    try {
-      result = compare(expected, await inspect(restored, countRows));
-      if (result.ok) {
-        try {
-          await restored.exec(restoreEpilogue(backup, statSync(file).mtime));
-        } catch (error) {
-          const differences = schemaMismatchOf(error, backup.header.manifest.schema);
-          if (!differences) throw error;
-          schemaDifferences = differences;
-          result = { ...result, ok: false };
-        }
-      }
-      // Before the restored data takes the old one's place: if the erasures cannot be applied again, nothing is replaced.
-      if (result.ok) {
-        try {
-          erasures = await inspect(restored, (db) =>
-            reapplyAfterRestore(db, { backupDir: config.backupDir, backupFile: file, gathered, clock: options.clock, progress: options.progress }),
-          );
-        } catch (error) {
-          throw new RestoreRolledBackError((error as Error).message);
-        }
-        const facts = { ...factsOf(backup, 'embedded', null, options), reErased: erasures.reErased.length };
-        recorded = await inspect(restored, (db) => recordRestoreSafely(db, memory, facts, options.clock, options.progress));
-      }
-    } finally {
-      await restored.close();
-    }
-    const outcome = {
-      file,
-      notes,
-      database: 'embedded' as const,
-      schemaChecked: Boolean(backup.header.manifest.schema),
-      schemaDifferences,
-      safetyBackup: null,
-      erasures,
-      recorded,
-    };
-    if (!result.ok) {
-      rmSync(incoming, { recursive: true, force: true });
-      return { ...outcome, ...result, previousDataDir: null };
-    }
-    let previousDataDir: string | null = null;
-    if (existsSync(dataDir)) {
-      previousDataDir = join(config.home, `data.before-restore-${new Date().toISOString().replace(/[-:.]/g, '')}`);
-      renameSync(dataDir, previousDataDir);
-    }
-    renameSync(incoming, dataDir);
-    tightenTree(dataDir); // PGlite wrote its files 0666
-    options.progress(`  ${total}/${total} tables`);
-    return { ...outcome, ...result, previousDataDir };
-  } catch (error) {
-    rmSync(incoming, { recursive: true, force: true });
-    throw error;
-  } finally {
-    release();
-  }
 }
