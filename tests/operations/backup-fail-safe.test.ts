@@ -145,7 +145,12 @@ describe('backups that fail safe', () => {
     const chunks: Buffer[] = [];
     for await (const chunk of await openPayload(inspected, undefined)) chunks.push(chunk as Buffer);
     const payload = Buffer.concat(chunks);
-    for (let i = Math.floor(payload.length / 2); i < payload.length / 2 + 64; i++) payload[i] = payload[i]! ^ 0xff;
+    // 64 bytes flipped at a quarter, the half, three quarters and near the end: some must land in the
+    // schema or in compressed table data (a flip in the TOC's offsets alone, which a restore from a pipe never reads, would pass).
+    for (const at of [0.25, 0.5, 0.75, 0.95]) {
+      const from = Math.floor(payload.length * at);
+      for (let i = from; i < from + 64 && i < payload.length; i++) payload[i] = payload[i]! ^ 0xff;
+    }
     const { encryption: _e, format: _f, ...header } = inspected.header;
     const altered = join(home, 'altered.backup');
     const { Readable } = await import('node:stream');

@@ -273,7 +273,8 @@ async function restorePostgres(ref: string, config: Config, databaseUrl: string,
         before: 'DROP SCHEMA IF EXISTS roshni_auth CASCADE; DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;',
         after: restoreEpilogue(backup, statSync(file).mtime),
       },
-      (table) => options.progress(`  ${++done}/${total} ${table}`),
+      // The manifest counts the clinic's tables; roshni_auth's (sign-in) load too, unnumbered.
+      (table) => options.progress(table in expected ? `  ${++done}/${total} ${table}` : `  ${table}`),
     );
   } catch (error) {
     if (!(error instanceof PostgresToolError)) throw error;
