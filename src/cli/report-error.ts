@@ -48,12 +48,13 @@ function exitCodeFor(error: unknown): number {
 }
 
 function messageFor(error: unknown): string {
+  // An operational failure's message says what to do, even when its kind is "unexpected" (a restore rolled
+  // back), or it carries a connection's code (the embedded database stopped with `roshni db stop`).
+  if (error instanceof OperationalError || isDomainError(error)) return error.message;
   if (cannotReachDatabase(error)) {
     const code = (error as { code?: string })?.code ?? 'connection lost';
     return `Cannot reach the database (${code}): check DATABASE_URL and that PostgreSQL is running.`;
   }
-  // An operational failure's message says what to do, even when its kind is "unexpected" (a restore rolled back).
-  if (error instanceof OperationalError || isDomainError(error)) return error.message;
   const name = error instanceof Error ? error.name : 'Error';
   return `Something unexpected went wrong (${name}). Run again with --debug to see the details.`;
 }

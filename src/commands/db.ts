@@ -33,8 +33,12 @@ export function register(program: Command, run: RunCommand): void {
     .description("Show which migrations are applied, where the data lives, and the embedded server's state")
     .action(run((env) => status(env)));
 
+  db.command('start')
+    .description('Start the embedded database server (any command does; this one does nothing else)')
+    .action(run((env) => start(env)));
+
   db.command('stop')
-    .description('Stop the embedded database server (the next command starts it again)')
+    .description('Stop the embedded database server (a running `roshni start` leaves it stopped; the next command starts it again)')
     .action(run((env) => stop(env)));
 }
 
@@ -86,17 +90,50 @@ function migrationsTable(migrations: MigrationStatus[]): string {
   );
 }
 
-async function stop(env: CommandEnv): Promise<number> {
+function embeddedOnly(env: CommandEnv, what: string) {
   const config = loadConfig(env.io.env);
   if (config.databaseUrl) {
-    throw new OperationalError('configuration', 'DATABASE_URL is set: its PostgreSQL server is stopped by whoever runs it, not by `roshni db stop`.');
+    throw new OperationalError('configuration', `DATABASE_URL is set: its PostgreSQL server is ${what} by whoever runs it, not by \`roshni db\`.`);
   }
-  const { stopEmbeddedServer, embeddedServerStatus } = await import('../infra/db/embedded-server.js');
-  const { wasRunning } = await stopEmbeddedServer(config.home);
-  const { dataDir } = await embeddedServerStatus(config.home);
-  emit(env, { stopped: wasRunning, dataDir }, () =>
+  return config;
+}
+
+async function start(env: CommandEnv): Promise<number> {
+  const config = embeddedOnly(env, 'started');
+  const [{ startEmbeddedServer, embeddedServerStatus }, { clearStoppedByHand }] = await Promise.all([
+    import('../infra/db/embedded-server.js'),
+    import('../infra/db/embedded-stop-marker.js'),
+  ]);
+  const { started } = await startEmbeddedServer(config.home, (line) => void env.io.stderr.write(`${line}\n`));
+  clearStoppedByHand(config.home);
+  const { pid, dataDir } = await embeddedServerStatus(config.home);
+  emit(env, { started, pid, dataDir }, () =>
+    started ? `The embedded database server started (pid ${pid}).` : `The embedded database server was already running (pid ${pid}).`,
+  );
+  return 0;
+}
+
+/** Deliberate: the marker is left first, so a running `roshni start` that sees the server go does not start it again. */
+async function stop(env: CommandEnv): Promise<number> {
+  const config = embeddedOnly(env, 'stopped');
+  const [{ stopEmbeddedServer, embeddedServerStatus }, { markStoppedByHand, clearStoppedByHand }] = await Promise.all([
+    import('../infra/db/embedded-server.js'),
+    import('../infra/db/embedded-stop-marker.js'),
+  ]);
+  const before = await embeddedServerStatus(config.home);
+  let wasRunning = false;
+  if (before.state !== 'absent') {
+    markStoppedByHand(config.home, env.io.clock.now());
+    try {
+      ({ wasRunning } = await stopEmbeddedServer(config.home));
+    } catch (error) {
+      clearStoppedByHand(config.home);
+      throw error;
+    }
+  }
+  emit(env, { stopped: wasRunning, dataDir: before.dataDir }, () =>
     wasRunning
-      ? 'The embedded database server stopped. A running `roshni start` lost its connections: its bots and jobs wait until a command starts the server again.'
+      ? 'The embedded database server stopped. A running `roshni start` lost its connections and leaves it stopped: its bots and jobs wait until `roshni db start` (or any other command) starts it again.'
       : 'The embedded database server was not running.',
   );
   return 0;

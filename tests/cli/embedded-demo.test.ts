@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,8 +118,11 @@ describe('the embedded database, through the built CLI', { timeout: 90_000 }, ()
     expect(status.stdout).toContain('Server:   stopped');
     expect(status.stdout).toContain('Any command starts it again.');
     expect(JSON.parse((await spawnCli(['db', 'stop', '--json'], env)).stdout)).toMatchObject({ stopped: false });
+    expect(existsSync(join(home, 'pg', 'stopped-by-hand'))).toBe(true);
     const today = await spawnCli(['today', '--json'], env);
     expect(today.code, today.stderr).toBe(0);
     expect(JSON.parse((await spawnCli(['db', 'status', '--json'], env)).stdout).server.state).toBe('running');
+    // A person's command started it: a running `roshni start` may start it again after a crash.
+    expect(existsSync(join(home, 'pg', 'stopped-by-hand'))).toBe(false);
   });
 });

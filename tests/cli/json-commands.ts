@@ -267,6 +267,7 @@ export const DOCUMENTED_NOT_RUN: Record<string, string> = {
   'pay order': 'needs Razorpay (tests/billing/razorpay-online-payments.test.ts)',
   'notify test': 'needs a messaging channel (tests/notifications/notify-test.test.ts)',
   'backup restore': 'replaces the database the other cases read',
+  'db start': 'starts the embedded database, which the cases (on DATABASE_URL) do not use (tests/cli/embedded-demo.test.ts)',
   'db stop': 'stops the embedded database, which the cases (on DATABASE_URL) do not use (tests/cli/embedded-demo.test.ts)',
   'staff password': 'asks for the password at a terminal',
   'inbox show': 'needs a chat handed to the clinic',

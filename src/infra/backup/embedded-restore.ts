@@ -136,8 +136,9 @@ export async function restoreEmbedded(ref: string, config: Config, options: Rest
 
 /**
  * Stops the clinic's server, keeps its data directory aside, moves `incoming` in and starts it. The start
- * lock is held meanwhile: a command that finds the server stopped waits, and then starts nothing or the
- * restored data, never the old directory being moved. Returns where the replaced directory is kept.
+ * lock is held meanwhile: a command, or a running `roshni start` reconnecting (restartingPool in
+ * embedded-connection.ts), that finds the server stopped waits in startEmbeddedServer, and then starts
+ * nothing or the restored data, never the old directory being moved. Returns where the replaced directory is kept.
  */
 async function swapIn(home: string, incoming: string, options: RestoreOptions): Promise<string> {
   const layout = embeddedServerLayout(home);
@@ -174,8 +175,9 @@ async function swapIn(home: string, incoming: string, options: RestoreOptions): 
 async function putBack(home: string, kept: string, failure: Error): Promise<never> {
   const layout = embeddedServerLayout(home);
   try {
-    await stopEmbeddedServer(home).catch(() => {});
+    // Stopped under the start lock: a `roshni start` reconnecting meanwhile waits, then starts the data put back.
     await withStartLock(layout.startLock, async () => {
+      await stopEmbeddedServer(home).catch(() => {});
       if (existsSync(layout.dataDir)) rmSync(layout.dataDir, { recursive: true, force: true });
       renameSync(kept, layout.dataDir);
     });

@@ -1,4 +1,4 @@
-import { Kysely } from 'kysely';
+import { Kysely, type PostgresPool } from 'kysely';
 import type { Config } from '../config.js';
 import { runMarkedStatementsPrepared } from './prepared-statements.js';
 import type { DB } from './schema.js';
@@ -72,7 +72,7 @@ export async function openPostgres(url: string, options: { max?: number } & Open
 }
 
 /** A Kysely over the pool whose every connection steps down to `role` when it is given. */
-async function steppingDown(pool: import('pg').Pool, role: string | undefined): Promise<Kysely<DB>> {
+async function steppingDown(pool: PostgresPool, role: string | undefined): Promise<Kysely<DB>> {
   const [{ CompiledQuery, PostgresDialect }, { assumeRoleStatement }] = await Promise.all([import('kysely'), import('./row-security.js')]);
   return new Kysely<DB>({
     dialect: new PostgresDialect({
@@ -84,11 +84,12 @@ async function steppingDown(pool: import('pg').Pool, role: string | undefined): 
 
 /**
  * The embedded default: the PostgreSQL server under ROSHNI_HOME/pg (embedded-server.ts), over its unix
- * socket. The pool's first connection tells whether it runs; only when nobody answers is it started.
- * Opened for the application, its schema is first brought up to date, as its owner.
+ * socket. The pool's first connection tells whether it runs; only when nobody answers is it started
+ * (and later ones start it again after a crash: restartingPool). Opened for the application, its
+ * schema is first brought up to date, as its owner.
  */
 export async function openEmbedded(home: string, options: { max?: number } & OpenOptions = {}): Promise<Database> {
-  const [{ default: pg }, { embeddedServerLayout }, { connectStarting }] = await Promise.all([
+  const [{ default: pg }, { embeddedServerLayout }, { connectStarting, restartingPool }] = await Promise.all([
     import('pg'),
     import('./embedded-server-layout.js'),
     import('./embedded-connection.js'),
@@ -101,7 +102,7 @@ export async function openEmbedded(home: string, options: { max?: number } & Ope
     await pool.end().catch(() => {});
     throw error;
   }
-  const db = await steppingDown(pool, options.role);
+  const db = await steppingDown(restartingPool(pool, home, options), options.role);
   return { db, kind: 'embedded', location: layout.dataDir, close: () => db.destroy() };
 }
 

@@ -1,14 +1,21 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import type pg from 'pg';
 import { isServerDown, startEmbeddedServer } from './embedded-server.js';
+import { clearStoppedByHand, EmbeddedServerStoppedError, isStoppedByHand } from './embedded-stop-marker.js';
 import { pendingMigrations } from './pending-migrations.js';
+
+interface ConnectOptions {
+  role?: string;
+  notice?: (line: string) => void;
+}
 
 /**
  * The pool's first connection, which is also the check that the embedded server runs: only when its
- * socket is missing or refuses is the server started (no extra round trip on every command). For the
- * application (`role`), pending migrations are applied first on that connection, as the owner.
+ * socket is missing or refuses is the server started (no extra round trip on every command). This is a
+ * command a person ran, so a server stopped with `roshni db stop` is started too. For the application
+ * (`role`), pending migrations are applied first on that connection, as the owner.
  */
-export async function connectStarting(pool: pg.Pool, home: string, options: { role?: string; notice?: (line: string) => void } = {}): Promise<void> {
+export async function connectStarting(pool: pg.Pool, home: string, options: ConnectOptions = {}): Promise<void> {
   let client: pg.PoolClient;
   try {
     client = await pool.connect();
@@ -17,11 +24,37 @@ export async function connectStarting(pool: pg.Pool, home: string, options: { ro
     await startEmbeddedServer(home, options.notice);
     client = await pool.connect();
   }
+  clearStoppedByHand(home);
   try {
     if (options.role) await bringUpToDate(client);
   } finally {
     client.release();
   }
+}
+
+/**
+ * What Kysely is given instead of the pool: every later connection that finds the server down (it
+ * crashed or was killed while `roshni start` ran) starts it again and tries once more, so a long-running
+ * process comes back by itself. Not after `roshni db stop`: that connection fails instead, as a database
+ * away, until a command starts the server. Two connections at once start it once (the start lock).
+ * A restore holds the start lock while it swaps data directories, so a connection arriving then waits
+ * for it, and starts the restored data (or finds it started), never the directory being moved.
+ */
+export function restartingPool(pool: pg.Pool, home: string, options: Pick<ConnectOptions, 'notice'> = {}) {
+  return {
+    connect: async (): Promise<pg.PoolClient> => {
+      try {
+        return await pool.connect();
+      } catch (error) {
+        if (!isServerDown(error)) throw error;
+        if (isStoppedByHand(home)) throw new EmbeddedServerStoppedError({ cause: error });
+        const { started } = await startEmbeddedServer(home, options.notice);
+        if (started) options.notice?.('The embedded database had stopped (crashed or killed): started it again.');
+        return pool.connect();
+      }
+    },
+    end: () => pool.end(),
+  };
 }
 
 async function bringUpToDate(client: pg.PoolClient): Promise<void> {
