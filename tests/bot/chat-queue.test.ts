@@ -10,17 +10,23 @@ function gate() {
   return { open, opened };
 }
 
+/** A's first update waits on `slow` (an outside call), A's second waits behind it; B's comes meanwhile. */
+function slowChatAThenB(queue: ChatQueue) {
+  const log: string[] = [];
+  const slow = gate();
+  const a1 = queue.take('A', async () => {
+    await slow.opened;
+    log.push('A1');
+  });
+  const a2 = queue.take('A', async () => void log.push('A2'));
+  const b1 = queue.take('B', async () => void log.push('B1'));
+  return { log, slow, a1, a2, b1 };
+}
+
 describe('the chat queue', () => {
   it("runs one chat's updates in order, other chats meanwhile, and a slow one holds only its chat", async () => {
     const queue = new ChatQueue(4);
-    const log: string[] = [];
-    const slow = gate();
-    const a1 = queue.take('A', async () => {
-      await slow.opened;
-      log.push('A1');
-    });
-    const a2 = queue.take('A', async () => void log.push('A2'));
-    const b1 = queue.take('B', async () => void log.push('B1'));
+    const { log, slow, a1, a2, b1 } = slowChatAThenB(queue);
     await b1;
     expect(log).toEqual(['B1']); // B is answered while A's first update still waits on its outside call
     expect(queue.size).toBe(2);
@@ -62,14 +68,7 @@ describe('the chat queue', () => {
 
   it('held (a stop has cut the replies), starts nothing more: what runs finishes, what waits starts only once released', async () => {
     const queue = new ChatQueue(1);
-    const log: string[] = [];
-    const slow = gate();
-    const a1 = queue.take('A', async () => {
-      await slow.opened;
-      log.push('A1');
-    });
-    const a2 = queue.take('A', async () => void log.push('A2'));
-    const b1 = queue.take('B', async () => void log.push('B1'));
+    const { log, slow, a1, a2, b1 } = slowChatAThenB(queue);
     expect(queue.full).toBe(true);
     queue.hold();
     slow.open();

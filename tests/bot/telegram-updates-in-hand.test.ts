@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startCli } from '../support/cli.js';
+import { startRoshni, stopRoshni } from '../support/running-start.js';
 import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
@@ -46,27 +46,12 @@ async function openClinic(): Promise<Clinic> {
 }
 
 function start(clinic: Clinic) {
-  const child = startCli(['start', '--no-http'], {
+  return startRoshni({
     DATABASE_URL: clinic.database.url,
     ROSHNI_HOME: clinic.home,
     TELEGRAM_BOT_TOKEN: clinic.telegram.token,
     TELEGRAM_API_ROOT: clinic.telegram.apiRoot,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  const running = () => waitFor(() => stdout.includes('Roshni is running'), 30_000, 'roshni start running');
-  return { child, exit, running, stderr: () => stderr };
-}
-
-async function stop(running: ReturnType<typeof start>): Promise<{ code: number | null; ms: number }> {
-  const began = performance.now();
-  running.child.kill('SIGTERM');
-  const code = await Promise.race([running.exit, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 15_000))]);
-  if (code === 'late') running.child.kill('SIGKILL');
-  return { code: code === 'late' ? null : code, ms: performance.now() - began };
 }
 
 const message = (chatId: number, body: Record<string, unknown>) => ({
@@ -111,7 +96,7 @@ describe('Telegram updates in hand', () => {
       expect(telegram.unconfirmed()).not.toContain(slow);
 
       // Stopped while it is still in hand: within the budget, no word to her, and it stays for the next start.
-      const stopped = await stop(first);
+      const stopped = await stopRoshni(first);
       expect(stopped.code, first.stderr()).toBe(0);
       expect(stopped.ms).toBeLessThan(10_000);
       expect(repliesTo(telegram, 7001)).toEqual([]);
@@ -128,8 +113,8 @@ describe('Telegram updates in hand', () => {
       expect(greeted(telegram)).toHaveLength(OTHERS);
     } finally {
       line.open();
-      if (second) expect((await stop(second)).code, second.stderr()).toBe(0);
-      else if (first) await stop(first);
+      if (second) expect((await stopRoshni(second)).code, second.stderr()).toBe(0);
+      else if (first) await stopRoshni(first);
       await clinic.close();
     }
   }, 180_000);
@@ -170,8 +155,8 @@ describe('Telegram updates in hand', () => {
       expect(telegram.callsOf('sendMessage').filter((c) => /something went wrong/i.test(String(c.params.text)))).toEqual([]);
     } finally {
       line.open();
-      if (second) expect((await stop(second)).code, second.stderr()).toBe(0);
-      else if (first) await stop(first);
+      if (second) expect((await stopRoshni(second)).code, second.stderr()).toBe(0);
+      else if (first) await stopRoshni(first);
       await clinic.close();
     }
   }, 120_000);

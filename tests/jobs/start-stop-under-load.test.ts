@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCli } from '../support/cli.js';
+import { startRoshni, stopRoshni } from '../support/running-start.js';
 import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
@@ -31,27 +31,12 @@ describe('roshni start stopped under load', () => {
   });
 
   function start() {
-    const child = startCli(['start', '--no-http'], {
+    return startRoshni({
       DATABASE_URL: database.url,
       ROSHNI_HOME: home,
       TELEGRAM_BOT_TOKEN: telegram.token,
       TELEGRAM_API_ROOT: telegram.apiRoot,
     });
-    let stderr = '';
-    let stdout = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    const running = () => waitFor(() => stdout.includes('Roshni is running'), 30_000, 'roshni start running');
-    return { child, exit, running, stderr: () => stderr };
-  }
-
-  async function stop(running: ReturnType<typeof start>): Promise<{ code: number | null; ms: number }> {
-    const began = performance.now();
-    running.child.kill('SIGTERM');
-    const code = await Promise.race([running.exit, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 15_000))]);
-    if (code === 'late') running.child.kill('SIGKILL');
-    return { code: code === 'late' ? null : code, ms: performance.now() - began };
   }
 
   const greetings = () => telegram.callsOf('sendMessage').filter((c) => /Namaste! This is Sunrise Child Therapy/.test(String(c.params.text)));
@@ -68,7 +53,7 @@ describe('roshni start stopped under load', () => {
     const first = start();
     await waitFor(() => telegram.callsOf('sendMessage').length > 0, 30_000, 'the first reply');
     for (let i = FAMILIES - 10; i < FAMILIES; i++) write(9100 + i); // more come as the stop begins
-    const stopped = await stop(first);
+    const stopped = await stopRoshni(first);
     expect(stopped.code, first.stderr()).toBe(0);
     expect(stopped.ms).toBeLessThan(10_000);
     const answeredBeforeRestart = greeted().size;
@@ -81,7 +66,7 @@ describe('roshni start stopped under load', () => {
       await new Promise((resolve) => setTimeout(resolve, 1_500)); // room for any answer twice
       await waitFor(() => telegram.unconfirmed().length === 0, 5_000, 'Telegram told every update was handled');
     } finally {
-      expect((await stop(second)).code, second.stderr()).toBe(0);
+      expect((await stopRoshni(second)).code, second.stderr()).toBe(0);
     }
 
     const texts = telegram.callsOf('sendMessage').map((c) => String(c.params.text));

@@ -161,17 +161,12 @@ describe('the messages an appointment sends', () => {
       .insertInto('consents')
       .values({ patient_id: child.id, purpose: 'messaging', channel: 'paper', notice_version: 'v1', withdrawn_at: at(0, '09:00') })
       .execute();
+    // Only this appointment's reminders are left to send.
     await database.db
       .updateTable('notifications')
       .set({ state: 'cancelled' })
-      .where('appointment_id', '<>', booked.id)
       .where('state', '=', 'pending')
-      .execute();
-    await database.db
-      .updateTable('notifications')
-      .set({ state: 'cancelled' })
-      .where('appointment_id', '=', booked.id)
-      .where('kind', '<>', 'reminder')
+      .where((eb) => eb.or([eb('appointment_id', '<>', booked.id), eb('kind', '<>', 'reminder')]))
       .execute();
     const sent: string[] = [];
     const sms: Channel = { name: 'sms', send: async (address) => (sent.push(address), { providerMessageId: 'x' }) };
