@@ -90,8 +90,8 @@ describe('Telegram updates in hand', () => {
       await waitFor(() => new Set(greeted(telegram).map((c) => c.params.chat_id)).size === OTHERS, 90_000, 'the other families answered');
       expect(repliesTo(telegram, 7001)).toEqual([]);
       // Hers is in the database, Telegram was told to let go of it, and polling waits for new updates.
-      await waitFor(async () => (await inHand(database)).includes(slow), 10_000, 'her update kept');
-      expect(await inHand(database)).toEqual([slow]);
+      // (On a loaded machine an ordinary update may pass its second too and be kept a while: once answered, it goes.)
+      await waitFor(async () => (await inHand(database)).join() === String(slow), 10_000, 'her update kept, and only hers');
       await waitFor(() => (telegram.lastPoll()?.offset ?? 0) > slow && (telegram.lastPoll()?.timeout ?? 0) > 0, 10_000, 'a long poll past her update');
       expect(telegram.unconfirmed()).not.toContain(slow);
 
