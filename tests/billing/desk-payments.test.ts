@@ -134,7 +134,7 @@ describe('payments at the desk, refunds, waivers and dues', () => {
     expect((await roshni(['cancel', appointments[3]!, '--reason', 'Moved away'])).code).toBe(0);
     await database.db
       .updateTable('appointments')
-      .set({ status: 'completed', completed_at: new Date() })
+      .set((eb) => ({ status: 'completed', completed_at: eb.ref('ends_at') }))
       .where('appointment_number', 'in', appointments.slice(0, 3))
       .execute();
     const dues = JSON.parse((await roshni(['dues', '--json'])).stdout);

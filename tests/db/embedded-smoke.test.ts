@@ -90,7 +90,11 @@ describe('embedded database (a PostgreSQL server under ROSHNI_HOME)', { timeout:
         .values({ actor_kind: 'system', action: 'test.embedded', entity: 'test', meta: JSON.stringify({ i }) })
         .execute();
     }
-    const intact = await verifyAuditChain(directly(db), { anchorsFile: join(home, 'backups', 'audit-anchors.jsonl'), now: new Date(), pageSize: 2 });
+    const intact = await verifyAuditChain(directly(db), {
+      anchorsFile: join(home, 'backups', 'audit-anchors.jsonl'),
+      now: new Date('2031-03-04T04:00:00Z'),
+      pageSize: 2,
+    });
     expect(intact).toMatchObject({ intact: true, firstBroken: null });
     await expect(sql`UPDATE audit_log SET meta = '{}' WHERE action = 'test.embedded'`.execute(db)).rejects.toThrow('append-only');
   });

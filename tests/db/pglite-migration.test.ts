@@ -80,7 +80,10 @@ describe('an embedded PGlite directory of an earlier release', { timeout: 120_00
     try {
       expect(await countsOf(database.db)).toEqual(before);
       expect(await chainHead(database.db)).toEqual(headBefore);
-      const chain = await verifyAuditChain(directly(database.db), { anchorsFile: join(home, 'backups', 'audit-anchors.jsonl'), now: new Date() });
+      const chain = await verifyAuditChain(directly(database.db), {
+        anchorsFile: join(home, 'backups', 'audit-anchors.jsonl'),
+        now: new Date('2031-03-04T04:00:00Z'),
+      });
       expect(chain).toMatchObject({ intact: true, firstBroken: null });
       const highest = await database.db
         .selectFrom('patients')

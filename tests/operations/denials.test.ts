@@ -5,6 +5,7 @@ import { inTransaction, type DomainContext } from '../../src/domain/context.js';
 import { addStaffUser } from '../../src/domain/people/staff.js';
 import { authorize } from '../../src/domain/policy.js';
 import { addDays, clinicDate } from '../../src/domain/time.js';
+import { fixedClock } from '../../src/infra/clock.js';
 import { runCli } from '../support/cli.js';
 import { seedClinic, systemContext } from '../support/clinic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -69,7 +70,7 @@ describe('refused actions are audited', () => {
   it('a refusal inside a transaction: the transaction rolls back, the denied entry stays', async () => {
     const ctx: DomainContext = {
       db: database.db,
-      clock: { now: () => new Date() },
+      clock: fixedClock('2031-03-04T04:00:00Z'),
       timezone: 'Asia/Kolkata',
       actor: { kind: 'staff', staffUserId: ravi, role: 'receptionist', therapistId: null },
     };

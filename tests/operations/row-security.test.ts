@@ -152,7 +152,7 @@ describe('row level security on the clinical records', () => {
     const therapist = (username: string, therapistId: number): Actor => ({ kind: 'staff', staffUserId: staff[username]!, role: 'therapist', therapistId });
     const ctx = (actor: Actor, sessionToken?: string): DomainContext => ({
       db: desk.db,
-      clock: { now: () => new Date() },
+      clock: fixedClock('2031-03-04T04:00:00Z'),
       timezone: 'Asia/Kolkata',
       actor,
       sessionToken,
