@@ -16,14 +16,7 @@ interface ConnectOptions {
  * (`role`), pending migrations are applied first on that connection, as the owner.
  */
 export async function connectStarting(pool: pg.Pool, home: string, options: ConnectOptions = {}): Promise<void> {
-  let client: pg.PoolClient;
-  try {
-    client = await pool.connect();
-  } catch (error) {
-    if (!isServerDown(error)) throw error;
-    await startEmbeddedServer(home, options.notice);
-    client = await pool.connect();
-  }
+  const { client } = await connectOrStart(pool, home, { notice: options.notice, refuseIfStoppedByHand: false });
   clearStoppedByHand(home);
   try {
     if (options.role) await bringUpToDate(client);
@@ -43,18 +36,31 @@ export async function connectStarting(pool: pg.Pool, home: string, options: Conn
 export function restartingPool(pool: pg.Pool, home: string, options: Pick<ConnectOptions, 'notice'> = {}) {
   return {
     connect: async (): Promise<pg.PoolClient> => {
-      try {
-        return await pool.connect();
-      } catch (error) {
-        if (!isServerDown(error)) throw error;
-        if (isStoppedByHand(home)) throw new EmbeddedServerStoppedError({ cause: error });
-        const { started } = await startEmbeddedServer(home, options.notice);
-        if (started) options.notice?.('The embedded database had stopped (crashed or killed): started it again.');
-        return pool.connect();
-      }
+      const { client, started } = await connectOrStart(pool, home, { notice: options.notice, refuseIfStoppedByHand: true });
+      if (started) options.notice?.('The embedded database had stopped (crashed or killed): started it again.');
+      return client;
     },
     end: () => pool.end(),
   };
+}
+
+/**
+ * A connection from the pool; a server found down is started first, then connected to again, unless it
+ * was stopped with `roshni db stop` and `refuseIfStoppedByHand` (a long-running process, not a person).
+ */
+async function connectOrStart(
+  pool: pg.Pool,
+  home: string,
+  options: { notice?: (line: string) => void; refuseIfStoppedByHand: boolean },
+): Promise<{ client: pg.PoolClient; started: boolean }> {
+  try {
+    return { client: await pool.connect(), started: false };
+  } catch (error) {
+    if (!isServerDown(error)) throw error;
+    if (options.refuseIfStoppedByHand && isStoppedByHand(home)) throw new EmbeddedServerStoppedError({ cause: error });
+    const { started } = await startEmbeddedServer(home, options.notice);
+    return { client: await pool.connect(), started };
+  }
 }
 
 async function bringUpToDate(client: pg.PoolClient): Promise<void> {
