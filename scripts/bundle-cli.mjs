@@ -1,9 +1,11 @@
-// Bundles the CLI (src/cli/main.ts and everything it imports, at once or lazily) into dist/cli/: one
-// entry and a chunk per lazily loaded part, instead of about 530 module files to resolve and compile
-// at every command. Packages that must stay files of their own are left to node_modules: the native,
-// WebAssembly and browser ones, and the SDKs only `roshni start` and the bots load.
-// dist/cli/meta.json maps each chunk to its sources (tests/cli/help-and-startup.test.ts reads it).
-import { writeFileSync } from 'node:fs';
+// Bundles the CLI (src/cli/main.ts and everything it imports, at once or lazily) into one CommonJS file,
+// dist/cli/roshni.cjs, instead of about 530 module files to resolve and compile at every command.
+// CommonJS because only a classic script can use V8's code cache on Node 20 (bin/roshni.js): a command
+// then skips parsing and compiling what an earlier run of it compiled. Parts a command loads lazily stay
+// lazy: esbuild runs a module imported with import() only when it is first asked for.
+// Packages that must stay files of their own are left to node_modules: the native, WebAssembly and
+// browser ones, and the SDKs only `roshni start` and the bots load.
+import { rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const ROOT = new URL('..', import.meta.url);
@@ -41,22 +43,47 @@ const englishOnlyZodLocales = {
   },
 };
 
-const result = await build({
+// A fresh directory: no file of an earlier layout, and no code cache of an earlier bundle.
+rmSync(new URL('dist/cli', ROOT), { recursive: true, force: true });
+
+const common = {
   absWorkingDir: new URL('.', ROOT).pathname,
   entryPoints: { main: 'src/cli/main.ts' },
-  outdir: 'dist/cli',
-  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20',
   external: KEPT_AS_PACKAGES,
-  // Bundled CommonJS (cli-table3) calls require(): give the ES module output one.
-  banner: { js: "import { createRequire as roshniCreateRequire } from 'node:module'; const require = roshniCreateRequire(import.meta.url);" },
   sourcemap: 'linked',
   metafile: true,
   plugins: [englishOnlyZodLocales],
   logLevel: 'warning',
+};
+
+// Every command: one classic script that V8's code cache can serve (bin/roshni.js).
+const commands = await build({
+  ...common,
+  outfile: 'dist/cli/roshni.cjs',
+  format: 'cjs',
+  // Functions restored from a code cache have lost the script's dynamic import() callback
+  // (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING): a package outside the bundle is loaded with require(),
+  // which Node 20 also has for the ES module ones.
+  supported: { 'dynamic-import': false },
+  define: { 'import.meta.url': 'roshniBundleUrl' },
+  banner: { js: "const roshniBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // Non-ASCII characters escaped: bin/roshni.js reads the bundle as latin1, without decoding UTF-8.
+  charset: 'ascii',
 });
-writeFileSync(new URL('dist/cli/meta.json', ROOT), JSON.stringify(result.metafile));
+writeFileSync(new URL('dist/cli/meta.json', ROOT), JSON.stringify(commands.metafile));
+
+// `roshni`, `roshni --help` and `--version`, which run no command: ES modules split into chunks, so that
+// they read only the entry's (about 10 KB) instead of the whole bundle's declarations.
+const noCommand = await build({
+  ...common,
+  outdir: 'dist/cli/no-command',
+  chunkNames: 'chunks/[name]-[hash]',
+  splitting: true,
+  format: 'esm',
+  // Bundled CommonJS (cli-table3) calls require(): give the ES module output one.
+  banner: { js: "import { createRequire as roshniCreateRequire } from 'node:module'; const require = roshniCreateRequire(import.meta.url);" },
+});
+writeFileSync(new URL('dist/cli/no-command/meta.json', ROOT), JSON.stringify(noCommand.metafile));

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,26 +9,51 @@ import { runCli, spawnCli } from '../support/cli.js';
 const recorder = fileURLToPath(new URL('../support/record-imports.mjs', import.meta.url));
 const packageVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-const bundleDir = fileURLToPath(new URL('../../dist/cli/', import.meta.url));
+const noCommandDir = fileURLToPath(new URL('../../dist/cli/no-command/', import.meta.url));
+const commandsBundle = fileURLToPath(new URL('../../dist/cli/roshni.cjs', import.meta.url));
 
 /**
- * The sources a command loads: for each file of the bundle (dist/cli/, scripts/bundle-cli.mjs) the
- * sources esbuild put in it (`src/domain/errors.ts`, `node_modules/kysely/…`), and any other module
- * (a package left out of the bundle, node's own) by its URL.
+ * The sources `roshni` loads when it runs no command: for each file of its bundle (dist/cli/no-command/,
+ * scripts/bundle-cli.mjs) the sources esbuild put in it (`src/domain/errors.ts`, `node_modules/kysely/…`),
+ * and any other module (a package left out of the bundle, node's own) by its URL.
  */
 async function modulesLoadedBy(argv: string[]): Promise<string[]> {
   const file = join(mkdtempSync(join(tmpdir(), 'roshni-imports-')), 'loaded.txt');
   const result = await spawnCli(argv, { ROSHNI_RECORD_IMPORTS: file, ROSHNI_HOME: '/nonexistent' }, ['--import', recorder]);
   expect(result.code).toBe(0);
-  const meta = JSON.parse(readFileSync(join(bundleDir, 'meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+  const meta = JSON.parse(readFileSync(join(noCommandDir, 'meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
   const urls = [...new Set(readFileSync(file, 'utf8').trim().split('\n'))];
   return urls.flatMap((url) => {
     const path = url.startsWith('file:') ? fileURLToPath(url) : url;
-    if (!path.startsWith(bundleDir)) return [url];
-    const chunk = meta.outputs[`dist/cli/${path.slice(bundleDir.length)}`];
-    expect(chunk, `${path} is in dist/cli/meta.json`).toBeDefined();
-    return ['bundle:' + path.slice(bundleDir.length), ...Object.keys(chunk!.inputs)];
+    if (!path.startsWith(noCommandDir)) return [url];
+    const chunk = meta.outputs[`dist/cli/no-command/${path.slice(noCommandDir.length)}`];
+    expect(chunk, `${path} is in dist/cli/no-command/meta.json`).toBeDefined();
+    return ['bundle:' + path.slice(noCommandDir.length), ...Object.keys(chunk!.inputs)];
   });
+}
+
+/**
+ * The sources a command runs, from V8's coverage of its process: in the commands' bundle
+ * (dist/cli/roshni.cjs) esbuild wraps each lazily loaded module in a function named by its source
+ * (`"src/commands/config.ts"() { … }`), called once when the module is first needed; any script
+ * outside the bundle (a package left to node_modules) by its URL.
+ */
+async function modulesRunBy(argv: string[]): Promise<string[]> {
+  const coverage = mkdtempSync(join(tmpdir(), 'roshni-coverage-'));
+  const result = await spawnCli(argv, { NODE_V8_COVERAGE: coverage, ROSHNI_HOME: '/nonexistent' });
+  expect(result.code).toBe(0);
+  const scripts = readdirSync(coverage).flatMap(
+    (name) =>
+      (
+        JSON.parse(readFileSync(join(coverage, name), 'utf8')) as {
+          result: { url: string; functions: { functionName: string; ranges: { count: number }[] }[] }[];
+        }
+      ).result,
+  );
+  const bundle = scripts.find((script) => script.url === commandsBundle || script.url === `file://${commandsBundle}`);
+  expect(bundle, 'the commands bundle ran').toBeDefined();
+  const initialised = bundle!.functions.filter((f) => /^(src|node_modules)\//.test(f.functionName) && f.ranges[0]!.count > 0).map((f) => f.functionName);
+  return [...initialised, ...scripts.map((script) => script.url).filter((url) => url.includes('/node_modules/'))];
 }
 
 describe('roshni --help', () => {
@@ -56,10 +81,11 @@ describe('roshni --help', () => {
     expect(loaded.filter((source) => source.startsWith('src/domain/'))).toEqual(['src/domain/errors.ts']);
   });
 
-  it('loads only the group that is run', async () => {
-    const loaded = await modulesLoadedBy(['config', 'show']);
-    expect(loaded.filter((source) => source.startsWith('src/commands/'))).toEqual(['src/commands/config.ts']);
-    expect(loaded.filter((url) => /grammy|whatsapp-web|razorpay|resend/.test(url))).toEqual([]);
+  it('runs only the group that is run', async () => {
+    const run = await modulesRunBy(['config', 'show']);
+    expect(run).toContain('src/commands/config.ts');
+    expect(run.filter((source) => source.startsWith('src/commands/'))).toEqual(['src/commands/config.ts']);
+    expect(run.filter((url) => /grammy|whatsapp-web|razorpay|resend|puppeteer|pglite/.test(url))).toEqual([]);
   });
 });
 
