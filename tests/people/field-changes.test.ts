@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changedFields, columnValues, givenFields } from '../../src/domain/field-changes.js';
+import { changedFields, columnsOf, columnValues, givenFields } from '../../src/domain/field-changes.js';
 
 // An edit of a patient, a service, a session's notes or the clinic's policies names only what
 // changes: the fields given, those that differ from the row, and their columns.
@@ -18,5 +18,12 @@ describe('changing some fields of a row', () => {
     expect(changed).toEqual(['dateOfBirth']);
     expect(columnValues(COLUMNS, changed, input)).toEqual({ date_of_birth: '2019-04-12' });
     expect(columnValues(COLUMNS, ['fullName', 'phone'], { fullName: 'Aarav S.', phone: null })).toEqual({ full_name: 'Aarav S.', phone: null });
+  });
+
+  it("names each field's column in snake_case, in the order of the fields, unless the column is named otherwise", () => {
+    const columns = columnsOf({ fullName: 1, dateOfBirth: 2, phone: 3, language: 4 }, { language: 'preferred_language' });
+    expect(columns).toEqual({ fullName: 'full_name', dateOfBirth: 'date_of_birth', phone: 'phone', language: 'preferred_language' });
+    expect(Object.keys(columns)).toEqual(['fullName', 'dateOfBirth', 'phone', 'language']);
+    expect(columnsOf({ reminderOffsetsMinutes: null })).toEqual({ reminderOffsetsMinutes: 'reminder_offsets_minutes' });
   });
 });

@@ -2,10 +2,11 @@ import { z } from 'zod';
 import { recordAudit } from '../audit/record-audit.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { InvalidInputError, parseInput } from '../errors.js';
-import { columnValues, givenFields } from '../field-changes.js';
+import { columnsOf, columnValues, givenFields } from '../field-changes.js';
 import { rupees } from '../money.js';
 import { authorize } from '../policy.js';
 import { clockTime } from '../time.js';
+import type { ClinicSettings } from '../../infra/db/schema.js';
 import { requireClinicSettings } from './settings.js';
 
 // The rules the clinic books, reminds and charges by, and how long a staff session may sit idle: one row of
@@ -52,22 +53,7 @@ export const clinicPoliciesInput = z
   .partial();
 export type ClinicPoliciesInput = z.input<typeof clinicPoliciesInput>;
 
-const COLUMNS = {
-  lateCancelHours: 'late_cancel_hours',
-  lateCancelFeePaise: 'late_cancel_fee_paise',
-  noShowFeePaise: 'no_show_fee_paise',
-  policyDrawsPackage: 'policy_draws_package',
-  reminderOffsetsMinutes: 'reminder_offsets_minutes',
-  quietHoursStart: 'quiet_hours_start',
-  quietHoursEnd: 'quiet_hours_end',
-  changeGraceMinutes: 'change_grace_minutes',
-  waitlistOfferMinutes: 'waitlist_offer_minutes',
-  minNoticeMinutes: 'min_notice_minutes',
-  maxAdvanceDays: 'max_advance_days',
-  dataRetentionYears: 'data_retention_years',
-  therapistSummaryAt: 'therapist_summary_at',
-  sessionIdleMinutes: 'session_idle_minutes',
-} as const;
+const COLUMNS = columnsOf(clinicPoliciesInput.shape) satisfies Record<string, keyof ClinicSettings>;
 
 export type ClinicPolicies = Required<z.output<typeof clinicPoliciesInput>>;
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { recordAudit } from '../audit/record-audit.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, parseInput } from '../errors.js';
-import { changedFields, columnValues, givenFields } from '../field-changes.js';
+import { changedFields, columnsOf, columnValues, givenFields } from '../field-changes.js';
 import { isAllowed } from '../policy.js';
 import type { TherapySessions } from '../../infra/db/schema.js';
 import { locateClinicalRecord, requireClinicalAccess } from './access.js';
@@ -19,8 +19,7 @@ const editableText = z
   .optional()
   .transform((value) => (value === '' ? null : value));
 
-const editInput = z.object({
-  appointmentId: z.number().int().positive(),
+const noteFields = {
   objectives: editableText,
   activities: editableText,
   materials: editableText,
@@ -32,23 +31,17 @@ const editInput = z.object({
   patientResponse: editableText,
   /** Empty or null clears the rating. */
   rating: z.preprocess((value) => (value === '' ? null : value), sessionRating.nullable()).optional(),
+};
+
+const editInput = z.object({
+  appointmentId: z.number().int().positive(),
+  ...noteFields,
   /** When the notes were last changed as the editor read them: if they changed since, nothing is written. */
   unchangedSince: z.coerce.date().optional(),
 });
 export type EditSessionNotesInput = z.input<typeof editInput>;
 
-const COLUMNS = {
-  objectives: 'objectives',
-  activities: 'activities',
-  materials: 'materials',
-  observations: 'observations',
-  progressNotes: 'progress_notes',
-  homework: 'homework',
-  nextPlan: 'next_plan',
-  attendance: 'attendance',
-  patientResponse: 'patient_response',
-  rating: 'rating',
-} as const satisfies Record<string, keyof TherapySessions>;
+const COLUMNS = columnsOf(noteFields) satisfies Record<string, keyof TherapySessions>;
 
 type NoteField = keyof typeof COLUMNS;
 type NoteRow = Record<(typeof COLUMNS)[NoteField], string | number | null>;

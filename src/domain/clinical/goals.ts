@@ -78,9 +78,8 @@ export async function measureGoal(ctx: DomainContext, raw: MeasureInput) {
   await requireClinicalAccess(ctx, 'write', { entity: 'goal', entityId: goal.id, patientId: goal.patient_id });
   return inTransaction(ctx, async (tx) => {
     const today = clinicDate(tx.clock.now(), tx.timezone);
-    if (input.measuredOn !== undefined && input.measuredOn > today) {
-      throw new InvalidInputError(`measuredOn: ${input.measuredOn} is in the future; record a measurement once taken.`);
-    }
+    const measuredOn = input.measuredOn ?? today;
+    if (measuredOn > today) throw new InvalidInputError(`measuredOn: ${measuredOn} is in the future; record a measurement once taken.`);
     let therapySessionId: number | null = null;
     if (input.appointmentId !== undefined) {
       const session = await tx.db
@@ -98,7 +97,7 @@ export async function measureGoal(ctx: DomainContext, raw: MeasureInput) {
       .values({
         goal_id: goal.id,
         value: input.value,
-        measured_on: input.measuredOn ?? today,
+        measured_on: measuredOn,
         therapy_session_id: therapySessionId,
         note: input.note ?? null,
       })

@@ -11,22 +11,19 @@ import { authorize } from '../policy.js';
 // (roshni_treats, migration 0017).
 
 export async function treatsPatient(ctx: DomainContext, therapistId: number, patientId: number): Promise<boolean> {
-  const assigned = await ctx.db
-    .selectFrom('patient_therapists')
-    .select('patient_id')
-    .where('therapist_id', '=', therapistId)
-    .where('patient_id', '=', patientId)
-    .executeTakeFirst();
-  if (assigned) return true;
-  const seen = await ctx.db
-    .selectFrom('appointments')
-    .select('id')
-    .where('therapist_id', '=', therapistId)
-    .where('patient_id', '=', patientId)
-    .where('status', 'in', ['in_progress', 'completed'])
-    .limit(1)
-    .executeTakeFirst();
-  return Boolean(seen);
+  const { treats } = await ctx.db
+    .selectNoFrom((eb) => {
+      const assigned = eb.selectFrom('patient_therapists').select('patient_id').where('therapist_id', '=', therapistId).where('patient_id', '=', patientId);
+      const seen = eb
+        .selectFrom('appointments')
+        .select('id')
+        .where('therapist_id', '=', therapistId)
+        .where('patient_id', '=', patientId)
+        .where('status', 'in', ['in_progress', 'completed']);
+      return eb.or([eb.exists(assigned), eb.exists(seen)]).as('treats');
+    })
+    .executeTakeFirstOrThrow();
+  return Boolean(treats);
 }
 
 const assignInput = z.object({

@@ -34,12 +34,7 @@ export async function addGuardian(ctx: DomainContext, raw: GuardianInput) {
     if (existing) throw taken(existing.id);
     const guardian = await tx.db
       .insertInto('guardians')
-      .values({
-        full_name: input.fullName,
-        phone: input.phone,
-        email: input.email ?? null,
-        preferred_language: input.language,
-      })
+      .values({ full_name: input.fullName, phone: input.phone, email: input.email ?? null, preferred_language: input.language })
       .returningAll()
       .executeTakeFirstOrThrow()
       .catch((error) => translateConstraintError(error, { guardians_phone_key: () => taken() }));

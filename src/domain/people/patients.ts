@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { recordAudit } from '../audit/record-audit.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, InvalidInputError, NotFoundError, parseInput } from '../errors.js';
-import { changedFields, columnValues, givenFields } from '../field-changes.js';
+import { changedFields, columnsOf, columnValues, givenFields } from '../field-changes.js';
+import type { Patients } from '../../infra/db/schema.js';
 import { authorize } from '../policy.js';
 import { clinicDate, isoDate } from '../time.js';
 import { contactLanguage, emailAddress, personName } from './contact-details.js';
@@ -103,22 +104,11 @@ export async function addPatient(ctx: DomainContext, raw: AddPatientInput) {
 }
 
 // No defaults here: a detail left out stays as it is.
-const updatePatientInput = z.object({
-  patientId: z.number().int().positive(),
-  fullName: personName.optional(),
-  ...optionalDetails,
-  language: contactLanguage.optional(),
-});
+const patientDetails = { fullName: personName.optional(), ...optionalDetails, language: contactLanguage.optional() };
+const updatePatientInput = z.object({ patientId: z.number().int().positive(), ...patientDetails });
 export type UpdatePatientInput = z.input<typeof updatePatientInput>;
 
-const COLUMNS = {
-  fullName: 'full_name',
-  dateOfBirth: 'date_of_birth',
-  gender: 'gender',
-  phone: 'phone',
-  email: 'email',
-  language: 'preferred_language',
-} as const;
+const COLUMNS = columnsOf(patientDetails, { language: 'preferred_language' }) satisfies Record<string, keyof Patients>;
 
 /** Changes the given details; the audit records which fields changed, never their values. */
 export async function updatePatient(ctx: DomainContext, raw: UpdatePatientInput) {

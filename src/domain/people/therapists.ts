@@ -139,6 +139,21 @@ export async function therapistProfile(ctx: DomainContext, therapistId: number) 
   return { ...therapist, workingHours, hoursSummary: summarizeWeeklyHours(workingHours), upcomingAppointments: upcoming.count };
 }
 
+/** A therapist's row, then their future slots, locked: a booking in flight finishes before we look for their appointments. */
+async function lockTherapistAndFutureSlots(ctx: DomainContext, therapistId: number) {
+  const therapist = await ctx.db.selectFrom('therapists').select(['id', 'full_name', 'active']).where('id', '=', therapistId).forUpdate().executeTakeFirst();
+  if (!therapist) throw new NotFoundError(`No therapist with id ${therapistId}.`);
+  await ctx.db
+    .selectFrom('appointment_slots')
+    .select('id')
+    .where('therapist_id', '=', therapist.id)
+    .where('starts_at', '>=', ctx.clock.now())
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+  return therapist;
+}
+
 const deactivateInput = z.object({ therapistId: z.number().int().positive(), force: z.boolean().default(false) });
 
 /**
@@ -149,22 +164,7 @@ export async function deactivateTherapist(ctx: DomainContext, raw: z.input<typeo
   authorize(ctx.actor, 'therapist.manage');
   const input = parseInput(deactivateInput, raw);
   return inTransaction(ctx, async (tx) => {
-    const therapist = await tx.db
-      .selectFrom('therapists')
-      .select(['id', 'full_name', 'active'])
-      .where('id', '=', input.therapistId)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!therapist) throw new NotFoundError(`No therapist with id ${input.therapistId}.`);
-    // Their future slots are locked first, so a booking in flight finishes before we look for appointments.
-    await tx.db
-      .selectFrom('appointment_slots')
-      .select('id')
-      .where('therapist_id', '=', therapist.id)
-      .where('starts_at', '>=', tx.clock.now())
-      .orderBy('id')
-      .forUpdate()
-      .execute();
+    const therapist = await lockTherapistAndFutureSlots(tx, input.therapistId);
     const appointments = await upcomingAppointments(tx, therapist.id)
       .innerJoin('patients as p', 'p.id', 'a.patient_id')
       .innerJoin('services as s', 's.id', 'a.service_id')

@@ -1,7 +1,9 @@
 import { sql } from 'kysely';
-import type { DomainContext } from '../context.js';
+import { recordAudit, type AuditEntry } from '../audit/record-audit.js';
+import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError } from '../errors.js';
 import { reminderInsert } from '../notifications/appointment-messages.js';
+import { offerReschedule, type DayOffOccasion } from '../notifications/reschedule-offers.js';
 import { formatFriendly } from '../time.js';
 import { LIVE_STATUSES } from './appointment-lifecycle.js';
 import { appointmentsWithNames } from './appointment-queries.js';
@@ -20,6 +22,14 @@ export const DAY_OFF_REASONS = ['leave', 'holiday'] as const;
 export async function lockCalendar(ctx: DomainContext, mode: 'generate' | 'change_days_off'): Promise<void> {
   if (mode === 'generate') await sql`SELECT pg_advisory_xact_lock_shared(hashtext('roshni:calendar'))`.execute(ctx.db);
   else await sql`SELECT pg_advisory_xact_lock(hashtext('roshni:calendar'))`.execute(ctx.db);
+}
+
+/** Adds or removes a day off in one transaction that holds the calendar exclusively (lockCalendar). */
+export function changingDaysOff<T>(ctx: DomainContext, change: (tx: DomainContext) => Promise<T>): Promise<T> {
+  return inTransaction(ctx, async (tx) => {
+    await lockCalendar(tx, 'change_days_off');
+    return change(tx);
+  });
 }
 
 export type StrandedAppointment = Awaited<ReturnType<typeof liveAppointmentsDuring>>[number];
@@ -137,4 +147,27 @@ export async function settleDaysOff(ctx: DomainContext, days: ClinicDays & { the
   const { blocked, reopened } = await settleDayOffBlocks(ctx, days);
   const remindersHeld = await settleDayOffReminders(ctx, days);
   return { blocked, reopened, remindersHeld };
+}
+
+/**
+ * What a new day off brings once it is recorded, a holiday or leave alike: its open slots blocked and its
+ * appointments' reminders held back (settleDaysOff); the audit entry, with the slots blocked and the
+ * appointments it left to reschedule (`stranded`, from strandedByDayOff); and, when the desk asks, their
+ * families offered a reschedule message (offerReschedule).
+ */
+export async function closeDaysOff(
+  ctx: DomainContext,
+  days: ClinicDays & { therapistId?: number },
+  dayOff: { stranded: StrandedAppointment[]; notifyFamilies: boolean; occasion: DayOffOccasion; audit: AuditEntry },
+) {
+  const { blocked, remindersHeld } = await settleDaysOff(ctx, days);
+  const toReschedule = dayOff.stranded.map((a) => a.id);
+  await recordAudit(ctx, {
+    ...dayOff.audit,
+    after: { ...dayOff.audit.after, slotsBlocked: blocked },
+    meta: { forced: toReschedule.length > 0, toReschedule },
+  });
+  const familiesMessaged =
+    dayOff.notifyFamilies && toReschedule.length ? await offerReschedule(ctx, { appointmentIds: toReschedule, occasion: dayOff.occasion }) : null;
+  return { slotsBlocked: blocked, toReschedule: dayOff.stranded, remindersHeld, familiesMessaged };
 }

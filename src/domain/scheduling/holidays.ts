@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { recordAudit } from '../audit/record-audit.js';
-import { inTransaction, type DomainContext } from '../context.js';
+import type { DomainContext } from '../context.js';
 import { ConflictError, NotFoundError, parseInput, translateConstraintError } from '../errors.js';
 import { authorize } from '../policy.js';
 import { clinicDate, isoDate } from '../time.js';
-import { offerReschedule } from '../notifications/reschedule-offers.js';
-import { lockCalendar, settleDaysOff, strandedByDayOff } from './days-off.js';
+import { changingDaysOff, closeDaysOff, settleDaysOff, strandedByDayOff } from './days-off.js';
 
 const holidayInput = z.object({
   date: isoDate,
@@ -26,8 +25,7 @@ export type AddHolidayInput = z.input<typeof holidayInput>;
 export async function addHoliday(ctx: DomainContext, raw: AddHolidayInput) {
   authorize(ctx.actor, 'clinic.configure');
   const input = parseInput(holidayInput, raw);
-  return inTransaction(ctx, async (tx) => {
-    await lockCalendar(tx, 'change_days_off');
+  return changingDaysOff(ctx, async (tx) => {
     const existing = await tx.db.selectFrom('clinic_holidays').selectAll().where('holiday_on', '=', input.date).executeTakeFirst();
     if (existing) throw new ConflictError(`${input.date} is already a holiday (${existing.name}).`);
     const day = { from: input.date, to: input.date };
@@ -46,19 +44,13 @@ export async function addHoliday(ctx: DomainContext, raw: AddHolidayInput) {
           clinic_holidays_pkey: () => new ConflictError(`${input.date} is already a holiday.`),
         }),
       );
-    const { blocked, remindersHeld } = await settleDaysOff(tx, day);
-    await recordAudit(tx, {
-      action: 'holiday.add',
-      entity: 'clinic_holiday',
-      entityId: input.date,
-      after: { date: input.date, slotsBlocked: blocked },
-      meta: { forced: stranded.length > 0, toReschedule: stranded.map((a) => a.id) },
+    const closed = await closeDaysOff(tx, day, {
+      stranded,
+      notifyFamilies: input.notifyFamilies,
+      occasion: { holidayOn: input.date },
+      audit: { action: 'holiday.add', entity: 'clinic_holiday', entityId: input.date, after: { date: input.date } },
     });
-    const familiesMessaged =
-      input.notifyFamilies && stranded.length
-        ? await offerReschedule(tx, { appointmentIds: stranded.map((a) => a.id), occasion: { holidayOn: input.date } })
-        : null;
-    return { holiday, slotsBlocked: blocked, toReschedule: stranded, remindersHeld, familiesMessaged };
+    return { holiday, ...closed };
   });
 }
 
@@ -81,8 +73,7 @@ export async function listHolidays(ctx: DomainContext, raw: z.input<typeof listI
 export async function removeHoliday(ctx: DomainContext, raw: { date: string }) {
   authorize(ctx.actor, 'clinic.configure');
   const input = parseInput(z.object({ date: isoDate }), raw);
-  return inTransaction(ctx, async (tx) => {
-    await lockCalendar(tx, 'change_days_off');
+  return changingDaysOff(ctx, async (tx) => {
     const holiday = await tx.db.deleteFrom('clinic_holidays').where('holiday_on', '=', input.date).returningAll().executeTakeFirst();
     if (!holiday) throw new NotFoundError(`${input.date} is not a clinic holiday.`);
     // The day's appointments (unless leave still covers them) are reminded of again.

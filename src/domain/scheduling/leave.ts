@@ -1,14 +1,13 @@
 import { z } from 'zod';
 import { recordAudit } from '../audit/record-audit.js';
 import { staffUserIdOf } from '../actor.js';
-import { inTransaction, type DomainContext } from '../context.js';
+import type { DomainContext } from '../context.js';
 import { ConflictError, NotFoundError, parseInput } from '../errors.js';
 import { resolveTherapist } from '../people/resolve.js';
 import { authorize } from '../policy.js';
 import { clinicDate, isoDate } from '../time.js';
 import { orderedDays } from './clinic-days.js';
-import { offerReschedule } from '../notifications/reschedule-offers.js';
-import { lockCalendar, settleDaysOff, strandedByDayOff } from './days-off.js';
+import { changingDaysOff, closeDaysOff, settleDaysOff, strandedByDayOff } from './days-off.js';
 
 const leaveInput = z
   .object({
@@ -24,6 +23,22 @@ const leaveInput = z
   .superRefine(orderedDays());
 export type AddLeaveInput = z.input<typeof leaveInput>;
 
+/** The therapist taking leave on those days; refused if they are already on leave on any of them. */
+async function therapistTakingLeave(ctx: DomainContext, leave: { therapistId: number; from: string; to: string }) {
+  const therapist = await resolveTherapist(ctx, leave.therapistId);
+  const overlapping = await ctx.db
+    .selectFrom('therapist_leave')
+    .select(['id', 'starts_on', 'ends_on'])
+    .where('therapist_id', '=', therapist.id)
+    .where('starts_on', '<=', leave.to)
+    .where('ends_on', '>=', leave.from)
+    .executeTakeFirst();
+  if (overlapping) {
+    throw new ConflictError(`${therapist.full_name} is already on leave from ${overlapping.starts_on} to ${overlapping.ends_on} (leave ${overlapping.id}).`);
+  }
+  return therapist;
+}
+
 /**
  * Records a therapist's leave (whole clinic days, inclusive) and blocks their open slots in it.
  * Refused while live appointments fall in the leave, unless forced: then they are returned, still
@@ -34,19 +49,8 @@ export type AddLeaveInput = z.input<typeof leaveInput>;
 export async function addLeave(ctx: DomainContext, raw: AddLeaveInput) {
   authorize(ctx.actor, 'schedule.manage');
   const input = parseInput(leaveInput, raw);
-  return inTransaction(ctx, async (tx) => {
-    await lockCalendar(tx, 'change_days_off');
-    const therapist = await resolveTherapist(tx, input.therapistId);
-    const overlapping = await tx.db
-      .selectFrom('therapist_leave')
-      .select(['id', 'starts_on', 'ends_on'])
-      .where('therapist_id', '=', therapist.id)
-      .where('starts_on', '<=', input.to)
-      .where('ends_on', '>=', input.from)
-      .executeTakeFirst();
-    if (overlapping) {
-      throw new ConflictError(`${therapist.full_name} is already on leave from ${overlapping.starts_on} to ${overlapping.ends_on} (leave ${overlapping.id}).`);
-    }
+  return changingDaysOff(ctx, async (tx) => {
+    const therapist = await therapistTakingLeave(tx, input);
     const days = { therapistId: therapist.id, from: input.from, to: input.to };
     const stranded = await strandedByDayOff(tx, days, {
       force: input.force,
@@ -64,19 +68,13 @@ export async function addLeave(ctx: DomainContext, raw: AddLeaveInput) {
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    const { blocked, remindersHeld } = await settleDaysOff(tx, days);
-    await recordAudit(tx, {
-      action: 'leave.add',
-      entity: 'therapist_leave',
-      entityId: leave.id,
-      after: { therapistId: therapist.id, from: input.from, to: input.to, slotsBlocked: blocked },
-      meta: { forced: stranded.length > 0, toReschedule: stranded.map((a) => a.id) },
+    const closed = await closeDaysOff(tx, days, {
+      stranded,
+      notifyFamilies: input.notifyFamilies,
+      occasion: { leaveId: leave.id },
+      audit: { action: 'leave.add', entity: 'therapist_leave', entityId: leave.id, after: { therapistId: therapist.id, from: input.from, to: input.to } },
     });
-    const familiesMessaged =
-      input.notifyFamilies && stranded.length
-        ? await offerReschedule(tx, { appointmentIds: stranded.map((a) => a.id), occasion: { leaveId: leave.id } })
-        : null;
-    return { leave: { ...leave, therapist_name: therapist.full_name }, slotsBlocked: blocked, toReschedule: stranded, remindersHeld, familiesMessaged };
+    return { leave: { ...leave, therapist_name: therapist.full_name }, ...closed };
   });
 }
 
@@ -108,8 +106,7 @@ export async function listLeave(ctx: DomainContext, raw: z.input<typeof listInpu
 export async function removeLeave(ctx: DomainContext, raw: { leaveId: number }) {
   authorize(ctx.actor, 'schedule.manage');
   const input = parseInput(z.object({ leaveId: z.number().int().positive() }), raw);
-  return inTransaction(ctx, async (tx) => {
-    await lockCalendar(tx, 'change_days_off');
+  return changingDaysOff(ctx, async (tx) => {
     const leave = await tx.db.deleteFrom('therapist_leave').where('id', '=', input.leaveId).returningAll().executeTakeFirst();
     if (!leave) throw new NotFoundError(`No leave with id ${input.leaveId}.`);
     const days = { therapistId: leave.therapist_id, from: leave.starts_on, to: leave.ends_on };

@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { recordAudit } from '../audit/record-audit.js';
 import { inTransaction, type DomainContext } from '../context.js';
 import { ConflictError, InvalidInputError, NotFoundError, parseInput, translateConstraintError } from '../errors.js';
-import { changedFields, columnValues, givenFields } from '../field-changes.js';
+import { changedFields, columnsOf, columnValues, givenFields } from '../field-changes.js';
 import { requireSpecializations } from '../people/therapists.js';
+import type { Services } from '../../infra/db/schema.js';
 import { authorize } from '../policy.js';
 
 export async function listServices(ctx: DomainContext, options: { includeInactive?: boolean } = {}) {
@@ -52,15 +53,11 @@ export type AddServiceInput = z.input<typeof addServiceInput>;
 const updateServiceInput = z.object({ code: serviceCode, ...z.object(serviceFields).partial().shape });
 export type UpdateServiceInput = z.input<typeof updateServiceInput>;
 
-const COLUMNS = {
-  name: 'name',
-  nameHi: 'name_hi',
+const COLUMNS = columnsOf(serviceFields, {
   minutes: 'duration_minutes',
-  pricePaise: 'price_paise',
   specialization: 'specialization_code',
   capacity: 'max_participants',
-  isAssessment: 'is_assessment',
-} as const;
+}) satisfies Record<string, keyof Services>;
 type ServiceField = keyof typeof COLUMNS;
 /** Names are text staff typed; the audit keeps only that they changed. */
 const AUDITED_VALUES: ServiceField[] = ['minutes', 'pricePaise', 'specialization', 'capacity', 'isAssessment'];
