@@ -60,15 +60,7 @@ export async function listPayments(ctx: DomainContext, raw: z.input<typeof payme
   return paymentsWithPatient(ctx)
     .leftJoin('receipts as r', 'r.payment_id', 'pay.id')
     .leftJoin('staff_users as u', 'u.id', 'pay.processed_by_staff_id')
-    .select([
-      'pay.paid_at',
-      'pay.created_at',
-      'p.patient_number',
-      'p.full_name as patient_name',
-      'a.appointment_number',
-      'r.receipt_number',
-      'u.username as processed_by',
-    ])
+    .select(['pay.paid_at', 'pay.created_at', 'p.full_name as patient_name', 'r.receipt_number', 'u.username as processed_by'])
     .where(sql<Date>`coalesce(pay.paid_at, pay.created_at)`, '>=', start)
     .where(sql<Date>`coalesce(pay.paid_at, pay.created_at)`, '<', end)
     .$if(input.method !== undefined, (qb) => qb.where('pay.method', '=', input.method!))

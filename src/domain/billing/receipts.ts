@@ -32,16 +32,7 @@ export async function paymentFacts(ctx: DomainContext, paymentId: number) {
     .leftJoin('services as s', 's.id', 'a.service_id')
     .leftJoin('patient_packages as pp', 'pp.id', 'pay.package_id')
     .leftJoin('package_plans as plan', 'plan.id', 'pp.plan_id')
-    .select([
-      'p.patient_number',
-      'p.full_name',
-      'p.phone',
-      'p.email',
-      'a.appointment_number',
-      'a.starts_at',
-      's.name as service_name',
-      'plan.name as plan_name',
-    ])
+    .select(['p.full_name', 'p.phone', 'p.email', 'a.starts_at', 's.name as service_name', 'plan.name as plan_name'])
     .where('pay.id', '=', paymentId)
     .executeTakeFirst();
   if (!facts) throw new NotFoundError(`No payment with id ${paymentId}.`);
