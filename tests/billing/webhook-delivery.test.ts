@@ -48,6 +48,16 @@ describe('Razorpay events: every payment recorded once, whatever the order or th
       .select(['p.state', 'p.paid_at', 'p.failure_reason', 'p.razorpay_payment_id', 'p.razorpay_order_id', 'a.payment_status'])
       .where('p.id', '=', id)
       .executeTakeFirstOrThrow();
+  /** What the audit log says an event did to one of ours: its entity, patient and states before and after. */
+  const auditOf = (action: string, entityId: number) =>
+    database.db
+      .selectFrom('audit_log')
+      .select(['entity', 'patient_id', 'before', 'after'])
+      .where('action', '=', action)
+      .where('entity_id', '=', String(entityId))
+      .execute();
+  const patientOf = async (paymentId: number) =>
+    (await database.db.selectFrom('payments').select('patient_id').where('id', '=', paymentId).executeTakeFirstOrThrow()).patient_id;
   const receiptsOf = (paymentId: number) => database.db.selectFrom('receipts').select('receipt_number').where('payment_id', '=', paymentId).execute();
   const storedEvent = (eventId: string) =>
     database.db.selectFrom('webhook_events').selectAll().where('provider', '=', 'razorpay').where('event_id', '=', eventId).executeTakeFirstOrThrow();
@@ -102,12 +112,22 @@ describe('Razorpay events: every payment recorded once, whatever the order or th
 
   it('marks a pending payment failed with the reason, and a later attempt that succeeds still completes it', async () => {
     const order = await newOrder();
-    expect(await deliver(fake.failAttempt(order.orderId, 'Payment was unsuccessful as the UPI PIN entered was incorrect.'))).toBe('applied');
+    const failed = fake.failAttempt(order.orderId, 'Payment was unsuccessful as the UPI PIN entered was incorrect.');
+    expect(await deliver(failed)).toBe('applied');
     expect(await paymentRow(order.paymentId)).toMatchObject({
       state: 'failed',
       failure_reason: 'Payment was unsuccessful as the UPI PIN entered was incorrect.',
       payment_status: 'pending',
     });
+    const failedPaymentId = JSON.parse(failed.body).payload.payment.entity.id as string;
+    expect(await auditOf('payment.fail', order.paymentId)).toEqual([
+      {
+        entity: 'payment',
+        patient_id: await patientOf(order.paymentId),
+        before: { state: 'pending' },
+        after: { state: 'failed', razorpayPaymentId: failedPaymentId },
+      },
+    ]);
     expect(await deliver(fake.payOrder(order.orderId).captured)).toBe('applied');
     expect(await paymentRow(order.paymentId)).toMatchObject({ state: 'completed', payment_status: 'paid' });
   });
@@ -177,6 +197,16 @@ describe('Razorpay events: every payment recorded once, whatever the order or th
     expect(row).toMatchObject({ state: 'processed', razorpay_refund_id: refundId });
     const creditNotes = await database.db.selectFrom('receipts').select(['kind', 'amount_paise']).where('refund_id', '=', refund.id).execute();
     expect(creditNotes).toEqual([{ kind: 'credit_note', amount_paise: 40000 }]);
+    const creditNote = (await database.db.selectFrom('receipts').select('receipt_number').where('refund_id', '=', refund.id).executeTakeFirstOrThrow())
+      .receipt_number;
+    expect(await auditOf('refund.processed', refund.id)).toEqual([
+      {
+        entity: 'refund',
+        patient_id: await patientOf(order.paymentId),
+        before: { state: 'pending' },
+        after: { state: 'processed', razorpayRefundId: refundId, creditNote },
+      },
+    ]);
     expect((await paymentRow(order.paymentId)).payment_status).toBe('partially_paid');
     expect(
       await deliver(

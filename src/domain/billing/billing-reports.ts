@@ -5,6 +5,7 @@ import { parseInput } from '../errors.js';
 import { authorize } from '../policy.js';
 import { addDays, isoDate, zonedInstant } from '../time.js';
 import { appointmentDue, appointmentMoney } from './payment-status.js';
+import { paymentsWithPatient } from './payments-with-patient.js';
 
 // Money questions the desk and the owner ask: who owes what, what came in, does the day add up.
 
@@ -56,28 +57,10 @@ export async function listPayments(ctx: DomainContext, raw: z.input<typeof payme
   const input = parseInput(paymentsFilter, raw);
   const start = zonedInstant(input.from, '00:00', ctx.timezone);
   const end = zonedInstant(addDays(input.to, 1), '00:00', ctx.timezone);
-  return ctx.db
-    .selectFrom('payments as pay')
-    .innerJoin('patients as p', 'p.id', 'pay.patient_id')
-    .leftJoin('appointments as a', 'a.id', 'pay.appointment_id')
+  return paymentsWithPatient(ctx)
     .leftJoin('receipts as r', 'r.payment_id', 'pay.id')
     .leftJoin('staff_users as u', 'u.id', 'pay.processed_by_staff_id')
-    .select([
-      'pay.id',
-      'pay.reference',
-      'pay.amount_paise',
-      'pay.method',
-      'pay.state',
-      'pay.utr',
-      'pay.razorpay_payment_id',
-      'pay.paid_at',
-      'pay.created_at',
-      'p.patient_number',
-      'p.full_name as patient_name',
-      'a.appointment_number',
-      'r.receipt_number',
-      'u.username as processed_by',
-    ])
+    .select(['pay.paid_at', 'pay.created_at', 'p.full_name as patient_name', 'r.receipt_number', 'u.username as processed_by'])
     .where(sql<Date>`coalesce(pay.paid_at, pay.created_at)`, '>=', start)
     .where(sql<Date>`coalesce(pay.paid_at, pay.created_at)`, '<', end)
     .$if(input.method !== undefined, (qb) => qb.where('pay.method', '=', input.method!))

@@ -111,6 +111,17 @@ async function paymentReceived(tx: DomainContext, payment: PaymentEntity, keys: 
   return { status: 'applied', detail: `${ours.reference} completed, receipt ${completed.receiptNumber}` };
 }
 
+/** The audit entry of an event that moved one of ours (a payment or a refund) from its state to another. */
+async function auditStateMove(
+  tx: DomainContext,
+  action: string,
+  entity: 'payment' | 'refund',
+  ours: { id: number; patient_id: number; state: string },
+  after: { state: string } & Record<string, unknown>,
+) {
+  await recordAudit(tx, { action, entity, entityId: ours.id, patientId: ours.patient_id, before: { state: ours.state }, after });
+}
+
 /** A failed attempt marks a pending payment failed; a later attempt on the same order may still complete it. */
 async function paymentFailed(tx: DomainContext, payment: PaymentEntity): Promise<EventOutcome> {
   const ours = await lockOurPayment(tx, { razorpayPaymentId: payment.id, orderId: payment.order_id, reference: noteText(payment.notes, 'reference') });
@@ -118,14 +129,7 @@ async function paymentFailed(tx: DomainContext, payment: PaymentEntity): Promise
   if (ours.state === 'completed') return { status: 'no_change', detail: `${ours.reference} is completed; a failed attempt changes nothing` };
   const reason = (payment.error_description ?? payment.error_reason ?? 'the payment failed').slice(0, 300);
   await tx.db.updateTable('payments').set({ state: 'failed', failure_reason: reason }).where('id', '=', ours.id).execute();
-  await recordAudit(tx, {
-    action: 'payment.fail',
-    entity: 'payment',
-    entityId: ours.id,
-    patientId: ours.patient_id,
-    before: { state: ours.state },
-    after: { state: 'failed', razorpayPaymentId: payment.id },
-  });
+  await auditStateMove(tx, 'payment.fail', 'payment', ours, { state: 'failed', razorpayPaymentId: payment.id });
   return { status: 'applied', detail: `${ours.reference} marked failed` };
 }
 
@@ -158,14 +162,7 @@ async function refundProcessed(tx: DomainContext, refund: RefundEntity, processe
     .where('id', '=', ours.id)
     .execute();
   const creditNote = await settleRefund(tx, ours.id, ours.appointment_id);
-  await recordAudit(tx, {
-    action: 'refund.processed',
-    entity: 'refund',
-    entityId: ours.id,
-    patientId: ours.patient_id,
-    before: { state: ours.state },
-    after: { state: 'processed', razorpayRefundId: refund.id, creditNote: creditNote.receipt_number },
-  });
+  await auditStateMove(tx, 'refund.processed', 'refund', ours, { state: 'processed', razorpayRefundId: refund.id, creditNote: creditNote.receipt_number });
   return { status: 'applied', detail: `${ours.reference} processed, credit note ${creditNote.receipt_number}` };
 }
 

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { DomainContext } from '../context.js';
 import { NotFoundError } from '../errors.js';
 import { requireClinicSettings } from '../clinic/settings.js';
+import { paymentsWithPatient } from './payments-with-patient.js';
 
 /** What a receipt or credit note says, frozen when it is issued (names and prices may change later). */
 export interface ReceiptSnapshot {
@@ -27,30 +28,11 @@ async function nextNumber(ctx: DomainContext, prefix: string, series: 'receipt_n
 
 /** A payment with what its receipt or its payment link names: patient, session or package. */
 export async function paymentFacts(ctx: DomainContext, paymentId: number) {
-  const facts = await ctx.db
-    .selectFrom('payments as pay')
-    .innerJoin('patients as p', 'p.id', 'pay.patient_id')
-    .leftJoin('appointments as a', 'a.id', 'pay.appointment_id')
+  const facts = await paymentsWithPatient(ctx)
     .leftJoin('services as s', 's.id', 'a.service_id')
     .leftJoin('patient_packages as pp', 'pp.id', 'pay.package_id')
     .leftJoin('package_plans as plan', 'plan.id', 'pp.plan_id')
-    .select([
-      'pay.id',
-      'pay.reference',
-      'pay.amount_paise',
-      'pay.method',
-      'pay.utr',
-      'pay.razorpay_payment_id',
-      'pay.state',
-      'p.patient_number',
-      'p.full_name',
-      'p.phone',
-      'p.email',
-      'a.appointment_number',
-      'a.starts_at',
-      's.name as service_name',
-      'plan.name as plan_name',
-    ])
+    .select(['p.full_name', 'p.phone', 'p.email', 'a.starts_at', 's.name as service_name', 'plan.name as plan_name'])
     .where('pay.id', '=', paymentId)
     .executeTakeFirst();
   if (!facts) throw new NotFoundError(`No payment with id ${paymentId}.`);

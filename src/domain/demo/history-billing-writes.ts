@@ -4,7 +4,7 @@ import { fixedClock } from '../../infra/clock.js';
 import { addDays, clinicDate } from '../time.js';
 import { later, MINUTE, padded, type HistoryScene, type PlannedAppointment, type PlannedPackage, type PlannedPayment } from './history-model.js';
 import type { PastBilling } from './history-billing-plan.js';
-import { insertRows, reserveNumbers } from './insert-rows.js';
+import { giveIds, insertRows, reserveNumbers } from './insert-rows.js';
 
 /**
  * Writes the past's appointments, packages and their draws, payments with their receipts, and the refund
@@ -47,10 +47,9 @@ export async function writeBilling(
       created_at: a.createdAt,
       updated_at: a.doneAt,
     })),
-    ['id', 'appointment_number'],
+    ['id'],
   );
-  const appointmentIds = new Map(appointmentRows.map((r) => [r.appointment_number as string, r.id as number]));
-  for (const a of appointments) a.id = appointmentIds.get(a.number!)!;
+  giveIds(appointments, appointmentRows);
 
   const packageRows = await insertRows(
     ctx,
@@ -68,7 +67,7 @@ export async function writeBilling(
     })),
     ['id'],
   );
-  packages.forEach((p, i) => (p.id = packageRows[i]!.id as number));
+  giveIds(packages, packageRows);
   const packageByKey = new Map(packages.map((p) => [p.key, p]));
   const draws = appointments.filter((a) => a.packageKey);
   await insertRows(
@@ -108,10 +107,9 @@ export async function writeBilling(
       created_at: p.createdAt,
       updated_at: p.paidAt,
     })),
-    ['id', 'reference'],
+    ['id'],
   );
-  const paymentIds = new Map(paymentRows.map((r) => [r.reference as string, r.id as number]));
-  for (const p of payments) p.id = paymentIds.get(p.reference!)!;
+  giveIds(payments, paymentRows);
 
   const patientFacts = new Map((await ctx.db.selectFrom('patients').select(['id', 'patient_number', 'full_name']).execute()).map((p) => [p.id, p]));
   const clinic = { name: settings.name, address: settings.address, phone: settings.phone, email: settings.email, gstin: settings.gstin };

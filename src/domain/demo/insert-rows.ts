@@ -29,6 +29,11 @@ export async function insertRows<T extends keyof DB & string, R extends string =
   return out;
 }
 
+/** Gives each planned thing the id of its row, from insertRows's answer (which keeps the order given). */
+export function giveIds(planned: ReadonlyArray<{ id?: number }>, rows: ReadonlyArray<Record<'id', unknown>>): void {
+  planned.forEach((thing, i) => (thing.id = rows[i]!.id as number));
+}
+
 /** Reserves `count` numbers of a sequence in one round trip, so that rows written together get consecutive numbers in the order given. */
 export async function reserveNumbers(ctx: DomainContext, sequence: string, count: number): Promise<number> {
   if (!count) return 0;
