@@ -3,7 +3,7 @@ import { appointmentIdFor, takingAppointment } from '../cli/appointment-choice.j
 import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
 import { emit, table } from '../cli/output.js';
-import { withSession } from '../cli/session.js';
+import { sessionAction, withSession } from '../cli/session.js';
 import { listDues, listPayments, reconcileDay } from '../domain/billing/billing-reports.js';
 import { waiveCharge } from '../domain/billing/waive-charge.js';
 import { InvalidInputError } from '../domain/errors.js';
@@ -79,26 +79,24 @@ export function register(program: Command, run: RunCommand): void {
     .command('dues')
     .description('Who owes what for sessions attended, oldest first')
     .action(
-      run(async (env) =>
-        withSession(env, async ({ ctx }) => {
-          const rows = await listDues(ctx);
-          emit(env, rows, () =>
-            rows.length
-              ? table(
-                  ['Patient', 'Owes', 'Sessions', 'Since', 'Upcoming booked'],
-                  rows.map((r) => [
-                    `${r.patient_name} (${r.patient_number})`,
-                    formatRupees(r.due_paise),
-                    r.sessions,
-                    formatFriendly(r.oldest, ctx.timezone),
-                    formatRupees(r.upcoming_paise),
-                  ]),
-                )
-              : 'Nobody owes anything.',
-          );
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }) => {
+        const rows = await listDues(ctx);
+        emit(env, rows, () =>
+          rows.length
+            ? table(
+                ['Patient', 'Owes', 'Sessions', 'Since', 'Upcoming booked'],
+                rows.map((r) => [
+                  `${r.patient_name} (${r.patient_number})`,
+                  formatRupees(r.due_paise),
+                  r.sessions,
+                  formatFriendly(r.oldest, ctx.timezone),
+                  formatRupees(r.upcoming_paise),
+                ]),
+              )
+            : 'Nobody owes anything.',
+        );
+        return 0;
+      }),
     );
   program
     .command('payments')
