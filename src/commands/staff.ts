@@ -10,6 +10,7 @@ import { InvalidInputError } from '../domain/errors.js';
 import { authorize } from '../domain/policy.js';
 import type { CommandEnv } from '../cli/io.js';
 import { readPassword } from '../cli/password-input.js';
+import { requireStaffNames } from '../cli/staff-name-prompts.js';
 import { registerStaffAccess } from './staff-access.js';
 import { mobilePhoneValue } from '../cli/phone-options.js';
 
@@ -75,13 +76,11 @@ export function register(program: Command, run: RunCommand): void {
       sessionAction(run, async ({ ctx, env }, flags: AddFlags) => {
         authorize(ctx.actor, 'staff.manage'); // before any question is asked
         const mode = firstPasswordMode(env, flags);
-        const shape = staffUserInput.shape;
-        const username = await requireFlag(env, flags.username, '--username', {
-          message: 'Username',
-          placeholder: 'priya.slp',
-          schema: shape.username,
+        const { username, fullName } = await requireStaffNames(env, {
+          username: { value: flags.username, flag: '--username', message: 'Username', placeholder: 'priya.slp' },
+          fullName: { value: flags.name, flag: '--name', message: 'Full name' },
         });
-        const fullName = await requireFlag(env, flags.name, '--name', { message: 'Full name', schema: shape.fullName });
+        const shape = staffUserInput.shape;
         const role = await requireFlag(env, flags.role, '--role', {
           message: 'Role',
           placeholder: 'admin, receptionist or therapist',
