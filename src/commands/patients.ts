@@ -71,6 +71,16 @@ interface DetailFlags {
   language?: string;
 }
 
+/** The options that fill DetailFlags, for `add` and `update` (their help differs only for phone and language). */
+const detailOptions = (command: Command, help: { phone: string; language: string }) =>
+  command
+    .option('--name <name>', 'full name')
+    .option('--dob <date>', 'date of birth, YYYY-MM-DD', dateValue)
+    .option('--gender <gender>', 'female, male or other')
+    .option('--phone <phone>', help.phone, mobilePhoneValue)
+    .option('--email <email>', 'email address')
+    .option('--language <language>', help.language);
+
 const details = (flags: DetailFlags) => ({
   fullName: flags.name,
   dateOfBirth: flags.dob,
@@ -183,15 +193,10 @@ async function update({ ctx, env }: CommandSession, ref: string, flags: DetailFl
 
 export function register(program: Command, run: RunCommand): void {
   const patient = program.command('patient').description('Patients: add, find, show, update, assign; export, erase, retention (DPDP)');
-  patient
-    .command('add')
-    .description('Register a patient; possible duplicates (same name and birth date, or same phone) are refused')
-    .option('--name <name>', 'full name')
-    .option('--dob <date>', 'date of birth, YYYY-MM-DD', dateValue)
-    .option('--gender <gender>', 'female, male or other')
-    .option('--phone <phone>', "the patient's own phone (+91 assumed); a child is reached through the guardian", mobilePhoneValue)
-    .option('--email <email>', 'email address')
-    .option('--language <language>', 'en or hi (default en)')
+  detailOptions(patient.command('add').description('Register a patient; possible duplicates (same name and birth date, or same phone) are refused'), {
+    phone: "the patient's own phone (+91 assumed); a child is reached through the guardian",
+    language: 'en or hi (default en)',
+  })
     .option('--guardian <guardian>', 'link this guardian (id or phone number)')
     .option('--relationship <relationship>', "the guardian's relationship: mother, father, parent, grandparent, sibling, guardian, other")
     .option('--allow-duplicate', 'add even though a similar patient exists')
@@ -206,17 +211,10 @@ export function register(program: Command, run: RunCommand): void {
     .description('A patient: details, guardians, upcoming appointments and dues')
     .argument('<patient>', 'id, P-number, APT-number, phone or part of the name')
     .action(sessionAction(run, show));
-  patient
-    .command('update')
-    .description("Change a patient's details")
-    .argument('<patient>', 'id, P-number, APT-number, phone or part of the name')
-    .option('--name <name>', 'full name')
-    .option('--dob <date>', 'date of birth, YYYY-MM-DD', dateValue)
-    .option('--gender <gender>', 'female, male or other')
-    .option('--phone <phone>', "the patient's own phone (+91 assumed)", mobilePhoneValue)
-    .option('--email <email>', 'email address')
-    .option('--language <language>', 'en or hi')
-    .action(sessionAction(run, update));
+  detailOptions(
+    patient.command('update').description("Change a patient's details").argument('<patient>', 'id, P-number, APT-number, phone or part of the name'),
+    { phone: "the patient's own phone (+91 assumed)", language: 'en or hi' },
+  ).action(sessionAction(run, update));
   registerDataRights(patient, run);
   registerAssign(patient, run);
 }
