@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../infra/config.js';
 import { openDatabase, type Database } from '../infra/db/database.js';
 import { pendingMigrations } from '../infra/db/pending-migrations.js';
 import { SERVICE_ROLE, STAFF_ROLE } from '../infra/db/row-security.js';
+import type { RunCommand } from './command-groups.js';
 import type { CommandEnv } from './io.js';
 import { NotSignedInError, SchemaBehindError } from './report-error.js';
 import { readSessionFile, thisMachine } from './staff-session-file.js';
@@ -104,4 +105,19 @@ export async function withSession<T>(env: CommandEnv, work: (session: Session) =
   } finally {
     await session.database.close();
   }
+}
+
+/** What a command's handler works with: its session (config, database, ctx) and how it was called. */
+export type CommandSession = Session & { env: CommandEnv };
+
+/**
+ * A command's action that runs inside a session, e.g.
+ * `.action(sessionAction(run, async ({ ctx, env }, ref: string) => { …; return 0; }))`.
+ */
+export function sessionAction<A extends unknown[]>(
+  run: RunCommand,
+  work: (session: CommandSession, ...args: A) => Promise<number>,
+  options?: SessionOptions,
+): (...args: A) => Promise<void> {
+  return run((env, ...args: A) => withSession(env, (session) => work({ ...session, env }, ...args), options));
 }

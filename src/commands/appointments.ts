@@ -7,7 +7,7 @@ import { ExitCode } from '../cli/exit-codes.js';
 import { offerSessionNotes } from '../cli/notes-editor.js';
 import { dateValue, positiveInt, startValue } from '../cli/options.js';
 import { emit, table } from '../cli/output.js';
-import { withSession } from '../cli/session.js';
+import { sessionAction, withSession, type CommandSession } from '../cli/session.js';
 import { chooseSlot, withFreeTimes } from '../cli/slot-choice.js';
 import { paymentText, statusText } from '../cli/render-schedule.js';
 import { InvalidInputError } from '../domain/errors.js';
@@ -40,60 +40,58 @@ function offerLine(offer: WaitlistOffer | null, timezone: string): string[] {
   return offer ? [`The freed time is offered to waitlist entry ${offer.entryId} until ${formatFriendly(offer.expiresAt, timezone)}.`] : [];
 }
 
-async function book(env: CommandEnv, flags: BookFlags): Promise<number> {
-  return withSession(env, async ({ ctx }) => {
-    const patient = await patientFrom(env, ctx, flags.patient);
-    const service = await serviceFrom(env, ctx, flags.service);
-    // A slot names its therapist: no need to ask for one.
-    const therapist = flags.slot && !flags.therapist ? undefined : await therapistFrom(env, ctx, flags.therapist, service.specialization_code);
-    if (flags.repeat) {
-      if (!therapist) throw new InvalidInputError('--therapist is required for a recurring series.');
-      if (!flags.at || !/^\d{2}:\d{2}$/.test(flags.at)) throw new InvalidInputError('--at HH:MM is required for a recurring series.');
-      const from = flags.from ?? clinicDate(ctx.clock.now(), ctx.timezone);
-      const weeks = flags.weeks ?? 8;
-      const series = `${flags.repeat} at ${flags.at}, ${weeks} weeks from ${from} (${ctx.timezone})`;
-      await confirmBooking(env, ctx, { patient, service, yes: flags.yes }, { series, therapistName: therapist.full_name });
-      const result = await bookSeries(ctx, {
-        patientId: patient.id,
-        serviceId: service.id,
-        therapistId: therapist.id,
-        weekdays: parseWeekdays(flags.repeat),
-        time: flags.at,
-        from,
-        weeks,
-      });
-      emit(env, result, () => [
-        `Booked ${result.booked.length} session(s) of ${service.name} for ${patient.full_name} with ${therapist.full_name}:`,
-        ...result.booked.map((b) => `  ${b.appointmentNumber}  ${formatFriendly(b.startsAt, ctx.timezone)}`),
-        ...(result.notBooked.length ? [`Could not book ${result.notBooked.length} date(s):`, ...result.notBooked.map((n) => `  ${n.date}  ${n.message}`)] : []),
-      ]);
-      // Some dates booked, some not: done, but not all of it (scripts must look at the list).
-      return result.notBooked.length ? ExitCode.partlyDone : ExitCode.ok;
-    }
-    const shortNotice = Boolean(flags.shortNotice);
-    const wanted = {
-      serviceId: service.id,
+async function book({ ctx, env }: CommandSession, flags: BookFlags): Promise<number> {
+  const patient = await patientFrom(env, ctx, flags.patient);
+  const service = await serviceFrom(env, ctx, flags.service);
+  // A slot names its therapist: no need to ask for one.
+  const therapist = flags.slot && !flags.therapist ? undefined : await therapistFrom(env, ctx, flags.therapist, service.specialization_code);
+  if (flags.repeat) {
+    if (!therapist) throw new InvalidInputError('--therapist is required for a recurring series.');
+    if (!flags.at || !/^\d{2}:\d{2}$/.test(flags.at)) throw new InvalidInputError('--at HH:MM is required for a recurring series.');
+    const from = flags.from ?? clinicDate(ctx.clock.now(), ctx.timezone);
+    const weeks = flags.weeks ?? 8;
+    const series = `${flags.repeat} at ${flags.at}, ${weeks} weeks from ${from} (${ctx.timezone})`;
+    await confirmBooking(env, ctx, { patient, service, yes: flags.yes }, { series, therapistName: therapist.full_name });
+    const result = await bookSeries(ctx, {
       patientId: patient.id,
-      shortNotice,
-      ...(therapist ? { therapistId: therapist.id } : {}),
-      ...(flags.slot ? { slot: flags.slot } : {}),
-      ...(flags.at ? { at: flags.at } : {}),
-    };
-    const booked = await chooseSlot(env, ctx, wanted)
-      .then(async (slotId) => {
-        await confirmBooking(env, ctx, { patient, service, yes: flags.yes }, { slotId });
-        return bookAppointment(ctx, { patientId: patient.id, serviceId: service.id, slotId, shortNotice });
-      })
-      .catch((e) => withFreeTimes(ctx, e, wanted));
-    emit(
-      env,
-      booked,
-      () =>
-        `Booked ${booked.appointmentNumber} for ${patient.full_name}: ${booked.serviceName} with ${booked.therapistName}, ` +
-        `${formatFriendly(booked.startsAt, ctx.timezone)} (${ctx.timezone}). ${formatRupees(booked.pricePaise)} due.`,
-    );
-    return 0;
-  });
+      serviceId: service.id,
+      therapistId: therapist.id,
+      weekdays: parseWeekdays(flags.repeat),
+      time: flags.at,
+      from,
+      weeks,
+    });
+    emit(env, result, () => [
+      `Booked ${result.booked.length} session(s) of ${service.name} for ${patient.full_name} with ${therapist.full_name}:`,
+      ...result.booked.map((b) => `  ${b.appointmentNumber}  ${formatFriendly(b.startsAt, ctx.timezone)}`),
+      ...(result.notBooked.length ? [`Could not book ${result.notBooked.length} date(s):`, ...result.notBooked.map((n) => `  ${n.date}  ${n.message}`)] : []),
+    ]);
+    // Some dates booked, some not: done, but not all of it (scripts must look at the list).
+    return result.notBooked.length ? ExitCode.partlyDone : ExitCode.ok;
+  }
+  const shortNotice = Boolean(flags.shortNotice);
+  const wanted = {
+    serviceId: service.id,
+    patientId: patient.id,
+    shortNotice,
+    ...(therapist ? { therapistId: therapist.id } : {}),
+    ...(flags.slot ? { slot: flags.slot } : {}),
+    ...(flags.at ? { at: flags.at } : {}),
+  };
+  const booked = await chooseSlot(env, ctx, wanted)
+    .then(async (slotId) => {
+      await confirmBooking(env, ctx, { patient, service, yes: flags.yes }, { slotId });
+      return bookAppointment(ctx, { patientId: patient.id, serviceId: service.id, slotId, shortNotice });
+    })
+    .catch((e) => withFreeTimes(ctx, e, wanted));
+  emit(
+    env,
+    booked,
+    () =>
+      `Booked ${booked.appointmentNumber} for ${patient.full_name}: ${booked.serviceName} with ${booked.therapistName}, ` +
+      `${formatFriendly(booked.startsAt, ctx.timezone)} (${ctx.timezone}). ${formatRupees(booked.pricePaise)} due.`,
+  );
+  return 0;
 }
 
 async function reschedule(
@@ -155,34 +153,35 @@ const STATUS_CHANGES = [
   { name: 'no-show', description: 'Mark that the patient did not come', change: markNoShow, done: 'Marked as no-show:' },
 ] as const;
 
-async function list(env: CommandEnv, flags: { from?: string; to?: string; therapist?: string; patient?: string; status?: string; payment?: string }) {
-  return withSession(env, async ({ ctx }) => {
-    const rows = await listAppointments(ctx, {
-      ...(flags.from ? { from: flags.from } : {}),
-      ...(flags.to ? { to: flags.to } : {}),
-      ...(flags.therapist ? { therapistId: (await therapistFor(env, ctx, flags.therapist)).id } : {}),
-      ...(flags.patient ? { patientId: (await patientFor(env, ctx, flags.patient)).id } : {}),
-      ...(flags.status ? { status: flags.status as ListAppointmentsInput['status'] } : {}),
-      ...(flags.payment ? { paymentStatus: flags.payment as ListAppointmentsInput['paymentStatus'] } : {}),
-    });
-    emit(env, rows, () =>
-      rows.length
-        ? table(
-            ['When', 'Appointment', 'Patient', 'Therapist', 'Service', 'Status', 'Payment'],
-            rows.map((a) => [
-              formatFriendly(a.starts_at, ctx.timezone),
-              a.appointment_number,
-              a.patient_name,
-              a.therapist_name,
-              a.service_name,
-              statusText(a, ctx.timezone),
-              paymentText(a),
-            ]),
-          )
-        : 'No appointments match.',
-    );
-    return 0;
+async function list(
+  { ctx, env }: CommandSession,
+  flags: { from?: string; to?: string; therapist?: string; patient?: string; status?: string; payment?: string },
+): Promise<number> {
+  const rows = await listAppointments(ctx, {
+    ...(flags.from ? { from: flags.from } : {}),
+    ...(flags.to ? { to: flags.to } : {}),
+    ...(flags.therapist ? { therapistId: (await therapistFor(env, ctx, flags.therapist)).id } : {}),
+    ...(flags.patient ? { patientId: (await patientFor(env, ctx, flags.patient)).id } : {}),
+    ...(flags.status ? { status: flags.status as ListAppointmentsInput['status'] } : {}),
+    ...(flags.payment ? { paymentStatus: flags.payment as ListAppointmentsInput['paymentStatus'] } : {}),
   });
+  emit(env, rows, () =>
+    rows.length
+      ? table(
+          ['When', 'Appointment', 'Patient', 'Therapist', 'Service', 'Status', 'Payment'],
+          rows.map((a) => [
+            formatFriendly(a.starts_at, ctx.timezone),
+            a.appointment_number,
+            a.patient_name,
+            a.therapist_name,
+            a.service_name,
+            statusText(a, ctx.timezone),
+            paymentText(a),
+          ]),
+        )
+      : 'No appointments match.',
+  );
+  return 0;
 }
 
 export function register(program: Command, run: RunCommand): void {
@@ -199,7 +198,7 @@ export function register(program: Command, run: RunCommand): void {
     .option('--from <date>', 'first date of the series (default today)', dateValue)
     .option('--short-notice', "book inside the clinic's minimum notice, on purpose")
     .option('-y, --yes', 'on a terminal, book without showing the summary and asking to confirm')
-    .action(run(book));
+    .action(sessionAction(run, book));
 
   program
     .command('reschedule [appointment]')
@@ -246,7 +245,7 @@ export function register(program: Command, run: RunCommand): void {
     .option('--patient <patient>', 'one patient')
     .option('--status <status>', 'scheduled, confirmed, in_progress, completed, cancelled or no_show')
     .option('--payment <status>', 'pending, partially_paid, paid, refunded or waived')
-    .action(run(list));
+    .action(sessionAction(run, list));
   appointments
     .command('show [appointment]')
     .description('One appointment')

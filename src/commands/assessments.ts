@@ -7,7 +7,7 @@ import type { CommandEnv } from '../cli/io.js';
 import { dateValue, positiveInt } from '../cli/options.js';
 import { emit, table } from '../cli/output.js';
 import { askSelect, askText, requireFlag } from '../cli/prompts.js';
-import { withSession } from '../cli/session.js';
+import { sessionAction, type CommandSession } from '../cli/session.js';
 import { authorize } from '../domain/policy.js';
 import { writingTherapistId } from '../domain/clinical/access.js';
 import { ASSESSMENT_TEMPLATES, findAssessmentTemplate } from '../domain/clinical/assessment-templates.js';
@@ -72,109 +72,103 @@ async function askFindings(env: CommandEnv, templateCode: string): Promise<unkno
   return readAssessmentData(answer);
 }
 
-async function create(env: CommandEnv, flags: NewFlags): Promise<number> {
-  return withSession(env, async ({ ctx }) => {
-    authorize(ctx.actor, 'clinical.write'); // before any question is asked
-    // On a terminal, an assessment asked for is asked for in full: the optional values too.
-    const asked = env.interactive && (!flags.patient || !flags.kind || !flags.template || flags.data === undefined);
-    const patientRef = await requireFlag(env, flags.patient, '--patient', { message: 'Patient (name, phone, P-number or id)' });
-    const kind =
-      flags.kind ??
-      (env.interactive
-        ? await askSelect({ message: 'Kind of assessment', choices: ASSESSMENT_KINDS.map((k) => ({ value: k, label: k })), io: env.io })
-        : missing('--kind is required: initial, progress, reassessment or discharge.'));
-    const templateCode =
-      flags.template ??
-      (env.interactive
-        ? await askSelect({ message: 'Template', choices: ASSESSMENT_TEMPLATES.map((t) => ({ value: t.code, label: t.name, hint: t.code })), io: env.io })
-        : missing(`--template is required: ${ASSESSMENT_TEMPLATES.map((t) => t.code).join(', ')}.`));
-    const data = flags.data === undefined && env.interactive ? await askFindings(env, templateCode) : readAssessmentData(flags.data);
-    const optional = async (value: string | undefined, message: string, schema?: z.ZodType) =>
-      value ?? (asked ? await askText({ message, optional: true, io: env.io, ...(schema ? { schema } : {}) }) : undefined);
-    const summary = await optional(flags.summary, 'Summary (optional)');
-    const recommendations = await optional(flags.recommendations, 'Recommendations (optional)');
-    const nextReview = await optional(flags.nextReview, 'Next review date, YYYY-MM-DD (optional)', isoDate);
-    const patient = await patientFor(env, ctx, patientRef);
-    const therapist =
-      flags.therapist ??
-      (asked && writingTherapistId(ctx, undefined) === undefined ? await askText({ message: 'Whose assessment? (therapist)', io: env.io }) : undefined);
-    const assessment = await newAssessment(ctx, {
-      patientId: patient.id,
-      kind: kind as 'initial',
-      templateCode,
-      data,
-      ...(summary ? { summary } : {}),
-      ...(recommendations ? { recommendations } : {}),
-      ...(nextReview ? { nextReviewOn: nextReview } : {}),
-      ...(flags.on ? { assessedOn: flags.on } : {}),
-      ...(therapist ? { therapistId: (await therapistFor(env, ctx, therapist)).id } : {}),
-      ...(flags.appointment ? { appointmentId: await resolveAppointmentId(ctx, flags.appointment) } : {}),
-    });
-    const scores = Object.entries(assessment.scores)
-      .map(([k, v]) => `${k} ${v}`)
-      .join(', ');
-    emit(
-      env,
-      assessment,
-      () => `Recorded ${assessment.kind} assessment ${assessment.id} (${assessment.templateName}) for ${patient.full_name}${scores ? `: ${scores}` : ''}.`,
-    );
-    return 0;
+async function create({ ctx, env }: CommandSession, flags: NewFlags): Promise<number> {
+  authorize(ctx.actor, 'clinical.write'); // before any question is asked
+  // On a terminal, an assessment asked for is asked for in full: the optional values too.
+  const asked = env.interactive && (!flags.patient || !flags.kind || !flags.template || flags.data === undefined);
+  const patientRef = await requireFlag(env, flags.patient, '--patient', { message: 'Patient (name, phone, P-number or id)' });
+  const kind =
+    flags.kind ??
+    (env.interactive
+      ? await askSelect({ message: 'Kind of assessment', choices: ASSESSMENT_KINDS.map((k) => ({ value: k, label: k })), io: env.io })
+      : missing('--kind is required: initial, progress, reassessment or discharge.'));
+  const templateCode =
+    flags.template ??
+    (env.interactive
+      ? await askSelect({ message: 'Template', choices: ASSESSMENT_TEMPLATES.map((t) => ({ value: t.code, label: t.name, hint: t.code })), io: env.io })
+      : missing(`--template is required: ${ASSESSMENT_TEMPLATES.map((t) => t.code).join(', ')}.`));
+  const data = flags.data === undefined && env.interactive ? await askFindings(env, templateCode) : readAssessmentData(flags.data);
+  const optional = async (value: string | undefined, message: string, schema?: z.ZodType) =>
+    value ?? (asked ? await askText({ message, optional: true, io: env.io, ...(schema ? { schema } : {}) }) : undefined);
+  const summary = await optional(flags.summary, 'Summary (optional)');
+  const recommendations = await optional(flags.recommendations, 'Recommendations (optional)');
+  const nextReview = await optional(flags.nextReview, 'Next review date, YYYY-MM-DD (optional)', isoDate);
+  const patient = await patientFor(env, ctx, patientRef);
+  const therapist =
+    flags.therapist ??
+    (asked && writingTherapistId(ctx, undefined) === undefined ? await askText({ message: 'Whose assessment? (therapist)', io: env.io }) : undefined);
+  const assessment = await newAssessment(ctx, {
+    patientId: patient.id,
+    kind: kind as 'initial',
+    templateCode,
+    data,
+    ...(summary ? { summary } : {}),
+    ...(recommendations ? { recommendations } : {}),
+    ...(nextReview ? { nextReviewOn: nextReview } : {}),
+    ...(flags.on ? { assessedOn: flags.on } : {}),
+    ...(therapist ? { therapistId: (await therapistFor(env, ctx, therapist)).id } : {}),
+    ...(flags.appointment ? { appointmentId: await resolveAppointmentId(ctx, flags.appointment) } : {}),
   });
+  const scores = Object.entries(assessment.scores)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  emit(
+    env,
+    assessment,
+    () => `Recorded ${assessment.kind} assessment ${assessment.id} (${assessment.templateName}) for ${patient.full_name}${scores ? `: ${scores}` : ''}.`,
+  );
+  return 0;
 }
 
-async function show(env: CommandEnv, id: number): Promise<number> {
-  return withSession(env, async ({ ctx }) => {
-    const a = await showAssessment(ctx, { assessmentId: id });
-    emit(env, a, () => [
-      `Assessment ${a.id}: ${a.kind}, ${a.templateName} (${a.template})`,
-      `  Patient: ${a.patient.name} (${a.patient.number}); therapist: ${a.therapist.name}; on ${a.assessedOn}${a.nextReviewOn ? `; next review ${a.nextReviewOn}` : ''}`,
-      `  Scores: ${
-        Object.entries(a.scores)
-          .map(([k, v]) => `${k} ${v}`)
-          .join(', ') || 'none'
-      }`,
-      '',
-      'Findings:',
-      ...JSON.stringify(a.data, null, 2)
-        .split('\n')
-        .map((l) => `  ${l}`),
-      ...(a.summary ? ['', 'Summary:', `  ${a.summary}`] : []),
-      ...(a.recommendations ? ['', 'Recommendations:', `  ${a.recommendations}`] : []),
-      '',
-      a.goals.length ? 'Active goals:' : 'No active goals (add one with `roshni goal add`).',
-      ...a.goals.map(
-        (g) =>
-          `  ${g.id}. ${g.description}: baseline ${withUnit(g.baseline, g.unit)}, target ${withUnit(g.target, g.unit)}${g.targetOn ? ` by ${g.targetOn}` : ''}`,
-      ),
-    ]);
-    return 0;
-  });
+async function show({ ctx, env }: CommandSession, id: number): Promise<number> {
+  const a = await showAssessment(ctx, { assessmentId: id });
+  emit(env, a, () => [
+    `Assessment ${a.id}: ${a.kind}, ${a.templateName} (${a.template})`,
+    `  Patient: ${a.patient.name} (${a.patient.number}); therapist: ${a.therapist.name}; on ${a.assessedOn}${a.nextReviewOn ? `; next review ${a.nextReviewOn}` : ''}`,
+    `  Scores: ${
+      Object.entries(a.scores)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none'
+    }`,
+    '',
+    'Findings:',
+    ...JSON.stringify(a.data, null, 2)
+      .split('\n')
+      .map((l) => `  ${l}`),
+    ...(a.summary ? ['', 'Summary:', `  ${a.summary}`] : []),
+    ...(a.recommendations ? ['', 'Recommendations:', `  ${a.recommendations}`] : []),
+    '',
+    a.goals.length ? 'Active goals:' : 'No active goals (add one with `roshni goal add`).',
+    ...a.goals.map(
+      (g) =>
+        `  ${g.id}. ${g.description}: baseline ${withUnit(g.baseline, g.unit)}, target ${withUnit(g.target, g.unit)}${g.targetOn ? ` by ${g.targetOn}` : ''}`,
+    ),
+  ]);
+  return 0;
 }
 
-async function list(env: CommandEnv, ref: string): Promise<number> {
-  return withSession(env, async ({ ctx }) => {
-    const patient = await patientFor(env, ctx, ref);
-    const rows = await listAssessments(ctx, { patientId: patient.id });
-    emit(env, rows, () =>
-      rows.length
-        ? table(
-            ['Id', 'On', 'Kind', 'Template', 'Scores', 'Therapist', 'Next review'],
-            rows.map((r) => [
-              r.id,
-              r.assessedOn,
-              r.kind,
-              r.template,
-              Object.entries(r.scores)
-                .map(([k, v]) => `${k} ${v}`)
-                .join(', '),
-              r.therapist.name,
-              r.nextReviewOn ?? '',
-            ]),
-          )
-        : `No assessments for ${patient.full_name} yet.`,
-    );
-    return 0;
-  });
+async function list({ ctx, env }: CommandSession, ref: string): Promise<number> {
+  const patient = await patientFor(env, ctx, ref);
+  const rows = await listAssessments(ctx, { patientId: patient.id });
+  emit(env, rows, () =>
+    rows.length
+      ? table(
+          ['Id', 'On', 'Kind', 'Template', 'Scores', 'Therapist', 'Next review'],
+          rows.map((r) => [
+            r.id,
+            r.assessedOn,
+            r.kind,
+            r.template,
+            Object.entries(r.scores)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', '),
+            r.therapist.name,
+            r.nextReviewOn ?? '',
+          ]),
+        )
+      : `No assessments for ${patient.full_name} yet.`,
+  );
+  return 0;
 }
 
 export function register(program: Command, run: RunCommand): void {
@@ -192,9 +186,9 @@ export function register(program: Command, run: RunCommand): void {
     .option('--on <date>', 'assessed on (default today), YYYY-MM-DD', dateValue)
     .option('--therapist <therapist>', 'whose assessment (a therapist always writes their own; an admin only reads)')
     .option('--appointment <appointment>', 'the appointment it was done in')
-    .action(run(create));
-  assess.command('show').argument('<id>', 'assessment id', positiveInt).description('One assessment (the read is audited)').action(run(show));
-  assess.command('list <patient>').description("A patient's assessments (the read is audited)").action(run(list));
+    .action(sessionAction(run, create));
+  assess.command('show').argument('<id>', 'assessment id', positiveInt).description('One assessment (the read is audited)').action(sessionAction(run, show));
+  assess.command('list <patient>').description("A patient's assessments (the read is audited)").action(sessionAction(run, list));
   assess
     .command('templates')
     .description('The assessment templates and an example of their data')

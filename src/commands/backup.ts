@@ -4,7 +4,7 @@ import { ExitCode } from '../cli/exit-codes.js';
 import { writeLine, type CommandEnv } from '../cli/io.js';
 import { keysAreData } from '../cli/json-keys.js';
 import { emit, note, table } from '../cli/output.js';
-import { withSession } from '../cli/session.js';
+import { sessionAction, withSession, type CommandSession } from '../cli/session.js';
 import { authorize } from '../domain/policy.js';
 import { loadConfig, type Config } from '../infra/config.js';
 import type { BackupKind } from '../infra/backup/backup-file.js';
@@ -193,34 +193,32 @@ async function restore(env: CommandEnv, ref: string, flags: { force?: boolean } 
   return result.ok ? ExitCode.ok : ExitCode.unexpected;
 }
 
-async function list(env: CommandEnv): Promise<number> {
-  return withSession(env, async ({ ctx }) => {
-    authorize(ctx.actor, 'backup.manage');
-    const { listBackups } = await import('../infra/backup/backups.js');
-    const now = ctx.clock.now();
-    const entries = await listBackups(ctx.db, now);
-    const future = entries.filter((e) => e.futureDated);
-    emit(env, entries, () =>
-      entries.length
-        ? [
-            table(
-              ['Id', 'Backup', 'Type', 'Age', 'Size', 'State', 'Verified'],
-              entries.map((e) => [
-                e.id,
-                e.name + (e.onDisk || e.state !== 'completed' ? '' : ' (file missing)'),
-                e.kind,
-                e.futureDated ? 'FUTURE' : formatAge(e.startedAt, now),
-                formatBytes(e.sizeBytes),
-                e.state + (e.encrypted ? ', encrypted' : ''),
-                e.verifiedAt ? `yes, ${formatAge(e.verifiedAt, now)} ago` : e.verifyOk === false ? 'FAILED' : 'no',
-              ]),
-            ),
-            ...(future.length ? ['', futureDatedWarning(future.length)] : []),
-          ].join('\n')
-        : 'No backups yet: make one with `roshni backup create`.',
-    );
-    return ExitCode.ok;
-  });
+async function list({ ctx, env }: CommandSession): Promise<number> {
+  authorize(ctx.actor, 'backup.manage');
+  const { listBackups } = await import('../infra/backup/backups.js');
+  const now = ctx.clock.now();
+  const entries = await listBackups(ctx.db, now);
+  const future = entries.filter((e) => e.futureDated);
+  emit(env, entries, () =>
+    entries.length
+      ? [
+          table(
+            ['Id', 'Backup', 'Type', 'Age', 'Size', 'State', 'Verified'],
+            entries.map((e) => [
+              e.id,
+              e.name + (e.onDisk || e.state !== 'completed' ? '' : ' (file missing)'),
+              e.kind,
+              e.futureDated ? 'FUTURE' : formatAge(e.startedAt, now),
+              formatBytes(e.sizeBytes),
+              e.state + (e.encrypted ? ', encrypted' : ''),
+              e.verifiedAt ? `yes, ${formatAge(e.verifiedAt, now)} ago` : e.verifyOk === false ? 'FAILED' : 'no',
+            ]),
+          ),
+          ...(future.length ? ['', futureDatedWarning(future.length)] : []),
+        ].join('\n')
+      : 'No backups yet: make one with `roshni backup create`.',
+  );
+  return ExitCode.ok;
 }
 
 export function register(program: Command, run: RunCommand): void {
@@ -230,7 +228,7 @@ export function register(program: Command, run: RunCommand): void {
     .description('Write a consistent, checksummed (and, with a passphrase, encrypted) backup; rotate old ones')
     .option('--type <type>', 'manual, daily, weekly or monthly (rotation keeps ROSHNI_BACKUP_KEEP_*)', kindOf, 'manual')
     .action(run(create));
-  backup.command('list').description('Backups with their age, size, type and whether they were verified').action(run(list));
+  backup.command('list').description('Backups with their age, size, type and whether they were verified').action(sessionAction(run, list));
   const trusting = (command: Command) =>
     command
       .option('--allow-unencrypted', 'accept an unencrypted file although ROSHNI_BACKUP_PASSPHRASE is set (you know where it came from)')

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
 import { emit, table } from '../cli/output.js';
-import { withSession } from '../cli/session.js';
+import { sessionAction, withSession } from '../cli/session.js';
 import { loadConfig } from '../infra/config.js';
 import { OperationalError } from '../infra/failure.js';
 import { migrateToLatest, migrationStatus, type MigrationStatus } from '../infra/db/migrate.js';
@@ -14,18 +14,16 @@ export function register(program: Command, run: RunCommand): void {
   db.command('migrate')
     .description('Apply every pending migration (safe to run again)')
     .action(
-      run(async (env) =>
-        withSession(
-          env,
-          async ({ database }) => {
-            const { applied } = await migrateToLatest(database.db);
-            emit(env, { database: database.kind, applied }, () =>
-              applied.length ? [`Applied ${applied.length} migration(s):`, ...applied.map((m) => `  ${m}`)] : 'The database is up to date.',
-            );
-            return 0;
-          },
-          { skipSchemaCheck: true, acting: 'owner' },
-        ),
+      sessionAction(
+        run,
+        async ({ database, env }) => {
+          const { applied } = await migrateToLatest(database.db);
+          emit(env, { database: database.kind, applied }, () =>
+            applied.length ? [`Applied ${applied.length} migration(s):`, ...applied.map((m) => `  ${m}`)] : 'The database is up to date.',
+          );
+          return 0;
+        },
+        { skipSchemaCheck: true, acting: 'owner' },
       ),
     );
 

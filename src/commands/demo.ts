@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import { bold, emit, note } from '../cli/output.js';
 import { renderSchedule, scheduleJson } from '../cli/render-schedule.js';
-import { withSession } from '../cli/session.js';
+import { sessionAction } from '../cli/session.js';
 import { clinicTimezone } from '../domain/clinic/clinic-timezone.js';
 import { DEMO_ADMIN, DEMO_HISTORY_PATIENTS, DEMO_PASSWORD, DEMO_PATIENTS } from '../domain/demo/demo-clinic.js';
 import { loadDemoClinic, DEMO_DAYS } from '../domain/demo/load-demo-clinic.js';
@@ -35,36 +35,34 @@ export function register(program: Command, run: RunCommand): void {
     .command('demo')
     .description('Load a demo clinic (therapists, slots, patients, bookings) and show what to try next')
     .action(
-      run(async (env) =>
-        withSession(
-          env,
-          async ({ ctx, database }) => {
-            note(env, `Preparing the ${database.kind === 'embedded' ? 'embedded' : 'PostgreSQL'} database at ${database.location}…`);
-            await migrateToLatest(database.db);
-            const demoCtx = { ...ctx, timezone: (await clinicTimezone(database.db)) ?? ctx.timezone };
-            note(env, 'Loading the demo clinic…');
-            const result = await loadDemoClinic(demoCtx);
-            const rows = await listAppointments(demoCtx, { from: result.firstClinicDay, to: result.firstClinicDay });
-            emit(env, { ...result, appointments: scheduleJson(rows, demoCtx.timezone) }, () => [
-              ...(result.history
-                ? [
-                    `Demo clinic loaded: 3 therapists, ${DEMO_PATIENTS.length + DEMO_HISTORY_PATIENTS.length} patients, ${result.bookingsCreated} bookings, ${result.slotsCreated} slots over ${DEMO_DAYS} days.`,
-                    `Its past, ${result.history.from} to ${result.history.to}: ${result.history.appointments} appointments (${result.history.attended} attended, ` +
-                      `${result.history.noShows} no-shows, ${result.history.lateCancellations} late cancellations), ${result.history.payments} payments, ` +
-                      `${result.history.refunds} refund, ${result.history.sessionNotes} session notes, ${result.history.goalMeasurements} goal measurements.`,
-                  ]
-                : [`Demo clinic already loaded; added ${result.slotsCreated} new slot(s) for the next ${DEMO_DAYS} days.`]),
-              '',
-              bold(env, `Schedule for ${result.firstClinicDay}`),
-              '',
-              ...renderSchedule(rows, demoCtx.timezone),
-              bold(env, 'Try next:'),
-              ...nextSteps(unpaidBookings(rows)).map((s) => `  ${s}`),
-            ]);
-            return 0;
-          },
-          { skipSchemaCheck: true, acting: 'owner' },
-        ),
+      sessionAction(
+        run,
+        async ({ ctx, database, env }) => {
+          note(env, `Preparing the ${database.kind === 'embedded' ? 'embedded' : 'PostgreSQL'} database at ${database.location}…`);
+          await migrateToLatest(database.db);
+          const demoCtx = { ...ctx, timezone: (await clinicTimezone(database.db)) ?? ctx.timezone };
+          note(env, 'Loading the demo clinic…');
+          const result = await loadDemoClinic(demoCtx);
+          const rows = await listAppointments(demoCtx, { from: result.firstClinicDay, to: result.firstClinicDay });
+          emit(env, { ...result, appointments: scheduleJson(rows, demoCtx.timezone) }, () => [
+            ...(result.history
+              ? [
+                  `Demo clinic loaded: 3 therapists, ${DEMO_PATIENTS.length + DEMO_HISTORY_PATIENTS.length} patients, ${result.bookingsCreated} bookings, ${result.slotsCreated} slots over ${DEMO_DAYS} days.`,
+                  `Its past, ${result.history.from} to ${result.history.to}: ${result.history.appointments} appointments (${result.history.attended} attended, ` +
+                    `${result.history.noShows} no-shows, ${result.history.lateCancellations} late cancellations), ${result.history.payments} payments, ` +
+                    `${result.history.refunds} refund, ${result.history.sessionNotes} session notes, ${result.history.goalMeasurements} goal measurements.`,
+                ]
+              : [`Demo clinic already loaded; added ${result.slotsCreated} new slot(s) for the next ${DEMO_DAYS} days.`]),
+            '',
+            bold(env, `Schedule for ${result.firstClinicDay}`),
+            '',
+            ...renderSchedule(rows, demoCtx.timezone),
+            bold(env, 'Try next:'),
+            ...nextSteps(unpaidBookings(rows)).map((s) => `  ${s}`),
+          ]);
+          return 0;
+        },
+        { skipSchemaCheck: true, acting: 'owner' },
       ),
     );
 }

@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { RunCommand } from '../cli/command-groups.js';
-import type { CommandEnv } from '../cli/io.js';
 import { dateValue, positiveInt } from '../cli/options.js';
 import { emit } from '../cli/output.js';
 import { checkOutputFile, writeOutputFile } from '../cli/output-file.js';
 import { askText, requireFlag } from '../cli/prompts.js';
-import { withSession } from '../cli/session.js';
+import { sessionAction, type CommandSession } from '../cli/session.js';
 import { authorize } from '../domain/policy.js';
 import { sparkline } from '../cli/sparkline.js';
 import { writingTherapistId } from '../domain/clinical/access.js';
@@ -33,70 +32,69 @@ interface GoalFlags {
 const REQUIRED = ['patient', 'description', 'baseline', 'target'] as const;
 const measureText = z.string().refine((v) => v.trim() !== '' && Number.isFinite(Number(v)), 'must be a number');
 
-async function add(env: CommandEnv, flags: GoalFlags): Promise<number> {
-  return withSession(env, async ({ ctx }) => {
-    authorize(ctx.actor, 'clinical.write'); // before any question is asked
-    // On a terminal, a goal asked for is asked for in full: the optional values too.
-    const asked = env.interactive && REQUIRED.some((flag) => flags[flag] === undefined);
-    const patient = await patientFor(env, ctx, await requireFlag(env, flags.patient, '--patient', { message: 'Patient (name, phone, P-number or id)' }));
-    const description = await requireFlag(env, flags.description, '--description', {
-      message: 'What is the goal?',
-      placeholder: 'Says /s/ in initial position',
-    });
-    const unit = flags.unit ?? (asked ? await askText({ message: 'Unit of the values', initialValue: '%', optional: true, io: env.io }) : undefined);
-    const baseline = await requireFlag(env, flags.baseline, '--baseline', { message: `Baseline (where ${patient.full_name} starts)`, schema: measureText });
-    const target = await requireFlag(env, flags.target, '--target', { message: 'Target (where the goal is reached)', schema: measureText });
-    const by = flags.by ?? (asked ? await askText({ message: 'Target date (YYYY-MM-DD, optional)', optional: true, schema: isoDate, io: env.io }) : undefined);
-    const therapist =
-      flags.therapist ??
-      (asked && writingTherapistId(ctx, undefined) === undefined ? await askText({ message: 'Whose goal? (therapist)', io: env.io }) : undefined);
-    const goal = await addGoal(ctx, {
-      patientId: patient.id,
-      description,
-      baseline,
-      target,
-      ...(unit ? { unit } : {}),
-      ...(by ? { targetOn: by } : {}),
-      ...(flags.specialization ? { specialization: flags.specialization } : {}),
-      ...(therapist ? { therapistId: (await therapistFor(env, ctx, therapist)).id } : {}),
-    });
-    emit(
-      env,
-      goal,
-      () =>
-        `Added goal ${goal.id} for ${patient.full_name}: baseline ${withUnit(goal.baseline_value, goal.unit)}, target ${withUnit(goal.target_value, goal.unit)}.`,
-    );
-    return 0;
+async function add({ ctx, env }: CommandSession, flags: GoalFlags): Promise<number> {
+  authorize(ctx.actor, 'clinical.write'); // before any question is asked
+  // On a terminal, a goal asked for is asked for in full: the optional values too.
+  const asked = env.interactive && REQUIRED.some((flag) => flags[flag] === undefined);
+  const patient = await patientFor(env, ctx, await requireFlag(env, flags.patient, '--patient', { message: 'Patient (name, phone, P-number or id)' }));
+  const description = await requireFlag(env, flags.description, '--description', {
+    message: 'What is the goal?',
+    placeholder: 'Says /s/ in initial position',
   });
+  const unit = flags.unit ?? (asked ? await askText({ message: 'Unit of the values', initialValue: '%', optional: true, io: env.io }) : undefined);
+  const baseline = await requireFlag(env, flags.baseline, '--baseline', { message: `Baseline (where ${patient.full_name} starts)`, schema: measureText });
+  const target = await requireFlag(env, flags.target, '--target', { message: 'Target (where the goal is reached)', schema: measureText });
+  const by = flags.by ?? (asked ? await askText({ message: 'Target date (YYYY-MM-DD, optional)', optional: true, schema: isoDate, io: env.io }) : undefined);
+  const therapist =
+    flags.therapist ??
+    (asked && writingTherapistId(ctx, undefined) === undefined ? await askText({ message: 'Whose goal? (therapist)', io: env.io }) : undefined);
+  const goal = await addGoal(ctx, {
+    patientId: patient.id,
+    description,
+    baseline,
+    target,
+    ...(unit ? { unit } : {}),
+    ...(by ? { targetOn: by } : {}),
+    ...(flags.specialization ? { specialization: flags.specialization } : {}),
+    ...(therapist ? { therapistId: (await therapistFor(env, ctx, therapist)).id } : {}),
+  });
+  emit(
+    env,
+    goal,
+    () =>
+      `Added goal ${goal.id} for ${patient.full_name}: baseline ${withUnit(goal.baseline_value, goal.unit)}, target ${withUnit(goal.target_value, goal.unit)}.`,
+  );
+  return 0;
 }
 
-async function status(env: CommandEnv, goalId: number, to: string): Promise<number> {
-  return withSession(env, async ({ ctx }) => {
-    const result = await setGoalStatus(ctx, { goalId, status: to as GoalStatusName });
-    emit(env, result, () =>
-      result.changed ? `Goal ${goalId} is now ${result.goal.status} (was ${result.previous}).` : `Goal ${goalId} is already ${result.goal.status}.`,
-    );
-    return 0;
-  });
+async function status({ ctx, env }: CommandSession, goalId: number, to: string): Promise<number> {
+  const result = await setGoalStatus(ctx, { goalId, status: to as GoalStatusName });
+  emit(env, result, () =>
+    result.changed ? `Goal ${goalId} is now ${result.goal.status} (was ${result.previous}).` : `Goal ${goalId} is already ${result.goal.status}.`,
+  );
+  return 0;
 }
 
-async function measure(env: CommandEnv, goalId: number, value: string, flags: { on?: string; appointment?: string; note?: string }): Promise<number> {
-  return withSession(env, async ({ ctx }) => {
-    const { goal, measurement } = await measureGoal(ctx, {
-      goalId,
-      value,
-      ...(flags.on ? { measuredOn: flags.on } : {}),
-      ...(flags.note ? { note: flags.note } : {}),
-      ...(flags.appointment ? { appointmentId: await resolveAppointmentId(ctx, flags.appointment) } : {}),
-    });
-    emit(
-      env,
-      measurement,
-      () =>
-        `Recorded ${withUnit(measurement.value, goal.unit)} for goal ${goal.id} on ${measurement.measured_on} (target ${withUnit(goal.target_value, goal.unit)}).`,
-    );
-    return 0;
+async function measure(
+  { ctx, env }: CommandSession,
+  goalId: number,
+  value: string,
+  flags: { on?: string; appointment?: string; note?: string },
+): Promise<number> {
+  const { goal, measurement } = await measureGoal(ctx, {
+    goalId,
+    value,
+    ...(flags.on ? { measuredOn: flags.on } : {}),
+    ...(flags.note ? { note: flags.note } : {}),
+    ...(flags.appointment ? { appointmentId: await resolveAppointmentId(ctx, flags.appointment) } : {}),
   });
+  emit(
+    env,
+    measurement,
+    () =>
+      `Recorded ${withUnit(measurement.value, goal.unit)} for goal ${goal.id} on ${measurement.measured_on} (target ${withUnit(goal.target_value, goal.unit)}).`,
+  );
+  return 0;
 }
 
 function renderGoal(g: GoalProgress): string[] {
@@ -114,32 +112,30 @@ function renderGoal(g: GoalProgress): string[] {
   return lines;
 }
 
-async function progress(env: CommandEnv, ref: string, flags: { out?: string; force?: boolean }): Promise<number> {
-  return withSession(env, async ({ ctx }) => {
-    const patient = await patientFor(env, ctx, ref);
-    if (flags.out !== undefined) {
-      const target = await checkOutputFile(flags.out, Boolean(flags.force));
-      const goals = await patientProgress(ctx, { patientId: patient.id, format: 'html' });
-      const { name: clinicName } = await requireClinicSettings(ctx);
-      const page = {
-        clinicName,
-        patient: { name: patient.full_name, number: patient.patient_number },
-        generatedAt: ctx.clock.now(),
-        timezone: ctx.timezone,
-        goals,
-      };
-      await writeOutputFile(target, renderProgressHtml(page), Boolean(flags.force));
-      emit(env, { file: target, goals }, () => `Wrote the progress of ${patient.full_name} (${goals.length} goal(s), with charts) to ${target}.`);
-      return 0;
-    }
-    const goals = await patientProgress(ctx, { patientId: patient.id });
-    emit(env, goals, () =>
-      goals.length
-        ? [`Progress of ${patient.full_name} (${patient.patient_number}): ${goals.length} goal(s)`, '', ...goals.flatMap((g) => [...renderGoal(g), ''])]
-        : `${patient.full_name} has no goals yet; add one with \`roshni goal add\`.`,
-    );
+async function progress({ ctx, env }: CommandSession, ref: string, flags: { out?: string; force?: boolean }): Promise<number> {
+  const patient = await patientFor(env, ctx, ref);
+  if (flags.out !== undefined) {
+    const target = await checkOutputFile(flags.out, Boolean(flags.force));
+    const goals = await patientProgress(ctx, { patientId: patient.id, format: 'html' });
+    const { name: clinicName } = await requireClinicSettings(ctx);
+    const page = {
+      clinicName,
+      patient: { name: patient.full_name, number: patient.patient_number },
+      generatedAt: ctx.clock.now(),
+      timezone: ctx.timezone,
+      goals,
+    };
+    await writeOutputFile(target, renderProgressHtml(page), Boolean(flags.force));
+    emit(env, { file: target, goals }, () => `Wrote the progress of ${patient.full_name} (${goals.length} goal(s), with charts) to ${target}.`);
     return 0;
-  });
+  }
+  const goals = await patientProgress(ctx, { patientId: patient.id });
+  emit(env, goals, () =>
+    goals.length
+      ? [`Progress of ${patient.full_name} (${patient.patient_number}): ${goals.length} goal(s)`, '', ...goals.flatMap((g) => [...renderGoal(g), ''])]
+      : `${patient.full_name} has no goals yet; add one with \`roshni goal add\`.`,
+  );
+  return 0;
 }
 
 export function register(program: Command, run: RunCommand): void {
@@ -155,7 +151,7 @@ export function register(program: Command, run: RunCommand): void {
     .option('--by <date>', 'target date, YYYY-MM-DD', dateValue)
     .option('--specialization <code>', 'slp, ot or pt')
     .option('--therapist <therapist>', 'whose goal (a therapist always writes their own; an admin only reads)')
-    .action(run(add));
+    .action(sessionAction(run, add));
   goal
     .command('measure')
     .argument('<goal>', 'goal id', positiveInt)
@@ -164,17 +160,17 @@ export function register(program: Command, run: RunCommand): void {
     .option('--on <date>', 'measured on (default today), YYYY-MM-DD', dateValue)
     .option('--appointment <appointment>', 'the session it was measured in (its notes must be written)')
     .option('--note <text>', 'a short note')
-    .action(run(measure));
+    .action(sessionAction(run, measure));
   goal
     .command('status')
     .argument('<goal>', 'goal id', positiveInt)
     .argument('<status>', GOAL_STATUSES.join(', '))
     .description('Mark a goal achieved or discontinued, or active again')
-    .action(run(status));
+    .action(sessionAction(run, status));
   program
     .command('progress <patient>')
     .description("Each of a patient's goals with its trend as a sparkline, or as an HTML page with charts for the family (the read is audited)")
     .option('--out <file.html>', 'write a self-contained HTML page with a chart per goal (mode 0600)')
     .option('--force', 'overwrite an existing file')
-    .action(run(progress));
+    .action(sessionAction(run, progress));
 }

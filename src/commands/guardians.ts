@@ -3,7 +3,7 @@ import { requireFlag } from '../cli/prompts.js';
 import type { RunCommand } from '../cli/command-groups.js';
 import { bold, emit, table } from '../cli/output.js';
 import { askText } from '../cli/prompts.js';
-import { withSession } from '../cli/session.js';
+import { sessionAction } from '../cli/session.js';
 import {
   addGuardian,
   guardianInput,
@@ -52,22 +52,20 @@ export function register(program: Command, run: RunCommand): void {
     .option('--email <email>', 'email address')
     .option('--language <language>', 'en or hi, for reminders and the bots (default en)')
     .action(
-      run(async (env, flags: AddFlags) =>
-        withSession(env, async ({ ctx }) => {
-          authorize(ctx.actor, 'patient.manage'); // before any question is asked
-          const shape = guardianInput.shape;
-          const fullName = await requireFlag(env, flags.name, '--name', { message: 'Full name', schema: shape.fullName });
-          const phone = await requireFlag(env, flags.phone, '--phone', { message: 'Phone', placeholder: '98765 43210', schema: shape.phone });
-          const asked = env.interactive && !flags.name;
-          const email = flags.email ?? (asked ? await askText({ message: 'Email', optional: true, schema: shape.email }) : undefined);
-          const added = await addGuardian(ctx, { fullName, phone, email, language: flags.language as GuardianInput['language'] });
-          emit(env, guardianJson(added), () => [
-            `Added guardian ${added.full_name} (id ${added.id}, ${displayPhone(added.phone)}).`,
-            `Next: \`roshni guardian link ${added.id} <patient>\` for each child.`,
-          ]);
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }, flags: AddFlags) => {
+        authorize(ctx.actor, 'patient.manage'); // before any question is asked
+        const shape = guardianInput.shape;
+        const fullName = await requireFlag(env, flags.name, '--name', { message: 'Full name', schema: shape.fullName });
+        const phone = await requireFlag(env, flags.phone, '--phone', { message: 'Phone', placeholder: '98765 43210', schema: shape.phone });
+        const asked = env.interactive && !flags.name;
+        const email = flags.email ?? (asked ? await askText({ message: 'Email', optional: true, schema: shape.email }) : undefined);
+        const added = await addGuardian(ctx, { fullName, phone, email, language: flags.language as GuardianInput['language'] });
+        emit(env, guardianJson(added), () => [
+          `Added guardian ${added.full_name} (id ${added.id}, ${displayPhone(added.phone)}).`,
+          `Next: \`roshni guardian link ${added.id} <patient>\` for each child.`,
+        ]);
+        return 0;
+      }),
     );
 
   guardian
@@ -78,23 +76,21 @@ export function register(program: Command, run: RunCommand): void {
     .option('--relationship <relationship>', 'mother, father, parent, grandparent, sibling, guardian or other (default parent)')
     .option('--primary', 'the guardian the clinic contacts first about this child')
     .action(
-      run(async (env, guardianRef: string, patientRef: string, flags: { relationship?: string; primary?: boolean }) =>
-        withSession(env, async ({ ctx }) => {
-          const g = await resolveGuardian(ctx, guardianRef);
-          const patient = await patientFor(env, ctx, patientRef);
-          const link = await linkGuardian(ctx, {
-            guardianId: g.id,
-            patientId: patient.id,
-            relationship: flags.relationship as LinkGuardianInput['relationship'],
-            isPrimary: Boolean(flags.primary),
-          });
-          const what = `${g.full_name} (${link.relationship}${link.isPrimary ? ', primary' : ''}) of ${patient.patient_number} ${patient.full_name}`;
-          emit(env, { guardianId: g.id, patientId: patient.id, patientNumber: patient.patient_number, ...link }, () =>
-            link.linked ? `Linked ${what}.` : link.updated ? `Updated the link: ${what}.` : `Already linked: ${what}.`,
-          );
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }, guardianRef: string, patientRef: string, flags: { relationship?: string; primary?: boolean }) => {
+        const g = await resolveGuardian(ctx, guardianRef);
+        const patient = await patientFor(env, ctx, patientRef);
+        const link = await linkGuardian(ctx, {
+          guardianId: g.id,
+          patientId: patient.id,
+          relationship: flags.relationship as LinkGuardianInput['relationship'],
+          isPrimary: Boolean(flags.primary),
+        });
+        const what = `${g.full_name} (${link.relationship}${link.isPrimary ? ', primary' : ''}) of ${patient.patient_number} ${patient.full_name}`;
+        emit(env, { guardianId: g.id, patientId: patient.id, patientNumber: patient.patient_number, ...link }, () =>
+          link.linked ? `Linked ${what}.` : link.updated ? `Updated the link: ${what}.` : `Already linked: ${what}.`,
+        );
+        return 0;
+      }),
     );
 
   guardian
@@ -102,31 +98,29 @@ export function register(program: Command, run: RunCommand): void {
     .description('A guardian and the children they bring')
     .argument('<guardian>', 'guardian id or phone number')
     .action(
-      run(async (env, ref: string) =>
-        withSession(env, async ({ ctx }) => {
-          const { guardian: g, children } = await guardianProfile(ctx, (await resolveGuardian(ctx, ref)).id);
-          const childrenJson = children.map((c) => ({
-            id: c.id,
-            patientNumber: c.patient_number,
-            fullName: c.full_name,
-            dateOfBirth: c.date_of_birth,
-            relationship: c.relationship,
-            isPrimary: c.is_primary,
-          }));
-          emit(env, { ...guardianJson(g), children: childrenJson }, () => [
-            bold(env, `${g.full_name} (guardian id ${g.id})`),
-            `Phone / email:  ${displayPhone(g.phone) || '—'} / ${g.email ?? '—'}`,
-            `Language:       ${g.preferred_language}`,
-            '',
-            children.length
-              ? table(
-                  ['Patient', 'Name', 'Born', 'Relationship'],
-                  children.map((c) => [c.patient_number, c.full_name, c.date_of_birth ?? '', `${c.relationship}${c.is_primary ? ' (primary)' : ''}`]),
-                )
-              : `No children linked yet: \`roshni guardian link ${g.id} <patient>\`.`,
-          ]);
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }, ref: string) => {
+        const { guardian: g, children } = await guardianProfile(ctx, (await resolveGuardian(ctx, ref)).id);
+        const childrenJson = children.map((c) => ({
+          id: c.id,
+          patientNumber: c.patient_number,
+          fullName: c.full_name,
+          dateOfBirth: c.date_of_birth,
+          relationship: c.relationship,
+          isPrimary: c.is_primary,
+        }));
+        emit(env, { ...guardianJson(g), children: childrenJson }, () => [
+          bold(env, `${g.full_name} (guardian id ${g.id})`),
+          `Phone / email:  ${displayPhone(g.phone) || '—'} / ${g.email ?? '—'}`,
+          `Language:       ${g.preferred_language}`,
+          '',
+          children.length
+            ? table(
+                ['Patient', 'Name', 'Born', 'Relationship'],
+                children.map((c) => [c.patient_number, c.full_name, c.date_of_birth ?? '', `${c.relationship}${c.is_primary ? ' (primary)' : ''}`]),
+              )
+            : `No children linked yet: \`roshni guardian link ${g.id} <patient>\`.`,
+        ]);
+        return 0;
+      }),
     );
 }

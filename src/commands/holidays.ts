@@ -4,7 +4,7 @@ import { requireFlag } from '../cli/prompts.js';
 import type { RunCommand } from '../cli/command-groups.js';
 import { bold, emit, table } from '../cli/output.js';
 import { dateValue, positiveInt } from '../cli/options.js';
-import { withSession } from '../cli/session.js';
+import { sessionAction } from '../cli/session.js';
 import { addHoliday, listHolidays, removeHoliday } from '../domain/scheduling/holidays.js';
 import { weekdayName } from '../domain/scheduling/working-hours.js';
 import { isoDate, isoWeekdayOf } from '../domain/time.js';
@@ -23,34 +23,32 @@ export function register(program: Command, run: RunCommand): void {
     .option('--notify-families', 'with --force: message their families through the outbox, offering to reschedule or cancel')
     .option('--no-notify-families', 'with --force: do not message the families, and do not ask')
     .action(
-      run(async (env, flags: { date?: string; name?: string; force?: boolean; notifyFamilies?: boolean }) =>
-        withSession(env, async ({ ctx }) => {
-          const date = await requireFlag(env, flags.date, '--date', { message: 'Holiday date', placeholder: 'YYYY-MM-DD', schema: isoDate });
-          const name = await requireFlag(env, flags.name, '--name', { message: 'Name of the holiday', placeholder: 'Diwali' });
-          const result = await forceIfConfirmed(env, Boolean(flags.force), 'Declare the holiday anyway and list them for rescheduling?', (force) =>
-            addHoliday(ctx, { date, name, force, notifyFamilies: flags.notifyFamilies === true }),
-          );
-          const { holiday_on: day } = result.holiday;
-          const offers = await offerToFamilies(env, ctx, flags.notifyFamilies, result, { holidayOn: day });
-          emit(
-            env,
-            {
-              date: day,
-              name: result.holiday.name,
-              slotsBlocked: result.slotsBlocked,
-              toReschedule: toRescheduleJson(result.toReschedule, ctx.timezone),
-              familiesMessaged: offers,
-            },
-            () => [
-              bold(env, `Holiday added: ${dayLabel(day)}, ${result.holiday.name}.`),
-              `${result.slotsBlocked} open slot(s) blocked.`,
-              ...toRescheduleLines(result.toReschedule, ctx.timezone),
-              ...forcedDayOffLines(result.toReschedule, offers),
-            ],
-          );
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }, flags: { date?: string; name?: string; force?: boolean; notifyFamilies?: boolean }) => {
+        const date = await requireFlag(env, flags.date, '--date', { message: 'Holiday date', placeholder: 'YYYY-MM-DD', schema: isoDate });
+        const name = await requireFlag(env, flags.name, '--name', { message: 'Name of the holiday', placeholder: 'Diwali' });
+        const result = await forceIfConfirmed(env, Boolean(flags.force), 'Declare the holiday anyway and list them for rescheduling?', (force) =>
+          addHoliday(ctx, { date, name, force, notifyFamilies: flags.notifyFamilies === true }),
+        );
+        const { holiday_on: day } = result.holiday;
+        const offers = await offerToFamilies(env, ctx, flags.notifyFamilies, result, { holidayOn: day });
+        emit(
+          env,
+          {
+            date: day,
+            name: result.holiday.name,
+            slotsBlocked: result.slotsBlocked,
+            toReschedule: toRescheduleJson(result.toReschedule, ctx.timezone),
+            familiesMessaged: offers,
+          },
+          () => [
+            bold(env, `Holiday added: ${dayLabel(day)}, ${result.holiday.name}.`),
+            `${result.slotsBlocked} open slot(s) blocked.`,
+            ...toRescheduleLines(result.toReschedule, ctx.timezone),
+            ...forcedDayOffLines(result.toReschedule, offers),
+          ],
+        );
+        return 0;
+      }),
     );
 
   holiday
@@ -58,23 +56,21 @@ export function register(program: Command, run: RunCommand): void {
     .description('Holidays from today on, or of one year')
     .option('--year <year>', 'a calendar year, e.g. 2026', positiveInt)
     .action(
-      run(async (env, flags: { year?: number }) =>
-        withSession(env, async ({ ctx }) => {
-          const rows = await listHolidays(ctx, flags.year === undefined ? {} : { year: flags.year });
-          emit(
-            env,
-            rows.map((r) => ({ date: r.holiday_on, name: r.name })),
-            () =>
-              rows.length
-                ? table(
-                    ['Date', 'Holiday'],
-                    rows.map((r) => [dayLabel(r.holiday_on), r.name]),
-                  )
-                : 'No holidays.',
-          );
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }, flags: { year?: number }) => {
+        const rows = await listHolidays(ctx, flags.year === undefined ? {} : { year: flags.year });
+        emit(
+          env,
+          rows.map((r) => ({ date: r.holiday_on, name: r.name })),
+          () =>
+            rows.length
+              ? table(
+                  ['Date', 'Holiday'],
+                  rows.map((r) => [dayLabel(r.holiday_on), r.name]),
+                )
+              : 'No holidays.',
+        );
+        return 0;
+      }),
     );
 
   holiday
@@ -82,15 +78,13 @@ export function register(program: Command, run: RunCommand): void {
     .description('Open the clinic again on a day, and the slots the holiday blocked')
     .argument('<date>', 'the holiday, YYYY-MM-DD')
     .action(
-      run(async (env, date: string) =>
-        withSession(env, async ({ ctx }) => {
-          const result = await removeHoliday(ctx, { date });
-          emit(env, { date: result.holiday.holiday_on, name: result.holiday.name, slotsReopened: result.slotsReopened }, () => [
-            `Holiday removed: ${dayLabel(result.holiday.holiday_on)}, ${result.holiday.name}.`,
-            `${result.slotsReopened} slot(s) reopened.`,
-          ]);
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }, date: string) => {
+        const result = await removeHoliday(ctx, { date });
+        emit(env, { date: result.holiday.holiday_on, name: result.holiday.name, slotsReopened: result.slotsReopened }, () => [
+          `Holiday removed: ${dayLabel(result.holiday.holiday_on)}, ${result.holiday.name}.`,
+          `${result.slotsReopened} slot(s) reopened.`,
+        ]);
+        return 0;
+      }),
     );
 }

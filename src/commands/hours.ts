@@ -6,7 +6,7 @@ import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
 import { bold, dim, emit } from '../cli/output.js';
 import { collect } from '../cli/options.js';
-import { withSession } from '../cli/session.js';
+import { sessionAction } from '../cli/session.js';
 import { isDomainError } from '../domain/errors.js';
 import { parseWeeklyHours, setWorkingHours, weekdayName, weeklyHours, type WeeklyBlock } from '../domain/scheduling/working-hours.js';
 
@@ -84,21 +84,19 @@ export function register(program: Command, run: RunCommand): void {
     .argument('[therapist]', 'id, username or part of the name')
     .option('--hours <block>', 'days and times, e.g. "mon-fri 09:00-13:00", "sat 09:00-13:00" or "mon,wed 16:00-19:00" (repeat)', collect)
     .action(
-      run(async (env, ref: string | undefined, flags: { hours?: string[] }) =>
-        withSession(env, async ({ ctx }) => {
-          const therapist = await requireTherapist(env, ctx, ref);
-          const blocks = parseAll(await hoursFrom(env, flags.hours));
-          await setWorkingHours(ctx, { therapistId: therapist.id, blocks });
-          const weeks = await weeklyHours(ctx, { therapistId: therapist.id });
-          emit(env, weekJson(weeks)[0], () => [
-            bold(env, `Working hours of ${therapist.full_name} replaced.`),
-            '',
-            ...weekGrid(weeks),
-            dim(env, 'Slots already made are unchanged; run `roshni slots generate --from … --to …` for slots in the new hours.'),
-          ]);
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }, ref: string | undefined, flags: { hours?: string[] }) => {
+        const therapist = await requireTherapist(env, ctx, ref);
+        const blocks = parseAll(await hoursFrom(env, flags.hours));
+        await setWorkingHours(ctx, { therapistId: therapist.id, blocks });
+        const weeks = await weeklyHours(ctx, { therapistId: therapist.id });
+        emit(env, weekJson(weeks)[0], () => [
+          bold(env, `Working hours of ${therapist.full_name} replaced.`),
+          '',
+          ...weekGrid(weeks),
+          dim(env, 'Slots already made are unchanged; run `roshni slots generate --from … --to …` for slots in the new hours.'),
+        ]);
+        return 0;
+      }),
     );
 
   hours
@@ -106,13 +104,11 @@ export function register(program: Command, run: RunCommand): void {
     .description('The weekly hours of one therapist, or of every active therapist')
     .argument('[therapist]', 'id, username or part of the name')
     .action(
-      run(async (env, ref: string | undefined) =>
-        withSession(env, async ({ ctx }) => {
-          const therapistId = ref === undefined ? undefined : (await requireTherapist(env, ctx, ref)).id;
-          const weeks = await weeklyHours(ctx, therapistId === undefined ? {} : { therapistId });
-          emit(env, weekJson(weeks), () => (weeks.length ? weekGrid(weeks) : 'No therapists yet.'));
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }, ref: string | undefined) => {
+        const therapistId = ref === undefined ? undefined : (await requireTherapist(env, ctx, ref)).id;
+        const weeks = await weeklyHours(ctx, therapistId === undefined ? {} : { therapistId });
+        emit(env, weekJson(weeks), () => (weeks.length ? weekGrid(weeks) : 'No therapists yet.'));
+        return 0;
+      }),
     );
 }

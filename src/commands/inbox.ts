@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import { positiveInt } from '../cli/options.js';
 import { emit, table } from '../cli/output.js';
-import { withSession } from '../cli/session.js';
+import { sessionAction } from '../cli/session.js';
 import { listInbox, replyInInbox, showInboxConversation } from '../domain/messaging/inbox.js';
 import { formatFriendly } from '../domain/time.js';
 
@@ -12,36 +12,32 @@ export function register(program: Command, run: RunCommand): void {
     .command('list')
     .description('Chats waiting for the clinic')
     .action(
-      run(async (env) =>
-        withSession(env, async ({ ctx }) => {
-          const rows = await listInbox(ctx);
-          emit(env, rows, () =>
-            rows.length
-              ? table(
-                  ['Chat', 'Channel', 'Who', 'Since', 'Unread'],
-                  rows.map((r) => [r.id, r.channel, r.name ?? '?', formatFriendly(r.handed_to_staff_at!, ctx.timezone), Number(r.unread ?? 0)]),
-                )
-              : 'No chats are waiting.',
-          );
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }) => {
+        const rows = await listInbox(ctx);
+        emit(env, rows, () =>
+          rows.length
+            ? table(
+                ['Chat', 'Channel', 'Who', 'Since', 'Unread'],
+                rows.map((r) => [r.id, r.channel, r.name ?? '?', formatFriendly(r.handed_to_staff_at!, ctx.timezone), Number(r.unread ?? 0)]),
+              )
+            : 'No chats are waiting.',
+        );
+        return 0;
+      }),
     );
   inbox
     .command('show')
     .argument('<chat>', 'chat number from inbox list', positiveInt)
     .description('The messages of one chat')
     .action(
-      run(async (env, id: number) =>
-        withSession(env, async ({ ctx }) => {
-          const { messages } = await showInboxConversation(ctx, id);
-          // A message's own lines are indented, so none can pass for a message of its own (the clinic's, say).
-          emit(env, messages, () =>
-            messages.map((m) => `${formatFriendly(m.created_at, ctx.timezone)} ${m.direction === 'in' ? '←' : '→'} ${m.body.replace(/\r?\n/g, '\n    ')}`),
-          );
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }, id: number) => {
+        const { messages } = await showInboxConversation(ctx, id);
+        // A message's own lines are indented, so none can pass for a message of its own (the clinic's, say).
+        emit(env, messages, () =>
+          messages.map((m) => `${formatFriendly(m.created_at, ctx.timezone)} ${m.direction === 'in' ? '←' : '→'} ${m.body.replace(/\r?\n/g, '\n    ')}`),
+        );
+        return 0;
+      }),
     );
   inbox
     .command('reply')
@@ -49,12 +45,10 @@ export function register(program: Command, run: RunCommand): void {
     .argument('<text...>', 'the reply')
     .description('Reply on the chat’s own channel')
     .action(
-      run(async (env, id: number, words: string[]) =>
-        withSession(env, async ({ ctx }) => {
-          const sent = await replyInInbox(ctx, { conversationId: id, body: words.join(' ') });
-          emit(env, sent, () => `Reply queued for chat ${id} (${sent.channel}).`);
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }, id: number, words: string[]) => {
+        const sent = await replyInInbox(ctx, { conversationId: id, body: words.join(' ') });
+        emit(env, sent, () => `Reply queued for chat ${id} (${sent.channel}).`);
+        return 0;
+      }),
     );
 }

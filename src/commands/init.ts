@@ -5,11 +5,10 @@ import { writeLine, type CommandEnv } from '../cli/io.js';
 import { phoneValue } from '../cli/phone-options.js';
 import { askText } from '../cli/prompts.js';
 import { readPassword } from '../cli/password-input.js';
-import { requireFlag } from '../cli/prompts.js';
+import { requireStaffNames } from '../cli/staff-name-prompts.js';
 import { signedInStaff, withSession, type Session } from '../cli/session.js';
 import { createFirstAdmin, needsFirstAdmin } from '../domain/access/first-admin.js';
 import { password as passwordRule } from '../domain/access/passwords.js';
-import { staffUserInput } from '../domain/people/staff.js';
 import { clinicSettingsInput, getClinicSettings, saveClinicSettings, type ClinicSettingsInput } from '../domain/clinic/settings.js';
 import { inTransaction, type DomainContext } from '../domain/context.js';
 import { InvalidInputError } from '../domain/errors.js';
@@ -46,13 +45,10 @@ interface FirstAdmin {
  */
 async function actingForInit(env: CommandEnv, session: Session, flags: FirstAdminFlags): Promise<{ ctx: DomainContext; firstAdmin?: FirstAdmin }> {
   if (!(await needsFirstAdmin(session.database.db))) return { ctx: await signedInStaff(session.database, session.config, session.ctx) };
-  const shape = staffUserInput.shape;
-  const username = await requireFlag(env, flags.admin, '--admin', {
-    message: "The first admin's username",
-    placeholder: 'anita.admin',
-    schema: shape.username,
+  const { username, fullName } = await requireStaffNames(env, {
+    username: { value: flags.admin, flag: '--admin', message: "The first admin's username", placeholder: 'anita.admin' },
+    fullName: { value: flags.adminName, flag: '--admin-name', message: "The first admin's full name" },
   });
-  const fullName = await requireFlag(env, flags.adminName, '--admin-name', { message: "The first admin's full name", schema: shape.fullName });
   const password = await readPassword(env, { fromStdin: flags.passwordStdin, message: `A password for ${username}`, confirm: true });
   const parsed = passwordRule.safeParse(password);
   if (!parsed.success) throw new InvalidInputError(`password: ${parsed.error.issues[0]!.message}`);

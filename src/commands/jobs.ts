@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
-import type { CommandEnv } from '../cli/io.js';
 import { emit, table } from '../cli/output.js';
-import { withSession } from '../cli/session.js';
+import { sessionAction, type CommandSession } from '../cli/session.js';
 import { authorize } from '../domain/policy.js';
 import { formatFriendly } from '../domain/time.js';
 import { listJobs, type JobSummary } from '../domain/operations/job-runs.js';
@@ -81,30 +80,31 @@ function outcome(last: JobSummary | null): string {
   return last.state; // failed, running
 }
 
-async function list(env: CommandEnv): Promise<number> {
-  return withSession(env, async ({ ctx }) => {
-    authorize(ctx.actor, 'notification.read');
-    const runs = await listJobs(ctx);
-    const rows = scheduledJobs().map((job) => ({ job: job.name, schedule: job.cron, last: runs.find((r) => r.jobName === job.name) ?? null }));
-    emit(env, rows, () =>
-      table(
-        ['Job', 'When', 'Last run', 'Took', 'Outcome', 'Result', 'Runs'],
-        rows.map(({ job, schedule, last }) => [
-          job,
-          describeSchedule(schedule),
-          last ? formatFriendly(last.startedAt, ctx.timezone) : '',
-          last?.durationMs != null ? `${last.durationMs} ms` : '',
-          outcome(last),
-          last ? (last.state === 'failed' ? (last.error ?? '') : last.state === 'succeeded' ? summariseResult(job, last.result) : '') : '',
-          last?.runs ?? 0,
-        ]),
-      ),
-    );
-    return 0;
-  });
+async function list({ ctx, env }: CommandSession): Promise<number> {
+  authorize(ctx.actor, 'notification.read');
+  const runs = await listJobs(ctx);
+  const rows = scheduledJobs().map((job) => ({ job: job.name, schedule: job.cron, last: runs.find((r) => r.jobName === job.name) ?? null }));
+  emit(env, rows, () =>
+    table(
+      ['Job', 'When', 'Last run', 'Took', 'Outcome', 'Result', 'Runs'],
+      rows.map(({ job, schedule, last }) => [
+        job,
+        describeSchedule(schedule),
+        last ? formatFriendly(last.startedAt, ctx.timezone) : '',
+        last?.durationMs != null ? `${last.durationMs} ms` : '',
+        outcome(last),
+        last ? (last.state === 'failed' ? (last.error ?? '') : last.state === 'succeeded' ? summariseResult(job, last.result) : '') : '',
+        last?.runs ?? 0,
+      ]),
+    ),
+  );
+  return 0;
 }
 
 export function register(program: Command, run: RunCommand): void {
   const jobs = program.command('jobs').description('Scheduled jobs of `roshni start`');
-  jobs.command('list').description('Each job: when it runs, its last run, how long it took and what it did (--json: the raw results)').action(run(list));
+  jobs
+    .command('list')
+    .description('Each job: when it runs, its last run, how long it took and what it did (--json: the raw results)')
+    .action(sessionAction(run, list));
 }

@@ -13,7 +13,7 @@ import { bold, emit, table } from '../cli/output.js';
 import { dateValue, positiveInt } from '../cli/options.js';
 import { requireFlag } from '../cli/prompts.js';
 import { askText } from '../cli/prompts.js';
-import { withSession } from '../cli/session.js';
+import { sessionAction } from '../cli/session.js';
 import { addLeave, listLeave, removeLeave } from '../domain/scheduling/leave.js';
 import { isoDate } from '../domain/time.js';
 
@@ -50,34 +50,32 @@ export function register(program: Command, run: RunCommand): void {
     .option('--notify-families', 'with --force: message their families through the outbox, offering to reschedule or cancel')
     .option('--no-notify-families', 'with --force: do not message the families, and do not ask')
     .action(
-      run(async (env, ref: string | undefined, flags: AddFlags) =>
-        withSession(env, async ({ ctx }) => {
-          const therapist = await requireTherapist(env, ctx, ref);
-          const from = await requireFlag(env, flags.from, '--from', { message: 'First day of leave', placeholder: 'YYYY-MM-DD', schema: isoDate });
-          const to = flags.to ?? (flags.from === undefined ? await askText({ message: 'Last day of leave', initialValue: from, schema: isoDate }) : from)!;
-          const input = { therapistId: therapist.id, from, to, ...(flags.reason ? { reason: flags.reason } : {}) };
-          const result = await forceIfConfirmed(env, Boolean(flags.force), 'Record the leave anyway and list them for rescheduling?', (force) =>
-            addLeave(ctx, { ...input, force, notifyFamilies: flags.notifyFamilies === true }),
-          );
-          const offers = await offerToFamilies(env, ctx, flags.notifyFamilies, result, { leaveId: result.leave.id });
-          emit(
-            env,
-            {
-              leave: leaveJson(result.leave),
-              slotsBlocked: result.slotsBlocked,
-              toReschedule: toRescheduleJson(result.toReschedule, ctx.timezone),
-              familiesMessaged: offers,
-            },
-            () => [
-              bold(env, `Leave ${result.leave.id} recorded: ${therapist.full_name}, ${span(result.leave)}.`),
-              `${result.slotsBlocked} open slot(s) blocked.`,
-              ...toRescheduleLines(result.toReschedule, ctx.timezone),
-              ...forcedDayOffLines(result.toReschedule, offers),
-            ],
-          );
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }, ref: string | undefined, flags: AddFlags) => {
+        const therapist = await requireTherapist(env, ctx, ref);
+        const from = await requireFlag(env, flags.from, '--from', { message: 'First day of leave', placeholder: 'YYYY-MM-DD', schema: isoDate });
+        const to = flags.to ?? (flags.from === undefined ? await askText({ message: 'Last day of leave', initialValue: from, schema: isoDate }) : from)!;
+        const input = { therapistId: therapist.id, from, to, ...(flags.reason ? { reason: flags.reason } : {}) };
+        const result = await forceIfConfirmed(env, Boolean(flags.force), 'Record the leave anyway and list them for rescheduling?', (force) =>
+          addLeave(ctx, { ...input, force, notifyFamilies: flags.notifyFamilies === true }),
+        );
+        const offers = await offerToFamilies(env, ctx, flags.notifyFamilies, result, { leaveId: result.leave.id });
+        emit(
+          env,
+          {
+            leave: leaveJson(result.leave),
+            slotsBlocked: result.slotsBlocked,
+            toReschedule: toRescheduleJson(result.toReschedule, ctx.timezone),
+            familiesMessaged: offers,
+          },
+          () => [
+            bold(env, `Leave ${result.leave.id} recorded: ${therapist.full_name}, ${span(result.leave)}.`),
+            `${result.slotsBlocked} open slot(s) blocked.`,
+            ...toRescheduleLines(result.toReschedule, ctx.timezone),
+            ...forcedDayOffLines(result.toReschedule, offers),
+          ],
+        );
+        return 0;
+      }),
     );
 
   leave
@@ -86,21 +84,19 @@ export function register(program: Command, run: RunCommand): void {
     .option('--therapist <therapist>', 'only this therapist (id, username or part of the name)')
     .option('--all', 'include leave that is over')
     .action(
-      run(async (env, flags: { therapist?: string; all?: boolean }) =>
-        withSession(env, async ({ ctx }) => {
-          const therapistId = await therapistFilter(ctx, flags.therapist);
-          const rows = await listLeave(ctx, { ...(therapistId !== undefined ? { therapistId } : {}), includePast: Boolean(flags.all) });
-          emit(env, rows.map(leaveJson), () =>
-            rows.length
-              ? table(
-                  ['Id', 'Therapist', 'From', 'To', 'Reason'],
-                  rows.map((r) => [r.id, r.therapist_name, r.starts_on, r.ends_on, r.reason ?? '']),
-                )
-              : 'No leave recorded.',
-          );
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }, flags: { therapist?: string; all?: boolean }) => {
+        const therapistId = await therapistFilter(ctx, flags.therapist);
+        const rows = await listLeave(ctx, { ...(therapistId !== undefined ? { therapistId } : {}), includePast: Boolean(flags.all) });
+        emit(env, rows.map(leaveJson), () =>
+          rows.length
+            ? table(
+                ['Id', 'Therapist', 'From', 'To', 'Reason'],
+                rows.map((r) => [r.id, r.therapist_name, r.starts_on, r.ends_on, r.reason ?? '']),
+              )
+            : 'No leave recorded.',
+        );
+        return 0;
+      }),
     );
 
   leave
@@ -108,15 +104,13 @@ export function register(program: Command, run: RunCommand): void {
     .description('Remove leave and reopen the slots it blocked')
     .argument('<id>', 'the leave id (from `roshni leave list`)', positiveInt)
     .action(
-      run(async (env, leaveId: number) =>
-        withSession(env, async ({ ctx }) => {
-          const result = await removeLeave(ctx, { leaveId });
-          emit(env, { leave: leaveJson(result.leave), slotsReopened: result.slotsReopened }, () => [
-            `Leave ${leaveId} removed: ${result.leave.therapist_name}, ${span(result.leave)}.`,
-            `${result.slotsReopened} slot(s) reopened.`,
-          ]);
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }, leaveId: number) => {
+        const result = await removeLeave(ctx, { leaveId });
+        emit(env, { leave: leaveJson(result.leave), slotsReopened: result.slotsReopened }, () => [
+          `Leave ${leaveId} removed: ${result.leave.therapist_name}, ${span(result.leave)}.`,
+          `${result.slotsReopened} slot(s) reopened.`,
+        ]);
+        return 0;
+      }),
     );
 }

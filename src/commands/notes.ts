@@ -4,7 +4,7 @@ import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
 import { notesFields, notesFromTerminal, type NoteFields } from '../cli/notes-editor.js';
 import { emit, table } from '../cli/output.js';
-import { withSession } from '../cli/session.js';
+import { sessionAction, withSession, type CommandSession } from '../cli/session.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { editSessionNotes, sessionNotesForEditing } from '../domain/clinical/edit-session-notes.js';
 import { addSessionNotes, notesDue, requireNotesWritable, showSessionNotes } from '../domain/clinical/session-notes.js';
@@ -127,29 +127,27 @@ async function show(env: CommandEnv, ref: string | undefined): Promise<number> {
   });
 }
 
-async function due(env: CommandEnv, flags: { therapist?: string }): Promise<number> {
-  return withSession(env, async ({ ctx }) => {
-    const therapistId = flags.therapist ? (await therapistFor(env, ctx, flags.therapist)).id : undefined;
-    const rows = await notesDue(ctx, { therapistId });
-    emit(env, rows, () =>
-      rows.length
-        ? [
-            `Notes due (${rows.length}):`,
-            table(
-              ['When', 'Appointment', 'Patient', 'Therapist', 'Service'],
-              rows.map((r) => [
-                formatFriendly(r.starts_at, ctx.timezone),
-                r.appointment_number,
-                `${r.patient_name} (${r.patient_number})`,
-                r.therapist_name,
-                r.service_name,
-              ]),
-            ),
-          ]
-        : 'No notes due: every completed session has its notes.',
-    );
-    return 0;
-  });
+async function due({ ctx, env }: CommandSession, flags: { therapist?: string }): Promise<number> {
+  const therapistId = flags.therapist ? (await therapistFor(env, ctx, flags.therapist)).id : undefined;
+  const rows = await notesDue(ctx, { therapistId });
+  emit(env, rows, () =>
+    rows.length
+      ? [
+          `Notes due (${rows.length}):`,
+          table(
+            ['When', 'Appointment', 'Patient', 'Therapist', 'Service'],
+            rows.map((r) => [
+              formatFriendly(r.starts_at, ctx.timezone),
+              r.appointment_number,
+              `${r.patient_name} (${r.patient_number})`,
+              r.therapist_name,
+              r.service_name,
+            ]),
+          ),
+        ]
+      : 'No notes due: every completed session has its notes.',
+  );
+  return 0;
 }
 
 /** The flags of each field of the notes, for writing them and for editing them. */
@@ -183,5 +181,5 @@ export function register(program: Command, run: RunCommand): void {
     .command('due')
     .description('Completed sessions still without notes (a therapist: their own)')
     .option('--therapist <therapist>', 'one therapist (admin)')
-    .action(run(due));
+    .action(sessionAction(run, due));
 }

@@ -3,7 +3,7 @@ import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
 import { positiveInt } from '../cli/options.js';
 import { emit, table } from '../cli/output.js';
-import { withSession } from '../cli/session.js';
+import { sessionAction, withSession, type CommandSession } from '../cli/session.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { listNotifications, retryNotifications } from '../domain/notifications/outbox-admin.js';
 import { formatFriendly } from '../domain/time.js';
@@ -14,30 +14,28 @@ interface ListFlags {
   limit?: number;
 }
 
-async function list(env: CommandEnv, flags: ListFlags): Promise<number> {
-  return withSession(env, async ({ ctx }) => {
-    const state = flags.failed ? 'failed' : flags.state;
-    const rows = await listNotifications(ctx, { ...(state ? { state } : {}), ...(flags.limit ? { limit: flags.limit } : {}) });
-    emit(env, rows, () => {
-      if (!rows.length) return state ? `No ${state} notifications.` : 'The outbox is empty.';
-      return table(
-        ['Id', 'Kind', 'State', 'Channel', 'About', 'To', 'Appointment', 'Due', 'Tries', 'Last error'],
-        rows.map((r) => [
-          r.id,
-          r.kind,
-          r.state,
-          r.channel ?? '',
-          r.about_patient_number ?? '',
-          recipientText(r),
-          r.appointment_number ?? '',
-          formatFriendly(r.due_at, ctx.timezone),
-          r.attempts,
-          r.last_error ?? '',
-        ]),
-      );
-    });
-    return 0;
+async function list({ ctx, env }: CommandSession, flags: ListFlags): Promise<number> {
+  const state = flags.failed ? 'failed' : flags.state;
+  const rows = await listNotifications(ctx, { ...(state ? { state } : {}), ...(flags.limit ? { limit: flags.limit } : {}) });
+  emit(env, rows, () => {
+    if (!rows.length) return state ? `No ${state} notifications.` : 'The outbox is empty.';
+    return table(
+      ['Id', 'Kind', 'State', 'Channel', 'About', 'To', 'Appointment', 'Due', 'Tries', 'Last error'],
+      rows.map((r) => [
+        r.id,
+        r.kind,
+        r.state,
+        r.channel ?? '',
+        r.about_patient_number ?? '',
+        recipientText(r),
+        r.appointment_number ?? '',
+        formatFriendly(r.due_at, ctx.timezone),
+        r.attempts,
+        r.last_error ?? '',
+      ]),
+    );
   });
+  return 0;
 }
 
 /** "the patient", "guardian (mother)", "staff anita": who hears it, as the desk says it. */
@@ -71,7 +69,7 @@ export function register(program: Command, run: RunCommand): void {
     .option('--failed', 'only those that failed for good and need staff')
     .option('--state <state>', 'pending, sending, sent, failed, skipped or cancelled')
     .option('--limit <n>', 'how many (default 50)', positiveInt)
-    .action(run(list));
+    .action(sessionAction(run, list));
   group
     .command('retry')
     .description('Queue a failed message again')

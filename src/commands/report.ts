@@ -1,10 +1,10 @@
 import { Option, type Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
-import { writeText, type CommandEnv } from '../cli/io.js';
+import { writeText } from '../cli/io.js';
 import { emit } from '../cli/output.js';
 import { checkOutputFile, writeOutputFile } from '../cli/output-file.js';
 import { count, hours, money, rate, reportAction, type Column, type ReportFlags, type ReportView } from '../cli/report-view.js';
-import { withSession } from '../cli/session.js';
+import { sessionAction, type CommandSession } from '../cli/session.js';
 import { attendanceReport, type AttendanceFigures } from '../domain/reports/attendance.js';
 import { duesReport, type DuesLine } from '../domain/reports/dues.js';
 import { monthlyReport } from '../domain/reports/monthly.js';
@@ -179,21 +179,19 @@ const packages = reportAction(
   }),
 );
 
-async function monthly(env: CommandEnv, flags: { month?: string; out?: string; force?: boolean }): Promise<number> {
-  return withSession(env, async ({ ctx }) => {
-    const target = flags.out ? await checkOutputFile(flags.out, Boolean(flags.force)) : undefined;
-    const report = await monthlyReport(ctx, flags.month !== undefined ? { month: flags.month } : {});
-    const html = renderMonthlyHtml(report);
-    if (target) {
-      await writeOutputFile(target, html, Boolean(flags.force));
-      emit(env, { ...report, file: target }, () => `Wrote the monthly report for ${report.period.label} to ${target}.`);
-    } else if (env.json) {
-      emit(env, report, () => '');
-    } else {
-      writeText(env.io.stdout, html);
-    }
-    return 0;
-  });
+async function monthly({ ctx, env }: CommandSession, flags: { month?: string; out?: string; force?: boolean }): Promise<number> {
+  const target = flags.out ? await checkOutputFile(flags.out, Boolean(flags.force)) : undefined;
+  const report = await monthlyReport(ctx, flags.month !== undefined ? { month: flags.month } : {});
+  const html = renderMonthlyHtml(report);
+  if (target) {
+    await writeOutputFile(target, html, Boolean(flags.force));
+    emit(env, { ...report, file: target }, () => `Wrote the monthly report for ${report.period.label} to ${target}.`);
+  } else if (env.json) {
+    emit(env, report, () => '');
+  } else {
+    writeText(env.io.stdout, html);
+  }
+  return 0;
 }
 
 function withPeriod(command: Command): Command {
@@ -225,5 +223,5 @@ export function register(program: Command, run: RunCommand): void {
     .option('--month <YYYY-MM>', 'the month (default: last month)', monthValue)
     .option('--out <file>', 'write the HTML to this file (default: print it)')
     .option('--force', 'overwrite an existing file')
-    .action(run(monthly));
+    .action(sessionAction(run, monthly));
 }

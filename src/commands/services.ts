@@ -4,7 +4,7 @@ import { requireFlag } from '../cli/prompts.js';
 import type { RunCommand } from '../cli/command-groups.js';
 import { dim, emit, table } from '../cli/output.js';
 import { positiveInt, rupeesValue } from '../cli/options.js';
-import { withSession } from '../cli/session.js';
+import { sessionAction } from '../cli/session.js';
 import { parseInput } from '../domain/errors.js';
 import { authorize } from '../domain/policy.js';
 import { formatRupees, rupees } from '../domain/money.js';
@@ -59,26 +59,24 @@ export function register(program: Command, run: RunCommand): void {
     .description('List the services the clinic offers')
     .option('--all', 'include deactivated services')
     .action(
-      run(async (env, flags: { all?: boolean }) =>
-        withSession(env, async ({ ctx }) => {
-          const services = await listServices(ctx, { includeInactive: Boolean(flags.all) });
-          emit(env, services.map(serviceJson), () =>
-            table(
-              ['Code', 'Name', 'Specialization', 'Minutes', 'Price', 'Capacity', ''],
-              services.map((s) => [
-                s.code,
-                s.name,
-                s.specialization_code ?? 'any',
-                s.duration_minutes,
-                formatRupees(s.price_paise),
-                s.max_participants,
-                [s.is_assessment ? 'assessment' : '', s.active ? '' : dim(env, 'deactivated')].filter(Boolean).join(', '),
-              ]),
-            ),
-          );
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }, flags: { all?: boolean }) => {
+        const services = await listServices(ctx, { includeInactive: Boolean(flags.all) });
+        emit(env, services.map(serviceJson), () =>
+          table(
+            ['Code', 'Name', 'Specialization', 'Minutes', 'Price', 'Capacity', ''],
+            services.map((s) => [
+              s.code,
+              s.name,
+              s.specialization_code ?? 'any',
+              s.duration_minutes,
+              formatRupees(s.price_paise),
+              s.max_participants,
+              [s.is_assessment ? 'assessment' : '', s.active ? '' : dim(env, 'deactivated')].filter(Boolean).join(', '),
+            ]),
+          ),
+        );
+        return 0;
+      }),
     );
 
   service
@@ -93,29 +91,26 @@ export function register(program: Command, run: RunCommand): void {
     .option('--capacity <people>', 'patients per session, more than 1 for group sessions (default 1)', positiveInt)
     .option('--assessment', 'an assessment rather than a therapy session')
     .action(
-      run(async (env, flags: ServiceFlags) =>
-        withSession(env, async ({ ctx }) => {
-          authorize(ctx.actor, 'service.manage'); // before any question is asked
-          const code = await requireFlag(env, flags.code, '--code', { message: 'Code', placeholder: 'speech-therapy' });
-          const name = await requireFlag(env, flags.name, '--name', { message: 'Name' });
-          const minutes =
-            flags.minutes ?? Number(await requireFlag(env, undefined, '--minutes', { message: 'Minutes', placeholder: '45', schema: wholeNumber }));
-          const pricePaise =
-            flags.price ?? paiseFrom(await requireFlag(env, undefined, '--price', { message: 'Price in rupees', placeholder: '1000', schema: rupees }));
-          const added = await addService(ctx, {
-            code,
-            name,
-            nameHi: flags.nameHi,
-            minutes,
-            pricePaise,
-            specialization: specFrom(flags.spec),
-            capacity: flags.capacity,
-            isAssessment: Boolean(flags.assessment),
-          });
-          emit(env, serviceJson(added), () => `Added ${summary(added)}.`);
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }, flags: ServiceFlags) => {
+        authorize(ctx.actor, 'service.manage'); // before any question is asked
+        const code = await requireFlag(env, flags.code, '--code', { message: 'Code', placeholder: 'speech-therapy' });
+        const name = await requireFlag(env, flags.name, '--name', { message: 'Name' });
+        const minutes = flags.minutes ?? Number(await requireFlag(env, undefined, '--minutes', { message: 'Minutes', placeholder: '45', schema: wholeNumber }));
+        const pricePaise =
+          flags.price ?? paiseFrom(await requireFlag(env, undefined, '--price', { message: 'Price in rupees', placeholder: '1000', schema: rupees }));
+        const added = await addService(ctx, {
+          code,
+          name,
+          nameHi: flags.nameHi,
+          minutes,
+          pricePaise,
+          specialization: specFrom(flags.spec),
+          capacity: flags.capacity,
+          isAssessment: Boolean(flags.assessment),
+        });
+        emit(env, serviceJson(added), () => `Added ${summary(added)}.`);
+        return 0;
+      }),
     );
 
   service
@@ -129,24 +124,22 @@ export function register(program: Command, run: RunCommand): void {
     .option('--spec <code>', 'specialization (slp, ot, pt), or none for any therapist')
     .option('--capacity <people>', 'patients per session', positiveInt)
     .action(
-      run(async (env, code: string, flags: ServiceFlags) =>
-        withSession(env, async ({ ctx }) => {
-          const { service: updated, changed } = await updateService(ctx, {
-            code,
-            name: flags.name,
-            nameHi: flags.nameHi,
-            minutes: flags.minutes,
-            pricePaise: flags.price,
-            specialization: specFrom(flags.spec),
-            capacity: flags.capacity,
-          });
-          const fields = changed.map((f) => FIELD_WORDS[f] ?? f).join(', ');
-          emit(env, { ...serviceJson(updated), changed }, () =>
-            changed.length ? `Updated ${fields}: ${summary(updated)}.` : `Nothing changed: ${summary(updated)}.`,
-          );
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }, code: string, flags: ServiceFlags) => {
+        const { service: updated, changed } = await updateService(ctx, {
+          code,
+          name: flags.name,
+          nameHi: flags.nameHi,
+          minutes: flags.minutes,
+          pricePaise: flags.price,
+          specialization: specFrom(flags.spec),
+          capacity: flags.capacity,
+        });
+        const fields = changed.map((f) => FIELD_WORDS[f] ?? f).join(', ');
+        emit(env, { ...serviceJson(updated), changed }, () =>
+          changed.length ? `Updated ${fields}: ${summary(updated)}.` : `Nothing changed: ${summary(updated)}.`,
+        );
+        return 0;
+      }),
     );
 
   service
@@ -154,12 +147,10 @@ export function register(program: Command, run: RunCommand): void {
     .description('Stop new bookings of a service (booked appointments keep it)')
     .argument('<code>', 'the service code')
     .action(
-      run(async (env, code: string) =>
-        withSession(env, async ({ ctx }) => {
-          const { service: s, deactivated } = await deactivateService(ctx, { code });
-          emit(env, { ...serviceJson(s), deactivated }, () => (deactivated ? `Deactivated ${s.code}: no new bookings.` : `${s.code} was already deactivated.`));
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }, code: string) => {
+        const { service: s, deactivated } = await deactivateService(ctx, { code });
+        emit(env, { ...serviceJson(s), deactivated }, () => (deactivated ? `Deactivated ${s.code}: no new bookings.` : `${s.code} was already deactivated.`));
+        return 0;
+      }),
     );
 }

@@ -4,7 +4,7 @@ import { emit, table } from '../cli/output.js';
 import { askSelect, askText } from '../cli/prompts.js';
 import type { CommandEnv } from '../cli/io.js';
 import { valueProblem } from '../cli/option-errors.js';
-import { withSession } from '../cli/session.js';
+import { sessionAction } from '../cli/session.js';
 import { clinicPoliciesInput, getClinicPolicies, updateClinicPolicies, type ClinicPolicies, type ClinicPoliciesInput } from '../domain/clinic/policies.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { formatRupees } from '../domain/money.js';
@@ -190,28 +190,24 @@ export function register(program: Command, run: RunCommand): void {
     .command('show')
     .description('Show every setting')
     .action(
-      run(async (env) =>
-        withSession(env, async ({ ctx }) => {
-          render(env, await getClinicPolicies(ctx));
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }) => {
+        render(env, await getClinicPolicies(ctx));
+        return 0;
+      }),
     );
 
   const set = settings.command('set').description('Change settings (admins); prompts on a terminal when no flag is given');
   for (const s of SETTINGS) set.option(`--${s.flag} <value>`, `${s.label}, e.g. ${s.example}`, valueOf(s));
   set.action(
-    run(async (env, flags: Record<string, ClinicPoliciesInput | undefined>) =>
-      withSession(env, async ({ ctx }) => {
-        const given = SETTINGS.filter((s) => flags[optionKey(s.flag)] !== undefined);
-        let input: ClinicPoliciesInput = Object.assign({}, ...given.map((s) => flags[optionKey(s.flag)]!));
-        if (!given.length) {
-          if (!env.interactive) throw new InvalidInputError(`Nothing to change: give at least one of ${SETTINGS.map((s) => `--${s.flag}`).join(', ')}.`);
-          input = await askForOne();
-        }
-        render(env, await updateClinicPolicies(ctx, input));
-        return 0;
-      }),
-    ),
+    sessionAction(run, async ({ ctx, env }, flags: Record<string, ClinicPoliciesInput | undefined>) => {
+      const given = SETTINGS.filter((s) => flags[optionKey(s.flag)] !== undefined);
+      let input: ClinicPoliciesInput = Object.assign({}, ...given.map((s) => flags[optionKey(s.flag)]!));
+      if (!given.length) {
+        if (!env.interactive) throw new InvalidInputError(`Nothing to change: give at least one of ${SETTINGS.map((s) => `--${s.flag}`).join(', ')}.`);
+        input = await askForOne();
+      }
+      render(env, await updateClinicPolicies(ctx, input));
+      return 0;
+    }),
   );
 }

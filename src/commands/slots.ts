@@ -5,7 +5,7 @@ import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
 import { bold, dim, emit, note, table } from '../cli/output.js';
 import { dateValue, positiveInt, wholeNumber } from '../cli/options.js';
-import { withSession } from '../cli/session.js';
+import { sessionAction, withSession } from '../cli/session.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { weekOf, type ClinicDays } from '../domain/scheduling/clinic-days.js';
 import { blockSlot, unblockSlot } from '../domain/scheduling/slot-blocking.js';
@@ -144,20 +144,18 @@ export function register(program: Command, run: RunCommand): void {
     .option('--therapist <therapist>', 'only this therapist (id, username or part of the name)')
     .option('--free', 'only slots that can still be booked')
     .action(
-      run(async (env, flags: ListFlags) =>
-        withSession(env, async ({ ctx }) => {
-          const days = daysAsked(flags, clinicDate(ctx.clock.now(), ctx.timezone));
-          const therapistId = await therapistFilter(ctx, flags.therapist);
-          const found = await listSlots(ctx, { ...days, ...(therapistId !== undefined ? { therapistId } : {}), freeOnly: Boolean(flags.free) });
-          const heading = days.from === days.to ? days.from : `${days.from} to ${days.to}`;
-          emit(env, { ...days, timezone: ctx.timezone, slots: found.map((s) => slotJson(s, ctx.timezone)) }, () => [
-            bold(env, `Slots, ${heading} (${ctx.timezone})`),
-            '',
-            ...(found.length ? slotLines(found, ctx.timezone) : [flags.free ? 'No free slots.' : 'No slots. Make some with `roshni slots generate`.']),
-          ]);
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }, flags: ListFlags) => {
+        const days = daysAsked(flags, clinicDate(ctx.clock.now(), ctx.timezone));
+        const therapistId = await therapistFilter(ctx, flags.therapist);
+        const found = await listSlots(ctx, { ...days, ...(therapistId !== undefined ? { therapistId } : {}), freeOnly: Boolean(flags.free) });
+        const heading = days.from === days.to ? days.from : `${days.from} to ${days.to}`;
+        emit(env, { ...days, timezone: ctx.timezone, slots: found.map((s) => slotJson(s, ctx.timezone)) }, () => [
+          bold(env, `Slots, ${heading} (${ctx.timezone})`),
+          '',
+          ...(found.length ? slotLines(found, ctx.timezone) : [flags.free ? 'No free slots.' : 'No slots. Make some with `roshni slots generate`.']),
+        ]);
+        return 0;
+      }),
     );
 
   slots
@@ -166,18 +164,16 @@ export function register(program: Command, run: RunCommand): void {
     .argument('<slot>', 'the slot id (from `roshni slots list`)', positiveInt)
     .option('--reason <text>', 'why, e.g. "team meeting"')
     .action(
-      run(async (env, slotId: number, flags: { reason?: string }) =>
-        withSession(env, async ({ ctx }) => {
-          const reason = await requireFlag(env, flags.reason, '--reason', { message: 'Why is the slot blocked?', placeholder: 'team meeting' });
-          const slot = await blockSlot(ctx, { slotId, reason });
-          emit(
-            env,
-            { id: slot.id, status: slot.status, blockedReason: slot.blocked_reason },
-            () => `Slot ${slot.id} (${slotWhen(slot.starts_at, ctx.timezone)}) blocked: ${slot.blocked_reason}.`,
-          );
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }, slotId: number, flags: { reason?: string }) => {
+        const reason = await requireFlag(env, flags.reason, '--reason', { message: 'Why is the slot blocked?', placeholder: 'team meeting' });
+        const slot = await blockSlot(ctx, { slotId, reason });
+        emit(
+          env,
+          { id: slot.id, status: slot.status, blockedReason: slot.blocked_reason },
+          () => `Slot ${slot.id} (${slotWhen(slot.starts_at, ctx.timezone)}) blocked: ${slot.blocked_reason}.`,
+        );
+        return 0;
+      }),
     );
 
   slots
@@ -185,12 +181,10 @@ export function register(program: Command, run: RunCommand): void {
     .description('Open a blocked slot to bookings again')
     .argument('<slot>', 'the slot id (from `roshni slots list`)', positiveInt)
     .action(
-      run(async (env, slotId: number) =>
-        withSession(env, async ({ ctx }) => {
-          const slot = await unblockSlot(ctx, { slotId });
-          emit(env, { id: slot.id, status: slot.status }, () => `Slot ${slot.id} (${slotWhen(slot.starts_at, ctx.timezone)}) is open again.`);
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }, slotId: number) => {
+        const slot = await unblockSlot(ctx, { slotId });
+        emit(env, { id: slot.id, status: slot.status }, () => `Slot ${slot.id} (${slotWhen(slot.starts_at, ctx.timezone)}) is open again.`);
+        return 0;
+      }),
     );
 }

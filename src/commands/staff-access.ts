@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import { emit, table } from '../cli/output.js';
 import { readPassword } from '../cli/password-input.js';
-import { withSession } from '../cli/session.js';
+import { sessionAction, withSession } from '../cli/session.js';
 import { changeOwnPassword, setStaffPassword } from '../domain/access/staff-passwords.js';
 import { listStaffSessions, revokeStaffSessions } from '../domain/access/staff-sessions.js';
 import { InvalidInputError } from '../domain/errors.js';
@@ -44,27 +44,25 @@ export function registerStaffAccess(staff: Command, run: RunCommand): void {
     .command('sessions')
     .description('Who is signed in where (admins: everyone; others: their own)')
     .action(
-      run(async (env) =>
-        withSession(env, async ({ ctx }) => {
-          const sessions = await listStaffSessions(ctx);
-          const when = (at: Date) => formatFriendly(at, ctx.timezone);
-          emit(env, sessions, () =>
-            table(
-              ['Session', 'Username', 'Role', 'Where', 'Signed in', 'Last used', 'Ends if idle at'],
-              sessions.map((s) => [
-                `${s.id}${s.current ? ' (this one)' : ''}`,
-                s.username,
-                s.role,
-                s.machine,
-                when(s.startedAt),
-                when(s.lastSeenAt),
-                when(s.idleUntil),
-              ]),
-            ),
-          );
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }) => {
+        const sessions = await listStaffSessions(ctx);
+        const when = (at: Date) => formatFriendly(at, ctx.timezone);
+        emit(env, sessions, () =>
+          table(
+            ['Session', 'Username', 'Role', 'Where', 'Signed in', 'Last used', 'Ends if idle at'],
+            sessions.map((s) => [
+              `${s.id}${s.current ? ' (this one)' : ''}`,
+              s.username,
+              s.role,
+              s.machine,
+              when(s.startedAt),
+              when(s.lastSeenAt),
+              when(s.idleUntil),
+            ]),
+          ),
+        );
+        return 0;
+      }),
     );
 
   staff
@@ -73,16 +71,14 @@ export function registerStaffAccess(staff: Command, run: RunCommand): void {
     .option('--user <username>', 'end every session of this member of staff instead')
     .description("End a session, or all of someone's sessions (admins)")
     .action(
-      run(async (env, session: string | undefined, flags: { user?: string }) =>
-        withSession(env, async ({ ctx }) => {
-          if (session !== undefined && !/^\d+$/.test(session)) throw new InvalidInputError('session: must be a session number');
-          const ended = await revokeStaffSessions(ctx, {
-            ...(session !== undefined ? { sessionId: Number(session) } : {}),
-            ...(flags.user !== undefined ? { username: flags.user } : {}),
-          });
-          emit(env, { ended }, () => `Ended ${ended} session(s).`);
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }, session: string | undefined, flags: { user?: string }) => {
+        if (session !== undefined && !/^\d+$/.test(session)) throw new InvalidInputError('session: must be a session number');
+        const ended = await revokeStaffSessions(ctx, {
+          ...(session !== undefined ? { sessionId: Number(session) } : {}),
+          ...(flags.user !== undefined ? { username: flags.user } : {}),
+        });
+        emit(env, { ended }, () => `Ended ${ended} session(s).`);
+        return 0;
+      }),
     );
 }

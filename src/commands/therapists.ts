@@ -3,7 +3,7 @@ import { requireFlag } from '../cli/prompts.js';
 import type { RunCommand } from '../cli/command-groups.js';
 import { bold, dim, emit, table, yellow } from '../cli/output.js';
 import { collect } from '../cli/options.js';
-import { withSession } from '../cli/session.js';
+import { sessionAction } from '../cli/session.js';
 import { therapistFor } from '../cli/pick-person.js';
 import { addTherapist, deactivateTherapist, listTherapists, therapistInput, therapistProfile } from '../domain/people/therapists.js';
 import { authorize } from '../domain/policy.js';
@@ -49,25 +49,23 @@ export function register(program: Command, run: RunCommand): void {
     .option('--email <email>', 'email address')
     .option('--staff <username>', 'the existing staff user who logs in as this therapist')
     .action(
-      run(async (env, flags: AddFlags) =>
-        withSession(env, async ({ ctx }) => {
-          authorize(ctx.actor, 'therapist.manage'); // before any question is asked
-          const fullName = await requireFlag(env, flags.name, '--name', { message: 'Full name', schema: therapistInput.shape.fullName });
-          const specs = flags.spec ?? [await requireFlag(env, undefined, '--spec', { message: 'Specializations', placeholder: 'slp, ot' })];
-          const added = await addTherapist(ctx, {
-            fullName,
-            specializations: splitCodes(specs),
-            phone: flags.phone,
-            email: flags.email,
-            staffUsername: flags.staff,
-          });
-          emit(env, therapistJson(added), () => [
-            `Added ${added.full_name} (id ${added.id}): ${added.specializations.join(', ')}.`,
-            `Next: set their hours with \`roshni hours set ${added.id} --hours "mon-fri 09:00-13:00"\`.`,
-          ]);
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }, flags: AddFlags) => {
+        authorize(ctx.actor, 'therapist.manage'); // before any question is asked
+        const fullName = await requireFlag(env, flags.name, '--name', { message: 'Full name', schema: therapistInput.shape.fullName });
+        const specs = flags.spec ?? [await requireFlag(env, undefined, '--spec', { message: 'Specializations', placeholder: 'slp, ot' })];
+        const added = await addTherapist(ctx, {
+          fullName,
+          specializations: splitCodes(specs),
+          phone: flags.phone,
+          email: flags.email,
+          staffUsername: flags.staff,
+        });
+        emit(env, therapistJson(added), () => [
+          `Added ${added.full_name} (id ${added.id}): ${added.specializations.join(', ')}.`,
+          `Next: set their hours with \`roshni hours set ${added.id} --hours "mon-fri 09:00-13:00"\`.`,
+        ]);
+        return 0;
+      }),
     );
 
   therapist
@@ -75,27 +73,25 @@ export function register(program: Command, run: RunCommand): void {
     .description('List therapists and their specializations')
     .option('--all', 'include deactivated therapists')
     .action(
-      run(async (env, flags: { all?: boolean }) =>
-        withSession(env, async ({ ctx }) => {
-          const therapists = await listTherapists(ctx, { includeInactive: Boolean(flags.all) });
-          emit(env, therapists.map(therapistJson), () =>
-            therapists.length
-              ? table(
-                  ['Id', 'Name', 'Specializations', 'Phone', 'Staff user', ''],
-                  therapists.map((t) => [
-                    t.id,
-                    t.full_name,
-                    t.specializations.join(', '),
-                    t.phone ?? '',
-                    t.username ?? '',
-                    t.active ? '' : dim(env, 'deactivated'),
-                  ]),
-                )
-              : 'No therapists yet; add one with `roshni therapist add`.',
-          );
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }, flags: { all?: boolean }) => {
+        const therapists = await listTherapists(ctx, { includeInactive: Boolean(flags.all) });
+        emit(env, therapists.map(therapistJson), () =>
+          therapists.length
+            ? table(
+                ['Id', 'Name', 'Specializations', 'Phone', 'Staff user', ''],
+                therapists.map((t) => [
+                  t.id,
+                  t.full_name,
+                  t.specializations.join(', '),
+                  t.phone ?? '',
+                  t.username ?? '',
+                  t.active ? '' : dim(env, 'deactivated'),
+                ]),
+              )
+            : 'No therapists yet; add one with `roshni therapist add`.',
+        );
+        return 0;
+      }),
     );
 
   therapist
@@ -103,21 +99,19 @@ export function register(program: Command, run: RunCommand): void {
     .description('A therapist: specializations, weekly hours, upcoming appointments')
     .argument('<therapist>', 'id, staff username or part of the name')
     .action(
-      run(async (env, ref: string) =>
-        withSession(env, async ({ ctx }) => {
-          const profile = await therapistProfile(ctx, (await therapistFor(env, ctx, ref)).id);
-          const { workingHours, hoursSummary, upcomingAppointments } = profile;
-          emit(env, { ...therapistJson(profile), workingHours, hoursSummary, upcomingAppointments }, () => [
-            bold(env, `${profile.full_name} (id ${profile.id})${profile.active ? '' : ' — deactivated'}`),
-            `Specializations:  ${profile.specializations.join(', ') || 'none'}`,
-            `Phone / email:    ${profile.phone ?? '—'} / ${profile.email ?? '—'}`,
-            `Staff user:       ${profile.username ?? '— (not linked)'}`,
-            `Working hours:    ${hoursSummary.join('; ') || `none set (\`roshni hours set ${profile.id}\`)`}`,
-            `Upcoming:         ${upcomingAppointments} appointment(s)`,
-          ]);
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }, ref: string) => {
+        const profile = await therapistProfile(ctx, (await therapistFor(env, ctx, ref)).id);
+        const { workingHours, hoursSummary, upcomingAppointments } = profile;
+        emit(env, { ...therapistJson(profile), workingHours, hoursSummary, upcomingAppointments }, () => [
+          bold(env, `${profile.full_name} (id ${profile.id})${profile.active ? '' : ' — deactivated'}`),
+          `Specializations:  ${profile.specializations.join(', ') || 'none'}`,
+          `Phone / email:    ${profile.phone ?? '—'} / ${profile.email ?? '—'}`,
+          `Staff user:       ${profile.username ?? '— (not linked)'}`,
+          `Working hours:    ${hoursSummary.join('; ') || `none set (\`roshni hours set ${profile.id}\`)`}`,
+          `Upcoming:         ${upcomingAppointments} appointment(s)`,
+        ]);
+        return 0;
+      }),
     );
 
   therapist
@@ -126,32 +120,30 @@ export function register(program: Command, run: RunCommand): void {
     .argument('<therapist>', 'id, staff username or part of the name')
     .option('--force', 'deactivate even with upcoming appointments, and list them to move or cancel')
     .action(
-      run(async (env, ref: string, flags: { force?: boolean }) =>
-        withSession(env, async ({ ctx }) => {
-          const found = await therapistFor(env, ctx, ref);
-          const { therapist: t, deactivated, appointments } = await deactivateTherapist(ctx, { therapistId: found.id, force: Boolean(flags.force) });
-          const stranded = appointments.map((a) => ({
-            id: a.id,
-            appointmentNumber: a.appointment_number,
-            startsAt: a.starts_at.toISOString(),
-            status: a.status,
-            patient: { id: a.patient_id, name: a.patient_name },
-            service: a.service_name,
-          }));
-          emit(env, { id: t.id, fullName: t.full_name, active: false, deactivated, upcomingAppointments: stranded }, () => [
-            deactivated ? `Deactivated ${t.full_name}: no new bookings.` : `${t.full_name} was already deactivated.`,
-            ...(appointments.length
-              ? [
-                  yellow(env, `${appointments.length} upcoming appointment(s) still with ${t.full_name}; move or cancel them:`),
-                  table(
-                    ['Appointment', 'When', 'Patient', 'Service'],
-                    appointments.map((a) => [a.appointment_number, formatFriendly(a.starts_at, ctx.timezone), a.patient_name, a.service_name]),
-                  ),
-                ]
-              : []),
-          ]);
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }, ref: string, flags: { force?: boolean }) => {
+        const found = await therapistFor(env, ctx, ref);
+        const { therapist: t, deactivated, appointments } = await deactivateTherapist(ctx, { therapistId: found.id, force: Boolean(flags.force) });
+        const stranded = appointments.map((a) => ({
+          id: a.id,
+          appointmentNumber: a.appointment_number,
+          startsAt: a.starts_at.toISOString(),
+          status: a.status,
+          patient: { id: a.patient_id, name: a.patient_name },
+          service: a.service_name,
+        }));
+        emit(env, { id: t.id, fullName: t.full_name, active: false, deactivated, upcomingAppointments: stranded }, () => [
+          deactivated ? `Deactivated ${t.full_name}: no new bookings.` : `${t.full_name} was already deactivated.`,
+          ...(appointments.length
+            ? [
+                yellow(env, `${appointments.length} upcoming appointment(s) still with ${t.full_name}; move or cancel them:`),
+                table(
+                  ['Appointment', 'When', 'Patient', 'Service'],
+                  appointments.map((a) => [a.appointment_number, formatFriendly(a.starts_at, ctx.timezone), a.patient_name, a.service_name]),
+                ),
+              ]
+            : []),
+        ]);
+        return 0;
+      }),
     );
 }

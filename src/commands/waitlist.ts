@@ -3,7 +3,7 @@ import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
 import { dateValue, positiveInt } from '../cli/options.js';
 import { emit, table } from '../cli/output.js';
-import { withSession } from '../cli/session.js';
+import { sessionAction, withSession } from '../cli/session.js';
 import { ConflictError, InvalidInputError } from '../domain/errors.js';
 import { patientFor, therapistFor } from '../cli/pick-person.js';
 import { requireServiceByCode } from '../domain/scheduling/services.js';
@@ -85,70 +85,64 @@ export function register(program: Command, run: RunCommand): void {
     .description('Entries waiting or holding an offer, urgent first, then oldest')
     .option('--all', 'include booked, lapsed and removed entries')
     .action(
-      run(async (env, flags: { all?: boolean }) =>
-        withSession(env, async ({ ctx }) => {
-          const rows = await listWaitlist(ctx, { includeClosed: Boolean(flags.all) });
-          emit(env, rows, () =>
-            rows.length
-              ? table(
-                  ['Entry', 'Patient', 'Service', 'Therapist', 'Dates', 'Status', 'Offer'],
-                  rows.map((r) => [
-                    `${r.id}${r.urgent ? ' (urgent)' : ''}`,
-                    r.patient_name,
-                    r.service_name,
-                    r.therapist_name ?? 'any',
-                    `${r.earliest_on} – ${r.latest_on}`,
-                    r.status,
-                    r.offer_id ? `${r.offer_id} until ${formatFriendly(r.offer_expires_at!, ctx.timezone)}` : '',
-                  ]),
-                )
-              : 'Nobody is waiting.',
-          );
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }, flags: { all?: boolean }) => {
+        const rows = await listWaitlist(ctx, { includeClosed: Boolean(flags.all) });
+        emit(env, rows, () =>
+          rows.length
+            ? table(
+                ['Entry', 'Patient', 'Service', 'Therapist', 'Dates', 'Status', 'Offer'],
+                rows.map((r) => [
+                  `${r.id}${r.urgent ? ' (urgent)' : ''}`,
+                  r.patient_name,
+                  r.service_name,
+                  r.therapist_name ?? 'any',
+                  `${r.earliest_on} – ${r.latest_on}`,
+                  r.status,
+                  r.offer_id ? `${r.offer_id} until ${formatFriendly(r.offer_expires_at!, ctx.timezone)}` : '',
+                ]),
+              )
+            : 'Nobody is waiting.',
+        );
+        return 0;
+      }),
     );
   waitlist
     .command('offers')
     .description('Places offered to waiting patients and how each ended (pending, accepted, declined, expired, taken)')
     .option('--since <date>', 'offers made from this clinic date (default: the last 7 days)', dateValue)
     .action(
-      run(async (env, flags: { since?: string }) =>
-        withSession(env, async ({ ctx }) => {
-          const rows = await listWaitlistOffers(ctx, flags.since ? { since: flags.since } : {});
-          emit(env, rows, () =>
-            rows.length
-              ? table(
-                  ['Offer', 'Entry', 'Patient', 'Place', 'Offered', 'Outcome'],
-                  rows.map((r) => [
-                    r.id,
-                    r.entry_id,
-                    r.patient_name,
-                    `${formatFriendly(r.slot_starts_at, ctx.timezone)}, ${r.therapist_name}`,
-                    formatFriendly(r.offered_at, ctx.timezone),
-                    r.status === 'pending'
-                      ? `pending until ${formatFriendly(r.expires_at, ctx.timezone)}`
-                      : `${r.status}${r.appointment_number ? ` → ${r.appointment_number}` : ''}${r.responded_at ? ` (${formatFriendly(r.responded_at, ctx.timezone)})` : ''}`,
-                  ]),
-                )
-              : 'No offers in that time.',
-          );
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }, flags: { since?: string }) => {
+        const rows = await listWaitlistOffers(ctx, flags.since ? { since: flags.since } : {});
+        emit(env, rows, () =>
+          rows.length
+            ? table(
+                ['Offer', 'Entry', 'Patient', 'Place', 'Offered', 'Outcome'],
+                rows.map((r) => [
+                  r.id,
+                  r.entry_id,
+                  r.patient_name,
+                  `${formatFriendly(r.slot_starts_at, ctx.timezone)}, ${r.therapist_name}`,
+                  formatFriendly(r.offered_at, ctx.timezone),
+                  r.status === 'pending'
+                    ? `pending until ${formatFriendly(r.expires_at, ctx.timezone)}`
+                    : `${r.status}${r.appointment_number ? ` → ${r.appointment_number}` : ''}${r.responded_at ? ` (${formatFriendly(r.responded_at, ctx.timezone)})` : ''}`,
+                ]),
+              )
+            : 'No offers in that time.',
+        );
+        return 0;
+      }),
     );
   waitlist
     .command('remove')
     .argument('<entry>', 'waitlist entry id', positiveInt)
     .description('Take an entry off the waitlist')
     .action(
-      run(async (env, entry: number) =>
-        withSession(env, async ({ ctx }) => {
-          const removed = await removeFromWaitlist(ctx, { entryId: entry });
-          emit(env, removed, () => `Removed waitlist entry ${removed.id}.`);
-          return 0;
-        }),
-      ),
+      sessionAction(run, async ({ ctx, env }, entry: number) => {
+        const removed = await removeFromWaitlist(ctx, { entryId: entry });
+        emit(env, removed, () => `Removed waitlist entry ${removed.id}.`);
+        return 0;
+      }),
     );
   for (const [name, answer] of [
     ['accept', acceptWaitlistOffer],
@@ -159,20 +153,18 @@ export function register(program: Command, run: RunCommand): void {
       .argument('<offer>', 'waitlist offer id', positiveInt)
       .description(name === 'accept' ? 'Book an offered place for the patient (if still free)' : 'Turn an offer down; the place goes to the next entry')
       .action(
-        run(async (env, offer: number) =>
-          withSession(env, async ({ ctx }) => {
-            const result = await answer(ctx, { offerId: offer });
-            emit(env, result, () => {
-              if ('outcome' in result) {
-                return result.outcome === 'booked'
-                  ? `Booked ${result.appointmentNumber} from the waitlist.`
-                  : `The offer could not be used: the place was ${result.outcome}.`;
-              }
-              return result.nextOffer ? `Declined; offered to waitlist entry ${result.nextOffer.entryId} next.` : 'Declined; nobody else is waiting for it.';
-            });
-            return 0;
-          }),
-        ),
+        sessionAction(run, async ({ ctx, env }, offer: number) => {
+          const result = await answer(ctx, { offerId: offer });
+          emit(env, result, () => {
+            if ('outcome' in result) {
+              return result.outcome === 'booked'
+                ? `Booked ${result.appointmentNumber} from the waitlist.`
+                : `The offer could not be used: the place was ${result.outcome}.`;
+            }
+            return result.nextOffer ? `Declined; offered to waitlist entry ${result.nextOffer.entryId} next.` : 'Declined; nobody else is waiting for it.';
+          });
+          return 0;
+        }),
       );
   }
 }
