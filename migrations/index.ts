@@ -24,6 +24,7 @@ import * as erasureLedger from './2026-12-07-0023-erasure-ledger.js';
 import * as notificationSubject from './2026-12-07-0024-notification-subject.js';
 import * as oneWaitlistEntry from './2026-12-07-0025-one-waitlist-entry.js';
 import * as updatesInHand from './2026-12-07-0026-updates-in-hand.js';
+import * as chatTablesForTheBots from './2026-12-07-0027-chat-tables-for-the-bots.js';
 
 // Listed statically (not read from the folder at run time) so the compiled CLI, the
 // tests and the benchmark all apply exactly the same set. tests/db/migrations.test.ts
@@ -54,4 +55,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-07-0024-notification-subject': notificationSubject,
   '2026-12-07-0025-one-waitlist-entry': oneWaitlistEntry,
   '2026-12-07-0026-updates-in-hand': updatesInHand,
+  '2026-12-07-0027-chat-tables-for-the-bots': chatTablesForTheBots,
 };

@@ -7,7 +7,7 @@ import { emit, note, table } from '../cli/output.js';
 import { sessionAction, withSession, type CommandSession } from '../cli/session.js';
 import { authorize } from '../domain/policy.js';
 import { loadConfig, type Config } from '../infra/config.js';
-import type { BackupKind } from '../infra/backup/backup-file.js';
+import type { BackupKind } from '../infra/backup/backup-header.js';
 import type { TrustFlags } from '../infra/backup/backup-trust.js';
 
 const KINDS = ['manual', 'daily', 'weekly', 'monthly'] as const;

@@ -4,7 +4,7 @@ import { inTransaction, withActor, type DomainContext } from '../domain/context.
 import { alertAdmins } from '../domain/notifications/admin-alerts.js';
 import { recordHealthAndAlert } from '../domain/operations/health-alerts.js';
 import { clinicDate, clinicTime } from '../domain/time.js';
-import type { BackupKind } from '../infra/backup/backup-file.js';
+import type { BackupKind } from '../infra/backup/backup-header.js';
 import type { JobDefinition, JobServices } from './scheduler.js';
 
 // The operations jobs of `roshni start`: the nightly backups (daily at 02:00 clinic time, a weekly

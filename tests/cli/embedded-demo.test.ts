@@ -4,9 +4,10 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '../../src/domain/demo/demo-clinic.js';
 import { openEmbedded } from '../../src/infra/db/database.js';
-import { spawnCli, startCli, type CliResult } from '../support/cli.js';
+import { spawnCli, type CliResult } from '../support/cli.js';
 import { makeEmbeddedHome, removeEmbeddedHome } from '../support/embedded-home.js';
 import { startFakeTelegram } from '../support/fake-telegram.js';
+import { startRoshni, stopRoshni } from '../support/running-start.js';
 import { waitFor } from '../support/wait.js';
 
 // A newcomer's first commands, with no PostgreSQL server and no DATABASE_URL: the built CLI,
@@ -55,11 +56,7 @@ describe('the embedded database, through the built CLI', { timeout: 90_000 }, ()
   it('runs `roshni start` and the desk together: two bookings of one slot at once, one refused, the other sent by start', async () => {
     const owner = await openEmbedded(home);
     const telegram = await startFakeTelegram();
-    const start = startCli(['start', '--no-http'], { ...env, TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.apiRoot });
-    let startOut = '';
-    start.stdout.on('data', (d: Buffer) => (startOut += d.toString()));
-    start.stderr.on('data', (d: Buffer) => (startOut += d.toString()));
-    const startExit = new Promise<number | null>((resolve) => start.on('close', resolve));
+    const start = startRoshni({ ...env, TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.apiRoot });
     try {
       // Every message may go at any hour, and the Gupta family has a Telegram chat.
       await owner.db.updateTable('clinic_settings').set({ quiet_hours_start: '00:00', quiet_hours_end: '00:00' }).execute();
@@ -70,7 +67,7 @@ describe('the embedded database, through the built CLI', { timeout: 90_000 }, ()
       ]) {
         await owner.db.updateTable('patients').set({ telegram_chat_id: chat }).where('patient_number', '=', patient!).execute();
       }
-      await waitFor(() => startOut.includes('Roshni is running'), 60_000, '`roshni start` running');
+      await start.running(60_000);
 
       const [slot] = JSON.parse(
         (await spawnCli(['availability', '--service', 'speech-therapy', '--therapist', 'priya', '--limit', '1', '--json'], env)).stdout,
@@ -96,15 +93,13 @@ describe('the embedded database, through the built CLI', { timeout: 90_000 }, ()
       // It is due a few minutes after the booking (a quick change of mind sends nothing): due now.
       await sql`UPDATE notifications SET due_at = now() WHERE kind = 'booking_confirmed' AND appointment_id = ${booked.id}`.execute(owner.db);
       await waitFor(async () => (await confirmation())?.state === 'sent', 30_000, 'the confirmation sent').catch(async (error: Error) => {
-        throw new Error(`${error.message}: ${JSON.stringify(await confirmation())}\n${startOut}`);
+        throw new Error(`${error.message}: ${JSON.stringify(await confirmation())}\n${start.output()}`);
       });
       expect(await confirmation()).toEqual({ state: 'sent', channel: 'telegram', last_error: null });
       expect(telegram.callsOf('sendMessage').some((call) => ['7000', '7001', '7002'].includes(String(call.params.chat_id)))).toBe(true);
-      start.kill('SIGTERM');
-      expect(await startExit, startOut).toBe(0);
+      expect((await stopRoshni(start)).code, start.output()).toBe(0);
     } finally {
-      start.kill('SIGTERM');
-      await startExit;
+      await stopRoshni(start);
       await owner.close();
       await telegram.close();
     }

@@ -4,8 +4,9 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEmbedded } from '../../src/infra/db/database.js';
 import { embeddedServerStatus } from '../../src/infra/db/embedded-server.js';
-import { spawnCli, startCli } from '../support/cli.js';
+import { spawnCli } from '../support/cli.js';
 import { makeEmbeddedHome, removeEmbeddedHome } from '../support/embedded-home.js';
+import { startRoshni, stopRoshni } from '../support/running-start.js';
 import { waitFor } from '../support/wait.js';
 
 // `roshni start` on the embedded default, as its own process: a server that dies under it is started
@@ -14,18 +15,13 @@ import { waitFor } from '../support/wait.js';
 describe('the embedded server under a running `roshni start`', { timeout: 120_000 }, () => {
   const home = makeEmbeddedHome();
   const env = { ROSHNI_HOME: home };
-  const start = startCli(['start', '--no-http'], env);
-  let log = '';
-  start.stdout.on('data', (d: Buffer) => (log += d.toString()));
-  start.stderr.on('data', (d: Buffer) => (log += d.toString()));
-  const startExit = new Promise<number | null>((resolve) => start.on('close', resolve));
-  const occurrences = (text: string) => log.split(text).length - 1;
+  const start = startRoshni(env);
+  const occurrences = (text: string, output = start.output()) => output.split(text).length - 1;
   const BACK = 'dispatcher: the database is back';
 
-  beforeAll(() => waitFor(() => log.includes('Roshni is running'), 90_000, '`roshni start` running'));
+  beforeAll(() => start.running(90_000));
   afterAll(async () => {
-    start.kill('SIGTERM');
-    await startExit;
+    await stopRoshni(start);
     await removeEmbeddedHome(home);
   });
 
@@ -35,10 +31,8 @@ describe('the embedded server under a running `roshni start`', { timeout: 120_00
     const postmaster = Number(readFileSync(join(home, 'pg', 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
     process.kill(postmaster, 'SIGKILL');
 
-    await waitFor(() => log.includes('started it again'), 60_000, 'start starting the server again', 100).catch((error: Error) => {
-      throw new Error(`${error.message}\n${log}`);
-    });
-    expect(log).toContain('The embedded database had stopped (crashed or killed): started it again.');
+    await start.until((output) => output.includes('started it again'), 60_000, 'start starting the server again');
+    expect(start.output()).toContain('The embedded database had stopped (crashed or killed): started it again.');
     const after = await embeddedServerStatus(home);
     expect(after.state).toBe('running');
     expect(after.pid).not.toBe(postmaster);
@@ -66,11 +60,7 @@ describe('the embedded server under a running `roshni start`', { timeout: 120_00
     expect(JSON.parse(readFileSync(marker, 'utf8'))).toMatchObject({ by: 'roshni db stop', pid: expect.any(Number) });
 
     // The dispatcher tries every second: a few seconds is several attempts, each refused.
-    await waitFor(() => log.includes('was stopped with `roshni db stop`'), 10_000, 'start saying the database was stopped by hand', 100).catch(
-      (error: Error) => {
-        throw new Error(`${error.message}\n${log}`);
-      },
-    );
+    await start.until((output) => output.includes('was stopped with `roshni db stop`'), 10_000, 'start saying the database was stopped by hand');
     await new Promise((resolve) => setTimeout(resolve, 4_000));
     expect((await embeddedServerStatus(home)).state).toBe('stopped');
     expect(occurrences(BACK)).toBe(0);
@@ -79,10 +69,7 @@ describe('the embedded server under a running `roshni start`', { timeout: 120_00
     expect(started.code, started.stderr).toBe(0);
     expect(JSON.parse(started.stdout)).toMatchObject({ started: true, pid: expect.any(Number) });
     expect(() => statSync(marker)).toThrow();
-    await waitFor(() => occurrences(BACK) === 1, 30_000, 'start’s dispatcher back after `roshni db start`', 100).catch((error: Error) => {
-      throw new Error(`${error.message}\n${log}`);
-    });
-    start.kill('SIGTERM');
-    expect(await startExit, log).toBe(0);
+    await start.until((output) => occurrences(BACK, output) === 1, 30_000, 'start’s dispatcher back after `roshni db start`');
+    expect((await stopRoshni(start)).code, start.output()).toBe(0);
   });
 });

@@ -140,7 +140,8 @@ describe('backups that fail safe', () => {
 
   it('a payload altered with its checksum redone: one line, exit 2, the database is as it was', async () => {
     const made = JSON.parse((await runCli(['backup', 'create', '--json'], env)).stdout) as { file: string };
-    const { inspectBackupFile, openPayload, writeBackupFile } = await import('../../src/infra/backup/backup-file.js');
+    const { inspectBackupFile, writeBackupFile } = await import('../../src/infra/backup/backup-file.js');
+    const { openPayload } = await import('../../src/infra/backup/backup-payload.js');
     const inspected = await inspectBackupFile(made.file);
     const chunks: Buffer[] = [];
     for await (const chunk of await openPayload(inspected, undefined)) chunks.push(chunk as Buffer);

@@ -4,15 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  authenticatePayload,
-  BackupDamagedError,
-  BackupUndecryptableError,
-  inspectBackupFile,
-  readPayload,
-  writeBackupFile,
-  type BackupHeader,
-} from '../../src/infra/backup/backup-file.js';
+import { BackupDamagedError, BackupUndecryptableError } from '../../src/infra/backup/backup-errors.js';
+import { inspectBackupFile, writeBackupFile } from '../../src/infra/backup/backup-file.js';
+import type { BackupHeader } from '../../src/infra/backup/backup-header.js';
+import { authenticatePayload, readPayload } from '../../src/infra/backup/backup-payload.js';
 import { assertTrustedBackup, BackupNotTrustedError, type RecordedBackup } from '../../src/infra/backup/backup-trust.js';
 
 // The header (the manifest) of an encrypted backup is authenticated with its payload, for both kinds

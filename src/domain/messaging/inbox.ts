@@ -7,10 +7,16 @@ import { enqueueNotification } from '../notifications/enqueue.js';
 import { authorize } from '../policy.js';
 
 // The staff inbox: chats handed to the clinic ("talk to the clinic") and the messages both ways.
-// A staff reply is an outbox 'staff_reply' the dispatcher sends on the chat's own channel.
+// A staff reply is an outbox 'staff_reply' the dispatcher sends on the chat's own channel. Reads run in a
+// transaction too: it declares the session, and the database shows a receptionist or therapist only the
+// chats handed to the clinic (migration 0027).
 
 export async function listInbox(ctx: DomainContext) {
   authorize(ctx.actor, 'patient.read');
+  return inTransaction(ctx, (tx) => handedChats(tx));
+}
+
+function handedChats(ctx: DomainContext) {
   return ctx.db
     .selectFrom('bot_conversations as c')
     .leftJoin('patients as p', 'p.id', 'c.patient_id')
@@ -35,6 +41,11 @@ export async function listInbox(ctx: DomainContext) {
 
 export async function showInboxConversation(ctx: DomainContext, conversationId: number) {
   authorize(ctx.actor, 'patient.read');
+  return inTransaction(ctx, (tx) => conversationRead(tx, conversationId));
+}
+
+/** The conversation and its messages, the ones it sent now marked read. */
+async function conversationRead(ctx: DomainContext, conversationId: number) {
   const conversation = await ctx.db.selectFrom('bot_conversations').selectAll().where('id', '=', conversationId).executeTakeFirst();
   if (!conversation) throw new NotFoundError(`No conversation ${conversationId}.`);
   const messages = await ctx.db

@@ -2,7 +2,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config.js';
 import { OperationalError } from '../failure.js';
-import type { BackupKind } from './backup-file.js';
+import type { BackupKind } from './backup-header.js';
 
 // Backup files are named by their type and the time they were started: roshni-<type>-<UTC>.backup.
 

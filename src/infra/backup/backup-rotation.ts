@@ -4,7 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { DB } from '../db/schema.js';
-import type { BackupKind } from './backup-file.js';
+import type { BackupKind } from './backup-header.js';
 import { settleDeadBackups } from './backup-log.js';
 import { backupFilesIn, backupTime } from './backup-names.js';
 

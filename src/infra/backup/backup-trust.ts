@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { sql, type Kysely } from 'kysely';
-import { BackupDamagedError, inspectBackupFile, type BackupKind, type InspectedBackup } from './backup-file.js';
+import { BackupDamagedError } from './backup-errors.js';
+import { inspectBackupFile, type InspectedBackup } from './backup-file.js';
+import type { BackupKind } from './backup-header.js';
 import { isBackupFileName } from './backup-names.js';
 import { OperationalError } from '../failure.js';
 

@@ -4,7 +4,9 @@ import type { Kysely } from 'kysely';
 import { embeddedBinaries } from '../db/embedded-server-layout.js';
 import { serverOwner, type ServerOwner } from '../db/server-process.js';
 import { ensurePrivateDirectory } from '../private-directory.js';
-import { authenticatePayload, BackupContentsDamagedError, BackupPassphraseError, openPayload, type InspectedBackup } from './backup-file.js';
+import type { InspectedBackup } from './backup-file.js';
+import { BackupContentsDamagedError, BackupPassphraseError } from './backup-errors.js';
+import { authenticatePayload, openPayload } from './backup-payload.js';
 import { ScratchServerError, startScratchServer, unpackDataDirectory, type ScratchServer } from './scratch-server.js';
 
 // An embedded backup (PostgreSQL base backup) brought up by a scratch server of its own, for verify

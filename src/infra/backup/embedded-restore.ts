@@ -17,14 +17,13 @@ import {
   chosenBackup,
   compare,
   factsOf,
-  restoreEpilogue,
   RestoreRefusedError,
   RestoreRolledBackError,
   rowsOfClinic,
-  schemaMismatchOf,
   type RestoreOptions,
   type RestoreResult,
 } from './restore.js';
+import { restoreEpilogue, schemaMismatchOf } from './restore-epilogue.js';
 
 // A restore of the embedded server. The backup is unpacked beside the clinic's data directory and
 // brought up by a scratch server of its own: counted, checked against its manifest, given the erasures

@@ -5,15 +5,9 @@ import { ConfigError, type Config } from '../config.js';
 import { pgliteParsers } from '../db/database.js';
 import type { DB } from '../db/schema.js';
 import { createDatabase, databaseUrl, dropDatabase } from '../db/server-admin.js';
-import {
-  assertDataDirReadable,
-  authenticatePayload,
-  inspectBackupFile,
-  openPayload,
-  readPayload,
-  type BackupManifest,
-  type InspectedBackup,
-} from './backup-file.js';
+import { inspectBackupFile, type InspectedBackup } from './backup-file.js';
+import type { BackupManifest } from './backup-header.js';
+import { assertDataDirReadable, authenticatePayload, openPayload, readPayload } from './backup-payload.js';
 import { describeContents, serverVersion } from './backup-contents.js';
 import { BackupNotFoundError } from './backup-names.js';
 import { assertTrustedBackup, BackupNotTrustedError, readBackupLog, type TrustFlags } from './backup-trust.js';

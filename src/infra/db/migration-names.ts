@@ -27,4 +27,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   '2026-12-07-0024-notification-subject',
   '2026-12-07-0025-one-waitlist-entry',
   '2026-12-07-0026-updates-in-hand',
+  '2026-12-07-0027-chat-tables-for-the-bots',
 ];
