@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { writeLine } from '../cli/io.js';
-import { dateValue, positiveInt } from '../cli/options.js';
+import { positiveInt, withDateFilter } from '../cli/options.js';
 import { keysAreData } from '../cli/json-keys.js';
 import { emit, note, tableOr } from '../cli/output.js';
 import { sessionAction, type CommandSession } from '../cli/session.js';
@@ -74,11 +74,8 @@ export function register(program: Command, run: RunCommand): void {
     .command('audit')
     .description('The append-only audit log, newest first (admin); `audit verify` checks its hash chain')
     .option('--patient <ref>', 'entries about one patient (id, P-number, phone or name)')
-    .option('--user <username>', 'entries by one staff user')
-    .option('--from <date>', 'from this clinic date (YYYY-MM-DD)', dateValue)
-    .option('--to <date>', 'to this clinic date, inclusive', dateValue)
-    .option('--limit <n>', 'at most this many entries (default 200)', positiveInt)
-    .action(sessionAction(run, audit));
+    .option('--user <username>', 'entries by one staff user');
+  withDateFilter(group).option('--limit <n>', 'at most this many entries (default 200)', positiveInt).action(sessionAction(run, audit));
   group
     .command('verify')
     .description("Check the audit log's hash chain and the anchors kept beside the backups (admin; exit 10 when broken)")
