@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { rupees, positiveRupees } from '../domain/money.js';
 import { clockTime, isoDate, isoMonth, localDateTime } from '../domain/time.js';
 import { valueProblem } from './option-errors.js';
@@ -40,6 +40,11 @@ export function checkedBy<S extends z.ZodType>(schema: S): (value: string) => z.
 
 /** A clinic date, YYYY-MM-DD, that is on the calendar. */
 export const dateValue = checkedBy(isoDate);
+
+/** --from and --to, the clinic dates a listing is filtered by (both optional, --to inclusive). */
+export function withDateFilter(command: Command): Command {
+  return command.option('--from <date>', 'from this clinic date (YYYY-MM-DD)', dateValue).option('--to <date>', 'to this clinic date, inclusive', dateValue);
+}
 
 /** A month, YYYY-MM. */
 export const monthValue = checkedBy(isoMonth);

@@ -54,3 +54,8 @@ export function table(head: string[], rows: Array<Array<string | number>>): stri
   t.push(...rows.map((r) => r.map((cell) => terminalText(String(cell), { oneLine: true }))));
   return coloursToMarkers(t.toString());
 }
+
+/** A listing's human text: the table, or `whenEmpty` when there is nothing to list. */
+export function tableOr(head: string[], rows: Array<Array<string | number>>, whenEmpty: string): string {
+  return rows.length ? table(head, rows) : whenEmpty;
+}

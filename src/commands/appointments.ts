@@ -5,8 +5,8 @@ import { confirmBooking, patientFrom, serviceFrom, therapistFrom } from '../cli/
 import type { CommandEnv } from '../cli/io.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { offerSessionNotes } from '../cli/notes-editor.js';
-import { dateValue, positiveInt, startValue } from '../cli/options.js';
-import { emit, table } from '../cli/output.js';
+import { dateValue, positiveInt, startValue, withDateFilter } from '../cli/options.js';
+import { emit, tableOr } from '../cli/output.js';
 import { sessionAction, withSession, type CommandSession } from '../cli/session.js';
 import { chooseSlot, withFreeTimes } from '../cli/slot-choice.js';
 import { paymentText, statusText } from '../cli/render-schedule.js';
@@ -166,20 +166,19 @@ async function list(
     ...(flags.payment ? { paymentStatus: flags.payment as ListAppointmentsInput['paymentStatus'] } : {}),
   });
   emit(env, rows, () =>
-    rows.length
-      ? table(
-          ['When', 'Appointment', 'Patient', 'Therapist', 'Service', 'Status', 'Payment'],
-          rows.map((a) => [
-            formatFriendly(a.starts_at, ctx.timezone),
-            a.appointment_number,
-            a.patient_name,
-            a.therapist_name,
-            a.service_name,
-            statusText(a, ctx.timezone),
-            paymentText(a),
-          ]),
-        )
-      : 'No appointments match.',
+    tableOr(
+      ['When', 'Appointment', 'Patient', 'Therapist', 'Service', 'Status', 'Payment'],
+      rows.map((a) => [
+        formatFriendly(a.starts_at, ctx.timezone),
+        a.appointment_number,
+        a.patient_name,
+        a.therapist_name,
+        a.service_name,
+        statusText(a, ctx.timezone),
+        paymentText(a),
+      ]),
+      'No appointments match.',
+    ),
   );
   return 0;
 }
@@ -236,11 +235,7 @@ export function register(program: Command, run: RunCommand): void {
   }
 
   const appointments = program.command('appointments').description('List and show appointments');
-  appointments
-    .command('list')
-    .description('Appointments, filtered')
-    .option('--from <date>', 'from this clinic date (YYYY-MM-DD)', dateValue)
-    .option('--to <date>', 'to this clinic date, inclusive', dateValue)
+  withDateFilter(appointments.command('list').description('Appointments, filtered'))
     .option('--therapist <therapist>', 'one therapist')
     .option('--patient <patient>', 'one patient')
     .option('--status <status>', 'scheduled, confirmed, in_progress, completed, cancelled or no_show')

@@ -5,7 +5,7 @@ import type { RunCommand } from '../cli/command-groups.js';
 import { configuredEditor, editInEditor } from '../cli/editor.js';
 import type { CommandEnv } from '../cli/io.js';
 import { dateValue, positiveInt } from '../cli/options.js';
-import { emit, table } from '../cli/output.js';
+import { emit, tableOr } from '../cli/output.js';
 import { askSelect, askText, requireFlag } from '../cli/prompts.js';
 import { sessionAction, type CommandSession } from '../cli/session.js';
 import { authorize } from '../domain/policy.js';
@@ -151,22 +151,21 @@ async function list({ ctx, env }: CommandSession, ref: string): Promise<number> 
   const patient = await patientFor(env, ctx, ref);
   const rows = await listAssessments(ctx, { patientId: patient.id });
   emit(env, rows, () =>
-    rows.length
-      ? table(
-          ['Id', 'On', 'Kind', 'Template', 'Scores', 'Therapist', 'Next review'],
-          rows.map((r) => [
-            r.id,
-            r.assessedOn,
-            r.kind,
-            r.template,
-            Object.entries(r.scores)
-              .map(([k, v]) => `${k} ${v}`)
-              .join(', '),
-            r.therapist.name,
-            r.nextReviewOn ?? '',
-          ]),
-        )
-      : `No assessments for ${patient.full_name} yet.`,
+    tableOr(
+      ['Id', 'On', 'Kind', 'Template', 'Scores', 'Therapist', 'Next review'],
+      rows.map((r) => [
+        r.id,
+        r.assessedOn,
+        r.kind,
+        r.template,
+        Object.entries(r.scores)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', '),
+        r.therapist.name,
+        r.nextReviewOn ?? '',
+      ]),
+      `No assessments for ${patient.full_name} yet.`,
+    ),
   );
   return 0;
 }

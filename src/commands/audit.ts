@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { writeLine } from '../cli/io.js';
-import { dateValue, positiveInt } from '../cli/options.js';
+import { positiveInt, withDateFilter } from '../cli/options.js';
 import { keysAreData } from '../cli/json-keys.js';
-import { emit, note, table } from '../cli/output.js';
+import { emit, note, tableOr } from '../cli/output.js';
 import { sessionAction, type CommandSession } from '../cli/session.js';
 import { listAudit } from '../domain/audit/list-audit.js';
 import { verifyAudit } from '../domain/audit/verify-audit.js';
@@ -24,24 +24,23 @@ async function audit({ ctx, env }: CommandSession, flags: AuditFlags): Promise<n
   // A stored row (before, after) keeps its own column names: they are what the database holds.
   const json = lines.map((l) => ({ ...l, before: keysAreData(l.before), after: keysAreData(l.after) }));
   emit(env, json, () =>
-    lines.length
-      ? table(
-          ['Id', 'When', 'Who', 'Action', 'Entity', 'Patient', 'Outcome'],
-          lines.map((l) => [
-            l.id,
-            `${clinicDate(l.at, ctx.timezone)} ${clinicTime(l.at, ctx.timezone)}`,
-            l.actorKind === 'staff'
-              ? `${l.actorUsername ?? `staff ${l.actorId}`} (${l.actorRole})`
-              : l.actorId == null
-                ? l.actorKind
-                : `${l.actorKind} ${l.actorId}`,
-            l.action,
-            l.entityId ? `${l.entity} ${l.entityId}` : l.entity,
-            l.patientId ?? '',
-            l.outcome,
-          ]),
-        )
-      : 'No audit entries match.',
+    tableOr(
+      ['Id', 'When', 'Who', 'Action', 'Entity', 'Patient', 'Outcome'],
+      lines.map((l) => [
+        l.id,
+        `${clinicDate(l.at, ctx.timezone)} ${clinicTime(l.at, ctx.timezone)}`,
+        l.actorKind === 'staff'
+          ? `${l.actorUsername ?? `staff ${l.actorId}`} (${l.actorRole})`
+          : l.actorId == null
+            ? l.actorKind
+            : `${l.actorKind} ${l.actorId}`,
+        l.action,
+        l.entityId ? `${l.entity} ${l.entityId}` : l.entity,
+        l.patientId ?? '',
+        l.outcome,
+      ]),
+      'No audit entries match.',
+    ),
   );
   return 0;
 }
@@ -75,11 +74,8 @@ export function register(program: Command, run: RunCommand): void {
     .command('audit')
     .description('The append-only audit log, newest first (admin); `audit verify` checks its hash chain')
     .option('--patient <ref>', 'entries about one patient (id, P-number, phone or name)')
-    .option('--user <username>', 'entries by one staff user')
-    .option('--from <date>', 'from this clinic date (YYYY-MM-DD)', dateValue)
-    .option('--to <date>', 'to this clinic date, inclusive', dateValue)
-    .option('--limit <n>', 'at most this many entries (default 200)', positiveInt)
-    .action(sessionAction(run, audit));
+    .option('--user <username>', 'entries by one staff user');
+  withDateFilter(group).option('--limit <n>', 'at most this many entries (default 200)', positiveInt).action(sessionAction(run, audit));
   group
     .command('verify')
     .description("Check the audit log's hash chain and the anchors kept beside the backups (admin; exit 10 when broken)")

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { appointmentIdFor, takingAppointment } from '../cli/appointment-choice.js';
 import type { RunCommand } from '../cli/command-groups.js';
-import { emit, table } from '../cli/output.js';
+import { emit, table, tableOr } from '../cli/output.js';
 import { sessionAction, withSession, type CommandSession } from '../cli/session.js';
 import { listDues, listPayments, reconcileDay } from '../domain/billing/billing-reports.js';
 import { waiveCharge } from '../domain/billing/waive-charge.js';
@@ -77,18 +77,17 @@ export function register(program: Command, run: RunCommand): void {
       sessionAction(run, async ({ ctx, env }) => {
         const rows = await listDues(ctx);
         emit(env, rows, () =>
-          rows.length
-            ? table(
-                ['Patient', 'Owes', 'Sessions', 'Since', 'Upcoming booked'],
-                rows.map((r) => [
-                  `${r.patient_name} (${r.patient_number})`,
-                  formatRupees(r.due_paise),
-                  r.sessions,
-                  formatFriendly(r.oldest, ctx.timezone),
-                  formatRupees(r.upcoming_paise),
-                ]),
-              )
-            : 'Nobody owes anything.',
+          tableOr(
+            ['Patient', 'Owes', 'Sessions', 'Since', 'Upcoming booked'],
+            rows.map((r) => [
+              `${r.patient_name} (${r.patient_number})`,
+              formatRupees(r.due_paise),
+              r.sessions,
+              formatFriendly(r.oldest, ctx.timezone),
+              formatRupees(r.upcoming_paise),
+            ]),
+            'Nobody owes anything.',
+          ),
         );
         return 0;
       }),

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
-import { emit, table } from '../cli/output.js';
+import { emit, tableOr } from '../cli/output.js';
 import { askSelect } from '../cli/prompts.js';
 import { sessionAction, type CommandSession } from '../cli/session.js';
 import type { DomainContext } from '../domain/context.js';
@@ -23,20 +23,19 @@ async function list({ ctx, env }: CommandSession, patientRef: string): Promise<n
   const patient = await patientFor(env, ctx, patientRef);
   const consents = await listConsents(ctx, { patientId: patient.id });
   emit(env, consents, () =>
-    consents.length
-      ? table(
-          ['Id', 'Purpose', 'Given by', 'Channel', 'Notice', 'Granted', 'Withdrawn'],
-          consents.map((c) => [
-            c.id,
-            c.purpose.replace('_', ' '),
-            c.givenBy.kind === 'patient' ? 'patient' : `${c.givenBy.name} (guardian${c.about === 'guardian' ? ', for themselves' : ''})`,
-            c.channel,
-            c.noticeVersion,
-            formatFriendly(c.grantedAt, ctx.timezone),
-            c.withdrawnAt ? formatFriendly(c.withdrawnAt, ctx.timezone) : '',
-          ]),
-        )
-      : `No consents recorded for ${patient.patient_number}.`,
+    tableOr(
+      ['Id', 'Purpose', 'Given by', 'Channel', 'Notice', 'Granted', 'Withdrawn'],
+      consents.map((c) => [
+        c.id,
+        c.purpose.replace('_', ' '),
+        c.givenBy.kind === 'patient' ? 'patient' : `${c.givenBy.name} (guardian${c.about === 'guardian' ? ', for themselves' : ''})`,
+        c.channel,
+        c.noticeVersion,
+        formatFriendly(c.grantedAt, ctx.timezone),
+        c.withdrawnAt ? formatFriendly(c.withdrawnAt, ctx.timezone) : '',
+      ]),
+      `No consents recorded for ${patient.patient_number}.`,
+    ),
   );
   return 0;
 }

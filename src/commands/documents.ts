@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
 import { positiveInt } from '../cli/options.js';
-import { emit, table } from '../cli/output.js';
+import { emit, tableOr } from '../cli/output.js';
 import { checkOutputFile, writeOutputFile } from '../cli/output-file.js';
 import { askSelect, requireFlag } from '../cli/prompts.js';
 import { withSession, type Session } from '../cli/session.js';
@@ -81,22 +81,21 @@ async function list(env: CommandEnv, patientRef: string): Promise<number> {
     const patient = await patientFor(env, ctx, patientRef);
     const docs = await listDocuments(ctx, { patientId: patient.id });
     emit(env, docs, () =>
-      docs.length
-        ? table(
-            ['Id', 'Added', 'Type', 'Name', 'Content', 'Size', 'Access', 'Session', 'Review'],
-            docs.map((d) => [
-              d.id,
-              formatFriendly(d.addedAt, ctx.timezone),
-              d.docType,
-              d.name,
-              d.mimeType,
-              readableSize(d.sizeBytes),
-              d.access,
-              d.appointmentNumber ?? '',
-              d.needsReview ? `needs review (${d.uploadedVia})` : '',
-            ]),
-          )
-        : `No documents for ${patient.patient_number} that you may see.`,
+      tableOr(
+        ['Id', 'Added', 'Type', 'Name', 'Content', 'Size', 'Access', 'Session', 'Review'],
+        docs.map((d) => [
+          d.id,
+          formatFriendly(d.addedAt, ctx.timezone),
+          d.docType,
+          d.name,
+          d.mimeType,
+          readableSize(d.sizeBytes),
+          d.access,
+          d.appointmentNumber ?? '',
+          d.needsReview ? `needs review (${d.uploadedVia})` : '',
+        ]),
+        `No documents for ${patient.patient_number} that you may see.`,
+      ),
     );
     return 0;
   });

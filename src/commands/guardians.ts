@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { requireFlag } from '../cli/prompts.js';
 import type { RunCommand } from '../cli/command-groups.js';
-import { bold, emit, table } from '../cli/output.js';
+import { bold, emit, tableOr } from '../cli/output.js';
 import { askText } from '../cli/prompts.js';
 import { sessionAction } from '../cli/session.js';
 import {
@@ -113,12 +113,11 @@ export function register(program: Command, run: RunCommand): void {
           `Phone / email:  ${displayPhone(g.phone) || '—'} / ${g.email ?? '—'}`,
           `Language:       ${g.preferred_language}`,
           '',
-          children.length
-            ? table(
-                ['Patient', 'Name', 'Born', 'Relationship'],
-                children.map((c) => [c.patient_number, c.full_name, c.date_of_birth ?? '', `${c.relationship}${c.is_primary ? ' (primary)' : ''}`]),
-              )
-            : `No children linked yet: \`roshni guardian link ${g.id} <patient>\`.`,
+          tableOr(
+            ['Patient', 'Name', 'Born', 'Relationship'],
+            children.map((c) => [c.patient_number, c.full_name, c.date_of_birth ?? '', `${c.relationship}${c.is_primary ? ' (primary)' : ''}`]),
+            `No children linked yet: \`roshni guardian link ${g.id} <patient>\`.`,
+          ),
         ]);
         return 0;
       }),

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { forceIfConfirmed, forcedDayOffLines, offerToFamilies, toRescheduleJson, toRescheduleLines } from '../cli/calendar-input.js';
 import { requireFlag } from '../cli/prompts.js';
 import type { RunCommand } from '../cli/command-groups.js';
-import { bold, emit, table } from '../cli/output.js';
+import { bold, emit, tableOr } from '../cli/output.js';
 import { dateValue, positiveInt } from '../cli/options.js';
 import { sessionAction } from '../cli/session.js';
 import { addHoliday, listHolidays, removeHoliday } from '../domain/scheduling/holidays.js';
@@ -62,12 +62,11 @@ export function register(program: Command, run: RunCommand): void {
           env,
           rows.map((r) => ({ date: r.holiday_on, name: r.name })),
           () =>
-            rows.length
-              ? table(
-                  ['Date', 'Holiday'],
-                  rows.map((r) => [dayLabel(r.holiday_on), r.name]),
-                )
-              : 'No holidays.',
+            tableOr(
+              ['Date', 'Holiday'],
+              rows.map((r) => [dayLabel(r.holiday_on), r.name]),
+              'No holidays.',
+            ),
         );
         return 0;
       }),

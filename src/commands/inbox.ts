@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import { positiveInt } from '../cli/options.js';
-import { emit, table } from '../cli/output.js';
+import { emit, tableOr } from '../cli/output.js';
 import { sessionAction } from '../cli/session.js';
 import { listInbox, replyInInbox, showInboxConversation } from '../domain/messaging/inbox.js';
 import { formatFriendly } from '../domain/time.js';
@@ -15,12 +15,11 @@ export function register(program: Command, run: RunCommand): void {
       sessionAction(run, async ({ ctx, env }) => {
         const rows = await listInbox(ctx);
         emit(env, rows, () =>
-          rows.length
-            ? table(
-                ['Chat', 'Channel', 'Who', 'Since', 'Unread'],
-                rows.map((r) => [r.id, r.channel, r.name ?? '?', formatFriendly(r.handed_to_staff_at!, ctx.timezone), Number(r.unread ?? 0)]),
-              )
-            : 'No chats are waiting.',
+          tableOr(
+            ['Chat', 'Channel', 'Who', 'Since', 'Unread'],
+            rows.map((r) => [r.id, r.channel, r.name ?? '?', formatFriendly(r.handed_to_staff_at!, ctx.timezone), Number(r.unread ?? 0)]),
+            'No chats are waiting.',
+          ),
         );
         return 0;
       }),

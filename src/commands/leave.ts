@@ -9,7 +9,7 @@ import {
   toRescheduleLines,
 } from '../cli/calendar-input.js';
 import type { RunCommand } from '../cli/command-groups.js';
-import { bold, emit, table } from '../cli/output.js';
+import { bold, emit, tableOr } from '../cli/output.js';
 import { dateValue, positiveInt } from '../cli/options.js';
 import { requireFlag } from '../cli/prompts.js';
 import { askText } from '../cli/prompts.js';
@@ -88,12 +88,11 @@ export function register(program: Command, run: RunCommand): void {
         const therapistId = await therapistFilter(ctx, flags.therapist);
         const rows = await listLeave(ctx, { ...(therapistId !== undefined ? { therapistId } : {}), includePast: Boolean(flags.all) });
         emit(env, rows.map(leaveJson), () =>
-          rows.length
-            ? table(
-                ['Id', 'Therapist', 'From', 'To', 'Reason'],
-                rows.map((r) => [r.id, r.therapist_name, r.starts_on, r.ends_on, r.reason ?? '']),
-              )
-            : 'No leave recorded.',
+          tableOr(
+            ['Id', 'Therapist', 'From', 'To', 'Reason'],
+            rows.map((r) => [r.id, r.therapist_name, r.starts_on, r.ends_on, r.reason ?? '']),
+            'No leave recorded.',
+          ),
         );
         return 0;
       }),

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
 import { positiveInt } from '../cli/options.js';
-import { emit, table } from '../cli/output.js';
+import { emit, tableOr } from '../cli/output.js';
 import { sessionAction, withSession, type CommandSession } from '../cli/session.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { listNotifications, retryNotifications } from '../domain/notifications/outbox-admin.js';
@@ -17,9 +17,8 @@ interface ListFlags {
 async function list({ ctx, env }: CommandSession, flags: ListFlags): Promise<number> {
   const state = flags.failed ? 'failed' : flags.state;
   const rows = await listNotifications(ctx, { ...(state ? { state } : {}), ...(flags.limit ? { limit: flags.limit } : {}) });
-  emit(env, rows, () => {
-    if (!rows.length) return state ? `No ${state} notifications.` : 'The outbox is empty.';
-    return table(
+  emit(env, rows, () =>
+    tableOr(
       ['Id', 'Kind', 'State', 'Channel', 'About', 'To', 'Appointment', 'Due', 'Tries', 'Last error'],
       rows.map((r) => [
         r.id,
@@ -33,8 +32,9 @@ async function list({ ctx, env }: CommandSession, flags: ListFlags): Promise<num
         r.attempts,
         r.last_error ?? '',
       ]),
-    );
-  });
+      state ? `No ${state} notifications.` : 'The outbox is empty.',
+    ),
+  );
   return 0;
 }
 

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
 import { checkedBy, positiveInt, positiveRupeesValue } from '../cli/options.js';
-import { emit, table } from '../cli/output.js';
+import { emit, tableOr } from '../cli/output.js';
 import { sessionAction, withSession } from '../cli/session.js';
 import { addPackagePlan, listPackagePlans, packageBalances, sellPackage } from '../domain/billing/packages.js';
 import { InvalidInputError } from '../domain/errors.js';
@@ -88,12 +88,11 @@ export function register(program: Command, run: RunCommand): void {
       sessionAction(run, async ({ ctx, env }) => {
         const plans = await listPackagePlans(ctx);
         emit(env, plans, () =>
-          plans.length
-            ? table(
-                ['Code', 'Name', 'Service', 'Sessions', 'Price', 'Valid'],
-                plans.map((p) => [p.code, p.name, p.service_name, p.sessions, formatRupees(p.price_paise), `${p.valid_days} days`]),
-              )
-            : 'No package plans yet: add one with roshni package add-plan.',
+          tableOr(
+            ['Code', 'Name', 'Service', 'Sessions', 'Price', 'Valid'],
+            plans.map((p) => [p.code, p.name, p.service_name, p.sessions, formatRupees(p.price_paise), `${p.valid_days} days`]),
+            'No package plans yet: add one with roshni package add-plan.',
+          ),
         );
         return 0;
       }),
@@ -126,19 +125,11 @@ export function register(program: Command, run: RunCommand): void {
         const patientId = flags.patient ? (await patientFor(env, ctx, flags.patient)).id : undefined;
         const rows = await packageBalances(ctx, { ...(patientId ? { patientId } : {}), activeOnly: Boolean(flags.active) });
         emit(env, rows, () =>
-          rows.length
-            ? table(
-                ['Package', 'Patient', 'Plan', 'Left', 'Expires', 'Status'],
-                rows.map((r) => [
-                  r.id,
-                  `${r.patient_name} (${r.patient_number})`,
-                  r.plan_name,
-                  `${r.sessions_left}/${r.sessions_total}`,
-                  r.expires_on,
-                  r.status,
-                ]),
-              )
-            : 'No packages.',
+          tableOr(
+            ['Package', 'Patient', 'Plan', 'Left', 'Expires', 'Status'],
+            rows.map((r) => [r.id, `${r.patient_name} (${r.patient_number})`, r.plan_name, `${r.sessions_left}/${r.sessions_total}`, r.expires_on, r.status]),
+            'No packages.',
+          ),
         );
         return 0;
       }),

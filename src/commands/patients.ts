@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { requireFlag } from '../cli/prompts.js';
 import type { RunCommand } from '../cli/command-groups.js';
 import { writeLine, type CommandEnv } from '../cli/io.js';
-import { bold, emit, table, yellow } from '../cli/output.js';
+import { bold, emit, tableOr, yellow } from '../cli/output.js';
 import { askConfirm, askText, PromptCancelledError } from '../cli/prompts.js';
 import { sessionAction, type CommandSession } from '../cli/session.js';
 import type { DomainContext } from '../domain/context.js';
@@ -139,12 +139,11 @@ async function add({ ctx, env }: CommandSession, flags: AddFlags): Promise<numbe
 async function find({ ctx, env }: CommandSession, text: string): Promise<number> {
   const { matchedBy, patients } = await findPatients(ctx, text);
   emit(env, { matchedBy, patients: patients.map((p) => ({ ...patientJson(p), guardians: p.guardians.map(guardianJson) })) }, () =>
-    patients.length
-      ? table(
-          ['Patient', 'Name', 'Born', 'Phone', 'Guardians'],
-          patients.map((p) => [p.patient_number, p.full_name, p.date_of_birth ?? '', displayPhone(p.phone), p.guardians.map(guardianLine).join('; ')]),
-        )
-      : `No patient matches "${text.trim()}".`,
+    tableOr(
+      ['Patient', 'Name', 'Born', 'Phone', 'Guardians'],
+      patients.map((p) => [p.patient_number, p.full_name, p.date_of_birth ?? '', displayPhone(p.phone), p.guardians.map(guardianLine).join('; ')]),
+      `No patient matches "${text.trim()}".`,
+    ),
   );
   return 0;
 }
@@ -171,12 +170,11 @@ async function show({ ctx, env }: CommandSession, ref: string): Promise<number> 
     `Guardians:      ${guardians.map(guardianLine).join('; ') || '—'}`,
     ...(dues ? [`Dues:           ${duesLine(dues)}`] : []),
     '',
-    upcoming.length
-      ? table(
-          ['Appointment', 'When', 'Therapist', 'Service', 'Status', 'Payment'],
-          upcoming.map((a) => [a.appointment_number, formatFriendly(a.starts_at, tz), a.therapist_name, a.service_name, a.status, a.payment_status]),
-        )
-      : 'No upcoming appointments.',
+    tableOr(
+      ['Appointment', 'When', 'Therapist', 'Service', 'Status', 'Payment'],
+      upcoming.map((a) => [a.appointment_number, formatFriendly(a.starts_at, tz), a.therapist_name, a.service_name, a.status, a.payment_status]),
+      'No upcoming appointments.',
+    ),
   ]);
   return 0;
 }

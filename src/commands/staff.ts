@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { requireFlag } from '../cli/prompts.js';
 import type { RunCommand } from '../cli/command-groups.js';
-import { dim, emit, table } from '../cli/output.js';
+import { dim, emit, tableOr } from '../cli/output.js';
 import { askText } from '../cli/prompts.js';
 import { sessionAction } from '../cli/session.js';
 import { deactivateStaffUser, listStaffUsers, staffUserInput, type StaffUserInput } from '../domain/people/staff.js';
@@ -117,12 +117,11 @@ export function register(program: Command, run: RunCommand): void {
       sessionAction(run, async ({ ctx, env }, flags: { all?: boolean }) => {
         const users = await listStaffUsers(ctx, { includeInactive: Boolean(flags.all) });
         emit(env, users.map(staffJson), () =>
-          users.length
-            ? table(
-                ['Username', 'Name', 'Role', 'Phone', 'Email', ''],
-                users.map((u) => [u.username, u.full_name, u.role, u.phone ?? '', u.email ?? '', u.active ? '' : dim(env, 'deactivated')]),
-              )
-            : 'No staff users yet; add one with `roshni staff add`.',
+          tableOr(
+            ['Username', 'Name', 'Role', 'Phone', 'Email', ''],
+            users.map((u) => [u.username, u.full_name, u.role, u.phone ?? '', u.email ?? '', u.active ? '' : dim(env, 'deactivated')]),
+            'No staff users yet; add one with `roshni staff add`.',
+          ),
         );
         return 0;
       }),

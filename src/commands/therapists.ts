@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { requireFlag } from '../cli/prompts.js';
 import type { RunCommand } from '../cli/command-groups.js';
-import { bold, dim, emit, table, yellow } from '../cli/output.js';
+import { bold, dim, emit, table, tableOr, yellow } from '../cli/output.js';
 import { collect } from '../cli/options.js';
 import { sessionAction } from '../cli/session.js';
 import { therapistFor } from '../cli/pick-person.js';
@@ -76,19 +76,11 @@ export function register(program: Command, run: RunCommand): void {
       sessionAction(run, async ({ ctx, env }, flags: { all?: boolean }) => {
         const therapists = await listTherapists(ctx, { includeInactive: Boolean(flags.all) });
         emit(env, therapists.map(therapistJson), () =>
-          therapists.length
-            ? table(
-                ['Id', 'Name', 'Specializations', 'Phone', 'Staff user', ''],
-                therapists.map((t) => [
-                  t.id,
-                  t.full_name,
-                  t.specializations.join(', '),
-                  t.phone ?? '',
-                  t.username ?? '',
-                  t.active ? '' : dim(env, 'deactivated'),
-                ]),
-              )
-            : 'No therapists yet; add one with `roshni therapist add`.',
+          tableOr(
+            ['Id', 'Name', 'Specializations', 'Phone', 'Staff user', ''],
+            therapists.map((t) => [t.id, t.full_name, t.specializations.join(', '), t.phone ?? '', t.username ?? '', t.active ? '' : dim(env, 'deactivated')]),
+            'No therapists yet; add one with `roshni therapist add`.',
+          ),
         );
         return 0;
       }),

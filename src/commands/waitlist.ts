@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { RunCommand } from '../cli/command-groups.js';
 import type { CommandEnv } from '../cli/io.js';
 import { dateValue, positiveInt } from '../cli/options.js';
-import { emit, table } from '../cli/output.js';
+import { emit, tableOr } from '../cli/output.js';
 import { sessionAction, withSession } from '../cli/session.js';
 import { ConflictError, InvalidInputError } from '../domain/errors.js';
 import { patientFor, therapistFor } from '../cli/pick-person.js';
@@ -88,20 +88,19 @@ export function register(program: Command, run: RunCommand): void {
       sessionAction(run, async ({ ctx, env }, flags: { all?: boolean }) => {
         const rows = await listWaitlist(ctx, { includeClosed: Boolean(flags.all) });
         emit(env, rows, () =>
-          rows.length
-            ? table(
-                ['Entry', 'Patient', 'Service', 'Therapist', 'Dates', 'Status', 'Offer'],
-                rows.map((r) => [
-                  `${r.id}${r.urgent ? ' (urgent)' : ''}`,
-                  r.patient_name,
-                  r.service_name,
-                  r.therapist_name ?? 'any',
-                  `${r.earliest_on} – ${r.latest_on}`,
-                  r.status,
-                  r.offer_id ? `${r.offer_id} until ${formatFriendly(r.offer_expires_at!, ctx.timezone)}` : '',
-                ]),
-              )
-            : 'Nobody is waiting.',
+          tableOr(
+            ['Entry', 'Patient', 'Service', 'Therapist', 'Dates', 'Status', 'Offer'],
+            rows.map((r) => [
+              `${r.id}${r.urgent ? ' (urgent)' : ''}`,
+              r.patient_name,
+              r.service_name,
+              r.therapist_name ?? 'any',
+              `${r.earliest_on} – ${r.latest_on}`,
+              r.status,
+              r.offer_id ? `${r.offer_id} until ${formatFriendly(r.offer_expires_at!, ctx.timezone)}` : '',
+            ]),
+            'Nobody is waiting.',
+          ),
         );
         return 0;
       }),
@@ -114,21 +113,20 @@ export function register(program: Command, run: RunCommand): void {
       sessionAction(run, async ({ ctx, env }, flags: { since?: string }) => {
         const rows = await listWaitlistOffers(ctx, flags.since ? { since: flags.since } : {});
         emit(env, rows, () =>
-          rows.length
-            ? table(
-                ['Offer', 'Entry', 'Patient', 'Place', 'Offered', 'Outcome'],
-                rows.map((r) => [
-                  r.id,
-                  r.entry_id,
-                  r.patient_name,
-                  `${formatFriendly(r.slot_starts_at, ctx.timezone)}, ${r.therapist_name}`,
-                  formatFriendly(r.offered_at, ctx.timezone),
-                  r.status === 'pending'
-                    ? `pending until ${formatFriendly(r.expires_at, ctx.timezone)}`
-                    : `${r.status}${r.appointment_number ? ` → ${r.appointment_number}` : ''}${r.responded_at ? ` (${formatFriendly(r.responded_at, ctx.timezone)})` : ''}`,
-                ]),
-              )
-            : 'No offers in that time.',
+          tableOr(
+            ['Offer', 'Entry', 'Patient', 'Place', 'Offered', 'Outcome'],
+            rows.map((r) => [
+              r.id,
+              r.entry_id,
+              r.patient_name,
+              `${formatFriendly(r.slot_starts_at, ctx.timezone)}, ${r.therapist_name}`,
+              formatFriendly(r.offered_at, ctx.timezone),
+              r.status === 'pending'
+                ? `pending until ${formatFriendly(r.expires_at, ctx.timezone)}`
+                : `${r.status}${r.appointment_number ? ` → ${r.appointment_number}` : ''}${r.responded_at ? ` (${formatFriendly(r.responded_at, ctx.timezone)})` : ''}`,
+            ]),
+            'No offers in that time.',
+          ),
         );
         return 0;
       }),
