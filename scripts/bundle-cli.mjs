@@ -72,6 +72,10 @@ const commands = await build({
   banner: { js: "const roshniBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   // Non-ASCII characters escaped: bin/roshni.js reads the bundle as latin1, without decoding UTF-8.
   charset: 'ascii',
+  // Half the bytes to read and hold at every command (measured: `roshni today` about 30 ms sooner);
+  // names kept, since error classes and commander go by them. --debug maps stack traces back.
+  minify: true,
+  keepNames: true,
 });
 writeFileSync(new URL('dist/cli/meta.json', ROOT), JSON.stringify(commands.metafile));
 

@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SourceMap, type SourceMapPayload } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import { describe, expect, it } from 'vitest';
@@ -33,27 +34,39 @@ async function modulesLoadedBy(argv: string[]): Promise<string[]> {
 }
 
 /**
- * The sources a command runs, from V8's coverage of its process: in the commands' bundle
- * (dist/cli/roshni.cjs) esbuild wraps each lazily loaded module in a function named by its source
- * (`"src/commands/config.ts"() { … }`), called once when the module is first needed; any script
- * outside the bundle (a package left to node_modules) by its URL.
+ * The sources a command runs, from V8's coverage of its process: each function of the commands' bundle
+ * (dist/cli/roshni.cjs) that ran, by the source its beginning and end map back to (a function esbuild
+ * wrote around a module has no source of its own, and is left out); any script outside the bundle (a
+ * package left to node_modules) by its URL.
  */
 async function modulesRunBy(argv: string[]): Promise<string[]> {
   const coverage = mkdtempSync(join(tmpdir(), 'roshni-coverage-'));
   const result = await spawnCli(argv, { NODE_V8_COVERAGE: coverage, ROSHNI_HOME: '/nonexistent' });
   expect(result.code).toBe(0);
-  const scripts = readdirSync(coverage).flatMap(
-    (name) =>
-      (
-        JSON.parse(readFileSync(join(coverage, name), 'utf8')) as {
-          result: { url: string; functions: { functionName: string; ranges: { count: number }[] }[] }[];
-        }
-      ).result,
-  );
+  type Covered = { url: string; functions: { ranges: { startOffset: number; endOffset: number; count: number }[] }[] };
+  const scripts = readdirSync(coverage).flatMap((name) => (JSON.parse(readFileSync(join(coverage, name), 'utf8')) as { result: Covered[] }).result);
   const bundle = scripts.find((script) => script.url === commandsBundle || script.url === `file://${commandsBundle}`);
   expect(bundle, 'the commands bundle ran').toBeDefined();
-  const initialised = bundle!.functions.filter((f) => /^(src|node_modules)\//.test(f.functionName) && f.ranges[0]!.count > 0).map((f) => f.functionName);
-  return [...initialised, ...scripts.map((script) => script.url).filter((url) => url.includes('/node_modules/'))];
+  const source = readFileSync(commandsBundle, 'latin1');
+  const map = new SourceMap(JSON.parse(readFileSync(`${commandsBundle}.map`, 'utf8')) as SourceMapPayload);
+  const lineStarts = [0, ...[...source.matchAll(/\n/g)].map((m) => m.index + 1)];
+  // bin/roshni.js compiles `(function (exports, require, module, __filename, __dirname) {` + the bundle + `\n})`.
+  const wrapper = bundle!.functions[0]!.ranges[0]!.endOffset - source.length - '\n})'.length;
+  const sourceAt = (scriptOffset: number) => {
+    const offset = scriptOffset - wrapper;
+    let line = lineStarts.length - 1;
+    while (lineStarts[line]! > offset) line--;
+    return (map.findEntry(line, offset - lineStarts[line]!) as { originalSource?: string }).originalSource;
+  };
+  const run = new Set<string>();
+  for (const { ranges } of bundle!.functions.slice(1)) {
+    const { startOffset, endOffset, count } = ranges[0]!;
+    if (count === 0 || startOffset < wrapper) continue;
+    const [first, last] = [sourceAt(startOffset), sourceAt(endOffset - 1)];
+    // The map names sources from dist/cli/: `../../src/commands/config.ts`.
+    if (first && first === last) run.add(first.replace(/^(\.\.\/)+/, ''));
+  }
+  return [...run, ...scripts.map((script) => script.url).filter((url) => url.includes('/node_modules/'))];
 }
 
 describe('roshni --help', () => {
