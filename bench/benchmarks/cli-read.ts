@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { requireDatabaseUrl, type Benchmark, type BenchResult } from '../support/benchmark.js';
 import { ensureEmbeddedServer, stopEmbeddedServer } from '../../src/infra/db/embedded-server.js';
 import { openBenchPool } from '../support/database.js';
-import { timeNodeProcess } from '../support/node-process.js';
+import { timeAlternating, timeNodeProcess } from '../support/node-process.js';
 import { repoRoot } from '../support/paths.js';
 import { seedSignedInClinic } from '../support/signed-in-clinic.js';
 import { median } from '../support/stats.js';
@@ -46,21 +46,16 @@ export const cliRead: Benchmark = {
       const embedded = openBenchPool((await ensureEmbeddedServer(embeddedHome)).url, 2);
       const embeddedToken = await seedSignedInClinic(embedded.db, embedded.pool).finally(() => embedded.close());
       const embeddedEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ROSHNI_HOME: embeddedHome, ROSHNI_SESSION: embeddedToken.token };
-      const commands = {
-        bare: [baseline],
-        today: ['bin/roshni.js', 'today'],
-        schedule: ['bin/roshni.js', 'schedule', '--date', SEEDED_DAY],
-        embeddedToday: ['bin/roshni.js', 'today'],
-      } as const;
-      const times = { bare: [] as number[], today: [] as number[], schedule: [] as number[], embeddedToday: [] as number[] };
       env.log(`cli read: ${WARMUPS} warm-ups, then ${RUNS} runs of each, alternating`);
-      for (let i = 0; i < WARMUPS + RUNS; i++) {
-        // Alternating spreads any drift in machine load over every command alike.
-        for (const which of ['bare', 'today', 'schedule', 'embeddedToday'] as const) {
-          const ms = timeNodeProcess(commands[which], which === 'embeddedToday' ? embeddedEnv : processEnv);
-          if (i >= WARMUPS) times[which].push(ms);
-        }
-      }
+      const times = timeAlternating(
+        {
+          bare: { args: [baseline], env: processEnv },
+          today: { args: ['bin/roshni.js', 'today'], env: processEnv },
+          schedule: { args: ['bin/roshni.js', 'schedule', '--date', SEEDED_DAY], env: processEnv },
+          embeddedToday: { args: ['bin/roshni.js', 'today'], env: embeddedEnv },
+        },
+        { warmups: WARMUPS, runs: RUNS },
+      );
       const bare = median(times.bare);
       const result = (name: 'today' | 'schedule' | 'embeddedToday', label: string, targetRatio = 1.5): BenchResult => ({
         name: `cli-read/${name === 'embeddedToday' ? 'embedded-today' : name}`,

@@ -1,5 +1,5 @@
 import type { Benchmark } from '../support/benchmark.js';
-import { timeNodeProcess } from '../support/node-process.js';
+import { timeAlternating } from '../support/node-process.js';
 import { median } from '../support/stats.js';
 
 // How long `roshni --help` takes to start, against a bare Node start-up on the same machine.
@@ -8,9 +8,9 @@ const RUNS = 15;
 const WARMUPS = 2;
 
 const COMMANDS = {
-  roshni: ['bin/roshni.js', '--help'],
-  bare: ['-e', ''],
-} as const;
+  bare: { args: ['-e', ''] },
+  roshni: { args: ['bin/roshni.js', '--help'] },
+};
 
 export const cliStartup: Benchmark = {
   name: 'cli-startup',
@@ -18,14 +18,7 @@ export const cliStartup: Benchmark = {
   needsDatabase: false,
   async run(env) {
     env.log(`cli start-up: ${WARMUPS} warm-ups, then ${RUNS} runs of each, alternating`);
-    const times = { roshni: [] as number[], bare: [] as number[] };
-    for (let i = 0; i < WARMUPS + RUNS; i++) {
-      // Alternating spreads any drift in machine load over both commands alike.
-      for (const which of ['bare', 'roshni'] as const) {
-        const ms = timeNodeProcess(COMMANDS[which]);
-        if (i >= WARMUPS) times[which].push(ms);
-      }
-    }
+    const times = timeAlternating(COMMANDS, { warmups: WARMUPS, runs: RUNS });
     const roshni = median(times.roshni);
     const bare = median(times.bare);
     return [
